@@ -1,0 +1,46 @@
+/* busline: one binary, one subcommand per role. */
+#include "cli/command.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define BUSLINE_VERSION "0.1.0"
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("busline %s\n", BUSLINE_VERSION);
+    return 0;
+}
+
+static const bl_command commands[] = {
+    {"version", "print the version", cmd_version},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: busline <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'busline <command> --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "busline: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}

@@ -1,5 +1,7 @@
 #include "core/pg_pool.h"
 
+#include "core/log.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -198,6 +200,16 @@ static void set_connect_error(bl_err *err, PGconn *conn, const char *conninfo)
     bl_err_set(err, BL_EPG, "pg: connect: %s", text);
 }
 
+/* Server notices ("relation already exists, skipping") go to the JSON log
+ * at debug level instead of libpq's default raw line on stderr. */
+static void log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char flat[BL_ERR_MSG_MAX];
+    copy_one_line(flat, sizeof flat, message);
+    bl_log_debug("pg notice", BL_FS("notice", flat));
+}
+
 PGconn *bl_pg_connect(const char *conninfo, bl_err *err)
 {
     if (!conninfo || !*conninfo) {
@@ -214,6 +226,7 @@ PGconn *bl_pg_connect(const char *conninfo, bl_err *err)
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, log_notice, NULL);
     return conn;
 }
 

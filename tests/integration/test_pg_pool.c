@@ -207,7 +207,10 @@ static int terminate_backend(long pid)
     return ok ? 0 : -1;
 }
 
-static void connection_killed_while_idle_is_recovered_on_next_use(void)
+/* Kills the backend of a pool's only connection, either while it sits idle
+ * in the pool or while a caller holds it (whose next query then fails), and
+ * checks the next acquire hands out a working, new connection. */
+static void check_killed_connection_is_replaced(int kill_while_held)
 {
     bl_err err = {0};
     bl_pg_pool *pool = bl_pg_pool_new(db_url, 1, &err);
@@ -215,9 +218,16 @@ static void connection_killed_while_idle_is_recovered_on_next_use(void)
     PGconn *conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
     REQUIRE(conn);
     long first_pid = backend_pid(conn);
-    bl_pg_pool_release(pool, conn);
     CHECK(first_pid > 0);
-    CHECK(terminate_backend(first_pid) == 0);
+    if (kill_while_held) {
+        CHECK(terminate_backend(first_pid) == 0);
+        CHECK(bl_pg_exec_cmd(conn, "SELECT 1", 0, NULL, &err) == -1);
+        CHECK_EQ_INT(err.code, BL_EPG);
+        bl_pg_pool_release(pool, conn);
+    } else {
+        bl_pg_pool_release(pool, conn);
+        CHECK(terminate_backend(first_pid) == 0);
+    }
 
     conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
     CHECK(conn != NULL);
@@ -230,26 +240,14 @@ static void connection_killed_while_idle_is_recovered_on_next_use(void)
     bl_pg_pool_free(pool);
 }
 
+static void connection_killed_while_idle_is_recovered_on_next_use(void)
+{
+    check_killed_connection_is_replaced(0);
+}
+
 static void connection_killed_mid_use_fails_that_query_then_recovers(void)
 {
-    bl_err err = {0};
-    bl_pg_pool *pool = bl_pg_pool_new(db_url, 1, &err);
-    REQUIRE(pool);
-    PGconn *conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
-    REQUIRE(conn);
-    long first_pid = backend_pid(conn);
-    CHECK(terminate_backend(first_pid) == 0);
-    CHECK(bl_pg_exec_cmd(conn, "SELECT 1", 0, NULL, &err) == -1);
-    CHECK_EQ_INT(err.code, BL_EPG);
-    bl_pg_pool_release(pool, conn);
-
-    conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
-    CHECK(conn != NULL);
-    if (conn) {
-        CHECK(backend_pid(conn) > 0);
-        bl_pg_pool_release(pool, conn);
-    }
-    bl_pg_pool_free(pool);
+    check_killed_connection_is_replaced(1);
 }
 
 static void bad_url_gives_clear_error_without_password(void)

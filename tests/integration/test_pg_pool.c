@@ -88,6 +88,26 @@ static void transaction_commits_on_success_and_rolls_back_on_failure(void)
     PQfinish(conn);
 }
 
+static void connection_released_inside_transaction_comes_back_rolled_back(void)
+{
+    bl_err err = {0};
+    bl_pg_pool *pool = bl_pg_pool_new(db_url, 1, &err);
+    REQUIRE(pool);
+    PGconn *conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
+    REQUIRE(conn);
+    CHECK(bl_pg_exec_cmd(conn, "CREATE TABLE left_open (v int)", 0, NULL, &err) == 0);
+    CHECK(bl_pg_begin(conn, &err) == 0);
+    CHECK(bl_pg_exec_cmd(conn, "INSERT INTO left_open VALUES (1)", 0, NULL, &err) == 0);
+    bl_pg_pool_release(pool, conn);
+
+    conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
+    REQUIRE(conn);
+    CHECK(PQtransactionStatus(conn) == PQTRANS_IDLE);
+    CHECK_EQ_INT(count_rows(conn, "SELECT count(*) FROM left_open"), 0);
+    bl_pg_pool_release(pool, conn);
+    bl_pg_pool_free(pool);
+}
+
 struct waiter {
     bl_pg_pool *pool;
     atomic_int got;
@@ -282,6 +302,7 @@ int main(void)
     }
     BL_RUN(pool_round_trip_keeps_params_null_and_quotes);
     BL_RUN(transaction_commits_on_success_and_rolls_back_on_failure);
+    BL_RUN(connection_released_inside_transaction_comes_back_rolled_back);
     BL_RUN(pool_exhaustion_waits_then_times_out);
     BL_RUN(eight_threads_share_a_pool_of_three_without_errors);
     BL_RUN(connection_killed_while_idle_is_recovered_on_next_use);

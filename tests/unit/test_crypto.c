@@ -303,6 +303,20 @@ static void wrong_associated_data_fails_authentication(void)
     CHECK_EQ_INT(open_text(two, swapped, "endpoint-1", &plain, &err), -1);
     CHECK_EQ_INT(err.code, BL_ECRYPTO);
     free(swapped);
+    /* Even when two ids name the same key bytes, the id is authenticated. */
+    char k[64], spec[160];
+    key_b64(1, k);
+    snprintf(spec, sizeof spec, "k1:%s,k9:%s", k, k);
+    bl_keyring *alias = bl_keyring_parse(spec, NULL, &err);
+    REQUIRE(alias);
+    char *relabeled = strdup(sealed);
+    relabeled[4] = '9';
+    CHECK_EQ_INT(open_text(alias, relabeled, "endpoint-1", &plain, &err), -1);
+    CHECK_EQ_INT(err.code, BL_ECRYPTO);
+    CHECK_EQ_INT(open_text(alias, sealed, "endpoint-1", &plain, &err), 0);
+    free(plain);
+    free(relabeled);
+    bl_keyring_free(alias);
     free(sealed);
     bl_keyring_free(two);
     bl_keyring_free(kr);

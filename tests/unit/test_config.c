@@ -1,8 +1,6 @@
 #include "core/config.h"
 #include "tests/support/test.h"
 
-#include <unistd.h>
-
 static const char *const modes[] = {"fast", "safe", NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
 
@@ -263,22 +261,25 @@ static void bad_tables_are_rejected_when_added(void)
     bl_config_free(cfg);
 }
 
-/* Runs load with stdout pointed at a temp file and returns what was printed. */
+typedef struct load_call {
+    bl_config *cfg;
+    char **argv;
+    bl_err *err;
+    int rc;
+} load_call;
+
+static void run_load(void *ctx)
+{
+    load_call *c = ctx;
+    c->rc = load(c->cfg, c->argv, c->err);
+}
+
+/* Runs load capturing what it prints to stdout; returns the load result. */
 static int load_capturing(bl_config *cfg, char **argv, bl_err *err, char *out, size_t len)
 {
-    fflush(stdout);
-    FILE *tmp = tmpfile();
-    int saved = dup(1);
-    dup2(fileno(tmp), 1);
-    int rc = load(cfg, argv, err);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(out, 1, len - 1, tmp);
-    out[n] = '\0';
-    fclose(tmp);
-    return rc;
+    load_call c = {cfg, argv, err, -2};
+    bl_test_capture_stdout(run_load, &c, out, len);
+    return c.rc;
 }
 
 static void help_prints_usage_and_is_reported_distinctly(void)

@@ -51,3 +51,19 @@ void bl_test_unique_name(char *buf, size_t len, const char *prefix)
     snprintf(buf, len, "%s_%ld_%u_%lx", prefix, (long)getpid(), counter++,
              (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 8)) & 0xffffffUL);
 }
+
+void bl_test_capture_stdout(void (*fn)(void *ctx), void *ctx, char *out, size_t len)
+{
+    fflush(stdout);
+    FILE *tmp = tmpfile();
+    int saved = dup(1);
+    dup2(fileno(tmp), 1);
+    fn(ctx);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, len - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+}

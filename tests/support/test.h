@@ -48,4 +48,8 @@ const char *bl_test_pg_url(void);
  * topics, groups and databases. */
 void bl_test_unique_name(char *buf, size_t len, const char *prefix);
 
+/* Runs fn(ctx) with stdout pointed at a temp file and copies what it printed
+ * (cut to len - 1 bytes) into out, NUL-terminated. */
+void bl_test_capture_stdout(void (*fn)(void *ctx), void *ctx, char *out, size_t len);
+
 #endif

@@ -1,23 +1,23 @@
 #include "core/log.h"
 #include "tests/support/test.h"
 
-#include <unistd.h>
+typedef struct log_call {
+    bl_log_level lvl;
+    const char *msg;
+    const bl_field *fields;
+} log_call;
 
-/* Captures what bl_log_write prints by pointing stdout at a temp file. */
+static void write_log(void *ctx)
+{
+    const log_call *c = ctx;
+    bl_log_write(c->lvl, c->msg, c->fields);
+}
+
+/* Captures what bl_log_write prints. */
 static void capture(bl_log_level lvl, const char *msg, const bl_field *fields, char *out, size_t len)
 {
-    fflush(stdout);
-    FILE *tmp = tmpfile();
-    int saved = dup(1);
-    dup2(fileno(tmp), 1);
-    bl_log_write(lvl, msg, fields);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(out, 1, len - 1, tmp);
-    out[n] = '\0';
-    fclose(tmp);
+    log_call c = {lvl, msg, fields};
+    bl_test_capture_stdout(write_log, &c, out, len);
 }
 
 static void log_line_is_one_json_object_with_fields(void)

@@ -157,7 +157,8 @@ static int list_dir(const char *dir, int want_dirs, char ***out, size_t *out_n, 
         }
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     *out = names;
     *out_n = n;
     names = NULL;
@@ -398,7 +399,8 @@ bl_catalog *bl_catalog_load(const char *dir, bl_err *err)
     for (size_t i = 0; i < cat->n_topics; i++)
         if (build_topic(cat, &cat->topics[i], err) != 0)
             goto fail;
-    qsort(cat->topics, cat->n_topics, sizeof *cat->topics, cmp_topics);
+    if (cat->n_topics > 1)
+        qsort(cat->topics, cat->n_topics, sizeof *cat->topics, cmp_topics);
     drop_load_state(cat);
     return cat;
 fail:

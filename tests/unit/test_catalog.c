@@ -404,25 +404,6 @@ static int copy_source_file(const char *root, const char *rel)
     return rc;
 }
 
-/* A minimal valid folder: both envelopes and one PMO risk event. */
-static int make_schema_folder(char *root, size_t len)
-{
-    snprintf(root, len, "/tmp/bl_catalog_XXXXXX");
-    if (!mkdtemp(root))
-        return -1;
-    char sub[1024];
-    const char *dirs[] = {"events", "events/pmo", "commands"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(sub, sizeof sub, "%s/%s", root, dirs[i]);
-        if (mkdir(sub, 0700) != 0)
-            return -1;
-    }
-    return copy_source_file(root, "envelope.event.avsc") || copy_source_file(root, "envelope.command.avsc") ||
-                   copy_source_file(root, "events/pmo/risk.created.avsc")
-               ? -1
-               : 0;
-}
-
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -432,6 +413,28 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static void remove_folder(const char *root)
 {
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A minimal valid folder: both envelopes and one PMO risk event. Nothing is
+ * left behind when building it fails. */
+static int make_schema_folder(char *root, size_t len)
+{
+    snprintf(root, len, "/tmp/bl_catalog_XXXXXX");
+    if (!mkdtemp(root))
+        return -1;
+    char sub[1024];
+    const char *dirs[] = {"events", "events/pmo", "commands"};
+    int rc = 0;
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", root, dirs[i]);
+        rc = mkdir(sub, 0700);
+    }
+    if (rc == 0)
+        rc = copy_source_file(root, "envelope.event.avsc") || copy_source_file(root, "envelope.command.avsc") ||
+             copy_source_file(root, "events/pmo/risk.created.avsc");
+    if (rc != 0)
+        remove_folder(root);
+    return rc ? -1 : 0;
 }
 
 static void minimal_folder_loads(void)
@@ -450,62 +453,60 @@ static void minimal_folder_loads(void)
     remove_folder(root);
 }
 
-static void folder_with_broken_avsc_is_refused_naming_the_file(void)
+/* Loads the minimal folder plus one extra file rel holding text; returns 1
+ * when the load is refused (err filled), 0 when it is accepted. */
+static int refused_with_extra_file(const char *rel, const char *text, bl_err *err)
 {
     char root[256];
-    REQUIRE(make_schema_folder(root, sizeof root) == 0);
-    CHECK(write_text(root, "events/pmo/risk.broken.avsc",
-                     "{\"type\":\"record\",\"name\":\"RiskBroken\",\"namespace\":\"busline.events.pmo\","
-                     "\"doc\":\"d\",\"fields\":[{\"name\":\"x\",\"type\":\"no_such_type\",\"doc\":\"d\"}]}") == 0);
+    if (make_schema_folder(root, sizeof root) != 0 || write_text(root, rel, text) != 0) {
+        bl_err_set(err, BL_EIO, "test: cannot build folder %s", root);
+        remove_folder(root);
+        return 0;
+    }
+    bl_catalog *cat = bl_catalog_load(root, err);
+    bl_catalog_free(cat);
+    remove_folder(root);
+    return cat == NULL;
+}
+
+static void folder_with_broken_avsc_is_refused_naming_the_file(void)
+{
     bl_err err = {0};
-    bl_catalog *cat = bl_catalog_load(root, &err);
-    CHECK(cat == NULL);
+    CHECK(refused_with_extra_file("events/pmo/risk.broken.avsc",
+                                  "{\"type\":\"record\",\"name\":\"RiskBroken\",\"namespace\":\"busline.events.pmo\","
+                                  "\"doc\":\"d\",\"fields\":[{\"name\":\"x\",\"type\":\"no_such_type\",\"doc\":\"d\"}]}",
+                                  &err));
     CHECK_EQ_INT(err.code, BL_EINVAL);
     CHECK(strstr(err.msg, "events/pmo/risk.broken.avsc") != NULL);
     CHECK(strstr(err.msg, "no_such_type") != NULL); /* avro-c's own words */
-    bl_catalog_free(cat);
 
-    CHECK(write_text(root, "events/pmo/risk.broken.avsc", "{\"type\": \"record\",") == 0);
-    cat = bl_catalog_load(root, &err);
-    CHECK(cat == NULL);
+    CHECK(refused_with_extra_file("events/pmo/risk.broken.avsc", "{\"type\": \"record\",", &err));
     CHECK(strstr(err.msg, "risk.broken.avsc") != NULL);
-    bl_catalog_free(cat);
-    remove_folder(root);
 }
 
 static void record_in_wrong_namespace_is_refused(void)
 {
-    char root[256];
-    REQUIRE(make_schema_folder(root, sizeof root) == 0);
-    CHECK(write_text(root, "events/pmo/risk.moved.avsc",
-                     "{\"type\":\"record\",\"name\":\"RiskMoved\",\"namespace\":\"busline.events.fieldservice\","
-                     "\"doc\":\"d\",\"fields\":[]}") == 0);
     bl_err err = {0};
-    bl_catalog *cat = bl_catalog_load(root, &err);
-    CHECK(cat == NULL);
+    CHECK(refused_with_extra_file("events/pmo/risk.moved.avsc",
+                                  "{\"type\":\"record\",\"name\":\"RiskMoved\",\"namespace\":\"busline.events.fieldservice\","
+                                  "\"doc\":\"d\",\"fields\":[]}",
+                                  &err));
     CHECK(strstr(err.msg, "risk.moved.avsc") != NULL);
     CHECK(strstr(err.msg, "busline.events.pmo") != NULL);
-    bl_catalog_free(cat);
-    remove_folder(root);
 }
 
 /* Two files of one topic may share an enum only if they define it alike:
  * the assembled schema can hold one definition. */
 static void shared_enum_defined_differently_is_refused(void)
 {
-    char root[256];
-    REQUIRE(make_schema_folder(root, sizeof root) == 0);
-    CHECK(write_text(root, "events/pmo/risk.zapped.avsc",
-                     "{\"type\":\"record\",\"name\":\"RiskZapped\",\"namespace\":\"busline.events.pmo\","
-                     "\"doc\":\"d\",\"fields\":[{\"name\":\"severity\",\"doc\":\"d\",\"type\":"
-                     "{\"type\":\"enum\",\"name\":\"Severity\",\"doc\":\"d\",\"symbols\":[\"LOW\",\"HIGH\"]}}]}") == 0);
     bl_err err = {0};
-    bl_catalog *cat = bl_catalog_load(root, &err);
-    CHECK(cat == NULL);
+    CHECK(refused_with_extra_file("events/pmo/risk.zapped.avsc",
+                                  "{\"type\":\"record\",\"name\":\"RiskZapped\",\"namespace\":\"busline.events.pmo\","
+                                  "\"doc\":\"d\",\"fields\":[{\"name\":\"severity\",\"doc\":\"d\",\"type\":"
+                                  "{\"type\":\"enum\",\"name\":\"Severity\",\"doc\":\"d\",\"symbols\":[\"LOW\",\"HIGH\"]}}]}",
+                                  &err));
     CHECK(strstr(err.msg, "risk.zapped.avsc") != NULL);
     CHECK(strstr(err.msg, "busline.events.pmo.Severity") != NULL);
-    bl_catalog_free(cat);
-    remove_folder(root);
 }
 
 static void missing_folder_is_refused(void)

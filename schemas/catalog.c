@@ -231,8 +231,9 @@ static int add_message(bl_catalog *cat, bl_msg_kind kind, const char *domain, co
     if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
         return bl_err_set(err, BL_EINVAL, "catalog: %s/%s: path too long", dir, file);
     char type[CATALOG_NAME_MAX];
-    snprintf(type, sizeof type, "%.*s", (int)(strlen(file) - 5), file);
-    if (!is_plain_name(type, 1) || !strchr(type, '.'))
+    int type_len = (int)(strlen(file) - strlen(".avsc"));
+    snprintf(type, sizeof type, "%.*s", type_len, file);
+    if (type_len >= CATALOG_NAME_MAX || !is_plain_name(type, 1) || !strchr(type, '.'))
         return bl_err_set(err, BL_EINVAL,
                           "catalog: %s: file name must be <entity>.<what>.avsc in [a-z0-9_]", path);
 

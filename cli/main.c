@@ -1,5 +1,6 @@
 /* busline: one binary, one subcommand per role. */
 #include "cli/command.h"
+#include "cli/commands.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const bl_command commands[] = {
+    {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"version", "print the version", cmd_version},
 };
 

@@ -1,0 +1,8 @@
+/* Entry points of the subcommands that live in cli/ (cross-role tools).
+ * Each takes argv with argv[0] = the subcommand's name and returns the exit code. */
+#ifndef BUSLINE_CLI_COMMANDS_H
+#define BUSLINE_CLI_COMMANDS_H
+
+int bl_cmd_migrate(int argc, char **argv);
+
+#endif

@@ -236,8 +236,10 @@ int bl_kafka_consumer_close(bl_kafka_consumer *c, bl_err *err)
 {
     if (!c || c->closed)
         return 0;
-    c->closed = 1;
+    /* Marked after, not before: the revoke hook runs inside close and may
+     * still commit what it finished. */
     rd_kafka_resp_err_t code = rd_kafka_consumer_close(c->rk);
+    c->closed = 1;
     if (code)
         return bl_kafka_err(err, c->rk, code, "close consumer");
     return 0;

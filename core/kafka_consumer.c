@@ -17,9 +17,11 @@ struct bl_kafka_consumer {
 static void log_partitions(const char *msg, const rd_kafka_topic_partition_list_t *parts,
                            const char *protocol)
 {
-    const char *topic = parts && parts->cnt > 0 ? parts->elems[0].topic : "";
+    if (!parts || parts->cnt == 0)
+        return; /* cooperative rounds often change nothing for this member */
+    const char *topic = parts->elems[0].topic;
     bl_log_info(msg, BL_FS("protocol", protocol), BL_FS("topic", topic),
-                BL_FI("partitions", parts ? parts->cnt : 0));
+                BL_FI("partitions", parts->cnt));
 }
 
 static void log_rebalance_failure(rd_kafka_error_t *e, rd_kafka_resp_err_t code, const char *what)
@@ -54,14 +56,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code, rd_kafka_topi
         else
             rc = rd_kafka_assign(rk, parts);
         log_rebalance_failure(e, rc, "assign");
-        if (c->on_assign)
+        if (c->on_assign && parts->cnt > 0)
             c->on_assign(parts, 0, c->user);
         break;
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS: {
         int lost = rd_kafka_assignment_lost(rk);
         log_partitions(lost ? "kafka partitions lost" : "kafka partitions revoked", parts, protocol);
         /* Before unassigning, so the caller can still commit finished work. */
-        if (c->on_revoke)
+        if (c->on_revoke && parts->cnt > 0)
             c->on_revoke(parts, lost, c->user);
         if (cooperative)
             e = rd_kafka_incremental_unassign(rk, parts);

@@ -134,6 +134,10 @@ int main(void)
     BL_RUN(bad_topic_name_gives_clear_error);
     BL_RUN(bad_producer_config_names_the_setting);
     BL_RUN(sync_send_returns_where_the_message_landed);
-    rd_kafka_wait_destroyed(10000);
-    return bl_test_summary();
+    int rc = bl_test_summary();
+    if (rd_kafka_wait_destroyed(10000) != 0) {
+        fprintf(stderr, "librdkafka handles left undestroyed\n");
+        rc = 1;
+    }
+    return rc;
 }

@@ -280,8 +280,12 @@ static void every_message_consumed_once_across_two_consumers(void)
 
 int main(void)
 {
-    bl_log_init("test_kafka_roundtrip", BL_LOG_INFO);
+    bl_log_init("test_kafka_roundtrip", BL_LOG_WARN);
     BL_RUN(every_message_consumed_once_across_two_consumers);
-    rd_kafka_wait_destroyed(10000);
-    return bl_test_summary();
+    int rc = bl_test_summary();
+    if (rd_kafka_wait_destroyed(10000) != 0) {
+        fprintf(stderr, "librdkafka handles left undestroyed\n");
+        rc = 1;
+    }
+    return rc;
 }

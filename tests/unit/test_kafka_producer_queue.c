@@ -84,6 +84,10 @@ int main(void)
     BL_RUN(full_queue_send_times_out_and_free_reports_undelivered);
     BL_RUN(sync_send_without_ack_times_out_and_stays_out_of_callback);
     BL_RUN(bad_send_arguments_are_rejected);
-    rd_kafka_wait_destroyed(5000);
-    return bl_test_summary();
+    int rc = bl_test_summary();
+    if (rd_kafka_wait_destroyed(5000) != 0) {
+        fprintf(stderr, "librdkafka handles left undestroyed\n");
+        rc = 1;
+    }
+    return rc;
 }

@@ -83,6 +83,37 @@ static rd_kafka_event_t *await_result(rd_kafka_queue_t *q, int timeout_ms, const
     return ev;
 }
 
+typedef void (*admin_launch_fn)(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
+                                rd_kafka_queue_t *q);
+
+static void launch_create(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
+                          rd_kafka_queue_t *q)
+{
+    rd_kafka_CreateTopics(rk, objs, n, opts, q);
+}
+
+static void launch_delete(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
+                          rd_kafka_queue_t *q)
+{
+    rd_kafka_DeleteTopics(rk, objs, n, opts, q);
+}
+
+/* Runs one admin request with both timeouts set and returns its result
+ * event (caller destroys it), or NULL with err. */
+static rd_kafka_event_t *admin_call(bl_kafka_admin *a, rd_kafka_admin_op_t op, admin_launch_fn launch, void *objs,
+                                    size_t n, int timeout_ms, const char *what, bl_err *err)
+{
+    rd_kafka_AdminOptions_t *opts = options_new(a, op, timeout_ms, err);
+    if (!opts)
+        return NULL;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
+    launch(a->rk, objs, n, opts, q);
+    rd_kafka_event_t *ev = await_result(q, timeout_ms, what, err);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AdminOptions_destroy(opts);
+    return ev;
+}
+
 static int code_class(rd_kafka_resp_err_t code)
 {
     switch (code) {
@@ -200,8 +231,6 @@ int bl_kafka_admin_create_topics(bl_kafka_admin *a, const bl_kafka_topic_spec *s
         return bl_err_set(err, BL_EINVAL, "kafka: create topics: nothing to create");
     int rc = -1;
     size_t made = 0;
-    rd_kafka_AdminOptions_t *opts = NULL;
-    rd_kafka_queue_t *q = NULL;
     rd_kafka_event_t *ev = NULL;
     rd_kafka_NewTopic_t **nts = calloc(n, sizeof *nts);
     if (!nts) {
@@ -212,11 +241,7 @@ int bl_kafka_admin_create_topics(bl_kafka_admin *a, const bl_kafka_topic_spec *s
         if (!(nts[made] = new_topic(&specs[made], err)))
             goto done;
     }
-    if (!(opts = options_new(a, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms, err)))
-        goto done;
-    q = rd_kafka_queue_new(a->rk);
-    rd_kafka_CreateTopics(a->rk, nts, n, opts, q);
-    if (!(ev = await_result(q, timeout_ms, "create topics", err)))
+    if (!(ev = admin_call(a, RD_KAFKA_ADMIN_OP_CREATETOPICS, launch_create, nts, n, timeout_ms, "create topics", err)))
         goto done;
     size_t cnt = 0;
     const rd_kafka_topic_result_t **results =
@@ -236,10 +261,6 @@ int bl_kafka_admin_create_topics(bl_kafka_admin *a, const bl_kafka_topic_spec *s
 done:
     if (ev)
         rd_kafka_event_destroy(ev);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (opts)
-        rd_kafka_AdminOptions_destroy(opts);
     for (size_t i = 0; nts && i < made; i++)
         rd_kafka_NewTopic_destroy(nts[i]);
     free(nts);
@@ -253,8 +274,6 @@ int bl_kafka_admin_delete_topics(bl_kafka_admin *a, const char *const *names, si
         return bl_err_set(err, BL_EINVAL, "kafka: delete topics: nothing to delete");
     int rc = -1;
     size_t made = 0;
-    rd_kafka_AdminOptions_t *opts = NULL;
-    rd_kafka_queue_t *q = NULL;
     rd_kafka_event_t *ev = NULL;
     rd_kafka_DeleteTopic_t **dts = calloc(n, sizeof *dts);
     if (!dts) {
@@ -268,11 +287,7 @@ int bl_kafka_admin_delete_topics(bl_kafka_admin *a, const char *const *names, si
         }
         dts[made] = rd_kafka_DeleteTopic_new(names[made]);
     }
-    if (!(opts = options_new(a, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_ms, err)))
-        goto done;
-    q = rd_kafka_queue_new(a->rk);
-    rd_kafka_DeleteTopics(a->rk, dts, n, opts, q);
-    if (!(ev = await_result(q, timeout_ms, "delete topics", err)))
+    if (!(ev = admin_call(a, RD_KAFKA_ADMIN_OP_DELETETOPICS, launch_delete, dts, n, timeout_ms, "delete topics", err)))
         goto done;
     size_t cnt = 0;
     const rd_kafka_topic_result_t **results =
@@ -288,10 +303,6 @@ int bl_kafka_admin_delete_topics(bl_kafka_admin *a, const char *const *names, si
 done:
     if (ev)
         rd_kafka_event_destroy(ev);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (opts)
-        rd_kafka_AdminOptions_destroy(opts);
     for (size_t i = 0; dts && i < made; i++)
         rd_kafka_DeleteTopic_destroy(dts[i]);
     free(dts);

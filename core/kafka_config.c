@@ -75,7 +75,7 @@ rd_kafka_conf_t *bl_kafka_conf_new(const char *brokers, const char *const *defau
         bl_err_set(err, BL_ENOMEM, "kafka: config: out of memory");
         return NULL;
     }
-    /* Warnings and up by default: librdkafka's info lines are chatty. */
+    /* Notices and up (syslog 5): librdkafka's info and debug lines are chatty. */
     if (bl_kafka_conf_set(conf, "bootstrap.servers", brokers, err) != 0 ||
         bl_kafka_conf_set(conf, "log_level", "5", err) != 0 ||
         bl_kafka_conf_set(conf, "log.connection.close", "false", err) != 0 ||

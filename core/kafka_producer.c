@@ -1,0 +1,297 @@
+#include "core/kafka_producer.h"
+
+#include "core/kafka_config.h"
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How many send_sync calls may wait at once (threads sharing one producer). */
+#define SYNC_SLOTS 16
+
+/* A synchronous send waits on one slot; the slot's own address is the
+ * message opaque, so the delivery callback tells sync reports from async ones
+ * by address range, with no allocation per message. A waiter that times out
+ * leaves its slot "abandoned" and the late report frees it. */
+typedef struct sync_slot {
+    int in_use;
+    int abandoned;
+    int done;
+    int err_code;
+    int32_t partition;
+    int64_t offset;
+    char err_msg[160];
+} sync_slot;
+
+struct bl_kafka_producer {
+    rd_kafka_t *rk;
+    bl_kafka_delivery_fn on_delivery;
+    void *user;
+    int closing;     /* set by free: failed reports from then on are counted */
+    int undelivered; /* failed reports while closing */
+    pthread_mutex_t lock; /* guards slots */
+    sync_slot slots[SYNC_SLOTS];
+};
+
+static const char *const producer_defaults[] = {
+    "enable.idempotence", "true",
+    "acks", "all",
+    "linger.ms", "5",
+    "batch.num.messages", "10000",
+    "compression.type", "lz4",
+    /* Same key -> partition mapping as the Java client, so mixed producers agree. */
+    "partitioner", "murmur2_random",
+    NULL,
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static sync_slot *slot_of(bl_kafka_producer *p, void *opaque)
+{
+    uintptr_t a = (uintptr_t)opaque, first = (uintptr_t)&p->slots[0],
+              end = (uintptr_t)&p->slots[SYNC_SLOTS];
+    return a >= first && a < end ? (sync_slot *)opaque : NULL;
+}
+
+static void on_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    bl_kafka_producer *p = opaque;
+    sync_slot *slot = slot_of(p, m->_private);
+    const char *err_msg = m->err ? rd_kafka_message_errstr(m) : "";
+    if (m->err && p->closing)
+        p->undelivered++;
+    if (slot) {
+        pthread_mutex_lock(&p->lock);
+        if (slot->abandoned) {
+            slot->in_use = slot->abandoned = 0;
+        } else {
+            slot->done = 1;
+            slot->err_code = m->err;
+            slot->partition = m->partition;
+            slot->offset = m->offset;
+            snprintf(slot->err_msg, sizeof slot->err_msg, "%s", err_msg);
+        }
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+    if (m->err)
+        bl_log_warn("kafka delivery failed", BL_FS("topic", topic), BL_FI("partition", m->partition),
+                    BL_FS("error", err_msg));
+    if (p->on_delivery) {
+        bl_kafka_delivery d = {m->_private, topic, m->partition, m->offset, m->err, err_msg};
+        p->on_delivery(&d, p->user);
+    }
+}
+
+bl_kafka_producer *bl_kafka_producer_new(const char *brokers, const char *const *extra,
+                                         bl_kafka_delivery_fn on_delivery, void *user, bl_err *err)
+{
+    bl_kafka_producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        bl_err_set(err, BL_ENOMEM, "kafka: producer: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    p->on_delivery = on_delivery;
+    p->user = user;
+    rd_kafka_conf_t *conf = bl_kafka_conf_new(brokers, producer_defaults, extra, p, err);
+    if (conf) {
+        rd_kafka_conf_set_dr_msg_cb(conf, on_report);
+        p->rk = bl_kafka_handle_new(RD_KAFKA_PRODUCER, conf, "producer", err);
+    }
+    if (!p->rk) {
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int bl_kafka_producer_send(bl_kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                           const void *value, size_t value_len, const bl_kafka_header *headers,
+                           size_t n_headers, void *msg_opaque, int queue_timeout_ms, bl_err *err)
+{
+    if (!p || !topic || !*topic)
+        return bl_err_set(err, BL_EINVAL, "kafka: produce: no topic");
+    if (n_headers > BL_KAFKA_MAX_HEADERS)
+        return bl_err_set(err, BL_EINVAL, "kafka: produce to %s: %zu headers (max %d)", topic,
+                          n_headers, BL_KAFKA_MAX_HEADERS);
+    rd_kafka_vu_t vus[6 + BL_KAFKA_MAX_HEADERS];
+    size_t n = 0;
+    vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[n++].u.cstr = topic;
+    vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vus[n++].u.ptr = msg_opaque;
+    if (key) {
+        vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+        vus[n].u.mem.ptr = (void *)key;
+        vus[n++].u.mem.size = key_len;
+    }
+    if (value) {
+        vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+        vus[n].u.mem.ptr = (void *)value;
+        vus[n++].u.mem.size = value_len;
+    }
+    for (size_t i = 0; i < n_headers; i++) {
+        if (!headers[i].key)
+            return bl_err_set(err, BL_EINVAL, "kafka: produce to %s: header %zu has no key", topic, i);
+        vus[n].vtype = RD_KAFKA_VTYPE_HEADER;
+        vus[n].u.header.name = headers[i].key;
+        vus[n].u.header.val = headers[i].value;
+        vus[n++].u.header.size = headers[i].value ? (ssize_t)headers[i].len : 0;
+    }
+
+    int64_t deadline = now_ms() + (queue_timeout_ms > 0 ? queue_timeout_ms : 0);
+    for (;;) {
+        rd_kafka_error_t *e = rd_kafka_produceva(p->rk, vus, n);
+        if (!e)
+            return 0;
+        rd_kafka_resp_err_t code = rd_kafka_error_code(e);
+        if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            char what[200];
+            snprintf(what, sizeof what, "produce to %s", topic);
+            if (code == RD_KAFKA_RESP_ERR__FATAL)
+                bl_kafka_err(err, p->rk, code, what);
+            else
+                bl_err_set(err, BL_EKAFKA, "kafka: %s: %s", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return -1;
+        }
+        rd_kafka_error_destroy(e);
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return bl_err_set(err, BL_ETIMEOUT,
+                              "kafka: produce to %s: local queue full for %d ms (%d messages waiting)",
+                              topic, queue_timeout_ms, rd_kafka_outq_len(p->rk));
+        /* Serving reports is what frees queue space. */
+        rd_kafka_poll(p->rk, left < 100 ? (int)left : 100);
+    }
+}
+
+static sync_slot *slot_take(bl_kafka_producer *p)
+{
+    sync_slot *slot = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < SYNC_SLOTS && !slot; i++) {
+        if (!p->slots[i].in_use) {
+            slot = &p->slots[i];
+            memset(slot, 0, sizeof *slot);
+            slot->in_use = 1;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return slot;
+}
+
+int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const void *key,
+                                size_t key_len, const void *value, size_t value_len,
+                                const bl_kafka_header *headers, size_t n_headers, int timeout_ms,
+                                int32_t *partition, int64_t *offset, bl_err *err)
+{
+    if (!p)
+        return bl_err_set(err, BL_EINVAL, "kafka: produce: no producer");
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    sync_slot *slot = slot_take(p);
+    if (!slot)
+        return bl_err_set(err, BL_EINVAL, "kafka: produce to %s: more than %d synchronous sends at once",
+                          topic ? topic : "", SYNC_SLOTS);
+    if (bl_kafka_producer_send(p, topic, key, key_len, value, value_len, headers, n_headers, slot,
+                               timeout_ms, err) != 0) {
+        pthread_mutex_lock(&p->lock);
+        slot->in_use = 0;
+        pthread_mutex_unlock(&p->lock);
+        return -1;
+    }
+    int rc = -1;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        int done = slot->done;
+        pthread_mutex_unlock(&p->lock);
+        if (done)
+            break;
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            pthread_mutex_lock(&p->lock);
+            if (slot->done) { /* the report raced the deadline */
+                pthread_mutex_unlock(&p->lock);
+                break;
+            }
+            slot->abandoned = 1;
+            pthread_mutex_unlock(&p->lock);
+            return bl_err_set(err, BL_ETIMEOUT, "kafka: produce to %s: no ack within %d ms", topic,
+                              timeout_ms);
+        }
+        rd_kafka_poll(p->rk, left < 100 ? (int)left : 100);
+    }
+    if (slot->err_code)
+        bl_err_set(err, BL_EKAFKA, "kafka: produce to %s: %s", topic, slot->err_msg);
+    else
+        rc = 0;
+    if (partition)
+        *partition = slot->partition;
+    if (offset)
+        *offset = slot->offset;
+    pthread_mutex_lock(&p->lock);
+    slot->in_use = 0;
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int bl_kafka_producer_poll(bl_kafka_producer *p, int timeout_ms)
+{
+    return p ? rd_kafka_poll(p->rk, timeout_ms) : 0;
+}
+
+int bl_kafka_producer_flush(bl_kafka_producer *p, int timeout_ms, bl_err *err)
+{
+    if (!p)
+        return bl_err_set(err, BL_EINVAL, "kafka: flush: no producer");
+    rd_kafka_resp_err_t code = rd_kafka_flush(p->rk, timeout_ms);
+    if (code == RD_KAFKA_RESP_ERR__TIMED_OUT)
+        return bl_err_set(err, BL_ETIMEOUT, "kafka: flush: %d messages still waiting after %d ms",
+                          rd_kafka_outq_len(p->rk), timeout_ms);
+    if (code)
+        return bl_kafka_err(err, p->rk, code, "flush");
+    return 0;
+}
+
+int bl_kafka_producer_fatal(bl_kafka_producer *p, bl_err *err)
+{
+    return p ? bl_kafka_fatal(p->rk, err) : 0;
+}
+
+rd_kafka_t *bl_kafka_producer_handle(bl_kafka_producer *p)
+{
+    return p ? p->rk : NULL;
+}
+
+int bl_kafka_producer_free(bl_kafka_producer *p, int flush_timeout_ms)
+{
+    if (!p)
+        return 0;
+    p->closing = 1;
+    if (rd_kafka_flush(p->rk, flush_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* Purged messages get a failed delivery report, served by the flush
+         * below, so on_delivery learns exactly which were lost. */
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(p->rk, 1000);
+    }
+    int undelivered = p->undelivered + rd_kafka_outq_len(p->rk);
+    if (undelivered > 0)
+        bl_log_warn("kafka producer closed with undelivered messages", BL_FI("undelivered", undelivered));
+    rd_kafka_destroy(p->rk);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return undelivered;
+}

@@ -593,6 +593,14 @@ int bl_http_server_start(bl_http_server *s, bl_err *err)
         flags |= MHD_USE_THREAD_PER_CONNECTION | (MHD_is_feature_supported(MHD_FEATURE_POLL) ? MHD_USE_POLL : 0);
     else
         flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_AUTO;
+    /* MHD warns about a pool size given in thread-per-connection mode, so
+     * the option is only passed when there is a pool. */
+    struct MHD_OptionItem pool[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.thread_pool_size, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (s->cfg.thread_pool_size < 2)
+        pool[0].option = MHD_OPTION_END;
     s->daemon = MHD_start_daemon(
         flags, s->cfg.port, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
@@ -601,7 +609,7 @@ int bl_http_server_start(bl_http_server *s, bl_err *err)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, s->cfg.connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.connection_timeout_s,
-        MHD_OPTION_THREAD_POOL_SIZE, s->cfg.thread_pool_size > 1 ? s->cfg.thread_pool_size : 0u,
+        MHD_OPTION_ARRAY, pool,
         MHD_OPTION_END);
     if (!s->daemon)
         return bl_err_set(err, BL_EIO, "http server: cannot listen on %s:%u (see libmicrohttpd log)",

@@ -401,7 +401,7 @@ static enum MHD_Result send_response(bl_http_request *req, bl_http_response *res
     char *body = resp->body;
     resp->body = NULL; /* MHD owns it from here */
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
-        resp->body_len, body ? body : NULL, free_body);
+        resp->body_len, body, free_body);
     if (!r) {
         free(body);
         bl_log_error("http server: cannot create a response", BL_FS("request_id", req->request_id));

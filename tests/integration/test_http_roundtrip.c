@@ -98,6 +98,8 @@ static int handle_status(const bl_http_request *req, bl_http_response *resp, voi
     bl_http_response_status(resp, code);
     if (code == 503 && bl_http_response_header(resp, "Retry-After", "7") != 0)
         return -1;
+    if (code == 302 && bl_http_response_header(resp, "Location", "/status/200") != 0)
+        return -1;
     return bl_http_response_body_copy(resp, "status", 6, "text/plain");
 }
 
@@ -230,36 +232,60 @@ static void roundtrip(bl_http_client *c, const bl_http_server *s, const char *me
 
 /* ---------- tests ---------- */
 
+/* A started server and a client with its error value, for one test. */
+typedef struct fixture {
+    bl_http_server *s;
+    bl_http_client *c;
+    bl_err err;
+} fixture;
+
+static void fixture_close(fixture *f)
+{
+    bl_http_client_free(f->c);
+    bl_http_server_free(f->s);
+}
+
+static bool fixture_open(fixture *f, unsigned pool, bl_http_error_body_fn error_body,
+                         const bl_http_client_config *cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->s = server_start(pool, error_body);
+    f->c = bl_http_client_new(cfg, &f->err);
+    if (f->s && f->c)
+        return true;
+    fixture_close(f);
+    return false;
+}
+
 static void load_of_1000_requests(unsigned pool)
 {
-    bl_http_server *s = server_start(pool, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, pool, NULL, NULL));
     enum { TOTAL = 1000, IN_FLIGHT = 100 };
     static outcome outcomes[TOTAL];
     memset(outcomes, 0, sizeof outcomes);
     int submitted = 0, finished = 0, max_in_flight = 0;
     char body[64];
     while (finished < TOTAL) {
-        while (submitted < TOTAL && bl_http_client_in_flight(c) < IN_FLIGHT) {
+        while (submitted < TOTAL && bl_http_client_in_flight(f.c) < IN_FLIGHT) {
             outcome *o = &outcomes[submitted];
             o->check_echo = true;
             o->expect_index = submitted;
             int n = snprintf(body, sizeof body, "request-%d", submitted);
-            REQUIRE(submit(c, s, "POST", "/echo", body, (size_t)n, 20000, o) == 0);
+            REQUIRE(submit(f.c, f.s, "POST", "/echo", body, (size_t)n, 20000, o) == 0);
             submitted++;
         }
-        if ((int)bl_http_client_in_flight(c) > max_in_flight)
-            max_in_flight = (int)bl_http_client_in_flight(c);
-        int n = bl_http_client_run(c, 200, &err);
+        if ((int)bl_http_client_in_flight(f.c) > max_in_flight)
+            max_in_flight = (int)bl_http_client_in_flight(f.c);
+        int n = bl_http_client_run(f.c, 200, &f.err);
         REQUIRE(n >= 0);
         finished += n;
     }
     int ok = 0, new_connections = 0;
     for (int i = 0; i < TOTAL; i++) {
-        if (outcomes[i].done && outcomes[i].status == 200 && outcomes[i].body_matches)
+        /* The echo handler found "Content-Type" by its lower-case name. */
+        if (outcomes[i].done && outcomes[i].status == 200 && outcomes[i].body_matches &&
+            strcmp(outcomes[i].content_type, "text/plain") == 0)
             ok++;
         if (!outcomes[i].reused)
             new_connections++;
@@ -270,8 +296,7 @@ static void load_of_1000_requests(unsigned pool)
     CHECK(new_connections <= IN_FLIGHT);
     CHECK(new_connections > 0);
     fprintf(stderr, "  %d new connections for %d requests\n", new_connections, TOTAL);
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void thousand_requests_100_in_flight_complete_on_reused_connections(void)
@@ -317,18 +342,30 @@ static void closed_port_reports_connect_refused(void)
     close(fd);
 }
 
-static void timeout_on_slow_route_does_not_hold_back_other_requests(void)
+static void only_http_and_https_urls_are_fetched(void)
 {
-    gate_reset();
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
     bl_err err = {0};
     bl_http_client *c = bl_http_client_new(NULL, &err);
     REQUIRE(c != NULL);
+    outcome o = {0};
+    bl_http_call call = {.url = "file:///etc/hostname", .on_done = record, .opaque = &o};
+    REQUIRE(bl_http_client_submit(c, &call, &err) == 0);
+    run_until_done(c, &o);
+    CHECK_EQ_INT(o.transport, BL_HTTP_TRANSPORT_OTHER);
+    CHECK_EQ_INT(o.body_len, 0);
+    CHECK(o.error[0] != '\0');
+    bl_http_client_free(c);
+}
+
+static void timeout_on_slow_route_does_not_hold_back_other_requests(void)
+{
+    gate_reset();
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     outcome slow = {0};
-    REQUIRE(submit(c, s, "GET", "/slow", NULL, 0, 3000, &slow) == 0);
+    REQUIRE(submit(f.c, f.s, "GET", "/slow", NULL, 0, 3000, &slow) == 0);
     while (!gate_entered() && !slow.done)
-        REQUIRE(bl_http_client_run(c, 50, &err) >= 0);
+        REQUIRE(bl_http_client_run(f.c, 50, &f.err) >= 0);
     enum { FAST = 50 };
     static outcome fast[FAST];
     memset(fast, 0, sizeof fast);
@@ -337,73 +374,65 @@ static void timeout_on_slow_route_does_not_hold_back_other_requests(void)
         fast[i].check_echo = true;
         fast[i].expect_index = i;
         int n = snprintf(body, sizeof body, "request-%d", i);
-        REQUIRE(submit(c, s, "POST", "/echo", body, (size_t)n, 20000, &fast[i]) == 0);
+        REQUIRE(submit(f.c, f.s, "POST", "/echo", body, (size_t)n, 20000, &fast[i]) == 0);
     }
     int fast_done = 0;
     while (fast_done < FAST && !slow.done) {
-        REQUIRE(bl_http_client_run(c, 200, &err) >= 0);
+        REQUIRE(bl_http_client_run(f.c, 200, &f.err) >= 0);
         fast_done = 0;
         for (int i = 0; i < FAST; i++)
             fast_done += fast[i].done && fast[i].body_matches;
     }
     CHECK_EQ_INT(fast_done, FAST);
     CHECK(!slow.done); /* every fast request finished while the slow one was pending */
-    run_until_done(c, &slow);
+    run_until_done(f.c, &slow);
     CHECK_EQ_INT(slow.transport, BL_HTTP_TRANSPORT_TIMEOUT);
     CHECK_EQ_STR(bl_http_transport_name(slow.transport), "timeout");
     for (int i = 0; i < FAST; i++)
         CHECK(fast[i].order < slow.order);
     gate_release();
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void body_over_server_cap_gets_413(void)
 {
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     size_t big_len = SERVER_BODY_CAP + 1;
     char *big = malloc(big_len);
     REQUIRE(big != NULL);
     memset(big, 'x', big_len);
     outcome o;
-    roundtrip(c, s, "POST", "/echo", big, big_len, &o);
+    roundtrip(f.c, f.s, "POST", "/echo", big, big_len, &o);
     CHECK_EQ_INT(o.transport, BL_HTTP_TRANSPORT_OK);
     CHECK_EQ_INT(o.status, 413);
     CHECK(strstr(o.body, "\"code\":\"payload_too_large\"") != NULL);
     /* Exactly the cap is still accepted. */
-    roundtrip(c, s, "POST", "/echo", big, SERVER_BODY_CAP, &o);
+    roundtrip(f.c, f.s, "POST", "/echo", big, SERVER_BODY_CAP, &o);
     CHECK_EQ_INT(o.status, 200);
     CHECK_EQ_INT(o.body_total, SERVER_BODY_CAP);
 
     /* A client that waits for 100-continue gets the 413 without sending. */
     char url[256];
-    url_for(url, sizeof url, s, "/echo");
+    url_for(url, sizeof url, f.s, "/echo");
     const char *hdrs[] = {"Expect: 100-continue"};
     memset(&o, 0, sizeof o);
     bl_http_call call = {.method = "POST", .url = url, .headers = hdrs, .header_count = 1,
                          .body = big, .body_len = big_len, .timeout_ms = 10000,
                          .on_done = record, .opaque = &o};
-    REQUIRE(bl_http_client_submit(c, &call, &err) == 0);
-    run_until_done(c, &o);
+    REQUIRE(bl_http_client_submit(f.c, &call, &f.err) == 0);
+    run_until_done(f.c, &o);
     CHECK_EQ_INT(o.status, 413);
     free(big);
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void unknown_path_404_and_wrong_method_405_answer_json(void)
 {
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     outcome o;
-    roundtrip(c, s, "GET", "/nowhere", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/nowhere", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 404);
     CHECK_EQ_STR(o.content_type, "application/json");
     json_t *j = json_loads(o.body, 0, NULL);
@@ -412,46 +441,41 @@ static void unknown_path_404_and_wrong_method_405_answer_json(void)
     CHECK(json_string_length(json_object_get(json_object_get(j, "error"), "request_id")) > 0);
     json_decref(j);
 
-    roundtrip(c, s, "GET", "/echo", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/echo", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 405);
     CHECK_EQ_STR(o.allow, "POST");
     CHECK(strstr(o.body, "\"code\":\"method_not_allowed\"") != NULL);
 
-    roundtrip(c, s, "GET", "/status/500", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/status/500", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 500);
     CHECK(strstr(o.body, "\"code\":\"internal_error\"") != NULL);
 
-    roundtrip(c, s, "GET", "/status/503", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/status/503", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 503);
     CHECK_EQ_STR(o.retry_after, "7");
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+
+    roundtrip(f.c, f.s, "GET", "/status/302", NULL, 0, &o);
+    CHECK_EQ_INT(o.status, 302); /* redirects are reported, never followed */
+    fixture_close(&f);
 }
 
 static void error_body_shape_is_replaceable(void)
 {
-    bl_http_server *s = server_start(0, confluent_error);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, confluent_error, NULL));
     outcome o;
-    roundtrip(c, s, "GET", "/subjects/x", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/subjects/x", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 404);
     CHECK_EQ_STR(o.body, "{\"error_code\":40401,\"message\":\"no such path\"}");
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void path_params_and_query_are_decoded(void)
 {
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     outcome o;
-    roundtrip(c, s, "GET", "/params/a%2Fb/c%20d%C3%A9?q=x+y%26z&other", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/params/a%2Fb/c%20d%C3%A9?q=x+y%26z&other", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 200);
     json_t *j = json_loads(o.body, 0, NULL);
     REQUIRE(j != NULL);
@@ -460,51 +484,42 @@ static void path_params_and_query_are_decoded(void)
     CHECK_EQ_STR(json_string_value(json_object_get(j, "q")), "x y&z");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "client")), "127.0.0.1");
     json_decref(j);
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void malformed_percent_encoding_gets_400(void)
 {
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     outcome o;
-    roundtrip(c, s, "GET", "/params/a%zz/b", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/params/a%zz/b", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 400);
     CHECK(strstr(o.body, "\"code\":\"bad_request\"") != NULL);
-    roundtrip(c, s, "GET", "/params/a%2/b", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/params/a%2/b", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 400);
-    roundtrip(c, s, "GET", "/params/a/b?q=%G1", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/params/a/b?q=%G1", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 400);
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void response_body_cap_truncates_and_says_so(void)
 {
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
+    fixture f;
     bl_http_client_config cfg = {.body_cap = 100};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
-    REQUIRE(c != NULL);
+    REQUIRE(fixture_open(&f, 0, NULL, &cfg));
     outcome o;
-    roundtrip(c, s, "GET", "/big", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/big", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 200);
     CHECK_EQ_INT(o.body_len, 100);
     CHECK_EQ_INT(o.body_total, 10000);
     CHECK(o.body_truncated);
     CHECK(strncmp(o.body, "abcdefghijklmnopqrstuvwxyzabcd", 30) == 0);
     /* The drained connection is still good for the next request. */
-    roundtrip(c, s, "GET", "/status/204", NULL, 0, &o);
+    roundtrip(f.c, f.s, "GET", "/status/204", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 204);
     CHECK(!o.body_truncated);
     CHECK(o.reused);
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 static void sync_request_returns_owned_copy(void)
@@ -540,16 +555,13 @@ static void *stop_in_background(void *arg)
 static void stop_lets_in_flight_request_finish(void)
 {
     gate_reset();
-    bl_http_server *s = server_start(0, NULL);
-    REQUIRE(s != NULL);
-    bl_err err = {0};
-    bl_http_client *c = bl_http_client_new(NULL, &err);
-    REQUIRE(c != NULL);
+    fixture f;
+    REQUIRE(fixture_open(&f, 0, NULL, NULL));
     outcome o = {0};
-    REQUIRE(submit(c, s, "GET", "/slow", NULL, 0, 20000, &o) == 0);
+    REQUIRE(submit(f.c, f.s, "GET", "/slow", NULL, 0, 20000, &o) == 0);
     while (!gate_entered())
-        REQUIRE(bl_http_client_run(c, 50, &err) >= 0);
-    stopper st = {.server = s};
+        REQUIRE(bl_http_client_run(f.c, 50, &f.err) >= 0);
+    stopper st = {.server = f.s};
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, stop_in_background, &st) == 0);
     while (!atomic_load(&st.stopping))
@@ -559,13 +571,12 @@ static void stop_lets_in_flight_request_finish(void)
     struct timespec nap = {0, 50 * 1000 * 1000};
     nanosleep(&nap, NULL);
     gate_release();
-    run_until_done(c, &o);
+    run_until_done(f.c, &o);
     pthread_join(t, NULL);
     CHECK_EQ_INT(o.transport, BL_HTTP_TRANSPORT_OK);
     CHECK_EQ_INT(o.status, 200);
     CHECK_EQ_STR(o.body, "slow done");
-    bl_http_client_free(c);
-    bl_http_server_free(s);
+    fixture_close(&f);
 }
 
 int main(void)
@@ -573,6 +584,7 @@ int main(void)
     BL_RUN(thousand_requests_100_in_flight_complete_on_reused_connections);
     BL_RUN(thread_pool_server_also_serves_the_load);
     BL_RUN(closed_port_reports_connect_refused);
+    BL_RUN(only_http_and_https_urls_are_fetched);
     BL_RUN(timeout_on_slow_route_does_not_hold_back_other_requests);
     BL_RUN(body_over_server_cap_gets_413);
     BL_RUN(unknown_path_404_and_wrong_method_405_answer_json);

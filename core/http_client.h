@@ -51,7 +51,8 @@ typedef struct bl_http_result {
     size_t body_total;            /* bytes received in all (kept + drained) */
     bool body_truncated;          /* body_total > body_len */
     int64_t duration_us;          /* whole transfer, as curl measures it */
-    bool connection_reused;       /* no new connection was opened */
+    bool connection_reused;       /* a response came over an already open
+                                   * connection; false when transport failed */
 } bl_http_result;
 
 /* Called once per submitted request from bl_http_client_run (or from

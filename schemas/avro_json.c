@@ -231,6 +231,7 @@ typedef struct walk {
     bl_avro_json_mode mode;
     const char *hint;
     int ignore_unknown;
+    int enum_defaults;
     int in_default; /* inside a field default: unions take their first branch */
     char path[512];
     size_t plen;
@@ -430,11 +431,14 @@ static int double_of(const json_t *v, double *out)
     return 0;
 }
 
-static int from_json_enum(walk *w, avro_schema_t s, const json_t *v, avro_value_t *dest)
+static int from_json_enum(walk *w, avro_schema_t s, const json_t *j, const json_t *v, avro_value_t *dest)
 {
     if (!json_is_string(v))
         return expected(w, "enum symbol string", v);
     int idx = avro_schema_enum_get_by_name(s, json_string_value(v));
+    const char *fallback = json_string_value(json_object_get(j, "default"));
+    if (idx < 0 && w->enum_defaults && fallback)
+        idx = avro_schema_enum_get_by_name(s, fallback);
     if (idx >= 0)
         return avro_rc(w, avro_value_set_enum(dest, idx));
     char list[200] = "";
@@ -671,7 +675,7 @@ static int from_json(walk *w, avro_schema_t s, const json_t *j, const json_t *v,
         return rc;
     }
     case AVRO_ENUM:
-        return from_json_enum(w, s, v, dest);
+        return from_json_enum(w, s, j, v, dest);
     case AVRO_ARRAY: {
         if (!json_is_array(v))
             return expected(w, "array", v);
@@ -723,6 +727,7 @@ int bl_avro_from_json(const bl_avro_schema *s, const json_t *json, const bl_avro
         w.mode = opts->mode;
         w.hint = opts->union_hint;
         w.ignore_unknown = opts->ignore_unknown_fields;
+        w.enum_defaults = opts->use_enum_defaults;
     }
     if (!json)
         return fail(&w, "no JSON value");
@@ -953,9 +958,28 @@ static int same_kind(avro_schema_t a, avro_schema_t b)
 typedef struct project {
     bl_avro_schema copy; /* schema borrowed from the reader; json is the copy being cut */
     json_t *done;        /* full names of records already cut */
-    int dropped;
+    int changed;
     bl_err *err;
 } project;
+
+/* avro-c's resolver copies enum indexes across unchanged, so when the symbol
+ * lists differ we read with the writer's list and map by symbol later. */
+static int project_enum(project *pj, avro_schema_t rs, json_t *rj, avro_schema_t ws)
+{
+    int n = avro_schema_enum_number_of_symbols(ws), same = n == avro_schema_enum_number_of_symbols(rs);
+    for (int i = 0; same && i < n; i++)
+        same = !strcmp(avro_schema_enum_get(rs, i), avro_schema_enum_get(ws, i));
+    if (same)
+        return 0;
+    json_t *symbols = json_array();
+    for (int i = 0; symbols && i < n; i++)
+        json_array_append_new(symbols, json_string(avro_schema_enum_get(ws, i)));
+    if (!symbols || json_object_set_new(rj, "symbols", symbols) != 0)
+        return bl_err_set(pj->err, BL_ENOMEM, "avro: out of memory");
+    json_object_del(rj, "default");
+    pj->changed = 1;
+    return 0;
+}
 
 static int project_walk(project *pj, avro_schema_t rs, json_t *rj, avro_schema_t ws)
 {
@@ -988,6 +1012,8 @@ static int project_walk(project *pj, avro_schema_t rs, json_t *rj, avro_schema_t
     if (is_avro_map(rs) && is_avro_map(ws))
         return project_walk(pj, avro_schema_map_values(rs), json_object_get(rj, "values"),
                             avro_schema_map_values(ws));
+    if (is_avro_enum(rs) && is_avro_enum(ws))
+        return project_enum(pj, rs, rj, ws);
     if (!is_avro_record(rs) || !is_avro_record(ws))
         return 0;
     char full[512];
@@ -1007,7 +1033,7 @@ static int project_walk(project *pj, avro_schema_t rs, json_t *rj, avro_schema_t
                                   "avro: reader field %s.%s is not in the writer schema and has no default",
                                   full, name);
             json_array_remove(fields, i);
-            pj->dropped = 1;
+            pj->changed = 1;
         } else if (project_walk(pj, avro_schema_record_field_get_by_index(rs, (int)i),
                                 json_object_get(fj, "type"),
                                 avro_schema_record_field_get_by_index(ws, widx)) != 0) {
@@ -1017,7 +1043,7 @@ static int project_walk(project *pj, avro_schema_t rs, json_t *rj, avro_schema_t
     return 0;
 }
 
-char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer, int *dropped, bl_err *err)
+char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer, int *changed, bl_err *err)
 {
     char *text = NULL;
     project pj = {.err = err};
@@ -1035,7 +1061,7 @@ char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer,
     text = json_dumps(pj.copy.json, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text)
         bl_err_set(err, BL_ENOMEM, "avro: out of memory");
-    *dropped = pj.dropped;
+    *changed = pj.changed;
 done:
     json_decref(pj.copy.json);
     json_decref(pj.copy.named);

@@ -38,6 +38,9 @@ typedef struct bl_avro_json_opts {
     /* Non-zero: object keys that are not fields of the record are skipped
      * instead of rejected. */
     int ignore_unknown_fields;
+    /* Non-zero: a symbol the enum lacks takes the enum's own "default" symbol
+     * (schema resolution); otherwise it is an error. */
+    int use_enum_defaults;
 } bl_avro_json_opts;
 
 /* Parses schema JSON text of len bytes. Returns a new schema (free with
@@ -73,11 +76,13 @@ json_t *bl_avro_to_json(const bl_avro_schema *s, avro_value_t *src,
                         bl_avro_json_mode mode, bl_err *err);
 
 /* Schema resolution help, since avro-c's resolver refuses a reader field the
- * writer lacks even when it has a default: returns new JSON text (caller
- * free()s) of reader with each such field removed (recursively, through
- * records, arrays, maps and unions), setting *dropped when any was. A removed
- * field without a default is an error. Returns NULL with err filled. */
-char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer, int *dropped,
+ * writer lacks even when it has a default, and copies enum indexes without
+ * mapping symbols: returns new JSON text (caller free()s) of reader with each
+ * such field removed and each differing enum given the writer's symbols
+ * (recursively, through records, arrays, maps and unions), setting *changed
+ * when anything was. A removed field without a default is an error. Returns
+ * NULL with err filled. */
+char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer, int *changed,
                              bl_err *err);
 
 /* RFC 3339 <-> Unix epoch milliseconds. parse accepts "Z" or "+hh:mm" offsets

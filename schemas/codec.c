@@ -14,14 +14,15 @@ typedef struct cached_schema {
 } cached_schema;
 
 /* How to read one writer id as one reader. avro-c's resolver cannot fill
- * defaults, so when the reader has fields the writer lacks, we resolve into
- * `projected` (the reader minus those fields) and then convert into the
- * reader through JSON, where the defaults are known. */
+ * defaults and does not map enum symbols, so when the reader has fields the
+ * writer lacks or enums that differ, we resolve into `projected` (the reader
+ * minus those fields, with the writer's enum symbols) and then convert into
+ * the reader through JSON, where defaults and symbols are known. */
 typedef struct resolver {
     int32_t writer_id;
     const bl_avro_schema *reader;
     avro_value_iface_t *iface;  /* NULL when the pair is incompatible */
-    bl_avro_schema *projected;  /* NULL when no field needed a default */
+    bl_avro_schema *projected;  /* NULL when avro-c's resolver suffices */
     char error[BL_ERR_MSG_MAX]; /* why the pair is incompatible */
 } resolver;
 
@@ -359,8 +360,10 @@ static int read_body(const bl_avro_schema *writer, int32_t id, const uint8_t *bo
         return bl_err_set(err, BL_ENOMEM, "codec: out of memory");
     int rc = avro_value_read(r, dest);
     avro_reader_free(r);
+    /* The body is well-formed by now, so what fails here is resolution (a
+     * writer union branch or enum symbol the reader lacks). */
     if (rc != 0)
-        return bl_err_set(err, BL_EINVAL, "codec: truncated Avro body for schema id %" PRId32 ": %s", id,
+        return bl_err_set(err, BL_EINVAL, "codec: cannot read Avro body for schema id %" PRId32 ": %s", id,
                           avro_strerror());
     return 0;
 }
@@ -396,11 +399,11 @@ static const char *schema_label(const bl_avro_schema *s)
 static void resolver_build(resolver *r, const bl_avro_schema *writer)
 {
     bl_err err = {0};
-    int dropped = 0;
-    char *text = bl_avro_schema_project(r->reader, bl_avro_schema_avro(writer), &dropped, &err);
+    int changed = 0;
+    char *text = bl_avro_schema_project(r->reader, bl_avro_schema_avro(writer), &changed, &err);
     if (!text)
         goto fail;
-    if (dropped) {
+    if (changed) {
         r->projected = bl_avro_schema_parse(text, strlen(text), &err);
         if (!r->projected)
             goto fail;
@@ -483,7 +486,8 @@ int bl_codec_decode_as(bl_schema_cache *c, const bl_avro_schema *reader, const u
     bridge = bl_avro_to_json(projected, &dest, BL_AVRO_JSON_AVRO, err);
     if (!bridge || bl_avro_value_new(reader, &result, err) != 0)
         goto done;
-    if (bl_avro_from_json(reader, bridge, NULL, &result, err) != 0) {
+    bl_avro_json_opts resolve = {.use_enum_defaults = 1};
+    if (bl_avro_from_json(reader, bridge, &resolve, &result, err) != 0) {
         bl_err_wrap(err, "codec: schema id %" PRId32 " as %s", id, schema_label(reader));
         goto done;
     }

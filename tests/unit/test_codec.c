@@ -388,6 +388,57 @@ static void cache_fetches_each_id_once_across_threads(void)
     bl_schema_cache_free(c);
 }
 
+/* avro-c alone would turn writer "B" (index 1) into reader index 1 = "C". */
+static void enum_symbols_resolve_by_name_not_index(void)
+{
+    const char *w_text = J({"type": "record", "name": "U", "fields": [
+        {"name": "v", "type": ["null", "string", "int"]},
+        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B", "C", "D"]}}]});
+    const char *r_text = J({"type": "record", "name": "U", "fields": [
+        {"name": "v", "type": ["null", "string"]},
+        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["X", "B", "C", "A"], "default": "X"}}]});
+    const char *strict_text = J({"type": "record", "name": "U", "fields": [
+        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B"]}}]});
+    const char *values[] = {J({"v": null, "e": "A"}), J({"v": null, "e": "B"}), J({"v": {"string": "s"}, "e": "C"}),
+                            J({"v": null, "e": "D"}), J({"v": {"int": 5}, "e": "A"})};
+    const char *want[] = {"A", "B", "C", "X", NULL};
+    bl_err err = {0};
+    bl_schema_cache *c = bl_schema_cache_new(NULL, NULL, &err);
+    REQUIRE(bl_schema_cache_put(c, 9, w_text, strlen(w_text), &err) == 0);
+    const bl_avro_schema *w = bl_schema_cache_get(c, 9, &err);
+    bl_avro_schema *r = schema(r_text), *strict = schema(strict_text);
+    for (int i = 0; i < 5; i++) {
+        avro_value_t v, out;
+        uint8_t *msg = NULL;
+        size_t len = 0;
+        REQUIRE(bl_avro_value_new(w, &v, &err) == 0);
+        CHECK(bl_avro_from_json_text(w, values[i], strlen(values[i]), NULL, &v, &err) == 0);
+        CHECK(bl_codec_encode(9, &v, &msg, &len, &err) == 0);
+        avro_value_decref(&v);
+        bl_err_clear(&err);
+        int rc = bl_codec_decode_as(c, r, msg, len, &out, &err);
+        if (!want[i]) {
+            CHECK(rc == -1);
+            CHECK(strncmp(err.msg, "codec: cannot read Avro body for schema id 9: ", 46) == 0);
+        } else if (rc == 0) {
+            json_t *got = bl_avro_to_json(r, &out, BL_AVRO_JSON_PLAIN, &err);
+            CHECK_EQ_STR(json_string_value(json_object_get(got, "e")), want[i]);
+            json_decref(got);
+            avro_value_decref(&out);
+        } else {
+            CHECK_EQ_STR(err.msg, "");
+        }
+        if (i == 2) {
+            CHECK(bl_codec_decode_as(c, strict, msg, len, &out, &err) == -1);
+            CHECK_EQ_STR(err.msg, "codec: schema id 9 as U: $.e: 'C' is not one of A, B");
+        }
+        free(msg);
+    }
+    bl_avro_schema_free(r);
+    bl_avro_schema_free(strict);
+    bl_schema_cache_free(c);
+}
+
 int main(void)
 {
     BL_RUN(wire_round_trip_keeps_id_and_value);
@@ -401,5 +452,6 @@ int main(void)
     BL_RUN(hostile_lengths_and_indexes_get_clear_errors);
     BL_RUN(random_bodies_never_crash);
     BL_RUN(cache_fetches_each_id_once_across_threads);
+    BL_RUN(enum_symbols_resolve_by_name_not_index);
     return bl_test_summary();
 }

@@ -616,6 +616,19 @@ static int from_json_union(walk *w, avro_schema_t s, const json_t *j, const json
                      &branch);
 }
 
+/* Fills a new array item (key NULL, at index) or map value (at key) that
+ * avro-c made with status made_rc. */
+static int from_json_item(walk *w, int made_rc, const char *key, size_t index, avro_schema_t s,
+                          const json_t *j, const json_t *v, avro_value_t *child)
+{
+    if (made_rc != 0)
+        return avro_rc(w, made_rc);
+    size_t saved = key ? path_push(w, ".%s", key) : path_push(w, "[%zu]", index);
+    int rc = from_json(w, s, j, v, child);
+    path_pop(w, saved);
+    return rc;
+}
+
 static int from_json(walk *w, avro_schema_t s, const json_t *j, const json_t *v, avro_value_t *dest)
 {
     s = target(s);
@@ -683,13 +696,10 @@ static int from_json(walk *w, avro_schema_t s, const json_t *j, const json_t *v,
         const json_t *item;
         json_array_foreach(v, i, item) {
             avro_value_t child;
-            if (avro_value_append(dest, &child, NULL) != 0)
-                return avro_rc(w, -1);
-            size_t saved = path_push(w, "[%zu]", i);
-            int rc = from_json(w, avro_schema_array_items(s), json_object_get(j, "items"), item, &child);
-            path_pop(w, saved);
-            if (rc)
-                return rc;
+            int rc = avro_value_append(dest, &child, NULL);
+            if (from_json_item(w, rc, NULL, i, avro_schema_array_items(s), json_object_get(j, "items"), item,
+                               &child) != 0)
+                return -1;
         }
         return 0;
     }
@@ -700,13 +710,10 @@ static int from_json(walk *w, avro_schema_t s, const json_t *j, const json_t *v,
         const json_t *item;
         json_object_foreach((json_t *)v, key, item) {
             avro_value_t child;
-            if (avro_value_add(dest, key, &child, NULL, NULL) != 0)
-                return avro_rc(w, -1);
-            size_t saved = path_push(w, ".%s", key);
-            int rc = from_json(w, avro_schema_map_values(s), json_object_get(j, "values"), item, &child);
-            path_pop(w, saved);
-            if (rc)
-                return rc;
+            int rc = avro_value_add(dest, key, &child, NULL, NULL);
+            if (from_json_item(w, rc, key, 0, avro_schema_map_values(s), json_object_get(j, "values"), item,
+                               &child) != 0)
+                return -1;
         }
         return 0;
     }

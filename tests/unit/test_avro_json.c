@@ -267,6 +267,29 @@ static void non_finite_doubles_and_bad_utf8_do_not_break_json(void)
     bl_avro_schema_free(s);
 }
 
+static void unknown_fields_and_symbols_follow_options(void)
+{
+    bl_err err = {0};
+    bl_avro_schema *s = schema(ENV);
+    REQUIRE(s != NULL);
+    const char *text = J({"id": "e", "time": 0, "extra": 1, "data": {"probability": 1, "severity": "SEVERE"}});
+    avro_value_t v;
+    REQUIRE(bl_avro_value_new(s, &v, &err) == 0);
+    bl_avro_json_opts lenient = {.mode = BL_AVRO_JSON_PLAIN, .ignore_unknown_fields = 1, .use_enum_defaults = 1};
+    CHECK(bl_avro_from_json_text(s, text, strlen(text), &lenient, &v, &err) == 0);
+    json_t *out = bl_avro_to_json(s, &v, BL_AVRO_JSON_PLAIN, &err);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(out, "data"), "severity")), "LOW");
+    CHECK(json_object_get(out, "extra") == NULL);
+    json_decref(out);
+    avro_value_decref(&v);
+    REQUIRE(bl_avro_value_new(s, &v, &err) == 0);
+    bl_avro_json_opts strict = {.mode = BL_AVRO_JSON_PLAIN};
+    CHECK(bl_avro_from_json_text(s, text, strlen(text), &strict, &v, &err) == -1);
+    CHECK_EQ_STR(err.msg, "$.data.severity: 'SEVERE' is not one of LOW, MEDIUM, HIGH, CRITICAL");
+    avro_value_decref(&v);
+    bl_avro_schema_free(s);
+}
+
 static void bad_schemas_are_rejected(void)
 {
     bl_err err = {0};
@@ -287,6 +310,7 @@ int main(void)
     BL_RUN(timestamps_are_rfc3339_in_and_out);
     BL_RUN(plain_unions_of_records_pick_by_fields_or_hint);
     BL_RUN(non_finite_doubles_and_bad_utf8_do_not_break_json);
+    BL_RUN(unknown_fields_and_symbols_follow_options);
     BL_RUN(bad_schemas_are_rejected);
     return bl_test_summary();
 }

@@ -502,7 +502,7 @@ static void count_request(bl_registry_server *srv, const char *route, int status
 {
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    const char *labels[] = {route, code};
+    const char *labels[] = {route, code, NULL};
     bl_counter *c = bl_metric_counter(srv->requests, labels, NULL);
     if (c)
         bl_counter_inc(c);

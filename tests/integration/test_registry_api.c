@@ -82,7 +82,6 @@ static void same_schema_gets_same_id_across_subjects_and_spellings(void)
     CHECK_EQ_INT(register_id("same-b", V1_SPACED_DOC), a);
     json_t *out = NULL;
     CHECK_EQ_INT(bl_test_registry_call(&reg, "GET", "/subjects/same-a/versions", NULL, &out), 200);
-    CHECK(json_equal(out, json_loads("[1]", 0, NULL)) || json_array_size(out) == 1);
     CHECK_EQ_INT(json_array_size(out), 1);
     json_decref(out);
 }

@@ -3,6 +3,8 @@
 
 #include "schemas/canonical.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -104,7 +106,30 @@ static int no_memory(bl_err *err)
     return bl_err_set(err, BL_ENOMEM, "registry: out of memory");
 }
 
-/* The canonical form's SHA-256 in hex, or -1 with BL_REG_INVALID_SCHEMA. */
+/* Drops "doc" attributes everywhere in a schema except inside default values,
+ * which are data, not schema. */
+static void strip_docs(json_t *node)
+{
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(node, i, item) strip_docs(item);
+    } else if (json_is_object(node)) {
+        json_object_del(node, "doc");
+        const char *key;
+        json_t *value;
+        json_object_foreach(node, key, value) {
+            if (strcmp(key, "default") != 0)
+                strip_docs(value);
+        }
+    }
+}
+
+/* The schema's identity: SHA-256 hex of its JSON with sorted keys, no
+ * whitespace and no docs. Parsing Canonical Form alone is too coarse here: it
+ * drops defaults and aliases, and a schema that adds a default must become a
+ * new version (it changes how readers resolve). The canonical form still
+ * validates the schema. Returns 0, or -1 with BL_REG_INVALID_SCHEMA. */
 static int fingerprint_of(const char *schema_json, char out[BL_CANONICAL_SHA256_HEX_LEN], bl_err *err)
 {
     bl_err why = {0};
@@ -112,8 +137,15 @@ static int fingerprint_of(const char *schema_json, char out[BL_CANONICAL_SHA256_
     if (!canonical)
         return bl_err_set(err, BL_REG_INVALID_SCHEMA, "Invalid schema: %s",
                           schema_json ? why.msg : "Empty schema");
-    int rc = bl_canonical_sha256_hex(canonical, strlen(canonical), out, err);
     free(canonical);
+    json_t *root = json_loads(schema_json, JSON_DECODE_ANY, NULL);
+    strip_docs(root);
+    char *identity = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(root);
+    if (!identity)
+        return no_memory(err);
+    int rc = bl_canonical_sha256_hex(identity, strlen(identity), out, err);
+    free(identity);
     return rc;
 }
 

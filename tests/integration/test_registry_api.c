@@ -106,6 +106,20 @@ static void new_version_only_when_schema_changes(void)
     json_decref(out);
 }
 
+static void schema_that_only_adds_a_default_is_a_new_version(void)
+{
+    /* V2_OPTIONAL's "title" gains a non-null default: readers resolve
+     * differently, so it must not collapse into the earlier id. */
+    const char *with_default =
+        "{\"type\":\"record\",\"name\":\"Risk\",\"namespace\":\"t\",\"fields\":["
+        "{\"name\":\"id\",\"type\":\"string\",\"default\":\"unknown\"},"
+        "{\"name\":\"title\",\"type\":[\"null\",\"string\"],\"default\":null}]}";
+    int a = register_id("defaults", V2_OPTIONAL);
+    int b = register_id("defaults", with_default);
+    REQUIRE(a > 0 && b > 0);
+    CHECK(a != b);
+}
+
 static void read_endpoints_answer_confluent_shapes(void)
 {
     int id = register_id("reads", V1);
@@ -382,6 +396,7 @@ int main(void)
         return 1;
     }
     BL_RUN(same_schema_gets_same_id_across_subjects_and_spellings);
+    BL_RUN(schema_that_only_adds_a_default_is_a_new_version);
     BL_RUN(new_version_only_when_schema_changes);
     BL_RUN(read_endpoints_answer_confluent_shapes);
     BL_RUN(unknown_things_answer_404_codes);

@@ -1,6 +1,7 @@
 /* busline: one binary, one subcommand per role. */
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "connectors/webhook/cmd_webhooks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static int cmd_version(int argc, char **argv)
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"version", "print the version", cmd_version},
+    {"webhooks", "sign or verify a webhook body; make a signing secret", bl_cmd_webhooks},
 };
 
 static void print_usage(FILE *out)

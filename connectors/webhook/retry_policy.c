@@ -176,6 +176,8 @@ bl_retry_decision bl_retry_decide(const bl_retry_policy *p, int attempt,
         attempt = 1;
     const char *reason;
     bool honours_retry_after = false;
+    if (!outcome)
+        return decided(BL_RETRY_GIVE_UP, "no outcome given");
     if (outcome->transport == BL_TRANSPORT_BLOCKED)
         return decided(BL_RETRY_GIVE_UP, transport_reason(outcome->transport));
     if (outcome->transport != BL_TRANSPORT_NONE) {

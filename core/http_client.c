@@ -19,6 +19,7 @@ typedef struct slot {
     bl_http_done_fn on_done;
     void *opaque;
     struct curl_slist *req_headers;
+    struct curl_slist *resolve; /* the call's pinned address, if any */
     char *req_body;
     size_t req_body_cap;
     char *body;         /* body_cap + 1 bytes */
@@ -175,6 +176,7 @@ static void slot_free(slot *s)
     if (s->easy)
         curl_easy_cleanup(s->easy);
     curl_slist_free_all(s->req_headers);
+    curl_slist_free_all(s->resolve);
     free(s->req_body);
     free(s->body);
     free(s->hdr_buf);
@@ -210,6 +212,8 @@ static void slot_release(bl_http_client *c, slot *s)
     curl_easy_reset(s->easy);
     curl_slist_free_all(s->req_headers);
     s->req_headers = NULL;
+    curl_slist_free_all(s->resolve);
+    s->resolve = NULL;
     s->in_use = false;
     s->on_done = NULL;
     s->opaque = NULL;
@@ -417,6 +421,9 @@ static CURLcode slot_set_options(bl_http_client *c, slot *s, const bl_http_call 
     if ((rc = curl_easy_setopt(s->easy, CURLOPT_URL, call->url)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https")) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 0L)) ||
+        /* A proxy from the environment would send requests somewhere other
+         * than the address that was checked (and pinned): never use one. */
+        (rc = curl_easy_setopt(s->easy, CURLOPT_NOPROXY, "*")) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf)) ||
@@ -430,7 +437,13 @@ static CURLcode slot_set_options(bl_http_client *c, slot *s, const bl_http_call 
         (rc = curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers)) ||
         (rc = slot_set_method(s, call)))
         return rc;
-    return CURLE_OK;
+    if (call->resolve) {
+        s->resolve = curl_slist_append(NULL, call->resolve);
+        if (!s->resolve)
+            return CURLE_OUT_OF_MEMORY;
+        rc = curl_easy_setopt(s->easy, CURLOPT_RESOLVE, s->resolve);
+    }
+    return rc;
 }
 
 int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *err)

@@ -81,6 +81,8 @@ typedef struct bl_http_call {
     size_t body_len;
     long timeout_ms;             /* whole request, including waiting for a connection; 0 = none */
     long connect_timeout_ms;     /* 0 = the client's default */
+    const char *resolve;         /* "host:port:address" to connect to that address only
+                                  * (the SSRF guard's pinned answer); NULL = resolve normally */
     bl_http_done_fn on_done;     /* required */
     void *opaque;                /* handed back to on_done */
 } bl_http_call;

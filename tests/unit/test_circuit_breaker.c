@@ -100,13 +100,17 @@ static void trial_that_never_reports_counts_as_failed(void)
     CHECK_EQ_INT(p.retry_at_ms, 16000);
     bl_breaker_record(&b, &lost, true, 11001); /* too late to count */
     CHECK_EQ_INT(bl_breaker_state_at(&b, 11001), BL_BREAKER_OPEN);
+    bl_breaker_permit next = bl_breaker_allow(&b, 16000);
+    REQUIRE(next.probe);
+    bl_breaker_record(&b, &lost, true, 16001); /* nor in a later half-open */
+    CHECK_EQ_INT(bl_breaker_state_at(&b, 16001), BL_BREAKER_HALF_OPEN);
 }
 
 static void outcomes_of_requests_sent_before_opening_are_ignored(void)
 {
     bl_breaker b = new_breaker(1);
-    bl_breaker_permit early[4];
-    for (int i = 0; i < 4; i++)
+    bl_breaker_permit early[6];
+    for (int i = 0; i < 6; i++)
         early[i] = bl_breaker_allow(&b, 0);
     for (int i = 0; i < 3; i++)
         bl_breaker_record(&b, &early[i], false, 10);
@@ -118,6 +122,12 @@ static void outcomes_of_requests_sent_before_opening_are_ignored(void)
     bl_breaker_permit refused = bl_breaker_allow(&b, 5012);
     bl_breaker_record(&b, &refused, false, 5012); /* refused permits change nothing */
     CHECK_EQ_INT(bl_breaker_state_at(&b, 5012), BL_BREAKER_HALF_OPEN);
+    bl_breaker_record(&b, &trial, true, 5013);
+    REQUIRE(bl_breaker_state_at(&b, 5013) == BL_BREAKER_CLOSED);
+    /* Slow failures of requests sent before it opened do not count again. */
+    for (int i = 3; i < 6; i++)
+        bl_breaker_record(&b, &early[i], false, 5020);
+    CHECK_EQ_INT(bl_breaker_state_at(&b, 5020), BL_BREAKER_CLOSED);
 }
 
 static void several_successful_trials_needed_when_configured(void)

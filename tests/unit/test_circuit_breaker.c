@@ -19,6 +19,14 @@ static void fail_at(bl_breaker *b, int64_t now)
     bl_breaker_record(b, &p, false, now);
 }
 
+/* Three failures at 0, 1 and 2 ms: open until 5002. */
+static void open_by_failures(bl_breaker *b)
+{
+    fail_at(b, 0);
+    fail_at(b, 1);
+    fail_at(b, 2);
+}
+
 static void failures_spread_wider_than_the_window_keep_it_closed(void)
 {
     bl_breaker b = new_breaker(1);
@@ -50,9 +58,7 @@ static void threshold_failures_within_the_window_open_it(void)
 static void open_allows_one_trial_after_open_time_and_its_success_closes(void)
 {
     bl_breaker b = new_breaker(1);
-    fail_at(&b, 0);
-    fail_at(&b, 1);
-    fail_at(&b, 2);
+    open_by_failures(&b);
     CHECK(!bl_breaker_allow(&b, 5001).allowed);
     bl_breaker_permit trial = bl_breaker_allow(&b, 5002);
     CHECK(trial.allowed && trial.probe);
@@ -73,9 +79,7 @@ static void open_allows_one_trial_after_open_time_and_its_success_closes(void)
 static void failed_trial_reopens_for_another_open_time(void)
 {
     bl_breaker b = new_breaker(1);
-    fail_at(&b, 0);
-    fail_at(&b, 1);
-    fail_at(&b, 2);
+    open_by_failures(&b);
     bl_breaker_permit trial = bl_breaker_allow(&b, 6000);
     REQUIRE(trial.probe);
     bl_breaker_record(&b, &trial, false, 6100);
@@ -89,9 +93,7 @@ static void failed_trial_reopens_for_another_open_time(void)
 static void trial_that_never_reports_counts_as_failed(void)
 {
     bl_breaker b = new_breaker(1);
-    fail_at(&b, 0);
-    fail_at(&b, 1);
-    fail_at(&b, 2);
+    open_by_failures(&b);
     bl_breaker_permit lost = bl_breaker_allow(&b, 6000);
     REQUIRE(lost.probe);
     CHECK(!bl_breaker_allow(&b, 10999).allowed);
@@ -133,9 +135,7 @@ static void outcomes_of_requests_sent_before_opening_are_ignored(void)
 static void several_successful_trials_needed_when_configured(void)
 {
     bl_breaker b = new_breaker(2);
-    fail_at(&b, 0);
-    fail_at(&b, 1);
-    fail_at(&b, 2);
+    open_by_failures(&b);
     bl_breaker_permit t1 = bl_breaker_allow(&b, 5002);
     bl_breaker_record(&b, &t1, true, 5003);
     CHECK_EQ_INT(bl_breaker_state_at(&b, 5003), BL_BREAKER_HALF_OPEN);

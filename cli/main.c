@@ -1,6 +1,7 @@
 /* busline: one binary, one subcommand per role. */
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "producers/cmd_relay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
+    {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
     {"version", "print the version", cmd_version},
 };
 

@@ -21,6 +21,9 @@ static const bl_setting relay_settings[] = {
     {.name = "relay_cleanup_batch", .env = "BUSLINE_RELAY_CLEANUP_BATCH", .flag = "cleanup-batch",
      .type = BL_SETTING_INT, .def = "1000", .min = 1, .max = 100000,
      .help = "sent rows deleted per statement"},
+    {.name = "relay_cleanup_interval", .env = "BUSLINE_RELAY_CLEANUP_INTERVAL",
+     .flag = "cleanup-interval", .type = BL_SETTING_DURATION, .def = "10s", .min = 10,
+     .max = 86400000, .help = "how often sent rows past the retention are deleted"},
     {.name = "relay_delivery_timeout", .env = "BUSLINE_RELAY_DELIVERY_TIMEOUT",
      .flag = "delivery-timeout", .type = BL_SETTING_DURATION, .def = "60s", .min = 1000,
      .max = 3600000,
@@ -49,6 +52,7 @@ int bl_cmd_relay(int argc, char **argv)
         .poll_interval_ms = (int)bl_config_duration_ms(cfg, "relay_poll_interval"),
         .retention_ms = bl_config_duration_ms(cfg, "relay_retention"),
         .cleanup_batch = (int)bl_config_int(cfg, "relay_cleanup_batch"),
+        .cleanup_interval_ms = (int)bl_config_duration_ms(cfg, "relay_cleanup_interval"),
         .delivery_timeout_ms = (int)bl_config_duration_ms(cfg, "relay_delivery_timeout"),
         .metrics = metrics,
     };

@@ -26,9 +26,8 @@
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) " \
     "FROM busline_outbox WHERE sent_at IS NULL"
 
-/* How often the leader deletes old sent rows, and how many DELETEs of
- * cleanup_batch rows one round may run before publishing again. */
-#define CLEANUP_EVERY_MS 10000
+/* How many DELETEs of cleanup_batch rows one cleanup may run before the
+ * relay publishes again. */
 #define CLEANUP_ROUNDS_MAX 10
 /* How often the backlog gauges are refreshed. */
 #define BACKLOG_EVERY_MS 2000
@@ -62,8 +61,10 @@ static int check_config(const bl_relay_config *cfg, bl_err *err)
     if (cfg->poll_interval_ms < 10)
         return bl_err_set(err, BL_EINVAL, "relay: poll interval %d ms is under 10 ms",
                           cfg->poll_interval_ms);
-    if (cfg->retention_ms < 0 || cfg->cleanup_batch < 1)
-        return bl_err_set(err, BL_EINVAL, "relay: retention must be >= 0, cleanup batch > 0");
+    if (cfg->retention_ms < 0 || cfg->cleanup_batch < 1 || cfg->cleanup_interval_ms < 10)
+        return bl_err_set(err, BL_EINVAL,
+                          "relay: retention must be >= 0, cleanup batch > 0, cleanup interval "
+                          ">= 10 ms");
     if (cfg->delivery_timeout_ms < 1000)
         return bl_err_set(err, BL_EINVAL, "relay: delivery timeout %d ms is under 1 s",
                           cfg->delivery_timeout_ms);
@@ -311,7 +312,7 @@ static int housekeeping(bl_relay *r, int64_t *next_cleanup, int64_t *next_backlo
 {
     int64_t now = now_ms();
     if (now >= *next_cleanup) {
-        *next_cleanup = now + CLEANUP_EVERY_MS;
+        *next_cleanup = now + r->cfg.cleanup_interval_ms;
         if (delete_old_sent(r, err) != 0)
             return -1;
     }

@@ -36,6 +36,7 @@ typedef struct bl_relay_config {
     int poll_interval_ms;        /* wait without a NOTIFY, and standby retry; >= 10 */
     int64_t retention_ms;        /* sent rows older than this are deleted; >= 0 */
     int cleanup_batch;           /* rows per DELETE; > 0 */
+    int cleanup_interval_ms;     /* how often sent rows are deleted; >= 10 */
     int delivery_timeout_ms;     /* librdkafka message.timeout.ms; >= 1000 */
     bl_metrics *metrics;         /* may be NULL; borrowed, registers busline_relay_* */
 } bl_relay_config;

@@ -1,6 +1,7 @@
 /* busline: one binary, one subcommand per role. */
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "connectors/webhook/cmd_webhooks.h"
 #include "producers/cmd_relay.h"
 
 #include <stdio.h>
@@ -18,8 +19,13 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
+    {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},
     {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
+    {"schemas", "register|check FILE|list: the catalog's schemas against the registry", bl_cmd_schemas},
+    {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
+    {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
+    {"webhooks", "sign or verify a webhook body; make a signing secret", bl_cmd_webhooks},
 };
 
 static void print_usage(FILE *out)

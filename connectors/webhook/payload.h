@@ -1,0 +1,32 @@
+/* The JSON body a webhook endpoint receives:
+ *   {"event":"risk.escalated","timestamp":"2026-11-25T08:16:00.123Z",
+ *    "organization_id":"org_1","data":{...}}
+ * built from a decoded event envelope. Compact and deterministic: the same
+ * event always gives the same bytes (keys of data sorted), so a redelivery
+ * carries the same body and signature inputs. */
+#ifndef BUSLINE_CONNECTORS_WEBHOOK_PAYLOAD_H
+#define BUSLINE_CONNECTORS_WEBHOOK_PAYLOAD_H
+
+#include "core/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_WEBHOOK_PAYLOAD_MAX (1024 * 1024) /* largest body sent */
+#define BL_RFC3339_MS_SIZE 25                /* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL */
+
+/* Writes unix time ms as RFC 3339 UTC with milliseconds ("...T08:16:00.123Z")
+ * into out. Years 0000..9999 only. Returns 0, or -1 with BL_EINVAL. */
+int bl_rfc3339_from_ms(int64_t ms, char out[BL_RFC3339_MS_SIZE], bl_err *err);
+
+/* Builds the body from envelope (borrowed; the fields of the EventEnvelope
+ * schema): "type" (non-empty string), "time" (integer, unix ms),
+ * "organization_id" (non-empty string) and "data" (object, or null). Other
+ * fields (id, source, subject) are not part of the body: the id travels as
+ * webhook-id. Returns the NUL-terminated body (caller frees with free) and
+ * sets *len; or NULL with err (BL_EINVAL naming the bad field, or the body
+ * being over BL_WEBHOOK_PAYLOAD_MAX). */
+char *bl_webhook_payload_build(const json_t *envelope, size_t *len, bl_err *err);
+
+#endif

@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/ops_server.h"
 #include "core/role.h"
 #include "producers/relay.h"
 
@@ -31,6 +32,16 @@ static const bl_setting relay_settings[] = {
     {0},
 };
 
+/* Ready while the relay has its database: as leader, or as a standby able
+ * to take over. */
+static int relay_ready(void *ctx, char *reason, size_t reason_len)
+{
+    if (bl_relay_is_connected(ctx))
+        return 1;
+    snprintf(reason, reason_len, "no database connection");
+    return 0;
+}
+
 int bl_cmd_relay(int argc, char **argv)
 {
     int code = 0;
@@ -39,6 +50,7 @@ int bl_cmd_relay(int argc, char **argv)
         return code;
     bl_err err = {0};
     bl_relay *relay = NULL;
+    bl_ops_server *ops = NULL;
     bl_metrics *metrics = bl_metrics_new();
     if (!metrics) {
         fprintf(stderr, "busline relay: out of memory\n");
@@ -62,11 +74,19 @@ int bl_cmd_relay(int argc, char **argv)
         code = 2;
         goto done;
     }
+    ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT),
+                              metrics, relay_ready, relay, &err);
+    if (!ops) {
+        fprintf(stderr, "busline relay: %s\n", err.msg);
+        code = 1;
+        goto done;
+    }
     bl_log_info("relay: starting", BL_FI("batch_size", rc.batch_size),
                 BL_FI("poll_interval_ms", rc.poll_interval_ms),
                 BL_FI("retention_ms", rc.retention_ms));
     bl_relay_run(relay);
 done:
+    bl_ops_server_free(ops);
     bl_relay_free(relay);
     bl_metrics_free(metrics);
     bl_config_free(cfg);

@@ -141,6 +141,7 @@ static void lose_lease(bl_relay *r)
 {
     PQfinish(r->conn);
     r->conn = NULL;
+    atomic_store(&r->connected, 0);
     if (atomic_exchange(&r->leader, 0))
         bl_log_info("relay: lease released");
     if (r->m_leader)
@@ -181,6 +182,11 @@ int bl_relay_is_leader(const bl_relay *r)
     return atomic_load(&r->leader);
 }
 
+int bl_relay_is_connected(const bl_relay *r)
+{
+    return atomic_load(&r->connected);
+}
+
 bl_relay_stats bl_relay_get_stats(const bl_relay *r)
 {
     return (bl_relay_stats){atomic_load(&r->published), atomic_load(&r->errors),
@@ -195,6 +201,7 @@ static int try_lease(bl_relay *r, bl_err *err)
         r->conn = bl_pg_connect(r->pg_url, err);
         if (!r->conn)
             return -1;
+        atomic_store(&r->connected, 1);
     }
     PGresult *res = bl_pg_exec(r->conn, LEASE_SQL, 0, NULL, err);
     if (!res)

@@ -73,6 +73,10 @@ void bl_relay_stop(bl_relay *r);
 /* 1 while this relay holds the lease. Thread-safe. */
 int bl_relay_is_leader(const bl_relay *r);
 
+/* 1 while this relay has a database connection (leader or standby).
+ * Thread-safe. */
+int bl_relay_is_connected(const bl_relay *r);
+
 /* A snapshot of the counters. Thread-safe. */
 bl_relay_stats bl_relay_get_stats(const bl_relay *r);
 

@@ -30,6 +30,7 @@ struct bl_relay {
 
     PGconn *conn; /* the lease and all the relay's SQL; NULL when disconnected */
     atomic_int leader;
+    atomic_int connected; /* conn is set: read by the readiness probe */
     atomic_int stop;
     int wake_pipe[2]; /* bl_relay_stop writes a byte so a wait returns at once */
 

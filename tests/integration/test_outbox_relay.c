@@ -204,8 +204,12 @@ static void two_relays_publish_every_event_once_in_aggregate_order(void)
 {
     bl_outbox_fixture f;
     REQUIRE(bl_outbox_fixture_open(&f, bl_test_kafka_brokers(), 4) == 0);
-    const char *const relay_a[] = {"--poll-interval", "200ms", "--metrics-port", "19464", NULL};
-    const char *const relay_b[] = {"--poll-interval", "200ms", "--metrics-port", "19465", NULL};
+    char port_a[8], port_b[8];
+    unsigned short ports[2] = {bl_outbox_test_free_port(), bl_outbox_test_free_port()};
+    snprintf(port_a, sizeof port_a, "%u", ports[0]);
+    snprintf(port_b, sizeof port_b, "%u", ports[1]);
+    const char *const relay_a[] = {"--poll-interval", "200ms", "--metrics-port", port_a, NULL};
+    const char *const relay_b[] = {"--poll-interval", "200ms", "--metrics-port", port_b, NULL};
     pid_t a = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, relay_a, NULL);
     pid_t b = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, relay_b, NULL);
     if (a <= 0 || b <= 0) {
@@ -225,6 +229,14 @@ static void two_relays_publish_every_event_once_in_aggregate_order(void)
     CHECK_EQ_INT(atomic_load(&w.failures), 0);
 
     CHECK(bl_outbox_test_wait_all_sent(f.conn, N_EVENTS, WAIT_S) == 0);
+    /* The two relays' /metrics add up: one published everything, or both
+     * when the lease moved. */
+    double published_a = bl_outbox_test_metric(ports[0], "busline_relay_published_total");
+    double published_b = bl_outbox_test_metric(ports[1], "busline_relay_published_total");
+    CHECK(published_a >= 0 && published_b >= 0);
+    CHECK_EQ_INT((long)(published_a + published_b), N_EVENTS);
+    CHECK_EQ_INT((long)(bl_outbox_test_metric(ports[0], "busline_relay_leader") +
+                        bl_outbox_test_metric(ports[1], "busline_relay_leader")), 1);
     /* SIGTERM: each relay (leader or standby) finishes and exits 0. */
     CHECK_EQ_INT(bl_outbox_test_reap(a, SIGTERM, NULL), 0);
     CHECK_EQ_INT(bl_outbox_test_reap(b, SIGTERM, NULL), 0);

@@ -7,7 +7,11 @@
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -120,6 +124,67 @@ pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
         _exit(127);
     }
     return pid;
+}
+
+unsigned short bl_outbox_test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    unsigned short port = 0;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
+}
+
+typedef struct body {
+    char buf[65536];
+    size_t len;
+} body;
+
+static size_t collect(char *data, size_t size, size_t n, void *user)
+{
+    body *b = user;
+    size_t take = size * n;
+    if (take > sizeof b->buf - 1 - b->len)
+        take = sizeof b->buf - 1 - b->len;
+    memcpy(b->buf + b->len, data, take);
+    b->len += take;
+    b->buf[b->len] = '\0';
+    return size * n;
+}
+
+double bl_outbox_test_metric(unsigned short port, const char *name)
+{
+    CURL *curl = curl_easy_init();
+    body *b = calloc(1, sizeof *b);
+    double value = -1;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port);
+    if (!curl || !b)
+        goto done;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+    if (curl_easy_perform(curl) != CURLE_OK)
+        goto done;
+    size_t name_len = strlen(name);
+    for (const char *line = b->buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        if (strncmp(line, name, name_len) == 0 && line[name_len] == ' ') {
+            value = strtod(line + name_len + 1, NULL);
+            break;
+        }
+    }
+done:
+    free(b);
+    curl_easy_cleanup(curl);
+    return value;
 }
 
 int bl_outbox_test_reap(pid_t pid, int sig, struct rusage *ru)

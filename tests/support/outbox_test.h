@@ -41,6 +41,14 @@ int bl_outbox_test_append(PGconn *conn, const char *topic, long index, int aggre
 pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
                                  const char *const *extra, const char *log_path);
 
+/* A TCP port on 127.0.0.1 free at the time of the call (for --metrics-port),
+ * or 0. */
+unsigned short bl_outbox_test_free_port(void);
+
+/* The value of the unlabelled sample `name` on http://127.0.0.1:port/metrics,
+ * or -1 when it cannot be read. */
+double bl_outbox_test_metric(unsigned short port, const char *name);
+
 /* Sends sig to pid (0: none) and waits for it; *ru (may be NULL) gets its
  * usage. Returns its exit code, 128+signal when a signal ended it, or -1. */
 int bl_outbox_test_reap(pid_t pid, int sig, struct rusage *ru);

@@ -301,6 +301,11 @@ static long topic_size(rd_kafka_t *rk, const char *topic, int partitions)
     return total;
 }
 
+long bl_outbox_test_topic_size(bl_outbox_fixture *f)
+{
+    return topic_size(bl_kafka_admin_handle(f->admin), f->topic, f->partitions);
+}
+
 static void tally(const row_index *ix, long *last_seq, bl_kafka_msg *m, bl_outbox_readback *rb)
 {
     const void *value = NULL;

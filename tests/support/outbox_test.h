@@ -60,6 +60,9 @@ long bl_outbox_test_count(PGconn *conn, const char *sql);
  * Returns 0, or -1 after printing how far it got. */
 int bl_outbox_test_wait_all_sent(PGconn *conn, long expected, int timeout_s);
 
+/* Messages in f->topic now (high minus low watermarks), or -1. */
+long bl_outbox_test_topic_size(bl_outbox_fixture *f);
+
 /* What reading the topic back found, against the outbox rows. */
 typedef struct bl_outbox_readback {
     long messages;       /* messages in the topic */

@@ -2,6 +2,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "connectors/webhook/cmd_webhooks.h"
+#include "producers/cmd_relay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static int cmd_version(int argc, char **argv)
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},
+    {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
     {"schemas", "register|check FILE|list: the catalog's schemas against the registry", bl_cmd_schemas},
     {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
     {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},

@@ -17,6 +17,8 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
+    {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
+    {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
 };
 

@@ -1,0 +1,113 @@
+/* A small HTTP server over libmicrohttpd with a route table, for the schema
+ * registry and the API. Handlers run on MHD's threads and may block (on
+ * Postgres, on a Kafka acknowledgement): by default each connection has its
+ * own thread, so a slow handler holds back only its own keep-alive
+ * connection. A thread pool over epoll (thread_pool_size > 0) serves many
+ * idle keep-alive connections with few threads, but a blocking handler then
+ * stalls every connection of its pool thread, so use it only for handlers
+ * that never block. */
+#ifndef BUSLINE_CORE_HTTP_SERVER_H
+#define BUSLINE_CORE_HTTP_SERVER_H
+
+#include "core/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct bl_http_server bl_http_server;
+typedef struct bl_http_request bl_http_request;
+typedef struct bl_http_response bl_http_response;
+
+/* Handles one matched request by filling resp. Returns 0, or -1 to have the
+ * server answer 500 with its error body instead (resp is then discarded).
+ * Runs on a server thread: ctx must be safe to share between requests. */
+typedef int (*bl_http_handler_fn)(const bl_http_request *req, bl_http_response *resp, void *ctx);
+
+/* Builds the JSON body of an error answer; returns a new reference (NULL
+ * falls back to an empty body). request_id is the request's id. The API uses
+ * {"error":{"code","message","request_id"}}, the registry Confluent's
+ * {"error_code":40401,"message":"..."}. */
+typedef json_t *(*bl_http_error_body_fn)(int status, const char *message,
+                                         const char *request_id, void *ctx);
+
+typedef struct bl_http_server_config {
+    const char *host;                 /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
+    unsigned short port;              /* 0 = ephemeral, see bl_http_server_port */
+    unsigned thread_pool_size;        /* 0 = thread per connection; N = epoll pool of N */
+    unsigned connection_limit;        /* open connections at once; 0 = 256 */
+    unsigned connection_timeout_s;    /* idle seconds before a connection closes; 0 = 30 */
+    size_t body_cap;                  /* request body bytes accepted, else 413; 0 = 1 MiB */
+    unsigned drain_timeout_ms;        /* how long stop waits for in-flight requests; 0 = 10000 */
+    bl_http_error_body_fn error_body; /* NULL = {"error":{"code","message","request_id"}} */
+    void *error_body_ctx;
+} bl_http_server_config;
+
+/* Creates a server with an empty route table; cfg is copied (host too).
+ * Returns NULL with err filled. Add routes, then bl_http_server_start. */
+bl_http_server *bl_http_server_new(const bl_http_server_config *cfg, bl_err *err);
+
+/* Adds a route (see core/http_route.h for patterns and precedence); ctx is
+ * borrowed and handed to the handler. Only before start. Returns 0 or -1. */
+int bl_http_server_route(bl_http_server *s, const char *method, const char *pattern,
+                         bl_http_handler_fn handler, void *ctx, bl_err *err);
+
+/* Binds and starts serving on MHD's threads. Returns 0, or -1 with err. */
+int bl_http_server_start(bl_http_server *s, bl_err *err);
+
+/* The bound port (useful after port 0), or 0 when not started. */
+unsigned short bl_http_server_port(const bl_http_server *s);
+
+/* Stops accepting, waits up to drain_timeout_ms for requests in flight to be
+ * answered, then closes every connection. Safe to call twice. */
+void bl_http_server_stop(bl_http_server *s);
+
+/* Stops if needed and frees; accepts NULL. */
+void bl_http_server_free(bl_http_server *s);
+
+/* --- the request a handler sees (all borrowed, valid during the call) --- */
+
+const char *bl_http_request_method(const bl_http_request *req);
+/* The path as sent (still percent-encoded), without the query. */
+const char *bl_http_request_path(const bl_http_request *req);
+/* A decoded ":name" path parameter, or NULL. */
+const char *bl_http_request_param(const bl_http_request *req, const char *name);
+/* A decoded query argument ('+' is a space), first occurrence, or NULL;
+ * "?flag" gives "". */
+const char *bl_http_request_query(const bl_http_request *req, const char *name);
+/* A request header by case-insensitive name, or NULL. */
+const char *bl_http_request_header(const bl_http_request *req, const char *name);
+/* The body (NUL-terminated, may hold NULs) and its length in *len. */
+const char *bl_http_request_body(const bl_http_request *req, size_t *len);
+/* Parses the body as JSON; returns a new reference or NULL with err filled. */
+json_t *bl_http_request_json(const bl_http_request *req, bl_err *err);
+/* The client's IP address as text. */
+const char *bl_http_request_client_addr(const bl_http_request *req);
+/* The request's id: a sane incoming X-Request-Id, else a generated one. It
+ * is echoed in the X-Request-Id response header. */
+const char *bl_http_request_id(const bl_http_request *req);
+
+/* --- the response a handler fills (default: 200, empty body) --- */
+
+void bl_http_response_status(bl_http_response *resp, int status);
+/* Adds a header (copied). Rejects line breaks and, past 32 headers, more.
+ * Returns 0 or -1. */
+int bl_http_response_header(bl_http_response *resp, const char *name, const char *value);
+/* Sets the body to a copy of data; content_type may be NULL. Returns 0 or -1. */
+int bl_http_response_body_copy(bl_http_response *resp, const void *data, size_t len,
+                               const char *content_type);
+/* Sets the body to buf (malloc'd; ownership passes to resp, even on -1). */
+int bl_http_response_body_owned(bl_http_response *resp, char *buf, size_t len,
+                                const char *content_type);
+/* Sets status and a compact JSON body from json (borrowed), as
+ * application/json. Returns 0 or -1. */
+int bl_http_response_json(bl_http_response *resp, int status, const json_t *json);
+/* Sets status and the server's error body for message. Returns 0 or -1. */
+int bl_http_response_error(bl_http_response *resp, int status, const char *message);
+
+/* The default error body: {"error":{"code":"not_found","message":...,
+ * "request_id":...}} with code named after the status. */
+json_t *bl_http_default_error_body(int status, const char *message,
+                                   const char *request_id, void *ctx);
+
+#endif

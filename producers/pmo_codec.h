@@ -1,0 +1,55 @@
+/* PMO messages on the wire: encodes command and event envelopes from plain
+ * JSON into the Confluent wire format with their topic's assembled schema,
+ * and decodes commands back, checking the envelope's type against the union
+ * branch it carries. Wraps the catalog, the schema ids and a schema cache. */
+#ifndef BUSLINE_PRODUCERS_PMO_CODEC_H
+#define BUSLINE_PRODUCERS_PMO_CODEC_H
+
+#include "core/err.h"
+#include "schemas/catalog.h"
+#include "schemas/codec.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_PMO_DOMAIN "pmo"
+
+typedef struct bl_pmo_codec bl_pmo_codec;
+
+/* Loads the catalog of schemas_dir (NULL: bl_catalog_default_dir()) and the
+ * schema ids (schema_id_map: see pmo_schema_ids.h; may be NULL). Returns the
+ * codec (free with bl_pmo_codec_free) or NULL with err. */
+bl_pmo_codec *bl_pmo_codec_new(const char *schemas_dir, const char *schema_id_map, bl_err *err);
+
+/* Frees c. Accepts NULL. */
+void bl_pmo_codec_free(bl_pmo_codec *c);
+
+/* Borrowed views, valid while c lives. */
+const bl_catalog *bl_pmo_codec_catalog(const bl_pmo_codec *c);
+bl_schema_cache *bl_pmo_codec_cache(bl_pmo_codec *c);
+
+/* One encoded message. bytes is malloc()ed: the caller frees it. */
+typedef struct bl_pmo_wire {
+    const bl_catalog_msg *msg; /* its catalog entry (topic, branch), borrowed from c */
+    int32_t schema_id;
+    uint8_t *bytes;
+    size_t len;
+} bl_pmo_wire;
+
+/* Encodes envelope, a plain-JSON envelope (id, type, time, source,
+ * organization_id, subject, data; commands also actor and optionally
+ * idempotency_key) of a PMO message of kind; its "type" picks the catalog
+ * entry and the data branch. Returns 0 with *out filled, or -1 with err:
+ * BL_EINVAL for an unknown type or a value the schema refuses (the message
+ * names the JSON path). */
+int bl_pmo_codec_encode(bl_pmo_codec *c, bl_msg_kind kind, const json_t *envelope,
+                        bl_pmo_wire *out, bl_err *err);
+
+/* Decodes a command in wire format (len bytes) into a new plain-JSON
+ * envelope (caller json_decref's it). Refuses (BL_EINVAL) bytes that are not
+ * wire format of a known schema, or whose type is not the PMO command whose
+ * record the data union holds. Returns NULL with err. */
+json_t *bl_pmo_codec_decode_command(bl_pmo_codec *c, const void *bytes, size_t len, bl_err *err);
+
+#endif

@@ -4,6 +4,8 @@
 #define BUSLINE_CLI_COMMANDS_H
 
 int bl_cmd_migrate(int argc, char **argv);
+int bl_cmd_registry(int argc, char **argv);
+int bl_cmd_schemas(int argc, char **argv);
 int bl_cmd_smoke(int argc, char **argv);
 int bl_cmd_topics(int argc, char **argv);
 

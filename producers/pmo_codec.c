@@ -7,30 +7,36 @@
 
 struct bl_pmo_codec {
     bl_catalog *catalog;
+    bl_registry_client *registry;
+    const char *commands_topic; /* deployed name, borrowed from ids */
     bl_pmo_schema_ids *ids;
     bl_schema_cache *cache;
     bl_avro_schema *command_reader; /* the commands.pmo topic schema */
     const bl_catalog_topic *command_topic;
 };
 
-bl_pmo_codec *bl_pmo_codec_new(const char *schemas_dir, const char *schema_id_map, bl_err *err)
+bl_pmo_codec *bl_pmo_codec_new(const bl_pmo_codec_opts *opts, bl_err *err)
 {
     bl_pmo_codec *c = calloc(1, sizeof *c);
     if (!c) {
         bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
         return NULL;
     }
-    c->catalog = bl_catalog_load(schemas_dir ? schemas_dir : bl_catalog_default_dir(), err);
-    if (!c->catalog)
+    c->catalog = bl_catalog_load(opts->schemas_dir ? opts->schemas_dir : bl_catalog_default_dir(),
+                                 err);
+    if (!c->catalog || !(c->registry = bl_registry_client_new(opts->registry_url, 0, err)))
         goto fail;
-    c->ids = bl_pmo_schema_ids_new(c->catalog, schema_id_map, err);
+    c->ids = bl_pmo_schema_ids_new(c->catalog, c->registry, opts->commands_topic,
+                                   opts->events_prefix, err);
     if (!c->ids)
         goto fail;
-    c->cache = bl_schema_cache_new(bl_pmo_schema_ids_fetch, c->ids, err);
+    c->cache = bl_schema_cache_new(bl_registry_client_fetch_schema, c->registry, err);
     if (!c->cache)
         goto fail;
+    int32_t unused;
     c->command_topic = bl_catalog_topic_find(c->catalog, "commands." BL_PMO_DOMAIN, err);
-    if (!c->command_topic)
+    if (!c->command_topic ||
+        bl_pmo_schema_ids_get(c->ids, c->command_topic->name, &unused, &c->commands_topic, err) != 0)
         goto fail;
     c->command_reader = bl_avro_schema_parse(c->command_topic->schema_json,
                                              strlen(c->command_topic->schema_json), err);
@@ -49,6 +55,7 @@ void bl_pmo_codec_free(bl_pmo_codec *c)
     bl_schema_cache_free(c->cache); /* before the reader its resolvers point to */
     bl_avro_schema_free(c->command_reader);
     bl_pmo_schema_ids_free(c->ids);
+    bl_registry_client_free(c->registry);
     bl_catalog_free(c->catalog);
     free(c);
 }
@@ -63,6 +70,11 @@ bl_schema_cache *bl_pmo_codec_cache(bl_pmo_codec *c)
     return c->cache;
 }
 
+const char *bl_pmo_codec_commands_topic(const bl_pmo_codec *c)
+{
+    return c->commands_topic;
+}
+
 int bl_pmo_codec_encode(bl_pmo_codec *c, bl_msg_kind kind, const json_t *envelope,
                         bl_pmo_wire *out, bl_err *err)
 {
@@ -73,7 +85,8 @@ int bl_pmo_codec_encode(bl_pmo_codec *c, bl_msg_kind kind, const json_t *envelop
     if (!msg)
         return bl_err_wrap(err, "pmo: $.type");
     int32_t id;
-    if (bl_pmo_schema_ids_get(c->ids, msg->topic, &id, err) != 0)
+    const char *topic = NULL;
+    if (bl_pmo_schema_ids_get(c->ids, msg->topic, &id, &topic, err) != 0)
         return -1;
     const bl_avro_schema *schema = bl_schema_cache_get(c->cache, id, err);
     if (!schema)
@@ -90,6 +103,7 @@ int bl_pmo_codec_encode(bl_pmo_codec *c, bl_msg_kind kind, const json_t *envelop
     avro_value_decref(&value);
     if (rc == 0) {
         out->msg = msg;
+        out->topic = topic;
         out->schema_id = id;
     }
     return rc;

@@ -1,7 +1,8 @@
 /* PMO messages on the wire: encodes command and event envelopes from plain
- * JSON into the Confluent wire format with their topic's assembled schema,
- * and decodes commands back, checking the envelope's type against the union
- * branch it carries. Wraps the catalog, the schema ids and a schema cache. */
+ * JSON into the Confluent wire format with their topic's assembled schema
+ * (registered in the schema registry), and decodes commands back, checking
+ * the envelope's type against the union branch it carries. Wraps the
+ * catalog, a registry client, the schema ids and a schema cache. */
 #ifndef BUSLINE_PRODUCERS_PMO_CODEC_H
 #define BUSLINE_PRODUCERS_PMO_CODEC_H
 
@@ -17,10 +18,17 @@
 
 typedef struct bl_pmo_codec bl_pmo_codec;
 
-/* Loads the catalog of schemas_dir (NULL: bl_catalog_default_dir()) and the
- * schema ids (schema_id_map: see pmo_schema_ids.h; may be NULL). Returns the
- * codec (free with bl_pmo_codec_free) or NULL with err. */
-bl_pmo_codec *bl_pmo_codec_new(const char *schemas_dir, const char *schema_id_map, bl_err *err);
+typedef struct bl_pmo_codec_opts {
+    const char *registry_url;   /* required, e.g. "http://127.0.0.1:8081" */
+    const char *schemas_dir;    /* NULL: bl_catalog_default_dir() */
+    const char *commands_topic; /* deployed commands topic; NULL: "commands.pmo" */
+    const char *events_prefix;  /* prepended to event topics; NULL: none */
+} bl_pmo_codec_opts;
+
+/* Loads the catalog and registers the pmo topic schemas under their deployed
+ * names (see pmo_schema_ids.h). Returns the codec (free with
+ * bl_pmo_codec_free) or NULL with err. */
+bl_pmo_codec *bl_pmo_codec_new(const bl_pmo_codec_opts *opts, bl_err *err);
 
 /* Frees c. Accepts NULL. */
 void bl_pmo_codec_free(bl_pmo_codec *c);
@@ -28,10 +36,12 @@ void bl_pmo_codec_free(bl_pmo_codec *c);
 /* Borrowed views, valid while c lives. */
 const bl_catalog *bl_pmo_codec_catalog(const bl_pmo_codec *c);
 bl_schema_cache *bl_pmo_codec_cache(bl_pmo_codec *c);
+const char *bl_pmo_codec_commands_topic(const bl_pmo_codec *c); /* deployed name */
 
 /* One encoded message. bytes is malloc()ed: the caller frees it. */
 typedef struct bl_pmo_wire {
-    const bl_catalog_msg *msg; /* its catalog entry (topic, branch), borrowed from c */
+    const bl_catalog_msg *msg; /* its catalog entry (type, branch), borrowed from c */
+    const char *topic;         /* the deployed topic to send it to, borrowed from c */
     int32_t schema_id;
     uint8_t *bytes;
     size_t len;

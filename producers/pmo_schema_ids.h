@@ -1,35 +1,35 @@
-/* TEMPORARY — schema ids for the PMO service until schemas/registry_client.h
- * lands on main; then this file is replaced by registry lookups (register /
- * look up "<topic>-value") and the fetch callback by the registry's.
- *
- * Registry-free mode: registers nothing. Each catalog topic gets the id given
- * in a map "topic=id,topic=id" (setting pmo_schema_ids), or, for a topic the
- * map does not name, 1 + its index in the catalog's sorted topic list. Every
- * process using the same schemas folder and map agrees on the ids. */
+/* The PMO topics as deployed and their schema ids. Each catalog topic of the
+ * pmo domain gets its deployed name (the commands topic may be renamed, event
+ * topics may get a prefix: tests use unique ones) and its assembled schema
+ * registered under "<deployed name>-value" (Confluent TopicNameStrategy;
+ * registering an identical schema again returns the same id). */
 #ifndef BUSLINE_PRODUCERS_PMO_SCHEMA_IDS_H
 #define BUSLINE_PRODUCERS_PMO_SCHEMA_IDS_H
 
 #include "core/err.h"
 #include "schemas/catalog.h"
+#include "schemas/registry_client.h"
 
 #include <stdint.h>
 
 typedef struct bl_pmo_schema_ids bl_pmo_schema_ids;
 
-/* Builds the ids for cat (borrowed; must outlive the result) from map (may be
- * NULL or empty). Returns NULL with err for a malformed map, an unknown topic
- * or an id used twice. Free with bl_pmo_schema_ids_free. */
-bl_pmo_schema_ids *bl_pmo_schema_ids_new(const bl_catalog *cat, const char *map, bl_err *err);
+/* Names and registers the pmo topics of cat (borrowed; must outlive the
+ * result) through rc (borrowed for the call). commands_topic NULL keeps the
+ * catalog's name; events_prefix (may be NULL) is prepended to event topics.
+ * Returns NULL with err when a registration fails (e.g. BL_REG_INCOMPATIBLE).
+ * Free with bl_pmo_schema_ids_free. */
+bl_pmo_schema_ids *bl_pmo_schema_ids_new(const bl_catalog *cat, bl_registry_client *rc,
+                                         const char *commands_topic, const char *events_prefix,
+                                         bl_err *err);
 
 /* Frees ids. Accepts NULL. */
 void bl_pmo_schema_ids_free(bl_pmo_schema_ids *ids);
 
-/* The id of the catalog topic named topic. Returns 0, or -1 with err. */
-int bl_pmo_schema_ids_get(const bl_pmo_schema_ids *ids, const char *topic, int32_t *id, bl_err *err);
-
-/* A bl_schema_fetch_fn (schemas/codec.h) over ids (ctx): the assembled
- * schema of the topic holding id, as malloc()ed text; NULL with err
- * (BL_ENOTFOUND) for an unknown id. */
-char *bl_pmo_schema_ids_fetch(void *ctx, int32_t id, bl_err *err);
+/* For the catalog topic named topic: *id gets its schema id and *deployed
+ * (may be NULL) its deployed name (borrowed from ids). Returns 0, or -1 with
+ * err (BL_ENOTFOUND for a topic outside the pmo domain). */
+int bl_pmo_schema_ids_get(const bl_pmo_schema_ids *ids, const char *topic, int32_t *id,
+                          const char **deployed, bl_err *err);
 
 #endif

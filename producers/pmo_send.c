@@ -93,8 +93,7 @@ static json_t *load_command_file(const char *path, bl_err *err)
     return json;
 }
 
-int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *topic,
-                     const char *path, const bl_pmo_sender *sender, int timeout_ms,
+int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *path, const bl_pmo_sender *sender, int timeout_ms,
                      char id_out[BL_PMO_UUID_SIZE], bl_err *err)
 {
     json_t *input = load_command_file(path, err);
@@ -117,7 +116,7 @@ int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *t
         {"ce_subject", cmd.subject, strlen(cmd.subject)},
         {"content-type", "application/avro", strlen("application/avro")},
     };
-    rc = bl_kafka_producer_send_sync(producer, topic, cmd.subject, strlen(cmd.subject),
+    rc = bl_kafka_producer_send_sync(producer, cmd.wire.topic, cmd.subject, strlen(cmd.subject),
                                      cmd.wire.bytes, cmd.wire.len, headers,
                                      sizeof headers / sizeof headers[0], timeout_ms, NULL, NULL, err);
     if (rc == 0)

@@ -42,11 +42,10 @@ int bl_pmo_command_prepare(bl_pmo_codec *c, const json_t *input, const bl_pmo_se
 void bl_pmo_prepared_clear(bl_pmo_prepared *p);
 
 /* Reads the command file at path (at most BL_PMO_COMMAND_FILE_MAX bytes),
- * prepares it and produces it to topic with CloudEvents headers, waiting up
+ * prepares it and produces it to the codec's commands topic with CloudEvents headers, waiting up
  * to timeout_ms for the broker's ack. id_out gets the command id. Returns 0,
  * or -1 with err naming the file and what is wrong with it. */
-int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *topic,
-                     const char *path, const bl_pmo_sender *sender, int timeout_ms,
+int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *path, const bl_pmo_sender *sender, int timeout_ms,
                      char id_out[BL_PMO_UUID_SIZE], bl_err *err);
 
 #endif

@@ -20,13 +20,10 @@
 
 #define DLQ_ACK_TIMEOUT_MS 30000
 #define RETRY_BACKOFF_MAX_MS 5000
-#define TOPIC_MAX 256
 
 struct bl_pmo_service {
     char *pg_url;
-    char *commands_topic;
     char *dlq_topic;
-    char *events_prefix;
     char *source;
     bl_pmo_codec *codec;
     PGconn *conn;
@@ -48,11 +45,6 @@ static int64_t now_millis(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *dup_or(const char *s, const char *def)
-{
-    return strdup(s ? s : def);
-}
-
 bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
 {
     if (!opts->brokers || !opts->pg_url) {
@@ -64,24 +56,29 @@ bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
         bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
         return NULL;
     }
+    bl_pmo_codec_opts codec_opts = {
+        .registry_url = opts->registry_url,
+        .schemas_dir = opts->schemas_dir,
+        .commands_topic = opts->commands_topic,
+        .events_prefix = opts->events_topic_prefix,
+    };
+    if (!(svc->codec = bl_pmo_codec_new(&codec_opts, err)))
+        goto fail;
+    const char *commands_topic = bl_pmo_codec_commands_topic(svc->codec);
     svc->pg_url = strdup(opts->pg_url);
-    svc->commands_topic = dup_or(opts->commands_topic, "commands." BL_PMO_DOMAIN);
-    svc->events_prefix = dup_or(opts->events_topic_prefix, "");
-    svc->source = dup_or(opts->source, "busline/pmo");
-    if (svc->commands_topic && !opts->dlq_topic) {
-        size_t n = strlen(svc->commands_topic) + sizeof ".dlq";
-        if ((svc->dlq_topic = malloc(n)))
-            snprintf(svc->dlq_topic, n, "%s.dlq", svc->commands_topic);
+    svc->source = strdup(opts->source ? opts->source : "busline/pmo");
+    if (opts->dlq_topic) {
+        svc->dlq_topic = strdup(opts->dlq_topic);
     } else {
-        svc->dlq_topic = opts->dlq_topic ? strdup(opts->dlq_topic) : NULL;
+        size_t n = strlen(commands_topic) + sizeof ".dlq";
+        if ((svc->dlq_topic = malloc(n)))
+            snprintf(svc->dlq_topic, n, "%s.dlq", commands_topic);
     }
-    if (!svc->pg_url || !svc->commands_topic || !svc->dlq_topic || !svc->events_prefix ||
-        !svc->source) {
+    if (!svc->pg_url || !svc->dlq_topic || !svc->source) {
         bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
         goto fail;
     }
-    if (!(svc->codec = bl_pmo_codec_new(opts->schemas_dir, opts->schema_id_map, err)) ||
-        !(svc->conn = bl_pg_connect(svc->pg_url, err)) ||
+    if (!(svc->conn = bl_pg_connect(svc->pg_url, err)) ||
         !(svc->dlq = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
         goto fail;
     bl_kafka_consumer_opts copts = {
@@ -89,7 +86,7 @@ bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
         .group_id = opts->group_id ? opts->group_id : "busline-pmo",
         .auto_offset_reset = "earliest",
     };
-    const char *topics[] = {svc->commands_topic};
+    const char *topics[] = {commands_topic};
     if (!(svc->consumer = bl_kafka_consumer_new(&copts, err)) ||
         bl_kafka_consumer_subscribe(svc->consumer, topics, 1, err) != 0)
         goto fail;
@@ -108,9 +105,7 @@ void bl_pmo_service_free(bl_pmo_service *svc)
     PQfinish(svc->conn);
     bl_pmo_codec_free(svc->codec);
     free(svc->pg_url);
-    free(svc->commands_topic);
     free(svc->dlq_topic);
-    free(svc->events_prefix);
     free(svc->source);
     free(svc);
 }
@@ -143,14 +138,13 @@ static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, c
         why->error_class = "event_encode";
         return bl_err_wrap(err, "pmo: event %s", e->type);
     }
-    char topic[TOPIC_MAX], aggregate[64];
-    snprintf(topic, sizeof topic, "%s%s", svc->events_prefix, wire.msg->topic);
+    char aggregate[64];
     snprintf(aggregate, sizeof aggregate, "%.*s", (int)strcspn(e->type, "."), e->type);
     bl_outbox_event ev = {
         .aggregate_type = aggregate,
         .aggregate_id = e->subject,
         .event_type = e->type,
-        .topic = topic,
+        .topic = wire.topic,
         .schema_id = wire.schema_id,
         .payload = wire.bytes,
         .payload_len = wire.len,
@@ -353,7 +347,7 @@ int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
 
 int bl_pmo_service_run(bl_pmo_service *svc, bl_err *err)
 {
-    bl_log_info("pmo service started", BL_FS("topic", svc->commands_topic),
+    bl_log_info("pmo service started", BL_FS("topic", bl_pmo_codec_commands_topic(svc->codec)),
                 BL_FS("dlq", svc->dlq_topic));
     while (!bl_signals_stop_requested()) {
         if (bl_pmo_service_step(svc, 500, err) < 0)

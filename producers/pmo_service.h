@@ -19,12 +19,13 @@ typedef struct bl_pmo_service_opts {
     const char *events_topic_prefix; /* prepended to each event topic (tests); NULL: none */
     const char *source;             /* event source; NULL: "busline/pmo" */
     const char *schemas_dir;        /* NULL: bl_catalog_default_dir() */
-    const char *schema_id_map;      /* TEMPORARY, see pmo_schema_ids.h; may be NULL */
+    const char *registry_url;       /* required: the schema registry */
 } bl_pmo_service_opts;
 
 typedef struct bl_pmo_service bl_pmo_service;
 
-/* Connects to PostgreSQL and Kafka and subscribes (strings are copied).
+/* Registers the pmo topic schemas, connects to PostgreSQL and Kafka and
+ * subscribes (strings are copied).
  * Returns the service (free with bl_pmo_service_free) or NULL with err. */
 bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err);
 

@@ -293,3 +293,20 @@ json_t *pmo_json_with(json_t *data, const char *key, json_t *value)
     }
     return data;
 }
+
+int pmo_delete_row(PGconn *conn, const bl_pmo_command *c, const char *table, const char *what,
+                   bl_err *err)
+{
+    char field[64], sql[256];
+    const char *id = NULL, *reason = NULL;
+    snprintf(field, sizeof field, "%s_id", what);
+    if (pmo_get_str(c, field, true, &id, err) < 0 ||
+        pmo_get_str(c, "reason", false, &reason, err) < 0)
+        return -1;
+    /* table and field come from this file's callers, never from input. */
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE organization_id = $1 AND %s = $2", table, field);
+    const char *params[] = {c->organization_id, id};
+    PGresult *res = pmo_exec_one(conn, sql, 2, params, what, id, err);
+    PQclear(res);
+    return res ? 0 : -1;
+}

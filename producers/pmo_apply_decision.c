@@ -123,20 +123,6 @@ static int decision_decide(PGconn *conn, const bl_pmo_command *c, const char *st
     return bl_pmo_events_add(out, event_type, id, data, err);
 }
 
-static int decision_delete(PGconn *conn, const bl_pmo_command *c, bl_err *err)
-{
-    const char *id = NULL, *reason = NULL;
-    if (pmo_get_str(c, "decision_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "reason", false, &reason, err) < 0)
-        return -1;
-    const char *params[] = {c->organization_id, id};
-    PGresult *res = pmo_exec_one(conn,
-        "DELETE FROM pmo_decisions WHERE organization_id = $1 AND decision_id = $2", 2, params,
-        "decision", id, err);
-    PQclear(res);
-    return res ? 0 : -1;
-}
-
 int pmo_apply_decision(PGconn *conn, const bl_pmo_command *c, const char *verb,
                        bl_pmo_events *out, bl_err *err)
 {
@@ -149,6 +135,6 @@ int pmo_apply_decision(PGconn *conn, const bl_pmo_command *c, const char *verb,
     if (strcmp(verb, "reject") == 0)
         return decision_decide(conn, c, "REJECTED", "decision.rejected", out, err);
     if (strcmp(verb, "delete") == 0)
-        return decision_delete(conn, c, err);
+        return pmo_delete_row(conn, c, "pmo_decisions", "decision", err);
     return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", c->type);
 }

@@ -169,19 +169,6 @@ static int resource_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
     return rc;
 }
 
-static int resource_delete(PGconn *conn, const bl_pmo_command *c, bl_err *err)
-{
-    const char *id = NULL;
-    if (pmo_get_str(c, "resource_id", true, &id, err) < 0)
-        return -1;
-    const char *params[] = {c->organization_id, id};
-    PGresult *res = pmo_exec_one(conn,
-        "DELETE FROM pmo_resources WHERE organization_id = $1 AND resource_id = $2", 2, params,
-        "resource", id, err);
-    PQclear(res);
-    return res ? 0 : -1;
-}
-
 int pmo_apply_resource(PGconn *conn, const bl_pmo_command *c, const char *verb,
                        bl_pmo_events *out, bl_err *err)
 {
@@ -190,6 +177,6 @@ int pmo_apply_resource(PGconn *conn, const bl_pmo_command *c, const char *verb,
     if (strcmp(verb, "update") == 0)
         return resource_update(conn, c, out, err);
     if (strcmp(verb, "delete") == 0)
-        return resource_delete(conn, c, err);
+        return pmo_delete_row(conn, c, "pmo_resources", "resource", err);
     return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", c->type);
 }

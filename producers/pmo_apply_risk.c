@@ -173,20 +173,6 @@ static int risk_resolve(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *ou
     return bl_pmo_events_add(out, "risk.resolved", id, data, err);
 }
 
-static int risk_delete(PGconn *conn, const bl_pmo_command *c, bl_err *err)
-{
-    const char *id = NULL, *reason = NULL;
-    if (pmo_get_str(c, "risk_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "reason", false, &reason, err) < 0)
-        return -1;
-    const char *params[] = {c->organization_id, id};
-    PGresult *res = pmo_exec_one(conn,
-        "DELETE FROM pmo_risks WHERE organization_id = $1 AND risk_id = $2", 2, params, "risk",
-        id, err);
-    PQclear(res);
-    return res ? 0 : -1;
-}
-
 int pmo_apply_risk(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,
                    bl_err *err)
 {
@@ -197,6 +183,6 @@ int pmo_apply_risk(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_p
     if (strcmp(verb, "resolve") == 0)
         return risk_resolve(conn, c, out, err);
     if (strcmp(verb, "delete") == 0)
-        return risk_delete(conn, c, err);
+        return pmo_delete_row(conn, c, "pmo_risks", "risk", err);
     return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", c->type);
 }

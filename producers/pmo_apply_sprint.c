@@ -122,19 +122,6 @@ static int sprint_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *o
     return rc;
 }
 
-static int sprint_delete(PGconn *conn, const bl_pmo_command *c, bl_err *err)
-{
-    const char *id = NULL;
-    if (pmo_get_str(c, "sprint_id", true, &id, err) < 0)
-        return -1;
-    const char *params[] = {c->organization_id, id};
-    PGresult *res = pmo_exec_one(conn,
-        "DELETE FROM pmo_sprints WHERE organization_id = $1 AND sprint_id = $2", 2, params,
-        "sprint", id, err);
-    PQclear(res);
-    return res ? 0 : -1;
-}
-
 int pmo_apply_sprint(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,
                      bl_err *err)
 {
@@ -143,6 +130,6 @@ int pmo_apply_sprint(PGconn *conn, const bl_pmo_command *c, const char *verb, bl
     if (strcmp(verb, "update") == 0)
         return sprint_update(conn, c, out, err);
     if (strcmp(verb, "delete") == 0)
-        return sprint_delete(conn, c, err);
+        return pmo_delete_row(conn, c, "pmo_sprints", "sprint", err);
     return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", c->type);
 }

@@ -79,6 +79,12 @@ char *pmo_report_markdown(PGconn *conn, const char *organization_id, const char 
 PGresult *pmo_project_lookup(PGconn *conn, const bl_pmo_command *c, const char *project_id,
                              bl_err *err);
 
+/* Deletes the row of table (a pmo_* table name) whose <what>_id is the
+ * command's data.<what>_id in its organization; derives no event. Returns 0,
+ * or -1 with err (BL_ENOTFOUND when there is none). */
+int pmo_delete_row(PGconn *conn, const bl_pmo_command *c, const char *table, const char *what,
+                   bl_err *err);
+
 /* Runs sql and returns the result when it affected or returned rows; a
  * statement that touched none fails with BL_ENOTFOUND naming what/id. */
 PGresult *pmo_exec_one(PGconn *conn, const char *sql, int n, const char *const *params,

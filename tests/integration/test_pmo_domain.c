@@ -300,6 +300,11 @@ static void sprint_velocity_drop_from_20_pct_below_average(void)
     REQUIRE(apply_ok("{\"type\":\"sprint.update\",\"data\":{\"sprint_id\":\"S6\",\"completed_points\":2}}",
                      &ev) == 0);
     CHECK_EQ_INT(ev.count, 0);
+    REQUIRE(apply_ok("{\"type\":\"sprint.delete\",\"data\":{\"sprint_id\":\"S6\"}}", &ev) == 0);
+    CHECK_EQ_INT(ev.count, 0);
+    bl_err err = {0};
+    CHECK(apply("{\"type\":\"sprint.delete\",\"data\":{\"sprint_id\":\"S6\"}}", NULL, &err) != 0);
+    CHECK_EQ_INT(err.code, BL_ENOTFOUND);
     bl_pmo_events_clear(&ev);
 }
 
@@ -366,6 +371,7 @@ static void bad_commands_are_refused_with_a_permanent_reason(void)
     expect_refused("{\"type\":\"risk.create\",\"data\":{\"risk_id\":\"R1\",\"project_id\":\"nope\","
                    "\"title\":\"t\",\"description\":\"d\",\"severity\":\"LOW\",\"probability\":1,\"impact\":1}}",
                    BL_ENOTFOUND, "not_found");
+    expect_refused("{\"type\":\"risk.delete\",\"data\":{\"risk_id\":\"nope\"}}", BL_ENOTFOUND, "not_found");
     expect_refused("{\"type\":\"project.teleport\",\"data\":{}}", BL_EINVAL, "invalid");
     expect_refused("{\"type\":\"project.create\",\"data\":{\"project_id\":\"P2\"}}", BL_EINVAL, "invalid");
     expect_refused("{\"type\":\"project.update\",\"data\":{\"project_id\":\"P1\",\"progress\":\"half\"}}",

@@ -19,6 +19,7 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
+    {"pmo", "the sample PMO domain service; 'pmo send FILE' puts a command on the bus", bl_cmd_pmo},
     {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},
     {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
     {"schemas", "register|check FILE|list: the catalog's schemas against the registry", bl_cmd_schemas},

@@ -1,4 +1,5 @@
 /* busline: one binary, one subcommand per role. */
+#include "api/cmd_api.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "connectors/webhook/cmd_webhooks.h"
@@ -18,6 +19,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const bl_command commands[] = {
+    {"api", "serve the HTTP API; create-org|create-admin-key|create-user for operators", bl_cmd_api},
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"pmo", "the sample PMO domain service; 'pmo send FILE' puts a command on the bus", bl_cmd_pmo},
     {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},

@@ -303,6 +303,13 @@ static int api_dispatch(const bl_http_request *req, bl_http_response *resp, void
             goto done;
         }
         limited = verdict.limit > 0;
+        if (!verdict.allowed) {
+            char retry[24];
+            snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
+            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
+            bl_http_response_header(resp, "Retry-After", retry);
+            goto done;
+        }
         bl_api_perm need = perm_needed(t->access, method);
         if (auth.perm < need) {
             char msg[128];
@@ -316,13 +323,6 @@ static int api_dispatch(const bl_http_request *req, bl_http_response *resp, void
                         "the demo plan is read-only: creating keys, webhooks and commands is "
                         "available on the Pro plan",
                         NULL);
-            goto done;
-        }
-        if (!verdict.allowed) {
-            char retry[24];
-            snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
-            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
-            bl_http_response_header(resp, "Retry-After", retry);
             goto done;
         }
     }

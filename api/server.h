@@ -5,7 +5,7 @@
  * every check, with its caller in req->auth and its JSON body parsed.
  *
  * Order of checks for every request: header caps (431), authentication
- * (401), permission (403), plan (403), rate limit (429), then the body:
+ * (401), rate limit (429), permission (403), plan (403), then the body:
  * Content-Type (415), strict UTF-8 and JSON depth and syntax (400). */
 #ifndef BUSLINE_API_SERVER_H
 #define BUSLINE_API_SERVER_H

@@ -246,7 +246,7 @@ static void count_request(bl_api_server *s, int status)
 {
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    const char *values[] = {code};
+    const char *values[] = {code, NULL};
     bl_counter *c = bl_metric_counter(s->requests, values, NULL);
     if (c)
         bl_counter_inc(c);

@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "producers/pmo_service.h"
 
 #include "core/kafka_consumer.h"

@@ -40,11 +40,18 @@ CREATE INDEX webhook_endpoints_org ON webhook_endpoints (organization_id, create
 
 -- Tells every endpoint cache which endpoint changed (payload: its id), at
 -- commit. A cache that missed notifications (reconnect) reloads everything.
+-- Health bookkeeping (failure counts) changes nothing a worker uses, so it
+-- does not wake the caches on every failed delivery.
 CREATE FUNCTION webhook_endpoints_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         PERFORM pg_notify('busline_webhook_endpoints', OLD.id);
         RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' AND
+       to_jsonb(OLD) - 'consecutive_failures' - 'failure_window_started_at' =
+       to_jsonb(NEW) - 'consecutive_failures' - 'failure_window_started_at' THEN
+        RETURN NEW;
     END IF;
     PERFORM pg_notify('busline_webhook_endpoints', NEW.id);
     RETURN NEW;

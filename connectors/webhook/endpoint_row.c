@@ -3,6 +3,8 @@
 #include "connectors/webhook/endpoint_store.h"
 #include "connectors/webhook/endpoint_store_internal.h"
 
+#include "connectors/webhook/payload.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,4 +171,36 @@ int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *
         *previous_until_ms = e->previous_secret_expires_ms;
     }
     return 0;
+}
+
+/* An RFC 3339 string for unix ms, or JSON null for 0. */
+static json_t *time_json(int64_t ms)
+{
+    char text[BL_RFC3339_MS_SIZE];
+    if (ms == 0 || bl_rfc3339_from_ms(ms, text, NULL) != 0)
+        return json_null();
+    return json_string(text);
+}
+
+json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
+{
+    json_t *types = json_array();
+    for (size_t i = 0; types && i < e->event_type_count; i++)
+        json_array_append_new(types, json_string(e->event_types[i]));
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:b, s:o, s:b, s:b, s:i, s:I, s:i, s:o, s:o, "
+        "s:i, s:o, s:o, s:o, s:o}",
+        "id", e->id, "organization_id", e->organization_id, "name", e->name, "url", e->url,
+        "event_types", types ? types : json_array(), "conditions", e->conditions, "headers",
+        e->headers, "active", e->active, "disabled_reason",
+        e->disabled_reason ? json_string(e->disabled_reason) : json_null(), "legacy_signature",
+        e->legacy_signature, "strict_order", e->strict_order, "max_attempts", e->max_attempts,
+        "backoff_base_ms", (json_int_t)e->backoff_base_ms, "timeout_ms", e->timeout_ms,
+        "rate_limit_per_s", e->rate_limit_per_s > 0 ? json_real(e->rate_limit_per_s) : json_null(),
+        "rate_limit_burst", e->rate_limit_per_s > 0 ? json_integer(e->rate_limit_burst) : json_null(),
+        "consecutive_failures", e->consecutive_failures, "failing_since",
+        time_json(e->failing_since_ms), "previous_secret_until",
+        time_json(e->previous_secret_sealed ? e->previous_secret_expires_ms : 0), "created_at",
+        time_json(e->created_ms), "updated_at", time_json(e->updated_ms));
+    return j;
 }

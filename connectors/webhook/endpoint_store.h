@@ -95,6 +95,12 @@ typedef struct bl_webhook_endpoint {
 /* Frees e and all it owns. Accepts NULL. */
 void bl_webhook_endpoint_free(bl_webhook_endpoint *e);
 
+/* e as JSON for people and the API: every setting and state field, times as
+ * RFC 3339, and no secret material (only whether a previous secret is still
+ * signing, and until when). Returns a new reference, or NULL when out of
+ * memory. */
+json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e);
+
 /* Fills spec with e's settings, borrowing from e (and from *types_buf, a
  * caller array of at least e->event_type_count pointers). */
 void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec *spec,

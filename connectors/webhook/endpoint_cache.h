@@ -88,7 +88,9 @@ int bl_webhook_cache_match(bl_webhook_cache *c, const char *organization_id,
                            bl_webhook_match_list *out, bl_err *err);
 
 /* A retained snapshot of active endpoint id (caller releases), or NULL when
- * it is not in the cache (deleted, disabled or never seen). */
+ * it is not in the cache (deleted, disabled or never seen). A linear scan:
+ * meant for per-delivery lookups by the delivery worker, fine for
+ * thousands of endpoints; add an id index if that ever shows. */
 bl_webhook_snapshot *bl_webhook_cache_get(bl_webhook_cache *c, const char *id);
 
 /* Counters for tests and metrics. */

@@ -17,7 +17,6 @@ typedef struct health_ctx {
     const bl_webhook_events *events;
     const char *id;
     const char *reason;  /* disable: the reason to store */
-    bool succeeded;      /* record_outcome */
     int health_failures;
     int64_t health_window_ms;
     bool changed;        /* out: the endpoint changed state */
@@ -205,7 +204,7 @@ int bl_webhook_store_record_outcome(bl_webhook_store *st, const char *id, bool s
         *disabled = false;
     if (bl_webhook_id_check(id, err) != 0)
         return -1;
-    health_ctx c = {.id = id, .succeeded = succeeded};
+    health_ctx c = {.id = id};
     if (succeeded) {
         /* The common case writes nothing: only a run of failures is reset. */
         const bl_webhook_store_opts *o = bl_webhook_store_opts_of(st);

@@ -3,6 +3,7 @@
 #include "connectors/webhook/endpoint_store_internal.h"
 
 #include "core/log.h"
+#include "producers/pmo_uuid.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -143,19 +144,6 @@ static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
 
 /* ---- create, read, update, delete ---- */
 
-static int new_endpoint_id(char out[37], bl_err *err)
-{
-    uint8_t b[16];
-    if (bl_random_bytes(b, sizeof b, err) != 0)
-        return -1;
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    char hex[33];
-    bl_hex_encode(b, sizeof b, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-    return 0;
-}
-
 /* Draws a new secret into secret_out and seals it for endpoint id. Returns
  * the sealed text (caller frees) or NULL with err. */
 static char *new_sealed_secret(bl_webhook_store *st, const char *id, char *secret_out,
@@ -211,8 +199,8 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
 {
     if (check_org(organization_id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
         return NULL;
-    char id[37];
-    if (new_endpoint_id(id, err) != 0)
+    char id[BL_PMO_UUID_SIZE];
+    if (bl_pmo_uuid_random(id, err) != 0)
         return NULL;
     char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
     if (!sealed)

@@ -200,8 +200,10 @@ int bl_webhook_store_enable(bl_webhook_store *st, const char *id, bl_err *err);
  * holds health_failures failures spanning at least health_window_ms the
  * endpoint is disabled (with a webhook.disabled event, as disable). Meant to
  * be called once per delivery (not per attempt) by the delivery workers.
- * *disabled (may be NULL) is set when this call disabled it. Returns 0, or
- * -1 with err (BL_ENOTFOUND for an unknown endpoint). */
+ * *disabled (may be NULL) is set when this call disabled it. A success
+ * writes only when it ends a run of failures (and never notifies caches).
+ * Returns 0, or -1 with err (BL_ENOTFOUND when a failure names an unknown
+ * endpoint; a success for one is a no-op). */
 int bl_webhook_store_record_outcome(bl_webhook_store *st, const char *id, bool succeeded,
                                     bool *disabled, bl_err *err);
 

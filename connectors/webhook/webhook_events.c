@@ -1,7 +1,7 @@
 /* Encodes and appends the webhook domain's events (see webhook_events.h). */
 #include "connectors/webhook/webhook_events.h"
 
-#include "core/crypto.h"
+#include "producers/pmo_uuid.h"
 #include "producers/include/busline/outbox.h"
 #include "schemas/avro_json.h"
 #include "schemas/catalog.h"
@@ -106,20 +106,6 @@ int32_t bl_webhook_events_schema_id(const bl_webhook_events *ev)
     return ev->schema_id;
 }
 
-/* A random (version 4) UUID as text. */
-static int uuid_v4(char out[37], bl_err *err)
-{
-    uint8_t b[16];
-    if (bl_random_bytes(b, sizeof b, err) != 0)
-        return -1;
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    char hex[33];
-    bl_hex_encode(b, sizeof b, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-    return 0;
-}
-
 static int64_t now_ms(void)
 {
     struct timeval tv;
@@ -156,8 +142,8 @@ int bl_webhook_events_append(const bl_webhook_events *ev, PGconn *conn_in_tx, co
         bl_catalog_find(ev->catalog, BL_MSG_EVENT, BL_WEBHOOK_EVENTS_DOMAIN, type, err);
     if (!msg)
         return bl_err_wrap(err, "webhook events");
-    char id[37];
-    if (uuid_v4(id, err) != 0)
+    char id[BL_PMO_UUID_SIZE];
+    if (bl_pmo_uuid_random(id, err) != 0)
         return -1;
     json_t *envelope = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "id", id, "type", type,
                                  "time", (json_int_t)now_ms(), "source", BL_WEBHOOK_EVENTS_SOURCE,

@@ -248,6 +248,33 @@ static void held_snapshots_outlive_reloads_and_the_cache(void)
     bl_webhook_endpoint_free(e);
 }
 
+static void a_lost_connection_is_followed_by_a_full_reload(void)
+{
+    char org[64];
+    bl_test_unique_name(org, sizeof org, "org");
+    bl_webhook_cache_opts o = {.conninfo = fx.pg_url, .keyring = fx.keyring, .reconnect_ms = 100};
+    bl_err err = {0};
+    bl_webhook_cache *c = bl_webhook_cache_new(&o, &err);
+    REQUIRE(c);
+    /* Every other session of the database ends, the cache's LISTEN too. */
+    PGresult *res = PQexec(fx.conn, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && atoi(PQgetvalue(res, 0, 0)) >= 1);
+    PQclear(res);
+    /* The pool notices its own dead connections only on use: one more try. */
+    bl_webhook_endpoint *e = NULL;
+    for (int i = 0; i < 5 && !e; i++)
+        e = create(org, "after the outage", "*", NULL, NULL);
+    REQUIRE(e);
+    CHECK(wait_presence(c, e->id, true));
+    bl_webhook_cache_stats st;
+    bl_webhook_cache_stats_get(c, &st);
+    CHECK(st.reconnects >= 1);
+    CHECK(st.full_loads >= 2);
+    bl_webhook_cache_free(c);
+    bl_webhook_endpoint_free(e);
+}
+
 int main(void)
 {
     if (bl_webhook_fixture_open(&fx) != 0) {
@@ -261,6 +288,7 @@ int main(void)
         BL_RUN(match_honours_organization_patterns_conditions_and_state);
         BL_RUN(changes_reach_the_cache_through_notify);
         BL_RUN(held_snapshots_outlive_reloads_and_the_cache);
+        BL_RUN(a_lost_connection_is_followed_by_a_full_reload);
     } else {
         fprintf(stderr, "store: %s\n", err.msg);
         bl_test_failures++;

@@ -28,7 +28,7 @@ static const bl_command commands[] = {
     {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
     {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
-    {"webhooks", "sign or verify a webhook body; make a signing secret", bl_cmd_webhooks},
+    {"webhooks", "manage webhook endpoints; sign or verify a webhook body", bl_cmd_webhooks},
 };
 
 static void print_usage(FILE *out)

@@ -352,7 +352,7 @@ fail:
 static int poll_batch(bl_runtime *rt)
 {
     int got = 0;
-    while (got < POLL_BATCH && !rt->stopping) {
+    while (got < POLL_BATCH && !stop_asked(rt)) {
         bl_kafka_msg *m = NULL;
         bl_err err = {0};
         int rc = bl_kafka_consumer_poll(rt->consumer, 0, &m, &err);

@@ -22,6 +22,7 @@ typedef struct kill_state {
     unsigned char *seen;    /* parent: ids completed by either run */
     atomic_long distinct;
     atomic_long completed;
+    atomic_int run_over;
 } kill_state;
 
 static void child_completed(bl_runtime_job *job, bl_outcome o, void *user)
@@ -53,8 +54,18 @@ static void parent_completed(bl_runtime_job *job, bl_outcome o, void *user)
         bl_runtime_stop(s->rt);
 }
 
+/* A guard so a lost message fails the test instead of hanging it. */
+static void *watchdog(void *arg)
+{
+    kill_state *s = arg;
+    for (int i = 0; i < 400 && atomic_load(&s->distinct) < N_MESSAGES && !atomic_load(&s->run_over); i++)
+        usleep(100000);
+    bl_runtime_stop(s->rt); /* rt is freed only after this thread is joined */
+    return NULL;
+}
+
 static int run_worker(const char *topic, const char *group, kill_state *s, fake_completed_fn completed,
-                      bl_runtime_stats *st)
+                      bl_runtime_stats *st, int guarded)
 {
     const char *topics[] = {topic};
     fake_connector fc;
@@ -70,7 +81,14 @@ static int run_worker(const char *topic, const char *group, kill_state *s, fake_
     };
     s->rt = bl_runtime_new(&o, &err);
     fc.rt = s->rt;
+    pthread_t dog;
+    if (guarded && s->rt)
+        pthread_create(&dog, NULL, watchdog, s);
     int rc = s->rt ? bl_runtime_run(s->rt, &err) : -1;
+    if (guarded && s->rt) {
+        atomic_store(&s->run_over, 1);
+        pthread_join(dog, NULL);
+    }
     if (rc != 0)
         fprintf(stderr, "  runtime: %s\n", err.msg);
     if (s->rt && st)
@@ -80,15 +98,6 @@ static int run_worker(const char *topic, const char *group, kill_state *s, fake_
     return rc;
 }
 
-/* A guard so a lost message fails the test instead of hanging it. */
-static void *watchdog(void *arg)
-{
-    kill_state *s = arg;
-    for (int i = 0; i < 400 && atomic_load(&s->distinct) < N_MESSAGES; i++)
-        usleep(100000);
-    bl_runtime_stop(s->rt);
-    return NULL;
-}
 
 static void killed_worker_loses_nothing_after_restart(void)
 {
@@ -130,13 +139,8 @@ static void killed_worker_loses_nothing_after_restart(void)
     CHECK(child_lines > 0);
     CHECK(atomic_load(&s.distinct) < N_MESSAGES); /* killed mid-run */
 
-    pthread_t dog;
-    s.rt = NULL;
     bl_runtime_stats st = {0};
-    pthread_create(&dog, NULL, watchdog, &s);
-    /* The watchdog may fire before rt exists; then run is stopped at once. */
-    CHECK(run_worker(topic, group, &s, parent_completed, &st) == 0);
-    pthread_join(dog, NULL);
+    CHECK(run_worker(topic, group, &s, parent_completed, &st, 1) == 0);
 
     CHECK_EQ_INT(atomic_load(&s.distinct), N_MESSAGES);
     /* The child's commits counted: the restart did not read everything again. */
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
         s.log_fd = open(argv[4], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (s.log_fd < 0)
             return 2;
-        run_worker(argv[2], argv[3], &s, child_completed, NULL);
+        run_worker(argv[2], argv[3], &s, child_completed, NULL, 0);
         return 3; /* never reached: the parent kills it */
     }
     BL_RUN(killed_worker_loses_nothing_after_restart);

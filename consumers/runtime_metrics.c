@@ -38,7 +38,7 @@ void bl_rt_metrics_bind_runtime(bl_runtime *rt)
 {
     if (!rt->metrics)
         return;
-    const char *labels[] = {rt->connector_name};
+    const char *labels[] = {rt->connector_name, NULL};
     bl_err err = {0};
     rt->m_in_flight = bl_metric_gauge(rt->metrics->in_flight, labels, &err);
     rt->m_assigned = bl_metric_gauge(rt->metrics->assigned, labels, &err);
@@ -53,8 +53,8 @@ void bl_rt_metrics_bind_partition(bl_runtime *rt, rt_partition *p)
         return;
     char part[16];
     snprintf(part, sizeof part, "%d", (int)p->partition);
-    const char *by_topic[] = {rt->connector_name, p->topic};
-    const char *by_partition[] = {rt->connector_name, p->topic, part};
+    const char *by_topic[] = {rt->connector_name, p->topic, NULL};
+    const char *by_partition[] = {rt->connector_name, p->topic, part, NULL};
     bl_err err = {0};
     p->m_processed = bl_metric_counter(rt->metrics->processed, by_topic, &err);
     p->m_retried = bl_metric_counter(rt->metrics->retried, by_topic, &err);

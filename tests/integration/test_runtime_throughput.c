@@ -51,12 +51,14 @@ static void completed(bl_runtime_job *job, bl_outcome o, void *user)
 
 /* Runs one runtime over a fresh topic until every id was completed. */
 static void run_all(long n, int partitions, long slow_id, int max_delay_ms, run_state *s, int64_t *committed,
-                    int64_t *end, bl_runtime_stats *stats)
+                    int64_t *end, bl_runtime_stats *stats, const bl_runtime_metrics *metrics, char *topic_out)
 {
     char topic[96], group[96];
     bl_test_unique_name(topic, sizeof topic, "rt_load");
     bl_test_unique_name(group, sizeof group, "rt_load_group");
     const char *topics[] = {topic};
+    if (topic_out)
+        snprintf(topic_out, 96, "%s", topic);
     *committed = *end = -1;
     if (fixture_topics_create(topics, 1, partitions) != 0 || fixture_produce(topic, 0, n, 97) != 0) {
         CHECK(0);
@@ -72,7 +74,7 @@ static void run_all(long n, int partitions, long slow_id, int max_delay_ms, run_
     bl_runtime_opts o = {
         .brokers = bl_test_kafka_brokers(), .group_id = group, .connector_name = "loadtest",
         .topics = topics, .n_topics = 1, .max_in_flight = 1000, .commit_interval_ms = 200,
-        .connector = fake_connector_hooks(&fc),
+        .lag_interval_ms = 100, .metrics = metrics, .connector = fake_connector_hooks(&fc),
     };
     s->rt = bl_runtime_new(&o, &err);
     fc.rt = s->rt;
@@ -94,7 +96,23 @@ static void every_message_completed_once_and_committed_to_the_end(void)
     run_state s = {.slow_id = -1};
     int64_t committed, end;
     bl_runtime_stats st = {0};
-    run_all(N_MESSAGES, N_PARTITIONS, -1, 20, &s, &committed, &end, &st);
+    bl_err err = {0};
+    bl_metrics *reg = bl_metrics_new();
+    bl_runtime_metrics m;
+    REQUIRE(reg && bl_runtime_metrics_register(reg, &m, &err) == 0);
+    char topic[96];
+    run_all(N_MESSAGES, N_PARTITIONS, -1, 20, &s, &committed, &end, &st, &m, topic);
+    const char *labels[] = {"loadtest", topic, NULL};
+    bl_counter *processed = bl_metric_counter(m.processed, labels, &err);
+    CHECK(processed && bl_counter_value(processed) == N_MESSAGES);
+    char *text = bl_metrics_render(reg, &err);
+    CHECK(text && strstr(text, "busline_consumer_lag_messages{connector=\"loadtest\""));
+    CHECK(text && strstr(text, "busline_consumer_processing_duration_seconds_count{connector=\"loadtest\"} 20000"));
+    CHECK(text && strstr(text, "busline_consumer_in_flight_messages{connector=\"loadtest\"} 0"));
+    if (bl_test_current_failed && text)
+        fprintf(stderr, "%s", text);
+    free(text);
+    bl_metrics_free(reg);
     CHECK_EQ_INT(atomic_load(&s.distinct), N_MESSAGES);
     long twice = 0;
     for (long i = 0; s.counts && i < N_MESSAGES; i++)
@@ -113,7 +131,7 @@ static void slow_message_does_not_block_its_partition(void)
     run_state s = {0};
     int64_t committed, end;
     bl_runtime_stats st = {0};
-    run_all(500, 1, 0, 5, &s, &committed, &end, &st);
+    run_all(500, 1, 0, 5, &s, &committed, &end, &st, NULL, NULL);
     CHECK_EQ_INT(atomic_load(&s.distinct), 500);
     CHECK_EQ_INT(atomic_load(&s.others_done_while_slow_held), 499);
     CHECK_EQ_INT(committed, 500);

@@ -84,23 +84,13 @@ static void strict_lane_keeps_order_under_failures(void)
     fake_connector_init(&fc, 3, decide, completed, &s);
     bl_runtime_connector hooks = fake_connector_hooks(&fc);
     hooks.strict_lane = strict_lane;
-    bl_err err = {0};
     bl_runtime_opts o = {
         .brokers = bl_test_kafka_brokers(), .group_id = group, .connector_name = conn,
         .topics = topics, .n_topics = 2, .retry_tiers = "1s", .max_attempts = 5,
         .connector = hooks,
     };
-    s.rt = bl_runtime_new(&o, &err);
-    fc.rt = s.rt;
     bl_runtime_stats st = {0};
-    if (!s.rt || bl_runtime_run(s.rt, &err) != 0) {
-        fprintf(stderr, "  runtime: %s\n", err.msg);
-        CHECK(0);
-    }
-    if (s.rt)
-        bl_runtime_get_stats(s.rt, &st);
-    fake_connector_stop(&fc);
-    bl_runtime_free(s.rt);
+    CHECK(fixture_run(&o, &fc, &s.rt, &st) == 0);
 
     CHECK_EQ_INT(atomic_load(&s.done), N_MESSAGES);
     CHECK_EQ_INT(s.out_of_order, 0);

@@ -108,22 +108,12 @@ static void run_case(retry_state *s, int max_attempts, const char *tier_spec, bl
     }
     fake_connector fc;
     fake_connector_init(&fc, 0, decide, completed, s);
-    bl_err err = {0};
     bl_runtime_opts o = {
         .brokers = bl_test_kafka_brokers(), .group_id = group, .connector_name = conn,
         .topics = all, .n_topics = 2, .retry_tiers = tier_spec, .max_attempts = max_attempts,
         .commit_interval_ms = 200, .connector = fake_connector_hooks(&fc),
     };
-    s->rt = bl_runtime_new(&o, &err);
-    fc.rt = s->rt;
-    if (!s->rt || bl_runtime_run(s->rt, &err) != 0) {
-        fprintf(stderr, "  runtime: %s\n", err.msg);
-        CHECK(0);
-    }
-    if (s->rt)
-        bl_runtime_get_stats(s->rt, st);
-    fake_connector_stop(&fc);
-    bl_runtime_free(s->rt);
+    CHECK(fixture_run(&o, &fc, &s->rt, st) == 0);
     *main_committed = fixture_committed_total(group, s->main_topic, 2);
     *tier_committed = fixture_committed_total(group, tier, 2);
 }

@@ -57,17 +57,9 @@ static void sigterm_drains_in_flight_and_commits_what_finished(void)
         .topics = topics, .n_topics = 1, .max_in_flight = 500, .commit_interval_ms = 60000,
         .commit_every = 1000000, .drain_timeout_ms = 20000, .connector = fake_connector_hooks(&fc),
     };
-    bl_runtime *rt = bl_runtime_new(&o, &err);
-    fc.rt = rt;
+    bl_runtime *rt = NULL;
     bl_runtime_stats st = {0};
-    if (!rt || bl_runtime_run(rt, &err) != 0) {
-        fprintf(stderr, "  runtime: %s\n", err.msg);
-        CHECK(0);
-    }
-    if (rt)
-        bl_runtime_get_stats(rt, &st);
-    fake_connector_stop(&fc);
-    bl_runtime_free(rt);
+    CHECK(fixture_run(&o, &fc, &rt, &st) == 0);
 
     CHECK(bl_signals_stop_requested());
     CHECK(st.processed > STOP_AFTER);       /* in-flight work finished after the signal */

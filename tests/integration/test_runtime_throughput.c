@@ -70,22 +70,12 @@ static void run_all(long n, int partitions, long slow_id, int max_delay_ms, run_
     fake_connector fc;
     s->fc = &fc;
     fake_connector_init(&fc, max_delay_ms, decide, completed, s);
-    bl_err err = {0};
     bl_runtime_opts o = {
         .brokers = bl_test_kafka_brokers(), .group_id = group, .connector_name = "loadtest",
         .topics = topics, .n_topics = 1, .max_in_flight = 1000, .commit_interval_ms = 200,
         .lag_interval_ms = 100, .metrics = metrics, .connector = fake_connector_hooks(&fc),
     };
-    s->rt = bl_runtime_new(&o, &err);
-    fc.rt = s->rt;
-    if (!s->rt || bl_runtime_run(s->rt, &err) != 0) {
-        fprintf(stderr, "  runtime: %s\n", err.msg);
-        CHECK(0);
-    }
-    if (s->rt)
-        bl_runtime_get_stats(s->rt, stats);
-    fake_connector_stop(&fc);
-    bl_runtime_free(s->rt);
+    CHECK(fixture_run(&o, &fc, &s->rt, stats) == 0);
     *committed = fixture_committed_total(group, topic, partitions);
     *end = fixture_end_total(topic, partitions);
     fixture_topics_delete(topics, 1);

@@ -134,6 +134,23 @@ void fake_connector_stop(fake_connector *fc)
     fc->n = fc->cap = 0;
 }
 
+int fixture_run(const bl_runtime_opts *o, fake_connector *fc, bl_runtime **rt_slot, bl_runtime_stats *st)
+{
+    bl_err err = {0};
+    bl_runtime *rt = bl_runtime_new(o, &err);
+    *rt_slot = rt;
+    fc->rt = rt;
+    int rc = rt ? bl_runtime_run(rt, &err) : -1;
+    if (rc != 0)
+        fprintf(stderr, "  runtime: %s\n", err.msg);
+    if (rt && st)
+        bl_runtime_get_stats(rt, st);
+    fake_connector_stop(fc);
+    *rt_slot = NULL;
+    bl_runtime_free(rt);
+    return rc;
+}
+
 long fixture_msg_id(const bl_kafka_msg *m)
 {
     size_t len;

@@ -52,6 +52,11 @@ void fake_connector_release_locked(fake_connector *fc);
 /* Stops the thread; jobs still pending are dropped (not completed). */
 void fake_connector_stop(fake_connector *fc);
 
+/* Creates a runtime from o for fc (*rt_slot is set before it runs, so
+ * callbacks can stop it), runs it to the end, fills st, stops fc and frees
+ * the runtime (*rt_slot back to NULL). Returns 0, or -1 (printed). */
+int fixture_run(const bl_runtime_opts *o, fake_connector *fc, bl_runtime **rt_slot, bl_runtime_stats *st);
+
 /* The id a fixture message carries as its value ("42"), or -1. */
 long fixture_msg_id(const bl_kafka_msg *m);
 

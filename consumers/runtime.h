@@ -14,6 +14,21 @@
  *     completion from another thread, SIGTERM). A connector driving a curl
  *     multi calls curl_multi_poll with those fds as extra_fds.
  *
+ * A curl-multi connector, in short:
+ *
+ *   static void my_start(bl_runtime_job *job, void *ctx) {
+ *       CURL *e = build_request(bl_runtime_job_msg(job));    // key, value, headers
+ *       curl_easy_setopt(e, CURLOPT_PRIVATE, job);
+ *       curl_multi_add_handle(((my_conn *)ctx)->multi, e);
+ *   }
+ *   static void my_pump(int timeout_ms, const int *fds, size_t n, void *ctx) {
+ *       struct curl_waitfd w[2];  // fds as CURL_WAIT_POLLIN extra fds
+ *       curl_multi_poll(multi, w, n, timeout_ms, NULL);
+ *       curl_multi_perform(multi, &running);
+ *       // for each CURLMSG_DONE: bl_runtime_complete(rt, job,
+ *       //     ok ? bl_outcome_done() : bl_outcome_retry(backoff_ms, "HTTP 503"));
+ *   }
+ *
  * What the runtime guarantees:
  *   - At least once. Per partition, only the watermark below which every
  *     message is durable is committed (consumers/offset_tracker.h):

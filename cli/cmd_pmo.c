@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
+#include "core/ops_server.h"
 #include "core/role.h"
 #include "producers/pmo_send.h"
 #include "producers/pmo_service.h"
@@ -78,11 +79,17 @@ static int pmo_run(const bl_config *cfg)
         .registry_url = bl_config_str(cfg, "registry_url"),
     };
     bl_pmo_service *svc = bl_pmo_service_new(&opts, &err);
-    int rc = svc ? bl_pmo_service_run(svc, &err) : -1;
+    /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml). Ready
+     * means "running" until the service reports its assignment. */
+    bl_ops_server *ops =
+        svc ? bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL, NULL, NULL, &err)
+            : NULL;
+    int rc = ops ? bl_pmo_service_run(svc, &err) : -1;
     if (rc != 0) {
         bl_log_error("pmo service failed", BL_FS("error", err.msg));
         fprintf(stderr, "busline pmo: %s\n", err.msg);
     }
+    bl_ops_server_free(ops);
     bl_pmo_service_free(svc);
     return rc == 0 ? 0 : 1;
 }

@@ -146,32 +146,30 @@ static void print_series(const char *metric, const bl_group_info *g, const bl_gr
     printf("\",partition=\"%d\"} ", (int)gp->partition);
 }
 
-static void print_prometheus(const bl_group_report *r)
+/* One gauge per partition with a known lag; value picks what it shows. */
+static void print_gauge(const bl_group_report *r, const char *metric, const char *help, int age)
 {
     int64_t now = wall_ms();
-    printf("# HELP busline_consumer_group_lag Messages produced but not yet committed by the group.\n"
-           "# TYPE busline_consumer_group_lag gauge\n");
+    printf("# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
     for (size_t i = 0; i < r->n; i++) {
         for (size_t p = 0; p < r->groups[i].n_parts; p++) {
             const bl_group_partition *gp = &r->groups[i].parts[p];
             if (gp->lag < 0)
                 continue;
-            print_series("busline_consumer_group_lag", &r->groups[i], gp);
-            printf("%lld\n", (long long)gp->lag);
+            print_series(metric, &r->groups[i], gp);
+            if (age)
+                printf("%.3f\n", gp->oldest_ts_ms < 0 ? 0.0 : age_seconds(gp->oldest_ts_ms, now));
+            else
+                printf("%lld\n", (long long)gp->lag);
         }
     }
-    printf("# HELP busline_consumer_group_oldest_unprocessed_age_seconds Age of the first message the group "
-           "has not committed (0 when caught up).\n"
-           "# TYPE busline_consumer_group_oldest_unprocessed_age_seconds gauge\n");
-    for (size_t i = 0; i < r->n; i++) {
-        for (size_t p = 0; p < r->groups[i].n_parts; p++) {
-            const bl_group_partition *gp = &r->groups[i].parts[p];
-            if (gp->lag < 0)
-                continue;
-            print_series("busline_consumer_group_oldest_unprocessed_age_seconds", &r->groups[i], gp);
-            printf("%.3f\n", gp->oldest_ts_ms < 0 ? 0.0 : age_seconds(gp->oldest_ts_ms, now));
-        }
-    }
+}
+
+static void print_prometheus(const bl_group_report *r)
+{
+    print_gauge(r, "busline_consumer_group_lag", "Messages produced but not yet committed by the group.", 0);
+    print_gauge(r, "busline_consumer_group_oldest_unprocessed_age_seconds",
+                "Age of the first message the group has not committed (0 when caught up).", 1);
 }
 
 static int run_report(const bl_config *cfg, bl_kafka_admin *a, const char *one)

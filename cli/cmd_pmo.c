@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
+#include "core/ops_server.h"
 #include "core/role.h"
 #include "producers/pmo_send.h"
 #include "producers/pmo_service.h"
@@ -78,11 +79,24 @@ static int pmo_run(const bl_config *cfg)
         .registry_url = bl_config_str(cfg, "registry_url"),
     };
     bl_pmo_service *svc = bl_pmo_service_new(&opts, &err);
+    /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml). Ready
+     * means "running" until the service reports its assignment. A busy port
+     * only happens when several roles share one host (scripts/run, tests):
+     * warn and go on; in a pod the liveness probe would catch it. */
+    bl_ops_server *ops = NULL;
+    if (svc) {
+        bl_err ops_err = {0};
+        ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL, NULL, NULL,
+                                  &ops_err);
+        if (!ops)
+            bl_log_warn("pmo: no /healthz /readyz", BL_FS("error", ops_err.msg));
+    }
     int rc = svc ? bl_pmo_service_run(svc, &err) : -1;
     if (rc != 0) {
         bl_log_error("pmo service failed", BL_FS("error", err.msg));
         fprintf(stderr, "busline pmo: %s\n", err.msg);
     }
+    bl_ops_server_free(ops);
     bl_pmo_service_free(svc);
     return rc == 0 ? 0 : 1;
 }

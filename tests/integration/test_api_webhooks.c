@@ -1,0 +1,682 @@
+/* /v1/webhooks in-process on a fresh database, with a local sink on
+ * 127.0.0.1 (core/http_server): CRUD with the secret shown once, another
+ * organization's endpoint never found, validation and SSRF refusals as 422
+ * field errors, rotation then a test delivery whose two signatures verify,
+ * exact logs and stats after known deliveries, enable/disable with a replay
+ * request, the event types, the permission matrix and the demo plan. */
+#include "api/keys.h"
+#include "api/orgs.h"
+#include "api/server.h"
+#include "connectors/webhook/delivery_log.h"
+#include "connectors/webhook/signature.h"
+#include "core/http_server.h"
+#include "core/migrations.h"
+#include "tests/support/pg_test.h"
+#include "tests/support/test.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+#define TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+static char pg_url[512];
+static bl_pg_pool *pool;
+static bl_api_server *srv;
+static bl_http_server *sink;
+static char org_pro[BL_API_ID_MAX], org_other[BL_API_ID_MAX], org_demo[BL_API_ID_MAX],
+    org_stats[BL_API_ID_MAX], org_list[BL_API_ID_MAX];
+static char admin[BL_API_TOKEN_SIZE], other_admin[BL_API_TOKEN_SIZE];
+
+/* ---- the sink: answers sink_status with "sink ok", keeps the last request ---- */
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static int sink_status = 202;
+static struct {
+    int count;
+    char id[300], timestamp[32], signature[BL_WEBHOOK_SIG_HEADER_MAX + 8], custom[64];
+    char body[8192];
+    size_t body_len;
+} got;
+
+static int on_hook(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    size_t len = 0;
+    const char *body = bl_http_request_body(req, &len);
+    const char *id = bl_http_request_header(req, "webhook-id");
+    const char *ts = bl_http_request_header(req, "webhook-timestamp");
+    const char *sig = bl_http_request_header(req, "webhook-signature");
+    const char *custom = bl_http_request_header(req, "X-Tenant");
+    pthread_mutex_lock(&sink_mu);
+    got.count++;
+    snprintf(got.id, sizeof got.id, "%s", id ? id : "");
+    snprintf(got.timestamp, sizeof got.timestamp, "%s", ts ? ts : "");
+    snprintf(got.signature, sizeof got.signature, "%s", sig ? sig : "");
+    snprintf(got.custom, sizeof got.custom, "%s", custom ? custom : "");
+    got.body_len = len < sizeof got.body ? len : sizeof got.body - 1;
+    memcpy(got.body, body, got.body_len);
+    got.body[got.body_len] = '\0';
+    int status = sink_status;
+    pthread_mutex_unlock(&sink_mu);
+    bl_http_response_status(resp, status);
+    return bl_http_response_body_copy(resp, "sink ok", 7, "text/plain");
+}
+
+/* ---- calling the API ---- */
+
+typedef struct reply {
+    long status;
+    json_t *json;
+} reply;
+
+typedef struct body_buf {
+    char data[65536];
+    size_t len;
+} body_buf;
+
+static size_t on_body(char *buf, size_t size, size_t n, void *arg)
+{
+    body_buf *b = arg;
+    size_t len = size * n;
+    if (b->len + len < sizeof b->data) {
+        memcpy(b->data + b->len, buf, len);
+        b->len += len;
+    }
+    return len;
+}
+
+/* Calls the API with token (may be NULL) and an optional JSON body; fills r
+ * (the caller json_decrefs r->json) and returns the status. */
+static long call(const char *method, const char *path, const char *token, const char *body, reply *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char url[512], auth[BL_API_TOKEN_SIZE + 32];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", bl_api_server_port(srv), path);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    body_buf *b = calloc(1, sizeof *b);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    r->json = json_loadb(b->data, b->len, 0, NULL);
+    free(b);
+    return r->status;
+}
+
+static const char *error_code(const reply *r)
+{
+    return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+}
+
+static const json_t *field_errors(const reply *r)
+{
+    return json_object_get(json_object_get(r->json, "error"), "field_errors");
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static void sink_url(char *out, size_t len)
+{
+    snprintf(out, len, "http://127.0.0.1:%u/hook", bl_http_server_port(sink));
+}
+
+/* Creates an endpoint through the API as token; writes its id and secret. */
+static long create(const char *token, const char *name, char id[64], char secret[BL_WEBHOOK_SECRET_TEXT_MAX])
+{
+    char url[128], body[512];
+    sink_url(url, sizeof url);
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"url\":\"%s\",\"event_types\":[\"risk.*\",\"project.created\"],"
+             "\"headers\":{\"X-Tenant\":\"acme\"},\"conditions\":[{\"field\":\"data.severity\","
+             "\"operator\":\"in\",\"value\":[\"high\",\"critical\"]}]}",
+             name, url);
+    reply r;
+    long st = call("POST", "/v1/webhooks", token, body, &r);
+    snprintf(id, 64, "%s", str(r.json, "id"));
+    if (secret)
+        snprintf(secret, BL_WEBHOOK_SECRET_TEXT_MAX, "%s", str(r.json, "secret"));
+    json_decref(r.json);
+    return st;
+}
+
+static void key_of(const char *org, bl_api_perm perm, char token[BL_API_TOKEN_SIZE])
+{
+    bl_err err = {0};
+    char id[BL_API_ID_MAX];
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    bl_api_key_spec spec = {.org_id = org, .name = "k", .perm = perm, .rate_per_hour = 100000};
+    if (!conn || bl_api_key_create(conn, &spec, token, id, &err) != 0)
+        fprintf(stderr, "key: %s\n", err.msg);
+    bl_pg_pool_release(pool, conn);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- tests ---- */
+
+static void crud_shows_the_secret_once_and_updates_partially(void)
+{
+    char id[64], secret[BL_WEBHOOK_SECRET_TEXT_MAX], path[160];
+    REQUIRE(create(admin, "crm", id, secret) == 201);
+    CHECK(strncmp(secret, "whsec_", 6) == 0);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 200);
+    char *text = json_dumps(r.json, 0);
+    CHECK(text && !strstr(text, "whsec_") && !json_object_get(r.json, "secret"));
+    free(text);
+    CHECK_EQ_STR(str(r.json, "name"), "crm");
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "max_attempts")), 3);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks", admin, NULL, &r), 200);
+    text = json_dumps(r.json, 0);
+    CHECK(text && strstr(text, id) && !strstr(text, "whsec_"));
+    free(text);
+    json_decref(r.json);
+    /* partial: only the name and the timeout change */
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"name\":\"crm v2\",\"timeout_ms\":2500,\"strict_order\":true}", &r), 200);
+    CHECK_EQ_STR(str(r.json, "name"), "crm v2");
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "timeout_ms")), 2500);
+    CHECK(json_is_true(json_object_get(r.json, "strict_order")));
+    CHECK_EQ_INT(json_array_size(json_object_get(r.json, "event_types")), 2);
+    CHECK_EQ_INT(json_array_size(json_object_get(r.json, "conditions")), 1);
+    CHECK_EQ_STR(str(json_object_get(r.json, "headers"), "X-Tenant"), "acme");
+    json_decref(r.json);
+    CHECK_EQ_INT(call("DELETE", path, admin, NULL, &r), 204);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 404);
+    CHECK_EQ_STR(error_code(&r), "not_found");
+    json_decref(r.json);
+}
+
+static void list_is_paginated(void)
+{
+    char token[BL_API_TOKEN_SIZE], id[64];
+    key_of(org_list, BL_API_PERM_ADMIN, token);
+    for (int i = 0; i < 3; i++)
+        REQUIRE(create(token, "e", id, NULL) == 201);
+    reply r;
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=2", token, NULL, &r), 200);
+    json_t *p = json_object_get(r.json, "pagination");
+    CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 2);
+    CHECK_EQ_INT(json_integer_value(json_object_get(p, "total")), 3);
+    CHECK(json_is_true(json_object_get(p, "has_more")));
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=2&offset=2", token, NULL, &r), 200);
+    CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 1);
+    CHECK(json_is_false(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=500", token, NULL, &r), 422);
+    CHECK(json_object_get(field_errors(&r), "limit") != NULL);
+    json_decref(r.json);
+}
+
+static void another_organizations_endpoint_is_not_found(void)
+{
+    char id[64], path[200];
+    REQUIRE(create(admin, "private", id, NULL) == 201);
+    static const char *const suffix[] = {"", "/logs", "/enable", "/disable", "/rotate-secret", "/test"};
+    static const char *const method[] = {"GET", "GET", "POST", "POST", "POST", "POST"};
+    reply r;
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "/v1/webhooks/%s%s", id, suffix[i]);
+        CHECK_EQ_INT(call(method[i], path, other_admin, NULL, &r), 404);
+        json_decref(r.json);
+    }
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("PUT", path, other_admin, "{\"name\":\"mine\"}", &r), 404);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("DELETE", path, other_admin, NULL, &r), 404);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks", other_admin, NULL, &r), 200);
+    char *text = json_dumps(r.json, 0);
+    CHECK(text && !strstr(text, id));
+    free(text);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 200); /* untouched */
+    CHECK_EQ_STR(str(r.json, "name"), "private");
+    json_decref(r.json);
+}
+
+/* POSTs body and checks a 422 naming field. */
+static void expect_field_error(const char *body, const char *field, const char *needle)
+{
+    reply r;
+    CHECK_EQ_INT(call("POST", "/v1/webhooks", admin, body, &r), 422);
+    const char *msg = json_string_value(json_object_get(field_errors(&r), field));
+    CHECK(msg != NULL);
+    if (msg && needle && !strstr(msg, needle)) {
+        fprintf(stderr, "  %s: %s lacks %s\n", field, msg, needle);
+        bl_test_failures++;
+    }
+    CHECK_EQ_STR(error_code(&r), "validation_failed");
+    json_decref(r.json);
+}
+
+static void validation_errors_are_422_with_fields(void)
+{
+    reply r;
+    CHECK_EQ_INT(call("POST", "/v1/webhooks", admin, "{\"url\":7,\"colour\":\"red\"}", &r), 422);
+    const json_t *fe = field_errors(&r);
+    CHECK(json_object_get(fe, "url") && json_object_get(fe, "name") && json_object_get(fe, "event_types") &&
+          json_object_get(fe, "colour"));
+    json_decref(r.json);
+    expect_field_error("{\"name\":\"n\",\"url\":\"ftp://127.0.0.1/x\",\"event_types\":[\"risk.*\"]}", "url", NULL);
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk..x\"]}",
+                       "event_types", NULL);
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"conditions\":[{\"field\":\"data.a\",\"operator\":\"resembles\",\"value\":1}]}",
+                       "conditions", NULL);
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"headers\":{\"Host\":\"evil\"}}",
+                       "headers", "Host");
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"max_attempts\":0}",
+                       "max_attempts", NULL);
+}
+
+static void ssrf_refusal_is_422_on_url_with_the_reason(void)
+{
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://10.1.2.3/hook\",\"event_types\":[\"risk.*\"]}", "url",
+                       "private");
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://169.254.169.254/latest\",\"event_types\":[\"risk.*\"]}",
+                       "url", "link-local");
+    /* an update to an internal address is refused the same way */
+    char id[64], path[160];
+    REQUIRE(create(admin, "moving", id, NULL) == 201);
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    reply r;
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"url\":\"http://192.168.1.1/\"}", &r), 422);
+    CHECK(strstr(json_string_value(json_object_get(field_errors(&r), "url")) ?: "", "private") != NULL);
+    json_decref(r.json);
+}
+
+static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
+{
+    char id[64], old_secret[BL_WEBHOOK_SECRET_TEXT_MAX], new_secret[BL_WEBHOOK_SECRET_TEXT_MAX], path[160];
+    REQUIRE(create(admin, "rotating", id, old_secret) == 201);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s/rotate-secret", id);
+    REQUIRE(call("POST", path, admin, "{\"overlap\":\"1h\"}", &r) == 200);
+    snprintf(new_secret, sizeof new_secret, "%s", str(r.json, "secret"));
+    CHECK(strncmp(new_secret, "whsec_", 6) == 0 && strcmp(new_secret, old_secret) != 0);
+    CHECK(json_is_string(json_object_get(r.json, "previous_secret_until")));
+    json_decref(r.json);
+    CHECK_EQ_INT(call("POST", path, admin, "{\"overlap\":\"soon\"}", &r), 422);
+    CHECK(json_object_get(field_errors(&r), "overlap") != NULL);
+    json_decref(r.json);
+
+    pthread_mutex_lock(&sink_mu);
+    sink_status = 202;
+    int before = got.count;
+    pthread_mutex_unlock(&sink_mu);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    CHECK(json_is_true(json_object_get(r.json, "success")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "status_code")), 202);
+    CHECK_EQ_STR(str(r.json, "response_excerpt"), "sink ok");
+    CHECK(json_is_integer(json_object_get(r.json, "duration_ms")));
+    char event_id[300];
+    snprintf(event_id, sizeof event_id, "%s", str(r.json, "event_id"));
+    json_decref(r.json);
+
+    pthread_mutex_lock(&sink_mu);
+    CHECK_EQ_INT(got.count, before + 1);
+    CHECK_EQ_STR(got.id, event_id);
+    CHECK_EQ_STR(got.custom, "acme");
+    CHECK(strchr(got.signature, ' ') != NULL); /* two signatures during the overlap */
+    CHECK(strstr(got.body, "\"event\":\"webhook.test\"") != NULL);
+    bl_webhook_secret s_old, s_new;
+    bl_err err = {0};
+    REQUIRE(bl_webhook_secret_parse(old_secret, &s_old, &err) == 0 && bl_webhook_secret_parse(new_secret, &s_new, &err) == 0);
+    int64_t now = wall_ms() / 1000;
+    CHECK_EQ_INT(bl_webhook_verify_v1(&s_new, got.id, got.timestamp, got.signature, got.body, got.body_len, now, 300, &err),
+                 BL_WEBHOOK_VERIFY_OK);
+    CHECK_EQ_INT(bl_webhook_verify_v1(&s_old, got.id, got.timestamp, got.signature, got.body, got.body_len, now, 300, &err),
+                 BL_WEBHOOK_VERIFY_OK);
+    /* and each signature alone verifies with its own secret only */
+    char first[BL_WEBHOOK_SIG_MAX + 1];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(got.signature, " "), got.signature);
+    CHECK_EQ_INT(bl_webhook_verify_v1(&s_old, got.id, got.timestamp, first, got.body, got.body_len, now, 300, &err),
+                 BL_WEBHOOK_VERIFY_NO_MATCH);
+    pthread_mutex_unlock(&sink_mu);
+
+    /* the sink's failure is reported as such, and both attempts are logged */
+    pthread_mutex_lock(&sink_mu);
+    sink_status = 503;
+    pthread_mutex_unlock(&sink_mu);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    CHECK(json_is_false(json_object_get(r.json, "success")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "status_code")), 503);
+    json_decref(r.json);
+    pthread_mutex_lock(&sink_mu);
+    sink_status = 202;
+    pthread_mutex_unlock(&sink_mu);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/logs", id);
+    REQUIRE(call("GET", path, admin, NULL, &r) == 200);
+    json_t *data = json_object_get(r.json, "data");
+    CHECK_EQ_INT(json_array_size(data), 2);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(data, 0), "status_code")), 503);
+    CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), event_id);
+    CHECK_EQ_STR(str(json_array_get(data, 1), "event_type"), "webhook.test");
+    json_decref(r.json);
+}
+
+static void test_delivery_to_an_internal_address_is_refused(void)
+{
+    char id[64], path[160];
+    REQUIRE(create(admin, "soon internal", id, NULL) == 201);
+    /* the address was allowed when saved and is not any more (DNS or allow-list change) */
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    REQUIRE(conn);
+    const char *p[] = {id};
+    CHECK_EQ_INT(bl_pg_exec_cmd(conn, "UPDATE webhook_endpoints SET url = 'http://10.0.0.7/hook' WHERE id = $1", 1, p, &err), 0);
+    bl_pg_pool_release(pool, conn);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    CHECK_EQ_INT(call("POST", path, admin, NULL, &r), 422);
+    CHECK(strstr(json_string_value(json_object_get(field_errors(&r), "url")) ?: "", "private") != NULL);
+    json_decref(r.json);
+}
+
+static void append(bl_delivery_log *log, const char *endpoint, const char *event_id, int status, bool ok,
+                   int64_t duration, int64_t at_ms, const char *error)
+{
+    bl_err err = {0};
+    bl_delivery_record rec = {.endpoint_id = endpoint, .organization_id = org_stats, .event_type = "risk.escalated",
+                              .event_id = event_id, .status_code = status, .succeeded = ok,
+                              .response = ok ? "fine" : "broken", .response_len = ok ? 4 : 6, .error = error,
+                              .duration_ms = duration, .attempt = ok ? 1 : 2, .delivered_at_ms = at_ms};
+    CHECK_EQ_INT(bl_delivery_log_append(log, &rec, &err), 0);
+}
+
+static void logs_and_stats_are_exact_after_known_deliveries(void)
+{
+    char token[BL_API_TOKEN_SIZE], a[64], b[64], path[200];
+    key_of(org_stats, BL_API_PERM_ADMIN, token);
+    REQUIRE(create(token, "a", a, NULL) == 201 && create(token, "b", b, NULL) == 201);
+    bl_err err = {0};
+    bl_delivery_log_opts o = {.pool = pool};
+    bl_delivery_log *log = bl_delivery_log_new(&o, &err);
+    REQUIRE(log);
+    int64_t now = wall_ms();
+    append(log, a, "ev1", 200, true, 10, now - 5000, NULL);
+    append(log, a, "ev2", 200, true, 20, now - 4000, NULL);
+    append(log, a, "ev3", 500, false, 40, now - 3000, "server error");
+    append(log, b, "ev4", 204, true, 30, now - 2000, NULL);
+    append(log, a, "old", 200, true, 99, now - 30LL * 86400 * 1000, NULL);
+    CHECK_EQ_INT(bl_delivery_log_flush(log, 10000, &err), 0);
+    bl_delivery_log_free(log);
+
+    reply r;
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=7", token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 4);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "succeeded")), 3);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "failed")), 1);
+    CHECK(json_real_value(json_object_get(r.json, "success_rate")) == 0.75);
+    CHECK(json_real_value(json_object_get(r.json, "avg_duration_ms")) == 25.0);
+    json_t *per = json_object_get(r.json, "endpoints");
+    CHECK_EQ_INT(json_array_size(per), 2);
+    for (size_t i = 0; i < json_array_size(per); i++) {
+        json_t *e = json_array_get(per, i);
+        bool is_a = strcmp(str(e, "endpoint_id"), a) == 0;
+        CHECK_EQ_INT(json_integer_value(json_object_get(e, "total")), is_a ? 3 : 1);
+        CHECK_EQ_INT(json_integer_value(json_object_get(e, "failed")), is_a ? 1 : 0);
+        CHECK(json_real_value(json_object_get(e, "avg_duration_ms")) == (is_a ? 70.0 / 3 : 30.0));
+    }
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=60", token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 5);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=0", token, NULL, &r), 422);
+    json_decref(r.json);
+
+    snprintf(path, sizeof path, "/v1/webhooks/%s/logs?limit=2", a);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
+    json_t *data = json_object_get(r.json, "data");
+    CHECK_EQ_INT(json_array_size(data), 2);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 4);
+    CHECK_EQ_STR(str(json_array_get(data, 0), "event_id"), "ev3"); /* newest first */
+    CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), "ev2");
+    json_decref(r.json);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=failed", a);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
+    data = json_object_get(r.json, "data");
+    REQUIRE(json_array_size(data) == 1);
+    json_t *row = json_array_get(data, 0);
+    CHECK_EQ_STR(str(row, "event_id"), "ev3");
+    CHECK_EQ_STR(str(row, "event_type"), "risk.escalated");
+    CHECK_EQ_STR(str(row, "error"), "server error");
+    CHECK_EQ_STR(str(row, "response_excerpt"), "broken");
+    CHECK_EQ_INT(json_integer_value(json_object_get(row, "status_code")), 500);
+    CHECK_EQ_INT(json_integer_value(json_object_get(row, "duration_ms")), 40);
+    CHECK_EQ_INT(json_integer_value(json_object_get(row, "attempt")), 2);
+    CHECK(json_is_false(json_object_get(row, "success")));
+    CHECK(strlen(str(row, "delivered_at")) == 24);
+    json_decref(r.json);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=success", a);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 3);
+    json_decref(r.json);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=maybe", a);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 422);
+    CHECK(json_object_get(field_errors(&r), "status") != NULL);
+    json_decref(r.json);
+}
+
+static void disable_then_enable_with_a_replay_request(void)
+{
+    char id[64], path[200];
+    REQUIRE(create(admin, "flaky", id, NULL) == 201);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s/disable", id);
+    CHECK_EQ_INT(call("POST", path, admin, "{\"reason\":\"maintenance\"}", &r), 200);
+    CHECK(json_is_false(json_object_get(r.json, "active")));
+    CHECK_EQ_STR(str(r.json, "disabled_reason"), "maintenance");
+    json_decref(r.json);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/enable", id);
+    CHECK_EQ_INT(call("POST", path, admin, "{\"replay_since\":\"tomorrow\"}", &r), 422);
+    CHECK(json_object_get(field_errors(&r), "replay_since") != NULL);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("POST", path, admin, "{\"replay_since\":\"2024-01-02T03:04:05Z\"}", &r), 200);
+    CHECK(json_is_true(json_object_get(r.json, "active")));
+    json_t *replay = json_object_get(r.json, "replay");
+    CHECK_EQ_STR(str(replay, "status"), "pending");
+    CHECK_EQ_STR(str(replay, "since"), "2024-01-02T03:04:05.000Z");
+    json_decref(r.json);
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    REQUIRE(conn);
+    const char *p[] = {id};
+    PGresult *res = bl_pg_exec(conn,
+                               "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = $1 AND status = 'pending'"
+                               " AND replay_since = '2024-01-02T03:04:05Z'",
+                               1, p, &err);
+    CHECK(res && strcmp(PQgetvalue(res, 0, 0), "1") == 0);
+    PQclear(res);
+    /* the state changes went to the outbox as webhook.disabled / webhook.enabled */
+    res = bl_pg_exec(conn, "SELECT count(*) FROM busline_outbox WHERE aggregate_id = $1", 1, p, &err);
+    CHECK(res && strcmp(PQgetvalue(res, 0, 0), "2") == 0);
+    PQclear(res);
+    bl_pg_pool_release(pool, conn);
+}
+
+static void event_types_are_grouped_by_domain(void)
+{
+    reply r;
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/event-types", admin, NULL, &r), 200);
+    bool found = false;
+    json_t *g;
+    size_t i;
+    json_array_foreach(json_object_get(r.json, "data"), i, g) {
+        if (strcmp(str(g, "domain"), "pmo") != 0)
+            continue;
+        json_t *t;
+        size_t j;
+        json_array_foreach(json_object_get(g, "event_types"), j, t)
+            found = found || strcmp(str(t, "type"), "risk.escalated") == 0;
+    }
+    CHECK(found);
+    json_decref(r.json);
+}
+
+static void permission_matrix_reads_for_read_and_write_management_for_admin(void)
+{
+    char id[64];
+    REQUIRE(create(admin, "matrix", id, NULL) == 201);
+    char tokens[3][BL_API_TOKEN_SIZE];
+    key_of(org_pro, BL_API_PERM_READ, tokens[0]);
+    key_of(org_pro, BL_API_PERM_WRITE, tokens[1]);
+    key_of(org_pro, BL_API_PERM_ADMIN, tokens[2]);
+    char url[128], create_body[256];
+    sink_url(url, sizeof url);
+    snprintf(create_body, sizeof create_body, "{\"name\":\"m\",\"url\":\"%s\",\"event_types\":[\"risk.*\"]}", url);
+    struct {
+        const char *method, *suffix, *body;
+        bool read_only; /* allowed for read and write keys */
+    } cells[] = {
+        {"GET", "", NULL, true},
+        {"GET", "/stats", NULL, true},
+        {"GET", "/event-types", NULL, true},
+        {"GET", "/:id", NULL, true},
+        {"GET", "/:id/logs", NULL, true},
+        {"POST", "", create_body, false},
+        {"PUT", "/:id", "{\"name\":\"renamed\"}", false},
+        {"POST", "/:id/disable", NULL, false},
+        {"POST", "/:id/enable", NULL, false},
+        {"POST", "/:id/rotate-secret", NULL, false},
+        {"POST", "/:id/test", NULL, false},
+        {"DELETE", "/:id", NULL, false},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+            char path[200];
+            if (strncmp(cells[c].suffix, "/:id", 4) == 0)
+                snprintf(path, sizeof path, "/v1/webhooks/%s%s", id, cells[c].suffix + 4);
+            else
+                snprintf(path, sizeof path, "/v1/webhooks%s", cells[c].suffix);
+            if (k == 2 && strcmp(cells[c].method, "DELETE") == 0)
+                continue; /* checked last, below */
+            reply r;
+            long st = call(cells[c].method, path, tokens[k], cells[c].body, &r);
+            bool allowed = k == 2 || cells[c].read_only;
+            if (allowed ? (st < 200 || st > 299) : st != 403) {
+                fprintf(stderr, "  key %zu: %s %s -> %ld\n", k, cells[c].method, path, st);
+                bl_test_failures++;
+            }
+            json_decref(r.json);
+        }
+    }
+    char path[200];
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    reply r;
+    CHECK_EQ_INT(call("DELETE", path, tokens[2], NULL, &r), 204);
+    json_decref(r.json);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks", NULL, NULL, &r), 401);
+    json_decref(r.json);
+}
+
+static void demo_plan_reads_but_cannot_manage(void)
+{
+    char token[BL_API_TOKEN_SIZE], id[64];
+    key_of(org_demo, BL_API_PERM_ADMIN, token);
+    reply r;
+    CHECK_EQ_INT(call("GET", "/v1/webhooks", token, NULL, &r), 200);
+    json_decref(r.json);
+    CHECK_EQ_INT(create(token, "demo", id, NULL), 403);
+    CHECK_EQ_INT(call("POST", "/v1/webhooks", token, "{}", &r), 403);
+    CHECK_EQ_STR(error_code(&r), "plan_required");
+    json_decref(r.json);
+    CHECK_EQ_INT(call("POST", "/v1/webhooks/x/rotate-secret", token, NULL, &r), 403);
+    CHECK_EQ_STR(error_code(&r), "plan_required");
+    json_decref(r.json);
+}
+
+static int setup(void)
+{
+    bl_err err = {0};
+    setenv("BUSLINE_ENCRYPTION_KEYS", TEST_KEYS, 1);
+    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
+    if (bl_test_pg_fresh_db(pg_url, sizeof pg_url, &err) != 0)
+        goto fail;
+    PGconn *conn = bl_pg_connect(pg_url, &err);
+    int ok = conn && bl_migrations_apply(conn, BUSLINE_SOURCE_DIR "/migrations", &err) >= 0 &&
+             bl_api_org_create(conn, "pro", BL_API_PLAN_PRO, org_pro, &err) == 0 &&
+             bl_api_org_create(conn, "other", BL_API_PLAN_PRO, org_other, &err) == 0 &&
+             bl_api_org_create(conn, "demo", BL_API_PLAN_DEMO, org_demo, &err) == 0 &&
+             bl_api_org_create(conn, "stats", BL_API_PLAN_ENTERPRISE, org_stats, &err) == 0 &&
+             bl_api_org_create(conn, "list", BL_API_PLAN_PRO, org_list, &err) == 0;
+    PQfinish(conn);
+    if (!ok || !(pool = bl_pg_pool_new(pg_url, 8, &err)))
+        goto fail;
+    key_of(org_pro, BL_API_PERM_ADMIN, admin);
+    key_of(org_other, BL_API_PERM_ADMIN, other_admin);
+    bl_http_server_config sc = {0};
+    if (!(sink = bl_http_server_new(&sc, &err)) ||
+        bl_http_server_route(sink, "POST", "/hook", on_hook, NULL, &err) != 0 ||
+        bl_http_server_start(sink, &err) != 0)
+        goto fail;
+    bl_api_config cfg = {0};
+    if (!(srv = bl_api_server_new(&cfg, pool, &err)) || bl_api_server_start(srv, &err) != 0)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "setup: %s\n", err.msg);
+    return -1;
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    if (setup() == 0) {
+        BL_RUN(crud_shows_the_secret_once_and_updates_partially);
+        BL_RUN(list_is_paginated);
+        BL_RUN(another_organizations_endpoint_is_not_found);
+        BL_RUN(validation_errors_are_422_with_fields);
+        BL_RUN(ssrf_refusal_is_422_on_url_with_the_reason);
+        BL_RUN(rotation_then_test_delivery_carries_two_signatures_that_verify);
+        BL_RUN(test_delivery_to_an_internal_address_is_refused);
+        BL_RUN(logs_and_stats_are_exact_after_known_deliveries);
+        BL_RUN(disable_then_enable_with_a_replay_request);
+        BL_RUN(event_types_are_grouped_by_domain);
+        BL_RUN(permission_matrix_reads_for_read_and_write_management_for_admin);
+        BL_RUN(demo_plan_reads_but_cannot_manage);
+    } else {
+        bl_test_failures++;
+    }
+    bl_api_server_free(srv);
+    bl_http_server_free(sink);
+    bl_pg_pool_free(pool);
+    if (pg_url[0])
+        bl_test_pg_drop_db(pg_url);
+    curl_global_cleanup();
+    return bl_test_summary();
+}

@@ -6,6 +6,7 @@
 #include "tests/support/test.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define N_EVENTS 20000
@@ -114,6 +115,11 @@ static void relay_killed_mid_batch_loses_nothing(void)
     const char *const args[] = {"--metrics-port", port, NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, args, NULL);
     CHECK(bl_outbox_test_wait_all_sent(f.conn, N_EVENTS, WAIT_S) == 0);
+    /* The SIGTERM run may already have marked the rest: wait until this relay
+     * serves its metrics (its signal handling is installed by then) so the
+     * SIGTERM below tests a clean stop, not a process still starting. */
+    for (int i = 0; i < 200 && bl_outbox_test_metric((unsigned short)atoi(port), "busline_relay_leader") < 0; i++)
+        usleep(50 * 1000);
     CHECK_EQ_INT(bl_outbox_test_reap(pid, SIGTERM, NULL), 0);
 
     bl_outbox_readback rb;

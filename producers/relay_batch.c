@@ -163,6 +163,22 @@ static void drop_producer(struct bl_relay *r, const char *why)
     r->producer = NULL;
 }
 
+/* Waits for every delivery report of the batch, keeping the backlog gauges
+ * fresh meanwhile (a broker outage shows as a growing backlog, not a frozen
+ * one). Returns 0, or -1 with err when reports did not come in time. */
+static int wait_for_reports(struct bl_relay *r, bl_err *err)
+{
+    int64_t deadline = relay_now_ms() + r->cfg.delivery_timeout_ms + 10000;
+    while (bl_kafka_producer_flush(r->producer, 1000, err) != 0) {
+        if (err->code != BL_ETIMEOUT || relay_now_ms() >= deadline)
+            return -1;
+        bl_err gauge_err = {0};
+        if (relay_refresh_backlog_if_due(r, &gauge_err) != 0)
+            bl_log_warn("relay: backlog", BL_FS("error", gauge_err.msg));
+    }
+    return 0;
+}
+
 int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
 {
     *failures = 0;
@@ -191,7 +207,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
             break;
     }
     bl_err flush_err = {0};
-    if (bl_kafka_producer_flush(r->producer, r->cfg.delivery_timeout_ms + 10000, &flush_err) != 0)
+    if (wait_for_reports(r, &flush_err) != 0)
         drop_producer(r, flush_err.msg);
     else if (bl_kafka_producer_fatal(r->producer, &flush_err))
         drop_producer(r, flush_err.msg);

@@ -109,10 +109,12 @@ static void relay_killed_mid_batch_loses_nothing(void)
     CHECK_EQ_INT(run_relay_until(&f, marked_some, SIGTERM), 0);
 
     /* A last relay finishes the rest. */
+    unsigned short port_number = bl_outbox_test_free_port();
     char port[8];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
+    snprintf(port, sizeof port, "%u", port_number);
     const char *const args[] = {"--metrics-port", port, NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, args, NULL);
+    CHECK(bl_outbox_test_wait_serving(port_number, WAIT_S) == 0);
     CHECK(bl_outbox_test_wait_all_sent(f.conn, N_EVENTS, WAIT_S) == 0);
     CHECK_EQ_INT(bl_outbox_test_reap(pid, SIGTERM, NULL), 0);
 

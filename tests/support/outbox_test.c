@@ -187,6 +187,17 @@ done:
     return value;
 }
 
+int bl_outbox_test_wait_serving(unsigned short port, int timeout_s)
+{
+    for (int waited_ms = 0; waited_ms < timeout_s * 1000; waited_ms += 50) {
+        if (bl_outbox_test_metric(port, "busline_relay_leader") >= 0)
+            return 0;
+        usleep(50 * 1000);
+    }
+    fprintf(stderr, "  nothing serves /metrics on port %u after %d s\n", port, timeout_s);
+    return -1;
+}
+
 int bl_outbox_test_reap(pid_t pid, int sig, struct rusage *ru)
 {
     if (pid <= 0)

@@ -49,6 +49,10 @@ unsigned short bl_outbox_test_free_port(void);
  * or -1 when it cannot be read. */
 double bl_outbox_test_metric(unsigned short port, const char *name);
 
+/* Waits up to timeout_s until a relay serves /metrics on port (its signal
+ * handlers are in place from then on). Returns 0, or -1. */
+int bl_outbox_test_wait_serving(unsigned short port, int timeout_s);
+
 /* Sends sig to pid (0: none) and waits for it; *ru (may be NULL) gets its
  * usage. Returns its exit code, 128+signal when a signal ended it, or -1. */
 int bl_outbox_test_reap(pid_t pid, int sig, struct rusage *ru);

@@ -185,6 +185,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     char limit[16];
     snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
     const char *params[1] = {limit};
+    int64_t t_start = relay_now_ms();
     PGresult *res = bl_pg_exec(r->conn, SELECT_SQL, 1, params, err);
     if (!res)
         return bl_err_wrap(err, "relay: read unsent rows");
@@ -206,6 +207,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         if (send_row(r, res, i, &send_err) != 0)
             break;
     }
+    int64_t t_sent = relay_now_ms();
     bl_err flush_err = {0};
     if (wait_for_reports(r, &flush_err) != 0)
         drop_producer(r, flush_err.msg);
@@ -221,8 +223,12 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
                     BL_FI("failed", *failures), BL_FI("rows", rows),
                     BL_FS("error", send_err.msg[0] ? send_err.msg : r->delivery_error));
     }
+    int64_t t_acked = relay_now_ms();
     int marked = mark_sent(r, res, rows, *failures, err);
     PQclear(res);
+    bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("marked", marked),
+                 BL_FI("read_and_send_ms", t_sent - t_start), BL_FI("wait_ms", t_acked - t_sent),
+                 BL_FI("mark_ms", relay_now_ms() - t_acked));
     if (marked < 0)
         return -1;
     if (marked > 0) {

@@ -21,7 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH "500"
+/* Rows per batch for the relay and the bare loop alike:
+ * BUSLINE_RELAY_BATCH_SIZE (which the relay reads too), else the relay's
+ * default. */
+static const char *batch_size(void)
+{
+    const char *env = getenv("BUSLINE_RELAY_BATCH_SIZE");
+    return env && *env ? env : "500";
+}
 #define N_AGGREGATES "500"
 
 #define FILL_SQL                                                                              \
@@ -39,7 +46,7 @@
 /* The relay's own statements (producers/relay_batch.c), without Kafka. */
 #define CLAIM_SQL                                                                   \
     "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox " \
-    "WHERE sent_at IS NULL ORDER BY id LIMIT " BATCH
+    "WHERE sent_at IS NULL ORDER BY id LIMIT $1::int"
 #define MARK_SQL "UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
 
 static double now_s(void)
@@ -70,12 +77,13 @@ static int reset_outbox(PGconn *conn)
  * events per second, or -1. */
 static double pg_loop(PGconn *conn, long n)
 {
-    static char ids[512 * 24];
+    static char ids[100000 * 24];
     double t0 = now_s();
     long done = 0;
     for (;;) {
         bl_err err = {0};
-        PGresult *res = bl_pg_exec(conn, CLAIM_SQL, 0, NULL, &err);
+        const char *limit[1] = {batch_size()};
+        PGresult *res = bl_pg_exec(conn, CLAIM_SQL, 1, limit, &err);
         if (!res) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return -1;
@@ -105,8 +113,8 @@ static double relay_run(bl_outbox_fixture *f, long n, long *rss_kib)
 {
     char port[8];
     snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    const char *const args[] = {"--batch-size", BATCH, "--poll-interval", "100ms",
-                                "--metrics-port", port, "--log-level", "warn", NULL};
+    const char *const args[] = {"--batch-size", batch_size(), "--poll-interval", "100ms",
+                                "--metrics-port", port, "--log-level", getenv("BENCH_LOG_LEVEL") ? getenv("BENCH_LOG_LEVEL") : "warn", NULL};
     double t0 = now_s();
     pid_t pid = bl_outbox_test_spawn_relay(f->pg_url, f->brokers, args, NULL);
     if (pid <= 0)
@@ -202,9 +210,9 @@ static int bench_size(long n, int size)
     double relay = relay_run(&f, n, &rss_kib);
     double kcat = kcat_run(&f, n, size);
     double limit = pg < kcat ? pg : kcat;
-    printf("%5d B x %ld: relay %8.0f ev/s | kcat %8.0f ev/s | pg claim+mark %8.0f ev/s | "
+    printf("%5d B x %ld, batch %s: relay %8.0f ev/s | kcat %8.0f ev/s | pg claim+mark %8.0f ev/s | "
            "relay / lower limit %.2f | relay peak RSS %.1f MiB\n",
-           size, n, relay, kcat, pg, limit > 0 ? relay / limit : 0, (double)rss_kib / 1024);
+           size, n, batch_size(), relay, kcat, pg, limit > 0 ? relay / limit : 0, (double)rss_kib / 1024);
     fflush(stdout);
     rc = relay > 0 && kcat > 0 && pg > 0 ? 0 : -1;
 done:

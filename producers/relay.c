@@ -139,6 +139,9 @@ fail:
 
 static void lose_lease(bl_relay *r)
 {
+    /* Marks not written: those rows are published again, same ce_id. */
+    r->pending_marks = 0;
+    r->after_id = 0;
     PQfinish(r->conn);
     r->conn = NULL;
     atomic_store(&r->connected, 0);
@@ -370,6 +373,10 @@ int bl_relay_run(bl_relay *r)
             lose_lease(r);
         }
     }
+    bl_err e = {0};
+    if (atomic_load(&r->leader) && relay_flush_marks(r, &e) != 0)
+        bl_log_error("relay: marks of the last batch not written; its rows go out again",
+                     BL_FS("error", e.msg));
     bl_log_info("relay: stopped", BL_FI("published", atomic_load(&r->published)));
     return 0;
 }

@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SELECT_SQL                                                                  \
-    "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox " \
-    "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+#define SELECT_COLUMNS "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox "
+#define SELECT_SQL SELECT_COLUMNS "WHERE sent_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
 #define MARK_SQL "UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+#define MARK_AND_SELECT_SQL                                                                 \
+    "WITH marked AS (UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])) " \
+    SELECT_COLUMNS "WHERE sent_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
+
+/* How often a chain of full batches starts over from the lowest unsent id. */
+#define RESCAN_EVERY_MS 1000
 
 enum { COL_ID, COL_AGGREGATE_ID, COL_TOPIC, COL_PAYLOAD, COL_HEADERS };
 
@@ -130,8 +135,10 @@ static int follows_failed_row(const struct bl_relay *r, PGresult *res, int i)
     return 0;
 }
 
-/* Marks the acknowledged rows sent. Returns how many, or -1 with err. */
-static int mark_sent(struct bl_relay *r, PGresult *res, int rows, int failures, bl_err *err)
+/* Collects the ids of the rows to mark sent into ids_buf ("{1,2,3}"):
+ * acknowledged, and not after a failed row of their aggregate. Returns how
+ * many. */
+static int collect_acked(struct bl_relay *r, PGresult *res, int rows, int failures)
 {
     size_t used = 0;
     int marked = 0;
@@ -146,12 +153,30 @@ static int mark_sent(struct bl_relay *r, PGresult *res, int rows, int failures, 
     }
     r->ids_buf[used++] = '}';
     r->ids_buf[used] = '\0';
-    if (marked == 0)
+    return marked;
+}
+
+/* The marks just written: count them as published. */
+static void marks_written(struct bl_relay *r)
+{
+    if (r->pending_marks > 0) {
+        atomic_fetch_add(&r->published, r->pending_marks);
+        atomic_fetch_add(&r->batches, 1);
+        if (r->m_published)
+            bl_counter_add(r->m_published, r->pending_marks);
+    }
+    r->pending_marks = 0;
+}
+
+int relay_flush_marks(struct bl_relay *r, bl_err *err)
+{
+    if (r->pending_marks == 0)
         return 0;
     const char *params[1] = {r->ids_buf};
     if (bl_pg_exec_cmd(r->conn, MARK_SQL, 1, params, err) != 0)
-        return bl_err_wrap(err, "relay: mark %d rows sent", marked);
-    return marked;
+        return bl_err_wrap(err, "relay: mark %d rows sent", r->pending_marks);
+    marks_written(r);
+    return 0;
 }
 
 /* Drops a producer that cannot go on (fatal error, reports that never came).
@@ -179,19 +204,42 @@ static int wait_for_reports(struct bl_relay *r, bl_err *err)
     return 0;
 }
 
+/* Reads the next batch; when the previous batch's marks are pending and the
+ * read continues after it, one statement writes them too (one round trip and
+ * one commit per batch instead of two). Its SELECT sees the rows as they were
+ * before its UPDATE, hence "id > after": the rows being marked are behind. */
+static PGresult *claim_rows(struct bl_relay *r, bl_err *err)
+{
+    if (r->after_id == 0 && relay_flush_marks(r, err) != 0)
+        return NULL;
+    char after[24], limit[16];
+    snprintf(after, sizeof after, "%lld", (long long)r->after_id);
+    snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
+    PGresult *res;
+    if (r->pending_marks > 0) {
+        const char *params[3] = {r->ids_buf, after, limit};
+        res = bl_pg_exec(r->conn, MARK_AND_SELECT_SQL, 3, params, err);
+    } else {
+        const char *params[2] = {after, limit};
+        res = bl_pg_exec(r->conn, SELECT_SQL, 2, params, err);
+    }
+    if (!res)
+        return NULL;
+    marks_written(r);
+    return res;
+}
+
 int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
 {
     *failures = 0;
-    char limit[16];
-    snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
-    const char *params[1] = {limit};
     int64_t t_start = relay_now_ms();
-    PGresult *res = bl_pg_exec(r->conn, SELECT_SQL, 1, params, err);
+    PGresult *res = claim_rows(r, err);
     if (!res)
         return bl_err_wrap(err, "relay: read unsent rows");
     int rows = PQntuples(res);
     if (rows == 0) {
         PQclear(res);
+        r->after_id = 0;
         return 0;
     }
 
@@ -223,19 +271,28 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
                     BL_FI("failed", *failures), BL_FI("rows", rows),
                     BL_FS("error", send_err.msg[0] ? send_err.msg : r->delivery_error));
     }
-    int64_t t_acked = relay_now_ms();
-    int marked = mark_sent(r, res, rows, *failures, err);
+    r->pending_marks = collect_acked(r, res, rows, *failures);
+
+    /* The next read continues after this batch only while batches come full
+     * and clean. Otherwise it starts over from the lowest unsent id: failed
+     * rows are retried first, and a row that committed late with a lower id
+     * than rows already read is picked up (it cannot precede any of those in
+     * its aggregate: per aggregate, ids commit in order). A rescan also runs
+     * every second, so a steady flow of full batches starves no late row. */
+    int64_t now = relay_now_ms();
+    if (*failures > 0 || rows < r->cfg.batch_size || now >= r->next_rescan_ms) {
+        r->after_id = 0;
+        r->next_rescan_ms = now + RESCAN_EVERY_MS;
+    } else {
+        r->after_id = strtoll(PQgetvalue(res, rows - 1, COL_ID), NULL, 10);
+    }
     PQclear(res);
-    bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("marked", marked),
+    int64_t t_acked = now;
+    /* Marks are written now, unless the next read (coming at once) carries them. */
+    if (r->after_id == 0 && relay_flush_marks(r, err) != 0)
+        return -1;
+    bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("failed", *failures),
                  BL_FI("read_and_send_ms", t_sent - t_start), BL_FI("wait_ms", t_acked - t_sent),
                  BL_FI("mark_ms", relay_now_ms() - t_acked));
-    if (marked < 0)
-        return -1;
-    if (marked > 0) {
-        atomic_fetch_add(&r->published, marked);
-        atomic_fetch_add(&r->batches, 1);
-        if (r->m_published)
-            bl_counter_add(r->m_published, marked);
-    }
     return rows;
 }

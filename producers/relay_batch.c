@@ -243,6 +243,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         return 0;
     }
 
+    int64_t t_read = relay_now_ms();
     memset(r->slots, 0, sizeof *r->slots * (size_t)rows);
     for (int i = 0; i < rows; i++)
         r->slots[i].relay = r;
@@ -292,7 +293,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     if (r->after_id == 0 && relay_flush_marks(r, err) != 0)
         return -1;
     bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("failed", *failures),
-                 BL_FI("read_and_send_ms", t_sent - t_start), BL_FI("wait_ms", t_acked - t_sent),
+                 BL_FI("read_ms", t_read - t_start), BL_FI("send_ms", t_sent - t_read), BL_FI("wait_ms", t_acked - t_sent),
                  BL_FI("mark_ms", relay_now_ms() - t_acked));
     return rows;
 }

@@ -141,7 +141,6 @@ static void lose_lease(bl_relay *r)
 {
     /* Marks not written: those rows are published again, same ce_id. */
     r->pending_marks = 0;
-    r->after_id = 0;
     PQfinish(r->conn);
     r->conn = NULL;
     atomic_store(&r->connected, 0);

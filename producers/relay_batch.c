@@ -11,14 +11,11 @@
 #include <string.h>
 
 #define SELECT_COLUMNS "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox "
-#define SELECT_SQL SELECT_COLUMNS "WHERE sent_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+#define SELECT_SQL SELECT_COLUMNS "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
 #define MARK_SQL "UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
 #define MARK_AND_SELECT_SQL                                                                 \
     "WITH marked AS (UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])) " \
-    SELECT_COLUMNS "WHERE sent_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
-
-/* How often a chain of full batches starts over from the lowest unsent id. */
-#define RESCAN_EVERY_MS 1000
+    SELECT_COLUMNS "WHERE sent_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $2"
 
 enum { COL_ID, COL_AGGREGATE_ID, COL_TOPIC, COL_PAYLOAD, COL_HEADERS };
 
@@ -204,24 +201,23 @@ static int wait_for_reports(struct bl_relay *r, bl_err *err)
     return 0;
 }
 
-/* Reads the next batch; when the previous batch's marks are pending and the
- * read continues after it, one statement writes them too (one round trip and
- * one commit per batch instead of two). Its SELECT sees the rows as they were
- * before its UPDATE, hence "id > after": the rows being marked are behind. */
+/* Reads the next batch; when the previous batch's marks are pending, one
+ * statement writes them too (one round trip and one commit per batch
+ * instead of two). Its SELECT sees the rows as they were before its UPDATE,
+ * hence it leaves out the ids being marked by name. It must not skip by
+ * "id > last read": a row that committed after the last read with a lower
+ * id may precede a newer row of its aggregate. */
 static PGresult *claim_rows(struct bl_relay *r, bl_err *err)
 {
-    if (r->after_id == 0 && relay_flush_marks(r, err) != 0)
-        return NULL;
-    char after[24], limit[16];
-    snprintf(after, sizeof after, "%lld", (long long)r->after_id);
+    char limit[16];
     snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
     PGresult *res;
     if (r->pending_marks > 0) {
-        const char *params[3] = {r->ids_buf, after, limit};
-        res = bl_pg_exec(r->conn, MARK_AND_SELECT_SQL, 3, params, err);
+        const char *params[2] = {r->ids_buf, limit};
+        res = bl_pg_exec(r->conn, MARK_AND_SELECT_SQL, 2, params, err);
     } else {
-        const char *params[2] = {after, limit};
-        res = bl_pg_exec(r->conn, SELECT_SQL, 2, params, err);
+        const char *params[1] = {limit};
+        res = bl_pg_exec(r->conn, SELECT_SQL, 1, params, err);
     }
     if (!res)
         return NULL;
@@ -239,7 +235,6 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     int rows = PQntuples(res);
     if (rows == 0) {
         PQclear(res);
-        r->after_id = 0;
         return 0;
     }
 
@@ -274,26 +269,14 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     }
     r->pending_marks = collect_acked(r, res, rows, *failures);
 
-    /* The next read continues after this batch only while batches come full
-     * and clean. Otherwise it starts over from the lowest unsent id: failed
-     * rows are retried first, and a row that committed late with a lower id
-     * than rows already read is picked up (it cannot precede any of those in
-     * its aggregate: per aggregate, ids commit in order). A rescan also runs
-     * every second, so a steady flow of full batches starves no late row. */
-    int64_t now = relay_now_ms();
-    if (*failures > 0 || rows < r->cfg.batch_size || now >= r->next_rescan_ms) {
-        r->after_id = 0;
-        r->next_rescan_ms = now + RESCAN_EVERY_MS;
-    } else {
-        r->after_id = strtoll(PQgetvalue(res, rows - 1, COL_ID), NULL, 10);
-    }
     PQclear(res);
-    int64_t t_acked = now;
-    /* Marks are written now, unless the next read (coming at once) carries them. */
-    if (r->after_id == 0 && relay_flush_marks(r, err) != 0)
+    int64_t t_acked = relay_now_ms();
+    /* The marks ride with the next read when that comes at once (a full,
+     * clean batch); otherwise they are written now, before any wait. */
+    if ((*failures > 0 || rows < r->cfg.batch_size) && relay_flush_marks(r, err) != 0)
         return -1;
     bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("failed", *failures),
-                 BL_FI("read_ms", t_read - t_start), BL_FI("send_ms", t_sent - t_read), BL_FI("wait_ms", t_acked - t_sent),
-                 BL_FI("mark_ms", relay_now_ms() - t_acked));
+                 BL_FI("read_ms", t_read - t_start), BL_FI("send_ms", t_sent - t_read),
+                 BL_FI("wait_ms", t_acked - t_sent), BL_FI("mark_ms", relay_now_ms() - t_acked));
     return rows;
 }

@@ -42,9 +42,7 @@ struct bl_relay {
     char delivery_error[128]; /* the first failed report of the batch */
     char *ids_buf; /* "{1,2,...}": the rows to mark sent */
     size_t ids_cap;
-    int pending_marks;      /* ids in ids_buf not yet written */
-    int64_t after_id;       /* the next read starts after this id (0: from the lowest) */
-    int64_t next_rescan_ms; /* CLOCK_MONOTONIC */
+    int pending_marks; /* ids in ids_buf not yet written */
 
     atomic_llong published, errors, batches, deleted;
     int64_t next_cleanup_ms, next_backlog_ms; /* CLOCK_MONOTONIC deadlines */

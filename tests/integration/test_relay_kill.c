@@ -21,23 +21,11 @@ static long sent_rows(PGconn *conn)
 
 static int append_all(bl_outbox_fixture *f)
 {
-    bl_err err = {0};
     for (long first = 0; first < N_EVENTS; first += PER_TX) {
-        if (bl_pg_begin(f->conn, &err) != 0)
-            goto fail;
-        for (long i = first; i < first + PER_TX; i++) {
-            if (bl_outbox_test_append(f->conn, f->topic, i, (int)(i % N_AGGREGATES), 200, &err) != 0) {
-                bl_pg_rollback(f->conn, &err);
-                goto fail;
-            }
-        }
-        if (bl_pg_commit(f->conn, &err) != 0)
-            goto fail;
+        if (bl_outbox_test_append_range(f, first, PER_TX, N_AGGREGATES, 200) != 0)
+            return -1;
     }
     return 0;
-fail:
-    fprintf(stderr, "  append: %s\n", err.msg);
-    return -1;
 }
 
 /* Starts a relay; once `ready` says so, ends it with sig. Returns its exit

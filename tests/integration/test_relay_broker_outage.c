@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,11 +53,27 @@ static int broker_script(const private_broker *b, const char *verb)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Reuses the broker jars the shared broker was started from, when complete,
+ * instead of resolving them again into the private state folder. */
+static void link_jars(const private_broker *b)
+{
+    char target[512], complete[sizeof target + 16], link[128];
+    snprintf(target, sizeof target, "%s/.local/kafka/jars", BUSLINE_SOURCE_DIR);
+    snprintf(complete, sizeof complete, "%s/.complete", target);
+    snprintf(link, sizeof link, "%s/kafka", b->state_dir);
+    if (access(complete, F_OK) != 0 || mkdir(link, 0755) != 0)
+        return;
+    snprintf(link, sizeof link, "%s/kafka/jars", b->state_dir);
+    if (symlink(target, link) != 0)
+        fprintf(stderr, "  symlink %s: jars are resolved again\n", link);
+}
+
 static int broker_start(private_broker *b)
 {
     snprintf(b->state_dir, sizeof b->state_dir, "/tmp/bl_outage_XXXXXX");
     if (!mkdtemp(b->state_dir))
         return -1;
+    link_jars(b);
     /* The controller listens on port + 1: both must be free. */
     for (int tries = 0; tries < 20 && b->port == 0; tries++) {
         unsigned short p = bl_outbox_test_free_port();

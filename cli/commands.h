@@ -3,7 +3,9 @@
 #ifndef BUSLINE_CLI_COMMANDS_H
 #define BUSLINE_CLI_COMMANDS_H
 
+int bl_cmd_groups(int argc, char **argv);
 int bl_cmd_migrate(int argc, char **argv);
+int bl_cmd_pmo(int argc, char **argv);
 int bl_cmd_registry(int argc, char **argv);
 int bl_cmd_schemas(int argc, char **argv);
 int bl_cmd_smoke(int argc, char **argv);

@@ -1,4 +1,5 @@
 /* busline: one binary, one subcommand per role. */
+#include "api/cmd_api.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "connectors/webhook/cmd_webhooks.h"
@@ -18,14 +19,17 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const bl_command commands[] = {
+    {"api", "serve the HTTP API; create-org|create-admin-key|create-user for operators", bl_cmd_api},
+    {"groups", "consumer groups: members, lag, oldest unprocessed age; 'groups reset' to replay", bl_cmd_groups},
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
+    {"pmo", "the sample PMO domain service; 'pmo send FILE' puts a command on the bus", bl_cmd_pmo},
     {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},
     {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
     {"schemas", "register|check FILE|list: the catalog's schemas against the registry", bl_cmd_schemas},
     {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
     {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
-    {"webhooks", "sign or verify a webhook body; make a signing secret", bl_cmd_webhooks},
+    {"webhooks", "manage webhook endpoints; sign or verify a webhook body", bl_cmd_webhooks},
 };
 
 static void print_usage(FILE *out)

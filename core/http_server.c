@@ -120,6 +120,29 @@ const char *bl_http_request_header(const bl_http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+typedef struct header_totals {
+    size_t count, bytes;
+} header_totals;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    header_totals *t = cls;
+    t->count++;
+    t->bytes += (key ? strlen(key) : 0) + (value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
+size_t bl_http_request_header_count(const bl_http_request *req, size_t *bytes)
+{
+    header_totals t = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &t);
+    if (bytes)
+        *bytes = t.bytes;
+    return t.count;
+}
+
 const char *bl_http_request_body(const bl_http_request *req, size_t *len)
 {
     if (len)
@@ -142,6 +165,11 @@ json_t *bl_http_request_json(const bl_http_request *req, bl_err *err)
 void bl_http_response_status(bl_http_response *resp, int status)
 {
     resp->status = status;
+}
+
+int bl_http_response_status_code(const bl_http_response *resp)
+{
+    return resp->status;
 }
 
 static bool text_is_clean(const char *s)
@@ -596,11 +624,16 @@ int bl_http_server_start(bl_http_server *s, bl_err *err)
     /* MHD warns about a pool size given in thread-per-connection mode, so
      * the option is only passed when there is a pool. */
     struct MHD_OptionItem pool[] = {
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->cfg.connection_memory, NULL},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.thread_pool_size, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     if (s->cfg.thread_pool_size < 2)
-        pool[0].option = MHD_OPTION_END;
+        pool[1].option = MHD_OPTION_END;
+    if (s->cfg.connection_memory == 0) {
+        pool[0] = pool[1];
+        pool[1].option = MHD_OPTION_END;
+    }
     s->daemon = MHD_start_daemon(
         flags, s->cfg.port, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,

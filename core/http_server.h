@@ -39,6 +39,8 @@ typedef struct bl_http_server_config {
     unsigned connection_timeout_s;    /* idle seconds before a connection closes; 0 = 30 */
     size_t body_cap;                  /* request body bytes accepted, else 413; 0 = 1 MiB */
     unsigned drain_timeout_ms;        /* how long stop waits for in-flight requests; 0 = 10000 */
+    size_t connection_memory;         /* per-connection buffer for the request line and
+                                       * headers (past it MHD answers 431 itself); 0 = 32 KiB */
     bl_http_error_body_fn error_body; /* NULL = {"error":{"code","message","request_id"}} */
     void *error_body_ctx;
 } bl_http_server_config;
@@ -77,6 +79,9 @@ const char *bl_http_request_param(const bl_http_request *req, const char *name);
 const char *bl_http_request_query(const bl_http_request *req, const char *name);
 /* A request header by case-insensitive name, or NULL. */
 const char *bl_http_request_header(const bl_http_request *req, const char *name);
+/* How many request headers came, and their names' and values' bytes in
+ * *bytes (may be NULL), so a caller can enforce caps below MHD's own. */
+size_t bl_http_request_header_count(const bl_http_request *req, size_t *bytes);
 /* The body (NUL-terminated, may hold NULs) and its length in *len. */
 const char *bl_http_request_body(const bl_http_request *req, size_t *len);
 /* Parses the body as JSON; returns a new reference or NULL with err filled. */
@@ -90,6 +95,8 @@ const char *bl_http_request_id(const bl_http_request *req);
 /* --- the response a handler fills (default: 200, empty body) --- */
 
 void bl_http_response_status(bl_http_response *resp, int status);
+/* The status set so far (200 when none was). */
+int bl_http_response_status_code(const bl_http_response *resp);
 /* Adds a header (copied). Rejects line breaks and, past 32 headers, more.
  * Returns 0 or -1. */
 int bl_http_response_header(bl_http_response *resp, const char *name, const char *value);

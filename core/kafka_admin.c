@@ -55,8 +55,12 @@ static rd_kafka_AdminOptions_t *options_new(bl_kafka_admin *a, rd_kafka_admin_op
 {
     char errstr[200];
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(a->rk, op);
+    /* Only topic changes wait on the controller; librdkafka refuses an
+     * operation timeout on the other requests. */
+    int has_operation = op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+                        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS || op == RD_KAFKA_ADMIN_OP_DELETERECORDS;
     if (rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof errstr) ||
-        rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errstr, sizeof errstr)) {
+        (has_operation && rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errstr, sizeof errstr))) {
         bl_err_set(err, BL_EINVAL, "kafka: admin: timeout %d ms: %s", timeout_ms, errstr);
         rd_kafka_AdminOptions_destroy(opts);
         return NULL;
@@ -83,9 +87,6 @@ static rd_kafka_event_t *await_result(rd_kafka_queue_t *q, int timeout_ms, const
     return ev;
 }
 
-typedef void (*admin_launch_fn)(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
-                                rd_kafka_queue_t *q);
-
 static void launch_create(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
                           rd_kafka_queue_t *q)
 {
@@ -98,10 +99,8 @@ static void launch_delete(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_A
     rd_kafka_DeleteTopics(rk, objs, n, opts, q);
 }
 
-/* Runs one admin request with both timeouts set and returns its result
- * event (caller destroys it), or NULL with err. */
-static rd_kafka_event_t *admin_call(bl_kafka_admin *a, rd_kafka_admin_op_t op, admin_launch_fn launch, void *objs,
-                                    size_t n, int timeout_ms, const char *what, bl_err *err)
+rd_kafka_event_t *bl_kafka_admin_call(bl_kafka_admin *a, rd_kafka_admin_op_t op, bl_kafka_admin_launch_fn launch,
+                                      void *objs, size_t n, int timeout_ms, const char *what, bl_err *err)
 {
     rd_kafka_AdminOptions_t *opts = options_new(a, op, timeout_ms, err);
     if (!opts)
@@ -241,7 +240,7 @@ int bl_kafka_admin_create_topics(bl_kafka_admin *a, const bl_kafka_topic_spec *s
         if (!(nts[made] = new_topic(&specs[made], err)))
             goto done;
     }
-    if (!(ev = admin_call(a, RD_KAFKA_ADMIN_OP_CREATETOPICS, launch_create, nts, n, timeout_ms, "create topics", err)))
+    if (!(ev = bl_kafka_admin_call(a, RD_KAFKA_ADMIN_OP_CREATETOPICS, launch_create, nts, n, timeout_ms, "create topics", err)))
         goto done;
     size_t cnt = 0;
     const rd_kafka_topic_result_t **results =
@@ -287,7 +286,7 @@ int bl_kafka_admin_delete_topics(bl_kafka_admin *a, const char *const *names, si
         }
         dts[made] = rd_kafka_DeleteTopic_new(names[made]);
     }
-    if (!(ev = admin_call(a, RD_KAFKA_ADMIN_OP_DELETETOPICS, launch_delete, dts, n, timeout_ms, "delete topics", err)))
+    if (!(ev = bl_kafka_admin_call(a, RD_KAFKA_ADMIN_OP_DELETETOPICS, launch_delete, dts, n, timeout_ms, "delete topics", err)))
         goto done;
     size_t cnt = 0;
     const rd_kafka_topic_result_t **results =
@@ -368,6 +367,13 @@ done:
         bl_err_set(err, BL_ENOMEM, "kafka: list topics: out of memory");
     }
     return rc;
+}
+
+int bl_kafka_admin_partition_count(bl_kafka_admin *a, const char *name, int timeout_ms, bl_err *err)
+{
+    topic_shape shape;
+    int found = describe_topic(a, name, timeout_ms, &shape, err);
+    return found > 0 ? shape.partitions : found;
 }
 
 void bl_kafka_topic_names_free(char **names, size_t n)

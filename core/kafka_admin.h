@@ -48,6 +48,22 @@ int bl_kafka_admin_wait_visible(bl_kafka_admin *a, const char *const *names, siz
  * Returns 0, or -1 with err. */
 int bl_kafka_admin_list_topics(bl_kafka_admin *a, int timeout_ms, char ***names, size_t *n, bl_err *err);
 
+/* The number of partitions of topic name: > 0, 0 when the topic is not in
+ * the cluster metadata, or -1 with err. */
+int bl_kafka_admin_partition_count(bl_kafka_admin *a, const char *name, int timeout_ms, bl_err *err);
+
+/* Starts one admin request (e.g. rd_kafka_DescribeConsumerGroups) with the
+ * given objects, options and result queue. */
+typedef void (*bl_kafka_admin_launch_fn)(rd_kafka_t *rk, void *objs, size_t n, const rd_kafka_AdminOptions_t *opts,
+                                         rd_kafka_queue_t *q);
+
+/* Runs one admin request of kind op through launch with both timeouts set
+ * and waits for its result. what names it in errors. Returns the result
+ * event (caller destroys it with rd_kafka_event_destroy), or NULL with err
+ * (BL_ETIMEOUT, or BL_EKAFKA carrying the request-level error). */
+rd_kafka_event_t *bl_kafka_admin_call(bl_kafka_admin *a, rd_kafka_admin_op_t op, bl_kafka_admin_launch_fn launch,
+                                      void *objs, size_t n, int timeout_ms, const char *what, bl_err *err);
+
 /* Frees what bl_kafka_admin_list_topics returned. names may be NULL. */
 void bl_kafka_topic_names_free(char **names, size_t n);
 

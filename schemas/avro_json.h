@@ -85,10 +85,5 @@ json_t *bl_avro_to_json(const bl_avro_schema *s, avro_value_t *src,
 char *bl_avro_schema_project(const bl_avro_schema *reader, avro_schema_t writer, int *changed,
                              bl_err *err);
 
-/* RFC 3339 <-> Unix epoch milliseconds. parse accepts "Z" or "+hh:mm" offsets
- * and any number of fraction digits (beyond milliseconds are dropped); format
- * writes UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (at least 32 bytes). */
-int bl_rfc3339_parse_millis(const char *s, int64_t *millis);
-void bl_rfc3339_format_millis(int64_t millis, char *out, size_t len);
 
 #endif

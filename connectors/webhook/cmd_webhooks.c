@@ -1,7 +1,10 @@
 /* busline webhooks: sign a body the way deliveries are signed, verify a
- * received webhook, or make a new signing secret. Tools for endpoint owners
- * and tests; they touch neither Kafka nor PostgreSQL. */
+ * received webhook, or make a new signing secret (tools for endpoint owners
+ * and tests; they touch neither Kafka nor PostgreSQL); the endpoint
+ * management actions live in cmd_endpoints.c. */
 #include "connectors/webhook/cmd_webhooks.h"
+
+#include "connectors/webhook/cmd_endpoints.h"
 
 #include "connectors/webhook/signature.h"
 #include "core/config.h"
@@ -248,8 +251,9 @@ static void usage(FILE *out)
             "              for a body (--legacy adds X-Signature)\n"
             "  verify      check a received webhook's headers against its body; exit 1 and say\n"
             "              which check failed when it does not verify\n"
-            "  new-secret  print a fresh whsec_ signing secret\n\n"
-            "'busline webhooks <action> --help' lists an action's options.\n");
+            "  new-secret  print a fresh whsec_ signing secret\n");
+    bl_cmd_endpoints_usage(out);
+    fprintf(out, "\n'busline webhooks <action> --help' lists an action's options.\n");
 }
 
 /* Loads table from argv (argv[0] = the action) and runs fn. */
@@ -304,6 +308,13 @@ int bl_cmd_webhooks(int argc, char **argv)
     }
     if (strcmp(action, "new-secret") == 0)
         return cmd_new_secret();
+    if (bl_cmd_endpoints_knows(action)) {
+        /* "busline webhooks <action>" for its --help and errors */
+        char display[64];
+        snprintf(display, sizeof display, "busline webhooks %s", action);
+        argv[1] = display;
+        return bl_cmd_endpoints(action, argc - 1, argv + 1);
+    }
     fprintf(stderr, "busline webhooks: unknown action '%s'\n\n", action);
     usage(stderr);
     return 2;

@@ -1,4 +1,5 @@
-/* Entry point of `busline webhooks` (sign, verify, new-secret). */
+/* Entry point of `busline webhooks`: sign, verify, new-secret, and the
+ * endpoint actions of cmd_endpoints.h (create, list, show, ...). */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_CMD_WEBHOOKS_H
 #define BUSLINE_CONNECTORS_WEBHOOK_CMD_WEBHOOKS_H
 

@@ -1,6 +1,8 @@
 /* Webhook JSON bodies from event envelopes. */
 #include "connectors/webhook/payload.h"
 
+#include "core/time_format.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +13,10 @@ int bl_rfc3339_from_ms(int64_t ms, char out[BL_RFC3339_MS_SIZE], bl_err *err)
     /* 0000-01-01 .. 9999-12-31T23:59:59.999Z in unix ms */
     if (ms < -62167219200000LL || ms > 253402300799999LL)
         return bl_err_set(err, BL_EINVAL, "time %lld ms is outside years 0000..9999", (long long)ms);
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int millis = (int)(ms - secs * 1000);
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return bl_err_set(err, BL_EINVAL, "time %lld ms cannot be converted", (long long)ms);
-    /* The modulos only bound the values for the compiler; the range check above holds them. */
-    snprintf(out, BL_RFC3339_MS_SIZE, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-             (unsigned)tm.tm_sec % 100u, (unsigned)millis % 1000u);
+    char text[32];
+    bl_rfc3339_format_millis(ms, text, sizeof text);
+    memcpy(out, text, BL_RFC3339_MS_SIZE - 1);
+    out[BL_RFC3339_MS_SIZE - 1] = '\0';
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* Retry decisions for webhook deliveries. */
 #include "connectors/webhook/retry_policy.h"
 
+#include "core/time_format.h"
+
 #include "core/crypto.h"
 
 #include <math.h>
@@ -54,17 +56,6 @@ uint32_t bl_random_u32_os(void *ctx)
     return v;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int month_number(const char *name)
 {
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -97,7 +88,7 @@ static bool parse_http_date(const char *s, int64_t *unix_s)
     if (m == 0 || day < 1 || day > 31 || year < 1970 || hh < 0 || hh > 23 || mm < 0 || mm > 59 ||
         ss < 0 || ss > 60)
         return false;
-    *unix_s = days_from_civil(year, m, day) * 86400 + hh * 3600 + mm * 60 + ss;
+    *unix_s = bl_days_from_civil(year, m, day) * 86400 + hh * 3600 + mm * 60 + ss;
     return true;
 }
 

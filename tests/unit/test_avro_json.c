@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "schemas/avro_json.h"
 #include "tests/support/test.h"
 

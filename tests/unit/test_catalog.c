@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 /* What the schemas folder holds; a file added or deleted must change these. */
-#define EVENT_TYPES 28
+#define EVENT_TYPES 30
 #define COMMAND_TYPES 26
-#define EVENT_TOPICS 14
+#define EVENT_TOPICS 15
 #define COMMAND_TOPICS 2
 
 static const char *schemas_dir(void)

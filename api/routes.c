@@ -1,0 +1,10 @@
+#include "api/routes.h"
+
+#include <stddef.h>
+
+const bl_api_routes_install_fn bl_api_route_files[] = {
+    bl_api_routes_ops,
+    bl_api_routes_auth,
+    bl_api_routes_keys,
+    NULL,
+};

@@ -1,0 +1,15 @@
+/* The route files of the API, installed in order by bl_api_server_new. A new
+ * route file adds its install function here and to api/routes.c. */
+#ifndef BUSLINE_API_ROUTES_H
+#define BUSLINE_API_ROUTES_H
+
+#include "api/server.h"
+
+int bl_api_routes_ops(bl_api_server *s, bl_err *err);  /* /healthz /readyz /metrics */
+int bl_api_routes_auth(bl_api_server *s, bl_err *err); /* /v1/auth/login|refresh|logout */
+int bl_api_routes_keys(bl_api_server *s, bl_err *err); /* /v1/api-keys */
+
+/* Every install function, ended by NULL. */
+extern const bl_api_routes_install_fn bl_api_route_files[];
+
+#endif

@@ -1,0 +1,161 @@
+/* The HTTP API's foundation over core/http_server: one error shape, input
+ * limits, authentication (API keys or JWT access tokens), the permission and
+ * plan checks, shared rate limits, and a route table that route files
+ * (api/route_*.c) fill. A route handler only ever sees a request that passed
+ * every check, with its caller in req->auth and its JSON body parsed.
+ *
+ * Order of checks for every request: header caps (431), authentication
+ * (401), rate limit (429), permission (403), plan (403), then the body:
+ * Content-Type (415), strict UTF-8 and JSON depth and syntax (400). */
+#ifndef BUSLINE_API_SERVER_H
+#define BUSLINE_API_SERVER_H
+
+#include "core/err.h"
+#include "core/http_server.h"
+#include "core/metrics.h"
+#include "core/pg_pool.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define BL_API_ID_MAX 40 /* a uuid's text + NUL, with room */
+
+/* Access levels, ordered: a higher level includes the lower ones. */
+typedef enum bl_api_perm {
+    BL_API_PERM_NONE = 0,
+    BL_API_PERM_READ = 1,  /* GET */
+    BL_API_PERM_WRITE = 2, /* GET, POST, PUT, PATCH */
+    BL_API_PERM_ADMIN = 3, /* everything, incl. DELETE and key/webhook management */
+} bl_api_perm;
+
+typedef enum bl_api_plan {
+    BL_API_PLAN_DEMO = 0, /* read-only, no keys or webhooks */
+    BL_API_PLAN_PRO,
+    BL_API_PLAN_ENTERPRISE,
+} bl_api_plan;
+
+/* "read" / "write" / "admin" -> level; NONE for anything else. */
+bl_api_perm bl_api_perm_parse(const char *text);
+const char *bl_api_perm_name(bl_api_perm p);
+/* "demo" / "pro" / "enterprise"; returns 0 and sets *out, or -1. */
+int bl_api_plan_parse(const char *text, bl_api_plan *out);
+const char *bl_api_plan_name(bl_api_plan p);
+
+/* Who is calling: an API key (key_id set) or a logged-in user (user_id set). */
+typedef struct bl_api_auth {
+    char org_id[BL_API_ID_MAX];
+    char key_id[BL_API_ID_MAX];  /* "" for a user */
+    char user_id[BL_API_ID_MAX]; /* "" for a key */
+    bl_api_perm perm;
+    bl_api_plan plan;
+    /* the key's limits per window (0 = none); users get the default hourly */
+    int64_t rate_per_minute, rate_per_hour, rate_per_day;
+} bl_api_auth;
+
+typedef struct bl_api_server bl_api_server;
+
+/* What a route handler sees; everything is borrowed for the call. */
+typedef struct bl_api_request {
+    const bl_http_request *http; /* method, params, query, headers, request id */
+    const bl_api_auth *auth;     /* NULL on public routes */
+    const json_t *body;          /* the parsed JSON body, or NULL when none came */
+    bl_api_server *server;
+} bl_api_request;
+
+/* Answers one request by filling resp (with bl_http_response_json, or
+ * bl_api_fail for errors). Returns 0, or -1 for an unexpected failure: the
+ * client then gets a 500 without details and the server logs the route. */
+typedef int (*bl_api_handler_fn)(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+/* Who may call a route. */
+typedef enum bl_api_access {
+    BL_API_PUBLIC = 0,  /* no credentials (health, login, refresh) */
+    BL_API_BY_METHOD,   /* read for GET, write for POST/PUT/PATCH, admin for DELETE */
+    BL_API_ADMIN,       /* admin only, whatever the method (key/webhook management) */
+} bl_api_access;
+
+/* One row of a route file's table. */
+typedef struct bl_api_route {
+    const char *method;
+    const char *pattern; /* "/v1/api-keys/:id" (see core/http_route.h) */
+    bl_api_access access;
+    bl_api_handler_fn handler;
+} bl_api_route;
+
+/* A route file's entry point: registers its routes on s (with
+ * bl_api_server_routes). Listed in api/routes.c. Returns 0 or -1 with err. */
+typedef int (*bl_api_routes_install_fn)(bl_api_server *s, bl_err *err);
+
+/* Returns the clock in seconds since the epoch; tests pin it. */
+typedef time_t (*bl_api_clock_fn)(void *ctx);
+
+typedef struct bl_api_config {
+    const char *host;             /* NULL = 127.0.0.1 */
+    unsigned short port;          /* 0 = ephemeral */
+    const char *jwt_secret;       /* HS256 key, at least 32 bytes; NULL = JWT sessions off */
+    size_t body_cap;              /* 0 = 1 MiB */
+    size_t header_count_max;      /* 0 = 64 */
+    size_t header_bytes_max;      /* names + values of all headers; 0 = 16 KiB */
+    unsigned json_depth_max;      /* 0 = 32 */
+    unsigned client_timeout_s;    /* idle seconds before a connection is closed; 0 = 15 */
+    int64_t default_rate_per_hour; /* for users and keys without limits; 0 = 1000 */
+    unsigned usage_flush_ms;      /* how often key usage is written; 0 = 1000 */
+    bl_api_clock_fn clock;        /* NULL = time(NULL) */
+    void *clock_ctx;
+} bl_api_config;
+
+/* Creates a server over pool (borrowed, must outlive the server) with every
+ * route file of api/routes.c registered. cfg is copied (strings too).
+ * Returns NULL with err. Add more routes if needed, then start. */
+bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
+
+/* Registers n routes of a table with ctx (borrowed) for their handlers.
+ * Only before start. Returns 0 or -1 with err. */
+int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx,
+                         bl_err *err);
+
+/* Binds and serves on the HTTP server's threads; starts the usage flusher.
+ * Returns 0 or -1 with err. */
+int bl_api_server_start(bl_api_server *s, bl_err *err);
+
+/* The bound port, 0 before start. */
+unsigned short bl_api_server_port(const bl_api_server *s);
+
+/* Stops serving (in-flight requests finish), writes pending key usage and
+ * frees. Accepts NULL. */
+void bl_api_server_free(bl_api_server *s);
+
+/* Borrowed parts, for route files. */
+bl_pg_pool *bl_api_server_pool(const bl_api_server *s);
+bl_metrics *bl_api_server_metrics(const bl_api_server *s);
+const bl_api_config *bl_api_server_config(const bl_api_server *s);
+time_t bl_api_server_now(const bl_api_server *s);
+
+/* Writes the key usage counted so far to Postgres now (tests; the flusher
+ * does it every usage_flush_ms). Returns 0 or -1 with err. */
+int bl_api_server_flush_usage(bl_api_server *s, bl_err *err);
+
+/* ---- the one error shape ---- */
+
+/* Answers {"error":{"code","message","request_id","field_errors"?}} with
+ * status. code NULL = named after the status ("forbidden", ...);
+ * field_errors (an object of field -> message) is stolen, may be NULL.
+ * Returns 0 or -1. */
+int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
+                const char *message, json_t *field_errors);
+
+/* The error body itself (new reference); code NULL = named after status. */
+json_t *bl_api_error_body(int status, const char *code, const char *message,
+                          const char *request_id, json_t *field_errors);
+
+/* The standard code word of an HTTP status: 400 "bad_request", 401
+ * "unauthorized", 403 "forbidden", ... 429 "rate_limited", 500 "internal_error". */
+const char *bl_api_status_code(int status);
+
+/* Pools: a connection for a handler, released by the caller. Fills err and
+ * returns NULL after 5 s without a free connection. */
+PGconn *bl_api_acquire_pg(bl_api_server *s, bl_err *err);
+
+#endif

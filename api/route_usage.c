@@ -2,6 +2,7 @@
  * organization from the request log (api_request_log, written in batches),
  * the commands it sent and the read model. */
 #include "api/routes.h"
+#include "core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,10 @@ static int answer_json_query(const bl_api_request *req, bl_http_response *resp, 
         return -1;
     PGresult *r = bl_pg_exec(conn, sql, n, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
+    if (!r) {
+        bl_log_error("api: usage query failed", BL_FS("error", err.msg));
         return -1;
+    }
     int rc = bl_http_response_body_copy(resp, PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)),
                                         "application/json");
     PQclear(r);
@@ -61,7 +64,7 @@ static int usage(const bl_api_request *req, bl_http_response *resp, void *ctx)
 static int org_metrics(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    const char *params[] = {req->auth->org_id};
+    const char *params[] = {req->auth->org_id, req->auth->org_id}; /* as uuid, as text */
     return answer_json_query(
         req, resp,
         "WITH l AS (SELECT status, duration_us, created_at FROM api_request_log"
@@ -78,14 +81,14 @@ static int org_metrics(const bl_api_request *req, bl_http_response *resp, void *
         "  'commands_accepted_last_24h', (SELECT count(*) FROM api_commands WHERE organization_id = $1::uuid"
         "   AND state = 'accepted' AND created_at >= now() - interval '24 hours'),"
         "  'commands_processed_last_24h', (SELECT count(*) FROM pmo_processed_commands"
-        "   WHERE organization_id = $1 AND processed_at >= now() - interval '24 hours'),"
-        "  'projects', (SELECT count(*) FROM pmo_projects WHERE organization_id = $1),"
-        "  'projects_red', (SELECT count(*) FROM pmo_projects WHERE organization_id = $1 AND status = 'RED'),"
-        "  'open_risks', (SELECT count(*) FROM pmo_risks WHERE organization_id = $1 AND status = 'OPEN'),"
+        "   WHERE organization_id = $2 AND processed_at >= now() - interval '24 hours'),"
+        "  'projects', (SELECT count(*) FROM pmo_projects WHERE organization_id = $2),"
+        "  'projects_red', (SELECT count(*) FROM pmo_projects WHERE organization_id = $2 AND status = 'RED'),"
+        "  'open_risks', (SELECT count(*) FROM pmo_risks WHERE organization_id = $2 AND status = 'OPEN'),"
         "  'pending_decisions', (SELECT count(*) FROM pmo_decisions"
-        "   WHERE organization_id = $1 AND status = 'PENDING'),"
+        "   WHERE organization_id = $2 AND status = 'PENDING'),"
         "  'active_api_keys', (SELECT count(*) FROM api_keys WHERE organization_id = $1::uuid AND active))::text",
-        1, params);
+        2, params);
 }
 
 static const bl_api_route routes[] = {

@@ -4,9 +4,23 @@
 #include "schemas/codec.h"
 #include "schemas/registry_client.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* One send waiting for its delivery report. Heap-allocated: a waiter that
+ * gives up marks it abandoned and the report frees it. */
+typedef struct pending {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done, abandoned;
+    int err_code;
+    char err_msg[160];
+} pending;
 
 typedef struct command_topic {
     const bl_catalog_topic *topic;
@@ -21,7 +35,42 @@ struct bl_api_command_bus {
     size_t topic_count;
     bl_kafka_producer *producer;
     int ack_timeout_ms;
+    /* One thread serves delivery reports and wakes each waiter at once
+     * (several threads polling would each sleep out their poll timeout). */
+    pthread_t poller;
+    bool poller_running;
+    volatile bool stopping;
 };
+
+static void pending_free(pending *pd)
+{
+    pthread_cond_destroy(&pd->cond);
+    pthread_mutex_destroy(&pd->lock);
+    free(pd);
+}
+
+static void on_delivery(const bl_kafka_delivery *d, void *user)
+{
+    (void)user;
+    pending *pd = d->msg_opaque;
+    pthread_mutex_lock(&pd->lock);
+    pd->done = true;
+    pd->err_code = d->err_code;
+    snprintf(pd->err_msg, sizeof pd->err_msg, "%s", d->err_msg ? d->err_msg : "");
+    bool abandoned = pd->abandoned;
+    pthread_cond_signal(&pd->cond);
+    pthread_mutex_unlock(&pd->lock);
+    if (abandoned)
+        pending_free(pd);
+}
+
+static void *serve_reports(void *arg)
+{
+    bl_api_command_bus *b = arg;
+    while (!__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
+        bl_kafka_producer_poll(b->producer, 50);
+    return NULL;
+}
 
 static int prepare_topic(command_topic *ct, const bl_catalog_topic *t, const char *prefix,
                          bl_registry_client *rc, bl_err *err)
@@ -72,8 +121,15 @@ bl_api_command_bus *bl_api_command_bus_new(const bl_api_command_bus_opts *opts, 
                           rc, err) != 0)
             goto fail;
     }
-    if (rc && !(b->producer = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
-        goto fail;
+    if (rc) {
+        if (!(b->producer = bl_kafka_producer_new(opts->brokers, NULL, on_delivery, b, err)))
+            goto fail;
+        if (pthread_create(&b->poller, NULL, serve_reports, b) != 0) {
+            bl_err_set(err, BL_EIO, "api: cannot start the delivery report thread");
+            goto fail;
+        }
+        b->poller_running = true;
+    }
     bl_registry_client_free(rc);
     return b;
 fail:
@@ -86,7 +142,11 @@ void bl_api_command_bus_free(bl_api_command_bus *b)
 {
     if (!b)
         return;
-    bl_kafka_producer_free(b->producer, 5000);
+    if (b->poller_running) {
+        __atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
+        pthread_join(b->poller, NULL);
+    }
+    bl_kafka_producer_free(b->producer, 5000); /* serves the last reports here */
     for (size_t i = 0; i < b->topic_count; i++) {
         free(b->topics[i].deployed);
         bl_avro_schema_free(b->topics[i].schema);
@@ -152,6 +212,41 @@ int bl_api_command_bus_send(bl_api_command_bus *b, const bl_catalog_msg *msg, co
     const command_topic *ct = topic_of(b, msg);
     if (!b->producer || !ct)
         return bl_err_set(err, BL_EINVAL, "api: commands cannot be sent (no brokers or registry)");
-    return bl_kafka_producer_send_sync(b->producer, ct->deployed, key, strlen(key), bytes, len,
-                                       headers, n_headers, b->ack_timeout_ms, NULL, NULL, err);
+    pending *pd = calloc(1, sizeof *pd);
+    if (!pd)
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    pthread_mutex_init(&pd->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pd->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (bl_kafka_producer_send(b->producer, ct->deployed, key, strlen(key), bytes, len, headers, n_headers, pd,
+                               b->ack_timeout_ms, err) != 0) {
+        pending_free(pd);
+        return -1;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += b->ack_timeout_ms / 1000;
+    until.tv_nsec += (long)(b->ack_timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pd->lock);
+    while (!pd->done)
+        if (pthread_cond_timedwait(&pd->cond, &pd->lock, &until) == ETIMEDOUT)
+            break;
+    if (!pd->done) {
+        pd->abandoned = true; /* the report frees it */
+        pthread_mutex_unlock(&pd->lock);
+        return bl_err_set(err, BL_ETIMEOUT, "kafka: produce to %s: no ack within %d ms", ct->deployed,
+                          b->ack_timeout_ms);
+    }
+    pthread_mutex_unlock(&pd->lock);
+    int rc = pd->err_code ? bl_err_set(err, BL_EKAFKA, "kafka: produce to %s: %s", ct->deployed, pd->err_msg)
+                          : 0;
+    pending_free(pd);
+    return rc;
 }

@@ -1,5 +1,6 @@
 #include "api/command_bus.h"
 
+#include "api/deadline.h"
 #include "schemas/avro_json.h"
 #include "schemas/codec.h"
 #include "schemas/registry_client.h"
@@ -226,14 +227,7 @@ int bl_api_command_bus_send(bl_api_command_bus *b, const bl_catalog_msg *msg, co
         pending_free(pd);
         return -1;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += b->ack_timeout_ms / 1000;
-    until.tv_nsec += (long)(b->ack_timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = bl_api_deadline_after_ms(CLOCK_MONOTONIC, (unsigned)b->ack_timeout_ms);
     pthread_mutex_lock(&pd->lock);
     while (!pd->done)
         if (pthread_cond_timedwait(&pd->cond, &pd->lock, &until) == ETIMEDOUT)

@@ -1,5 +1,6 @@
 #include "api/request_log.h"
 
+#include "api/deadline.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -178,14 +179,7 @@ static void *writer(void *arg)
     bl_api_request_log *l = arg;
     pthread_mutex_lock(&l->stop_lock);
     while (!l->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += l->flush_ms / 1000;
-        until.tv_nsec += (long)(l->flush_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = bl_api_deadline_after_ms(CLOCK_REALTIME, l->flush_ms);
         pthread_cond_timedwait(&l->stop_cond, &l->stop_lock, &until);
         pthread_mutex_unlock(&l->stop_lock);
         bl_err err = {0};

@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include "api/deadline.h"
 #include "api/input.h"
 #include "api/keys.h"
 #include "api/rate_limit.h"
@@ -360,14 +361,7 @@ static void *usage_flusher(void *arg)
     bl_api_server *s = arg;
     pthread_mutex_lock(&s->stop_lock);
     while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->cfg.usage_flush_ms / 1000;
-        until.tv_nsec += (long)(s->cfg.usage_flush_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = bl_api_deadline_after_ms(CLOCK_REALTIME, s->cfg.usage_flush_ms);
         pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
         pthread_mutex_unlock(&s->stop_lock);
         bl_err err = {0};

@@ -209,8 +209,6 @@ static void eight_concurrent_retries_put_one_command_on_kafka(void)
     seen s;
     read_topic(api.topics[0], 3000, &s);
     json_decref(s.envelope);
-    char group_seen = (char)s.count;
-    (void)group_seen;
     pthread_t th[8];
     retry_arg args[8] = {0};
     for (int i = 0; i < 8; i++)

@@ -122,8 +122,7 @@ static claim_outcome claim(bl_api_server *s, const char *const row[7], char **re
         }
         const char *p[] = {row[1], row[5]};
         r = bl_pg_exec(conn,
-                       "SELECT request_sha256, state, response,"
-                       " created_at < now() - interval '2 minutes' FROM api_commands"
+                       "SELECT request_sha256, state, response FROM api_commands"
                        " WHERE organization_id = $1 AND idempotency_key = $2",
                        2, p, err);
         bl_pg_pool_release(bl_api_server_pool(s), conn);

@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "producers/command_envelope.h"
 
 #include "schemas/avro_json.h"

@@ -11,5 +11,6 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_reads,
     bl_api_routes_usage,
     bl_api_routes_openapi,
+    bl_api_routes_integrations,
     NULL,
 };

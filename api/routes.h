@@ -13,6 +13,7 @@ int bl_api_routes_commands(bl_api_server *s, bl_err *err); /* commands from the 
 int bl_api_routes_reads(bl_api_server *s, bl_err *err);    /* GET lists and details of the read model */
 int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/metrics */
 int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
+int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

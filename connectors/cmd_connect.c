@@ -35,6 +35,9 @@ static const bl_setting connect_settings[] = {
      .def = "4", .min = 1, .max = BL_CONNECT_MAX_HANDLERS, .help = "threads calling the vendor's API"},
     {.name = "connect_http_timeout", .env = "BUSLINE_CONNECT_HTTP_TIMEOUT", .flag = "http-timeout",
      .type = BL_SETTING_DURATION, .def = "15s", .min = 100, .max = 600000, .help = "per vendor request"},
+    {.name = "connect_session_timeout", .env = "BUSLINE_CONNECT_SESSION_TIMEOUT", .flag = "session-timeout",
+     .type = BL_SETTING_DURATION, .def = "45s", .min = 6000, .max = 300000,
+     .help = "consumer group session timeout: how soon a killed worker's partitions move"},
     {0},
 };
 
@@ -116,6 +119,9 @@ int bl_cmd_connect(int argc, char **argv)
         goto done;
     }
     const char *tiers = bl_config_str(cfg, "connect_retry_tiers");
+    char session_ms[24];
+    snprintf(session_ms, sizeof session_ms, "%lld", (long long)bl_config_duration_ms(cfg, "connect_session_timeout"));
+    const char *consumer_extra[] = {"session.timeout.ms", session_ms, NULL};
     bl_runtime_opts ro = {
         .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
         .group_id = group,
@@ -124,6 +130,7 @@ int bl_cmd_connect(int argc, char **argv)
         .n_topics = json_array_size(jtopics),
         .retry_tiers = tiers && *tiers ? tiers : NULL,
         .max_attempts = (int)bl_config_int(cfg, "connect_max_attempts"),
+        .consumer_extra = consumer_extra,
         .metrics = &rm,
         .connector = bl_connect_hooks(conn),
     };

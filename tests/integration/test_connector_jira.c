@@ -45,6 +45,28 @@ static bl_connect *jira_connect(fake_jira *f, bl_state_store *state, const char 
     return c;
 }
 
+/* One fake Jira, an in-memory state store and a connector on them. */
+typedef struct env {
+    fake_jira *f;
+    bl_state_store *st;
+    bl_connect *c;
+} env;
+
+static int env_open(env *e)
+{
+    e->f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
+    e->st = bl_state_store_new(NULL);
+    e->c = e->f && e->st ? jira_connect(e->f, e->st, "tok", 0, NULL) : NULL;
+    return e->c ? 0 : -1;
+}
+
+static void env_close(env *e)
+{
+    bl_connect_free(e->c);
+    bl_state_store_free(e->st);
+    fake_jira_stop(e->f);
+}
+
 static json_t *risk_event(const char *id, const char *type, const char *risk, const char *severity, const char *title)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}", "id", id, "type", type,
@@ -63,10 +85,13 @@ static bl_outcome process(bl_connect *c, json_t *ev, char *msg, size_t cap)
 
 static void jira_priority_follows_severity_and_description_is_adf(void)
 {
-    fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
-    bl_state_store *st = bl_state_store_new(NULL);
-    bl_connect *c = f ? jira_connect(f, st, "tok", 0, NULL) : NULL;
-    REQUIRE(c);
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    fake_jira *f = e.f;
+    bl_connect *c = e.c;
     const char *sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"}, *prio[] = {"Highest", "High", "Medium", "Low"};
     char msg[600];
     for (int i = 0; i < 4; i++) {
@@ -95,17 +120,18 @@ static void jira_priority_follows_severity_and_description_is_adf(void)
         json_decref(issue);
     }
     CHECK_EQ_INT(fake_jira_rejected(f), 0);
-    bl_connect_free(c);
-    bl_state_store_free(st);
-    fake_jira_stop(f);
+    env_close(&e);
 }
 
 static void jira_resolve_comments_in_adf_and_transitions_to_done(void)
 {
-    fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
-    bl_state_store *st = bl_state_store_new(NULL);
-    bl_connect *c = f ? jira_connect(f, st, "tok", 0, NULL) : NULL;
-    REQUIRE(c);
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    fake_jira *f = e.f;
+    bl_connect *c = e.c;
     char msg[600];
     CHECK_EQ_INT(process(c, risk_event("e1", "risk.escalated", "r-9", "HIGH", "Late"), msg, sizeof msg).kind,
                  BL_OUTCOME_DONE);
@@ -129,17 +155,18 @@ static void jira_resolve_comments_in_adf_and_transitions_to_done(void)
     CHECK_EQ_INT(json_array_size(json_object_get(issue, "comments")), 1);
     json_decref(issue);
     CHECK_EQ_INT(fake_jira_rejected(f), 0);
-    bl_connect_free(c);
-    bl_state_store_free(st);
-    fake_jira_stop(f);
+    env_close(&e);
 }
 
 static void jira_429_retry_after_is_honoured(void)
 {
-    fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
-    bl_state_store *st = bl_state_store_new(NULL);
-    bl_connect *c = f ? jira_connect(f, st, "tok", 0, NULL) : NULL;
-    REQUIRE(c);
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    fake_jira *f = e.f;
+    bl_connect *c = e.c;
     char msg[600];
     fake_jira_rate_limit(f, 1, 7);
     bl_outcome o = process(c, risk_event("e1", "risk.escalated", "r-1", "LOW", "Late"), msg, sizeof msg);
@@ -150,25 +177,24 @@ static void jira_429_retry_after_is_honoured(void)
     o = process(c, risk_event("e1", "risk.escalated", "r-1", "LOW", "Late"), msg, sizeof msg);
     CHECK_EQ_INT(o.kind, BL_OUTCOME_DONE);
     CHECK_EQ_INT(fake_jira_issue_count(f), 1);
-    bl_connect_free(c);
-    bl_state_store_free(st);
-    fake_jira_stop(f);
+    env_close(&e);
 }
 
 static void jira_validation_error_goes_to_dead_letter_with_jiras_message(void)
 {
-    fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
-    bl_state_store *st = bl_state_store_new(NULL);
-    bl_connect *c = f ? jira_connect(f, st, "tok", 0, NULL) : NULL;
-    REQUIRE(c);
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    fake_jira *f = e.f;
+    bl_connect *c = e.c;
     char msg[600];
     bl_outcome o = process(c, risk_event("e1", "risk.escalated", "r-1", "LOW", "REJECT-ME"), msg, sizeof msg);
     CHECK_EQ_INT(o.kind, BL_OUTCOME_DEAD_LETTER);
     CHECK(strstr(msg, "HTTP 400: customfield_10010: Team is required.") != NULL);
     CHECK_EQ_INT(fake_jira_issue_count(f), 0);
-    bl_connect_free(c);
-    bl_state_store_free(st);
-    fake_jira_stop(f);
+    env_close(&e);
 }
 
 static void jira_refused_credentials_are_refreshed_once_else_dead_lettered(void)
@@ -199,10 +225,13 @@ static void jira_refused_credentials_are_refreshed_once_else_dead_lettered(void)
 
 static void jira_one_issue_per_risk_even_when_the_link_was_lost(void)
 {
-    fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
-    bl_state_store *st = bl_state_store_new(NULL);
-    bl_connect *c = f ? jira_connect(f, st, "tok", 0, NULL) : NULL;
-    REQUIRE(c);
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    fake_jira *f = e.f;
+    bl_connect *c = e.c;
     char msg[600];
     CHECK_EQ_INT(process(c, risk_event("e1", "risk.escalated", "r-1", "HIGH", "Late"), msg, sizeof msg).kind,
                  BL_OUTCOME_DONE);
@@ -210,10 +239,12 @@ static void jira_one_issue_per_risk_even_when_the_link_was_lost(void)
                  BL_OUTCOME_DONE);
     CHECK_EQ_INT(process(c, risk_event("e2", "risk.escalated", "r-1", "CRITICAL", "Later"), msg, sizeof msg).kind,
                  BL_OUTCOME_DONE);
-    bl_connect_free(c);
+    bl_connect_free(e.c);
     /* A crash between create and store: the state never saw the key. */
     bl_state_store *fresh = bl_state_store_new(NULL);
-    c = jira_connect(f, fresh, "tok", 0, NULL);
+    c = e.c = jira_connect(f, fresh, "tok", 0, NULL);
+    bl_state_store_free(e.st);
+    e.st = fresh;
     REQUIRE(c);
     CHECK_EQ_INT(process(c, risk_event("e1", "risk.escalated", "r-1", "HIGH", "Late"), msg, sizeof msg).kind,
                  BL_OUTCOME_DONE);
@@ -221,10 +252,7 @@ static void jira_one_issue_per_risk_even_when_the_link_was_lost(void)
     char key[64];
     CHECK_EQ_INT(bl_state_store_get(fresh, "jira-ops", "issue/r-1", key, sizeof key, NULL), 1);
     CHECK_EQ_STR(key, "OPS-1");
-    bl_connect_free(c);
-    bl_state_store_free(fresh);
-    bl_state_store_free(st);
-    fake_jira_stop(f);
+    env_close(&e);
 }
 
 int main(void)

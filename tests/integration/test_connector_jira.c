@@ -255,8 +255,42 @@ static void jira_one_issue_per_risk_even_when_the_link_was_lost(void)
     env_close(&e);
 }
 
+static void bad_settings_or_templates_are_refused_at_start_naming_the_integration(void)
+{
+    bl_err err = {0};
+    bl_catalog *cat = bl_catalog_load(bl_catalog_default_dir(), &err);
+    bl_state_store *st = bl_state_store_new(NULL);
+    REQUIRE(cat && st);
+    const char *cases[][2] = {
+        {"[{\"id\":\"j1\",\"settings\":{\"base_url\":\"http://127.0.0.1:1\",\"project_key\":\"OPS\"},"
+         "\"credentials\":{\"email\":\"a@b\",\"api_token\":\"t\"},\"rules\":[{\"events\":[\"risk.escalated\"],"
+         "\"action\":\"create_issue\",\"template\":{\"summary\":\"{data.titel}\"}}]}]",
+         "integration 1: rules: rule 1: template.summary: unknown placeholder root \"titel\""},
+        {"[{\"id\":\"j1\",\"settings\":{\"project_key\":\"OPS\"},\"credentials\":{\"email\":\"a@b\","
+         "\"api_token\":\"t\"}}]",
+         "integration j1: jira: settings.base_url"},
+        {"[{\"id\":\"j1\",\"settings\":{\"base_url\":\"http://127.0.0.1:1\",\"project_key\":\"OPS\"},"
+         "\"credentials\":{\"email\":\"a@b\",\"api_token\":\"env:BUSLINE_TEST_UNSET_TOKEN\"}}]",
+         "credentials.api_token: environment variable BUSLINE_TEST_UNSET_TOKEN is not set"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *ints = json_loads(cases[i][0], 0, NULL);
+        bl_connect_config cfg = {.connector = "jira", .integrations = ints, .state = st, .catalog = cat};
+        bl_connect *c = bl_connect_new(&cfg, &err);
+        CHECK(c == NULL);
+        if (!strstr(err.msg, cases[i][1]))
+            fprintf(stderr, "  got \"%s\"\n", err.msg);
+        CHECK(strstr(err.msg, cases[i][1]) != NULL);
+        bl_connect_free(c);
+        json_decref(ints);
+    }
+    bl_state_store_free(st);
+    bl_catalog_free(cat);
+}
+
 int main(void)
 {
+    BL_RUN(bad_settings_or_templates_are_refused_at_start_naming_the_integration);
     BL_RUN(jira_priority_follows_severity_and_description_is_adf);
     BL_RUN(jira_resolve_comments_in_adf_and_transitions_to_done);
     BL_RUN(jira_429_retry_after_is_honoured);

@@ -38,8 +38,16 @@ static const bl_setting connect_settings[] = {
     {.name = "connect_session_timeout", .env = "BUSLINE_CONNECT_SESSION_TIMEOUT", .flag = "session-timeout",
      .type = BL_SETTING_DURATION, .def = "45s", .min = 6000, .max = 300000,
      .help = "consumer group session timeout: how soon a killed worker's partitions move"},
+    {.name = "connect_check", .env = NULL, .flag = "check", .type = BL_SETTING_BOOL, .def = "false",
+     .help = "check every integration's settings and credentials against the vendor, then exit"},
     {0},
 };
+
+static void print_health(const char *integration_id, const char *problem, void *ctx)
+{
+    (void)ctx;
+    printf("%s: %s\n", integration_id, problem ? problem : "ok");
+}
 
 int bl_cmd_connect(int argc, char **argv)
 {
@@ -102,6 +110,10 @@ int bl_cmd_connect(int argc, char **argv)
     if (!conn) {
         fprintf(stderr, "busline connect: %s\n", err.msg);
         code = 2;
+        goto done;
+    }
+    if (bl_config_bool(cfg, "connect_check")) {
+        code = bl_connect_health(conn, print_health, NULL) == 0 ? 0 : 1;
         goto done;
     }
     char group[256], runtime_name[128];

@@ -257,6 +257,19 @@ bl_outcome bl_connect_process(bl_connect *c, const json_t *event, int attempt, c
     return process(c, &c->handlers[0], event, attempt, msg, cap);
 }
 
+int bl_connect_health(bl_connect *c, bl_connect_health_fn fn, void *ctx)
+{
+    int bad = 0;
+    for (size_t i = 0; i < c->n_ints; i++) {
+        char why[BL_CONNECTOR_MESSAGE_MAX] = "";
+        int ok = !c->table->health || c->table->health(c->handlers[0].instances[i], why, sizeof why) == 0;
+        bad += !ok;
+        if (fn)
+            fn(c->ints[i].id, ok ? NULL : why, ctx);
+    }
+    return bad;
+}
+
 json_t *bl_connect_decode(bl_connect *c, const void *value, size_t len, bl_err *err)
 {
     if (!value || len == 0) {

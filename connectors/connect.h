@@ -67,6 +67,13 @@ bl_runtime_connector bl_connect_hooks(bl_connect *c);
  * msg (cap bytes). */
 bl_outcome bl_connect_process(bl_connect *c, const json_t *event, int attempt, char *msg, size_t cap);
 
+/* Runs the connector's health check (when it has one) for every
+ * integration with the first handler's instances; call before the runtime
+ * runs or with handlers 0. fn (may be NULL) gets each integration's id and
+ * NULL when healthy or the reason. Returns how many are unhealthy. */
+typedef void (*bl_connect_health_fn)(const char *integration_id, const char *problem, void *ctx);
+int bl_connect_health(bl_connect *c, bl_connect_health_fn fn, void *ctx);
+
 /* Decodes a Kafka value (Confluent wire format) into the plain JSON event
  * (new reference), or NULL with err. */
 json_t *bl_connect_decode(bl_connect *c, const void *value, size_t len, bl_err *err);

@@ -158,6 +158,21 @@ static void jira_resolve_comments_in_adf_and_transitions_to_done(void)
     env_close(&e);
 }
 
+static void jira_health_checks_the_credentials(void)
+{
+    env e = {0};
+    if (env_open(&e) != 0) {
+        env_close(&e);
+        REQUIRE(0);
+    }
+    CHECK_EQ_INT(bl_connect_health(e.c, NULL, NULL), 0);
+    bl_connect *revoked = jira_connect(e.f, e.st, "revoked", 0, NULL);
+    REQUIRE(revoked);
+    CHECK_EQ_INT(bl_connect_health(revoked, NULL, NULL), 1);
+    bl_connect_free(revoked);
+    env_close(&e);
+}
+
 static void jira_429_retry_after_is_honoured(void)
 {
     env e = {0};
@@ -293,6 +308,7 @@ int main(void)
     BL_RUN(bad_settings_or_templates_are_refused_at_start_naming_the_integration);
     BL_RUN(jira_priority_follows_severity_and_description_is_adf);
     BL_RUN(jira_resolve_comments_in_adf_and_transitions_to_done);
+    BL_RUN(jira_health_checks_the_credentials);
     BL_RUN(jira_429_retry_after_is_honoured);
     BL_RUN(jira_validation_error_goes_to_dead_letter_with_jiras_message);
     BL_RUN(jira_refused_credentials_are_refreshed_once_else_dead_lettered);

@@ -190,6 +190,18 @@ static json_t *jira_call(const jira *j, const char *method, const char *url, con
     return out;
 }
 
+/* POSTs body (a new reference, consumed) whose answer is not needed.
+ * Returns 0, or -1 with r filled. */
+static int jira_post(const jira *j, const char *url, json_t *body, const char *what, bl_connector_result *r)
+{
+    json_t *answer = body ? jira_call(j, "POST", url, body, what, r) : NULL;
+    if (!body)
+        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, "%s: cannot build the body (not UTF-8?)", what);
+    json_decref(body);
+    json_decref(answer);
+    return answer ? 0 : -1;
+}
+
 /* "busline-<subject>" with characters Jira labels refuse replaced. */
 static void aggregate_label(const char *subject, char *out, size_t cap)
 {
@@ -365,13 +377,10 @@ static void resolve_issue(const jira *j, const bl_connector_event *ev, bl_connec
         return;
     }
     if (commented == 0) {
-        json_t *body = json_pack("{s:o}", "body", bl_adf_from_text(bl_connector_event_field(ev, "comment")));
         snprintf(url, sizeof url, "%s/rest/api/3/issue/%s/comment", j->base_url, key);
-        json_t *c = jira_call(j, "POST", url, body, "jira comment", r);
-        json_decref(body);
-        if (!c)
+        if (jira_post(j, url, json_pack("{s:o}", "body", bl_adf_from_text(bl_connector_event_field(ev, "comment"))),
+                      "jira comment", r) != 0)
             return;
-        json_decref(c);
         if (j->host->state_put(j->host->ctx, state_key, "1") != 0) {
             bl_vendor_result(r, BL_CONNECTOR_RETRYABLE, "jira: state store unavailable");
             return;
@@ -380,13 +389,9 @@ static void resolve_issue(const jira *j, const bl_connector_event *ev, bl_connec
     char tid[32];
     if (find_transition(j, key, tid, sizeof tid, r) != 0)
         return;
-    json_t *body = json_pack("{s:{s:s}}", "transition", "id", tid);
     snprintf(url, sizeof url, "%s/rest/api/3/issue/%s/transitions", j->base_url, key);
-    json_t *done = jira_call(j, "POST", url, body, "jira transition", r);
-    json_decref(body);
-    if (!done)
+    if (jira_post(j, url, json_pack("{s:{s:s}}", "transition", "id", tid), "jira transition", r) != 0)
         return;
-    json_decref(done);
     bl_vendor_result(r, BL_CONNECTOR_OK, "jira: commented on and resolved %s", key);
 }
 

@@ -67,6 +67,16 @@ static void env_close(env *e)
     fake_jira_stop(e->f);
 }
 
+/* Opens env e in a test, or ends the test after cleaning up. */
+#define ENV_OPEN(e)                                                                                               \
+    env e = {0};                                                                                                  \
+    do {                                                                                                          \
+        if (env_open(&e) != 0) {                                                                                  \
+            env_close(&e);                                                                                        \
+            REQUIRE(0);                                                                                           \
+        }                                                                                                         \
+    } while (0)
+
 static json_t *risk_event(const char *id, const char *type, const char *risk, const char *severity, const char *title)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}", "id", id, "type", type,
@@ -85,11 +95,7 @@ static bl_outcome process(bl_connect *c, json_t *ev, char *msg, size_t cap)
 
 static void jira_priority_follows_severity_and_description_is_adf(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     fake_jira *f = e.f;
     bl_connect *c = e.c;
     const char *sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"}, *prio[] = {"Highest", "High", "Medium", "Low"};
@@ -125,11 +131,7 @@ static void jira_priority_follows_severity_and_description_is_adf(void)
 
 static void jira_resolve_comments_in_adf_and_transitions_to_done(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     fake_jira *f = e.f;
     bl_connect *c = e.c;
     char msg[600];
@@ -160,11 +162,7 @@ static void jira_resolve_comments_in_adf_and_transitions_to_done(void)
 
 static void jira_health_checks_the_credentials(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     CHECK_EQ_INT(bl_connect_health(e.c, NULL, NULL), 0);
     bl_connect *revoked = jira_connect(e.f, e.st, "revoked", 0, NULL);
     REQUIRE(revoked);
@@ -175,11 +173,7 @@ static void jira_health_checks_the_credentials(void)
 
 static void jira_429_retry_after_is_honoured(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     fake_jira *f = e.f;
     bl_connect *c = e.c;
     char msg[600];
@@ -197,11 +191,7 @@ static void jira_429_retry_after_is_honoured(void)
 
 static void jira_validation_error_goes_to_dead_letter_with_jiras_message(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     fake_jira *f = e.f;
     bl_connect *c = e.c;
     char msg[600];
@@ -240,11 +230,7 @@ static void jira_refused_credentials_are_refreshed_once_else_dead_lettered(void)
 
 static void jira_one_issue_per_risk_even_when_the_link_was_lost(void)
 {
-    env e = {0};
-    if (env_open(&e) != 0) {
-        env_close(&e);
-        REQUIRE(0);
-    }
+    ENV_OPEN(e);
     fake_jira *f = e.f;
     bl_connect *c = e.c;
     char msg[600];

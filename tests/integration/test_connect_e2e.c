@@ -3,7 +3,9 @@
  * events.pmo.risk-like topic, becomes exactly one Jira issue with priority
  * Highest, even though `busline connect jira` is SIGKILLed after Jira
  * created the issue and before the connector could store its key, and
- * then restarted. */
+ * then restarted. A second risk that Jira refuses (400) lands on the
+ * dead-letter topic with Jira's message. */
+#include "consumers/retry_tier.h"
 #include "core/kafka_admin.h"
 #include "core/kafka_producer.h"
 #include "core/pg_pool.h"
@@ -26,7 +28,7 @@ static bl_test_registry reg;
 
 /* Registers the catalog's events.pmo.risk schema for topic and encodes one
  * risk.escalated envelope. Returns a malloc'd message or NULL. */
-static uint8_t *encode_event(const char *event_id, size_t *len)
+static uint8_t *encode_event(const char *event_id, const char *risk, const char *title, size_t *len)
 {
     bl_err err = {0};
     uint8_t *out = NULL;
@@ -47,8 +49,8 @@ static uint8_t *encode_event(const char *event_id, size_t *len)
     json_t *env = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:n, s:s}}", "id", event_id,
         "type", "risk.escalated", "time", "2026-11-25T08:00:00.000Z", "source", "pmo-cockpit", "organization_id",
-        "org_1", "subject", "risk-42", "data", "risk_id", "risk-42", "project_id", "p-1", "project_name", "Apollo",
-        "title", "Supplier bankrupt", "description", "Main supplier filed for bankruptcy.", "previous_severity",
+        "org_1", "subject", risk, "data", "risk_id", risk, "project_id", "p-1", "project_name", "Apollo",
+        "title", title, "description", "Main supplier filed for bankruptcy.", "previous_severity",
         "HIGH", "severity", "CRITICAL", "probability", 90, "impact", 95, "mitigation", "reason", "board review");
     bl_avro_json_opts opts = {.mode = BL_AVRO_JSON_PLAIN, .union_hint = "busline.events.pmo.RiskEscalated"};
     int rc = bl_avro_from_json(schema, env, &opts, &value, &err);
@@ -66,21 +68,21 @@ done:
     return out;
 }
 
-static int produce_event(void)
+static int produce_event(const char *event_id, const char *risk, const char *title)
 {
     size_t len = 0;
-    uint8_t *msg = encode_event("6f1c2a3e-0000-4000-8000-000000000042", &len);
+    uint8_t *msg = encode_event(event_id, risk, title, &len);
     if (!msg)
         return -1;
     bl_err err = {0};
     bl_kafka_producer *p = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err);
     bl_kafka_header h[] = {
-        {"ce_id", "6f1c2a3e-0000-4000-8000-000000000042", 36},
+        {"ce_id", event_id, strlen(event_id)},
         {"ce_type", "risk.escalated", 14},
         {"ce_source", "pmo-cockpit", 11},
         {"content-type", "application/avro", 16},
     };
-    int rc = p ? bl_kafka_producer_send_sync(p, topic, "risk-42", 7, msg, len, h, 4, 10000, NULL, NULL, &err) : -1;
+    int rc = p ? bl_kafka_producer_send_sync(p, topic, risk, strlen(risk), msg, len, h, 4, 10000, NULL, NULL, &err) : -1;
     if (rc != 0)
         fprintf(stderr, "  produce: %s\n", err.msg);
     bl_kafka_producer_free(p, 1000);
@@ -137,13 +139,21 @@ static long state_rows(const char *key)
     return n;
 }
 
+static void read_error(const bl_kafka_msg *m, void *user)
+{
+    const void *v;
+    size_t len;
+    if (bl_kafka_msg_header(m, BL_HDR_ERROR, &v, &len) == 0)
+        snprintf(user, 512, "%.*s", (int)len, (const char *)v);
+}
+
 static void critical_risk_becomes_one_jira_issue_across_a_kill_and_restart(void)
 {
     fake_jira *f = fake_jira_start("OPS", "bot@example.com", "tok", NULL);
     REQUIRE(f);
     REQUIRE(write_config(f) == 0);
     fake_jira_hold_creates(f, 1);
-    REQUIRE(produce_event() == 0);
+    REQUIRE(produce_event("6f1c2a3e-0000-4000-8000-000000000042", "risk-42", "Supplier bankrupt") == 0);
 
     pid_t pid = start_connector();
     REQUIRE(pid > 0);
@@ -167,11 +177,23 @@ static void critical_risk_becomes_one_jira_issue_across_a_kill_and_restart(void)
     while ((fixture_committed_total(group, topic, 1) < 1 || state_rows("issue/risk-42") < 1) &&
            fixture_now_ms() < deadline)
         usleep(100000);
+    CHECK_EQ_INT(fixture_committed_total(group, topic, 1), 1);
+
+    /* One Jira refuses: dead-lettered with Jira's own message. */
+    REQUIRE(produce_event("6f1c2a3e-0000-4000-8000-000000000043", "risk-43", "REJECT-ME") == 0);
+    deadline = fixture_now_ms() + WAIT_MS;
+    while (fixture_committed_total(group, topic, 1) < 2 && fixture_now_ms() < deadline)
+        usleep(100000);
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char error[512] = "";
+    CHECK_EQ_INT(fixture_read(dlq, 1, 15000, read_error, error), 1);
+    CHECK(strstr(error, "HTTP 400: customfield_10010: Team is required.") != NULL);
+    if (!strstr(error, "Team is required"))
+        fprintf(stderr, "  dead letter error: \"%s\"\n", error);
 
-    CHECK_EQ_INT(fixture_committed_total(group, topic, 1), 1);
+    CHECK_EQ_INT(fixture_committed_total(group, topic, 1), 2);
     CHECK_EQ_INT(state_rows("issue/risk-42"), 1);
     CHECK_EQ_INT(fake_jira_issue_count(f), 1);
     json_t *issue = fake_jira_issue(f, 0);
@@ -182,7 +204,9 @@ static void critical_risk_becomes_one_jira_issue_across_a_kill_and_restart(void)
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(fields, "issuetype"), "name")), "Bug");
     CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(fields, "labels"), 0)), "busline-risk-42");
     json_decref(issue);
-    CHECK_EQ_INT(fake_jira_rejected(f), 0);
+    /* The only request Jira refused is the one meant to be refused. */
+    CHECK_EQ_INT(fake_jira_rejected(f), 1);
+    CHECK_EQ_STR(fake_jira_last_problem(f), "customfield_10010: Team is required.");
     fake_jira_stop(f);
 }
 

@@ -1,0 +1,10 @@
+/* The connectors compiled into busline; each returns its static table. */
+#ifndef BUSLINE_CONNECTORS_BUILTIN_H
+#define BUSLINE_CONNECTORS_BUILTIN_H
+
+#include "connectors/include/busline/connector.h"
+
+const bl_connector_table *bl_jira_connector(void);
+const bl_connector_table *bl_slack_connector(void);
+
+#endif

@@ -36,7 +36,7 @@ struct bl_fake_saas {
     int creates;               /* objects created */
     json_t *objects;           /* id -> the stored object */
     long next_id;
-    char problem[512];         /* first request refused as not per the reference */
+    char problem[1100];        /* first request refused as not per the reference */
     json_t *last_body;         /* the last request's JSON body (or NULL) */
     char last_method[8];
     char last_path[512];

@@ -36,14 +36,14 @@
 #include <string.h>
 
 #define MSFT_NAME "microsoft_365"
-#define MSFT_URL_MAX 2048
+#define MSFT_URL_MAX 4096
 #define MSFT_ID_MAX 256 /* Graph event ids are ~150 characters */
 
 typedef struct msft {
     const bl_connector_host *host;
     char base_url[512];
     char owner[900];    /* "users/<id>" or "me" (encoded) */
-    char calendar[600]; /* "" or "/calendars/<id>" (encoded) */
+    char calendar[900]; /* "" or "/calendars/<id>" (encoded) */
     char time_zone[64], categories[256], importance[16], show_as[32], attendee_type[16], body_type[8];
     int online_meeting;
     long default_minutes;
@@ -309,10 +309,10 @@ static void event_url(const msft *m, const char *id, char *out, size_t cap)
     char enc[800];
     if (id && bl_vendor_url_encode(id, enc, sizeof enc) != 0)
         snprintf(enc, sizeof enc, "-");
-    if (id)
-        snprintf(out, cap, "%s/%s/events/%s", m->base_url, m->owner, enc);
-    else
-        snprintf(out, cap, "%s/%s%s/events", m->base_url, m->owner, m->calendar);
+    int n = id ? snprintf(out, cap, "%s/%s/events/%s", m->base_url, m->owner, enc)
+               : snprintf(out, cap, "%s/%s%s/events", m->base_url, m->owner, m->calendar);
+    if (n < 0 || (size_t)n >= cap)
+        out[0] = '\0'; /* cannot happen with the settings' caps; an empty URL fails the call */
 }
 
 static void linked_ok(const msft *m, const bl_connector_event *ev, const char *id, const char *verb,

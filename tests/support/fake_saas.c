@@ -59,7 +59,7 @@ void bl_fake_saas_fail_next(bl_fake_saas *f, int status, const char *message, co
     pthread_mutex_lock(&f->lock);
     if (f->fail_n < 4) {
         f->fail_status[f->fail_n] = status;
-        snprintf(f->fail_message[f->fail_n], sizeof f->fail_message[0], "%s", message);
+        snprintf(f->fail_message[f->fail_n], sizeof f->fail_message[0], "%s", message ? message : "");
         snprintf(f->fail_retry_after[f->fail_n], sizeof f->fail_retry_after[0], "%s", retry_after ? retry_after : "");
         f->fail_n++;
     }
@@ -108,7 +108,7 @@ int bl_fake_saas_begin(bl_fake_saas *f, const bl_http_request *req, bl_http_resp
         memmove(f->fail_status, f->fail_status + 1, sizeof f->fail_status[0] * (size_t)f->fail_n);
         memmove(f->fail_message, f->fail_message + 1, sizeof f->fail_message[0] * (size_t)f->fail_n);
         memmove(f->fail_retry_after, f->fail_retry_after + 1, sizeof f->fail_retry_after[0] * (size_t)f->fail_n);
-        answer(f, resp, status, message);
+        answer(f, resp, status, message[0] ? message : NULL);
         if (retry_after[0])
             bl_http_response_header(resp, "Retry-After", retry_after);
         return 1;

@@ -52,7 +52,8 @@ int bl_fake_saas_start(bl_fake_saas *f, const char *vendor, const char *accepted
 /* Stops the server and frees everything; accepts a zeroed fake. */
 void bl_fake_saas_stop(bl_fake_saas *f);
 
-/* Queues a failure answered to the next request (retry_after may be NULL). */
+/* Queues a failure answered to the next request (message NULL = the
+ * vendor's usual text; retry_after may be NULL). */
 void bl_fake_saas_fail_next(bl_fake_saas *f, int status, const char *message, const char *retry_after);
 
 /* Changes the accepted Authorization value (an expired token). */

@@ -2,6 +2,7 @@
 #include "api/cmd_api.h"
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "connectors/cmd_connect.h"
 #include "connectors/webhook/cmd_webhooks.h"
 #include "producers/cmd_relay.h"
 
@@ -20,6 +21,7 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"api", "serve the HTTP API; create-org|create-admin-key|create-user for operators", bl_cmd_api},
+    {"connect", "run a SaaS connector (jira, slack, or an external <name>.so) on the bus", bl_cmd_connect},
     {"groups", "consumer groups: members, lag, oldest unprocessed age; 'groups reset' to replay", bl_cmd_groups},
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"pmo", "the sample PMO domain service; 'pmo send FILE' puts a command on the bus", bl_cmd_pmo},

@@ -230,8 +230,9 @@ static void post_api(const slack *k, const bl_connector_event *ev, json_t *body,
     bl_connector_http_response resp;
     int rc = bl_vendor_json_call(k->host, "POST", url, headers, 1, body, &resp);
     int64_t now = k->host->now_ms(k->host->ctx);
-    if (bl_vendor_classify(rc, &resp, "slack chat.postMessage", NULL, now, r)) {
-        json_t *answer = json_loadb(resp.body, resp.body_len, 0, NULL);
+    json_t *answer = rc == 0 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+    if (bl_vendor_classify(rc, &resp, "slack chat.postMessage", json_string_value(json_object_get(answer, "error")),
+                           now, r)) {
         const json_t *ok = json_object_get(answer, "ok");
         if (json_is_true(ok)) {
             snprintf(r->external_id, sizeof r->external_id, "%s",
@@ -242,10 +243,10 @@ static void post_api(const slack *k, const bl_connector_event *ev, json_t *body,
             const char *word = json_string_value(json_object_get(answer, "error"));
             slack_error("slack chat.postMessage", word ? word : "unknown_error", &resp, now, r);
         }
-        json_decref(answer);
     } else if (rc == 0 && resp.status == 429 && r->retry_after_ms < 0) {
         r->retry_after_ms = 1000; /* Slack always sends Retry-After; be safe when it did not */
     }
+    json_decref(answer);
     k->host->http_release(k->host->ctx, &resp);
 }
 

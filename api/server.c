@@ -21,6 +21,12 @@ typedef struct route_target {
     struct route_target *next;
 } route_target;
 
+typedef struct free_hook {
+    void (*fn)(void *ctx);
+    void *ctx;
+    struct free_hook *next;
+} free_hook;
+
 struct bl_api_server {
     bl_api_config cfg;
     char *host;
@@ -32,6 +38,7 @@ struct bl_api_server {
     bl_rate_limiter *limiter;
     bl_api_usage *usage;
     route_target *targets;
+    free_hook *free_hooks;
     pthread_t flusher;
     bool flusher_running;
     pthread_mutex_t stop_lock;
@@ -453,6 +460,18 @@ int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, 
     return 0;
 }
 
+int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err)
+{
+    free_hook *h = calloc(1, sizeof *h);
+    if (!h) {
+        fn(ctx);
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    }
+    *h = (free_hook){.fn = fn, .ctx = ctx, .next = s->free_hooks};
+    s->free_hooks = h;
+    return 0;
+}
+
 int bl_api_server_start(bl_api_server *s, bl_err *err)
 {
     if (bl_http_server_start(s->http, err) != 0)
@@ -484,6 +503,12 @@ void bl_api_server_free(bl_api_server *s)
         bl_err err = {0};
         if (bl_api_server_flush_usage(s, &err) != 0)
             bl_log_warn("api: key usage lost at stop", BL_FS("error", err.msg));
+    }
+    while (s->free_hooks) {
+        free_hook *h = s->free_hooks;
+        s->free_hooks = h->next;
+        h->fn(h->ctx);
+        free(h);
     }
     route_target *t = s->targets;
     while (t) {

@@ -116,6 +116,11 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
 int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx,
                          bl_err *err);
 
+/* Runs fn(ctx) when s is freed, after serving stopped, in reverse order of
+ * registration: how a route file frees its context. Returns 0 or -1 with err
+ * (fn is then run at once). */
+int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err);
+
 /* Binds and serves on the HTTP server's threads; starts the usage flusher.
  * Returns 0 or -1 with err. */
 int bl_api_server_start(bl_api_server *s, bl_err *err);

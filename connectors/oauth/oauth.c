@@ -174,7 +174,7 @@ static int refresh_tokens(bl_oauth_store *st, const bl_oauth_provider *p, const 
         return oauth_grant_direct(st, p, row->settings, row->org_id, id, BL_OAUTH_E_CREDENTIALS, t, err);
     char *refresh = open_text(st, row->refresh_sealed, id, err);
     if (!refresh)
-        return err->code == BL_OAUTH_E_CREDENTIALS ? -1 : -1;
+        return -1;
     char url[BL_OAUTH_URL_MAX];
     int rc = oauth_url(st, p, p->token_url, row->settings, url, sizeof url, err);
     if (rc == 0) {

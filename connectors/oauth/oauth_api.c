@@ -244,7 +244,10 @@ static bool revoke(bl_oauth_store *st, const bl_oauth_provider *p, const char *o
         char q[1600] = "";
         oauth_form_add(q, sizeof q, "token", access);
         size_t n = strlen(url);
-        snprintf(url + n, sizeof url - n, "?%s", q);
+        if (n + strlen(q) + 2 > sizeof url)
+            return false;
+        url[n] = '?';
+        memcpy(url + n + 1, q, strlen(q) + 1);
         snprintf(form, sizeof form, "%s:%s", app->client_id, app->client_secret);
         memcpy(basic, "Authorization: Basic ", 21);
         if (bl_base64_encode(form, strlen(form), basic + 21, sizeof basic - 21, &err) != 0)
@@ -279,8 +282,7 @@ int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *inte
     const bl_oauth_provider *p = bl_oauth_provider_find(PQgetvalue(r, 0, 0));
     json_t *settings = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
     bl_err tmp = {0};
-    char *access = PQgetisnull(r, 0, 4) ? NULL
-                                        : (char *)NULL;
+    char *access = NULL;
     uint8_t *plain = NULL, *plain_refresh = NULL;
     size_t len = 0;
     if (!PQgetisnull(r, 0, 4) && bl_keyring_open(st->kr, PQgetvalue(r, 0, 4), integration_id,

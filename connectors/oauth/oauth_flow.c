@@ -252,7 +252,8 @@ int oauth_grant_direct(bl_oauth_store *st, const bl_oauth_provider *p, const jso
         if (!account || oauth_form_add(q, sizeof q, "grant_type", "account_credentials") != 0 ||
             oauth_form_add(q, sizeof q, "account_id", account) != 0 || n + strlen(q) + 2 > sizeof url)
             return bl_err_set(err, BL_EINVAL, "settings.account_id is required");
-        snprintf(url + n, sizeof url - n, "?%s", q);
+        url[n] = '?';
+        memcpy(url + n + 1, q, strlen(q) + 1);
         const char *params[] = {NULL};
         return oauth_token_request(st, p, url, params, org_id, integration_id, "token", refused_code, t, err);
     }

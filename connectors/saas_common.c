@@ -131,6 +131,15 @@ int bl_saas_link_put(const bl_connector_host *host, const char *kind, const char
     return 0;
 }
 
+int bl_saas_linked(const bl_connector_host *host, const char *connector, const char *kind, const char *subject,
+                   const char *verb, char *out, size_t cap, bl_connector_result *r)
+{
+    int linked = bl_saas_link_get(host, kind, subject, out, cap, r);
+    if (linked == 0)
+        bl_vendor_result(r, BL_CONNECTOR_OK, "%s: no %s for %s; nothing to %s", connector, kind, subject, verb);
+    return linked;
+}
+
 size_t bl_saas_split(const char *text, size_t max, bl_saas_item_fn fn, void *ctx)
 {
     size_t given = 0;

@@ -69,6 +69,12 @@ int bl_saas_link_get(const bl_connector_host *host, const char *kind, const char
 int bl_saas_link_put(const bl_connector_host *host, const char *kind, const char *subject, const char *value,
                      bl_connector_result *r);
 
+/* bl_saas_link_get for an action on an existing object: returns 1 when
+ * linked; 0 with r OK ("<connector>: no <kind> for <subject>; nothing to
+ * <verb>") when not; -1 with r filled. */
+int bl_saas_linked(const bl_connector_host *host, const char *connector, const char *kind, const char *subject,
+                   const char *verb, char *out, size_t cap, bl_connector_result *r);
+
 /* Calls fn for each item of text split at ',', ';' and newlines, spaces
  * trimmed, empty items skipped, at most max items (each cut at 511 bytes).
  * Returns how many were given. */

@@ -377,12 +377,8 @@ static void create_event(const gcal *g, const bl_connector_event *ev, bl_connect
 static void update_event(const gcal *g, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[GCAL_ID_MAX];
-    int linked = bl_saas_link_get(g->host, "event", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, GCAL_NAME ": no event for %s; nothing to update", ev->subject);
+    if (bl_saas_linked(g->host, GCAL_NAME, "event", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
-    }
     json_t *body = event_body(g, ev, 0, r);
     if (body)
         patch_event(g, ev, id, body, r);
@@ -392,12 +388,8 @@ static void update_event(const gcal *g, const bl_connector_event *ev, bl_connect
 static void delete_event(const gcal *g, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[GCAL_ID_MAX], url[GCAL_URL_MAX];
-    int linked = bl_saas_link_get(g->host, "event", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, GCAL_NAME ": no event for %s; nothing to delete", ev->subject);
+    if (bl_saas_linked(g->host, GCAL_NAME, "event", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
-    }
     events_url(g, id, url, sizeof url);
     long status;
     json_t *done = gcal_call(g, "DELETE", url, NULL, GCAL_NAME " delete event", &status, r);

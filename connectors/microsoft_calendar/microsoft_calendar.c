@@ -368,12 +368,8 @@ static void create_event(const msft *m, const bl_connector_event *ev, bl_connect
 static void update_event(const msft *m, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[MSFT_ID_MAX];
-    int linked = bl_saas_link_get(m->host, "event", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, MSFT_NAME ": no event for %s; nothing to update", ev->subject);
+    if (bl_saas_linked(m->host, MSFT_NAME, "event", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
-    }
     json_t *body = event_body(m, ev, 0, r);
     if (body)
         patch_event(m, ev, id, body, r);
@@ -383,12 +379,8 @@ static void update_event(const msft *m, const bl_connector_event *ev, bl_connect
 static void delete_event(const msft *m, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[MSFT_ID_MAX], url[MSFT_URL_MAX];
-    int linked = bl_saas_link_get(m->host, "event", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, MSFT_NAME ": no event for %s; nothing to delete", ev->subject);
+    if (bl_saas_linked(m->host, MSFT_NAME, "event", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
-    }
     event_url(m, id, url, sizeof url);
     long status;
     json_t *done = msft_call(m, "DELETE", url, NULL, MSFT_NAME " delete event", &status, r);

@@ -235,12 +235,8 @@ static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
 static void update_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[64];
-    int linked = bl_saas_link_get(z->host, "meeting", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": no meeting for %s; nothing to update", ev->subject);
+    if (bl_saas_linked(z->host, ZOOM_NAME, "meeting", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
-    }
     json_t *body = meeting_body(z, ev, 0, r);
     if (body)
         patch_meeting(z, ev, id, body, r);
@@ -250,12 +246,8 @@ static void update_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
 static void delete_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[64], url[ZOOM_URL_MAX];
-    int linked = bl_saas_link_get(z->host, "meeting", ev->subject, id, sizeof id, r);
-    if (linked <= 0) {
-        if (linked == 0)
-            bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": no meeting for %s; nothing to delete", ev->subject);
+    if (bl_saas_linked(z->host, ZOOM_NAME, "meeting", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
-    }
     snprintf(url, sizeof url, "%s/meetings/%s", z->base_url, id);
     long status;
     json_t *done = zoom_call(z, "DELETE", url, NULL, ZOOM_NAME " delete meeting", &status, r);

@@ -20,6 +20,10 @@ static const struct {
 } builtins[] = {
     {"jira", bl_jira_connector},
     {"slack", bl_slack_connector},
+    {"azure_devops", bl_azure_devops_connector},
+    {"google_calendar", bl_google_calendar_connector},
+    {"microsoft_365", bl_microsoft_365_connector},
+    {"zoom", bl_zoom_connector},
 };
 
 int bl_connector_table_check(const bl_connector_table *t, const char *expected_name, const char *where,

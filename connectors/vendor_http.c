@@ -23,6 +23,14 @@ int bl_vendor_json_call(const bl_connector_host *host, const char *method, const
                         const char *const *headers, size_t n_headers, const json_t *body,
                         bl_connector_http_response *resp)
 {
+    return bl_vendor_json_call_as(host, method, url, headers, n_headers, body, NULL, resp);
+}
+
+int bl_vendor_json_call_as(const bl_connector_host *host, const char *method, const char *url,
+                           const char *const *headers, size_t n_headers, const json_t *body,
+                           const char *content_type, bl_connector_http_response *resp)
+{
+    char ct_line[128];
     const char *lines[16];
     size_t n = 0;
     for (size_t i = 0; i < n_headers && n < 14; i++)
@@ -30,7 +38,9 @@ int bl_vendor_json_call(const bl_connector_host *host, const char *method, const
     lines[n++] = "Accept: application/json";
     char *text = NULL;
     if (body) {
-        lines[n++] = "Content-Type: application/json; charset=utf-8";
+        if (content_type)
+            snprintf(ct_line, sizeof ct_line, "Content-Type: %s", content_type);
+        lines[n++] = content_type ? ct_line : "Content-Type: application/json; charset=utf-8";
         text = json_dumps(body, JSON_COMPACT);
         if (!text) {
             memset(resp, 0, sizeof *resp);

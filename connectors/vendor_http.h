@@ -16,6 +16,12 @@ int bl_vendor_json_call(const bl_connector_host *host, const char *method, const
                         const char *const *headers, size_t n_headers, const json_t *body,
                         bl_connector_http_response *resp);
 
+/* bl_vendor_json_call with the body sent as content_type (a JSON media
+ * type such as "application/json-patch+json"; NULL = application/json). */
+int bl_vendor_json_call_as(const bl_connector_host *host, const char *method, const char *url,
+                           const char *const *headers, size_t n_headers, const json_t *body,
+                           const char *content_type, bl_connector_http_response *resp);
+
 /* Classifies a finished call: returns 1 when resp is a 2xx (result left
  * untouched), else 0 after filling result (status, retry_after_ms from
  * Retry-After for 429/503, message "<what>: HTTP 400: <vendor_message>").

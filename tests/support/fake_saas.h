@@ -1,0 +1,90 @@
+/* Local fakes of the SaaS vendors the work-item, calendar and meeting
+ * connectors call (Azure DevOps, Google Calendar, Microsoft Graph, Zoom),
+ * on 127.0.0.1. Each checks every request the way its vendor's reference
+ * specifies (method, path, api-version, auth header form, content type,
+ * required fields, body shape); a request that is not per the reference is
+ * answered 400 with the vendor's error body and its reason is kept in
+ * problem, so tests assert problem stays empty. Successes and errors use the
+ * vendor's documented bodies. Tests may queue failures (status, message,
+ * Retry-After) answered before the next requests. */
+#ifndef BUSLINE_TEST_FAKE_SAAS_H
+#define BUSLINE_TEST_FAKE_SAAS_H
+
+#include "core/http_server.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+typedef struct bl_fake_saas bl_fake_saas;
+
+/* The vendor's error body for status and message (new reference). */
+typedef json_t *(*bl_fake_error_fn)(int status, const char *message);
+
+struct bl_fake_saas {
+    bl_http_server *server;
+    pthread_mutex_t lock;
+    char base_url[128];        /* http://127.0.0.1:<port> */
+    char accepted_auth[512];   /* the whole Authorization value the fake accepts */
+    bl_fake_error_fn error_body;
+    /* queued failures, answered in order before anything else */
+    int fail_status[4];
+    char fail_message[4][256];
+    char fail_retry_after[4][32];
+    int fail_n;
+    /* what came */
+    int requests;
+    int creates;               /* objects created */
+    json_t *objects;           /* id -> the stored object */
+    long next_id;
+    char problem[1100];        /* first request refused as not per the reference */
+    json_t *last_body;         /* the last request's JSON body (or NULL) */
+    char last_method[8];
+    char last_path[512];
+    char last_query[256];
+    char last_content_type[128];
+};
+
+/* Starts the fake of vendor: "azure_devops", "google_calendar", "graph" or
+ * "zoom". accepted_auth: the Authorization header value it accepts
+ * ("Bearer tok-1", "Basic OnBhdA=="). Returns 0, or -1 (printed). */
+int bl_fake_saas_start(bl_fake_saas *f, const char *vendor, const char *accepted_auth);
+
+/* Stops the server and frees everything; accepts a zeroed fake. */
+void bl_fake_saas_stop(bl_fake_saas *f);
+
+/* Queues a failure answered to the next request (message NULL = the
+ * vendor's usual text; retry_after may be NULL). */
+void bl_fake_saas_fail_next(bl_fake_saas *f, int status, const char *message, const char *retry_after);
+
+/* Changes the accepted Authorization value (an expired token). */
+void bl_fake_saas_accept(bl_fake_saas *f, const char *accepted_auth);
+
+/* Number of stored objects. */
+size_t bl_fake_saas_count(bl_fake_saas *f);
+
+/* ---- for the vendor files ---- */
+
+/* Records the request and answers a queued failure or a refused
+ * Authorization (401 with the vendor's body). Returns 1 when answered,
+ * 0 to go on. Call with f->lock held. */
+int bl_fake_saas_begin(bl_fake_saas *f, const bl_http_request *req, bl_http_response *resp);
+
+/* Answers 400 with the vendor's body for why and keeps why in problem
+ * (the first one). Returns 0. */
+int bl_fake_saas_refuse(bl_fake_saas *f, bl_http_response *resp, const char *why);
+
+/* Whether the request's Content-Type starts with media_type. */
+int bl_fake_saas_content_type_is(const bl_http_request *req, const char *media_type);
+
+/* The vendor's routes, added by bl_fake_saas_start. */
+int bl_fake_azure_devops_routes(bl_fake_saas *f, bl_err *err);
+int bl_fake_google_calendar_routes(bl_fake_saas *f, bl_err *err);
+int bl_fake_graph_routes(bl_fake_saas *f, bl_err *err);
+int bl_fake_zoom_routes(bl_fake_saas *f, bl_err *err);
+
+json_t *bl_fake_azure_devops_error(int status, const char *message);
+json_t *bl_fake_google_error(int status, const char *message);
+json_t *bl_fake_graph_error(int status, const char *message);
+json_t *bl_fake_zoom_error(int status, const char *message);
+
+#endif

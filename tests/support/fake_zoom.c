@@ -1,0 +1,118 @@
+/* A fake Zoom API v2: meetings create (201), update and delete (204),
+ * bearer auth, errors as {"code","message"}. */
+#include "tests/support/fake_saas.h"
+
+#include <stdio.h>
+#include <string.h>
+
+json_t *bl_fake_zoom_error(int status, const char *message)
+{
+    int code = status == 401 ? 124 : status == 429 ? 429 : status == 404 ? 3001 : 300;
+    const char *m = message ? message
+                    : status == 401 ? "Invalid access token."
+                    : status == 429 ? "You have reached the maximum per-second rate limit for this API. Try again later."
+                                    : "Validation Failed.";
+    return json_pack("{s:i, s:s}", "code", code, "message", m);
+}
+
+static const char *meeting_problem(const json_t *b, int create)
+{
+    const json_t *v, *s;
+    if (!json_is_object(b))
+        return "Request Body should be a valid JSON object.";
+    if ((v = json_object_get(b, "topic")) && (!json_is_string(v) || json_string_length(v) > 200))
+        return "topic: at most 200 characters";
+    json_int_t type = json_integer_value(json_object_get(b, "type"));
+    if (create && !json_is_integer(json_object_get(b, "type")))
+        return "type is required";
+    if (json_object_get(b, "type") && type != 1 && type != 2 && type != 3 && type != 8)
+        return "type: 1, 2, 3 or 8";
+    const char *st = json_string_value(json_object_get(b, "start_time"));
+    if (create && type == 2 && !st)
+        return "start_time is required for a scheduled meeting";
+    if (st && (strlen(st) < 19 || st[10] != 'T' || strchr(st + 19, '+')))
+        return "start_time: yyyy-MM-ddTHH:mm:ssZ or a local time with timezone";
+    if ((v = json_object_get(b, "duration")) && (!json_is_integer(v) || json_integer_value(v) < 1))
+        return "duration: minutes as an integer";
+    if ((v = json_object_get(b, "agenda")) && (!json_is_string(v) || json_string_length(v) > 2000))
+        return "agenda: at most 2000 characters";
+    if ((s = json_object_get(b, "settings"))) {
+        const char *rec = json_string_value(json_object_get(s, "auto_recording"));
+        if (rec && strcmp(rec, "local") != 0 && strcmp(rec, "cloud") != 0 && strcmp(rec, "none") != 0)
+            return "settings.auto_recording: local, cloud or none";
+        static const char *const flags[] = {"waiting_room", "mute_upon_entry", "join_before_host"};
+        for (size_t i = 0; i < 3; i++)
+            if ((v = json_object_get(s, flags[i])) && !json_is_boolean(v))
+                return "settings flags must be booleans";
+    }
+    return NULL;
+}
+
+static int checks(bl_fake_saas *f, const bl_http_request *req, bl_http_response *resp, int create)
+{
+    const char *why;
+    if (!bl_fake_saas_content_type_is(req, "application/json"))
+        return bl_fake_saas_refuse(f, resp, "Content-Type must be application/json"), -1;
+    if ((why = meeting_problem(f->last_body, create)))
+        return bl_fake_saas_refuse(f, resp, why), -1;
+    return 0;
+}
+
+static int meeting_create(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    bl_fake_saas *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    if (!bl_fake_saas_begin(f, req, resp) && checks(f, req, resp, 1) == 0) {
+        long long id = 85746065000LL + f->next_id++;
+        char key[32], join[80];
+        snprintf(key, sizeof key, "%lld", id);
+        snprintf(join, sizeof join, "https://zoom.us/j/%lld?pwd=x", id);
+        json_t *m = json_deep_copy(f->last_body);
+        json_object_set_new(m, "id", json_integer(id));
+        json_object_set_new(m, "uuid", json_string("aDYlohsHRtCd4ii1uC2+hA=="));
+        json_object_set_new(m, "host_id", json_string(bl_http_request_param(req, "user")));
+        json_object_set_new(m, "status", json_string("waiting"));
+        json_object_set_new(m, "join_url", json_string(join));
+        json_object_set_new(m, "start_url", json_string("https://zoom.us/s/x"));
+        json_object_set_new(f->objects, key, m);
+        f->creates++;
+        bl_http_response_json(resp, 201, m);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+static int meeting_update_or_delete(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    bl_fake_saas *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    const char *id = bl_http_request_param(req, "meeting");
+    json_t *m = json_object_get(f->objects, id);
+    int del = strcmp(bl_http_request_method(req), "DELETE") == 0;
+    if (!bl_fake_saas_begin(f, req, resp) && (del || checks(f, req, resp, 0) == 0)) {
+        if (!m) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
+            json_t *b = bl_fake_zoom_error(404, msg);
+            bl_http_response_json(resp, 404, b);
+            json_decref(b);
+        } else {
+            if (del)
+                json_object_del(f->objects, id);
+            else
+                json_object_update(m, f->last_body);
+            bl_http_response_status(resp, 204);
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+int bl_fake_zoom_routes(bl_fake_saas *f, bl_err *err)
+{
+    if (bl_http_server_route(f->server, "POST", "/users/:user/meetings", meeting_create, f, err) != 0 ||
+        bl_http_server_route(f->server, "PATCH", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0 ||
+        bl_http_server_route(f->server, "DELETE", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0)
+        return -1;
+    return 0;
+}

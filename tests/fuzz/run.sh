@@ -28,4 +28,12 @@ printf '\x05%s\0%s' 'Content-Type: application/json' '{"project_id":7,"name":nul
 printf '\x00%s\0%s' 'Content-Type: application/json' '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]' \
   > "$out/corpus/seed-deep"
 echo "fuzz: running fuzz_api_request for ${seconds}s" >&2
-"$out/fuzz_api_request" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$out/corpus" 2>&1 | tail -n 12
+# The whole report goes to a log; on a crash the error part is printed (the
+# last lines alone are only ASan's shadow legend).
+log=$out/fuzz.log
+if ! (cd "$out" && ./fuzz_api_request -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 corpus >"$log" 2>&1); then
+  echo "fuzz: crash; the report ($log):" >&2
+  grep -m1 -A40 -E '^==[0-9]+==ERROR|runtime error|deadly signal' "$log" >&2 || tail -n 60 "$log" >&2
+  exit 1
+fi
+tail -n 6 "$log"

@@ -7,5 +7,6 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_auth,
     bl_api_routes_keys,
     bl_api_routes_webhooks,
+    bl_api_routes_console,
     NULL,
 };

@@ -9,6 +9,7 @@ int bl_api_routes_ops(bl_api_server *s, bl_err *err);  /* /healthz /readyz /metr
 int bl_api_routes_auth(bl_api_server *s, bl_err *err); /* /v1/auth/login|refresh|logout */
 int bl_api_routes_keys(bl_api_server *s, bl_err *err); /* /v1/api-keys */
 int bl_api_routes_webhooks(bl_api_server *s, bl_err *err); /* /v1/webhooks */
+int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

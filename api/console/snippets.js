@@ -13,7 +13,8 @@ curl -s -X POST ${base}/v1/risks \\
   -H "Authorization: Bearer $BUSLINE_API_KEY" \\
   -H "Content-Type: application/json" \\
   -H "Idempotency-Key: $(uuidgen)" \\
-  -d '{"project_id": "p-1", "title": "Supplier late", "severity": "high"}'`,
+  -d '{"project_id": "p-1", "title": "Supplier late", "description": "Parts slip two weeks",
+       "severity": "HIGH", "probability": 60, "impact": 70}'`,
     JavaScript: `const base = '${base}';
 const res = await fetch(\`\${base}/v1/webhooks\`, {
   headers: { Authorization: \`Bearer \${process.env.BUSLINE_API_KEY}\` },
@@ -46,7 +47,7 @@ export function examplePayload(type = 'risk.escalated', orgId = 'org_…') {
     event: type,
     timestamp: new Date(Date.UTC(2026, 10, 25, 8, 16, 0, 123)).toISOString(),
     organization_id: orgId,
-    data: { risk_id: 'r-42', project_id: 'p-1', severity: 'high', title: 'Supplier late' },
+    data: { risk_id: 'r-42', project_id: 'p-1', title: 'Supplier late', severity: 'HIGH', probability: 60, impact: 70 },
   }, null, 2);
 }
 

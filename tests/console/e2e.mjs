@@ -134,6 +134,7 @@ function signatureValid(secret, delivery) {
 }
 
 async function shoot(page, name) {
+  await page.evaluate(() => document.getElementById('toasts').replaceChildren());
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: width < 600 ? 780 : 900 });
     await page.waitForTimeout(150); // let the layout settle after the resize
@@ -273,8 +274,8 @@ async function main() {
     await hookDialog.getByLabel('URL').fill(sink.url);
     const groups = await hookDialog.locator('.type-group legend').allTextContents();
     check(groups.length > 0, `event types come grouped by domain (${groups.join(', ')})`);
-    const riskAll = hookDialog.getByLabel(/All risk events/);
-    if (await riskAll.count()) await riskAll.check();
+    const pmoAll = hookDialog.getByLabel(/All pmo events/);
+    if (await pmoAll.count()) await pmoAll.check();
     else await hookDialog.locator('.type-group input').first().check();
     await hookDialog.getByLabel('Every event').check();
     await hookDialog.getByLabel('Custom headers').fill('X-Tenant: acme');

@@ -23,6 +23,13 @@ static const bl_setting serve_settings[] = {
      .def = "16", .min = 1, .max = 256, .help = "PostgreSQL connections"},
     {.name = "jwt_secret", .env = "BUSLINE_JWT_SECRET", .type = BL_SETTING_STRING, .secret = true,
      .help = "HS256 key for access tokens (32+ bytes); unset = no JWT sessions"},
+    {.name = "registry_url", .env = "BUSLINE_REGISTRY_URL", .flag = "registry-url",
+     .type = BL_SETTING_URL, .def = "http://127.0.0.1:8081",
+     .choices = (const char *const[]){"http", "https", NULL}, .help = "schema registry base URL"},
+    {.name = "schemas_dir", .env = "BUSLINE_SCHEMAS_DIR", .flag = "schemas-dir",
+     .type = BL_SETTING_STRING, .help = "folder of .avsc files (default: the source tree's schemas/)"},
+    {.name = "topic_prefix", .env = "BUSLINE_API_TOPIC_PREFIX", .flag = "topic-prefix",
+     .type = BL_SETTING_STRING, .help = "prefix of the commands.<domain> topics (default: none)"},
     {0},
 };
 
@@ -60,7 +67,11 @@ static int serve(int argc, char **argv)
     bl_pg_pool *pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), (int)bl_config_int(cfg, "api_pg_pool"), &err);
     const char *secret = bl_config_str(cfg, "jwt_secret");
     bl_api_config ac = {.host = bl_config_str(cfg, "api_host"), .port = (unsigned short)bl_config_int(cfg, "api_port"),
-                        .jwt_secret = secret && *secret ? secret : NULL};
+                        .jwt_secret = secret && *secret ? secret : NULL,
+                        .kafka_brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
+                        .registry_url = bl_config_str(cfg, "registry_url"),
+                        .schemas_dir = bl_config_str(cfg, "schemas_dir"),
+                        .topic_prefix = bl_config_str(cfg, "topic_prefix")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {
         fprintf(stderr, "busline api: %s\n", err.msg);
         code = 1;

@@ -7,6 +7,11 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_auth,
     bl_api_routes_keys,
     bl_api_routes_webhooks,
+    bl_api_routes_commands,
+    bl_api_routes_reads,
+    bl_api_routes_usage,
+    bl_api_routes_openapi,
+    bl_api_routes_integrations,
     bl_api_routes_console,
     NULL,
 };

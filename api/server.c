@@ -1,8 +1,10 @@
 #include "api/server.h"
 
+#include "api/deadline.h"
 #include "api/input.h"
 #include "api/keys.h"
 #include "api/rate_limit.h"
+#include "api/request_log.h"
 #include "api/routes.h"
 #include "api/session.h"
 #include "core/log.h"
@@ -15,11 +17,19 @@
 
 typedef struct route_target {
     bl_api_server *server;
+    char *method, *pattern;
     bl_api_access access;
     bl_api_handler_fn handler;
     void *ctx;
+    json_t *operation; /* OpenAPI operation, or NULL */
     struct route_target *next;
 } route_target;
+
+typedef struct free_hook {
+    void (*fn)(void *ctx);
+    void *ctx;
+    struct free_hook *next;
+} free_hook;
 
 struct bl_api_server {
     bl_api_config cfg;
@@ -31,7 +41,11 @@ struct bl_api_server {
     bl_metric *requests;
     bl_rate_limiter *limiter;
     bl_api_usage *usage;
-    route_target *targets;
+    route_target *targets, **targets_tail;
+    size_t target_count;
+    free_hook *free_hooks;
+    bl_api_request_log *request_log;
+    char *brokers, *registry_url, *schemas_dir, *topic_prefix;
     pthread_t flusher;
     bool flusher_running;
     pthread_mutex_t stop_lock;
@@ -252,10 +266,11 @@ static void count_request(bl_api_server *s, int status)
         bl_counter_inc(c);
 }
 
-/* Runs every check, then the route's handler. */
-static int api_dispatch(const bl_http_request *req, bl_http_response *resp, void *ctx)
+/* Runs every check, then the route's handler; *authed tells whether auth
+ * was filled. */
+static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_response *resp,
+                        bl_api_auth *out_auth, bool *authed)
 {
-    route_target *t = ctx;
     bl_api_server *s = t->server;
     const char *method = bl_http_request_method(req);
     bl_api_auth auth;
@@ -288,6 +303,8 @@ static int api_dispatch(const bl_http_request *req, bl_http_response *resp, void
             goto done;
         }
         areq.auth = &auth;
+        *out_auth = auth;
+        *authed = true;
         if (auth.key_id[0])
             bl_api_usage_record(s->usage, auth.key_id, bl_api_server_now(s));
         char subject[64];
@@ -344,14 +361,7 @@ static void *usage_flusher(void *arg)
     bl_api_server *s = arg;
     pthread_mutex_lock(&s->stop_lock);
     while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->cfg.usage_flush_ms / 1000;
-        until.tv_nsec += (long)(s->cfg.usage_flush_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = bl_api_deadline_after_ms(CLOCK_REALTIME, s->cfg.usage_flush_ms);
         pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
         pthread_mutex_unlock(&s->stop_lock);
         bl_err err = {0};
@@ -382,6 +392,7 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
     }
     s->cfg = *cfg;
     s->pool = pool;
+    s->targets_tail = &s->targets;
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_cond_init(&s->stop_cond, NULL);
     if (!s->cfg.header_count_max)
@@ -404,6 +415,23 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
     }
     s->jwt_secret = cfg->jwt_secret ? strdup(cfg->jwt_secret) : NULL;
     s->cfg.jwt_secret = s->jwt_secret;
+    if (!s->cfg.command_ack_timeout_ms)
+        s->cfg.command_ack_timeout_ms = 10000;
+    struct {
+        const char *from;
+        char **to;
+        const char **view;
+    } texts[] = {{cfg->kafka_brokers, &s->brokers, &s->cfg.kafka_brokers},
+                 {cfg->registry_url, &s->registry_url, &s->cfg.registry_url},
+                 {cfg->schemas_dir, &s->schemas_dir, &s->cfg.schemas_dir},
+                 {cfg->topic_prefix, &s->topic_prefix, &s->cfg.topic_prefix}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (texts[i].from && !(*texts[i].to = strdup(texts[i].from))) {
+            bl_err_set(err, BL_ENOMEM, "api: out of memory");
+            goto fail;
+        }
+        *texts[i].view = *texts[i].to;
+    }
     static const char *const labels[] = {"code", NULL};
     bl_http_server_config hc = {.host = s->host, .port = cfg->port, .body_cap = cfg->body_cap,
                                 .connection_timeout_s = s->cfg.client_timeout_s,
@@ -415,6 +443,8 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
         bl_err_set(err, BL_ENOMEM, "api: out of memory");
         goto fail;
     }
+    if (!(s->request_log = bl_api_request_log_new(pool, cfg->request_log_flush_ms, err)))
+        goto fail;
     if (!(s->requests = bl_metrics_counter(s->metrics, "busline_api_requests_total",
                                            "API requests answered after routing, by status", labels, err)) ||
         !(s->http = bl_http_server_new(&hc, err)))
@@ -428,13 +458,31 @@ fail:
     return NULL;
 }
 
-/* Counts the status of each answer after the handler ran. */
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Counts the status of each answer after the handler ran and logs the
+ * request (buffered; see api/request_log.h). */
 static int counted_dispatch(const bl_http_request *req, bl_http_response *resp, void *ctx)
 {
     route_target *t = ctx;
-    int rc = api_dispatch(req, resp, ctx);
-    (void)resp;
-    count_request(t->server, rc == 0 ? bl_http_response_status_code(resp) : 500);
+    int64_t start = monotonic_us();
+    bl_api_auth auth;
+    bool authed = false;
+    int rc = api_dispatch(t, req, resp, &auth, &authed);
+    int status = rc == 0 ? bl_http_response_status_code(resp) : 500;
+    count_request(t->server, status);
+    bl_api_request_entry e = {.org_id = authed ? auth.org_id : NULL,
+                              .key_id = authed ? auth.key_id : NULL,
+                              .user_id = authed ? auth.user_id : NULL,
+                              .request_id = bl_http_request_id(req), .method = t->method,
+                              .route = t->pattern, .status = status,
+                              .duration_us = monotonic_us() - start};
+    bl_api_request_log_record(t->server->request_log, &e);
     return rc;
 }
 
@@ -445,17 +493,75 @@ int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, 
         if (!t)
             return bl_err_set(err, BL_ENOMEM, "api: out of memory");
         *t = (route_target){.server = s, .access = table[i].access, .handler = table[i].handler,
-                            .ctx = ctx, .next = s->targets};
-        s->targets = t;
+                            .ctx = ctx, .method = strdup(table[i].method),
+                            .pattern = strdup(table[i].pattern)};
+        *s->targets_tail = t;
+        s->targets_tail = &t->next;
+        s->target_count++;
+        if (!t->method || !t->pattern)
+            return bl_err_set(err, BL_ENOMEM, "api: out of memory");
         if (bl_http_server_route(s->http, table[i].method, table[i].pattern, counted_dispatch, t, err) != 0)
             return bl_err_wrap(err, "api: route %s %s", table[i].method, table[i].pattern);
     }
     return 0;
 }
 
+int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err)
+{
+    free_hook *h = calloc(1, sizeof *h);
+    if (!h) {
+        fn(ctx);
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    }
+    *h = (free_hook){.fn = fn, .ctx = ctx, .next = s->free_hooks};
+    s->free_hooks = h;
+    return 0;
+}
+
+int bl_api_server_document(bl_api_server *s, const char *method, const char *pattern,
+                           json_t *operation, bl_err *err)
+{
+    for (route_target *t = s->targets; t; t = t->next) {
+        if (strcmp(t->method, method) == 0 && strcmp(t->pattern, pattern) == 0) {
+            json_decref(t->operation);
+            t->operation = operation;
+            return 0;
+        }
+    }
+    json_decref(operation);
+    return bl_err_set(err, BL_ENOTFOUND, "api: no route %s %s to document", method, pattern);
+}
+
+size_t bl_api_server_route_count(const bl_api_server *s)
+{
+    return s->target_count;
+}
+
+int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method,
+                           const char **pattern, bl_api_access *access, const json_t **operation)
+{
+    route_target *t = s->targets;
+    for (size_t k = 0; t && k < i; k++)
+        t = t->next;
+    if (!t)
+        return -1;
+    *method = t->method;
+    *pattern = t->pattern;
+    *access = t->access;
+    *operation = t->operation;
+    return 0;
+}
+
+int bl_api_server_flush_requests(bl_api_server *s, bl_err *err)
+{
+    return bl_api_request_log_flush(s->request_log, err);
+}
+
 int bl_api_server_start(bl_api_server *s, bl_err *err)
 {
     if (bl_http_server_start(s->http, err) != 0)
+        return -1;
+    if (bl_api_request_log_start(s->request_log, err) != 0)
         return -1;
     if (pthread_create(&s->flusher, NULL, usage_flusher, s) != 0)
         return bl_err_set(err, BL_EIO, "api: cannot start the usage flusher");
@@ -485,9 +591,19 @@ void bl_api_server_free(bl_api_server *s)
         if (bl_api_server_flush_usage(s, &err) != 0)
             bl_log_warn("api: key usage lost at stop", BL_FS("error", err.msg));
     }
+    bl_api_request_log_free(s->request_log);
+    while (s->free_hooks) {
+        free_hook *h = s->free_hooks;
+        s->free_hooks = h->next;
+        h->fn(h->ctx);
+        free(h);
+    }
     route_target *t = s->targets;
     while (t) {
         route_target *next = t->next;
+        free(t->method);
+        free(t->pattern);
+        json_decref(t->operation);
         free(t);
         t = next;
     }
@@ -496,6 +612,10 @@ void bl_api_server_free(bl_api_server *s)
     bl_metrics_free(s->metrics);
     free(s->host);
     free(s->jwt_secret);
+    free(s->brokers);
+    free(s->registry_url);
+    free(s->schemas_dir);
+    free(s->topic_prefix);
     pthread_cond_destroy(&s->stop_cond);
     pthread_mutex_destroy(&s->stop_lock);
     free(s);

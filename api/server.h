@@ -104,6 +104,13 @@ typedef struct bl_api_config {
     unsigned usage_flush_ms;      /* how often key usage is written; 0 = 1000 */
     bl_api_clock_fn clock;        /* NULL = time(NULL) */
     void *clock_ctx;
+    /* commands onto the bus (api/route_commands.c) */
+    const char *kafka_brokers;    /* NULL = command routes answer 503 */
+    const char *registry_url;     /* schema registry; NULL = command routes answer 503 */
+    const char *schemas_dir;      /* NULL = bl_catalog_default_dir() */
+    const char *topic_prefix;     /* prepended to commands.<domain> (tests); NULL = none */
+    int command_ack_timeout_ms;   /* wait for Kafka's ack; 0 = 10000 */
+    unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
 } bl_api_config;
 
 /* Creates a server over pool (borrowed, must outlive the server) with every
@@ -115,6 +122,23 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
  * Only before start. Returns 0 or -1 with err. */
 int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx,
                          bl_err *err);
+
+/* Runs fn(ctx) when s is freed, after serving stopped, in reverse order of
+ * registration: how a route file frees its context. Returns 0 or -1 with err
+ * (fn is then run at once). */
+int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err);
+
+/* Attaches an OpenAPI operation object (stolen) to the registered route
+ * method + pattern, for /v1/openapi.json. Returns 0 or -1 with err. */
+int bl_api_server_document(bl_api_server *s, const char *method, const char *pattern,
+                           json_t *operation, bl_err *err);
+
+/* The registered routes in registration order: count, then route i's
+ * method, pattern, access and operation (borrowed; NULL when undocumented).
+ * Returns 0, or -1 when i is out of range. */
+size_t bl_api_server_route_count(const bl_api_server *s);
+int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method,
+                           const char **pattern, bl_api_access *access, const json_t **operation);
 
 /* Binds and serves on the HTTP server's threads; starts the usage flusher.
  * Returns 0 or -1 with err. */
@@ -136,6 +160,10 @@ time_t bl_api_server_now(const bl_api_server *s);
 /* Writes the key usage counted so far to Postgres now (tests; the flusher
  * does it every usage_flush_ms). Returns 0 or -1 with err. */
 int bl_api_server_flush_usage(bl_api_server *s, bl_err *err);
+
+/* Writes the buffered request log rows (api_request_log) now (tests; the
+ * writer does it every request_log_flush_ms). Returns 0 or -1 with err. */
+int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
 
 /* ---- the one error shape ---- */
 

@@ -1,9 +1,11 @@
 /* busline topics ensure|list: creates (or checks) every topic the bus uses —
- * one per catalog topic, plus a dead-letter topic beside each command topic. */
+ * one per catalog topic, a dead-letter topic beside each command topic, and
+ * the webhook connector's deliveries, retry tiers and dead-letter topic. */
 #include "cli/commands.h"
 #include "core/kafka_admin.h"
 #include "core/log.h"
 #include "core/role.h"
+#include "connectors/webhook/delivery.h"
 #include "schemas/catalog.h"
 
 #include <stdio.h>
@@ -31,7 +33,10 @@ static const bl_setting topic_settings[] = {
 static char **topic_names(const bl_catalog *cat, size_t *n)
 {
     size_t count = bl_catalog_topic_count(cat);
-    char **names = calloc(count * 2, sizeof *names);
+    bl_retry_tiers tiers;
+    if (bl_retry_tiers_parse(&tiers, BL_WEBHOOK_CONNECTOR, BL_WEBHOOK_RETRY_TIERS, NULL) != 0)
+        return NULL;
+    char **names = calloc(count * 2 + 2 + tiers.n, sizeof *names);
     *n = 0;
     for (size_t i = 0; names && i < count; i++) {
         const bl_catalog_topic *t = bl_catalog_topic_at(cat, i);
@@ -44,6 +49,15 @@ static char **topic_names(const bl_catalog *cat, size_t *n)
             names[(*n)++] = dlq;
         }
     }
+    if (!names)
+        return NULL;
+    names[(*n)++] = strdup(BL_WEBHOOK_DELIVERIES_TOPIC);
+    for (size_t i = 0; i < tiers.n; i++) {
+        char tier[BL_TOPIC_NAME_MAX];
+        bl_retry_tier_topic(&tiers, i, tier, sizeof tier, NULL);
+        names[(*n)++] = strdup(tier);
+    }
+    names[(*n)++] = strdup(BL_WEBHOOK_DLQ_TOPIC);
     return names;
 }
 

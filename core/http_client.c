@@ -518,12 +518,24 @@ static int perform(bl_http_client *c, bl_err *err)
 
 int bl_http_client_run(bl_http_client *c, int wait_ms, bl_err *err)
 {
+    return bl_http_client_run_fds(c, wait_ms, NULL, 0, err);
+}
+
+#define RUN_FDS_MAX 16
+
+int bl_http_client_run_fds(bl_http_client *c, int wait_ms, const int *fds, size_t n_fds, bl_err *err)
+{
+    if (n_fds > RUN_FDS_MAX)
+        return bl_err_set(err, BL_EINVAL, "http client: at most %d extra fds", RUN_FDS_MAX);
     if (perform(c, err) != 0)
         return -1;
     int done = reap(c);
     if (done > 0 || wait_ms <= 0)
         return done;
-    CURLMcode mc = curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+    struct curl_waitfd extra[RUN_FDS_MAX];
+    for (size_t i = 0; i < n_fds; i++)
+        extra[i] = (struct curl_waitfd){.fd = fds[i], .events = CURL_WAIT_POLLIN, .revents = 0};
+    CURLMcode mc = curl_multi_poll(c->multi, n_fds ? extra : NULL, (unsigned)n_fds, wait_ms, NULL);
     if (mc != CURLM_OK)
         return bl_err_set(err, BL_EHTTP, "http client: curl_multi_poll: %s", curl_multi_strerror(mc));
     if (perform(c, err) != 0)

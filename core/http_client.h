@@ -105,6 +105,12 @@ int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *e
  * or -1 with err filled when curl's multi interface fails. */
 int bl_http_client_run(bl_http_client *c, int wait_ms, bl_err *err);
 
+/* bl_http_client_run that also returns when one of fds[0..n_fds) becomes
+ * readable (at most 16; they are not read), so one thread can wait on its
+ * transfers and on other sources (a Kafka queue, a pipe) at once. Returns
+ * as bl_http_client_run; -1 with BL_EINVAL for too many fds. */
+int bl_http_client_run_fds(bl_http_client *c, int wait_ms, const int *fds, size_t n_fds, bl_err *err);
+
 /* Makes a waiting bl_http_client_run return early. Safe from any thread. */
 void bl_http_client_wakeup(bl_http_client *c);
 

@@ -1,7 +1,7 @@
 #include "core/time_format.h"
 #include "producers/pmo_send.h"
 
-#include "schemas/avro_json.h"
+#include "producers/command_envelope.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,22 +10,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int64_t now_millis(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The aggregate id of a command: data.<entity>_id, entity being the type's
- * part before the dot. */
+/* The aggregate id of a command: data.<entity>_id. */
 static const char *default_subject(const char *type, const json_t *data)
 {
-    const char *dot = type ? strchr(type, '.') : NULL;
     char field[64];
-    if (!dot || (size_t)(dot - type) + sizeof "_id" > sizeof field)
+    if (bl_command_id_field(type, field, sizeof field) != 0)
         return NULL;
-    snprintf(field, sizeof field, "%.*s_id", (int)(dot - type), type);
     return json_string_value(json_object_get(data, field));
 }
 
@@ -52,17 +42,16 @@ int bl_pmo_command_prepare(bl_pmo_codec *c, const json_t *input, const bl_pmo_se
     const char *actor = json_string_value(json_object_get(input, "actor"));
     if (!actor)
         actor = sender->actor;
-    if (bl_pmo_uuid_random(out->id, err) != 0)
-        return -1;
-    snprintf(out->subject, sizeof out->subject, "%s", subject);
-    out->time_ms = now_millis();
     const json_t *key = json_object_get(input, "idempotency_key");
-    json_t *env = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:O, s:O}", "id", out->id, "type",
-                            type, "time", (json_int_t)out->time_ms, "source", sender->source,
-                            "organization_id", org, "subject", subject, "actor", actor,
-                            "idempotency_key", key ? key : json_null(), "data", data);
+    if (key && !json_is_null(key) && !json_is_string(key))
+        return bl_err_set(err, BL_EINVAL, "$.idempotency_key: not a string");
+    snprintf(out->subject, sizeof out->subject, "%s", subject);
+    bl_command_meta meta = {.type = type, .organization_id = org, .subject = subject,
+                            .source = sender->source, .actor = actor,
+                            .idempotency_key = json_string_value(key)};
+    json_t *env = bl_command_envelope_new(&meta, data, out->id, &out->time_ms, err);
     if (!env)
-        return bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+        return -1;
     int rc = bl_pmo_codec_encode(c, BL_MSG_COMMAND, env, &out->wire, err);
     json_decref(env);
     return rc;
@@ -106,20 +95,12 @@ int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *p
     if (rc != 0)
         return bl_err_wrap(err, "%s", path);
     char time_text[32];
-    bl_rfc3339_format_millis(cmd.time_ms, time_text, sizeof time_text);
-    const char *type = cmd.wire.msg->type;
-    const bl_kafka_header headers[] = {
-        {"ce_id", cmd.id, strlen(cmd.id)},
-        {"ce_source", sender->source, strlen(sender->source)},
-        {"ce_specversion", "1.0", 3},
-        {"ce_type", type, strlen(type)},
-        {"ce_time", time_text, strlen(time_text)},
-        {"ce_subject", cmd.subject, strlen(cmd.subject)},
-        {"content-type", "application/avro", strlen("application/avro")},
-    };
+    bl_command_meta meta = {.type = cmd.wire.msg->type, .subject = cmd.subject, .source = sender->source};
+    bl_kafka_header headers[BL_COMMAND_HEADER_COUNT];
+    size_t n_headers = bl_command_headers(&meta, cmd.id, cmd.time_ms, time_text, headers);
     rc = bl_kafka_producer_send_sync(producer, cmd.wire.topic, cmd.subject, strlen(cmd.subject),
                                      cmd.wire.bytes, cmd.wire.len, headers,
-                                     sizeof headers / sizeof headers[0], timeout_ms, NULL, NULL, err);
+                                     n_headers, timeout_ms, NULL, NULL, err);
     if (rc == 0)
         memcpy(id_out, cmd.id, BL_PMO_UUID_SIZE);
     bl_pmo_prepared_clear(&cmd);

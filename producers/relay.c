@@ -32,7 +32,7 @@
 /* How often the backlog gauges are refreshed. */
 #define BACKLOG_EVERY_MS 2000
 
-static int64_t now_ms(void)
+int64_t relay_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -139,6 +139,8 @@ fail:
 
 static void lose_lease(bl_relay *r)
 {
+    /* Marks not written: those rows are published again, same ce_id. */
+    r->pending_marks = 0;
     PQfinish(r->conn);
     r->conn = NULL;
     atomic_store(&r->connected, 0);
@@ -301,10 +303,12 @@ static int delete_old_sent(bl_relay *r, bl_err *err)
     return 0;
 }
 
-static int refresh_backlog(bl_relay *r, bl_err *err)
+int relay_refresh_backlog_if_due(bl_relay *r, bl_err *err)
 {
-    if (!r->m_backlog)
+    int64_t now = relay_now_ms();
+    if (!r->m_backlog || now < r->next_backlog_ms)
         return 0;
+    r->next_backlog_ms = now + BACKLOG_EVERY_MS;
     PGresult *res = bl_pg_exec(r->conn, BACKLOG_SQL, 0, NULL, err);
     if (!res)
         return bl_err_wrap(err, "relay: backlog");
@@ -315,25 +319,19 @@ static int refresh_backlog(bl_relay *r, bl_err *err)
 }
 
 /* The leader's housekeeping between batches. Returns 0, or -1 with err. */
-static int housekeeping(bl_relay *r, int64_t *next_cleanup, int64_t *next_backlog, bl_err *err)
+static int housekeeping(bl_relay *r, bl_err *err)
 {
-    int64_t now = now_ms();
-    if (now >= *next_cleanup) {
-        *next_cleanup = now + r->cfg.cleanup_interval_ms;
+    int64_t now = relay_now_ms();
+    if (now >= r->next_cleanup_ms) {
+        r->next_cleanup_ms = now + r->cfg.cleanup_interval_ms;
         if (delete_old_sent(r, err) != 0)
             return -1;
     }
-    if (now >= *next_backlog) {
-        *next_backlog = now + BACKLOG_EVERY_MS;
-        if (refresh_backlog(r, err) != 0)
-            return -1;
-    }
-    return 0;
+    return relay_refresh_backlog_if_due(r, err);
 }
 
 int bl_relay_run(bl_relay *r)
 {
-    int64_t next_cleanup = 0, next_backlog = 0;
     while (!stopping(r)) {
         bl_err e = {0};
         if (!atomic_load(&r->leader)) {
@@ -355,7 +353,7 @@ int bl_relay_run(bl_relay *r)
         }
         int failures = 0;
         int rows = relay_batch_run(r, &failures, &e);
-        if (rows >= 0 && housekeeping(r, &next_cleanup, &next_backlog, &e) != 0)
+        if (rows >= 0 && housekeeping(r, &e) != 0)
             rows = -1;
         if (rows < 0) {
             /* Rows published but not marked are sent again by the next
@@ -374,6 +372,10 @@ int bl_relay_run(bl_relay *r)
             lose_lease(r);
         }
     }
+    bl_err e = {0};
+    if (atomic_load(&r->leader) && relay_flush_marks(r, &e) != 0)
+        bl_log_error("relay: marks of the last batch not written; its rows go out again",
+                     BL_FS("error", e.msg));
     bl_log_info("relay: stopped", BL_FI("published", atomic_load(&r->published)));
     return 0;
 }

@@ -10,17 +10,22 @@
  * no longer mark anything sent. We chose the lease over per-aggregate
  * claiming with SKIP LOCKED because it makes order trivially right (one
  * reader, in id order, which per aggregate is commit order: see
- * migrations/010_outbox.sql) and one relay already outruns what PostgreSQL
- * can claim and mark (tests/bench/bench_relay.c); the standby exists for
- * failover, not throughput.
+ * migrations/010_outbox.sql), and because the ceiling is PostgreSQL's
+ * claim-and-mark rate, not Kafka (tests/bench/bench_relay.c: kcat is several
+ * times faster than a bare claim/mark loop), which relays claiming with SKIP
+ * LOCKED would share rather than multiply. The standby is for failover.
  *
  * A batch: read up to batch_size unsent rows in id order, produce them all
  * (key = aggregate id, headers from the row, value = payload) with the core
- * idempotent producer, wait for every delivery report, then mark sent in one
- * UPDATE only the rows the broker acknowledged, and of those only the ones
- * not preceded in the batch by a failed row of the same aggregate (so a
- * retried event never follows a later one of its aggregate). Everything else
- * stays unsent and is retried by a later batch with the same ce_id. */
+ * idempotent producer, wait for every delivery report, then mark sent only
+ * the rows the broker acknowledged, and of those only the ones not preceded
+ * in the batch by a failed row of the same aggregate (so a retried event
+ * never follows a later one of its aggregate). The marking UPDATE travels
+ * with the next batch's read when batches come full (one round trip per
+ * batch); otherwise it runs at once. Anything not acknowledged (a broker
+ * outage past delivery_timeout_ms, a fatal producer error: the producer is
+ * then recreated) stays unsent and is retried by a later batch with the
+ * same ce_id. */
 #ifndef BUSLINE_PRODUCERS_RELAY_H
 #define BUSLINE_PRODUCERS_RELAY_H
 
@@ -61,7 +66,8 @@ bl_relay *bl_relay_new(const bl_relay_config *cfg, bl_err *err);
 void bl_relay_free(bl_relay *r);
 
 /* Runs until bl_relay_stop or a process stop request (core/signals.h); a
- * batch in flight is finished first. Database and broker errors are logged,
+ * batch in flight is finished first (during a broker outage that can take
+ * up to delivery_timeout_ms). Database and broker errors are logged,
  * counted (errors) and retried, never returned: the relay outlives outages
  * of both. Returns 0 once stopped. */
 int bl_relay_run(bl_relay *r);

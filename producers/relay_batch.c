@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SELECT_SQL                                                                  \
-    "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox " \
-    "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+#define SELECT_COLUMNS "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox "
+#define SELECT_SQL SELECT_COLUMNS "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
 #define MARK_SQL "UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+#define MARK_AND_SELECT_SQL                                                                 \
+    "WITH marked AS (UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])) " \
+    SELECT_COLUMNS "WHERE sent_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $2"
 
 enum { COL_ID, COL_AGGREGATE_ID, COL_TOPIC, COL_PAYLOAD, COL_HEADERS };
 
@@ -130,8 +132,10 @@ static int follows_failed_row(const struct bl_relay *r, PGresult *res, int i)
     return 0;
 }
 
-/* Marks the acknowledged rows sent. Returns how many, or -1 with err. */
-static int mark_sent(struct bl_relay *r, PGresult *res, int rows, int failures, bl_err *err)
+/* Collects the ids of the rows to mark sent into ids_buf ("{1,2,3}"):
+ * acknowledged, and not after a failed row of their aggregate. Returns how
+ * many. */
+static int collect_acked(struct bl_relay *r, PGresult *res, int rows, int failures)
 {
     size_t used = 0;
     int marked = 0;
@@ -146,12 +150,30 @@ static int mark_sent(struct bl_relay *r, PGresult *res, int rows, int failures, 
     }
     r->ids_buf[used++] = '}';
     r->ids_buf[used] = '\0';
-    if (marked == 0)
+    return marked;
+}
+
+/* The marks just written: count them as published. */
+static void marks_written(struct bl_relay *r)
+{
+    if (r->pending_marks > 0) {
+        atomic_fetch_add(&r->published, r->pending_marks);
+        atomic_fetch_add(&r->batches, 1);
+        if (r->m_published)
+            bl_counter_add(r->m_published, r->pending_marks);
+    }
+    r->pending_marks = 0;
+}
+
+int relay_flush_marks(struct bl_relay *r, bl_err *err)
+{
+    if (r->pending_marks == 0)
         return 0;
     const char *params[1] = {r->ids_buf};
     if (bl_pg_exec_cmd(r->conn, MARK_SQL, 1, params, err) != 0)
-        return bl_err_wrap(err, "relay: mark %d rows sent", marked);
-    return marked;
+        return bl_err_wrap(err, "relay: mark %d rows sent", r->pending_marks);
+    marks_written(r);
+    return 0;
 }
 
 /* Drops a producer that cannot go on (fatal error, reports that never came).
@@ -163,13 +185,51 @@ static void drop_producer(struct bl_relay *r, const char *why)
     r->producer = NULL;
 }
 
+/* Waits for every delivery report of the batch, keeping the backlog gauges
+ * fresh meanwhile (a broker outage shows as a growing backlog, not a frozen
+ * one). Returns 0, or -1 with err when reports did not come in time. */
+static int wait_for_reports(struct bl_relay *r, bl_err *err)
+{
+    int64_t deadline = relay_now_ms() + r->cfg.delivery_timeout_ms + 10000;
+    while (bl_kafka_producer_flush(r->producer, 1000, err) != 0) {
+        if (err->code != BL_ETIMEOUT || relay_now_ms() >= deadline)
+            return -1;
+        bl_err gauge_err = {0};
+        if (relay_refresh_backlog_if_due(r, &gauge_err) != 0)
+            bl_log_warn("relay: backlog", BL_FS("error", gauge_err.msg));
+    }
+    return 0;
+}
+
+/* Reads the next batch; when the previous batch's marks are pending, one
+ * statement writes them too (one round trip and one commit per batch
+ * instead of two). Its SELECT sees the rows as they were before its UPDATE,
+ * hence it leaves out the ids being marked by name. It must not skip by
+ * "id > last read": a row that committed after the last read with a lower
+ * id may precede a newer row of its aggregate. */
+static PGresult *claim_rows(struct bl_relay *r, bl_err *err)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
+    PGresult *res;
+    if (r->pending_marks > 0) {
+        const char *params[2] = {r->ids_buf, limit};
+        res = bl_pg_exec(r->conn, MARK_AND_SELECT_SQL, 2, params, err);
+    } else {
+        const char *params[1] = {limit};
+        res = bl_pg_exec(r->conn, SELECT_SQL, 1, params, err);
+    }
+    if (!res)
+        return NULL;
+    marks_written(r);
+    return res;
+}
+
 int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
 {
     *failures = 0;
-    char limit[16];
-    snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
-    const char *params[1] = {limit};
-    PGresult *res = bl_pg_exec(r->conn, SELECT_SQL, 1, params, err);
+    int64_t t_start = relay_now_ms();
+    PGresult *res = claim_rows(r, err);
     if (!res)
         return bl_err_wrap(err, "relay: read unsent rows");
     int rows = PQntuples(res);
@@ -178,6 +238,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         return 0;
     }
 
+    int64_t t_read = relay_now_ms();
     memset(r->slots, 0, sizeof *r->slots * (size_t)rows);
     for (int i = 0; i < rows; i++)
         r->slots[i].relay = r;
@@ -190,8 +251,9 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         if (send_row(r, res, i, &send_err) != 0)
             break;
     }
+    int64_t t_sent = relay_now_ms();
     bl_err flush_err = {0};
-    if (bl_kafka_producer_flush(r->producer, r->cfg.delivery_timeout_ms + 10000, &flush_err) != 0)
+    if (wait_for_reports(r, &flush_err) != 0)
         drop_producer(r, flush_err.msg);
     else if (bl_kafka_producer_fatal(r->producer, &flush_err))
         drop_producer(r, flush_err.msg);
@@ -205,15 +267,16 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
                     BL_FI("failed", *failures), BL_FI("rows", rows),
                     BL_FS("error", send_err.msg[0] ? send_err.msg : r->delivery_error));
     }
-    int marked = mark_sent(r, res, rows, *failures, err);
+    r->pending_marks = collect_acked(r, res, rows, *failures);
+
     PQclear(res);
-    if (marked < 0)
+    int64_t t_acked = relay_now_ms();
+    /* The marks ride with the next read when that comes at once (a full,
+     * clean batch); otherwise they are written now, before any wait. */
+    if ((*failures > 0 || rows < r->cfg.batch_size) && relay_flush_marks(r, err) != 0)
         return -1;
-    if (marked > 0) {
-        atomic_fetch_add(&r->published, marked);
-        atomic_fetch_add(&r->batches, 1);
-        if (r->m_published)
-            bl_counter_add(r->m_published, marked);
-    }
+    bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("failed", *failures),
+                 BL_FI("read_ms", t_read - t_start), BL_FI("send_ms", t_sent - t_read),
+                 BL_FI("wait_ms", t_acked - t_sent), BL_FI("mark_ms", relay_now_ms() - t_acked));
     return rows;
 }

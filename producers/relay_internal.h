@@ -40,10 +40,12 @@ struct bl_relay {
     char *payload_buf;           /* decoded payload of the row being sent */
     size_t payload_cap;
     char delivery_error[128]; /* the first failed report of the batch */
-    char *ids_buf; /* "{1,2,...}" for the UPDATE */
+    char *ids_buf; /* "{1,2,...}": the rows to mark sent */
     size_t ids_cap;
+    int pending_marks; /* ids in ids_buf not yet written */
 
     atomic_llong published, errors, batches, deleted;
+    int64_t next_cleanup_ms, next_backlog_ms; /* CLOCK_MONOTONIC deadlines */
 
     /* NULL when cfg.metrics is NULL. */
     bl_gauge *m_backlog, *m_oldest_age, *m_leader;
@@ -58,6 +60,17 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err);
 
 /* The producer's delivery callback; user is the relay, msg_opaque a slot. */
 void relay_on_delivery(const bl_kafka_delivery *d, void *user);
+
+/* Writes the marks the last batch left pending (normally carried by the next
+ * read). Returns 0, or -1 with err. */
+int relay_flush_marks(struct bl_relay *r, bl_err *err);
+
+/* Refreshes the backlog gauges when due (every few seconds), also while a
+ * batch waits for a broker that is away. Returns 0, or -1 with err. */
+int relay_refresh_backlog_if_due(struct bl_relay *r, bl_err *err);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t relay_now_ms(void);
 
 /* Counts one error in the stats and the errors metric. */
 void relay_count_error(struct bl_relay *r, int n);

@@ -5,6 +5,8 @@
 #include "connectors/webhook/cmd_webhooks.h"
 
 #include "connectors/webhook/cmd_endpoints.h"
+#include "connectors/webhook/cmd_roles.h"
+#include "connectors/webhook/cmd_sink.h"
 
 #include "connectors/webhook/signature.h"
 #include "core/config.h"
@@ -251,7 +253,10 @@ static void usage(FILE *out)
             "              for a body (--legacy adds X-Signature)\n"
             "  verify      check a received webhook's headers against its body; exit 1 and say\n"
             "              which check failed when it does not verify\n"
-            "  new-secret  print a fresh whsec_ signing secret\n");
+            "  new-secret  print a fresh whsec_ signing secret\n"
+            "  fanout      run the fan-out: event topics -> one delivery per matching endpoint\n"
+            "  deliver     run a delivery worker: deliveries and retry tiers -> endpoints\n"
+            "  sink        a local endpoint that prints what it receives and verifies signatures\n");
     bl_cmd_endpoints_usage(out);
     fprintf(out, "\n'busline webhooks <action> --help' lists an action's options.\n");
 }
@@ -308,6 +313,20 @@ int bl_cmd_webhooks(int argc, char **argv)
     }
     if (strcmp(action, "new-secret") == 0)
         return cmd_new_secret();
+    static char fanout_name[] = "busline webhooks fanout", deliver_name[] = "busline webhooks deliver",
+                sink_name[] = "busline webhooks sink";
+    if (strcmp(action, "fanout") == 0) {
+        argv[1] = fanout_name;
+        return bl_cmd_webhooks_fanout(argc - 1, argv + 1);
+    }
+    if (strcmp(action, "deliver") == 0) {
+        argv[1] = deliver_name;
+        return bl_cmd_webhooks_deliver(argc - 1, argv + 1);
+    }
+    if (strcmp(action, "sink") == 0) {
+        argv[1] = sink_name;
+        return bl_cmd_webhooks_sink(argc - 1, argv + 1);
+    }
     if (bl_cmd_endpoints_knows(action)) {
         /* "busline webhooks <action>" for its --help and errors */
         char display[64];

@@ -6,6 +6,7 @@
 #include "tests/support/test.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define N_EVENTS 20000
@@ -21,23 +22,11 @@ static long sent_rows(PGconn *conn)
 
 static int append_all(bl_outbox_fixture *f)
 {
-    bl_err err = {0};
     for (long first = 0; first < N_EVENTS; first += PER_TX) {
-        if (bl_pg_begin(f->conn, &err) != 0)
-            goto fail;
-        for (long i = first; i < first + PER_TX; i++) {
-            if (bl_outbox_test_append(f->conn, f->topic, i, (int)(i % N_AGGREGATES), 200, &err) != 0) {
-                bl_pg_rollback(f->conn, &err);
-                goto fail;
-            }
-        }
-        if (bl_pg_commit(f->conn, &err) != 0)
-            goto fail;
+        if (bl_outbox_test_append_range(f, first, PER_TX, N_AGGREGATES, 200) != 0)
+            return -1;
     }
     return 0;
-fail:
-    fprintf(stderr, "  append: %s\n", err.msg);
-    return -1;
 }
 
 /* Starts a relay; once `ready` says so, ends it with sig. Returns its exit
@@ -109,11 +98,18 @@ static void relay_killed_mid_batch_loses_nothing(void)
     CHECK_EQ_INT(run_relay_until(&f, marked_some, SIGTERM), 0);
 
     /* A last relay finishes the rest. */
+    unsigned short port_number = bl_outbox_test_free_port();
     char port[8];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
+    snprintf(port, sizeof port, "%u", port_number);
     const char *const args[] = {"--metrics-port", port, NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, args, NULL);
+    CHECK(bl_outbox_test_wait_serving(port_number, WAIT_S) == 0);
     CHECK(bl_outbox_test_wait_all_sent(f.conn, N_EVENTS, WAIT_S) == 0);
+    /* The SIGTERM run may already have marked the rest: wait until this relay
+     * serves its metrics (its signal handling is installed by then) so the
+     * SIGTERM below tests a clean stop, not a process still starting. */
+    for (int i = 0; i < 200 && bl_outbox_test_metric((unsigned short)atoi(port), "busline_relay_leader") < 0; i++)
+        usleep(50 * 1000);
     CHECK_EQ_INT(bl_outbox_test_reap(pid, SIGTERM, NULL), 0);
 
     bl_outbox_readback rb;

@@ -93,6 +93,26 @@ int bl_outbox_test_append(PGconn *conn, const char *topic, long index, int aggre
     return bl_outbox_append(conn, &ev, err);
 }
 
+int bl_outbox_test_append_range(bl_outbox_fixture *f, long first, long n, int n_aggregates,
+                                size_t payload_len)
+{
+    bl_err err = {0};
+    if (bl_pg_begin(f->conn, &err) != 0)
+        goto fail;
+    for (long i = first; i < first + n; i++) {
+        if (bl_outbox_test_append(f->conn, f->topic, i, (int)(i % n_aggregates), payload_len,
+                                  &err) != 0) {
+            bl_pg_rollback(f->conn, &err);
+            goto fail;
+        }
+    }
+    if (bl_pg_commit(f->conn, &err) == 0)
+        return 0;
+fail:
+    fprintf(stderr, "  append: %s\n", err.msg);
+    return -1;
+}
+
 pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
                                  const char *const *extra, const char *log_path)
 {
@@ -185,6 +205,17 @@ done:
     free(b);
     curl_easy_cleanup(curl);
     return value;
+}
+
+int bl_outbox_test_wait_serving(unsigned short port, int timeout_s)
+{
+    for (int waited_ms = 0; waited_ms < timeout_s * 1000; waited_ms += 50) {
+        if (bl_outbox_test_metric(port, "busline_relay_leader") >= 0)
+            return 0;
+        usleep(50 * 1000);
+    }
+    fprintf(stderr, "  nothing serves /metrics on port %u after %d s\n", port, timeout_s);
+    return -1;
 }
 
 int bl_outbox_test_reap(pid_t pid, int sig, struct rusage *ru)
@@ -378,6 +409,12 @@ done:
     free(last_seq);
     free_rows(&ix);
     return rc;
+}
+
+int bl_outbox_readback_exact(const bl_outbox_readback *rb, long n)
+{
+    return rb->messages == n && rb->distinct == n && rb->duplicates == 0 && rb->missing == 0 &&
+           rb->unknown == 0 && rb->out_of_order == 0 && rb->wrong_key == 0;
 }
 
 void bl_outbox_readback_print(const char *what, const bl_outbox_readback *rb)

@@ -35,6 +35,12 @@ void bl_outbox_fixture_close(bl_outbox_fixture *f);
 int bl_outbox_test_append(PGconn *conn, const char *topic, long index, int aggregate,
                           size_t payload_len, bl_err *err);
 
+/* Appends events first .. first+n-1 in one transaction on f->conn, event i
+ * for aggregate i % n_aggregates. Returns 0, or -1 after printing why (the
+ * transaction is then rolled back). */
+int bl_outbox_test_append_range(bl_outbox_fixture *f, long first, long n, int n_aggregates,
+                                size_t payload_len);
+
 /* Starts `$BUSLINE_BIN relay --pg-url .. --kafka-brokers .. <extra...>`
  * (extra NULL-terminated, may be NULL) with its stdout/stderr appended to
  * log_path (NULL: inherited). Returns the pid, or -1. */
@@ -48,6 +54,10 @@ unsigned short bl_outbox_test_free_port(void);
 /* The value of the unlabelled sample `name` on http://127.0.0.1:port/metrics,
  * or -1 when it cannot be read. */
 double bl_outbox_test_metric(unsigned short port, const char *name);
+
+/* Waits up to timeout_s until a relay serves /metrics on port (its signal
+ * handlers are in place from then on). Returns 0, or -1. */
+int bl_outbox_test_wait_serving(unsigned short port, int timeout_s);
 
 /* Sends sig to pid (0: none) and waits for it; *ru (may be NULL) gets its
  * usage. Returns its exit code, 128+signal when a signal ended it, or -1. */
@@ -78,6 +88,10 @@ typedef struct bl_outbox_readback {
  * with the outbox rows of f->conn (rows must not have been deleted).
  * Returns 0 with *out filled, or -1 after printing why. */
 int bl_outbox_test_read_back(bl_outbox_fixture *f, bl_outbox_readback *out);
+
+/* 1 when rb shows exactly n messages, each outbox row once, in order per
+ * aggregate, keyed right; otherwise 0 (print rb to see what differs). */
+int bl_outbox_readback_exact(const bl_outbox_readback *rb, long n);
 
 /* Prints the readback on one line to stderr, prefixed by what. */
 void bl_outbox_readback_print(const char *what, const bl_outbox_readback *rb);

@@ -1,0 +1,35 @@
+/* What the integration route files share (api/route_integrations*.c). */
+#ifndef BUSLINE_API_ROUTE_INTEGRATIONS_H
+#define BUSLINE_API_ROUTE_INTEGRATIONS_H
+
+#include "api/server.h"
+#include "connectors/oauth/oauth.h"
+
+/* The routes' context: the keyring and the OAuth store (NULL when the
+ * server has no encryption keys: the routes then answer 503). */
+typedef struct bl_api_integrations {
+    bl_keyring *kr;
+    bl_oauth_store *store;
+} bl_api_integrations;
+
+/* Answers err: an oauth code in its status and name, BL_EINVAL as 422;
+ * returns -1 (a 500) for anything else. */
+int bl_api_integrations_fail(const bl_api_request *req, bl_http_response *resp, const bl_err *err);
+
+/* ctx's store, or NULL after answering 503. */
+bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+/* The caller's key or user id. */
+const char *bl_api_integrations_actor(const bl_api_request *req);
+
+/* Checks settings (an object of scalar fields; URL segments and mode
+ * constrained), noting problems in fields. Returns 0 or -1. */
+int bl_api_integration_settings_check(const json_t *settings, json_t *fields);
+
+/* api/route_integrations_sync.c */
+int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_sync_run(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_history(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_analytics(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+#endif

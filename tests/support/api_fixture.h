@@ -1,0 +1,48 @@
+/* The HTTP API in-process for integration tests: a fresh database (with a
+ * schema registry on it), fresh command topics under a unique prefix, two
+ * pro organizations with write and admin keys, and a curl helper. */
+#ifndef BUSLINE_TEST_API_FIXTURE_H
+#define BUSLINE_TEST_API_FIXTURE_H
+
+#include "api/keys.h"
+#include "api/server.h"
+#include "tests/support/registry_fixture.h"
+
+#include <jansson.h>
+
+typedef struct bl_test_api {
+    bl_test_registry registry; /* its database is the API's */
+    bl_pg_pool *pool;
+    bl_api_server *server;
+    char prefix[96];           /* topic prefix, "t-xxxx." */
+    char topics[2][160];       /* <prefix>commands.pmo, <prefix>commands.fieldservice */
+    char org[BL_API_ID_MAX], other_org[BL_API_ID_MAX];
+    char write_token[BL_API_TOKEN_SIZE], admin_token[BL_API_TOKEN_SIZE], other_token[BL_API_TOKEN_SIZE];
+    char write_key_id[BL_API_ID_MAX];
+} bl_test_api;
+
+/* with_kafka: also create the topics and configure brokers. Returns 0, or
+ * -1 after printing why (then call stop). */
+int bl_test_api_start(bl_test_api *t, int with_kafka);
+
+/* Frees the server, deletes the topics, drops the database. */
+void bl_test_api_stop(bl_test_api *t);
+
+typedef struct bl_test_reply {
+    long status;
+    json_t *json;      /* parsed body or NULL */
+    char *body;        /* raw body, NUL-terminated */
+    char replayed[16]; /* Idempotent-Replayed header */
+} bl_test_reply;
+
+/* Calls method path with token (NULL: none) as Bearer, extra_header (a full
+ * "Name: value" line, may be NULL) and a JSON body (may be NULL). Returns
+ * the status (0 on transport failure). Free with bl_test_reply_clear. */
+long bl_test_api_call(const bl_test_api *t, const char *method, const char *path, const char *token,
+                      const char *extra_header, const char *body, bl_test_reply *r);
+void bl_test_reply_clear(bl_test_reply *r);
+
+/* The "error.code" of an error answer, or "". */
+const char *bl_test_reply_error_code(const bl_test_reply *r);
+
+#endif

@@ -1,0 +1,52 @@
+/* The whole webhook path in one process for integration tests: a fresh
+ * database (webhook_test.h), unique topics (events, deliveries, retry
+ * tiers, DLQ), a relay, the fan-out and a delivery worker on their own
+ * threads, an endpoint cache, store and delivery log. */
+#ifndef BUSLINE_TEST_WEBHOOK_E2E_H
+#define BUSLINE_TEST_WEBHOOK_E2E_H
+
+#include "connectors/webhook/deliver.h"
+#include "connectors/webhook/fanout.h"
+#include "connectors/webhook/webhook_events.h"
+#include "producers/relay.h"
+#include "schemas/registry_store.h"
+#include "tests/support/webhook_test.h"
+
+#include <pthread.h>
+
+typedef struct wh_e2e {
+    bl_webhook_fixture f;
+    char prefix[64];            /* also the connector name */
+    char events_topic[160], deliveries[160], dlq[160], tiers[2][160];
+    const char *tier_spec;
+    int have_topics;
+    bl_webhook_events *events;
+    bl_registry_store *registry;
+    bl_schema_cache *schemas;
+    bl_webhook_cache *cache;
+    bl_webhook_store *store;
+    bl_delivery_log *log;
+    bl_relay *relay;
+    bl_webhook_fanout *fanout;
+    bl_webhook_deliver *deliver;
+    pthread_t relay_t, fanout_t, deliver_t;
+    int relay_on, fanout_on, deliver_on;
+} wh_e2e;
+
+/* Opens the database and topics and creates everything; the threads are
+ * started by wh_e2e_start. Returns 0, or -1 after printing why. */
+int wh_e2e_open(wh_e2e *e);
+/* Starts the relay, fan-out and (when with_deliver) delivery threads. */
+int wh_e2e_start(wh_e2e *e, int with_deliver);
+/* Creates an endpoint of org for types at url; secret_out gets its secret. */
+char *wh_e2e_endpoint(wh_e2e *e, const char *org, const char *url, const char *types,
+                      void (*tweak)(bl_webhook_spec *, void *), void *user, char *secret_out);
+/* Waits until the cache holds n endpoints. */
+int wh_e2e_wait_cache(wh_e2e *e, long n);
+/* Appends count webhook.disabled events of org (endpoint_id = subject,
+ * reason "r<i>") to the outbox in one transaction. Returns 0. */
+int wh_e2e_append(wh_e2e *e, const char *org, const char *subject, int count, const char *reason_prefix);
+/* Stops the threads, frees everything, deletes topics, drops the database. */
+void wh_e2e_close(wh_e2e *e);
+
+#endif

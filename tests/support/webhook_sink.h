@@ -1,0 +1,49 @@
+/* A local webhook receiver for the delivery tests: an HTTP server on
+ * 127.0.0.1 that records every request (webhook-* headers, body, arrival
+ * time) and answers as a behaviour function says (status, Retry-After,
+ * sleep past the client's timeout). */
+#ifndef BUSLINE_TEST_WEBHOOK_SINK_H
+#define BUSLINE_TEST_WEBHOOK_SINK_H
+
+#include "core/http_server.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sink_hit {
+    char id[256], timestamp[32], signature[128], legacy[80], path[64], custom[128];
+    char *body;
+    size_t body_len;
+    int64_t at_ms;        /* wall clock at arrival */
+    int status;           /* what was answered */
+    int retry_after_s;    /* Retry-After sent, 0 none */
+} sink_hit;
+
+/* Decides the answer for request n (0-based, over the sink's life) to path:
+ * sets *status, *retry_after_s (0: none) and *sleep_ms before answering. */
+typedef void (*sink_behave_fn)(size_t n, const char *path, const char *id, int *status,
+                               int *retry_after_s, int *sleep_ms, void *user);
+
+typedef struct webhook_sink {
+    bl_http_server *server;
+    pthread_mutex_t lock;
+    sink_hit *hits;
+    size_t n, cap;
+    sink_behave_fn behave;
+    void *user;
+} webhook_sink;
+
+/* Starts on an ephemeral port; behave may be NULL (always 200). Returns 0. */
+int webhook_sink_start(webhook_sink *s, sink_behave_fn behave, void *user);
+/* "http://127.0.0.1:<port><path>" into out. */
+void webhook_sink_url(const webhook_sink *s, const char *path, char *out, size_t len);
+/* Requests recorded so far (thread-safe). */
+size_t webhook_sink_count(webhook_sink *s);
+/* Waits until pred(s, user) holds or timeout_ms passes; returns 1 when it held. */
+int webhook_sink_wait(webhook_sink *s, int (*pred)(webhook_sink *, void *), void *user, int timeout_ms);
+/* Distinct webhook-ids among hits answered 2xx. */
+size_t webhook_sink_distinct_ok(webhook_sink *s);
+void webhook_sink_stop(webhook_sink *s);
+
+#endif

@@ -1,11 +1,16 @@
 // End-to-end test of the web console in headless Chromium (Debian's
-// /usr/bin/chromium, driven by playwright-core) against a live `busline api`
-// on loopback. Run by tests/integration/test_console_e2e.c, which makes a
-// fresh migrated database and passes:
-//   BUSLINE_BIN         the busline binary (normal or sanitizer build)
-//   BUSLINE_PG_URL      the fresh database
-//   BUSLINE_SOURCE_DIR  the source tree (console files)
-//   CONSOLE_SHOTS       where the screenshots go (build/console-screenshots)
+// /usr/bin/chromium, driven by playwright-core) against a live bus on
+// loopback: `busline registry`, `busline api`, the PMO service, the outbox
+// relay, `busline webhooks fanout` and `deliver`, and a local sink. Run by
+// tests/integration/test_console_e2e.c, which makes a fresh migrated
+// database and topics of the test's own and passes:
+//   BUSLINE_BIN            the busline binary (normal or sanitizer build)
+//   BUSLINE_PG_URL         the fresh database
+//   BUSLINE_KAFKA_BROKERS  the broker
+//   BUSLINE_SOURCE_DIR     the source tree (console files)
+//   CONSOLE_BUS            the topics' prefix (without the dot), also the
+//                          webhook connector's name
+//   CONSOLE_SHOTS          where the screenshots go (build/console-screenshots)
 // Prints "console e2e: N checks passed" and exits 0, or names the failed
 // check and exits 1.
 import { spawn, execFileSync } from 'node:child_process';
@@ -19,6 +24,7 @@ import { chromium } from 'playwright-core';
 const BIN = need('BUSLINE_BIN');
 const PG_URL = need('BUSLINE_PG_URL');
 const SRC = need('BUSLINE_SOURCE_DIR');
+const BUS = need('CONSOLE_BUS');
 const SHOTS = process.env.CONSOLE_SHOTS || path.join(process.cwd(), 'console-screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WAIT = 20000; // generous: the API may run under AddressSanitizer
@@ -66,38 +72,76 @@ function bootstrap(name, plan) {
   return { org, email };
 }
 
-/** Starts `busline api --port 0`; resolves {proc, base} once it listens. */
-function startApi() {
-  const proc = spawn(BIN, ['api', '--port', '0', '--log-level', 'info'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stderr.on('data', (d) => process.stderr.write(`[api] ${d}`));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`busline api did not start: ${out}`)), WAIT);
-    proc.on('exit', (code) => reject(new Error(`busline api exited with ${code}: ${out}`)));
-    proc.stdout.on('data', (d) => {
-      out += d;
-      for (const line of out.split('\n')) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'api listening') {
-            clearTimeout(timer);
-            proc.stdout.removeAllListeners('data');
-            proc.stdout.on('data', () => {});
-            resolve({ proc, base: `http://127.0.0.1:${j.port}` });
-          }
-        } catch { /* not a whole line yet */ }
-      }
+const roles = []; // every process started, for the clean-up
+
+/** A free loopback port (for the roles' metrics servers). */
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
     });
   });
 }
 
-function stopApi(proc) {
+/**
+ * Starts `busline <args>`; its log lines are kept (and printed if the test
+ * fails). With listening set, resolves the port of that log message.
+ */
+function startRole(name, args, listening) {
+  const proc = spawn(BIN, args, { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const role = { name, proc, log: [] };
+  roles.push(role);
+  let partial = '';
+  const keep = (d) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      role.log.push(line);
+      if (role.log.length > 200) role.log.shift();
+      if (listening && line.includes(`"${listening}"`)) role.onListening?.(JSON.parse(line).port);
+    }
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  if (!listening) return Promise.resolve(role);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), WAIT);
+    proc.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${role.log.slice(-5).join(' | ')}`)));
+    role.onListening = (port) => {
+      clearTimeout(timer);
+      role.port = port;
+      resolve(role);
+    };
+  });
+}
+
+/** Stops a role with SIGTERM; resolves its exit code (or signal name). */
+function stopRole(role) {
   return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode);
+    const { proc } = role;
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode ?? proc.signalCode);
     proc.removeAllListeners('exit');
     proc.on('exit', (code, signal) => resolve(code ?? signal));
     proc.kill('SIGTERM');
   });
+}
+
+/** The delivery pipeline: PMO service, relay, fan-out and delivery worker. */
+async function startPipeline(registryUrl) {
+  const common = ['--log-level', 'info'];
+  const metrics = async () => ['--metrics-port', String(await freePort())];
+  return Promise.all([
+    startRole('pmo', ['pmo', ...common, ...(await metrics()), '--registry-url', registryUrl,
+      '--commands-topic', `${BUS}.commands.pmo`, '--dlq-topic', `${BUS}.commands.pmo.dlq`,
+      '--events-topic-prefix', `${BUS}.`, '--group', `${BUS}-pmo`]),
+    startRole('relay', ['relay', ...common, ...(await metrics()), '--poll-interval', '200ms']),
+    startRole('fanout', ['webhooks', 'fanout', ...common, ...(await metrics()), '--registry-url', registryUrl,
+      '--topics', `${BUS}.events.pmo.project,${BUS}.events.pmo.risk`, '--deliveries-topic', `${BUS}.deliveries`,
+      '--group', `${BUS}-fanout`]),
+    startRole('deliver', ['webhooks', 'deliver', ...common, ...(await metrics()), '--deliveries-topic', `${BUS}.deliveries`,
+      '--connector', BUS, '--retry-tiers', '1s', '--group', `${BUS}-deliver`]),
+  ]);
 }
 
 /** A webhook receiver on loopback answering 200 "sink ok". */
@@ -177,11 +221,17 @@ async function main() {
   const pro = bootstrap('Acme Console', 'pro');
   const demo = bootstrap('Demo Console', 'demo');
   const sink = await startSink();
-  const api = await startApi();
-  const { base } = api;
   let context;
   let failure = null;
+  let base = '';
+  let pipeline = [];
   try {
+    const registry = await startRole('registry', ['registry', '--port', '0', '--log-level', 'info'], 'registry listening');
+    const registryUrl = `http://127.0.0.1:${registry.port}`;
+    const api = await startRole('api', ['api', '--port', '0', '--log-level', 'info', '--registry-url', registryUrl,
+      '--topic-prefix', `${BUS}.`], 'api listening');
+    base = `http://127.0.0.1:${api.port}`;
+    pipeline = await startPipeline(registryUrl);
     context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -315,7 +365,31 @@ async function main() {
     check(true, 'the delivery list updates live');
     await page.waitForFunction(() => Number(document.querySelector('[data-stat="succeeded"] .stat-value')?.textContent) >= 2, null, { timeout: WAIT });
     check(true, 'the stats cards count the deliveries');
-    await row200.first().click();
+    // ---- an event published through the API reaches the endpoint ----
+    const project = await callApi(base, 'POST', '/v1/projects', token,
+      { project_id: 'P-100', name: 'Apollo rollout', owner_id: 'u-ana', budget_cents: 12000000, currency: 'EUR' });
+    check(project.status === 202, `POST /v1/projects with the key is accepted (${project.status})`);
+    const risk = await callApi(base, 'POST', '/v1/risks', token, { risk_id: 'R-7', project_id: 'P-100', title: 'Vendor delivers late',
+      description: 'The hardware vendor moved the delivery by three weeks.', severity: 'HIGH', probability: 40, impact: 60 });
+    check(risk.status === 202, `POST /v1/risks with the key is accepted (${risk.status})`);
+    const riskRow = endpoint.locator('tr.delivery[data-status="200"]', { hasText: 'risk.created' });
+    await riskRow.waitFor({ timeout: 90000 });
+    check(true, 'the risk.created delivery appears in the console with status 200 (api → pmo → relay → fanout → deliver)');
+    const riskHit = sink.received.find((r) => r.body.includes('"risk.created"'));
+    check(riskHit && signatureValid(secret, riskHit) && JSON.parse(riskHit.body).data.risk_id === 'R-7',
+      'the sink got the risk.created event, signed');
+    // the rest needs no pipeline; stopping it keeps the enable/disable
+    // events of the API off the shared default topics
+    for (const role of pipeline) {
+      const code = await stopRole(role);
+      check(code === 0, `${role.name} stops cleanly (exit ${code})`);
+    }
+    await riskRow.click();
+    const riskDetail = page.getByRole('dialog', { name: /Delivery of risk.created/ });
+    await riskDetail.waitFor();
+    check((await riskDetail.locator('.response-excerpt').textContent()) === 'sink ok', 'the risk delivery opens with its response excerpt');
+    await riskDetail.getByRole('button', { name: 'Close' }).first().click();
+    await endpoint.locator('tr.delivery[data-status="200"]', { hasText: 'webhook.test' }).first().click();
     const detail = page.getByRole('dialog', { name: /Delivery of webhook.test/ });
     await detail.waitFor();
     check((await detail.locator('.response-excerpt').textContent()) === 'sink ok', 'a delivery opens with its response excerpt');
@@ -397,12 +471,15 @@ async function main() {
     failure = err;
   } finally {
     if (context) await context.close().catch(() => {});
-    const code = await stopApi(api.proc);
+    for (const role of roles.reverse()) {
+      const code = await stopRole(role);
+      if (!failure && code !== 0) failure = new Error(`${role.name} exited with ${code} at stop (leaks or a crash under sanitizers?)`);
+    }
     sink.server.close();
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (!failure && code !== 0) failure = new Error(`busline api exited with ${code} at stop (leaks or a crash under sanitizers?)`);
   }
   if (failure) {
+    for (const role of roles) console.error(`--- last log lines of ${role.name}:\n${role.log.slice(-15).join('\n')}`);
     console.error(`console e2e: FAILED after ${checks} checks: ${failure.stack || failure}`);
     process.exit(1);
   }

@@ -1,9 +1,11 @@
 /* The web console end to end: runs tests/console/e2e.mjs (playwright-core
- * driving Debian's headless Chromium) against `busline api` of this build on
- * a fresh migrated database, so ctest covers the browser test in both the
- * normal and the sanitizer build. Screenshots land in
+ * driving Debian's headless Chromium) against the bus of this build on a
+ * fresh migrated database and topics of its own (registry, api, pmo, relay,
+ * webhooks fanout and deliver, as processes), so ctest covers the browser
+ * test in both the normal and the sanitizer build. Screenshots land in
  * <build>/console-screenshots/. Fails with a message saying what to install
  * when Chromium, node or the test's node_modules are missing. */
+#include "core/kafka_admin.h"
 #include "core/migrations.h"
 #include "core/pg_pool.h"
 #include "tests/support/pg_test.h"
@@ -16,6 +18,48 @@
 #define CHROMIUM "/usr/bin/chromium"
 
 static char pg_url[512];
+static char connector[64];   /* also the topics' prefix, without its dot */
+static char topics[7][160];  /* what the bus of the test uses */
+static int have_topics;
+
+/* Names and creates the test's topics: commands, events, deliveries, one
+ * retry tier and the dead letters. Returns 0, or -1 after printing why. */
+static int topics_create(void)
+{
+    bl_test_unique_name(connector, sizeof connector, "console");
+    static const char *const suffixes[] = {"commands.pmo", "commands.pmo.dlq", "events.pmo.project",
+                                           "events.pmo.risk", "deliveries", "retry.1s", "dlq"};
+    bl_kafka_topic_spec specs[7];
+    const char *names[7];
+    for (int i = 0; i < 7; i++) {
+        snprintf(topics[i], sizeof topics[i], "%s.%s", connector, suffixes[i]);
+        specs[i] = (bl_kafka_topic_spec){.name = topics[i], .partitions = 1, .replication_factor = -1};
+        names[i] = topics[i];
+    }
+    bl_err err = {0};
+    bl_kafka_admin *a = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
+    int rc = a && bl_kafka_admin_create_topics(a, specs, 7, 15000, &err) == 0 &&
+                     bl_kafka_admin_wait_visible(a, names, 7, 15000, &err) == 0
+                 ? 0
+                 : -1;
+    have_topics = a != NULL;
+    bl_kafka_admin_free(a);
+    if (rc != 0)
+        fprintf(stderr, "  topics: %s\n", err.msg);
+    return rc;
+}
+
+static void topics_delete(void)
+{
+    const char *names[7];
+    for (int i = 0; i < 7; i++)
+        names[i] = topics[i];
+    bl_err err = {0};
+    bl_kafka_admin *a = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
+    if (!a || bl_kafka_admin_delete_topics(a, names, 7, 15000, &err) != 0)
+        fprintf(stderr, "  topics not deleted: %s\n", err.msg);
+    bl_kafka_admin_free(a);
+}
 
 /* Whether the tools the browser test needs are here; says what is missing. */
 static int tools_present(const char *src)
@@ -54,6 +98,7 @@ static void console_pages_work_end_to_end_in_chromium(void)
     if (applied < 0)
         fprintf(stderr, "  migrations: %s\n", err.msg);
     REQUIRE(applied >= 0);
+    REQUIRE(topics_create() == 0);
 
     char cwd[512], shots[600];
     REQUIRE(getcwd(cwd, sizeof cwd) != NULL);
@@ -62,8 +107,9 @@ static void console_pages_work_end_to_end_in_chromium(void)
      * the server's default database for the drop at the end */
     char cmd[2400];
     snprintf(cmd, sizeof cmd,
-             "cd '%s/tests/console' && BUSLINE_PG_URL='%s' CONSOLE_SHOTS='%s' node e2e.mjs 2>&1", src,
-             pg_url, shots);
+             "cd '%s/tests/console' && BUSLINE_PG_URL='%s' CONSOLE_SHOTS='%s' BUSLINE_KAFKA_BROKERS='%s' "
+             "CONSOLE_BUS='%s' node e2e.mjs 2>&1",
+             src, pg_url, shots, bl_test_kafka_brokers(), connector);
     FILE *p = popen(cmd, "r");
     REQUIRE(p != NULL);
     char line[2048];
@@ -81,6 +127,8 @@ static void console_pages_work_end_to_end_in_chromium(void)
 int main(void)
 {
     BL_RUN(console_pages_work_end_to_end_in_chromium);
+    if (have_topics)
+        topics_delete();
     if (pg_url[0])
         bl_test_pg_drop_db(pg_url);
     return bl_test_summary();

@@ -5,7 +5,7 @@ import { fill, h } from './ui.js';
 import { renderSignIn } from './pages/signin.js';
 import { renderKeys } from './pages/keys.js';
 import { renderWebhooks } from './pages/webhooks.js';
-import { renderIntegrations } from './pages/integrations.js';
+import { oauthReturnPending, renderIntegrations } from './pages/integrations.js';
 
 const pages = {
   keys: { title: 'API keys', render: renderKeys },
@@ -17,6 +17,7 @@ const main = document.getElementById('main');
 let leave = null; // the current page's clean-up (stops polling)
 
 function currentPage() {
+  if (oauthReturnPending()) return 'integrations';
   const name = location.hash.replace(/^#\/?/, '').split('/')[0];
   return pages[name] ? name : 'keys';
 }

@@ -8,12 +8,18 @@ const PROVIDERS = [
   { name: 'jira', label: 'Jira', type: 'Issue tracker', flow: 'oauth' },
   { name: 'slack', label: 'Slack', type: 'Chat', flow: 'oauth' },
   { name: 'azure_devops', label: 'Azure DevOps', type: 'Work items', flow: 'pat', settings: ['organization', 'project'] },
-  { name: 'google_calendar', label: 'Google Calendar', type: 'Calendar', flow: 'oauth' },
+  { name: 'google_calendar', label: 'Google Calendar', type: 'Calendar', flow: 'oauth', settings: ['calendar_id'] },
   { name: 'microsoft_365', label: 'Microsoft 365', type: 'Calendar', flow: 'oauth', settings: ['tenant'] },
   { name: 'zoom', label: 'Zoom', type: 'Meetings', flow: 'direct', settings: ['account_id'] },
 ];
 const PENDING = 'busline.oauth.pending';
 const enc = encodeURIComponent;
+
+/** Whether the provider just sent the browser back here (?code or ?error). */
+export function oauthReturnPending() {
+  const q = new URLSearchParams(location.search);
+  return !!sessionStorage.getItem(PENDING) && (q.has('code') || q.has('error'));
+}
 
 /** Finishes an OAuth round trip: the provider sent the browser back with ?code&state. */
 async function finishOAuth() {

@@ -479,7 +479,7 @@ async function main() {
     await connectDialog.getByRole('button', { name: 'Continue' }).click();
     // the browser goes to the (fake) consent page and comes back with a code
     await page.waitForURL((u) => u.pathname === '/console/' && !u.search, { timeout: WAIT });
-    await google.locator('.badge', { hasText: /^connected$/ }).waitFor();
+    await google.locator('.badge', { hasText: /^Connected$/ }).waitFor();
     check(sink.oauth.tokens === 1 && sink.oauth.badRequests.length === 0,
       `the OAuth flow ran: consent, code exchanged with PKCE ${sink.oauth.badRequests.join(' ')}`);
     check(await google.getByText('Last sync').isVisible(), 'the card shows the last sync');

@@ -65,7 +65,8 @@ export async function renderIntegrations(view, claims) {
 function statusBadge(i) {
   if (!i) return badge('Not connected', 'off');
   const kind = i.status === 'connected' ? 'ok' : i.status === 'error' || i.error_count > 0 ? 'bad' : 'warn';
-  return badge(i.status.replace(/_/g, ' '), kind);
+  const text = i.status.replace(/_/g, ' ');
+  return badge(text.charAt(0).toUpperCase() + text.slice(1), kind);
 }
 
 function providerCard(p, i, canManage, reload) {

@@ -31,7 +31,13 @@ struct bl_kafka_producer {
     void *user;
     int closing;     /* set by free: failed reports from then on are counted */
     int undelivered; /* failed reports while closing */
-    pthread_mutex_t lock; /* guards slots */
+    pthread_mutex_t lock; /* guards slots and polling */
+    /* Several threads may wait in send_sync at once: one of them polls
+     * librdkafka (polling) while the others sleep on acked, which every
+     * report and every end of a poll broadcasts, so each waiter wakes as soon
+     * as its own report is in rather than at the end of a poll timeout. */
+    pthread_cond_t acked;
+    int polling;
     sync_slot slots[SYNC_SLOTS];
 };
 
@@ -74,6 +80,7 @@ static void on_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             slot->in_use = slot->abandoned = 0;
         } else {
             slot->done = 1;
+            pthread_cond_broadcast(&p->acked);
             slot->err_code = m->err;
             slot->partition = m->partition;
             slot->offset = m->offset;
@@ -101,6 +108,11 @@ bl_kafka_producer *bl_kafka_producer_new(const char *brokers, const char *const 
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->acked, &attr);
+    pthread_condattr_destroy(&attr);
     p->on_delivery = on_delivery;
     p->user = user;
     rd_kafka_conf_t *conf = bl_kafka_conf_new(brokers, producer_defaults, extra, p, err);
@@ -109,6 +121,7 @@ bl_kafka_producer *bl_kafka_producer_new(const char *brokers, const char *const 
         p->rk = bl_kafka_handle_new(RD_KAFKA_PRODUCER, conf, "producer", err);
     }
     if (!p->rk) {
+        pthread_cond_destroy(&p->acked);
         pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;
@@ -214,26 +227,34 @@ int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const v
         return -1;
     }
     int rc = -1;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        int done = slot->done;
-        pthread_mutex_unlock(&p->lock);
-        if (done)
-            break;
+    pthread_mutex_lock(&p->lock);
+    while (!slot->done) {
         int64_t left = deadline - now_ms();
         if (left <= 0) {
-            pthread_mutex_lock(&p->lock);
-            if (slot->done) { /* the report raced the deadline */
-                pthread_mutex_unlock(&p->lock);
-                break;
-            }
             slot->abandoned = 1;
             pthread_mutex_unlock(&p->lock);
             return bl_err_set(err, BL_ETIMEOUT, "kafka: produce to %s: no ack within %d ms", topic,
                               timeout_ms);
         }
-        rd_kafka_poll(p->rk, left < 100 ? (int)left : 100);
+        int wait_ms = left < 100 ? (int)left : 100;
+        if (!p->polling) {
+            p->polling = 1;
+            pthread_mutex_unlock(&p->lock);
+            rd_kafka_poll(p->rk, wait_ms);
+            pthread_mutex_lock(&p->lock);
+            p->polling = 0;
+            /* Someone else may have to take over polling. */
+            pthread_cond_broadcast(&p->acked);
+        } else {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += (long)wait_ms * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&p->acked, &p->lock, &until);
+        }
     }
+    pthread_mutex_unlock(&p->lock);
     if (slot->err_code)
         bl_err_set(err, BL_EKAFKA, "kafka: produce to %s: %s", topic, slot->err_msg);
     else
@@ -291,6 +312,7 @@ int bl_kafka_producer_free(bl_kafka_producer *p, int flush_timeout_ms)
     if (undelivered > 0)
         bl_log_warn("kafka producer closed with undelivered messages", BL_FI("undelivered", undelivered));
     rd_kafka_destroy(p->rk);
+    pthread_cond_destroy(&p->acked);
     pthread_mutex_destroy(&p->lock);
     free(p);
     return undelivered;

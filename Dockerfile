@@ -25,8 +25,10 @@ RUN apt-get update \
 COPY --from=build /build/busline /usr/local/bin/busline
 COPY schemas/ /usr/share/busline/schemas/
 COPY migrations/ /usr/share/busline/migrations/
+COPY api/console/ /usr/share/busline/console/
 ENV BUSLINE_SCHEMAS_DIR=/usr/share/busline/schemas \
     BUSLINE_MIGRATIONS_DIR=/usr/share/busline/migrations \
+    BUSLINE_CONSOLE_DIR=/usr/share/busline/console \
     BUSLINE_API_HOST=0.0.0.0 \
     BUSLINE_REGISTRY_HOST=0.0.0.0
 USER 10001:10001

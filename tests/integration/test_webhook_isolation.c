@@ -3,7 +3,7 @@
  * arrives before the first hanging request has been answered (by the
  * sinks' own clocks). Prints the fast endpoint's receipt latency (sink
  * arrival minus the event's time) while the hang lasts. */
-#include "consumers/group_admin.h"
+#include "core/time_format.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_e2e.h"
 #include "tests/support/webhook_sink.h"
@@ -50,7 +50,7 @@ static int64_t event_time_ms(const char *body)
 {
     json_t *j = json_loads(body, 0, NULL);
     int64_t ms = -1;
-    if (j && bl_group_parse_rfc3339(json_string_value(json_object_get(j, "timestamp")), &ms) != 0)
+    if (j && bl_rfc3339_parse_millis(json_string_value(json_object_get(j, "timestamp")), &ms) != 0)
         ms = -1;
     json_decref(j);
     return ms;

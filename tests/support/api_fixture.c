@@ -58,7 +58,8 @@ int bl_test_api_start(bl_test_api *t, int with_kafka)
         if (rc != 0)
             goto fail;
     }
-    bl_api_config cfg = {.kafka_brokers = with_kafka ? bl_test_kafka_brokers() : NULL,
+    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET,
+                         .kafka_brokers = with_kafka ? bl_test_kafka_brokers() : NULL,
                          .registry_url = with_kafka ? t->registry.base_url : NULL,
                          .topic_prefix = t->prefix, .request_log_flush_ms = 100};
     if (!(t->server = bl_api_server_new(&cfg, t->pool, &err)) || bl_api_server_start(t->server, &err) != 0)
@@ -110,22 +111,46 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 {
     bl_test_reply *r = arg;
     size_t len = size * n;
-    const char *name = "Idempotent-Replayed: ";
-    if (len > strlen(name) && strncasecmp(buf, name, strlen(name)) == 0)
-        snprintf(r->replayed, sizeof r->replayed, "%.*s", (int)strcspn(buf + strlen(name), "\r\n"),
-                 buf + strlen(name));
+    struct {
+        const char *name;
+        char *out;
+        size_t cap;
+    } want[] = {{"Idempotent-Replayed:", r->replayed, sizeof r->replayed},
+                {"X-Request-Id:", r->request_id, sizeof r->request_id},
+                {"X-RateLimit-Limit:", r->rl_limit, sizeof r->rl_limit},
+                {"X-RateLimit-Remaining:", r->rl_remaining, sizeof r->rl_remaining},
+                {"X-RateLimit-Reset:", r->rl_reset, sizeof r->rl_reset},
+                {"Retry-After:", r->retry_after, sizeof r->retry_after}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        size_t nl = strlen(want[i].name);
+        if (len <= nl || strncasecmp(buf, want[i].name, nl) != 0)
+            continue;
+        const char *v = buf + nl;
+        while (v < buf + len && *v == ' ')
+            v++;
+        size_t vl = strcspn(v, "\r\n");
+        if (vl > (size_t)(buf + len - v))
+            vl = (size_t)(buf + len - v);
+        snprintf(want[i].out, want[i].cap, "%.*s", (int)vl, v);
+    }
     return len;
 }
 
 long bl_test_api_call(const bl_test_api *t, const char *method, const char *path, const char *token,
                       const char *extra_header, const char *body, bl_test_reply *r)
 {
+    return bl_test_http_call(bl_api_server_port(t->server), method, path, token, extra_header, body, r);
+}
+
+long bl_test_http_call(unsigned short port, const char *method, const char *path, const char *token,
+                       const char *extra_header, const char *body, bl_test_reply *r)
+{
     memset(r, 0, sizeof *r);
     CURL *c = curl_easy_init();
     if (!c)
         return 0;
-    char url[1024], auth[160];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", bl_api_server_port(t->server), path);
+    char url[1024], auth[1200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     h = curl_slist_append(h, "Expect:");
     if (token) {

@@ -1,6 +1,7 @@
 /* The HTTP API in-process for integration tests: a fresh database (with a
  * schema registry on it), fresh command topics under a unique prefix, two
- * pro organizations with write and admin keys, and a curl helper. */
+ * pro organizations with write and admin keys, JWT sessions on (with
+ * BL_TEST_API_JWT_SECRET), and a curl helper. */
 #ifndef BUSLINE_TEST_API_FIXTURE_H
 #define BUSLINE_TEST_API_FIXTURE_H
 
@@ -9,6 +10,8 @@
 #include "tests/support/registry_fixture.h"
 
 #include <jansson.h>
+
+#define BL_TEST_API_JWT_SECRET "api-fixture-jwt-secret-of-at-least-32-bytes"
 
 typedef struct bl_test_api {
     bl_test_registry registry; /* its database is the API's */
@@ -33,6 +36,9 @@ typedef struct bl_test_reply {
     json_t *json;      /* parsed body or NULL */
     char *body;        /* raw body, NUL-terminated */
     char replayed[16]; /* Idempotent-Replayed header */
+    char request_id[80]; /* X-Request-Id */
+    /* X-RateLimit-Limit, -Remaining, -Reset and Retry-After ("" when absent) */
+    char rl_limit[24], rl_remaining[24], rl_reset[24], retry_after[24];
 } bl_test_reply;
 
 /* Calls method path with token (NULL: none) as Bearer, extra_header (a full
@@ -41,6 +47,10 @@ typedef struct bl_test_reply {
 long bl_test_api_call(const bl_test_api *t, const char *method, const char *path, const char *token,
                       const char *extra_header, const char *body, bl_test_reply *r);
 void bl_test_reply_clear(bl_test_reply *r);
+
+/* The same call to any server on 127.0.0.1:port (another process). */
+long bl_test_http_call(unsigned short port, const char *method, const char *path, const char *token,
+                       const char *extra_header, const char *body, bl_test_reply *r);
 
 /* The "error.code" of an error answer, or "". */
 const char *bl_test_reply_error_code(const bl_test_reply *r);

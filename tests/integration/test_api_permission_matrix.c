@@ -1,0 +1,686 @@
+/* The permission matrix over every route the server registers (read from
+ * its route table, so a new route is covered without editing this file)
+ * times nine callers: read, write and admin keys, an expired and a revoked
+ * key, no credentials, another organization's admin, a demo organization's
+ * admin and a JWT user session. Each :param is filled with an id that exists
+ * in the caller's organization and, separately, with one that exists only in
+ * another organization. The expected cell comes from the documented rules
+ * (read = GET, write = GET/POST/PUT, admin = everything incl. DELETE and
+ * key/webhook/integration management; refused credentials 401; demo plan 403
+ * plan_required on non-GET; another organization's id 404), not from the
+ * route table's own access class. Every answer is also searched for the
+ * other organizations' markers: no cross-organization data, ever. */
+#include "api/keys.h"
+#include "api/orgs.h"
+#include "core/crypto.h"
+#include "tests/support/api_fixture.h"
+#include "tests/support/test.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEYRING "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define CLOSED_URL "http://127.0.0.1:9" /* discard port: nothing listens */
+#define USER_EMAIL "matrix@example.com"
+#define USER_PASSWORD "matrix password of the user"
+#define ROUTES_MAX 160
+
+static bl_test_api api;
+static json_t *openapi; /* the served document: its components resolve the bodies' $refs */
+
+/* ---- organizations and their fixture rows ---- */
+
+enum { ORG_A, ORG_B, ORG_DEMO, ORG_COUNT };
+
+typedef struct org_fixture {
+    const char *tag;
+    char id[BL_API_ID_MAX];
+    char marker[48]; /* in every row's name: found in no other organization's answers */
+    char admin[BL_API_TOKEN_SIZE];
+    char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
+    char webhook[64], integration[40], run[40], command[40];
+} org_fixture;
+
+static org_fixture orgs[ORG_COUNT] = {{.tag = "acme"}, {.tag = "globex"}, {.tag = "demo"}};
+
+/* ---- callers ---- */
+
+typedef struct caller {
+    const char *name;
+    char token[1200]; /* "" = no credentials */
+    int org;          /* whose ids are "own" */
+    bl_api_perm perm;
+    bool refused;     /* expired, revoked, none: 401 on every protected route */
+    bool demo;
+} caller;
+
+enum { C_READ, C_WRITE, C_ADMIN, C_EXPIRED, C_REVOKED, C_NONE, C_OTHER, C_DEMO, C_JWT, CALLERS };
+
+static caller callers[CALLERS] = {
+    [C_READ] = {"read", "", ORG_A, BL_API_PERM_READ, false, false},
+    [C_WRITE] = {"write", "", ORG_A, BL_API_PERM_WRITE, false, false},
+    [C_ADMIN] = {"admin", "", ORG_A, BL_API_PERM_ADMIN, false, false},
+    [C_EXPIRED] = {"expired", "", ORG_A, BL_API_PERM_ADMIN, true, false},
+    [C_REVOKED] = {"revoked", "", ORG_A, BL_API_PERM_ADMIN, true, false},
+    [C_NONE] = {"none", "", ORG_A, BL_API_PERM_NONE, true, false},
+    [C_OTHER] = {"other", "", ORG_B, BL_API_PERM_ADMIN, false, false},
+    [C_DEMO] = {"demo", "", ORG_DEMO, BL_API_PERM_ADMIN, false, true},
+    [C_JWT] = {"jwt", "", ORG_A, BL_API_PERM_WRITE, false, false},
+};
+
+/* the organization whose ids are "foreign" to a caller */
+static int foreign_org(const caller *c)
+{
+    return c->org == ORG_A ? ORG_B : ORG_A;
+}
+
+/* ---- helpers ---- */
+
+static int sql(const char *text, int n, const char *const *params)
+{
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    int rc = conn ? bl_pg_exec_cmd(conn, text, n, params, &err) : -1;
+    bl_pg_pool_release(api.pool, conn);
+    if (rc != 0)
+        fprintf(stderr, "  sql: %s\n", err.msg);
+    return rc;
+}
+
+/* One value of a one-row query, into out; 0 or -1. */
+static int sql_value(const char *text, int n, const char *const *params, char *out, size_t len)
+{
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    PGresult *r = conn ? bl_pg_exec(conn, text, n, params, &err) : NULL;
+    bl_pg_pool_release(api.pool, conn);
+    int rc = r && PQntuples(r) == 1 ? 0 : -1;
+    if (rc == 0)
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+    else
+        fprintf(stderr, "  sql: %s\n", err.msg[0] ? err.msg : "no row");
+    PQclear(r);
+    return rc;
+}
+
+static int make_key(const char *org, bl_api_perm perm, const char *name, char *token, char *id)
+{
+    bl_err err = {0};
+    char ignored[BL_API_ID_MAX];
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    bl_api_key_spec spec = {.org_id = org, .name = name, .perm = perm, .rate_per_hour = 1000000};
+    int rc = conn ? bl_api_key_create(conn, &spec, token, id ? id : ignored, &err) : -1;
+    bl_pg_pool_release(api.pool, conn);
+    if (rc != 0)
+        fprintf(stderr, "  key: %s\n", err.msg);
+    return rc;
+}
+
+/* Rows of the read model, an integration with a sync run, a recorded
+ * command, a spare key and (over the API) a webhook, all named with the
+ * organization's marker. */
+static int make_org_rows(org_fixture *f)
+{
+    const char *p[] = {f->id, f->marker, f->tag};
+    static const char *const read_model[] = {
+        "INSERT INTO pmo_projects (organization_id, project_id, name, owner_id, budget_cents, currency)"
+        " VALUES ($1, 'projects-' || $3, $2, 'owner', 100, 'EUR')",
+        "INSERT INTO pmo_risks (organization_id, risk_id, project_id, title, description, severity,"
+        " probability, impact) VALUES ($1, 'risks-' || $3, 'projects-' || $3, $2, $2, 'HIGH', 50, 50)",
+        "INSERT INTO pmo_decisions (organization_id, decision_id, project_id, title, description,"
+        " decision_maker) VALUES ($1, 'decisions-' || $3, 'projects-' || $3, $2, $2, 'boss')",
+        "INSERT INTO pmo_resources (organization_id, resource_id, person_id, person_name, project_id,"
+        " allocation_pct, start_date) VALUES ($1, 'resources-' || $3, 'p1', $2, 'projects-' || $3, 50, now())",
+        "INSERT INTO pmo_sprints (organization_id, sprint_id, project_id, name, starts_at, ends_at,"
+        " committed_points) VALUES ($1, 'sprints-' || $3, 'projects-' || $3, $2, now(), now() + interval '1 day', 5)",
+        "INSERT INTO pmo_reports (organization_id, report_id, format, title, markdown, period_start, period_end)"
+        " VALUES ($1, 'reports-' || $3, 'MARKDOWN', $2, $2, now(), now())",
+    };
+    for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
+        if (sql(read_model[i], 3, p) != 0)
+            return -1;
+    if (sql_value("INSERT INTO integrations (id, organization_id, provider, type, status, account_name)"
+                  " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected', $2) RETURNING id",
+                  2, p, f->integration, sizeof f->integration) != 0)
+        return -1;
+    /* a sealed token (AAD = the integration id), so calls reach the provider */
+    bl_err err = {0};
+    bl_keyring *kr = bl_keyring_from_env(&err);
+    char *sealed = kr ? bl_keyring_seal(kr, "matrix-token", 12, f->integration, strlen(f->integration), &err) : NULL;
+    bl_keyring_free(kr);
+    const char *tp[] = {f->integration, sealed};
+    int rc = sealed ? sql("UPDATE integrations SET access_token_ciphertext = $2,"
+                          " token_expires_at = now() + interval '1 day' WHERE id = $1", 2, tp)
+                    : -1;
+    free(sealed);
+    if (rc != 0)
+        return -1;
+    const char *ip[] = {f->integration};
+    if (sql_value("INSERT INTO integration_sync_runs (integration_id, status, direction)"
+                  " VALUES ($1, 'completed', 'both') RETURNING id",
+                  1, ip, f->run, sizeof f->run) != 0)
+        return -1;
+    if (sql_value("INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
+                  " request_sha256, state, response) VALUES (gen_random_uuid(), $1, 'risk.create', 'commands.pmo',"
+                  " $2, repeat('0', 64), 'accepted', '{}') RETURNING command_id",
+                  2, p, f->command, sizeof f->command) != 0)
+        return -1;
+    char spare_token[BL_API_TOKEN_SIZE];
+    if (make_key(f->id, BL_API_PERM_READ, f->marker, spare_token, f->key_id) != 0)
+        return -1;
+    char body[512];
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"url\":\"%s/hook\",\"event_types\":[\"risk.*\"]}", f->marker,
+             CLOSED_URL);
+    bl_test_reply r;
+    long st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);
+    const char *webhook = json_string_value(json_object_get(r.json, "id"));
+    snprintf(f->webhook, sizeof f->webhook, "%s", webhook ? webhook : "");
+    if (st != 201)
+        fprintf(stderr, "  webhook of %s: %ld %s\n", f->tag, st, r.body);
+    bl_test_reply_clear(&r);
+    return st == 201 ? 0 : -1;
+}
+
+static int setup(void)
+{
+    setenv("BUSLINE_ENCRYPTION_KEYS", KEYRING, 1);
+    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_ID", "matrix-client", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET", "matrix-secret", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_BASE_URL", CLOSED_URL, 1);
+    if (bl_test_api_start(&api, 1) != 0)
+        return -1;
+    snprintf(orgs[ORG_A].id, sizeof orgs[ORG_A].id, "%s", api.org);
+    snprintf(orgs[ORG_B].id, sizeof orgs[ORG_B].id, "%s", api.other_org);
+    snprintf(orgs[ORG_A].admin, sizeof orgs[ORG_A].admin, "%s", api.admin_token);
+    snprintf(orgs[ORG_B].admin, sizeof orgs[ORG_B].admin, "%s", api.other_token);
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    /* the demo organization starts on pro so its webhook can be made over the API */
+    int rc = conn ? bl_api_org_create(conn, "demo", BL_API_PLAN_PRO, orgs[ORG_DEMO].id, &err) : -1;
+    char user_id[BL_API_ID_MAX];
+    if (rc == 0)
+        rc = bl_api_user_create(conn, api.org, USER_EMAIL, USER_PASSWORD, BL_API_PERM_WRITE, NULL, user_id, &err);
+    bl_pg_pool_release(api.pool, conn);
+    if (rc != 0) {
+        fprintf(stderr, "  setup: %s\n", err.msg);
+        return -1;
+    }
+    if (make_key(orgs[ORG_DEMO].id, BL_API_PERM_ADMIN, "demo admin", orgs[ORG_DEMO].admin, NULL) != 0)
+        return -1;
+    for (int i = 0; i < ORG_COUNT; i++) {
+        snprintf(orgs[i].marker, sizeof orgs[i].marker, "marker-of-%s", orgs[i].tag);
+        if (make_org_rows(&orgs[i]) != 0)
+            return -1;
+    }
+    const char *demo[] = {orgs[ORG_DEMO].id};
+    if (sql("UPDATE api_organizations SET plan = 'demo' WHERE id = $1", 1, demo) != 0)
+        return -1;
+    /* the callers */
+    char expired_id[BL_API_ID_MAX], revoked_id[BL_API_ID_MAX];
+    if (make_key(api.org, BL_API_PERM_READ, "read", callers[C_READ].token, NULL) != 0 ||
+        make_key(api.org, BL_API_PERM_ADMIN, "expired", callers[C_EXPIRED].token, expired_id) != 0 ||
+        make_key(api.org, BL_API_PERM_ADMIN, "revoked", callers[C_REVOKED].token, revoked_id) != 0)
+        return -1;
+    const char *ex[] = {expired_id}, *rv[] = {revoked_id};
+    if (sql("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", 1, ex) != 0 ||
+        sql("UPDATE api_keys SET active = false, revoked_at = now() WHERE id = $1", 1, rv) != 0)
+        return -1;
+    snprintf(callers[C_WRITE].token, sizeof callers[C_WRITE].token, "%s", api.write_token);
+    snprintf(callers[C_ADMIN].token, sizeof callers[C_ADMIN].token, "%s", api.admin_token);
+    snprintf(callers[C_OTHER].token, sizeof callers[C_OTHER].token, "%s", api.other_token);
+    snprintf(callers[C_DEMO].token, sizeof callers[C_DEMO].token, "%s", orgs[ORG_DEMO].admin);
+    bl_test_reply r;
+    long st = bl_test_api_call(&api, "POST", "/v1/auth/login", NULL, NULL,
+                               "{\"email\":\"" USER_EMAIL "\",\"password\":\"" USER_PASSWORD "\"}", &r);
+    const char *access = json_string_value(json_object_get(r.json, "access_token"));
+    if (st == 200 && access)
+        snprintf(callers[C_JWT].token, sizeof callers[C_JWT].token, "%s", access);
+    else
+        fprintf(stderr, "  login: %ld %s\n", st, r.body);
+    bl_test_reply_clear(&r);
+    if (bl_test_api_call(&api, "GET", "/v1/openapi.json", NULL, NULL, NULL, &r) == 200)
+        openapi = json_incref(r.json);
+    bl_test_reply_clear(&r);
+    return callers[C_JWT].token[0] && openapi ? 0 : -1;
+}
+
+/* ---- the documented rules ---- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Routes anyone may call: operations, login, the document, the console. */
+static bool documented_public(const char *pattern)
+{
+    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(pattern, exact[i]) == 0)
+            return true;
+    return starts_with(pattern, "/v1/auth/") || strcmp(pattern, "/console") == 0 ||
+           starts_with(pattern, "/console/");
+}
+
+/* read = GET, write = GET/POST/PUT, admin = DELETE and key, webhook and
+ * integration management (connect, callback, settings: route_integrations.c). */
+static bl_api_perm documented_need(const char *method, const char *pattern)
+{
+    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys"))
+        return BL_API_PERM_ADMIN;
+    if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
+        return BL_API_PERM_ADMIN;
+    if (starts_with(pattern, "/v1/integrations/") &&
+        (strstr(pattern, "/connect") || strstr(pattern, "/callback") || strstr(pattern, "/settings")))
+        return BL_API_PERM_ADMIN;
+    return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
+}
+
+/* ---- paths ---- */
+
+/* The first segment after /v1/ ("risks"), into out. */
+static void collection_of(const char *pattern, char *out, size_t len)
+{
+    const char *s = starts_with(pattern, "/v1/") ? pattern + 4 : "";
+    snprintf(out, len, "%.*s", (int)strcspn(s, "/"), s);
+}
+
+/* The value of :param in pattern for org f. Returns 1 for an id scoped to
+ * an organization, 0 for one that is not (a provider name, a console
+ * file), -1 when the test knows no fixture for it. */
+static int param_value(const char *pattern, const char *param, const org_fixture *f, char *out, size_t len)
+{
+    char coll[64];
+    collection_of(pattern, coll, sizeof coll);
+    if (starts_with(pattern, "/console/")) {
+        snprintf(out, len, "index.html");
+        return 0;
+    }
+    if (strcmp(coll, "integrations") == 0) {
+        if (strcmp(param, "provider") == 0) {
+            snprintf(out, len, "google_calendar");
+            return 0;
+        }
+        snprintf(out, len, "%s", strcmp(param, "run") == 0 ? f->run : f->integration);
+        return strcmp(param, "id") == 0 || strcmp(param, "run") == 0 ? 1 : -1;
+    }
+    if (strcmp(param, "id") != 0)
+        return -1;
+    if (strcmp(coll, "api-keys") == 0)
+        snprintf(out, len, "%s", f->key_id);
+    else if (strcmp(coll, "webhooks") == 0)
+        snprintf(out, len, "%s", f->webhook);
+    else if (strcmp(coll, "commands") == 0)
+        snprintf(out, len, "%s", f->command);
+    else /* the domain collections: read model rows named <collection>-<tag> */
+        snprintf(out, len, "%s-%s", coll, f->tag);
+    return 1;
+}
+
+/* Fills pattern's :params for org f into path. Returns the number of
+ * organization-scoped ids used, or -1 for an unknown parameter. */
+static int concrete_path(const char *pattern, const org_fixture *f, char *path, size_t len)
+{
+    size_t o = 0;
+    int scoped = 0;
+    for (const char *p = pattern; *p && o + 1 < len;) {
+        if (*p != ':') {
+            path[o++] = *p++;
+            continue;
+        }
+        char name[32], value[96];
+        size_t n = strcspn(p + 1, "/");
+        snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
+        int k = param_value(pattern, name, f, value, sizeof value);
+        if (k < 0)
+            return -1;
+        scoped += k;
+        o += (size_t)snprintf(path + o, len - o, "%s", value);
+        p += 1 + n;
+    }
+    path[o < len ? o : len - 1] = '\0';
+    return scoped;
+}
+
+/* ---- bodies ---- */
+
+static json_t *resolve_ref(const json_t *schema, const json_t *components)
+{
+    const char *ref = json_string_value(json_object_get(schema, "$ref"));
+    const char *prefix = "#/components/schemas/";
+    if (ref && starts_with(ref, prefix))
+        return json_object_get(components, ref + strlen(prefix));
+    return (json_t *)schema;
+}
+
+/* The smallest instance of a JSON schema of an Avro record: every required
+ * field, null for a nullable one, the first enum symbol. */
+static json_t *minimal_instance(const json_t *schema, const json_t *components, int depth)
+{
+    schema = resolve_ref(schema, components);
+    if (!schema || depth > 8)
+        return json_null();
+    const json_t *any = json_object_get(schema, "anyOf");
+    if (any) {
+        size_t i;
+        const json_t *b;
+        json_array_foreach(any, i, b)
+        {
+            const char *t = json_string_value(json_object_get(b, "type"));
+            if (t && strcmp(t, "null") == 0)
+                return json_null();
+        }
+        return minimal_instance(json_array_get(any, 0), components, depth + 1);
+    }
+    const json_t *en = json_object_get(schema, "enum");
+    if (en)
+        return json_incref(json_array_get(en, 0));
+    const char *type = json_string_value(json_object_get(schema, "type"));
+    const char *format = json_string_value(json_object_get(schema, "format"));
+    type = type ? type : "";
+    format = format ? format : "";
+    if (strcmp(type, "string") == 0)
+        return json_string(strcmp(format, "date-time") == 0 ? "2024-01-01T00:00:00Z" : "x");
+    if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0)
+        return json_integer(1);
+    if (strcmp(type, "boolean") == 0)
+        return json_false();
+    if (strcmp(type, "array") == 0)
+        return json_array();
+    json_t *out = json_object();
+    size_t i;
+    const json_t *name;
+    json_array_foreach(json_object_get(schema, "required"), i, name)
+    {
+        const char *key = json_string_value(name);
+        json_object_set_new(out, key,
+                            minimal_instance(json_object_get(json_object_get(schema, "properties"), key),
+                                             components, depth + 1));
+    }
+    return out;
+}
+
+/* The body to send: from the OpenAPI request body when the route has one
+ * (a command; its aggregate id comes from the path, so it is left out),
+ * with $refs resolved in the served document, else a minimal valid one
+ * written here. Caller frees; NULL = no body. */
+static char *body_for(const char *method, const char *pattern, const json_t *op)
+{
+    const json_t *schema = json_object_get(
+        json_object_get(json_object_get(json_object_get(op, "requestBody"), "content"), "application/json"),
+        "schema");
+    if (schema) {
+        json_t *b = minimal_instance(schema, json_object_get(json_object_get(openapi, "components"), "schemas"), 0);
+        char coll[64], id_field[80];
+        collection_of(pattern, coll, sizeof coll);
+        snprintf(id_field, sizeof id_field, "%.*s_id", (int)strlen(coll) - 1, coll);
+        if (strstr(pattern, "/:id"))
+            json_object_del(b, id_field);
+        char *text = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        return text;
+    }
+    static const struct {
+        const char *method, *pattern, *body;
+    } bodies[] = {
+        {"POST", "/v1/auth/login", "{\"email\":\"" USER_EMAIL "\",\"password\":\"" USER_PASSWORD "\"}"},
+        {"POST", "/v1/auth/refresh", "{\"refresh_token\":\"bl_rt_not-a-token\"}"},
+        {"POST", "/v1/auth/logout", "{\"refresh_token\":\"bl_rt_not-a-token\"}"},
+        {"POST", "/v1/api-keys", "{\"name\":\"made by the matrix\",\"permission\":\"read\"}"},
+        {"POST", "/v1/webhooks", "{\"name\":\"made by the matrix\",\"url\":\"" CLOSED_URL "/hook\","
+                                 "\"event_types\":[\"risk.*\"]}"},
+        {"PUT", "/v1/webhooks/:id", "{\"timeout_ms\":2000}"},
+        {"POST", "/v1/integrations/:provider/connect", "{\"redirectUri\":\"https://app.example.com/cb\"}"},
+        {"POST", "/v1/integrations/:provider/callback", "{\"state\":\"st_unknown\",\"code\":\"c\"}"},
+        {"PUT", "/v1/integrations/:id/settings", "{\"settings\":{\"calendar_id\":\"primary\"}}"},
+        {"POST", "/v1/integrations/:id/sync", "{\"dryRun\":true}"},
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+        if (strcmp(bodies[i].method, method) == 0 && strcmp(bodies[i].pattern, pattern) == 0)
+            return strdup(bodies[i].body);
+    return NULL;
+}
+
+/* ---- the matrix ---- */
+
+typedef struct route_row {
+    const char *method, *pattern;
+    const json_t *op;
+    bool is_public, is_command;
+    long own[CALLERS], foreign[CALLERS]; /* statuses; 0 = not called */
+} route_row;
+
+static route_row rows[ROUTES_MAX];
+static size_t row_count;
+static int allowed_cells, denied_cells, cross_org_cells, cross_org_reads, cross_org_commands;
+
+/* The error shape, with the request id of the X-Request-Id header. */
+static bool error_shaped(const bl_test_reply *r)
+{
+    json_t *e = json_object_get(r->json, "error");
+    const char *id = json_string_value(json_object_get(e, "request_id"));
+    return json_is_string(json_object_get(e, "code")) && json_is_string(json_object_get(e, "message")) &&
+           r->request_id[0] && id && strcmp(id, r->request_id) == 0;
+}
+
+/* No answer to a caller holds another organization's id or marker. */
+static bool leaks(const caller *c, const bl_test_reply *r)
+{
+    for (int i = 0; i < ORG_COUNT; i++) {
+        if (i == c->org)
+            continue;
+        if (strstr(r->body, orgs[i].marker) || strstr(r->body, orgs[i].id))
+            return true;
+    }
+    return false;
+}
+
+static void report(const route_row *row, const caller *c, const char *variant, const char *want,
+                   const bl_test_reply *r)
+{
+    fprintf(stderr, "  %s %s as %s (%s ids): want %s, got %ld %.200s\n", row->method, row->pattern, c->name,
+            variant, want, r->status, r->body);
+}
+
+/* A command accepted with another organization's id was filed under the
+ * caller's organization (the bus carries it there, never to the owner). */
+static bool command_filed_under_caller(const caller *c, const bl_test_reply *r)
+{
+    const char *id = json_string_value(json_object_get(r->json, "command_id"));
+    if (!id)
+        return false;
+    const char *p[] = {id};
+    char org[BL_API_ID_MAX] = "";
+    return sql_value("SELECT organization_id FROM api_commands WHERE command_id::text = $1", 1, p, org,
+                     sizeof org) == 0 &&
+           strcmp(org, orgs[c->org].id) == 0;
+}
+
+/* Calls one cell and checks it; foreign: the ids are another organization's. */
+static void run_cell(route_row *row, int ci, bool foreign)
+{
+    caller *c = &callers[ci];
+    const org_fixture *f = &orgs[foreign ? foreign_org(c) : c->org];
+    char path[512];
+    int scoped = concrete_path(row->pattern, f, path, sizeof path);
+    if (scoped < 0) {
+        fprintf(stderr, "  %s %s: a parameter this test has no fixture for\n", row->method, row->pattern);
+        CHECK(scoped >= 0);
+        return;
+    }
+    if (foreign && scoped == 0)
+        return;
+    char *body = body_for(row->method, row->pattern, row->op);
+    bl_test_reply r;
+    long st = bl_test_api_call(&api, row->method, path, c->token[0] ? c->token : NULL, NULL, body, &r);
+    free(body);
+    (foreign ? row->foreign : row->own)[ci] = st;
+    const char *variant = foreign ? "foreign" : "own";
+    const char *code = bl_test_reply_error_code(&r);
+    if (row->is_public) {
+        /* credentials are ignored: the answer is what no credentials get */
+        long anonymous = row->own[C_NONE];
+        if (anonymous && st != anonymous) {
+            report(row, c, variant, "the anonymous status", &r);
+            CHECK_EQ_INT(st, anonymous);
+        }
+        bool refused = st == 403 || strcmp(code, "forbidden") == 0 || strcmp(code, "plan_required") == 0;
+        if (refused)
+            report(row, c, variant, "not refused", &r);
+        CHECK(!refused);
+        allowed_cells++;
+        bl_test_reply_clear(&r);
+        return;
+    }
+    bl_api_perm need = documented_need(row->method, row->pattern);
+    long want = 0;
+    const char *want_code = NULL;
+    if (c->refused) {
+        want = 401, want_code = "unauthorized";
+    } else if (c->perm < need) {
+        want = 403, want_code = "forbidden";
+    } else if (c->demo && strcmp(row->method, "GET") != 0) {
+        want = 403, want_code = "plan_required";
+    }
+    if (want) {
+        denied_cells++;
+        bool ok = st == want && strcmp(code, want_code) == 0 && error_shaped(&r);
+        if (!ok) {
+            char w[64];
+            snprintf(w, sizeof w, "%ld %s", want, want_code);
+            report(row, c, variant, w, &r);
+        }
+        CHECK(ok);
+        bl_test_reply_clear(&r);
+        return;
+    }
+    allowed_cells++;
+    if (leaks(c, &r)) {
+        report(row, c, variant, "no other organization's data", &r);
+        CHECK(!leaks(c, &r));
+    }
+    bool ok = st != 0 && st != 401 && st != 403 && st != 500;
+    const char *why = "not 401/403/500";
+    if (ok && foreign) {
+        cross_org_cells++;
+        if (strcmp(row->method, "GET") == 0)
+            cross_org_reads++;
+        /* a command names its aggregate; it is filed in the caller's own
+         * organization, where the domain service finds no such aggregate */
+        if (row->is_command && st == 202) {
+            cross_org_commands++;
+            ok = command_filed_under_caller(c, &r), why = "202 filed under the caller's organization";
+        } else
+            ok = st == 404 && error_shaped(&r), why = "404 in the error shape";
+    } else if (ok && strcmp(row->method, "GET") == 0 && scoped > 0) {
+        ok = st == 200, why = "200 for the caller's own id";
+    }
+    if (!ok)
+        report(row, c, variant, why, &r);
+    CHECK(ok);
+    bl_test_reply_clear(&r);
+}
+
+static void print_matrix(void)
+{
+    fprintf(stderr, "\n  %-46s", "route \\ caller (own ids / another org's ids)");
+    for (int ci = 0; ci < CALLERS; ci++)
+        fprintf(stderr, " %-7s", callers[ci].name);
+    fprintf(stderr, "\n");
+    for (size_t i = 0; i < row_count; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s %s", rows[i].method, rows[i].pattern);
+        fprintf(stderr, "  %-46.46s", name);
+        for (int ci = 0; ci < CALLERS; ci++) {
+            char cell[16];
+            if (rows[i].foreign[ci])
+                snprintf(cell, sizeof cell, "%ld/%ld", rows[i].own[ci], rows[i].foreign[ci]);
+            else
+                snprintf(cell, sizeof cell, "%ld", rows[i].own[ci]);
+            fprintf(stderr, " %-7s", cell);
+        }
+        fprintf(stderr, "\n");
+    }
+    fprintf(stderr, "  %zu routes x %d callers: %d cells allowed, %d denied; %d allowed with another"
+                    " organization's ids: %d commands filed under the caller, the rest 404 (%d reads)\n\n",
+            row_count, CALLERS, allowed_cells, denied_cells, cross_org_cells, cross_org_commands, cross_org_reads);
+}
+
+/* Order: anonymous first (public routes compare with it), other callers
+ * next; DELETE routes last so the rows they remove serve every other
+ * route first; another organization's ids before the caller's own, so a
+ * DELETE meets the other organization's rows while they still exist. */
+static void every_route_times_every_caller_is_allowed_or_denied_as_documented(void)
+{
+    size_t n = bl_api_server_route_count(api.server);
+    REQUIRE(n > 40 && n <= ROUTES_MAX);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const char *method, *pattern;
+            bl_api_access access;
+            const json_t *op;
+            REQUIRE(bl_api_server_route_at(api.server, i, &method, &pattern, &access, &op) == 0);
+            if ((strcmp(method, "DELETE") == 0) != (pass == 1))
+                continue;
+            route_row *row = &rows[row_count++];
+            *row = (route_row){.method = method, .pattern = pattern, .op = op,
+                               .is_public = documented_public(pattern),
+                               .is_command = json_object_get(op, "requestBody") != NULL};
+            if (row->is_public != (access == BL_API_PUBLIC)) {
+                fprintf(stderr, "  %s %s: public in the table %d, documented %d\n", method, pattern,
+                        access == BL_API_PUBLIC, row->is_public);
+                CHECK(row->is_public == (access == BL_API_PUBLIC));
+            }
+            run_cell(row, C_NONE, false);
+            for (int ci = 0; ci < CALLERS; ci++)
+                run_cell(row, ci, true);
+            for (int ci = 0; ci < CALLERS; ci++)
+                if (ci != C_NONE)
+                    run_cell(row, ci, false);
+        }
+    }
+    print_matrix();
+    CHECK(cross_org_reads > 10);
+}
+
+/* Every GET with an id, as every caller that may read, with the other
+ * organization's id: never found, and then the same read with the caller's
+ * own id is found (so the 404 is the organization check, not a bad id). */
+static void no_cross_organization_read_ever_succeeds(void)
+{
+    int reads = 0;
+    for (size_t i = 0; i < row_count; i++) {
+        if (strcmp(rows[i].method, "GET") != 0 || rows[i].is_public || !strchr(rows[i].pattern, ':'))
+            continue;
+        for (int ci = 0; ci < CALLERS; ci++) {
+            if (callers[ci].refused)
+                continue;
+            reads++;
+            if (rows[i].foreign[ci] != 404 || rows[i].own[ci] != 200)
+                fprintf(stderr, "  GET %s as %s: own %ld, another organization's %ld\n", rows[i].pattern,
+                        callers[ci].name, rows[i].own[ci], rows[i].foreign[ci]);
+            CHECK_EQ_INT(rows[i].foreign[ci], 404);
+            CHECK_EQ_INT(rows[i].own[ci], 200);
+        }
+    }
+    fprintf(stderr, "  %d reads by id across organizations, none found\n", reads);
+    CHECK(reads > 30);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    if (setup() == 0) {
+        BL_RUN(every_route_times_every_caller_is_allowed_or_denied_as_documented);
+        BL_RUN(no_cross_organization_read_ever_succeeds);
+    } else {
+        bl_test_failures++;
+    }
+    json_decref(openapi);
+    bl_test_api_stop(&api);
+    curl_global_cleanup();
+    return bl_test_summary();
+}

@@ -87,7 +87,7 @@ static const struct {
     {BL_OAUTH_E_RATE, "RATE_LIMIT_EXCEEDED", 429},
     {BL_OAUTH_E_SYNC, "SYNC_FAILED", 409},
     {BL_OAUTH_E_CONNECTION, "CONNECTION_ERROR", 502},
-    {BL_OAUTH_E_CREDENTIALS, "INVALID_CREDENTIALS", 401},
+    {BL_OAUTH_E_CREDENTIALS, "INVALID_CREDENTIALS", 409}, /* the caller is fine; the integration's provider credentials are not */
     {BL_OAUTH_E_WEBHOOK, "WEBHOOK_FAILED", 502},
     {BL_OAUTH_E_QUOTA, "API_QUOTA_EXCEEDED", 429},
 };

@@ -228,7 +228,7 @@ static void a_401_is_refreshed_and_retried_once(void)
     CHECK_EQ_INT(fake.refreshes, before + 1);
     /* two 401s in a row: one retry only, then INVALID_CREDENTIALS */
     fake.reject_next_401 = 2;
-    CHECK_EQ_INT(call("POST", path, admin, NULL, &j), 401);
+    CHECK_EQ_INT(call("POST", path, admin, NULL, &j), 409);
     CHECK_EQ_STR(error_code(j), "INVALID_CREDENTIALS");
     json_decref(j);
     CHECK_EQ_INT(fake.refreshes, before + 2);
@@ -243,7 +243,7 @@ static void refused_refresh_marks_error_and_publishes_disconnected(void)
     exec_sql("UPDATE integrations SET token_expires_at = now() WHERE id::text = $1", id);
     snprintf(path, sizeof path, "/v1/integrations/%s/test", id);
     json_t *j;
-    CHECK_EQ_INT(call("POST", path, admin, NULL, &j), 401);
+    CHECK_EQ_INT(call("POST", path, admin, NULL, &j), 409);
     CHECK_EQ_STR(error_code(j), "INVALID_CREDENTIALS");
     json_decref(j);
     fake.refuse_refresh = false;

@@ -181,12 +181,9 @@ static int set_add(bl_connect *c, integration_set *s, const json_t *spec, size_t
     for (size_t j = 0; rc == 0 && j < i; j++)
         if (strcmp(s->ints[j].id, in->id) == 0)
             rc = bl_err_set(err, BL_EINVAL, "integration %s: id used twice", in->id);
-    size_t made = 0;
-    for (; rc == 0 && made < c->n_sets; made++)
-        if (instance_init(c, &s->per_handler[made], in, i, err) != 0) {
-            made++;
-            rc = -1;
-        }
+    size_t made = 0; /* sets whose slot i needs clearing on failure */
+    while (rc == 0 && made < c->n_sets)
+        rc = instance_init(c, &s->per_handler[made++], in, i, err);
     if (rc == 0) {
         s->n_ints++;
         return 0;

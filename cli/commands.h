@@ -3,6 +3,7 @@
 #ifndef BUSLINE_CLI_COMMANDS_H
 #define BUSLINE_CLI_COMMANDS_H
 
+int bl_cmd_dlq(int argc, char **argv);
 int bl_cmd_groups(int argc, char **argv);
 int bl_cmd_migrate(int argc, char **argv);
 int bl_cmd_pmo(int argc, char **argv);

@@ -479,7 +479,12 @@ static enum MHD_Result dispatch(bl_http_request *req)
     const route_target *t = req->match.target;
     bl_http_response resp = {.req = req};
     response_clear(&resp);
-    if (t->fn(req, &resp, t->ctx) != 0) {
+    int handled = t->fn(req, &resp, t->ctx);
+    if (handled == BL_HTTP_DROP_CONNECTION) {
+        response_clear(&resp);
+        return MHD_NO;
+    }
+    if (handled != 0) {
         bl_log_warn("http server: handler failed", BL_FS("request_id", req->request_id),
                     BL_FS("method", req->method), BL_FS("path", req->uri));
         response_clear(&resp);

@@ -20,8 +20,12 @@ typedef struct bl_http_request bl_http_request;
 typedef struct bl_http_response bl_http_response;
 
 /* Handles one matched request by filling resp. Returns 0, or -1 to have the
- * server answer 500 with its error body instead (resp is then discarded).
+ * server answer 500 with its error body instead (resp is then discarded), or
+ * BL_HTTP_DROP_CONNECTION to close the connection without answering (a
+ * reset, for tests of clients).
  * Runs on a server thread: ctx must be safe to share between requests. */
+#define BL_HTTP_DROP_CONNECTION 1
+
 typedef int (*bl_http_handler_fn)(const bl_http_request *req, bl_http_response *resp, void *ctx);
 
 /* Builds the JSON body of an error answer; returns a new reference (NULL

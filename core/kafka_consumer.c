@@ -279,6 +279,11 @@ int64_t bl_kafka_msg_offset(const bl_kafka_msg *m)
     return rkm(m)->offset;
 }
 
+int64_t bl_kafka_msg_timestamp(const bl_kafka_msg *m)
+{
+    return rd_kafka_message_timestamp(rkm(m), NULL);
+}
+
 const void *bl_kafka_msg_key(const bl_kafka_msg *m, size_t *len)
 {
     if (len)

@@ -82,6 +82,8 @@ void bl_kafka_consumer_free(bl_kafka_consumer *c);
 const char *bl_kafka_msg_topic(const bl_kafka_msg *m);
 int32_t bl_kafka_msg_partition(const bl_kafka_msg *m);
 int64_t bl_kafka_msg_offset(const bl_kafka_msg *m);
+/* The message's timestamp (unix ms, create or log-append time), or -1. */
+int64_t bl_kafka_msg_timestamp(const bl_kafka_msg *m);
 const void *bl_kafka_msg_key(const bl_kafka_msg *m, size_t *len);
 const void *bl_kafka_msg_value(const bl_kafka_msg *m, size_t *len);
 

@@ -1,6 +1,8 @@
 /* Endpoint management actions of `busline webhooks` (see cmd_endpoints.h). */
 #include "connectors/webhook/cmd_endpoints.h"
 
+#include "api/webhook_test_send.h"
+
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/endpoint_store.h"
 #include "connectors/webhook/payload.h"
@@ -355,6 +357,29 @@ static int act_stats(cli *c)
     return 0;
 }
 
+static int act_test(cli *c)
+{
+    bl_err err = {0};
+    bl_webhook_endpoint *e = bl_webhook_store_get(c->store, c->id, &err);
+    if (!e)
+        return fail("test", &err);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    bl_api_webhook_test t = {0};
+    int rc = bl_api_webhook_test_send(e, c->keyring, &c->allow, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, &t,
+                                      &err);
+    bl_webhook_endpoint_free(e);
+    if (rc != 0)
+        return fail("test", &err);
+    printf("webhook-id: %s\nstatus: %d\nduration: %lld ms\n%s%s%s", t.event_id, t.status_code,
+           (long long)t.duration_ms, t.error[0] ? "error: " : "", t.error, t.error[0] ? "\n" : "");
+    if (t.response)
+        printf("response: %.*s\n", 512, t.response);
+    int code = t.succeeded ? 0 : 1;
+    bl_api_webhook_test_clear(&t);
+    return code;
+}
+
 typedef struct action {
     const char *name;
     action_fn fn;
@@ -372,6 +397,7 @@ static const action actions[] = {
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
     {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret; the old one signs during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
+    {"test", act_test, NEEDS_ID | NEEDS_KEYS, "ID: send a signed webhook.test delivery now; prints the answer"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,30 +26,6 @@ static void legacy_and_headers(bl_webhook_spec *spec, void *user)
     spec->legacy_signature = true;
 }
 
-/* Runs tests/unit/standard_webhooks_verify.py; returns its first output line. */
-static void python_verify(const char *args, const char *body, char *out, size_t len)
-{
-    char path[] = "/tmp/busline-wh-body-XXXXXX";
-    int fd = mkstemp(path);
-    out[0] = '\0';
-    if (fd < 0)
-        return;
-    FILE *f = fdopen(fd, "wb");
-    fputs(body, f);
-    fclose(f);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/unit/standard_webhooks_verify.py %s %s",
-             getenv("BUSLINE_SOURCE_DIR") ? getenv("BUSLINE_SOURCE_DIR") : ".", args, path);
-    FILE *p = popen(cmd, "r");
-    if (p) {
-        if (!fgets(out, (int)len, p))
-            out[0] = '\0';
-        out[strcspn(out, "\n")] = '\0';
-        pclose(p);
-    }
-    unlink(path);
-}
-
 static void outbox_event_arrives_signed_at_the_endpoint(void)
 {
     webhook_sink sink;
@@ -76,13 +52,13 @@ static void outbox_event_arrives_signed_at_the_endpoint(void)
     CHECK(strstr(h.body, "\"reason\":\"reason-0\"") != NULL);
     char args[1024], out[256];
     snprintf(args, sizeof args, "v1 %s %s %s '%s'", secret, h.id, h.timestamp, h.signature);
-    python_verify(args, h.body, out, sizeof out);
+    wh_python_verify(args, h.body, out, sizeof out);
     CHECK_EQ_STR(out, "ok");
     /* a tampered body does not verify: the check can fail */
-    python_verify(args, "{\"event\":\"forged\"}", out, sizeof out);
+    wh_python_verify(args, "{\"event\":\"forged\"}", out, sizeof out);
     CHECK_EQ_STR(out, "mismatch");
     snprintf(args, sizeof args, "legacy %s", secret);
-    python_verify(args, h.body, out, sizeof out);
+    wh_python_verify(args, h.body, out, sizeof out);
     CHECK_EQ_STR(out, h.legacy);
     /* the attempt is in the delivery log */
     bl_err err = {0};

@@ -113,18 +113,17 @@ fail:
     return -1;
 }
 
-pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
-                                 const char *const *extra, const char *log_path)
+pid_t bl_test_spawn_busline(const char *const *args, const char *log_path)
 {
     const char *bin = getenv("BUSLINE_BIN");
     if (!bin || !*bin) {
         fprintf(stderr, "  BUSLINE_BIN is not set (run through ctest)\n");
         return -1;
     }
-    const char *argv[32] = {bin, "relay", "--pg-url", pg_url, "--kafka-brokers", brokers};
-    int argc = 6;
-    for (int i = 0; extra && extra[i] && argc < 31; i++)
-        argv[argc++] = extra[i];
+    const char *argv[32] = {bin};
+    int argc = 1;
+    for (int i = 0; args && args[i] && argc < 31; i++)
+        argv[argc++] = args[i];
     argv[argc] = NULL;
     fflush(stdout);
     fflush(stderr);
@@ -144,6 +143,17 @@ pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
         _exit(127);
     }
     return pid;
+}
+
+pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
+                                 const char *const *extra, const char *log_path)
+{
+    const char *args[32] = {"relay", "--pg-url", pg_url, "--kafka-brokers", brokers};
+    int argc = 5;
+    for (int i = 0; extra && extra[i] && argc < 31; i++)
+        args[argc++] = extra[i];
+    args[argc] = NULL;
+    return bl_test_spawn_busline(args, log_path);
 }
 
 unsigned short bl_outbox_test_free_port(void)

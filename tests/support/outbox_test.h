@@ -41,6 +41,11 @@ int bl_outbox_test_append(PGconn *conn, const char *topic, long index, int aggre
 int bl_outbox_test_append_range(bl_outbox_fixture *f, long first, long n, int n_aggregates,
                                 size_t payload_len);
 
+/* Starts `$BUSLINE_BIN <args...>` (args NULL-terminated, at most 30) with
+ * its stdout/stderr appended to log_path (NULL: inherited) and the
+ * environment of the caller. Returns the pid, or -1. */
+pid_t bl_test_spawn_busline(const char *const *args, const char *log_path);
+
 /* Starts `$BUSLINE_BIN relay --pg-url .. --kafka-brokers .. <extra...>`
  * (extra NULL-terminated, may be NULL) with its stdout/stderr appended to
  * log_path (NULL: inherited). Returns the pid, or -1. */

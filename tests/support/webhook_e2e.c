@@ -203,3 +203,26 @@ void wh_e2e_close(wh_e2e *e)
     }
     bl_webhook_fixture_close(&e->f);
 }
+
+void wh_python_verify(const char *args, const char *body, char *out, size_t len)
+{
+    char path[] = "/tmp/busline-wh-body-XXXXXX";
+    int fd = mkstemp(path);
+    out[0] = '\0';
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "wb");
+    fputs(body, f);
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/unit/standard_webhooks_verify.py %s %s",
+             getenv("BUSLINE_SOURCE_DIR") ? getenv("BUSLINE_SOURCE_DIR") : ".", args, path);
+    FILE *p = popen(cmd, "r");
+    if (p) {
+        if (!fgets(out, (int)len, p))
+            out[0] = '\0';
+        out[strcspn(out, "\n")] = '\0';
+        pclose(p);
+    }
+    unlink(path);
+}

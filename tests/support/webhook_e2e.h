@@ -46,6 +46,10 @@ int wh_e2e_wait_cache(wh_e2e *e, long n);
 /* Appends count webhook.disabled events of org (endpoint_id = subject,
  * reason "r<i>") to the outbox in one transaction. Returns 0. */
 int wh_e2e_append(wh_e2e *e, const char *org, const char *subject, int count, const char *reason_prefix);
+/* Runs tests/unit/standard_webhooks_verify.py with args (its mode and
+ * arguments before the body file) over body; its first output line ("ok",
+ * "mismatch", "sha256=...") goes into out. */
+void wh_python_verify(const char *args, const char *body, char *out, size_t len);
 /* Stops the threads, frees everything, deletes topics, drops the database. */
 void wh_e2e_close(wh_e2e *e);
 

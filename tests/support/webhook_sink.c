@@ -43,7 +43,7 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
     size_t n = s->n;
     if (s->behave)
         s->behave(n, h.path, h.id, &status, &h.retry_after_s, &sleep_ms, s->user);
-    h.status = status;
+    h.status = status == SINK_RESET ? 0 : status;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         sink_hit *bigger = realloc(s->hits, cap * sizeof *bigger);
@@ -57,8 +57,10 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
     else
         free(h.body);
     pthread_mutex_unlock(&s->lock);
-    if (sleep_ms > 0)
-        usleep((useconds_t)sleep_ms * 1000);
+    for (int slept = 0; slept < sleep_ms && !atomic_load(&s->stopping); slept += 20)
+        usleep(20 * 1000);
+    if (status == SINK_RESET)
+        return BL_HTTP_DROP_CONNECTION;
     if (h.retry_after_s > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", h.retry_after_s);
@@ -136,9 +138,21 @@ size_t webhook_sink_distinct_ok(webhook_sink *s)
 
 void webhook_sink_stop(webhook_sink *s)
 {
+    atomic_store(&s->stopping, 1);
     bl_http_server_free(s->server);
     for (size_t i = 0; i < s->n; i++)
         free(s->hits[i].body);
     free(s->hits);
     pthread_mutex_destroy(&s->lock);
+}
+
+size_t webhook_sink_hits_to(webhook_sink *s, const char *path, sink_hit *out, size_t cap)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n && k < cap; i++)
+        if (!path || strcmp(s->hits[i].path, path) == 0)
+            out[k++] = s->hits[i];
+    pthread_mutex_unlock(&s->lock);
+    return k;
 }

@@ -8,6 +8,7 @@
 #include "core/http_server.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,10 @@ typedef struct sink_hit {
 } sink_hit;
 
 /* Decides the answer for request n (0-based, over the sink's life) to path:
- * sets *status, *retry_after_s (0: none) and *sleep_ms before answering. */
+ * sets *status, *retry_after_s (0: none) and *sleep_ms before answering;
+ * status SINK_RESET closes the connection without answering (after the
+ * sleep), recorded as status 0. */
+#define SINK_RESET (-1)
 typedef void (*sink_behave_fn)(size_t n, const char *path, const char *id, int *status,
                                int *retry_after_s, int *sleep_ms, void *user);
 
@@ -32,6 +36,7 @@ typedef struct webhook_sink {
     size_t n, cap;
     sink_behave_fn behave;
     void *user;
+    atomic_int stopping; /* cuts sleeps short so stop does not wait them out */
 } webhook_sink;
 
 /* Starts on an ephemeral port; behave may be NULL (always 200). Returns 0. */
@@ -44,6 +49,9 @@ size_t webhook_sink_count(webhook_sink *s);
 int webhook_sink_wait(webhook_sink *s, int (*pred)(webhook_sink *, void *), void *user, int timeout_ms);
 /* Distinct webhook-ids among hits answered 2xx. */
 size_t webhook_sink_distinct_ok(webhook_sink *s);
+/* Hits (copies, bodies borrowed from the sink) to path, in arrival order;
+ * returns how many were copied into out (at most cap). */
+size_t webhook_sink_hits_to(webhook_sink *s, const char *path, sink_hit *out, size_t cap);
 void webhook_sink_stop(webhook_sink *s);
 
 #endif

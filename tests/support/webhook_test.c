@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
 int bl_webhook_fixture_open(bl_webhook_fixture *f)
 {
     memset(f, 0, sizeof *f);
@@ -22,7 +20,7 @@ int bl_webhook_fixture_open(bl_webhook_fixture *f)
     f->pool = bl_pg_pool_new(f->pg_url, 4, &err);
     if (!f->pool)
         goto fail;
-    f->keyring = bl_keyring_parse(TEST_KEYS, NULL, &err);
+    f->keyring = bl_keyring_parse(BL_WEBHOOK_TEST_KEYS, NULL, &err);
     if (!f->keyring || bl_ssrf_allowlist_parse("127.0.0.0/8", &f->allow, &err) != 0)
         goto fail;
     return 0;

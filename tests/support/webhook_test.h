@@ -8,6 +8,9 @@
 #include "core/crypto.h"
 #include "core/pg_pool.h"
 
+/* The fixture's keyring as BUSLINE_ENCRYPTION_KEYS text (for child processes). */
+#define BL_WEBHOOK_TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
 typedef struct bl_webhook_fixture {
     char pg_url[512];
     bl_pg_pool *pool;

@@ -18,6 +18,7 @@ static void ctx_free(void *arg)
     bl_api_integrations *ctx = arg;
     bl_oauth_store_free(ctx->store);
     bl_keyring_free(ctx->kr);
+    bl_catalog_free(ctx->catalog);
     free(ctx);
 }
 
@@ -177,6 +178,11 @@ int bl_api_integration_settings_check(const json_t *settings, json_t *fields)
     const char *key;
     json_t *v;
     json_object_foreach ((json_t *)settings, key, v) {
+        if (strcmp(key, "rules") == 0) {
+            if (!json_is_array(v))
+                json_object_set_new(fields, "settings.rules", json_string("an array of mapping rules"));
+            continue; /* their content: bl_api_integration_rules_check */
+        }
         bool key_ok = strlen(key) >= 1 && strlen(key) <= 64;
         for (const char *c = key; *c && key_ok; c++)
             key_ok = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
@@ -207,9 +213,25 @@ int bl_api_integration_settings_check(const json_t *settings, json_t *fields)
     return json_object_size(fields) > 0 ? -1 : 0;
 }
 
+/* The provider of integration id of org_id into out (32 bytes): 1 when
+ * found, 0 when not, -1 on error. */
+static int integration_provider(PGconn *conn, const char *id, const char *org_id, char out[32], bl_err *err)
+{
+    const char *params[] = {id, org_id};
+    PGresult *r = bl_pg_exec(conn, "SELECT provider FROM integrations WHERE id::text = $1 AND organization_id = $2",
+                             2, params, err);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    if (found)
+        snprintf(out, 32, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return found;
+}
+
 static int put_settings(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
-    (void)ctx;
+    bl_api_integrations *ic = ctx;
     json_t *settings = json_object_get(req->body, "settings");
     json_t *fields = json_object();
     if (!fields)
@@ -218,24 +240,35 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         json_object_set_new(fields, "settings", json_string("required"));
     if (json_object_size(fields) > 0 || bl_api_integration_settings_check(settings, fields) != 0)
         return bl_api_fail(req->http, resp, 422, NULL, "the settings are not valid", fields);
-    json_decref(fields);
     char *text = json_dumps(settings, JSON_COMPACT);
     bl_err err = {0};
     PGconn *conn = text ? bl_api_acquire_pg(req->server, &err) : NULL;
     if (!conn) {
+        json_decref(fields);
         free(text);
         return -1;
     }
     const char *params[] = {bl_http_request_param(req->http, "id"), req->auth->org_id, text};
-    PGresult *r = bl_pg_exec(conn,
-                             "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
-                             " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
-                             3, params, &err);
+    char provider[32];
+    int found = integration_provider(conn, params[0], params[1], provider, &err);
+    PGresult *r = NULL;
+    if (found == 1 && bl_api_integration_rules_check(provider, json_object_get(settings, "rules"), ic->catalog,
+                                                     fields) != 0) {
+        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+        free(text);
+        return bl_api_fail(req->http, resp, 422, NULL, "the mapping rules are not valid", fields);
+    }
+    json_decref(fields);
+    if (found == 1)
+        r = bl_pg_exec(conn,
+                       "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
+                       " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
+                       3, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     free(text);
-    if (!r)
+    if (found < 0 || (found == 1 && !r))
         return -1;
-    int found = PQntuples(r) == 1;
+    found = r && PQntuples(r) == 1;
     json_t *saved = found ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
     PQclear(r);
     if (!found)
@@ -303,5 +336,7 @@ int bl_api_routes_integrations(bl_api_server *s, bl_err *err)
     if (!(ctx->kr = bl_keyring_from_env(&why)) ||
         !(ctx->store = bl_oauth_store_new(bl_api_server_pool(s), ctx->kr, &cfg, &why)))
         bl_log_warn("api: integration routes answer 503", BL_FS("why", why.msg));
+    if (!(ctx->catalog = bl_catalog_load(bl_catalog_default_dir(), &why)))
+        bl_log_warn("api: mapping rules checked without the event catalog", BL_FS("why", why.msg));
     return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], ctx, err);
 }

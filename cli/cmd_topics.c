@@ -1,10 +1,13 @@
 /* busline topics ensure|list: creates (or checks) every topic the bus uses —
- * one per catalog topic, a dead-letter topic beside each command topic, and
- * the webhook connector's deliveries, retry tiers and dead-letter topic. */
+ * one per catalog topic, a dead-letter topic beside each command topic, the
+ * webhook connector's deliveries, retry tiers and dead-letter topic, and the
+ * dead-letter topic of each built-in SaaS connector (`busline connect
+ * <name>` with its default --name: <name>.dlq). */
 #include "cli/commands.h"
 #include "core/kafka_admin.h"
 #include "core/log.h"
 #include "core/role.h"
+#include "connectors/loader.h"
 #include "connectors/webhook/delivery.h"
 #include "schemas/catalog.h"
 
@@ -36,7 +39,10 @@ static char **topic_names(const bl_catalog *cat, size_t *n)
     bl_retry_tiers tiers;
     if (bl_retry_tiers_parse(&tiers, BL_WEBHOOK_CONNECTOR, BL_WEBHOOK_RETRY_TIERS, NULL) != 0)
         return NULL;
-    char **names = calloc(count * 2 + 2 + tiers.n, sizeof *names);
+    size_t connectors = 0;
+    while (bl_connector_builtin_name(connectors))
+        connectors++;
+    char **names = calloc(count * 2 + 2 + tiers.n + connectors, sizeof *names);
     *n = 0;
     for (size_t i = 0; names && i < count; i++) {
         const bl_catalog_topic *t = bl_catalog_topic_at(cat, i);
@@ -58,6 +64,11 @@ static char **topic_names(const bl_catalog *cat, size_t *n)
         names[(*n)++] = strdup(tier);
     }
     names[(*n)++] = strdup(BL_WEBHOOK_DLQ_TOPIC);
+    for (size_t i = 0; i < connectors; i++) {
+        char dlq[BL_TOPIC_NAME_MAX];
+        snprintf(dlq, sizeof dlq, "%s.dlq", bl_connector_builtin_name(i));
+        names[(*n)++] = strdup(dlq);
+    }
     return names;
 }
 

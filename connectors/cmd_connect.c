@@ -1,8 +1,12 @@
-/* busline connect <connector>: integrations from a config file, state in
- * Postgres (migrations/061_connectors.sql), events from Kafka. */
+/* busline connect <connector>: integrations from Postgres (the rows of the
+ * provider in `integrations`, reloaded on change; tokens from the OAuth
+ * store) and/or from a config file, state in Postgres
+ * (migrations/061_connectors.sql), events from Kafka. */
 #include "connectors/cmd_connect.h"
 
 #include "connectors/connect.h"
+#include "connectors/integration_source.h"
+#include "connectors/oauth/oauth.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/ops_server.h"
@@ -13,10 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const source_choices[] = {"auto", "db", "file", "both", NULL};
+static const char *const http_schemes[] = {"http", "https", NULL};
+
 static const bl_setting connect_settings[] = {
     {.name = "connect_config", .env = "BUSLINE_CONNECT_CONFIG", .flag = "config", .type = BL_SETTING_STRING,
-     .required = true,
      .help = "JSON file: {\"topics\": [...], \"integrations\": [{id, settings, credentials, rules}]}"},
+    {.name = "connect_source", .env = "BUSLINE_CONNECT_SOURCE", .flag = "source", .type = BL_SETTING_ENUM,
+     .def = "auto", .choices = source_choices,
+     .help = "where integrations come from: db (Postgres rows of the provider), file (--config), both; "
+             "auto = file when --config is given, else db"},
+    {.name = "connect_topics", .env = "BUSLINE_CONNECT_TOPICS", .flag = "topics", .type = BL_SETTING_STRING,
+     .help = "comma-separated topics to consume (added to the config file's)"},
+    {.name = "connect_base_url", .env = "BUSLINE_CONNECT_BASE_URL", .flag = "vendor-base-url",
+     .type = BL_SETTING_URL, .choices = http_schemes,
+     .help = "vendor API base for Postgres integrations (a row's own base_url is ignored); default the vendor's"},
+    {.name = "connect_reload_interval", .env = "BUSLINE_CONNECT_RELOAD_INTERVAL", .flag = "reload-interval",
+     .type = BL_SETTING_DURATION, .def = "30s", .min = 1000, .max = 3600000,
+     .help = "Postgres integrations are reloaded on NOTIFY, and at least this often"},
     {.name = "connector_dir", .env = "BUSLINE_CONNECTOR_DIR", .flag = "connector-dir", .type = BL_SETTING_STRING,
      .help = "folder of external connectors (<name>.so)"},
     {.name = "registry_url", .env = "BUSLINE_REGISTRY_URL", .flag = "registry-url", .type = BL_SETTING_URL,
@@ -49,6 +67,51 @@ static void print_health(const char *integration_id, const char *problem, void *
     printf("%s: %s\n", integration_id, problem ? problem : "ok");
 }
 
+/* The file's integrations and the latest Postgres ones, merged on reload. */
+typedef struct merge_ctx {
+    bl_connect *conn;
+    json_t *from_file; /* each with "oauth" set: false unless the file says */
+} merge_ctx;
+
+static void on_integrations(const json_t *from_db, void *arg)
+{
+    merge_ctx *m = arg;
+    json_t *all = json_deep_copy(m->from_file);
+    bl_err err = {0};
+    if (!all || json_array_extend(all, (json_t *)from_db) != 0)
+        bl_err_set(&err, BL_ENOMEM, "out of memory");
+    else if (bl_connect_reload(m->conn, all, &err) == 0)
+        err.msg[0] = '\0';
+    if (err.msg[0])
+        bl_log_error("connect: reload failed; keeping the running integrations", BL_FS("error", err.msg));
+    json_decref(all);
+}
+
+/* The file's integrations: those not asking for the OAuth store keep their
+ * own credentials. New reference, or NULL. */
+static json_t *file_integrations(const json_t *file)
+{
+    const json_t *list = json_object_get(file, "integrations");
+    json_t *out = list ? json_deep_copy(list) : json_array();
+    size_t i;
+    json_t *spec;
+    json_array_foreach (out, i, spec)
+        if (json_is_object(spec) && !json_object_get(spec, "oauth"))
+            json_object_set_new(spec, "oauth", json_false());
+    return out;
+}
+
+/* Appends the comma-separated topics of text to list. */
+static void add_topics(json_t *list, const char *text)
+{
+    while (text && *text) {
+        size_t n = strcspn(text, ",");
+        if (n > 0)
+            json_array_append_new(list, json_stringn(text, n));
+        text += n + (text[n] == ',');
+    }
+}
+
 int bl_cmd_connect(int argc, char **argv)
 {
     int code = 0;
@@ -56,7 +119,11 @@ int bl_cmd_connect(int argc, char **argv)
     if (!cfg)
         return code;
     bl_err err = {0};
-    json_t *file = NULL;
+    json_t *file = NULL, *topic_list = NULL;
+    merge_ctx merge = {0};
+    bl_keyring *keyring = NULL;
+    bl_oauth_store *tokens = NULL;
+    bl_integration_source *source = NULL;
     bl_pg_pool *pool = NULL;
     bl_state_store *state = NULL;
     bl_registry_client *registry = NULL;
@@ -70,24 +137,41 @@ int bl_cmd_connect(int argc, char **argv)
     int nargs = 0;
     char *const *args = bl_config_args(cfg, &nargs);
     if (nargs != 1) {
-        fprintf(stderr, "usage: busline connect <connector> --config FILE\n");
+        fprintf(stderr, "usage: busline connect <connector> [--config FILE] [--source db|file|both] [--topics T,...]\n");
         code = 2;
         goto done;
     }
     const char *name = args[0];
-    json_error_t jerr;
-    file = json_load_file(bl_config_str(cfg, "connect_config"), 0, &jerr);
-    const json_t *jtopics = json_object_get(file, "topics");
-    if (!file || !json_is_array(jtopics) || json_array_size(jtopics) == 0) {
-        fprintf(stderr, "busline connect: %s: %s\n", bl_config_str(cfg, "connect_config"),
-                file ? "\"topics\": a non-empty array is required" : jerr.text);
+    const char *config_path = bl_config_str(cfg, "connect_config");
+    const char *src = bl_config_str(cfg, "connect_source");
+    int use_file = strcmp(src, "file") == 0 || strcmp(src, "both") == 0 ||
+                   (strcmp(src, "auto") == 0 && config_path && *config_path);
+    int use_db = strcmp(src, "db") == 0 || strcmp(src, "both") == 0 || (strcmp(src, "auto") == 0 && !use_file);
+    if (use_file && !(config_path && *config_path)) {
+        fprintf(stderr, "busline connect: --source %s needs --config FILE\n", src);
         code = 2;
         goto done;
     }
-    topics = calloc(json_array_size(jtopics), sizeof *topics);
-    for (size_t i = 0; topics && i < json_array_size(jtopics); i++)
-        topics[i] = json_string_value(json_array_get(jtopics, i));
-    pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 2, &err);
+    json_error_t jerr;
+    file = use_file ? json_load_file(config_path, 0, &jerr) : json_object();
+    if (!file) {
+        fprintf(stderr, "busline connect: %s: %s\n", config_path, jerr.text);
+        code = 2;
+        goto done;
+    }
+    const json_t *file_topics = json_object_get(file, "topics");
+    topic_list = json_is_array(file_topics) ? json_deep_copy(file_topics) : json_array();
+    add_topics(topic_list, bl_config_str(cfg, "connect_topics"));
+    if (!topic_list || json_array_size(topic_list) == 0) {
+        fprintf(stderr, "busline connect: no topics: give --topics or \"topics\" in the config file\n");
+        code = 2;
+        goto done;
+    }
+    topics = calloc(json_array_size(topic_list), sizeof *topics);
+    for (size_t i = 0; topics && i < json_array_size(topic_list); i++)
+        topics[i] = json_string_value(json_array_get(topic_list, i));
+    int handlers = (int)bl_config_int(cfg, "connect_handlers");
+    pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), handlers + 2, &err);
     if (!pool || !(state = bl_state_store_new(pool)) ||
         !(registry = bl_registry_client_new(bl_config_str(cfg, "registry_url"), 0, &err)) ||
         !(schemas = bl_schema_cache_new(bl_registry_client_fetch_schema, registry, &err)) ||
@@ -96,21 +180,49 @@ int bl_cmd_connect(int argc, char **argv)
         code = 1;
         goto done;
     }
+    if (use_db) {
+        bl_oauth_config oc = {0};
+        bl_oauth_config_from_env(&oc);
+        if (!(keyring = bl_keyring_from_env(&err)) || !(tokens = bl_oauth_store_new(pool, keyring, &oc, &err))) {
+            fprintf(stderr, "busline connect: OAuth token store: %s\n", err.msg);
+            code = 2;
+            goto done;
+        }
+    }
+    merge.from_file = file_integrations(file);
     bl_connect_config cc = {
         .connector = name,
         .connector_dir = bl_config_str(cfg, "connector_dir"),
-        .integrations = json_object_get(file, "integrations"),
+        .integrations = merge.from_file,
         .state = state,
         .schemas = schemas,
         .catalog = catalog,
-        .handlers = (int)bl_config_int(cfg, "connect_handlers"),
+        .handlers = handlers,
         .http_timeout_ms = (long)bl_config_duration_ms(cfg, "connect_http_timeout"),
+        .token = tokens ? bl_oauth_connector_token : NULL,
+        .token_ctx = tokens,
     };
     conn = bl_connect_new(&cc, &err);
     if (!conn) {
         fprintf(stderr, "busline connect: %s\n", err.msg);
         code = 2;
         goto done;
+    }
+    merge.conn = conn;
+    if (use_db) {
+        bl_integration_source_config sc = {
+            .pg_url = bl_config_str(cfg, BL_CFG_PG_URL),
+            .provider = name,
+            .base_url = bl_config_str(cfg, "connect_base_url"),
+            .poll_interval_ms = (int)bl_config_duration_ms(cfg, "connect_reload_interval"),
+            .on_change = on_integrations,
+            .ctx = &merge,
+        };
+        if (!(source = bl_integration_source_start(&sc, &err))) {
+            fprintf(stderr, "busline connect: %s\n", err.msg);
+            code = 1;
+            goto done;
+        }
     }
     if (bl_config_bool(cfg, "connect_check")) {
         code = bl_connect_health(conn, print_health, NULL) == 0 ? 0 : 1;
@@ -139,7 +251,7 @@ int bl_cmd_connect(int argc, char **argv)
         .group_id = group,
         .connector_name = runtime_name,
         .topics = topics,
-        .n_topics = json_array_size(jtopics),
+        .n_topics = json_array_size(topic_list),
         .retry_tiers = tiers && *tiers ? tiers : NULL,
         .max_attempts = (int)bl_config_int(cfg, "connect_max_attempts"),
         .consumer_extra = consumer_extra,
@@ -162,9 +274,14 @@ int bl_cmd_connect(int argc, char **argv)
         code = 1;
     }
 done:
+    bl_integration_source_free(source);
     bl_ops_server_free(ops);
     bl_runtime_free(rt);
     bl_connect_free(conn);
+    bl_oauth_store_free(tokens);
+    bl_keyring_free(keyring);
+    json_decref(merge.from_file);
+    json_decref(topic_list);
     bl_metrics_free(metrics);
     bl_catalog_free(catalog);
     bl_schema_cache_free(schemas);

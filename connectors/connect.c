@@ -3,6 +3,7 @@
 
 #include "connectors/loader.h"
 #include "connectors/mapping.h"
+#include "connectors/oauth/oauth.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -16,14 +17,31 @@ typedef struct integration {
     char *settings;        /* JSON text given to init */
     json_t *credentials;
     bl_mapping *mapping;
+    int oauth;             /* bearer tokens from cfg.token */
+    char *disabled;        /* status "error": why its events are dead-lettered */
 } integration;
+
+/* The instances of one handler thread (or of the inline caller). */
+typedef struct instance_set {
+    bl_connector_host_impl **hosts; /* per integration */
+    void **instances;               /* per integration */
+} instance_set;
+
+/* What a load (bl_connect_new or a reload) built: the integrations and one
+ * instance set per handler. Reference counted: the connector holds one, each
+ * event being processed another, so a reload never frees instances in use. */
+typedef struct integration_set {
+    integration *ints;
+    size_t n_ints;
+    instance_set *per_handler;
+    int refs;
+} integration_set;
 
 typedef struct handler {
     struct bl_connect *c;
     pthread_t thread;
     int started;
-    bl_connector_host_impl **hosts; /* per integration */
-    void **instances;               /* per integration */
+    size_t index;
 } handler;
 
 /* One message handed to the handler threads. */
@@ -41,8 +59,7 @@ struct bl_connect {
     bl_connect_config cfg;
     bl_connector_lib *lib;
     const bl_connector_table *table;
-    integration *ints;
-    size_t n_ints;
+    integration_set *set; /* current; replaced under lock by reloads */
     handler *handlers;
     size_t n_sets; /* instance sets: one per handler thread, or one inline */
     pthread_mutex_t lock;
@@ -56,6 +73,7 @@ static void integration_clear(integration *in)
     free(in->id);
     free(in->organization_id);
     free(in->settings);
+    free(in->disabled);
     json_decref(in->credentials);
     bl_mapping_free(in->mapping);
 }
@@ -71,12 +89,26 @@ static int integration_load(bl_connect *c, integration *in, const json_t *spec, 
     const json_t *creds = json_object_get(spec, "credentials");
     if (creds && !json_is_object(creds))
         return bl_err_set(err, BL_EINVAL, "credentials: an object is required");
+    const json_t *oauth = json_object_get(spec, "oauth");
+    if (oauth && !json_is_boolean(oauth))
+        return bl_err_set(err, BL_EINVAL, "oauth: a boolean is required");
+    const char *status = json_string_value(json_object_get(spec, "status"));
+    if (status && strcmp(status, "connected") != 0 && strcmp(status, "error") != 0)
+        return bl_err_set(err, BL_EINVAL, "status: connected or error");
     const char *org = json_string_value(json_object_get(spec, "organization_id"));
     in->id = strdup(id);
     in->organization_id = org ? strdup(org) : NULL;
     in->settings = settings ? json_dumps(settings, JSON_COMPACT) : strdup("{}");
     in->credentials = creds ? json_deep_copy(creds) : json_object();
-    if (!in->id || (org && !in->organization_id) || !in->settings || !in->credentials)
+    /* Without "oauth", the token source (when there is one) serves every
+     * integration, as before the Postgres source existed. */
+    in->oauth = oauth ? json_is_true(oauth) : c->cfg.token != NULL;
+    if (status && strcmp(status, "error") == 0) {
+        const char *why = json_string_value(json_object_get(spec, "error_message"));
+        in->disabled = strdup(why && *why ? why : "the integration is in error");
+    }
+    if (!in->id || (org && !in->organization_id) || !in->settings || !in->credentials ||
+        (status && strcmp(status, "error") == 0 && !in->disabled))
         return bl_err_set(err, BL_ENOMEM, "out of memory");
     json_t *rules = json_object_get(spec, "rules");
     json_t *none = rules ? NULL : json_array();
@@ -87,46 +119,163 @@ static int integration_load(bl_connect *c, integration *in, const json_t *spec, 
     return in->mapping ? 0 : bl_err_wrap(err, "rules");
 }
 
-/* Creates the instances of one set (one handler). */
-static int handler_init(bl_connect *c, handler *h, bl_err *err)
+/* Creates the host and instance of integration i in set is. */
+static int instance_init(bl_connect *c, instance_set *is, const integration *in, size_t i, bl_err *err)
 {
-    h->c = c;
-    h->hosts = calloc(c->n_ints + 1, sizeof *h->hosts);
-    h->instances = calloc(c->n_ints + 1, sizeof *h->instances);
-    if (!h->hosts || !h->instances)
-        return bl_err_set(err, BL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < c->n_ints; i++) {
-        bl_connector_host_config hc = {
-            .connector = c->cfg.connector,
-            .integration_id = c->ints[i].id,
-            .credentials = c->ints[i].credentials,
-            .state = c->cfg.state,
-            .http_timeout_ms = c->cfg.http_timeout_ms,
-            .token = c->cfg.token,
-            .token_ctx = c->cfg.token_ctx,
-        };
-        h->hosts[i] = bl_connector_host_new(&hc, err);
-        if (!h->hosts[i])
-            return bl_err_wrap(err, "integration %s", c->ints[i].id);
-        char why[BL_ERR_MSG_MAX] = "";
-        if (c->table->init(c->ints[i].settings, bl_connector_host_table(h->hosts[i]), &h->instances[i], why,
-                           sizeof why) != 0) {
-            h->instances[i] = NULL;
-            return bl_err_set(err, BL_EINVAL, "integration %s: %s", c->ints[i].id, why[0] ? why : "init failed");
-        }
+    bl_connector_host_config hc = {
+        .connector = c->cfg.connector,
+        .integration_id = in->id,
+        .credentials = in->credentials,
+        .state = c->cfg.state,
+        .http_timeout_ms = c->cfg.http_timeout_ms,
+        .token = in->oauth ? c->cfg.token : NULL,
+        .token_ctx = c->cfg.token_ctx,
+    };
+    is->hosts[i] = bl_connector_host_new(&hc, err);
+    if (!is->hosts[i])
+        return bl_err_wrap(err, "integration %s", in->id);
+    char why[BL_ERR_MSG_MAX] = "";
+    if (c->table->init(in->settings, bl_connector_host_table(is->hosts[i]), &is->instances[i], why, sizeof why) !=
+        0) {
+        is->instances[i] = NULL;
+        return bl_err_set(err, BL_EINVAL, "integration %s: %s", in->id, why[0] ? why : "init failed");
     }
     return 0;
 }
 
-static void handler_clear(bl_connect *c, handler *h)
+static void instance_clear(bl_connect *c, instance_set *is, size_t i)
 {
-    for (size_t i = 0; h->instances && i < c->n_ints; i++)
-        if (h->instances[i])
-            c->table->shutdown(h->instances[i]);
-    for (size_t i = 0; h->hosts && i < c->n_ints; i++)
-        bl_connector_host_free(h->hosts[i]);
-    free(h->hosts);
-    free(h->instances);
+    if (is->instances && is->instances[i])
+        c->table->shutdown(is->instances[i]);
+    if (is->hosts)
+        bl_connector_host_free(is->hosts[i]);
+}
+
+static void set_free(bl_connect *c, integration_set *s)
+{
+    if (!s)
+        return;
+    for (size_t h = 0; s->per_handler && h < c->n_sets; h++) {
+        for (size_t i = 0; i < s->n_ints; i++)
+            instance_clear(c, &s->per_handler[h], i);
+        free(s->per_handler[h].hosts);
+        free(s->per_handler[h].instances);
+    }
+    free(s->per_handler);
+    for (size_t i = 0; s->ints && i < s->n_ints; i++)
+        integration_clear(&s->ints[i]);
+    free(s->ints);
+    free(s);
+}
+
+/* Loads integration spec k into slot s->n_ints and its instances; on
+ * success s->n_ints grows. Returns 0, or -1 with err and s unchanged. */
+static int set_add(bl_connect *c, integration_set *s, const json_t *spec, size_t k, bl_err *err)
+{
+    size_t i = s->n_ints;
+    integration *in = &s->ints[i];
+    memset(in, 0, sizeof *in);
+    int rc = integration_load(c, in, spec, err);
+    if (rc != 0)
+        bl_err_wrap(err, "integration %zu", k + 1);
+    for (size_t j = 0; rc == 0 && j < i; j++)
+        if (strcmp(s->ints[j].id, in->id) == 0)
+            rc = bl_err_set(err, BL_EINVAL, "integration %s: id used twice", in->id);
+    size_t made = 0; /* sets whose slot i needs clearing on failure */
+    while (rc == 0 && made < c->n_sets)
+        rc = instance_init(c, &s->per_handler[made++], in, i, err);
+    if (rc == 0) {
+        s->n_ints++;
+        return 0;
+    }
+    for (size_t h = 0; h < made; h++) {
+        instance_clear(c, &s->per_handler[h], i);
+        s->per_handler[h].hosts[i] = NULL;
+        s->per_handler[h].instances[i] = NULL;
+    }
+    integration_clear(in);
+    memset(in, 0, sizeof *in);
+    return -1;
+}
+
+/* Builds a set from integrations (a JSON array). An integration marked
+ * "skip_invalid" that does not load is logged and left out; any other
+ * failure fails the whole set. Returns the set (refs 1) or NULL with err. */
+static integration_set *set_build(bl_connect *c, const json_t *integrations, bl_err *err)
+{
+    size_t n = json_array_size(integrations);
+    if (!json_is_array(integrations) || n > BL_CONNECT_MAX_INTEGRATIONS) {
+        bl_err_set(err, BL_EINVAL, "connect: integrations: an array of at most %d is required",
+                   BL_CONNECT_MAX_INTEGRATIONS);
+        return NULL;
+    }
+    integration_set *s = calloc(1, sizeof *s);
+    if (!s || !(s->ints = calloc(n + 1, sizeof *s->ints)) ||
+        !(s->per_handler = calloc(c->n_sets, sizeof *s->per_handler)))
+        goto oom;
+    for (size_t h = 0; h < c->n_sets; h++)
+        if (!(s->per_handler[h].hosts = calloc(n + 1, sizeof *s->per_handler[h].hosts)) ||
+            !(s->per_handler[h].instances = calloc(n + 1, sizeof *s->per_handler[h].instances)))
+            goto oom;
+    s->refs = 1;
+    for (size_t k = 0; k < n; k++) {
+        const json_t *spec = json_array_get(integrations, k);
+        if (set_add(c, s, spec, k, err) == 0)
+            continue;
+        if (!json_is_true(json_object_get(spec, "skip_invalid"))) {
+            set_free(c, s);
+            return NULL;
+        }
+        bl_log_warn("connect: integration left out", BL_FS("connector", c->cfg.connector), BL_FS("error", err->msg));
+        bl_err_clear(err);
+    }
+    return s;
+oom:
+    set_free(c, s);
+    bl_err_set(err, BL_ENOMEM, "out of memory");
+    return NULL;
+}
+
+static integration_set *set_acquire(bl_connect *c)
+{
+    pthread_mutex_lock(&c->lock);
+    integration_set *s = c->set;
+    s->refs++;
+    pthread_mutex_unlock(&c->lock);
+    return s;
+}
+
+static void set_release(bl_connect *c, integration_set *s)
+{
+    pthread_mutex_lock(&c->lock);
+    int last = --s->refs == 0;
+    pthread_mutex_unlock(&c->lock);
+    if (last)
+        set_free(c, s);
+}
+
+int bl_connect_reload(bl_connect *c, const json_t *integrations, bl_err *err)
+{
+    integration_set *s = set_build(c, integrations, err);
+    if (!s)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    integration_set *old = c->set;
+    c->set = s;
+    pthread_mutex_unlock(&c->lock);
+    if (old)
+        set_release(c, old);
+    bl_log_info("connect: integrations loaded", BL_FS("connector", c->cfg.connector),
+                BL_FI("integrations", s->n_ints));
+    return 0;
+}
+
+size_t bl_connect_integration_count(bl_connect *c)
+{
+    integration_set *s = set_acquire(c);
+    size_t n = s->n_ints;
+    set_release(c, s);
+    return n;
 }
 
 static int64_t backoff_ms(const bl_connect *c, int attempt)
@@ -137,25 +286,33 @@ static int64_t backoff_ms(const bl_connect *c, int attempt)
     return d < c->cfg.max_backoff_ms ? d : c->cfg.max_backoff_ms;
 }
 
-/* Calls the instance, with the one credentials refresh on AUTH_EXPIRED. */
-static void call_instance(bl_connect *c, handler *h, size_t i, const bl_connector_event *ev, bl_connector_result *r)
+/* Calls the instance, with the one credentials refresh on AUTH_EXPIRED. A
+ * refresh the provider refused (the OAuth store then marked the integration
+ * `error` and published integration.disconnected) dead-letters with
+ * INVALID_CREDENTIALS; a refresh that could not reach the provider is
+ * retried later. */
+static void call_instance(bl_connect *c, instance_set *is, size_t i, const bl_connector_event *ev,
+                          bl_connector_result *r)
 {
     memset(r, 0, sizeof *r);
     r->retry_after_ms = -1;
-    c->table->handle(h->instances[i], ev, r);
+    c->table->handle(is->instances[i], ev, r);
     if (r->status != BL_CONNECTOR_AUTH_EXPIRED)
         return;
     bl_err err = {0};
-    if (bl_connector_host_refresh_auth(h->hosts[i], &err) != 0) {
+    if (bl_connector_host_refresh_auth(is->hosts[i], &err) != 0) {
         char was[BL_CONNECTOR_MESSAGE_MAX];
         snprintf(was, sizeof was, "%s", r->message);
-        r->status = BL_CONNECTOR_PERMANENT;
-        snprintf(r->message, sizeof r->message, "auth expired (%.200s) and no refresh: %.200s", was, err.msg);
+        int refused = err.code == BL_OAUTH_E_CREDENTIALS || err.code == BL_OAUTH_E_NOT_FOUND || err.code == BL_EINVAL;
+        r->status = refused ? BL_CONNECTOR_PERMANENT : BL_CONNECTOR_RETRYABLE;
+        r->retry_after_ms = -1;
+        snprintf(r->message, sizeof r->message, "%sauth expired (%.200s) and no refresh: %.200s",
+                 err.code == BL_OAUTH_E_CREDENTIALS ? "INVALID_CREDENTIALS: " : "", was, err.msg);
         return;
     }
     memset(r, 0, sizeof *r);
     r->retry_after_ms = -1;
-    c->table->handle(h->instances[i], ev, r);
+    c->table->handle(is->instances[i], ev, r);
     if (r->status == BL_CONNECTOR_AUTH_EXPIRED)
         r->status = BL_CONNECTOR_PERMANENT; /* refused right after a refresh: not a stale token */
 }
@@ -166,9 +323,10 @@ static const char *str_field(const json_t *event, const char *name)
     return s ? s : "";
 }
 
-/* Runs every matching rule of every integration for event with h's
- * instances and folds the results into one outcome. */
-static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int attempt, char *msg, size_t cap)
+/* Runs every matching rule of every integration of the event's
+ * organization for event with handler index's instances and folds the
+ * results into one outcome. */
+static bl_outcome process(bl_connect *c, size_t index, const json_t *event, int attempt, char *msg, size_t cap)
 {
     const char *id = str_field(event, "id"), *type = str_field(event, "type");
     if (!*id || !*type) {
@@ -183,8 +341,10 @@ static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int at
     int64_t retry_after = -2; /* -2: no retry wanted; -1: own backoff */
     int permanent = 0;
     msg[0] = '\0';
-    for (size_t i = 0; i < c->n_ints; i++) {
-        const integration *in = &c->ints[i];
+    integration_set *set = set_acquire(c);
+    instance_set *is = &set->per_handler[index];
+    for (size_t i = 0; i < set->n_ints; i++) {
+        const integration *in = &set->ints[i];
         if (in->organization_id && strcmp(in->organization_id, str_field(event, "organization_id")) != 0)
             continue;
         for (int r = bl_mapping_match(in->mapping, 0, type, event); r >= 0;
@@ -197,7 +357,11 @@ static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int at
                 continue;
             bl_connector_result res = {0};
             bl_mapping_rendered fields = {0};
-            if (done < 0) {
+            if (done >= 0 && in->disabled) {
+                res.status = BL_CONNECTOR_PERMANENT;
+                snprintf(res.message, sizeof res.message, "INVALID_CREDENTIALS: the integration is in error"
+                         " (%.300s): connect it again", in->disabled);
+            } else if (done < 0) {
                 res.status = BL_CONNECTOR_RETRYABLE;
                 res.retry_after_ms = -1;
                 snprintf(res.message, sizeof res.message, "%s", err.msg);
@@ -219,7 +383,7 @@ static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int at
                     .n_fields = fields.n,
                     .attempt = attempt,
                 };
-                call_instance(c, h, i, &ev, &res);
+                call_instance(c, is, i, &ev, &res);
                 if (res.status == BL_CONNECTOR_OK &&
                     bl_state_store_put(c->cfg.state, in->id, done_key, "1", &err) != 0)
                     bl_log_warn("connect: could not record a done action", BL_FS("event_id", id),
@@ -244,6 +408,7 @@ static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int at
                 snprintf(msg, cap, "integration %s: %s", in->id, res.message);
         }
     }
+    set_release(c, set);
     free(json);
     if (retry_after > -2)
         return bl_outcome_retry(retry_after >= 0 ? retry_after : backoff_ms(c, attempt), msg);
@@ -254,19 +419,22 @@ static bl_outcome process(bl_connect *c, handler *h, const json_t *event, int at
 
 bl_outcome bl_connect_process(bl_connect *c, const json_t *event, int attempt, char *msg, size_t cap)
 {
-    return process(c, &c->handlers[0], event, attempt, msg, cap);
+    return process(c, 0, event, attempt, msg, cap);
 }
 
 int bl_connect_health(bl_connect *c, bl_connect_health_fn fn, void *ctx)
 {
     int bad = 0;
-    for (size_t i = 0; i < c->n_ints; i++) {
+    integration_set *s = set_acquire(c);
+    for (size_t i = 0; i < s->n_ints; i++) {
         char why[BL_CONNECTOR_MESSAGE_MAX] = "";
-        int ok = !c->table->health || c->table->health(c->handlers[0].instances[i], why, sizeof why) == 0;
+        int ok = !c->table->health || s->per_handler[0].instances[i] == NULL ||
+                 c->table->health(s->per_handler[0].instances[i], why, sizeof why) == 0;
         bad += !ok;
         if (fn)
-            fn(c->ints[i].id, ok ? NULL : why, ctx);
+            fn(s->ints[i].id, ok ? NULL : why, ctx);
     }
+    set_release(c, s);
     return bad;
 }
 
@@ -301,13 +469,13 @@ static void work_finish(bl_connect *c, work *w, bl_outcome o)
     work_free(w);
 }
 
-static bl_outcome work_run(bl_connect *c, handler *h, work *w, char *msg, size_t cap)
+static bl_outcome work_run(bl_connect *c, size_t index, work *w, char *msg, size_t cap)
 {
     if (!w->event) {
         snprintf(msg, cap, "%s", w->error);
         return bl_outcome_dead_letter(msg);
     }
-    return process(c, h, w->event, w->attempt, msg, cap);
+    return process(c, index, w->event, w->attempt, msg, cap);
 }
 
 static void *handler_main(void *arg)
@@ -329,7 +497,7 @@ static void *handler_main(void *arg)
         w->running = 1;
         pthread_mutex_unlock(&c->lock);
         char msg[BL_CONNECTOR_MESSAGE_MAX + 64];
-        bl_outcome o = work_run(c, h, w, msg, sizeof msg);
+        bl_outcome o = work_run(c, h->index, w, msg, sizeof msg);
         work_finish(c, w, o);
     }
 }
@@ -353,7 +521,7 @@ static void connect_start(bl_runtime_job *job, void *ctx)
         snprintf(w->error, sizeof w->error, "%s", err.msg);
     if (c->cfg.handlers == 0) {
         char msg[BL_CONNECTOR_MESSAGE_MAX + 64];
-        bl_outcome o = work_run(c, &c->handlers[0], w, msg, sizeof msg);
+        bl_outcome o = work_run(c, 0, w, msg, sizeof msg);
         bl_runtime_complete(w->rt, job, o);
         work_free(w);
         return;
@@ -442,29 +610,17 @@ bl_connect *bl_connect_new(const bl_connect_config *cfg, bl_err *err)
         goto fail;
     c->table = bl_connector_lib_table(c->lib);
     c->cfg.connector = c->table->name;
-    c->ints = calloc(json_array_size(cfg->integrations) + 1, sizeof *c->ints);
     c->n_sets = cfg->handlers > 0 ? (size_t)cfg->handlers : 1;
     c->handlers = calloc(c->n_sets, sizeof *c->handlers);
-    if (!c->ints || !c->handlers) {
+    if (!c->handlers) {
         bl_err_set(err, BL_ENOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < json_array_size(cfg->integrations); i++) {
-        c->n_ints++;
-        if (integration_load(c, &c->ints[i], json_array_get(cfg->integrations, i), err) != 0) {
-            bl_err_wrap(err, "integration %zu", i + 1);
-            goto fail;
-        }
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(c->ints[k].id, c->ints[i].id) == 0) {
-                bl_err_set(err, BL_EINVAL, "integration %s: id used twice", c->ints[i].id);
-                goto fail;
-            }
-    }
-    for (size_t s = 0; s < c->n_sets; s++)
-        if (handler_init(c, &c->handlers[s], err) != 0)
-            goto fail;
+    if (!(c->set = set_build(c, cfg->integrations, err)))
+        goto fail;
     for (size_t s = 0; cfg->handlers > 0 && s < c->n_sets; s++) {
+        c->handlers[s].c = c;
+        c->handlers[s].index = s;
         if (pthread_create(&c->handlers[s].thread, NULL, handler_main, &c->handlers[s]) != 0) {
             bl_err_set(err, BL_EIO, "connect: cannot start a handler thread");
             goto fail;
@@ -472,7 +628,7 @@ bl_connect *bl_connect_new(const bl_connect_config *cfg, bl_err *err)
         c->handlers[s].started = 1;
     }
     bl_log_info("connect: ready", BL_FS("connector", c->table->name), BL_FS("version", c->table->version),
-                BL_FI("external", bl_connector_lib_external(c->lib)), BL_FI("integrations", c->n_ints),
+                BL_FI("external", bl_connector_lib_external(c->lib)), BL_FI("integrations", c->set->n_ints),
                 BL_FI("handlers", cfg->handlers));
     return c;
 fail:
@@ -496,12 +652,8 @@ void bl_connect_free(bl_connect *c)
         c->head = w->next;
         work_free(w);
     }
-    for (size_t s = 0; c->handlers && s < c->n_sets; s++)
-        handler_clear(c, &c->handlers[s]);
+    set_free(c, c->set);
     free(c->handlers);
-    for (size_t i = 0; c->ints && i < c->n_ints; i++)
-        integration_clear(&c->ints[i]);
-    free(c->ints);
     bl_connector_lib_close(c->lib);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);

@@ -6,7 +6,13 @@
  * outcome: ok -> done; retryable -> retry (vendor's Retry-After, else
  * exponential backoff); permanent -> dead letter with the vendor's message;
  * auth-expired -> the host refreshes the token and calls once more, then
- * dead letter.
+ * dead letter; a refresh the provider refused dead-letters at once with
+ * "INVALID_CREDENTIALS: ...", one that could not reach it is retried.
+ *
+ * Events go only to integrations of their own organization (an integration
+ * without organization_id, from a config file, takes every organization's).
+ * The integrations can be replaced while running (bl_connect_reload): events
+ * already being handled finish on the instances they started with.
  *
  * Exactly-once effects per (integration, event, rule) as far as the target
  * allows: an action that succeeded is recorded in the state store
@@ -33,7 +39,15 @@ typedef struct bl_connect_config {
     const char *connector;        /* "jira", "slack" or an external name */
     const char *connector_dir;    /* where external <name>.so live; may be NULL */
     /* [{"id": "...", "organization_id": "org_1" (optional: only its events),
-     *   "settings": {...}, "credentials": {...}, "rules": [...]}]; borrowed */
+     *   "settings": {...}, "credentials": {...}, "rules": [...],
+     *   "oauth": true|false (optional: bearer tokens from token; default:
+     *            whenever token is set),
+     *   "status": "connected"|"error" (optional; "error": every matching
+     *            event is dead-lettered with INVALID_CREDENTIALS and
+     *            "error_message", the vendor is not called),
+     *   "skip_invalid": true (optional: an integration that does not load
+     *            is logged and left out instead of failing the load)}];
+     * borrowed */
     const json_t *integrations;
     bl_state_store *state;        /* borrowed; required */
     bl_schema_cache *schemas;     /* borrowed; required to decode Kafka messages */
@@ -53,6 +67,15 @@ typedef struct bl_connect bl_connect;
  * ...". Returns NULL with err. Free with bl_connect_free after the runtime
  * stopped. */
 bl_connect *bl_connect_new(const bl_connect_config *cfg, bl_err *err);
+
+/* Replaces the integrations (same shape as cfg->integrations, borrowed):
+ * builds and validates the new set first, so on error (err names the
+ * integration) the running set stays. Thread-safe against the runtime and
+ * the handlers. Returns 0 or -1. */
+int bl_connect_reload(bl_connect *c, const json_t *integrations, bl_err *err);
+
+/* How many integrations are loaded now. */
+size_t bl_connect_integration_count(bl_connect *c);
 
 /* Stops the handler threads, shuts every instance down and closes the
  * connector. Accepts NULL. */

@@ -61,6 +61,11 @@ static int name_ok(const char *name)
     return 1;
 }
 
+const char *bl_connector_builtin_name(size_t i)
+{
+    return i < sizeof builtins / sizeof builtins[0] ? builtins[i].name : NULL;
+}
+
 bl_connector_lib *bl_connector_open(const char *name, const char *dir, bl_err *err)
 {
     if (!name_ok(name)) {

@@ -20,6 +20,9 @@ typedef struct bl_connector_lib bl_connector_lib;
  * failures and ABI mismatches. */
 bl_connector_lib *bl_connector_open(const char *name, const char *dir, bl_err *err);
 
+/* The name of built-in connector i (0, 1, ...), or NULL past the last. */
+const char *bl_connector_builtin_name(size_t i);
+
 /* The connector's table (borrowed from lib). */
 const bl_connector_table *bl_connector_lib_table(const bl_connector_lib *lib);
 

@@ -167,6 +167,14 @@ int bl_oauth_connect_direct(bl_oauth_store *st, const char *provider, const char
 int bl_oauth_access_token(bl_oauth_store *st, const char *integration_id, bool force_refresh,
                           char **out, bl_err *err);
 
+/* bl_oauth_access_token shaped as a connector token source
+ * (connectors/host.h bl_connector_token_fn; ctx: the bl_oauth_store):
+ * copies the token into out (cap bytes) and wipes its own copy. err keeps
+ * the store's code (BL_OAUTH_E_CREDENTIALS when the refresh was refused or
+ * the integration is not connected). Returns 0 or -1. */
+int bl_oauth_connector_token(void *store, const char *integration_id, int refresh, char *out, size_t cap,
+                             bl_err *err);
+
 /* Calls url (absolute) with method and an optional body of content_type as
  * integration_id, with its bearer token; on a 401 the token is refreshed and
  * the call made once more. out holds the last answer (clear it with

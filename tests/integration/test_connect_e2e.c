@@ -7,11 +7,8 @@
  * dead-letter topic with Jira's message. */
 #include "consumers/retry_tier.h"
 #include "core/kafka_admin.h"
-#include "core/kafka_producer.h"
 #include "core/pg_pool.h"
-#include "schemas/catalog.h"
-#include "schemas/codec.h"
-#include "schemas/registry_client.h"
+#include "tests/support/avro_event.h"
 #include "tests/support/fake_jira.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/runtime_fixture.h"
@@ -26,67 +23,18 @@
 static char topic[128], dlq[160], group[128], name[96], config_path[256], log_path[256];
 static bl_test_registry reg;
 
-/* Registers the catalog's events.pmo.risk schema for topic and encodes one
- * risk.escalated envelope. Returns a malloc'd message or NULL. */
-static uint8_t *encode_event(const char *event_id, const char *risk, const char *title, size_t *len)
+static int produce_event(const char *event_id, const char *risk, const char *title)
 {
-    bl_err err = {0};
-    uint8_t *out = NULL;
-    bl_catalog *cat = bl_catalog_load(bl_catalog_default_dir(), &err);
-    const bl_catalog_topic *t = cat ? bl_catalog_topic_find(cat, "events.pmo.risk", &err) : NULL;
-    bl_registry_client *client = bl_registry_client_new(reg.base_url, 0, &err);
-    char subject[200];
-    snprintf(subject, sizeof subject, "%s-value", topic);
-    int id = 0;
-    bl_avro_schema *schema = NULL;
-    avro_value_t value;
-    int have_value = 0;
-    if (!t || !client || bl_registry_client_register(client, subject, t->schema_json, &id, &err) != 0 ||
-        !(schema = bl_avro_schema_parse(t->schema_json, strlen(t->schema_json), &err)) ||
-        bl_avro_value_new(schema, &value, &err) != 0)
-        goto done;
-    have_value = 1;
     json_t *env = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:n, s:s}}", "id", event_id,
         "type", "risk.escalated", "time", "2026-11-25T08:00:00.000Z", "source", "pmo-cockpit", "organization_id",
         "org_1", "subject", risk, "data", "risk_id", risk, "project_id", "p-1", "project_name", "Apollo",
         "title", title, "description", "Main supplier filed for bankruptcy.", "previous_severity",
         "HIGH", "severity", "CRITICAL", "probability", 90, "impact", 95, "mitigation", "reason", "board review");
-    bl_avro_json_opts opts = {.mode = BL_AVRO_JSON_PLAIN, .union_hint = "busline.events.pmo.RiskEscalated"};
-    int rc = bl_avro_from_json(schema, env, &opts, &value, &err);
+    int rc = env ? bl_test_produce_avro_event(reg.base_url, "events.pmo.risk", topic,
+                                              "busline.events.pmo.RiskEscalated", env)
+                 : -1;
     json_decref(env);
-    if (rc != 0 || bl_codec_encode(id, &value, &out, len, &err) != 0)
-        out = NULL;
-done:
-    if (!out)
-        fprintf(stderr, "  encode: %s\n", err.msg);
-    if (have_value)
-        avro_value_decref(&value);
-    bl_avro_schema_free(schema);
-    bl_registry_client_free(client);
-    bl_catalog_free(cat);
-    return out;
-}
-
-static int produce_event(const char *event_id, const char *risk, const char *title)
-{
-    size_t len = 0;
-    uint8_t *msg = encode_event(event_id, risk, title, &len);
-    if (!msg)
-        return -1;
-    bl_err err = {0};
-    bl_kafka_producer *p = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err);
-    bl_kafka_header h[] = {
-        {"ce_id", event_id, strlen(event_id)},
-        {"ce_type", "risk.escalated", 14},
-        {"ce_source", "pmo-cockpit", 11},
-        {"content-type", "application/avro", 16},
-    };
-    int rc = p ? bl_kafka_producer_send_sync(p, topic, risk, strlen(risk), msg, len, h, 4, 10000, NULL, NULL, &err) : -1;
-    if (rc != 0)
-        fprintf(stderr, "  produce: %s\n", err.msg);
-    bl_kafka_producer_free(p, 1000);
-    free(msg);
     return rc;
 }
 

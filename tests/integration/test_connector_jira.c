@@ -289,6 +289,61 @@ static void bad_settings_or_templates_are_refused_at_start_naming_the_integratio
     bl_catalog_free(cat);
 }
 
+/* Integrations of organizations a and b (b in error, as Postgres would
+ * list it), and c's none. */
+static json_t *org_integrations(fake_jira *f, const char *extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "[{\"id\":\"jira-a\",\"organization_id\":\"org_a\",\"settings\":{\"base_url\":\"%s\",\"project_key\":"
+             "\"OPS\"},\"credentials\":{\"email\":\"bot@example.com\",\"api_token\":\"tok\"},\"rules\":" RULES "},"
+             "{\"id\":\"jira-b\",\"organization_id\":\"org_b\",\"status\":\"error\",\"error_message\":"
+             "\"token refresh refused: invalid_grant\",\"settings\":{\"base_url\":\"%s\",\"project_key\":\"OPS\"},"
+             "\"credentials\":{\"email\":\"bot@example.com\",\"api_token\":\"tok\"},\"rules\":" RULES "}%s]",
+             fake_jira_url(f), fake_jira_url(f), extra);
+    return json_loads(text, 0, NULL);
+}
+
+static bl_outcome process_for(bl_connect *c, const char *org, const char *id, char *msg, size_t cap)
+{
+    json_t *ev = risk_event(id, "risk.escalated", id, "HIGH", "Late");
+    json_object_set_new(ev, "organization_id", json_string(org));
+    return process(c, ev, msg, cap);
+}
+
+static void reloaded_integrations_route_by_organization_and_error_ones_dead_letter(void)
+{
+    ENV_OPEN(e);
+    bl_err err = {0};
+    json_t *ints = org_integrations(e.f, "");
+    CHECK(bl_connect_reload(e.c, ints, &err) == 0);
+    json_decref(ints);
+    CHECK_EQ_INT((int)bl_connect_integration_count(e.c), 2);
+    char msg[600];
+    bl_outcome o = process_for(e.c, "org_b", "r-b", msg, sizeof msg);
+    CHECK_EQ_INT(o.kind, BL_OUTCOME_DEAD_LETTER);
+    CHECK(strstr(msg, "INVALID_CREDENTIALS") && strstr(msg, "jira-b") && strstr(msg, "invalid_grant"));
+    CHECK_EQ_INT((int)fake_jira_issue_count(e.f), 0);
+    CHECK_EQ_INT(process_for(e.c, "org_c", "r-c", msg, sizeof msg).kind, BL_OUTCOME_DONE);
+    CHECK_EQ_INT((int)fake_jira_issue_count(e.f), 0);
+    CHECK_EQ_INT(process_for(e.c, "org_a", "r-a", msg, sizeof msg).kind, BL_OUTCOME_DONE);
+    CHECK_EQ_INT((int)fake_jira_issue_count(e.f), 1);
+
+    /* A broken integration: left out when it may be skipped ... */
+    ints = org_integrations(e.f, ",{\"id\":\"jira-x\",\"skip_invalid\":true,\"rules\":[{\"action\":\"fly\"}]}");
+    CHECK(bl_connect_reload(e.c, ints, &err) == 0);
+    json_decref(ints);
+    CHECK_EQ_INT((int)bl_connect_integration_count(e.c), 2);
+    /* ... else the reload fails, naming it, and the running set stays. */
+    ints = org_integrations(e.f, ",{\"id\":\"jira-x\",\"rules\":[{\"action\":\"fly\"}]}");
+    CHECK(bl_connect_reload(e.c, ints, &err) != 0);
+    CHECK(strstr(err.msg, "integration 3") != NULL);
+    json_decref(ints);
+    CHECK_EQ_INT((int)bl_connect_integration_count(e.c), 2);
+    CHECK_EQ_INT(process_for(e.c, "org_b", "r-b2", msg, sizeof msg).kind, BL_OUTCOME_DEAD_LETTER);
+    env_close(&e);
+}
+
 int main(void)
 {
     BL_RUN(bad_settings_or_templates_are_refused_at_start_naming_the_integration);
@@ -299,5 +354,6 @@ int main(void)
     BL_RUN(jira_validation_error_goes_to_dead_letter_with_jiras_message);
     BL_RUN(jira_refused_credentials_are_refreshed_once_else_dead_lettered);
     BL_RUN(jira_one_issue_per_risk_even_when_the_link_was_lost);
+    BL_RUN(reloaded_integrations_route_by_organization_and_error_ones_dead_letter);
     return bl_test_summary();
 }

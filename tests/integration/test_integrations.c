@@ -3,7 +3,8 @@
  * rest, the connected event; single-use states; refresh before expiry; a
  * 401 refreshed and retried once; a refused refresh -> error
  * INVALID_CREDENTIALS + integration.disconnected; delete revokes; the
- * error codes; organization isolation; exact analytics. */
+ * error codes; organization isolation; exact analytics; mapping rules
+ * checked when settings are saved (422 naming the rule). */
 #include "api/keys.h"
 #include "api/orgs.h"
 #include "api/server.h"
@@ -257,6 +258,60 @@ static void refused_refresh_marks_error_and_publishes_disconnected(void)
     json_decref(j);
 }
 
+static const char *field_error(const json_t *j, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(json_object_get(j, "error"), "field_errors"), field));
+}
+
+static void settings_rules_are_validated_on_save(void)
+{
+    char id[64], path[160];
+    REQUIRE(connect_google(id) == 0);
+    snprintf(path, sizeof path, "/v1/integrations/%s/settings", id);
+#define GOOD_RULE                                                                                                  \
+    "{\"events\":[\"event.reminder_due\"],\"action\":\"create_event\",\"template\":{\"summary\":\"{eventName}\","     \
+    "\"start\":\"{data.starts_at}\"}}"
+    json_t *j;
+    /* rule 2 asks for an action Google Calendar does not have */
+    CHECK_EQ_INT(call("PUT", path, admin,
+                      "{\"settings\":{\"calendar_id\":\"team\",\"rules\":[" GOOD_RULE ",{\"events\":[\"event.reminder_due\"],"
+                      "\"action\":\"book_room\",\"template\":{}}]}}",
+                      &j),
+                 422);
+    const char *why = field_error(j, "settings.rules[1]");
+    CHECK(why && strstr(why, "rule 2") && strstr(why, "book_room"));
+    json_decref(j);
+    /* rule 1: a placeholder of no field of the event; a required field missing */
+    CHECK_EQ_INT(call("PUT", path, admin,
+                      "{\"settings\":{\"rules\":[{\"events\":[\"event.reminder_due\"],\"action\":\"create_event\","
+                      "\"template\":{\"summary\":\"{data.no_such_field}\",\"start\":\"{data.starts_at}\"}}]}}",
+                      &j),
+                 422);
+    why = field_error(j, "settings.rules[0]");
+    CHECK(why && strstr(why, "rule 1") && strstr(why, "no_such_field"));
+    json_decref(j);
+    CHECK_EQ_INT(call("PUT", path, admin,
+                      "{\"settings\":{\"rules\":[{\"events\":[\"event.reminder_due\"],\"action\":\"create_event\","
+                      "\"template\":{\"start\":\"{data.starts_at}\"}}]}}",
+                      &j),
+                 422);
+    why = field_error(j, "settings.rules[0]");
+    CHECK(why && strstr(why, "summary"));
+    json_decref(j);
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"settings\":{\"rules\":{}}}", &j), 422);
+    CHECK(field_error(j, "settings.rules") != NULL);
+    json_decref(j);
+    /* nothing refused was saved; valid rules are */
+    CHECK_EQ_INT(count("SELECT count(*) FROM integrations WHERE id::text = $1 AND settings ? 'rules'", id), 0);
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"settings\":{\"calendar_id\":\"team\",\"rules\":[" GOOD_RULE "]}}", &j),
+                 200);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "settings"),
+                                                                                  "rules"), 0), "action")),
+                 "create_event");
+    json_decref(j);
+#undef GOOD_RULE
+}
+
 static void delete_revokes_and_publishes_disconnected(void)
 {
     char id[64], path[160];
@@ -407,6 +462,7 @@ int main(void)
         BL_RUN(token_is_refreshed_before_expiry);
         BL_RUN(a_401_is_refreshed_and_retried_once);
         BL_RUN(refused_refresh_marks_error_and_publishes_disconnected);
+        BL_RUN(settings_rules_are_validated_on_save);
         BL_RUN(delete_revokes_and_publishes_disconnected);
         BL_RUN(sync_records_a_run_and_its_event);
         BL_RUN(errors_and_isolation);

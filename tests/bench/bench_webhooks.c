@@ -162,6 +162,23 @@ static long vm_hwm_kb(pid_t pid)
     return kb;
 }
 
+/* CPU seconds (user + system) the process has used, or -1. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static uint64_t fanned_out(wh_e2e *e)
 {
     bl_webhook_fanout_stats st;
@@ -178,6 +195,8 @@ static int wait_long(atomic_long *v, long want, int timeout_s)
 }
 
 /* ---- phases ---- */
+
+static double burst_cpu_share; /* the worker's CPU time over the burst's span */
 
 static double phase_burst(wh_e2e *e, const char *bin, pid_t *worker)
 {
@@ -197,6 +216,8 @@ static double phase_burst(wh_e2e *e, const char *bin, pid_t *worker)
         return 0;
     }
     double secs = (atomic_load(&sink.burst_last_us) - atomic_load(&sink.burst_first_us)) / 1e6;
+    double cpu = cpu_seconds(*worker); /* startup included: an upper bound */
+    burst_cpu_share = secs > 0 && cpu >= 0 ? cpu / secs : 0;
     return secs > 0 ? (burst - 1) / secs : 0;
 }
 
@@ -343,6 +364,7 @@ int main(int argc, char **argv)
     printf("%-44s %12s\n", "measure", "value");
     printf("%-44s %12.0f\n", "signed deliveries/s (burst of waiting)", dps);
     printf("%-44s %12d\n", "  burst size (deliveries)", burst);
+    printf("%-44s %11.0f%%\n", "  deliver worker CPU over the burst (<=)", burst_cpu_share * 100);
     printf("%-44s %12.1f\n", "latency p50, outbox commit -> sink (ms)", p50);
     printf("%-44s %12.1f\n", "latency p99, outbox commit -> sink (ms)", p99);
     printf("%-44s %7ld/%-4ld\n", "  paced events arrived (rate x seconds)", arrived, sink.paced);

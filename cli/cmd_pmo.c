@@ -79,15 +79,16 @@ static int pmo_run(const bl_config *cfg)
         .registry_url = bl_config_str(cfg, "registry_url"),
     };
     bl_pmo_service *svc = bl_pmo_service_new(&opts, &err);
-    /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml). Ready
-     * means "running" until the service reports its assignment. A busy port
+    /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml): ready
+     * once the group gave the service a partition, so a rolling update waits
+     * for the new pod to take over work before it stops the next. A busy port
      * only happens when several roles share one host (scripts/run, tests):
      * warn and go on; in a pod the liveness probe would catch it. */
     bl_ops_server *ops = NULL;
     if (svc) {
         bl_err ops_err = {0};
-        ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL, NULL, NULL,
-                                  &ops_err);
+        ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL,
+                                  bl_pmo_service_ready, svc, &ops_err);
         if (!ops)
             bl_log_warn("pmo: no /healthz /readyz", BL_FS("error", ops_err.msg));
     }

@@ -109,6 +109,11 @@ const char *bl_domain_events_topic(const bl_domain_events *ev)
     return ev->topic;
 }
 
+int32_t bl_domain_events_schema_id(const bl_domain_events *ev)
+{
+    return ev->schema_id;
+}
+
 static int64_t now_ms(void)
 {
     struct timeval tv;

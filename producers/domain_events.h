@@ -27,8 +27,9 @@ bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir
 /* Frees ev. Accepts NULL. */
 void bl_domain_events_free(bl_domain_events *ev);
 
-/* The deployed topic, borrowed from ev. */
+/* The deployed topic, borrowed from ev, and the registered schema id. */
 const char *bl_domain_events_topic(const bl_domain_events *ev);
+int32_t bl_domain_events_schema_id(const bl_domain_events *ev);
 
 /* Appends one event of type (e.g. "integration.connected") about aggregate
  * (aggregate_type, aggregate_id: the Kafka key and ce_subject) of

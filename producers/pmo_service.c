@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct bl_pmo_service {
     bl_kafka_consumer *consumer;
     bl_kafka_producer *dlq;
     bl_pmo_service_stats stats;
+    atomic_int assigned; /* partitions held; read by the ops server's thread */
 };
 
 /* Why a command was not applied: a permanent reason sends it to the DLQ. */
@@ -44,6 +46,24 @@ static int64_t now_millis(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The consumer's rebalance hooks: lists are incremental under the
+ * cooperative protocol and whole under the eager one, so a count works for
+ * both. */
+static void count_assigned(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
+{
+    (void)lost;
+    bl_pmo_service *svc = user;
+    atomic_fetch_add(&svc->assigned, parts->cnt);
+}
+
+static void count_revoked(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
+{
+    (void)lost;
+    bl_pmo_service *svc = user;
+    if (atomic_fetch_sub(&svc->assigned, parts->cnt) < parts->cnt)
+        atomic_store(&svc->assigned, 0);
 }
 
 bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
@@ -86,6 +106,9 @@ bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
         .brokers = opts->brokers,
         .group_id = opts->group_id ? opts->group_id : "busline-pmo",
         .auto_offset_reset = "earliest",
+        .on_assign = count_assigned,
+        .on_revoke = count_revoked,
+        .user = svc,
     };
     const char *topics[] = {commands_topic};
     if (!(svc->consumer = bl_kafka_consumer_new(&copts, err)) ||
@@ -114,6 +137,20 @@ void bl_pmo_service_free(bl_pmo_service *svc)
 bl_pmo_service_stats bl_pmo_service_stats_get(const bl_pmo_service *svc)
 {
     return svc->stats;
+}
+
+int bl_pmo_service_assigned(const bl_pmo_service *svc)
+{
+    return svc ? atomic_load(&svc->assigned) : 0;
+}
+
+int bl_pmo_service_ready(void *ctx, char *reason, size_t reason_len)
+{
+    if (bl_pmo_service_assigned(ctx) > 0)
+        return 1;
+    if (reason && reason_len)
+        snprintf(reason, reason_len, "no partitions assigned yet");
+    return 0;
 }
 
 /* Encodes event number index of command cmd_id and appends it to the outbox. */

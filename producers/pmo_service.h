@@ -10,6 +10,8 @@
 
 #include "core/err.h"
 
+#include <stddef.h>
+
 typedef struct bl_pmo_service_opts {
     const char *brokers;            /* required */
     const char *pg_url;             /* required */
@@ -51,6 +53,15 @@ typedef struct bl_pmo_service_stats {
 } bl_pmo_service_stats;
 
 bl_pmo_service_stats bl_pmo_service_stats_get(const bl_pmo_service *svc);
+
+/* Partitions of the commands topic the service holds now (0 before its
+ * first assignment, or when the group has more members than partitions).
+ * Thread-safe; svc may be NULL (0). */
+int bl_pmo_service_assigned(const bl_pmo_service *svc);
+
+/* Readiness in the bl_ops_ready_fn shape (core/ops_server.h), ctx the
+ * service: 1 while it holds a partition, else 0 with the reason. */
+int bl_pmo_service_ready(void *ctx, char *reason, size_t reason_len);
 
 /* Leaves the group and frees everything. svc may be NULL. */
 void bl_pmo_service_free(bl_pmo_service *svc);

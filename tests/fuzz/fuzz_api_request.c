@@ -64,7 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t rest_len = size - 1;
     const char *nul = memchr(rest, '\0', rest_len);
     size_t head_len = nul ? (size_t)(nul - rest) : 0;
-    char *head = strndup(rest, head_len);
+    /* No NUL: no header block. (strndup would still touch rest[0], which is
+     * past the input when it is one byte long.) */
+    char *head = nul ? strndup(rest, head_len) : strdup("");
     const char *body = nul ? nul + 1 : rest;
     size_t body_len = nul ? rest_len - head_len - 1 : rest_len;
     char content_type[256], idem[512];

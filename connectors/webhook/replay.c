@@ -54,17 +54,7 @@ static int replay_one(const bl_kafka_msg *m, void *user, bl_err *err)
     }
     int rc = 0;
     if (bl_webhook_endpoint_matches(w->endpoint, w->filter, ev.org, ev.type, ev.envelope)) {
-        bl_webhook_delivery d = {
-            .endpoint_id = w->endpoint->id,
-            .event_id = ev.id,
-            .event_type = ev.type,
-            .organization_id = ev.org,
-            .source_topic = bl_kafka_msg_topic(m),
-            .source_partition = bl_kafka_msg_partition(m),
-            .source_offset = bl_kafka_msg_offset(m),
-            .body = ev.body,
-            .body_len = ev.body_len,
-        };
+        bl_webhook_delivery d = bl_webhook_event_delivery(&ev, m, w->endpoint->id);
         w->counts->matched++;
         rc = bl_webhook_delivery_send(w->producer, w->o->deliveries_topic, &d, NULL, SEND_TIMEOUT_MS, err);
     }

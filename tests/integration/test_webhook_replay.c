@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define ORG "org-r"
@@ -74,25 +73,14 @@ static void check_replayed(webhook_sink *sink, const char *path)
     }
 }
 
-/* Runs the busline binary with env and args; output into out. Returns its
- * exit code. */
+/* Runs `busline webhooks args` on the test's database and topics. */
 static int run_cli(wh_e2e *e, const char *args, char *out, size_t len)
 {
-    const char *bin = getenv("BUSLINE_BIN");
-    if (!bin)
-        return -1;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "BUSLINE_PG_URL='%s' BUSLINE_KAFKA_BROKERS='%s' BUSLINE_WEBHOOK_ALLOW=127.0.0.0/8 "
-             "BUSLINE_LOG_LEVEL=error '%s' webhooks %s --topics '%s' --deliveries-topic '%s' 2>&1",
-             e->f.pg_url, bl_test_kafka_brokers(), bin, args, e->events_topic, e->deliveries);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return -1;
-    size_t got = fread(out, 1, len - 1, f);
-    out[got] = '\0';
-    int status = pclose(f);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char env[1024], full[1024];
+    snprintf(env, sizeof env, "BUSLINE_PG_URL='%s' BUSLINE_WEBHOOK_ALLOW=127.0.0.0/8", e->f.pg_url);
+    snprintf(full, sizeof full, "webhooks %s --topics '%s' --deliveries-topic '%s'", args, e->events_topic,
+             e->deliveries);
+    return bl_test_run_busline(env, full, out, len);
 }
 
 static long count_sql(wh_e2e *e, const char *fmt, const char *arg)

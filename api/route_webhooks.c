@@ -171,8 +171,9 @@ static int delete_webhook(const bl_api_request *req, bl_http_response *resp, voi
     return rc;
 }
 
-/* Records a replay request of e since since_ms; the delivery workers' replay
- * tool carries it out. Returns its description (new reference) or NULL. */
+/* Records a replay request of e since since_ms; the fan-out role's replay
+ * poller (connectors/webhook/replay_requests.h) carries it out. Returns its
+ * description (new reference) or NULL. */
 static json_t *record_replay(const bl_api_request *req, const bl_webhook_endpoint *e, int64_t since_ms)
 {
     char since[24], by[BL_API_ID_MAX + 8];
@@ -198,7 +199,7 @@ static json_t *record_replay(const bl_api_request *req, const bl_webhook_endpoin
     bl_rfc3339_format_millis(since_ms, when, sizeof when);
     json_t *out = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10),
                             "since", when, "status", "pending", "message",
-                            "the replay of missed events is queued for the delivery workers' replay tool");
+                            "the replay of missed events is queued; the webhook fan-out carries it out");
     PQclear(r);
     return out;
 }

@@ -3,6 +3,7 @@
 
 #include "api/webhook_test_send.h"
 
+#include "connectors/webhook/cmd_replay.h"
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/endpoint_store.h"
 #include "connectors/webhook/payload.h"
@@ -300,10 +301,18 @@ static int act_delete(cli *c)
 static int act_enable(cli *c)
 {
     bl_err err = {0};
+    int64_t since_ms = 0;
+    if (bl_cmd_replay_since(c->cfg, &since_ms) != 0)
+        return 2;
     if (bl_webhook_store_enable(c->store, c->id, &err) != 0)
         return fail("enable", &err);
     printf("enabled %s\n", c->id);
-    return 0;
+    return since_ms ? bl_cmd_replay_endpoint(c->cfg, c->pool, c->store, c->id, since_ms) : 0;
+}
+
+static int act_replay_requests(cli *c)
+{
+    return bl_cmd_replay_requests(c->cfg, c->pool, c->store);
 }
 
 static int act_disable(cli *c)
@@ -393,7 +402,9 @@ static const action actions[] = {
     {"show", act_show, NEEDS_ID, "ID: one endpoint as JSON (no secrets)"},
     {"update", act_update, NEEDS_ID, "ID [--name ...]: change the given settings"},
     {"delete", act_delete, NEEDS_ID, "ID: remove an endpoint (its delivery log stays)"},
-    {"enable", act_enable, NEEDS_ID | NEEDS_EVENTS, "ID: deliver again (webhook.enabled)"},
+    {"enable", act_enable, NEEDS_ID | NEEDS_EVENTS,
+     "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
+    {"replay-requests", act_replay_requests, 0, ": carry out the pending API replay requests, then exit"},
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
     {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret; the old one signs during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
@@ -511,6 +522,8 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
         goto done;
     }
     int rc = bl_config_add(c.cfg, endpoint_settings, &err);
+    if (rc == 0)
+        rc = bl_config_add(c.cfg, bl_cmd_replay_settings, &err);
     if (rc == 0)
         rc = bl_config_load(c.cfg, argc, argv, &err);
     if (rc == BL_CONFIG_HELP) {

@@ -1,5 +1,6 @@
-/* `busline webhooks create|list|show|update|delete|enable|disable|rotate|stats`:
- * endpoint management on PostgreSQL (BUSLINE_PG_URL). */
+/* `busline webhooks create|list|show|update|delete|enable|disable|rotate|stats|
+ * test|replay-requests`: endpoint management on PostgreSQL (BUSLINE_PG_URL);
+ * the replays read Kafka too (cmd_replay.h). */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_CMD_ENDPOINTS_H
 #define BUSLINE_CONNECTORS_WEBHOOK_CMD_ENDPOINTS_H
 

@@ -4,6 +4,7 @@
 #include "connectors/webhook/deliver.h"
 #include "connectors/webhook/delivery.h"
 #include "connectors/webhook/fanout.h"
+#include "connectors/webhook/replay_requests.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/ops_server.h"
@@ -26,6 +27,9 @@ static const bl_setting fanout_settings[] = {
      .type = BL_SETTING_STRING, .def = BL_WEBHOOK_DELIVERIES_TOPIC, .help = "where deliveries go"},
     {.name = "group", .env = "BUSLINE_FANOUT_GROUP", .flag = "group", .type = BL_SETTING_STRING,
      .def = "busline-webhook-fanout", .help = "consumer group"},
+    {.name = "replay_poll", .env = "BUSLINE_REPLAY_POLL", .flag = "replay-poll", .type = BL_SETTING_DURATION,
+     .def = "2s", .min = 0, .max = 3600 * 1000,
+     .help = "how often pending webhook replay requests are looked for; 0: never (replay_requests.h)"},
     {0},
 };
 
@@ -101,6 +105,8 @@ int bl_cmd_webhooks_fanout(int argc, char **argv)
     bl_registry_client *registry = NULL;
     bl_schema_cache *schemas = NULL;
     bl_webhook_fanout *f = NULL;
+    bl_webhook_store *store = NULL;
+    bl_webhook_replay_poller *replays = NULL;
     char *topics_buf = NULL;
     const char *topics[TOPICS_MAX];
     size_t n_topics = 0;
@@ -129,10 +135,24 @@ int bl_cmd_webhooks_fanout(int argc, char **argv)
     };
     if (!(f = bl_webhook_fanout_new(&fo, &err)) || env_serve(&e, bl_webhook_fanout_runtime(f), &err) != 0)
         goto done;
+    int64_t replay_poll_ms = bl_config_duration_ms(e.cfg, "replay_poll");
+    if (replay_poll_ms > 0) {
+        bl_webhook_store_opts so = {.pool = e.pool};
+        bl_webhook_replay_requests_opts ro = {
+            .pool = e.pool,
+            .replay = {.brokers = fo.brokers, .schemas = schemas, .topics = fo.topics, .n_topics = n_topics,
+                       .deliveries_topic = fo.deliveries_topic},
+        };
+        if (!(store = ro.replay.store = bl_webhook_store_new(&so, &err)) ||
+            !(replays = bl_webhook_replay_poller_start(&ro, (int)replay_poll_ms, &err)))
+            goto done;
+    }
     bl_log_info("webhook fanout: starting", BL_FS("deliveries_topic", fo.deliveries_topic),
-                BL_FI("topics", (long)n_topics));
+                BL_FI("topics", (long)n_topics), BL_FI("replay_poll_ms", replay_poll_ms));
     code = bl_webhook_fanout_run(f, &err) == 0 ? 0 : 1;
 done:
+    bl_webhook_replay_poller_stop(replays);
+    bl_webhook_store_free(store);
     if (code != 0)
         fprintf(stderr, "busline webhooks fanout: %s\n", err.msg);
     bl_ops_server_free(e.ops);

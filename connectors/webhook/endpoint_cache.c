@@ -3,6 +3,8 @@
  * lock only while they scan and retain, so a swap never waits on delivery
  * work, and a snapshot outlives any table that dropped it. */
 #include "connectors/webhook/endpoint_cache.h"
+
+#include "connectors/webhook/endpoint_match.h"
 #include "connectors/webhook/endpoint_store_internal.h"
 
 #include "core/log.h"
@@ -376,14 +378,6 @@ static int list_push(bl_webhook_match_list *l, bl_webhook_snapshot *s, bl_err *e
     return 0;
 }
 
-static bool types_match(const bl_webhook_endpoint *e, const char *event_type)
-{
-    for (size_t i = 0; i < e->event_type_count; i++)
-        if (bl_event_type_matches(e->event_types[i], event_type))
-            return true;
-    return false;
-}
-
 /* Index of the first item of organization org (or where it would be). */
 static size_t lower_bound(const table *t, const char *org)
 {
@@ -413,7 +407,7 @@ int bl_webhook_cache_match(bl_webhook_cache *c, const char *organization_id,
         bl_webhook_snapshot *s = t->items[i];
         if (strcmp(s->endpoint->organization_id, organization_id) != 0)
             break;
-        if (!types_match(s->endpoint, event_type) || !bl_event_filter_matches(s->filter, ev))
+        if (!bl_webhook_endpoint_matches(s->endpoint, s->filter, organization_id, event_type, ev))
             continue;
         matched = list_push(out, s, err) == 0 ? matched + 1 : -1;
     }

@@ -69,3 +69,19 @@ fail:
     bl_webhook_event_clear(out);
     return -1;
 }
+
+bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const bl_kafka_msg *m,
+                                              const char *endpoint_id)
+{
+    return (bl_webhook_delivery){
+        .endpoint_id = endpoint_id,
+        .event_id = ev->id,
+        .event_type = ev->type,
+        .organization_id = ev->org,
+        .source_topic = bl_kafka_msg_topic(m),
+        .source_partition = bl_kafka_msg_partition(m),
+        .source_offset = bl_kafka_msg_offset(m),
+        .body = ev->body,
+        .body_len = ev->body_len,
+    };
+}

@@ -5,6 +5,7 @@
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_EVENT_READER_H
 #define BUSLINE_CONNECTORS_WEBHOOK_EVENT_READER_H
 
+#include "connectors/webhook/delivery.h"
 #include "core/err.h"
 #include "core/kafka_consumer.h"
 #include "schemas/codec.h"
@@ -28,6 +29,11 @@ typedef struct bl_webhook_event {
  * envelope: skip it), anything else when it may work later (registry down). */
 int bl_webhook_event_read(bl_schema_cache *schemas, const bl_kafka_msg *m, bl_webhook_event *out,
                           bl_err *err);
+
+/* The delivery of ev, read from m, to endpoint_id, as the fan-out and the
+ * replay produce it (pointers borrowed from ev, m and endpoint_id). */
+bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const bl_kafka_msg *m,
+                                              const char *endpoint_id);
 
 /* Frees what out holds; accepts a zeroed or cleared event. */
 void bl_webhook_event_clear(bl_webhook_event *ev);

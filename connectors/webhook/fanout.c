@@ -130,17 +130,7 @@ static void fanout_start(bl_runtime_job *job, void *ctx)
     atomic_init(&fj->pending, n + 1);
     bl_runtime_job_set_user(job, fj);
     for (size_t i = 0; i < f->matches.count; i++) {
-        bl_webhook_delivery d = {
-            .endpoint_id = f->matches.items[i]->endpoint->id,
-            .event_id = ev.id,
-            .event_type = ev.type,
-            .organization_id = ev.org,
-            .source_topic = bl_kafka_msg_topic(m),
-            .source_partition = bl_kafka_msg_partition(m),
-            .source_offset = bl_kafka_msg_offset(m),
-            .body = ev.body,
-            .body_len = ev.body_len,
-        };
+        bl_webhook_delivery d = bl_webhook_event_delivery(&ev, m, f->matches.items[i]->endpoint->id);
         if (bl_webhook_delivery_send(f->producer, f->deliveries_topic, &d, fj, QUEUE_TIMEOUT_MS, &err) != 0) {
             bl_log_warn("fanout: cannot queue a delivery", BL_FS("error", err.msg));
             atomic_store(&fj->failed, 1);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #define TIMEOUT_MS 15000
@@ -132,22 +131,9 @@ static void group_shows_exact_lag_and_oldest_unprocessed_timestamp(void)
     bl_group_report_free(r);
 }
 
-/* Runs the busline binary with args; returns its exit code, output in out. */
 static int run_cli(const char *args, char *out, size_t len)
 {
-    const char *bin = getenv("BUSLINE_BIN");
-    if (!bin)
-        return -1;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "BUSLINE_KAFKA_BROKERS='%s' BUSLINE_LOG_LEVEL=error '%s' %s 2>&1",
-             bl_test_kafka_brokers(), bin, args);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return -1;
-    size_t got = fread(out, 1, len - 1, f);
-    out[got] = '\0';
-    int status = pclose(f);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return bl_test_run_busline(NULL, args, out, len);
 }
 
 static void prometheus_output_carries_lag_per_partition(void)

@@ -378,22 +378,15 @@ static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
     }
 }
 
-/* Runs the busline binary with args under the test's settings; captures
- * stdout+stderr into out. Returns the exit status (-1 if it did not run). */
+/* Runs `busline pmo args` under the test's settings. */
 static int run_cli(const char *args, char *out, size_t len)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "BUSLINE_REGISTRY_URL=%s BUSLINE_PMO_COMMANDS_TOPIC=%s BUSLINE_PMO_EVENTS_PREFIX=%s "
-             "BUSLINE_KAFKA_BROKERS=%s BUSLINE_LOG_LEVEL=warn %s pmo %s 2>&1",
-             reg.base_url, commands_topic, prefix, bl_test_kafka_brokers(), getenv("BUSLINE_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char env[1024], pmo_args[1024];
+    snprintf(env, sizeof env,
+             "BUSLINE_REGISTRY_URL=%s BUSLINE_PMO_COMMANDS_TOPIC=%s BUSLINE_PMO_EVENTS_PREFIX=%s BUSLINE_LOG_LEVEL=warn",
+             reg.base_url, commands_topic, prefix);
+    snprintf(pmo_args, sizeof pmo_args, "pmo %s", args);
+    return bl_test_run_busline(env, pmo_args, out, len);
 }
 
 static void write_text(const char *path, const char *text)

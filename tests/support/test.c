@@ -1,6 +1,9 @@
 #include "tests/support/test.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,4 +69,24 @@ void bl_test_capture_stdout(void (*fn)(void *ctx), void *ctx, char *out, size_t 
     size_t n = fread(out, 1, len - 1, tmp);
     out[n] = '\0';
     fclose(tmp);
+}
+
+int bl_test_run_busline(const char *env, const char *args, char *out, size_t len)
+{
+    const char *bin = getenv("BUSLINE_BIN");
+    out[0] = '\0';
+    if (!bin)
+        return -1;
+    char cmd[4096];
+    int n = snprintf(cmd, sizeof cmd, "BUSLINE_KAFKA_BROKERS='%s' BUSLINE_LOG_LEVEL=error %s '%s' %s 2>&1",
+                     bl_test_kafka_brokers(), env ? env : "", bin, args);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t got = fread(out, 1, len - 1, p);
+    out[got] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

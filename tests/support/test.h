@@ -52,4 +52,10 @@ void bl_test_unique_name(char *buf, size_t len, const char *prefix);
  * (cut to len - 1 bytes) into out, NUL-terminated. */
 void bl_test_capture_stdout(void (*fn)(void *ctx), void *ctx, char *out, size_t len);
 
+/* Runs "$BUSLINE_BIN args" through the shell with BUSLINE_KAFKA_BROKERS set
+ * to the test brokers, BUSLINE_LOG_LEVEL=error, then env (more "NAME=value"
+ * words, which win; may be NULL); stdout and stderr go into out (cut to
+ * len - 1 bytes). Returns the exit status, or -1 when it did not run. */
+int bl_test_run_busline(const char *env, const char *args, char *out, size_t len);
+
 #endif

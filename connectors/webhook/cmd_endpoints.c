@@ -404,7 +404,7 @@ static const action actions[] = {
     {"delete", act_delete, NEEDS_ID, "ID: remove an endpoint (its delivery log stays)"},
     {"enable", act_enable, NEEDS_ID | NEEDS_EVENTS,
      "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
-    {"replay-requests", act_replay_requests, 0, ": carry out the pending API replay requests, then exit"},
+    {"replay-requests", act_replay_requests, 0, "carry out the pending API replay requests, then exit"},
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
     {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret; the old one signs during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
@@ -427,8 +427,12 @@ bool bl_cmd_endpoints_knows(const char *name)
 
 void bl_cmd_endpoints_usage(FILE *out)
 {
-    for (const action *a = actions; a->name; a++)
-        fprintf(out, "  %-10s  %s\n", a->name, a->help);
+    for (const action *a = actions; a->name; a++) {
+        if (strlen(a->name) > 10) /* a long name gets its own line */
+            fprintf(out, "  %s\n  %-10s  %s\n", a->name, "", a->help);
+        else
+            fprintf(out, "  %-10s  %s\n", a->name, a->help);
+    }
 }
 
 /* Takes the repeatable --header 'Name: value' flags out of argv (the config

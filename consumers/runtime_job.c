@@ -620,11 +620,24 @@ static int backlog_take_head(bl_runtime *rt, rt_partition *p)
     return 1;
 }
 
+/* Whether p should stop fetching. A full window alone does not pause until
+ * the backlog holds a window's worth, and a paused partition resumes once
+ * half of that is left: a resume waits for a new fetch round trip, which
+ * the remaining backlog covers instead of an idle worker. A head that is
+ * not due yet (retry tier) pauses at once. */
+static int should_pause(const bl_runtime *rt, const rt_partition *p)
+{
+    if (p->closing || (p->bl_len > 0 && p->resume_at_wall))
+        return 1;
+    size_t high = rt->max_in_flight;
+    return p->paused ? p->bl_len > high / 2 : p->bl_len >= high;
+}
+
 void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p)
 {
     while (p->bl_len > 0 && !p->closing && backlog_take_head(rt, p))
         ;
-    bl_rt_partition_pause(rt, p, p->bl_len > 0 || p->closing);
+    bl_rt_partition_pause(rt, p, should_pause(rt, p));
 }
 
 void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m)

@@ -118,6 +118,10 @@ bl_kafka_consumer *bl_kafka_consumer_new(const bl_kafka_consumer_opts *opts, bl_
         "enable.auto.commit", "false",
         "enable.auto.offset.store", "false",
         "auto.offset.reset", opts->auto_offset_reset ? opts->auto_offset_reset : "earliest",
+        /* One fetch is outstanding per broker: a resumed partition waits for
+         * the long poll on idle ones (retry tiers) to end; 500 ms by default
+         * made every resume cost half a second. */
+        "fetch.wait.max.ms", "100",
         NULL,
     };
     rd_kafka_conf_t *conf = bl_kafka_conf_new(opts->brokers, defaults, opts->extra, c, err);

@@ -12,6 +12,7 @@
 #include "core/http_server.h"
 #include "core/migrations.h"
 #include "tests/support/pg_test.h"
+#include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -71,53 +72,15 @@ typedef struct reply {
     json_t *json;
 } reply;
 
-typedef struct body_buf {
-    char data[65536];
-    size_t len;
-} body_buf;
-
-static size_t on_body(char *buf, size_t size, size_t n, void *arg)
-{
-    body_buf *b = arg;
-    size_t len = size * n;
-    if (b->len + len < sizeof b->data) {
-        memcpy(b->data + b->len, buf, len);
-        b->len += len;
-    }
-    return len;
-}
-
 /* Calls the API with token (may be NULL) and an optional JSON body; fills r
  * (the caller json_decrefs r->json) and returns the status. */
 static long call(const char *method, const char *path, const char *token, const char *body, reply *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[512], auth[BL_API_TOKEN_SIZE + 32];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", bl_api_server_port(srv), path);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, auth);
-    }
-    body_buf *b = calloc(1, sizeof *b);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    r->json = json_loadb(b->data, b->len, 0, NULL);
-    free(b);
+    bl_test_reply full;
+    r->status = bl_test_http_call(bl_api_server_port(srv), method, path, token, NULL, body, &full);
+    r->json = full.json; /* ownership moves to r */
+    full.json = NULL;
+    bl_test_reply_clear(&full);
     return r->status;
 }
 

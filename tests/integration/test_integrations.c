@@ -12,6 +12,7 @@
 #include "core/migrations.h"
 #include "tests/support/fake_oauth.h"
 #include "tests/support/pg_test.h"
+#include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -28,47 +29,14 @@ static fake_oauth fake;
 static char org[BL_API_ID_MAX], other_org[BL_API_ID_MAX];
 static char admin[BL_API_TOKEN_SIZE], reader[BL_API_TOKEN_SIZE], other_admin[BL_API_TOKEN_SIZE];
 
-typedef struct body_buf {
-    char data[65536];
-    size_t len;
-} body_buf;
-
-static size_t on_body(char *buf, size_t size, size_t n, void *arg)
-{
-    body_buf *b = arg;
-    size_t len = size * n;
-    if (b->len + len < sizeof b->data) {
-        memcpy(b->data + b->len, buf, len);
-        b->len += len;
-    }
-    return len;
-}
-
 /* Calls the API; *json gets the answer (json_decref it). Returns the status. */
 static long call(const char *method, const char *path, const char *token, const char *body, json_t **json)
 {
-    CURL *c = curl_easy_init();
-    char url[512], authz[200];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", bl_api_server_port(srv), path);
-    snprintf(authz, sizeof authz, "Authorization: Bearer %s", token);
-    struct curl_slist *h = curl_slist_append(NULL, authz);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    static body_buf b;
-    b.len = 0;
-    long status = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    *json = json_loadb(b.data, b.len, 0, NULL);
+    bl_test_reply full;
+    long status = bl_test_http_call(bl_api_server_port(srv), method, path, token, NULL, body, &full);
+    *json = full.json; /* ownership moves to the caller */
+    full.json = NULL;
+    bl_test_reply_clear(&full);
     return status;
 }
 

@@ -59,31 +59,18 @@ static int list_integrations(const bl_api_request *req, bl_http_response *resp, 
     const char *type = bl_http_request_query(req->http, "type");
     if (provider && !bl_oauth_provider_find(provider))
         return bl_api_fail(req->http, resp, 400, "PROVIDER_NOT_SUPPORTED", "unknown provider filter", NULL);
-    bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    if (!conn)
-        return -1;
     const char *params[] = {req->auth->org_id, provider, status, type};
-    PGresult *r = bl_pg_exec(conn,
-                             "SELECT coalesce(json_agg(json_build_object('id', id, 'provider', provider,"
-                             " 'type', type, 'status', status, 'settings', settings, 'scopes', scopes,"
-                             " 'account_name', account_name, 'token_expires_at', token_expires_at,"
-                             " 'last_sync_at', last_sync_at, 'error_count', error_count,"
-                             " 'last_error', CASE WHEN last_error_code IS NULL THEN NULL ELSE"
-                             " json_build_object('code', last_error_code, 'message', last_error_message) END,"
-                             " 'created_at', created_at, 'updated_at', updated_at) ORDER BY created_at), '[]')"
-                             " FROM integrations WHERE organization_id = $1 AND ($2::text IS NULL OR provider = $2)"
-                             " AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)",
-                             4, params, &err);
-    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
-        return -1;
-    json_t *data = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    PQclear(r);
-    json_t *out = data ? json_pack("{s:o}", "data", data) : NULL;
-    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
-    json_decref(out);
-    return rc;
+    return bl_api_answer_json_query(req->server, resp,
+                                    "SELECT coalesce(json_agg(json_build_object('id', id, 'provider', provider,"
+                                    " 'type', type, 'status', status, 'settings', settings, 'scopes', scopes,"
+                                    " 'account_name', account_name, 'token_expires_at', token_expires_at,"
+                                    " 'last_sync_at', last_sync_at, 'error_count', error_count,"
+                                    " 'last_error', CASE WHEN last_error_code IS NULL THEN NULL ELSE"
+                                    " json_build_object('code', last_error_code, 'message', last_error_message) END,"
+                                    " 'created_at', created_at, 'updated_at', updated_at) ORDER BY created_at), '[]')"
+                                    " FROM integrations WHERE organization_id = $1 AND ($2::text IS NULL OR provider = $2)"
+                                    " AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)",
+                                    4, params);
 }
 
 /* ---- connect and callback ---- */

@@ -10,29 +10,16 @@
 static int list_keys(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    if (!conn)
-        return -1;
     const char *params[] = {req->auth->org_id};
-    PGresult *r = bl_pg_exec(conn,
-                             "SELECT coalesce(json_agg(json_build_object("
-                             " 'id', id, 'name', name, 'prefix', prefix, 'permissions', permissions,"
-                             " 'active', active, 'expires_at', expires_at, 'last_used_at', last_used_at,"
-                             " 'usage_count', usage_count, 'rate_per_minute', rate_per_minute,"
-                             " 'rate_per_hour', rate_per_hour, 'rate_per_day', rate_per_day,"
-                             " 'created_at', created_at) ORDER BY created_at), '[]')"
-                             " FROM api_keys WHERE organization_id = $1",
-                             1, params, &err);
-    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
-        return -1;
-    json_t *data = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    PQclear(r);
-    json_t *out = data ? json_pack("{s:o}", "data", data) : NULL;
-    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
-    json_decref(out);
-    return rc;
+    return bl_api_answer_json_query(req->server, resp,
+                                    "SELECT coalesce(json_agg(json_build_object("
+                                    " 'id', id, 'name', name, 'prefix', prefix, 'permissions', permissions,"
+                                    " 'active', active, 'expires_at', expires_at, 'last_used_at', last_used_at,"
+                                    " 'usage_count', usage_count, 'rate_per_minute', rate_per_minute,"
+                                    " 'rate_per_hour', rate_per_hour, 'rate_per_day', rate_per_day,"
+                                    " 'created_at', created_at) ORDER BY created_at), '[]')"
+                                    " FROM api_keys WHERE organization_id = $1",
+                                    1, params);
 }
 
 /* Reads an optional positive integer field; returns 0 or -1 after noting it. */

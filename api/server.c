@@ -157,6 +157,25 @@ PGconn *bl_api_acquire_pg(bl_api_server *s, bl_err *err)
     return bl_pg_pool_acquire(s->pool, 5000, err);
 }
 
+int bl_api_answer_json_query(bl_api_server *s, bl_http_response *resp, const char *sql, int nparams,
+                             const char *const *params)
+{
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(s, &err);
+    if (!conn)
+        return -1;
+    PGresult *r = bl_pg_exec(conn, sql, nparams, params, &err);
+    bl_pg_pool_release(s->pool, conn);
+    if (!r)
+        return -1;
+    json_t *data = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    json_t *out = data ? json_pack("{s:o}", "data", data) : NULL;
+    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
+    return rc;
+}
+
 /* ---- the checks every request passes ---- */
 
 /* The credential of a request: "Authorization: Bearer X" or "X-API-Key: X". */

@@ -186,4 +186,10 @@ const char *bl_api_status_code(int status);
  * returns NULL after 5 s without a free connection. */
 PGconn *bl_api_acquire_pg(bl_api_server *s, bl_err *err);
 
+/* Runs sql (nparams text parameters, borrowed) whose single row and column is
+ * a JSON text, and answers 200 {"data": <that JSON>}. Returns 0, or -1 so the
+ * server answers 500 (a pool or query failure is logged by the pool). */
+int bl_api_answer_json_query(bl_api_server *s, bl_http_response *resp, const char *sql, int nparams,
+                             const char *const *params);
+
 #endif

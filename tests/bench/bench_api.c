@@ -15,6 +15,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Requests that did not get their expected status: the figures of a run
+ * with failures are not a measurement of the API, so the bench fails. */
+static long failed_requests;
+
 static bl_test_api api;
 static int seconds = 5, threads = 16;
 
@@ -123,6 +127,7 @@ static double phase(const char *name, const char *method, const char *path, int 
            threads);
     free(all);
     free(w);
+    failed_requests += errors;
     free(th);
     return rps;
 }
@@ -198,5 +203,10 @@ int main(int argc, char **argv)
     printf("peak RSS (server + bench clients, one process): %.1f MiB\n", peak_rss_kb() / 1024.0);
     bl_test_api_stop(&api);
     curl_global_cleanup();
+    if (failed_requests) {
+        fprintf(stderr, "bench: %ld requests failed; the figures above do not measure a working API\n",
+                failed_requests);
+        return 1;
+    }
     return 0;
 }

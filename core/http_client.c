@@ -1,5 +1,6 @@
 #include "core/http_client.h"
 
+#include "core/http_host_queue.h"
 #include "core/http_route.h"
 
 #include <curl/curl.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* One reusable easy handle and the buffers of the request it carries. Slots
  * go back to a free list, so a busy client allocates nothing per request. */
@@ -34,10 +36,15 @@ typedef struct slot {
     char content_type[BL_HTTP_HEADER_VALUE_MAX];
     char errbuf[CURL_ERROR_SIZE];
     const bl_http_client *client;
+    bl_http_host *host;    /* its host's turn: active or waiting */
+    bool waiting;          /* submitted, not yet handed to curl */
+    int64_t deadline_mono; /* from the call's timeout_ms; 0: none */
 } slot;
 
 struct bl_http_client {
     CURLM *multi;
+    bl_http_host_queue *hosts;
+    CURLU *url_parser; /* reused: the host key of each submitted URL */
     bl_http_client_config cfg;
     char *user_agent;
     slot *free_slots;
@@ -215,6 +222,8 @@ static void slot_release(bl_http_client *c, slot *s)
     curl_slist_free_all(s->resolve);
     s->resolve = NULL;
     s->in_use = false;
+    s->waiting = false;
+    s->host = NULL;
     s->on_done = NULL;
     s->opaque = NULL;
     s->next_free = c->free_slots;
@@ -237,8 +246,6 @@ bl_http_client *bl_http_client_new(const bl_http_client_config *cfg, bl_err *err
         c->cfg = *cfg;
     if (c->cfg.max_host_connections <= 0)
         c->cfg.max_host_connections = 32;
-    if (c->cfg.max_total_connections < 0)
-        c->cfg.max_total_connections = 0;
     if (c->cfg.connection_cache <= 0)
         c->cfg.connection_cache = 256;
     if (c->cfg.body_cap == 0)
@@ -252,14 +259,17 @@ bl_http_client *bl_http_client_new(const bl_http_client_config *cfg, bl_err *err
     c->user_agent = strdup(c->cfg.user_agent ? c->cfg.user_agent : "busline");
     c->cfg.user_agent = c->user_agent;
     c->multi = curl_multi_init();
-    if (!c->user_agent || !c->multi) {
+    c->url_parser = curl_url();
+    if (!c->user_agent || !c->multi || !c->url_parser) {
         bl_err_set(err, BL_ENOMEM, "http client: out of memory");
         goto fail;
     }
-    CURLMcode mc;
-    if ((mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->cfg.max_host_connections)) ||
-        (mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, c->cfg.max_total_connections)) ||
-        (mc = curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->cfg.connection_cache))) {
+    if (!(c->hosts = bl_http_host_queue_new((size_t)c->cfg.max_host_connections, err)))
+        goto fail;
+    /* The per-host cap is ours (bl_http_host_queue): requests over it never
+     * reach curl, so curl's own limits stay off. */
+    CURLMcode mc = curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->cfg.connection_cache);
+    if (mc != CURLM_OK) {
         bl_err_set(err, BL_EHTTP, "http client: curl_multi_setopt: %s", curl_multi_strerror(mc));
         goto fail;
     }
@@ -267,9 +277,17 @@ bl_http_client *bl_http_client_new(const bl_http_client_config *cfg, bl_err *err
 fail:
     if (c->multi)
         curl_multi_cleanup(c->multi);
+    curl_url_cleanup(c->url_parser);
     free(c->user_agent);
     free(c);
     return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void report(slot *s, CURLcode code)
@@ -301,10 +319,10 @@ static void report(slot *s, CURLcode code)
     s->on_done(&r, s->opaque);
 }
 
-static void report_cancelled(slot *s)
+/* Reports a request that got no transfer of its own (errbuf says why). */
+static void report_unsent(slot *s, bl_http_transport t)
 {
-    snprintf(s->errbuf, sizeof s->errbuf, "http client freed with the request in flight");
-    bl_http_result r = {.transport = BL_HTTP_TRANSPORT_CANCELLED, .error = s->errbuf};
+    bl_http_result r = {.transport = t, .error = s->errbuf};
     s->on_done(&r, s->opaque);
 }
 
@@ -316,9 +334,13 @@ void bl_http_client_free(bl_http_client *c)
     for (slot *s = c->all_slots; s; s = s->next_all) {
         if (!s->in_use)
             continue;
-        curl_multi_remove_handle(c->multi, s->easy);
-        report_cancelled(s);
+        if (!s->waiting)
+            curl_multi_remove_handle(c->multi, s->easy);
+        snprintf(s->errbuf, sizeof s->errbuf, "http client freed with the request in flight");
+        report_unsent(s, BL_HTTP_TRANSPORT_CANCELLED);
     }
+    bl_http_host_queue_free(c->hosts);
+    curl_url_cleanup(c->url_parser);
     slot *s = c->all_slots;
     while (s) {
         slot *next = s->next_all;
@@ -446,6 +468,78 @@ static CURLcode slot_set_options(bl_http_client *c, slot *s, const bl_http_call 
     return rc;
 }
 
+/* "scheme://host:port" of url into key, the unit of the per-host cap (as
+ * curl pools connections); a URL curl cannot parse shares the key "" and
+ * fails in curl with curl's own message. */
+static void host_key(bl_http_client *c, const char *url, char *key, size_t cap)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    key[0] = '\0';
+    if (curl_url_set(c->url_parser, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(c->url_parser, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(c->url_parser, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(c->url_parser, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        snprintf(key, cap, "%s://%s:%s", scheme, host, port);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+}
+
+/* Hands a slot whose host has room to curl, with what is left of its
+ * timeout. Returns 0, or -1 with s->errbuf and *why set (not handed). */
+static int slot_begin(bl_http_client *c, slot *s, bl_http_transport *why)
+{
+    s->waiting = false;
+    if (s->deadline_mono > 0) {
+        int64_t left = s->deadline_mono - mono_ms();
+        if (left <= 0) {
+            snprintf(s->errbuf, sizeof s->errbuf, "timed out waiting for a free connection to the host");
+            *why = BL_HTTP_TRANSPORT_TIMEOUT;
+            return -1;
+        }
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)left);
+    }
+    CURLMcode mc = curl_multi_add_handle(c->multi, s->easy);
+    if (mc != CURLM_OK) {
+        snprintf(s->errbuf, sizeof s->errbuf, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        *why = BL_HTTP_TRANSPORT_OTHER;
+        return -1;
+    }
+    return 0;
+}
+
+/* A request of host ended: starts that host's next waiting ones until one
+ * is handed to curl or none waits; those that cannot start are reported. */
+static void host_advance(bl_http_client *c, bl_http_host *host)
+{
+    slot *next;
+    while ((next = bl_http_host_queue_finish(c->hosts, host)) != NULL) {
+        bl_http_transport why;
+        if (slot_begin(c, next, &why) == 0)
+            return;
+        c->in_flight--;
+        report_unsent(next, why);
+        slot_release(c, next);
+    }
+}
+
+/* Reports the waiting requests whose timeout passed before their turn;
+ * returns how many. */
+static int expire_waiting(bl_http_client *c)
+{
+    int n = 0;
+    slot *s;
+    int64_t now = mono_ms();
+    while ((s = bl_http_host_queue_take_expired(c->hosts, now)) != NULL) {
+        snprintf(s->errbuf, sizeof s->errbuf, "timed out waiting for a free connection to the host");
+        c->in_flight--;
+        report_unsent(s, BL_HTTP_TRANSPORT_TIMEOUT);
+        slot_release(c, s);
+        n++;
+    }
+    return n;
+}
+
 int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *err)
 {
     if (!c || c->closing)
@@ -473,10 +567,22 @@ int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *e
         bl_err_set(err, BL_EHTTP, "http client: %s: %s", call->url, curl_easy_strerror(rc));
         goto fail;
     }
-    CURLMcode mc = curl_multi_add_handle(c->multi, s->easy);
-    if (mc != CURLM_OK) {
-        bl_err_set(err, BL_EHTTP, "http client: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+    char key[512];
+    host_key(c, call->url, key, sizeof key);
+    s->deadline_mono = call->timeout_ms > 0 ? mono_ms() + call->timeout_ms : 0;
+    int started = 0;
+    if (!(s->host = bl_http_host_queue_admit(c->hosts, key, s, s->deadline_mono, &started, err)))
         goto fail;
+    s->waiting = !started;
+    if (started) {
+        CURLMcode mc = curl_multi_add_handle(c->multi, s->easy);
+        if (mc != CURLM_OK) {
+            bl_err_set(err, BL_EHTTP, "http client: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+            bl_http_host *host = s->host;
+            slot_release(c, s);
+            host_advance(c, host);
+            return -1;
+        }
     }
     c->in_flight++;
     return 0;
@@ -500,8 +606,10 @@ static int reap(bl_http_client *c)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
         curl_multi_remove_handle(c->multi, easy);
         c->in_flight--;
+        bl_http_host *host = s->host;
         report(s, code);
         slot_release(c, s);
+        host_advance(c, host);
         done++;
     }
     return done;
@@ -527,11 +635,15 @@ int bl_http_client_run_fds(bl_http_client *c, int wait_ms, const int *fds, size_
 {
     if (n_fds > RUN_FDS_MAX)
         return bl_err_set(err, BL_EINVAL, "http client: at most %d extra fds", RUN_FDS_MAX);
+    int done = expire_waiting(c);
     if (perform(c, err) != 0)
         return -1;
-    int done = reap(c);
+    done += reap(c);
     if (done > 0 || wait_ms <= 0)
         return done;
+    int64_t until_expiry = bl_http_host_queue_next_deadline(c->hosts) - mono_ms();
+    if (until_expiry < wait_ms)
+        wait_ms = until_expiry < 1 ? 1 : (int)until_expiry;
     struct curl_waitfd extra[RUN_FDS_MAX];
     for (size_t i = 0; i < n_fds; i++)
         extra[i] = (struct curl_waitfd){.fd = fds[i], .events = CURL_WAIT_POLLIN, .revents = 0};
@@ -540,7 +652,8 @@ int bl_http_client_run_fds(bl_http_client *c, int wait_ms, const int *fds, size_
         return bl_err_set(err, BL_EHTTP, "http client: curl_multi_poll: %s", curl_multi_strerror(mc));
     if (perform(c, err) != 0)
         return -1;
-    return reap(c);
+    done = expire_waiting(c);
+    return done + reap(c);
 }
 
 void bl_http_client_wakeup(bl_http_client *c)

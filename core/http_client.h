@@ -61,8 +61,8 @@ typedef struct bl_http_result {
 typedef void (*bl_http_done_fn)(const bl_http_result *result, void *opaque);
 
 typedef struct bl_http_client_config {
-    long max_host_connections;  /* per host:port at once; 0 = 32 */
-    long max_total_connections; /* open at once overall; 0 = unlimited */
+    long max_host_connections;  /* requests at once per scheme://host:port; the
+                                 * rest wait their host's turn, in order; 0 = 32 */
     long connection_cache;      /* idle connections kept for reuse; 0 = 256 */
     size_t body_cap;            /* response bytes kept; the rest is drained; 0 = 4096 */
     size_t max_headers;         /* response headers kept; 0 = 32 */

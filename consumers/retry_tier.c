@@ -223,7 +223,7 @@ int bl_retry_headers_parse(const bl_kafka_header *hs, size_t n, bl_retry_headers
 {
     bl_retry_headers h = {0};
     int64_t attempt, partition;
-    if (header_int(hs, n, BL_HDR_ATTEMPT, 1, BL_RETRY_ATTEMPT_MAX, &attempt, err) != 0 ||
+    if (header_int(hs, n, BL_HDR_ATTEMPT, 0, BL_RETRY_ATTEMPT_MAX, &attempt, err) != 0 ||
         header_int(hs, n, BL_HDR_DUE_AT, 0, INT64_MAX, &h.due_at_ms, err) != 0 ||
         header_int(hs, n, BL_HDR_FIRST_FAILURE_AT, 0, INT64_MAX, &h.first_failure_at_ms, err) != 0 ||
         header_int(hs, n, BL_HDR_ORIGINAL_PARTITION, 0, INT32_MAX, &partition, err) != 0 ||

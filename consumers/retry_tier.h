@@ -58,7 +58,8 @@ int bl_retry_dlq_topic(const bl_retry_tiers *t, char *out, size_t len, bl_err *e
 
 /* What a retried or dead-lettered message carries. */
 typedef struct bl_retry_headers {
-    int attempt;                 /* attempts made so far, all failed (1 after the first) */
+    int attempt;                 /* attempts made so far, all failed (1 after the first;
+                                  * 0 when set aside before any, see BL_OUTCOME_PARK) */
     int64_t due_at_ms;           /* unix ms when the next attempt may run */
     int64_t first_failure_at_ms; /* unix ms of the first failed attempt */
     char error[BL_RETRY_ERROR_MAX];                /* why the last attempt failed; may be "" */
@@ -92,7 +93,7 @@ void bl_retry_headers_build(const bl_retry_headers *h, bl_retry_header_set *set)
 
 /* Reads the busline-* headers from hs[0..n) (the last of a repeated name
  * wins). Every header but busline-error is required and must be a decimal
- * in range (attempt 1..1000, times and offset >= 0, partition >= 0) or a
+ * in range (attempt 0..1000, times and offset >= 0, partition >= 0) or a
  * valid topic name. Returns 0, or -1 with BL_EINVAL naming the header. */
 int bl_retry_headers_parse(const bl_kafka_header *hs, size_t n, bl_retry_headers *out, bl_err *err);
 

@@ -81,6 +81,8 @@ typedef enum bl_outcome_kind {
     BL_OUTCOME_DONE = 0,        /* the work is durable */
     BL_OUTCOME_RETRY = 1,       /* try again after retry_after_ms */
     BL_OUTCOME_DEAD_LETTER = 2, /* give up: to the dead-letter topic */
+    BL_OUTCOME_PARK = 3,        /* not tried (the destination is stuck): set aside
+                                 * for retry_after_ms without spending an attempt */
 } bl_outcome_kind;
 
 /* What a connector reports for a job; error is copied (cut at
@@ -181,6 +183,7 @@ void bl_runtime_complete(bl_runtime *rt, bl_runtime_job *job, bl_outcome outcome
 bl_outcome bl_outcome_done(void);
 bl_outcome bl_outcome_retry(int64_t after_ms, const char *error);
 bl_outcome bl_outcome_dead_letter(const char *error);
+bl_outcome bl_outcome_park(int64_t after_ms, const char *reason);
 
 /* The polled message of job (topic, partition, offset, key, value, headers
  * through core/kafka_consumer.h accessors); borrowed for the job's life. */

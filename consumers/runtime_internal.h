@@ -47,6 +47,7 @@ struct bl_runtime_job {
     int64_t retry_at_mono; /* RT_JOB_RETRY_WAIT */
     int target_tier;       /* RT_JOB_PRODUCING: tier index, -1 = DLQ */
     int needs_send;        /* RT_JOB_PRODUCING not yet accepted by the producer */
+    int parked;            /* RT_JOB_PRODUCING a park: the copy keeps the attempt count */
     /* Set by bl_runtime_complete (any thread) under done_lock. */
     int done_queued;
     bl_outcome_kind out_kind;

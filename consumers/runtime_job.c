@@ -312,7 +312,7 @@ static void job_send(bl_runtime *rt, bl_runtime_job *job)
         bl_retry_headers_for_failure(NULL, p->topic, p->partition, job->offset, now, delay, job->out_error,
                                      &h, &err);
     } else {
-        h.attempt = job->attempt;
+        h.attempt = job->parked ? job->attempt - 1 : job->attempt;
     }
     if (!job->prev && job->first_failure_wall)
         h.first_failure_at_ms = job->first_failure_wall;
@@ -349,10 +349,11 @@ static void job_send(bl_runtime *rt, bl_runtime_job *job)
     }
 }
 
-static void job_produce(bl_runtime *rt, bl_runtime_job *job, int tier)
+static void job_produce(bl_runtime *rt, bl_runtime_job *job, int tier, int parked)
 {
     set_state(job, RT_JOB_PRODUCING);
     job->target_tier = tier;
+    job->parked = parked;
     job_send(rt, job);
 }
 
@@ -377,15 +378,29 @@ void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user)
 
 /* ---- outcomes ---- */
 
-static void job_retry_in_place(bl_runtime *rt, bl_runtime_job *job, int64_t after_ms)
+static void job_retry_in_place(bl_runtime *rt, bl_runtime_job *job, int64_t after_ms, int parked)
 {
-    if (!job->first_failure_wall)
+    if (!job->first_failure_wall && !parked)
         job->first_failure_wall = job->prev ? job->prev->first_failure_at_ms : bl_rt_wall_ms();
     set_state(job, RT_JOB_RETRY_WAIT);
     job->retry_at_mono = bl_rt_mono_ms() + (after_ms > 0 ? after_ms : 0);
-    job->attempt++;
+    job->attempt += !parked;
     rt->n_retry_wait++;
     rt->stats.retried_in_place++;
+}
+
+/* Retries job later: in place (strict lane, no tiers) or through the tier
+ * for its delay; a park keeps its attempt count. */
+static void job_later(bl_runtime *rt, bl_runtime_job *job, int parked)
+{
+    if (job->lane || !rt->has_tiers) {
+        if (job->part->closing)
+            job_abandon(rt, job); /* not restarted while draining: the next owner retries */
+        else
+            job_retry_in_place(rt, job, job->out_after_ms, parked);
+    } else {
+        job_produce(rt, job, (int)bl_retry_tier_choose(&rt->tiers, job->out_after_ms), parked);
+    }
 }
 
 static void job_apply(bl_runtime *rt, bl_runtime_job *job)
@@ -395,20 +410,17 @@ static void job_apply(bl_runtime *rt, bl_runtime_job *job)
         job_durable(rt, job, DURABLE_DONE);
         return;
     case BL_OUTCOME_RETRY:
-        if (job->attempt >= rt->max_attempts) {
-            job_produce(rt, job, -1);
-        } else if (job->lane || !rt->has_tiers) {
-            if (job->part->closing)
-                job_abandon(rt, job); /* not restarted while draining: the next owner retries */
-            else
-                job_retry_in_place(rt, job, job->out_after_ms);
-        } else {
-            job_produce(rt, job, (int)bl_retry_tier_choose(&rt->tiers, job->out_after_ms));
-        }
+        if (job->attempt >= rt->max_attempts)
+            job_produce(rt, job, -1, 0);
+        else
+            job_later(rt, job, 0);
+        return;
+    case BL_OUTCOME_PARK:
+        job_later(rt, job, 1);
         return;
     case BL_OUTCOME_DEAD_LETTER:
     default:
-        job_produce(rt, job, -1);
+        job_produce(rt, job, -1, 0);
         return;
     }
 }
@@ -666,6 +678,11 @@ bl_outcome bl_outcome_retry(int64_t after_ms, const char *error)
 bl_outcome bl_outcome_dead_letter(const char *error)
 {
     return (bl_outcome){BL_OUTCOME_DEAD_LETTER, 0, error};
+}
+
+bl_outcome bl_outcome_park(int64_t after_ms, const char *reason)
+{
+    return (bl_outcome){BL_OUTCOME_PARK, after_ms, reason};
 }
 
 const bl_kafka_msg *bl_runtime_job_msg(const bl_runtime_job *job)

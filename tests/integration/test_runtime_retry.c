@@ -1,6 +1,7 @@
 /* Retries leave the main partition for a tier topic with busline-* headers
  * (original headers kept), the same runtime reading the tier hands them
- * back only once due, and exhausted ones land on the DLQ. */
+ * back only once due, exhausted ones land on the DLQ, and parked ones come
+ * back without having spent an attempt. */
 #include "consumers/runtime.h"
 #include "core/log.h"
 #include "tests/support/runtime_fixture.h"
@@ -14,6 +15,7 @@ typedef struct retry_state {
     bl_runtime *rt;
     char main_topic[96], tier[128], dlq[128];
     int always_fail;
+    int park; /* park on the first pass instead of failing */
     /* written on the worker thread (decide) */
     int first_attempts, second_attempts, bad_headers, early, second_done;
     int64_t latest_due_gap_ms; /* most negative (redelivery - due_at) seen */
@@ -43,6 +45,22 @@ static bl_outcome decide(bl_runtime_job *job, int *delay_ms, void *user)
     snprintf(ce_id, sizeof ce_id, "id-%ld", fixture_msg_id(m));
     if (!header_is(m, "ce_id", ce_id))
         s->bad_headers++;
+    const bl_retry_headers *parked = bl_runtime_job_retry_headers(job);
+    if (s->park && !parked) {
+        s->first_attempts++;
+        return bl_outcome_park(1000, "destination stuck");
+    }
+    if (s->park) {
+        /* back from the tier as the same first attempt, once due */
+        s->second_attempts++;
+        if (bl_runtime_job_attempt(job) != 1 || parked->attempt != 0 ||
+            strcmp(parked->error, "destination stuck") != 0 || strcmp(parked->original_topic, s->main_topic) != 0)
+            s->bad_headers++;
+        else if (parked->due_at_ms > wall_ms())
+            s->early++;
+        s->second_done++;
+        return bl_outcome_done();
+    }
     if (bl_runtime_job_attempt(job) == 1) {
         s->first_attempts++;
         return bl_outcome_retry(1000, "boom: 503");
@@ -64,7 +82,7 @@ static bl_outcome decide(bl_runtime_job *job, int *delay_ms, void *user)
 static void completed(bl_runtime_job *job, bl_outcome o, void *user)
 {
     retry_state *s = user;
-    if (bl_runtime_job_attempt(job) >= 2 &&
+    if ((s->park ? bl_runtime_job_retry_headers(job) != NULL : bl_runtime_job_attempt(job) >= 2) &&
         atomic_fetch_add(&s->finished, 1) + 1 == N_MESSAGES)
         bl_runtime_stop(s->rt);
     (void)o;
@@ -160,11 +178,30 @@ static void exhausted_attempts_land_on_the_dlq_with_error_headers(void)
     delete_case(&s);
 }
 
+static void parked_message_comes_back_without_spending_an_attempt(void)
+{
+    retry_state s = {.park = 1};
+    bl_runtime_stats st = {0};
+    int64_t main_committed, tier_committed;
+    /* one attempt allowed: a park that spent it would dead-letter */
+    run_case(&s, 1, "1s", &st, &main_committed, &tier_committed);
+    CHECK_EQ_INT(s.first_attempts, N_MESSAGES);
+    CHECK_EQ_INT(s.second_done, N_MESSAGES);
+    CHECK_EQ_INT(s.bad_headers, 0);
+    CHECK_EQ_INT(s.early, 0);
+    CHECK_EQ_INT(st.processed, N_MESSAGES);
+    CHECK_EQ_INT(st.dead_lettered, 0);
+    CHECK_EQ_INT(main_committed, N_MESSAGES);
+    CHECK_EQ_INT(tier_committed, N_MESSAGES);
+    delete_case(&s);
+}
+
 int main(void)
 {
     bl_log_init("test_runtime_retry", BL_LOG_WARN);
     BL_RUN(retried_message_goes_to_tier_and_comes_back_when_due);
     BL_RUN(exhausted_attempts_land_on_the_dlq_with_error_headers);
+    BL_RUN(parked_message_comes_back_without_spending_an_attempt);
     int rc = bl_test_summary();
     if (rd_kafka_wait_destroyed(10000) != 0) {
         fprintf(stderr, "librdkafka handles left undestroyed\n");

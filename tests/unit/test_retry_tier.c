@@ -140,7 +140,7 @@ static void missing_or_bad_headers_give_a_clear_error(void)
     bl_err err = {0};
     CHECK_EQ_INT(parse_with(BL_HDR_ERROR, NULL, &err), 0); /* the error text is optional */
     struct { const char *key, *value; } bad[] = {
-        {BL_HDR_ATTEMPT, NULL},           {BL_HDR_ATTEMPT, "0"},
+        {BL_HDR_ATTEMPT, NULL},           {BL_HDR_ATTEMPT, "-1"},
         {BL_HDR_ATTEMPT, "1001"},         {BL_HDR_ATTEMPT, "two"},
         {BL_HDR_DUE_AT, NULL},            {BL_HDR_DUE_AT, "-5"},
         {BL_HDR_DUE_AT, ""},              {BL_HDR_DUE_AT, "99999999999999999999"},
@@ -159,6 +159,8 @@ static void missing_or_bad_headers_give_a_clear_error(void)
             bl_test_current_failed = 1;
         }
     }
+    /* 0: set aside (parked) before any attempt */
+    CHECK_EQ_INT(parse_with(BL_HDR_ATTEMPT, "0", &err), 0);
     bl_retry_headers out;
     CHECK_EQ_INT(bl_retry_headers_parse(NULL, 0, &out, &err), -1);
     CHECK(strstr(err.msg, "missing") != NULL);

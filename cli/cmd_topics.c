@@ -42,7 +42,7 @@ static char **topic_names(const bl_catalog *cat, size_t *n)
     size_t connectors = 0;
     while (bl_connector_builtin_name(connectors))
         connectors++;
-    char **names = calloc(count * 2 + 2 + tiers.n + connectors, sizeof *names);
+    char **names = calloc(count * 2 + 3 + tiers.n + connectors, sizeof *names);
     *n = 0;
     for (size_t i = 0; names && i < count; i++) {
         const bl_catalog_topic *t = bl_catalog_topic_at(cat, i);
@@ -64,6 +64,7 @@ static char **topic_names(const bl_catalog *cat, size_t *n)
         names[(*n)++] = strdup(tier);
     }
     names[(*n)++] = strdup(BL_WEBHOOK_DLQ_TOPIC);
+    names[(*n)++] = strdup(BL_WEBHOOK_FANOUT_DLQ_TOPIC);
     for (size_t i = 0; i < connectors; i++) {
         char dlq[BL_TOPIC_NAME_MAX];
         snprintf(dlq, sizeof dlq, "%s.dlq", bl_connector_builtin_name(i));

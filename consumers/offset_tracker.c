@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A partition's ring starts small and doubles up to max_in_flight, so idle
- * partitions cost little. */
+/* A partition's ring starts small and doubles up to max_held, so idle
+ * partitions (and ones with nothing stuck) cost little. */
 #define RING_INITIAL 64
 
 typedef struct partition_window {
@@ -15,12 +15,13 @@ typedef struct partition_window {
     int64_t *offsets; /* ring, ascending from head */
     uint8_t *done;    /* ring, 1 when finished */
     size_t cap, head, count;
+    size_t unfinished;    /* entries not yet done */
     int64_t last_tracked; /* -1 before the first */
     int64_t committed;    /* next offset last committed, -1 before any */
 } partition_window;
 
 struct bl_offset_tracker {
-    size_t max_in_flight;
+    size_t max_in_flight, max_held;
     partition_window **buckets;
     size_t n_buckets, n_partitions;
 };
@@ -58,16 +59,24 @@ static void window_free(partition_window *w)
     free(w);
 }
 
-bl_offset_tracker *bl_offset_tracker_new(size_t max_in_flight, bl_err *err)
+bl_offset_tracker *bl_offset_tracker_new(size_t max_in_flight, size_t max_held, bl_err *err)
 {
     if (max_in_flight < 1 || max_in_flight > BL_OFFSET_TRACKER_MAX_WINDOW) {
         bl_err_set(err, BL_EINVAL, "offset tracker: max in flight %zu not in 1..%u", max_in_flight,
                    BL_OFFSET_TRACKER_MAX_WINDOW);
         return NULL;
     }
+    if (max_held == 0)
+        max_held = max_in_flight;
+    if (max_held < max_in_flight || max_held > BL_OFFSET_TRACKER_MAX_WINDOW) {
+        bl_err_set(err, BL_EINVAL, "offset tracker: max held %zu not in %zu..%u", max_held, max_in_flight,
+                   BL_OFFSET_TRACKER_MAX_WINDOW);
+        return NULL;
+    }
     bl_offset_tracker *t = calloc(1, sizeof *t);
     if (t) {
         t->max_in_flight = max_in_flight;
+        t->max_held = max_held;
         t->n_buckets = 64;
         t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
     }
@@ -124,7 +133,7 @@ static partition_window *add_window(bl_offset_tracker *t, const char *topic, int
 {
     maybe_rehash(t);
     partition_window *w = calloc(1, sizeof *w);
-    size_t cap = t->max_in_flight < RING_INITIAL ? t->max_in_flight : RING_INITIAL;
+    size_t cap = t->max_held < RING_INITIAL ? t->max_held : RING_INITIAL;
     if (w) {
         w->topic = strdup(topic);
         w->offsets = malloc(cap * sizeof *w->offsets);
@@ -182,14 +191,15 @@ int bl_offset_tracker_track(bl_offset_tracker *t, const char *topic, int32_t par
     if (offset <= w->last_tracked)
         return bl_err_set(err, BL_ECONFLICT, "offset tracker: %s[%d]: offset %lld not above %lld", topic,
                           (int)partition, (long long)offset, (long long)w->last_tracked);
-    if (w->count == t->max_in_flight)
+    if (w->unfinished == t->max_in_flight || w->count == t->max_held)
         return BL_OFFSET_WINDOW_FULL;
-    if (w->count == w->cap && grow_ring(w, t->max_in_flight) != 0)
+    if (w->count == w->cap && grow_ring(w, t->max_held) != 0)
         return bl_err_set(err, BL_ENOMEM, "offset tracker: %s[%d]: out of memory", topic, (int)partition);
     size_t at = (w->head + w->count) % w->cap;
     w->offsets[at] = offset;
     w->done[at] = 0;
     w->count++;
+    w->unfinished++;
     /* Where the group already stands: nothing to commit until work finishes. */
     if (w->last_tracked < 0)
         w->committed = offset;
@@ -229,6 +239,7 @@ int bl_offset_tracker_done(bl_offset_tracker *t, const char *topic, int32_t part
         return bl_err_set(err, BL_ECONFLICT, "offset tracker: %s[%d]: offset %lld already done", topic,
                           (int)partition, (long long)offset);
     w->done[at] = 1;
+    w->unfinished--;
     /* Each entry is popped once, so this loop is O(1) amortised. */
     while (w->count > 0 && w->done[w->head]) {
         w->head = (w->head + 1) % w->cap;

@@ -9,9 +9,12 @@
  * The first offset tracked counts as already committed (the group resumed
  * there), so a partition is listed as committable only once work finishes.
  *
- * Memory is bounded: at most max_in_flight entries per partition (finished
- * ones stuck behind an unfinished one count too). When a partition is full,
- * track refuses and the caller pauses that partition until done frees room.
+ * Two bounds per partition: at most max_in_flight unfinished entries, and
+ * at most max_held entries in all (finished ones waiting behind an
+ * unfinished one count too), so one slow message does not stop the
+ * partition after max_in_flight more, only after max_held more. When
+ * either is reached, track refuses and the caller pauses that partition
+ * until done frees room.
  *
  * Not thread-safe: one worker thread owns a tracker. */
 #ifndef BUSLINE_CONSUMERS_OFFSET_TRACKER_H
@@ -34,10 +37,11 @@ typedef enum bl_offset_track_result {
     BL_OFFSET_WINDOW_FULL = 1, /* not taken: pause the partition, retry after a done */
 } bl_offset_track_result;
 
-/* Creates a tracker allowing max_in_flight (1..BL_OFFSET_TRACKER_MAX_WINDOW)
- * entries per partition. Returns NULL with err on a bad size or no memory.
- * Free with bl_offset_tracker_free. */
-bl_offset_tracker *bl_offset_tracker_new(size_t max_in_flight, bl_err *err);
+/* Creates a tracker allowing max_in_flight unfinished and max_held entries
+ * in all per partition (both 1..BL_OFFSET_TRACKER_MAX_WINDOW; max_held 0 =
+ * max_in_flight, else at least max_in_flight). Returns NULL with err on a
+ * bad size or no memory. Free with bl_offset_tracker_free. */
+bl_offset_tracker *bl_offset_tracker_new(size_t max_in_flight, size_t max_held, bl_err *err);
 
 /* Frees t and every partition in it. t may be NULL. */
 void bl_offset_tracker_free(bl_offset_tracker *t);
@@ -56,8 +60,7 @@ int bl_offset_tracker_done(bl_offset_tracker *t, const char *topic, int32_t part
                            int64_t offset, bl_err *err);
 
 /* Entries held for (topic, partition): in flight plus finished ones waiting
- * behind an unfinished one; 0 for an unknown partition. When it drops below
- * max_in_flight a paused partition may resume. */
+ * behind an unfinished one; 0 for an unknown partition. */
 size_t bl_offset_tracker_held(const bl_offset_tracker *t, const char *topic, int32_t partition);
 
 /* Fills out (capacity cap) with the next offset to commit for each partition

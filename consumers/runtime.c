@@ -18,6 +18,8 @@
 #define POLL_BATCH 500          /* messages taken per loop turn before other work */
 #define COMMIT_CHUNK 64
 #define CLOSE_FLUSH_MS 5000
+#define PREPARE_TIMEOUT_MS 5000
+#define DEFAULT_MAX_UNCOMMITTED 262144 /* 9 bytes each, and only while something is slow */
 
 static int stop_asked(const bl_runtime *rt)
 {
@@ -321,7 +323,10 @@ bl_runtime *bl_runtime_new(const bl_runtime_opts *opts, bl_err *err)
         bl_err_set(err, BL_EIO, "runtime: pipe: %s", strerror(errno));
         goto fail;
     }
-    if (!(rt->tracker = bl_offset_tracker_new(rt->max_in_flight, err)))
+    size_t max_uncommitted = opts->max_uncommitted ? opts->max_uncommitted : DEFAULT_MAX_UNCOMMITTED;
+    if (max_uncommitted < rt->max_in_flight)
+        max_uncommitted = rt->max_in_flight;
+    if (!(rt->tracker = bl_offset_tracker_new(rt->max_in_flight, max_uncommitted, err)))
         goto fail;
     bl_kafka_consumer_opts co = {
         .brokers = opts->brokers,
@@ -400,12 +405,32 @@ static void shutdown_drain(bl_runtime *rt)
                 BL_FI("abandoned", (int64_t)rt->stats.abandoned));
 }
 
+/* The tier and dead-letter topics are first produced to when something
+ * fails, often under load: learning their metadata then cost a round trip
+ * (hundreds of ms) while the failing jobs held the window. A missing one is
+ * only warned about: those copies are retried until it exists. */
+static void prepare_output_topics(bl_runtime *rt)
+{
+    const char *topics[BL_RETRY_TIERS_MAX + 1];
+    size_t n = 0;
+    for (size_t i = 0; rt->has_tiers && i < rt->tiers.n; i++)
+        topics[n++] = rt->tier_topics[i];
+    topics[n++] = rt->dlq_topic;
+    for (size_t i = 0; i < n; i++) {
+        bl_err err = {0};
+        if (bl_kafka_producer_prepare_topics(rt->producer, &topics[i], 1, PREPARE_TIMEOUT_MS, &err) != 0)
+            bl_log_warn("runtime: retry or dead-letter topic not ready", BL_FS("connector", rt->connector_name),
+                        BL_FS("error", err.msg));
+    }
+}
+
 int bl_runtime_run(bl_runtime *rt, bl_err *err)
 {
     if (!rt || rt->ran)
         return bl_err_set(err, BL_EINVAL, "runtime: run: already ran");
     if (bl_kafka_consumer_subscribe(rt->consumer, (const char *const *)rt->topics, rt->n_topics, err) != 0)
         return bl_err_wrap(err, "runtime %s", rt->connector_name);
+    prepare_output_topics(rt);
     int64_t now = bl_rt_mono_ms();
     rt->next_commit_mono = now + rt->commit_interval_ms;
     rt->next_lag_mono = now + rt->lag_interval_ms;

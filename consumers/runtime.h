@@ -43,8 +43,11 @@
  *   - The same runtime consuming tier topics is the retry worker: a
  *     partition whose head is not yet due (busline-due-at) is paused and
  *     resumed when due, so the poll loop never sleeps and heartbeats flow.
- *   - Bounded memory: when a partition holds max_in_flight messages it is
- *     paused, and resumed when its window drains.
+ *   - Bounded memory: when a partition has max_in_flight messages in work,
+ *     or max_uncommitted taken since its oldest unfinished one (finished
+ *     ones behind a slow one wait for the commit watermark), it is paused,
+ *     and resumed when its window drains. So one slow message does not stop
+ *     its partition after max_in_flight more, only after max_uncommitted.
  *   - Strict lanes (optional): messages the connector puts in the same lane
  *     run one at a time in offset order; a failing one is retried in place
  *     (with the backoff it asked for) and holds the rest of its lane back.
@@ -147,6 +150,8 @@ typedef struct bl_runtime_opts {
     const char *retry_tiers;         /* "5s,1m,10m"; NULL: every retry happens in place */
     int max_attempts;                /* attempts before the DLQ, first included; 0 = 4 */
     size_t max_in_flight;            /* per partition window; 0 = 1000 */
+    size_t max_uncommitted;          /* per partition, finished ones included;
+                                      * 0 = max(262144, max_in_flight) */
     int commit_interval_ms;          /* 0 = 1000 */
     size_t commit_every;             /* messages finished between commits; 0 = 1000 */
     int drain_timeout_ms;            /* on stop; 0 = 10000 */

@@ -591,6 +591,25 @@ fail:
     return -1;
 }
 
+static int slot_carries(void *item, void *opaque)
+{
+    return ((slot *)item)->opaque == opaque;
+}
+
+int bl_http_client_withdraw(bl_http_client *c, const char *url, void *opaque)
+{
+    if (!c || !url)
+        return 0;
+    char key[512];
+    host_key(c, url, key, sizeof key);
+    slot *s = bl_http_host_queue_withdraw(c->hosts, key, slot_carries, opaque);
+    if (!s)
+        return 0;
+    c->in_flight--;
+    slot_release(c, s);
+    return 1;
+}
+
 /* Reports every finished transfer; returns how many. */
 static int reap(bl_http_client *c)
 {

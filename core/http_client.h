@@ -100,6 +100,12 @@ void bl_http_client_free(bl_http_client *c);
  * is never called. Only from the client's thread. */
 int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *err);
 
+/* Takes back a request still waiting for its host's turn (never sent),
+ * found by the url and opaque it was submitted with: returns 1 and its
+ * on_done is never called, or 0 when it is not waiting (sent, finished or
+ * unknown). Only from the client's thread. */
+int bl_http_client_withdraw(bl_http_client *c, const char *url, void *opaque);
+
 /* Drives transfers: waits up to wait_ms for network activity (or a wakeup),
  * then calls on_done for every finished request. Returns how many finished,
  * or -1 with err filled when curl's multi interface fails. */

@@ -161,6 +161,35 @@ void *bl_http_host_queue_finish(bl_http_host_queue *q, bl_http_host *host)
     return item;
 }
 
+void *bl_http_host_queue_withdraw(bl_http_host_queue *q, const char *key, int (*is)(void *item, void *ctx),
+                                  void *ctx)
+{
+    bl_http_host *host = NULL;
+    for (bl_http_host *h = q->buckets[key_hash(key) % BUCKETS]; h && !host; h = h->next)
+        if (strcmp(h->key, key) == 0)
+            host = h;
+    if (!host)
+        return NULL;
+    waiter **found = NULL, *before = NULL, *prev = NULL;
+    for (waiter **link = &host->head; *link; prev = *link, link = &(*link)->next) {
+        if (is((*link)->item, ctx)) {
+            found = link;
+            before = prev;
+        }
+    }
+    if (!found)
+        return NULL;
+    waiter *w = *found;
+    *found = w->next;
+    if (host->tail == w)
+        host->tail = before;
+    q->waiting--;
+    void *item = w->item;
+    free(w);
+    host_drop_if_idle(q, host);
+    return item;
+}
+
 /* Moves every waiter due at now_mono to q->expired and recomputes the next
  * deadline from the rest. */
 static void collect_expired(bl_http_host_queue *q, int64_t now_mono)

@@ -36,6 +36,12 @@ bl_http_host *bl_http_host_queue_admit(bl_http_host_queue *q, const char *key, v
  * host must not be used after NULL is returned. */
 void *bl_http_host_queue_finish(bl_http_host_queue *q, bl_http_host *host);
 
+/* Removes the newest waiting item of key's host for which is(item, ctx)
+ * holds and returns it, or NULL when none does (it is active, finished or
+ * unknown). */
+void *bl_http_host_queue_withdraw(bl_http_host_queue *q, const char *key, int (*is)(void *item, void *ctx),
+                                  void *ctx);
+
 /* Removes and returns one waiting item whose deadline is at or before
  * now_mono, or NULL when none is due. */
 void *bl_http_host_queue_take_expired(bl_http_host_queue *q, int64_t now_mono);

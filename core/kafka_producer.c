@@ -297,6 +297,30 @@ rd_kafka_t *bl_kafka_producer_handle(bl_kafka_producer *p)
     return p ? p->rk : NULL;
 }
 
+int bl_kafka_producer_prepare_topics(bl_kafka_producer *p, const char *const *topics, size_t n,
+                                     int timeout_ms, bl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_t *t = rd_kafka_topic_new(p->rk, topics[i], NULL);
+        if (!t)
+            return bl_err_set(err, BL_EKAFKA, "kafka producer: topic %s: %s", topics[i],
+                              rd_kafka_err2str(rd_kafka_last_error()));
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t code = rd_kafka_metadata(p->rk, 0, t, &md, timeout_ms);
+        if (code == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1)
+            code = md->topics[0].err;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(t);
+        if (code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            return bl_err_set(err, BL_ENOTFOUND, "kafka producer: topic %s does not exist", topics[i]);
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return bl_err_set(err, code == RD_KAFKA_RESP_ERR__TIMED_OUT ? BL_ETIMEOUT : BL_EKAFKA,
+                              "kafka producer: metadata of %s: %s", topics[i], rd_kafka_err2str(code));
+    }
+    return 0;
+}
+
 int bl_kafka_producer_free(bl_kafka_producer *p, int flush_timeout_ms)
 {
     if (!p)

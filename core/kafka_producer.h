@@ -63,6 +63,14 @@ int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const v
                                 const bl_kafka_header *headers, size_t n_headers, int timeout_ms,
                                 int32_t *partition, int64_t *offset, bl_err *err);
 
+/* Learns the partitions and leaders of topics[0..n) now, so the first send
+ * to each (a retry tier, say) does not wait for a metadata round trip.
+ * Returns 0, or -1 with err (BL_ENOTFOUND naming a topic the broker does
+ * not have, BL_EKAFKA or BL_ETIMEOUT otherwise); the topics before it are
+ * prepared either way. */
+int bl_kafka_producer_prepare_topics(bl_kafka_producer *p, const char *const *topics, size_t n,
+                                     int timeout_ms, bl_err *err);
+
 /* Serves queued delivery reports, waiting up to timeout_ms for the first.
  * Returns how many events were served. */
 int bl_kafka_producer_poll(bl_kafka_producer *p, int timeout_ms);

@@ -47,6 +47,15 @@ static const bl_setting deliver_settings[] = {
     {.name = "max_in_flight", .env = "BUSLINE_DELIVER_MAX_IN_FLIGHT", .flag = "max-in-flight",
      .type = BL_SETTING_INT, .def = "1000", .min = 1, .max = 100000,
      .help = "deliveries in flight per partition"},
+    {.name = "host_connections", .env = "BUSLINE_DELIVER_HOST_CONNECTIONS", .flag = "host-connections",
+     .type = BL_SETTING_INT, .def = "64", .min = 1, .max = 10000,
+     .help = "requests at once per endpoint host; a stuck host keeps no more than these"},
+    {.name = "slow_host", .env = "BUSLINE_DELIVER_SLOW_HOST", .flag = "slow-host", .type = BL_SETTING_DURATION,
+     .def = "1s", .min = 1, .max = 3600 * 1000,
+     .help = "a host whose oldest request is unanswered this long is stuck: its surplus is parked"},
+    {.name = "park", .env = "BUSLINE_DELIVER_PARK", .flag = "park", .type = BL_SETTING_DURATION,
+     .def = "5s", .min = 1, .max = 3600 * 1000,
+     .help = "how long a delivery parked for a stuck host waits (in the retry tier for that delay)"},
     {0},
 };
 
@@ -196,6 +205,9 @@ int bl_cmd_webhooks_deliver(int argc, char **argv)
         .log = log,
         .allow = &allow,
         .max_in_flight = (size_t)bl_config_int(e.cfg, "max_in_flight"),
+        .max_host_connections = (long)bl_config_int(e.cfg, "host_connections"),
+        .slow_host_ms = bl_config_duration_ms(e.cfg, "slow_host"),
+        .park_ms = bl_config_duration_ms(e.cfg, "park"),
         .metrics = e.metrics,
     };
     if (!(d = bl_webhook_deliver_new(&dopts, &err)) || env_serve(&e, bl_webhook_deliver_runtime(d), &err) != 0)

@@ -19,6 +19,9 @@
 #include <time.h>
 
 #define DNS_RETRY_MS 1000
+#define DEFAULT_SLOW_HOST_MS 1000
+#define DEFAULT_PARK_MS 5000
+#define PARK_LOG_EVERY_MS 10000
 
 /* One delivery being worked on. */
 
@@ -34,6 +37,9 @@ typedef struct dl_job {
     int abandoned;       /* the runtime gave up on it while in flight */
     int64_t due_mono_ms; /* deferred: when a token is due */
     struct dl_job *next; /* deferred list */
+    bl_host_entry *held_by;                 /* in its host's held list while in_http */
+    struct dl_job *held_prev, *held_next;
+    int64_t sent_mono;                      /* handed to the http client */
 } dl_job;
 
 struct bl_webhook_deliver {
@@ -44,8 +50,11 @@ struct bl_webhook_deliver {
     bl_webhook_cache *cache;
     bl_delivery_log *log;
     dl_job *deferred;                /* held for a rate-limit token, unsorted */
+    bl_host_entry *busy_hosts;       /* hosts with requests held (lazily pruned) */
+    size_t slow_host_keep;           /* a stuck host keeps at most this many */
+    int64_t slow_host_ms, park_ms;
     bl_webhook_req_headers headers;  /* scratch, worker thread only */
-    atomic_uint_fast64_t attempts, delivered, retried, dead_lettered, skipped, deferred_n;
+    atomic_uint_fast64_t attempts, delivered, retried, dead_lettered, skipped, deferred_n, parked;
     bl_runtime_metrics rt_metrics;
     bl_metric *m_duration, *m_attempts;
 };
@@ -68,6 +77,53 @@ static void count_attempt(bl_webhook_deliver *d, const char *result, double seco
         bl_counter_inc(c);
     if (h && seconds >= 0)
         bl_histogram_observe(h, seconds);
+}
+
+/* ---- requests held per host, oldest first ---- */
+
+static void held_add(bl_webhook_deliver *d, bl_host_entry *h, dl_job *j, int64_t now)
+{
+    j->held_by = h;
+    j->sent_mono = now;
+    j->held_next = NULL;
+    j->held_prev = h->held_tail;
+    if (h->held_tail)
+        h->held_tail->held_next = j;
+    else
+        h->held_head = j;
+    h->held_tail = j;
+    h->held++;
+    if (!h->busy_listed) {
+        h->busy_listed = true;
+        h->busy_next = d->busy_hosts;
+        d->busy_hosts = h;
+    }
+}
+
+static void held_remove(dl_job *j)
+{
+    bl_host_entry *h = j->held_by;
+    if (!h)
+        return;
+    if (j->held_prev)
+        j->held_prev->held_next = j->held_next;
+    else
+        h->held_head = j->held_next;
+    if (j->held_next)
+        j->held_next->held_prev = j->held_prev;
+    else
+        h->held_tail = j->held_prev;
+    h->held--;
+    j->held_by = NULL;
+    j->held_prev = j->held_next = NULL;
+}
+
+/* A host is stuck when its oldest held request has gone unanswered for
+ * slow_host_ms: then it may keep only slow_host_keep requests, so that it
+ * cannot fill a partition's window and hold back other endpoints. */
+static bool host_stuck(const bl_webhook_deliver *d, const bl_host_entry *h, int64_t now)
+{
+    return h->held >= d->slow_host_keep && h->held_head && now - h->held_head->sent_mono >= d->slow_host_ms;
 }
 
 static void job_free(dl_job *j)
@@ -153,6 +209,7 @@ static void on_http_done(const bl_http_result *r, void *opaque)
 {
     dl_job *j = opaque;
     bl_webhook_deliver *d = j->d;
+    held_remove(j);
     if (j->abandoned) {
         job_free(j);
         return;
@@ -181,6 +238,67 @@ static void on_http_done(const bl_http_result *r, void *opaque)
                 out.transport == BL_TRANSPORT_NONE ? (ok ? NULL : dec.reason) : r->error,
                 r->duration_us / 1000);
     conclude(d, j, &dec, what);
+}
+
+/* j was withdrawn from the http client before it was sent. */
+static void held_unsent(dl_job *j, int64_t now)
+{
+    bl_host_entry *h = j->held_by;
+    held_remove(j);
+    j->in_http = 0;
+    /* a half-open trial that never ran must not keep the breaker waiting */
+    if (h && j->permit.probe)
+        bl_breaker_record(&h->breaker, &j->permit, false, now);
+}
+
+/* Sets j aside through a retry tier without spending an attempt: its host
+ * is stuck. Not an attempt, so neither logged nor counted in health. */
+static void park(bl_webhook_deliver *d, dl_job *j, bl_host_entry *h, int64_t now)
+{
+    char why[BL_RETRY_ERROR_MAX];
+    snprintf(why, sizeof why, "host %.200s stuck: %zu requests unanswered, the oldest for %lld ms", h->key,
+             h->held, h->held_head ? (long long)(now - h->held_head->sent_mono) : 0LL);
+    if (now - h->parking_logged_mono >= PARK_LOG_EVERY_MS || h->parking_logged_mono == 0) {
+        h->parking_logged_mono = now;
+        bl_log_warn("deliver: parking deliveries for a stuck host", BL_FS("host", h->key),
+                    BL_FS("reason", why), BL_FI("park_ms", d->park_ms));
+    }
+    atomic_fetch_add(&d->parked, 1);
+    count_attempt(d, "parked", -1);
+    finish(d, j, bl_outcome_park(d->park_ms, why));
+}
+
+/* Takes back what stuck hosts hold beyond slow_host_keep that has not been
+ * sent yet (newest first) and parks it; returns the earliest time another
+ * host may turn stuck (INT64_MAX: none). */
+static int64_t park_for_stuck_hosts(bl_webhook_deliver *d)
+{
+    int64_t now = mono_ms(), next = INT64_MAX;
+    for (bl_host_entry **link = &d->busy_hosts; *link;) {
+        bl_host_entry *h = *link;
+        if (h->held == 0) {
+            h->busy_listed = false;
+            *link = h->busy_next;
+            continue;
+        }
+        link = &h->busy_next;
+        if (h->held <= d->slow_host_keep)
+            continue;
+        if (!host_stuck(d, h, now)) {
+            int64_t at = h->held_head->sent_mono + d->slow_host_ms;
+            if (at < next)
+                next = at;
+            continue;
+        }
+        while (h->held > d->slow_host_keep) {
+            dl_job *j = h->held_tail;
+            if (!bl_http_client_withdraw(d->http, j->snap->endpoint->url, j))
+                break; /* it and all older ones are on the wire */
+            held_unsent(j, now);
+            park(d, j, h, now);
+        }
+    }
+    return next;
 }
 
 static void defer(bl_webhook_deliver *d, dl_job *j, int64_t wait_ms)
@@ -220,6 +338,10 @@ static void try_send(bl_webhook_deliver *d, dl_job *j)
         return;
     }
     bl_host_entry *host = j->check->host;
+    if (host_stuck(d, host, mono)) {
+        park(d, j, host, mono);
+        return;
+    }
     int64_t wait = bl_host_take_token(host, e->rate_limit_per_s, e->rate_limit_burst, mono);
     if (wait > 0) {
         defer(d, j, wait);
@@ -256,7 +378,9 @@ static void try_send(bl_webhook_deliver *d, dl_job *j)
         .opaque = j,
     };
     j->in_http = 1;
+    held_add(d, host, j, mono);
     if (bl_http_client_submit(d->http, &call, &err) != 0) {
+        held_remove(j);
         j->in_http = 0;
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
         log_attempt(d, j, 0, false, NULL, 0, err.msg, 0);
@@ -325,6 +449,9 @@ static void deliver_pump(int timeout_ms, const int *fds, size_t n_fds, void *ctx
         if (left < wait)
             wait = left < 0 ? 0 : (int)left;
     }
+    int64_t stuck_at = park_for_stuck_hosts(d);
+    if (stuck_at != INT64_MAX && stuck_at - now < wait)
+        wait = stuck_at - now < 0 ? 0 : (int)(stuck_at - now);
     bl_err err = {0};
     if (bl_http_client_run_fds(d->http, wait, fds, n_fds, &err) < 0)
         bl_log_error("deliver: http client", BL_FS("error", err.msg));
@@ -355,10 +482,11 @@ static void deliver_abandon(bl_runtime_job *job, void *ctx)
     dl_job *j = bl_runtime_job_user(job);
     if (!j)
         return;
-    if (j->in_http) {
-        j->abandoned = 1; /* freed when its request ends */
+    if (j->in_http && !bl_http_client_withdraw(d->http, j->snap->endpoint->url, j)) {
+        j->abandoned = 1; /* on the wire: freed when its request ends */
         return;
     }
+    held_unsent(j, mono_ms());
     for (dl_job **pp = &d->deferred; *pp; pp = &(*pp)->next) {
         if (*pp == j) {
             *pp = j->next;
@@ -377,7 +505,8 @@ static int register_metrics(bl_webhook_deliver *d, bl_metrics *m, bl_err *err)
                                          sizeof buckets / sizeof buckets[0], err);
     d->m_attempts = d->m_duration ? bl_metrics_counter(m, "busline_delivery_attempts_total",
                                                         "webhook delivery attempts by result "
-                                                        "(delivered, retry, failed, refused, skipped)",
+                                                        "(delivered, retry, failed, refused; skipped and "
+                                                        "parked were not sent)",
                                                         labels, err)
                                   : NULL;
     if (!d->m_attempts)
@@ -398,6 +527,10 @@ bl_webhook_deliver *bl_webhook_deliver_new(const bl_webhook_deliver_opts *o, bl_
     }
     d->cache = o->cache;
     d->log = o->log;
+    long host_connections = o->max_host_connections ? o->max_host_connections : 64;
+    d->slow_host_keep = o->slow_host_keep ? o->slow_host_keep : (size_t)host_connections;
+    d->slow_host_ms = o->slow_host_ms > 0 ? o->slow_host_ms : DEFAULT_SLOW_HOST_MS;
+    d->park_ms = o->park_ms > 0 ? o->park_ms : DEFAULT_PARK_MS;
     bl_breaker_config bc = bl_breaker_config_default();
     bc.failure_threshold = BL_BREAKER_MAX_THRESHOLD;
     bc.window_ms = 10000;
@@ -418,7 +551,7 @@ bl_webhook_deliver *bl_webhook_deliver_new(const bl_webhook_deliver_opts *o, bl_
             goto fail;
         topics[n_topics++] = tier_names[i];
     }
-    bl_http_client_config hc = {.max_host_connections = o->max_host_connections ? o->max_host_connections : 64,
+    bl_http_client_config hc = {.max_host_connections = host_connections,
                                 .user_agent = "busline-webhooks/1"};
     if (!(d->http = bl_http_client_new(&hc, err)) ||
         !(d->hosts = bl_host_table_new(o->breaker ? o->breaker : &bc, o->allow, 0, err)) ||
@@ -470,6 +603,7 @@ void bl_webhook_deliver_stats_get(bl_webhook_deliver *d, bl_webhook_deliver_stat
     out->dead_lettered = atomic_load(&d->dead_lettered);
     out->skipped = atomic_load(&d->skipped);
     out->deferred = atomic_load(&d->deferred_n);
+    out->parked = atomic_load(&d->parked);
 }
 
 void bl_webhook_deliver_free(bl_webhook_deliver *d)

@@ -9,7 +9,11 @@
  * destination host's token bucket (empty: held in the worker until a token
  * is due, no attempt used) and circuit breaker (open: handed to a retry
  * tier until it may close, not logged nor counted against the endpoint's
- * health; it does use one of the runtime's attempt numbers); then a POST
+ * health; it does use one of the runtime's attempt numbers) and whether it
+ * is stuck (its oldest request unanswered for slow_host_ms while it holds
+ * slow_host_keep: new deliveries, and those of its held ones not yet sent,
+ * are parked in a retry tier for park_ms without spending an attempt, so a
+ * hanging endpoint cannot fill the partition's window); then a POST
  * signed per Standard Webhooks (webhook-id = the event id, stable across
  * retries), the legacy X-Signature when the endpoint asks, its custom
  * headers and timeout, redirects never followed. The answer goes through
@@ -45,6 +49,9 @@ typedef struct bl_webhook_deliver_opts {
     const bl_breaker_config *breaker;   /* NULL: 64 failures in 10 s open it for 5 s */
     size_t max_in_flight;               /* per partition; 0: the runtime's default */
     long max_host_connections;          /* per host; 0: 64 */
+    size_t slow_host_keep;              /* requests a stuck host keeps; 0: max_host_connections */
+    int64_t slow_host_ms;               /* unanswered this long: the host is stuck; 0: 1000 */
+    int64_t park_ms;                    /* how long a parked delivery waits; 0: 5000 */
     int drain_timeout_ms;               /* 0: the runtime's default */
     bl_metrics *metrics;                /* may be NULL */
 } bl_webhook_deliver_opts;
@@ -59,6 +66,7 @@ typedef struct bl_webhook_deliver_stats {
     uint64_t dead_lettered; /* given up (not retryable, exhausted, refused, 410) */
     uint64_t skipped;       /* endpoint not active */
     uint64_t deferred;      /* held back by a rate limit or an open breaker */
+    uint64_t parked;        /* set aside (no attempt spent) because its host was stuck */
 } bl_webhook_deliver_stats;
 
 /* Creates the worker; strings copied, pointers borrowed. Returns NULL with err. */

@@ -30,6 +30,8 @@
 #define BL_WEBHOOK_CONNECTOR "webhook"                 /* tier and DLQ prefix */
 #define BL_WEBHOOK_DELIVERIES_TOPIC "deliveries.webhook"
 #define BL_WEBHOOK_DLQ_TOPIC "webhook.dlq"
+#define BL_WEBHOOK_FANOUT_CONNECTOR "webhook-fanout"   /* its DLQ: webhook-fanout.dlq */
+#define BL_WEBHOOK_FANOUT_DLQ_TOPIC BL_WEBHOOK_FANOUT_CONNECTOR ".dlq"
 #define BL_WEBHOOK_RETRY_TIERS "1s,5s,30s,2m,10m,1h"     /* deliver's default tiers */
 #define BL_WEBHOOK_EVENTS_PATTERN "^events\\..*"         /* fan-out's subscription */
 

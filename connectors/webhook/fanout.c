@@ -194,7 +194,7 @@ bl_webhook_fanout *bl_webhook_fanout_new(const bl_webhook_fanout_opts *o, bl_err
     bl_runtime_opts ro = {
         .brokers = o->brokers,
         .group_id = o->group_id ? o->group_id : "busline-webhook-fanout",
-        .connector_name = "webhook-fanout",
+        .connector_name = BL_WEBHOOK_FANOUT_CONNECTOR,
         .topics = o->topics ? o->topics : all_events,
         .n_topics = o->topics ? o->n_topics : 1,
         .retry_tiers = NULL,           /* a failed produce retries in place */

@@ -19,12 +19,21 @@
 #define BL_RESOLVE_ENTRY_MAX (BL_SSRF_HOST_MAX + INET6_ADDRSTRLEN + 16)
 
 /* One destination host:port. */
+struct dl_job;
+
 typedef struct bl_host_entry {
     char key[BL_HOST_KEY_MAX];   /* "host:port" */
     bl_breaker breaker;
     bl_rate_limiter limiter;
     double limit_rate;           /* 0: unlimited */
     int limit_burst;
+    /* The delivery worker's requests to this host (sent or waiting for a
+     * connection), oldest first; kept by deliver.c. */
+    struct dl_job *held_head, *held_tail;
+    size_t held;
+    struct bl_host_entry *busy_next; /* deliver.c's list of hosts holding any */
+    bool busy_listed;
+    int64_t parking_logged_mono;     /* last "host stuck" warning */
 } bl_host_entry;
 
 /* A checked endpoint URL: where to connect, or why not. */

@@ -2,8 +2,9 @@
  * cap by hanging requests does not hold back another host's requests (with
  * libcurl's own cap it did: its one pending list wakes a single handle per
  * finished transfer, often one of the stuck host's); a waiting request's
- * timeout counts the wait; one host's requests start in submit order; and
- * freeing the client reports the waiting ones as cancelled. */
+ * timeout counts the wait; one host's requests start in submit order; a
+ * waiting request can be withdrawn (a sent one cannot); and freeing the
+ * client reports the waiting ones as cancelled. */
 #include "core/http_client.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_sink.h"
@@ -182,11 +183,39 @@ static void free_cancels_waiting_requests(void)
     webhook_sink_stop(&slow);
 }
 
+static void only_a_waiting_request_can_be_withdrawn(void)
+{
+    webhook_sink slow;
+    REQUIRE(webhook_sink_start(&slow, hang_on_slow, NULL) == 0);
+    bl_err err = {0};
+    bl_http_client_config cfg = {.max_host_connections = 1};
+    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    REQUIRE(c != NULL);
+    tally t = {0};
+    req a = {&t, 0, 1}, b = {&t, 0, 2}, other = {&t, 0, 3};
+    REQUIRE(submit(c, &slow, "/slow", &a, 0) == 0);
+    REQUIRE(submit(c, &slow, "/slow", &b, 0) == 0);
+    for (int i = 0; i < 400 && webhook_sink_count(&slow) == 0; i++)
+        REQUIRE(bl_http_client_run(c, 10, &err) >= 0);
+    char url[128];
+    webhook_sink_url(&slow, "/slow", url, sizeof url);
+    CHECK_EQ_INT(bl_http_client_withdraw(c, url, &other), 0); /* never submitted */
+    CHECK_EQ_INT(bl_http_client_withdraw(c, url, &a), 0);     /* on the wire */
+    CHECK_EQ_INT(bl_http_client_withdraw(c, url, &b), 1);
+    CHECK_EQ_INT(bl_http_client_withdraw(c, url, &b), 0);
+    CHECK_EQ_INT((long)bl_http_client_in_flight(c), 1);
+    webhook_sink_stop(&slow);
+    bl_http_client_free(c);
+    CHECK_EQ_INT(t.n_order, 1); /* a only: b's on_done never ran */
+    CHECK_EQ_INT(t.order[0], 1);
+}
+
 int main(void)
 {
     BL_RUN(stuck_host_does_not_hold_back_another);
     BL_RUN(waiting_counts_toward_the_timeout);
     BL_RUN(one_hosts_requests_start_in_order);
+    BL_RUN(only_a_waiting_request_can_be_withdrawn);
     BL_RUN(free_cancels_waiting_requests);
     return bl_test_summary();
 }

@@ -1,7 +1,10 @@
 /* One endpoint hanging for 30 s does not hold back deliveries to another
- * endpoint served by the same worker: every delivery to the fast endpoint
- * arrives before the first hanging request has been answered (by the
- * sinks' own clocks). Prints the fast endpoint's receipt latency (sink
+ * endpoint served by the same worker, even when both share one partition
+ * whose window the hanging endpoint's backlog would fill: every delivery to
+ * the fast endpoint arrives before the first hanging request has been
+ * answered (by the sinks' own clocks), only the per-host connection cap's
+ * worth of requests reach the hanging endpoint, and the rest of its
+ * deliveries are parked. Prints the fast endpoint's receipt latency (sink
  * arrival minus the event's time) while the hang lasts. */
 #include "core/time_format.h"
 #include "tests/support/test.h"
@@ -16,6 +19,8 @@
 
 #define EVENTS 300
 #define HANG_MS 30000
+#define WINDOW 100        /* per partition: well under the hanging endpoint's backlog */
+#define HOST_CONNECTIONS 8
 
 static void hanging(size_t n, const char *path, const char *id, int *status, int *retry_after_s,
                     int *sleep_ms, void *user)
@@ -62,7 +67,7 @@ static void hanging_endpoint_does_not_delay_another(void)
     REQUIRE(webhook_sink_start(&slow, hanging, NULL) == 0);
     REQUIRE(webhook_sink_start(&fast, NULL, NULL) == 0);
     sink_hit *hits = NULL;
-    wh_e2e e = {0};
+    wh_e2e e = {.deliveries_partitions = 1, .max_in_flight = WINDOW, .max_host_connections = HOST_CONNECTIONS};
     if (wh_e2e_open(&e) != 0) {
         CHECK(0);
         goto done;
@@ -101,13 +106,20 @@ static void hanging_endpoint_does_not_delay_another(void)
             lat[nl++] = hits[i].at_ms - t;
     }
     qsort(lat, nl, sizeof *lat, cmp_i64);
-    printf("  during a %d s hang of the other endpoint (%zu of its requests open): fast endpoint got %zu "
-           "deliveries, receipt latency p50 %lld ms, p99 %lld ms, max %lld ms\n",
-           HANG_MS / 1000, webhook_sink_count(&slow), n, nl ? (long long)lat[nl / 2] : -1LL,
-           nl ? (long long)lat[nl * 99 / 100] : -1LL, nl ? (long long)lat[nl - 1] : -1LL);
+    bl_webhook_deliver_stats st;
+    bl_webhook_deliver_stats_get(e.deliver, &st);
+    size_t slow_open = webhook_sink_count(&slow);
+    printf("  during a %d s hang of the other endpoint (%zu of its requests open, %llu of its deliveries "
+           "parked, window %d): fast endpoint got %zu deliveries, receipt latency p50 %lld ms, p99 %lld ms, "
+           "max %lld ms\n",
+           HANG_MS / 1000, slow_open, (unsigned long long)st.parked, WINDOW, n,
+           nl ? (long long)lat[nl / 2] : -1LL, nl ? (long long)lat[nl * 99 / 100] : -1LL,
+           nl ? (long long)lat[nl - 1] : -1LL);
     CHECK_EQ_INT((long)n, EVENTS + 1);
     CHECK_EQ_INT((long)nl, EVENTS);
     CHECK_EQ_INT((long)after_hang, 0);
+    CHECK_EQ_INT((long)slow_open, HOST_CONNECTIONS);
+    CHECK(st.parked > 0);
     free(lat);
 done:
     wh_e2e_close(&e);

@@ -51,7 +51,10 @@ int wh_e2e_open(wh_e2e *e)
         goto fail;
     size_t n;
     const char *const *names = all_topics(e, &n);
-    if (fixture_topics_create(names, n, 3) != 0) {
+    /* names[1] is the deliveries topic, which a test may want narrower */
+    const char *others[4] = {names[0], names[2], names[3], names[4]};
+    if (fixture_topics_create(others, n - 1, 3) != 0 ||
+        fixture_topics_create(&names[1], 1, e->deliveries_partitions > 0 ? e->deliveries_partitions : 3) != 0) {
         bl_err_set(&err, BL_EKAFKA, "cannot create topics");
         goto fail;
     }
@@ -74,7 +77,10 @@ int wh_e2e_open(wh_e2e *e)
     bl_webhook_deliver_opts dopts = {.brokers = bl_test_kafka_brokers(), .group_id = group,
                                      .connector_name = e->prefix, .deliveries_topic = e->deliveries,
                                      .retry_tiers = e->tier_spec, .cache = e->cache, .store = e->store,
-                                     .log = e->log, .allow = &e->f.allow, .drain_timeout_ms = 2000};
+                                     .log = e->log, .allow = &e->f.allow, .drain_timeout_ms = 2000,
+                                     .max_in_flight = e->max_in_flight,
+                                     .max_host_connections = e->max_host_connections,
+                                     .slow_host_ms = e->slow_host_ms};
     bl_relay_config rc = {.pg_url = e->f.pg_url, .brokers = bl_test_kafka_brokers(), .batch_size = 500,
                           .poll_interval_ms = 50, .retention_ms = 3600000, .cleanup_batch = 1000,
                           .cleanup_interval_ms = 60000, .delivery_timeout_ms = 10000};

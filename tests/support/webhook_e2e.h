@@ -19,6 +19,11 @@ typedef struct wh_e2e {
     char prefix[64];            /* also the connector name */
     char events_topic[160], deliveries[160], dlq[160], tiers[2][160];
     const char *tier_spec;
+    /* Set before wh_e2e_open; 0 takes the defaults. */
+    int deliveries_partitions;  /* 3 */
+    size_t max_in_flight;       /* the runtime's window per partition */
+    long max_host_connections;
+    int64_t slow_host_ms;
     int have_topics;
     bl_webhook_events *events;
     bl_registry_store *registry;

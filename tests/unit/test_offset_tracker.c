@@ -30,7 +30,7 @@ static int64_t committable_one(const bl_offset_tracker *t)
 static void run_random_completions(int gap_every)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(WINDOW, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(WINDOW, 0, &err);
     REQUIRE(t != NULL);
     static int64_t offsets[N_OFFSETS];
     static unsigned char finished[N_OFFSETS];
@@ -104,7 +104,7 @@ static void random_completions_over_offset_gaps_end_past_last_offset(void)
 static void watermark_passes_offsets_never_delivered(void)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(16, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(16, 0, &err);
     REQUIRE(t != NULL);
     const int64_t offs[] = {10, 15, 16, 30};
     for (size_t i = 0; i < 4; i++)
@@ -124,7 +124,7 @@ static void watermark_passes_offsets_never_delivered(void)
 static void committed_partitions_are_not_listed_again_until_they_advance(void)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(8, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(8, 0, &err);
     REQUIRE(t != NULL);
     CHECK_EQ_INT(bl_offset_tracker_track(t, "a", 0, 0, &err), BL_OFFSET_TRACKED);
     CHECK_EQ_INT(bl_offset_tracker_track(t, "a", 0, 1, &err), BL_OFFSET_TRACKED);
@@ -143,7 +143,7 @@ static void committed_partitions_are_not_listed_again_until_they_advance(void)
 static void many_partitions_are_kept_apart(void)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(1000, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(1000, 0, &err);
     REQUIRE(t != NULL);
     /* 300 partitions over two topics, each finishing i offsets of 200. */
     for (int32_t p = 0; p < 150; p++) {
@@ -174,7 +174,7 @@ static void many_partitions_are_kept_apart(void)
 static void revoke_returns_final_offset_and_forgets_partition(void)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(8, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(8, 0, &err);
     REQUIRE(t != NULL);
     for (int64_t o = 100; o < 105; o++) {
         CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, o, &err), BL_OFFSET_TRACKED);
@@ -204,7 +204,7 @@ static void revoke_returns_final_offset_and_forgets_partition(void)
 static void full_window_refuses_until_the_oldest_finishes(void)
 {
     bl_err err = {0};
-    bl_offset_tracker *t = bl_offset_tracker_new(4, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(4, 0, &err);
     REQUIRE(t != NULL);
     for (int64_t o = 0; o < 4; o++)
         CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, o, &err), BL_OFFSET_TRACKED);
@@ -221,12 +221,39 @@ static void full_window_refuses_until_the_oldest_finishes(void)
     bl_offset_tracker_free(t);
 }
 
+static void a_stuck_offset_holds_the_partition_only_at_max_held(void)
+{
+    bl_err err = {0};
+    bl_offset_tracker *t = bl_offset_tracker_new(4, 10, &err);
+    REQUIRE(t != NULL);
+    /* offset 0 never finishes; the rest finish as they come */
+    CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 0, &err), BL_OFFSET_TRACKED);
+    for (int64_t o = 1; o < 10; o++) {
+        CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, o, &err), BL_OFFSET_TRACKED);
+        CHECK_EQ_INT(bl_offset_tracker_done(t, "t", 0, o, &err), 0);
+    }
+    CHECK_EQ_INT(bl_offset_tracker_held(t, "t", 0), 10);
+    CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 10, &err), BL_OFFSET_WINDOW_FULL);
+    CHECK_EQ_INT(committable_one(t), -1);
+    CHECK_EQ_INT(bl_offset_tracker_done(t, "t", 0, 0, &err), 0);
+    CHECK_EQ_INT(committable_one(t), 10);
+    /* unfinished ones still stop at max_in_flight */
+    for (int64_t o = 10; o < 14; o++)
+        CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, o, &err), BL_OFFSET_TRACKED);
+    CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 14, &err), BL_OFFSET_WINDOW_FULL);
+    CHECK_EQ_INT(bl_offset_tracker_done(t, "t", 0, 12, &err), 0);
+    CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 14, &err), BL_OFFSET_TRACKED);
+    bl_offset_tracker_free(t);
+    CHECK(bl_offset_tracker_new(8, 4, &err) == NULL); /* held below in flight */
+    CHECK_EQ_INT(err.code, BL_EINVAL);
+}
+
 static void misuse_gets_clear_errors(void)
 {
     bl_err err = {0};
-    CHECK(bl_offset_tracker_new(0, &err) == NULL);
+    CHECK(bl_offset_tracker_new(0, 0, &err) == NULL);
     CHECK_EQ_INT(err.code, BL_EINVAL);
-    bl_offset_tracker *t = bl_offset_tracker_new(4, &err);
+    bl_offset_tracker *t = bl_offset_tracker_new(4, 0, &err);
     REQUIRE(t != NULL);
     CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 5, &err), BL_OFFSET_TRACKED);
     CHECK_EQ_INT(bl_offset_tracker_track(t, "t", 0, 5, &err), -1);
@@ -255,6 +282,7 @@ int main(void)
     BL_RUN(many_partitions_are_kept_apart);
     BL_RUN(revoke_returns_final_offset_and_forgets_partition);
     BL_RUN(full_window_refuses_until_the_oldest_finishes);
+    BL_RUN(a_stuck_offset_holds_the_partition_only_at_max_held);
     BL_RUN(misuse_gets_clear_errors);
     return bl_test_summary();
 }

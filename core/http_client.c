@@ -485,6 +485,8 @@ static void host_key(bl_http_client *c, const char *url, char *key, size_t cap)
     curl_free(port);
 }
 
+#define WAIT_TIMED_OUT "timed out waiting for a free connection to the host"
+
 /* Hands a slot whose host has room to curl, with what is left of its
  * timeout. Returns 0, or -1 with s->errbuf and *why set (not handed). */
 static int slot_begin(bl_http_client *c, slot *s, bl_http_transport *why)
@@ -493,7 +495,7 @@ static int slot_begin(bl_http_client *c, slot *s, bl_http_transport *why)
     if (s->deadline_mono > 0) {
         int64_t left = s->deadline_mono - mono_ms();
         if (left <= 0) {
-            snprintf(s->errbuf, sizeof s->errbuf, "timed out waiting for a free connection to the host");
+            snprintf(s->errbuf, sizeof s->errbuf, "%s", WAIT_TIMED_OUT);
             *why = BL_HTTP_TRANSPORT_TIMEOUT;
             return -1;
         }
@@ -531,7 +533,7 @@ static int expire_waiting(bl_http_client *c)
     slot *s;
     int64_t now = mono_ms();
     while ((s = bl_http_host_queue_take_expired(c->hosts, now)) != NULL) {
-        snprintf(s->errbuf, sizeof s->errbuf, "timed out waiting for a free connection to the host");
+        snprintf(s->errbuf, sizeof s->errbuf, "%s", WAIT_TIMED_OUT);
         c->in_flight--;
         report_unsent(s, BL_HTTP_TRANSPORT_TIMEOUT);
         slot_release(c, s);

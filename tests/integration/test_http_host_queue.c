@@ -141,7 +141,7 @@ static void one_hosts_requests_start_in_order(void)
     REQUIRE(c != NULL);
     tally t = {0};
     req r[5];
-    char path[16];
+    char path[32];
     for (int i = 0; i < 5; i++) {
         r[i] = (req){&t, 1, i};
         snprintf(path, sizeof path, "/r%d", i);
@@ -154,10 +154,10 @@ static void one_hosts_requests_start_in_order(void)
     sink_hit hits[5];
     size_t n = webhook_sink_hits_to(&fast, NULL, hits, 5);
     CHECK_EQ_INT((long)n, 5);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "/r%zu", i);
+    for (int i = 0; i < (int)n; i++) {
+        snprintf(path, sizeof path, "/r%d", i);
         CHECK_EQ_STR(hits[i].path, path);
-        CHECK_EQ_INT(t.order[i], (long)i);
+        CHECK_EQ_INT(t.order[i], i);
     }
     bl_http_client_free(c);
     webhook_sink_stop(&fast);

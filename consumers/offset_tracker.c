@@ -1,5 +1,7 @@
 #include "consumers/offset_tracker.h"
 
+#include "core/hash.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +30,7 @@ struct bl_offset_tracker {
 
 static uint64_t partition_hash(const char *topic, int32_t partition)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (h ^ (uint32_t)partition) * 1099511628211ULL;
+    return (bl_fnv1a_str(BL_FNV1A_INIT, topic) ^ (uint32_t)partition) * BL_FNV1A_PRIME;
 }
 
 static partition_window **find_link(const bl_offset_tracker *t, const char *topic, int32_t partition)

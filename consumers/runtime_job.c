@@ -4,6 +4,7 @@
  * done, or copied to a retry tier or the dead-letter topic. */
 #include "consumers/runtime_internal.h"
 
+#include "core/hash.h"
 #include "core/log.h"
 
 #include <stdlib.h>
@@ -125,17 +126,14 @@ static void job_detach(bl_runtime *rt, bl_runtime_job *job)
 
 /* ---- strict lanes ---- */
 
-static uint32_t lane_hash(const char *s)
+static size_t lane_bucket(const char *name)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
+    return (size_t)(bl_fnv1a_str(BL_FNV1A_INIT, name) % RT_LANE_BUCKETS);
 }
 
 static rt_lane *lane_get(rt_partition *p, const char *name)
 {
-    rt_lane **slot = &p->lanes[lane_hash(name) % RT_LANE_BUCKETS];
+    rt_lane **slot = &p->lanes[lane_bucket(name)];
     for (rt_lane *l = *slot; l; l = l->next)
         if (strcmp(l->name, name) == 0)
             return l;
@@ -152,7 +150,7 @@ static void lane_drop_if_idle(rt_partition *p, rt_lane *lane)
 {
     if (lane->active || lane->wait_head)
         return;
-    rt_lane **slot = &p->lanes[lane_hash(lane->name) % RT_LANE_BUCKETS];
+    rt_lane **slot = &p->lanes[lane_bucket(lane->name)];
     for (; *slot; slot = &(*slot)->next) {
         if (*slot == lane) {
             *slot = lane->next;

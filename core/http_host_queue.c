@@ -2,6 +2,8 @@
  * is in the table only while it has a request active or waiting. */
 #include "core/http_host_queue.h"
 
+#include "core/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +30,9 @@ struct bl_http_host_queue {
     bl_http_host *buckets[BUCKETS];
 };
 
-static uint32_t key_hash(const char *s)
+static size_t key_bucket(const char *key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
+    return (size_t)(bl_fnv1a_str(BL_FNV1A_INIT, key) % BUCKETS);
 }
 
 bl_http_host_queue *bl_http_host_queue_new(size_t per_host_max, bl_err *err)
@@ -81,7 +80,7 @@ void bl_http_host_queue_free(bl_http_host_queue *q)
 
 static bl_http_host *host_find_or_add(bl_http_host_queue *q, const char *key)
 {
-    bl_http_host **slot = &q->buckets[key_hash(key) % BUCKETS];
+    bl_http_host **slot = &q->buckets[key_bucket(key)];
     for (bl_http_host *h = *slot; h; h = h->next)
         if (strcmp(h->key, key) == 0)
             return h;
@@ -99,7 +98,7 @@ static void host_drop_if_idle(bl_http_host_queue *q, bl_http_host *host)
 {
     if (host->active > 0 || host->head)
         return;
-    for (bl_http_host **link = &q->buckets[key_hash(host->key) % BUCKETS]; *link; link = &(*link)->next) {
+    for (bl_http_host **link = &q->buckets[key_bucket(host->key)]; *link; link = &(*link)->next) {
         if (*link == host) {
             *link = host->next;
             free(host->key);
@@ -165,7 +164,7 @@ void *bl_http_host_queue_withdraw(bl_http_host_queue *q, const char *key, int (*
                                   void *ctx)
 {
     bl_http_host *host = NULL;
-    for (bl_http_host *h = q->buckets[key_hash(key) % BUCKETS]; h && !host; h = h->next)
+    for (bl_http_host *h = q->buckets[key_bucket(key)]; h && !host; h = h->next)
         if (strcmp(h->key, key) == 0)
             host = h;
     if (!host)

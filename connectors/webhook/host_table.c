@@ -3,6 +3,8 @@
  * freed (a worker sees a bounded set of endpoints). */
 #include "connectors/webhook/host_table.h"
 
+#include "core/hash.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +33,11 @@ struct bl_host_table {
     str_map urls;  /* url -> url_entry */
 };
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
-
 static void *map_get(const str_map *m, const char *key)
 {
     if (!m->cap)
         return NULL;
-    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = bl_fnv1a_str(BL_FNV1A_INIT, key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         if (!m->keys[i])
             return NULL;
         if (strcmp(m->keys[i], key) == 0)
@@ -53,7 +47,7 @@ static void *map_get(const str_map *m, const char *key)
 
 static int map_put_slot(str_map *m, char *key, void *val)
 {
-    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = bl_fnv1a_str(BL_FNV1A_INIT, key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         if (!m->keys[i]) {
             m->keys[i] = key;
             m->vals[i] = val;

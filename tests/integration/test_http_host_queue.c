@@ -63,6 +63,16 @@ static int submit(bl_http_client *c, const webhook_sink *s, const char *path, re
     return rc;
 }
 
+static bl_http_client *client_with_cap(long max_host_connections)
+{
+    bl_err err = {0};
+    bl_http_client_config cfg = {.max_host_connections = max_host_connections};
+    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    if (!c)
+        fprintf(stderr, "client: %s\n", err.msg);
+    return c;
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -76,8 +86,7 @@ static void stuck_host_does_not_hold_back_another(void)
     REQUIRE(webhook_sink_start(&slow, hang_on_slow, NULL) == 0);
     REQUIRE(webhook_sink_start(&fast, NULL, NULL) == 0);
     bl_err err = {0};
-    bl_http_client_config cfg = {.max_host_connections = 2};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    bl_http_client *c = client_with_cap(2);
     REQUIRE(c != NULL);
     tally t = {0};
     req slow_reqs[6], fast_reqs[10];
@@ -111,8 +120,7 @@ static void waiting_counts_toward_the_timeout(void)
     webhook_sink slow;
     REQUIRE(webhook_sink_start(&slow, hang_on_slow, NULL) == 0);
     bl_err err = {0};
-    bl_http_client_config cfg = {.max_host_connections = 1};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    bl_http_client *c = client_with_cap(1);
     REQUIRE(c != NULL);
     tally t = {0};
     req a = {&t, 0, 1}, b = {&t, 0, 2};
@@ -136,8 +144,7 @@ static void one_hosts_requests_start_in_order(void)
     webhook_sink fast;
     REQUIRE(webhook_sink_start(&fast, NULL, NULL) == 0);
     bl_err err = {0};
-    bl_http_client_config cfg = {.max_host_connections = 1};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    bl_http_client *c = client_with_cap(1);
     REQUIRE(c != NULL);
     tally t = {0};
     req r[5];
@@ -168,8 +175,7 @@ static void free_cancels_waiting_requests(void)
     webhook_sink slow;
     REQUIRE(webhook_sink_start(&slow, hang_on_slow, NULL) == 0);
     bl_err err = {0};
-    bl_http_client_config cfg = {.max_host_connections = 1};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    bl_http_client *c = client_with_cap(1);
     REQUIRE(c != NULL);
     tally t = {0};
     req r[3] = {{&t, 0, 0}, {&t, 0, 1}, {&t, 0, 2}};
@@ -188,8 +194,7 @@ static void only_a_waiting_request_can_be_withdrawn(void)
     webhook_sink slow;
     REQUIRE(webhook_sink_start(&slow, hang_on_slow, NULL) == 0);
     bl_err err = {0};
-    bl_http_client_config cfg = {.max_host_connections = 1};
-    bl_http_client *c = bl_http_client_new(&cfg, &err);
+    bl_http_client *c = client_with_cap(1);
     REQUIRE(c != NULL);
     tally t = {0};
     req a = {&t, 0, 1}, b = {&t, 0, 2}, other = {&t, 0, 3};

@@ -92,11 +92,46 @@ static void check_fields(const json_t *record, const json_t *data, json_t *error
 
 /* ---- idempotency ---- */
 
-typedef enum claim_outcome { CLAIMED, REPLAY, MISMATCH, IN_PROGRESS, CLAIM_FAILED } claim_outcome;
+typedef enum claim_outcome { CLAIMED, REPLAY, MISMATCH, IN_PROGRESS, TAKEN_OVER, CLAIM_FAILED } claim_outcome;
+
+/* A key's row still 'sending' this long after its request began was left by
+ * a request that gave up on Kafka's ack (the command may have landed) or a
+ * process that died: a retry takes it over and sends the same command id
+ * again, which the command's consumers apply once. Past any send: the queue
+ * wait and the ack wait are each bounded by the ack timeout. */
+static int64_t abandoned_after_ms(bl_api_server *s)
+{
+    return 2LL * bl_api_server_config(s)->command_ack_timeout_ms + 5000;
+}
+
+/* Takes over the abandoned 'sending' row of row's key and request: returns
+ * 1 with its command id in taken_id, 0 when it is not abandoned, -1 on error. */
+static int take_over(bl_api_server *s, PGconn *conn, const char *const row[7], char taken_id[BL_PMO_UUID_SIZE],
+                     bl_err *err)
+{
+    char after[32];
+    snprintf(after, sizeof after, "%lld", (long long)abandoned_after_ms(s));
+    const char *p[] = {row[1], row[5], row[6], after};
+    PGresult *r = bl_pg_exec(conn,
+                             "UPDATE api_commands SET created_at = now()"
+                             " WHERE organization_id = $1 AND idempotency_key = $2 AND request_sha256 = $3"
+                             " AND state = 'sending' AND created_at < now() - make_interval(secs => $4::bigint / 1000.0)"
+                             " RETURNING command_id",
+                             4, p, err);
+    if (!r)
+        return -1;
+    int taken = PQntuples(r) == 1;
+    if (taken)
+        snprintf(taken_id, BL_PMO_UUID_SIZE, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return taken;
+}
 
 /* Claims the command's row; with an idempotency key already used, finds the
- * first request's state instead (waiting a while for one in flight). */
-static claim_outcome claim(bl_api_server *s, const char *const row[7], char **replay, bl_err *err)
+ * first request's state instead (waiting a while for one in flight, taking
+ * over one abandoned). */
+static claim_outcome claim(bl_api_server *s, const char *const row[7], char **replay,
+                           char taken_id[BL_PMO_UUID_SIZE], bl_err *err)
 {
     int64_t waited = 0;
     for (;;) {
@@ -125,9 +160,19 @@ static claim_outcome claim(bl_api_server *s, const char *const row[7], char **re
                        "SELECT request_sha256, state, response FROM api_commands"
                        " WHERE organization_id = $1 AND idempotency_key = $2",
                        2, p, err);
+        int taken = r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "sending") == 0 &&
+                            strcmp(PQgetvalue(r, 0, 0), row[6]) == 0
+                        ? take_over(s, conn, row, taken_id, err)
+                        : 0;
         bl_pg_pool_release(bl_api_server_pool(s), conn);
-        if (!r)
+        if (!r || taken < 0) {
+            PQclear(r);
             return CLAIM_FAILED;
+        }
+        if (taken) {
+            PQclear(r);
+            return TAKEN_OVER;
+        }
         if (PQntuples(r) == 1) {
             claim_outcome out = IN_PROGRESS;
             if (strcmp(PQgetvalue(r, 0, 0), row[6]) != 0)
@@ -247,6 +292,21 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
     return 0;
 }
 
+/* The envelope of data with command_id (a new one when "") and its Avro
+ * bytes into *env and *bytes (replacing what they held). Returns 0, or -1
+ * with err (BL_EINVAL: the data does not fit the schema). */
+static int build_command(const command_route *cr, const bl_command_meta *meta, const json_t *data,
+                         char command_id[BL_PMO_UUID_SIZE], int64_t *time_ms, json_t **env, uint8_t **bytes,
+                         size_t *len, bl_err *err)
+{
+    json_decref(*env);
+    free(*bytes);
+    *bytes = NULL;
+    if (!(*env = bl_command_envelope_new(meta, data, command_id, time_ms, err)))
+        return -1;
+    return bl_api_command_bus_encode(cr->bus, cr->msg, *env, bytes, len, err);
+}
+
 static int send_command(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     const command_route *cr = arg;
@@ -271,9 +331,7 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
     const char *actor = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
     bl_command_meta meta = {.type = cr->msg->type, .organization_id = req->auth->org_id, .subject = subject,
                             .source = SOURCE, .actor = actor, .idempotency_key = idem};
-    if (!(env = bl_command_envelope_new(&meta, data, command_id, &time_ms, &err)))
-        goto done;
-    if (bl_api_command_bus_encode(cr->bus, cr->msg, env, &bytes, &len, &err) != 0) {
+    if (build_command(cr, &meta, data, command_id, &time_ms, &env, &bytes, &len, &err) != 0) {
         if (err.code != BL_EINVAL)
             goto done;
         rc = bl_api_fail(req->http, resp, 422, NULL, "the command is not valid", field_errors_of(err.msg));
@@ -283,8 +341,16 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
         goto done;
     const char *topic = bl_api_command_bus_topic(cr->bus, cr->msg);
     const char *row[7] = {command_id, req->auth->org_id, cr->msg->type, topic, subject, idem, hash};
-    switch (claim(s, row, &replay, &err)) {
+    char taken_id[BL_PMO_UUID_SIZE] = "";
+    switch (claim(s, row, &replay, taken_id, &err)) {
     case CLAIMED: break;
+    case TAKEN_OVER:
+        bl_log_warn("api: idempotency key left sending by an earlier request: sending its command again",
+                    BL_FS("command_id", taken_id), BL_FS("type", cr->msg->type));
+        snprintf(command_id, sizeof command_id, "%s", taken_id);
+        if (build_command(cr, &meta, data, command_id, &time_ms, &env, &bytes, &len, &err) != 0)
+            goto done;
+        break;
     case REPLAY:
         bl_http_response_header(resp, "Idempotent-Replayed", "true");
         rc = bl_http_response_body_copy(resp, replay, strlen(replay), "application/json");

@@ -2,8 +2,11 @@
  * command lands on Kafka with the registered schema id, CloudEvents headers,
  * the aggregate id as key and the envelope (decoded with the codec);
  * validation answers 422 with JSON paths; 8 concurrent retries with one
- * Idempotency-Key put exactly one command on Kafka; the status URL. */
+ * Idempotency-Key put exactly one command on Kafka; a key left 'sending'
+ * by a request that gave up (or died) is taken over by a retry, which
+ * sends the same command id again; the status URL. */
 #include "core/kafka_consumer.h"
+#include "core/pg_pool.h"
 #include "schemas/codec.h"
 #include "schemas/registry_client.h"
 #include "tests/support/api_fixture.h"
@@ -203,6 +206,46 @@ static void *retry(void *arg)
     return NULL;
 }
 
+/* How many messages keyed key the topic holds, read from its start; the
+ * first cap ce_ids go into ce_ids. */
+static int messages_keyed(const char *topic, const char *key, char ce_ids[][64], int cap)
+{
+    bl_err err = {0};
+    char group[96];
+    bl_test_unique_name(group, sizeof group, "api-keyed");
+    bl_kafka_consumer_opts o = {.brokers = bl_test_kafka_brokers(), .group_id = group};
+    bl_kafka_consumer *c = bl_kafka_consumer_new(&o, &err);
+    if (!c)
+        return -1;
+    const char *topics[] = {topic};
+    if (bl_kafka_consumer_subscribe(c, topics, 1, &err) != 0) {
+        bl_kafka_consumer_free(c);
+        return -1;
+    }
+    int n = 0, idle = 0;
+    while (idle < 6000) {
+        bl_kafka_msg *m = NULL;
+        if (bl_kafka_consumer_poll(c, 200, &m, &err) != 1) {
+            idle += 200;
+            continue;
+        }
+        size_t len;
+        const char *k = bl_kafka_msg_key(m, &len);
+        if (len == strlen(key) && memcmp(k, key, len) == 0) {
+            const void *v;
+            if (n < cap && bl_kafka_msg_header(m, "ce_id", &v, &len) == 0)
+                snprintf(ce_ids[n], 64, "%.*s", (int)len, (const char *)v);
+            n++;
+        }
+        if (n)
+            idle = 3000;
+        bl_kafka_msg_release(m);
+    }
+    bl_kafka_consumer_close(c, &err);
+    bl_kafka_consumer_free(c);
+    return n;
+}
+
 static void eight_concurrent_retries_put_one_command_on_kafka(void)
 {
     /* drain what earlier tests produced */
@@ -226,32 +269,8 @@ static void eight_concurrent_retries_put_one_command_on_kafka(void)
     }
     CHECK(accepted >= 1);
     CHECK_EQ_INT(replayed, accepted - 1);
-    /* count the messages keyed idem-1 from the start of the topic */
-    bl_err err = {0};
-    char group[96];
-    bl_test_unique_name(group, sizeof group, "api-idem");
-    bl_kafka_consumer_opts o = {.brokers = bl_test_kafka_brokers(), .group_id = group};
-    bl_kafka_consumer *c = bl_kafka_consumer_new(&o, &err);
-    REQUIRE(c);
-    const char *topics[] = {api.topics[0]};
-    REQUIRE(bl_kafka_consumer_subscribe(c, topics, 1, &err) == 0);
-    int idem = 0, idle = 0;
-    while (idle < 6000) {
-        bl_kafka_msg *m = NULL;
-        if (bl_kafka_consumer_poll(c, 200, &m, &err) != 1) {
-            idle += 200;
-            continue;
-        }
-        size_t len;
-        const char *key = bl_kafka_msg_key(m, &len);
-        idem += len == 6 && memcmp(key, "idem-1", 6) == 0;
-        if (idem)
-            idle = 3000;
-        bl_kafka_msg_release(m);
-    }
-    bl_kafka_consumer_close(c, &err);
-    bl_kafka_consumer_free(c);
-    CHECK_EQ_INT(idem, 1);
+    char ce_ids[2][64];
+    CHECK_EQ_INT(messages_keyed(api.topics[0], "idem-1", ce_ids, 2), 1);
     /* a later retry replays; the same key with another body is refused */
     retry_arg later = {0};
     retry(&later);
@@ -271,6 +290,52 @@ static void eight_concurrent_retries_put_one_command_on_kafka(void)
     bl_test_reply_clear(&r);
 }
 
+static void abandoned_key_is_taken_over_with_its_command_id(void)
+{
+    static const char *body = "{\"risk_id\":\"stale-1\",\"project_id\":\"p-1\",\"title\":\"t\","
+                              "\"description\":\"d\",\"severity\":\"LOW\",\"probability\":1,\"impact\":1}";
+    bl_test_reply r;
+    REQUIRE(bl_test_api_call(&api, "POST", "/v1/risks", api.write_token, "Idempotency-Key: stale-key", body, &r) ==
+            202);
+    char first[64];
+    snprintf(first, sizeof first, "%s", json_string_value(json_object_get(r.json, "command_id")) ?: "");
+    bl_test_reply_clear(&r);
+    /* as if that request had given up waiting for Kafka's ack, or died, an hour ago */
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    REQUIRE(conn);
+    const char *p[] = {first};
+    CHECK_EQ_INT(bl_pg_exec_cmd(conn,
+                                "UPDATE api_commands SET state = 'sending', response = NULL, accepted_at = NULL,"
+                                " created_at = now() - interval '1 hour' WHERE command_id = $1",
+                                1, p, &err),
+                 0);
+    /* another body under the key is still refused */
+    CHECK_EQ_INT(bl_test_api_call(&api, "POST", "/v1/risks", api.write_token, "Idempotency-Key: stale-key", RISK,
+                                  &r),
+                 422);
+    bl_test_reply_clear(&r);
+    /* the retry sends the same command again and records it */
+    CHECK_EQ_INT(bl_test_api_call(&api, "POST", "/v1/risks", api.write_token, "Idempotency-Key: stale-key", body, &r),
+                 202);
+    CHECK_EQ_STR(json_string_value(json_object_get(r.json, "command_id")) ?: "", first);
+    CHECK(strcmp(r.replayed, "true") != 0);
+    bl_test_reply_clear(&r);
+    PGresult *res = bl_pg_exec(conn, "SELECT state FROM api_commands WHERE command_id = $1", 1, p, &err);
+    CHECK(res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "accepted") == 0);
+    PQclear(res);
+    bl_pg_pool_release(api.pool, conn);
+    char ce_ids[3][64];
+    CHECK_EQ_INT(messages_keyed(api.topics[0], "stale-1", ce_ids, 3), 2);
+    CHECK_EQ_STR(ce_ids[0], first);
+    CHECK_EQ_STR(ce_ids[1], first);
+    /* and now it replays */
+    CHECK_EQ_INT(bl_test_api_call(&api, "POST", "/v1/risks", api.write_token, "Idempotency-Key: stale-key", body, &r),
+                 202);
+    CHECK_EQ_STR(r.replayed, "true");
+    bl_test_reply_clear(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -279,6 +344,7 @@ int main(void)
         BL_RUN(path_id_fills_the_id_and_verbs_route_to_their_commands);
         BL_RUN(invalid_commands_get_422_with_json_paths);
         BL_RUN(eight_concurrent_retries_put_one_command_on_kafka);
+        BL_RUN(abandoned_key_is_taken_over_with_its_command_id);
     } else {
         bl_test_failures++;
     }

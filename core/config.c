@@ -81,7 +81,7 @@ int bl_config_parse_duration(const char *text, int64_t *ms)
     static const struct {
         const char *suffix;
         int64_t ms;
-    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000}};
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000}, {"d", 24 * 60 * 60 * 1000}};
     const char *p = text;
     if (!p || !isdigit((unsigned char)*p))
         return -1;
@@ -105,7 +105,9 @@ int bl_config_parse_duration(const char *text, int64_t *ms)
 /* Writes ms in the largest unit that states it exactly: 3600000 -> "1h". */
 static void format_duration(int64_t ms, char *out, size_t len)
 {
-    if (ms != 0 && ms % 3600000 == 0)
+    if (ms != 0 && ms % 86400000 == 0)
+        snprintf(out, len, "%" PRId64 "d", ms / 86400000);
+    else if (ms != 0 && ms % 3600000 == 0)
         snprintf(out, len, "%" PRId64 "h", ms / 3600000);
     else if (ms != 0 && ms % 60000 == 0)
         snprintf(out, len, "%" PRId64 "m", ms / 60000);
@@ -193,7 +195,7 @@ static int parse_value(const bl_setting *s, const char *text, const char *origin
             return bl_err_set(err, BL_EINVAL, "config: %s=%s: not an integer", origin, shown);
         if (s->type == BL_SETTING_DURATION && bl_config_parse_duration(text, &num) != 0)
             return bl_err_set(err, BL_EINVAL,
-                              "config: %s=%s: not a duration (e.g. 250ms, 10s, 5m)", origin,
+                              "config: %s=%s: not a duration (e.g. 250ms, 10s, 5m, 1h, 30d)", origin,
                               shown);
         if ((s->min || s->max) && (num < s->min || num > s->max)) {
             format_bound(s, s->min, a, sizeof a);

@@ -16,7 +16,7 @@
 typedef enum bl_setting_type {
     BL_SETTING_STRING = 0,
     BL_SETTING_INT,      /* int64, bounded by min..max */
-    BL_SETTING_DURATION, /* "250ms", "10s", "5m", "1h" -> milliseconds, bounded by min..max */
+    BL_SETTING_DURATION, /* "250ms", "10s", "5m", "1h", "30d" -> milliseconds, bounded by min..max */
     BL_SETTING_BOOL,     /* true/false/1/0/yes/no */
     BL_SETTING_ENUM,     /* one of choices */
     BL_SETTING_URL,      /* scheme://rest with the scheme among choices (any when NULL) */

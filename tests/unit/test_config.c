@@ -164,13 +164,13 @@ static void durations_parse_into_milliseconds(void)
         const char *text;
         int64_t ms;
     } good[] = {{"250ms", 250}, {"10s", 10000}, {"5m", 300000}, {"1h", 3600000}, {"0s", 0},
-                {"90m", 5400000}};
+                {"90m", 5400000}, {"30d", 2592000000LL}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         int64_t ms = -1;
         CHECK_EQ_INT(bl_config_parse_duration(good[i].text, &ms), 0);
         CHECK_EQ_INT(ms, good[i].ms);
     }
-    const char *bad[] = {"", "abc", "10", "10 s", "-5s", "1.5s", "5d", "s", "10sec",
+    const char *bad[] = {"", "abc", "10", "10 s", "-5s", "1.5s", "5w", "s", "10sec",
                          "99999999999999999999ms", "9223372036854775807h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms = 0;
@@ -194,7 +194,7 @@ static void bad_env_values_name_the_variable(void)
 {
     char *none[] = {"relay", NULL};
     expect_error("BUSLINE_TIMEOUT", "abc", none,
-                 "config: BUSLINE_TIMEOUT=abc: not a duration (e.g. 250ms, 10s, 5m)");
+                 "config: BUSLINE_TIMEOUT=abc: not a duration (e.g. 250ms, 10s, 5m, 1h, 30d)");
     expect_error("BLTEST_PORT", "80x", none, "config: BLTEST_PORT=80x: not an integer");
     expect_error("BLTEST_PORT", "99999999999999999999", none,
                  "config: BLTEST_PORT=99999999999999999999: not an integer");

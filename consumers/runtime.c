@@ -418,9 +418,12 @@ static void prepare_output_topics(bl_runtime *rt)
     topics[n++] = rt->dlq_topic;
     for (size_t i = 0; i < n; i++) {
         bl_err err = {0};
-        if (bl_kafka_producer_prepare_topics(rt->producer, &topics[i], 1, PREPARE_TIMEOUT_MS, &err) != 0)
-            bl_log_warn("runtime: retry or dead-letter topic not ready", BL_FS("connector", rt->connector_name),
-                        BL_FS("error", err.msg));
+        if (bl_kafka_producer_prepare_topics(rt->producer, &topics[i], 1, PREPARE_TIMEOUT_MS, &err) == 0)
+            continue;
+        bl_log_warn("runtime: retry or dead-letter topic not ready", BL_FS("connector", rt->connector_name),
+                    BL_FS("error", err.msg));
+        if (err.code == BL_ETIMEOUT)
+            return; /* the cluster does not answer: the first sends will learn them */
     }
 }
 

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OUTAGE_S 30
@@ -74,10 +76,14 @@ static int broker_start(private_broker *b)
     if (!mkdtemp(b->state_dir))
         return -1;
     link_jars(b);
-    /* The controller listens on port + 1: both must be free. */
-    for (int tries = 0; tries < 20 && b->port == 0; tries++) {
-        unsigned short p = bl_outbox_test_free_port();
-        if (p > 0 && p < 65535 && port_free((unsigned short)(p + 1)))
+    /* The controller listens on port + 1: both must be free, now and at the
+     * restart. Below the kernel's ephemeral range (32768..60999 here), so no
+     * client connection made meanwhile (the relay's reconnects, other tests)
+     * can take one of them as its local port while the broker is down. */
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    for (int tries = 0; tries < 200 && b->port == 0; tries++) {
+        unsigned short p = (unsigned short)(20000 + rand() % 12000);
+        if (port_free(p) && port_free((unsigned short)(p + 1)))
             b->port = p;
     }
     snprintf(b->brokers, sizeof b->brokers, "127.0.0.1:%u", b->port);

@@ -30,18 +30,6 @@ typedef struct private_broker {
     char brokers[32];
 } private_broker;
 
-/* 1 when 127.0.0.1:port can be bound now. */
-static int port_free(unsigned short port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
 /* Runs scripts/kafka <verb> for the private broker. Returns its exit code. */
 static int broker_script(const private_broker *b, const char *verb)
 {
@@ -76,16 +64,10 @@ static int broker_start(private_broker *b)
     if (!mkdtemp(b->state_dir))
         return -1;
     link_jars(b);
-    /* The controller listens on port + 1: both must be free, now and at the
-     * restart. Below the kernel's ephemeral range (32768..60999 here), so no
-     * client connection made meanwhile (the relay's reconnects, other tests)
-     * can take one of them as its local port while the broker is down. */
-    srand((unsigned)getpid() ^ (unsigned)time(NULL));
-    for (int tries = 0; tries < 200 && b->port == 0; tries++) {
-        unsigned short p = (unsigned short)(20000 + rand() % 12000);
-        if (port_free(p) && port_free((unsigned short)(p + 1)))
-            b->port = p;
-    }
+    /* The controller listens on port + 1. Both are below the ephemeral
+     * range, so no client connection made during the outage (the relay's
+     * reconnects, other tests) takes one of them before the restart. */
+    b->port = bl_outbox_test_free_port();
     snprintf(b->brokers, sizeof b->brokers, "127.0.0.1:%u", b->port);
     return b->port ? broker_script(b, "start") : -1;
 }

@@ -156,19 +156,34 @@ pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
     return bl_test_spawn_busline(args, log_path);
 }
 
-unsigned short bl_outbox_test_free_port(void)
+int bl_outbox_test_port_free(unsigned short port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    unsigned short port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    close(fd);
-    return port;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Below Linux's ephemeral range (32768 and up by default): no outgoing
+ * connection takes such a port as its local one between the pick and the
+ * server's bind, nor while a killed server is being restarted on it. */
+#define PICK_LOW 20000
+#define PICK_SPAN 12000
+
+unsigned short bl_outbox_test_free_port(void)
+{
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    for (int tries = 0; tries < 500; tries++) {
+        unsigned short p = (unsigned short)(PICK_LOW + rand_r(&seed) % PICK_SPAN);
+        if (bl_outbox_test_port_free(p) && bl_outbox_test_port_free((unsigned short)(p + 1)))
+            return p;
+    }
+    return 0;
 }
 
 typedef struct body {

@@ -52,9 +52,13 @@ pid_t bl_test_spawn_busline(const char *const *args, const char *log_path);
 pid_t bl_outbox_test_spawn_relay(const char *pg_url, const char *brokers,
                                  const char *const *extra, const char *log_path);
 
-/* A TCP port on 127.0.0.1 free at the time of the call (for --metrics-port),
- * or 0. */
+/* A TCP port on 127.0.0.1, below the ephemeral range, that is free with the
+ * port after it at the time of the call (a broker and its controller, or
+ * --metrics-port), or 0. */
 unsigned short bl_outbox_test_free_port(void);
+
+/* 1 when 127.0.0.1:port can be bound now. */
+int bl_outbox_test_port_free(unsigned short port);
 
 /* The value of the unlabelled sample `name` on http://127.0.0.1:port/metrics,
  * or -1 when it cannot be read. */

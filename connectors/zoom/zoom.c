@@ -17,20 +17,29 @@
  *
  * One meeting per (integration, aggregate), linked under
  * "meeting/<subject>"; create_meeting on a linked aggregate patches it.
- * Zoom has no idempotency key, so a crash between the create and the link
- * can leave one extra meeting (documented in connectors/README.md). */
+ * Zoom has no idempotency key: a create whose answer was lost (timeout,
+ * 5xx, a crash before the link) may still have made the meeting. So each
+ * create first marks "meeting-pending/<subject>" with its time, and a
+ * create that finds such a mark first looks among the user's upcoming
+ * meetings (GET /users/{userId}/meetings?type=upcoming, first 300) for one
+ * it made: same topic, created since the mark, same start when the start
+ * is an absolute time; found, it is linked and patched instead. */
 #include "connectors/builtin.h"
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 
+#include "core/time_format.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ZOOM_NAME "zoom"
 #define ZOOM_URL_MAX 2048
 #define ZOOM_TOPIC_MAX 200   /* Zoom's limits */
 #define ZOOM_AGENDA_MAX 2000
+#define ZOOM_CLOCK_SKEW_MS 60000 /* between our clock and Zoom's created_at */
 
 typedef struct zoom {
     const bl_connector_host *host;
@@ -200,6 +209,65 @@ static void patch_meeting(const zoom *z, const bl_connector_event *ev, const cha
         bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": updated meeting %s", id);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether listed meeting m is the one body would have created since
+ * since_ms. */
+static int same_meeting(const json_t *m, const json_t *body, int64_t since_ms)
+{
+    const char *topic = json_string_value(json_object_get(m, "topic"));
+    const char *want = json_string_value(json_object_get(body, "topic"));
+    if (!topic || !want || strcmp(topic, want) != 0 || !json_is_integer(json_object_get(m, "id")))
+        return 0;
+    int64_t created = 0;
+    const char *created_at = json_string_value(json_object_get(m, "created_at"));
+    if (!created_at || bl_rfc3339_parse_millis(created_at, &created) != 0 || created < since_ms)
+        return 0;
+    const char *start = json_string_value(json_object_get(body, "start_time"));
+    const char *listed = json_string_value(json_object_get(m, "start_time"));
+    size_t n = start ? strlen(start) : 0;
+    /* an absolute start ("...Z") comes back as sent; a local one in UTC */
+    return n == 0 || start[n - 1] != 'Z' || (listed && strcmp(listed, start) == 0);
+}
+
+/* Looks for the meeting an earlier create of body may have made since
+ * since_ms. Returns 1 with its id, 0 when there is none, -1 with r filled. */
+static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms, char *id, size_t cap,
+                             bl_connector_result *r)
+{
+    char url[ZOOM_URL_MAX];
+    snprintf(url, sizeof url, "%s/users/%s/meetings?type=upcoming&page_size=300", z->base_url, z->user_enc);
+    long status;
+    json_t *list = zoom_call(z, "GET", url, NULL, ZOOM_NAME " list meetings", &status, r);
+    if (!list)
+        return -1;
+    int found = 0;
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(list, "meetings"), i, m)
+    {
+        if (same_meeting(m, body, since_ms)) {
+            snprintf(id, cap, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+            found = 1;
+            break;
+        }
+    }
+    json_decref(list);
+    return found;
+}
+
+/* Forgets the create mark of subject; a failure only costs a lookup later. */
+static void clear_pending(const zoom *z, const char *subject)
+{
+    bl_connector_result ignored = {0};
+    bl_saas_link_put(z->host, "meeting-pending", subject, "", &ignored);
+}
+
 static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
 {
     char id[64], url[ZOOM_URL_MAX];
@@ -209,9 +277,31 @@ static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
     json_t *body = meeting_body(z, ev, 1, r);
     if (!body)
         return;
+    char mark[32];
+    int pending = linked == 0 ? bl_saas_link_get(z->host, "meeting-pending", ev->subject, mark, sizeof mark, r) : 0;
+    if (pending == 1) {
+        linked = find_lost_meeting(z, body, strtoll(mark, NULL, 10) - ZOOM_CLOCK_SKEW_MS, id, sizeof id, r);
+        if (linked == 1) {
+            char line[300];
+            snprintf(line, sizeof line, ZOOM_NAME ": meeting %s, made by an earlier create whose answer was lost,"
+                     " is linked to %.150s", id, ev->subject);
+            z->host->log(z->host->ctx, BL_CONNECTOR_LOG_WARN, line);
+        }
+    }
+    if (linked < 0 || pending < 0) {
+        json_decref(body);
+        return;
+    }
     if (linked == 1) {
         json_object_del(body, "type");
         patch_meeting(z, ev, id, body, r);
+        json_decref(body);
+        if (pending == 1 && r->status == BL_CONNECTOR_OK)
+            clear_pending(z, ev->subject);
+        return;
+    }
+    snprintf(mark, sizeof mark, "%lld", (long long)wall_ms());
+    if (bl_saas_link_put(z->host, "meeting-pending", ev->subject, mark, r) != 0) {
         json_decref(body);
         return;
     }
@@ -226,8 +316,10 @@ static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
         bl_vendor_result(r, BL_CONNECTOR_RETRYABLE, ZOOM_NAME ": answer without a meeting id");
     } else {
         snprintf(r->external_id, sizeof r->external_id, "%lld", (long long)json_integer_value(mid));
-        if (bl_saas_link_put(z->host, "meeting", ev->subject, r->external_id, r) == 0)
+        if (bl_saas_link_put(z->host, "meeting", ev->subject, r->external_id, r) == 0) {
             bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": created meeting %s", r->external_id);
+            clear_pending(z, ev->subject);
+        }
     }
     json_decref(created);
 }

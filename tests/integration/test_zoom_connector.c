@@ -1,4 +1,5 @@
-/* The Zoom connector against a local fake of Zoom API v2. */
+/* The Zoom connector against a local fake of Zoom API v2, including a create
+ * whose answer is lost: the retry links the meeting it made, no second one. */
 #include "connectors/builtin.h"
 #include "tests/support/fake_saas.h"
 #include "tests/support/saas_harness.h"
@@ -114,6 +115,36 @@ static void redelivery_makes_one_meeting_and_delete_removes_it(void)
     teardown();
 }
 
+static void lost_create_answer_makes_no_second_meeting(void)
+{
+    REQUIRE(setup() == 0);
+    static const char *const other[] = {"topic", "Safety training", "start", "2026-05-05T07:00:00Z", NULL};
+    /* another aggregate's meeting with the same topic but another start is not taken */
+    bl_connector_result r0 = bl_saas_harness_run(&h, "ev-0", "ses-0", "create_meeting", other);
+    CHECK_EQ_INT(r0.status, BL_CONNECTOR_OK);
+    fake.lose_create_answers = 1;
+    bl_connector_result r1 = bl_saas_harness_run(&h, "ev-1", "ses-1", "create_meeting", session);
+    CHECK_EQ_INT(r1.status, BL_CONNECTOR_RETRYABLE);
+    CHECK_EQ_INT(fake.creates, 2); /* Zoom made it all the same */
+    bl_connector_result r2 = bl_saas_harness_run(&h, "ev-1", "ses-1", "create_meeting", session);
+    CHECK_EQ_INT(r2.status, BL_CONNECTOR_OK);
+    CHECK_EQ_INT(fake.creates, 2);
+    CHECK_EQ_STR(fake.last_method, "PATCH");
+    CHECK(strcmp(r2.external_id, r0.external_id) != 0);
+    json_t *made = json_object_get(fake.objects, r2.external_id);
+    CHECK(made != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(made, "start_time")), "2026-05-04T07:00:00Z");
+    /* linked now: a redelivery patches it, and delete removes it */
+    bl_connector_result r3 = bl_saas_harness_run(&h, "ev-1", "ses-1", "create_meeting", session);
+    CHECK_EQ_STR(r3.external_id, r2.external_id);
+    CHECK_EQ_INT(fake.creates, 2);
+    bl_connector_result r4 = bl_saas_harness_run(&h, "ev-2", "ses-1", "delete_meeting", NULL);
+    CHECK_EQ_INT(r4.status, BL_CONNECTOR_OK);
+    CHECK_EQ_INT(bl_fake_saas_count(&fake), 1);
+    CHECK_EQ_STR(fake.problem, "");
+    teardown();
+}
+
 int main(void)
 {
     BL_RUN(planned_session_creates_a_meeting_with_the_org_defaults);
@@ -121,5 +152,6 @@ int main(void)
     BL_RUN(rate_limit_429_is_retryable_with_retry_after);
     BL_RUN(validation_400_is_permanent_with_zooms_message);
     BL_RUN(redelivery_makes_one_meeting_and_delete_removes_it);
+    BL_RUN(lost_create_answer_makes_no_second_meeting);
     return bl_test_summary();
 }

@@ -34,6 +34,7 @@ struct bl_fake_saas {
     /* what came */
     int requests;
     int creates;               /* objects created */
+    int lose_create_answers;   /* this many next creates are made but answered 502 */
     json_t *objects;           /* id -> the stored object */
     long next_id;
     char problem[1100];        /* first request refused as not per the reference */

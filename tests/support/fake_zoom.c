@@ -1,9 +1,12 @@
-/* A fake Zoom API v2: meetings create (201), update and delete (204),
- * bearer auth, errors as {"code","message"}. */
+/* A fake Zoom API v2: meetings create (201), list (upcoming), update and
+ * delete (204), bearer auth, errors as {"code","message"}. */
 #include "tests/support/fake_saas.h"
+
+#include "core/time_format.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 json_t *bl_fake_zoom_error(int status, const char *message)
 {
@@ -74,9 +77,46 @@ static int meeting_create(const bl_http_request *req, bl_http_response *resp, vo
         json_object_set_new(m, "status", json_string("waiting"));
         json_object_set_new(m, "join_url", json_string(join));
         json_object_set_new(m, "start_url", json_string("https://zoom.us/s/x"));
+        char now[32];
+        bl_rfc3339_format_millis((int64_t)time(NULL) * 1000, now, sizeof now);
+        snprintf(now + 19, sizeof now - 19, "Z"); /* Zoom writes whole seconds */
+        json_object_set_new(m, "created_at", json_string(now));
         json_object_set_new(f->objects, key, m);
         f->creates++;
-        bl_http_response_json(resp, 201, m);
+        if (f->lose_create_answers > 0) {
+            f->lose_create_answers--; /* made, but the answer is lost on the way */
+            json_t *e = bl_fake_zoom_error(502, "Bad gateway");
+            bl_http_response_json(resp, 502, e);
+            json_decref(e);
+        } else {
+            bl_http_response_json(resp, 201, m);
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+static int meeting_list(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    bl_fake_saas *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    if (!bl_fake_saas_begin(f, req, resp)) {
+        json_t *meetings = json_array();
+        const char *key;
+        json_t *m;
+        json_object_foreach(f->objects, key, m)
+        {
+            (void)key;
+            json_array_append_new(meetings, json_pack("{s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(m, "id"),
+                                                      "topic", json_object_get(m, "topic"), "start_time",
+                                                      json_object_get(m, "start_time"), "created_at",
+                                                      json_object_get(m, "created_at"), "join_url",
+                                                      json_object_get(m, "join_url")));
+        }
+        json_t *b = json_pack("{s:i, s:I, s:s, s:o}", "page_size", 300, "total_records",
+                              (json_int_t)json_array_size(meetings), "next_page_token", "", "meetings", meetings);
+        bl_http_response_json(resp, 200, b);
+        json_decref(b);
     }
     pthread_mutex_unlock(&f->lock);
     return 0;
@@ -111,6 +151,7 @@ static int meeting_update_or_delete(const bl_http_request *req, bl_http_response
 int bl_fake_zoom_routes(bl_fake_saas *f, bl_err *err)
 {
     if (bl_http_server_route(f->server, "POST", "/users/:user/meetings", meeting_create, f, err) != 0 ||
+        bl_http_server_route(f->server, "GET", "/users/:user/meetings", meeting_list, f, err) != 0 ||
         bl_http_server_route(f->server, "PATCH", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0 ||
         bl_http_server_route(f->server, "DELETE", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0)
         return -1;

@@ -205,6 +205,32 @@ int bl_saas_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+void bl_saas_unlink_deleted(const bl_connector_host *host, const char *connector, const char *kind,
+                            const char *subject, const char *id, int already_gone, bl_connector_result *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->external_id, sizeof r->external_id, "%s", id);
+    if (bl_saas_link_put(host, kind, subject, "", r) == 0)
+        bl_vendor_result(r, BL_CONNECTOR_OK, "%s: deleted %s %s%s", connector, kind, id,
+                         already_gone ? " (already gone)" : "");
+}
+
+void bl_saas_dispatch(const char *connector, const bl_saas_action *actions, const void *instance,
+                      const bl_connector_event *ev, bl_connector_result *r)
+{
+    if (!ev->subject || !*ev->subject) {
+        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, "%s: the event has no subject (aggregate id)", connector);
+        return;
+    }
+    for (const bl_saas_action *a = actions; a->name; a++) {
+        if (strcmp(ev->action, a->name) == 0) {
+            a->fn(instance, ev, r);
+            return;
+        }
+    }
+    bl_vendor_result(r, BL_CONNECTOR_PERMANENT, "%s: unknown action %s", connector, ev->action);
+}
+
 const char *bl_saas_field(const bl_connector_event *ev, const char *name)
 {
     const char *v = bl_connector_event_field(ev, name);

@@ -104,6 +104,24 @@ int bl_saas_event_times(const bl_connector_event *ev, const char *connector, lon
 /* Parses the whole of s as a decimal integer within [lo, hi]. Returns 0 or -1. */
 int bl_saas_parse_long(const char *s, long lo, long hi, long *out);
 
+/* After the vendor deleted the object id linked to subject (or said it was
+ * already gone): forgets the link and sets r OK ("<connector>: deleted
+ * <kind> <id>"), or r RETRYABLE when the state is unavailable. */
+void bl_saas_unlink_deleted(const bl_connector_host *host, const char *connector, const char *kind,
+                            const char *subject, const char *id, int already_gone, bl_connector_result *r);
+
+/* One action a connector takes: fn gets the connector's instance. */
+typedef struct bl_saas_action {
+    const char *name; /* "create_event" */
+    void (*fn)(const void *instance, const bl_connector_event *ev, bl_connector_result *r);
+} bl_saas_action;
+
+/* Runs the action of actions (ended by {NULL}) that ev names, for an event
+ * with a subject (aggregate id); otherwise r PERMANENT saying why, prefixed
+ * with connector. */
+void bl_saas_dispatch(const char *connector, const bl_saas_action *actions, const void *instance,
+                      const bl_connector_event *ev, bl_connector_result *r);
+
 /* A non-empty rendered field or NULL. */
 const char *bl_saas_field(const bl_connector_event *ev, const char *name);
 

@@ -220,8 +220,9 @@ static void store_created(const ado *a, const bl_connector_event *ev, const json
         bl_vendor_result(r, BL_CONNECTOR_OK, ADO_NAME ": %s work item %s", verb, r->external_id);
 }
 
-static void create_work_item(const ado *a, const bl_connector_event *ev, bl_connector_result *r)
+static void create_work_item(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const ado *a = instance;
     char id[64];
     int found = find_work_item(a, ev, id, sizeof id, r);
     if (found != 0) {
@@ -254,8 +255,9 @@ static void create_work_item(const ado *a, const bl_connector_event *ev, bl_conn
     json_decref(item);
 }
 
-static void update_work_item(const ado *a, const bl_connector_event *ev, bl_connector_result *r)
+static void update_work_item(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const ado *a = instance;
     char id[64], url[ADO_URL_MAX];
     int found = find_work_item(a, ev, id, sizeof id, r);
     if (found <= 0) {
@@ -273,17 +275,15 @@ static void update_work_item(const ado *a, const bl_connector_event *ev, bl_conn
     json_decref(item);
 }
 
+static const bl_saas_action ado_action_table[] = {
+    {"create_work_item", create_work_item},
+    {"update_work_item", update_work_item},
+    {NULL, NULL},
+};
+
 static void ado_handle(void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
-    const ado *a = instance;
-    if (!ev->subject || !*ev->subject)
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, ADO_NAME ": the event has no subject (aggregate id)");
-    else if (strcmp(ev->action, "create_work_item") == 0)
-        create_work_item(a, ev, r);
-    else if (strcmp(ev->action, "update_work_item") == 0)
-        update_work_item(a, ev, r);
-    else
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, ADO_NAME ": unknown action %s", ev->action);
+    bl_saas_dispatch(ADO_NAME, ado_action_table, instance, ev, r);
 }
 
 static int ado_health(void *instance, char *err, size_t err_len)

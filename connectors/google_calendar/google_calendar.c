@@ -338,8 +338,9 @@ static void patch_event(const gcal *g, const bl_connector_event *ev, const char 
         bl_vendor_result(r, BL_CONNECTOR_OK, GCAL_NAME ": updated event %s", id);
 }
 
-static void create_event(const gcal *g, const bl_connector_event *ev, bl_connector_result *r)
+static void create_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const gcal *g = instance;
     char id[GCAL_ID_MAX];
     int linked = bl_saas_link_get(g->host, "event", ev->subject, id, sizeof id, r);
     if (linked < 0)
@@ -374,8 +375,9 @@ static void create_event(const gcal *g, const bl_connector_event *ev, bl_connect
     json_decref(body);
 }
 
-static void update_event(const gcal *g, const bl_connector_event *ev, bl_connector_result *r)
+static void update_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const gcal *g = instance;
     char id[GCAL_ID_MAX];
     if (bl_saas_linked(g->host, GCAL_NAME, "event", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
@@ -385,8 +387,9 @@ static void update_event(const gcal *g, const bl_connector_event *ev, bl_connect
     json_decref(body);
 }
 
-static void delete_event(const gcal *g, const bl_connector_event *ev, bl_connector_result *r)
+static void delete_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const gcal *g = instance;
     char id[GCAL_ID_MAX], url[GCAL_URL_MAX];
     if (bl_saas_linked(g->host, GCAL_NAME, "event", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
@@ -396,26 +399,19 @@ static void delete_event(const gcal *g, const bl_connector_event *ev, bl_connect
     if (!done && status != 404 && status != 410)
         return;
     json_decref(done);
-    memset(r, 0, sizeof *r);
-    snprintf(r->external_id, sizeof r->external_id, "%s", id);
-    if (bl_saas_link_put(g->host, "event", ev->subject, "", r) == 0)
-        bl_vendor_result(r, BL_CONNECTOR_OK, GCAL_NAME ": deleted event %s%s", id,
-                         status == 404 || status == 410 ? " (already gone)" : "");
+    bl_saas_unlink_deleted(g->host, GCAL_NAME, "event", ev->subject, id, status == 404 || status == 410, r);
 }
+
+static const bl_saas_action gcal_action_table[] = {
+    {"create_event", create_event},
+    {"update_event", update_event},
+    {"delete_event", delete_event},
+    {NULL, NULL},
+};
 
 static void gcal_handle(void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
-    const gcal *g = instance;
-    if (!ev->subject || !*ev->subject)
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, GCAL_NAME ": the event has no subject (aggregate id)");
-    else if (strcmp(ev->action, "create_event") == 0)
-        create_event(g, ev, r);
-    else if (strcmp(ev->action, "update_event") == 0)
-        update_event(g, ev, r);
-    else if (strcmp(ev->action, "delete_event") == 0)
-        delete_event(g, ev, r);
-    else
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, GCAL_NAME ": unknown action %s", ev->action);
+    bl_saas_dispatch(GCAL_NAME, gcal_action_table, instance, ev, r);
 }
 
 static const bl_connector_table gcal_table = {

@@ -15,6 +15,7 @@
  * freshly created issue by seconds; the retry backoff covers most of it.) */
 #include "connectors/builtin.h"
 #include "connectors/jira/adf.h"
+#include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 
 #include <ctype.h>
@@ -276,8 +277,9 @@ static json_t *issue_labels(const jira *j, const bl_connector_event *ev)
     return labels;
 }
 
-static void create_issue(const jira *j, const bl_connector_event *ev, bl_connector_result *r)
+static void create_issue(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const jira *j = instance;
     char key[JIRA_KEY_MAX];
     int found = find_issue(j, ev, key, sizeof key, r);
     if (found < 0)
@@ -359,8 +361,9 @@ static int find_transition(const jira *j, const char *key, char *id, size_t cap,
     return rc;
 }
 
-static void resolve_issue(const jira *j, const bl_connector_event *ev, bl_connector_result *r)
+static void resolve_issue(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const jira *j = instance;
     char key[JIRA_KEY_MAX];
     int found = find_issue(j, ev, key, sizeof key, r);
     if (found <= 0) {
@@ -395,19 +398,15 @@ static void resolve_issue(const jira *j, const bl_connector_event *ev, bl_connec
     bl_vendor_result(r, BL_CONNECTOR_OK, "jira: commented on and resolved %s", key);
 }
 
+static const bl_saas_action jira_action_table[] = {
+    {"create_issue", create_issue},
+    {"resolve", resolve_issue},
+    {NULL, NULL},
+};
+
 static void jira_handle(void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
-    const jira *j = instance;
-    if (!ev->subject || !*ev->subject) {
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, "jira: the event has no subject (aggregate id)");
-        return;
-    }
-    if (strcmp(ev->action, "create_issue") == 0)
-        create_issue(j, ev, r);
-    else if (strcmp(ev->action, "resolve") == 0)
-        resolve_issue(j, ev, r);
-    else
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, "jira: unknown action %s", ev->action);
+    bl_saas_dispatch("jira", jira_action_table, instance, ev, r);
 }
 
 static int jira_health(void *instance, char *err, size_t err_len)

@@ -335,8 +335,9 @@ static void patch_event(const msft *m, const bl_connector_event *ev, const char 
     json_decref(done);
 }
 
-static void create_event(const msft *m, const bl_connector_event *ev, bl_connector_result *r)
+static void create_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const msft *m = instance;
     char id[MSFT_ID_MAX], url[MSFT_URL_MAX], txn[40];
     int linked = bl_saas_link_get(m->host, "event", ev->subject, id, sizeof id, r);
     if (linked < 0)
@@ -365,8 +366,9 @@ static void create_event(const msft *m, const bl_connector_event *ev, bl_connect
     json_decref(created);
 }
 
-static void update_event(const msft *m, const bl_connector_event *ev, bl_connector_result *r)
+static void update_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const msft *m = instance;
     char id[MSFT_ID_MAX];
     if (bl_saas_linked(m->host, MSFT_NAME, "event", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
@@ -376,8 +378,9 @@ static void update_event(const msft *m, const bl_connector_event *ev, bl_connect
     json_decref(body);
 }
 
-static void delete_event(const msft *m, const bl_connector_event *ev, bl_connector_result *r)
+static void delete_event(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const msft *m = instance;
     char id[MSFT_ID_MAX], url[MSFT_URL_MAX];
     if (bl_saas_linked(m->host, MSFT_NAME, "event", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
@@ -387,25 +390,19 @@ static void delete_event(const msft *m, const bl_connector_event *ev, bl_connect
     if (!done && status != 404)
         return;
     json_decref(done);
-    memset(r, 0, sizeof *r);
-    if (bl_saas_link_put(m->host, "event", ev->subject, "", r) == 0)
-        bl_vendor_result(r, BL_CONNECTOR_OK, MSFT_NAME ": deleted the event of %s%s", ev->subject,
-                         status == 404 ? " (already gone)" : "");
+    bl_saas_unlink_deleted(m->host, MSFT_NAME, "event", ev->subject, id, status == 404, r);
 }
+
+static const bl_saas_action msft_action_table[] = {
+    {"create_event", create_event},
+    {"update_event", update_event},
+    {"delete_event", delete_event},
+    {NULL, NULL},
+};
 
 static void msft_handle(void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
-    const msft *m = instance;
-    if (!ev->subject || !*ev->subject)
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, MSFT_NAME ": the event has no subject (aggregate id)");
-    else if (strcmp(ev->action, "create_event") == 0)
-        create_event(m, ev, r);
-    else if (strcmp(ev->action, "update_event") == 0)
-        update_event(m, ev, r);
-    else if (strcmp(ev->action, "delete_event") == 0)
-        delete_event(m, ev, r);
-    else
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, MSFT_NAME ": unknown action %s", ev->action);
+    bl_saas_dispatch(MSFT_NAME, msft_action_table, instance, ev, r);
 }
 
 static const bl_connector_table msft_table = {

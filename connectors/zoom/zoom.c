@@ -268,8 +268,9 @@ static void clear_pending(const zoom *z, const char *subject)
     bl_saas_link_put(z->host, "meeting-pending", subject, "", &ignored);
 }
 
-static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
+static void create_meeting(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const zoom *z = instance;
     char id[64], url[ZOOM_URL_MAX];
     int linked = bl_saas_link_get(z->host, "meeting", ev->subject, id, sizeof id, r);
     if (linked < 0)
@@ -324,8 +325,9 @@ static void create_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
     json_decref(created);
 }
 
-static void update_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
+static void update_meeting(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const zoom *z = instance;
     char id[64];
     if (bl_saas_linked(z->host, ZOOM_NAME, "meeting", ev->subject, "update", id, sizeof id, r) <= 0)
         return;
@@ -335,8 +337,9 @@ static void update_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
     json_decref(body);
 }
 
-static void delete_meeting(const zoom *z, const bl_connector_event *ev, bl_connector_result *r)
+static void delete_meeting(const void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
+    const zoom *z = instance;
     char id[64], url[ZOOM_URL_MAX];
     if (bl_saas_linked(z->host, ZOOM_NAME, "meeting", ev->subject, "delete", id, sizeof id, r) <= 0)
         return;
@@ -346,26 +349,19 @@ static void delete_meeting(const zoom *z, const bl_connector_event *ev, bl_conne
     if (!done && status != 404)
         return;
     json_decref(done);
-    memset(r, 0, sizeof *r);
-    snprintf(r->external_id, sizeof r->external_id, "%s", id);
-    if (bl_saas_link_put(z->host, "meeting", ev->subject, "", r) == 0)
-        bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": deleted meeting %s%s", id,
-                         status == 404 ? " (already gone)" : "");
+    bl_saas_unlink_deleted(z->host, ZOOM_NAME, "meeting", ev->subject, id, status == 404, r);
 }
+
+static const bl_saas_action zoom_action_table[] = {
+    {"create_meeting", create_meeting},
+    {"update_meeting", update_meeting},
+    {"delete_meeting", delete_meeting},
+    {NULL, NULL},
+};
 
 static void zoom_handle(void *instance, const bl_connector_event *ev, bl_connector_result *r)
 {
-    const zoom *z = instance;
-    if (!ev->subject || !*ev->subject)
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, ZOOM_NAME ": the event has no subject (aggregate id)");
-    else if (strcmp(ev->action, "create_meeting") == 0)
-        create_meeting(z, ev, r);
-    else if (strcmp(ev->action, "update_meeting") == 0)
-        update_meeting(z, ev, r);
-    else if (strcmp(ev->action, "delete_meeting") == 0)
-        delete_meeting(z, ev, r);
-    else
-        bl_vendor_result(r, BL_CONNECTOR_PERMANENT, ZOOM_NAME ": unknown action %s", ev->action);
+    bl_saas_dispatch(ZOOM_NAME, zoom_action_table, instance, ev, r);
 }
 
 static const bl_connector_table zoom_table = {

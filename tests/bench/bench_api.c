@@ -129,7 +129,7 @@ static double phase(const char *name, const char *method, const char *path, int 
     free(w);
     failed_requests += errors;
     free(th);
-    return rps;
+    return total ? rps : 0;
 }
 
 /* Runs wrk against /healthz; returns its requests/s (0 when wrk failed). */
@@ -206,6 +206,11 @@ int main(int argc, char **argv)
     if (failed_requests) {
         fprintf(stderr, "bench: %ld requests failed; the figures above do not measure a working API\n",
                 failed_requests);
+        return 1;
+    }
+    if (healthz <= 0 || post <= 0 || get <= 0) {
+        fprintf(stderr, "bench: a phase measured nothing (wrk %.0f, POST %.0f, GET %.0f req/s)\n", healthz, post,
+                get);
         return 1;
     }
     return 0;

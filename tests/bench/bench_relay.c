@@ -30,6 +30,7 @@ static const char *batch_size(void)
     return env && *env ? env : "500";
 }
 #define N_AGGREGATES "500"
+#define RELAY_TIMEOUT_S 600 /* a relay that stops publishing fails the bench instead of hanging it */
 
 #define FILL_SQL                                                                              \
     "INSERT INTO busline_outbox (aggregate_type, aggregate_id, aggregate_seq, event_type, "  \
@@ -139,12 +140,18 @@ static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, lo
     sql(f->conn, "NOTIFY busline_outbox", 0, NULL);
     /* Watching the relay's own counter keeps the database free for it. */
     double published = 0;
-    while (published >= 0 && published < (double)n) {
+    while (published >= 0 && published < (double)n && now_s() - t0 < RELAY_TIMEOUT_S) {
         usleep(5 * 1000);
         published = bl_outbox_test_metric(port, "busline_relay_published_total");
     }
     elapsed = now_s() - t0;
     unsent = bl_outbox_test_count(f->conn, "SELECT count(*) FROM busline_outbox WHERE sent_at IS NULL");
+    long in_topic = bl_outbox_test_topic_size(f);
+    if (unsent != 0 || in_topic != n) {
+        fprintf(stderr, "bench: after %.0f s, %ld rows unsent and %ld of %ld messages in the topic\n", elapsed,
+                unsent, in_topic, n);
+        unsent = unsent == 0 ? -1 : unsent;
+    }
 done:;
     struct rusage ru;
     int code = bl_outbox_test_reap(pid, SIGTERM, &ru);

@@ -1,6 +1,7 @@
 /* External connectors: the sample plugin is compiled here against the ABI
- * header alone, loaded with dlopen and run; a build for another ABI
- * version is refused with a clear message. */
+ * header alone, loaded with dlopen and run (delivered, a 5xx retried, a 4xx
+ * dead-lettered); a build for another ABI version is refused with a clear
+ * message. */
 #include "connectors/connect.h"
 #include "connectors/loader.h"
 #include "core/http_server.h"
@@ -31,6 +32,7 @@ static int build_plugin(const char *dir, const char *extra)
 typedef struct receiver {
     pthread_mutex_t lock;
     int count;
+    int answer; /* status to answer; 0: 204 */
     char last[1024];
 } receiver;
 
@@ -42,8 +44,9 @@ static int on_hook(const bl_http_request *req, bl_http_response *resp, void *ctx
     pthread_mutex_lock(&r->lock);
     r->count++;
     snprintf(r->last, sizeof r->last, "%.*s", (int)len, body);
+    int answer = r->answer ? r->answer : 204;
     pthread_mutex_unlock(&r->lock);
-    bl_http_response_status(resp, 204);
+    bl_http_response_status(resp, answer);
     return 0;
 }
 
@@ -76,6 +79,17 @@ static void sample_plugin_loads_and_runs(void)
     char last[64];
     CHECK_EQ_INT(bl_state_store_get(st, "s1", "last_event", last, sizeof last, NULL), 1);
     CHECK_EQ_STR(last, "ev-1");
+    /* the plugin's answers to failures reach the runtime as outcomes */
+    json_object_set_new(ev, "id", json_string("ev-2")); /* ev-1 is done: a repeat is skipped */
+    rec.answer = 503;
+    o = bl_connect_process(c, ev, 1, msg, sizeof msg);
+    CHECK_EQ_INT(o.kind, BL_OUTCOME_RETRY);
+    json_object_set_new(ev, "id", json_string("ev-3"));
+    rec.answer = 400;
+    o = bl_connect_process(c, ev, 1, msg, sizeof msg);
+    CHECK_EQ_INT(o.kind, BL_OUTCOME_DEAD_LETTER);
+    CHECK(strstr(msg, "HTTP 400") != NULL);
+    CHECK_EQ_INT(rec.count, 3);
     json_decref(ev);
     bl_connect_free(c);
     bl_state_store_free(st);

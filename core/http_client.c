@@ -45,6 +45,9 @@ struct bl_http_client {
     CURLM *multi;
     bl_http_host_queue *hosts;
     CURLU *url_parser; /* reused: the host key of each submitted URL */
+    /* The last URL's host key: a worker sends to the same few endpoints, so
+     * most submits skip parsing. */
+    char last_url[1024], last_key[512];
     bl_http_client_config cfg;
     char *user_agent;
     slot *free_slots;
@@ -473,6 +476,10 @@ static CURLcode slot_set_options(bl_http_client *c, slot *s, const bl_http_call 
  * fails in curl with curl's own message. */
 static void host_key(bl_http_client *c, const char *url, char *key, size_t cap)
 {
+    if (c->last_url[0] && strcmp(url, c->last_url) == 0) {
+        snprintf(key, cap, "%s", c->last_key);
+        return;
+    }
     char *scheme = NULL, *host = NULL, *port = NULL;
     key[0] = '\0';
     if (curl_url_set(c->url_parser, CURLUPART_URL, url, 0) == CURLUE_OK &&
@@ -483,6 +490,10 @@ static void host_key(bl_http_client *c, const char *url, char *key, size_t cap)
     curl_free(scheme);
     curl_free(host);
     curl_free(port);
+    if (strlen(url) < sizeof c->last_url && strlen(key) < sizeof c->last_key) {
+        memcpy(c->last_url, url, strlen(url) + 1);
+        memcpy(c->last_key, key, strlen(key) + 1);
+    }
 }
 
 #define WAIT_TIMED_OUT "timed out waiting for a free connection to the host"

@@ -24,7 +24,6 @@ struct bl_http_host {
 
 struct bl_http_host_queue {
     size_t per_host_max;
-    size_t waiting;
     int64_t next_deadline;
     waiter *expired; /* taken out of their hosts, handed out one by one */
     bl_http_host *buckets[BUCKETS];
@@ -134,7 +133,6 @@ bl_http_host *bl_http_host_queue_admit(bl_http_host_queue *q, const char *key, v
     else
         host->head = w;
     host->tail = w;
-    q->waiting++;
     if (deadline_mono > 0 && deadline_mono < q->next_deadline)
         q->next_deadline = deadline_mono;
     *started = 0;
@@ -153,7 +151,6 @@ void *bl_http_host_queue_finish(bl_http_host_queue *q, bl_http_host *host)
     host->head = w->next;
     if (!host->head)
         host->tail = NULL;
-    q->waiting--;
     host->active++;
     void *item = w->item;
     free(w);
@@ -182,7 +179,6 @@ void *bl_http_host_queue_withdraw(bl_http_host_queue *q, const char *key, int (*
     *found = w->next;
     if (host->tail == w)
         host->tail = before;
-    q->waiting--;
     void *item = w->item;
     free(w);
     host_drop_if_idle(q, host);
@@ -205,8 +201,7 @@ static void collect_expired(bl_http_host_queue *q, int64_t now_mono)
                     *link = w->next;
                     w->next = q->expired;
                     q->expired = w;
-                    q->waiting--;
-                    continue;
+                                    continue;
                 }
                 if (w->deadline_mono > 0 && w->deadline_mono < next)
                     next = w->deadline_mono;
@@ -237,30 +232,4 @@ void *bl_http_host_queue_take_expired(bl_http_host_queue *q, int64_t now_mono)
 int64_t bl_http_host_queue_next_deadline(const bl_http_host_queue *q)
 {
     return q->expired ? 0 : q->next_deadline;
-}
-
-void *bl_http_host_queue_take_any(bl_http_host_queue *q)
-{
-    if (q->expired)
-        return bl_http_host_queue_take_expired(q, 0);
-    for (size_t i = 0; i < BUCKETS; i++) {
-        for (bl_http_host *h = q->buckets[i]; h; h = h->next) {
-            waiter *w = h->head;
-            if (!w)
-                continue;
-            h->head = w->next;
-            if (!h->head)
-                h->tail = NULL;
-            q->waiting--;
-            void *item = w->item;
-            free(w);
-            return item;
-        }
-    }
-    return NULL;
-}
-
-size_t bl_http_host_queue_waiting(const bl_http_host_queue *q)
-{
-    return q->waiting;
 }

@@ -49,11 +49,4 @@ void *bl_http_host_queue_take_expired(bl_http_host_queue *q, int64_t now_mono);
 /* The earliest deadline among waiting items, INT64_MAX when none. */
 int64_t bl_http_host_queue_next_deadline(const bl_http_host_queue *q);
 
-/* Removes and returns any one waiting item, NULL when none waits (for
- * cancelling everything). */
-void *bl_http_host_queue_take_any(bl_http_host_queue *q);
-
-/* Items waiting in all hosts. */
-size_t bl_http_host_queue_waiting(const bl_http_host_queue *q);
-
 #endif

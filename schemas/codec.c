@@ -334,6 +334,9 @@ static int check_value(scan *sc, avro_schema_t s)
 
 int bl_codec_read_header(const uint8_t *msg, size_t len, int32_t *schema_id, bl_err *err)
 {
+    /* Set on every path: at -O3 gcc cannot see that bl_err_set returns -1, and
+     * callers reading the id after a failed check would trip -Wmaybe-uninitialized. */
+    *schema_id = 0;
     if (len < BL_CODEC_HEADER_LEN)
         return bl_err_set(err, BL_EINVAL, "codec: message of %zu bytes is shorter than the %d-byte header", len,
                           BL_CODEC_HEADER_LEN);

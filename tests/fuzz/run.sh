@@ -1,25 +1,21 @@
 #!/usr/bin/env bash
-# Builds tests/fuzz/fuzz_api_request.c with clang's libFuzzer (+ ASan and
-# UBSan) straight from the library sources and runs it briefly.
-#   tests/fuzz/run.sh [seconds, default 20]
-# scripts/test calls it; it needs clang (scripts/setup installs it).
+# Builds the libFuzzer target fuzz_api_request (CMake's BUSLINE_FUZZ=ON, with
+# clang, + ASan and UBSan) and runs it briefly over seeded requests.
+#   tests/fuzz/run.sh [seconds, default 20]   build and run
+#   tests/fuzz/run.sh --build-only            build (scripts/test does it first)
+# It needs clang and libclang-rt-N-dev (scripts/setup installs both); CMake
+# names a missing one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${1:-20}
 out=${BUSLINE_FUZZ_DIR:-$root/build-fuzz}
+command -v clang >/dev/null || { echo "fuzz: clang missing: install the Debian package clang (scripts/setup does)" >&2; exit 1; }
+
+cmake -S "$root" -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DBUSLINE_FUZZ=ON >/dev/null
+cmake --build "$out" -j "$(nproc)" --target fuzz_api_request -- --no-print-directory >/dev/null
+[ "${1:-}" = "--build-only" ] && exit 0
+seconds=${1:-20}
+
 mkdir -p "$out/corpus"
-command -v clang >/dev/null || { echo "fuzz: clang missing (run scripts/setup)" >&2; exit 1; }
-
-sources=("$root"/core/*.c "$root"/schemas/*.c "$root"/producers/pmo_uuid.c
-         "$root"/producers/command_envelope.c "$root"/api/input.c
-         "$root"/api/command_bus.c "$root"/api/command_routes.c)
-deps="rdkafka libpq avro-c libcurl openssl libmicrohttpd jansson libjwt"
-# shellcheck disable=SC2046
-clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$root" -DBUSLINE_SOURCE_DIR="\"$root\"" $(pkg-config --cflags $deps) \
-  "$root/tests/fuzz/fuzz_api_request.c" "${sources[@]}" \
-  $(pkg-config --libs $deps) -lpthread -lm -o "$out/fuzz_api_request"
-
 # Seeds: a valid risk, a wrong type, a deep array.
 printf '\x0c%s\0%s' 'Content-Type: application/json' \
   '{"risk_id":"r","project_id":"p","title":"t","description":"d","severity":"HIGH","probability":1,"impact":2}' \

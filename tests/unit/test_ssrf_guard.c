@@ -11,7 +11,7 @@ static void expect_refused(const char *url, const bl_ssrf_allowlist *allow, cons
     bl_err err = {0};
     int rc = bl_ssrf_check_url(url, allow, &t, &err);
     if (rc != -1 || !strstr(err.msg, want)) {
-        fprintf(stderr, "  FAIL: %s: rc %d, \"%s\" not in \"%s\"\n", url, rc, want, err.msg);
+        fprintf(stderr, "  FAIL: %s: rc %d, \"%s\" not in \"%s\"\n", url ? url : "(null)", rc, want, err.msg);
         bl_test_current_failed = 1;
     }
 }

@@ -11,8 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUSLINE_SANITIZE=OFF \
- && cmake --build /build -j"$(nproc)" --target busline
+RUN scripts/build-release /build --target busline
 
 # Runtime stage: only the shared libraries the binary links against.
 FROM debian:bookworm-slim

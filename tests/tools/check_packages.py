@@ -94,6 +94,12 @@ def owners_of(paths):
     return {p: set().union(*(owned.get(f, set()) for f in fs)) for p, fs in forms.items()}
 
 
+# CMake probes these binutils in a preferred order (llvm-ar before ar, ...)
+# and takes the first it finds; none is required, GNU binutils always answer.
+CMAKE_OPTIONAL_TOOLS = re.compile(
+    r"^CMAKE_(C_COMPILER_)?(AR|RANLIB|NM|OBJCOPY|OBJDUMP|READELF|STRIP|ADDR2LINE|DLLTOOL|LINKER)$")
+
+
 def cmake_found(build):
     """Absolute file paths CMake found for a build folder."""
     cache = os.path.join(build, "CMakeCache.txt")
@@ -102,7 +108,7 @@ def cmake_found(build):
         return paths
     for line in open(cache, encoding="utf-8", errors="replace"):
         m = re.match(r"^([A-Za-z0-9_.-]+):(FILEPATH|PATH|STRING|INTERNAL)=(.*)$", line.rstrip("\n"))
-        if not m or (m.group(2) in ("STRING", "INTERNAL") and not m.group(1).endswith(("LINK_LIBRARIES", "EXECUTABLE"))):
+        if not m or CMAKE_OPTIONAL_TOOLS.match(m.group(1)) or (m.group(2) in ("STRING", "INTERNAL") and not m.group(1).endswith(("LINK_LIBRARIES", "EXECUTABLE"))):
             continue
         for item in m.group(3).split(";"):
             if item.startswith("/") and os.path.isfile(item):

@@ -4,7 +4,7 @@
  * endpoint (GET /v1/webhooks/stats?days=N) and the event types an endpoint
  * may subscribe to, grouped by domain (GET /v1/webhooks/event-types). */
 #include "api/webhook_api.h"
-#include "api/webhook_test_send.h"
+#include "connectors/webhook/test_send.h"
 
 #include "connectors/webhook/delivery_log.h"
 #include "core/log.h"
@@ -26,13 +26,13 @@ static int64_t now_ms(const bl_api_request *req)
 
 /* Writes the test delivery into the delivery log now, so the logs show it. */
 static void log_test_delivery(const bl_api_request *req, const bl_webhook_endpoint *e,
-                              const bl_api_webhook_test *t)
+                              const bl_webhook_test *t)
 {
     bl_err err = {0};
     bl_delivery_log_opts o = {.pool = bl_api_server_pool(req->server)};
     bl_delivery_log *log = bl_delivery_log_new(&o, &err);
     bl_delivery_record rec = {.endpoint_id = e->id, .organization_id = e->organization_id,
-                              .event_type = BL_API_WEBHOOK_TEST_EVENT, .event_id = t->event_id,
+                              .event_type = BL_WEBHOOK_TEST_EVENT, .event_id = t->event_id,
                               .status_code = t->status_code, .succeeded = t->succeeded,
                               .response = t->response, .response_len = t->response_len,
                               .error = t->error[0] ? t->error : NULL, .duration_ms = t->duration_ms,
@@ -47,7 +47,7 @@ static int test_webhook(const bl_api_request *req, bl_http_response *resp, void 
     (void)ctx;
     bl_api_webhook_env env;
     bl_webhook_endpoint *e = NULL;
-    bl_api_webhook_test t = {0};
+    bl_webhook_test t = {0};
     bl_err err = {0};
     int rc = -1;
     if (bl_api_webhook_env_open(req->server, BL_API_WH_KEYRING, &env, &err) != 0) {
@@ -56,13 +56,13 @@ static int test_webhook(const bl_api_request *req, bl_http_response *resp, void 
     }
     if (!(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
-    if (bl_api_webhook_test_send(e, env.keyring, &env.allow, now_ms(req), &t, &err) != 0) {
+    if (bl_webhook_test_send(e, env.keyring, &env.allow, now_ms(req), &t, &err) != 0) {
         rc = bl_api_webhook_fail(req, resp, &err);
         goto done;
     }
     log_test_delivery(req, e, &t);
     json_t *out = json_pack("{s:s, s:s, s:b, s:o, s:I, s:s%, s:o}", "event_id", t.event_id, "event_type",
-                            BL_API_WEBHOOK_TEST_EVENT, "success", t.succeeded, "status_code",
+                            BL_WEBHOOK_TEST_EVENT, "success", t.succeeded, "status_code",
                             t.status_code ? json_integer(t.status_code) : json_null(), "duration_ms",
                             (json_int_t)t.duration_ms, "response_excerpt", t.response ? t.response : "",
                             t.response ? t.response_len : 0, "error",
@@ -70,7 +70,7 @@ static int test_webhook(const bl_api_request *req, bl_http_response *resp, void 
     rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
 done:
-    bl_api_webhook_test_clear(&t);
+    bl_webhook_test_clear(&t);
     bl_webhook_endpoint_free(e);
     bl_api_webhook_env_close(&env);
     return rc;

@@ -1,7 +1,7 @@
 /* Endpoint management actions of `busline webhooks` (see cmd_endpoints.h). */
 #include "connectors/webhook/cmd_endpoints.h"
 
-#include "api/webhook_test_send.h"
+#include "connectors/webhook/test_send.h"
 
 #include "connectors/webhook/cmd_replay.h"
 #include "connectors/webhook/delivery_log.h"
@@ -374,8 +374,8 @@ static int act_test(cli *c)
         return fail("test", &err);
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    bl_api_webhook_test t = {0};
-    int rc = bl_api_webhook_test_send(e, c->keyring, &c->allow, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, &t,
+    bl_webhook_test t = {0};
+    int rc = bl_webhook_test_send(e, c->keyring, &c->allow, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, &t,
                                       &err);
     bl_webhook_endpoint_free(e);
     if (rc != 0)
@@ -385,7 +385,7 @@ static int act_test(cli *c)
     if (t.response)
         printf("response: %.*s\n", 512, t.response);
     int code = t.succeeded ? 0 : 1;
-    bl_api_webhook_test_clear(&t);
+    bl_webhook_test_clear(&t);
     return code;
 }
 

@@ -1,6 +1,6 @@
 /* The signed test delivery of POST /v1/webhooks/:id/test (see
- * webhook_test_send.h). */
-#include "api/webhook_test_send.h"
+ * connectors/webhook/test_send.h). */
+#include "connectors/webhook/test_send.h"
 
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/payload.h"
@@ -18,7 +18,7 @@
 /* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}. */
 static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len, bl_err *err)
 {
-    json_t *env = json_pack("{s:s, s:I, s:s, s:{s:s, s:s, s:s}}", "type", BL_API_WEBHOOK_TEST_EVENT,
+    json_t *env = json_pack("{s:s, s:I, s:s, s:{s:s, s:s, s:s}}", "type", BL_WEBHOOK_TEST_EVENT,
                             "time", (json_int_t)now_ms, "organization_id", e->organization_id, "data",
                             "endpoint_id", e->id, "name", e->name, "message",
                             "This is a test delivery from busline.");
@@ -58,8 +58,8 @@ static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_
     return 0;
 }
 
-int bl_api_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
-                             const bl_ssrf_allowlist *allow, int64_t now_ms, bl_api_webhook_test *out,
+int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
+                             const bl_ssrf_allowlist *allow, int64_t now_ms, bl_webhook_test *out,
                              bl_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -124,7 +124,7 @@ done:
     return rc;
 }
 
-void bl_api_webhook_test_clear(bl_api_webhook_test *out)
+void bl_webhook_test_clear(bl_webhook_test *out)
 {
     free(out->response);
     out->response = NULL;

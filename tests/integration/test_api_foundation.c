@@ -9,6 +9,7 @@
 #include "api/totp.h"
 #include "core/crypto.h"
 #include "core/migrations.h"
+#include "tests/support/api_fixture.h"
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 
@@ -164,13 +165,8 @@ static long create_key(const char *body, char token[BL_API_TOKEN_SIZE], char id[
 
 static void direct_key(const char *org, bl_api_perm perm, int64_t per_minute, char token[BL_API_TOKEN_SIZE])
 {
-    bl_err err = {0};
-    char id[BL_API_ID_MAX];
-    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
     bl_api_key_spec spec = {.org_id = org, .name = "direct", .perm = perm, .rate_per_minute = per_minute};
-    if (!conn || bl_api_key_create(conn, &spec, token, id, &err) != 0)
-        fprintf(stderr, "  direct key: %s\n", err.msg);
-    bl_pg_pool_release(pool, conn);
+    bl_test_make_key(pool, &spec, token, NULL);
 }
 
 /* ---- keys ---- */

@@ -14,6 +14,7 @@
 #include "api/orgs.h"
 #include "core/crypto.h"
 #include "tests/support/api_fixture.h"
+#include "tests/support/openapi_instance.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -78,44 +79,10 @@ static int foreign_org(const caller *c)
 
 /* ---- helpers ---- */
 
-static int sql(const char *text, int n, const char *const *params)
-{
-    bl_err err = {0};
-    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
-    int rc = conn ? bl_pg_exec_cmd(conn, text, n, params, &err) : -1;
-    bl_pg_pool_release(api.pool, conn);
-    if (rc != 0)
-        fprintf(stderr, "  sql: %s\n", err.msg);
-    return rc;
-}
-
-/* One value of a one-row query, into out; 0 or -1. */
-static int sql_value(const char *text, int n, const char *const *params, char *out, size_t len)
-{
-    bl_err err = {0};
-    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
-    PGresult *r = conn ? bl_pg_exec(conn, text, n, params, &err) : NULL;
-    bl_pg_pool_release(api.pool, conn);
-    int rc = r && PQntuples(r) == 1 ? 0 : -1;
-    if (rc == 0)
-        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
-    else
-        fprintf(stderr, "  sql: %s\n", err.msg[0] ? err.msg : "no row");
-    PQclear(r);
-    return rc;
-}
-
 static int make_key(const char *org, bl_api_perm perm, const char *name, char *token, char *id)
 {
-    bl_err err = {0};
-    char ignored[BL_API_ID_MAX];
-    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
     bl_api_key_spec spec = {.org_id = org, .name = name, .perm = perm, .rate_per_hour = 1000000};
-    int rc = conn ? bl_api_key_create(conn, &spec, token, id ? id : ignored, &err) : -1;
-    bl_pg_pool_release(api.pool, conn);
-    if (rc != 0)
-        fprintf(stderr, "  key: %s\n", err.msg);
-    return rc;
+    return bl_test_make_key(api.pool, &spec, token, id);
 }
 
 /* Rows of the read model, an integration with a sync run, a recorded
@@ -139,9 +106,9 @@ static int make_org_rows(org_fixture *f)
         " VALUES ($1, 'reports-' || $3, 'MARKDOWN', $2, $2, now(), now())",
     };
     for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
-        if (sql(read_model[i], 3, p) != 0)
+        if (bl_test_sql(api.pool, read_model[i], 3, p) != 0)
             return -1;
-    if (sql_value("INSERT INTO integrations (id, organization_id, provider, type, status, account_name)"
+    if (bl_test_sql_value(api.pool, "INSERT INTO integrations (id, organization_id, provider, type, status, account_name)"
                   " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected', $2) RETURNING id",
                   2, p, f->integration, sizeof f->integration) != 0)
         return -1;
@@ -151,18 +118,18 @@ static int make_org_rows(org_fixture *f)
     char *sealed = kr ? bl_keyring_seal(kr, "matrix-token", 12, f->integration, strlen(f->integration), &err) : NULL;
     bl_keyring_free(kr);
     const char *tp[] = {f->integration, sealed};
-    int rc = sealed ? sql("UPDATE integrations SET access_token_ciphertext = $2,"
+    int rc = sealed ? bl_test_sql(api.pool, "UPDATE integrations SET access_token_ciphertext = $2,"
                           " token_expires_at = now() + interval '1 day' WHERE id = $1", 2, tp)
                     : -1;
     free(sealed);
     if (rc != 0)
         return -1;
     const char *ip[] = {f->integration};
-    if (sql_value("INSERT INTO integration_sync_runs (integration_id, status, direction)"
+    if (bl_test_sql_value(api.pool, "INSERT INTO integration_sync_runs (integration_id, status, direction)"
                   " VALUES ($1, 'completed', 'both') RETURNING id",
                   1, ip, f->run, sizeof f->run) != 0)
         return -1;
-    if (sql_value("INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
+    if (bl_test_sql_value(api.pool, "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
                   " request_sha256, state, response) VALUES (gen_random_uuid(), $1, 'risk.create', 'commands.pmo',"
                   " $2, repeat('0', 64), 'accepted', '{}') RETURNING command_id",
                   2, p, f->command, sizeof f->command) != 0)
@@ -216,7 +183,7 @@ static int setup(void)
             return -1;
     }
     const char *demo[] = {orgs[ORG_DEMO].id};
-    if (sql("UPDATE api_organizations SET plan = 'demo' WHERE id = $1", 1, demo) != 0)
+    if (bl_test_sql(api.pool, "UPDATE api_organizations SET plan = 'demo' WHERE id = $1", 1, demo) != 0)
         return -1;
     /* the callers */
     char expired_id[BL_API_ID_MAX], revoked_id[BL_API_ID_MAX];
@@ -225,8 +192,8 @@ static int setup(void)
         make_key(api.org, BL_API_PERM_ADMIN, "revoked", callers[C_REVOKED].token, revoked_id) != 0)
         return -1;
     const char *ex[] = {expired_id}, *rv[] = {revoked_id};
-    if (sql("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", 1, ex) != 0 ||
-        sql("UPDATE api_keys SET active = false, revoked_at = now() WHERE id = $1", 1, rv) != 0)
+    if (bl_test_sql(api.pool, "UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", 1, ex) != 0 ||
+        bl_test_sql(api.pool, "UPDATE api_keys SET active = false, revoked_at = now() WHERE id = $1", 1, rv) != 0)
         return -1;
     snprintf(callers[C_WRITE].token, sizeof callers[C_WRITE].token, "%s", api.write_token);
     snprintf(callers[C_ADMIN].token, sizeof callers[C_ADMIN].token, "%s", api.admin_token);
@@ -347,62 +314,6 @@ static int concrete_path(const char *pattern, const org_fixture *f, char *path, 
 
 /* ---- bodies ---- */
 
-static json_t *resolve_ref(const json_t *schema, const json_t *components)
-{
-    const char *ref = json_string_value(json_object_get(schema, "$ref"));
-    const char *prefix = "#/components/schemas/";
-    if (ref && starts_with(ref, prefix))
-        return json_object_get(components, ref + strlen(prefix));
-    return (json_t *)schema;
-}
-
-/* The smallest instance of a JSON schema of an Avro record: every required
- * field, null for a nullable one, the first enum symbol. */
-static json_t *minimal_instance(const json_t *schema, const json_t *components, int depth)
-{
-    schema = resolve_ref(schema, components);
-    if (!schema || depth > 8)
-        return json_null();
-    const json_t *any = json_object_get(schema, "anyOf");
-    if (any) {
-        size_t i;
-        const json_t *b;
-        json_array_foreach(any, i, b)
-        {
-            const char *t = json_string_value(json_object_get(b, "type"));
-            if (t && strcmp(t, "null") == 0)
-                return json_null();
-        }
-        return minimal_instance(json_array_get(any, 0), components, depth + 1);
-    }
-    const json_t *en = json_object_get(schema, "enum");
-    if (en)
-        return json_incref(json_array_get(en, 0));
-    const char *type = json_string_value(json_object_get(schema, "type"));
-    const char *format = json_string_value(json_object_get(schema, "format"));
-    type = type ? type : "";
-    format = format ? format : "";
-    if (strcmp(type, "string") == 0)
-        return json_string(strcmp(format, "date-time") == 0 ? "2024-01-01T00:00:00Z" : "x");
-    if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0)
-        return json_integer(1);
-    if (strcmp(type, "boolean") == 0)
-        return json_false();
-    if (strcmp(type, "array") == 0)
-        return json_array();
-    json_t *out = json_object();
-    size_t i;
-    const json_t *name;
-    json_array_foreach(json_object_get(schema, "required"), i, name)
-    {
-        const char *key = json_string_value(name);
-        json_object_set_new(out, key,
-                            minimal_instance(json_object_get(json_object_get(schema, "properties"), key),
-                                             components, depth + 1));
-    }
-    return out;
-}
-
 /* The body to send: from the OpenAPI request body when the route has one
  * (a command; its aggregate id comes from the path, so it is left out),
  * with $refs resolved in the served document, else a minimal valid one
@@ -413,7 +324,8 @@ static char *body_for(const char *method, const char *pattern, const json_t *op)
         json_object_get(json_object_get(json_object_get(op, "requestBody"), "content"), "application/json"),
         "schema");
     if (schema) {
-        json_t *b = minimal_instance(schema, json_object_get(json_object_get(openapi, "components"), "schemas"), 0);
+        const json_t *components = json_object_get(json_object_get(openapi, "components"), "schemas");
+        json_t *b = bl_test_openapi_minimal_instance(schema, components);
         char coll[64], id_field[80];
         collection_of(pattern, coll, sizeof coll);
         snprintf(id_field, sizeof id_field, "%.*s_id", (int)strlen(coll) - 1, coll);
@@ -494,7 +406,7 @@ static bool command_filed_under_caller(const caller *c, const bl_test_reply *r)
         return false;
     const char *p[] = {id};
     char org[BL_API_ID_MAX] = "";
-    return sql_value("SELECT organization_id FROM api_commands WHERE command_id::text = $1", 1, p, org,
+    return bl_test_sql_value(api.pool, "SELECT organization_id FROM api_commands WHERE command_id::text = $1", 1, p, org,
                      sizeof org) == 0 &&
            strcmp(org, orgs[c->org].id) == 0;
 }

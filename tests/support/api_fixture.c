@@ -10,16 +10,51 @@
 #include <string.h>
 #include <strings.h>
 
-static int make_key(bl_test_api *t, const char *org, bl_api_perm perm, char *token, char *id, bl_err *err)
+int bl_test_make_key(bl_pg_pool *pool, const bl_api_key_spec *spec, char token[BL_API_TOKEN_SIZE], char *id)
 {
+    bl_err err = {0};
     char ignored[BL_API_ID_MAX];
-    PGconn *conn = bl_pg_pool_acquire(t->pool, 5000, err);
-    if (!conn)
-        return -1;
-    bl_api_key_spec spec = {.org_id = org, .name = "test", .perm = perm, .rate_per_hour = 1000000};
-    int rc = bl_api_key_create(conn, &spec, token, id ? id : ignored, err);
-    bl_pg_pool_release(t->pool, conn);
+    bl_api_key_spec named = *spec;
+    named.name = named.name ? named.name : "test";
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    int rc = conn ? bl_api_key_create(conn, &named, token, id ? id : ignored, &err) : -1;
+    bl_pg_pool_release(pool, conn);
+    if (rc != 0)
+        fprintf(stderr, "  key: %s\n", err.msg);
     return rc;
+}
+
+int bl_test_sql(bl_pg_pool *pool, const char *text, int n, const char *const *params)
+{
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    int rc = conn ? bl_pg_exec_cmd(conn, text, n, params, &err) : -1;
+    bl_pg_pool_release(pool, conn);
+    if (rc != 0)
+        fprintf(stderr, "  sql: %s\n", err.msg);
+    return rc;
+}
+
+int bl_test_sql_value(bl_pg_pool *pool, const char *text, int n, const char *const *params, char *out,
+                      size_t len)
+{
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    PGresult *r = conn ? bl_pg_exec(conn, text, n, params, &err) : NULL;
+    bl_pg_pool_release(pool, conn);
+    int rc = r && PQntuples(r) == 1 ? 0 : -1;
+    if (rc == 0)
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+    else
+        fprintf(stderr, "  sql: %s\n", err.msg[0] ? err.msg : "no row");
+    PQclear(r);
+    return rc;
+}
+
+static int make_key(bl_test_api *t, const char *org, bl_api_perm perm, char *token, char *id)
+{
+    bl_api_key_spec spec = {.org_id = org, .perm = perm, .rate_per_hour = 1000000};
+    return bl_test_make_key(t->pool, &spec, token, id);
 }
 
 int bl_test_api_start(bl_test_api *t, int with_kafka)
@@ -42,9 +77,9 @@ int bl_test_api_start(bl_test_api *t, int with_kafka)
     if (rc == 0)
         rc = bl_api_org_create(conn, "globex", BL_API_PLAN_PRO, t->other_org, &err);
     bl_pg_pool_release(t->pool, conn);
-    if (rc != 0 || make_key(t, t->org, BL_API_PERM_WRITE, t->write_token, t->write_key_id, &err) != 0 ||
-        make_key(t, t->org, BL_API_PERM_ADMIN, t->admin_token, NULL, &err) != 0 ||
-        make_key(t, t->other_org, BL_API_PERM_ADMIN, t->other_token, NULL, &err) != 0)
+    if (rc != 0 || make_key(t, t->org, BL_API_PERM_WRITE, t->write_token, t->write_key_id) != 0 ||
+        make_key(t, t->org, BL_API_PERM_ADMIN, t->admin_token, NULL) != 0 ||
+        make_key(t, t->other_org, BL_API_PERM_ADMIN, t->other_token, NULL) != 0)
         goto fail;
     if (with_kafka) {
         bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);

@@ -52,6 +52,20 @@ void bl_test_reply_clear(bl_test_reply *r);
 long bl_test_http_call(unsigned short port, const char *method, const char *path, const char *token,
                        const char *extra_header, const char *body, bl_test_reply *r);
 
+/* Makes the key of spec in pool (a NULL spec name is "test"): token gets
+ * its secret, id (may be NULL, else BL_API_ID_MAX bytes) its id. Returns 0,
+ * or -1 after printing why. */
+int bl_test_make_key(bl_pg_pool *pool, const bl_api_key_spec *spec, char token[BL_API_TOKEN_SIZE], char *id);
+
+/* Runs one statement with n text params on a connection of pool. Returns 0,
+ * or -1 after printing why. */
+int bl_test_sql(bl_pg_pool *pool, const char *text, int n, const char *const *params);
+
+/* The one value of a one-row query into out (len bytes). Returns 0, or -1
+ * after printing why (no row is an error). */
+int bl_test_sql_value(bl_pg_pool *pool, const char *text, int n, const char *const *params, char *out,
+                      size_t len);
+
 /* The "error.code" of an error answer, or "". */
 const char *bl_test_reply_error_code(const bl_test_reply *r);
 

@@ -2,11 +2,11 @@
 
 #include "api/deadline.h"
 #include "api/input.h"
-#include "api/keys.h"
+#include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "api/request_log.h"
-#include "api/routes.h"
-#include "api/session.h"
+#include "api/routes/routes.h"
+#include "api/auth/session.h"
 #include "core/log.h"
 
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* The HTTP API's foundation over core/http_server: one error shape, input
  * limits, authentication (API keys or JWT access tokens), the permission and
  * plan checks, shared rate limits, and a route table that route files
- * (api/route_*.c) fill. A route handler only ever sees a request that passed
+ * (api/routes/route_*.c) fill. A route handler only ever sees a request that passed
  * every check, with its caller in req->auth and its JSON body parsed.
  *
  * Order of checks for every request: header caps (431), authentication
@@ -85,7 +85,7 @@ typedef struct bl_api_route {
 } bl_api_route;
 
 /* A route file's entry point: registers its routes on s (with
- * bl_api_server_routes). Listed in api/routes.c. Returns 0 or -1 with err. */
+ * bl_api_server_routes). Listed in api/routes/routes.c. Returns 0 or -1 with err. */
 typedef int (*bl_api_routes_install_fn)(bl_api_server *s, bl_err *err);
 
 /* Returns the clock in seconds since the epoch; tests pin it. */
@@ -104,7 +104,7 @@ typedef struct bl_api_config {
     unsigned usage_flush_ms;      /* how often key usage is written; 0 = 1000 */
     bl_api_clock_fn clock;        /* NULL = time(NULL) */
     void *clock_ctx;
-    /* commands onto the bus (api/route_commands.c) */
+    /* commands onto the bus (api/routes/route_commands.c) */
     const char *kafka_brokers;    /* NULL = command routes answer 503 */
     const char *registry_url;     /* schema registry; NULL = command routes answer 503 */
     const char *schemas_dir;      /* NULL = bl_catalog_default_dir() */
@@ -114,7 +114,7 @@ typedef struct bl_api_config {
 } bl_api_config;
 
 /* Creates a server over pool (borrowed, must outlive the server) with every
- * route file of api/routes.c registered. cfg is copied (strings too).
+ * route file of api/routes/routes.c registered. cfg is copied (strings too).
  * Returns NULL with err. Add more routes if needed, then start. */
 bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
 

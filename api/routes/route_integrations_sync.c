@@ -3,7 +3,7 @@
  * copied yet): completed with 0 items when the provider answers, failed with
  * the mapped error otherwise, and integration.sync_completed or
  * integration.sync_failed is appended in the transaction that records it. */
-#include "api/route_integrations.h"
+#include "api/routes/route_integrations.h"
 
 #include <stdio.h>
 #include <stdlib.h>

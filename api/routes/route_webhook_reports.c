@@ -3,7 +3,7 @@
  * (GET /v1/webhooks/:id/logs), delivery stats of the organization and per
  * endpoint (GET /v1/webhooks/stats?days=N) and the event types an endpoint
  * may subscribe to, grouped by domain (GET /v1/webhooks/event-types). */
-#include "api/webhook_api.h"
+#include "api/routes/webhook_api.h"
 #include "connectors/webhook/test_send.h"
 
 #include "connectors/webhook/delivery_log.h"

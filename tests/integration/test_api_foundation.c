@@ -2,11 +2,11 @@
  * stored hashed, both headers), refusals, the permission matrix, the demo
  * plan, rate limits shared by two servers, JWT sessions with TOTP, and the
  * input limits, each answered in the one error shape. */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/rate_limit.h"
 #include "api/server.h"
-#include "api/totp.h"
+#include "api/auth/totp.h"
 #include "core/crypto.h"
 #include "core/migrations.h"
 #include "tests/support/pg_test.h"

@@ -5,7 +5,7 @@
  * and at least the bound of api/rate_limit.h; every answer carries the
  * X-RateLimit-* headers; once the window is spent both answer 429 with
  * Retry-After in the error shape. */
-#include "api/keys.h"
+#include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/outbox_test.h"

@@ -5,8 +5,8 @@
  * INVALID_CREDENTIALS + integration.disconnected; delete revokes; the
  * error codes; organization isolation; exact analytics; mapping rules
  * checked when settings are saved (422 naming the rule). */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/server.h"
 #include "connectors/oauth/oauth.h"
 #include "core/migrations.h"

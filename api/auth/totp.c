@@ -1,4 +1,4 @@
-#include "api/totp.h"
+#include "api/auth/totp.h"
 
 #include "core/crypto.h"
 

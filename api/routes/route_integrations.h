@@ -28,7 +28,7 @@ const char *bl_api_integrations_actor(const bl_api_request *req);
  * and mode constrained), noting problems in fields. Returns 0 or -1. */
 int bl_api_integration_settings_check(const json_t *settings, json_t *fields);
 
-/* api/integration_rules.c: checks settings.rules (may be NULL: nothing to
+/* api/routes/integration_rules.c: checks settings.rules (may be NULL: nothing to
  * check) as `busline connect <provider>` will compile them, with the
  * built-in connector's actions and fields (connectors/mapping.h) and the
  * catalog's event fields (catalog may be NULL). A problem is noted in
@@ -38,7 +38,7 @@ int bl_api_integration_settings_check(const json_t *settings, json_t *fields);
 int bl_api_integration_rules_check(const char *provider, const json_t *rules, const bl_catalog *catalog,
                                    json_t *fields);
 
-/* api/route_integrations_sync.c */
+/* api/routes/route_integrations_sync.c */
 int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, void *ctx);
 int bl_api_integrations_sync_run(const bl_api_request *req, bl_http_response *resp, void *ctx);
 int bl_api_integrations_history(const bl_api_request *req, bl_http_response *resp, void *ctx);

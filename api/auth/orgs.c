@@ -1,6 +1,6 @@
-#include "api/orgs.h"
+#include "api/auth/orgs.h"
 
-#include "api/password.h"
+#include "api/auth/password.h"
 
 #include <ctype.h>
 #include <stdio.h>

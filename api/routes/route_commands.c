@@ -8,7 +8,7 @@
 #include "api/avro_json_schema.h"
 #include "api/command_bus.h"
 #include "api/command_routes.h"
-#include "api/routes.h"
+#include "api/routes/routes.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "producers/command_envelope.h"

@@ -1,7 +1,7 @@
 /* /v1/api-keys: list, create (the token is in the answer once), revoke.
  * Admin only; a demo organization is refused by the plan check. */
-#include "api/keys.h"
-#include "api/routes.h"
+#include "api/auth/keys.h"
+#include "api/routes/routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>

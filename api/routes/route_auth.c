@@ -1,7 +1,7 @@
 /* /v1/auth/login, /v1/auth/refresh, /v1/auth/logout: JWT sessions for
  * people. Public routes: the body carries the credential. */
-#include "api/routes.h"
-#include "api/session.h"
+#include "api/routes/routes.h"
+#include "api/auth/session.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* GET /v1/openapi.json, public: the document of every registered route,
  * built once on first request (routes are fixed once the server serves). */
 #include "api/openapi.h"
-#include "api/routes.h"
+#include "api/routes/routes.h"
 
 #include <pthread.h>
 #include <stdlib.h>

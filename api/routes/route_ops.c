@@ -1,5 +1,5 @@
 /* GET /healthz, /readyz (Postgres reachable) and /metrics, public. */
-#include "api/routes.h"
+#include "api/routes/routes.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "api/routes.h"
+#include "api/routes/routes.h"
 
 #include <stddef.h>
 

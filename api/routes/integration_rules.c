@@ -1,6 +1,6 @@
 /* Mapping rules checked when an integration's settings are saved, the way
  * `busline connect <provider>` compiles them (see route_integrations.h). */
-#include "api/route_integrations.h"
+#include "api/routes/route_integrations.h"
 
 #include "connectors/loader.h"
 #include "connectors/mapping.h"

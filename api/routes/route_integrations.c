@@ -3,9 +3,9 @@
  * (revoking tokens), test, sync, history and analytics. The OAuth work is
  * connectors/oauth; errors use the integration codes of issue 7 in the API's
  * error shape. Connect, callback, settings and delete are admin-only. */
-#include "api/route_integrations.h"
+#include "api/routes/route_integrations.h"
 
-#include "api/routes.h"
+#include "api/routes/routes.h"
 #include "core/log.h"
 
 #include <ctype.h>

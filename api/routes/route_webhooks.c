@@ -4,8 +4,8 @@
  * secret rotation. Reports (test delivery, logs, stats, event types) live in
  * route_webhook_reports.c. Reads need the read permission; everything else
  * is admin only. Another organization's endpoint is "not found". */
-#include "api/routes.h"
-#include "api/webhook_api.h"
+#include "api/routes/routes.h"
+#include "api/routes/webhook_api.h"
 
 #include "core/config.h"
 #include "core/log.h"

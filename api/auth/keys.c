@@ -1,4 +1,4 @@
-#include "api/keys.h"
+#include "api/auth/keys.h"
 
 #include "core/crypto.h"
 

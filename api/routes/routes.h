@@ -1,5 +1,5 @@
 /* The route files of the API, installed in order by bl_api_server_new. A new
- * route file adds its install function here and to api/routes.c. */
+ * route file adds its install function here and to api/routes/routes.c. */
 #ifndef BUSLINE_API_ROUTES_H
 #define BUSLINE_API_ROUTES_H
 

@@ -1,5 +1,5 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
-#include "api/webhook_api.h"
+#include "api/routes/webhook_api.h"
 
 #include "connectors/webhook/webhook_events.h"
 

@@ -1,7 +1,7 @@
 /* GET /v1/usage?days=N and GET /v1/metrics: figures of the caller's
  * organization from the request log (api_request_log, written in batches),
  * the commands it sent and the read model. */
-#include "api/routes.h"
+#include "api/routes/routes.h"
 #include "core/log.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * JavaScript modules) from one folder, public since the files carry no data
  * (every call the page makes goes through the authenticated API).
  *
- * The folder is $BUSLINE_CONSOLE_DIR, else the source tree's api/console.
+ * The folder is $BUSLINE_CONSOLE_DIR, else the source tree's api/console/web.
  * Only plain names are served: the raw path may hold letters, digits, '-',
  * '_', '.' and '/' between segments, no segment may start with '.', and no
  * percent-encoding is accepted at all, so "..", "%2e%2e", "%2f" and their
@@ -10,7 +10,7 @@
  * Every answer carries a strict Content-Security-Policy (scripts, styles
  * and calls only from this origin) and asks browsers to revalidate, with an
  * ETag so revalidation is cheap. */
-#include "api/routes.h"
+#include "api/routes/routes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +83,7 @@ static bool console_name_safe(const char *rel)
 static const char *console_dir(void)
 {
     const char *dir = getenv(CONSOLE_DIR_ENV);
-    return dir && *dir ? dir : BUSLINE_SOURCE_DIR "/api/console";
+    return dir && *dir ? dir : BUSLINE_SOURCE_DIR "/api/console/web";
 }
 
 static void security_headers(bl_http_response *resp)

@@ -3,7 +3,7 @@
  * organization: limit (default 50, max 100), offset, sort=field.asc|desc and
  * filters, each whitelisted per resource; envelope
  * {"data": [...], "pagination": {"total", "limit", "offset", "has_more"}}. */
-#include "api/routes.h"
+#include "api/routes/routes.h"
 
 #include <errno.h>
 #include <stdio.h>

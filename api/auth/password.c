@@ -1,4 +1,4 @@
-#include "api/password.h"
+#include "api/auth/password.h"
 
 #include "core/crypto.h"
 

@@ -1,7 +1,7 @@
-#include "api/session.h"
+#include "api/auth/session.h"
 
-#include "api/password.h"
-#include "api/totp.h"
+#include "api/auth/password.h"
+#include "api/auth/totp.h"
 #include "core/crypto.h"
 
 #include <ctype.h>

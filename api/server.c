@@ -5,7 +5,6 @@
 #include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "api/request_log.h"
-#include "api/routes/routes.h"
 #include "api/auth/session.h"
 #include "core/log.h"
 
@@ -52,44 +51,6 @@ struct bl_api_server {
     pthread_cond_t stop_cond;
     bool stopping;
 };
-
-/* ---- names ---- */
-
-bl_api_perm bl_api_perm_parse(const char *t)
-{
-    if (!t)
-        return BL_API_PERM_NONE;
-    if (strcmp(t, "read") == 0)
-        return BL_API_PERM_READ;
-    if (strcmp(t, "write") == 0)
-        return BL_API_PERM_WRITE;
-    if (strcmp(t, "admin") == 0)
-        return BL_API_PERM_ADMIN;
-    return BL_API_PERM_NONE;
-}
-
-const char *bl_api_perm_name(bl_api_perm p)
-{
-    static const char *const names[] = {"none", "read", "write", "admin"};
-    return p <= BL_API_PERM_ADMIN ? names[p] : "none";
-}
-
-int bl_api_plan_parse(const char *t, bl_api_plan *out)
-{
-    static const char *const names[] = {"demo", "pro", "enterprise"};
-    for (int i = 0; t && i < 3; i++)
-        if (strcmp(t, names[i]) == 0) {
-            *out = (bl_api_plan)i;
-            return 0;
-        }
-    return -1;
-}
-
-const char *bl_api_plan_name(bl_api_plan p)
-{
-    static const char *const names[] = {"demo", "pro", "enterprise"};
-    return p <= BL_API_PLAN_ENTERPRISE ? names[p] : "demo";
-}
 
 /* ---- errors ---- */
 
@@ -402,7 +363,7 @@ int bl_api_server_flush_usage(bl_api_server *s, bl_err *err)
     return rc;
 }
 
-bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err)
+bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err)
 {
     bl_api_server *s = calloc(1, sizeof *s);
     if (!s) {
@@ -468,9 +429,6 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
                                            "API requests answered after routing, by status", labels, err)) ||
         !(s->http = bl_http_server_new(&hc, err)))
         goto fail;
-    for (size_t i = 0; bl_api_route_files[i]; i++)
-        if (bl_api_route_files[i](s, err) != 0)
-            goto fail;
     return s;
 fail:
     bl_api_server_free(s);

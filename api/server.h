@@ -10,6 +10,7 @@
 #ifndef BUSLINE_API_SERVER_H
 #define BUSLINE_API_SERVER_H
 
+#include "api/auth/auth.h"
 #include "core/err.h"
 #include "core/http_server.h"
 #include "core/metrics.h"
@@ -19,40 +20,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
-
-#define BL_API_ID_MAX 40 /* a uuid's text + NUL, with room */
-
-/* Access levels, ordered: a higher level includes the lower ones. */
-typedef enum bl_api_perm {
-    BL_API_PERM_NONE = 0,
-    BL_API_PERM_READ = 1,  /* GET */
-    BL_API_PERM_WRITE = 2, /* GET, POST, PUT, PATCH */
-    BL_API_PERM_ADMIN = 3, /* everything, incl. DELETE and key/webhook management */
-} bl_api_perm;
-
-typedef enum bl_api_plan {
-    BL_API_PLAN_DEMO = 0, /* read-only, no keys or webhooks */
-    BL_API_PLAN_PRO,
-    BL_API_PLAN_ENTERPRISE,
-} bl_api_plan;
-
-/* "read" / "write" / "admin" -> level; NONE for anything else. */
-bl_api_perm bl_api_perm_parse(const char *text);
-const char *bl_api_perm_name(bl_api_perm p);
-/* "demo" / "pro" / "enterprise"; returns 0 and sets *out, or -1. */
-int bl_api_plan_parse(const char *text, bl_api_plan *out);
-const char *bl_api_plan_name(bl_api_plan p);
-
-/* Who is calling: an API key (key_id set) or a logged-in user (user_id set). */
-typedef struct bl_api_auth {
-    char org_id[BL_API_ID_MAX];
-    char key_id[BL_API_ID_MAX];  /* "" for a user */
-    char user_id[BL_API_ID_MAX]; /* "" for a key */
-    bl_api_perm perm;
-    bl_api_plan plan;
-    /* the key's limits per window (0 = none); users get the default hourly */
-    int64_t rate_per_minute, rate_per_hour, rate_per_day;
-} bl_api_auth;
 
 typedef struct bl_api_server bl_api_server;
 
@@ -113,8 +80,12 @@ typedef struct bl_api_config {
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
 } bl_api_config;
 
-/* Creates a server over pool (borrowed, must outlive the server) with every
- * route file of api/routes/routes.c registered. cfg is copied (strings too).
+/* Creates a server over pool (borrowed, must outlive the server) with no
+ * routes yet. cfg is copied (strings too). Returns NULL with err. */
+bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
+
+/* bl_api_server_create, then every route file of api/routes/routes.c
+ * registered (defined there: the server itself knows no route file).
  * Returns NULL with err. Add more routes if needed, then start. */
 bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
 

@@ -1,6 +1,7 @@
 #include "api/auth/keys.h"
 
 #include "core/crypto.h"
+#include "core/pg_pool.h"
 
 #include <pthread.h>
 #include <stdio.h>

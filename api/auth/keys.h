@@ -4,9 +4,12 @@
 #ifndef BUSLINE_API_KEYS_H
 #define BUSLINE_API_KEYS_H
 
-#include "api/server.h"
+#include "api/auth/auth.h"
+#include "core/err.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <time.h>
 
 #define BL_API_KEY_PREFIX "bl_live_"
 #define BL_API_KEY_RANDOM_BYTES 32

@@ -1,6 +1,7 @@
 #include "api/auth/orgs.h"
 
 #include "api/auth/password.h"
+#include "core/pg_pool.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -2,7 +2,8 @@
 #ifndef BUSLINE_API_ORGS_H
 #define BUSLINE_API_ORGS_H
 
-#include "api/server.h"
+#include "api/auth/auth.h"
+#include "core/err.h"
 
 #include <libpq-fe.h>
 

@@ -3,6 +3,7 @@
 #include "api/auth/password.h"
 #include "api/auth/totp.h"
 #include "core/crypto.h"
+#include "core/pg_pool.h"
 
 #include <ctype.h>
 #include <jwt.h>

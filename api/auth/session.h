@@ -4,9 +4,11 @@
 #ifndef BUSLINE_API_SESSION_H
 #define BUSLINE_API_SESSION_H
 
-#include "api/server.h"
+#include "api/auth/auth.h"
+#include "core/err.h"
 
 #include <libpq-fe.h>
+#include <time.h>
 
 #define BL_SESSION_ACCESS_TTL_S (15 * 60)
 #define BL_SESSION_REFRESH_TTL_S (30 * 24 * 3600)

@@ -6,6 +6,7 @@
 #include "api/rate_limit.h"
 #include "api/request_log.h"
 #include "api/auth/session.h"
+#include "core/http_status.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -54,41 +55,15 @@ struct bl_api_server {
 
 /* ---- errors ---- */
 
-const char *bl_api_status_code(int status)
-{
-    switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 415: return "unsupported_media_type";
-    case 422: return "validation_failed";
-    case 429: return "rate_limited";
-    case 431: return "headers_too_large";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal_error" : "error";
-    }
-}
-
 json_t *bl_api_error_body(int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors)
 {
-    json_t *e = json_pack("{s:s, s:s, s:s}", "code", code ? code : bl_api_status_code(status),
+    json_t *e = json_pack("{s:s, s:s, s:s}", "code", code ? code : bl_http_status_error_code(status, BL_HTTP_SURFACE_V1),
                           "message", message ? message : "", "request_id", request_id ? request_id : "");
     if (e && field_errors)
         json_object_set(e, "field_errors", field_errors);
     json_decref(field_errors);
     return e ? json_pack("{s:o}", "error", e) : NULL;
-}
-
-/* The core server's error body (404, 405, 413, bad paths), in the API shape. */
-static json_t *core_error_body(int status, const char *message, const char *request_id, void *ctx)
-{
-    (void)ctx;
-    return bl_api_error_body(status, NULL, message, request_id, NULL);
 }
 
 int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
@@ -413,11 +388,12 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
         *texts[i].view = *texts[i].to;
     }
     static const char *const labels[] = {"code", NULL};
+    /* the core server's default error body (404, 405, 413, bad paths) is the
+     * API's shape already: both name codes by core/http_status.h */
     bl_http_server_config hc = {.host = s->host, .port = cfg->port, .body_cap = cfg->body_cap,
                                 .connection_timeout_s = s->cfg.client_timeout_s,
                                 /* above our own header caps, so they answer in our shape */
-                                .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024,
-                                .error_body = core_error_body};
+                                .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024};
     if (!s->host || (cfg->jwt_secret && !s->jwt_secret) || !(s->metrics = bl_metrics_new()) ||
         !(s->limiter = bl_rate_limiter_new(pool)) || !(s->usage = bl_api_usage_new())) {
         bl_err_set(err, BL_ENOMEM, "api: out of memory");

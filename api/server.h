@@ -139,7 +139,8 @@ int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
 /* ---- the one error shape ---- */
 
 /* Answers {"error":{"code","message","request_id","field_errors"?}} with
- * status. code NULL = named after the status ("forbidden", ...);
+ * status. code NULL = named after the status by core/http_status.h
+ * ("forbidden", "rate_limit_exceeded", ...);
  * field_errors (an object of field -> message) is stolen, may be NULL.
  * Returns 0 or -1. */
 int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
@@ -148,10 +149,6 @@ int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, 
 /* The error body itself (new reference); code NULL = named after status. */
 json_t *bl_api_error_body(int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors);
-
-/* The standard code word of an HTTP status: 400 "bad_request", 401
- * "unauthorized", 403 "forbidden", ... 429 "rate_limited", 500 "internal_error". */
-const char *bl_api_status_code(int status);
 
 /* Pools: a connection for a handler, released by the caller. Fills err and
  * returns NULL after 5 s without a free connection. */

@@ -325,7 +325,7 @@ static void rate_limit_is_shared_by_two_servers(void)
         if (status == 429) {
             CHECK(r.retry_after[0] != '\0');
             CHECK_EQ_STR(r.rl_remaining, "0");
-            CHECK_EQ_STR(error_code(&r), "rate_limited");
+            CHECK_EQ_STR(error_code(&r), "rate_limit_exceeded");
             if (srv == srv_a)
                 refused_a++;
             else

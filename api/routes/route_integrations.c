@@ -1,4 +1,4 @@
-/* /v1/integrations: list, connect (authorization URL with PKCE and a
+/* /v1/integrations: the providers one may connect, list, connect (authorization URL with PKCE and a
  * single-use state, or a browserless connect), callback, settings, delete
  * (revoking tokens), test, sync, history and analytics. The OAuth work is
  * connectors/oauth; errors use the integration codes of issue 7 in the API's
@@ -6,6 +6,7 @@
 #include "api/routes/route_integrations.h"
 
 #include "api/routes/routes.h"
+#include "connectors/providers.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -47,6 +48,46 @@ bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_res
 const char *bl_api_integrations_actor(const bl_api_request *req)
 {
     return req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
+}
+
+/* ---- the providers ---- */
+
+/* How the console connects: a browser round trip, a token typed in, or a
+ * connect without the browser (server-to-server grants). */
+static const char *connect_style(bl_oauth_flow flow)
+{
+    switch (flow) {
+    case BL_OAUTH_FLOW_CODE: return "oauth";
+    case BL_OAUTH_FLOW_PAT: return "pat";
+    default: return "direct";
+    }
+}
+
+/* GET /v1/integrations/providers: the provider table of connectors/, so
+ * the console lists what this server can connect. */
+static int list_providers(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    json_t *data = json_array();
+    for (size_t i = 0; data && bl_saas_provider_at(i); i++) {
+        const bl_saas_provider *p = bl_saas_provider_at(i);
+        json_t *settings = json_array();
+        for (size_t k = 0; settings && p->settings[k]; k++)
+            json_array_append_new(settings, json_string(p->settings[k]));
+        json_t *row = settings ? json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", p->oauth.name,
+                                           "label", p->label, "type", p->oauth.type, "flow",
+                                           connect_style(p->oauth.flow), "settings", settings)
+                               : NULL;
+        if (!row || json_array_append_new(data, row) != 0) {
+            json_decref(data);
+            return -1;
+        }
+    }
+    json_t *out = data ? json_pack("{s:o}", "data", data) : NULL;
+    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
+    return rc;
 }
 
 /* ---- list ---- */
@@ -298,6 +339,7 @@ static int test_integration(const bl_api_request *req, bl_http_response *resp, v
 }
 
 static const bl_api_route routes[] = {
+    {"GET", "/v1/integrations/providers", BL_API_BY_METHOD, list_providers},
     {"GET", "/v1/integrations/analytics", BL_API_BY_METHOD, bl_api_integrations_analytics},
     {"GET", "/v1/integrations", BL_API_BY_METHOD, list_integrations},
     {"POST", "/v1/integrations/:provider/connect", BL_API_ADMIN, connect_provider},

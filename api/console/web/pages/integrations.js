@@ -1,17 +1,11 @@
 // Integrations: each provider with its status, last sync and error count;
 // connect (the OAuth authorization-code flow, or a token for providers
-// without one), settings, a sync now, and the sync history.
+// without one), settings, a sync now, and the sync history. The providers
+// come from the server (GET /v1/integrations/providers, the connectors'
+// table), so a new connector shows here without a console change.
 import { ApiError, del, get, post, put } from '../api.js';
 import { badge, confirmDialog, errorBox, field, fill, fmtAgo, fmtTime, h, openDialog, proCard, showFieldErrors, toast, uid } from '../ui.js';
 
-const PROVIDERS = [
-  { name: 'jira', label: 'Jira', type: 'Issue tracker', flow: 'oauth' },
-  { name: 'slack', label: 'Slack', type: 'Chat', flow: 'oauth' },
-  { name: 'azure_devops', label: 'Azure DevOps', type: 'Work items', flow: 'pat', settings: ['organization', 'project'] },
-  { name: 'google_calendar', label: 'Google Calendar', type: 'Calendar', flow: 'oauth', settings: ['calendar_id'] },
-  { name: 'microsoft_365', label: 'Microsoft 365', type: 'Calendar', flow: 'oauth', settings: ['tenant'] },
-  { name: 'zoom', label: 'Zoom', type: 'Meetings', flow: 'direct', settings: ['account_id'] },
-];
 const PENDING = 'busline.oauth.pending';
 const enc = encodeURIComponent;
 
@@ -42,9 +36,10 @@ export async function renderIntegrations(view, claims) {
   const list = h('div', { class: 'grid cards providers', 'aria-busy': 'true' });
   view.append(h('p', { class: 'muted lead' }, 'Connect the tools busline turns events into issues, messages and meetings for.'), list);
   await finishOAuth();
-  let connected;
+  let connected, providers;
   try {
-    connected = (await get('/v1/integrations')).data;
+    [connected, providers] = await Promise.all([get('/v1/integrations'), get('/v1/integrations/providers')])
+      .then((answers) => answers.map((a) => a.data));
   } catch (err) {
     if (err instanceof ApiError && err.status === 404 && err.code === 'not_found') {
       fill(list, h('p', { class: 'card empty' }, 'Integrations are not available on this server yet.'));
@@ -56,17 +51,22 @@ export async function renderIntegrations(view, claims) {
   }
   const canManage = claims.perm === 'admin' && claims.plan !== 'demo';
   const reload = () => renderIntegrations(view, claims);
-  fill(list, PROVIDERS.map((p) => providerCard(p, connected.find((c) => c.provider === p.name), canManage, reload)));
+  fill(list, providers.map((p) => providerCard(p, connected.find((c) => c.provider === p.name), canManage, reload)));
   list.setAttribute('aria-busy', 'false');
   if (claims.plan === 'demo') view.append(proCard('Integration changes'));
   return null;
 }
 
+/** "issue_tracker" -> "Issue tracker". */
+function sentenceCase(word) {
+  const text = word.replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function statusBadge(i) {
   if (!i) return badge('Not connected', 'off');
   const kind = i.status === 'connected' ? 'ok' : i.status === 'error' || i.error_count > 0 ? 'bad' : 'warn';
-  const text = i.status.replace(/_/g, ' ');
-  return badge(text.charAt(0).toUpperCase() + text.slice(1), kind);
+  return badge(sentenceCase(i.status), kind);
 }
 
 function providerCard(p, i, canManage, reload) {
@@ -83,7 +83,7 @@ function providerCard(p, i, canManage, reload) {
     }
   }
   return h('article', { class: 'card provider', 'aria-labelledby': titleId, dataset: { provider: p.name } },
-    h('header', { class: 'card-head' }, h('div', {}, h('h3', { id: titleId }, p.label), h('p', { class: 'muted' }, p.type)), statusBadge(i)),
+    h('header', { class: 'card-head' }, h('div', {}, h('h3', { id: titleId }, p.label), h('p', { class: 'muted' }, sentenceCase(p.type))), statusBadge(i)),
     i ? h('dl', { class: 'facts' },
       h('div', {}, h('dt', {}, 'Account'), h('dd', {}, i.account_name || '—')),
       h('div', {}, h('dt', {}, 'Last sync'), h('dd', { title: fmtTime(i.last_sync_at) }, fmtAgo(i.last_sync_at))),

@@ -24,7 +24,7 @@ RUN apt-get update \
 COPY --from=build /build/busline /usr/local/bin/busline
 COPY schemas/ /usr/share/busline/schemas/
 COPY migrations/ /usr/share/busline/migrations/
-COPY api/console/ /usr/share/busline/console/
+COPY api/console/web/ /usr/share/busline/console/
 ENV BUSLINE_SCHEMAS_DIR=/usr/share/busline/schemas \
     BUSLINE_MIGRATIONS_DIR=/usr/share/busline/migrations \
     BUSLINE_CONSOLE_DIR=/usr/share/busline/console \

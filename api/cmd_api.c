@@ -1,7 +1,7 @@
 #include "api/cmd_api.h"
 
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/server.h"
 #include "core/log.h"
 #include "core/role.h"

@@ -1,7 +1,7 @@
 /* The HTTP API's foundation over core/http_server: one error shape, input
  * limits, authentication (API keys or JWT access tokens), the permission and
  * plan checks, shared rate limits, and a route table that route files
- * (api/route_*.c) fill. A route handler only ever sees a request that passed
+ * (api/routes/route_*.c) fill. A route handler only ever sees a request that passed
  * every check, with its caller in req->auth and its JSON body parsed.
  *
  * Order of checks for every request: header caps (431), authentication
@@ -10,6 +10,7 @@
 #ifndef BUSLINE_API_SERVER_H
 #define BUSLINE_API_SERVER_H
 
+#include "api/auth/auth.h"
 #include "core/err.h"
 #include "core/http_server.h"
 #include "core/metrics.h"
@@ -19,40 +20,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
-
-#define BL_API_ID_MAX 40 /* a uuid's text + NUL, with room */
-
-/* Access levels, ordered: a higher level includes the lower ones. */
-typedef enum bl_api_perm {
-    BL_API_PERM_NONE = 0,
-    BL_API_PERM_READ = 1,  /* GET */
-    BL_API_PERM_WRITE = 2, /* GET, POST, PUT, PATCH */
-    BL_API_PERM_ADMIN = 3, /* everything, incl. DELETE and key/webhook management */
-} bl_api_perm;
-
-typedef enum bl_api_plan {
-    BL_API_PLAN_DEMO = 0, /* read-only, no keys or webhooks */
-    BL_API_PLAN_PRO,
-    BL_API_PLAN_ENTERPRISE,
-} bl_api_plan;
-
-/* "read" / "write" / "admin" -> level; NONE for anything else. */
-bl_api_perm bl_api_perm_parse(const char *text);
-const char *bl_api_perm_name(bl_api_perm p);
-/* "demo" / "pro" / "enterprise"; returns 0 and sets *out, or -1. */
-int bl_api_plan_parse(const char *text, bl_api_plan *out);
-const char *bl_api_plan_name(bl_api_plan p);
-
-/* Who is calling: an API key (key_id set) or a logged-in user (user_id set). */
-typedef struct bl_api_auth {
-    char org_id[BL_API_ID_MAX];
-    char key_id[BL_API_ID_MAX];  /* "" for a user */
-    char user_id[BL_API_ID_MAX]; /* "" for a key */
-    bl_api_perm perm;
-    bl_api_plan plan;
-    /* the key's limits per window (0 = none); users get the default hourly */
-    int64_t rate_per_minute, rate_per_hour, rate_per_day;
-} bl_api_auth;
 
 typedef struct bl_api_server bl_api_server;
 
@@ -85,7 +52,7 @@ typedef struct bl_api_route {
 } bl_api_route;
 
 /* A route file's entry point: registers its routes on s (with
- * bl_api_server_routes). Listed in api/routes.c. Returns 0 or -1 with err. */
+ * bl_api_server_routes). Listed in api/routes/routes.c. Returns 0 or -1 with err. */
 typedef int (*bl_api_routes_install_fn)(bl_api_server *s, bl_err *err);
 
 /* Returns the clock in seconds since the epoch; tests pin it. */
@@ -104,7 +71,7 @@ typedef struct bl_api_config {
     unsigned usage_flush_ms;      /* how often key usage is written; 0 = 1000 */
     bl_api_clock_fn clock;        /* NULL = time(NULL) */
     void *clock_ctx;
-    /* commands onto the bus (api/route_commands.c) */
+    /* commands onto the bus (api/routes/route_commands.c) */
     const char *kafka_brokers;    /* NULL = command routes answer 503 */
     const char *registry_url;     /* schema registry; NULL = command routes answer 503 */
     const char *schemas_dir;      /* NULL = bl_catalog_default_dir() */
@@ -113,8 +80,12 @@ typedef struct bl_api_config {
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
 } bl_api_config;
 
-/* Creates a server over pool (borrowed, must outlive the server) with every
- * route file of api/routes.c registered. cfg is copied (strings too).
+/* Creates a server over pool (borrowed, must outlive the server) with no
+ * routes yet. cfg is copied (strings too). Returns NULL with err. */
+bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
+
+/* bl_api_server_create, then every route file of api/routes/routes.c
+ * registered (defined there: the server itself knows no route file).
  * Returns NULL with err. Add more routes if needed, then start. */
 bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err);
 
@@ -168,7 +139,8 @@ int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
 /* ---- the one error shape ---- */
 
 /* Answers {"error":{"code","message","request_id","field_errors"?}} with
- * status. code NULL = named after the status ("forbidden", ...);
+ * status. code NULL = named after the status by core/http_status.h
+ * ("forbidden", "rate_limit_exceeded", ...);
  * field_errors (an object of field -> message) is stolen, may be NULL.
  * Returns 0 or -1. */
 int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
@@ -177,10 +149,6 @@ int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, 
 /* The error body itself (new reference); code NULL = named after status. */
 json_t *bl_api_error_body(int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors);
-
-/* The standard code word of an HTTP status: 400 "bad_request", 401
- * "unauthorized", 403 "forbidden", ... 429 "rate_limited", 500 "internal_error". */
-const char *bl_api_status_code(int status);
 
 /* Pools: a connection for a handler, released by the caller. Fills err and
  * returns NULL after 5 s without a free connection. */

@@ -21,7 +21,7 @@ static int cmd_version(int argc, char **argv)
 
 static const bl_command commands[] = {
     {"api", "serve the HTTP API; create-org|create-admin-key|create-user for operators", bl_cmd_api},
-    {"connect", "run a SaaS connector (jira, slack, or an external <name>.so) on the bus", bl_cmd_connect},
+    {"connect", "run a SaaS connector (a built-in one, or an external <name>.so) on the bus", bl_cmd_connect},
     {"dlq", "list|replay CONNECTOR: dead letters with their errors; replay them to their topic", bl_cmd_dlq},
     {"groups", "consumer groups: members, lag, oldest unprocessed age; 'groups reset' to replay", bl_cmd_groups},
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},

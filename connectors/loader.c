@@ -1,7 +1,7 @@
 /* Built-in and dlopen'ed connectors. */
 #include "connectors/loader.h"
 
-#include "connectors/builtin.h"
+#include "connectors/providers.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -12,18 +12,6 @@
 struct bl_connector_lib {
     void *dl; /* NULL for a built-in */
     const bl_connector_table *table;
-};
-
-static const struct {
-    const char *name;
-    const bl_connector_table *(*entry)(void);
-} builtins[] = {
-    {"jira", bl_jira_connector},
-    {"slack", bl_slack_connector},
-    {"azure_devops", bl_azure_devops_connector},
-    {"google_calendar", bl_google_calendar_connector},
-    {"microsoft_365", bl_microsoft_365_connector},
-    {"zoom", bl_zoom_connector},
 };
 
 int bl_connector_table_check(const bl_connector_table *t, const char *expected_name, const char *where,
@@ -63,7 +51,8 @@ static int name_ok(const char *name)
 
 const char *bl_connector_builtin_name(size_t i)
 {
-    return i < sizeof builtins / sizeof builtins[0] ? builtins[i].name : NULL;
+    const bl_saas_provider *p = bl_saas_provider_at(i);
+    return p ? p->oauth.name : NULL;
 }
 
 bl_connector_lib *bl_connector_open(const char *name, const char *dir, bl_err *err)
@@ -77,13 +66,12 @@ bl_connector_lib *bl_connector_open(const char *name, const char *dir, bl_err *e
         bl_err_set(err, BL_ENOMEM, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        if (strcmp(builtins[i].name, name) == 0) {
-            lib->table = builtins[i].entry();
-            if (bl_connector_table_check(lib->table, name, "built-in", err) != 0)
-                goto fail;
-            return lib;
-        }
+    const bl_saas_provider *builtin = bl_saas_provider_find(name);
+    if (builtin) {
+        lib->table = builtin->connector();
+        if (bl_connector_table_check(lib->table, name, "built-in", err) != 0)
+            goto fail;
+        return lib;
     }
     if (!dir || !*dir) {
         bl_err_set(err, BL_ENOTFOUND, "connector %s: not built in, and BUSLINE_CONNECTOR_DIR is not set", name);

@@ -1,6 +1,7 @@
 #include "core/http_server.h"
 
 #include "core/http_route.h"
+#include "core/http_status.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -69,30 +70,13 @@ struct bl_http_response {
 
 /* ---------- error bodies ---------- */
 
-static const char *status_code_name(int status)
-{
-    switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 415: return "unsupported_media_type";
-    case 422: return "unprocessable_entity";
-    case 429: return "too_many_requests";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal_error" : "error";
-    }
-}
-
 json_t *bl_http_default_error_body(int status, const char *message,
                                    const char *request_id, void *ctx)
 {
     (void)ctx;
-    return json_pack("{s:{s:s, s:s, s:s}}", "error", "code", status_code_name(status),
-                     "message", message ? message : "", "request_id", request_id ? request_id : "");
+    return json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
+                     bl_http_status_error_code(status, BL_HTTP_SURFACE_V1), "message",
+                     message ? message : "", "request_id", request_id ? request_id : "");
 }
 
 /* ---------- request accessors ---------- */

@@ -117,7 +117,8 @@ int bl_http_response_json(bl_http_response *resp, int status, const json_t *json
 int bl_http_response_error(bl_http_response *resp, int status, const char *message);
 
 /* The default error body: {"error":{"code":"not_found","message":...,
- * "request_id":...}} with code named after the status. */
+ * "request_id":...}} with code named after the status (the /v1 column of
+ * core/http_status.h). */
 json_t *bl_http_default_error_body(int status, const char *message,
                                    const char *request_id, void *ctx);
 

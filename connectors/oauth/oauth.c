@@ -15,7 +15,7 @@
 void bl_oauth_config_from_env(bl_oauth_config *cfg)
 {
     static const char *const fields[] = {"CLIENT_ID", "CLIENT_SECRET", "BASE_URL"};
-    for (size_t i = 0; i < BL_OAUTH_PROVIDER_COUNT; i++) {
+    for (size_t i = 0; bl_oauth_provider_at(i); i++) {
         char *out[] = {cfg->apps[i].client_id, cfg->apps[i].client_secret, cfg->apps[i].base_url};
         for (size_t f = 0; f < 3; f++) {
             char name[96];

@@ -54,11 +54,12 @@ typedef struct bl_oauth_provider {
     char scope_separator;        /* ' ' or ',' */
 } bl_oauth_provider;
 
-#define BL_OAUTH_PROVIDER_COUNT 6
+/* Room for the providers of connectors/providers.c (checked at build). */
+#define BL_OAUTH_PROVIDER_MAX 16
 
 /* The provider named name, or NULL. */
 const bl_oauth_provider *bl_oauth_provider_find(const char *name);
-/* Provider i (0 <= i < BL_OAUTH_PROVIDER_COUNT), or NULL. */
+/* Provider i (0, 1, ... in the table's order), or NULL past the last. */
 const bl_oauth_provider *bl_oauth_provider_at(size_t i);
 
 /* ---- errors: err->code values, named as the API answers them ---- */
@@ -93,7 +94,7 @@ typedef struct bl_oauth_app {
 } bl_oauth_app;
 
 typedef struct bl_oauth_config {
-    bl_oauth_app apps[BL_OAUTH_PROVIDER_COUNT]; /* by provider index */
+    bl_oauth_app apps[BL_OAUTH_PROVIDER_MAX]; /* by provider index */
     int refresh_margin_s;  /* refresh when the token expires within; 0 = 300 */
     int state_ttl_s;       /* connect state lifetime; 0 = 600 */
     long timeout_ms;       /* per provider call; 0 = 10000 */

@@ -13,7 +13,7 @@
 
 size_t oauth_provider_index(const bl_oauth_provider *p)
 {
-    for (size_t i = 0; i < BL_OAUTH_PROVIDER_COUNT; i++)
+    for (size_t i = 0; bl_oauth_provider_at(i); i++)
         if (bl_oauth_provider_at(i) == p)
             return i;
     return 0;

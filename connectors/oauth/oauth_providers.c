@@ -1,78 +1,21 @@
-/* The providers' OAuth endpoints and parameters, as their vendors document
- * them:
- *  - Google: accounts.google.com/o/oauth2/v2/auth (access_type=offline,
- *    prompt=consent, PKCE S256), oauth2.googleapis.com/token (form, client
- *    secret in the body), oauth2.googleapis.com/revoke, userinfo v3.
- *  - Microsoft identity platform v2: login.microsoftonline.com/{tenant}/
- *    oauth2/v2.0/authorize + /token (form, PKCE, rotating refresh tokens,
- *    client_credentials with https://graph.microsoft.com/.default); no
- *    token revocation endpoint; Graph /v1.0/me.
- *  - Zoom server-to-server: zoom.us/oauth/token?grant_type=account_credentials
- *    &account_id=..., HTTP Basic client_id:secret, no refresh token;
- *    zoom.us/oauth/revoke; api.zoom.us/v2/users/me.
- *  - Atlassian 3LO: auth.atlassian.com/authorize (audience=api.atlassian.com,
- *    prompt=consent), auth.atlassian.com/oauth/token with a JSON body,
- *    rotating refresh tokens (offline_access); no revocation endpoint;
- *    api.atlassian.com/ex/jira/{cloud_id}/rest/api/3/myself.
- *  - Slack: slack.com/oauth/v2/authorize, slack.com/api/oauth.v2.access (form,
- *    errors as {"ok":false} on 200, comma-separated scopes), auth.revoke,
- *    auth.test.
- *  - Azure DevOps: a PAT (Basic ":PAT"), no OAuth; connectionData as health. */
+/* The OAuth view of the provider table (connectors/providers.c) and the
+ * integration error codes as the API answers them. */
 #include "connectors/oauth/oauth.h"
+
+#include "connectors/providers.h"
 
 #include <string.h>
 
-static const bl_oauth_provider providers[BL_OAUTH_PROVIDER_COUNT] = {
-    {.name = "jira", .type = "issue_tracker", .flow = BL_OAUTH_FLOW_CODE,
-     .authorize_url = "https://auth.atlassian.com/authorize",
-     .token_url = "https://auth.atlassian.com/oauth/token",
-     .whoami_url = "https://api.atlassian.com/ex/jira/{cloud_id}/rest/api/3/myself",
-     .scopes = "read:jira-work write:jira-work read:jira-user offline_access",
-     .authorize_extra = "audience=api.atlassian.com&prompt=consent",
-     .json_token_body = true, .scope_separator = ' '},
-    {.name = "slack", .type = "chat", .flow = BL_OAUTH_FLOW_CODE,
-     .authorize_url = "https://slack.com/oauth/v2/authorize",
-     .token_url = "https://slack.com/api/oauth.v2.access",
-     .revoke_url = "https://slack.com/api/auth.revoke",
-     .whoami_url = "https://slack.com/api/auth.test",
-     .scopes = "chat:write,channels:read", .ok_field = true, .scope_separator = ','},
-    {.name = "azure_devops", .type = "work_items", .flow = BL_OAUTH_FLOW_PAT,
-     .whoami_url = "https://dev.azure.com/{organization}/_apis/connectionData",
-     .scope_separator = ' '},
-    {.name = "google_calendar", .type = "calendar", .flow = BL_OAUTH_FLOW_CODE,
-     .authorize_url = "https://accounts.google.com/o/oauth2/v2/auth",
-     .token_url = "https://oauth2.googleapis.com/token",
-     .revoke_url = "https://oauth2.googleapis.com/revoke",
-     .whoami_url = "https://www.googleapis.com/oauth2/v3/userinfo",
-     .scopes = "openid email https://www.googleapis.com/auth/calendar.events",
-     .authorize_extra = "access_type=offline&prompt=consent&include_granted_scopes=true",
-     .pkce = true, .scope_separator = ' '},
-    {.name = "microsoft_365", .type = "calendar", .flow = BL_OAUTH_FLOW_CODE,
-     .client_credentials = true,
-     .authorize_url = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
-     .token_url = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-     .whoami_url = "https://graph.microsoft.com/v1.0/me",
-     .scopes = "offline_access User.Read Calendars.ReadWrite OnlineMeetings.ReadWrite",
-     .app_scopes = "https://graph.microsoft.com/.default",
-     .authorize_extra = "response_mode=query", .pkce = true, .scope_separator = ' '},
-    {.name = "zoom", .type = "meetings", .flow = BL_OAUTH_FLOW_ACCOUNT_CREDENTIALS,
-     .token_url = "https://zoom.us/oauth/token",
-     .revoke_url = "https://zoom.us/oauth/revoke",
-     .whoami_url = "https://api.zoom.us/v2/users/me",
-     .basic_client_auth = true, .scope_separator = ' '},
-};
-
 const bl_oauth_provider *bl_oauth_provider_at(size_t i)
 {
-    return i < BL_OAUTH_PROVIDER_COUNT ? &providers[i] : NULL;
+    const bl_saas_provider *p = bl_saas_provider_at(i);
+    return p ? &p->oauth : NULL;
 }
 
 const bl_oauth_provider *bl_oauth_provider_find(const char *name)
 {
-    for (size_t i = 0; name && i < BL_OAUTH_PROVIDER_COUNT; i++)
-        if (strcmp(providers[i].name, name) == 0)
-            return &providers[i];
-    return NULL;
+    const bl_saas_provider *p = bl_saas_provider_find(name);
+    return p ? &p->oauth : NULL;
 }
 
 static const struct {

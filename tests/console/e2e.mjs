@@ -53,7 +53,7 @@ const baseEnv = {
   BUSLINE_LOG_LEVEL: 'warn',
   BUSLINE_ENCRYPTION_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
   BUSLINE_WEBHOOK_ALLOW: '127.0.0.0/8',
-  BUSLINE_CONSOLE_DIR: path.join(SRC, 'api/console'),
+  BUSLINE_CONSOLE_DIR: path.join(SRC, 'api/console/web'),
   BUSLINE_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
   NO_PROXY: '*',
 };

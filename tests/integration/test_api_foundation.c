@@ -2,11 +2,11 @@
  * stored hashed, both headers), refusals, the permission matrix, the demo
  * plan, rate limits shared by two servers, JWT sessions with TOTP, and the
  * input limits, each answered in the one error shape. */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/rate_limit.h"
 #include "api/server.h"
-#include "api/totp.h"
+#include "api/auth/totp.h"
 #include "core/crypto.h"
 #include "core/migrations.h"
 #include "tests/support/api_fixture.h"
@@ -321,7 +321,7 @@ static void rate_limit_is_shared_by_two_servers(void)
         if (status == 429) {
             CHECK(r.retry_after[0] != '\0');
             CHECK_EQ_STR(r.rl_remaining, "0");
-            CHECK_EQ_STR(error_code(&r), "rate_limited");
+            CHECK_EQ_STR(error_code(&r), "rate_limit_exceeded");
             if (srv == srv_a)
                 refused_a++;
             else

@@ -10,8 +10,8 @@
  * plan_required on non-GET; another organization's id 404), not from the
  * route table's own access class. Every answer is also searched for the
  * other organizations' markers: no cross-organization data, ever. */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "core/crypto.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/openapi_instance.h"

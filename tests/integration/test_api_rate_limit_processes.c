@@ -5,7 +5,7 @@
  * and at least the bound of api/rate_limit.h; every answer carries the
  * X-RateLimit-* headers; once the window is spent both answer 429 with
  * Retry-After in the error shape. */
-#include "api/keys.h"
+#include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/outbox_test.h"
@@ -130,7 +130,7 @@ static void *hammer_run(void *arg)
             json_t *e = json_object_get(r.json, "error");
             const char *rid = json_string_value(json_object_get(e, "request_id"));
             bool ok = st == 429 && atoi(r.retry_after) >= 1 && atoi(r.retry_after) <= 60 &&
-                      strcmp(r.rl_remaining, "0") == 0 && strcmp(bl_test_reply_error_code(&r), "rate_limited") == 0 &&
+                      strcmp(r.rl_remaining, "0") == 0 && strcmp(bl_test_reply_error_code(&r), "rate_limit_exceeded") == 0 &&
                       json_is_string(json_object_get(e, "message")) && rid && strcmp(rid, r.request_id) == 0;
             if (!ok) {
                 fprintf(stderr, "  port %u: %ld Retry-After '%s' Remaining '%s' %s\n", h->port, st, r.retry_after,

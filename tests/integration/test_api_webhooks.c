@@ -4,8 +4,8 @@
  * field errors, rotation then a test delivery whose two signatures verify,
  * exact logs and stats after known deliveries, enable/disable with a replay
  * request, the event types, the permission matrix and the demo plan. */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/server.h"
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/signature.h"

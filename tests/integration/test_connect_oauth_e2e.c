@@ -13,7 +13,7 @@
  *     INVALID_CREDENTIALS, integration.disconnected is in the outbox, that
  *     event and the next one are dead-lettered with INVALID_CREDENTIALS on
  *     their first attempt, and Google is not called again. */
-#include "api/orgs.h"
+#include "api/auth/orgs.h"
 #include "connectors/oauth/oauth.h"
 #include "consumers/retry_tier.h"
 #include "tests/support/avro_event.h"

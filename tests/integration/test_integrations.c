@@ -5,10 +5,11 @@
  * INVALID_CREDENTIALS + integration.disconnected; delete revokes; the
  * error codes; organization isolation; exact analytics; mapping rules
  * checked when settings are saved (422 naming the rule). */
-#include "api/keys.h"
-#include "api/orgs.h"
+#include "api/auth/keys.h"
+#include "api/auth/orgs.h"
 #include "api/server.h"
 #include "connectors/oauth/oauth.h"
+#include "connectors/providers.h"
 #include "core/migrations.h"
 #include "tests/support/fake_oauth.h"
 #include "tests/support/pg_test.h"
@@ -349,6 +350,26 @@ static void errors_and_isolation(void)
     json_decref(j);
 }
 
+static void providers_are_listed_from_the_connectors_table(void)
+{
+    json_t *j;
+    CHECK_EQ_INT(call("GET", "/v1/integrations/providers", reader, NULL, &j), 200);
+    json_t *data = json_object_get(j, "data");
+    CHECK_EQ_INT(json_array_size(data), bl_saas_provider_count());
+    json_t *azure = NULL;
+    for (size_t i = 0; i < json_array_size(data); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(data, i), "name")), "azure_devops") == 0)
+            azure = json_array_get(data, i);
+    REQUIRE(azure != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(azure, "label")), "Azure DevOps");
+    CHECK_EQ_STR(json_string_value(json_object_get(azure, "type")), "work_items");
+    CHECK_EQ_STR(json_string_value(json_object_get(azure, "flow")), "pat");
+    CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(azure, "settings"), 1)), "project");
+    json_decref(j);
+    CHECK_EQ_INT(call("GET", "/v1/integrations/providers", NULL, NULL, &j), 401);
+    json_decref(j);
+}
+
 static void analytics_figures_are_exact(void)
 {
     exec_sql("DELETE FROM integration_calls WHERE organization_id::text = $1", other_org);
@@ -435,6 +456,7 @@ int main(void)
         BL_RUN(sync_records_a_run_and_its_event);
         BL_RUN(errors_and_isolation);
         BL_RUN(analytics_figures_are_exact);
+        BL_RUN(providers_are_listed_from_the_connectors_table);
     } else {
         bl_test_failures++;
     }

@@ -1,6 +1,6 @@
 #include "tests/support/api_fixture.h"
 
-#include "api/orgs.h"
+#include "api/auth/orgs.h"
 #include "core/kafka_admin.h"
 #include "tests/support/test.h"
 

@@ -5,7 +5,7 @@
 #ifndef BUSLINE_TEST_API_FIXTURE_H
 #define BUSLINE_TEST_API_FIXTURE_H
 
-#include "api/keys.h"
+#include "api/auth/keys.h"
 #include "api/server.h"
 #include "tests/support/registry_fixture.h"
 

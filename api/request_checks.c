@@ -1,0 +1,234 @@
+/* The checks every API request passes, in the order api/server.h gives,
+ * then the route's handler, the request counter and the request log. */
+#include "api/server_private.h"
+
+#include "api/auth/session.h"
+#include "api/input.h"
+#include "core/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* The credential of a request: "Authorization: Bearer X" or "X-API-Key: X". */
+static const char *request_credential(const bl_http_request *req)
+{
+    const char *key = bl_http_request_header(req, "X-API-Key");
+    if (key && *key)
+        return key;
+    const char *authz = bl_http_request_header(req, "Authorization");
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        authz += 7;
+        while (*authz == ' ')
+            authz++;
+        return *authz ? authz : NULL;
+    }
+    return NULL;
+}
+
+/* Returns 1 authenticated, 0 refused (message in err), -1 failed. */
+static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_auth *auth, bl_err *err)
+{
+    const char *cred = request_credential(req);
+    if (!cred) {
+        bl_err_set(err, BL_ENOTFOUND, "credentials required: an API key (Authorization: Bearer or "
+                                      "X-API-Key) or an access token");
+        return 0;
+    }
+    time_t now = bl_api_server_now(s);
+    if (strncmp(cred, BL_API_KEY_PREFIX, strlen(BL_API_KEY_PREFIX)) == 0) {
+        PGconn *conn = bl_api_acquire_pg(s, err);
+        if (!conn)
+            return -1;
+        int rc = bl_api_key_authenticate(conn, cred, now, auth, err);
+        bl_pg_pool_release(s->pool, conn);
+        return rc;
+    }
+    if (s->jwt_secret)
+        return bl_session_access_verify(s->jwt_secret, cred, now, auth, err);
+    bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
+    return 0;
+}
+
+static bl_api_perm perm_needed(bl_api_access access, const char *method)
+{
+    if (access == BL_API_ADMIN || strcmp(method, "DELETE") == 0)
+        return BL_API_PERM_ADMIN;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return BL_API_PERM_READ;
+    return BL_API_PERM_WRITE;
+}
+
+static bool method_writes(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static void rate_headers(bl_http_response *resp, const bl_rate_verdict *v)
+{
+    char limit[24], remaining[24], reset[24];
+    snprintf(limit, sizeof limit, "%lld", (long long)v->limit);
+    snprintf(remaining, sizeof remaining, "%lld", (long long)v->remaining);
+    snprintf(reset, sizeof reset, "%lld", (long long)v->reset);
+    bl_http_response_header(resp, "X-RateLimit-Limit", limit);
+    bl_http_response_header(resp, "X-RateLimit-Remaining", remaining);
+    bl_http_response_header(resp, "X-RateLimit-Reset", reset);
+}
+
+/* Reads the body as JSON under the input limits, or answers the error.
+ * Returns 0 with *body set (NULL when no body came), or 1 when answered. */
+static int take_body(bl_api_server *s, const bl_http_request *req, bl_http_response *resp, json_t **body)
+{
+    size_t len = 0;
+    const char *text = bl_http_request_body(req, &len);
+    *body = NULL;
+    if (len == 0)
+        return 0;
+    if (!bl_api_content_type_is_json(bl_http_request_header(req, "Content-Type"))) {
+        bl_api_fail(req, resp, 415, NULL, "request bodies must be application/json", NULL);
+        return 1;
+    }
+    if (!bl_api_utf8_valid(text, len)) {
+        bl_api_fail(req, resp, 400, "invalid_utf8", "request body is not valid UTF-8", NULL);
+        return 1;
+    }
+    if (bl_api_json_depth(text, len, s->cfg.json_depth_max) > s->cfg.json_depth_max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "JSON nested deeper than %u levels", s->cfg.json_depth_max);
+        bl_api_fail(req, resp, 400, "json_too_deep", msg, NULL);
+        return 1;
+    }
+    bl_err err = {0};
+    *body = bl_http_request_json(req, &err);
+    if (!*body) {
+        bl_api_fail(req, resp, 400, "malformed_json", err.msg, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+static void count_request(bl_api_server *s, int status)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    const char *values[] = {code, NULL};
+    bl_counter *c = bl_metric_counter(s->requests, values, NULL);
+    if (c)
+        bl_counter_inc(c);
+}
+
+/* Runs every check, then the route's handler; *authed tells whether auth
+ * was filled. */
+static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_response *resp,
+                        bl_api_auth *out_auth, bool *authed)
+{
+    bl_api_server *s = t->server;
+    const char *method = bl_http_request_method(req);
+    bl_api_auth auth;
+    bl_api_request areq = {.http = req, .server = s};
+    json_t *body = NULL;
+    bl_rate_verdict verdict = {0};
+    bool limited = false;
+    int rc = 0;
+    bl_err err = {0};
+
+    size_t header_bytes = 0;
+    size_t header_count = bl_http_request_header_count(req, &header_bytes);
+    if (header_count > s->cfg.header_count_max || header_bytes > s->cfg.header_bytes_max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "at most %zu headers of %zu bytes in all are accepted",
+                 s->cfg.header_count_max, s->cfg.header_bytes_max);
+        bl_api_fail(req, resp, 431, NULL, msg, NULL);
+        goto done;
+    }
+    if (t->access != BL_API_PUBLIC) {
+        int a = authenticate(s, req, &auth, &err);
+        if (a < 0) {
+            bl_log_error("api: authentication failed", BL_FS("request_id", bl_http_request_id(req)),
+                         BL_FS("error", err.msg));
+            bl_api_fail(req, resp, 503, NULL, "authentication is unavailable, try again", NULL);
+            goto done;
+        }
+        if (a == 0) {
+            bl_api_fail(req, resp, 401, NULL, err.msg, NULL);
+            goto done;
+        }
+        areq.auth = &auth;
+        *out_auth = auth;
+        *authed = true;
+        if (auth.key_id[0])
+            bl_api_usage_record(s->usage, auth.key_id, bl_api_server_now(s));
+        char subject[64];
+        snprintf(subject, sizeof subject, "%s:%s", auth.key_id[0] ? "key" : "user",
+                 auth.key_id[0] ? auth.key_id : auth.user_id);
+        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day};
+        if (!limits[0] && !limits[1] && !limits[2])
+            limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
+        if (bl_rate_limiter_check(s->limiter, subject, limits, bl_api_server_now(s), &verdict, &err) != 0) {
+            bl_log_error("api: rate limit unavailable", BL_FS("request_id", bl_http_request_id(req)),
+                         BL_FS("error", err.msg));
+            bl_api_fail(req, resp, 503, NULL, "rate limiting is unavailable, try again", NULL);
+            goto done;
+        }
+        limited = verdict.limit > 0;
+        if (!verdict.allowed) {
+            char retry[24];
+            snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
+            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
+            bl_http_response_header(resp, "Retry-After", retry);
+            goto done;
+        }
+        bl_api_perm need = perm_needed(t->access, method);
+        if (auth.perm < need) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "this needs the %s permission; the caller has %s",
+                     bl_api_perm_name(need), bl_api_perm_name(auth.perm));
+            bl_api_fail(req, resp, 403, NULL, msg, NULL);
+            goto done;
+        }
+        if (auth.plan == BL_API_PLAN_DEMO && method_writes(method)) {
+            bl_api_fail(req, resp, 403, "plan_required",
+                        "the demo plan is read-only: creating keys, webhooks and commands is "
+                        "available on the Pro plan",
+                        NULL);
+            goto done;
+        }
+    }
+    if (take_body(s, req, resp, &body) != 0)
+        goto done;
+    areq.body = body;
+    rc = t->handler(&areq, resp, t->ctx);
+done:
+    if (rc == 0 && limited)
+        rate_headers(resp, &verdict);
+    json_decref(body);
+    return rc;
+}
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Counts the status of each answer after the handler ran and logs the
+ * request (buffered; see api/request_log.h). */
+int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, void *target)
+{
+    route_target *t = target;
+    int64_t start = monotonic_us();
+    bl_api_auth auth;
+    bool authed = false;
+    int rc = api_dispatch(t, req, resp, &auth, &authed);
+    int status = rc == 0 ? bl_http_response_status_code(resp) : 500;
+    count_request(t->server, status);
+    bl_api_request_entry e = {.org_id = authed ? auth.org_id : NULL,
+                              .key_id = authed ? auth.key_id : NULL,
+                              .user_id = authed ? auth.user_id : NULL,
+                              .request_id = bl_http_request_id(req), .method = t->method,
+                              .route = t->pattern, .status = status,
+                              .duration_us = monotonic_us() - start};
+    bl_api_request_log_record(t->server->request_log, &e);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* What the integration route files share (api/route_integrations*.c). */
+#ifndef BUSLINE_API_ROUTE_INTEGRATIONS_H
+#define BUSLINE_API_ROUTE_INTEGRATIONS_H
+
+#include "api/server.h"
+#include "connectors/oauth/oauth.h"
+#include "schemas/catalog.h"
+
+/* The routes' context: the keyring and the OAuth store (NULL when the
+ * server has no encryption keys: the routes then answer 503). */
+typedef struct bl_api_integrations {
+    bl_keyring *kr;
+    bl_oauth_store *store;
+    bl_catalog *catalog; /* checks rules' placeholders; NULL: any data field */
+} bl_api_integrations;
+
+/* Answers err: an oauth code in its status and name, BL_EINVAL as 422;
+ * returns -1 (a 500) for anything else. */
+int bl_api_integrations_fail(const bl_api_request *req, bl_http_response *resp, const bl_err *err);
+
+/* ctx's store, or NULL after answering 503. */
+bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+/* The caller's key or user id. */
+const char *bl_api_integrations_actor(const bl_api_request *req);
+
+/* Checks settings (an object of scalar fields, plus "rules"; URL segments
+ * and mode constrained), noting problems in fields. Returns 0 or -1. */
+int bl_api_integration_settings_check(const json_t *settings, json_t *fields);
+
+/* api/routes/integration_rules.c: checks settings.rules (may be NULL: nothing to
+ * check) as `busline connect <provider>` will compile them, with the
+ * built-in connector's actions and fields (connectors/mapping.h) and the
+ * catalog's event fields (catalog may be NULL). A problem is noted in
+ * fields as "settings.rules[<i>]" (0-based) with the mapping's message,
+ * which names the rule ("rule 2: template.summary: ..."), or as
+ * "settings.rules" when it is not about one rule. Returns 0 or -1. */
+int bl_api_integration_rules_check(const char *provider, const json_t *rules, const bl_catalog *catalog,
+                                   json_t *fields);
+
+/* api/routes/route_integrations_sync.c */
+int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_sync_run(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_history(const bl_api_request *req, bl_http_response *resp, void *ctx);
+int bl_api_integrations_analytics(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+#endif

@@ -1,0 +1,322 @@
+/* /v1/webhooks: endpoint management for the caller's organization: list,
+ * create (the secret is in the answer once), show, partial update, delete,
+ * enable (optionally asking for a replay of what was missed), disable and
+ * secret rotation. Reports (test delivery, logs, stats, event types) live in
+ * route_webhook_reports.c. Reads need the read permission; everything else
+ * is admin only. Another organization's endpoint is "not found". */
+#include "api/routes/routes.h"
+#include "api/routes/webhook_api.h"
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/time_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OVERLAP_MAX_MS (30LL * 24 * 3600 * 1000)
+
+/* Answers the endpoint as JSON with status, adding extra's keys (stolen, may be NULL). */
+static int answer_endpoint(bl_http_response *resp, int status, const bl_webhook_endpoint *e, json_t *extra)
+{
+    json_t *j = bl_webhook_endpoint_to_json(e);
+    if (j && extra)
+        json_object_update(j, extra);
+    json_decref(extra);
+    int rc = j ? bl_http_response_json(resp, status, j) : -1;
+    json_decref(j);
+    return rc;
+}
+
+static int answer_invalid(const bl_api_request *req, bl_http_response *resp, json_t *errors)
+{
+    return bl_api_fail(req->http, resp, 422, NULL, "the request is not valid", errors);
+}
+
+/* Opens env or logs why not; returns 0 or -1. */
+static int open_env(const bl_api_request *req, int needs, bl_api_webhook_env *env)
+{
+    bl_err err = {0};
+    if (bl_api_webhook_env_open(req->server, needs, env, &err) == 0)
+        return 0;
+    bl_log_error("api: webhook store unavailable", BL_FS("request_id", bl_http_request_id(req->http)),
+                 BL_FS("error", err.msg));
+    return -1;
+}
+
+static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    long limit, offset;
+    json_t *errors = json_object();
+    if (!errors)
+        return -1;
+    if (bl_api_page_read(req->http, &limit, &offset, errors) != 0)
+        return answer_invalid(req, resp, errors);
+    json_decref(errors);
+    bl_api_webhook_env env;
+    bl_webhook_endpoint_list list = {0};
+    bl_err err = {0};
+    int rc = -1;
+    if (open_env(req, 0, &env) != 0 ||
+        bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0)
+        goto done;
+    json_t *data = json_array();
+    for (size_t i = (size_t)offset; data && i < list.count && i < (size_t)(offset + limit); i++)
+        json_array_append_new(data, bl_webhook_endpoint_to_json(list.items[i]));
+    json_t *out = bl_api_page_envelope(data, (long)list.count, limit, offset);
+    rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
+done:
+    bl_webhook_endpoint_list_free(&list);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int create_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    bl_api_webhook_spec_buf spec;
+    json_t *errors = json_object();
+    if (!errors)
+        return -1;
+    if (bl_api_webhook_spec_read(req->body, NULL, &spec, errors) != 0)
+        return bl_api_fail(req->http, resp, 422, NULL, "the webhook endpoint is not valid", errors);
+    json_decref(errors);
+    bl_api_webhook_env env;
+    if (open_env(req, BL_API_WH_KEYRING, &env) != 0) {
+        bl_api_webhook_env_close(&env);
+        return -1;
+    }
+    char secret[BL_WEBHOOK_SECRET_TEXT_MAX];
+    bl_err err = {0};
+    bl_webhook_endpoint *e =
+        bl_webhook_store_create(env.store, req->auth->org_id, &spec.spec, secret, sizeof secret, &err);
+    int rc;
+    if (!e) {
+        rc = bl_api_webhook_fail(req, resp, &err);
+    } else {
+        char location[128];
+        snprintf(location, sizeof location, "/v1/webhooks/%s", e->id);
+        rc = answer_endpoint(resp, 201, e, json_pack("{s:s}", "secret", secret));
+        bl_http_response_header(resp, "Location", location);
+    }
+    memset(secret, 0, sizeof secret);
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int show_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    bl_api_webhook_env env;
+    int rc = -1;
+    if (open_env(req, 0, &env) == 0) {
+        bl_webhook_endpoint *e = bl_api_webhook_find(req, env.store, resp, &rc);
+        if (e)
+            rc = answer_endpoint(resp, 200, e, NULL);
+        bl_webhook_endpoint_free(e);
+    }
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int update_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL, *saved = NULL;
+    json_t *errors = NULL;
+    int rc = -1;
+    if (open_env(req, 0, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+        goto done;
+    bl_api_webhook_spec_buf spec;
+    if (!(errors = json_object()))
+        goto done;
+    if (bl_api_webhook_spec_read(req->body, e, &spec, errors) != 0) {
+        rc = bl_api_fail(req->http, resp, 422, NULL, "the webhook endpoint is not valid", errors);
+        errors = NULL;
+        goto done;
+    }
+    bl_err err = {0};
+    saved = bl_webhook_store_update(env.store, e->id, &spec.spec, &err);
+    rc = saved ? answer_endpoint(resp, 200, saved, NULL) : bl_api_webhook_fail(req, resp, &err);
+done:
+    json_decref(errors);
+    bl_webhook_endpoint_free(saved);
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int delete_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL;
+    int rc = -1;
+    if (open_env(req, 0, &env) == 0 && (e = bl_api_webhook_find(req, env.store, resp, &rc))) {
+        bl_err err = {0};
+        if (bl_webhook_store_delete(env.store, e->id, &err) == 0) {
+            bl_http_response_status(resp, 204);
+            rc = 0;
+        } else {
+            rc = bl_api_webhook_fail(req, resp, &err);
+        }
+    }
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+/* Records a replay request of e since since_ms; the fan-out role's replay
+ * poller (connectors/webhook/replay_requests.h) carries it out. Returns its
+ * description (new reference) or NULL. */
+static json_t *record_replay(const bl_api_request *req, const bl_webhook_endpoint *e, int64_t since_ms)
+{
+    char since[24], by[BL_API_ID_MAX + 8];
+    snprintf(since, sizeof since, "%lld", (long long)since_ms);
+    snprintf(by, sizeof by, "%s:%s", req->auth->key_id[0] ? "key" : "user",
+             req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id);
+    const char *params[] = {e->id, e->organization_id, since, by};
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    PGresult *r = conn ? bl_pg_exec(conn,
+                                    "INSERT INTO webhook_replay_requests"
+                                    " (endpoint_id, organization_id, replay_since, requested_by)"
+                                    " VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4) RETURNING id",
+                                    4, params, &err)
+                       : NULL;
+    if (conn)
+        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    if (!r) {
+        bl_log_error("api: replay request not recorded", BL_FS("endpoint_id", e->id), BL_FS("error", err.msg));
+        return NULL;
+    }
+    char when[32];
+    bl_rfc3339_format_millis(since_ms, when, sizeof when);
+    json_t *out = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10),
+                            "since", when, "status", "pending", "message",
+                            "the replay of missed events is queued; the webhook fan-out carries it out");
+    PQclear(r);
+    return out;
+}
+
+static int enable_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    json_t *v = json_object_get(req->body, "replay_since");
+    int64_t since_ms = 0;
+    if (req->body && (!json_is_object(req->body) || json_object_size(req->body) != (v ? 1u : 0u)))
+        return answer_invalid(req, resp, json_pack("{s:s}", "body", "only {\"replay_since\": RFC 3339} is accepted"));
+    if (v && (!json_string_value(v) || bl_rfc3339_parse_millis(json_string_value(v), &since_ms) != 0 ||
+              since_ms > (int64_t)bl_api_server_now(req->server) * 1000))
+        return answer_invalid(req, resp, json_pack("{s:s}", "replay_since", "an RFC 3339 time in the past"));
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL, *after = NULL;
+    json_t *replay = NULL;
+    bl_err err = {0};
+    int rc = -1;
+    if (open_env(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+        goto done;
+    if (bl_webhook_store_enable(env.store, e->id, &err) != 0) {
+        rc = bl_api_webhook_fail(req, resp, &err);
+        goto done;
+    }
+    if (v && !(replay = record_replay(req, e, since_ms))) {
+        rc = -1;
+        goto done;
+    }
+    if (!(after = bl_webhook_store_get(env.store, e->id, &err))) {
+        rc = bl_api_webhook_fail(req, resp, &err);
+        goto done;
+    }
+    rc = answer_endpoint(resp, 200, after, replay ? json_pack("{s:O}", "replay", replay) : NULL);
+done:
+    json_decref(replay);
+    bl_webhook_endpoint_free(after);
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int disable_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    json_t *v = json_object_get(req->body, "reason");
+    const char *reason = json_string_value(v);
+    if (req->body && (!json_is_object(req->body) || json_object_size(req->body) != (v ? 1u : 0u)))
+        return answer_invalid(req, resp, json_pack("{s:s}", "body", "only {\"reason\": text} is accepted"));
+    if (v && !json_is_null(v) && (!reason || strlen(reason) > BL_WEBHOOK_REASON_MAX))
+        return answer_invalid(req, resp, json_pack("{s:s}", "reason", "a text of at most 500 bytes"));
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL, *after = NULL;
+    bl_err err = {0};
+    int rc = -1;
+    if (open_env(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+        goto done;
+    if (bl_webhook_store_disable(env.store, e->id, reason, &err) != 0 ||
+        !(after = bl_webhook_store_get(env.store, e->id, &err)))
+        rc = bl_api_webhook_fail(req, resp, &err);
+    else
+        rc = answer_endpoint(resp, 200, after, NULL);
+done:
+    bl_webhook_endpoint_free(after);
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static int rotate_secret(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    json_t *v = json_object_get(req->body, "overlap");
+    int64_t overlap_ms = BL_WEBHOOK_DEFAULT_OVERLAP_MS;
+    if (req->body && (!json_is_object(req->body) || json_object_size(req->body) != (v ? 1u : 0u)))
+        return answer_invalid(req, resp, json_pack("{s:s}", "body", "only {\"overlap\": \"24h\"} is accepted"));
+    if (v && (!json_string_value(v) || bl_config_parse_duration(json_string_value(v), &overlap_ms) != 0 ||
+              overlap_ms < 0 || overlap_ms > OVERLAP_MAX_MS))
+        return answer_invalid(req, resp,
+                              json_pack("{s:s}", "overlap", "a duration from 0s to 720h, e.g. \"24h\""));
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL, *after = NULL;
+    char secret[BL_WEBHOOK_SECRET_TEXT_MAX] = "";
+    bl_err err = {0};
+    int rc = -1;
+    if (open_env(req, BL_API_WH_KEYRING, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+        goto done;
+    /* The store reads 0 as "the default" and < 0 as "none". */
+    if (bl_webhook_store_rotate(env.store, e->id, overlap_ms > 0 ? overlap_ms : -1, secret, sizeof secret,
+                                &err) != 0 ||
+        !(after = bl_webhook_store_get(env.store, e->id, &err)))
+        rc = bl_api_webhook_fail(req, resp, &err);
+    else
+        rc = answer_endpoint(resp, 200, after, json_pack("{s:s}", "secret", secret));
+done:
+    memset(secret, 0, sizeof secret);
+    bl_webhook_endpoint_free(after);
+    bl_webhook_endpoint_free(e);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+static const bl_api_route routes[] = {
+    {"GET", "/v1/webhooks", BL_API_BY_METHOD, list_webhooks},
+    {"POST", "/v1/webhooks", BL_API_ADMIN, create_webhook},
+    {"GET", "/v1/webhooks/:id", BL_API_BY_METHOD, show_webhook},
+    {"PUT", "/v1/webhooks/:id", BL_API_ADMIN, update_webhook},
+    {"DELETE", "/v1/webhooks/:id", BL_API_ADMIN, delete_webhook},
+    {"POST", "/v1/webhooks/:id/enable", BL_API_ADMIN, enable_webhook},
+    {"POST", "/v1/webhooks/:id/disable", BL_API_ADMIN, disable_webhook},
+    {"POST", "/v1/webhooks/:id/rotate-secret", BL_API_ADMIN, rotate_secret},
+};
+
+int bl_api_routes_webhooks(bl_api_server *s, bl_err *err)
+{
+    /* the reports first: /v1/webhooks/stats must win over /v1/webhooks/:id */
+    if (bl_api_server_routes(s, bl_api_webhook_report_routes, bl_api_webhook_report_route_count, NULL, err) != 0)
+        return -1;
+    return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err);
+}

@@ -1,0 +1,28 @@
+#include "api/routes/routes.h"
+
+#include <stddef.h>
+
+const bl_api_routes_install_fn bl_api_route_files[] = {
+    bl_api_routes_ops,
+    bl_api_routes_auth,
+    bl_api_routes_keys,
+    bl_api_routes_webhooks,
+    bl_api_routes_commands,
+    bl_api_routes_reads,
+    bl_api_routes_usage,
+    bl_api_routes_openapi,
+    bl_api_routes_integrations,
+    bl_api_routes_console,
+    NULL,
+};
+
+bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_err *err)
+{
+    bl_api_server *s = bl_api_server_create(cfg, pool, err);
+    for (size_t i = 0; s && bl_api_route_files[i]; i++)
+        if (bl_api_route_files[i](s, err) != 0) {
+            bl_api_server_free(s);
+            return NULL;
+        }
+    return s;
+}

@@ -1,0 +1,22 @@
+/* The route files of the API, installed in order by bl_api_server_new. A new
+ * route file adds its install function here and to api/routes/routes.c. */
+#ifndef BUSLINE_API_ROUTES_H
+#define BUSLINE_API_ROUTES_H
+
+#include "api/server.h"
+
+int bl_api_routes_ops(bl_api_server *s, bl_err *err);  /* /healthz /readyz /metrics */
+int bl_api_routes_auth(bl_api_server *s, bl_err *err); /* /v1/auth/login|refresh|logout */
+int bl_api_routes_keys(bl_api_server *s, bl_err *err); /* /v1/api-keys */
+int bl_api_routes_webhooks(bl_api_server *s, bl_err *err); /* /v1/webhooks */
+int bl_api_routes_commands(bl_api_server *s, bl_err *err); /* commands from the schemas, /v1/commands/:id */
+int bl_api_routes_reads(bl_api_server *s, bl_err *err);    /* GET lists and details of the read model */
+int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/metrics */
+int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
+int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
+int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
+
+/* Every install function, ended by NULL. */
+extern const bl_api_routes_install_fn bl_api_route_files[];
+
+#endif

@@ -1,0 +1,252 @@
+/* Helpers of the /v1/webhooks route files (see webhook_api.h). */
+#include "api/routes/webhook_api.h"
+
+#include "connectors/webhook/webhook_events.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bl_api_webhook_env_open(bl_api_server *s, int needs, bl_api_webhook_env *env, bl_err *err)
+{
+    memset(env, 0, sizeof *env);
+    if (needs & BL_API_WH_KEYRING) {
+        const char *keys = getenv(BL_KEYRING_ENV_KEYS);
+        if (!keys || !*keys)
+            return bl_err_set(err, BL_EINVAL, "webhooks: " BL_KEYRING_ENV_KEYS " is not set, so "
+                                              "webhook secrets cannot be sealed or opened");
+        if (!(env->keyring = bl_keyring_from_env(err)))
+            return bl_err_wrap(err, "webhooks");
+    }
+    if (bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &env->allow, err) != 0)
+        return bl_err_wrap(err, "webhooks: " BL_API_WEBHOOK_ALLOW_ENV);
+    bl_pg_pool *pool = bl_api_server_pool(s);
+    if ((needs & BL_API_WH_EVENTS) && !(env->events = bl_webhook_events_new(pool, NULL, NULL, err)))
+        return bl_err_wrap(err, "webhooks: events");
+    bl_webhook_store_opts o = {.pool = pool, .keyring = env->keyring, .allow = &env->allow,
+                               .events = env->events};
+    env->store = bl_webhook_store_new(&o, err);
+    return env->store ? 0 : -1;
+}
+
+void bl_api_webhook_env_close(bl_api_webhook_env *env)
+{
+    bl_webhook_store_free(env->store);
+    bl_webhook_events_free(env->events);
+    bl_keyring_free(env->keyring);
+    memset(env, 0, sizeof *env);
+}
+
+bl_webhook_endpoint *bl_api_webhook_find(const bl_api_request *req, bl_webhook_store *st,
+                                         bl_http_response *resp, int *rc)
+{
+    const char *id = bl_http_request_param(req->http, "id");
+    bl_err err = {0};
+    bl_webhook_endpoint *e = id ? bl_webhook_store_get(st, id, &err) : NULL;
+    if (e && strcmp(e->organization_id, req->auth->org_id) == 0)
+        return e;
+    bool foreign = e != NULL;
+    bl_webhook_endpoint_free(e);
+    if (foreign || !id || err.code == BL_ENOTFOUND) {
+        *rc = bl_api_fail(req->http, resp, 404, NULL, "no such webhook endpoint in this organization",
+                          NULL);
+        return NULL;
+    }
+    *rc = bl_api_webhook_fail(req, resp, &err);
+    return NULL;
+}
+
+int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const bl_err *err)
+{
+    if (err->code == BL_ENOTFOUND)
+        return bl_api_fail(req->http, resp, 404, NULL, "no such webhook endpoint in this organization",
+                           NULL);
+    if (err->code != BL_EINVAL)
+        return -1;
+    /* "url: ssrf: ..." / "event_types[2]: ..." -> field "url" / "event_types" */
+    size_t n = 0;
+    while (err->msg[n] && (islower((unsigned char)err->msg[n]) || err->msg[n] == '_'))
+        n++;
+    char field[64] = "body";
+    if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '['))
+        snprintf(field, sizeof field, "%.*s", (int)n, err->msg);
+    json_t *fields = json_pack("{s:s}", field, err->msg);
+    if (!fields)
+        return -1;
+    return bl_api_fail(req->http, resp, 422, NULL, "the webhook endpoint is not valid", fields);
+}
+
+/* ---- the JSON body -> settings ---- */
+
+static void note(json_t *errors, const char *field, const char *message)
+{
+    json_object_set_new(errors, field, json_string(message));
+}
+
+static void read_text(const json_t *v, const char *field, size_t max, const char **out, json_t *errors)
+{
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a string of 1 to %zu characters", max);
+        note(errors, field, msg);
+        return;
+    }
+    *out = s;
+}
+
+static void read_int(const json_t *v, const char *field, long long min, long long max, long long *out,
+                     json_t *errors)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "an integer from %lld to %lld", min, max);
+        note(errors, field, msg);
+        return;
+    }
+    *out = json_integer_value(v);
+}
+
+static void read_types(const json_t *v, bl_api_webhook_spec_buf *out, json_t *errors)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n == 0 || n > BL_WEBHOOK_EVENT_TYPES_MAX) {
+        note(errors, "event_types", "an array of 1 to 64 event types or patterns (\"risk.*\")");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->types[i] = json_string_value(json_array_get(v, i));
+        if (!out->types[i]) {
+            note(errors, "event_types", "every entry must be a string");
+            return;
+        }
+    }
+    out->spec.event_types = out->types;
+    out->spec.event_type_count = n;
+}
+
+/* One field of the body onto out; returns false for an unknown name. */
+static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_buf *out, json_t *errors)
+{
+    bl_webhook_spec *s = &out->spec;
+    long long n = 0;
+    if (strcmp(name, "name") == 0) {
+        read_text(v, name, BL_WEBHOOK_NAME_MAX, &s->name, errors);
+    } else if (strcmp(name, "url") == 0) {
+        read_text(v, name, BL_SSRF_URL_MAX, &s->url, errors);
+    } else if (strcmp(name, "event_types") == 0) {
+        read_types(v, out, errors);
+    } else if (strcmp(name, "conditions") == 0) {
+        if (json_is_array(v) || json_is_null(v))
+            s->conditions = json_is_null(v) ? NULL : v;
+        else
+            note(errors, name, "an array of {field, operator, value}");
+    } else if (strcmp(name, "headers") == 0) {
+        if (json_is_object(v) || json_is_null(v))
+            s->headers = json_is_null(v) ? NULL : v;
+        else
+            note(errors, name, "an object of header name: value");
+    } else if (strcmp(name, "legacy_signature") == 0 || strcmp(name, "strict_order") == 0) {
+        if (!json_is_boolean(v))
+            note(errors, name, "true or false");
+        else if (name[0] == 'l')
+            s->legacy_signature = json_is_true(v);
+        else
+            s->strict_order = json_is_true(v);
+    } else if (strcmp(name, "max_attempts") == 0) {
+        n = s->max_attempts;
+        read_int(v, name, 1, 100, &n, errors);
+        s->max_attempts = (int)n;
+    } else if (strcmp(name, "backoff_base_ms") == 0) {
+        n = s->backoff_base_ms;
+        read_int(v, name, 1, 7LL * 24 * 3600 * 1000, &n, errors);
+        s->backoff_base_ms = n;
+    } else if (strcmp(name, "timeout_ms") == 0) {
+        n = s->timeout_ms;
+        read_int(v, name, 1, BL_WEBHOOK_TIMEOUT_MAX_MS, &n, errors);
+        s->timeout_ms = (int)n;
+    } else if (strcmp(name, "rate_limit_per_s") == 0) {
+        double r = json_is_null(v) ? 0 : json_number_value(v);
+        if (!json_is_null(v) && (!json_is_number(v) || !isfinite(r) || r <= 0 || r > BL_WEBHOOK_RATE_MAX))
+            note(errors, name, "null (unlimited) or a number of requests per second up to 100000");
+        else
+            s->rate_limit_per_s = r;
+    } else if (strcmp(name, "rate_limit_burst") == 0) {
+        n = s->rate_limit_burst;
+        if (json_is_null(v))
+            n = 0;
+        else
+            read_int(v, name, 1, 1000000, &n, errors);
+        s->rate_limit_burst = (int)n;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base,
+                             bl_api_webhook_spec_buf *out, json_t *errors)
+{
+    memset(out, 0, sizeof *out);
+    if (base)
+        bl_webhook_spec_from_endpoint(base, &out->spec, out->types);
+    if (!json_is_object(body)) {
+        note(errors, "body", "a JSON object is required");
+        return -1;
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach((json_t *)body, name, v) {
+        if (!read_field(name, v, out, errors))
+            note(errors, name, "unknown field");
+    }
+    if (!base) {
+        static const char *const required[] = {"name", "url", "event_types"};
+        for (size_t i = 0; i < 3; i++)
+            if (!json_object_get(body, required[i]) && !json_object_get(errors, required[i]))
+                note(errors, required[i], "required");
+    }
+    return json_object_size(errors) ? -1 : 0;
+}
+
+/* ---- pagination ---- */
+
+static int query_long(const bl_http_request *req, const char *name, long min, long max, long *out,
+                      json_t *errors)
+{
+    const char *text = bl_http_request_query(req, name);
+    if (!text)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || errno || v < min || v > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "an integer from %ld to %ld", min, max);
+        note(errors, name, msg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int bl_api_page_read(const bl_http_request *req, long *limit, long *offset, json_t *errors)
+{
+    *limit = BL_API_PAGE_LIMIT_DEFAULT;
+    *offset = 0;
+    int a = query_long(req, "limit", 1, BL_API_PAGE_LIMIT_MAX, limit, errors);
+    int b = query_long(req, "offset", 0, 1000000000L, offset, errors);
+    return a || b ? -1 : 0;
+}
+
+json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset)
+{
+    if (!data)
+        return NULL;
+    return json_pack("{s:o, s:{s:I, s:I, s:I, s:b}}", "data", data, "pagination", "total",
+                     (json_int_t)total, "limit", (json_int_t)limit, "offset", (json_int_t)offset,
+                     "has_more", offset + (long)json_array_size(data) < total);
+}

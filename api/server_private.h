@@ -1,0 +1,60 @@
+/* The server's insides, shared by the files that make it up: api/server.c
+ * (lifecycle, route registration, accessors) and api/request_checks.c (what
+ * every request passes before its handler). Nothing outside api/ includes
+ * this; route files use api/server.h. */
+#ifndef BUSLINE_API_SERVER_PRIVATE_H
+#define BUSLINE_API_SERVER_PRIVATE_H
+
+#include "api/auth/keys.h"
+#include "api/rate_limit.h"
+#include "api/request_log.h"
+#include "api/server.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+typedef struct route_target {
+    bl_api_server *server;
+    char *method, *pattern;
+    bl_api_access access;
+    bl_api_handler_fn handler;
+    void *ctx;
+    json_t *operation; /* OpenAPI operation, or NULL */
+    struct route_target *next;
+} route_target;
+
+typedef struct free_hook {
+    void (*fn)(void *ctx);
+    void *ctx;
+    struct free_hook *next;
+} free_hook;
+
+struct bl_api_server {
+    bl_api_config cfg;
+    char *host;
+    char *jwt_secret;
+    bl_pg_pool *pool;
+    bl_http_server *http;
+    bl_metrics *metrics;
+    bl_metric *requests;
+    bl_rate_limiter *limiter;
+    bl_api_usage *usage;
+    route_target *targets, **targets_tail;
+    size_t target_count;
+    free_hook *free_hooks;
+    bl_api_request_log *request_log;
+    char *brokers, *registry_url, *schemas_dir, *topic_prefix;
+    pthread_t flusher;
+    bool flusher_running;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
+};
+
+/* The core server's handler of every API route: runs the checks of
+ * api/server.h in order, then the route's handler, then counts and logs the
+ * answer. target is the route's route_target (borrowed). Returns the
+ * handler's result (-1: the core server answers 500). */
+int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, void *target);
+
+#endif

@@ -5,8 +5,8 @@
 #include "core/log.h"
 #include "core/ops_server.h"
 #include "core/role.h"
-#include "producers/pmo_send.h"
-#include "producers/pmo_service.h"
+#include "producers/pmo/send.h"
+#include "producers/pmo/service.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 #include "core/time_format.h"
-#include "producers/pmo_service.h"
+#include "producers/pmo/service.h"
 
 #include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
@@ -7,8 +7,8 @@
 #include "core/pg_pool.h"
 #include "core/signals.h"
 #include "producers/include/busline/outbox.h"
-#include "producers/pmo_codec.h"
-#include "producers/pmo_domain.h"
+#include "producers/pmo/codec.h"
+#include "producers/pmo/domain.h"
 #include "producers/pmo_uuid.h"
 #include "schemas/avro_json.h"
 

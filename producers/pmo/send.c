@@ -1,5 +1,5 @@
 #include "core/time_format.h"
-#include "producers/pmo_send.h"
+#include "producers/pmo/send.h"
 
 #include "producers/command_envelope.h"
 

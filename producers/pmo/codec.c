@@ -1,6 +1,6 @@
-#include "producers/pmo_codec.h"
+#include "producers/pmo/codec.h"
 
-#include "producers/pmo_schema_ids.h"
+#include "producers/pmo/schema_ids.h"
 
 #include <stdlib.h>
 #include <string.h>

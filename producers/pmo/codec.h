@@ -26,7 +26,7 @@ typedef struct bl_pmo_codec_opts {
 } bl_pmo_codec_opts;
 
 /* Loads the catalog and registers the pmo topic schemas under their deployed
- * names (see pmo_schema_ids.h). Returns the codec (free with
+ * names (see schema_ids.h). Returns the codec (free with
  * bl_pmo_codec_free) or NULL with err. */
 bl_pmo_codec *bl_pmo_codec_new(const bl_pmo_codec_opts *opts, bl_err *err);
 

@@ -1,7 +1,7 @@
 /* The PMO domain: applies one command to the pmo_* tables (migrations/
  * 030_pmo.sql) and derives the events it causes. Pure domain logic over a
  * libpq connection and jansson values: no Kafka, no Avro, no outbox; the
- * service (pmo_service.h) wraps it in a transaction with the outbox writes.
+ * service (producers/pmo/service.h) wraps it in a transaction with the outbox writes.
  *
  * Commands and events are in the "plain" JSON shape of their Avro records
  * (schemas/commands/pmo, schemas/events/pmo): optional fields null or absent,

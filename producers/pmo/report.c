@@ -1,7 +1,7 @@
 /* report.generate: renders the executive report (the portfolio's projects,
  * risks and decisions) as markdown, stores it in pmo_reports and derives
  * report.generated. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

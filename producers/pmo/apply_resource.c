@@ -1,7 +1,7 @@
 /* Resources (one allocation of a person to a project for a period): create,
  * update, delete; resource.overallocated when a change makes the person's
  * peak load within the changed allocation's period pass 100 % FTE. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

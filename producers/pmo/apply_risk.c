@@ -1,6 +1,6 @@
 /* Risks: create, update (risk.escalated when the severity rises to HIGH or
  * CRITICAL), resolve, delete. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

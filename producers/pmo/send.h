@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 #include "core/kafka_producer.h"
-#include "producers/pmo_codec.h"
+#include "producers/pmo/codec.h"
 #include "producers/pmo_uuid.h"
 
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* Dispatch of PMO commands to their aggregate, the derived-event list, and
- * the field and column helpers of pmo_internal.h. */
-#include "producers/pmo_internal.h"
+ * the field and column helpers of internal.h. */
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

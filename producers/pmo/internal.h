@@ -4,7 +4,7 @@
 #ifndef BUSLINE_PRODUCERS_PMO_INTERNAL_H
 #define BUSLINE_PRODUCERS_PMO_INTERNAL_H
 
-#include "producers/pmo_domain.h"
+#include "producers/pmo/domain.h"
 
 #include <stdbool.h>
 

@@ -2,7 +2,7 @@
  * are given, then sprint.velocity_drop when its velocity is at least
  * BL_PMO_VELOCITY_DROP_PCT below the average of the project's earlier
  * completed sprints), delete. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

@@ -1,6 +1,6 @@
 /* Projects: create, update (project.updated for changed attributes,
  * project.status_changed when the RAG status changes), delete. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

@@ -1,6 +1,6 @@
 /* Decisions: create (decision.created), update, approve / reject
  * (decision.approved / decision.rejected; only a pending decision), delete. */
-#include "producers/pmo_internal.h"
+#include "producers/pmo/internal.h"
 
 #include "core/pg_pool.h"
 

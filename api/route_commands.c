@@ -11,7 +11,7 @@
 #include "api/routes.h"
 #include "core/crypto.h"
 #include "core/log.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 
 #include <stdio.h>
 #include <stdlib.h>

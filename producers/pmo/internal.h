@@ -1,4 +1,4 @@
-/* Helpers shared by the pmo_apply_*.c files: reading the command's data
+/* Helpers shared by the apply_*.c files: reading the command's data
  * fields with clear errors, and reading result columns into JSON. Private to
  * the PMO domain. */
 #ifndef BUSLINE_PRODUCERS_PMO_INTERNAL_H

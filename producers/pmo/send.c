@@ -1,7 +1,7 @@
 #include "core/time_format.h"
 #include "producers/pmo/send.h"
 
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include "api/command_bus.h"
 #include "api/command_routes.h"
 #include "api/input.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 #include "schemas/avro_json.h"
 #include "schemas/codec.h"
 

@@ -2,7 +2,7 @@
  * Kafka: what gets published, exactly once and in order per aggregate. */
 #include "core/pg_pool.h"
 #include "producers/include/busline/outbox.h"
-#include "producers/relay.h"
+#include "producers/outbox/relay.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
 

@@ -12,7 +12,7 @@
 #include "core/kafka_producer.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 #include "producers/pmo/send.h"
 #include "producers/pmo/service.h"
 #include "tests/support/outbox_test.h"

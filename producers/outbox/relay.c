@@ -1,6 +1,6 @@
 /* The relay's life: take the lease, publish batches, wait for a NOTIFY or
  * the poll interval, delete old sent rows, keep the metrics fresh. */
-#include "producers/relay_internal.h"
+#include "producers/outbox/relay_internal.h"
 
 #include "core/log.h"
 #include "core/pg_pool.h"

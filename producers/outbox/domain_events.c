@@ -1,5 +1,5 @@
 /* Encodes and appends a domain's events (see domain_events.h). */
-#include "producers/domain_events.h"
+#include "producers/outbox/domain_events.h"
 
 #include "producers/include/busline/outbox.h"
 #include "producers/pmo_uuid.h"

@@ -1,5 +1,5 @@
 #include "core/time_format.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 
 #include "schemas/avro_json.h"
 

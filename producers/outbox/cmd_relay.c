@@ -1,11 +1,11 @@
 /* busline relay: publishes the transactional outbox to Kafka until SIGTERM. */
-#include "producers/cmd_relay.h"
+#include "producers/outbox/cmd_relay.h"
 
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/ops_server.h"
 #include "core/role.h"
-#include "producers/relay.h"
+#include "producers/outbox/relay.h"
 
 #include <stdio.h>
 

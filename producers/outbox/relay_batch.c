@@ -1,6 +1,6 @@
 /* One relay batch: read unsent rows in id order, produce them all, wait for
  * every delivery report, mark the acknowledged ones sent in one UPDATE. */
-#include "producers/relay_internal.h"
+#include "producers/outbox/relay_internal.h"
 
 #include "core/log.h"
 #include "core/pg_pool.h"

@@ -1,10 +1,10 @@
 /* What relay.c (the loop, the lease, cleanup) and relay_batch.c (one batch)
- * share. Not for use outside producers/relay*.c. */
+ * share. Not for use outside producers/outbox/relay*.c. */
 #ifndef BUSLINE_PRODUCERS_RELAY_INTERNAL_H
 #define BUSLINE_PRODUCERS_RELAY_INTERNAL_H
 
 #include "core/kafka_producer.h"
-#include "producers/relay.h"
+#include "producers/outbox/relay.h"
 
 #include <libpq-fe.h>
 #include <stdatomic.h>

@@ -1,4 +1,4 @@
-/* The `busline relay` subcommand (producers/cmd_relay.c). */
+/* The `busline relay` subcommand (producers/outbox/cmd_relay.c). */
 #ifndef BUSLINE_PRODUCERS_CMD_RELAY_H
 #define BUSLINE_PRODUCERS_CMD_RELAY_H
 

@@ -1,6 +1,6 @@
 /* The outbox relay: publishes the unsent rows of busline_outbox to Kafka and
  * marks them sent once the broker acknowledged them. `busline relay` runs one
- * (producers/cmd_relay.c); tests and benches may run it in-process.
+ * (producers/outbox/cmd_relay.c); tests and benches may run it in-process.
  *
  * Two relays at once: a leader lease. Each relay takes a session advisory
  * lock on its own connection (pg_try_advisory_lock) and only the holder

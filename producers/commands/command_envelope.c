@@ -24,9 +24,9 @@ int bl_command_id_field(const char *type, char *out, size_t len)
 }
 
 json_t *bl_command_envelope_new(const bl_command_meta *meta, const json_t *data,
-                                char id[BL_PMO_UUID_SIZE], int64_t *time_ms, bl_err *err)
+                                char id[BL_UUID_SIZE], int64_t *time_ms, bl_err *err)
 {
-    if (!id[0] && bl_pmo_uuid_random(id, err) != 0)
+    if (!id[0] && bl_uuid_random(id, err) != 0)
         return NULL;
     *time_ms = now_millis();
     json_t *env = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:O}", "id", id, "type",

@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 #include "core/kafka_producer.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -32,7 +32,7 @@ int bl_command_id_field(const char *type, char *out, size_t len);
  * into id when id[0] is NUL) and *time_ms set to now. Returns a new
  * reference, or NULL with err. */
 json_t *bl_command_envelope_new(const bl_command_meta *meta, const json_t *data,
-                                char id[BL_PMO_UUID_SIZE], int64_t *time_ms, bl_err *err);
+                                char id[BL_UUID_SIZE], int64_t *time_ms, bl_err *err);
 
 /* Fills out with the CloudEvents headers of a command (ce_id, ce_source,
  * ce_specversion, ce_type, ce_time, ce_subject, content-type). Values are

@@ -2,7 +2,7 @@
 #include "producers/outbox/domain_events.h"
 
 #include "producers/include/busline/outbox.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 #include "schemas/avro_json.h"
 #include "schemas/catalog.h"
 #include "schemas/codec.h"
@@ -148,8 +148,8 @@ int bl_domain_events_append(const bl_domain_events *ev, PGconn *conn_in_tx, cons
     const bl_catalog_msg *msg = bl_catalog_find(ev->catalog, BL_MSG_EVENT, ev->domain, type, err);
     if (!msg)
         return bl_err_wrap(err, "events");
-    char id[BL_PMO_UUID_SIZE];
-    if (bl_pmo_uuid_random(id, err) != 0)
+    char id[BL_UUID_SIZE];
+    if (bl_uuid_random(id, err) != 0)
         return -1;
     json_t *envelope = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "id", id, "type", type,
                                  "time", (json_int_t)now_ms(), "source", ev->source,

@@ -84,7 +84,7 @@ static json_t *load_command_file(const char *path, bl_err *err)
 }
 
 int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *path, const bl_pmo_sender *sender, int timeout_ms,
-                     char id_out[BL_PMO_UUID_SIZE], bl_err *err)
+                     char id_out[BL_UUID_SIZE], bl_err *err)
 {
     json_t *input = load_command_file(path, err);
     if (!input)
@@ -102,7 +102,7 @@ int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *p
                                      cmd.wire.bytes, cmd.wire.len, headers,
                                      n_headers, timeout_ms, NULL, NULL, err);
     if (rc == 0)
-        memcpy(id_out, cmd.id, BL_PMO_UUID_SIZE);
+        memcpy(id_out, cmd.id, BL_UUID_SIZE);
     bl_pmo_prepared_clear(&cmd);
     return rc;
 }

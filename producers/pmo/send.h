@@ -7,7 +7,7 @@
 #include "core/err.h"
 #include "core/kafka_producer.h"
 #include "producers/pmo/codec.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 
 #include <jansson.h>
 
@@ -23,7 +23,7 @@ typedef struct bl_pmo_sender {
 /* A prepared command: its id, aggregate id (the Kafka key), time and bytes.
  * Free the bytes with bl_pmo_prepared_clear. */
 typedef struct bl_pmo_prepared {
-    char id[BL_PMO_UUID_SIZE];
+    char id[BL_UUID_SIZE];
     char subject[256];
     int64_t time_ms;
     bl_pmo_wire wire;
@@ -46,6 +46,6 @@ void bl_pmo_prepared_clear(bl_pmo_prepared *p);
  * to timeout_ms for the broker's ack. id_out gets the command id. Returns 0,
  * or -1 with err naming the file and what is wrong with it. */
 int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *path, const bl_pmo_sender *sender, int timeout_ms,
-                     char id_out[BL_PMO_UUID_SIZE], bl_err *err);
+                     char id_out[BL_UUID_SIZE], bl_err *err);
 
 #endif

@@ -9,7 +9,7 @@
 #include "producers/include/busline/outbox.h"
 #include "producers/pmo/codec.h"
 #include "producers/pmo/domain.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 #include "schemas/avro_json.h"
 
 #include <inttypes.h>
@@ -158,9 +158,9 @@ static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, c
                         const bl_pmo_event *e, refusal *why)
 {
     bl_err *err = &why->err;
-    char seed[512], id[BL_PMO_UUID_SIZE], time_text[32];
+    char seed[512], id[BL_UUID_SIZE], time_text[32];
     snprintf(seed, sizeof seed, "%s/%s#%zu", svc->source, cmd_id, index);
-    if (bl_pmo_uuid_derived(seed, id, err) != 0)
+    if (bl_uuid_derived(seed, id, err) != 0)
         return -1;
     int64_t now = now_millis();
     bl_rfc3339_format_millis(now, time_text, sizeof time_text);

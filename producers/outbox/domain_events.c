@@ -1,7 +1,7 @@
 /* Encodes and appends a domain's events (see domain_events.h). */
 #include "producers/outbox/domain_events.h"
 
-#include "producers/include/busline/outbox.h"
+#include "busline/outbox.h"
 #include "core/uuid.h"
 #include "schemas/avro_json.h"
 #include "schemas/catalog.h"

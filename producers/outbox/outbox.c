@@ -1,7 +1,7 @@
 /* bl_outbox_append: checks the event, then calls the SQL function
  * busline_outbox_append (migrations/010_outbox.sql), which serialises
  * appenders per aggregate and notifies the relay. */
-#include "producers/include/busline/outbox.h"
+#include "busline/outbox.h"
 
 #include "core/pg_pool.h"
 

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "core/pg_pool.h"
 #include "core/signals.h"
-#include "producers/include/busline/outbox.h"
+#include "busline/outbox.h"
 #include "producers/pmo/codec.h"
 #include "producers/pmo/domain.h"
 #include "core/uuid.h"

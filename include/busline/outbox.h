@@ -19,11 +19,13 @@
  * which consumers use to drop duplicates.
  *
  * Requirements: the migrations of busline's migrations/ folder applied to the
- * database (`busline migrate`), libpq.
+ * database (`busline migrate`); compile and link with
+ * `pkg-config --cflags --libs busline` (the installed SDK: this header, the
+ * busline libraries, libpq and the rest they need).
  *
  * Example, inside a service that already holds a libpq connection:
  *
- *     #include "producers/include/busline/outbox.h"
+ *     #include <busline/outbox.h>       // cflags: pkg-config --cflags busline
  *
  *     PQclear(PQexec(conn, "BEGIN"));
  *     ... UPDATE risks SET level = 'high' WHERE id = 'R-17' ...
@@ -51,10 +53,10 @@
  * in a stable order (e.g. sorted ids), as with any row lock, to avoid
  * deadlocks with another transaction touching the same aggregates.
  */
-#ifndef BUSLINE_PRODUCERS_OUTBOX_H
-#define BUSLINE_PRODUCERS_OUTBOX_H
+#ifndef BUSLINE_OUTBOX_H
+#define BUSLINE_OUTBOX_H
 
-#include "core/err.h"
+#include "busline/err.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>

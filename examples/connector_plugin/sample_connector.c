@@ -1,7 +1,8 @@
 /* A sample external busline connector: posts {"event","type","text"} to
- * the URL of its settings for every matched event. Built on its own:
+ * the URL of its settings for every matched event. Built on its own against
+ * the installed SDK (see README.md and the Makefile beside it):
  *
- *   cc -shared -fPIC -I connectors/include -o sample.so sample_connector.c
+ *   cc -shared -fPIC $(pkg-config --cflags busline) -o sample.so sample_connector.c
  *
  * and loaded by `busline connect sample` from BUSLINE_CONNECTOR_DIR. It
  * includes nothing of busline but the ABI header and links nothing: all it

@@ -22,6 +22,10 @@ foreach(layer ${busline_sdk_layers})
   install(TARGETS busline_${layer} ARCHIVE DESTINATION lib)
   string(APPEND BUSLINE_SDK_LIBS " -lbusline_${layer}")
 endforeach()
+# A sanitizer build's libraries need its runtime in the program linking them.
+if(BUSLINE_SANITIZE)
+  string(APPEND BUSLINE_SDK_LIBS " -fsanitize=address,undefined")
+endif()
 
 # The libraries are static, so their pkg-config modules go in Requires (not
 # Requires.private): a plain `pkg-config --libs busline` must name them.

@@ -46,7 +46,7 @@ const char *bl_api_command_bus_topic(const bl_api_command_bus *b, const bl_catal
 /* The assembled schema (Avro JSON) of msg's command topic, borrowed, or NULL. */
 const json_t *bl_api_command_bus_schema_json(const bl_api_command_bus *b, const bl_catalog_msg *msg);
 
-/* Validates and encodes envelope (plain JSON, see producers/command_envelope.h)
+/* Validates and encodes envelope (plain JSON, see producers/commands/command_envelope.h)
  * of command msg in the Confluent wire format into *bytes (caller free()s).
  * A value the schema refuses fails with BL_EINVAL and a message starting
  * with its JSON path ("$.data.severity: ..."). Returns 0 or -1 with err. */

@@ -5,8 +5,8 @@
 #include "core/log.h"
 #include "core/ops_server.h"
 #include "core/role.h"
-#include "producers/pmo_send.h"
-#include "producers/pmo_service.h"
+#include "producers/pmo/send.h"
+#include "producers/pmo/service.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +48,7 @@ static int pmo_send(const bl_config *cfg, const char *path)
         .events_prefix = bl_config_str(cfg, "pmo_events_prefix"),
     };
     bl_pmo_sender sender = {.source = "busline-cli", .actor = bl_config_str(cfg, "pmo_actor")};
-    char id[BL_PMO_UUID_SIZE];
+    char id[BL_UUID_SIZE];
     bl_kafka_producer *p = NULL;
     bl_pmo_codec *codec = bl_pmo_codec_new(&opts, &err);
     int rc = codec && (p = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL,

@@ -4,7 +4,7 @@
 #include "cli/commands.h"
 #include "connectors/cmd_connect.h"
 #include "connectors/webhook/cmd_webhooks.h"
-#include "producers/cmd_relay.h"
+#include "producers/outbox/cmd_relay.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #ifndef BUSLINE_CONNECTORS_BUILTIN_H
 #define BUSLINE_CONNECTORS_BUILTIN_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 
 const bl_connector_table *bl_jira_connector(void);
 const bl_connector_table *bl_slack_connector(void);

@@ -5,7 +5,7 @@
 #ifndef BUSLINE_CONNECTORS_HOST_H
 #define BUSLINE_CONNECTORS_HOST_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 #include "connectors/state_store.h"
 #include "core/err.h"
 

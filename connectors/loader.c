@@ -22,7 +22,7 @@ int bl_connector_table_check(const bl_connector_table *t, const char *expected_n
     if (t->abi_version != BL_CONNECTOR_ABI_VERSION)
         return bl_err_set(err, BL_EINVAL,
                           "connector %s (%s): ABI version mismatch: expected %d, found %u; rebuild it "
-                          "against this busline's connectors/include/busline/connector.h",
+                          "against this busline's include/busline/connector.h",
                           expected_name, where, BL_CONNECTOR_ABI_VERSION, (unsigned)t->abi_version);
     if (t->struct_size < sizeof(bl_connector_table))
         return bl_err_set(err, BL_EINVAL, "connector %s (%s): table size mismatch: expected %zu, found %u",

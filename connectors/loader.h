@@ -6,7 +6,7 @@
 #ifndef BUSLINE_CONNECTORS_LOADER_H
 #define BUSLINE_CONNECTORS_LOADER_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 #include "core/err.h"
 
 #define BL_CONNECTOR_NAME_MAX 64

@@ -19,7 +19,7 @@
 #ifndef BUSLINE_CONNECTORS_MAPPING_H
 #define BUSLINE_CONNECTORS_MAPPING_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 #include "core/err.h"
 #include "schemas/catalog.h"
 

@@ -7,7 +7,7 @@
 #ifndef BUSLINE_CONNECTORS_SAAS_COMMON_H
 #define BUSLINE_CONNECTORS_SAAS_COMMON_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
 #ifndef BUSLINE_CONNECTORS_VENDOR_HTTP_H
 #define BUSLINE_CONNECTORS_VENDOR_HTTP_H
 
-#include "connectors/include/busline/connector.h"
+#include "busline/connector.h"
 
 #include <jansson.h>
 

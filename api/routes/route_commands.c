@@ -11,7 +11,7 @@
 #include "api/routes/routes.h"
 #include "core/crypto.h"
 #include "core/log.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +106,7 @@ static int64_t abandoned_after_ms(bl_api_server *s)
 
 /* Takes over the abandoned 'sending' row of row's key and request: returns
  * 1 with its command id in taken_id, 0 when it is not abandoned, -1 on error. */
-static int take_over(bl_api_server *s, PGconn *conn, const char *const row[7], char taken_id[BL_PMO_UUID_SIZE],
+static int take_over(bl_api_server *s, PGconn *conn, const char *const row[7], char taken_id[BL_UUID_SIZE],
                      bl_err *err)
 {
     char after[32];
@@ -122,7 +122,7 @@ static int take_over(bl_api_server *s, PGconn *conn, const char *const row[7], c
         return -1;
     int taken = PQntuples(r) == 1;
     if (taken)
-        snprintf(taken_id, BL_PMO_UUID_SIZE, "%s", PQgetvalue(r, 0, 0));
+        snprintf(taken_id, BL_UUID_SIZE, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     return taken;
 }
@@ -131,7 +131,7 @@ static int take_over(bl_api_server *s, PGconn *conn, const char *const row[7], c
  * first request's state instead (waiting a while for one in flight, taking
  * over one abandoned). */
 static claim_outcome claim(bl_api_server *s, const char *const row[7], char **replay,
-                           char taken_id[BL_PMO_UUID_SIZE], bl_err *err)
+                           char taken_id[BL_UUID_SIZE], bl_err *err)
 {
     int64_t waited = 0;
     for (;;) {
@@ -250,7 +250,7 @@ static bool idempotency_key_ok(const char *k)
 /* Builds the command's data from the body and the path's id; answers 4xx
  * itself (returns 1), or returns 0 with *data and subject set. */
 static int command_data(const command_route *cr, const bl_api_request *req, bl_http_response *resp,
-                        json_t **data, char subject[BL_PMO_UUID_SIZE + ID_MAX], const json_t *record)
+                        json_t **data, char subject[BL_UUID_SIZE + ID_MAX], const json_t *record)
 {
     if (req->body && !json_is_object(req->body))
         return bl_api_fail(req->http, resp, 422, NULL, "the body must be a JSON object",
@@ -269,9 +269,9 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
         else
             json_object_set_new(*data, cr->id_field, json_string(path_id));
     } else if (!given || json_is_null(given)) {
-        char id[BL_PMO_UUID_SIZE] = "";
+        char id[BL_UUID_SIZE] = "";
         bl_err err = {0};
-        if (bl_pmo_uuid_random(id, &err) != 0) {
+        if (bl_uuid_random(id, &err) != 0) {
             json_decref(errors);
             return -1;
         }
@@ -288,7 +288,7 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
         return bl_api_fail(req->http, resp, 422, NULL, "the command is not valid", errors) == 0 ? 1 : -1;
     }
     json_decref(errors);
-    snprintf(subject, BL_PMO_UUID_SIZE + ID_MAX, "%s", id);
+    snprintf(subject, BL_UUID_SIZE + ID_MAX, "%s", id);
     return 0;
 }
 
@@ -296,7 +296,7 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
  * bytes into *env and *bytes (replacing what they held). Returns 0, or -1
  * with err (BL_EINVAL: the data does not fit the schema). */
 static int build_command(const command_route *cr, const bl_command_meta *meta, const json_t *data,
-                         char command_id[BL_PMO_UUID_SIZE], int64_t *time_ms, json_t **env, uint8_t **bytes,
+                         char command_id[BL_UUID_SIZE], int64_t *time_ms, json_t **env, uint8_t **bytes,
                          size_t *len, bl_err *err)
 {
     json_decref(*env);
@@ -321,7 +321,7 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
     uint8_t *bytes = NULL;
     size_t len = 0;
     char *replay = NULL, *answer_text = NULL;
-    char subject[BL_PMO_UUID_SIZE + ID_MAX], command_id[BL_PMO_UUID_SIZE] = "", hash[BL_SHA256_HEX_SIZE];
+    char subject[BL_UUID_SIZE + ID_MAX], command_id[BL_UUID_SIZE] = "", hash[BL_SHA256_HEX_SIZE];
     int64_t time_ms = 0;
     bl_err err = {0};
     int rc = command_data(cr, req, resp, &data, subject, cr->record);
@@ -341,7 +341,7 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
         goto done;
     const char *topic = bl_api_command_bus_topic(cr->bus, cr->msg);
     const char *row[7] = {command_id, req->auth->org_id, cr->msg->type, topic, subject, idem, hash};
-    char taken_id[BL_PMO_UUID_SIZE] = "";
+    char taken_id[BL_UUID_SIZE] = "";
     switch (claim(s, row, &replay, taken_id, &err)) {
     case CLAIMED: break;
     case TAKEN_OVER:

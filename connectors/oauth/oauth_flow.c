@@ -3,7 +3,7 @@
  * its tokens sealed and its integration.connected event (see oauth.h). */
 #include "connectors/oauth/oauth_internal.h"
 
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,11 +116,11 @@ static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const
                            const char *settings_text, const oauth_tokens *t, const char *actor,
                            char *id_out, bl_err *err)
 {
-    char id[BL_PMO_UUID_SIZE], expires[24], sep[2] = {p->scope_separator, '\0'};
+    char id[BL_UUID_SIZE], expires[24], sep[2] = {p->scope_separator, '\0'};
     char *access = NULL, *refresh = NULL;
     PGconn *conn = NULL;
     int rc = -1;
-    if (bl_pmo_uuid_random(id, err) != 0 ||
+    if (bl_uuid_random(id, err) != 0 ||
         !(access = bl_keyring_seal(st->kr, t->access_token, strlen(t->access_token), id, strlen(id), err)) ||
         (t->refresh_token &&
          !(refresh = bl_keyring_seal(st->kr, t->refresh_token, strlen(t->refresh_token), id, strlen(id), err))) ||
@@ -153,7 +153,7 @@ static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const
         goto done;
     }
     json_decref(data);
-    snprintf(id_out, BL_PMO_UUID_SIZE, "%s", id);
+    snprintf(id_out, BL_UUID_SIZE, "%s", id);
     rc = 0;
 done:
     bl_pg_pool_release(st->pool, conn);

@@ -4,7 +4,7 @@
 #define BUSLINE_CONNECTORS_OAUTH_INTERNAL_H
 
 #include "connectors/oauth/oauth.h"
-#include "producers/domain_events.h"
+#include "producers/outbox/domain_events.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 #include "connectors/webhook/endpoint_store_internal.h"
 
 #include "core/log.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -199,8 +199,8 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
 {
     if (check_org(organization_id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
         return NULL;
-    char id[BL_PMO_UUID_SIZE];
-    if (bl_pmo_uuid_random(id, err) != 0)
+    char id[BL_UUID_SIZE];
+    if (bl_uuid_random(id, err) != 0)
         return NULL;
     char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
     if (!sealed)

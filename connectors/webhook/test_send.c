@@ -5,7 +5,7 @@
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/payload.h"
 #include "core/http_client.h"
-#include "producers/pmo_uuid.h"
+#include "core/uuid.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,8 +71,8 @@ int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
     }
     if (bl_ssrf_resolve_entry(&target, resolve, sizeof resolve) != 0)
         return bl_err_set(err, BL_EINVAL, "url: host too long to pin");
-    char uuid[BL_PMO_UUID_SIZE];
-    if (bl_pmo_uuid_random(uuid, err) != 0)
+    char uuid[BL_UUID_SIZE];
+    if (bl_uuid_random(uuid, err) != 0)
         return -1;
     snprintf(out->event_id, sizeof out->event_id, "msg_test_%s", uuid);
 

@@ -1,8 +1,8 @@
-/* The webhook domain's events: producers/domain_events for domain "webhook",
+/* The webhook domain's events: producers/outbox/domain_events for domain "webhook",
  * with endpoints as the aggregates. */
 #include "connectors/webhook/webhook_events.h"
 
-#include "producers/domain_events.h"
+#include "producers/outbox/domain_events.h"
 
 #include <stdlib.h>
 

@@ -44,7 +44,7 @@ static const char *batch_size(void)
     "'content-type', 'application/avro') "                                                    \
     "FROM generate_series(1, $3::bigint) g"
 
-/* The relay's own statements (producers/relay_batch.c), without Kafka. */
+/* The relay's own statements (producers/outbox/relay_batch.c), without Kafka. */
 #define CLAIM_SQL                                                                   \
     "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox " \
     "WHERE sent_at IS NULL ORDER BY id LIMIT $1::int"

@@ -13,7 +13,7 @@
 #include "api/command_bus.h"
 #include "api/command_routes.h"
 #include "api/input.h"
-#include "producers/command_envelope.h"
+#include "producers/commands/command_envelope.h"
 #include "schemas/avro_json.h"
 #include "schemas/codec.h"
 
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(json);
         goto done;
     }
-    char id[BL_PMO_UUID_SIZE] = "00000000-0000-4000-8000-000000000000";
+    char id[BL_UUID_SIZE] = "00000000-0000-4000-8000-000000000000";
     int64_t time_ms = 0;
     bl_err err = {0};
     bl_command_meta meta = {.type = msg->type, .organization_id = "org", .subject = "s", .source = "fuzz",

@@ -17,8 +17,8 @@ static int build_plugin(const char *dir, const char *extra)
     const char *src = getenv("BUSLINE_SOURCE_DIR") ? getenv("BUSLINE_SOURCE_DIR") : BUSLINE_SOURCE_DIR;
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "mkdir -p %s && cc -std=c11 -Wall -Wextra -Werror -shared -fPIC %s -I %s/connectors/include "
-             "-o %s/sample.so %s/tests/plugins/sample_connector.c 2>&1",
+             "mkdir -p %s && cc -std=c11 -Wall -Wextra -Werror -shared -fPIC %s -I %s/include "
+             "-o %s/sample.so %s/examples/connector_plugin/sample_connector.c 2>&1",
              dir, extra, src, dir, src);
     FILE *p = popen(cmd, "r");
     if (!p)

@@ -1,8 +1,8 @@
 /* The transactional outbox and its relay against the real PostgreSQL and
  * Kafka: what gets published, exactly once and in order per aggregate. */
 #include "core/pg_pool.h"
-#include "producers/include/busline/outbox.h"
-#include "producers/relay.h"
+#include "busline/outbox.h"
+#include "producers/outbox/relay.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
 

@@ -1,9 +1,9 @@
-/* The PMO domain rules (producers/pmo_domain.h) against a real PostgreSQL:
+/* The PMO domain rules (producers/pmo/domain.h) against a real PostgreSQL:
  * each command applied in its own transaction, derived events checked. One
  * fresh database for the file; each test works in its own organization. */
 #include "core/migrations.h"
 #include "core/pg_pool.h"
-#include "producers/pmo_domain.h"
+#include "producers/pmo/domain.h"
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 

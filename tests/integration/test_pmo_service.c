@@ -8,8 +8,8 @@
 #include "core/kafka_producer.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
-#include "producers/pmo_send.h"
-#include "producers/pmo_service.h"
+#include "producers/pmo/send.h"
+#include "producers/pmo/service.h"
 #include "schemas/avro_json.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/test.h"
@@ -67,7 +67,7 @@ static int produce(const char *key, const void *value, size_t len)
 
 /* Prepares a plain-JSON command of org (printf-style: the text holds one %s
  * for the organization id) and produces it; id_out gets its id. */
-static int send_command(const char *fmt, char id_out[BL_PMO_UUID_SIZE])
+static int send_command(const char *fmt, char id_out[BL_UUID_SIZE])
 {
     char text[2048];
     snprintf(text, sizeof text, fmt, org);
@@ -83,7 +83,7 @@ static int send_command(const char *fmt, char id_out[BL_PMO_UUID_SIZE])
     }
     rc = produce(cmd.subject, cmd.wire.bytes, cmd.wire.len);
     if (id_out)
-        memcpy(id_out, cmd.id, BL_PMO_UUID_SIZE);
+        memcpy(id_out, cmd.id, BL_UUID_SIZE);
     bl_pmo_prepared_clear(&cmd);
     return rc;
 }
@@ -133,7 +133,7 @@ static long unhex(const char *hex, uint8_t *out, size_t cap)
 static void events_in_outbox_carry_envelope_and_headers(void)
 {
     new_org();
-    char cmd_id[BL_PMO_UUID_SIZE];
+    char cmd_id[BL_UUID_SIZE];
     REQUIRE(send_command(CREATE_PROJECT, NULL) == 0);
     REQUIRE(send_command("{\"type\":\"risk.create\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
                          "\"project_id\":\"P1\",\"title\":\"Vendor late\",\"description\":\"d\","
@@ -198,9 +198,9 @@ static void events_in_outbox_carry_envelope_and_headers(void)
             CHECK_EQ_STR(json_string_value(json_object_get(data, "severity")), "CRITICAL");
             CHECK_EQ_STR(json_string_value(json_object_get(env, "subject")), "R1");
             /* The id is derived from the command: stable if it were applied again. */
-            char seed[128], id[BL_PMO_UUID_SIZE];
+            char seed[128], id[BL_UUID_SIZE];
             snprintf(seed, sizeof seed, "busline/pmo/%s#0", cmd_id);
-            CHECK(bl_pmo_uuid_derived(seed, id, &err) == 0);
+            CHECK(bl_uuid_derived(seed, id, &err) == 0);
             CHECK_EQ_STR(PQgetvalue(res, r, 2), id);
             /* Also readable through its writer schema, as a stock consumer would. */
             avro_value_t w;

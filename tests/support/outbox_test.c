@@ -3,7 +3,7 @@
 #include "core/kafka_consumer.h"
 #include "core/migrations.h"
 #include "core/pg_pool.h"
-#include "producers/include/busline/outbox.h"
+#include "busline/outbox.h"
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 

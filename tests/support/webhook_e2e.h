@@ -8,7 +8,7 @@
 #include "connectors/webhook/deliver.h"
 #include "connectors/webhook/fanout.h"
 #include "connectors/webhook/webhook_events.h"
-#include "producers/relay.h"
+#include "producers/outbox/relay.h"
 #include "schemas/registry_store.h"
 #include "tests/support/webhook_test.h"
 

@@ -1,0 +1,78 @@
+/* What relay.c (the loop, the lease, cleanup) and relay_batch.c (one batch)
+ * share. Not for use outside producers/outbox/relay*.c. */
+#ifndef BUSLINE_PRODUCERS_RELAY_INTERNAL_H
+#define BUSLINE_PRODUCERS_RELAY_INTERNAL_H
+
+#include "core/kafka_producer.h"
+#include "producers/outbox/relay.h"
+
+#include <libpq-fe.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* What became of one row of the batch in flight. */
+typedef enum relay_slot_state {
+    SLOT_UNSENT = 0, /* not handed to the producer */
+    SLOT_PENDING,    /* queued, no delivery report yet */
+    SLOT_ACKED,      /* the broker acknowledged it */
+    SLOT_FAILED,     /* the delivery report (or the send) failed */
+} relay_slot_state;
+
+typedef struct relay_slot {
+    struct bl_relay *relay; /* the delivery report finds its relay here */
+    relay_slot_state state;
+} relay_slot;
+
+struct bl_relay {
+    bl_relay_config cfg; /* strings point at the copies below */
+    char *pg_url;
+    char *brokers;
+
+    PGconn *conn; /* the lease and all the relay's SQL; NULL when disconnected */
+    atomic_int leader;
+    atomic_int connected; /* conn is set: read by the readiness probe */
+    atomic_int stop;
+    int wake_pipe[2]; /* bl_relay_stop writes a byte so a wait returns at once */
+
+    bl_kafka_producer *producer; /* created on taking the lease, recreated after a fatal error */
+    relay_slot *slots;           /* batch_size of them */
+    int batch_open;              /* delivery reports outside a batch are ignored */
+    char *payload_buf;           /* decoded payload of the row being sent */
+    size_t payload_cap;
+    char delivery_error[128]; /* the first failed report of the batch */
+    char *ids_buf; /* "{1,2,...}": the rows to mark sent */
+    size_t ids_cap;
+    int pending_marks; /* ids in ids_buf not yet written */
+
+    atomic_llong published, errors, batches, deleted;
+    int64_t next_cleanup_ms, next_backlog_ms; /* CLOCK_MONOTONIC deadlines */
+
+    /* NULL when cfg.metrics is NULL. */
+    bl_gauge *m_backlog, *m_oldest_age, *m_leader;
+    bl_counter *m_published, *m_errors;
+};
+
+/* Runs one batch on the leader's connection. Returns how many rows it read
+ * (0: nothing to do), or -1 with err when the database failed (the caller
+ * drops the connection, and with it the lease). *failures gets how many
+ * rows could not be published (they stay unsent). */
+int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err);
+
+/* The producer's delivery callback; user is the relay, msg_opaque a slot. */
+void relay_on_delivery(const bl_kafka_delivery *d, void *user);
+
+/* Writes the marks the last batch left pending (normally carried by the next
+ * read). Returns 0, or -1 with err. */
+int relay_flush_marks(struct bl_relay *r, bl_err *err);
+
+/* Refreshes the backlog gauges when due (every few seconds), also while a
+ * batch waits for a broker that is away. Returns 0, or -1 with err. */
+int relay_refresh_backlog_if_due(struct bl_relay *r, bl_err *err);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t relay_now_ms(void);
+
+/* Counts one error in the stats and the errors metric. */
+void relay_count_error(struct bl_relay *r, int n);
+
+#endif

@@ -1,0 +1,398 @@
+#include "core/time_format.h"
+#include "producers/pmo/service.h"
+
+#include "core/kafka_consumer.h"
+#include "core/kafka_producer.h"
+#include "core/log.h"
+#include "core/pg_pool.h"
+#include "core/signals.h"
+#include "busline/outbox.h"
+#include "producers/pmo/codec.h"
+#include "producers/pmo/domain.h"
+#include "core/uuid.h"
+#include "schemas/avro_json.h"
+
+#include <inttypes.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DLQ_ACK_TIMEOUT_MS 30000
+#define RETRY_BACKOFF_MAX_MS 5000
+
+struct bl_pmo_service {
+    char *pg_url;
+    char *dlq_topic;
+    char *source;
+    bl_pmo_codec *codec;
+    PGconn *conn;
+    bl_kafka_consumer *consumer;
+    bl_kafka_producer *dlq;
+    bl_pmo_service_stats stats;
+    atomic_int assigned; /* partitions held; read by the ops server's thread */
+};
+
+/* Why a command was not applied: a permanent reason sends it to the DLQ. */
+typedef struct refusal {
+    const char *error_class;
+    bl_err err;
+} refusal;
+
+static int64_t now_millis(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The consumer's rebalance hooks: lists are incremental under the
+ * cooperative protocol and whole under the eager one, so a count works for
+ * both. */
+static void count_assigned(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
+{
+    (void)lost;
+    bl_pmo_service *svc = user;
+    atomic_fetch_add(&svc->assigned, parts->cnt);
+}
+
+static void count_revoked(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
+{
+    (void)lost;
+    bl_pmo_service *svc = user;
+    if (atomic_fetch_sub(&svc->assigned, parts->cnt) < parts->cnt)
+        atomic_store(&svc->assigned, 0);
+}
+
+bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
+{
+    if (!opts->brokers || !opts->pg_url) {
+        bl_err_set(err, BL_EINVAL, "pmo: brokers and pg_url are required");
+        return NULL;
+    }
+    bl_pmo_service *svc = calloc(1, sizeof *svc);
+    if (!svc) {
+        bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+        return NULL;
+    }
+    bl_pmo_codec_opts codec_opts = {
+        .registry_url = opts->registry_url,
+        .schemas_dir = opts->schemas_dir,
+        .commands_topic = opts->commands_topic,
+        .events_prefix = opts->events_topic_prefix,
+    };
+    if (!(svc->codec = bl_pmo_codec_new(&codec_opts, err)))
+        goto fail;
+    const char *commands_topic = bl_pmo_codec_commands_topic(svc->codec);
+    svc->pg_url = strdup(opts->pg_url);
+    svc->source = strdup(opts->source ? opts->source : "busline/pmo");
+    if (opts->dlq_topic) {
+        svc->dlq_topic = strdup(opts->dlq_topic);
+    } else {
+        size_t n = strlen(commands_topic) + sizeof ".dlq";
+        if ((svc->dlq_topic = malloc(n)))
+            snprintf(svc->dlq_topic, n, "%s.dlq", commands_topic);
+    }
+    if (!svc->pg_url || !svc->dlq_topic || !svc->source) {
+        bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+        goto fail;
+    }
+    if (!(svc->conn = bl_pg_connect(svc->pg_url, err)) ||
+        !(svc->dlq = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
+        goto fail;
+    bl_kafka_consumer_opts copts = {
+        .brokers = opts->brokers,
+        .group_id = opts->group_id ? opts->group_id : "busline-pmo",
+        .auto_offset_reset = "earliest",
+        .on_assign = count_assigned,
+        .on_revoke = count_revoked,
+        .user = svc,
+    };
+    const char *topics[] = {commands_topic};
+    if (!(svc->consumer = bl_kafka_consumer_new(&copts, err)) ||
+        bl_kafka_consumer_subscribe(svc->consumer, topics, 1, err) != 0)
+        goto fail;
+    return svc;
+fail:
+    bl_pmo_service_free(svc);
+    return NULL;
+}
+
+void bl_pmo_service_free(bl_pmo_service *svc)
+{
+    if (!svc)
+        return;
+    bl_kafka_consumer_free(svc->consumer);
+    bl_kafka_producer_free(svc->dlq, 5000);
+    PQfinish(svc->conn);
+    bl_pmo_codec_free(svc->codec);
+    free(svc->pg_url);
+    free(svc->dlq_topic);
+    free(svc->source);
+    free(svc);
+}
+
+bl_pmo_service_stats bl_pmo_service_stats_get(const bl_pmo_service *svc)
+{
+    return svc->stats;
+}
+
+int bl_pmo_service_assigned(const bl_pmo_service *svc)
+{
+    return svc ? atomic_load(&svc->assigned) : 0;
+}
+
+int bl_pmo_service_ready(void *ctx, char *reason, size_t reason_len)
+{
+    if (bl_pmo_service_assigned(ctx) > 0)
+        return 1;
+    if (reason && reason_len)
+        snprintf(reason, reason_len, "no partitions assigned yet");
+    return 0;
+}
+
+/* Encodes event number index of command cmd_id and appends it to the outbox. */
+static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, const char *org,
+                        const bl_pmo_event *e, refusal *why)
+{
+    bl_err *err = &why->err;
+    char seed[512], id[BL_UUID_SIZE], time_text[32];
+    snprintf(seed, sizeof seed, "%s/%s#%zu", svc->source, cmd_id, index);
+    if (bl_uuid_derived(seed, id, err) != 0)
+        return -1;
+    int64_t now = now_millis();
+    bl_rfc3339_format_millis(now, time_text, sizeof time_text);
+    json_t *env = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "id", id, "type", e->type,
+                            "time", (json_int_t)now, "source", svc->source, "organization_id",
+                            org, "subject", e->subject, "data", e->data);
+    if (!env)
+        return bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+    bl_pmo_wire wire = {0};
+    int rc = bl_pmo_codec_encode(svc->codec, BL_MSG_EVENT, env, &wire, err);
+    json_decref(env);
+    if (rc != 0) {
+        why->error_class = "event_encode";
+        return bl_err_wrap(err, "pmo: event %s", e->type);
+    }
+    char aggregate[64];
+    snprintf(aggregate, sizeof aggregate, "%.*s", (int)strcspn(e->type, "."), e->type);
+    bl_outbox_event ev = {
+        .aggregate_type = aggregate,
+        .aggregate_id = e->subject,
+        .event_type = e->type,
+        .topic = wire.topic,
+        .schema_id = wire.schema_id,
+        .payload = wire.bytes,
+        .payload_len = wire.len,
+        .source = svc->source,
+        .id = id,
+        .subject = e->subject,
+        .time = time_text,
+    };
+    rc = bl_outbox_append(svc->conn, &ev, err);
+    free(wire.bytes);
+    return rc;
+}
+
+/* Applies cmd in one transaction with its processed-command row and its
+ * events. Returns 0 when applied, 1 when already processed, -1 with why
+ * filled (why->error_class NULL: infrastructure, retry). */
+static int apply_in_transaction(bl_pmo_service *svc, const bl_pmo_command *cmd,
+                                const char *idempotency_key, refusal *why)
+{
+    bl_err *err = &why->err;
+    bl_pmo_events events = {0};
+    if (bl_pg_begin(svc->conn, err) != 0)
+        return -1;
+    const char *params[] = {cmd->id, cmd->organization_id, cmd->type, idempotency_key};
+    PGresult *res = bl_pg_exec(svc->conn,
+        "INSERT INTO pmo_processed_commands (command_id, organization_id, command_type,"
+        " idempotency_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
+        4, params, err);
+    int rc = -1;
+    if (!res)
+        goto rollback;
+    if (PQntuples(res) == 0) {
+        rc = 1;
+        goto rollback;
+    }
+    if (bl_pmo_apply(svc->conn, cmd, &events, err) != 0) {
+        const char *cls = NULL;
+        if (bl_pmo_error_is_permanent(err, &cls))
+            why->error_class = cls;
+        goto rollback;
+    }
+    for (size_t i = 0; i < events.count; i++)
+        if (append_event(svc, cmd->id, i, cmd->organization_id, &events.items[i], why) != 0)
+            goto rollback;
+    char count[24];
+    snprintf(count, sizeof count, "%zu", events.count);
+    const char *upd[] = {cmd->id, count};
+    if (bl_pg_exec_cmd(svc->conn,
+                       "UPDATE pmo_processed_commands SET events = $2 WHERE command_id = $1", 2,
+                       upd, err) != 0 ||
+        bl_pg_commit(svc->conn, err) != 0)
+        goto done;
+    svc->stats.events += (long)events.count;
+    rc = 0;
+    goto done;
+rollback:;
+    bl_err ignored = {0};
+    bl_pg_rollback(svc->conn, &ignored);
+done:
+    PQclear(res);
+    bl_pmo_events_clear(&events);
+    return rc;
+}
+
+/* Reads the envelope fields of a decoded command into cmd (borrowing from
+ * env). Returns 0, or -1 with err (BL_EINVAL). */
+static int command_from_envelope(const json_t *env, bl_pmo_command *cmd, const char **key,
+                                 bl_err *err)
+{
+    const json_t *time = json_object_get(env, "time");
+    cmd->id = json_string_value(json_object_get(env, "id"));
+    cmd->type = json_string_value(json_object_get(env, "type"));
+    cmd->organization_id = json_string_value(json_object_get(env, "organization_id"));
+    cmd->actor = json_string_value(json_object_get(env, "actor"));
+    cmd->data = json_object_get(env, "data");
+    *key = json_string_value(json_object_get(env, "idempotency_key"));
+    if (!cmd->id || !*cmd->id)
+        return bl_err_set(err, BL_EINVAL, "pmo: command without id");
+    if (!cmd->organization_id || !*cmd->organization_id)
+        return bl_err_set(err, BL_EINVAL, "pmo: command %s without organization_id", cmd->id);
+    if (json_is_integer(time))
+        cmd->time_ms = (int64_t)json_integer_value(time);
+    else if (!json_is_string(time) || bl_rfc3339_parse_millis(json_string_value(time), &cmd->time_ms) != 0)
+        return bl_err_set(err, BL_EINVAL, "pmo: command %s: bad time", cmd->id);
+    return 0;
+}
+
+/* Sends msg to the DLQ with why in headers and waits for the ack. */
+static int dead_letter(bl_pmo_service *svc, const bl_kafka_msg *msg, const refusal *why, bl_err *err)
+{
+    bl_kafka_header headers[BL_KAFKA_MAX_HEADERS];
+    size_t n = 0, orig = bl_kafka_msg_header_count(msg);
+    char partition[16], offset[24];
+    snprintf(partition, sizeof partition, "%" PRId32, bl_kafka_msg_partition(msg));
+    snprintf(offset, sizeof offset, "%" PRId64, bl_kafka_msg_offset(msg));
+    const char *topic = bl_kafka_msg_topic(msg);
+    headers[n++] = (bl_kafka_header){"error", why->err.msg, strlen(why->err.msg)};
+    headers[n++] = (bl_kafka_header){"error_class", why->error_class, strlen(why->error_class)};
+    headers[n++] = (bl_kafka_header){"original_topic", topic, strlen(topic)};
+    headers[n++] = (bl_kafka_header){"original_partition", partition, strlen(partition)};
+    headers[n++] = (bl_kafka_header){"original_offset", offset, strlen(offset)};
+    /* The original headers (ce_id...) follow, as room allows. */
+    for (size_t i = 0; i < orig && n < BL_KAFKA_MAX_HEADERS; i++) {
+        const char *k;
+        const void *v;
+        size_t len;
+        if (bl_kafka_msg_header_at(msg, i, &k, &v, &len) == 0 && v)
+            headers[n++] = (bl_kafka_header){k, v, len};
+    }
+    size_t key_len, value_len;
+    const void *key = bl_kafka_msg_key(msg, &key_len);
+    const void *value = bl_kafka_msg_value(msg, &value_len);
+    if (bl_kafka_producer_send_sync(svc->dlq, svc->dlq_topic, key, key_len, value, value_len,
+                                    headers, n, DLQ_ACK_TIMEOUT_MS, NULL, NULL, err) != 0)
+        return bl_err_wrap(err, "pmo: dead-letter to %s", svc->dlq_topic);
+    bl_log_warn("command dead-lettered", BL_FS("topic", topic), BL_FI("partition", bl_kafka_msg_partition(msg)),
+                BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FS("error_class", why->error_class),
+                BL_FS("error", why->err.msg));
+    svc->stats.dead_letters++;
+    return 0;
+}
+
+/* Handles one message up to a durable outcome. Returns 0, or -1 with err
+ * on an infrastructure failure (nothing durable happened; try again). */
+static int handle_message(bl_pmo_service *svc, const bl_kafka_msg *msg, bl_err *err)
+{
+    refusal why = {0};
+    size_t len;
+    const void *value = bl_kafka_msg_value(msg, &len);
+    json_t *env = bl_pmo_codec_decode_command(svc->codec, value, len, &why.err);
+    bl_pmo_command cmd = {0};
+    const char *key = NULL;
+    int rc;
+    if (!env || command_from_envelope(env, &cmd, &key, &why.err) != 0) {
+        why.error_class = "invalid";
+        rc = -1;
+    } else {
+        rc = apply_in_transaction(svc, &cmd, key, &why);
+    }
+    if (rc == 0) {
+        svc->stats.applied++;
+        bl_log_info("command applied", BL_FS("command_id", cmd.id), BL_FS("type", cmd.type),
+                    BL_FI("offset", bl_kafka_msg_offset(msg)));
+    } else if (rc == 1) {
+        svc->stats.duplicates++;
+        bl_log_info("command already processed", BL_FS("command_id", cmd.id),
+                    BL_FI("offset", bl_kafka_msg_offset(msg)));
+        rc = 0;
+    } else if (why.error_class) {
+        rc = dead_letter(svc, msg, &why, err);
+    } else {
+        *err = why.err;
+    }
+    json_decref(env);
+    return rc;
+}
+
+/* Sleeps ms unless a stop is asked for first. */
+static void backoff(int ms)
+{
+    struct pollfd p = {.fd = bl_signals_wake_fd(), .events = POLLIN};
+    if (p.fd >= 0)
+        poll(&p, 1, ms);
+    else
+        nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
+}
+
+int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
+{
+    bl_kafka_msg *msg = NULL;
+    int got = bl_kafka_consumer_poll(svc->consumer, timeout_ms, &msg, err);
+    if (got < 0) {
+        bl_log_warn("consumer error", BL_FS("error", err->msg));
+        return bl_kafka_consumer_fatal(svc->consumer, err) ? -1 : 0;
+    }
+    if (got == 0)
+        return 0;
+    int delay = 100;
+    while (handle_message(svc, msg, err) != 0) {
+        bl_log_error("command not handled, retrying", BL_FS("error", err->msg),
+                     BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FI("retry_in_ms", delay));
+        if (bl_signals_stop_requested()) {
+            bl_kafka_msg_release(msg);
+            return bl_err_wrap(err, "pmo: stopped before the command at offset could be handled");
+        }
+        backoff(delay);
+        delay = delay * 2 > RETRY_BACKOFF_MAX_MS ? RETRY_BACKOFF_MAX_MS : delay * 2;
+        if (PQstatus(svc->conn) != CONNECTION_OK)
+            PQreset(svc->conn);
+    }
+    bl_kafka_offset next = bl_kafka_msg_next_offset(msg);
+    bl_err commit_err = {0};
+    /* A failed commit only means the command may be read again: it is then
+     * skipped as already processed. */
+    if (bl_kafka_consumer_commit_sync(svc->consumer, &next, 1, &commit_err) != 0)
+        bl_log_warn("offset commit failed", BL_FS("error", commit_err.msg));
+    bl_kafka_msg_release(msg);
+    return 1;
+}
+
+int bl_pmo_service_run(bl_pmo_service *svc, bl_err *err)
+{
+    bl_log_info("pmo service started", BL_FS("topic", bl_pmo_codec_commands_topic(svc->codec)),
+                BL_FS("dlq", svc->dlq_topic));
+    while (!bl_signals_stop_requested()) {
+        if (bl_pmo_service_step(svc, 500, err) < 0)
+            return -1;
+    }
+    bl_log_info("pmo service stopped", BL_FI("applied", svc->stats.applied),
+                BL_FI("duplicates", svc->stats.duplicates),
+                BL_FI("dead_letters", svc->stats.dead_letters), BL_FI("events", svc->stats.events));
+    return 0;
+}

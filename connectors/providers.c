@@ -21,6 +21,13 @@
  *  - Azure DevOps: a PAT (Basic ":PAT"), no OAuth; connectionData as health. */
 #include "connectors/providers.h"
 
+#include "connectors/azure_devops/azure_devops.h"
+#include "connectors/google_calendar/google_calendar.h"
+#include "connectors/jira/jira.h"
+#include "connectors/microsoft_calendar/microsoft_calendar.h"
+#include "connectors/slack/slack.h"
+#include "connectors/zoom/zoom.h"
+
 #include <string.h>
 
 static const bl_saas_provider providers[] = {

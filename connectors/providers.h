@@ -6,7 +6,7 @@
 #ifndef BUSLINE_CONNECTORS_PROVIDERS_H
 #define BUSLINE_CONNECTORS_PROVIDERS_H
 
-#include "connectors/builtin.h"
+#include "busline/connector.h"
 #include "connectors/oauth/oauth.h"
 
 #include <stddef.h>

@@ -19,7 +19,8 @@
  * "workitem/<subject>" and it carries the tag "busline-<subject>"; before
  * creating, the link and then a WIQL query on the tag are asked, so a crash
  * between the create and the link does not make a second work item. */
-#include "connectors/builtin.h"
+#include "connectors/azure_devops/azure_devops.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 

@@ -22,7 +22,8 @@
  * aggregate, so a repeated insert answers 409 instead of making a second
  * event; the id is also linked under "event/<subject>" so a later event of
  * the aggregate patches it. create_event on a linked aggregate patches. */
-#include "connectors/builtin.h"
+#include "connectors/google_calendar/google_calendar.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 #include "core/crypto.h"

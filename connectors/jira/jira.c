@@ -13,7 +13,8 @@
  * search on that label are asked, so a crash between the create and the
  * store does not make a second issue. (Jira's search index may lag a
  * freshly created issue by seconds; the retry backoff covers most of it.) */
-#include "connectors/builtin.h"
+#include "connectors/jira/jira.h"
+
 #include "connectors/jira/adf.h"
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"

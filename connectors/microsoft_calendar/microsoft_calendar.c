@@ -26,7 +26,8 @@
  * "event/<subject>"; creates carry a transactionId derived from the
  * integration, aggregate and event id, which Graph uses to drop a repeated
  * POST of a client retry (a crash before the link). */
-#include "connectors/builtin.h"
+#include "connectors/microsoft_calendar/microsoft_calendar.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 #include "core/crypto.h"

@@ -12,7 +12,8 @@
  * Template fields: text (mrkdwn, required), fields (one section field per
  * line), button_url and button_text (an actions block with a link button),
  * channel (overrides the routing). */
-#include "connectors/builtin.h"
+#include "connectors/slack/slack.h"
+
 #include "connectors/vendor_http.h"
 #include "connectors/webhook/event_filter.h"
 

@@ -24,7 +24,8 @@
  * meetings (GET /users/{userId}/meetings?type=upcoming, first 300) for one
  * it made: same topic, created since the mark, same start when the start
  * is an absolute time; found, it is linked and patched instead. */
-#include "connectors/builtin.h"
+#include "connectors/zoom/zoom.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 

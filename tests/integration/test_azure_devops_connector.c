@@ -1,5 +1,5 @@
 /* The Azure DevOps connector against a local fake of its REST 7.1 API. */
-#include "connectors/builtin.h"
+#include "connectors/azure_devops/azure_devops.h"
 #include "connectors/vendor_http.h"
 #include "tests/support/fake_saas.h"
 #include "tests/support/saas_harness.h"

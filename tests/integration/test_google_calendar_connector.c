@@ -1,5 +1,5 @@
 /* The Google Calendar connector against a local fake of Calendar API v3. */
-#include "connectors/builtin.h"
+#include "connectors/google_calendar/google_calendar.h"
 #include "tests/support/fake_saas.h"
 #include "tests/support/saas_harness.h"
 #include "tests/support/test.h"

@@ -1,5 +1,5 @@
 /* The Microsoft 365 connector against a local fake of Microsoft Graph. */
-#include "connectors/builtin.h"
+#include "connectors/microsoft_calendar/microsoft_calendar.h"
 #include "tests/support/fake_saas.h"
 #include "tests/support/saas_harness.h"
 #include "tests/support/test.h"

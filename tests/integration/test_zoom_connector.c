@@ -1,6 +1,6 @@
 /* The Zoom connector against a local fake of Zoom API v2, including a create
  * whose answer is lost: the retry links the meeting it made, no second one. */
-#include "connectors/builtin.h"
+#include "connectors/zoom/zoom.h"
 #include "tests/support/fake_saas.h"
 #include "tests/support/saas_harness.h"
 #include "tests/support/test.h"

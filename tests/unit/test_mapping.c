@@ -1,4 +1,4 @@
-#include "connectors/builtin.h"
+#include "connectors/jira/jira.h"
 #include "connectors/mapping.h"
 #include "tests/support/test.h"
 

@@ -123,10 +123,6 @@ struct bl_runtime {
     bl_runtime_stats stats;
 };
 
-/* Clocks in ms: monotonic for timers, wall (unix) for busline-* headers. */
-int64_t bl_rt_mono_ms(void);
-int64_t bl_rt_wall_ms(void);
-
 /* runtime_job.c */
 rt_partition *bl_rt_partition_find(bl_runtime *rt, const char *topic, int32_t partition);
 /* Takes what it can from p's backlog and pauses or resumes p to match. */

@@ -4,27 +4,13 @@
  * done, or copied to a retry tier or the dead-letter topic. */
 #include "consumers/runtime_internal.h"
 
+#include "core/clock.h"
 #include "core/hash.h"
 #include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-int64_t bl_rt_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t bl_rt_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 rt_partition *bl_rt_partition_find(bl_runtime *rt, const char *topic, int32_t partition)
 {
@@ -229,7 +215,7 @@ static void job_durable(bl_runtime *rt, bl_runtime_job *job, durable_kind kind)
         break;
     }
     if (rt->m_latency)
-        bl_histogram_observe(rt->m_latency, (double)(bl_rt_mono_ms() - job->taken_mono) / 1000.0);
+        bl_histogram_observe(rt->m_latency, (double)(bl_clock_mono_ms() - job->taken_mono) / 1000.0);
     rt->done_since_commit++;
     lane_leave(rt, job);
     job_detach(rt, job);
@@ -300,7 +286,7 @@ static void job_send(bl_runtime *rt, bl_runtime_job *job)
 {
     rt_partition *p = job->part;
     const char *topic = job->target_tier >= 0 ? rt->tier_topics[job->target_tier] : rt->dlq_topic;
-    int64_t now = bl_rt_wall_ms();
+    int64_t now = bl_clock_wall_ms();
     int64_t delay = job->target_tier >= 0 ? job->out_after_ms : 0;
     bl_retry_headers h;
     bl_err err = {0};
@@ -379,9 +365,9 @@ void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user)
 static void job_retry_in_place(bl_runtime *rt, bl_runtime_job *job, int64_t after_ms, int parked)
 {
     if (!job->first_failure_wall && !parked)
-        job->first_failure_wall = job->prev ? job->prev->first_failure_at_ms : bl_rt_wall_ms();
+        job->first_failure_wall = job->prev ? job->prev->first_failure_at_ms : bl_clock_wall_ms();
     set_state(job, RT_JOB_RETRY_WAIT);
-    job->retry_at_mono = bl_rt_mono_ms() + (after_ms > 0 ? after_ms : 0);
+    job->retry_at_mono = bl_clock_mono_ms() + (after_ms > 0 ? after_ms : 0);
     job->attempt += !parked;
     rt->n_retry_wait++;
     rt->stats.retried_in_place++;
@@ -471,7 +457,7 @@ void bl_runtime_complete(bl_runtime *rt, bl_runtime_job *job, bl_outcome outcome
 
 void bl_rt_handle_timers(bl_runtime *rt)
 {
-    int64_t now = bl_rt_mono_ms(), wall = bl_rt_wall_ms();
+    int64_t now = bl_clock_mono_ms(), wall = bl_clock_wall_ms();
     for (rt_partition *p = rt->parts; p; p = p->next) {
         if (p->bl_len > 0 && p->resume_at_wall && p->resume_at_wall <= wall) {
             p->resume_at_wall = 0;
@@ -492,7 +478,7 @@ void bl_rt_handle_timers(bl_runtime *rt)
 
 int64_t bl_rt_next_timer_mono(bl_runtime *rt)
 {
-    int64_t next = INT64_MAX, now = bl_rt_mono_ms(), wall = bl_rt_wall_ms();
+    int64_t next = INT64_MAX, now = bl_clock_mono_ms(), wall = bl_clock_wall_ms();
     for (rt_partition *p = rt->parts; p; p = p->next) {
         if (p->bl_len > 0 && p->resume_at_wall) {
             int64_t at = now + (p->resume_at_wall - wall);
@@ -560,12 +546,12 @@ static bl_retry_headers *retry_headers_of(const bl_kafka_msg *m, int from_tier)
 static int backlog_take_head(bl_runtime *rt, rt_partition *p)
 {
     bl_kafka_msg *m = p->backlog[p->bl_head];
-    if (p->resume_at_wall && bl_rt_wall_ms() < p->resume_at_wall)
+    if (p->resume_at_wall && bl_clock_wall_ms() < p->resume_at_wall)
         return 0;
     p->resume_at_wall = 0;
     bl_retry_headers *prev = retry_headers_of(m, p->tier_idx >= 0);
     if (prev && p->tier_idx >= 0) {
-        int64_t wall = bl_rt_wall_ms();
+        int64_t wall = bl_clock_wall_ms();
         bl_retry_due due = bl_retry_due_decide(prev->due_at_ms, wall, rt->tiers.delay_ms[p->tier_idx]);
         if (!due.deliver_now) {
             p->resume_at_wall = due.resume_at_ms;
@@ -600,7 +586,7 @@ static int backlog_take_head(bl_runtime *rt, rt_partition *p)
     job->offset = offset;
     job->prev = prev;
     job->attempt = prev ? prev->attempt + 1 : 1;
-    job->taken_mono = bl_rt_mono_ms();
+    job->taken_mono = bl_clock_mono_ms();
     job->target_tier = -1;
     job->state = RT_JOB_LANE_WAIT;
     list_push(&p->jobs, job);

@@ -1,5 +1,6 @@
 #include "core/http_client.h"
 
+#include "core/clock.h"
 #include "core/http_host_queue.h"
 #include "core/http_route.h"
 
@@ -286,13 +287,6 @@ fail:
     return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void report(slot *s, CURLcode code)
 {
     bl_http_result r = {0};
@@ -504,7 +498,7 @@ static int slot_begin(bl_http_client *c, slot *s, bl_http_transport *why)
 {
     s->waiting = false;
     if (s->deadline_mono > 0) {
-        int64_t left = s->deadline_mono - mono_ms();
+        int64_t left = s->deadline_mono - bl_clock_mono_ms();
         if (left <= 0) {
             snprintf(s->errbuf, sizeof s->errbuf, "%s", WAIT_TIMED_OUT);
             *why = BL_HTTP_TRANSPORT_TIMEOUT;
@@ -542,7 +536,7 @@ static int expire_waiting(bl_http_client *c)
 {
     int n = 0;
     slot *s;
-    int64_t now = mono_ms();
+    int64_t now = bl_clock_mono_ms();
     while ((s = bl_http_host_queue_take_expired(c->hosts, now)) != NULL) {
         snprintf(s->errbuf, sizeof s->errbuf, "%s", WAIT_TIMED_OUT);
         c->in_flight--;
@@ -582,7 +576,7 @@ int bl_http_client_submit(bl_http_client *c, const bl_http_call *call, bl_err *e
     }
     char key[512];
     host_key(c, call->url, key, sizeof key);
-    s->deadline_mono = call->timeout_ms > 0 ? mono_ms() + call->timeout_ms : 0;
+    s->deadline_mono = call->timeout_ms > 0 ? bl_clock_mono_ms() + call->timeout_ms : 0;
     int started = 0;
     if (!(s->host = bl_http_host_queue_admit(c->hosts, key, s, s->deadline_mono, &started, err)))
         goto fail;
@@ -673,7 +667,7 @@ int bl_http_client_run_fds(bl_http_client *c, int wait_ms, const int *fds, size_
     done += reap(c);
     if (done > 0 || wait_ms <= 0)
         return done;
-    int64_t until_expiry = bl_http_host_queue_next_deadline(c->hosts) - mono_ms();
+    int64_t until_expiry = bl_http_host_queue_next_deadline(c->hosts) - bl_clock_mono_ms();
     if (until_expiry < wait_ms)
         wait_ms = until_expiry < 1 ? 1 : (int)until_expiry;
     struct curl_waitfd extra[RUN_FDS_MAX];

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/role.h"
+#include "core/time_format.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -212,7 +213,7 @@ static int run_reset(const bl_config *cfg, bl_kafka_admin *a, const char *group)
                            : bl_config_bool(cfg, "to_latest") ? BL_GROUP_RESET_LATEST
                                                               : BL_GROUP_RESET_TIME;
     int64_t time_ms = 0;
-    if (to_time && bl_group_parse_rfc3339(to_time, &time_ms) != 0) {
+    if (to_time && bl_rfc3339_parse_millis(to_time, &time_ms) != 0) {
         fprintf(stderr, "busline groups reset: --to-time '%s': not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)\n",
                 to_time);
         return 2;

@@ -1,5 +1,6 @@
 #include "core/http_server.h"
 
+#include "core/crypto.h"
 #include "core/http_route.h"
 #include "core/log.h"
 
@@ -333,8 +334,7 @@ static void request_identify(bl_http_request *req)
             clock_gettime(CLOCK_REALTIME, &ts);
             memcpy(raw, &ts.tv_nsec, sizeof raw < sizeof ts.tv_nsec ? sizeof raw : sizeof ts.tv_nsec);
         }
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(req->request_id + 2 * i, 3, "%02x", raw[i]);
+        bl_hex_encode(raw, sizeof raw, req->request_id);
     }
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;

@@ -1,6 +1,7 @@
 /* The schema registry's PostgreSQL logic. */
 #include "schemas/registry_store.h"
 
+#include "core/crypto.h"
 #include "schemas/canonical.h"
 
 #include <jansson.h>
@@ -130,7 +131,7 @@ static void strip_docs(json_t *node)
  * drops defaults and aliases, and a schema that adds a default must become a
  * new version (it changes how readers resolve). The canonical form still
  * validates the schema. Returns 0, or -1 with BL_REG_INVALID_SCHEMA. */
-static int fingerprint_of(const char *schema_json, char out[BL_CANONICAL_SHA256_HEX_LEN], bl_err *err)
+static int fingerprint_of(const char *schema_json, char out[BL_SHA256_HEX_SIZE], bl_err *err)
 {
     bl_err why = {0};
     char *canonical = schema_json ? bl_canonical_form(schema_json, &why) : NULL;
@@ -144,7 +145,7 @@ static int fingerprint_of(const char *schema_json, char out[BL_CANONICAL_SHA256_
     json_decref(root);
     if (!identity)
         return no_memory(err);
-    int rc = bl_canonical_sha256_hex(identity, strlen(identity), out, err);
+    int rc = bl_sha256_hex(identity, strlen(identity), out, err);
     free(identity);
     return rc;
 }
@@ -412,7 +413,7 @@ int bl_registry_store_register(bl_registry_store *st, const char *subject, const
                                bl_registry_registered *out, bl_compat_reasons *reasons,
                                bl_err *err)
 {
-    char fp[BL_CANONICAL_SHA256_HEX_LEN];
+    char fp[BL_SHA256_HEX_SIZE];
     if (fingerprint_of(schema_json, fp, err) != 0)
         return -1;
     register_job job = {subject, schema_json, fp, out, reasons};
@@ -467,7 +468,7 @@ static int lookup_tx(PGconn *conn, void *arg, bl_err *err)
 int bl_registry_store_lookup(bl_registry_store *st, const char *subject, const char *schema_json,
                              bool include_deleted, bl_registry_version *out, bl_err *err)
 {
-    char fp[BL_CANONICAL_SHA256_HEX_LEN];
+    char fp[BL_SHA256_HEX_SIZE];
     if (fingerprint_of(schema_json, fp, err) != 0)
         return -1;
     read_job job = {.subject = subject, .fingerprint = fp, .include_deleted = include_deleted, .one = out};
@@ -675,7 +676,7 @@ int bl_registry_store_check(bl_registry_store *st, const char *subject, int vers
                             const char *schema_json, bool *compatible,
                             bl_compat_reasons *reasons, bl_err *err)
 {
-    char fp[BL_CANONICAL_SHA256_HEX_LEN];
+    char fp[BL_SHA256_HEX_SIZE];
     if (fingerprint_of(schema_json, fp, err) != 0)
         return -1;
     read_job job = {.subject = subject, .version = version, .schema_json = schema_json,

@@ -7,6 +7,7 @@
 #include "core/kafka_config.h"
 #include "core/kafka_consumer.h"
 #include "core/log.h"
+#include "core/time_format.h"
 #include "tests/support/test.h"
 
 #include <stdio.h>
@@ -267,16 +268,16 @@ static void bad_group_topic_or_time_is_a_clear_error(void)
 static void rfc3339_times_parse_exactly(void)
 {
     int64_t ms = 0;
-    CHECK_EQ_INT(bl_group_parse_rfc3339("1970-01-01T00:00:00Z", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("1970-01-01T00:00:00Z", &ms), 0);
     CHECK_EQ_INT(ms, 0);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00.25+02:00", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00.25+02:00", &ms), 0);
     CHECK_EQ_INT(ms, 1714557600250LL);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2023-02-29T00:00:00Z", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-13-01T00:00:00Z", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00Zjunk", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("yesterday", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-02-29T00:00:00Z", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2023-02-29T00:00:00Z", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-13-01T00:00:00Z", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00Zjunk", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("yesterday", &ms), -1);
 }
 
 int main(void)

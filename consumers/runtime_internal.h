@@ -141,16 +141,10 @@ void bl_rt_job_start(bl_runtime *rt, bl_runtime_job *job);
 /* Marks job's offset done, counts it as kind, lets its lane go on, frees
  * it, and takes from the backlog what waited for room. */
 void bl_rt_job_durable(bl_runtime *rt, bl_runtime_job *job, rt_durable_kind kind);
+/* The assigned partition topic/partition, or NULL. Owned by rt. */
 rt_partition *bl_rt_partition_find(bl_runtime *rt, const char *topic, int32_t partition);
-/* Takes what it can from p's backlog and pauses or resumes p to match. */
-void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p);
-/* Appends a polled message to its partition's backlog (releases it when the
- * partition is not ours) and processes the backlog. */
-void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m);
 /* Acts on every queued completion. */
 void bl_rt_handle_completions(bl_runtime *rt);
-/* Producer delivery report for a job's tier or DLQ copy. */
-void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user);
 /* Restarts in-place retries that are due and re-sends refused produces. */
 void bl_rt_handle_timers(bl_runtime *rt);
 /* Monotonic ms of the next in-place retry or due head, or INT64_MAX. */
@@ -160,9 +154,19 @@ int64_t bl_rt_next_timer_mono(bl_runtime *rt);
 void bl_rt_partition_abandon(bl_runtime *rt, rt_partition *p, int busy_too);
 /* Sets p's pause state (no-op when already so). */
 void bl_rt_partition_pause(bl_runtime *rt, rt_partition *p, int paused);
+/* Frees job (its retry headers too) and releases its message. Accepts NULL. */
 void bl_rt_job_free(bl_runtime *rt, bl_runtime_job *job);
 
+/* runtime_backlog.c */
+/* Takes what it can from p's backlog and pauses or resumes p to match. */
+void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p);
+/* Appends a polled message to its partition's backlog (releases it when the
+ * partition is not ours) and processes the backlog. */
+void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m);
+
 /* runtime_tier_send.c */
+/* Producer delivery report for a job's tier or DLQ copy. */
+void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user);
 /* Produces job's copy to retry tier `tier` (-1: the dead-letter topic) with
  * its retry headers (state producing); parked: a park, not a failure. */
 void bl_rt_job_produce(bl_runtime *rt, bl_runtime_job *job, int tier, int parked);

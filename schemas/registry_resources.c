@@ -12,6 +12,18 @@
 
 /* ---------- subjects and versions ---------- */
 
+/* Answers a store call that listed version numbers: 200 with v's numbers,
+ * or the store's error when store_rc is not 0. Clears v. */
+static int reply_versions(registry_reply *resp, const bl_http_request *req, int store_rc,
+                          bl_registry_versions *v, const bl_err *err)
+{
+    if (store_rc != 0)
+        return bl_registry_reply_store_error(resp, req, err);
+    int rc = bl_registry_reply_json(resp, 200, bl_registry_int_array(v));
+    bl_registry_versions_clear(v);
+    return rc;
+}
+
 int bl_registry_handle_register(bl_registry_server *srv, const bl_http_request *req, registry_reply *resp)
 {
     json_t *body = bl_registry_body_object(req, resp);
@@ -91,12 +103,9 @@ int bl_registry_handle_versions(bl_registry_server *srv, const bl_http_request *
 {
     bl_registry_versions v = {0};
     bl_err err = {0};
-    if (bl_registry_store_versions(srv->store, bl_http_request_param(req, "subject"),
-                                   bl_registry_query_true(req, "deleted"), &v, &err) != 0)
-        return bl_registry_reply_store_error(resp, req, &err);
-    int rc = bl_registry_reply_json(resp, 200, bl_registry_int_array(&v));
-    bl_registry_versions_clear(&v);
-    return rc;
+    int rc = bl_registry_store_versions(srv->store, bl_http_request_param(req, "subject"),
+                                        bl_registry_query_true(req, "deleted"), &v, &err);
+    return reply_versions(resp, req, rc, &v, &err);
 }
 
 /* Fetches the :subject/:version of req into v; answers and returns -1 when
@@ -152,12 +161,9 @@ int bl_registry_handle_delete_subject(bl_registry_server *srv, const bl_http_req
 {
     bl_registry_versions v = {0};
     bl_err err = {0};
-    if (bl_registry_store_delete_subject(srv->store, bl_http_request_param(req, "subject"),
-                                         bl_registry_query_true(req, "permanent"), &v, &err) != 0)
-        return bl_registry_reply_store_error(resp, req, &err);
-    int rc = bl_registry_reply_json(resp, 200, bl_registry_int_array(&v));
-    bl_registry_versions_clear(&v);
-    return rc;
+    int rc = bl_registry_store_delete_subject(srv->store, bl_http_request_param(req, "subject"),
+                                              bl_registry_query_true(req, "permanent"), &v, &err);
+    return reply_versions(resp, req, rc, &v, &err);
 }
 
 /* ---------- schemas by id ---------- */

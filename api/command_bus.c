@@ -1,6 +1,6 @@
 #include "api/command_bus.h"
 
-#include "api/deadline.h"
+#include "core/clock.h"
 #include "schemas/avro_json.h"
 #include "schemas/codec.h"
 #include "schemas/registry_client.h"
@@ -227,7 +227,7 @@ int bl_api_command_bus_send(bl_api_command_bus *b, const bl_catalog_msg *msg, co
         pending_free(pd);
         return -1;
     }
-    struct timespec until = bl_api_deadline_after_ms(CLOCK_MONOTONIC, (unsigned)b->ack_timeout_ms);
+    struct timespec until = bl_clock_deadline_after_ms(CLOCK_MONOTONIC, (unsigned)b->ack_timeout_ms);
     pthread_mutex_lock(&pd->lock);
     while (!pd->done)
         if (pthread_cond_timedwait(&pd->cond, &pd->lock, &until) == ETIMEDOUT)

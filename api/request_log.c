@@ -1,6 +1,6 @@
 #include "api/request_log.h"
 
-#include "api/deadline.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -179,7 +179,7 @@ static void *writer(void *arg)
     bl_api_request_log *l = arg;
     pthread_mutex_lock(&l->stop_lock);
     while (!l->stopping) {
-        struct timespec until = bl_api_deadline_after_ms(CLOCK_REALTIME, l->flush_ms);
+        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, l->flush_ms);
         pthread_cond_timedwait(&l->stop_cond, &l->stop_lock, &until);
         pthread_mutex_unlock(&l->stop_lock);
         bl_err err = {0};

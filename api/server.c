@@ -1,6 +1,6 @@
 #include "api/server_private.h"
 
-#include "api/deadline.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -49,7 +49,7 @@ static void *usage_flusher(void *arg)
     bl_api_server *s = arg;
     pthread_mutex_lock(&s->stop_lock);
     while (!s->stopping) {
-        struct timespec until = bl_api_deadline_after_ms(CLOCK_REALTIME, s->cfg.usage_flush_ms);
+        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, s->cfg.usage_flush_ms);
         pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
         pthread_mutex_unlock(&s->stop_lock);
         bl_err err = {0};

@@ -3,8 +3,10 @@
  * message) as a table, JSON or Prometheus text, and offset resets for replay. */
 #include "cli/commands.h"
 #include "consumers/group_admin.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/role.h"
+#include "core/time_format.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -37,13 +39,6 @@ static const char usage[] = "usage: busline groups [show GROUP] [--all|--prefix 
                             "       busline groups reset GROUP --to-earliest|--to-latest|--to-time RFC3339 "
                             "[--topic T] [--dry-run]\n";
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double age_seconds(int64_t ts_ms, int64_t now)
 {
     return ts_ms < 0 ? -1.0 : (double)(now > ts_ms ? now - ts_ms : 0) / 1000.0;
@@ -59,7 +54,7 @@ static void print_offset(int64_t v, int width)
 
 static void print_table(const bl_group_report *r)
 {
-    int64_t now = wall_ms();
+    int64_t now = bl_clock_wall_ms();
     if (r->n == 0)
         printf("no consumer groups\n");
     for (size_t i = 0; i < r->n; i++) {
@@ -93,7 +88,7 @@ static json_t *offset_json(int64_t v)
 
 static int print_json(const bl_group_report *r)
 {
-    int64_t now = wall_ms();
+    int64_t now = bl_clock_wall_ms();
     json_t *groups = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const bl_group_info *g = &r->groups[i];
@@ -149,7 +144,7 @@ static void print_series(const char *metric, const bl_group_info *g, const bl_gr
 /* One gauge per partition with a known lag; value picks what it shows. */
 static void print_gauge(const bl_group_report *r, const char *metric, const char *help, int age)
 {
-    int64_t now = wall_ms();
+    int64_t now = bl_clock_wall_ms();
     printf("# HELP %s %s\n# TYPE %s gauge\n", metric, help, metric);
     for (size_t i = 0; i < r->n; i++) {
         for (size_t p = 0; p < r->groups[i].n_parts; p++) {
@@ -218,7 +213,7 @@ static int run_reset(const bl_config *cfg, bl_kafka_admin *a, const char *group)
                            : bl_config_bool(cfg, "to_latest") ? BL_GROUP_RESET_LATEST
                                                               : BL_GROUP_RESET_TIME;
     int64_t time_ms = 0;
-    if (to_time && bl_group_parse_rfc3339(to_time, &time_ms) != 0) {
+    if (to_time && bl_rfc3339_parse_millis(to_time, &time_ms) != 0) {
         fprintf(stderr, "busline groups reset: --to-time '%s': not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)\n",
                 to_time);
         return 2;

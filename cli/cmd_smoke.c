@@ -3,6 +3,7 @@
  * them back in a fresh consumer group, and says whether every one came back
  * exactly once. */
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/kafka_admin.h"
 #include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
@@ -38,13 +39,6 @@ static void on_delivery(const bl_kafka_delivery *d, void *user)
         run->acked++;
     else
         run->failed++;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int produce_all(const char *brokers, const char *topic, long count, const char *run_id,
@@ -87,7 +81,7 @@ static int consume_all(const char *brokers, const char *topic, long count, const
     int rc = marks ? bl_kafka_consumer_subscribe(c, topics, 1, err)
                    : bl_err_set(err, BL_ENOMEM, "smoke: out of memory");
     size_t prefix = strlen(run_id);
-    while (rc == 0 && *seen < count && now_ms() < deadline && !bl_signals_stop_requested()) {
+    while (rc == 0 && *seen < count && bl_clock_mono_ms() < deadline && !bl_signals_stop_requested()) {
         bl_kafka_msg *m = NULL;
         int got = bl_kafka_consumer_poll(c, 200, &m, err);
         if (got < 0) {
@@ -128,7 +122,7 @@ int bl_cmd_smoke(int argc, char **argv)
     const char *brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS);
     const char *topic = bl_config_str(cfg, "topic");
     long count = (long)bl_config_int(cfg, "count");
-    long long t0 = now_ms();
+    long long t0 = bl_clock_mono_ms();
     long long deadline = t0 + bl_config_duration_ms(cfg, "timeout");
     char run_id[48];
     snprintf(run_id, sizeof run_id, "%ld-%lld", (long)getpid(), (long long)time(NULL));
@@ -143,7 +137,7 @@ int bl_cmd_smoke(int argc, char **argv)
     bl_kafka_admin_free(admin);
     if (rc == 0)
         rc = produce_all(brokers, topic, count, run_id, &run, &err);
-    long long produced_ms = now_ms() - t0;
+    long long produced_ms = bl_clock_mono_ms() - t0;
     if (rc == 0)
         rc = consume_all(brokers, topic, count, run_id, deadline, &seen, &dups, &err);
     if (rc == 0 && (seen != count || dups != 0))
@@ -155,7 +149,7 @@ int bl_cmd_smoke(int argc, char **argv)
     } else {
         bl_log_info("smoke check passed", BL_FS("topic", topic), BL_FI("produced", run.acked),
                     BL_FI("consumed", seen), BL_FI("duplicates", dups),
-                    BL_FI("produce_ms", produced_ms), BL_FI("total_ms", now_ms() - t0));
+                    BL_FI("produce_ms", produced_ms), BL_FI("total_ms", bl_clock_mono_ms() - t0));
     }
     bl_config_free(cfg);
     return code;

@@ -1,6 +1,7 @@
 /* The host table given to connector instances. */
 #include "connectors/host.h"
 
+#include "core/clock.h"
 #include "core/http_client.h"
 #include "core/log.h"
 
@@ -116,9 +117,7 @@ static int host_auth_token(void *ctx, char *out, size_t cap)
 static int64_t host_now_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return bl_clock_wall_ms();
 }
 
 static int host_state_get(void *ctx, const char *key, char *out, size_t cap)

@@ -1,6 +1,7 @@
 /* Integrations from Postgres, reloaded on NOTIFY (see integration_source.h). */
 #include "connectors/integration_source.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
 
@@ -119,20 +120,13 @@ static int ours_notified(bl_integration_source *s)
     return ours;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *watch_main(void *arg)
 {
     bl_integration_source *s = arg;
-    int64_t next_load = mono_ms() + s->cfg.poll_interval_ms;
+    int64_t next_load = bl_clock_mono_ms() + s->cfg.poll_interval_ms;
     while (!atomic_load(&s->quit)) {
         int reload = 0;
-        int64_t wait = next_load - mono_ms();
+        int64_t wait = next_load - bl_clock_mono_ms();
         if (s->conn) {
             struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = PQsocket(s->conn), .events = POLLIN}};
             if (poll(fds, 2, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
@@ -152,7 +146,7 @@ static void *watch_main(void *arg)
         }
         if (atomic_load(&s->quit))
             break;
-        if (mono_ms() >= next_load)
+        if (bl_clock_mono_ms() >= next_load)
             reload = 1;
         if (!reload)
             continue;
@@ -160,7 +154,7 @@ static void *watch_main(void *arg)
         if (connect_and_load(s, &err) != 0)
             bl_log_warn("connect: integrations not reloaded; keeping the last ones", BL_FS("provider", s->provider),
                         BL_FS("error", err.msg));
-        next_load = mono_ms() + s->cfg.poll_interval_ms;
+        next_load = bl_clock_mono_ms() + s->cfg.poll_interval_ms;
     }
     return NULL;
 }

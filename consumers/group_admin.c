@@ -4,6 +4,7 @@
 #include "consumers/group_admin.h"
 
 #include "consumers/group_internal.h"
+#include "core/clock.h"
 #include "core/kafka_config.h"
 
 #include <stdlib.h>
@@ -45,13 +46,6 @@ static int part_sort(const void *a, const void *b)
 static int group_sort(const void *a, const void *b)
 {
     return strcmp(((const bl_group_info *)a)->group_id, ((const bl_group_info *)b)->group_id);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Ids of every group starting with prefix: a new array of new strings. */
@@ -301,8 +295,8 @@ static int fill_oldest(bl_kafka_admin *a, bl_group_info *g, int timeout_ms, bl_e
         goto done;
     }
     int missing = assign->cnt;
-    int64_t deadline = now_ms() + timeout_ms;
-    while (missing > 0 && now_ms() < deadline) {
+    int64_t deadline = bl_clock_mono_ms() + timeout_ms;
+    while (missing > 0 && bl_clock_mono_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;

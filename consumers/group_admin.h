@@ -91,10 +91,6 @@ bl_group_reset_plan *bl_group_reset_plan_new(bl_kafka_admin *a, const char *grou
  * err naming the first partition that failed. */
 int bl_group_reset_apply(bl_kafka_admin *a, const bl_group_reset_plan *plan, int timeout_ms, bl_err *err);
 
-/* Parses an RFC 3339 time ("2024-05-01T12:00:00Z", "...T14:00:00.250+02:00")
- * into milliseconds since the epoch. Returns 0, or -1 when text is not one. */
-int bl_group_parse_rfc3339(const char *text, int64_t *ms);
-
 /* Frees p. p may be NULL. */
 void bl_group_reset_plan_free(bl_group_reset_plan *p);
 

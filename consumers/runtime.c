@@ -5,6 +5,7 @@
  * ends the wait early. */
 #include "consumers/runtime_internal.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/signals.h"
 
@@ -88,7 +89,7 @@ static int commit_watermarks(bl_runtime *rt, int sync, bl_err *err)
 
 static void maybe_commit(bl_runtime *rt)
 {
-    int64_t now = bl_rt_mono_ms();
+    int64_t now = bl_clock_mono_ms();
     if (rt->done_since_commit < rt->commit_every && now < rt->next_commit_mono)
         return;
     bl_err err = {0};
@@ -119,7 +120,7 @@ static void drain_closing(bl_runtime *rt, int64_t deadline_mono)
         bl_rt_handle_timers(rt);
         if (busy_in_closing(rt) == 0)
             return;
-        int64_t now = bl_rt_mono_ms();
+        int64_t now = bl_clock_mono_ms();
         if (now >= deadline_mono)
             return;
         int64_t t = deadline_mono - now;
@@ -199,7 +200,7 @@ static void on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, vo
             bl_rt_partition_abandon(rt, p, !commit);
     }
     if (commit)
-        drain_closing(rt, bl_rt_mono_ms() + rt->revoke_timeout_ms);
+        drain_closing(rt, bl_clock_mono_ms() + rt->revoke_timeout_ms);
 
     bl_kafka_offset *finals = calloc(parts->cnt > 0 ? (size_t)parts->cnt : 1, sizeof *finals);
     rt_partition *gone = NULL;
@@ -390,7 +391,7 @@ static void shutdown_drain(bl_runtime *rt)
         bl_rt_partition_pause(rt, p, 1);
     }
     if (!rt->fatal)
-        drain_closing(rt, bl_rt_mono_ms() + rt->drain_timeout_ms);
+        drain_closing(rt, bl_clock_mono_ms() + rt->drain_timeout_ms);
     for (rt_partition *p = rt->parts; p; p = p->next)
         bl_rt_partition_abandon(rt, p, 1);
     bl_err err = {0};
@@ -434,7 +435,7 @@ int bl_runtime_run(bl_runtime *rt, bl_err *err)
     if (bl_kafka_consumer_subscribe(rt->consumer, (const char *const *)rt->topics, rt->n_topics, err) != 0)
         return bl_err_wrap(err, "runtime %s", rt->connector_name);
     prepare_output_topics(rt);
-    int64_t now = bl_rt_mono_ms();
+    int64_t now = bl_clock_mono_ms();
     rt->next_commit_mono = now + rt->commit_interval_ms;
     rt->next_lag_mono = now + rt->lag_interval_ms;
     while (!stop_asked(rt) && !rt->fatal) {
@@ -443,7 +444,7 @@ int bl_runtime_run(bl_runtime *rt, bl_err *err)
         bl_rt_handle_completions(rt);
         bl_rt_handle_timers(rt);
         maybe_commit(rt);
-        now = bl_rt_mono_ms();
+        now = bl_clock_mono_ms();
         if (now >= rt->next_lag_mono) {
             bl_rt_metrics_refresh_lag(rt);
             rt->next_lag_mono = now + rt->lag_interval_ms;

@@ -1,7 +1,8 @@
 /* The runtime's private state, shared by runtime.c (loop, rebalance,
- * commits, stop), runtime_job.c (dispatch, lanes, outcomes, tier produce)
- * and runtime_metrics.c. Everything here runs on the worker thread except
- * the completion queue (done_lock) and the stop flag. */
+ * commits, stop), runtime_job.c (lanes, outcomes, durability),
+ * runtime_backlog.c (taking messages), runtime_tier_send.c (tier and DLQ
+ * copies) and runtime_metrics.c. Everything here runs on the worker thread
+ * except the completion queue (done_lock) and the stop flag. */
 #ifndef BUSLINE_CONSUMERS_RUNTIME_INTERNAL_H
 #define BUSLINE_CONSUMERS_RUNTIME_INTERNAL_H
 
@@ -123,21 +124,27 @@ struct bl_runtime {
     bl_runtime_stats stats;
 };
 
-/* Clocks in ms: monotonic for timers, wall (unix) for busline-* headers. */
-int64_t bl_rt_mono_ms(void);
-int64_t bl_rt_wall_ms(void);
-
 /* runtime_job.c */
+/* How a job became durable: done, copied to a retry tier, or dead-lettered. */
+typedef enum rt_durable_kind { RT_DURABLE_DONE, RT_DURABLE_RETRIED, RT_DURABLE_DEAD } rt_durable_kind;
+/* Puts job at the head of the list *head / takes it out of it. */
+void bl_rt_job_list_push(bl_runtime_job **head, bl_runtime_job *job);
+void bl_rt_job_list_unlink(bl_runtime_job **head, bl_runtime_job *job);
+/* Moves job to state s, keeping the partition's busy count and the
+ * runtime's retry-wait and resend counts in step. */
+void bl_rt_job_set_state(bl_runtime_job *job, rt_job_state s);
+/* p's strict lane called name, made when missing; NULL out of memory.
+ * Owned by p. */
+rt_lane *bl_rt_lane_get(rt_partition *p, const char *name);
+/* Hands job to the connector (state running). */
+void bl_rt_job_start(bl_runtime *rt, bl_runtime_job *job);
+/* Marks job's offset done, counts it as kind, lets its lane go on, frees
+ * it, and takes from the backlog what waited for room. */
+void bl_rt_job_durable(bl_runtime *rt, bl_runtime_job *job, rt_durable_kind kind);
+/* The assigned partition topic/partition, or NULL. Owned by rt. */
 rt_partition *bl_rt_partition_find(bl_runtime *rt, const char *topic, int32_t partition);
-/* Takes what it can from p's backlog and pauses or resumes p to match. */
-void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p);
-/* Appends a polled message to its partition's backlog (releases it when the
- * partition is not ours) and processes the backlog. */
-void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m);
 /* Acts on every queued completion. */
 void bl_rt_handle_completions(bl_runtime *rt);
-/* Producer delivery report for a job's tier or DLQ copy. */
-void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user);
 /* Restarts in-place retries that are due and re-sends refused produces. */
 void bl_rt_handle_timers(bl_runtime *rt);
 /* Monotonic ms of the next in-place retry or due head, or INT64_MAX. */
@@ -147,7 +154,25 @@ int64_t bl_rt_next_timer_mono(bl_runtime *rt);
 void bl_rt_partition_abandon(bl_runtime *rt, rt_partition *p, int busy_too);
 /* Sets p's pause state (no-op when already so). */
 void bl_rt_partition_pause(bl_runtime *rt, rt_partition *p, int paused);
+/* Frees job (its retry headers too) and releases its message. Accepts NULL. */
 void bl_rt_job_free(bl_runtime *rt, bl_runtime_job *job);
+
+/* runtime_backlog.c */
+/* Takes what it can from p's backlog and pauses or resumes p to match. */
+void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p);
+/* Appends a polled message to its partition's backlog (releases it when the
+ * partition is not ours) and processes the backlog. */
+void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m);
+
+/* runtime_tier_send.c */
+/* Producer delivery report for a job's tier or DLQ copy. */
+void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user);
+/* Produces job's copy to retry tier `tier` (-1: the dead-letter topic) with
+ * its retry headers (state producing); parked: a park, not a failure. */
+void bl_rt_job_produce(bl_runtime *rt, bl_runtime_job *job, int tier, int parked);
+/* (Re)sends the copy bl_rt_job_produce set up; a refused send is retried by
+ * the timers. */
+void bl_rt_job_send(bl_runtime *rt, bl_runtime_job *job);
 
 /* runtime_metrics.c */
 void bl_rt_metrics_bind_runtime(bl_runtime *rt);

@@ -1,30 +1,17 @@
-/* The life of one message in the runtime: taken from its partition's
- * backlog (when the window has room and, on a retry tier, when it is due),
- * started (or queued behind its strict lane), completed, and made durable:
- * done, or copied to a retry tier or the dead-letter topic. */
+/* The life of one message in the runtime once it is a job: started (or
+ * queued behind its strict lane), completed, retried in place or parked,
+ * and made durable: done, or copied to a retry tier or the dead-letter
+ * topic (runtime_tier_send.c). Taking messages from a partition's backlog is
+ * runtime_backlog.c. */
 #include "consumers/runtime_internal.h"
 
+#include "core/clock.h"
 #include "core/hash.h"
 #include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-int64_t bl_rt_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t bl_rt_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 rt_partition *bl_rt_partition_find(bl_runtime *rt, const char *topic, int32_t partition)
 {
@@ -55,7 +42,7 @@ void bl_rt_partition_pause(bl_runtime *rt, rt_partition *p, int paused)
 
 /* ---- job list membership ---- */
 
-static void list_push(bl_runtime_job **head, bl_runtime_job *job)
+void bl_rt_job_list_push(bl_runtime_job **head, bl_runtime_job *job)
 {
     job->list_prev = NULL;
     job->list_next = *head;
@@ -64,7 +51,7 @@ static void list_push(bl_runtime_job **head, bl_runtime_job *job)
     *head = job;
 }
 
-static void list_unlink(bl_runtime_job **head, bl_runtime_job *job)
+void bl_rt_job_list_unlink(bl_runtime_job **head, bl_runtime_job *job)
 {
     if (job->list_prev)
         job->list_prev->list_next = job->list_next;
@@ -80,7 +67,7 @@ static int is_busy(rt_job_state s)
     return s == RT_JOB_RUNNING || s == RT_JOB_PRODUCING;
 }
 
-static void set_state(bl_runtime_job *job, rt_job_state s)
+void bl_rt_job_set_state(bl_runtime_job *job, rt_job_state s)
 {
     rt_partition *p = job->part;
     if (p && is_busy(job->state) != is_busy(s)) {
@@ -115,8 +102,8 @@ static void job_detach(bl_runtime *rt, bl_runtime_job *job)
     rt_partition *p = job->part;
     if (!p)
         return;
-    set_state(job, RT_JOB_ORPHAN);
-    list_unlink(&p->jobs, job);
+    bl_rt_job_set_state(job, RT_JOB_ORPHAN);
+    bl_rt_job_list_unlink(&p->jobs, job);
     p->n_jobs--;
     job->part = NULL;
     rt->stats.in_flight--;
@@ -131,7 +118,7 @@ static size_t lane_bucket(const char *name)
     return (size_t)(bl_fnv1a_str(BL_FNV1A_INIT, name) % RT_LANE_BUCKETS);
 }
 
-static rt_lane *lane_get(rt_partition *p, const char *name)
+rt_lane *bl_rt_lane_get(rt_partition *p, const char *name)
 {
     rt_lane **slot = &p->lanes[lane_bucket(name)];
     for (rt_lane *l = *slot; l; l = l->next)
@@ -160,9 +147,9 @@ static void lane_drop_if_idle(rt_partition *p, rt_lane *lane)
     }
 }
 
-static void job_start(bl_runtime *rt, bl_runtime_job *job)
+void bl_rt_job_start(bl_runtime *rt, bl_runtime_job *job)
 {
-    set_state(job, RT_JOB_RUNNING);
+    bl_rt_job_set_state(job, RT_JOB_RUNNING);
     rt->stats.started++;
     rt->conn.start(job, rt->conn.ctx);
 }
@@ -195,16 +182,14 @@ static void lane_leave(bl_runtime *rt, bl_runtime_job *job)
             lane->wait_tail = NULL;
         next->lane_next = NULL;
         lane->active = next;
-        job_start(rt, next);
+        bl_rt_job_start(rt, next);
     }
     lane_drop_if_idle(p, lane);
 }
 
 /* ---- durable, abandoned ---- */
 
-typedef enum durable_kind { DURABLE_DONE, DURABLE_RETRIED, DURABLE_DEAD } durable_kind;
-
-static void job_durable(bl_runtime *rt, bl_runtime_job *job, durable_kind kind)
+void bl_rt_job_durable(bl_runtime *rt, bl_runtime_job *job, rt_durable_kind kind)
 {
     rt_partition *p = job->part;
     bl_err err = {0};
@@ -212,24 +197,24 @@ static void job_durable(bl_runtime *rt, bl_runtime_job *job, durable_kind kind)
         bl_log_error("runtime: offset not in flight", BL_FS("topic", p->topic),
                      BL_FI("partition", p->partition), BL_FI("offset", job->offset), BL_FS("error", err.msg));
     switch (kind) {
-    case DURABLE_DONE:
+    case RT_DURABLE_DONE:
         rt->stats.processed++;
         if (p->m_processed)
             bl_counter_inc(p->m_processed);
         break;
-    case DURABLE_RETRIED:
+    case RT_DURABLE_RETRIED:
         rt->stats.retried++;
         if (p->m_retried)
             bl_counter_inc(p->m_retried);
         break;
-    case DURABLE_DEAD:
+    case RT_DURABLE_DEAD:
         rt->stats.dead_lettered++;
         if (p->m_dead)
             bl_counter_inc(p->m_dead);
         break;
     }
     if (rt->m_latency)
-        bl_histogram_observe(rt->m_latency, (double)(bl_rt_mono_ms() - job->taken_mono) / 1000.0);
+        bl_histogram_observe(rt->m_latency, (double)(bl_clock_mono_ms() - job->taken_mono) / 1000.0);
     rt->done_since_commit++;
     lane_leave(rt, job);
     job_detach(rt, job);
@@ -272,7 +257,7 @@ static void job_abandon(bl_runtime *rt, bl_runtime_job *job)
         bl_rt_job_free(rt, job);
     } else if (was == RT_JOB_RUNNING || (was == RT_JOB_PRODUCING && !unsent)) {
         /* The connector or the producer still holds it: its late result is dropped. */
-        list_push(&rt->orphans, job);
+        bl_rt_job_list_push(&rt->orphans, job);
     } else {
         bl_rt_job_free(rt, job);
     }
@@ -294,94 +279,14 @@ void bl_rt_partition_abandon(bl_runtime *rt, rt_partition *p, int busy_too)
     }
 }
 
-/* ---- produce to a tier or the DLQ ---- */
-
-static void job_send(bl_runtime *rt, bl_runtime_job *job)
-{
-    rt_partition *p = job->part;
-    const char *topic = job->target_tier >= 0 ? rt->tier_topics[job->target_tier] : rt->dlq_topic;
-    int64_t now = bl_rt_wall_ms();
-    int64_t delay = job->target_tier >= 0 ? job->out_after_ms : 0;
-    bl_retry_headers h;
-    bl_err err = {0};
-    if (bl_retry_headers_for_failure(job->prev, p->topic, p->partition, job->offset, now, delay,
-                                     job->out_error, &h, &err) != 0) {
-        /* Attempt count past the cap: start a fresh record rather than lose it. */
-        bl_retry_headers_for_failure(NULL, p->topic, p->partition, job->offset, now, delay, job->out_error,
-                                     &h, &err);
-    } else {
-        h.attempt = job->parked ? job->attempt - 1 : job->attempt;
-    }
-    if (!job->prev && job->first_failure_wall)
-        h.first_failure_at_ms = job->first_failure_wall;
-    bl_retry_header_set set;
-    bl_retry_headers_build(&h, &set);
-
-    /* Original headers first (minus old busline-* ones), then ours. */
-    bl_kafka_header hs[BL_KAFKA_MAX_HEADERS];
-    size_t n = 0, total = bl_kafka_msg_header_count(job->msg);
-    for (size_t i = 0; i < total && n < BL_KAFKA_MAX_HEADERS - BL_RETRY_HEADER_COUNT; i++) {
-        const char *key;
-        const void *value;
-        size_t len;
-        if (bl_kafka_msg_header_at(job->msg, i, &key, &value, &len) == 0 && strncmp(key, "busline-", 8) != 0)
-            hs[n++] = (bl_kafka_header){key, value, len};
-    }
-    if (n < total && n == BL_KAFKA_MAX_HEADERS - BL_RETRY_HEADER_COUNT)
-        bl_log_warn("runtime: headers cut on retry copy", BL_FS("topic", p->topic), BL_FI("offset", job->offset));
-    memcpy(&hs[n], set.headers, sizeof set.headers);
-    n += BL_RETRY_HEADER_COUNT;
-
-    size_t klen = 0, vlen = 0;
-    const void *key = bl_kafka_msg_key(job->msg, &klen);
-    const void *value = bl_kafka_msg_value(job->msg, &vlen);
-    int rc = bl_kafka_producer_send(rt->producer, topic, key, klen, value, vlen, hs, n, job, 0, &err);
-    if (rc != 0 && !job->needs_send) {
-        bl_log_warn("runtime: retry copy not queued, will resend", BL_FS("topic", topic),
-                    BL_FS("error", err.msg));
-        job->needs_send = 1;
-        rt->n_resend++;
-    } else if (rc == 0 && job->needs_send) {
-        job->needs_send = 0;
-        rt->n_resend--;
-    }
-}
-
-static void job_produce(bl_runtime *rt, bl_runtime_job *job, int tier, int parked)
-{
-    set_state(job, RT_JOB_PRODUCING);
-    job->target_tier = tier;
-    job->parked = parked;
-    job_send(rt, job);
-}
-
-void bl_rt_on_delivery(const bl_kafka_delivery *d, void *user)
-{
-    bl_runtime *rt = user;
-    bl_runtime_job *job = d->msg_opaque;
-    if (job->state == RT_JOB_ORPHAN) {
-        list_unlink(&rt->orphans, job);
-        bl_rt_job_free(rt, job);
-        return;
-    }
-    if (d->err_code) {
-        bl_log_warn("runtime: retry copy failed, will resend", BL_FS("topic", d->topic),
-                    BL_FS("error", d->err_msg));
-        job->needs_send = 1;
-        rt->n_resend++;
-        return;
-    }
-    job_durable(rt, job, job->target_tier >= 0 ? DURABLE_RETRIED : DURABLE_DEAD);
-}
-
 /* ---- outcomes ---- */
 
 static void job_retry_in_place(bl_runtime *rt, bl_runtime_job *job, int64_t after_ms, int parked)
 {
     if (!job->first_failure_wall && !parked)
-        job->first_failure_wall = job->prev ? job->prev->first_failure_at_ms : bl_rt_wall_ms();
-    set_state(job, RT_JOB_RETRY_WAIT);
-    job->retry_at_mono = bl_rt_mono_ms() + (after_ms > 0 ? after_ms : 0);
+        job->first_failure_wall = job->prev ? job->prev->first_failure_at_ms : bl_clock_wall_ms();
+    bl_rt_job_set_state(job, RT_JOB_RETRY_WAIT);
+    job->retry_at_mono = bl_clock_mono_ms() + (after_ms > 0 ? after_ms : 0);
     job->attempt += !parked;
     rt->n_retry_wait++;
     rt->stats.retried_in_place++;
@@ -397,7 +302,7 @@ static void job_later(bl_runtime *rt, bl_runtime_job *job, int parked)
         else
             job_retry_in_place(rt, job, job->out_after_ms, parked);
     } else {
-        job_produce(rt, job, (int)bl_retry_tier_choose(&rt->tiers, job->out_after_ms), parked);
+        bl_rt_job_produce(rt, job, (int)bl_retry_tier_choose(&rt->tiers, job->out_after_ms), parked);
     }
 }
 
@@ -405,11 +310,11 @@ static void job_apply(bl_runtime *rt, bl_runtime_job *job)
 {
     switch (job->out_kind) {
     case BL_OUTCOME_DONE:
-        job_durable(rt, job, DURABLE_DONE);
+        bl_rt_job_durable(rt, job, RT_DURABLE_DONE);
         return;
     case BL_OUTCOME_RETRY:
         if (job->attempt >= rt->max_attempts)
-            job_produce(rt, job, -1, 0);
+            bl_rt_job_produce(rt, job, -1, 0);
         else
             job_later(rt, job, 0);
         return;
@@ -418,7 +323,7 @@ static void job_apply(bl_runtime *rt, bl_runtime_job *job)
         return;
     case BL_OUTCOME_DEAD_LETTER:
     default:
-        job_produce(rt, job, -1, 0);
+        bl_rt_job_produce(rt, job, -1, 0);
         return;
     }
 }
@@ -435,7 +340,7 @@ void bl_rt_handle_completions(bl_runtime *rt)
         bl_runtime_job *next = job->done_next;
         job->done_next = NULL;
         if (job->state == RT_JOB_ORPHAN) {
-            list_unlink(&rt->orphans, job);
+            bl_rt_job_list_unlink(&rt->orphans, job);
             bl_rt_job_free(rt, job);
         } else if (job->state != RT_JOB_RUNNING) {
             bl_log_error("runtime: completion for a job not running (ignored)", BL_FI("offset", job->offset));
@@ -471,7 +376,7 @@ void bl_runtime_complete(bl_runtime *rt, bl_runtime_job *job, bl_outcome outcome
 
 void bl_rt_handle_timers(bl_runtime *rt)
 {
-    int64_t now = bl_rt_mono_ms(), wall = bl_rt_wall_ms();
+    int64_t now = bl_clock_mono_ms(), wall = bl_clock_wall_ms();
     for (rt_partition *p = rt->parts; p; p = p->next) {
         if (p->bl_len > 0 && p->resume_at_wall && p->resume_at_wall <= wall) {
             p->resume_at_wall = 0;
@@ -483,16 +388,16 @@ void bl_rt_handle_timers(bl_runtime *rt)
     for (rt_partition *p = rt->parts; p; p = p->next) {
         for (bl_runtime_job *job = p->jobs; job; job = job->list_next) {
             if (job->state == RT_JOB_RETRY_WAIT && job->retry_at_mono <= now && !p->closing)
-                job_start(rt, job);
+                bl_rt_job_start(rt, job);
             else if (job->state == RT_JOB_PRODUCING && job->needs_send)
-                job_send(rt, job);
+                bl_rt_job_send(rt, job);
         }
     }
 }
 
 int64_t bl_rt_next_timer_mono(bl_runtime *rt)
 {
-    int64_t next = INT64_MAX, now = bl_rt_mono_ms(), wall = bl_rt_wall_ms();
+    int64_t next = INT64_MAX, now = bl_clock_mono_ms(), wall = bl_clock_wall_ms();
     for (rt_partition *p = rt->parts; p; p = p->next) {
         if (p->bl_len > 0 && p->resume_at_wall) {
             int64_t at = now + (p->resume_at_wall - wall);
@@ -509,156 +414,6 @@ int64_t bl_rt_next_timer_mono(bl_runtime *rt)
         }
     }
     return next;
-}
-
-/* ---- taking messages ---- */
-
-static int backlog_push(rt_partition *p, bl_kafka_msg *m)
-{
-    if (p->bl_len == p->bl_cap) {
-        size_t cap = p->bl_cap ? p->bl_cap * 2 : 64;
-        bl_kafka_msg **b = malloc(cap * sizeof *b);
-        if (!b)
-            return -1;
-        for (size_t i = 0; i < p->bl_len; i++)
-            b[i] = p->backlog[(p->bl_head + i) % p->bl_cap];
-        free(p->backlog);
-        p->backlog = b;
-        p->bl_cap = cap;
-        p->bl_head = 0;
-    }
-    p->backlog[(p->bl_head + p->bl_len) % p->bl_cap] = m;
-    p->bl_len++;
-    return 0;
-}
-
-static void backlog_pop(rt_partition *p)
-{
-    p->bl_head = (p->bl_head + 1) % p->bl_cap;
-    p->bl_len--;
-}
-
-/* Returns the retry headers m carries (new, caller frees), or NULL. */
-static bl_retry_headers *retry_headers_of(const bl_kafka_msg *m, int from_tier)
-{
-    const void *v;
-    size_t len;
-    if (bl_kafka_msg_header(m, BL_HDR_ATTEMPT, &v, &len) != 0)
-        return NULL;
-    bl_retry_headers *h = malloc(sizeof *h);
-    bl_err err = {0};
-    if (h && bl_retry_headers_from_msg(m, h, &err) == 0)
-        return h;
-    if (from_tier)
-        bl_log_warn("runtime: bad retry headers, taken as a first attempt", BL_FS("topic", bl_kafka_msg_topic(m)),
-                    BL_FI("offset", bl_kafka_msg_offset(m)), BL_FS("error", h ? err.msg : "out of memory"));
-    free(h);
-    return NULL;
-}
-
-/* 1 when the head was taken (or dropped), 0 when it must wait. */
-static int backlog_take_head(bl_runtime *rt, rt_partition *p)
-{
-    bl_kafka_msg *m = p->backlog[p->bl_head];
-    if (p->resume_at_wall && bl_rt_wall_ms() < p->resume_at_wall)
-        return 0;
-    p->resume_at_wall = 0;
-    bl_retry_headers *prev = retry_headers_of(m, p->tier_idx >= 0);
-    if (prev && p->tier_idx >= 0) {
-        int64_t wall = bl_rt_wall_ms();
-        bl_retry_due due = bl_retry_due_decide(prev->due_at_ms, wall, rt->tiers.delay_ms[p->tier_idx]);
-        if (!due.deliver_now) {
-            p->resume_at_wall = due.resume_at_ms;
-            free(prev);
-            return 0;
-        }
-    }
-    bl_err err = {0};
-    int64_t offset = bl_kafka_msg_offset(m);
-    int r = bl_offset_tracker_track(rt->tracker, p->topic, p->partition, offset, &err);
-    if (r == BL_OFFSET_WINDOW_FULL) {
-        free(prev);
-        return 0;
-    }
-    backlog_pop(p);
-    bl_runtime_job *job = r == BL_OFFSET_TRACKED ? calloc(1, sizeof *job) : NULL;
-    if (!job) {
-        /* A re-read of an offset already taken (after a seek) is a duplicate. */
-        bl_log_warn("runtime: message dropped", BL_FS("topic", p->topic), BL_FI("partition", p->partition),
-                    BL_FI("offset", offset), BL_FS("error", r == BL_OFFSET_TRACKED ? "out of memory" : err.msg));
-        if (r == BL_OFFSET_TRACKED) {
-            /* Tracked but no job: leave it unfinished so it is never committed past. */
-            bl_log_error("runtime: partition stalls until revoke", BL_FS("topic", p->topic));
-        }
-        free(prev);
-        bl_kafka_msg_release(m);
-        return 1;
-    }
-    job->rt = rt;
-    job->part = p;
-    job->msg = m;
-    job->offset = offset;
-    job->prev = prev;
-    job->attempt = prev ? prev->attempt + 1 : 1;
-    job->taken_mono = bl_rt_mono_ms();
-    job->target_tier = -1;
-    job->state = RT_JOB_LANE_WAIT;
-    list_push(&p->jobs, job);
-    p->n_jobs++;
-    rt->stats.in_flight++;
-    if (rt->m_in_flight)
-        bl_gauge_add(rt->m_in_flight, 1);
-
-    char lane_name[BL_RUNTIME_LANE_MAX];
-    if (rt->conn.strict_lane && rt->conn.strict_lane(job, lane_name, sizeof lane_name, rt->conn.ctx) == 1) {
-        lane_name[sizeof lane_name - 1] = '\0';
-        rt_lane *lane = lane_get(p, lane_name);
-        if (lane) {
-            job->lane = lane;
-            if (lane->active) {
-                if (lane->wait_tail)
-                    lane->wait_tail->lane_next = job;
-                else
-                    lane->wait_head = job;
-                lane->wait_tail = job;
-                return 1;
-            }
-            lane->active = job;
-        }
-    }
-    job_start(rt, job);
-    return 1;
-}
-
-/* Whether p should stop fetching. A full window alone does not pause until
- * the backlog holds a window's worth, and a paused partition resumes once
- * half of that is left: a resume waits for a new fetch round trip, which
- * the remaining backlog covers instead of an idle worker. A head that is
- * not due yet (retry tier) pauses at once. */
-static int should_pause(const bl_runtime *rt, const rt_partition *p)
-{
-    if (p->closing || (p->bl_len > 0 && p->resume_at_wall))
-        return 1;
-    size_t high = rt->max_in_flight;
-    return p->paused ? p->bl_len > high / 2 : p->bl_len >= high;
-}
-
-void bl_rt_backlog_process(bl_runtime *rt, rt_partition *p)
-{
-    while (p->bl_len > 0 && !p->closing && backlog_take_head(rt, p))
-        ;
-    bl_rt_partition_pause(rt, p, should_pause(rt, p));
-}
-
-void bl_rt_take_message(bl_runtime *rt, bl_kafka_msg *m)
-{
-    rt_partition *p = bl_rt_partition_find(rt, bl_kafka_msg_topic(m), bl_kafka_msg_partition(m));
-    if (!p || p->closing || backlog_push(p, m) != 0) {
-        /* Not ours (any more) or no memory: not taken, so never committed. */
-        bl_kafka_msg_release(m);
-        return;
-    }
-    bl_rt_backlog_process(rt, p);
 }
 
 /* ---- accessors ---- */

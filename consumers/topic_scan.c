@@ -1,5 +1,6 @@
 /* One pass over topics from a time to their end (see topic_scan.h). */
 #include "consumers/topic_scan.h"
+#include "core/clock.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
@@ -15,13 +16,6 @@ typedef struct scan_part {
     int64_t start, end;
     int done;
 } scan_part;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Appends every partition of topic to *parts. Returns 0, or -1 with err. */
 static int add_partitions(rd_kafka_t *rk, const char *topic, scan_part **parts, size_t *n, bl_err *err)
@@ -131,9 +125,9 @@ long bl_topic_scan(const bl_topic_scan_opts *o, bl_topic_scan_fn fn, void *user,
         bl_err_set(err, BL_EKAFKA, "scan: assign: %s", rd_kafka_err2str(e));
         goto done;
     }
-    int64_t deadline = mono_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 60000);
+    int64_t deadline = bl_clock_mono_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 60000);
     while (left > 0) {
-        if (mono_ms() > deadline) {
+        if (bl_clock_mono_ms() > deadline) {
             bl_err_set(err, BL_ETIMEOUT, "scan: %zu partitions not read to their end in time", left);
             goto done;
         }

@@ -61,6 +61,9 @@ int bl_random_token(const char *prefix, size_t nbytes, char *out, size_t out_len
  * least 2 * len + 1). */
 void bl_hex_encode(const void *data, size_t len, char *out);
 
+/* The value 0..15 of one hex digit (either case), or -1 when c is not one. */
+int bl_hex_value(char c);
+
 /* Size of the standard, padded base64 text of n bytes, including the NUL. */
 size_t bl_base64_encoded_size(size_t n);
 

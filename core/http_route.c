@@ -1,5 +1,7 @@
 #include "core/http_route.h"
 
+#include "core/crypto.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,17 +121,6 @@ fail:
     return -1;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long bl_http_percent_decode(const char *in, size_t in_len, bool plus_is_space,
                             char *out, size_t out_cap)
 {
@@ -137,8 +128,8 @@ long bl_http_percent_decode(const char *in, size_t in_len, bool plus_is_space,
     for (size_t i = 0; i < in_len; i++) {
         char c = in[i];
         if (c == '%') {
-            int hi = i + 1 < in_len ? hex_value(in[i + 1]) : -1;
-            int lo = i + 2 < in_len ? hex_value(in[i + 2]) : -1;
+            int hi = i + 1 < in_len ? bl_hex_value(in[i + 1]) : -1;
+            int lo = i + 2 < in_len ? bl_hex_value(in[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -1;
             c = (char)(hi * 16 + lo);

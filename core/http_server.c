@@ -1,6 +1,8 @@
 #include "core/http_server.h"
 
+#include "core/crypto.h"
 #include "core/http_route.h"
+#include "core/http_server_internal.h"
 #include "core/http_status.h"
 #include "core/log.h"
 
@@ -16,58 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_QUERY_ARGS 64
-#define MAX_RESPONSE_HEADERS 32
-#define REQUEST_ID_MAX 64
-
-typedef struct route_target {
-    bl_http_handler_fn fn;
-    void *ctx;
-    struct route_target *next;
-} route_target;
-
-struct bl_http_server {
-    bl_http_server_config cfg;
-    char *host;
-    bl_http_router *router;
-    route_target *targets;
-    struct MHD_Daemon *daemon;
-    MHD_socket quiesced_fd;
-    unsigned short port;
-    atomic_int in_flight; /* requests whose first line arrived, not yet completed */
-};
-
-struct bl_http_request {
-    bl_http_server *server;
-    struct MHD_Connection *conn;
-    const char *method;
-    char *uri;            /* raw request target; '?' replaced by NUL */
-    const char *query;    /* raw query after '?', or "" */
-    char *query_buf;
-    size_t query_count;
-    const char *query_names[MAX_QUERY_ARGS];
-    const char *query_values[MAX_QUERY_ARGS];
-    bl_http_route_match match;
-    bool started;
-    bool too_large;
-    char *body;
-    size_t body_len;
-    size_t body_alloc;
-    char client_addr[INET6_ADDRSTRLEN];
-    char request_id[REQUEST_ID_MAX + 1];
-};
-
-struct bl_http_response {
-    const bl_http_request *req;
-    int status;
-    size_t header_count;
-    char *header_names[MAX_RESPONSE_HEADERS];
-    char *header_values[MAX_RESPONSE_HEADERS];
-    char *content_type;
-    char *body;
-    size_t body_len;
-};
-
 /* ---------- error bodies ---------- */
 
 json_t *bl_http_default_error_body(int status, const char *message,
@@ -77,169 +27,6 @@ json_t *bl_http_default_error_body(int status, const char *message,
     return json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
                      bl_http_status_error_code(status, BL_HTTP_SURFACE_V1), "message",
                      message ? message : "", "request_id", request_id ? request_id : "");
-}
-
-/* ---------- request accessors ---------- */
-
-const char *bl_http_request_method(const bl_http_request *req) { return req->method; }
-const char *bl_http_request_path(const bl_http_request *req) { return req->uri; }
-const char *bl_http_request_client_addr(const bl_http_request *req) { return req->client_addr; }
-const char *bl_http_request_id(const bl_http_request *req) { return req->request_id; }
-
-const char *bl_http_request_param(const bl_http_request *req, const char *name)
-{
-    return bl_http_route_param(&req->match, name);
-}
-
-const char *bl_http_request_query(const bl_http_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->query_count; i++)
-        if (strcmp(req->query_names[i], name) == 0)
-            return req->query_values[i];
-    return NULL;
-}
-
-const char *bl_http_request_header(const bl_http_request *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-typedef struct header_totals {
-    size_t count, bytes;
-} header_totals;
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind;
-    header_totals *t = cls;
-    t->count++;
-    t->bytes += (key ? strlen(key) : 0) + (value ? strlen(value) : 0);
-    return MHD_YES;
-}
-
-size_t bl_http_request_header_count(const bl_http_request *req, size_t *bytes)
-{
-    header_totals t = {0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &t);
-    if (bytes)
-        *bytes = t.bytes;
-    return t.count;
-}
-
-const char *bl_http_request_body(const bl_http_request *req, size_t *len)
-{
-    if (len)
-        *len = req->body_len;
-    return req->body ? req->body : "";
-}
-
-json_t *bl_http_request_json(const bl_http_request *req, bl_err *err)
-{
-    json_error_t jerr;
-    json_t *j = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
-    if (!j)
-        bl_err_set(err, BL_EINVAL, "request body is not JSON: %s (line %d, column %d)",
-                   jerr.text, jerr.line, jerr.column);
-    return j;
-}
-
-/* ---------- response setters ---------- */
-
-void bl_http_response_status(bl_http_response *resp, int status)
-{
-    resp->status = status;
-}
-
-int bl_http_response_status_code(const bl_http_response *resp)
-{
-    return resp->status;
-}
-
-static bool text_is_clean(const char *s)
-{
-    return s && strpbrk(s, "\r\n") == NULL;
-}
-
-int bl_http_response_header(bl_http_response *resp, const char *name, const char *value)
-{
-    if (!text_is_clean(name) || !text_is_clean(value) || !*name || strchr(name, ':'))
-        return -1;
-    if (resp->header_count == MAX_RESPONSE_HEADERS)
-        return -1;
-    char *n = strdup(name), *v = strdup(value);
-    if (!n || !v) {
-        free(n);
-        free(v);
-        return -1;
-    }
-    resp->header_names[resp->header_count] = n;
-    resp->header_values[resp->header_count] = v;
-    resp->header_count++;
-    return 0;
-}
-
-int bl_http_response_body_owned(bl_http_response *resp, char *buf, size_t len,
-                                const char *content_type)
-{
-    char *ct = NULL;
-    if (content_type && (!text_is_clean(content_type) || !(ct = strdup(content_type)))) {
-        free(buf);
-        return -1;
-    }
-    free(resp->body);
-    free(resp->content_type);
-    resp->body = buf;
-    resp->body_len = buf ? len : 0;
-    resp->content_type = ct;
-    return 0;
-}
-
-int bl_http_response_body_copy(bl_http_response *resp, const void *data, size_t len,
-                               const char *content_type)
-{
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -1;
-    if (len)
-        memcpy(copy, data, len);
-    copy[len] = '\0';
-    return bl_http_response_body_owned(resp, copy, len, content_type);
-}
-
-int bl_http_response_json(bl_http_response *resp, int status, const json_t *json)
-{
-    char *text = json_dumps(json, JSON_COMPACT);
-    if (!text)
-        return -1;
-    resp->status = status;
-    return bl_http_response_body_owned(resp, text, strlen(text), "application/json");
-}
-
-int bl_http_response_error(bl_http_response *resp, int status, const char *message)
-{
-    const bl_http_server *s = resp->req->server;
-    json_t *body = s->cfg.error_body(status, message, resp->req->request_id, s->cfg.error_body_ctx);
-    resp->status = status;
-    if (!body)
-        return bl_http_response_body_owned(resp, NULL, 0, NULL);
-    int rc = bl_http_response_json(resp, status, body);
-    json_decref(body);
-    return rc;
-}
-
-static void response_clear(bl_http_response *resp)
-{
-    for (size_t i = 0; i < resp->header_count; i++) {
-        free(resp->header_names[i]);
-        free(resp->header_values[i]);
-    }
-    free(resp->content_type);
-    free(resp->body);
-    const bl_http_request *req = resp->req;
-    memset(resp, 0, sizeof *resp);
-    resp->req = req;
-    resp->status = 200;
 }
 
 /* ---------- per-request state ---------- */
@@ -317,8 +104,7 @@ static void request_identify(bl_http_request *req)
             clock_gettime(CLOCK_REALTIME, &ts);
             memcpy(raw, &ts.tv_nsec, sizeof raw < sizeof ts.tv_nsec ? sizeof raw : sizeof ts.tv_nsec);
         }
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(req->request_id + 2 * i, 3, "%02x", raw[i]);
+        bl_hex_encode(raw, sizeof raw, req->request_id);
     }
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
@@ -435,12 +221,12 @@ static enum MHD_Result send_response(bl_http_request *req, bl_http_response *res
 static enum MHD_Result send_error(bl_http_request *req, int status, const char *message, const char *allow)
 {
     bl_http_response resp = {.req = req};
-    response_clear(&resp);
+    bl_http_response_clear(&resp);
     if (bl_http_response_error(&resp, status, message) != 0 ||
         (allow && bl_http_response_header(&resp, "Allow", allow) != 0))
         bl_log_warn("http server: error body incomplete", BL_FS("request_id", req->request_id));
     enum MHD_Result rc = send_response(req, &resp);
-    response_clear(&resp);
+    bl_http_response_clear(&resp);
     return rc;
 }
 
@@ -462,22 +248,22 @@ static enum MHD_Result dispatch(bl_http_request *req)
     }
     const route_target *t = req->match.target;
     bl_http_response resp = {.req = req};
-    response_clear(&resp);
+    bl_http_response_clear(&resp);
     int handled = t->fn(req, &resp, t->ctx);
     if (handled == BL_HTTP_DROP_CONNECTION) {
-        response_clear(&resp);
+        bl_http_response_clear(&resp);
         return MHD_NO;
     }
     if (handled != 0) {
         bl_log_warn("http server: handler failed", BL_FS("request_id", req->request_id),
                     BL_FS("method", req->method), BL_FS("path", req->uri));
-        response_clear(&resp);
+        bl_http_response_clear(&resp);
         if (bl_http_response_error(&resp, 500, "internal error") != 0)
-            response_clear(&resp);
+            bl_http_response_clear(&resp);
         resp.status = 500;
     }
     enum MHD_Result rc = send_response(req, &resp);
-    response_clear(&resp);
+    bl_http_response_clear(&resp);
     return rc;
 }
 

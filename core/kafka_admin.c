@@ -1,5 +1,6 @@
 #include "core/kafka_admin.h"
 
+#include "core/clock.h"
 #include "core/kafka_config.h"
 
 #include <stdlib.h>
@@ -12,13 +13,6 @@ struct bl_kafka_admin {
 
 /* Room past the broker-side timeout for the response to travel back. */
 #define RESULT_GRACE_MS 2000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bl_kafka_admin *bl_kafka_admin_new(const char *brokers, const char *const *extra, bl_err *err)
 {
@@ -313,10 +307,10 @@ int bl_kafka_admin_wait_visible(bl_kafka_admin *a, const char *const *names, siz
 {
     if (!a)
         return bl_err_set(err, BL_EINVAL, "kafka: wait for topics: no admin client");
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = bl_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     size_t ready = 0;
     while (ready < n) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - bl_clock_mono_ms();
         if (left <= 0)
             return bl_err_set(err, BL_ETIMEOUT, "kafka: topic '%s' not visible within %d ms", names[ready],
                               timeout_ms);

@@ -1,5 +1,6 @@
 #include "core/kafka_producer.h"
 
+#include "core/clock.h"
 #include "core/kafka_config.h"
 #include "core/log.h"
 
@@ -51,13 +52,6 @@ static const char *const producer_defaults[] = {
     "partitioner", "murmur2_random",
     NULL,
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static sync_slot *slot_of(bl_kafka_producer *p, void *opaque)
 {
@@ -165,7 +159,7 @@ int bl_kafka_producer_send(bl_kafka_producer *p, const char *topic, const void *
         vus[n++].u.header.size = headers[i].value ? (ssize_t)headers[i].len : 0;
     }
 
-    int64_t deadline = now_ms() + (queue_timeout_ms > 0 ? queue_timeout_ms : 0);
+    int64_t deadline = bl_clock_mono_ms() + (queue_timeout_ms > 0 ? queue_timeout_ms : 0);
     for (;;) {
         rd_kafka_error_t *e = rd_kafka_produceva(p->rk, vus, n);
         if (!e)
@@ -182,7 +176,7 @@ int bl_kafka_producer_send(bl_kafka_producer *p, const char *topic, const void *
             return -1;
         }
         rd_kafka_error_destroy(e);
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - bl_clock_mono_ms();
         if (left <= 0)
             return bl_err_set(err, BL_ETIMEOUT,
                               "kafka: produce to %s: local queue full for %d ms (%d messages waiting)",
@@ -214,7 +208,7 @@ int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const v
 {
     if (!p)
         return bl_err_set(err, BL_EINVAL, "kafka: produce: no producer");
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = bl_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     sync_slot *slot = slot_take(p);
     if (!slot)
         return bl_err_set(err, BL_EINVAL, "kafka: produce to %s: more than %d synchronous sends at once",
@@ -229,7 +223,7 @@ int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const v
     int rc = -1;
     pthread_mutex_lock(&p->lock);
     while (!slot->done) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - bl_clock_mono_ms();
         if (left <= 0) {
             slot->abandoned = 1;
             pthread_mutex_unlock(&p->lock);
@@ -246,11 +240,7 @@ int bl_kafka_producer_send_sync(bl_kafka_producer *p, const char *topic, const v
             /* Someone else may have to take over polling. */
             pthread_cond_broadcast(&p->acked);
         } else {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += (long)wait_ms * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = bl_clock_deadline_after_ms(CLOCK_MONOTONIC, wait_ms);
             pthread_cond_timedwait(&p->acked, &p->lock, &until);
         }
     }

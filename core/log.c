@@ -1,9 +1,11 @@
 #include "core/log.h"
 
+#include "core/clock.h"
+#include "core/time_format.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const char *log_role = "busline";
 static bl_log_level log_min = BL_LOG_INFO;
@@ -71,14 +73,10 @@ void bl_log_write(bl_log_level level, const char *msg, const bl_field *fields)
     if (level < log_min)
         return;
     line_buf b = {.len = 0};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    bl_rfc3339_format_millis(bl_clock_wall_ms(), when, sizeof when);
     char stamp[128];
-    snprintf(stamp, sizeof stamp, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             tm.tm_sec, ts.tv_nsec / 1000000);
+    snprintf(stamp, sizeof stamp, "{\"ts\":\"%s\",\"level\":", when);
     put_raw(&b, stamp, strlen(stamp));
     put_json_string(&b, level_names[level]);
     put_raw(&b, ",\"role\":", 8);

@@ -1,11 +1,11 @@
 #include "core/migrations.h"
 
+#include "core/crypto.h"
 #include "core/pg_pool.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,7 @@ struct migration {
     long version;
     char file[256];
     char *sql; /* file content, NUL-terminated */
-    char checksum[2 * EVP_MAX_MD_SIZE + 1];
+    char checksum[BL_SHA256_HEX_SIZE];
     int applied;
 };
 
@@ -62,19 +62,6 @@ static int ignored_file(const char *file)
 {
     size_t len = strlen(file);
     return file[0] == '.' || (len >= 3 && strcmp(file + len - 3, ".md") == 0);
-}
-
-static int sha256_hex(const char *data, size_t len, char *hex, size_t hex_len, bl_err *err)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1)
-        return bl_err_set(err, BL_ECRYPTO, "sha256 failed");
-    if (hex_len < 2 * (size_t)md_len + 1)
-        return bl_err_set(err, BL_ECRYPTO, "sha256: buffer too small");
-    for (unsigned int i = 0; i < md_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return 0;
 }
 
 /* Reads path whole into a NUL-terminated heap string. */
@@ -125,7 +112,7 @@ static int load_migration(const char *dir, struct migration *m, bl_err *err)
         return bl_err_wrap(err, "migrations: %s", m->file);
     if (strlen(m->sql) != len)
         return bl_err_set(err, BL_EINVAL, "migrations: %s: holds a NUL byte", m->file);
-    if (sha256_hex(m->sql, len, m->checksum, sizeof m->checksum, err) != 0)
+    if (bl_sha256_hex(m->sql, len, m->checksum, err) != 0)
         return bl_err_wrap(err, "migrations: %s", m->file);
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "core/pg_pool.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -328,21 +329,6 @@ void bl_pg_pool_free(bl_pg_pool *pool)
     free(pool);
 }
 
-static struct timespec deadline_after_ms(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if (ms < 0)
-        ms = 0;
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* Index of a free slot, or -1. Caller holds pool->mu. */
 static int find_free_slot(const bl_pg_pool *pool)
 {
@@ -362,7 +348,7 @@ static void release_slot(bl_pg_pool *pool, int i)
 
 PGconn *bl_pg_pool_acquire(bl_pg_pool *pool, int timeout_ms, bl_err *err)
 {
-    struct timespec deadline = deadline_after_ms(timeout_ms);
+    struct timespec deadline = bl_clock_deadline_after_ms(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&pool->mu);
     int i;
     while ((i = find_free_slot(pool)) < 0) {

@@ -2,7 +2,6 @@
 
 #include "schemas/schema_names.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,15 +231,4 @@ uint64_t bl_canonical_rabin64(const char *data, size_t len)
     for (size_t i = 0; i < len; i++)
         fp = (fp >> 8) ^ table[(fp ^ (uint8_t)data[i]) & 0xff];
     return fp;
-}
-
-int bl_canonical_sha256_hex(const char *data, size_t len, char *out, bl_err *err)
-{
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) != 1 || n != 32)
-        return bl_err_set(err, BL_ECRYPTO, "canonical form: SHA-256 failed");
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", digest[i]);
-    return 0;
 }

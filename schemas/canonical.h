@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BL_CANONICAL_SHA256_HEX_LEN 65 /* 64 hex digits and the NUL */
-
 /* Returns the Parsing Canonical Form of schema_json as a new NUL-terminated
  * string (caller frees with free()), or NULL with err filled when the text is
  * not JSON or not a valid Avro schema. */
@@ -22,9 +20,5 @@ char *bl_canonical_form(const char *schema_json, bl_err *err);
  * normally a canonical form. Never fails. */
 uint64_t bl_canonical_rabin64(const char *data, size_t len);
 
-/* Writes the lowercase hex SHA-256 of len bytes of data into out (at least
- * BL_CANONICAL_SHA256_HEX_LEN bytes). Returns 0, or -1 with err filled when
- * OpenSSL fails. */
-int bl_canonical_sha256_hex(const char *data, size_t len, char *out, bl_err *err);
 
 #endif

@@ -115,12 +115,18 @@ done:
     return out;
 }
 
-static json_t *schema_body(const char *schema_json, bl_err *err)
+/* POSTs {"schema": schema_json, "schemaType": "AVRO"} to url; the registry's
+ * answer (caller decrefs), or NULL with err filled. */
+static json_t *post_schema(bl_registry_client *c, const char *url, const char *schema_json, bl_err *err)
 {
     json_t *body = json_pack("{s:s, s:s}", "schema", schema_json ? schema_json : "", "schemaType", "AVRO");
-    if (!body)
+    if (!body) {
         bl_err_set(err, BL_ENOMEM, "registry client: out of memory");
-    return body;
+        return NULL;
+    }
+    json_t *answer = call_registry(c, "POST", url, body, err);
+    json_decref(body);
+    return answer;
 }
 
 int bl_registry_client_register(bl_registry_client *c, const char *subject, const char *schema_json,
@@ -129,9 +135,7 @@ int bl_registry_client_register(bl_registry_client *c, const char *subject, cons
     char url[URL_MAX];
     if (make_url(c, "/subjects/", subject, "/versions", url, err) != 0)
         return -1;
-    json_t *body = schema_body(schema_json, err);
-    json_t *answer = body ? call_registry(c, "POST", url, body, err) : NULL;
-    json_decref(body);
+    json_t *answer = post_schema(c, url, schema_json, err);
     if (!answer)
         return -1;
     json_t *jid = json_object_get(answer, "id");
@@ -227,9 +231,7 @@ int bl_registry_client_check(bl_registry_client *c, const char *subject, int ver
         memset(messages, 0, sizeof *messages);
     if (make_url(c, "/compatibility/subjects/", subject, suffix, url, err) != 0)
         return -1;
-    json_t *body = schema_body(schema_json, err);
-    json_t *answer = body ? call_registry(c, "POST", url, body, err) : NULL;
-    json_decref(body);
+    json_t *answer = post_schema(c, url, schema_json, err);
     if (!answer)
         return -1;
     json_t *ok = json_object_get(answer, "is_compatible");

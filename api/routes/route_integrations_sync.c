@@ -4,18 +4,12 @@
  * the mapped error otherwise, and integration.sync_completed or
  * integration.sync_failed is appended in the transaction that records it. */
 #include "api/routes/route_integrations.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static int answer_json_text(bl_http_response *resp, int status, const char *text)
 {
@@ -37,7 +31,7 @@ static int finish_run(bl_oauth_store *st, PGconn *conn, const char *org, const c
                       const char *run, int64_t started, const bl_err *failure, bl_err *err)
 {
     char duration[24];
-    int64_t ms = now_ms() - started;
+    int64_t ms = bl_clock_wall_ms() - started;
     snprintf(duration, sizeof duration, "%lld", (long long)ms);
     const char *code = failure ? bl_oauth_code_name(failure->code) : NULL;
     code = failure && !code ? "SYNC_FAILED" : code;
@@ -145,7 +139,7 @@ int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, 
     char run[40];
     snprintf(run, sizeof run, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    int64_t started = now_ms();
+    int64_t started = bl_clock_wall_ms();
     bl_err failure = {0};
     json_t *health = bl_oauth_test(st, req->auth->org_id, id, &failure);
     json_decref(health);

@@ -9,6 +9,7 @@
 #include "connectors/webhook/outcome_reporter.h"
 #include "connectors/webhook/request.h"
 #include "connectors/webhook/retry_policy.h"
+#include "core/clock.h"
 #include "core/http_client.h"
 #include "core/log.h"
 
@@ -58,13 +59,6 @@ struct bl_webhook_deliver {
     bl_runtime_metrics rt_metrics;
     bl_metric *m_duration, *m_attempts;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void count_attempt(bl_webhook_deliver *d, const char *result, double seconds)
 {
@@ -223,7 +217,7 @@ static void on_http_done(const bl_http_result *r, void *opaque)
         return;
     }
     bool healthy = out.transport == BL_TRANSPORT_NONE && out.status < 500;
-    bl_breaker_record(&j->check->host->breaker, &j->permit, healthy, mono_ms());
+    bl_breaker_record(&j->check->host->breaker, &j->permit, healthy, bl_clock_mono_ms());
     bl_retry_decision dec = bl_retry_decide(&j->snap->retry, j->attempt, &out, now, bl_random_u32_os, NULL);
     bool ok = dec.action == BL_RETRY_DELIVERED;
     char what[96];
@@ -273,7 +267,7 @@ static void park(bl_webhook_deliver *d, dl_job *j, bl_host_entry *h, int64_t now
  * host may turn stuck (INT64_MAX: none). */
 static int64_t park_for_stuck_hosts(bl_webhook_deliver *d)
 {
-    int64_t now = mono_ms(), next = INT64_MAX;
+    int64_t now = bl_clock_mono_ms(), next = INT64_MAX;
     for (bl_host_entry **link = &d->busy_hosts; *link;) {
         bl_host_entry *h = *link;
         if (h->held == 0) {
@@ -304,7 +298,7 @@ static int64_t park_for_stuck_hosts(bl_webhook_deliver *d)
 static void defer(bl_webhook_deliver *d, dl_job *j, int64_t wait_ms)
 {
     atomic_fetch_add(&d->deferred_n, 1);
-    j->due_mono_ms = mono_ms() + wait_ms;
+    j->due_mono_ms = bl_clock_mono_ms() + wait_ms;
     j->next = d->deferred;
     d->deferred = j;
 }
@@ -313,7 +307,7 @@ static void defer(bl_webhook_deliver *d, dl_job *j, int64_t wait_ms)
 static void try_send(bl_webhook_deliver *d, dl_job *j)
 {
     bl_err err = {0};
-    int64_t now = bl_webhook_now_ms(), mono = mono_ms();
+    int64_t now = bl_webhook_now_ms(), mono = bl_clock_mono_ms();
     const bl_webhook_endpoint *e = j->snap->endpoint;
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {
@@ -419,7 +413,7 @@ static void deliver_start(bl_runtime_job *job, void *ctx)
 
 static void run_deferred(bl_webhook_deliver *d)
 {
-    int64_t now = mono_ms();
+    int64_t now = bl_clock_mono_ms();
     dl_job *due = NULL, **pp = &d->deferred;
     while (*pp) {
         dl_job *j = *pp;
@@ -443,7 +437,7 @@ static void deliver_pump(int timeout_ms, const int *fds, size_t n_fds, void *ctx
 {
     bl_webhook_deliver *d = ctx;
     int wait = timeout_ms;
-    int64_t now = mono_ms();
+    int64_t now = bl_clock_mono_ms();
     for (dl_job *j = d->deferred; j; j = j->next) {
         int64_t left = j->due_mono_ms - now;
         if (left < wait)
@@ -486,7 +480,7 @@ static void deliver_abandon(bl_runtime_job *job, void *ctx)
         j->abandoned = 1; /* on the wire: freed when its request ends */
         return;
     }
-    held_unsent(j, mono_ms());
+    held_unsent(j, bl_clock_mono_ms());
     for (dl_job **pp = &d->deferred; *pp; pp = &(*pp)->next) {
         if (*pp == j) {
             *pp = j->next;

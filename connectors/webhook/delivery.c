@@ -1,5 +1,6 @@
 /* Delivery messages on Kafka (see delivery.h). */
 #include "connectors/webhook/delivery.h"
+#include "core/clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,9 +10,7 @@
 
 int64_t bl_webhook_now_ms(void)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    return bl_clock_wall_ms();
 }
 
 int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_webhook_delivery *d,

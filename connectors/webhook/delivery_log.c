@@ -6,6 +6,7 @@
 #include "connectors/webhook/delivery_log.h"
 
 #include "connectors/webhook/payload.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -53,28 +54,6 @@ struct bl_delivery_log {
     char *buf;
     size_t buf_len, buf_cap;
 };
-
-/* ---- time ---- */
-
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 /* ---- copying records ---- */
 
@@ -153,7 +132,7 @@ static queued *queued_new(const bl_delivery_record *r)
     q->succeeded = r->succeeded;
     q->duration_ms = r->duration_ms;
     q->attempt = r->attempt;
-    q->delivered_at_ms = r->delivered_at_ms ? r->delivered_at_ms : now_ms();
+    q->delivered_at_ms = r->delivered_at_ms ? r->delivered_at_ms : bl_clock_wall_ms();
     return q;
 }
 
@@ -229,7 +208,7 @@ static int put_row(bl_delivery_log *log, const queued *q)
     snprintf(dur, sizeof dur, "%" PRId64, q->duration_ms);
     snprintf(att, sizeof att, "%d", q->attempt);
     if (bl_rfc3339_from_ms(q->delivered_at_ms, at, NULL) != 0)
-        bl_rfc3339_from_ms(now_ms(), at, NULL);
+        bl_rfc3339_from_ms(bl_clock_wall_ms(), at, NULL);
     const char *fields[] = {q->endpoint_id, q->organization_id, q->event_type, q->event_id,
                             q->topic, q->topic ? part : NULL, q->topic ? off : NULL,
                             q->status_code ? status : NULL, q->succeeded ? "t" : "f",
@@ -300,7 +279,7 @@ static void *writer_thread(void *arg)
     pthread_mutex_lock(&log->mu);
     for (;;) {
         if (n == 0) {
-            struct timespec until = deadline_in(log->opts.flush_interval_ms);
+            struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, log->opts.flush_interval_ms);
             while (!log->stop && log->count < max && log->done >= log->flush_target &&
                    pthread_cond_timedwait(&log->work, &log->mu, &until) != ETIMEDOUT) {}
             if (log->count == 0) {
@@ -332,7 +311,7 @@ static void *writer_thread(void *arg)
                     BL_FS("error", err.msg));
         pthread_mutex_lock(&log->mu);
         log->failures++;
-        struct timespec until = deadline_in(RETRY_AFTER_FAILURE_MS);
+        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, RETRY_AFTER_FAILURE_MS);
         while (!log->stop && pthread_cond_timedwait(&log->work, &log->mu, &until) != ETIMEDOUT) {}
     }
     pthread_mutex_unlock(&log->mu);
@@ -414,7 +393,7 @@ int bl_delivery_log_append(bl_delivery_log *log, const bl_delivery_record *rec, 
         return bl_err_set(err, BL_ENOMEM, "delivery log: out of memory");
     pthread_mutex_lock(&log->mu);
     if (log->count == log->opts.queue_capacity && log->opts.append_wait_ms > 0) {
-        struct timespec until = deadline_in(log->opts.append_wait_ms);
+        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, log->opts.append_wait_ms);
         while (log->count == log->opts.queue_capacity && !log->stop &&
                pthread_cond_timedwait(&log->room, &log->mu, &until) != ETIMEDOUT) {}
     }
@@ -442,7 +421,7 @@ int bl_delivery_log_flush(bl_delivery_log *log, int timeout_ms, bl_err *err)
     if (target > log->flush_target)
         log->flush_target = target;
     pthread_cond_signal(&log->work);
-    struct timespec until = deadline_in(timeout_ms);
+    struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, timeout_ms);
     int rc = 0;
     while (log->done < target && rc == 0)
         if (pthread_cond_timedwait(&log->room, &log->mu, &until) == ETIMEDOUT)

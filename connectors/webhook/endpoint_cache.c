@@ -7,6 +7,7 @@
 #include "connectors/webhook/endpoint_match.h"
 #include "connectors/webhook/endpoint_store_internal.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
 
@@ -69,13 +70,6 @@ bl_webhook_rotation bl_webhook_snapshot_keys(const bl_webhook_snapshot *s)
     };
 }
 
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* Makes a snapshot owning e (freed on failure). */
 static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyring *kr, bl_err *err)
 {
@@ -90,7 +84,7 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     int64_t until_ms = 0;
     s->filter = bl_event_filter_new(e->conditions, err);
     if (!s->filter ||
-        bl_webhook_endpoint_secrets(e, kr, now_ms(), &s->secret, &s->previous_secret, &until_ms,
+        bl_webhook_endpoint_secrets(e, kr, bl_clock_wall_ms(), &s->secret, &s->previous_secret, &until_ms,
                                     err) != 0) {
         bl_webhook_snapshot_release(s);
         return NULL;

@@ -1,6 +1,7 @@
 /* Endpoint health recorded by a background thread (see outcome_reporter.h). */
 #include "connectors/webhook/outcome_reporter.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -156,14 +157,7 @@ void bl_outcome_reporter_push(bl_outcome_reporter *r, const char *endpoint_id, b
 
 int bl_outcome_reporter_flush(bl_outcome_reporter *r, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = bl_clock_deadline_after_ms(CLOCK_REALTIME, timeout_ms);
     pthread_mutex_lock(&r->lock);
     uint64_t want = r->pushed;
     int rc = 0;

@@ -1,6 +1,7 @@
 /* Claiming and carrying out webhook replay requests (see replay_requests.h). */
 #include "connectors/webhook/replay_requests.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -138,14 +139,7 @@ static void *poll_requests(void *arg)
         bl_err err = {0};
         if (bl_webhook_replay_requests_run(&p->o, 0, &err) < 0)
             bl_log_warn("replay requests: not handled", BL_FS("error", err.msg));
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += p->interval_ms / 1000;
-        until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, p->interval_ms);
         pthread_mutex_lock(&p->lock);
         while (!p->quit && pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
             ;

@@ -262,14 +262,6 @@ bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
     return BL_WEBHOOK_VERIFY_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
                                             const char *body, size_t body_len, bl_err *err)
 {
@@ -281,8 +273,8 @@ bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, con
     bool well_formed = strncmp(header, LEGACY_PREFIX, LEGACY_PREFIX_LEN) == 0 &&
                        strlen(header) == LEGACY_PREFIX_LEN + 2 * BL_SHA256_LEN;
     for (size_t i = 0; well_formed && i < BL_SHA256_LEN; i++) {
-        int hi = hex_value(header[LEGACY_PREFIX_LEN + 2 * i]);
-        int lo = hex_value(header[LEGACY_PREFIX_LEN + 2 * i + 1]);
+        int hi = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i]);
+        int lo = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i + 1]);
         well_formed = hi >= 0 && lo >= 0;
         got[i] = (uint8_t)(hi << 4 | (lo & 0xf));
     }

@@ -29,6 +29,7 @@
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 
+#include "core/clock.h"
 #include "core/time_format.h"
 
 #include <stdio.h>
@@ -210,13 +211,6 @@ static void patch_meeting(const zoom *z, const bl_connector_event *ev, const cha
         bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": updated meeting %s", id);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether listed meeting m is the one body would have created since
  * since_ms. */
 static int same_meeting(const json_t *m, const json_t *body, int64_t since_ms)
@@ -302,7 +296,7 @@ static void create_meeting(const void *instance, const bl_connector_event *ev, b
             clear_pending(z, ev->subject);
         return;
     }
-    snprintf(mark, sizeof mark, "%lld", (long long)wall_ms());
+    snprintf(mark, sizeof mark, "%lld", (long long)bl_clock_wall_ms());
     if (bl_saas_link_put(z->host, "meeting-pending", ev->subject, mark, r) != 0) {
         json_decref(body);
         return;

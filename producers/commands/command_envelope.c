@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "producers/commands/command_envelope.h"
 
@@ -6,13 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_millis(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int bl_command_id_field(const char *type, char *out, size_t len)
 {
@@ -28,7 +22,7 @@ json_t *bl_command_envelope_new(const bl_command_meta *meta, const json_t *data,
 {
     if (!id[0] && bl_uuid_random(id, err) != 0)
         return NULL;
-    *time_ms = now_millis();
+    *time_ms = bl_clock_wall_ms();
     json_t *env = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:O}", "id", id, "type",
                             meta->type, "time", (json_int_t)*time_ms, "source", meta->source,
                             "organization_id", meta->organization_id, "subject", meta->subject,

@@ -2,6 +2,7 @@
 #include "producers/outbox/domain_events.h"
 
 #include "busline/outbox.h"
+#include "core/clock.h"
 #include "core/uuid.h"
 #include "schemas/avro_json.h"
 #include "schemas/catalog.h"
@@ -114,13 +115,6 @@ int32_t bl_domain_events_schema_id(const bl_domain_events *ev)
     return ev->schema_id;
 }
 
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static int encode(const bl_domain_events *ev, const char *record_name, const json_t *envelope,
                   uint8_t **bytes, size_t *len, bl_err *err)
 {
@@ -152,7 +146,7 @@ int bl_domain_events_append(const bl_domain_events *ev, PGconn *conn_in_tx, cons
     if (bl_uuid_random(id, err) != 0)
         return -1;
     json_t *envelope = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "id", id, "type", type,
-                                 "time", (json_int_t)now_ms(), "source", ev->source,
+                                 "time", (json_int_t)bl_clock_wall_ms(), "source", ev->source,
                                  "organization_id", organization_id, "subject", aggregate_id,
                                  "data", (json_t *)data);
     if (!envelope)

@@ -3,6 +3,7 @@
  * appenders per aggregate and notifies the relay. */
 #include "busline/outbox.h"
 
+#include "core/crypto.h"
 #include "core/pg_pool.h"
 
 #include <stdio.h>
@@ -74,18 +75,12 @@ static int check_event(const bl_outbox_event *ev, bl_err *err)
 /* Writes bytes as a bytea hex literal ("\x0a1b...") into a new string. */
 static char *bytea_hex(const void *data, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     char *out = malloc(2 * len + 3);
     if (!out)
         return NULL;
-    const unsigned char *p = data;
     out[0] = '\\';
     out[1] = 'x';
-    for (size_t i = 0; i < len; i++) {
-        out[2 + 2 * i] = digits[p[i] >> 4];
-        out[3 + 2 * i] = digits[p[i] & 15];
-    }
-    out[2 + 2 * len] = '\0';
+    bl_hex_encode(data, len, out + 2);
     return out;
 }
 

@@ -2,6 +2,7 @@
  * the poll interval, delete old sent rows, keep the metrics fresh. */
 #include "producers/outbox/relay_internal.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
 #include "core/signals.h"
@@ -34,9 +35,7 @@
 
 int64_t relay_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return bl_clock_mono_ms();
 }
 
 static int stopping(const bl_relay *r)

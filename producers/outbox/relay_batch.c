@@ -2,6 +2,7 @@
  * every delivery report, mark the acknowledged ones sent in one UPDATE. */
 #include "producers/outbox/relay_internal.h"
 
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
 
@@ -19,17 +20,6 @@
 
 enum { COL_ID, COL_AGGREGATE_ID, COL_TOPIC, COL_PAYLOAD, COL_HEADERS };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes a bytea in PostgreSQL's hex output ("\x0a1b...") into the relay's
  * payload buffer, growing it as needed. Returns the length, or -1. */
 static long decode_bytea(struct bl_relay *r, const char *text, size_t len, bl_err *err)
@@ -45,7 +35,7 @@ static long decode_bytea(struct bl_relay *r, const char *text, size_t len, bl_er
         r->payload_cap = n;
     }
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(text[2 + 2 * i]), lo = hex_value(text[3 + 2 * i]);
+        int hi = bl_hex_value(text[2 + 2 * i]), lo = bl_hex_value(text[3 + 2 * i]);
         if (hi < 0 || lo < 0)
             return bl_err_set(err, BL_EINVAL, "relay: payload is not bytea hex output");
         r->payload_buf[i] = (char)(hi << 4 | lo);

@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "producers/pmo/service.h"
 
@@ -40,13 +41,6 @@ typedef struct refusal {
     const char *error_class;
     bl_err err;
 } refusal;
-
-static int64_t now_millis(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The consumer's rebalance hooks: lists are incremental under the
  * cooperative protocol and whole under the eager one, so a count works for
@@ -162,7 +156,7 @@ static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, c
     snprintf(seed, sizeof seed, "%s/%s#%zu", svc->source, cmd_id, index);
     if (bl_uuid_derived(seed, id, err) != 0)
         return -1;
-    int64_t now = now_millis();
+    int64_t now = bl_clock_wall_ms();
     bl_rfc3339_format_millis(now, time_text, sizeof time_text);
     json_t *env = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O}", "id", id, "type", e->type,
                             "time", (json_int_t)now, "source", svc->source, "organization_id",

@@ -9,6 +9,7 @@
 #include "api/server.h"
 #include "connectors/webhook/delivery_log.h"
 #include "connectors/webhook/signature.h"
+#include "core/clock.h"
 #include "core/http_server.h"
 #include "core/migrations.h"
 #include "tests/support/pg_test.h"
@@ -18,7 +19,6 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/time.h>
 
 #define TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
@@ -128,13 +128,6 @@ static void key_of(const char *org, bl_api_perm perm, char token[BL_API_TOKEN_SI
 {
     bl_api_key_spec spec = {.org_id = org, .name = "k", .perm = perm, .rate_per_hour = 100000};
     bl_test_make_key(pool, &spec, token, NULL);
-}
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* ---- tests ---- */
@@ -314,7 +307,7 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     bl_webhook_secret s_old, s_new;
     bl_err err = {0};
     REQUIRE(bl_webhook_secret_parse(old_secret, &s_old, &err) == 0 && bl_webhook_secret_parse(new_secret, &s_new, &err) == 0);
-    int64_t now = wall_ms() / 1000;
+    int64_t now = bl_clock_wall_ms() / 1000;
     CHECK_EQ_INT(bl_webhook_verify_v1(&s_new, got.id, got.timestamp, got.signature, got.body, got.body_len, now, 300, &err),
                  BL_WEBHOOK_VERIFY_OK);
     CHECK_EQ_INT(bl_webhook_verify_v1(&s_old, got.id, got.timestamp, got.signature, got.body, got.body_len, now, 300, &err),
@@ -385,7 +378,7 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     bl_delivery_log_opts o = {.pool = pool};
     bl_delivery_log *log = bl_delivery_log_new(&o, &err);
     REQUIRE(log);
-    int64_t now = wall_ms();
+    int64_t now = bl_clock_wall_ms();
     append(log, a, "ev1", 200, true, 10, now - 5000, NULL);
     append(log, a, "ev2", 200, true, 20, now - 4000, NULL);
     append(log, a, "ev3", 500, false, 40, now - 3000, "server error");

@@ -6,6 +6,7 @@
  * then restarted. A second risk that Jira refuses (400) lands on the
  * dead-letter topic with Jira's message. */
 #include "consumers/retry_tier.h"
+#include "core/clock.h"
 #include "core/kafka_admin.h"
 #include "core/pg_pool.h"
 #include "tests/support/avro_event.h"
@@ -105,8 +106,8 @@ static void critical_risk_becomes_one_jira_issue_across_a_kill_and_restart(void)
 
     pid_t pid = start_connector();
     REQUIRE(pid > 0);
-    int64_t deadline = fixture_now_ms() + WAIT_MS;
-    while (fake_jira_held(f) == 0 && fixture_now_ms() < deadline)
+    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (fake_jira_held(f) == 0 && bl_clock_mono_ms() < deadline)
         usleep(20000);
     CHECK_EQ_INT(fake_jira_held(f), 1);
     CHECK_EQ_INT(fake_jira_issue_count(f), 1);
@@ -121,16 +122,16 @@ static void critical_risk_becomes_one_jira_issue_across_a_kill_and_restart(void)
 
     pid = start_connector();
     REQUIRE(pid > 0);
-    deadline = fixture_now_ms() + WAIT_MS;
+    deadline = bl_clock_mono_ms() + WAIT_MS;
     while ((fixture_committed_total(group, topic, 1) < 1 || state_rows("issue/risk-42") < 1) &&
-           fixture_now_ms() < deadline)
+           bl_clock_mono_ms() < deadline)
         usleep(100000);
     CHECK_EQ_INT(fixture_committed_total(group, topic, 1), 1);
 
     /* One Jira refuses: dead-lettered with Jira's own message. */
     REQUIRE(produce_event("6f1c2a3e-0000-4000-8000-000000000043", "risk-43", "REJECT-ME") == 0);
-    deadline = fixture_now_ms() + WAIT_MS;
-    while (fixture_committed_total(group, topic, 1) < 2 && fixture_now_ms() < deadline)
+    deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (fixture_committed_total(group, topic, 1) < 2 && bl_clock_mono_ms() < deadline)
         usleep(100000);
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);

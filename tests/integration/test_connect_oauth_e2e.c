@@ -16,6 +16,7 @@
 #include "api/auth/orgs.h"
 #include "connectors/oauth/oauth.h"
 #include "consumers/retry_tier.h"
+#include "core/clock.h"
 #include "tests/support/avro_event.h"
 #include "tests/support/fake_oauth.h"
 #include "tests/support/fake_saas.h"
@@ -129,8 +130,8 @@ static int loads_logged(void)
 
 static int wait_committed(int64_t want)
 {
-    int64_t deadline = fixture_now_ms() + WAIT_MS;
-    while (fixture_committed_total(group, topic, 1) < want && fixture_now_ms() < deadline)
+    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (fixture_committed_total(group, topic, 1) < want && bl_clock_mono_ms() < deadline)
         usleep(100000);
     return fixture_committed_total(group, topic, 1) == want;
 }
@@ -203,8 +204,8 @@ static void google_calendar_through_kafka_with_the_oauth_store(void)
     CHECK(bl_pg_exec_cmd(conn, "UPDATE integrations SET settings = jsonb_set(settings, '{rules}', $2::jsonb)"
                                " WHERE id::text = $1", 2, params, &err) == 0);
     bl_pg_pool_release(reg.pool, conn);
-    int64_t deadline = fixture_now_ms() + WAIT_MS;
-    while (loads_logged() <= loads && fixture_now_ms() < deadline)
+    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (loads_logged() <= loads && bl_clock_mono_ms() < deadline)
         usleep(50000);
     CHECK(loads_logged() > loads);
 

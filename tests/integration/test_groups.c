@@ -2,10 +2,12 @@
  * timestamps, resets to earliest / latest / a time, refusal while a member
  * is active, and clear errors for a bad group or time. */
 #include "consumers/group_admin.h"
+#include "core/clock.h"
 #include "core/kafka_admin.h"
 #include "core/kafka_config.h"
 #include "core/kafka_consumer.h"
 #include "core/log.h"
+#include "core/time_format.h"
 #include "tests/support/test.h"
 
 #include <stdio.h>
@@ -20,13 +22,6 @@
 static char topic[96], group[96];
 static int64_t t0_ms; /* message i of a partition has timestamp t0_ms + i * 1000 */
 static bl_kafka_admin *admin;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Produces count messages to partition with timestamps t0 + i s. */
 static int produce_timed(rd_kafka_t *rk, int32_t partition, int count)
@@ -55,7 +50,7 @@ static void setup(void)
     REQUIRE(bl_kafka_admin_create_topics(admin, &spec, 1, TIMEOUT_MS, &err) == 0);
     REQUIRE(bl_kafka_admin_wait_visible(admin, names, 1, TIMEOUT_MS, &err) == 0);
 
-    t0_ms = (wall_ms() / 1000 - 3600) * 1000; /* an hour ago, whole seconds */
+    t0_ms = (bl_clock_wall_ms() / 1000 - 3600) * 1000; /* an hour ago, whole seconds */
     rd_kafka_conf_t *conf = bl_kafka_conf_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err);
     REQUIRE(conf != NULL);
     rd_kafka_t *rk = bl_kafka_handle_new(RD_KAFKA_PRODUCER, conf, "test producer", &err);
@@ -273,16 +268,16 @@ static void bad_group_topic_or_time_is_a_clear_error(void)
 static void rfc3339_times_parse_exactly(void)
 {
     int64_t ms = 0;
-    CHECK_EQ_INT(bl_group_parse_rfc3339("1970-01-01T00:00:00Z", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("1970-01-01T00:00:00Z", &ms), 0);
     CHECK_EQ_INT(ms, 0);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00.25+02:00", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00.25+02:00", &ms), 0);
     CHECK_EQ_INT(ms, 1714557600250LL);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2023-02-29T00:00:00Z", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-13-01T00:00:00Z", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("2024-05-01T12:00:00Zjunk", &ms), -1);
-    CHECK_EQ_INT(bl_group_parse_rfc3339("yesterday", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-02-29T00:00:00Z", &ms), 0);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2023-02-29T00:00:00Z", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-13-01T00:00:00Z", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("2024-05-01T12:00:00Zjunk", &ms), -1);
+    CHECK_EQ_INT(bl_rfc3339_parse_millis("yesterday", &ms), -1);
 }
 
 int main(void)

@@ -6,6 +6,7 @@
  * waiting request can be withdrawn (a sent one cannot); and freeing the
  * client reports the waiting ones as cancelled. */
 #include "core/http_client.h"
+#include "core/clock.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_sink.h"
 
@@ -73,13 +74,6 @@ static bl_http_client *client_with_cap(long max_host_connections)
     return c;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void stuck_host_does_not_hold_back_another(void)
 {
     webhook_sink slow, fast;
@@ -101,8 +95,8 @@ static void stuck_host_does_not_hold_back_another(void)
     CHECK_EQ_INT((long)bl_http_client_in_flight(c), 16);
     /* Run until every fast request is answered or a slow one ends (the hang
      * is over): which comes first is the point, not how long it took. */
-    int64_t give_up = mono_ms() + 3 * HANG_MS;
-    while (t.fast_ok + t.timeouts < 10 && t.slow_done == 0 && mono_ms() < give_up)
+    int64_t give_up = bl_clock_mono_ms() + 3 * HANG_MS;
+    while (t.fast_ok + t.timeouts < 10 && t.slow_done == 0 && bl_clock_mono_ms() < give_up)
         REQUIRE(bl_http_client_run(c, 100, &err) >= 0);
     CHECK_EQ_INT(t.fast_ok, 10);
     CHECK_EQ_INT(t.slow_done, 0);
@@ -129,8 +123,8 @@ static void waiting_counts_toward_the_timeout(void)
     req a = {&t, 0, 1}, b = {&t, 0, 2};
     REQUIRE(submit(c, &slow, "/slow", &a, 4 * HANG_MS) == 0);
     REQUIRE(submit(c, &slow, "/slow", &b, 300) == 0);
-    int64_t give_up = mono_ms() + 3 * HANG_MS;
-    while (t.timeouts == 0 && t.slow_done == 0 && mono_ms() < give_up)
+    int64_t give_up = bl_clock_mono_ms() + 3 * HANG_MS;
+    while (t.timeouts == 0 && t.slow_done == 0 && bl_clock_mono_ms() < give_up)
         REQUIRE(bl_http_client_run(c, 1000, &err) >= 0);
     CHECK_EQ_INT(t.timeouts, 1);
     CHECK_EQ_INT(t.n_order, 1);
@@ -157,8 +151,8 @@ static void one_hosts_requests_start_in_order(void)
         snprintf(path, sizeof path, "/r%d", i);
         REQUIRE(submit(c, &fast, path, &r[i], 10000) == 0);
     }
-    int64_t give_up = mono_ms() + 20000;
-    while (t.fast_ok < 5 && mono_ms() < give_up)
+    int64_t give_up = bl_clock_mono_ms() + 20000;
+    while (t.fast_ok < 5 && bl_clock_mono_ms() < give_up)
         REQUIRE(bl_http_client_run(c, 100, &err) >= 0);
     CHECK_EQ_INT(t.fast_ok, 5);
     sink_hit hits[5];

@@ -1,4 +1,5 @@
 /* The HTTP client and server against each other on loopback. */
+#include "core/clock.h"
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "tests/support/test.h"
@@ -54,9 +55,7 @@ static int handle_slow(const bl_http_request *req, bl_http_response *resp, void 
 {
     (void)req;
     (void)ctx;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    struct timespec deadline = bl_clock_deadline_after_ms(CLOCK_REALTIME, 10000);
     pthread_mutex_lock(&gate.mu);
     gate.entered = true;
     while (!gate.released)

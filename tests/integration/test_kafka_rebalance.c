@@ -1,6 +1,7 @@
 /* Cooperative rebalancing: when a second consumer joins, the first gives up
  * only some partitions (its revoke hook sees a subset) and keeps the rest. */
 #include "core/kafka_admin.h"
+#include "core/clock.h"
 #include "core/kafka_consumer.h"
 #include "core/log.h"
 #include "tests/support/test.h"
@@ -48,18 +49,11 @@ static int assignment_size(bl_kafka_consumer *c)
     return n;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls both consumers until a and b hold want_a and want_b partitions. */
 static int poll_until(bl_kafka_consumer *a, bl_kafka_consumer *b, int want_a, int want_b)
 {
-    int64_t deadline = now_ms() + 45000;
-    while (now_ms() < deadline) {
+    int64_t deadline = bl_clock_mono_ms() + 45000;
+    while (bl_clock_mono_ms() < deadline) {
         bl_kafka_msg *m = NULL;
         bl_err err = {0};
         if (bl_kafka_consumer_poll(a, 100, &m, &err) == 1)

@@ -1,4 +1,5 @@
 #include "core/kafka_admin.h"
+#include "core/clock.h"
 #include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
@@ -156,13 +157,6 @@ static void on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, vo
     }
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Consumes in group until `limit` messages are processed in this run, all
  * messages were seen, or nothing new arrives for a long while. The last
  * commit of run one is left to the revoke hook that close triggers. */
@@ -176,15 +170,15 @@ static void consume_run(const char *group, consumed *st, int limit, int final_co
     const char *topics[] = {st->topic};
     REQUIRE(bl_kafka_consumer_subscribe(st->consumer, topics, 1, &err) == 0);
     int processed = 0;
-    int64_t idle_deadline = now_ms() + 60000;
-    while (processed < limit && st->distinct < N_MESSAGES && now_ms() < idle_deadline) {
+    int64_t idle_deadline = bl_clock_mono_ms() + 60000;
+    while (processed < limit && st->distinct < N_MESSAGES && bl_clock_mono_ms() < idle_deadline) {
         bl_kafka_msg *m = NULL;
         int got = bl_kafka_consumer_poll(st->consumer, 500, &m, &err);
         if (got < 0)
             fprintf(stderr, "  poll: %s\n", err.msg);
         if (got != 1)
             continue;
-        idle_deadline = now_ms() + 30000;
+        idle_deadline = bl_clock_mono_ms() + 30000;
         int seq = check_message(m);
         if (seq < 0) {
             st->bad_content++;

@@ -2,6 +2,7 @@
  * stopped with SIGTERM, then replaced: nothing is lost, order per aggregate
  * holds, and a re-sent event carries the ce_id it had the first time. */
 #include "core/pg_pool.h"
+#include "core/clock.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
 
@@ -42,13 +43,6 @@ static progress progress_now(bl_outbox_fixture *f)
     return (progress){sent_rows(f->conn), bl_outbox_test_topic_size(f)};
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int run_relay_until(bl_outbox_fixture *f, int (*ready)(bl_outbox_fixture *, const progress *),
                            int sig)
 {
@@ -60,7 +54,7 @@ static int run_relay_until(bl_outbox_fixture *f, int (*ready)(bl_outbox_fixture 
     if (pid <= 0)
         return -1;
     /* by the clock: each look at the progress is itself a query or two */
-    for (int64_t give_up = mono_ms() + WAIT_S * 1000; mono_ms() < give_up && !ready(f, &start);)
+    for (int64_t give_up = bl_clock_mono_ms() + WAIT_S * 1000; bl_clock_mono_ms() < give_up && !ready(f, &start);)
         usleep(1000);
     return bl_outbox_test_reap(pid, sig, NULL);
 }

@@ -1,6 +1,7 @@
 /* A worker killed with SIGKILL mid-run (no drain, no final commit) loses
  * nothing: after a restart every message has been completed at least once. */
 #include "consumers/runtime.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
@@ -117,8 +118,8 @@ static void killed_worker_loses_nothing_after_restart(void)
         _exit(127);
     }
     struct stat sb;
-    int64_t deadline = fixture_now_ms() + 30000;
-    while (fixture_now_ms() < deadline && (stat(log_path, &sb) != 0 || sb.st_size < KILL_AFTER_BYTES))
+    int64_t deadline = bl_clock_mono_ms() + 30000;
+    while (bl_clock_mono_ms() < deadline && (stat(log_path, &sb) != 0 || sb.st_size < KILL_AFTER_BYTES))
         usleep(2000);
     kill(pid, SIGKILL);
     int status = 0;

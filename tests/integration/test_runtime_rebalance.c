@@ -2,6 +2,7 @@
  * the partitions it gives up and commits them before letting go, so
  * nothing is lost and, in a clean handover, nothing is done twice. */
 #include "consumers/runtime.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
@@ -67,8 +68,8 @@ static bl_runtime *wait_runtime(worker *w)
 
 static void wait_distinct(shared *sh, long want, int timeout_ms)
 {
-    int64_t deadline = fixture_now_ms() + timeout_ms;
-    while (atomic_load(&sh->distinct) < want && fixture_now_ms() < deadline)
+    int64_t deadline = bl_clock_mono_ms() + timeout_ms;
+    while (atomic_load(&sh->distinct) < want && bl_clock_mono_ms() < deadline)
         usleep(10000);
 }
 

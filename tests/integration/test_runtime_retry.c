@@ -3,6 +3,7 @@
  * back only once due, exhausted ones land on the DLQ, and parked ones come
  * back without having spent an attempt. */
 #include "consumers/runtime.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
@@ -29,13 +30,6 @@ static int header_is(const bl_kafka_msg *m, const char *key, const char *want)
     return bl_kafka_msg_header(m, key, &v, &len) == 0 && len == strlen(want) && memcmp(v, want, len) == 0;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bl_outcome decide(bl_runtime_job *job, int *delay_ms, void *user)
 {
     retry_state *s = user;
@@ -56,7 +50,7 @@ static bl_outcome decide(bl_runtime_job *job, int *delay_ms, void *user)
         if (bl_runtime_job_attempt(job) != 1 || parked->attempt != 0 ||
             strcmp(parked->error, "destination stuck") != 0 || strcmp(parked->original_topic, s->main_topic) != 0)
             s->bad_headers++;
-        else if (parked->due_at_ms > wall_ms())
+        else if (parked->due_at_ms > bl_clock_wall_ms())
             s->early++;
         s->second_done++;
         return bl_outcome_done();
@@ -67,7 +61,7 @@ static bl_outcome decide(bl_runtime_job *job, int *delay_ms, void *user)
     }
     s->second_attempts++;
     const bl_retry_headers *h = bl_runtime_job_retry_headers(job);
-    int64_t now = wall_ms();
+    int64_t now = bl_clock_wall_ms();
     if (!h || h->attempt != 1 || strcmp(h->error, "boom: 503") != 0 ||
         strcmp(h->original_topic, s->main_topic) != 0 || h->first_failure_at_ms > h->due_at_ms)
         s->bad_headers++;

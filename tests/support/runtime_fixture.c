@@ -1,5 +1,6 @@
 #include "tests/support/runtime_fixture.h"
 
+#include "core/clock.h"
 #include "core/kafka_admin.h"
 #include "core/kafka_consumer.h"
 #include "tests/support/test.h"
@@ -13,13 +14,6 @@
 
 #define FIXTURE_TIMEOUT_MS 15000
 
-int64_t fixture_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *completer(void *arg)
 {
     fake_connector *fc = arg;
@@ -29,7 +23,7 @@ static void *completer(void *arg)
             pthread_mutex_unlock(&fc->lock);
             return NULL;
         }
-        int64_t now = fixture_now_ms();
+        int64_t now = bl_clock_mono_ms();
         /* Complete whatever is due, in no particular order. */
         for (size_t i = 0; i < fc->n;) {
             if (fc->pending[i].due_mono <= now) {
@@ -60,7 +54,7 @@ static void fake_start(bl_runtime_job *job, void *ctx)
     }
     fake_pending *p = &fc->pending[fc->n++];
     p->job = job;
-    p->due_mono = delay < 0 ? INT64_MAX : fixture_now_ms() + delay;
+    p->due_mono = delay < 0 ? INT64_MAX : bl_clock_mono_ms() + delay;
     p->outcome = o;
     snprintf(p->error, sizeof p->error, "%s", o.error ? o.error : "");
     if ((int)fc->n > fc->max_pending)
@@ -276,8 +270,8 @@ int fixture_read(const char *topic, int want, int timeout_ms, fixture_msg_fn fn,
     int got = 0;
     if (!c || bl_kafka_consumer_subscribe(c, &topic, 1, &err) != 0)
         goto done;
-    int64_t deadline = fixture_now_ms() + timeout_ms;
-    while (got < want && fixture_now_ms() < deadline) {
+    int64_t deadline = bl_clock_mono_ms() + timeout_ms;
+    while (got < want && bl_clock_mono_ms() < deadline) {
         bl_kafka_msg *m = NULL;
         if (bl_kafka_consumer_poll(c, 100, &m, &err) == 1) {
             if (fn)

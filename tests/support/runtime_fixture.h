@@ -78,7 +78,4 @@ int64_t fixture_end_total(const char *topic, int partitions);
 typedef void (*fixture_msg_fn)(const bl_kafka_msg *m, void *user);
 int fixture_read(const char *topic, int want, int timeout_ms, fixture_msg_fn fn, void *user);
 
-/* Monotonic ms. */
-int64_t fixture_now_ms(void);
-
 #endif

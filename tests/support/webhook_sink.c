@@ -1,18 +1,11 @@
 /* The delivery tests' local receiver (see webhook_sink.h). */
 #include "tests/support/webhook_sink.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void copy(char *dst, size_t cap, const char *v)
 {
@@ -23,7 +16,7 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
 {
     webhook_sink *s = ctx;
     sink_hit h = {0};
-    h.at_ms = wall_ms();
+    h.at_ms = bl_clock_wall_ms();
     size_t len = 0;
     const char *body = bl_http_request_body(req, &len);
     copy(h.id, sizeof h.id, bl_http_request_header(req, "webhook-id"));

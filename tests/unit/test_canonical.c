@@ -1,3 +1,4 @@
+#include "core/crypto.h"
 #include "schemas/canonical.h"
 #include "tests/support/test.h"
 
@@ -110,9 +111,9 @@ static void whitespace_doc_and_order_differences_give_the_same_form(void)
     REQUIRE(a && b);
     CHECK_EQ_STR(a, RISK_CANONICAL);
     CHECK_EQ_STR(b, RISK_CANONICAL);
-    char ha[BL_CANONICAL_SHA256_HEX_LEN], hb[BL_CANONICAL_SHA256_HEX_LEN];
-    CHECK(bl_canonical_sha256_hex(a, strlen(a), ha, &err) == 0);
-    CHECK(bl_canonical_sha256_hex(b, strlen(b), hb, &err) == 0);
+    char ha[BL_SHA256_HEX_SIZE], hb[BL_SHA256_HEX_SIZE];
+    CHECK(bl_sha256_hex(a, strlen(a), ha, &err) == 0);
+    CHECK(bl_sha256_hex(b, strlen(b), hb, &err) == 0);
     CHECK_EQ_STR(ha, hb);
     free(a);
     free(b);
@@ -165,9 +166,9 @@ static void invalid_schemas_are_refused_with_the_reason(void)
 
 static void sha256_matches_a_known_digest(void)
 {
-    char hex[BL_CANONICAL_SHA256_HEX_LEN];
+    char hex[BL_SHA256_HEX_SIZE];
     bl_err err = {0};
-    REQUIRE(bl_canonical_sha256_hex("\"int\"", 5, hex, &err) == 0);
+    REQUIRE(bl_sha256_hex("\"int\"", 5, hex, &err) == 0);
     CHECK_EQ_STR(hex, "3f2b87a9fe7cc9b13835598c3981cd45e3e355309e5090aa0933d7becb6fba45");
 }
 

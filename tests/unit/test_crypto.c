@@ -141,6 +141,17 @@ static void hex_encode_is_lowercase_two_digits_per_byte(void)
     CHECK_EQ_STR(out, "000fa0ff");
 }
 
+static void hex_value_reads_either_case_and_rejects_the_rest(void)
+{
+    CHECK_EQ_INT(bl_hex_value('0'), 0);
+    CHECK_EQ_INT(bl_hex_value('9'), 9);
+    CHECK_EQ_INT(bl_hex_value('a'), 10);
+    CHECK_EQ_INT(bl_hex_value('F'), 15);
+    CHECK_EQ_INT(bl_hex_value('g'), -1);
+    CHECK_EQ_INT(bl_hex_value('/'), -1);
+    CHECK_EQ_INT(bl_hex_value('\0'), -1);
+}
+
 static void random_token_has_prefix_fixed_length_and_base62_alphabet(void)
 {
     bl_err err;
@@ -452,6 +463,7 @@ int main(void)
     BL_RUN(base64_round_trips_all_tail_lengths);
     BL_RUN(base64_decode_rejects_bad_input);
     BL_RUN(hex_encode_is_lowercase_two_digits_per_byte);
+    BL_RUN(hex_value_reads_either_case_and_rejects_the_rest);
     BL_RUN(random_token_has_prefix_fixed_length_and_base62_alphabet);
     BL_RUN(sealed_value_opens_to_the_same_bytes);
     BL_RUN(tampered_nonce_ciphertext_or_tag_fails_authentication);

@@ -1,17 +1,11 @@
 /* bl_http_client_run_fds returns when an extra fd becomes readable, and
  * waits the whole time when none does. */
 #include "core/http_client.h"
+#include "core/clock.h"
 #include "tests/support/test.h"
 
 #include <time.h>
 #include <unistd.h>
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void readable_extra_fd_ends_the_wait(void)
 {
@@ -21,10 +15,10 @@ static void readable_extra_fd_ends_the_wait(void)
     int p[2];
     REQUIRE(pipe(p) == 0);
     REQUIRE(write(p[1], "x", 1) == 1);
-    int64_t t0 = mono_ms();
+    int64_t t0 = bl_clock_mono_ms();
     CHECK_EQ_INT(bl_http_client_run_fds(c, 10000, &p[0], 1, &err), 0);
     /* the wait ended because of the fd, not the 10 s timeout */
-    CHECK(mono_ms() - t0 < 9000);
+    CHECK(bl_clock_mono_ms() - t0 < 9000);
     close(p[0]);
     close(p[1]);
     bl_http_client_free(c);
@@ -37,9 +31,9 @@ static void idle_extra_fd_lets_the_timeout_run(void)
     REQUIRE(c != NULL);
     int p[2];
     REQUIRE(pipe(p) == 0);
-    int64_t t0 = mono_ms();
+    int64_t t0 = bl_clock_mono_ms();
     CHECK_EQ_INT(bl_http_client_run_fds(c, 200, &p[0], 1, &err), 0);
-    CHECK(mono_ms() - t0 >= 190);
+    CHECK(bl_clock_mono_ms() - t0 >= 190);
     close(p[0]);
     close(p[1]);
     bl_http_client_free(c);

@@ -15,9 +15,10 @@
 #include "tests/support/pg_test.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
+#include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -25,68 +26,31 @@
 static char pg_url[512];
 static bl_pg_pool *pool;
 static bl_api_server *srv;
-static bl_http_server *sink;
 static char org_pro[BL_API_ID_MAX], org_other[BL_API_ID_MAX], org_demo[BL_API_ID_MAX],
     org_stats[BL_API_ID_MAX], org_list[BL_API_ID_MAX];
 static char admin[BL_API_TOKEN_SIZE], other_admin[BL_API_TOKEN_SIZE];
 
-/* ---- the sink: answers sink_status with "sink ok", keeps the last request ---- */
+/* ---- the sink: answers sink_status ---- */
 
-static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
-static int sink_status = 202;
-static struct {
-    int count;
-    char id[300], timestamp[32], signature[BL_WEBHOOK_SIG_HEADER_MAX + 8], custom[64];
-    char body[8192];
-    size_t body_len;
-} got;
+static webhook_sink sink;
+static atomic_int sink_status = 202;
 
-static int on_hook(const bl_http_request *req, bl_http_response *resp, void *ctx)
+static void answer_sink_status(size_t n, const char *path, const char *id, int *status, int *retry_after_s,
+                               int *sleep_ms, void *user)
 {
-    (void)ctx;
-    size_t len = 0;
-    const char *body = bl_http_request_body(req, &len);
-    const char *id = bl_http_request_header(req, "webhook-id");
-    const char *ts = bl_http_request_header(req, "webhook-timestamp");
-    const char *sig = bl_http_request_header(req, "webhook-signature");
-    const char *custom = bl_http_request_header(req, "X-Tenant");
-    pthread_mutex_lock(&sink_mu);
-    got.count++;
-    snprintf(got.id, sizeof got.id, "%s", id ? id : "");
-    snprintf(got.timestamp, sizeof got.timestamp, "%s", ts ? ts : "");
-    snprintf(got.signature, sizeof got.signature, "%s", sig ? sig : "");
-    snprintf(got.custom, sizeof got.custom, "%s", custom ? custom : "");
-    got.body_len = len < sizeof got.body ? len : sizeof got.body - 1;
-    memcpy(got.body, body, got.body_len);
-    got.body[got.body_len] = '\0';
-    int status = sink_status;
-    pthread_mutex_unlock(&sink_mu);
-    bl_http_response_status(resp, status);
-    return bl_http_response_body_copy(resp, "sink ok", 7, "text/plain");
+    (void)n, (void)path, (void)id, (void)retry_after_s, (void)sleep_ms, (void)user;
+    *status = atomic_load(&sink_status);
 }
 
 /* ---- calling the API ---- */
 
-typedef struct reply {
-    long status;
-    json_t *json;
-} reply;
+typedef bl_test_reply reply;
 
 /* Calls the API with token (may be NULL) and an optional JSON body; fills r
- * (the caller json_decrefs r->json) and returns the status. */
+ * (cleared with bl_test_reply_clear) and returns the status. */
 static long call(const char *method, const char *path, const char *token, const char *body, reply *r)
 {
-    bl_test_reply full;
-    r->status = bl_test_http_call(bl_api_server_port(srv), method, path, token, NULL, body, &full);
-    r->json = full.json; /* ownership moves to r */
-    full.json = NULL;
-    bl_test_reply_clear(&full);
-    return r->status;
-}
-
-static const char *error_code(const reply *r)
-{
-    return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+    return bl_test_http_call(bl_api_server_port(srv), method, path, token, NULL, body, r);
 }
 
 static const json_t *field_errors(const reply *r)
@@ -102,7 +66,7 @@ static const char *str(const json_t *o, const char *key)
 
 static void sink_url(char *out, size_t len)
 {
-    snprintf(out, len, "http://127.0.0.1:%u/hook", bl_http_server_port(sink));
+    webhook_sink_url(&sink, "/hook", out, len);
 }
 
 /* Creates an endpoint through the API as token; writes its id and secret. */
@@ -120,7 +84,7 @@ static long create(const char *token, const char *name, char id[64], char secret
     snprintf(id, 64, "%s", str(r.json, "id"));
     if (secret)
         snprintf(secret, BL_WEBHOOK_SECRET_TEXT_MAX, "%s", str(r.json, "secret"));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     return st;
 }
 
@@ -145,12 +109,12 @@ static void crud_shows_the_secret_once_and_updates_partially(void)
     free(text);
     CHECK_EQ_STR(str(r.json, "name"), "crm");
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "max_attempts")), 3);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks", admin, NULL, &r), 200);
     text = json_dumps(r.json, 0);
     CHECK(text && strstr(text, id) && !strstr(text, "whsec_"));
     free(text);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     /* partial: only the name and the timeout change */
     CHECK_EQ_INT(call("PUT", path, admin, "{\"name\":\"crm v2\",\"timeout_ms\":2500,\"strict_order\":true}", &r), 200);
     CHECK_EQ_STR(str(r.json, "name"), "crm v2");
@@ -159,12 +123,12 @@ static void crud_shows_the_secret_once_and_updates_partially(void)
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "event_types")), 2);
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "conditions")), 1);
     CHECK_EQ_STR(str(json_object_get(r.json, "headers"), "X-Tenant"), "acme");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("DELETE", path, admin, NULL, &r), 204);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 404);
-    CHECK_EQ_STR(error_code(&r), "not_found");
-    json_decref(r.json);
+    CHECK_EQ_STR(bl_test_reply_error_code(&r), "not_found");
+    bl_test_reply_clear(&r);
 }
 
 static void list_is_paginated(void)
@@ -179,14 +143,14 @@ static void list_is_paginated(void)
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 2);
     CHECK_EQ_INT(json_integer_value(json_object_get(p, "total")), 3);
     CHECK(json_is_true(json_object_get(p, "has_more")));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=2&offset=2", token, NULL, &r), 200);
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 1);
     CHECK(json_is_false(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=500", token, NULL, &r), 422);
     CHECK(json_object_get(field_errors(&r), "limit") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void another_organizations_endpoint_is_not_found(void)
@@ -199,21 +163,21 @@ static void another_organizations_endpoint_is_not_found(void)
     for (size_t i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "/v1/webhooks/%s%s", id, suffix[i]);
         CHECK_EQ_INT(call(method[i], path, other_admin, NULL, &r), 404);
-        json_decref(r.json);
+        bl_test_reply_clear(&r);
     }
     snprintf(path, sizeof path, "/v1/webhooks/%s", id);
     CHECK_EQ_INT(call("PUT", path, other_admin, "{\"name\":\"mine\"}", &r), 404);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("DELETE", path, other_admin, NULL, &r), 404);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks", other_admin, NULL, &r), 200);
     char *text = json_dumps(r.json, 0);
     CHECK(text && !strstr(text, id));
     free(text);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 200); /* untouched */
     CHECK_EQ_STR(str(r.json, "name"), "private");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 /* POSTs body and checks a 422 naming field. */
@@ -227,8 +191,8 @@ static void expect_field_error(const char *body, const char *field, const char *
         fprintf(stderr, "  %s: %s lacks %s\n", field, msg, needle);
         bl_test_failures++;
     }
-    CHECK_EQ_STR(error_code(&r), "validation_failed");
-    json_decref(r.json);
+    CHECK_EQ_STR(bl_test_reply_error_code(&r), "validation_failed");
+    bl_test_reply_clear(&r);
 }
 
 static void validation_errors_are_422_with_fields(void)
@@ -238,7 +202,7 @@ static void validation_errors_are_422_with_fields(void)
     const json_t *fe = field_errors(&r);
     CHECK(json_object_get(fe, "url") && json_object_get(fe, "name") && json_object_get(fe, "event_types") &&
           json_object_get(fe, "colour"));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     expect_field_error("{\"name\":\"n\",\"url\":\"ftp://127.0.0.1/x\",\"event_types\":[\"risk.*\"]}", "url", NULL);
     expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk..x\"]}",
                        "event_types", NULL);
@@ -266,7 +230,7 @@ static void ssrf_refusal_is_422_on_url_with_the_reason(void)
     reply r;
     CHECK_EQ_INT(call("PUT", path, admin, "{\"url\":\"http://192.168.1.1/\"}", &r), 422);
     CHECK(strstr(json_string_value(json_object_get(field_errors(&r), "url")) ?: "", "private") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
@@ -279,27 +243,28 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     snprintf(new_secret, sizeof new_secret, "%s", str(r.json, "secret"));
     CHECK(strncmp(new_secret, "whsec_", 6) == 0 && strcmp(new_secret, old_secret) != 0);
     CHECK(json_is_string(json_object_get(r.json, "previous_secret_until")));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("POST", path, admin, "{\"overlap\":\"soon\"}", &r), 422);
     CHECK(json_object_get(field_errors(&r), "overlap") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 
-    pthread_mutex_lock(&sink_mu);
-    sink_status = 202;
-    int before = got.count;
-    pthread_mutex_unlock(&sink_mu);
+    atomic_store(&sink_status, 202);
+    size_t before = webhook_sink_count(&sink);
     snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
     REQUIRE(call("POST", path, admin, NULL, &r) == 200);
     CHECK(json_is_true(json_object_get(r.json, "success")));
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "status_code")), 202);
-    CHECK_EQ_STR(str(r.json, "response_excerpt"), "sink ok");
+    CHECK_EQ_STR(str(r.json, "response_excerpt"), WEBHOOK_SINK_BODY);
     CHECK(json_is_integer(json_object_get(r.json, "duration_ms")));
     char event_id[300];
     snprintf(event_id, sizeof event_id, "%s", str(r.json, "event_id"));
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 
-    pthread_mutex_lock(&sink_mu);
-    CHECK_EQ_INT(got.count, before + 1);
+    sink_hit hits[8], got = {0};
+    size_t n = webhook_sink_hits_to(&sink, "/hook", hits, 8);
+    if (n > 0)
+        got = hits[n - 1];
+    CHECK_EQ_INT(webhook_sink_count(&sink), before + 1);
     CHECK_EQ_STR(got.id, event_id);
     CHECK_EQ_STR(got.custom, "acme");
     CHECK(strchr(got.signature, ' ') != NULL); /* two signatures during the overlap */
@@ -317,19 +282,14 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     snprintf(first, sizeof first, "%.*s", (int)strcspn(got.signature, " "), got.signature);
     CHECK_EQ_INT(bl_webhook_verify_v1(&s_old, got.id, got.timestamp, first, got.body, got.body_len, now, 300, &err),
                  BL_WEBHOOK_VERIFY_NO_MATCH);
-    pthread_mutex_unlock(&sink_mu);
 
     /* the sink's failure is reported as such, and both attempts are logged */
-    pthread_mutex_lock(&sink_mu);
-    sink_status = 503;
-    pthread_mutex_unlock(&sink_mu);
+    atomic_store(&sink_status, 503);
     REQUIRE(call("POST", path, admin, NULL, &r) == 200);
     CHECK(json_is_false(json_object_get(r.json, "success")));
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "status_code")), 503);
-    json_decref(r.json);
-    pthread_mutex_lock(&sink_mu);
-    sink_status = 202;
-    pthread_mutex_unlock(&sink_mu);
+    bl_test_reply_clear(&r);
+    atomic_store(&sink_status, 202);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs", id);
     REQUIRE(call("GET", path, admin, NULL, &r) == 200);
     json_t *data = json_object_get(r.json, "data");
@@ -337,7 +297,7 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(data, 0), "status_code")), 503);
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), event_id);
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_type"), "webhook.test");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void test_delivery_to_an_internal_address_is_refused(void)
@@ -355,7 +315,7 @@ static void test_delivery_to_an_internal_address_is_refused(void)
     snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
     CHECK_EQ_INT(call("POST", path, admin, NULL, &r), 422);
     CHECK(strstr(json_string_value(json_object_get(field_errors(&r), "url")) ?: "", "private") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void append(bl_delivery_log *log, const char *endpoint, const char *event_id, int status, bool ok,
@@ -403,12 +363,12 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
         CHECK_EQ_INT(json_integer_value(json_object_get(e, "failed")), is_a ? 1 : 0);
         CHECK(json_real_value(json_object_get(e, "avg_duration_ms")) == (is_a ? 70.0 / 3 : 30.0));
     }
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=60", token, NULL, &r), 200);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 5);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=0", token, NULL, &r), 422);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?limit=2", a);
     CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
@@ -417,7 +377,7 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 4);
     CHECK_EQ_STR(str(json_array_get(data, 0), "event_id"), "ev3"); /* newest first */
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), "ev2");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=failed", a);
     CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
     data = json_object_get(r.json, "data");
@@ -432,15 +392,15 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(row, "attempt")), 2);
     CHECK(json_is_false(json_object_get(row, "success")));
     CHECK(strlen(str(row, "delivered_at")) == 24);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=success", a);
     CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 3);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=maybe", a);
     CHECK_EQ_INT(call("GET", path, token, NULL, &r), 422);
     CHECK(json_object_get(field_errors(&r), "status") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void disable_then_enable_with_a_replay_request(void)
@@ -452,17 +412,17 @@ static void disable_then_enable_with_a_replay_request(void)
     CHECK_EQ_INT(call("POST", path, admin, "{\"reason\":\"maintenance\"}", &r), 200);
     CHECK(json_is_false(json_object_get(r.json, "active")));
     CHECK_EQ_STR(str(r.json, "disabled_reason"), "maintenance");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/enable", id);
     CHECK_EQ_INT(call("POST", path, admin, "{\"replay_since\":\"tomorrow\"}", &r), 422);
     CHECK(json_object_get(field_errors(&r), "replay_since") != NULL);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("POST", path, admin, "{\"replay_since\":\"2024-01-02T03:04:05Z\"}", &r), 200);
     CHECK(json_is_true(json_object_get(r.json, "active")));
     json_t *replay = json_object_get(r.json, "replay");
     CHECK_EQ_STR(str(replay, "status"), "pending");
     CHECK_EQ_STR(str(replay, "since"), "2024-01-02T03:04:05.000Z");
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     bl_err err = {0};
     PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
     REQUIRE(conn);
@@ -496,7 +456,7 @@ static void event_types_are_grouped_by_domain(void)
             found = found || strcmp(str(t, "type"), "risk.escalated") == 0;
     }
     CHECK(found);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void permission_matrix_reads_for_read_and_write_management_for_admin(void)
@@ -543,16 +503,16 @@ static void permission_matrix_reads_for_read_and_write_management_for_admin(void
                 fprintf(stderr, "  key %zu: %s %s -> %ld\n", k, cells[c].method, path, st);
                 bl_test_failures++;
             }
-            json_decref(r.json);
+            bl_test_reply_clear(&r);
         }
     }
     char path[200];
     snprintf(path, sizeof path, "/v1/webhooks/%s", id);
     reply r;
     CHECK_EQ_INT(call("DELETE", path, tokens[2], NULL, &r), 204);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks", NULL, NULL, &r), 401);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
 }
 
 static void demo_plan_reads_but_cannot_manage(void)
@@ -561,14 +521,14 @@ static void demo_plan_reads_but_cannot_manage(void)
     key_of(org_demo, BL_API_PERM_ADMIN, token);
     reply r;
     CHECK_EQ_INT(call("GET", "/v1/webhooks", token, NULL, &r), 200);
-    json_decref(r.json);
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(create(token, "demo", id, NULL), 403);
     CHECK_EQ_INT(call("POST", "/v1/webhooks", token, "{}", &r), 403);
-    CHECK_EQ_STR(error_code(&r), "plan_required");
-    json_decref(r.json);
+    CHECK_EQ_STR(bl_test_reply_error_code(&r), "plan_required");
+    bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("POST", "/v1/webhooks/x/rotate-secret", token, NULL, &r), 403);
-    CHECK_EQ_STR(error_code(&r), "plan_required");
-    json_decref(r.json);
+    CHECK_EQ_STR(bl_test_reply_error_code(&r), "plan_required");
+    bl_test_reply_clear(&r);
 }
 
 static int setup(void)
@@ -590,10 +550,7 @@ static int setup(void)
         goto fail;
     key_of(org_pro, BL_API_PERM_ADMIN, admin);
     key_of(org_other, BL_API_PERM_ADMIN, other_admin);
-    bl_http_server_config sc = {0};
-    if (!(sink = bl_http_server_new(&sc, &err)) ||
-        bl_http_server_route(sink, "POST", "/hook", on_hook, NULL, &err) != 0 ||
-        bl_http_server_start(sink, &err) != 0)
+    if (webhook_sink_start(&sink, answer_sink_status, NULL) != 0)
         goto fail;
     bl_api_config cfg = {0};
     if (!(srv = bl_api_server_new(&cfg, pool, &err)) || bl_api_server_start(srv, &err) != 0)
@@ -624,7 +581,7 @@ int main(void)
         bl_test_failures++;
     }
     bl_api_server_free(srv);
-    bl_http_server_free(sink);
+    webhook_sink_stop(&sink);
     bl_pg_pool_free(pool);
     if (pg_url[0])
         bl_test_pg_drop_db(pg_url);

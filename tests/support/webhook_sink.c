@@ -60,7 +60,7 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
         bl_http_response_header(resp, "Retry-After", ra);
     }
     bl_http_response_status(resp, status);
-    return 0;
+    return bl_http_response_body_copy(resp, WEBHOOK_SINK_BODY, strlen(WEBHOOK_SINK_BODY), "text/plain");
 }
 
 int webhook_sink_start(webhook_sink *s, sink_behave_fn behave, void *user)

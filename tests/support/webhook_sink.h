@@ -1,7 +1,7 @@
 /* A local webhook receiver for the delivery tests: an HTTP server on
  * 127.0.0.1 that records every request (webhook-* headers, body, arrival
  * time) and answers as a behaviour function says (status, Retry-After,
- * sleep past the client's timeout). */
+ * sleep past the client's timeout), with the body WEBHOOK_SINK_BODY. */
 #ifndef BUSLINE_TEST_WEBHOOK_SINK_H
 #define BUSLINE_TEST_WEBHOOK_SINK_H
 
@@ -26,6 +26,7 @@ typedef struct sink_hit {
  * status SINK_RESET closes the connection without answering (after the
  * sleep), recorded as status 0. */
 #define SINK_RESET (-1)
+#define WEBHOOK_SINK_BODY "sink ok"
 typedef void (*sink_behave_fn)(size_t n, const char *path, const char *id, int *status,
                                int *retry_after_s, int *sleep_ms, void *user);
 

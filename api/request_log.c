@@ -1,7 +1,7 @@
 #include "api/request_log.h"
 
-#include "core/clock.h"
 #include "core/log.h"
+#include "core/ticker.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -28,10 +28,7 @@ struct bl_api_request_log {
     size_t count, cap;
     uint64_t dropped;
     pthread_mutex_t flush_lock; /* one flush at a time */
-    pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;
-    bool stopping, running;
-    pthread_t thread;
+    bl_ticker *writer; /* NULL until started */
 };
 
 bl_api_request_log *bl_api_request_log_new(bl_pg_pool *pool, unsigned flush_ms, bl_err *err)
@@ -45,8 +42,6 @@ bl_api_request_log *bl_api_request_log_new(bl_pg_pool *pool, unsigned flush_ms, 
     l->flush_ms = flush_ms ? flush_ms : 500;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->flush_lock, NULL);
-    pthread_mutex_init(&l->stop_lock, NULL);
-    pthread_cond_init(&l->stop_cond, NULL);
     return l;
 }
 
@@ -174,48 +169,28 @@ int bl_api_request_log_flush(bl_api_request_log *l, bl_err *err)
     return rc;
 }
 
-static void *writer(void *arg)
+static void write_now(void *arg)
 {
-    bl_api_request_log *l = arg;
-    pthread_mutex_lock(&l->stop_lock);
-    while (!l->stopping) {
-        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, l->flush_ms);
-        pthread_cond_timedwait(&l->stop_cond, &l->stop_lock, &until);
-        pthread_mutex_unlock(&l->stop_lock);
-        bl_err err = {0};
-        if (bl_api_request_log_flush(l, &err) != 0)
-            bl_log_warn("api: request log not written yet", BL_FS("error", err.msg));
-        pthread_mutex_lock(&l->stop_lock);
-    }
-    pthread_mutex_unlock(&l->stop_lock);
-    return NULL;
+    bl_err err = {0};
+    if (bl_api_request_log_flush(arg, &err) != 0)
+        bl_log_warn("api: request log not written yet", BL_FS("error", err.msg));
 }
 
 int bl_api_request_log_start(bl_api_request_log *l, bl_err *err)
 {
-    if (pthread_create(&l->thread, NULL, writer, l) != 0)
-        return bl_err_set(err, BL_EIO, "api: cannot start the request log writer");
-    l->running = true;
-    return 0;
+    l->writer = bl_ticker_start(l->flush_ms, write_now, l, "api: the request log writer", err);
+    return l->writer ? 0 : -1;
 }
 
 void bl_api_request_log_free(bl_api_request_log *l)
 {
     if (!l)
         return;
-    if (l->running) {
-        pthread_mutex_lock(&l->stop_lock);
-        l->stopping = true;
-        pthread_cond_signal(&l->stop_cond);
-        pthread_mutex_unlock(&l->stop_lock);
-        pthread_join(l->thread, NULL);
-    }
+    bl_ticker_stop(l->writer);
     bl_err err = {0};
     if (bl_api_request_log_flush(l, &err) != 0)
         bl_log_warn("api: request log rows lost at stop", BL_FS("error", err.msg));
     free(l->rows);
-    pthread_cond_destroy(&l->stop_cond);
-    pthread_mutex_destroy(&l->stop_lock);
     pthread_mutex_destroy(&l->flush_lock);
     pthread_mutex_destroy(&l->lock);
     free(l);

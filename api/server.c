@@ -1,9 +1,7 @@
 #include "api/server_private.h"
 
-#include "core/clock.h"
 #include "core/log.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,21 +42,11 @@ int bl_api_answer_json_query(bl_api_server *s, bl_http_response *resp, const cha
 
 /* ---- lifecycle ---- */
 
-static void *usage_flusher(void *arg)
+static void flush_usage_now(void *arg)
 {
-    bl_api_server *s = arg;
-    pthread_mutex_lock(&s->stop_lock);
-    while (!s->stopping) {
-        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, s->cfg.usage_flush_ms);
-        pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
-        pthread_mutex_unlock(&s->stop_lock);
-        bl_err err = {0};
-        if (bl_api_server_flush_usage(s, &err) != 0)
-            bl_log_warn("api: key usage not written yet", BL_FS("error", err.msg));
-        pthread_mutex_lock(&s->stop_lock);
-    }
-    pthread_mutex_unlock(&s->stop_lock);
-    return NULL;
+    bl_err err = {0};
+    if (bl_api_server_flush_usage(arg, &err) != 0)
+        bl_log_warn("api: key usage not written yet", BL_FS("error", err.msg));
 }
 
 int bl_api_server_flush_usage(bl_api_server *s, bl_err *err)
@@ -81,8 +69,6 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     s->cfg = *cfg;
     s->pool = pool;
     s->targets_tail = &s->targets;
-    pthread_mutex_init(&s->stop_lock, NULL);
-    pthread_cond_init(&s->stop_cond, NULL);
     if (!s->cfg.header_count_max)
         s->cfg.header_count_max = 64;
     if (!s->cfg.header_bytes_max)
@@ -221,9 +207,8 @@ int bl_api_server_start(bl_api_server *s, bl_err *err)
         return -1;
     if (bl_api_request_log_start(s->request_log, err) != 0)
         return -1;
-    if (pthread_create(&s->flusher, NULL, usage_flusher, s) != 0)
-        return bl_err_set(err, BL_EIO, "api: cannot start the usage flusher");
-    s->flusher_running = true;
+    if (!(s->usage_flusher = bl_ticker_start(s->cfg.usage_flush_ms, flush_usage_now, s, "api: the usage flusher", err)))
+        return -1;
     return 0;
 }
 
@@ -237,13 +222,7 @@ void bl_api_server_free(bl_api_server *s)
     if (!s)
         return;
     bl_http_server_free(s->http);
-    if (s->flusher_running) {
-        pthread_mutex_lock(&s->stop_lock);
-        s->stopping = true;
-        pthread_cond_signal(&s->stop_cond);
-        pthread_mutex_unlock(&s->stop_lock);
-        pthread_join(s->flusher, NULL);
-    }
+    bl_ticker_stop(s->usage_flusher);
     if (s->usage && s->pool) {
         bl_err err = {0};
         if (bl_api_server_flush_usage(s, &err) != 0)
@@ -274,7 +253,5 @@ void bl_api_server_free(bl_api_server *s)
     free(s->registry_url);
     free(s->schemas_dir);
     free(s->topic_prefix);
-    pthread_cond_destroy(&s->stop_cond);
-    pthread_mutex_destroy(&s->stop_lock);
     free(s);
 }

@@ -9,6 +9,7 @@
 #include "api/rate_limit.h"
 #include "api/request_log.h"
 #include "api/server.h"
+#include "core/ticker.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -44,11 +45,7 @@ struct bl_api_server {
     free_hook *free_hooks;
     bl_api_request_log *request_log;
     char *brokers, *registry_url, *schemas_dir, *topic_prefix;
-    pthread_t flusher;
-    bool flusher_running;
-    pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;
-    bool stopping;
+    bl_ticker *usage_flusher; /* NULL until started */
 };
 
 /* The core server's handler of every API route: runs the checks of

@@ -14,7 +14,7 @@
  * channel (overrides the routing). */
 #include "connectors/builtin.h"
 #include "connectors/vendor_http.h"
-#include "connectors/webhook/event_filter.h"
+#include "consumers/event_filter.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "connectors/webhook/retry_policy.h"
+#include "consumers/retry_policy.h"
 #include "tests/support/test.h"
 
 #include <stdint.h>

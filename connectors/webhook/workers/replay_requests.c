@@ -1,0 +1,195 @@
+/* Claiming and carrying out webhook replay requests (see replay_requests.h). */
+#include "connectors/webhook/workers/replay_requests.h"
+
+#include "core/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ACQUIRE_TIMEOUT_MS 5000
+#define DEFAULT_STALE_S 600
+#define DEFAULT_INTERVAL_MS 2000
+#define REQUEST_ID_MAX 24
+
+static const char claim_sql[] =
+    "UPDATE webhook_replay_requests SET status = 'running', started_at = now()"
+    " WHERE id = (SELECT id FROM webhook_replay_requests"
+    "  WHERE status = 'pending' OR (status = 'running' AND started_at < now() - make_interval(secs => $1::int))"
+    "  ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, endpoint_id, organization_id, (extract(epoch FROM replay_since) * 1000)::bigint";
+
+static const char finish_sql[] =
+    "UPDATE webhook_replay_requests SET status = $2, completed_at = now(), error = $3,"
+    " events_scanned = $4::bigint, events_replayed = $5::bigint WHERE id = $1::bigint";
+
+/* A claimed request. */
+typedef struct claimed {
+    char id[REQUEST_ID_MAX];
+    char endpoint_id[BL_WEBHOOK_ID_MAX + 1];
+    char organization_id[BL_WEBHOOK_ORG_MAX + 1];
+    int64_t since_ms;
+} claimed;
+
+/* Claims one request into *c. Returns 1, 0 (none waiting) or -1 with err. */
+static int claim(const bl_webhook_replay_requests_opts *o, claimed *c, bl_err *err)
+{
+    char stale[16];
+    snprintf(stale, sizeof stale, "%d", o->stale_after_s > 0 ? o->stale_after_s : DEFAULT_STALE_S);
+    const char *params[] = {stale};
+    PGconn *conn = bl_pg_pool_acquire(o->pool, ACQUIRE_TIMEOUT_MS, err);
+    if (!conn)
+        return -1;
+    PGresult *r = bl_pg_exec(conn, claim_sql, 1, params, err);
+    bl_pg_pool_release(o->pool, conn);
+    if (!r)
+        return bl_err_wrap(err, "replay requests: claim");
+    int got = PQntuples(r) == 1;
+    if (got) {
+        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, 0, 0));
+        snprintf(c->endpoint_id, sizeof c->endpoint_id, "%s", PQgetvalue(r, 0, 1));
+        snprintf(c->organization_id, sizeof c->organization_id, "%s", PQgetvalue(r, 0, 2));
+        c->since_ms = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+    }
+    PQclear(r);
+    return got;
+}
+
+static int finish(const bl_webhook_replay_requests_opts *o, const claimed *c, const char *error,
+                  const bl_webhook_replay_counts *n, bl_err *err)
+{
+    char scanned[24], replayed[24];
+    snprintf(scanned, sizeof scanned, "%ld", n->scanned);
+    snprintf(replayed, sizeof replayed, "%ld", n->produced);
+    const char *params[] = {c->id, error ? "failed" : "done", error, scanned, replayed};
+    PGconn *conn = bl_pg_pool_acquire(o->pool, ACQUIRE_TIMEOUT_MS, err);
+    if (!conn)
+        return -1;
+    int rc = bl_pg_exec_cmd(conn, finish_sql, 5, params, err);
+    bl_pg_pool_release(o->pool, conn);
+    return rc == 0 ? 0 : bl_err_wrap(err, "replay requests: mark %s", c->id);
+}
+
+/* Checks the request's organization against the endpoint's: a row names
+ * both, and an endpoint id of another organization is never replayed. */
+static int same_organization(const bl_webhook_replay_requests_opts *o, const claimed *c, bl_err *err)
+{
+    bl_webhook_endpoint *e = bl_webhook_store_get(o->replay.store, c->endpoint_id, err);
+    if (!e)
+        return -1;
+    int ok = strcmp(e->organization_id, c->organization_id) == 0;
+    bl_webhook_endpoint_free(e);
+    return ok ? 0 : bl_err_set(err, BL_EINVAL, "endpoint %s is not of organization %s", c->endpoint_id,
+                               c->organization_id);
+}
+
+int bl_webhook_replay_requests_run_one(const bl_webhook_replay_requests_opts *o, bl_err *err)
+{
+    if (!o->pool)
+        return bl_err_set(err, BL_EINVAL, "replay requests: a pool is required");
+    claimed c;
+    int got = claim(o, &c, err);
+    if (got <= 0)
+        return got;
+    bl_webhook_replay_counts n = {0};
+    bl_err rerr = {0};
+    int rc = same_organization(o, &c, &rerr);
+    if (rc == 0)
+        rc = bl_webhook_replay(&o->replay, c.endpoint_id, c.since_ms, &n, &rerr);
+    bl_log_info("replay request handled", BL_FS("request_id", c.id), BL_FS("endpoint_id", c.endpoint_id),
+                BL_FS("status", rc == 0 ? "done" : "failed"), BL_FI("replayed", n.produced),
+                BL_FS("error", rc == 0 ? "" : rerr.msg));
+    return finish(o, &c, rc == 0 ? NULL : rerr.msg, &n, err) == 0 ? 1 : -1;
+}
+
+long bl_webhook_replay_requests_run(const bl_webhook_replay_requests_opts *o, long max, bl_err *err)
+{
+    long handled = 0;
+    while (max <= 0 || handled < max) {
+        int rc = bl_webhook_replay_requests_run_one(o, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            break;
+        handled++;
+    }
+    return handled;
+}
+
+struct bl_webhook_replay_poller {
+    bl_webhook_replay_requests_opts o;
+    int interval_ms;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool quit; /* under lock */
+};
+
+static void *poll_requests(void *arg)
+{
+    bl_webhook_replay_poller *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->quit) {
+        pthread_mutex_unlock(&p->lock);
+        bl_err err = {0};
+        if (bl_webhook_replay_requests_run(&p->o, 0, &err) < 0)
+            bl_log_warn("replay requests: not handled", BL_FS("error", err.msg));
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += p->interval_ms / 1000;
+        until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&p->lock);
+        while (!p->quit && pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+bl_webhook_replay_poller *bl_webhook_replay_poller_start(const bl_webhook_replay_requests_opts *o,
+                                                         int interval_ms, bl_err *err)
+{
+    if (!o->pool) {
+        bl_err_set(err, BL_EINVAL, "replay poller: a pool is required");
+        return NULL;
+    }
+    bl_webhook_replay_poller *p = calloc(1, sizeof *p);
+    if (!p) {
+        bl_err_set(err, BL_ENOMEM, "replay poller: out of memory");
+        return NULL;
+    }
+    p->o = *o;
+    p->interval_ms = interval_ms > 0 ? interval_ms : DEFAULT_INTERVAL_MS;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    if (pthread_create(&p->thread, NULL, poll_requests, p) != 0) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        bl_err_set(err, BL_ENOMEM, "replay poller: cannot start its thread");
+        return NULL;
+    }
+    return p;
+}
+
+void bl_webhook_replay_poller_stop(bl_webhook_replay_poller *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}

@@ -1,6 +1,7 @@
 /* A connector under the consumer runtime: decode, map, hand to instances. */
 #include "connectors/connect.h"
 
+#include "consumers/retry_policy.h"
 #include "connectors/loader.h"
 #include "connectors/mapping.h"
 #include "connectors/oauth/oauth.h"
@@ -278,12 +279,13 @@ size_t bl_connect_integration_count(bl_connect *c)
     return n;
 }
 
+/* The host's own backoff (a result's retry_after_ms of -1): the shared retry
+ * policy, 1 s doubling up to max_backoff_ms, without jitter so a connector's
+ * retries stay predictable for its tests and operators. */
 static int64_t backoff_ms(const bl_connect *c, int attempt)
 {
-    int64_t d = 1000;
-    for (int i = 1; i < attempt && d < c->cfg.max_backoff_ms; i++)
-        d *= 2;
-    return d < c->cfg.max_backoff_ms ? d : c->cfg.max_backoff_ms;
+    bl_retry_policy p = {.base_delay_ms = 1000, .factor = 2.0, .max_delay_ms = c->cfg.max_backoff_ms};
+    return bl_retry_backoff_ms(&p, attempt, NULL, NULL);
 }
 
 /* Calls the instance, with the one credentials refresh on AUTH_EXPIRED. A

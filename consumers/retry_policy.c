@@ -1,4 +1,5 @@
-/* Retry decisions for webhook deliveries. */
+/* The one retry policy: backoff delays and the retry decisions of webhook
+ * deliveries and SaaS connector calls. */
 #include "consumers/retry_policy.h"
 
 #include "core/time_format.h"
@@ -121,9 +122,10 @@ int bl_retry_after_parse(const char *value, int64_t now_ms, int64_t *delay_ms)
     return 0;
 }
 
-/* Exponential backoff for the retry after attempt, with jitter. */
-static int64_t backoff_ms(const bl_retry_policy *p, int attempt, bl_random_u32_fn rnd, void *ctx)
+int64_t bl_retry_backoff_ms(const bl_retry_policy *p, int attempt, bl_random_u32_fn rnd, void *ctx)
 {
+    if (attempt < 1)
+        attempt = 1;
     double d = (double)p->base_delay_ms * pow(p->factor, attempt - 1);
     if (!(d < (double)p->max_delay_ms)) /* also catches inf */
         d = (double)p->max_delay_ms;
@@ -205,6 +207,6 @@ bl_retry_decision bl_retry_decide(const bl_retry_policy *p, int attempt,
     if (honours_retry_after && bl_retry_after_parse(outcome->retry_after, now_ms, &after_ms) == 0)
         d.delay_ms = after_ms < p->max_retry_after_ms ? after_ms : p->max_retry_after_ms;
     else
-        d.delay_ms = backoff_ms(p, attempt, rnd, rnd_ctx);
+        d.delay_ms = bl_retry_backoff_ms(p, attempt, rnd, rnd_ctx);
     return d;
 }

@@ -1,7 +1,11 @@
-/* What to do after one delivery attempt: done, retry after a delay, give up
- * (dead-letter) or disable the endpoint. A pure function of the attempt, the
- * endpoint's policy, the outcome and an injected clock and random source, so
- * every schedule can be tested exactly. */
+/* The one retry policy of busline. Its backoff (bl_retry_backoff_ms) is the
+ * delay every retrying caller waits: webhook deliveries (with jitter), the
+ * SaaS connector host (connectors/connect.c, no jitter) and the PMO command
+ * service (producers, no jitter). Its decision (bl_retry_decide) says what to
+ * do after one delivery attempt: done, retry after a delay, give up
+ * (dead-letter) or disable the endpoint. Both are pure functions of the
+ * attempt, the policy, the outcome and an injected clock and random source,
+ * so every schedule can be tested exactly. */
 #ifndef BUSLINE_CONSUMERS_RETRY_POLICY_H
 #define BUSLINE_CONSUMERS_RETRY_POLICY_H
 
@@ -69,6 +73,13 @@ typedef uint32_t (*bl_random_u32_fn)(void *ctx);
 /* A bl_random_u32_fn over the OpenSSL CSPRNG (ctx unused); returns 0 if it
  * fails, which only costs the jitter. */
 uint32_t bl_random_u32_os(void *ctx);
+
+/* The backoff before the retry that follows attempt number attempt (1 = the
+ * first; below 1 counts as 1): base_delay_ms * factor^(attempt-1), capped at
+ * max_delay_ms, then spread by +- jitter using rnd(ctx) (rnd NULL or jitter
+ * 0: none) and capped again; never negative. Reads only base_delay_ms,
+ * factor, max_delay_ms and jitter of p (borrowed, not NULL). */
+int64_t bl_retry_backoff_ms(const bl_retry_policy *p, int attempt, bl_random_u32_fn rnd, void *ctx);
 
 /* Decides after attempt number attempt (1 = the first) ended with outcome.
  * 2xx: delivered. 410: disable the endpoint. 408, 429, 5xx, and transport

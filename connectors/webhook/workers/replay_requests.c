@@ -1,6 +1,8 @@
-/* Claiming and carrying out webhook replay requests (see replay_requests.h). */
+/* Carrying out webhook replay requests (see replay_requests.h); their rows
+ * are claimed and marked through store/replay_request_rows.h. */
 #include "connectors/webhook/workers/replay_requests.h"
 
+#include "connectors/webhook/store/replay_request_rows.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -11,72 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#define ACQUIRE_TIMEOUT_MS 5000
 #define DEFAULT_STALE_S 600
 #define DEFAULT_INTERVAL_MS 2000
-#define REQUEST_ID_MAX 24
-
-static const char claim_sql[] =
-    "UPDATE webhook_replay_requests SET status = 'running', started_at = now()"
-    " WHERE id = (SELECT id FROM webhook_replay_requests"
-    "  WHERE status = 'pending' OR (status = 'running' AND started_at < now() - make_interval(secs => $1::int))"
-    "  ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, endpoint_id, organization_id, (extract(epoch FROM replay_since) * 1000)::bigint";
-
-static const char finish_sql[] =
-    "UPDATE webhook_replay_requests SET status = $2, completed_at = now(), error = $3,"
-    " events_scanned = $4::bigint, events_replayed = $5::bigint WHERE id = $1::bigint";
-
-/* A claimed request. */
-typedef struct claimed {
-    char id[REQUEST_ID_MAX];
-    char endpoint_id[BL_WEBHOOK_ID_MAX + 1];
-    char organization_id[BL_WEBHOOK_ORG_MAX + 1];
-    int64_t since_ms;
-} claimed;
-
-/* Claims one request into *c. Returns 1, 0 (none waiting) or -1 with err. */
-static int claim(const bl_webhook_replay_requests_opts *o, claimed *c, bl_err *err)
-{
-    char stale[16];
-    snprintf(stale, sizeof stale, "%d", o->stale_after_s > 0 ? o->stale_after_s : DEFAULT_STALE_S);
-    const char *params[] = {stale};
-    PGconn *conn = bl_pg_pool_acquire(o->pool, ACQUIRE_TIMEOUT_MS, err);
-    if (!conn)
-        return -1;
-    PGresult *r = bl_pg_exec(conn, claim_sql, 1, params, err);
-    bl_pg_pool_release(o->pool, conn);
-    if (!r)
-        return bl_err_wrap(err, "replay requests: claim");
-    int got = PQntuples(r) == 1;
-    if (got) {
-        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, 0, 0));
-        snprintf(c->endpoint_id, sizeof c->endpoint_id, "%s", PQgetvalue(r, 0, 1));
-        snprintf(c->organization_id, sizeof c->organization_id, "%s", PQgetvalue(r, 0, 2));
-        c->since_ms = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
-    }
-    PQclear(r);
-    return got;
-}
-
-static int finish(const bl_webhook_replay_requests_opts *o, const claimed *c, const char *error,
-                  const bl_webhook_replay_counts *n, bl_err *err)
-{
-    char scanned[24], replayed[24];
-    snprintf(scanned, sizeof scanned, "%ld", n->scanned);
-    snprintf(replayed, sizeof replayed, "%ld", n->produced);
-    const char *params[] = {c->id, error ? "failed" : "done", error, scanned, replayed};
-    PGconn *conn = bl_pg_pool_acquire(o->pool, ACQUIRE_TIMEOUT_MS, err);
-    if (!conn)
-        return -1;
-    int rc = bl_pg_exec_cmd(conn, finish_sql, 5, params, err);
-    bl_pg_pool_release(o->pool, conn);
-    return rc == 0 ? 0 : bl_err_wrap(err, "replay requests: mark %s", c->id);
-}
 
 /* Checks the request's organization against the endpoint's: a row names
  * both, and an endpoint id of another organization is never replayed. */
-static int same_organization(const bl_webhook_replay_requests_opts *o, const claimed *c, bl_err *err)
+static int same_organization(const bl_webhook_replay_requests_opts *o, const bl_replay_request_row *c,
+                             bl_err *err)
 {
     bl_webhook_endpoint *e = bl_webhook_store_get(o->replay.store, c->endpoint_id, err);
     if (!e)
@@ -91,8 +34,8 @@ int bl_webhook_replay_requests_run_one(const bl_webhook_replay_requests_opts *o,
 {
     if (!o->pool)
         return bl_err_set(err, BL_EINVAL, "replay requests: a pool is required");
-    claimed c;
-    int got = claim(o, &c, err);
+    bl_replay_request_row c;
+    int got = bl_replay_request_claim(o->pool, o->stale_after_s > 0 ? o->stale_after_s : DEFAULT_STALE_S, &c, err);
     if (got <= 0)
         return got;
     bl_webhook_replay_counts n = {0};
@@ -103,7 +46,8 @@ int bl_webhook_replay_requests_run_one(const bl_webhook_replay_requests_opts *o,
     bl_log_info("replay request handled", BL_FS("request_id", c.id), BL_FS("endpoint_id", c.endpoint_id),
                 BL_FS("status", rc == 0 ? "done" : "failed"), BL_FI("replayed", n.produced),
                 BL_FS("error", rc == 0 ? "" : rerr.msg));
-    return finish(o, &c, rc == 0 ? NULL : rerr.msg, &n, err) == 0 ? 1 : -1;
+    int marked = bl_replay_request_finish(o->pool, &c, rc == 0 ? NULL : rerr.msg, n.scanned, n.produced, err);
+    return marked == 0 ? 1 : -1;
 }
 
 long bl_webhook_replay_requests_run(const bl_webhook_replay_requests_opts *o, long max, bl_err *err)

@@ -4,6 +4,7 @@
 
 #include "api/auth/session.h"
 #include "api/input.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -205,19 +206,12 @@ done:
     return rc;
 }
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Counts the status of each answer after the handler ran and logs the
  * request (buffered; see api/request_log.h). */
 int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, void *target)
 {
     route_target *t = target;
-    int64_t start = monotonic_us();
+    int64_t start = bl_clock_mono_us();
     bl_api_auth auth;
     bool authed = false;
     int rc = api_dispatch(t, req, resp, &auth, &authed);
@@ -228,7 +222,7 @@ int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, 
                               .user_id = authed ? auth.user_id : NULL,
                               .request_id = bl_http_request_id(req), .method = t->method,
                               .route = t->pattern, .status = status,
-                              .duration_us = monotonic_us() - start};
+                              .duration_us = bl_clock_mono_us() - start};
     bl_api_request_log_record(t->server->request_log, &e);
     return rc;
 }

@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "core/role.h"
 #include "connectors/loader.h"
-#include "connectors/webhook/delivery.h"
+#include "connectors/webhook/workers/delivery.h"
 #include "schemas/catalog.h"
 
 #include <stdio.h>

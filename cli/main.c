@@ -3,7 +3,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "connectors/cmd_connect.h"
-#include "connectors/webhook/cmd_webhooks.h"
+#include "connectors/webhook/cli/cmd_webhooks.h"
 #include "producers/outbox/cmd_relay.h"
 
 #include <stdio.h>

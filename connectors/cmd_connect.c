@@ -112,184 +112,232 @@ static void add_topics(json_t *list, const char *text)
     }
 }
 
+/* Everything the connect role holds while it runs, freed once by role_free. */
+typedef struct connect_role {
+    bl_config *cfg;
+    const char *name;        /* the connector, argv's one argument */
+    const char *config_path; /* --config, or NULL */
+    int use_file, use_db;    /* where integrations come from */
+    int handlers;
+    json_t *file, *topic_list;
+    const char **topics;
+    merge_ctx merge;
+    bl_keyring *keyring;
+    bl_oauth_store *tokens;
+    bl_integration_source *source;
+    bl_pg_pool *pool;
+    bl_state_store *state;
+    bl_registry_client *registry;
+    bl_schema_cache *schemas;
+    bl_catalog *catalog;
+    bl_connect *conn;
+    bl_metrics *metrics;
+    bl_runtime_metrics rm;
+    bl_ops_server *ops;
+    bl_runtime *rt;
+    char group[256], runtime_name[128], session_ms[24];
+    const char *consumer_extra[3];
+} connect_role;
+
+/* The connector name and where integrations come from (and the config
+ * file when one is used). Returns 0, or the exit code (2: usage). */
+static int read_arguments(connect_role *r)
+{
+    int nargs = 0;
+    char *const *args = bl_config_args(r->cfg, &nargs);
+    if (nargs != 1) {
+        fprintf(stderr, "usage: busline connect <connector> [--config FILE] [--source db|file|both] [--topics T,...]\n");
+        return 2;
+    }
+    r->name = args[0];
+    r->config_path = bl_config_str(r->cfg, "connect_config");
+    const char *src = bl_config_str(r->cfg, "connect_source");
+    r->use_file = strcmp(src, "file") == 0 || strcmp(src, "both") == 0 ||
+                  (strcmp(src, "auto") == 0 && r->config_path && *r->config_path);
+    r->use_db = strcmp(src, "db") == 0 || strcmp(src, "both") == 0 || (strcmp(src, "auto") == 0 && !r->use_file);
+    if (r->use_file && !(r->config_path && *r->config_path)) {
+        fprintf(stderr, "busline connect: --source %s needs --config FILE\n", src);
+        return 2;
+    }
+    json_error_t jerr;
+    r->file = r->use_file ? json_load_file(r->config_path, 0, &jerr) : json_object();
+    if (!r->file) {
+        fprintf(stderr, "busline connect: %s: %s\n", r->config_path, jerr.text);
+        return 2;
+    }
+    return 0;
+}
+
+/* The config file's topics plus --topics. Returns 0, or 2 when none. */
+static int collect_topics(connect_role *r)
+{
+    const json_t *file_topics = json_object_get(r->file, "topics");
+    r->topic_list = json_is_array(file_topics) ? json_deep_copy(file_topics) : json_array();
+    add_topics(r->topic_list, bl_config_str(r->cfg, "connect_topics"));
+    if (!r->topic_list || json_array_size(r->topic_list) == 0) {
+        fprintf(stderr, "busline connect: no topics: give --topics or \"topics\" in the config file\n");
+        return 2;
+    }
+    r->topics = calloc(json_array_size(r->topic_list), sizeof *r->topics);
+    for (size_t i = 0; r->topics && i < json_array_size(r->topic_list); i++)
+        r->topics[i] = json_string_value(json_array_get(r->topic_list, i));
+    return 0;
+}
+
+/* Postgres, the state store, the schema registry and catalog, and the OAuth
+ * token store when integrations come from Postgres. Returns 0 or the exit
+ * code (1: unreachable, 2: OAuth misconfigured). */
+static int open_stores(connect_role *r)
+{
+    bl_err err = {0};
+    r->handlers = (int)bl_config_int(r->cfg, "connect_handlers");
+    r->pool = bl_pg_pool_new(bl_config_str(r->cfg, BL_CFG_PG_URL), r->handlers + 2, &err);
+    if (!r->pool || !(r->state = bl_state_store_new(r->pool)) ||
+        !(r->registry = bl_registry_client_new(bl_config_str(r->cfg, "registry_url"), 0, &err)) ||
+        !(r->schemas = bl_schema_cache_new(bl_registry_client_fetch_schema, r->registry, &err)) ||
+        !(r->catalog = bl_catalog_load(bl_catalog_default_dir(), &err))) {
+        fprintf(stderr, "busline connect: %s\n", err.msg);
+        return 1;
+    }
+    if (r->use_db) {
+        bl_oauth_config oc = {0};
+        bl_oauth_config_from_env(&oc);
+        if (!(r->keyring = bl_keyring_from_env(&err)) ||
+            !(r->tokens = bl_oauth_store_new(r->pool, r->keyring, &oc, &err))) {
+            fprintf(stderr, "busline connect: OAuth token store: %s\n", err.msg);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* The connector with the file's integrations, then the Postgres source that
+ * merges in (and reloads) the provider's rows. Returns 0 or the exit code. */
+static int start_connector(connect_role *r)
+{
+    bl_err err = {0};
+    r->merge.from_file = file_integrations(r->file);
+    bl_connect_config cc = {
+        .connector = r->name,
+        .connector_dir = bl_config_str(r->cfg, "connector_dir"),
+        .integrations = r->merge.from_file,
+        .state = r->state,
+        .schemas = r->schemas,
+        .catalog = r->catalog,
+        .handlers = r->handlers,
+        .http_timeout_ms = (long)bl_config_duration_ms(r->cfg, "connect_http_timeout"),
+        .token = r->tokens ? bl_oauth_connector_token : NULL,
+        .token_ctx = r->tokens,
+    };
+    r->conn = bl_connect_new(&cc, &err);
+    if (!r->conn) {
+        fprintf(stderr, "busline connect: %s\n", err.msg);
+        return 2;
+    }
+    r->merge.conn = r->conn;
+    if (r->use_db) {
+        bl_integration_source_config sc = {
+            .pg_url = bl_config_str(r->cfg, BL_CFG_PG_URL),
+            .provider = r->name,
+            .base_url = bl_config_str(r->cfg, "connect_base_url"),
+            .poll_interval_ms = (int)bl_config_duration_ms(r->cfg, "connect_reload_interval"),
+            .on_change = on_integrations,
+            .ctx = &r->merge,
+        };
+        if (!(r->source = bl_integration_source_start(&sc, &err))) {
+            fprintf(stderr, "busline connect: %s\n", err.msg);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Consumes the topics under the consumer runtime until stopped, with the
+ * ops server beside it. Returns the exit code (0: stopped cleanly). */
+static int run_runtime(connect_role *r)
+{
+    bl_err err = {0};
+    const char *g = bl_config_str(r->cfg, "connect_group"), *n = bl_config_str(r->cfg, "connect_name");
+    snprintf(r->runtime_name, sizeof r->runtime_name, "%s", n && *n ? n : r->name);
+    if (g && *g)
+        snprintf(r->group, sizeof r->group, "%s", g);
+    else
+        snprintf(r->group, sizeof r->group, "busline-connect-%s", r->runtime_name);
+    r->metrics = bl_metrics_new();
+    if (!r->metrics || bl_runtime_metrics_register(r->metrics, &r->rm, &err) != 0) {
+        fprintf(stderr, "busline connect: metrics: %s\n", err.msg);
+        return 1;
+    }
+    const char *tiers = bl_config_str(r->cfg, "connect_retry_tiers");
+    snprintf(r->session_ms, sizeof r->session_ms, "%lld",
+             (long long)bl_config_duration_ms(r->cfg, "connect_session_timeout"));
+    r->consumer_extra[0] = "session.timeout.ms";
+    r->consumer_extra[1] = r->session_ms;
+    r->consumer_extra[2] = NULL;
+    bl_runtime_opts ro = {
+        .brokers = bl_config_str(r->cfg, BL_CFG_KAFKA_BROKERS),
+        .group_id = r->group,
+        .connector_name = r->runtime_name,
+        .topics = r->topics,
+        .n_topics = json_array_size(r->topic_list),
+        .retry_tiers = tiers && *tiers ? tiers : NULL,
+        .max_attempts = (int)bl_config_int(r->cfg, "connect_max_attempts"),
+        .consumer_extra = r->consumer_extra,
+        .metrics = &r->rm,
+        .connector = bl_connect_hooks(r->conn),
+    };
+    r->rt = bl_runtime_new(&ro, &err);
+    if (!r->rt) {
+        fprintf(stderr, "busline connect: %s\n", err.msg);
+        return 2;
+    }
+    r->ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(r->cfg, BL_CFG_METRICS_PORT), r->metrics,
+                                 bl_runtime_ready, r->rt, &err);
+    if (!r->ops)
+        bl_log_warn("connect: no ops server", BL_FS("error", err.msg));
+    bl_log_info("connect: starting", BL_FS("connector", r->name), BL_FS("group", r->group));
+    if (bl_runtime_run(r->rt, &err) != 0) {
+        bl_log_error("connect: stopped on an error", BL_FS("error", err.msg));
+        return 1;
+    }
+    return 0;
+}
+
+/* Frees what r holds, users before what they use. */
+static void role_free(connect_role *r)
+{
+    bl_integration_source_free(r->source);
+    bl_ops_server_free(r->ops);
+    bl_runtime_free(r->rt);
+    bl_connect_free(r->conn);
+    bl_oauth_store_free(r->tokens);
+    bl_keyring_free(r->keyring);
+    json_decref(r->merge.from_file);
+    json_decref(r->topic_list);
+    bl_metrics_free(r->metrics);
+    bl_catalog_free(r->catalog);
+    bl_schema_cache_free(r->schemas);
+    bl_registry_client_free(r->registry);
+    bl_state_store_free(r->state);
+    bl_pg_pool_free(r->pool);
+    free(r->topics);
+    json_decref(r->file);
+    bl_config_free(r->cfg);
+}
+
 int bl_cmd_connect(int argc, char **argv)
 {
     int code = 0;
-    bl_config *cfg = bl_role_start("connect", connect_settings, argc, argv, &code);
-    if (!cfg)
+    connect_role r = {0};
+    if (!(r.cfg = bl_role_start("connect", connect_settings, argc, argv, &code)))
         return code;
-    bl_err err = {0};
-    json_t *file = NULL, *topic_list = NULL;
-    merge_ctx merge = {0};
-    bl_keyring *keyring = NULL;
-    bl_oauth_store *tokens = NULL;
-    bl_integration_source *source = NULL;
-    bl_pg_pool *pool = NULL;
-    bl_state_store *state = NULL;
-    bl_registry_client *registry = NULL;
-    bl_schema_cache *schemas = NULL;
-    bl_catalog *catalog = NULL;
-    bl_connect *conn = NULL;
-    bl_metrics *metrics = NULL;
-    bl_ops_server *ops = NULL;
-    bl_runtime *rt = NULL;
-    const char **topics = NULL;
-    int nargs = 0;
-    char *const *args = bl_config_args(cfg, &nargs);
-    if (nargs != 1) {
-        fprintf(stderr, "usage: busline connect <connector> [--config FILE] [--source db|file|both] [--topics T,...]\n");
-        code = 2;
-        goto done;
+    if (!(code = read_arguments(&r)) && !(code = collect_topics(&r)) && !(code = open_stores(&r)) &&
+        !(code = start_connector(&r))) {
+        if (bl_config_bool(r.cfg, "connect_check"))
+            code = bl_connect_health(r.conn, print_health, NULL) == 0 ? 0 : 1;
+        else
+            code = run_runtime(&r);
     }
-    const char *name = args[0];
-    const char *config_path = bl_config_str(cfg, "connect_config");
-    const char *src = bl_config_str(cfg, "connect_source");
-    int use_file = strcmp(src, "file") == 0 || strcmp(src, "both") == 0 ||
-                   (strcmp(src, "auto") == 0 && config_path && *config_path);
-    int use_db = strcmp(src, "db") == 0 || strcmp(src, "both") == 0 || (strcmp(src, "auto") == 0 && !use_file);
-    if (use_file && !(config_path && *config_path)) {
-        fprintf(stderr, "busline connect: --source %s needs --config FILE\n", src);
-        code = 2;
-        goto done;
-    }
-    json_error_t jerr;
-    file = use_file ? json_load_file(config_path, 0, &jerr) : json_object();
-    if (!file) {
-        fprintf(stderr, "busline connect: %s: %s\n", config_path, jerr.text);
-        code = 2;
-        goto done;
-    }
-    const json_t *file_topics = json_object_get(file, "topics");
-    topic_list = json_is_array(file_topics) ? json_deep_copy(file_topics) : json_array();
-    add_topics(topic_list, bl_config_str(cfg, "connect_topics"));
-    if (!topic_list || json_array_size(topic_list) == 0) {
-        fprintf(stderr, "busline connect: no topics: give --topics or \"topics\" in the config file\n");
-        code = 2;
-        goto done;
-    }
-    topics = calloc(json_array_size(topic_list), sizeof *topics);
-    for (size_t i = 0; topics && i < json_array_size(topic_list); i++)
-        topics[i] = json_string_value(json_array_get(topic_list, i));
-    int handlers = (int)bl_config_int(cfg, "connect_handlers");
-    pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), handlers + 2, &err);
-    if (!pool || !(state = bl_state_store_new(pool)) ||
-        !(registry = bl_registry_client_new(bl_config_str(cfg, "registry_url"), 0, &err)) ||
-        !(schemas = bl_schema_cache_new(bl_registry_client_fetch_schema, registry, &err)) ||
-        !(catalog = bl_catalog_load(bl_catalog_default_dir(), &err))) {
-        fprintf(stderr, "busline connect: %s\n", err.msg);
-        code = 1;
-        goto done;
-    }
-    if (use_db) {
-        bl_oauth_config oc = {0};
-        bl_oauth_config_from_env(&oc);
-        if (!(keyring = bl_keyring_from_env(&err)) || !(tokens = bl_oauth_store_new(pool, keyring, &oc, &err))) {
-            fprintf(stderr, "busline connect: OAuth token store: %s\n", err.msg);
-            code = 2;
-            goto done;
-        }
-    }
-    merge.from_file = file_integrations(file);
-    bl_connect_config cc = {
-        .connector = name,
-        .connector_dir = bl_config_str(cfg, "connector_dir"),
-        .integrations = merge.from_file,
-        .state = state,
-        .schemas = schemas,
-        .catalog = catalog,
-        .handlers = handlers,
-        .http_timeout_ms = (long)bl_config_duration_ms(cfg, "connect_http_timeout"),
-        .token = tokens ? bl_oauth_connector_token : NULL,
-        .token_ctx = tokens,
-    };
-    conn = bl_connect_new(&cc, &err);
-    if (!conn) {
-        fprintf(stderr, "busline connect: %s\n", err.msg);
-        code = 2;
-        goto done;
-    }
-    merge.conn = conn;
-    if (use_db) {
-        bl_integration_source_config sc = {
-            .pg_url = bl_config_str(cfg, BL_CFG_PG_URL),
-            .provider = name,
-            .base_url = bl_config_str(cfg, "connect_base_url"),
-            .poll_interval_ms = (int)bl_config_duration_ms(cfg, "connect_reload_interval"),
-            .on_change = on_integrations,
-            .ctx = &merge,
-        };
-        if (!(source = bl_integration_source_start(&sc, &err))) {
-            fprintf(stderr, "busline connect: %s\n", err.msg);
-            code = 1;
-            goto done;
-        }
-    }
-    if (bl_config_bool(cfg, "connect_check")) {
-        code = bl_connect_health(conn, print_health, NULL) == 0 ? 0 : 1;
-        goto done;
-    }
-    char group[256], runtime_name[128];
-    const char *g = bl_config_str(cfg, "connect_group"), *n = bl_config_str(cfg, "connect_name");
-    snprintf(runtime_name, sizeof runtime_name, "%s", n && *n ? n : name);
-    if (g && *g)
-        snprintf(group, sizeof group, "%s", g);
-    else
-        snprintf(group, sizeof group, "busline-connect-%s", runtime_name);
-    metrics = bl_metrics_new();
-    bl_runtime_metrics rm;
-    if (!metrics || bl_runtime_metrics_register(metrics, &rm, &err) != 0) {
-        fprintf(stderr, "busline connect: metrics: %s\n", err.msg);
-        code = 1;
-        goto done;
-    }
-    const char *tiers = bl_config_str(cfg, "connect_retry_tiers");
-    char session_ms[24];
-    snprintf(session_ms, sizeof session_ms, "%lld", (long long)bl_config_duration_ms(cfg, "connect_session_timeout"));
-    const char *consumer_extra[] = {"session.timeout.ms", session_ms, NULL};
-    bl_runtime_opts ro = {
-        .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
-        .group_id = group,
-        .connector_name = runtime_name,
-        .topics = topics,
-        .n_topics = json_array_size(topic_list),
-        .retry_tiers = tiers && *tiers ? tiers : NULL,
-        .max_attempts = (int)bl_config_int(cfg, "connect_max_attempts"),
-        .consumer_extra = consumer_extra,
-        .metrics = &rm,
-        .connector = bl_connect_hooks(conn),
-    };
-    rt = bl_runtime_new(&ro, &err);
-    if (!rt) {
-        fprintf(stderr, "busline connect: %s\n", err.msg);
-        code = 2;
-        goto done;
-    }
-    ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), metrics,
-                              bl_runtime_ready, rt, &err);
-    if (!ops)
-        bl_log_warn("connect: no ops server", BL_FS("error", err.msg));
-    bl_log_info("connect: starting", BL_FS("connector", name), BL_FS("group", group));
-    if (bl_runtime_run(rt, &err) != 0) {
-        bl_log_error("connect: stopped on an error", BL_FS("error", err.msg));
-        code = 1;
-    }
-done:
-    bl_integration_source_free(source);
-    bl_ops_server_free(ops);
-    bl_runtime_free(rt);
-    bl_connect_free(conn);
-    bl_oauth_store_free(tokens);
-    bl_keyring_free(keyring);
-    json_decref(merge.from_file);
-    json_decref(topic_list);
-    bl_metrics_free(metrics);
-    bl_catalog_free(catalog);
-    bl_schema_cache_free(schemas);
-    bl_registry_client_free(registry);
-    bl_state_store_free(state);
-    bl_pg_pool_free(pool);
-    free(topics);
-    json_decref(file);
-    bl_config_free(cfg);
+    role_free(&r);
     return code;
 }

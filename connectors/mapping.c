@@ -1,7 +1,7 @@
 /* Mapping rules and templates of connector integrations. */
 #include "connectors/mapping.h"
 
-#include "connectors/webhook/event_filter.h"
+#include "consumers/event_filter.h"
 
 #include <stdio.h>
 #include <stdlib.h>

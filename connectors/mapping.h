@@ -1,5 +1,5 @@
 /* Mapping rules of one integration: which events (type patterns plus
- * payload conditions, connectors/webhook/event_filter.h) trigger which
+ * payload conditions, consumers/event_filter.h) trigger which
  * connector action, and the templates of the action's fields:
  *
  *   [{"events": ["risk.escalated"],

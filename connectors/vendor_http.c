@@ -1,7 +1,7 @@
 /* Shared HTTP plumbing of the built-in SaaS connectors. */
 #include "connectors/vendor_http.h"
 
-#include "connectors/webhook/retry_policy.h"
+#include "consumers/retry_policy.h"
 
 #include <openssl/evp.h>
 #include <stdarg.h>

@@ -10,6 +10,10 @@
  * timestamps another process reads. */
 int64_t bl_clock_mono_ms(void);
 
+/* Microseconds on CLOCK_MONOTONIC: for durations finer than a millisecond
+ * (a request's handling time). */
+int64_t bl_clock_mono_us(void);
+
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME): for timestamps stored,
  * sent or compared with other hosts. */
 int64_t bl_clock_wall_ms(void);

@@ -4,9 +4,9 @@
  * endpoint (GET /v1/webhooks/stats?days=N) and the event types an endpoint
  * may subscribe to, grouped by domain (GET /v1/webhooks/event-types). */
 #include "api/routes/webhook_api.h"
-#include "connectors/webhook/test_send.h"
+#include "connectors/webhook/workers/test_send.h"
 
-#include "connectors/webhook/delivery_log.h"
+#include "connectors/webhook/store/delivery_log.h"
 #include "core/log.h"
 #include "core/time_format.h"
 #include "schemas/catalog.h"

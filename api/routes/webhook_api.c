@@ -1,7 +1,7 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
 #include "api/routes/webhook_api.h"
 
-#include "connectors/webhook/webhook_events.h"
+#include "connectors/webhook/store/webhook_events.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
 #define BUSLINE_API_WEBHOOK_API_H
 
 #include "api/server.h"
-#include "connectors/webhook/endpoint_store.h"
+#include "connectors/webhook/store/endpoint_store.h"
 #include "core/crypto.h"
 
 #include <jansson.h>

@@ -15,7 +15,7 @@
 #include "connectors/slack/slack.h"
 
 #include "connectors/vendor_http.h"
-#include "connectors/webhook/event_filter.h"
+#include "consumers/event_filter.h"
 
 #include <stdio.h>
 #include <stdlib.h>

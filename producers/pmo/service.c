@@ -2,6 +2,7 @@
 #include "core/time_format.h"
 #include "producers/pmo/service.h"
 
+#include "consumers/retry_policy.h"
 #include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
@@ -354,8 +355,10 @@ int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
     }
     if (got == 0)
         return 0;
-    int delay = 100;
+    bl_retry_policy retry = {.base_delay_ms = 100, .factor = 2.0, .max_delay_ms = RETRY_BACKOFF_MAX_MS};
+    int failures = 0;
     while (handle_message(svc, msg, err) != 0) {
+        int delay = (int)bl_retry_backoff_ms(&retry, ++failures, NULL, NULL);
         bl_log_error("command not handled, retrying", BL_FS("error", err->msg),
                      BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FI("retry_in_ms", delay));
         if (bl_signals_stop_requested()) {
@@ -363,7 +366,6 @@ int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
             return bl_err_wrap(err, "pmo: stopped before the command at offset could be handled");
         }
         backoff(delay);
-        delay = delay * 2 > RETRY_BACKOFF_MAX_MS ? RETRY_BACKOFF_MAX_MS : delay * 2;
         if (PQstatus(svc->conn) != CONNECTION_OK)
             PQreset(svc->conn);
     }

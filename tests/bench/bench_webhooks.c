@@ -12,7 +12,7 @@
  * deliveries/s to wrk's requests/s.
  *   bench_webhooks [burst events, default 20000] [rate/s, default 500] [seconds, default 10]
  * The busline binary is $BUSLINE_BIN, else next to this program. */
-#include "connectors/webhook/signature.h"
+#include "connectors/webhook/policy/signature.h"
 #include "core/http_server.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"

@@ -1,6 +1,6 @@
 /* The delivery log against a real PostgreSQL: batched writes, records kept
  * exactly (escaping, excerpts), stats figures, and drops counted when full. */
-#include "connectors/webhook/delivery_log.h"
+#include "connectors/webhook/store/delivery_log.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_test.h"
 

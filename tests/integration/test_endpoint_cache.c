@@ -1,8 +1,8 @@
 /* The workers' endpoint cache against a real PostgreSQL: matching by
  * organization, type pattern and conditions; changes seen through
  * LISTEN/NOTIFY; snapshots that outlive the table that held them. */
-#include "connectors/webhook/endpoint_cache.h"
-#include "connectors/webhook/endpoint_store.h"
+#include "connectors/webhook/store/endpoint_cache.h"
+#include "connectors/webhook/store/endpoint_store.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_test.h"
 

@@ -5,8 +5,8 @@
  * conditions refuse and events of another organization are not replayed;
  * the request row ends done with its counts, and a request for an unknown
  * endpoint ends failed with the reason. */
-#include "connectors/webhook/delivery.h"
-#include "connectors/webhook/replay_requests.h"
+#include "connectors/webhook/workers/delivery.h"
+#include "connectors/webhook/workers/replay_requests.h"
 #include "core/time_format.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_e2e.h"

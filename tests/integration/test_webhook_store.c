@@ -2,8 +2,8 @@
  * secrets, validation, rotation, enable/disable and health with the
  * webhook.disabled event in the outbox. One fresh database for the file;
  * each test uses its own organization. */
-#include "connectors/webhook/endpoint_store.h"
-#include "connectors/webhook/webhook_events.h"
+#include "connectors/webhook/store/endpoint_store.h"
+#include "connectors/webhook/store/webhook_events.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_test.h"
 

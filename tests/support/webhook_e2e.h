@@ -5,9 +5,9 @@
 #ifndef BUSLINE_TEST_WEBHOOK_E2E_H
 #define BUSLINE_TEST_WEBHOOK_E2E_H
 
-#include "connectors/webhook/deliver.h"
-#include "connectors/webhook/fanout.h"
-#include "connectors/webhook/webhook_events.h"
+#include "connectors/webhook/store/webhook_events.h"
+#include "connectors/webhook/workers/deliver.h"
+#include "connectors/webhook/workers/fanout.h"
 #include "producers/outbox/relay.h"
 #include "schemas/registry_store.h"
 #include "tests/support/webhook_test.h"

@@ -4,7 +4,7 @@
 #ifndef BUSLINE_TEST_WEBHOOK_TEST_H
 #define BUSLINE_TEST_WEBHOOK_TEST_H
 
-#include "connectors/webhook/endpoint_store.h"
+#include "connectors/webhook/store/endpoint_store.h"
 #include "core/crypto.h"
 #include "core/pg_pool.h"
 

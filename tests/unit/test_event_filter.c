@@ -1,4 +1,4 @@
-#include "connectors/webhook/event_filter.h"
+#include "consumers/event_filter.h"
 #include "tests/support/test.h"
 
 static json_t *sample_event(void)

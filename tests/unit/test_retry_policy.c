@@ -1,4 +1,4 @@
-#include "connectors/webhook/retry_policy.h"
+#include "consumers/retry_policy.h"
 #include "tests/support/test.h"
 
 #include <stdint.h>
@@ -205,6 +205,23 @@ static void policy_bounds_are_checked(void)
     CHECK(strstr(err.msg, "factor") != NULL);
 }
 
+static void shared_backoff_without_jitter_matches_the_connector_and_pmo_schedules(void)
+{
+    /* connectors/connect.c: 1 s doubling up to max_backoff_ms */
+    bl_retry_policy connect = {.base_delay_ms = 1000, .factor = 2.0, .max_delay_ms = 300000};
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 0, NULL, NULL), 1000);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 1, NULL, NULL), 1000);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 4, NULL, NULL), 8000);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 9, NULL, NULL), 256000);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 10, NULL, NULL), 300000);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 5000, NULL, NULL), 300000);
+    /* producers/pmo_service.c: 100 ms doubling up to 5 s */
+    bl_retry_policy pmo = {.base_delay_ms = 100, .factor = 2.0, .max_delay_ms = 5000};
+    CHECK_EQ_INT(bl_retry_backoff_ms(&pmo, 1, NULL, NULL), 100);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&pmo, 6, NULL, NULL), 3200);
+    CHECK_EQ_INT(bl_retry_backoff_ms(&pmo, 7, NULL, NULL), 5000);
+}
+
 int main(void)
 {
     BL_RUN(success_statuses_are_delivered);
@@ -218,5 +235,6 @@ int main(void)
     BL_RUN(retry_after_is_capped);
     BL_RUN(retry_after_parser_refuses_malformed_values);
     BL_RUN(policy_bounds_are_checked);
+    BL_RUN(shared_backoff_without_jitter_matches_the_connector_and_pmo_schedules);
     return bl_test_summary();
 }

@@ -1,5 +1,5 @@
 /* Uses IP literals and "localhost" only: nothing here asks a DNS server. */
-#include "connectors/webhook/ssrf_guard.h"
+#include "connectors/webhook/policy/ssrf_guard.h"
 #include "tests/support/test.h"
 
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "connectors/webhook/payload.h"
+#include "connectors/webhook/workers/payload.h"
 #include "tests/support/test.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "connectors/webhook/signature.h"
+#include "connectors/webhook/policy/signature.h"
 #include "tests/support/test.h"
 
 #include <stdint.h>

@@ -1,0 +1,297 @@
+/* Standard Webhooks v1 and legacy X-Signature signing and verification. */
+#include "connectors/webhook/policy/signature.h"
+
+#include "core/crypto.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PREFIX_LEN (sizeof BL_WEBHOOK_SECRET_PREFIX - 1)
+#define LEGACY_PREFIX "sha256="
+#define LEGACY_PREFIX_LEN (sizeof LEGACY_PREFIX - 1)
+#define TIMESTAMP_TEXT_MAX 21 /* INT64_MAX has 19 digits */
+
+int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!text || strncmp(text, BL_WEBHOOK_SECRET_PREFIX, PREFIX_LEN) != 0)
+        return bl_err_set(err, BL_EINVAL, "webhook secret: must start with \"%s\"",
+                          BL_WEBHOOK_SECRET_PREFIX);
+    const char *b64 = text + PREFIX_LEN;
+    size_t b64_len = strlen(b64);
+    if (b64_len == 0)
+        return bl_err_set(err, BL_EINVAL, "webhook secret: no key after \"%s\"",
+                          BL_WEBHOOK_SECRET_PREFIX);
+    /* Anything longer than the largest key's base64 is refused before decoding. */
+    if (b64_len > BL_WEBHOOK_SECRET_TEXT_MAX - 1 - PREFIX_LEN)
+        return bl_err_set(err, BL_EINVAL, "webhook secret: key longer than %d bytes",
+                          BL_WEBHOOK_SECRET_MAX_BYTES);
+    uint8_t key[BL_WEBHOOK_SECRET_MAX_BYTES + 2];
+    size_t key_len = 0;
+    bl_err inner = {0};
+    if (bl_base64_decode(b64, b64_len, key, sizeof key, &key_len, &inner) != 0)
+        return bl_err_set(err, BL_EINVAL, "webhook secret: key after \"%s\" is not standard base64",
+                          BL_WEBHOOK_SECRET_PREFIX);
+    int rc = 0;
+    if (key_len < BL_WEBHOOK_SECRET_MIN_BYTES)
+        rc = bl_err_set(err, BL_EINVAL, "webhook secret: key is %zu bytes, at least %d needed",
+                        key_len, BL_WEBHOOK_SECRET_MIN_BYTES);
+    else if (key_len > BL_WEBHOOK_SECRET_MAX_BYTES)
+        rc = bl_err_set(err, BL_EINVAL, "webhook secret: key longer than %d bytes",
+                        BL_WEBHOOK_SECRET_MAX_BYTES);
+    else {
+        memcpy(out->key, key, key_len);
+        out->len = key_len;
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+int bl_webhook_secret_generate(char *out, size_t out_len, bl_err *err)
+{
+    if (out_len < BL_WEBHOOK_SECRET_TEXT_MAX)
+        return bl_err_set(err, BL_EINVAL, "webhook secret: output buffer too small");
+    uint8_t key[BL_WEBHOOK_SECRET_NEW_BYTES];
+    int rc = bl_random_bytes(key, sizeof key, err);
+    if (rc == 0) {
+        memcpy(out, BL_WEBHOOK_SECRET_PREFIX, PREFIX_LEN);
+        rc = bl_base64_encode(key, sizeof key, out + PREFIX_LEN, out_len - PREFIX_LEN, err);
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+void bl_webhook_secret_wipe(bl_webhook_secret *secret)
+{
+    if (secret)
+        OPENSSL_cleanse(secret, sizeof *secret);
+}
+
+int bl_webhook_msg_id_check(const char *msg_id, bl_err *err)
+{
+    if (!msg_id || !*msg_id)
+        return bl_err_set(err, BL_EINVAL, "webhook-id: empty");
+    size_t n = 0;
+    for (const char *p = msg_id; *p; p++, n++) {
+        unsigned char c = (unsigned char)*p;
+        if (n >= BL_WEBHOOK_MSG_ID_MAX)
+            return bl_err_set(err, BL_EINVAL, "webhook-id: longer than %d characters",
+                              BL_WEBHOOK_MSG_ID_MAX);
+        if (c <= 0x20 || c >= 0x7f || c == '.' || c == ',')
+            return bl_err_set(err, BL_EINVAL,
+                              "webhook-id: character %zu is not allowed (printable ASCII "
+                              "without '.', ',' or space)", n);
+    }
+    return 0;
+}
+
+/* The v1 MAC of "msg_id.timestamp.body", fed in pieces so the body is not copied. */
+static int mac_v1(const uint8_t *key, size_t key_len, const char *msg_id, int64_t timestamp,
+                  const char *body, size_t body_len, uint8_t mac[BL_SHA256_LEN], bl_err *err)
+{
+    if (bl_webhook_msg_id_check(msg_id, err) != 0)
+        return -1;
+    if (timestamp < 0)
+        return bl_err_set(err, BL_EINVAL, "webhook-timestamp: negative");
+    if (!key || key_len == 0)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: empty secret");
+    if (!body && body_len > 0)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: body is NULL");
+    char ts[TIMESTAMP_TEXT_MAX];
+    int ts_len = snprintf(ts, sizeof ts, "%" PRId64, timestamp);
+    const bl_bytes parts[] = {
+        {msg_id, strlen(msg_id)}, {".", 1}, {ts, (size_t)ts_len}, {".", 1},
+        {body ? body : "", body_len},
+    };
+    if (bl_hmac_sha256_parts(key, key_len, parts, sizeof parts / sizeof parts[0], mac, err) != 0)
+        return bl_err_wrap(err, "webhook signature");
+    return 0;
+}
+
+int bl_webhook_sign_v1(const uint8_t *secret, size_t secret_len,
+                       const char *msg_id, int64_t timestamp,
+                       const char *body, size_t body_len,
+                       char *out, size_t out_len, bl_err *err)
+{
+    if (out_len < BL_WEBHOOK_SIG_MAX)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: output buffer too small");
+    uint8_t mac[BL_SHA256_LEN];
+    if (mac_v1(secret, secret_len, msg_id, timestamp, body, body_len, mac, err) != 0)
+        return -1;
+    memcpy(out, "v1,", 3);
+    return bl_base64_encode(mac, sizeof mac, out + 3, out_len - 3, err);
+}
+
+int bl_webhook_sign_legacy(const uint8_t *secret, size_t secret_len,
+                           const char *body, size_t body_len,
+                           char *out, size_t out_len, bl_err *err)
+{
+    if (out_len < BL_WEBHOOK_LEGACY_SIG_MAX)
+        return bl_err_set(err, BL_EINVAL, "legacy signature: output buffer too small");
+    if (!secret || secret_len == 0)
+        return bl_err_set(err, BL_EINVAL, "legacy signature: empty secret");
+    uint8_t mac[BL_SHA256_LEN];
+    if (bl_hmac_sha256(secret, secret_len, body ? body : "", body ? body_len : 0, mac, err) != 0)
+        return bl_err_wrap(err, "legacy signature");
+    memcpy(out, LEGACY_PREFIX, LEGACY_PREFIX_LEN);
+    bl_hex_encode(mac, sizeof mac, out + LEGACY_PREFIX_LEN);
+    return 0;
+}
+
+int bl_webhook_sign_header(const bl_webhook_rotation *keys, int64_t now,
+                           const char *msg_id, int64_t timestamp,
+                           const char *body, size_t body_len,
+                           char *out, size_t out_len, bl_err *err)
+{
+    if (!keys || !keys->current)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: no current secret");
+    if (out_len < BL_WEBHOOK_SIG_HEADER_MAX)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: output buffer too small");
+    if (bl_webhook_sign_v1(keys->current->key, keys->current->len, msg_id, timestamp, body,
+                           body_len, out, out_len, err) != 0)
+        return -1;
+    if (!keys->previous || now >= keys->previous_until)
+        return 0;
+    size_t used = strlen(out);
+    out[used++] = ' ';
+    return bl_webhook_sign_v1(keys->previous->key, keys->previous->len, msg_id, timestamp, body,
+                              body_len, out + used, out_len - used, err);
+}
+
+const char *bl_webhook_verdict_name(bl_webhook_verdict v)
+{
+    switch (v) {
+    case BL_WEBHOOK_VERIFY_OK: return "ok";
+    case BL_WEBHOOK_VERIFY_MISSING_HEADER: return "missing header";
+    case BL_WEBHOOK_VERIFY_BAD_ID: return "bad webhook-id";
+    case BL_WEBHOOK_VERIFY_BAD_TIMESTAMP: return "bad webhook-timestamp";
+    case BL_WEBHOOK_VERIFY_TOO_OLD: return "timestamp too old";
+    case BL_WEBHOOK_VERIFY_TOO_NEW: return "timestamp too new";
+    case BL_WEBHOOK_VERIFY_NO_MATCH: return "signature mismatch";
+    }
+    return "unknown";
+}
+
+/* Parses a non-negative decimal unix time with no sign, space or overflow. */
+static bool parse_timestamp(const char *text, int64_t *out)
+{
+    if (!*text || strlen(text) > 19)
+        return false;
+    int64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        if (v > (INT64_MAX - (*p - '0')) / 10)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* True when one space-separated "v1,<base64>" entry of header equals mac.
+ * Every v1 entry is compared (no early exit) so timing says nothing about
+ * which entry matched. */
+static bool header_has_mac(const char *header, const uint8_t mac[BL_SHA256_LEN])
+{
+    bool found = false;
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 3 && memcmp(p, "v1,", 3) == 0) {
+            uint8_t got[BL_SHA256_LEN + 3];
+            size_t got_len = 0;
+            if (bl_base64_decode(p + 3, len - 3, got, sizeof got, &got_len, NULL) == 0 &&
+                got_len == BL_SHA256_LEN && bl_crypto_equal(got, mac, BL_SHA256_LEN))
+                found = true;
+        }
+        p += len;
+    }
+    return found;
+}
+
+bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
+                                        const char *msg_id, const char *timestamp,
+                                        const char *signature_header,
+                                        const char *body, size_t body_len,
+                                        int64_t now, int64_t tolerance_s, bl_err *err)
+{
+    if (!msg_id || !timestamp || !signature_header) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: missing header %s",
+                   !msg_id ? "webhook-id" : !timestamp ? "webhook-timestamp" : "webhook-signature");
+        return BL_WEBHOOK_VERIFY_MISSING_HEADER;
+    }
+    if (bl_webhook_msg_id_check(msg_id, err) != 0) {
+        bl_err_wrap(err, "webhook verify");
+        return BL_WEBHOOK_VERIFY_BAD_ID;
+    }
+    int64_t ts = 0;
+    if (!parse_timestamp(timestamp, &ts)) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: webhook-timestamp is not a unix time in seconds");
+        return BL_WEBHOOK_VERIFY_BAD_TIMESTAMP;
+    }
+    if (now < 0)
+        now = 0;
+    /* ts and now are both non-negative here, so the differences cannot overflow. */
+    if (tolerance_s >= 0 && now - ts > tolerance_s) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: timestamp %" PRId64 " is %" PRId64
+                   " s older than now (tolerance %" PRId64 " s)", ts, now - ts, tolerance_s);
+        return BL_WEBHOOK_VERIFY_TOO_OLD;
+    }
+    if (tolerance_s >= 0 && ts - now > tolerance_s) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: timestamp %" PRId64 " is %" PRId64
+                   " s in the future (tolerance %" PRId64 " s)", ts, ts - now, tolerance_s);
+        return BL_WEBHOOK_VERIFY_TOO_NEW;
+    }
+    uint8_t mac[BL_SHA256_LEN];
+    if (!secret || mac_v1(secret->key, secret->len, msg_id, ts, body, body_len, mac, err) != 0) {
+        if (!secret)
+            bl_err_set(err, BL_EINVAL, "webhook verify: no secret");
+        return BL_WEBHOOK_VERIFY_NO_MATCH;
+    }
+    if (!header_has_mac(signature_header, mac)) {
+        bl_err_set(err, BL_ECRYPTO, "webhook verify: no v1 signature matches the body");
+        return BL_WEBHOOK_VERIFY_NO_MATCH;
+    }
+    return BL_WEBHOOK_VERIFY_OK;
+}
+
+bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
+                                            const char *body, size_t body_len, bl_err *err)
+{
+    if (!header) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: missing header X-Signature");
+        return BL_WEBHOOK_VERIFY_MISSING_HEADER;
+    }
+    uint8_t got[BL_SHA256_LEN];
+    bool well_formed = strncmp(header, LEGACY_PREFIX, LEGACY_PREFIX_LEN) == 0 &&
+                       strlen(header) == LEGACY_PREFIX_LEN + 2 * BL_SHA256_LEN;
+    for (size_t i = 0; well_formed && i < BL_SHA256_LEN; i++) {
+        int hi = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i]);
+        int lo = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i + 1]);
+        well_formed = hi >= 0 && lo >= 0;
+        got[i] = (uint8_t)(hi << 4 | (lo & 0xf));
+    }
+    if (!well_formed) {
+        bl_err_set(err, BL_EINVAL, "webhook verify: X-Signature is not \"sha256=<64 hex digits>\"");
+        return BL_WEBHOOK_VERIFY_NO_MATCH;
+    }
+    uint8_t mac[BL_SHA256_LEN];
+    if (!secret || secret->len == 0 ||
+        bl_hmac_sha256(secret->key, secret->len, body ? body : "", body ? body_len : 0, mac, err) != 0) {
+        if (!secret || secret->len == 0)
+            bl_err_set(err, BL_EINVAL, "webhook verify: no secret");
+        return BL_WEBHOOK_VERIFY_NO_MATCH;
+    }
+    if (!bl_crypto_equal(got, mac, sizeof mac)) {
+        bl_err_set(err, BL_ECRYPTO, "webhook verify: X-Signature does not match the body");
+        return BL_WEBHOOK_VERIFY_NO_MATCH;
+    }
+    return BL_WEBHOOK_VERIFY_OK;
+}

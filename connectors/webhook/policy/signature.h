@@ -1,0 +1,119 @@
+/* Webhook signatures: Standard Webhooks v1 (HMAC-SHA256 over
+ * "msg_id.timestamp.body", header "webhook-signature: v1,<base64>"), the
+ * legacy "X-Signature: sha256=<hex>" header, secrets in the "whsec_<base64>"
+ * form, and rotation (old and new secret both sign during an overlap).
+ * Nothing here puts key bytes or signatures into an error message. */
+#ifndef BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H
+#define BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H
+
+#include "core/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_WEBHOOK_SECRET_PREFIX "whsec_"
+#define BL_WEBHOOK_SECRET_MIN_BYTES 24 /* the spec's minimum key size */
+#define BL_WEBHOOK_SECRET_MAX_BYTES 64
+#define BL_WEBHOOK_SECRET_NEW_BYTES 32 /* what bl_webhook_secret_generate draws */
+/* "whsec_" + base64 of the largest key + NUL */
+#define BL_WEBHOOK_SECRET_TEXT_MAX (6 + 88 + 1)
+/* One "v1,<44 base64 chars>" + NUL */
+#define BL_WEBHOOK_SIG_MAX 48
+/* Two signatures separated by a space (rotation) + NUL */
+#define BL_WEBHOOK_SIG_HEADER_MAX (2 * BL_WEBHOOK_SIG_MAX)
+/* "sha256=" + 64 hex digits + NUL */
+#define BL_WEBHOOK_LEGACY_SIG_MAX 72
+/* Message ids are header values and part of the signed text: bounded. */
+#define BL_WEBHOOK_MSG_ID_MAX 255
+/* Default replay window of the verifier, in seconds. */
+#define BL_WEBHOOK_TOLERANCE_DEFAULT_S 300
+
+/* The HMAC key: the base64-decoded bytes of a "whsec_" secret. */
+typedef struct bl_webhook_secret {
+    uint8_t key[BL_WEBHOOK_SECRET_MAX_BYTES];
+    size_t len;
+} bl_webhook_secret;
+
+/* Parses "whsec_<standard base64 of 24..64 bytes>" into out. Fails with
+ * BL_EINVAL and a message saying what is wrong (missing prefix, not base64,
+ * key too short / long) without quoting the secret. Returns 0 or -1. */
+int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *err);
+
+/* Writes a fresh "whsec_" + base64(32 random bytes) + NUL into out (at least
+ * BL_WEBHOOK_SECRET_TEXT_MAX bytes). Returns 0 or -1 with err filled. */
+int bl_webhook_secret_generate(char *out, size_t out_len, bl_err *err);
+
+/* Wipes the key bytes (e.g. before the secret goes out of scope). */
+void bl_webhook_secret_wipe(bl_webhook_secret *secret);
+
+/* Checks a message id before it is signed or sent: 1..255 printable ASCII
+ * characters, no '.', space or ',' (they would make the signed text or the
+ * header ambiguous). Returns 0, or -1 with BL_EINVAL. */
+int bl_webhook_msg_id_check(const char *msg_id, bl_err *err);
+
+/* Signs a webhook body per Standard Webhooks v1.
+ * secret: raw key bytes (already base64-decoded); out: caller's buffer of at
+ * least BL_WEBHOOK_SIG_MAX bytes, receives "v1,<base64>". timestamp is unix
+ * seconds (>= 0). Returns 0, or -1 with err filled. */
+int bl_webhook_sign_v1(const uint8_t *secret, size_t secret_len,
+                       const char *msg_id, int64_t timestamp,
+                       const char *body, size_t body_len,
+                       char *out, size_t out_len, bl_err *err);
+
+/* Writes the legacy "sha256=<lowercase hex HMAC-SHA256 of body>" (key: the
+ * same raw secret bytes) into out (at least BL_WEBHOOK_LEGACY_SIG_MAX bytes).
+ * Returns 0 or -1 with err filled. */
+int bl_webhook_sign_legacy(const uint8_t *secret, size_t secret_len,
+                           const char *body, size_t body_len,
+                           char *out, size_t out_len, bl_err *err);
+
+/* An endpoint's signing secrets during a rotation. Borrowed pointers. */
+typedef struct bl_webhook_rotation {
+    const bl_webhook_secret *current;
+    const bl_webhook_secret *previous; /* NULL when there is no old secret */
+    int64_t previous_until;            /* unix s: previous also signs while now < this */
+} bl_webhook_rotation;
+
+/* Writes the whole webhook-signature header value into out (at least
+ * BL_WEBHOOK_SIG_HEADER_MAX bytes): "v1,<current>" and, while the previous
+ * secret is within its overlap at time now, " v1,<previous>" after it.
+ * Returns 0 or -1 with err filled. */
+int bl_webhook_sign_header(const bl_webhook_rotation *keys, int64_t now,
+                           const char *msg_id, int64_t timestamp,
+                           const char *body, size_t body_len,
+                           char *out, size_t out_len, bl_err *err);
+
+/* What a verification found; BL_WEBHOOK_VERIFY_OK is 0. */
+typedef enum bl_webhook_verdict {
+    BL_WEBHOOK_VERIFY_OK = 0,
+    BL_WEBHOOK_VERIFY_MISSING_HEADER, /* webhook-id, -timestamp or -signature absent */
+    BL_WEBHOOK_VERIFY_BAD_ID,         /* webhook-id fails bl_webhook_msg_id_check */
+    BL_WEBHOOK_VERIFY_BAD_TIMESTAMP,  /* not a decimal unix time */
+    BL_WEBHOOK_VERIFY_TOO_OLD,        /* older than now - tolerance */
+    BL_WEBHOOK_VERIFY_TOO_NEW,        /* newer than now + tolerance */
+    BL_WEBHOOK_VERIFY_NO_MATCH,       /* no v1 signature (or legacy one) matches */
+} bl_webhook_verdict;
+
+/* A short name for a verdict ("ok", "timestamp too old", ...); static string. */
+const char *bl_webhook_verdict_name(bl_webhook_verdict v);
+
+/* Verifies a received webhook: the three header values (any may be NULL =
+ * absent), the raw body, the secret, the clock (now, unix s) and the replay
+ * window: the timestamp must lie within now +- tolerance_s (a negative
+ * tolerance_s skips that check, e.g. to check an archived delivery).
+ * The signature header is a space-separated list; entries of other versions
+ * (v1a, v2) are skipped, and any v1 entry matching in constant time is enough.
+ * Returns the verdict; on anything but OK, err says which check failed. */
+bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
+                                        const char *msg_id, const char *timestamp,
+                                        const char *signature_header,
+                                        const char *body, size_t body_len,
+                                        int64_t now, int64_t tolerance_s, bl_err *err);
+
+/* Verifies a legacy "sha256=<hex>" header value (hex in either case) against
+ * the body, in constant time. Returns BL_WEBHOOK_VERIFY_OK, _MISSING_HEADER
+ * or _NO_MATCH, with err filled on failure. */
+bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
+                                            const char *body, size_t body_len, bl_err *err);
+
+#endif

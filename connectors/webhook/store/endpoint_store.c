@@ -1,0 +1,370 @@
+/* Webhook endpoints in PostgreSQL (see endpoint_store.h). */
+#include "connectors/webhook/store/endpoint_store.h"
+#include "connectors/webhook/store/endpoint_store_internal.h"
+
+#include "core/log.h"
+#include "core/uuid.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bl_webhook_store {
+    bl_webhook_store_opts opts;
+    bl_ssrf_allowlist allow; /* copied, so the caller's may go away */
+    bool has_allow;
+};
+
+const bl_webhook_store_opts *bl_webhook_store_opts_of(const bl_webhook_store *st)
+{
+    return &st->opts;
+}
+
+const bl_ssrf_allowlist *bl_webhook_store_allow(const bl_webhook_store *st)
+{
+    return st->has_allow ? &st->allow : NULL;
+}
+
+bl_webhook_store *bl_webhook_store_new(const bl_webhook_store_opts *opts, bl_err *err)
+{
+    if (!opts || !opts->pool) {
+        bl_err_set(err, BL_EINVAL, "webhook store: a connection pool is required");
+        return NULL;
+    }
+    if (opts->health_failures < 0) {
+        bl_err_set(err, BL_EINVAL, "webhook store: health_failures must be >= 0");
+        return NULL;
+    }
+    bl_webhook_store *st = calloc(1, sizeof *st);
+    if (!st) {
+        bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+        return NULL;
+    }
+    st->opts = *opts;
+    if (opts->allow) {
+        st->allow = *opts->allow;
+        st->has_allow = true;
+    }
+    if (st->opts.health_failures == 0)
+        st->opts.health_failures = BL_WEBHOOK_DEFAULT_HEALTH_FAILURES;
+    if (st->opts.health_window_ms == 0)
+        st->opts.health_window_ms = BL_WEBHOOK_DEFAULT_HEALTH_WINDOW_MS;
+    else if (st->opts.health_window_ms < 0)
+        st->opts.health_window_ms = 0;
+    if (st->opts.acquire_timeout_ms <= 0)
+        st->opts.acquire_timeout_ms = 5000;
+    return st;
+}
+
+void bl_webhook_store_free(bl_webhook_store *st)
+{
+    free(st);
+}
+
+/* ---- the spec as SQL parameters ---- */
+
+typedef struct spec_params {
+    char *event_types; /* JSON array text */
+    char *conditions;  /* JSON text */
+    char *headers;     /* JSON text */
+    char max_attempts[16], backoff[24], timeout[16], rate[40], burst[16];
+    const char *legacy, *strict, *rate_p, *burst_p;
+} spec_params;
+
+static void spec_params_clear(spec_params *p)
+{
+    free(p->event_types);
+    free(p->conditions);
+    free(p->headers);
+}
+
+/* Turns a checked spec into parameter texts, applying the defaults. */
+static int spec_params_fill(const bl_webhook_spec *s, spec_params *p, bl_err *err)
+{
+    memset(p, 0, sizeof *p);
+    json_t *types = json_array();
+    for (size_t i = 0; types && i < s->event_type_count; i++)
+        json_array_append_new(types, json_string(s->event_types[i]));
+    p->event_types = types ? json_dumps(types, JSON_COMPACT) : NULL;
+    json_decref(types);
+    p->conditions = s->conditions ? json_dumps(s->conditions, JSON_COMPACT) : strdup("[]");
+    p->headers = s->headers ? json_dumps(s->headers, JSON_COMPACT) : strdup("{}");
+    if (!p->event_types || !p->conditions || !p->headers) {
+        spec_params_clear(p);
+        return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+    }
+    snprintf(p->max_attempts, sizeof p->max_attempts, "%d",
+             s->max_attempts ? s->max_attempts : BL_WEBHOOK_DEFAULT_MAX_ATTEMPTS);
+    snprintf(p->backoff, sizeof p->backoff, "%" PRId64,
+             s->backoff_base_ms ? s->backoff_base_ms : (int64_t)BL_WEBHOOK_DEFAULT_BACKOFF_MS);
+    snprintf(p->timeout, sizeof p->timeout, "%d",
+             s->timeout_ms ? s->timeout_ms : BL_WEBHOOK_DEFAULT_TIMEOUT_MS);
+    p->legacy = s->legacy_signature ? "true" : "false";
+    p->strict = s->strict_order ? "true" : "false";
+    if (s->rate_limit_per_s > 0) {
+        snprintf(p->rate, sizeof p->rate, "%.17g", s->rate_limit_per_s);
+        int burst = s->rate_limit_burst ? s->rate_limit_burst : (int)ceil(s->rate_limit_per_s);
+        snprintf(p->burst, sizeof p->burst, "%d", burst);
+        p->rate_p = p->rate;
+        p->burst_p = p->burst;
+    }
+    return 0;
+}
+
+/* ---- connections ---- */
+
+static PGconn *acquire(bl_webhook_store *st, bl_err *err)
+{
+    PGconn *conn = bl_pg_pool_acquire(st->opts.pool, st->opts.acquire_timeout_ms, err);
+    if (!conn)
+        bl_err_wrap(err, "webhook store");
+    return conn;
+}
+
+/* Runs sql, expecting at most one endpoint row; returns it, or NULL with err
+ * (BL_ENOTFOUND "webhook endpoint <id> not found" when no row came back). */
+static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
+                                         const char *const *params, const char *id, bl_err *err)
+{
+    PGresult *res = bl_pg_exec(conn, sql, n, params, err);
+    if (!res) {
+        bl_err_wrap(err, "webhook store");
+        return NULL;
+    }
+    bl_webhook_endpoint *e = NULL;
+    if (PQntuples(res) == 0)
+        bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", id);
+    else
+        e = bl_webhook_endpoint_from_row(res, 0, err);
+    PQclear(res);
+    return e;
+}
+
+/* ---- create, read, update, delete ---- */
+
+/* Draws a new secret into secret_out and seals it for endpoint id. Returns
+ * the sealed text (caller frees) or NULL with err. */
+static char *new_sealed_secret(bl_webhook_store *st, const char *id, char *secret_out,
+                               size_t secret_out_len, bl_err *err)
+{
+    if (!st->opts.keyring) {
+        bl_err_set(err, BL_EINVAL,
+                   "webhook store: no encryption keys (set " BL_KEYRING_ENV_KEYS ") to seal secrets");
+        return NULL;
+    }
+    if (!secret_out || secret_out_len < BL_WEBHOOK_SECRET_TEXT_MAX) {
+        bl_err_set(err, BL_EINVAL, "webhook store: secret buffer under %d bytes",
+                   BL_WEBHOOK_SECRET_TEXT_MAX);
+        return NULL;
+    }
+    if (bl_webhook_secret_generate(secret_out, secret_out_len, err) != 0)
+        return NULL;
+    char *sealed = bl_keyring_seal(st->opts.keyring, secret_out, strlen(secret_out), id,
+                                   strlen(id), err);
+    if (!sealed)
+        memset(secret_out, 0, secret_out_len);
+    return sealed;
+}
+
+static int check_org(const char *org, bl_err *err)
+{
+    if (!org || !org[0])
+        return bl_err_set(err, BL_EINVAL, "organization_id: required");
+    if (strlen(org) > BL_WEBHOOK_ORG_MAX)
+        return bl_err_set(err, BL_EINVAL, "organization_id: longer than %d bytes",
+                          BL_WEBHOOK_ORG_MAX);
+    return 0;
+}
+
+int bl_webhook_id_check(const char *id, bl_err *err)
+{
+    if (!id || !id[0] || strlen(id) > BL_WEBHOOK_ID_MAX)
+        return bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", id ? id : "");
+    return 0;
+}
+
+#define INSERT_SQL                                                                          \
+    "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
+    "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
+    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst) "                     \
+    "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
+    "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
+    "$13::integer, $14::double precision, $15::integer) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
+
+bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
+                                             const bl_webhook_spec *spec, char *secret_out,
+                                             size_t secret_out_len, bl_err *err)
+{
+    if (check_org(organization_id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
+        return NULL;
+    char id[BL_UUID_SIZE];
+    if (bl_uuid_random(id, err) != 0)
+        return NULL;
+    char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
+    if (!sealed)
+        return NULL;
+    bl_webhook_endpoint *e = NULL;
+    spec_params p;
+    PGconn *conn = NULL;
+    if (spec_params_fill(spec, &p, err) != 0)
+        goto done;
+    conn = acquire(st, err);
+    if (conn) {
+        const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
+                                p.event_types, p.conditions, p.headers, p.legacy, p.strict,
+                                p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p};
+        e = one_endpoint(conn, INSERT_SQL, 15, params, id, err);
+    }
+    spec_params_clear(&p);
+done:
+    bl_pg_pool_release(st->opts.pool, conn);
+    free(sealed);
+    if (!e)
+        memset(secret_out, 0, secret_out_len);
+    return e;
+}
+
+bl_webhook_endpoint *bl_webhook_store_get(bl_webhook_store *st, const char *id, bl_err *err)
+{
+    if (bl_webhook_id_check(id, err) != 0)
+        return NULL;
+    PGconn *conn = acquire(st, err);
+    if (!conn)
+        return NULL;
+    const char *params[] = {id};
+    bl_webhook_endpoint *e = one_endpoint(
+        conn, "SELECT " BL_WEBHOOK_ENDPOINT_COLS " FROM webhook_endpoints WHERE id = $1", 1,
+        params, id, err);
+    bl_pg_pool_release(st->opts.pool, conn);
+    return e;
+}
+
+void bl_webhook_endpoint_list_free(bl_webhook_endpoint_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        bl_webhook_endpoint_free(list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, bool active_only,
+                          bl_webhook_endpoint_list *out, bl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGconn *conn = acquire(st, err);
+    if (!conn)
+        return -1;
+    const char *params[] = {organization_id, active_only ? "true" : "false"};
+    PGresult *res = bl_pg_exec(conn,
+                               "SELECT " BL_WEBHOOK_ENDPOINT_COLS " FROM webhook_endpoints "
+                               "WHERE ($1::text IS NULL OR organization_id = $1) "
+                               "AND (active OR NOT $2::boolean) ORDER BY created_at, id",
+                               2, params, err);
+    bl_pg_pool_release(st->opts.pool, conn);
+    if (!res)
+        return bl_err_wrap(err, "webhook store: list");
+    int n = PQntuples(res), rc = 0;
+    out->items = calloc(n ? (size_t)n : 1, sizeof *out->items);
+    if (!out->items)
+        rc = bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        out->items[i] = bl_webhook_endpoint_from_row(res, i, err);
+        if (!out->items[i])
+            rc = -1;
+        else
+            out->count++;
+    }
+    PQclear(res);
+    if (rc != 0)
+        bl_webhook_endpoint_list_free(out);
+    return rc;
+}
+
+#define UPDATE_SQL                                                                          \
+    "UPDATE webhook_endpoints SET name = $2, url = $3, "                                     \
+    "event_types = ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "                    \
+    "conditions = $5::jsonb, headers = $6::jsonb, legacy_signature = $7::boolean, "         \
+    "strict_order = $8::boolean, max_attempts = $9::integer, backoff_base_ms = $10::bigint, " \
+    "timeout_ms = $11::integer, rate_limit_per_s = $12::double precision, "                  \
+    "rate_limit_burst = $13::integer, updated_at = now() WHERE id = $1 RETURNING "           \
+    BL_WEBHOOK_ENDPOINT_COLS
+
+bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *id,
+                                             const bl_webhook_spec *spec, bl_err *err)
+{
+    if (bl_webhook_id_check(id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
+        return NULL;
+    spec_params p;
+    if (spec_params_fill(spec, &p, err) != 0)
+        return NULL;
+    bl_webhook_endpoint *e = NULL;
+    PGconn *conn = acquire(st, err);
+    if (conn) {
+        const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
+                                p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
+                                p.timeout, p.rate_p, p.burst_p};
+        e = one_endpoint(conn, UPDATE_SQL, 13, params, id, err);
+        bl_pg_pool_release(st->opts.pool, conn);
+    }
+    spec_params_clear(&p);
+    return e;
+}
+
+/* Runs a statement on endpoint id that returns its id when the row exists. */
+static int exec_on_endpoint(bl_webhook_store *st, const char *sql, int n,
+                            const char *const *params, bl_err *err)
+{
+    PGconn *conn = acquire(st, err);
+    if (!conn)
+        return -1;
+    PGresult *res = bl_pg_exec(conn, sql, n, params, err);
+    bl_pg_pool_release(st->opts.pool, conn);
+    if (!res)
+        return bl_err_wrap(err, "webhook store");
+    int found = PQntuples(res) > 0;
+    PQclear(res);
+    return found ? 0 : bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", params[0]);
+}
+
+int bl_webhook_store_delete(bl_webhook_store *st, const char *id, bl_err *err)
+{
+    if (bl_webhook_id_check(id, err) != 0)
+        return -1;
+    const char *params[] = {id};
+    return exec_on_endpoint(st, "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id", 1,
+                            params, err);
+}
+
+int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overlap_ms,
+                            char *secret_out, size_t secret_out_len, bl_err *err)
+{
+    if (bl_webhook_id_check(id, err) != 0)
+        return -1;
+    if (overlap_ms == 0)
+        overlap_ms = BL_WEBHOOK_DEFAULT_OVERLAP_MS;
+    char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
+    if (!sealed)
+        return -1;
+    char overlap[24];
+    snprintf(overlap, sizeof overlap, "%" PRId64, overlap_ms > 0 ? overlap_ms : 0);
+    /* The right-hand sides read the row as it was: the current secret moves
+     * to previous in the same statement that replaces it. */
+    const char *params[] = {id, sealed, overlap};
+    int rc = exec_on_endpoint(
+        st,
+        "UPDATE webhook_endpoints SET "
+        "previous_secret_sealed = CASE WHEN $3::bigint > 0 THEN secret_sealed END, "
+        "previous_secret_expires_at = CASE WHEN $3::bigint > 0 "
+        "THEN now() + $3::bigint * interval '1 millisecond' END, "
+        "secret_sealed = $2, updated_at = now() WHERE id = $1 RETURNING id",
+        3, params, err);
+    free(sealed);
+    if (rc != 0)
+        memset(secret_out, 0, secret_out_len);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* Shared between the endpoint store's files; not a public API. */
+#ifndef BUSLINE_CONNECTORS_WEBHOOK_STORE_ENDPOINT_STORE_INTERNAL_H
+#define BUSLINE_CONNECTORS_WEBHOOK_STORE_ENDPOINT_STORE_INTERNAL_H
+
+#include "connectors/webhook/store/endpoint_store.h"
+
+#include <libpq-fe.h>
+
+/* The store's allow-list (borrowed; NULL when none). */
+const bl_ssrf_allowlist *bl_webhook_store_allow(const bl_webhook_store *st);
+
+/* The store's options with defaults applied (borrowed). */
+const bl_webhook_store_opts *bl_webhook_store_opts_of(const bl_webhook_store *st);
+
+/* Refuses (BL_ENOTFOUND) an id no endpoint can have: empty or too long. */
+int bl_webhook_id_check(const char *id, bl_err *err);
+
+/* The columns every endpoint read selects, in the order
+ * bl_webhook_endpoint_from_row reads them. */
+#define BL_WEBHOOK_MS(col) "(extract(epoch from " col ") * 1000)::bigint"
+#define BL_WEBHOOK_ENDPOINT_COLS                                                             \
+    "id, organization_id, name, url, array_to_json(event_types)::text, conditions::text, "  \
+    "headers::text, active, disabled_reason, legacy_signature, strict_order, max_attempts, " \
+    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, consecutive_failures, " \
+    BL_WEBHOOK_MS("failure_window_started_at") ", secret_sealed, previous_secret_sealed, "   \
+    BL_WEBHOOK_MS("previous_secret_expires_at") ", " BL_WEBHOOK_MS("created_at") ", "        \
+    BL_WEBHOOK_MS("updated_at")
+
+/* Builds an endpoint from row of res (selected with BL_WEBHOOK_ENDPOINT_COLS).
+ * Returns it (caller frees), or NULL with err. */
+bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, bl_err *err);
+
+#endif

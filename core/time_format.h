@@ -2,6 +2,8 @@
 #ifndef BUSLINE_CORE_TIME_FORMAT_H
 #define BUSLINE_CORE_TIME_FORMAT_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,5 +16,11 @@ int64_t bl_days_from_civil(int64_t y, int64_t m, int64_t d);
  * least 32 bytes). */
 int bl_rfc3339_parse_millis(const char *s, int64_t *millis);
 void bl_rfc3339_format_millis(int64_t millis, char *out, size_t len);
+
+#define BL_RFC3339_MS_SIZE 25 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL */
+
+/* The same text, fixed width, for years 0000..9999 only (webhook bodies,
+ * the delivery log, endpoint rows). Returns 0, or -1 with BL_EINVAL. */
+int bl_rfc3339_from_ms(int64_t ms, char out[BL_RFC3339_MS_SIZE], bl_err *err);
 
 #endif

@@ -172,7 +172,7 @@ static int delete_webhook(const bl_api_request *req, bl_http_response *resp, voi
 }
 
 /* Records a replay request of e since since_ms; the fan-out role's replay
- * poller (connectors/webhook/replay_requests.h) carries it out. Returns its
+ * poller (connectors/webhook/workers/replay_requests.h) carries it out. Returns its
  * description (new reference) or NULL. */
 static json_t *record_replay(const bl_api_request *req, const bl_webhook_endpoint *e, int64_t since_ms)
 {

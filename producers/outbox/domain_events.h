@@ -1,5 +1,5 @@
 /* A domain's own events appended to the outbox (the shape of
- * connectors/webhook/webhook_events, for any domain of the catalog): each
+ * connectors/webhook/store/webhook_events, for any domain of the catalog): each
  * event is encoded with its topic's assembled schema, registered in the
  * schema registry tables of the same PostgreSQL database, and appended inside
  * the caller's transaction so a state change and its event commit together. */

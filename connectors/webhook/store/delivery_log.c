@@ -5,7 +5,7 @@
  * while the ring has room. */
 #include "connectors/webhook/store/delivery_log.h"
 
-#include "connectors/webhook/store/rfc3339_ms.h"
+#include "core/time_format.h"
 #include "core/clock.h"
 #include "core/log.h"
 

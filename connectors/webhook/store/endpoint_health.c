@@ -4,7 +4,7 @@
 #include "connectors/webhook/store/endpoint_store.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
-#include "connectors/webhook/store/rfc3339_ms.h"
+#include "core/time_format.h"
 #include "core/log.h"
 
 #include <inttypes.h>

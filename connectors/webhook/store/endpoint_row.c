@@ -3,7 +3,7 @@
 #include "connectors/webhook/store/endpoint_store.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
-#include "connectors/webhook/store/rfc3339_ms.h"
+#include "core/time_format.h"
 
 #include <stdlib.h>
 #include <string.h>

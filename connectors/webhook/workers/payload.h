@@ -7,7 +7,7 @@
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_WORKERS_PAYLOAD_H
 #define BUSLINE_CONNECTORS_WEBHOOK_WORKERS_PAYLOAD_H
 
-#include "connectors/webhook/store/rfc3339_ms.h"
+#include "core/time_format.h"
 #include "core/err.h"
 
 #include <jansson.h>

@@ -178,7 +178,7 @@ static void write_now(void *arg)
 
 int bl_api_request_log_start(bl_api_request_log *l, bl_err *err)
 {
-    l->writer = bl_ticker_start(l->flush_ms, write_now, l, "api: the request log writer", err);
+    l->writer = bl_ticker_start(l->flush_ms, BL_TICKER_AFTER_A_PERIOD, write_now, l, "api: the request log writer", err);
     return l->writer ? 0 : -1;
 }
 

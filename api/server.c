@@ -207,7 +207,7 @@ int bl_api_server_start(bl_api_server *s, bl_err *err)
         return -1;
     if (bl_api_request_log_start(s->request_log, err) != 0)
         return -1;
-    if (!(s->usage_flusher = bl_ticker_start(s->cfg.usage_flush_ms, flush_usage_now, s, "api: the usage flusher", err)))
+    if (!(s->usage_flusher = bl_ticker_start(s->cfg.usage_flush_ms, BL_TICKER_AFTER_A_PERIOD, flush_usage_now, s, "api: the usage flusher", err)))
         return -1;
     return 0;
 }

@@ -3,12 +3,14 @@
 
 #include "core/clock.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 struct bl_ticker {
     unsigned period_ms;
+    bl_ticker_first first;
     void (*fn)(void *ctx);
     void *ctx;
     pthread_mutex_t lock;
@@ -20,21 +22,26 @@ struct bl_ticker {
 static void *tick(void *arg)
 {
     bl_ticker *t = arg;
+    bool due = t->first == BL_TICKER_AT_ONCE;
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
+        if (due) {
+            pthread_mutex_unlock(&t->lock);
+            t->fn(t->ctx);
+            pthread_mutex_lock(&t->lock);
+        }
+        /* a spurious wake-up is not a period */
         struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, t->period_ms);
-        pthread_cond_timedwait(&t->wake, &t->lock, &until);
-        if (t->stopping)
-            break;
-        pthread_mutex_unlock(&t->lock);
-        t->fn(t->ctx);
-        pthread_mutex_lock(&t->lock);
+        while (!t->stopping && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
+            ;
+        due = true;
     }
     pthread_mutex_unlock(&t->lock);
     return NULL;
 }
 
-bl_ticker *bl_ticker_start(unsigned period_ms, void (*fn)(void *ctx), void *ctx, const char *what, bl_err *err)
+bl_ticker *bl_ticker_start(unsigned period_ms, bl_ticker_first first, void (*fn)(void *ctx), void *ctx,
+                           const char *what, bl_err *err)
 {
     bl_ticker *t = calloc(1, sizeof *t);
     if (!t) {
@@ -42,6 +49,7 @@ bl_ticker *bl_ticker_start(unsigned period_ms, void (*fn)(void *ctx), void *ctx,
         return NULL;
     }
     t->period_ms = period_ms;
+    t->first = first;
     t->fn = fn;
     t->ctx = ctx;
     pthread_mutex_init(&t->lock, NULL);

@@ -3,16 +3,13 @@
 #include "connectors/webhook/workers/replay_requests.h"
 
 #include "connectors/webhook/store/replay_request_rows.h"
-#include "core/clock.h"
 #include "core/log.h"
+#include "core/ticker.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_STALE_S 600
 #define DEFAULT_INTERVAL_MS 2000
@@ -67,29 +64,15 @@ long bl_webhook_replay_requests_run(const bl_webhook_replay_requests_opts *o, lo
 
 struct bl_webhook_replay_poller {
     bl_webhook_replay_requests_opts o;
-    int interval_ms;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool quit; /* under lock */
+    bl_ticker *ticker;
 };
 
-static void *poll_requests(void *arg)
+static void poll_requests(void *arg)
 {
     bl_webhook_replay_poller *p = arg;
-    pthread_mutex_lock(&p->lock);
-    while (!p->quit) {
-        pthread_mutex_unlock(&p->lock);
-        bl_err err = {0};
-        if (bl_webhook_replay_requests_run(&p->o, 0, &err) < 0)
-            bl_log_warn("replay requests: not handled", BL_FS("error", err.msg));
-        struct timespec until = bl_clock_deadline_after_ms(CLOCK_REALTIME, p->interval_ms);
-        pthread_mutex_lock(&p->lock);
-        while (!p->quit && pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
+    bl_err err = {0};
+    if (bl_webhook_replay_requests_run(&p->o, 0, &err) < 0)
+        bl_log_warn("replay requests: not handled", BL_FS("error", err.msg));
 }
 
 bl_webhook_replay_poller *bl_webhook_replay_poller_start(const bl_webhook_replay_requests_opts *o,
@@ -105,14 +88,10 @@ bl_webhook_replay_poller *bl_webhook_replay_poller_start(const bl_webhook_replay
         return NULL;
     }
     p->o = *o;
-    p->interval_ms = interval_ms > 0 ? interval_ms : DEFAULT_INTERVAL_MS;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    if (pthread_create(&p->thread, NULL, poll_requests, p) != 0) {
-        pthread_cond_destroy(&p->wake);
-        pthread_mutex_destroy(&p->lock);
+    p->ticker = bl_ticker_start(interval_ms > 0 ? (unsigned)interval_ms : DEFAULT_INTERVAL_MS, BL_TICKER_AT_ONCE,
+                                poll_requests, p, "replay poller", err);
+    if (!p->ticker) {
         free(p);
-        bl_err_set(err, BL_ENOMEM, "replay poller: cannot start its thread");
         return NULL;
     }
     return p;
@@ -122,12 +101,6 @@ void bl_webhook_replay_poller_stop(bl_webhook_replay_poller *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
-    p->quit = true;
-    pthread_cond_signal(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    pthread_join(p->thread, NULL);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->lock);
+    bl_ticker_stop(p->ticker);
     free(p);
 }

@@ -5,8 +5,9 @@
 #include "core/log.h"
 #include "core/ops_server.h"
 #include "core/role.h"
-#include "producers/pmo/send.h"
-#include "producers/pmo/service.h"
+#include "producers/pmo/domain.h"
+#include "producers/domain_service/send.h"
+#include "producers/domain_service/service.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,19 +42,19 @@ static const char usage[] = "usage: busline pmo [run] | send FILE [options]\n"
 static int pmo_send(const bl_config *cfg, const char *path)
 {
     bl_err err = {0};
-    bl_pmo_codec_opts opts = {
+    bl_domain_codec_opts opts = {.domain = BL_PMO_DOMAIN,
         .registry_url = bl_config_str(cfg, "registry_url"),
         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
         .commands_topic = bl_config_str(cfg, "pmo_commands_topic"),
         .events_prefix = bl_config_str(cfg, "pmo_events_prefix"),
     };
-    bl_pmo_sender sender = {.source = "busline-cli", .actor = bl_config_str(cfg, "pmo_actor")};
+    bl_domain_sender sender = {.source = "busline-cli", .actor = bl_config_str(cfg, "pmo_actor")};
     char id[BL_UUID_SIZE];
     bl_kafka_producer *p = NULL;
-    bl_pmo_codec *codec = bl_pmo_codec_new(&opts, &err);
+    bl_domain_codec *codec = bl_domain_codec_new(&opts, &err);
     int rc = codec && (p = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL,
                                                   NULL, NULL, &err))
-                 ? bl_pmo_send_file(codec, p, path, &sender,
+                 ? bl_domain_send_file(codec, p, path, &sender,
                                     (int)bl_config_duration_ms(cfg, "pmo_send_timeout"), id, &err)
                  : -1;
     if (rc == 0)
@@ -61,14 +62,14 @@ static int pmo_send(const bl_config *cfg, const char *path)
     else
         fprintf(stderr, "busline pmo send: %s\n", err.msg);
     bl_kafka_producer_free(p, 5000);
-    bl_pmo_codec_free(codec);
+    bl_domain_codec_free(codec);
     return rc == 0 ? 0 : 1;
 }
 
 static int pmo_run(const bl_config *cfg)
 {
     bl_err err = {0};
-    bl_pmo_service_opts opts = {
+    bl_domain_service_opts opts = {.rules = &bl_pmo_rules,
         .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
         .pg_url = bl_config_str(cfg, BL_CFG_PG_URL),
         .group_id = bl_config_str(cfg, "pmo_group"),
@@ -78,7 +79,7 @@ static int pmo_run(const bl_config *cfg)
         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
         .registry_url = bl_config_str(cfg, "registry_url"),
     };
-    bl_pmo_service *svc = bl_pmo_service_new(&opts, &err);
+    bl_domain_service *svc = bl_domain_service_new(&opts, &err);
     /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml): ready
      * once the group gave the service a partition, so a rolling update waits
      * for the new pod to take over work before it stops the next. A busy port
@@ -88,17 +89,17 @@ static int pmo_run(const bl_config *cfg)
     if (svc) {
         bl_err ops_err = {0};
         ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL,
-                                  bl_pmo_service_ready, svc, &ops_err);
+                                  bl_domain_service_ready, svc, &ops_err);
         if (!ops)
             bl_log_warn("pmo: no /healthz /readyz", BL_FS("error", ops_err.msg));
     }
-    int rc = svc ? bl_pmo_service_run(svc, &err) : -1;
+    int rc = svc ? bl_domain_service_run(svc, &err) : -1;
     if (rc != 0) {
         bl_log_error("pmo service failed", BL_FS("error", err.msg));
         fprintf(stderr, "busline pmo: %s\n", err.msg);
     }
     bl_ops_server_free(ops);
-    bl_pmo_service_free(svc);
+    bl_domain_service_free(svc);
     return rc == 0 ? 0 : 1;
 }
 

@@ -10,46 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-int bl_pmo_events_add(bl_pmo_events *ev, const char *type, const char *subject, json_t *data,
-                      bl_err *err)
-{
-    if (!data)
-        return bl_err_set(err, BL_ENOMEM, "pmo: %s: out of memory building the event", type);
-    if (ev->count == ev->cap) {
-        size_t cap = ev->cap ? ev->cap * 2 : 4;
-        bl_pmo_event *items = realloc(ev->items, cap * sizeof *items);
-        if (!items) {
-            json_decref(data);
-            return bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
-        }
-        ev->items = items;
-        ev->cap = cap;
-    }
-    bl_pmo_event *e = &ev->items[ev->count];
-    e->type = strdup(type);
-    e->subject = strdup(subject);
-    e->data = data;
-    if (!e->type || !e->subject) {
-        free(e->type);
-        free(e->subject);
-        json_decref(data);
-        return bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
-    }
-    ev->count++;
-    return 0;
-}
-
-void bl_pmo_events_clear(bl_pmo_events *ev)
-{
-    for (size_t i = 0; i < ev->count; i++) {
-        free(ev->items[i].type);
-        free(ev->items[i].subject);
-        json_decref(ev->items[i].data);
-    }
-    free(ev->items);
-    *ev = (bl_pmo_events){0};
-}
-
 typedef int (*apply_fn)(PGconn *, const bl_pmo_command *, const char *, bl_pmo_events *, bl_err *);
 
 static const struct {
@@ -59,6 +19,12 @@ static const struct {
     {"project", pmo_apply_project},   {"risk", pmo_apply_risk},
     {"decision", pmo_apply_decision}, {"resource", pmo_apply_resource},
     {"sprint", pmo_apply_sprint},     {"report", pmo_apply_report},
+};
+
+const bl_domain_rules bl_pmo_rules = {
+    .domain = BL_PMO_DOMAIN,
+    .processed_table = "pmo_processed_commands",
+    .apply = bl_pmo_apply,
 };
 
 int bl_pmo_apply(PGconn *conn_in_tx, const bl_pmo_command *cmd, bl_pmo_events *out, bl_err *err)
@@ -75,40 +41,6 @@ int bl_pmo_apply(PGconn *conn_in_tx, const bl_pmo_command *cmd, bl_pmo_events *o
             return aggregates[i].apply(conn_in_tx, cmd, dot + 1, out, err);
     }
     return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", cmd->type);
-}
-
-int bl_pmo_error_is_permanent(const bl_err *err, const char **error_class)
-{
-    const char *cls = "infra";
-    int permanent = 0;
-    char state[6];
-    switch (err->code) {
-    case BL_EINVAL:
-        cls = "invalid";
-        permanent = 1;
-        break;
-    case BL_ENOTFOUND:
-        cls = "not_found";
-        permanent = 1;
-        break;
-    case BL_ECONFLICT:
-        cls = "conflict";
-        permanent = 1;
-        break;
-    case BL_EPG:
-        /* 22: data exception (bad timestamp text...), 23: constraint violated. */
-        if (bl_pg_err_sqlstate(err, state) == 0 && (strncmp(state, "22", 2) == 0 ||
-                                                    strncmp(state, "23", 2) == 0)) {
-            cls = "invalid";
-            permanent = 1;
-        }
-        break;
-    default:
-        break;
-    }
-    if (error_class)
-        *error_class = cls;
-    return permanent;
 }
 
 /* Looks data.<field> up: 1 present, 0 absent/null (error when required). */

@@ -50,7 +50,7 @@ static int decision_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
     json_t *data = pmo_json_with(pmo_json_with(decision_event_data(res), "rationale", json_null()),
                                  "due_at", pmo_col_json_int(res, "due_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, "decision.created", id, data, err);
+    return bl_domain_events_add(out, "decision.created", id, data, err);
 }
 
 /* Locks the pending decision id; NULL with err: BL_ENOTFOUND, or
@@ -120,7 +120,7 @@ static int decision_decide(PGconn *conn, const bl_pmo_command *c, const char *st
                                                json_string(rationale)),
                                  "decided_at", pmo_col_json_int(res, "decided_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, event_type, id, data, err);
+    return bl_domain_events_add(out, event_type, id, data, err);
 }
 
 int pmo_apply_decision(PGconn *conn, const bl_pmo_command *c, const char *verb,

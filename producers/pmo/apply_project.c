@@ -45,7 +45,7 @@ static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
                              "currency", currency, "start_date", pmo_col_json_int(res, "start_ms"),
                              "end_date", pmo_col_json_int(res, "end_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, "project.created", id, data, err);
+    return bl_domain_events_add(out, "project.created", id, data, err);
 }
 
 /* The attributes that project.updated reports, with their result columns. */
@@ -161,9 +161,9 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
     else if (json_is_null(updated))
         json_decref(updated);
     else
-        rc = bl_pmo_events_add(out, "project.updated", id, updated, err);
+        rc = bl_domain_events_add(out, "project.updated", id, updated, err);
     if (rc == 0 && strcmp(pmo_col(res, "status"), pmo_col(res, "old_status")) != 0)
-        rc = bl_pmo_events_add(out, "project.status_changed", id, status_changed_data(res, id), err);
+        rc = bl_domain_events_add(out, "project.status_changed", id, status_changed_data(res, id), err);
     PQclear(res);
     return rc;
 }
@@ -183,7 +183,7 @@ static int project_delete(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
     json_t *data = json_pack("{s:s, s:s, s:s?, s:s?}", "project_id", id, "name",
                              pmo_col(res, "name"), "deleted_by", c->actor, "reason", reason);
     PQclear(res);
-    return bl_pmo_events_add(out, "project.deleted", id, data, err);
+    return bl_domain_events_add(out, "project.deleted", id, data, err);
 }
 
 int pmo_apply_project(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,

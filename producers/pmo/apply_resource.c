@@ -97,7 +97,7 @@ static int change_and_check_load(PGconn *conn, const bl_pmo_command *c, const ch
     int rc = 0;
     if (before <= 100 && after > 100) {
         json_t *data = overallocated_data(peak, person, err);
-        rc = data ? bl_pmo_events_add(out, "resource.overallocated", person, data, err) : -1;
+        rc = data ? bl_domain_events_add(out, "resource.overallocated", person, data, err) : -1;
     }
     PQclear(peak);
     return rc;

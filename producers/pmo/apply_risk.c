@@ -72,7 +72,7 @@ static int risk_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
     }
     json_t *data = pmo_json_with(risk_event_data(res), "owner_id", pmo_col_json_str(res, "owner_id"));
     PQclear(res);
-    return bl_pmo_events_add(out, "risk.created", id, data, err);
+    return bl_domain_events_add(out, "risk.created", id, data, err);
 }
 
 /* Locks the open risk id for update and returns its row; NULL with err:
@@ -141,7 +141,7 @@ static int risk_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
     if (rank > previous_rank && rank >= severity_rank("HIGH")) {
         json_t *data = pmo_json_with(pmo_json_with(risk_event_data(res), "previous_severity", json_incref(previous)),
                             "reason", json_null());
-        rc = bl_pmo_events_add(out, "risk.escalated", id, data, err);
+        rc = bl_domain_events_add(out, "risk.escalated", id, data, err);
     }
     json_decref(previous);
     PQclear(res);
@@ -170,7 +170,7 @@ static int risk_resolve(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *ou
         return -1;
     json_t *data = pmo_json_with(risk_event_data(res), "resolution", pmo_col_json_str(res, "resolution"));
     PQclear(res);
-    return bl_pmo_events_add(out, "risk.resolved", id, data, err);
+    return bl_domain_events_add(out, "risk.resolved", id, data, err);
 }
 
 int pmo_apply_risk(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,

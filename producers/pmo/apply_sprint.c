@@ -64,7 +64,7 @@ static int check_velocity_drop(PGconn *conn, const bl_pmo_command *c, const PGre
                              pmo_col(sprint, "project_id"), "velocity", (json_int_t)velocity,
                              "average_velocity", average, "drop_pct", drop_pct, "window_sprints",
                              (json_int_t)n);
-    return bl_pmo_events_add(out, "sprint.velocity_drop", id, data, err);
+    return bl_domain_events_add(out, "sprint.velocity_drop", id, data, err);
 }
 
 static int sprint_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
@@ -114,7 +114,7 @@ static int sprint_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *o
                                  "completed_points", (json_int_t)velocity, "started_at",
                                  (json_int_t)pmo_col_int(res, "starts_ms"), "ended_at",
                                  (json_int_t)pmo_col_int(res, "ends_ms"));
-        rc = bl_pmo_events_add(out, "sprint.completed", id, data, err);
+        rc = bl_domain_events_add(out, "sprint.completed", id, data, err);
         if (rc == 0)
             rc = check_velocity_drop(conn, c, res, out, err);
     }

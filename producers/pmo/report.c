@@ -173,7 +173,7 @@ static int report_generate(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
                              inline_md, "url", "period_start",
                              (json_int_t)pmo_col_int(res, "start_ms"), "period_end",
                              (json_int_t)pmo_col_int(res, "end_ms"));
-    rc = bl_pmo_events_add(out, "report.generated", id, data, err);
+    rc = bl_domain_events_add(out, "report.generated", id, data, err);
 done:
     PQclear(res);
     free(markdown);

@@ -81,3 +81,21 @@ int bl_domain_error_is_permanent(const bl_err *err, const char **error_class)
     return permanent;
 }
 
+
+int bl_domain_dispatch(const char *domain, const bl_domain_aggregate *aggs, size_t n,
+                       PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,
+                       bl_err *err)
+{
+    if (!cmd->type || !cmd->organization_id || !*cmd->organization_id)
+        return bl_err_set(err, BL_EINVAL, "%s: command without type or organization_id", domain);
+    if (!json_is_object(cmd->data))
+        return bl_err_set(err, BL_EINVAL, "%s: %s: data is not an object", domain, cmd->type);
+    const char *dot = strchr(cmd->type, '.');
+    size_t entity_len = dot ? (size_t)(dot - cmd->type) : 0;
+    for (size_t i = 0; dot && i < n; i++) {
+        if (strlen(aggs[i].entity) == entity_len &&
+            strncmp(aggs[i].entity, cmd->type, entity_len) == 0)
+            return aggs[i].apply(conn_in_tx, cmd, dot + 1, out, err);
+    }
+    return bl_err_set(err, BL_EINVAL, "%s: unknown command type '%s'", domain, cmd->type);
+}

@@ -52,6 +52,23 @@ void bl_domain_events_clear(bl_domain_events *ev);
 typedef int (*bl_domain_apply_fn)(PGconn *conn_in_tx, const bl_domain_command *cmd,
                                   bl_domain_events *out, bl_err *err);
 
+/* One aggregate of a domain: the entity a command type starts with
+ * ("risk" in "risk.create") and the function applying its verbs (verb:
+ * "create"...; same contract as bl_domain_apply_fn). */
+typedef struct bl_domain_aggregate {
+    const char *entity;
+    int (*apply)(PGconn *conn_in_tx, const bl_domain_command *cmd, const char *verb,
+                 bl_domain_events *out, bl_err *err);
+} bl_domain_aggregate;
+
+/* Checks cmd's envelope (type, organization_id, data an object) and hands it
+ * to the aggregate of aggs (n of them) its type names. Returns what that
+ * returns, or -1 with err (BL_EINVAL) for a bad envelope or an unknown type;
+ * messages start with domain. */
+int bl_domain_dispatch(const char *domain, const bl_domain_aggregate *aggs, size_t n,
+                       PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,
+                       bl_err *err);
+
 /* What names a domain to the shared loop. Static data of the domain. */
 typedef struct bl_domain_rules {
     const char *domain;          /* catalog domain, e.g. "pmo": commands.<domain> */

@@ -10,13 +10,7 @@ const bl_domain_rules bl_fieldservice_rules = {
     .apply = bl_fieldservice_apply,
 };
 
-typedef int (*apply_fn)(PGconn *, const bl_domain_command *, const char *, bl_domain_events *,
-                        bl_err *);
-
-static const struct {
-    const char *entity;
-    apply_fn apply;
-} aggregates[] = {
+static const bl_domain_aggregate aggregates[] = {
     {"client", fs_apply_client},
     {"intervention", fs_apply_intervention},
 };
@@ -24,18 +18,8 @@ static const struct {
 int bl_fieldservice_apply(PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,
                           bl_err *err)
 {
-    if (!cmd->type || !cmd->organization_id || !*cmd->organization_id)
-        return bl_err_set(err, BL_EINVAL, "fieldservice: command without type or organization_id");
-    if (!json_is_object(cmd->data))
-        return bl_err_set(err, BL_EINVAL, "fieldservice: %s: data is not an object", cmd->type);
-    const char *dot = strchr(cmd->type, '.');
-    size_t entity_len = dot ? (size_t)(dot - cmd->type) : 0;
-    for (size_t i = 0; dot && i < sizeof aggregates / sizeof aggregates[0]; i++) {
-        if (strlen(aggregates[i].entity) == entity_len &&
-            strncmp(aggregates[i].entity, cmd->type, entity_len) == 0)
-            return aggregates[i].apply(conn_in_tx, cmd, dot + 1, out, err);
-    }
-    return bl_err_set(err, BL_EINVAL, "fieldservice: unknown command type '%s'", cmd->type);
+    return bl_domain_dispatch(BL_FIELDSERVICE_DOMAIN, aggregates, sizeof aggregates / sizeof aggregates[0],
+                              conn_in_tx, cmd, out, err);
 }
 
 static const char *const address_parts[4] = {"street", "postal_code", "city", "country"};

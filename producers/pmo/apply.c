@@ -10,12 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef int (*apply_fn)(PGconn *, const bl_pmo_command *, const char *, bl_pmo_events *, bl_err *);
-
-static const struct {
-    const char *entity;
-    apply_fn apply;
-} aggregates[] = {
+static const bl_domain_aggregate aggregates[] = {
     {"project", pmo_apply_project},   {"risk", pmo_apply_risk},
     {"decision", pmo_apply_decision}, {"resource", pmo_apply_resource},
     {"sprint", pmo_apply_sprint},     {"report", pmo_apply_report},
@@ -29,18 +24,8 @@ const bl_domain_rules bl_pmo_rules = {
 
 int bl_pmo_apply(PGconn *conn_in_tx, const bl_pmo_command *cmd, bl_pmo_events *out, bl_err *err)
 {
-    if (!cmd->type || !cmd->organization_id || !*cmd->organization_id)
-        return bl_err_set(err, BL_EINVAL, "pmo: command without type or organization_id");
-    if (!json_is_object(cmd->data))
-        return bl_err_set(err, BL_EINVAL, "pmo: %s: data is not an object", cmd->type);
-    const char *dot = strchr(cmd->type, '.');
-    size_t entity_len = dot ? (size_t)(dot - cmd->type) : 0;
-    for (size_t i = 0; dot && i < sizeof aggregates / sizeof aggregates[0]; i++) {
-        if (strlen(aggregates[i].entity) == entity_len &&
-            strncmp(aggregates[i].entity, cmd->type, entity_len) == 0)
-            return aggregates[i].apply(conn_in_tx, cmd, dot + 1, out, err);
-    }
-    return bl_err_set(err, BL_EINVAL, "pmo: unknown command type '%s'", cmd->type);
+    return bl_domain_dispatch(BL_PMO_DOMAIN, aggregates, sizeof aggregates / sizeof aggregates[0],
+                              conn_in_tx, cmd, out, err);
 }
 
 PGresult *pmo_project_lookup(PGconn *conn, const bl_pmo_command *c, const char *project_id,

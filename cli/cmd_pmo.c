@@ -1,123 +1,12 @@
 /* busline pmo [run] | send FILE: the sample PMO domain service, and a tool
  * that puts one command on its topic. */
 #include "cli/commands.h"
-#include "core/kafka_producer.h"
-#include "core/log.h"
-#include "core/ops_server.h"
-#include "core/role.h"
-#include "producers/pmo/send.h"
-#include "producers/pmo/service.h"
+#include "cli/domain_role.h"
+#include "producers/pmo/domain.h"
 
-#include <stdio.h>
-#include <string.h>
-
-static const bl_setting pmo_settings[] = {
-    {.name = "registry_url", .env = "BUSLINE_REGISTRY_URL", .flag = "registry-url",
-     .type = BL_SETTING_URL, .def = "http://127.0.0.1:8081",
-     .choices = (const char *const[]){"http", "https", NULL}, .help = "schema registry base URL"},
-    {.name = "schemas_dir", .env = "BUSLINE_SCHEMAS_DIR", .flag = "schemas-dir",
-     .type = BL_SETTING_STRING, .help = "folder of .avsc files (default: the source tree's schemas/)"},
-    {.name = "pmo_commands_topic", .env = "BUSLINE_PMO_COMMANDS_TOPIC", .flag = "commands-topic",
-     .type = BL_SETTING_STRING, .def = "commands.pmo", .help = "topic of PMO commands"},
-    {.name = "pmo_dlq_topic", .env = "BUSLINE_PMO_DLQ_TOPIC", .flag = "dlq-topic",
-     .type = BL_SETTING_STRING, .help = "dead-letter topic (default: <commands topic>.dlq)"},
-    {.name = "pmo_events_prefix", .env = "BUSLINE_PMO_EVENTS_PREFIX", .flag = "events-topic-prefix",
-     .type = BL_SETTING_STRING, .def = "", .help = "prefix of the event topics (e.g. for tests)"},
-    {.name = "pmo_group", .env = "BUSLINE_PMO_GROUP", .flag = "group", .type = BL_SETTING_STRING,
-     .def = "busline-pmo", .help = "consumer group of the service"},
-    {.name = "pmo_actor", .env = "BUSLINE_PMO_ACTOR", .flag = "actor", .type = BL_SETTING_STRING,
-     .def = "busline-cli", .help = "send: actor of a command that names none"},
-    {.name = "pmo_send_timeout", .env = "BUSLINE_PMO_SEND_TIMEOUT", .flag = "timeout",
-     .type = BL_SETTING_DURATION, .def = "30s", .min = 100, .max = 600000,
-     .help = "send: how long to wait for the broker's ack"},
-    {0},
-};
-
-static const char usage[] = "usage: busline pmo [run] | send FILE [options]\n"
-                            "  run        consume commands.pmo and apply them (default)\n"
-                            "  send FILE  validate the plain-JSON command in FILE, put it on the\n"
-                            "             commands topic and print its id\n";
-
-static int pmo_send(const bl_config *cfg, const char *path)
-{
-    bl_err err = {0};
-    bl_pmo_codec_opts opts = {
-        .registry_url = bl_config_str(cfg, "registry_url"),
-        .schemas_dir = bl_config_str(cfg, "schemas_dir"),
-        .commands_topic = bl_config_str(cfg, "pmo_commands_topic"),
-        .events_prefix = bl_config_str(cfg, "pmo_events_prefix"),
-    };
-    bl_pmo_sender sender = {.source = "busline-cli", .actor = bl_config_str(cfg, "pmo_actor")};
-    char id[BL_UUID_SIZE];
-    bl_kafka_producer *p = NULL;
-    bl_pmo_codec *codec = bl_pmo_codec_new(&opts, &err);
-    int rc = codec && (p = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL,
-                                                  NULL, NULL, &err))
-                 ? bl_pmo_send_file(codec, p, path, &sender,
-                                    (int)bl_config_duration_ms(cfg, "pmo_send_timeout"), id, &err)
-                 : -1;
-    if (rc == 0)
-        printf("%s\n", id);
-    else
-        fprintf(stderr, "busline pmo send: %s\n", err.msg);
-    bl_kafka_producer_free(p, 5000);
-    bl_pmo_codec_free(codec);
-    return rc == 0 ? 0 : 1;
-}
-
-static int pmo_run(const bl_config *cfg)
-{
-    bl_err err = {0};
-    bl_pmo_service_opts opts = {
-        .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
-        .pg_url = bl_config_str(cfg, BL_CFG_PG_URL),
-        .group_id = bl_config_str(cfg, "pmo_group"),
-        .commands_topic = bl_config_str(cfg, "pmo_commands_topic"),
-        .dlq_topic = bl_config_str(cfg, "pmo_dlq_topic"),
-        .events_topic_prefix = bl_config_str(cfg, "pmo_events_prefix"),
-        .schemas_dir = bl_config_str(cfg, "schemas_dir"),
-        .registry_url = bl_config_str(cfg, "registry_url"),
-    };
-    bl_pmo_service *svc = bl_pmo_service_new(&opts, &err);
-    /* /healthz and /readyz for the kubelet (k8s/base/roles/pmo.yaml): ready
-     * once the group gave the service a partition, so a rolling update waits
-     * for the new pod to take over work before it stops the next. A busy port
-     * only happens when several roles share one host (scripts/run, tests):
-     * warn and go on; in a pod the liveness probe would catch it. */
-    bl_ops_server *ops = NULL;
-    if (svc) {
-        bl_err ops_err = {0};
-        ops = bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL,
-                                  bl_pmo_service_ready, svc, &ops_err);
-        if (!ops)
-            bl_log_warn("pmo: no /healthz /readyz", BL_FS("error", ops_err.msg));
-    }
-    int rc = svc ? bl_pmo_service_run(svc, &err) : -1;
-    if (rc != 0) {
-        bl_log_error("pmo service failed", BL_FS("error", err.msg));
-        fprintf(stderr, "busline pmo: %s\n", err.msg);
-    }
-    bl_ops_server_free(ops);
-    bl_pmo_service_free(svc);
-    return rc == 0 ? 0 : 1;
-}
+static const bl_setting pmo_settings[] = BL_DOMAIN_ROLE_SETTINGS("pmo", "PMO", "PMO");
 
 int bl_cmd_pmo(int argc, char **argv)
 {
-    int code = 0;
-    bl_config *cfg = bl_role_start("pmo", pmo_settings, argc, argv, &code);
-    if (!cfg)
-        return code;
-    int nargs = 0;
-    char *const *args = bl_config_args(cfg, &nargs);
-    if (nargs == 0 || (nargs == 1 && strcmp(args[0], "run") == 0)) {
-        code = pmo_run(cfg);
-    } else if (nargs == 2 && strcmp(args[0], "send") == 0) {
-        code = pmo_send(cfg, args[1]);
-    } else {
-        fputs(usage, stderr);
-        code = 2;
-    }
-    bl_config_free(cfg);
-    return code;
+    return bl_domain_role_main(&bl_pmo_rules, pmo_settings, argc, argv);
 }

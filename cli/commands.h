@@ -7,6 +7,7 @@ int bl_cmd_dlq(int argc, char **argv);
 int bl_cmd_groups(int argc, char **argv);
 int bl_cmd_migrate(int argc, char **argv);
 int bl_cmd_pmo(int argc, char **argv);
+int bl_cmd_fieldservice(int argc, char **argv);
 int bl_cmd_prune(int argc, char **argv);
 int bl_cmd_registry(int argc, char **argv);
 int bl_cmd_schemas(int argc, char **argv);

@@ -8,27 +8,27 @@
 
 #define DECISION_COLUMNS                                                                   \
     " decision_id, project_id, title, description, decision_maker, status, rationale, "    \
-    PMO_MS("due_at") " AS due_ms, " PMO_MS("decided_at") " AS decided_ms"
+    BL_SQL_MS("due_at") " AS due_ms, " BL_SQL_MS("decided_at") " AS decided_ms"
 
 static json_t *decision_event_data(const PGresult *res)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "decision_id", pmo_col(res, "decision_id"),
-                     "project_id", pmo_col(res, "project_id"), "title", pmo_col(res, "title"),
-                     "description", pmo_col(res, "description"), "decision_maker",
-                     pmo_col(res, "decision_maker"));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "decision_id", bl_col(res, "decision_id"),
+                     "project_id", bl_col(res, "project_id"), "title", bl_col(res, "title"),
+                     "description", bl_col(res, "description"), "decision_maker",
+                     bl_col(res, "decision_maker"));
 }
 
 static int decision_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *project = NULL, *title = NULL, *description = NULL, *maker = NULL;
-    char due[PMO_TIME_TEXT_MAX];
+    char due[BL_FIELD_TIME_TEXT_MAX];
     int has_due;
-    if (pmo_get_str(c, "decision_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "project_id", true, &project, err) < 0 ||
-        pmo_get_str(c, "title", true, &title, err) < 0 ||
-        pmo_get_str(c, "description", true, &description, err) < 0 ||
-        pmo_get_str(c, "decision_maker", true, &maker, err) < 0 ||
-        (has_due = pmo_get_time(c, "due_at", false, due, err)) < 0)
+    if (bl_field_get_str(c, "decision_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "project_id", true, &project, err) < 0 ||
+        bl_field_get_str(c, "title", true, &title, err) < 0 ||
+        bl_field_get_str(c, "description", true, &description, err) < 0 ||
+        bl_field_get_str(c, "decision_maker", true, &maker, err) < 0 ||
+        (has_due = bl_field_get_time(c, "due_at", false, due, err)) < 0)
         return -1;
     PGresult *proj = pmo_project_lookup(conn, c, project, err);
     if (!proj)
@@ -47,10 +47,10 @@ static int decision_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
         PQclear(res);
         return bl_err_set(err, BL_ECONFLICT, "pmo: decision %s already exists", id);
     }
-    json_t *data = pmo_json_with(pmo_json_with(decision_event_data(res), "rationale", json_null()),
-                                 "due_at", pmo_col_json_int(res, "due_ms"));
+    json_t *data = bl_json_with(bl_json_with(decision_event_data(res), "rationale", json_null()),
+                                 "due_at", bl_col_json_int(res, "due_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, "decision.created", id, data, err);
+    return bl_domain_events_add(out, "decision.created", id, data, err);
 }
 
 /* Locks the pending decision id; NULL with err: BL_ENOTFOUND, or
@@ -64,10 +64,10 @@ static int lock_pending_decision(PGconn *conn, const bl_pmo_command *c, const ch
         2, params, err);
     if (!res)
         return -1;
-    int rc = pmo_require_row(res, "decision", id, err);
-    if (rc == 0 && strcmp(pmo_col(res, "status"), "PENDING") != 0)
+    int rc = bl_require_row(res, "decision", id, err);
+    if (rc == 0 && strcmp(bl_col(res, "status"), "PENDING") != 0)
         rc = bl_err_set(err, BL_ECONFLICT, "pmo: decision %s is already %s", id,
-                        pmo_col(res, "status"));
+                        bl_col(res, "status"));
     PQclear(res);
     return rc;
 }
@@ -75,13 +75,13 @@ static int lock_pending_decision(PGconn *conn, const bl_pmo_command *c, const ch
 static int decision_update(PGconn *conn, const bl_pmo_command *c, bl_err *err)
 {
     const char *id = NULL, *title = NULL, *description = NULL, *maker = NULL;
-    char due[PMO_TIME_TEXT_MAX];
+    char due[BL_FIELD_TIME_TEXT_MAX];
     int has_due;
-    if (pmo_get_str(c, "decision_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "title", false, &title, err) < 0 ||
-        pmo_get_str(c, "description", false, &description, err) < 0 ||
-        pmo_get_str(c, "decision_maker", false, &maker, err) < 0 ||
-        (has_due = pmo_get_time(c, "due_at", false, due, err)) < 0)
+    if (bl_field_get_str(c, "decision_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "title", false, &title, err) < 0 ||
+        bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_str(c, "decision_maker", false, &maker, err) < 0 ||
+        (has_due = bl_field_get_time(c, "due_at", false, due, err)) < 0)
         return -1;
     if (lock_pending_decision(conn, c, id, err) != 0)
         return -1;
@@ -101,13 +101,13 @@ static int decision_decide(PGconn *conn, const bl_pmo_command *c, const char *st
                            const char *event_type, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *rationale = NULL;
-    if (pmo_get_str(c, "decision_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "rationale", true, &rationale, err) < 0)
+    if (bl_field_get_str(c, "decision_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "rationale", true, &rationale, err) < 0)
         return -1;
     if (lock_pending_decision(conn, c, id, err) != 0)
         return -1;
-    char when[PMO_TIME_TEXT_MAX];
-    pmo_millis_text(c->time_ms, when);
+    char when[BL_FIELD_TIME_TEXT_MAX];
+    bl_field_millis_text(c->time_ms, when);
     const char *params[] = {c->organization_id, id, status, rationale, when};
     PGresult *res = bl_pg_exec(conn,
         "UPDATE pmo_decisions SET status = $3, rationale = $4, decided_at = $5::timestamptz,"
@@ -116,11 +116,11 @@ static int decision_decide(PGconn *conn, const bl_pmo_command *c, const char *st
         5, params, err);
     if (!res)
         return -1;
-    json_t *data = pmo_json_with(pmo_json_with(decision_event_data(res), "rationale",
+    json_t *data = bl_json_with(bl_json_with(decision_event_data(res), "rationale",
                                                json_string(rationale)),
-                                 "decided_at", pmo_col_json_int(res, "decided_ms"));
+                                 "decided_at", bl_col_json_int(res, "decided_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, event_type, id, data, err);
+    return bl_domain_events_add(out, event_type, id, data, err);
 }
 
 int pmo_apply_decision(PGconn *conn, const bl_pmo_command *c, const char *verb,

@@ -13,16 +13,16 @@ static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
 {
     const char *id = NULL, *name = NULL, *description = NULL, *owner = NULL, *currency = NULL;
     int64_t budget = 0;
-    char budget_text[PMO_INT_TEXT_MAX], start[PMO_TIME_TEXT_MAX], end[PMO_TIME_TEXT_MAX];
+    char budget_text[BL_FIELD_INT_TEXT_MAX], start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
     int has_start, has_end;
-    if (pmo_get_str(c, "project_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "name", true, &name, err) < 0 ||
-        pmo_get_str(c, "description", false, &description, err) < 0 ||
-        pmo_get_str(c, "owner_id", true, &owner, err) < 0 ||
-        pmo_get_int(c, "budget_cents", true, 0, INT64_MAX, &budget, budget_text, err) < 0 ||
-        pmo_get_str(c, "currency", true, &currency, err) < 0 ||
-        (has_start = pmo_get_time(c, "start_date", false, start, err)) < 0 ||
-        (has_end = pmo_get_time(c, "end_date", false, end, err)) < 0)
+    if (bl_field_get_str(c, "project_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "name", true, &name, err) < 0 ||
+        bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_str(c, "owner_id", true, &owner, err) < 0 ||
+        bl_field_get_int(c, "budget_cents", true, 0, INT64_MAX, &budget, budget_text, err) < 0 ||
+        bl_field_get_str(c, "currency", true, &currency, err) < 0 ||
+        (has_start = bl_field_get_time(c, "start_date", false, start, err)) < 0 ||
+        (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)
         return -1;
     const char *params[] = {c->organization_id, id, name, description, owner, budget_text,
                             currency, has_start ? start : NULL, has_end ? end : NULL};
@@ -31,7 +31,7 @@ static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
         " budget_cents, currency, start_date, end_date)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz)"
         " ON CONFLICT DO NOTHING"
-        " RETURNING status, " PMO_MS("start_date") " AS start_ms, " PMO_MS("end_date") " AS end_ms",
+        " RETURNING status, " BL_SQL_MS("start_date") " AS start_ms, " BL_SQL_MS("end_date") " AS end_ms",
         9, params, err);
     if (!res)
         return -1;
@@ -41,11 +41,11 @@ static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
     }
     json_t *data = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:s, s:o, s:o}", "project_id", id,
                              "name", name, "description", description, "owner_id", owner,
-                             "status", pmo_col(res, "status"), "budget_cents", (json_int_t)budget,
-                             "currency", currency, "start_date", pmo_col_json_int(res, "start_ms"),
-                             "end_date", pmo_col_json_int(res, "end_ms"));
+                             "status", bl_col(res, "status"), "budget_cents", (json_int_t)budget,
+                             "currency", currency, "start_date", bl_col_json_int(res, "start_ms"),
+                             "end_date", bl_col_json_int(res, "end_ms"));
     PQclear(res);
-    return bl_pmo_events_add(out, "project.created", id, data, err);
+    return bl_domain_events_add(out, "project.created", id, data, err);
 }
 
 /* The attributes that project.updated reports, with their result columns. */
@@ -68,14 +68,14 @@ static json_t *project_updated_data(const PGresult *res, const char *id)
         char flag[64];
         snprintf(flag, sizeof flag, "%s_changed", updated_attrs[i].field);
         const char *f = updated_attrs[i].field;
-        bool did = strcmp(pmo_col(res, flag), "t") == 0;
+        bool did = strcmp(bl_col(res, flag), "t") == 0;
         json_t *v = !did ? json_null()
-                    : updated_attrs[i].is_int ? pmo_col_json_int(res, f)
-                                              : pmo_col_json_str(res, f);
+                    : updated_attrs[i].is_int ? bl_col_json_int(res, f)
+                                              : bl_col_json_str(res, f);
         if (json_object_set_new(data, f, v) != 0 || (did && json_array_append_new(changed, json_string(f)) != 0))
             goto fail;
     }
-    if (strcmp(pmo_col(res, "progress_changed"), "t") == 0 &&
+    if (strcmp(bl_col(res, "progress_changed"), "t") == 0 &&
         json_array_append_new(changed, json_string("progress")) != 0)
         goto fail;
     if (json_array_size(changed) == 0) {
@@ -96,14 +96,14 @@ fail:
 
 static json_t *status_changed_data(const PGresult *res, const char *id)
 {
-    int64_t budget = pmo_col_int(res, "budget_cents"), spent = pmo_col_int(res, "spent_cents");
+    int64_t budget = bl_col_int(res, "budget_cents"), spent = bl_col_int(res, "spent_cents");
     double consumed = budget > 0 ? (double)spent * 100.0 / (double)budget : 0.0;
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:f, s:n}", "project_id", id,
-                     "project_name", pmo_col(res, "name"), "previous_status",
-                     pmo_col(res, "old_status"), "new_status", pmo_col(res, "status"),
-                     "progress", (json_int_t)pmo_col_int(res, "progress"), "budget_cents",
+                     "project_name", bl_col(res, "name"), "previous_status",
+                     bl_col(res, "old_status"), "new_status", bl_col(res, "status"),
+                     "progress", (json_int_t)bl_col_int(res, "progress"), "budget_cents",
                      (json_int_t)budget, "spent_cents", (json_int_t)spent, "currency",
-                     pmo_col(res, "currency"), "budget_consumed_pct", consumed, "reason");
+                     bl_col(res, "currency"), "budget_consumed_pct", consumed, "reason");
 }
 
 static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
@@ -111,26 +111,26 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
     const char *id = NULL, *name = NULL, *description = NULL, *owner = NULL, *currency = NULL,
                *status = NULL;
     int64_t progress = 0, budget = 0;
-    char progress_text[PMO_INT_TEXT_MAX], budget_text[PMO_INT_TEXT_MAX];
-    char start[PMO_TIME_TEXT_MAX], end[PMO_TIME_TEXT_MAX];
+    char progress_text[BL_FIELD_INT_TEXT_MAX], budget_text[BL_FIELD_INT_TEXT_MAX];
+    char start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
     int has_progress, has_budget, has_start, has_end;
-    if (pmo_get_str(c, "project_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "name", false, &name, err) < 0 ||
-        pmo_get_str(c, "description", false, &description, err) < 0 ||
-        pmo_get_str(c, "owner_id", false, &owner, err) < 0 ||
-        pmo_get_enum(c, "status", false, rag_symbols, &status, err) < 0 ||
-        (has_progress = pmo_get_int(c, "progress", false, 0, 100, &progress, progress_text, err)) < 0 ||
-        (has_budget = pmo_get_int(c, "budget_cents", false, 0, INT64_MAX, &budget, budget_text, err)) < 0 ||
-        pmo_get_str(c, "currency", false, &currency, err) < 0 ||
-        (has_start = pmo_get_time(c, "start_date", false, start, err)) < 0 ||
-        (has_end = pmo_get_time(c, "end_date", false, end, err)) < 0)
+    if (bl_field_get_str(c, "project_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "name", false, &name, err) < 0 ||
+        bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_str(c, "owner_id", false, &owner, err) < 0 ||
+        bl_field_get_enum(c, "status", false, rag_symbols, &status, err) < 0 ||
+        (has_progress = bl_field_get_int(c, "progress", false, 0, 100, &progress, progress_text, err)) < 0 ||
+        (has_budget = bl_field_get_int(c, "budget_cents", false, 0, INT64_MAX, &budget, budget_text, err)) < 0 ||
+        bl_field_get_str(c, "currency", false, &currency, err) < 0 ||
+        (has_start = bl_field_get_time(c, "start_date", false, start, err)) < 0 ||
+        (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)
         return -1;
     const char *params[] = {c->organization_id, id, name, description, owner, status,
                             has_progress ? progress_text : NULL, has_budget ? budget_text : NULL,
                             currency, has_start ? start : NULL, has_end ? end : NULL};
     /* One statement updates and returns both sides, so "changed" is judged
      * by PostgreSQL on the stored values (timestamps included). */
-    PGresult *res = pmo_exec_one(conn,
+    PGresult *res = bl_exec_one(conn,
         "WITH old AS (SELECT * FROM pmo_projects WHERE organization_id = $1 AND project_id = $2"
         " FOR UPDATE)"
         " UPDATE pmo_projects p SET name = coalesce($3, p.name),"
@@ -141,8 +141,8 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
         " end_date = coalesce($11::timestamptz, p.end_date), updated_at = now()"
         " FROM old WHERE p.organization_id = old.organization_id AND p.project_id = old.project_id"
         " RETURNING p.name, p.description, p.owner_id, p.status, p.progress, p.budget_cents,"
-        " p.spent_cents, p.currency, " PMO_MS("p.start_date") " AS start_date, "
-        PMO_MS("p.end_date") " AS end_date, old.status AS old_status,"
+        " p.spent_cents, p.currency, " BL_SQL_MS("p.start_date") " AS start_date, "
+        BL_SQL_MS("p.end_date") " AS end_date, old.status AS old_status,"
         " p.name IS DISTINCT FROM old.name AS name_changed,"
         " p.description IS DISTINCT FROM old.description AS description_changed,"
         " p.owner_id IS DISTINCT FROM old.owner_id AS owner_id_changed,"
@@ -161,9 +161,9 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
     else if (json_is_null(updated))
         json_decref(updated);
     else
-        rc = bl_pmo_events_add(out, "project.updated", id, updated, err);
-    if (rc == 0 && strcmp(pmo_col(res, "status"), pmo_col(res, "old_status")) != 0)
-        rc = bl_pmo_events_add(out, "project.status_changed", id, status_changed_data(res, id), err);
+        rc = bl_domain_events_add(out, "project.updated", id, updated, err);
+    if (rc == 0 && strcmp(bl_col(res, "status"), bl_col(res, "old_status")) != 0)
+        rc = bl_domain_events_add(out, "project.status_changed", id, status_changed_data(res, id), err);
     PQclear(res);
     return rc;
 }
@@ -171,19 +171,19 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
 static int project_delete(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *reason = NULL;
-    if (pmo_get_str(c, "project_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "reason", false, &reason, err) < 0)
+    if (bl_field_get_str(c, "project_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "reason", false, &reason, err) < 0)
         return -1;
     const char *params[] = {c->organization_id, id};
-    PGresult *res = pmo_exec_one(conn,
+    PGresult *res = bl_exec_one(conn,
         "DELETE FROM pmo_projects WHERE organization_id = $1 AND project_id = $2 RETURNING name",
         2, params, "project", id, err);
     if (!res)
         return -1;
     json_t *data = json_pack("{s:s, s:s, s:s?, s:s?}", "project_id", id, "name",
-                             pmo_col(res, "name"), "deleted_by", c->actor, "reason", reason);
+                             bl_col(res, "name"), "deleted_by", c->actor, "reason", reason);
     PQclear(res);
-    return bl_pmo_events_add(out, "project.deleted", id, data, err);
+    return bl_domain_events_add(out, "project.deleted", id, data, err);
 }
 
 int pmo_apply_project(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,

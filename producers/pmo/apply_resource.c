@@ -23,7 +23,7 @@ static const char peak_load_sql[] =
     "  SELECT pt.t, sum(m.allocation_pct) AS total FROM points pt JOIN mine m"
     "  ON m.start_date <= pt.t AND coalesce(m.end_date, 'infinity') > pt.t"
     "  GROUP BY pt.t ORDER BY total DESC, pt.t LIMIT 1)"
-    " SELECT peak.total, " PMO_MS("peak.t") " AS start_ms, " PMO_MS(
+    " SELECT peak.total, " BL_SQL_MS("peak.t") " AS start_ms, " BL_SQL_MS(
         "least(coalesce((SELECT min(m.end_date) FROM mine m WHERE m.start_date <= peak.t"
         "  AND coalesce(m.end_date, 'infinity') > peak.t), '9999-12-31Z'),"
         " coalesce((SELECT min(m.start_date) FROM mine m WHERE m.start_date > peak.t),"
@@ -46,7 +46,7 @@ static int64_t peak_load(PGconn *conn, const char *org, const char *person, cons
     PGresult *res = bl_pg_exec(conn, peak_load_sql, 4, params, err);
     if (!res)
         return -1;
-    int64_t total = pmo_col_int(res, "total");
+    int64_t total = bl_col_int(res, "total");
     if (res_out && PQntuples(res) > 0)
         *res_out = res;
     else
@@ -57,16 +57,16 @@ static int64_t peak_load(PGconn *conn, const char *org, const char *person, cons
 static json_t *overallocated_data(const PGresult *peak, const char *person, bl_err *err)
 {
     json_error_t jerr;
-    json_t *assignments = json_loads(pmo_col(peak, "assignments"), 0, &jerr);
+    json_t *assignments = json_loads(bl_col(peak, "assignments"), 0, &jerr);
     if (!assignments) {
         bl_err_set(err, BL_EINVAL, "pmo: assignments of %s: %s", person, jerr.text);
         return NULL;
     }
     json_t *data = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "person_id", person, "person_name",
-                             pmo_col(peak, "person_name"), "allocation_pct",
-                             (json_int_t)pmo_col_int(peak, "total"), "period_start",
-                             (json_int_t)pmo_col_int(peak, "start_ms"), "period_end",
-                             (json_int_t)pmo_col_int(peak, "end_ms"), "assignments", assignments);
+                             bl_col(peak, "person_name"), "allocation_pct",
+                             (json_int_t)bl_col_int(peak, "total"), "period_start",
+                             (json_int_t)bl_col_int(peak, "start_ms"), "period_end",
+                             (json_int_t)bl_col_int(peak, "end_ms"), "assignments", assignments);
     if (!data)
         bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
     return data;
@@ -97,7 +97,7 @@ static int change_and_check_load(PGconn *conn, const bl_pmo_command *c, const ch
     int rc = 0;
     if (before <= 100 && after > 100) {
         json_t *data = overallocated_data(peak, person, err);
-        rc = data ? bl_pmo_events_add(out, "resource.overallocated", person, data, err) : -1;
+        rc = data ? bl_domain_events_add(out, "resource.overallocated", person, data, err) : -1;
     }
     PQclear(peak);
     return rc;
@@ -107,16 +107,16 @@ static int resource_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
 {
     const char *id = NULL, *person = NULL, *person_name = NULL, *project = NULL, *role = NULL;
     int64_t pct = 0;
-    char pct_text[PMO_INT_TEXT_MAX], start[PMO_TIME_TEXT_MAX], end[PMO_TIME_TEXT_MAX];
+    char pct_text[BL_FIELD_INT_TEXT_MAX], start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
     int has_end;
-    if (pmo_get_str(c, "resource_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "person_id", true, &person, err) < 0 ||
-        pmo_get_str(c, "person_name", true, &person_name, err) < 0 ||
-        pmo_get_str(c, "project_id", true, &project, err) < 0 ||
-        pmo_get_int(c, "allocation_pct", true, 0, 1000, &pct, pct_text, err) < 0 ||
-        pmo_get_str(c, "role", false, &role, err) < 0 ||
-        pmo_get_time(c, "start_date", true, start, err) < 0 ||
-        (has_end = pmo_get_time(c, "end_date", false, end, err)) < 0)
+    if (bl_field_get_str(c, "resource_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "person_id", true, &person, err) < 0 ||
+        bl_field_get_str(c, "person_name", true, &person_name, err) < 0 ||
+        bl_field_get_str(c, "project_id", true, &project, err) < 0 ||
+        bl_field_get_int(c, "allocation_pct", true, 0, 1000, &pct, pct_text, err) < 0 ||
+        bl_field_get_str(c, "role", false, &role, err) < 0 ||
+        bl_field_get_time(c, "start_date", true, start, err) < 0 ||
+        (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)
         return -1;
     PGresult *proj = pmo_project_lookup(conn, c, project, err);
     if (!proj)
@@ -136,13 +136,13 @@ static int resource_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
 {
     const char *id = NULL, *role = NULL;
     int64_t pct = 0;
-    char pct_text[PMO_INT_TEXT_MAX], start[PMO_TIME_TEXT_MAX], end[PMO_TIME_TEXT_MAX];
+    char pct_text[BL_FIELD_INT_TEXT_MAX], start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
     int has_pct, has_start, has_end;
-    if (pmo_get_str(c, "resource_id", true, &id, err) < 0 ||
-        (has_pct = pmo_get_int(c, "allocation_pct", false, 0, 1000, &pct, pct_text, err)) < 0 ||
-        pmo_get_str(c, "role", false, &role, err) < 0 ||
-        (has_start = pmo_get_time(c, "start_date", false, start, err)) < 0 ||
-        (has_end = pmo_get_time(c, "end_date", false, end, err)) < 0)
+    if (bl_field_get_str(c, "resource_id", true, &id, err) < 0 ||
+        (has_pct = bl_field_get_int(c, "allocation_pct", false, 0, 1000, &pct, pct_text, err)) < 0 ||
+        bl_field_get_str(c, "role", false, &role, err) < 0 ||
+        (has_start = bl_field_get_time(c, "start_date", false, start, err)) < 0 ||
+        (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)
         return -1;
     const char *lookup[] = {c->organization_id, id};
     PGresult *old = bl_pg_exec(conn,
@@ -151,14 +151,14 @@ static int resource_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
         2, lookup, err);
     if (!old)
         return -1;
-    int rc = pmo_require_row(old, "resource", id, err);
+    int rc = bl_require_row(old, "resource", id, err);
     if (rc == 0) {
         /* The window checked is the allocation's period after the change. */
-        const char *win_start = has_start ? start : pmo_col(old, "start_date");
-        const char *win_end = has_end ? end : pmo_col(old, "end_date");
+        const char *win_start = has_start ? start : bl_col(old, "start_date");
+        const char *win_end = has_end ? end : bl_col(old, "end_date");
         const char *params[] = {c->organization_id, id, has_pct ? pct_text : NULL, role,
                                 win_start, win_end};
-        rc = change_and_check_load(conn, c, id, pmo_col(old, "person_id"), win_start, win_end,
+        rc = change_and_check_load(conn, c, id, bl_col(old, "person_id"), win_start, win_end,
             "UPDATE pmo_resources r SET allocation_pct = coalesce($3::integer, r.allocation_pct),"
             " role = coalesce($4, r.role), start_date = $5::timestamptz,"
             " end_date = $6::timestamptz, updated_at = now()"

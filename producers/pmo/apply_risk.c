@@ -27,13 +27,13 @@ static int severity_rank(const char *s)
 static json_t *risk_event_data(const PGresult *res)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "risk_id",
-                     pmo_col(res, "risk_id"), "project_id", pmo_col(res, "project_id"),
-                     "project_name", pmo_col(res, "project_name"), "title", pmo_col(res, "title"),
-                     "description", pmo_col(res, "description"), "severity",
-                     pmo_col(res, "severity"), "probability",
-                     (json_int_t)pmo_col_int(res, "probability"), "impact",
-                     (json_int_t)pmo_col_int(res, "impact"), "mitigation",
-                     pmo_col_json_str(res, "mitigation"));
+                     bl_col(res, "risk_id"), "project_id", bl_col(res, "project_id"),
+                     "project_name", bl_col(res, "project_name"), "title", bl_col(res, "title"),
+                     "description", bl_col(res, "description"), "severity",
+                     bl_col(res, "severity"), "probability",
+                     (json_int_t)bl_col_int(res, "probability"), "impact",
+                     (json_int_t)bl_col_int(res, "impact"), "mitigation",
+                     bl_col_json_str(res, "mitigation"));
 }
 
 static int risk_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
@@ -41,16 +41,16 @@ static int risk_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
     const char *id = NULL, *project = NULL, *title = NULL, *description = NULL, *severity = NULL,
                *mitigation = NULL, *owner = NULL;
     int64_t probability = 0, impact = 0;
-    char probability_text[PMO_INT_TEXT_MAX], impact_text[PMO_INT_TEXT_MAX];
-    if (pmo_get_str(c, "risk_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "project_id", true, &project, err) < 0 ||
-        pmo_get_str(c, "title", true, &title, err) < 0 ||
-        pmo_get_str(c, "description", true, &description, err) < 0 ||
-        pmo_get_enum(c, "severity", true, severity_symbols, &severity, err) < 0 ||
-        pmo_get_int(c, "probability", true, 0, 100, &probability, probability_text, err) < 0 ||
-        pmo_get_int(c, "impact", true, 0, 100, &impact, impact_text, err) < 0 ||
-        pmo_get_str(c, "mitigation", false, &mitigation, err) < 0 ||
-        pmo_get_str(c, "owner_id", false, &owner, err) < 0)
+    char probability_text[BL_FIELD_INT_TEXT_MAX], impact_text[BL_FIELD_INT_TEXT_MAX];
+    if (bl_field_get_str(c, "risk_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "project_id", true, &project, err) < 0 ||
+        bl_field_get_str(c, "title", true, &title, err) < 0 ||
+        bl_field_get_str(c, "description", true, &description, err) < 0 ||
+        bl_field_get_enum(c, "severity", true, severity_symbols, &severity, err) < 0 ||
+        bl_field_get_int(c, "probability", true, 0, 100, &probability, probability_text, err) < 0 ||
+        bl_field_get_int(c, "impact", true, 0, 100, &impact, impact_text, err) < 0 ||
+        bl_field_get_str(c, "mitigation", false, &mitigation, err) < 0 ||
+        bl_field_get_str(c, "owner_id", false, &owner, err) < 0)
         return -1;
     PGresult *proj = pmo_project_lookup(conn, c, project, err);
     if (!proj)
@@ -70,9 +70,9 @@ static int risk_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
         PQclear(res);
         return bl_err_set(err, BL_ECONFLICT, "pmo: risk %s already exists", id);
     }
-    json_t *data = pmo_json_with(risk_event_data(res), "owner_id", pmo_col_json_str(res, "owner_id"));
+    json_t *data = bl_json_with(risk_event_data(res), "owner_id", bl_col_json_str(res, "owner_id"));
     PQclear(res);
-    return bl_pmo_events_add(out, "risk.created", id, data, err);
+    return bl_domain_events_add(out, "risk.created", id, data, err);
 }
 
 /* Locks the open risk id for update and returns its row; NULL with err:
@@ -85,11 +85,11 @@ static PGresult *open_risk_for_update(PGconn *conn, const bl_pmo_command *c, con
         "SELECT" RISK_COLUMNS " FROM pmo_risks r WHERE organization_id = $1 AND risk_id = $2"
         " FOR UPDATE",
         2, params, err);
-    if (res && pmo_require_row(res, "risk", id, err) != 0) {
+    if (res && bl_require_row(res, "risk", id, err) != 0) {
         PQclear(res);
         return NULL;
     }
-    if (res && strcmp(pmo_col(res, "status"), "OPEN") != 0) {
+    if (res && strcmp(bl_col(res, "status"), "OPEN") != 0) {
         PQclear(res);
         bl_err_set(err, BL_ECONFLICT, "pmo: risk %s is already resolved", id);
         return NULL;
@@ -102,23 +102,23 @@ static int risk_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
     const char *id = NULL, *title = NULL, *description = NULL, *severity = NULL,
                *mitigation = NULL, *owner = NULL;
     int64_t probability = 0, impact = 0;
-    char probability_text[PMO_INT_TEXT_MAX], impact_text[PMO_INT_TEXT_MAX];
+    char probability_text[BL_FIELD_INT_TEXT_MAX], impact_text[BL_FIELD_INT_TEXT_MAX];
     int has_probability, has_impact;
-    if (pmo_get_str(c, "risk_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "title", false, &title, err) < 0 ||
-        pmo_get_str(c, "description", false, &description, err) < 0 ||
-        pmo_get_enum(c, "severity", false, severity_symbols, &severity, err) < 0 ||
-        (has_probability = pmo_get_int(c, "probability", false, 0, 100, &probability,
+    if (bl_field_get_str(c, "risk_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "title", false, &title, err) < 0 ||
+        bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_enum(c, "severity", false, severity_symbols, &severity, err) < 0 ||
+        (has_probability = bl_field_get_int(c, "probability", false, 0, 100, &probability,
                                        probability_text, err)) < 0 ||
-        (has_impact = pmo_get_int(c, "impact", false, 0, 100, &impact, impact_text, err)) < 0 ||
-        pmo_get_str(c, "mitigation", false, &mitigation, err) < 0 ||
-        pmo_get_str(c, "owner_id", false, &owner, err) < 0)
+        (has_impact = bl_field_get_int(c, "impact", false, 0, 100, &impact, impact_text, err)) < 0 ||
+        bl_field_get_str(c, "mitigation", false, &mitigation, err) < 0 ||
+        bl_field_get_str(c, "owner_id", false, &owner, err) < 0)
         return -1;
     PGresult *old = open_risk_for_update(conn, c, id, err);
     if (!old)
         return -1;
-    int previous_rank = severity_rank(pmo_col(old, "severity"));
-    json_t *previous = json_string(pmo_col(old, "severity"));
+    int previous_rank = severity_rank(bl_col(old, "severity"));
+    json_t *previous = json_string(bl_col(old, "severity"));
     PQclear(old);
     const char *params[] = {c->organization_id, id, title, description, severity,
                             has_probability ? probability_text : NULL,
@@ -136,12 +136,12 @@ static int risk_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
         return -1;
     }
     int rc = 0;
-    int rank = severity_rank(pmo_col(res, "severity"));
+    int rank = severity_rank(bl_col(res, "severity"));
     /* Only a rise that lands on HIGH or CRITICAL is an escalation. */
     if (rank > previous_rank && rank >= severity_rank("HIGH")) {
-        json_t *data = pmo_json_with(pmo_json_with(risk_event_data(res), "previous_severity", json_incref(previous)),
+        json_t *data = bl_json_with(bl_json_with(risk_event_data(res), "previous_severity", json_incref(previous)),
                             "reason", json_null());
-        rc = bl_pmo_events_add(out, "risk.escalated", id, data, err);
+        rc = bl_domain_events_add(out, "risk.escalated", id, data, err);
     }
     json_decref(previous);
     PQclear(res);
@@ -151,15 +151,15 @@ static int risk_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out
 static int risk_resolve(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *resolution = NULL;
-    if (pmo_get_str(c, "risk_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "resolution", true, &resolution, err) < 0)
+    if (bl_field_get_str(c, "risk_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "resolution", true, &resolution, err) < 0)
         return -1;
     PGresult *old = open_risk_for_update(conn, c, id, err);
     if (!old)
         return -1;
     PQclear(old);
-    char when[PMO_TIME_TEXT_MAX];
-    pmo_millis_text(c->time_ms, when);
+    char when[BL_FIELD_TIME_TEXT_MAX];
+    bl_field_millis_text(c->time_ms, when);
     const char *params[] = {c->organization_id, id, resolution, when};
     PGresult *res = bl_pg_exec(conn,
         "UPDATE pmo_risks r SET status = 'RESOLVED', resolution = $3,"
@@ -168,9 +168,9 @@ static int risk_resolve(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *ou
         4, params, err);
     if (!res)
         return -1;
-    json_t *data = pmo_json_with(risk_event_data(res), "resolution", pmo_col_json_str(res, "resolution"));
+    json_t *data = bl_json_with(risk_event_data(res), "resolution", bl_col_json_str(res, "resolution"));
     PQclear(res);
-    return bl_pmo_events_add(out, "risk.resolved", id, data, err);
+    return bl_domain_events_add(out, "risk.resolved", id, data, err);
 }
 
 int pmo_apply_risk(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,

@@ -12,13 +12,13 @@ static int sprint_create(PGconn *conn, const bl_pmo_command *c, bl_err *err)
 {
     const char *id = NULL, *project = NULL, *name = NULL;
     int64_t committed = 0;
-    char committed_text[PMO_INT_TEXT_MAX], starts[PMO_TIME_TEXT_MAX], ends[PMO_TIME_TEXT_MAX];
-    if (pmo_get_str(c, "sprint_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "project_id", true, &project, err) < 0 ||
-        pmo_get_str(c, "name", true, &name, err) < 0 ||
-        pmo_get_time(c, "starts_at", true, starts, err) < 0 ||
-        pmo_get_time(c, "ends_at", true, ends, err) < 0 ||
-        pmo_get_int(c, "committed_points", true, 0, INT32_MAX, &committed, committed_text, err) < 0)
+    char committed_text[BL_FIELD_INT_TEXT_MAX], starts[BL_FIELD_TIME_TEXT_MAX], ends[BL_FIELD_TIME_TEXT_MAX];
+    if (bl_field_get_str(c, "sprint_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "project_id", true, &project, err) < 0 ||
+        bl_field_get_str(c, "name", true, &name, err) < 0 ||
+        bl_field_get_time(c, "starts_at", true, starts, err) < 0 ||
+        bl_field_get_time(c, "ends_at", true, ends, err) < 0 ||
+        bl_field_get_int(c, "committed_points", true, 0, INT32_MAX, &committed, committed_text, err) < 0)
         return -1;
     PGresult *proj = pmo_project_lookup(conn, c, project, err);
     if (!proj)
@@ -42,9 +42,9 @@ static int sprint_create(PGconn *conn, const bl_pmo_command *c, bl_err *err)
 static int check_velocity_drop(PGconn *conn, const bl_pmo_command *c, const PGresult *sprint,
                                bl_pmo_events *out, bl_err *err)
 {
-    const char *id = pmo_col(sprint, "sprint_id");
-    const char *params[] = {c->organization_id, pmo_col(sprint, "project_id"), id,
-                            pmo_col(sprint, "starts_at")};
+    const char *id = bl_col(sprint, "sprint_id");
+    const char *params[] = {c->organization_id, bl_col(sprint, "project_id"), id,
+                            bl_col(sprint, "starts_at")};
     PGresult *res = bl_pg_exec(conn,
         "SELECT count(*) AS n, coalesce(sum(completed_points), 0) AS total FROM pmo_sprints"
         " WHERE organization_id = $1 AND project_id = $2 AND sprint_id <> $3"
@@ -52,8 +52,8 @@ static int check_velocity_drop(PGconn *conn, const bl_pmo_command *c, const PGre
         4, params, err);
     if (!res)
         return -1;
-    int64_t n = pmo_col_int(res, "n"), total = pmo_col_int(res, "total");
-    int64_t velocity = pmo_col_int(sprint, "completed_points");
+    int64_t n = bl_col_int(res, "n"), total = bl_col_int(res, "total");
+    int64_t velocity = bl_col_int(sprint, "completed_points");
     PQclear(res);
     /* velocity <= average * (100 - drop) / 100, in integers so the threshold is exact. */
     if (n == 0 || total == 0 || velocity * n * 100 > total * (100 - BL_PMO_VELOCITY_DROP_PCT))
@@ -61,33 +61,33 @@ static int check_velocity_drop(PGconn *conn, const bl_pmo_command *c, const PGre
     double average = (double)total / (double)n;
     double drop_pct = (average - (double)velocity) * 100.0 / average;
     json_t *data = json_pack("{s:s, s:s, s:I, s:f, s:f, s:I}", "sprint_id", id, "project_id",
-                             pmo_col(sprint, "project_id"), "velocity", (json_int_t)velocity,
+                             bl_col(sprint, "project_id"), "velocity", (json_int_t)velocity,
                              "average_velocity", average, "drop_pct", drop_pct, "window_sprints",
                              (json_int_t)n);
-    return bl_pmo_events_add(out, "sprint.velocity_drop", id, data, err);
+    return bl_domain_events_add(out, "sprint.velocity_drop", id, data, err);
 }
 
 static int sprint_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *name = NULL;
     int64_t committed = 0, completed = 0;
-    char committed_text[PMO_INT_TEXT_MAX], completed_text[PMO_INT_TEXT_MAX];
-    char starts[PMO_TIME_TEXT_MAX], ends[PMO_TIME_TEXT_MAX], when[PMO_TIME_TEXT_MAX];
+    char committed_text[BL_FIELD_INT_TEXT_MAX], completed_text[BL_FIELD_INT_TEXT_MAX];
+    char starts[BL_FIELD_TIME_TEXT_MAX], ends[BL_FIELD_TIME_TEXT_MAX], when[BL_FIELD_TIME_TEXT_MAX];
     int has_committed, has_completed, has_starts, has_ends;
-    if (pmo_get_str(c, "sprint_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "name", false, &name, err) < 0 ||
-        (has_starts = pmo_get_time(c, "starts_at", false, starts, err)) < 0 ||
-        (has_ends = pmo_get_time(c, "ends_at", false, ends, err)) < 0 ||
-        (has_committed = pmo_get_int(c, "committed_points", false, 0, INT32_MAX, &committed,
+    if (bl_field_get_str(c, "sprint_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "name", false, &name, err) < 0 ||
+        (has_starts = bl_field_get_time(c, "starts_at", false, starts, err)) < 0 ||
+        (has_ends = bl_field_get_time(c, "ends_at", false, ends, err)) < 0 ||
+        (has_committed = bl_field_get_int(c, "committed_points", false, 0, INT32_MAX, &committed,
                                      committed_text, err)) < 0 ||
-        (has_completed = pmo_get_int(c, "completed_points", false, 0, INT32_MAX, &completed,
+        (has_completed = bl_field_get_int(c, "completed_points", false, 0, INT32_MAX, &completed,
                                      completed_text, err)) < 0)
         return -1;
-    pmo_millis_text(c->time_ms, when);
+    bl_field_millis_text(c->time_ms, when);
     const char *params[] = {c->organization_id, id, name, has_starts ? starts : NULL,
                             has_ends ? ends : NULL, has_committed ? committed_text : NULL,
                             has_completed ? completed_text : NULL, when};
-    PGresult *res = pmo_exec_one(conn,
+    PGresult *res = bl_exec_one(conn,
         "WITH old AS (SELECT * FROM pmo_sprints WHERE organization_id = $1 AND sprint_id = $2"
         " FOR UPDATE)"
         " UPDATE pmo_sprints s SET name = coalesce($3, s.name),"
@@ -99,22 +99,22 @@ static int sprint_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *o
         " $8::timestamptz) ELSE s.completed_at END, updated_at = now()"
         " FROM old WHERE s.organization_id = old.organization_id AND s.sprint_id = old.sprint_id"
         " RETURNING s.sprint_id, s.project_id, s.name, s.committed_points, s.completed_points,"
-        " s.starts_at, " PMO_MS("s.starts_at") " AS starts_ms, " PMO_MS("s.ends_at") " AS ends_ms,"
+        " s.starts_at, " BL_SQL_MS("s.starts_at") " AS starts_ms, " BL_SQL_MS("s.ends_at") " AS ends_ms,"
         " old.completed_at IS NULL AND s.completed_at IS NOT NULL AS just_completed",
         8, params, "sprint", id, err);
     if (!res)
         return -1;
     int rc = 0;
-    if (strcmp(pmo_col(res, "just_completed"), "t") == 0) {
-        int64_t velocity = pmo_col_int(res, "completed_points");
+    if (strcmp(bl_col(res, "just_completed"), "t") == 0) {
+        int64_t velocity = bl_col_int(res, "completed_points");
         json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "sprint_id", id,
-                                 "project_id", pmo_col(res, "project_id"), "name",
-                                 pmo_col(res, "name"), "velocity", (json_int_t)velocity,
-                                 "committed_points", (json_int_t)pmo_col_int(res, "committed_points"),
+                                 "project_id", bl_col(res, "project_id"), "name",
+                                 bl_col(res, "name"), "velocity", (json_int_t)velocity,
+                                 "committed_points", (json_int_t)bl_col_int(res, "committed_points"),
                                  "completed_points", (json_int_t)velocity, "started_at",
-                                 (json_int_t)pmo_col_int(res, "starts_ms"), "ended_at",
-                                 (json_int_t)pmo_col_int(res, "ends_ms"));
-        rc = bl_pmo_events_add(out, "sprint.completed", id, data, err);
+                                 (json_int_t)bl_col_int(res, "starts_ms"), "ended_at",
+                                 (json_int_t)bl_col_int(res, "ends_ms"));
+        rc = bl_domain_events_add(out, "sprint.completed", id, data, err);
         if (rc == 0)
             rc = check_velocity_drop(conn, c, res, out, err);
     }

@@ -1,7 +1,7 @@
 /* The PMO domain: applies one command to the pmo_* tables (migrations/
  * 030_pmo.sql) and derives the events it causes. Pure domain logic over a
  * libpq connection and jansson values: no Kafka, no Avro, no outbox; the
- * service (producers/pmo/service.h) wraps it in a transaction with the outbox writes.
+ * service (producers/domain_service/service.h) wraps it in a transaction with the outbox writes.
  *
  * Commands and events are in the "plain" JSON shape of their Avro records
  * (schemas/commands/pmo, schemas/events/pmo): optional fields null or absent,
@@ -11,45 +11,22 @@
 #define BUSLINE_PRODUCERS_PMO_DOMAIN_H
 
 #include "core/err.h"
+#include "producers/domain_service/command.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A command as the domain sees it. Every pointer is borrowed. */
-typedef struct bl_pmo_command {
-    const char *id;              /* command id (UUID) */
-    const char *type;            /* e.g. "risk.create" */
-    const char *organization_id; /* tenant */
-    const char *actor;           /* who asked; may be NULL */
-    int64_t time_ms;             /* when it was accepted */
-    const json_t *data;          /* the command record, a JSON object */
-} bl_pmo_command;
+#define BL_PMO_DOMAIN "pmo"
 
-/* One derived event: its type (e.g. "risk.escalated"), the aggregate id it
- * is about (becomes subject and Kafka key) and its data record (owned). */
-typedef struct bl_pmo_event {
-    char *type;
-    char *subject;
-    json_t *data;
-} bl_pmo_event;
+/* The shared loop's types under the domain's names. */
+typedef bl_domain_command bl_pmo_command;
+typedef bl_domain_event bl_pmo_event;
+typedef bl_domain_events bl_pmo_events;
 
-/* The events one command caused, in order. Zero-initialise; free with
- * bl_pmo_events_clear. */
-typedef struct bl_pmo_events {
-    bl_pmo_event *items;
-    size_t count;
-    size_t cap;
-} bl_pmo_events;
-
-/* Appends an event; data is stolen (decref'd even on failure). Returns 0, or
- * -1 with err (BL_ENOMEM). */
-int bl_pmo_events_add(bl_pmo_events *ev, const char *type, const char *subject, json_t *data,
-                      bl_err *err);
-
-/* Frees every event and empties the list (reusable afterwards). */
-void bl_pmo_events_clear(bl_pmo_events *ev);
+/* pmo as the shared loop sees it: "pmo", pmo_processed_commands, bl_pmo_apply. */
+extern const bl_domain_rules bl_pmo_rules;
 
 /* A velocity drop is reported when a sprint's velocity is at least this many
  * percent below the average velocity of the project's previous sprints. */
@@ -68,12 +45,5 @@ void bl_pmo_events_clear(bl_pmo_events *ev);
  * id, approving a decided decision), BL_EPG when PostgreSQL failed (the
  * transaction is then aborted). */
 int bl_pmo_apply(PGconn *conn_in_tx, const bl_pmo_command *cmd, bl_pmo_events *out, bl_err *err);
-
-/* Whether an error from bl_pmo_apply is the command's fault (it will fail
- * the same way again: send it to the dead-letter topic) rather than the
- * infrastructure's (retry). PostgreSQL data errors (SQLSTATE classes 22 and
- * 23) count as the command's. Returns 1 or 0; *error_class gets a short
- * name for the DLQ header: "invalid", "not_found", "conflict" or "infra". */
-int bl_pmo_error_is_permanent(const bl_err *err, const char **error_class);
 
 #endif

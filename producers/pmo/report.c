@@ -105,7 +105,7 @@ char *pmo_report_markdown(PGconn *conn, const char *organization_id, const char 
         return NULL;
     }
     fprintf(md, "# %s\n\nOrganization: %s\nPeriod: %s to %s\n", title, organization_id,
-            pmo_col(period, "start_day"), pmo_col(period, "end_day"));
+            bl_col(period, "start_day"), bl_col(period, "end_day"));
     if (project_id)
         fprintf(md, "Project: %s\n", project_id);
     PQclear(period);
@@ -135,13 +135,13 @@ char *pmo_report_markdown(PGconn *conn, const char *organization_id, const char 
 static int report_generate(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
     const char *id = NULL, *project = NULL, *format = NULL, *title = "Executive report";
-    char start[PMO_TIME_TEXT_MAX], end[PMO_TIME_TEXT_MAX];
-    if (pmo_get_str(c, "report_id", true, &id, err) < 0 ||
-        pmo_get_str(c, "project_id", false, &project, err) < 0 ||
-        pmo_get_enum(c, "format", true, format_symbols, &format, err) < 0 ||
-        pmo_get_str(c, "title", false, &title, err) < 0 ||
-        pmo_get_time(c, "period_start", true, start, err) < 0 ||
-        pmo_get_time(c, "period_end", true, end, err) < 0)
+    char start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
+    if (bl_field_get_str(c, "report_id", true, &id, err) < 0 ||
+        bl_field_get_str(c, "project_id", false, &project, err) < 0 ||
+        bl_field_get_enum(c, "format", true, format_symbols, &format, err) < 0 ||
+        bl_field_get_str(c, "title", false, &title, err) < 0 ||
+        bl_field_get_time(c, "period_start", true, start, err) < 0 ||
+        bl_field_get_time(c, "period_end", true, end, err) < 0)
         return -1;
     if (project) {
         PGresult *proj = pmo_project_lookup(conn, c, project, err);
@@ -156,8 +156,8 @@ static int report_generate(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
     PGresult *res = bl_pg_exec(conn,
         "INSERT INTO pmo_reports (organization_id, report_id, project_id, format, title, markdown,"
         " period_start, period_end) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz)"
-        " ON CONFLICT DO NOTHING RETURNING " PMO_MS("period_start") " AS start_ms, "
-        PMO_MS("period_end") " AS end_ms",
+        " ON CONFLICT DO NOTHING RETURNING " BL_SQL_MS("period_start") " AS start_ms, "
+        BL_SQL_MS("period_end") " AS end_ms",
         8, params, err);
     int rc = -1;
     if (!res)
@@ -171,9 +171,9 @@ static int report_generate(PGconn *conn, const bl_pmo_command *c, bl_pmo_events 
     json_t *data = json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:n, s:I, s:I}", "report_id", id,
                              "project_id", project, "format", format, "title", title, "markdown",
                              inline_md, "url", "period_start",
-                             (json_int_t)pmo_col_int(res, "start_ms"), "period_end",
-                             (json_int_t)pmo_col_int(res, "end_ms"));
-    rc = bl_pmo_events_add(out, "report.generated", id, data, err);
+                             (json_int_t)bl_col_int(res, "start_ms"), "period_end",
+                             (json_int_t)bl_col_int(res, "end_ms"));
+    rc = bl_domain_events_add(out, "report.generated", id, data, err);
 done:
     PQclear(res);
     free(markdown);

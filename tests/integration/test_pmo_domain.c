@@ -34,7 +34,7 @@ static int apply(const char *json_text, bl_pmo_events *events, bl_err *err)
     };
     bl_pmo_events local = {0};
     bl_pmo_events *out = events ? events : &local;
-    bl_pmo_events_clear(out);
+    bl_domain_events_clear(out);
     int rc = bl_pg_begin(conn, err);
     if (rc == 0)
         rc = bl_pmo_apply(conn, &cmd, out, err);
@@ -43,7 +43,7 @@ static int apply(const char *json_text, bl_pmo_events *events, bl_err *err)
         rc = bl_pg_commit(conn, err);
     else
         bl_pg_rollback(conn, &ignored);
-    bl_pmo_events_clear(&local);
+    bl_domain_events_clear(&local);
     json_decref(cmd_json);
     return rc;
 }
@@ -128,7 +128,7 @@ static void project_status_change_derives_status_changed_once(void)
     CHECK_EQ_STR(ev.items[0].type, "project.deleted");
     CHECK_EQ_STR(ev_str(&ev.items[0], "name"), "Apollo 2");
     CHECK_EQ_STR(ev_str(&ev.items[0], "deleted_by"), "tester");
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 }
 
 /* Sets the severity of risk R1 and returns how many risk.escalated came out
@@ -150,7 +150,7 @@ static int set_severity(const char *severity, char *previous, size_t len)
         if (strcmp(ev_str(&ev.items[i], "severity"), severity) != 0)
             n = 100;
     }
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
     return n;
 }
 
@@ -165,7 +165,7 @@ static void risk_escalated_only_when_severity_rises_to_high_or_critical(void)
     REQUIRE(ev.count == 1);
     CHECK_EQ_STR(ev.items[0].type, "risk.created");
     CHECK_EQ_STR(ev_str(&ev.items[0], "project_name"), "Apollo");
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 
     char prev[16] = "";
     CHECK_EQ_INT(set_severity("MEDIUM", prev, sizeof prev), 0);   /* rise, but not to HIGH */
@@ -182,7 +182,7 @@ static void risk_escalated_only_when_severity_rises_to_high_or_critical(void)
     REQUIRE(ev.count == 1);
     CHECK_EQ_STR(ev.items[0].type, "risk.resolved");
     CHECK_EQ_STR(ev_str(&ev.items[0], "resolution"), "swapped vendor");
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 
     bl_err err = {0};
     CHECK(apply("{\"type\":\"risk.update\",\"data\":{\"risk_id\":\"R1\",\"severity\":\"CRITICAL\"}}",
@@ -244,7 +244,7 @@ static void resource_overallocated_when_allocation_passes_100_pct(void)
                      &ev) == 0);
     REQUIRE(ev.count == 1);
     CHECK_EQ_INT(ev_int(&ev.items[0], "allocation_pct"), 105);
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 }
 
 /* Creates and completes sprint id of project with velocity points; returns
@@ -275,7 +275,7 @@ static int complete_sprint(const char *project, const char *id, int n, int point
             *window = ev_int(&ev.items[i], "window_sprints");
         }
     }
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
     return completed == 1 ? drops : -1;
 }
 
@@ -305,7 +305,7 @@ static void sprint_velocity_drop_from_20_pct_below_average(void)
     bl_err err = {0};
     CHECK(apply("{\"type\":\"sprint.delete\",\"data\":{\"sprint_id\":\"S6\"}}", NULL, &err) != 0);
     CHECK_EQ_INT(err.code, BL_ENOTFOUND);
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 }
 
 static void report_markdown_lists_projects_risks_and_decisions(void)
@@ -348,7 +348,7 @@ static void report_markdown_lists_projects_risks_and_decisions(void)
     CHECK(apply("{\"type\":\"report.generate\",\"data\":{\"report_id\":\"REP1\",\"format\":\"MARKDOWN\","
                 "\"period_start\":0,\"period_end\":1}}", NULL, &err) != 0);
     CHECK_EQ_INT(err.code, BL_ECONFLICT);
-    bl_pmo_events_clear(&ev);
+    bl_domain_events_clear(&ev);
 }
 
 /* Applies a command that must fail with code, permanently, as class. */
@@ -358,7 +358,7 @@ static void expect_refused(const char *json_text, int code, const char *cls)
     const char *got = NULL;
     CHECK(apply(json_text, NULL, &err) != 0);
     CHECK_EQ_INT(err.code, code);
-    CHECK(bl_pmo_error_is_permanent(&err, &got));
+    CHECK(bl_domain_error_is_permanent(&err, &got));
     CHECK_EQ_STR(got, cls);
 }
 

@@ -1,6 +1,6 @@
 /* The PMO service end to end on the real broker, PostgreSQL and an
  * in-process schema registry: commands produced to a fresh commands topic,
- * applied by bl_pmo_service, events checked in the outbox (envelope, headers,
+ * applied by bl_domain_service, events checked in the outbox (envelope, headers,
  * decodable with the catalog's topic schema), duplicates, dead letters, the
  * `busline pmo send` command line and a SIGTERM stop. */
 #include "core/kafka_admin.h"
@@ -8,8 +8,9 @@
 #include "core/kafka_producer.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
-#include "producers/pmo/send.h"
-#include "producers/pmo/service.h"
+#include "producers/pmo/domain.h"
+#include "producers/domain_service/send.h"
+#include "producers/domain_service/service.h"
 #include "schemas/avro_json.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/test.h"
@@ -26,14 +27,14 @@ static bl_test_registry reg;
 static char prefix[64], commands_topic[128], dlq_topic[160], group[96];
 static bl_kafka_admin *admin;
 static bl_kafka_producer *producer;
-static bl_pmo_codec *codec;   /* the test's own, for sending and decoding */
-static bl_pmo_service *svc;
+static bl_domain_codec *codec;   /* the test's own, for sending and decoding */
+static bl_domain_service *svc;
 static PGconn *db;
 static char org[64];
 
 static long handled(void)
 {
-    bl_pmo_service_stats s = bl_pmo_service_stats_get(svc);
+    bl_domain_service_stats s = bl_domain_service_stats_get(svc);
     return s.applied + s.duplicates + s.dead_letters;
 }
 
@@ -44,7 +45,7 @@ static int run_service(long n)
     long target = handled() + n;
     bl_err err = {0};
     for (int i = 0; i < 60 && handled() < target; i++) {
-        if (bl_pmo_service_step(svc, 1000, &err) < 0) {
+        if (bl_domain_service_step(svc, 1000, &err) < 0) {
             fprintf(stderr, "  service: %s\n", err.msg);
             return -1;
         }
@@ -72,10 +73,10 @@ static int send_command(const char *fmt, char id_out[BL_UUID_SIZE])
     char text[2048];
     snprintf(text, sizeof text, fmt, org);
     json_t *input = json_loads(text, 0, NULL);
-    bl_pmo_sender sender = {.source = "test", .actor = "tester"};
-    bl_pmo_prepared cmd;
+    bl_domain_sender sender = {.source = "test", .actor = "tester"};
+    bl_domain_prepared cmd;
     bl_err err = {0};
-    int rc = input ? bl_pmo_command_prepare(codec, input, &sender, &cmd, &err) : -1;
+    int rc = input ? bl_domain_command_prepare(codec, input, &sender, &cmd, &err) : -1;
     json_decref(input);
     if (rc != 0) {
         fprintf(stderr, "  prepare: %s\n", input ? err.msg : "bad test JSON");
@@ -84,7 +85,7 @@ static int send_command(const char *fmt, char id_out[BL_UUID_SIZE])
     rc = produce(cmd.subject, cmd.wire.bytes, cmd.wire.len);
     if (id_out)
         memcpy(id_out, cmd.id, BL_UUID_SIZE);
-    bl_pmo_prepared_clear(&cmd);
+    bl_domain_prepared_clear(&cmd);
     return rc;
 }
 
@@ -166,7 +167,7 @@ static void events_in_outbox_carry_envelope_and_headers(void)
         const char *topic = PQgetvalue(res, r, 1);
         const bl_catalog_topic *t = bl_catalog_topic_find(cat, topic + strlen(prefix), NULL);
         bl_avro_schema *s = t ? bl_avro_schema_parse(t->schema_json, strlen(t->schema_json), &err) : NULL;
-        if (!s || len < 0 || bl_codec_decode_as(bl_pmo_codec_cache(codec), s, bytes, (size_t)len, &value, &err) != 0) {
+        if (!s || len < 0 || bl_codec_decode_as(bl_domain_codec_cache(codec), s, bytes, (size_t)len, &value, &err) != 0) {
             fprintf(stderr, "  decode %s: %s\n", topic, err.msg);
             CHECK(0);
             bl_avro_schema_free(s);
@@ -204,7 +205,7 @@ static void events_in_outbox_carry_envelope_and_headers(void)
             CHECK_EQ_STR(PQgetvalue(res, r, 2), id);
             /* Also readable through its writer schema, as a stock consumer would. */
             avro_value_t w;
-            CHECK(bl_codec_decode(bl_pmo_codec_cache(codec), bytes, (size_t)len, &w, NULL, &err) == 0);
+            CHECK(bl_codec_decode(bl_domain_codec_cache(codec), bytes, (size_t)len, &w, NULL, &err) == 0);
             avro_value_decref(&w);
         }
         found++;
@@ -222,18 +223,18 @@ static void command_sent_twice_changes_nothing_the_second_time(void)
     char text[1024];
     snprintf(text, sizeof text, CREATE_PROJECT, org);
     json_t *input = json_loads(text, 0, NULL);
-    bl_pmo_sender sender = {.source = "test", .actor = "tester"};
-    bl_pmo_prepared cmd;
+    bl_domain_sender sender = {.source = "test", .actor = "tester"};
+    bl_domain_prepared cmd;
     bl_err err = {0};
-    REQUIRE(bl_pmo_command_prepare(codec, input, &sender, &cmd, &err) == 0);
+    REQUIRE(bl_domain_command_prepare(codec, input, &sender, &cmd, &err) == 0);
     json_decref(input);
     long events_before = count_of("SELECT count(*) FROM busline_outbox", NULL);
-    bl_pmo_service_stats before = bl_pmo_service_stats_get(svc);
+    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
     CHECK(produce("P1", cmd.wire.bytes, cmd.wire.len) == 0);
     CHECK(produce("P1", cmd.wire.bytes, cmd.wire.len) == 0);
-    bl_pmo_prepared_clear(&cmd);
+    bl_domain_prepared_clear(&cmd);
     REQUIRE(run_service(2) == 0);
-    bl_pmo_service_stats after = bl_pmo_service_stats_get(svc);
+    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
     CHECK_EQ_INT(after.applied - before.applied, 1);
     CHECK_EQ_INT(after.duplicates - before.duplicates, 1);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 0);
@@ -248,18 +249,18 @@ static int encode_forged(const char *type_text, const char *record, const char *
                          uint8_t **out, size_t *len)
 {
     bl_err err = {0};
-    bl_pmo_prepared probe;
+    bl_domain_prepared probe;
     char text[1024];
     snprintf(text, sizeof text, CREATE_PROJECT, org);
     json_t *input = json_loads(text, 0, NULL);
-    bl_pmo_sender sender = {.source = "test", .actor = "tester"};
-    int rc = bl_pmo_command_prepare(codec, input, &sender, &probe, &err);
+    bl_domain_sender sender = {.source = "test", .actor = "tester"};
+    int rc = bl_domain_command_prepare(codec, input, &sender, &probe, &err);
     json_decref(input);
     if (rc != 0)
         return -1;
-    const bl_avro_schema *s = bl_schema_cache_get(bl_pmo_codec_cache(codec), probe.wire.schema_id, &err);
+    const bl_avro_schema *s = bl_schema_cache_get(bl_domain_codec_cache(codec), probe.wire.schema_id, &err);
     int32_t id = probe.wire.schema_id;
-    bl_pmo_prepared_clear(&probe);
+    bl_domain_prepared_clear(&probe);
     snprintf(text, sizeof text,
              "{\"id\":\"forged-%s\",\"type\":\"%s\",\"time\":0,\"source\":\"test\","
              "\"organization_id\":\"%s\",\"subject\":\"x\",\"actor\":\"a\",\"data\":%s}",
@@ -352,9 +353,9 @@ static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
     CHECK(send_command("{\"type\":\"project.update\",\"organization_id\":\"%s\",\"data\":{\"project_id\":\"nope\","
                        "\"name\":\"x\"}}", NULL) == 0);
     CHECK(send_command(CREATE_PROJECT, NULL) == 0);
-    bl_pmo_service_stats before = bl_pmo_service_stats_get(svc);
+    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
     REQUIRE(run_service(5) == 0);
-    bl_pmo_service_stats after = bl_pmo_service_stats_get(svc);
+    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 4);
     CHECK_EQ_INT(after.applied - before.applied, 1);
     CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org), 1);
@@ -510,16 +511,16 @@ static int setup(void)
         {.name = dlq_topic, .partitions = 1, .replication_factor = -1},
     };
     const char *names[] = {commands_topic, dlq_topic};
-    bl_pmo_codec_opts copts = {.registry_url = reg.base_url, .commands_topic = commands_topic,
+    bl_domain_codec_opts copts = {.domain = BL_PMO_DOMAIN, .registry_url = reg.base_url, .commands_topic = commands_topic,
                                .events_prefix = prefix};
-    bl_pmo_service_opts sopts = {.brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url,
+    bl_domain_service_opts sopts = {.rules = &bl_pmo_rules, .brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url,
                                  .group_id = group, .commands_topic = commands_topic,
                                  .events_topic_prefix = prefix, .registry_url = reg.base_url};
     if (!(admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err)) ||
         bl_kafka_admin_create_topics(admin, specs, 2, TIMEOUT_MS, &err) != 0 ||
         bl_kafka_admin_wait_visible(admin, names, 2, TIMEOUT_MS, &err) != 0 ||
         !(producer = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err)) ||
-        !(codec = bl_pmo_codec_new(&copts, &err)) || !(svc = bl_pmo_service_new(&sopts, &err)) ||
+        !(codec = bl_domain_codec_new(&copts, &err)) || !(svc = bl_domain_service_new(&sopts, &err)) ||
         !(db = bl_pg_connect(reg.pg_url, &err))) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
@@ -530,8 +531,8 @@ static int setup(void)
 static void teardown(void)
 {
     bl_err err = {0};
-    bl_pmo_service_free(svc);
-    bl_pmo_codec_free(codec);
+    bl_domain_service_free(svc);
+    bl_domain_codec_free(codec);
     bl_kafka_producer_free(producer, 5000);
     if (admin) {
         const char *names[] = {commands_topic, dlq_topic};

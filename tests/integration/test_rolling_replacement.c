@@ -13,8 +13,9 @@
 #include "core/log.h"
 #include "core/pg_pool.h"
 #include "producers/commands/command_envelope.h"
-#include "producers/pmo/send.h"
-#include "producers/pmo/service.h"
+#include "producers/pmo/domain.h"
+#include "producers/domain_service/send.h"
+#include "producers/domain_service/service.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/test.h"
@@ -209,7 +210,7 @@ static long count_of(const char *sql)
 
 typedef struct traffic {
     pthread_t thread;
-    bl_pmo_codec *codec;
+    bl_domain_codec *codec;
     bl_kafka_producer *producer;
     char orgs[4][64];
     long sent;
@@ -225,9 +226,9 @@ static int send_one(traffic *t, long i)
              "\"name\":\"Project %ld\",\"owner_id\":\"u1\",\"budget_cents\":100,\"currency\":\"EUR\"}}",
              t->orgs[i % 4], i, i);
     json_t *input = json_loads(text, 0, NULL);
-    bl_pmo_sender sender = {.source = "test-rolling", .actor = "tester"};
-    bl_pmo_prepared cmd;
-    if (!input || bl_pmo_command_prepare(t->codec, input, &sender, &cmd, &t->err) != 0) {
+    bl_domain_sender sender = {.source = "test-rolling", .actor = "tester"};
+    bl_domain_prepared cmd;
+    if (!input || bl_domain_command_prepare(t->codec, input, &sender, &cmd, &t->err) != 0) {
         json_decref(input);
         return -1;
     }
@@ -238,7 +239,7 @@ static int send_one(traffic *t, long i)
     size_t n = bl_command_headers(&meta, cmd.id, cmd.time_ms, time_text, headers);
     int rc = bl_kafka_producer_send(t->producer, commands_topic, cmd.subject, strlen(cmd.subject),
                                     cmd.wire.bytes, cmd.wire.len, headers, n, NULL, TIMEOUT_MS, &t->err);
-    bl_pmo_prepared_clear(&cmd);
+    bl_domain_prepared_clear(&cmd);
     return rc;
 }
 
@@ -375,19 +376,19 @@ static void pmo_is_not_ready_until_it_holds_a_partition(void)
     char g[96];
     bl_test_unique_name(g, sizeof g, "rolling_ready");
     bl_err err = {0};
-    bl_pmo_service_opts o = {.brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url, .group_id = g,
+    bl_domain_service_opts o = {.rules = &bl_pmo_rules, .brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url, .group_id = g,
                              .commands_topic = commands_topic, .events_topic_prefix = prefix,
                              .registry_url = reg.base_url};
-    bl_pmo_service *svc = bl_pmo_service_new(&o, &err);
+    bl_domain_service *svc = bl_domain_service_new(&o, &err);
     REQUIRE(svc != NULL);
     char reason[64] = "";
-    CHECK_EQ_INT(bl_pmo_service_ready(svc, reason, sizeof reason), 0);
+    CHECK_EQ_INT(bl_domain_service_ready(svc, reason, sizeof reason), 0);
     CHECK(strstr(reason, "no partitions") != NULL);
-    for (int i = 0; i < 60 && bl_pmo_service_assigned(svc) == 0; i++)
-        CHECK(bl_pmo_service_step(svc, 500, &err) >= 0);
-    CHECK_EQ_INT(bl_pmo_service_assigned(svc), PARTITIONS);
-    CHECK_EQ_INT(bl_pmo_service_ready(svc, reason, sizeof reason), 1);
-    bl_pmo_service_free(svc);
+    for (int i = 0; i < 60 && bl_domain_service_assigned(svc) == 0; i++)
+        CHECK(bl_domain_service_step(svc, 500, &err) >= 0);
+    CHECK_EQ_INT(bl_domain_service_assigned(svc), PARTITIONS);
+    CHECK_EQ_INT(bl_domain_service_ready(svc, reason, sizeof reason), 1);
+    bl_domain_service_free(svc);
 
     /* As a process: on a topic that does not exist it never gets a
      * partition, so /readyz says 503 while /healthz says 200. */
@@ -420,11 +421,11 @@ static void every_process_replaced_during_a_run_loses_nothing(void)
 
     traffic t = {0};
     bl_err err = {0};
-    bl_pmo_codec_opts copts = {.registry_url = reg.base_url, .commands_topic = commands_topic,
+    bl_domain_codec_opts copts = {.domain = BL_PMO_DOMAIN, .registry_url = reg.base_url, .commands_topic = commands_topic,
                                .events_prefix = prefix};
     for (int i = 0; i < 4; i++)
         bl_test_unique_name(t.orgs[i], sizeof t.orgs[i], "org");
-    t.codec = bl_pmo_codec_new(&copts, &err);
+    t.codec = bl_domain_codec_new(&copts, &err);
     t.producer = t.codec ? bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err) : NULL;
     if (!t.producer)
         fprintf(stderr, "  producer: %s\n", err.msg);
@@ -462,7 +463,7 @@ static void every_process_replaced_during_a_run_loses_nothing(void)
         fprintf(stderr, "  producer: %s (sent %ld)\n", t.err.msg, t.sent);
     CHECK(!t.failed);
     CHECK_EQ_INT(bl_kafka_producer_free(t.producer, TIMEOUT_MS), 0);
-    bl_pmo_codec_free(t.codec);
+    bl_domain_codec_free(t.codec);
 
     for (int w = 0; w < 600 && count_of("SELECT count(*) FROM pmo_processed_commands") < COMMANDS; w++)
         usleep(100 * 1000);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 /* What the schemas folder holds; a file added or deleted must change these. */
-#define EVENT_TYPES 30
+#define EVENT_TYPES 33
 #define COMMAND_TYPES 26
 #define EVENT_TOPICS 15
 #define COMMAND_TOPICS 2

@@ -215,7 +215,7 @@ static void shared_backoff_without_jitter_matches_the_connector_and_pmo_schedule
     CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 9, NULL, NULL), 256000);
     CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 10, NULL, NULL), 300000);
     CHECK_EQ_INT(bl_retry_backoff_ms(&connect, 5000, NULL, NULL), 300000);
-    /* producers/pmo/service.c: 100 ms doubling up to 5 s */
+    /* producers/domain_service/service.c: 100 ms doubling up to 5 s */
     bl_retry_policy pmo = {.base_delay_ms = 100, .factor = 2.0, .max_delay_ms = 5000};
     CHECK_EQ_INT(bl_retry_backoff_ms(&pmo, 1, NULL, NULL), 100);
     CHECK_EQ_INT(bl_retry_backoff_ms(&pmo, 6, NULL, NULL), 3200);

@@ -1,6 +1,6 @@
 #include "core/clock.h"
 #include "core/time_format.h"
-#include "producers/pmo/service.h"
+#include "producers/domain_service/service.h"
 
 #include "consumers/retry_policy.h"
 #include "core/kafka_consumer.h"
@@ -9,8 +9,8 @@
 #include "core/pg_pool.h"
 #include "core/signals.h"
 #include "busline/outbox.h"
-#include "producers/pmo/codec.h"
-#include "producers/pmo/domain.h"
+#include "producers/domain_service/codec.h"
+#include "producers/domain_service/command.h"
 #include "core/uuid.h"
 #include "schemas/avro_json.h"
 
@@ -25,15 +25,17 @@
 #define DLQ_ACK_TIMEOUT_MS 30000
 #define RETRY_BACKOFF_MAX_MS 5000
 
-struct bl_pmo_service {
+struct bl_domain_service {
+    bl_domain_rules rules; /* borrowed strings: the domain's static data */
+    char *insert_sql, *events_sql; /* on rules.processed_table */
     char *pg_url;
     char *dlq_topic;
     char *source;
-    bl_pmo_codec *codec;
+    bl_domain_codec *codec;
     PGconn *conn;
     bl_kafka_consumer *consumer;
     bl_kafka_producer *dlq;
-    bl_pmo_service_stats stats;
+    bl_domain_service_stats stats;
     atomic_int assigned; /* partitions held; read by the ops server's thread */
 };
 
@@ -49,40 +51,55 @@ typedef struct refusal {
 static void count_assigned(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
 {
     (void)lost;
-    bl_pmo_service *svc = user;
+    bl_domain_service *svc = user;
     atomic_fetch_add(&svc->assigned, parts->cnt);
 }
 
 static void count_revoked(const rd_kafka_topic_partition_list_t *parts, int lost, void *user)
 {
     (void)lost;
-    bl_pmo_service *svc = user;
+    bl_domain_service *svc = user;
     if (atomic_fetch_sub(&svc->assigned, parts->cnt) < parts->cnt)
         atomic_store(&svc->assigned, 0);
 }
 
-bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
+bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_err *err)
 {
-    if (!opts->brokers || !opts->pg_url) {
-        bl_err_set(err, BL_EINVAL, "pmo: brokers and pg_url are required");
+    if (!opts->brokers || !opts->pg_url || !opts->rules || !opts->rules->domain ||
+        !opts->rules->processed_table || !opts->rules->apply) {
+        bl_err_set(err, BL_EINVAL, "domain service: brokers, pg_url and rules are required");
         return NULL;
     }
-    bl_pmo_service *svc = calloc(1, sizeof *svc);
+    bl_domain_service *svc = calloc(1, sizeof *svc);
     if (!svc) {
-        bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+        bl_err_set(err, BL_ENOMEM, "domain service: out of memory");
         return NULL;
     }
-    bl_pmo_codec_opts codec_opts = {
+    svc->rules = *opts->rules;
+    const char *domain = svc->rules.domain;
+    bl_domain_codec_opts codec_opts = {
+        .domain = domain,
         .registry_url = opts->registry_url,
         .schemas_dir = opts->schemas_dir,
         .commands_topic = opts->commands_topic,
         .events_prefix = opts->events_topic_prefix,
     };
-    if (!(svc->codec = bl_pmo_codec_new(&codec_opts, err)))
+    if (!(svc->codec = bl_domain_codec_new(&codec_opts, err)))
         goto fail;
-    const char *commands_topic = bl_pmo_codec_commands_topic(svc->codec);
+    const char *commands_topic = bl_domain_codec_commands_topic(svc->codec);
     svc->pg_url = strdup(opts->pg_url);
-    svc->source = strdup(opts->source ? opts->source : "busline/pmo");
+    char name[128];
+    snprintf(name, sizeof name, "busline/%s", domain);
+    svc->source = strdup(opts->source ? opts->source : name);
+    char insert[512], update[256];
+    snprintf(insert, sizeof insert,
+             "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
+             " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
+             svc->rules.processed_table);
+    snprintf(update, sizeof update, "UPDATE %s SET events = $2 WHERE command_id = $1",
+             svc->rules.processed_table);
+    svc->insert_sql = strdup(insert);
+    svc->events_sql = strdup(update);
     if (opts->dlq_topic) {
         svc->dlq_topic = strdup(opts->dlq_topic);
     } else {
@@ -90,16 +107,17 @@ bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
         if ((svc->dlq_topic = malloc(n)))
             snprintf(svc->dlq_topic, n, "%s.dlq", commands_topic);
     }
-    if (!svc->pg_url || !svc->dlq_topic || !svc->source) {
-        bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
+    if (!svc->pg_url || !svc->dlq_topic || !svc->source || !svc->insert_sql || !svc->events_sql) {
+        bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
         goto fail;
     }
     if (!(svc->conn = bl_pg_connect(svc->pg_url, err)) ||
         !(svc->dlq = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
         goto fail;
+    snprintf(name, sizeof name, "busline-%s", domain);
     bl_kafka_consumer_opts copts = {
         .brokers = opts->brokers,
-        .group_id = opts->group_id ? opts->group_id : "busline-pmo",
+        .group_id = opts->group_id ? opts->group_id : name,
         .auto_offset_reset = "earliest",
         .on_assign = count_assigned,
         .on_revoke = count_revoked,
@@ -111,37 +129,39 @@ bl_pmo_service *bl_pmo_service_new(const bl_pmo_service_opts *opts, bl_err *err)
         goto fail;
     return svc;
 fail:
-    bl_pmo_service_free(svc);
+    bl_domain_service_free(svc);
     return NULL;
 }
 
-void bl_pmo_service_free(bl_pmo_service *svc)
+void bl_domain_service_free(bl_domain_service *svc)
 {
     if (!svc)
         return;
     bl_kafka_consumer_free(svc->consumer);
     bl_kafka_producer_free(svc->dlq, 5000);
     PQfinish(svc->conn);
-    bl_pmo_codec_free(svc->codec);
+    bl_domain_codec_free(svc->codec);
     free(svc->pg_url);
     free(svc->dlq_topic);
     free(svc->source);
+    free(svc->insert_sql);
+    free(svc->events_sql);
     free(svc);
 }
 
-bl_pmo_service_stats bl_pmo_service_stats_get(const bl_pmo_service *svc)
+bl_domain_service_stats bl_domain_service_stats_get(const bl_domain_service *svc)
 {
     return svc->stats;
 }
 
-int bl_pmo_service_assigned(const bl_pmo_service *svc)
+int bl_domain_service_assigned(const bl_domain_service *svc)
 {
     return svc ? atomic_load(&svc->assigned) : 0;
 }
 
-int bl_pmo_service_ready(void *ctx, char *reason, size_t reason_len)
+int bl_domain_service_ready(void *ctx, char *reason, size_t reason_len)
 {
-    if (bl_pmo_service_assigned(ctx) > 0)
+    if (bl_domain_service_assigned(ctx) > 0)
         return 1;
     if (reason && reason_len)
         snprintf(reason, reason_len, "no partitions assigned yet");
@@ -149,8 +169,8 @@ int bl_pmo_service_ready(void *ctx, char *reason, size_t reason_len)
 }
 
 /* Encodes event number index of command cmd_id and appends it to the outbox. */
-static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, const char *org,
-                        const bl_pmo_event *e, refusal *why)
+static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index, const char *org,
+                        const bl_domain_event *e, refusal *why)
 {
     bl_err *err = &why->err;
     char seed[512], id[BL_UUID_SIZE], time_text[32];
@@ -163,13 +183,13 @@ static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, c
                             "time", (json_int_t)now, "source", svc->source, "organization_id",
                             org, "subject", e->subject, "data", e->data);
     if (!env)
-        return bl_err_set(err, BL_ENOMEM, "pmo: out of memory");
-    bl_pmo_wire wire = {0};
-    int rc = bl_pmo_codec_encode(svc->codec, BL_MSG_EVENT, env, &wire, err);
+        return bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
+    bl_domain_wire wire = {0};
+    int rc = bl_domain_codec_encode(svc->codec, BL_MSG_EVENT, env, &wire, err);
     json_decref(env);
     if (rc != 0) {
         why->error_class = "event_encode";
-        return bl_err_wrap(err, "pmo: event %s", e->type);
+        return bl_err_wrap(err, "%s: event %s", svc->rules.domain, e->type);
     }
     char aggregate[64];
     snprintf(aggregate, sizeof aggregate, "%.*s", (int)strcspn(e->type, "."), e->type);
@@ -194,18 +214,15 @@ static int append_event(bl_pmo_service *svc, const char *cmd_id, size_t index, c
 /* Applies cmd in one transaction with its processed-command row and its
  * events. Returns 0 when applied, 1 when already processed, -1 with why
  * filled (why->error_class NULL: infrastructure, retry). */
-static int apply_in_transaction(bl_pmo_service *svc, const bl_pmo_command *cmd,
+static int apply_in_transaction(bl_domain_service *svc, const bl_domain_command *cmd,
                                 const char *idempotency_key, refusal *why)
 {
     bl_err *err = &why->err;
-    bl_pmo_events events = {0};
+    bl_domain_events events = {0};
     if (bl_pg_begin(svc->conn, err) != 0)
         return -1;
     const char *params[] = {cmd->id, cmd->organization_id, cmd->type, idempotency_key};
-    PGresult *res = bl_pg_exec(svc->conn,
-        "INSERT INTO pmo_processed_commands (command_id, organization_id, command_type,"
-        " idempotency_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
-        4, params, err);
+    PGresult *res = bl_pg_exec(svc->conn, svc->insert_sql, 4, params, err);
     int rc = -1;
     if (!res)
         goto rollback;
@@ -213,9 +230,9 @@ static int apply_in_transaction(bl_pmo_service *svc, const bl_pmo_command *cmd,
         rc = 1;
         goto rollback;
     }
-    if (bl_pmo_apply(svc->conn, cmd, &events, err) != 0) {
+    if (svc->rules.apply(svc->conn, cmd, &events, err) != 0) {
         const char *cls = NULL;
-        if (bl_pmo_error_is_permanent(err, &cls))
+        if (bl_domain_error_is_permanent(err, &cls))
             why->error_class = cls;
         goto rollback;
     }
@@ -225,9 +242,7 @@ static int apply_in_transaction(bl_pmo_service *svc, const bl_pmo_command *cmd,
     char count[24];
     snprintf(count, sizeof count, "%zu", events.count);
     const char *upd[] = {cmd->id, count};
-    if (bl_pg_exec_cmd(svc->conn,
-                       "UPDATE pmo_processed_commands SET events = $2 WHERE command_id = $1", 2,
-                       upd, err) != 0 ||
+    if (bl_pg_exec_cmd(svc->conn, svc->events_sql, 2, upd, err) != 0 ||
         bl_pg_commit(svc->conn, err) != 0)
         goto done;
     svc->stats.events += (long)events.count;
@@ -238,13 +253,13 @@ rollback:;
     bl_pg_rollback(svc->conn, &ignored);
 done:
     PQclear(res);
-    bl_pmo_events_clear(&events);
+    bl_domain_events_clear(&events);
     return rc;
 }
 
 /* Reads the envelope fields of a decoded command into cmd (borrowing from
  * env). Returns 0, or -1 with err (BL_EINVAL). */
-static int command_from_envelope(const json_t *env, bl_pmo_command *cmd, const char **key,
+static int command_from_envelope(const json_t *env, bl_domain_command *cmd, const char **key,
                                  bl_err *err)
 {
     const json_t *time = json_object_get(env, "time");
@@ -255,18 +270,18 @@ static int command_from_envelope(const json_t *env, bl_pmo_command *cmd, const c
     cmd->data = json_object_get(env, "data");
     *key = json_string_value(json_object_get(env, "idempotency_key"));
     if (!cmd->id || !*cmd->id)
-        return bl_err_set(err, BL_EINVAL, "pmo: command without id");
+        return bl_err_set(err, BL_EINVAL, "command without id");
     if (!cmd->organization_id || !*cmd->organization_id)
-        return bl_err_set(err, BL_EINVAL, "pmo: command %s without organization_id", cmd->id);
+        return bl_err_set(err, BL_EINVAL, "command %s without organization_id", cmd->id);
     if (json_is_integer(time))
         cmd->time_ms = (int64_t)json_integer_value(time);
     else if (!json_is_string(time) || bl_rfc3339_parse_millis(json_string_value(time), &cmd->time_ms) != 0)
-        return bl_err_set(err, BL_EINVAL, "pmo: command %s: bad time", cmd->id);
+        return bl_err_set(err, BL_EINVAL, "command %s: bad time", cmd->id);
     return 0;
 }
 
 /* Sends msg to the DLQ with why in headers and waits for the ack. */
-static int dead_letter(bl_pmo_service *svc, const bl_kafka_msg *msg, const refusal *why, bl_err *err)
+static int dead_letter(bl_domain_service *svc, const bl_kafka_msg *msg, const refusal *why, bl_err *err)
 {
     bl_kafka_header headers[BL_KAFKA_MAX_HEADERS];
     size_t n = 0, orig = bl_kafka_msg_header_count(msg);
@@ -292,7 +307,7 @@ static int dead_letter(bl_pmo_service *svc, const bl_kafka_msg *msg, const refus
     const void *value = bl_kafka_msg_value(msg, &value_len);
     if (bl_kafka_producer_send_sync(svc->dlq, svc->dlq_topic, key, key_len, value, value_len,
                                     headers, n, DLQ_ACK_TIMEOUT_MS, NULL, NULL, err) != 0)
-        return bl_err_wrap(err, "pmo: dead-letter to %s", svc->dlq_topic);
+        return bl_err_wrap(err, "%s: dead-letter to %s", svc->rules.domain, svc->dlq_topic);
     bl_log_warn("command dead-lettered", BL_FS("topic", topic), BL_FI("partition", bl_kafka_msg_partition(msg)),
                 BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FS("error_class", why->error_class),
                 BL_FS("error", why->err.msg));
@@ -302,13 +317,13 @@ static int dead_letter(bl_pmo_service *svc, const bl_kafka_msg *msg, const refus
 
 /* Handles one message up to a durable outcome. Returns 0, or -1 with err
  * on an infrastructure failure (nothing durable happened; try again). */
-static int handle_message(bl_pmo_service *svc, const bl_kafka_msg *msg, bl_err *err)
+static int handle_message(bl_domain_service *svc, const bl_kafka_msg *msg, bl_err *err)
 {
     refusal why = {0};
     size_t len;
     const void *value = bl_kafka_msg_value(msg, &len);
-    json_t *env = bl_pmo_codec_decode_command(svc->codec, value, len, &why.err);
-    bl_pmo_command cmd = {0};
+    json_t *env = bl_domain_codec_decode_command(svc->codec, value, len, &why.err);
+    bl_domain_command cmd = {0};
     const char *key = NULL;
     int rc;
     if (!env || command_from_envelope(env, &cmd, &key, &why.err) != 0) {
@@ -345,7 +360,7 @@ static void backoff(int ms)
         nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
 }
 
-int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
+int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err)
 {
     bl_kafka_msg *msg = NULL;
     int got = bl_kafka_consumer_poll(svc->consumer, timeout_ms, &msg, err);
@@ -363,7 +378,7 @@ int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
                      BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FI("retry_in_ms", delay));
         if (bl_signals_stop_requested()) {
             bl_kafka_msg_release(msg);
-            return bl_err_wrap(err, "pmo: stopped before the command at offset could be handled");
+            return bl_err_wrap(err, "%s: stopped before the command at offset could be handled", svc->rules.domain);
         }
         backoff(delay);
         if (PQstatus(svc->conn) != CONNECTION_OK)
@@ -379,15 +394,15 @@ int bl_pmo_service_step(bl_pmo_service *svc, int timeout_ms, bl_err *err)
     return 1;
 }
 
-int bl_pmo_service_run(bl_pmo_service *svc, bl_err *err)
+int bl_domain_service_run(bl_domain_service *svc, bl_err *err)
 {
-    bl_log_info("pmo service started", BL_FS("topic", bl_pmo_codec_commands_topic(svc->codec)),
+    bl_log_info("domain service started", BL_FS("domain", svc->rules.domain), BL_FS("topic", bl_domain_codec_commands_topic(svc->codec)),
                 BL_FS("dlq", svc->dlq_topic));
     while (!bl_signals_stop_requested()) {
-        if (bl_pmo_service_step(svc, 500, err) < 0)
+        if (bl_domain_service_step(svc, 500, err) < 0)
             return -1;
     }
-    bl_log_info("pmo service stopped", BL_FI("applied", svc->stats.applied),
+    bl_log_info("domain service stopped", BL_FS("domain", svc->rules.domain), BL_FI("applied", svc->stats.applied),
                 BL_FI("duplicates", svc->stats.duplicates),
                 BL_FI("dead_letters", svc->stats.dead_letters), BL_FI("events", svc->stats.events));
     return 0;

@@ -1,5 +1,5 @@
 #include "core/time_format.h"
-#include "producers/pmo/send.h"
+#include "producers/domain_service/send.h"
 
 #include "producers/commands/command_envelope.h"
 
@@ -19,8 +19,8 @@ static const char *default_subject(const char *type, const json_t *data)
     return json_string_value(json_object_get(data, field));
 }
 
-int bl_pmo_command_prepare(bl_pmo_codec *c, const json_t *input, const bl_pmo_sender *sender,
-                           bl_pmo_prepared *out, bl_err *err)
+int bl_domain_command_prepare(bl_domain_codec *c, const json_t *input, const bl_domain_sender *sender,
+                           bl_domain_prepared *out, bl_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!json_is_object(input))
@@ -52,12 +52,12 @@ int bl_pmo_command_prepare(bl_pmo_codec *c, const json_t *input, const bl_pmo_se
     json_t *env = bl_command_envelope_new(&meta, data, out->id, &out->time_ms, err);
     if (!env)
         return -1;
-    int rc = bl_pmo_codec_encode(c, BL_MSG_COMMAND, env, &out->wire, err);
+    int rc = bl_domain_codec_encode(c, BL_MSG_COMMAND, env, &out->wire, err);
     json_decref(env);
     return rc;
 }
 
-void bl_pmo_prepared_clear(bl_pmo_prepared *p)
+void bl_domain_prepared_clear(bl_domain_prepared *p)
 {
     free(p->wire.bytes);
     p->wire.bytes = NULL;
@@ -71,9 +71,9 @@ static json_t *load_command_file(const char *path, bl_err *err)
         bl_err_set(err, BL_EIO, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size > BL_PMO_COMMAND_FILE_MAX) {
+    if (!S_ISREG(st.st_mode) || st.st_size > BL_DOMAIN_COMMAND_FILE_MAX) {
         bl_err_set(err, BL_EINVAL, "%s: not a regular file of at most %d bytes", path,
-                   BL_PMO_COMMAND_FILE_MAX);
+                   BL_DOMAIN_COMMAND_FILE_MAX);
         return NULL;
     }
     json_error_t jerr;
@@ -83,14 +83,14 @@ static json_t *load_command_file(const char *path, bl_err *err)
     return json;
 }
 
-int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *path, const bl_pmo_sender *sender, int timeout_ms,
+int bl_domain_send_file(bl_domain_codec *c, bl_kafka_producer *producer, const char *path, const bl_domain_sender *sender, int timeout_ms,
                      char id_out[BL_UUID_SIZE], bl_err *err)
 {
     json_t *input = load_command_file(path, err);
     if (!input)
         return -1;
-    bl_pmo_prepared cmd;
-    int rc = bl_pmo_command_prepare(c, input, sender, &cmd, err);
+    bl_domain_prepared cmd;
+    int rc = bl_domain_command_prepare(c, input, sender, &cmd, err);
     json_decref(input);
     if (rc != 0)
         return bl_err_wrap(err, "%s", path);
@@ -103,6 +103,6 @@ int bl_pmo_send_file(bl_pmo_codec *c, bl_kafka_producer *producer, const char *p
                                      n_headers, timeout_ms, NULL, NULL, err);
     if (rc == 0)
         memcpy(id_out, cmd.id, BL_UUID_SIZE);
-    bl_pmo_prepared_clear(&cmd);
+    bl_domain_prepared_clear(&cmd);
     return rc;
 }

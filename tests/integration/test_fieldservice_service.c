@@ -13,7 +13,7 @@
 #include "producers/domain_service/send.h"
 #include "producers/domain_service/service.h"
 #include "producers/fieldservice/domain.h"
-#include "tests/support/registry_fixture.h"
+#include "tests/support/domain_fixture.h"
 #include "tests/support/test.h"
 
 #include <stdio.h>
@@ -22,139 +22,16 @@
 
 #define TIMEOUT_MS 30000
 
-static bl_test_registry reg;
-static char prefix[64], commands_topic[128], dlq_topic[160], group[96];
-static bl_kafka_admin *admin;
-static bl_kafka_producer *producer;
-static bl_domain_codec *codec; /* the test's own, for sending */
-static bl_domain_service *svc;
-static PGconn *db;
-static char org[64];
+static bl_test_domain fx;
 
-static long handled(void)
-{
-    bl_domain_service_stats s = bl_domain_service_stats_get(svc);
-    return s.applied + s.duplicates + s.dead_letters;
-}
 
-/* Steps the service until it handled n more commands; returns 0, or -1
- * when they did not come. */
-static int run_service(long n)
-{
-    long target = handled() + n;
-    bl_err err = {0};
-    for (int i = 0; i < 60 && handled() < target; i++) {
-        if (bl_domain_service_step(svc, 1000, &err) < 0) {
-            fprintf(stderr, "  service: %s\n", err.msg);
-            return -1;
-        }
-    }
-    if (handled() < target)
-        fprintf(stderr, "  service handled %ld of %ld\n", handled() - (target - n), n);
-    return handled() >= target ? 0 : -1;
-}
 
-static int produce(const char *key, const void *value, size_t len)
-{
-    bl_err err = {0};
-    if (bl_kafka_producer_send_sync(producer, commands_topic, key, strlen(key), value, len, NULL, 0,
-                                    TIMEOUT_MS, NULL, NULL, &err) != 0) {
-        fprintf(stderr, "  produce: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
 
-/* Prepares a plain-JSON command of org (printf-style: the text holds one %s
- * for the organization id) and produces it; id_out gets its id. */
-static int send_command(const char *fmt, char id_out[BL_UUID_SIZE])
-{
-    char text[2048];
-    snprintf(text, sizeof text, fmt, org); /* fmt: %1$s, the org, as often as needed */
-    json_t *input = json_loads(text, 0, NULL);
-    bl_domain_sender sender = {.source = "test", .actor = "tester"};
-    bl_domain_prepared cmd;
-    bl_err err = {0};
-    int rc = input ? bl_domain_command_prepare(codec, input, &sender, &cmd, &err) : -1;
-    json_decref(input);
-    if (rc != 0) {
-        fprintf(stderr, "  prepare: %s\n", input ? err.msg : "bad test JSON");
-        return -1;
-    }
-    rc = produce(cmd.subject, cmd.wire.bytes, cmd.wire.len);
-    if (id_out)
-        memcpy(id_out, cmd.id, BL_UUID_SIZE);
-    bl_domain_prepared_clear(&cmd);
-    return rc;
-}
 
-static PGresult *query(const char *sql, const char *param)
-{
-    bl_err err = {0};
-    const char *params[] = {param};
-    PGresult *res = bl_pg_exec(db, sql, param ? 1 : 0, params, &err);
-    if (!res)
-        fprintf(stderr, "  query: %s\n", err.msg);
-    return res;
-}
 
-static long count_of(const char *sql, const char *param)
-{
-    PGresult *res = query(sql, param);
-    long n = res && PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-    PQclear(res);
-    return n;
-}
 
-static void new_org(void)
-{
-    bl_test_unique_name(org, sizeof org, "org");
-}
 
-/* Reads n messages of the DLQ from the start into headers of interest. */
-typedef struct dlq_seen {
-    char error_class[32];
-    char error[256];
-    char original_topic[160];
-    char original_offset[24];
-} dlq_seen;
 
-static int read_dlq(dlq_seen *seen, int n)
-{
-    char g[96];
-    bl_test_unique_name(g, sizeof g, "fs_dlq_reader");
-    bl_kafka_consumer_opts opts = {.brokers = bl_test_kafka_brokers(), .group_id = g};
-    bl_err err = {0};
-    bl_kafka_consumer *c = bl_kafka_consumer_new(&opts, &err);
-    const char *topics[] = {dlq_topic};
-    if (!c || bl_kafka_consumer_subscribe(c, topics, 1, &err) != 0) {
-        fprintf(stderr, "  dlq consumer: %s\n", err.msg);
-        bl_kafka_consumer_free(c);
-        return -1;
-    }
-    int got = 0;
-    for (int i = 0; i < 60 && got < n; i++) {
-        bl_kafka_msg *m = NULL;
-        if (bl_kafka_consumer_poll(c, 1000, &m, &err) != 1)
-            continue;
-        struct { const char *key; char *out; size_t len; } want[] = {
-            {"error_class", seen[got].error_class, sizeof seen[got].error_class},
-            {"error", seen[got].error, sizeof seen[got].error},
-            {"original_topic", seen[got].original_topic, sizeof seen[got].original_topic},
-            {"original_offset", seen[got].original_offset, sizeof seen[got].original_offset},
-        };
-        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-            const void *v;
-            size_t len;
-            if (bl_kafka_msg_header(m, want[k].key, &v, &len) == 0)
-                snprintf(want[k].out, want[k].len, "%.*s", (int)len, (const char *)v);
-        }
-        bl_kafka_msg_release(m);
-        got++;
-    }
-    bl_kafka_consumer_free(c);
-    return got;
-}
 
 #define CREATE_CLIENT                                                                        \
     "{\"type\":\"client.create\",\"organization_id\":\"%1$s\",\"data\":{\"client_id\":\"%1$s-C1\"," \
@@ -172,17 +49,17 @@ static int create_intervention(const char *suffix)
              "{\"type\":\"intervention.create\",\"organization_id\":\"%%1$s\",\"data\":{"
              "\"intervention_id\":\"%%1$s-%s\",\"client_id\":\"%%1$s-C1\",\"title\":\"Four\","
              "\"scheduled_at\":1767225600000," SITE "}}", suffix);
-    return send_command(fmt, NULL);
+    return bl_test_domain_send(&fx, fmt, NULL);
 }
 
 static int change_status(const char *suffix, const char *status)
 {
-    char fmt[512];
+    char fmt[1024];
     snprintf(fmt, sizeof fmt,
              "{\"type\":\"intervention.change_status\",\"organization_id\":\"%%1$s\",\"data\":{"
              "\"intervention_id\":\"%%1$s-%s\",\"status\":\"%s\",\"note\":\"to %s\"}}", suffix,
              status, status);
-    return send_command(fmt, NULL);
+    return bl_test_domain_send(&fx, fmt, NULL);
 }
 
 /* A column of <org>-<suffix>'s row in table (key column key). */
@@ -192,8 +69,8 @@ static void column_of(const char *table, const char *key, const char *suffix, co
     char sql[256], id[128];
     snprintf(sql, sizeof sql, "SELECT coalesce(%s::text, '<null>') FROM %s WHERE %s = $1", col,
              table, key);
-    snprintf(id, sizeof id, "%s-%s", org, suffix);
-    PGresult *res = query(sql, id);
+    snprintf(id, sizeof id, "%s-%s", fx.org, suffix);
+    PGresult *res = bl_test_domain_query(&fx, sql, id);
     snprintf(out, len, "%s", res && PQntuples(res) ? PQgetvalue(res, 0, 0) : "<none>");
     PQclear(res);
 }
@@ -202,24 +79,24 @@ static void column_of(const char *table, const char *key, const char *suffix, co
 static long events_of(const char *type, const char *suffix)
 {
     char id[128], sql[256];
-    snprintf(id, sizeof id, "%s-%s", org, suffix);
+    snprintf(id, sizeof id, "%s-%s", fx.org, suffix);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM busline_outbox WHERE aggregate_id = $1 AND event_type = '%s'", type);
-    return count_of(sql, id);
+    return bl_test_domain_count(&fx, sql, id);
 }
 
 static void clients_and_interventions_become_rows_and_events(void)
 {
-    new_org();
+    bl_test_domain_new_org(&fx);
     char v[256];
-    REQUIRE(send_command(CREATE_CLIENT, NULL) == 0);
-    REQUIRE(send_command("{\"type\":\"client.update\",\"organization_id\":\"%1$s\",\"data\":{"
+    REQUIRE(bl_test_domain_send(&fx, CREATE_CLIENT, NULL) == 0);
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"client.update\",\"organization_id\":\"%1$s\",\"data\":{"
                          "\"client_id\":\"%1$s-C1\",\"statut\":\"actif\",\"phone\":\"+33100000000\"}}",
                          NULL) == 0);
     REQUIRE(create_intervention("I1") == 0);
-    REQUIRE(send_command("{\"type\":\"intervention.update\",\"organization_id\":\"%1$s\",\"data\":{"
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"intervention.update\",\"organization_id\":\"%1$s\",\"data\":{"
                          "\"intervention_id\":\"%1$s-I1\",\"title\":\"Four et pétrin\"}}", NULL) == 0);
-    REQUIRE(run_service(4) == 0);
+    REQUIRE(bl_test_domain_run(&fx, 4) == 0);
     column_of("fieldservice_clients", "client_id", "C1", "statut", v, sizeof v);
     CHECK_EQ_STR(v, "actif");
     column_of("fieldservice_clients", "client_id", "C1", "phone", v, sizeof v);
@@ -237,45 +114,45 @@ static void clients_and_interventions_become_rows_and_events(void)
     CHECK_EQ_INT(events_of("intervention.created", "I1"), 1);
     CHECK_EQ_INT(events_of("intervention.updated", "I1"), 1);
     char id[128];
-    snprintf(id, sizeof id, "%s-C1", org);
-    PGresult *res = query("SELECT topic, headers->>'ce_subject' FROM busline_outbox"
+    snprintf(id, sizeof id, "%s-C1", fx.org);
+    PGresult *res = bl_test_domain_query(&fx, "SELECT topic, headers->>'ce_subject' FROM busline_outbox"
                           " WHERE aggregate_id = $1 ORDER BY id", id);
     REQUIRE(res && PQntuples(res) == 2);
     char want[160];
-    snprintf(want, sizeof want, "%sevents.fieldservice.client", prefix);
+    snprintf(want, sizeof want, "%sevents.fieldservice.client", fx.prefix);
     CHECK_EQ_STR(PQgetvalue(res, 0, 0), want);
     CHECK_EQ_STR(PQgetvalue(res, 0, 1), id);
     PQclear(res);
-    CHECK_EQ_INT(count_of("SELECT sum(events) FROM fieldservice_processed_commands"
-                          " WHERE organization_id = $1", org), 4);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT sum(events) FROM fieldservice_processed_commands"
+                          " WHERE organization_id = $1", fx.org), 4);
 }
 
 static void command_sent_twice_changes_nothing_the_second_time(void)
 {
-    new_org();
+    bl_test_domain_new_org(&fx);
     char text[1024];
-    snprintf(text, sizeof text, CREATE_CLIENT, org);
+    snprintf(text, sizeof text, CREATE_CLIENT, fx.org);
     json_t *input = json_loads(text, 0, NULL);
     bl_domain_sender sender = {.source = "test", .actor = "tester"};
     bl_domain_prepared cmd;
     bl_err err = {0};
-    REQUIRE(input && bl_domain_command_prepare(codec, input, &sender, &cmd, &err) == 0);
+    REQUIRE(input && bl_domain_command_prepare(fx.codec, input, &sender, &cmd, &err) == 0);
     json_decref(input);
-    long events_before = count_of("SELECT count(*) FROM busline_outbox", NULL);
-    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
-    CHECK(produce(cmd.subject, cmd.wire.bytes, cmd.wire.len) == 0);
-    CHECK(produce(cmd.subject, cmd.wire.bytes, cmd.wire.len) == 0);
+    long events_before = bl_test_domain_count(&fx, "SELECT count(*) FROM busline_outbox", NULL);
+    bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);
+    CHECK(bl_test_domain_produce(&fx, cmd.subject, cmd.wire.bytes, cmd.wire.len) == 0);
+    CHECK(bl_test_domain_produce(&fx, cmd.subject, cmd.wire.bytes, cmd.wire.len) == 0);
     bl_domain_prepared_clear(&cmd);
-    REQUIRE(run_service(2) == 0);
-    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
+    REQUIRE(bl_test_domain_run(&fx, 2) == 0);
+    bl_domain_service_stats after = bl_domain_service_stats_get(fx.svc);
     CHECK_EQ_INT(after.applied - before.applied, 1);
     CHECK_EQ_INT(after.duplicates - before.duplicates, 1);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 0);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM busline_outbox", NULL) - events_before, 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM busline_outbox", NULL) - events_before, 1);
     CHECK_EQ_INT(events_of("client.created", "C1"), 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM fieldservice_clients WHERE organization_id = $1", org), 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM fieldservice_processed_commands"
-                          " WHERE organization_id = $1", org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM fieldservice_clients WHERE organization_id = $1", fx.org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM fieldservice_processed_commands"
+                          " WHERE organization_id = $1", fx.org), 1);
 }
 
 static const char *const statuses[] = {"SCHEDULED", "EN_ROUTE",  "IN_PROGRESS",
@@ -301,31 +178,31 @@ static int legal(int from, int to)
 
 static void every_status_move_is_applied_or_refused_with_its_reason(void)
 {
-    new_org();
-    REQUIRE(send_command(CREATE_CLIENT, NULL) == 0);
+    bl_test_domain_new_org(&fx);
+    REQUIRE(bl_test_domain_send(&fx, CREATE_CLIENT, NULL) == 0);
     char suffix[NSTATUS][NSTATUS][16];
     for (int f = 0; f < NSTATUS; f++)
         for (int t = 0; t < NSTATUS; t++) {
             snprintf(suffix[f][t], sizeof suffix[f][t], "I%d%d", f, t);
             REQUIRE(create_intervention(suffix[f][t]) == 0);
         }
-    REQUIRE(run_service(1 + NSTATUS * NSTATUS) == 0);
+    REQUIRE(bl_test_domain_run(&fx, 1 + NSTATUS * NSTATUS) == 0);
     /* Put each intervention in its starting status behind the service's back. */
     for (int f = 0; f < NSTATUS; f++) {
         char sql[256];
         snprintf(sql, sizeof sql, "UPDATE fieldservice_interventions SET status = '%s'"
                  " WHERE organization_id = $1 AND intervention_id LIKE '%%-I%d_'", statuses[f], f);
-        CHECK_EQ_INT(count_of(sql, org), -1); /* an UPDATE returns no row */
+        CHECK_EQ_INT(bl_test_domain_count(&fx, sql, fx.org), -1); /* an UPDATE returns no row */
     }
-    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
+    bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);
     int legal_count = 0;
     for (int f = 0; f < NSTATUS; f++)
         for (int t = 0; t < NSTATUS; t++) {
             REQUIRE(change_status(suffix[f][t], statuses[t]) == 0);
             legal_count += legal(f, t);
         }
-    REQUIRE(run_service(NSTATUS * NSTATUS) == 0);
-    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
+    REQUIRE(bl_test_domain_run(&fx, NSTATUS * NSTATUS) == 0);
+    bl_domain_service_stats after = bl_domain_service_stats_get(fx.svc);
     CHECK_EQ_INT(legal_count, 11);
     CHECK_EQ_INT(after.applied - before.applied, legal_count);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, NSTATUS * NSTATUS - legal_count);
@@ -347,14 +224,14 @@ static void every_status_move_is_applied_or_refused_with_its_reason(void)
                 CHECK_EQ_STR(note, "<null>");
             }
         }
-    dlq_seen seen[NSTATUS * NSTATUS];
+    bl_test_dlq_seen seen[NSTATUS * NSTATUS];
     memset(seen, 0, sizeof seen);
     int refused = NSTATUS * NSTATUS - legal_count;
-    REQUIRE(read_dlq(seen, refused) == refused);
+    REQUIRE(bl_test_domain_read_dlq(&fx, seen, refused) == refused);
     for (int i = 0; i < refused; i++) {
         CHECK_EQ_STR(seen[i].error_class, "conflict");
         CHECK(strstr(seen[i].error, "intervention.change_status") != NULL);
-        CHECK(strstr(seen[i].error, org) != NULL);
+        CHECK(strstr(seen[i].error, fx.org) != NULL);
     }
     /* The reasons name the rule broken. */
     int final_seen = 0, same_seen = 0, skip_seen = 0;
@@ -370,21 +247,21 @@ static void every_status_move_is_applied_or_refused_with_its_reason(void)
 
 static void deletes_are_soft_and_deleted_rows_refuse_commands(void)
 {
-    new_org();
-    REQUIRE(send_command(CREATE_CLIENT, NULL) == 0);
+    bl_test_domain_new_org(&fx);
+    REQUIRE(bl_test_domain_send(&fx, CREATE_CLIENT, NULL) == 0);
     REQUIRE(create_intervention("I1") == 0);
-    REQUIRE(send_command("{\"type\":\"intervention.delete\",\"organization_id\":\"%1$s\",\"data\":{"
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"intervention.delete\",\"organization_id\":\"%1$s\",\"data\":{"
                          "\"intervention_id\":\"%1$s-I1\",\"reason\":\"doublon\"}}", NULL) == 0);
-    REQUIRE(send_command("{\"type\":\"client.delete\",\"organization_id\":\"%1$s\",\"data\":{"
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"client.delete\",\"organization_id\":\"%1$s\",\"data\":{"
                          "\"client_id\":\"%1$s-C1\"}}", NULL) == 0);
-    REQUIRE(run_service(4) == 0);
-    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
+    REQUIRE(bl_test_domain_run(&fx, 4) == 0);
+    bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);
     REQUIRE(change_status("I1", "EN_ROUTE") == 0);
-    REQUIRE(send_command("{\"type\":\"client.update\",\"organization_id\":\"%1$s\",\"data\":{"
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"client.update\",\"organization_id\":\"%1$s\",\"data\":{"
                          "\"client_id\":\"%1$s-C1\",\"statut\":\"inactif\"}}", NULL) == 0);
     REQUIRE(create_intervention("I2") == 0);
-    REQUIRE(run_service(3) == 0);
-    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
+    REQUIRE(bl_test_domain_run(&fx, 3) == 0);
+    bl_domain_service_stats after = bl_domain_service_stats_get(fx.svc);
     CHECK_EQ_INT(after.applied - before.applied, 0);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 3);
     char v[64];
@@ -408,58 +285,13 @@ static void deletes_are_soft_and_deleted_rows_refuse_commands(void)
     CHECK_EQ_INT(events_of("intervention.created", "I2"), 0);
 }
 
-static int setup(void)
-{
-    bl_err err = {0};
-    if (bl_test_registry_start(&reg) != 0)
-        return -1;
-    bl_test_unique_name(prefix, sizeof prefix, "t_fs");
-    strcat(prefix, ".");
-    snprintf(commands_topic, sizeof commands_topic, "%scommands.fieldservice", prefix);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", commands_topic);
-    bl_test_unique_name(group, sizeof group, "fs_group");
-    bl_kafka_topic_spec specs[] = {
-        {.name = commands_topic, .partitions = 1, .replication_factor = -1},
-        {.name = dlq_topic, .partitions = 1, .replication_factor = -1},
-    };
-    const char *names[] = {commands_topic, dlq_topic};
-    bl_domain_codec_opts copts = {.domain = BL_FIELDSERVICE_DOMAIN, .registry_url = reg.base_url, .commands_topic = commands_topic,
-                               .events_prefix = prefix};
-    bl_domain_service_opts sopts = {.rules = &bl_fieldservice_rules, .brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url,
-                                 .group_id = group, .commands_topic = commands_topic,
-                                 .events_topic_prefix = prefix, .registry_url = reg.base_url};
-    if (!(admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err)) ||
-        bl_kafka_admin_create_topics(admin, specs, 2, TIMEOUT_MS, &err) != 0 ||
-        bl_kafka_admin_wait_visible(admin, names, 2, TIMEOUT_MS, &err) != 0 ||
-        !(producer = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err)) ||
-        !(codec = bl_domain_codec_new(&copts, &err)) || !(svc = bl_domain_service_new(&sopts, &err)) ||
-        !(db = bl_pg_connect(reg.pg_url, &err))) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
 
-static void teardown(void)
-{
-    bl_err err = {0};
-    bl_domain_service_free(svc);
-    bl_domain_codec_free(codec);
-    bl_kafka_producer_free(producer, 5000);
-    if (admin) {
-        const char *names[] = {commands_topic, dlq_topic};
-        bl_kafka_admin_delete_topics(admin, names, 2, TIMEOUT_MS, &err);
-    }
-    bl_kafka_admin_free(admin);
-    PQfinish(db);
-    bl_test_registry_stop(&reg);
-}
 
 int main(void)
 {
     bl_log_init("test_fieldservice_service", BL_LOG_WARN);
     int rc = 1;
-    if (setup() == 0) {
+    if (bl_test_domain_start(&fx, "fieldservice", &bl_fieldservice_rules) == 0) {
         BL_RUN(clients_and_interventions_become_rows_and_events);
         BL_RUN(command_sent_twice_changes_nothing_the_second_time);
         /* First to dead-letter: it reads the DLQ from its start. */
@@ -467,6 +299,6 @@ int main(void)
         BL_RUN(deletes_are_soft_and_deleted_rows_refuse_commands);
         rc = bl_test_summary();
     }
-    teardown();
+    bl_test_domain_stop(&fx);
     return rc;
 }

@@ -12,7 +12,7 @@
 #include "producers/domain_service/send.h"
 #include "producers/domain_service/service.h"
 #include "schemas/avro_json.h"
-#include "tests/support/registry_fixture.h"
+#include "tests/support/domain_fixture.h"
 #include "tests/support/test.h"
 
 #include <fcntl.h>
@@ -23,94 +23,14 @@
 
 #define TIMEOUT_MS 30000
 
-static bl_test_registry reg;
-static char prefix[64], commands_topic[128], dlq_topic[160], group[96];
-static bl_kafka_admin *admin;
-static bl_kafka_producer *producer;
-static bl_domain_codec *codec;   /* the test's own, for sending and decoding */
-static bl_domain_service *svc;
-static PGconn *db;
-static char org[64];
+static bl_test_domain fx;
 
-static long handled(void)
-{
-    bl_domain_service_stats s = bl_domain_service_stats_get(svc);
-    return s.applied + s.duplicates + s.dead_letters;
-}
 
-/* Steps the service until it handled n more commands; returns 0, or -1
- * when they did not come. */
-static int run_service(long n)
-{
-    long target = handled() + n;
-    bl_err err = {0};
-    for (int i = 0; i < 60 && handled() < target; i++) {
-        if (bl_domain_service_step(svc, 1000, &err) < 0) {
-            fprintf(stderr, "  service: %s\n", err.msg);
-            return -1;
-        }
-    }
-    if (handled() < target)
-        fprintf(stderr, "  service handled %ld of %ld\n", handled() - (target - n), n);
-    return handled() >= target ? 0 : -1;
-}
 
-static int produce(const char *key, const void *value, size_t len)
-{
-    bl_err err = {0};
-    if (bl_kafka_producer_send_sync(producer, commands_topic, key, strlen(key), value, len, NULL, 0,
-                                    TIMEOUT_MS, NULL, NULL, &err) != 0) {
-        fprintf(stderr, "  produce: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
 
-/* Prepares a plain-JSON command of org (printf-style: the text holds one %s
- * for the organization id) and produces it; id_out gets its id. */
-static int send_command(const char *fmt, char id_out[BL_UUID_SIZE])
-{
-    char text[2048];
-    snprintf(text, sizeof text, fmt, org);
-    json_t *input = json_loads(text, 0, NULL);
-    bl_domain_sender sender = {.source = "test", .actor = "tester"};
-    bl_domain_prepared cmd;
-    bl_err err = {0};
-    int rc = input ? bl_domain_command_prepare(codec, input, &sender, &cmd, &err) : -1;
-    json_decref(input);
-    if (rc != 0) {
-        fprintf(stderr, "  prepare: %s\n", input ? err.msg : "bad test JSON");
-        return -1;
-    }
-    rc = produce(cmd.subject, cmd.wire.bytes, cmd.wire.len);
-    if (id_out)
-        memcpy(id_out, cmd.id, BL_UUID_SIZE);
-    bl_domain_prepared_clear(&cmd);
-    return rc;
-}
 
-static PGresult *query(const char *sql, const char *param)
-{
-    bl_err err = {0};
-    const char *params[] = {param};
-    PGresult *res = bl_pg_exec(db, sql, param ? 1 : 0, params, &err);
-    if (!res)
-        fprintf(stderr, "  query: %s\n", err.msg);
-    return res;
-}
 
-static long count_of(const char *sql, const char *param)
-{
-    PGresult *res = query(sql, param);
-    long n = res && PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-    PQclear(res);
-    return n;
-}
 
-static void new_org(void)
-{
-    bl_test_unique_name(org, sizeof org, "org");
-}
 
 #define CREATE_PROJECT                                                                       \
     "{\"type\":\"project.create\",\"organization_id\":\"%s\",\"data\":{\"project_id\":\"P1\"," \
@@ -133,17 +53,17 @@ static long unhex(const char *hex, uint8_t *out, size_t cap)
 
 static void events_in_outbox_carry_envelope_and_headers(void)
 {
-    new_org();
+    bl_test_domain_new_org(&fx);
     char cmd_id[BL_UUID_SIZE];
-    REQUIRE(send_command(CREATE_PROJECT, NULL) == 0);
-    REQUIRE(send_command("{\"type\":\"risk.create\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
+    REQUIRE(bl_test_domain_send(&fx, CREATE_PROJECT, NULL) == 0);
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"risk.create\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
                          "\"project_id\":\"P1\",\"title\":\"Vendor late\",\"description\":\"d\","
                          "\"severity\":\"MEDIUM\",\"probability\":30,\"impact\":50}}", NULL) == 0);
-    REQUIRE(send_command("{\"type\":\"risk.update\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"risk.update\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
                          "\"severity\":\"CRITICAL\"}}", cmd_id) == 0);
-    REQUIRE(run_service(3) == 0);
+    REQUIRE(bl_test_domain_run(&fx, 3) == 0);
 
-    PGresult *res = query(
+    PGresult *res = bl_test_domain_query(&fx, 
         "SELECT o.event_type, o.topic, o.ce_id, o.headers->>'ce_type', o.headers->>'ce_subject',"
         " o.headers->>'ce_source', encode(o.payload, 'hex'), o.aggregate_id"
         " FROM busline_outbox o WHERE o.ce_id IN (SELECT ce_id FROM busline_outbox) ORDER BY o.id",
@@ -165,9 +85,9 @@ static void events_in_outbox_carry_envelope_and_headers(void)
         long len = unhex(PQgetvalue(res, r, 6), bytes, sizeof bytes);
         avro_value_t value;
         const char *topic = PQgetvalue(res, r, 1);
-        const bl_catalog_topic *t = bl_catalog_topic_find(cat, topic + strlen(prefix), NULL);
+        const bl_catalog_topic *t = bl_catalog_topic_find(cat, topic + strlen(fx.prefix), NULL);
         bl_avro_schema *s = t ? bl_avro_schema_parse(t->schema_json, strlen(t->schema_json), &err) : NULL;
-        if (!s || len < 0 || bl_codec_decode_as(bl_domain_codec_cache(codec), s, bytes, (size_t)len, &value, &err) != 0) {
+        if (!s || len < 0 || bl_codec_decode_as(bl_domain_codec_cache(fx.codec), s, bytes, (size_t)len, &value, &err) != 0) {
             fprintf(stderr, "  decode %s: %s\n", topic, err.msg);
             CHECK(0);
             bl_avro_schema_free(s);
@@ -176,7 +96,7 @@ static void events_in_outbox_carry_envelope_and_headers(void)
         json_t *env = bl_avro_to_json(s, &value, BL_AVRO_JSON_PLAIN, &err);
         avro_value_decref(&value);
         bl_avro_schema_free(s);
-        if (!env || strcmp(json_string_value(json_object_get(env, "organization_id")), org) != 0) {
+        if (!env || strcmp(json_string_value(json_object_get(env, "organization_id")), fx.org) != 0) {
             json_decref(env);
             continue;
         }
@@ -191,7 +111,7 @@ static void events_in_outbox_carry_envelope_and_headers(void)
         CHECK_EQ_STR(json_string_value(json_object_get(env, "source")), "busline/pmo");
         CHECK_EQ_STR(PQgetvalue(res, r, 5), "busline/pmo");
         char want_topic[160];
-        snprintf(want_topic, sizeof want_topic, "%sevents.pmo.%s", prefix, found == 0 ? "project" : "risk");
+        snprintf(want_topic, sizeof want_topic, "%sevents.pmo.%s", fx.prefix, found == 0 ? "project" : "risk");
         CHECK_EQ_STR(topic, want_topic);
         if (found == 2) {
             json_t *data = json_object_get(env, "data");
@@ -205,7 +125,7 @@ static void events_in_outbox_carry_envelope_and_headers(void)
             CHECK_EQ_STR(PQgetvalue(res, r, 2), id);
             /* Also readable through its writer schema, as a stock consumer would. */
             avro_value_t w;
-            CHECK(bl_codec_decode(bl_domain_codec_cache(codec), bytes, (size_t)len, &w, NULL, &err) == 0);
+            CHECK(bl_codec_decode(bl_domain_codec_cache(fx.codec), bytes, (size_t)len, &w, NULL, &err) == 0);
             avro_value_decref(&w);
         }
         found++;
@@ -219,28 +139,28 @@ static void events_in_outbox_carry_envelope_and_headers(void)
 
 static void command_sent_twice_changes_nothing_the_second_time(void)
 {
-    new_org();
+    bl_test_domain_new_org(&fx);
     char text[1024];
-    snprintf(text, sizeof text, CREATE_PROJECT, org);
+    snprintf(text, sizeof text, CREATE_PROJECT, fx.org);
     json_t *input = json_loads(text, 0, NULL);
     bl_domain_sender sender = {.source = "test", .actor = "tester"};
     bl_domain_prepared cmd;
     bl_err err = {0};
-    REQUIRE(bl_domain_command_prepare(codec, input, &sender, &cmd, &err) == 0);
+    REQUIRE(bl_domain_command_prepare(fx.codec, input, &sender, &cmd, &err) == 0);
     json_decref(input);
-    long events_before = count_of("SELECT count(*) FROM busline_outbox", NULL);
-    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
-    CHECK(produce("P1", cmd.wire.bytes, cmd.wire.len) == 0);
-    CHECK(produce("P1", cmd.wire.bytes, cmd.wire.len) == 0);
+    long events_before = bl_test_domain_count(&fx, "SELECT count(*) FROM busline_outbox", NULL);
+    bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);
+    CHECK(bl_test_domain_produce(&fx, "P1", cmd.wire.bytes, cmd.wire.len) == 0);
+    CHECK(bl_test_domain_produce(&fx, "P1", cmd.wire.bytes, cmd.wire.len) == 0);
     bl_domain_prepared_clear(&cmd);
-    REQUIRE(run_service(2) == 0);
-    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
+    REQUIRE(bl_test_domain_run(&fx, 2) == 0);
+    bl_domain_service_stats after = bl_domain_service_stats_get(fx.svc);
     CHECK_EQ_INT(after.applied - before.applied, 1);
     CHECK_EQ_INT(after.duplicates - before.duplicates, 1);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 0);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM busline_outbox", NULL) - events_before, 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org), 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_processed_commands WHERE organization_id = $1", org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM busline_outbox", NULL) - events_before, 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_projects WHERE organization_id = $1", fx.org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_processed_commands WHERE organization_id = $1", fx.org), 1);
 }
 
 /* Encodes a pmo.commands envelope whose type says type_text but whose data
@@ -251,20 +171,20 @@ static int encode_forged(const char *type_text, const char *record, const char *
     bl_err err = {0};
     bl_domain_prepared probe;
     char text[1024];
-    snprintf(text, sizeof text, CREATE_PROJECT, org);
+    snprintf(text, sizeof text, CREATE_PROJECT, fx.org);
     json_t *input = json_loads(text, 0, NULL);
     bl_domain_sender sender = {.source = "test", .actor = "tester"};
-    int rc = bl_domain_command_prepare(codec, input, &sender, &probe, &err);
+    int rc = bl_domain_command_prepare(fx.codec, input, &sender, &probe, &err);
     json_decref(input);
     if (rc != 0)
         return -1;
-    const bl_avro_schema *s = bl_schema_cache_get(bl_domain_codec_cache(codec), probe.wire.schema_id, &err);
+    const bl_avro_schema *s = bl_schema_cache_get(bl_domain_codec_cache(fx.codec), probe.wire.schema_id, &err);
     int32_t id = probe.wire.schema_id;
     bl_domain_prepared_clear(&probe);
     snprintf(text, sizeof text,
              "{\"id\":\"forged-%s\",\"type\":\"%s\",\"time\":0,\"source\":\"test\","
              "\"organization_id\":\"%s\",\"subject\":\"x\",\"actor\":\"a\",\"data\":%s}",
-             type_text, type_text, org, data_json);
+             type_text, type_text, fx.org, data_json);
     avro_value_t v;
     bl_avro_json_opts opts = {.mode = BL_AVRO_JSON_PLAIN, .union_hint = record};
     if (!s || bl_avro_value_new(s, &v, &err) != 0)
@@ -278,61 +198,18 @@ static int encode_forged(const char *type_text, const char *record, const char *
     return rc;
 }
 
-/* Reads n messages of the DLQ from the start into headers of interest. */
-typedef struct dlq_seen {
-    char error_class[32];
-    char error[256];
-    char original_topic[160];
-    char original_offset[24];
-} dlq_seen;
 
-static int read_dlq(dlq_seen *seen, int n)
-{
-    char g[96];
-    bl_test_unique_name(g, sizeof g, "pmo_dlq_reader");
-    bl_kafka_consumer_opts opts = {.brokers = bl_test_kafka_brokers(), .group_id = g};
-    bl_err err = {0};
-    bl_kafka_consumer *c = bl_kafka_consumer_new(&opts, &err);
-    const char *topics[] = {dlq_topic};
-    if (!c || bl_kafka_consumer_subscribe(c, topics, 1, &err) != 0) {
-        fprintf(stderr, "  dlq consumer: %s\n", err.msg);
-        bl_kafka_consumer_free(c);
-        return -1;
-    }
-    int got = 0;
-    for (int i = 0; i < 60 && got < n; i++) {
-        bl_kafka_msg *m = NULL;
-        if (bl_kafka_consumer_poll(c, 1000, &m, &err) != 1)
-            continue;
-        struct { const char *key; char *out; size_t len; } want[] = {
-            {"error_class", seen[got].error_class, sizeof seen[got].error_class},
-            {"error", seen[got].error, sizeof seen[got].error},
-            {"original_topic", seen[got].original_topic, sizeof seen[got].original_topic},
-            {"original_offset", seen[got].original_offset, sizeof seen[got].original_offset},
-        };
-        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-            const void *v;
-            size_t len;
-            if (bl_kafka_msg_header(m, want[k].key, &v, &len) == 0)
-                snprintf(want[k].out, want[k].len, "%.*s", (int)len, (const char *)v);
-        }
-        bl_kafka_msg_release(m);
-        got++;
-    }
-    bl_kafka_consumer_free(c);
-    return got;
-}
 
 static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
 {
-    new_org();
+    bl_test_domain_new_org(&fx);
     long offset0 = -1;
     {
         /* The commands topic's end before this test: DLQ offsets follow it. */
         bl_err err = {0};
         int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(bl_kafka_producer_handle(producer),
-                                                                 commands_topic, 0, &lo, &hi, 10000);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(bl_kafka_producer_handle(fx.producer),
+                                                                 fx.commands_topic, 0, &lo, &hi, 10000);
         REQUIRE(e == RD_KAFKA_RESP_ERR_NO_ERROR);
         offset0 = (long)hi;
         (void)err;
@@ -345,25 +222,25 @@ static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
                           &unknown, &unknown_len) == 0);
     REQUIRE(encode_forged("risk.create", "busline.commands.pmo.CreateProject", project_data,
                           &mismatch, &mismatch_len) == 0);
-    CHECK(produce("x", "not avro at all", 15) == 0);
-    CHECK(produce("x", unknown, unknown_len) == 0);
-    CHECK(produce("x", mismatch, mismatch_len) == 0);
+    CHECK(bl_test_domain_produce(&fx, "x", "not avro at all", 15) == 0);
+    CHECK(bl_test_domain_produce(&fx, "x", unknown, unknown_len) == 0);
+    CHECK(bl_test_domain_produce(&fx, "x", mismatch, mismatch_len) == 0);
     free(unknown);
     free(mismatch);
-    CHECK(send_command("{\"type\":\"project.update\",\"organization_id\":\"%s\",\"data\":{\"project_id\":\"nope\","
+    CHECK(bl_test_domain_send(&fx, "{\"type\":\"project.update\",\"organization_id\":\"%s\",\"data\":{\"project_id\":\"nope\","
                        "\"name\":\"x\"}}", NULL) == 0);
-    CHECK(send_command(CREATE_PROJECT, NULL) == 0);
-    bl_domain_service_stats before = bl_domain_service_stats_get(svc);
-    REQUIRE(run_service(5) == 0);
-    bl_domain_service_stats after = bl_domain_service_stats_get(svc);
+    CHECK(bl_test_domain_send(&fx, CREATE_PROJECT, NULL) == 0);
+    bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);
+    REQUIRE(bl_test_domain_run(&fx, 5) == 0);
+    bl_domain_service_stats after = bl_domain_service_stats_get(fx.svc);
     CHECK_EQ_INT(after.dead_letters - before.dead_letters, 4);
     CHECK_EQ_INT(after.applied - before.applied, 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_projects WHERE organization_id = $1", fx.org), 1);
 
-    dlq_seen seen[8];
+    bl_test_dlq_seen seen[8];
     memset(seen, 0, sizeof seen);
     /* Earlier tests put nothing on the DLQ, so these are the first four. */
-    REQUIRE(read_dlq(seen, 4) == 4);
+    REQUIRE(bl_test_domain_read_dlq(&fx, seen, 4) == 4);
     const char *classes[] = {"invalid", "invalid", "invalid", "not_found"};
     const char *reasons[] = {"magic", "unknown command type 'project.teleport'",
                              "does not match its data", "project nope not found"};
@@ -374,7 +251,7 @@ static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
         if (!strstr(seen[i].error, reasons[i]))
             fprintf(stderr, "  dlq %d error: %s\n", i, seen[i].error);
         CHECK(strstr(seen[i].error, reasons[i]) != NULL);
-        CHECK_EQ_STR(seen[i].original_topic, commands_topic);
+        CHECK_EQ_STR(seen[i].original_topic, fx.commands_topic);
         CHECK_EQ_STR(seen[i].original_offset, off);
     }
 }
@@ -385,7 +262,7 @@ static int run_cli(const char *args, char *out, size_t len)
     char env[1024], pmo_args[1024];
     snprintf(env, sizeof env,
              "BUSLINE_REGISTRY_URL=%s BUSLINE_PMO_COMMANDS_TOPIC=%s BUSLINE_PMO_EVENTS_PREFIX=%s BUSLINE_LOG_LEVEL=warn",
-             reg.base_url, commands_topic, prefix);
+             fx.reg.base_url, fx.commands_topic, fx.prefix);
     snprintf(pmo_args, sizeof pmo_args, "pmo %s", args);
     return bl_test_run_busline(env, pmo_args, out, len);
 }
@@ -402,7 +279,7 @@ static void write_text(const char *path, const char *text)
 static void cli_send_validates_and_puts_the_command_on_the_bus(void)
 {
     REQUIRE(getenv("BUSLINE_BIN") != NULL);
-    new_org();
+    bl_test_domain_new_org(&fx);
     char path[] = "/tmp/bl_pmo_cmd_XXXXXX";
     int fd = mkstemp(path);
     REQUIRE(fd >= 0);
@@ -417,12 +294,12 @@ static void cli_send_validates_and_puts_the_command_on_the_bus(void)
     snprintf(text, sizeof text,
              "{\"type\":\"risk.create\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\","
              "\"project_id\":\"P1\",\"title\":\"t\",\"description\":\"d\",\"severity\":\"SEVERE\","
-             "\"probability\":1,\"impact\":1}}", org);
+             "\"probability\":1,\"impact\":1}}", fx.org);
     write_text(path, text);
     CHECK(run_cli(args, out, sizeof out) != 0);
     CHECK(strstr(out, "severity") != NULL);
 
-    snprintf(text, sizeof text, "{\"type\":\"risk.explode\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\"}}", org);
+    snprintf(text, sizeof text, "{\"type\":\"risk.explode\",\"organization_id\":\"%s\",\"data\":{\"risk_id\":\"R1\"}}", fx.org);
     write_text(path, text);
     CHECK(run_cli(args, out, sizeof out) != 0);
     CHECK(strstr(out, "risk.explode") != NULL);
@@ -431,15 +308,15 @@ static void cli_send_validates_and_puts_the_command_on_the_bus(void)
     CHECK(run_cli(args, out, sizeof out) != 0);
     CHECK(strstr(out, "/nonexistent/cmd.json") != NULL);
 
-    snprintf(text, sizeof text, CREATE_PROJECT, org);
+    snprintf(text, sizeof text, CREATE_PROJECT, fx.org);
     write_text(path, text);
     snprintf(args, sizeof args, "send %s", path);
     CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
     out[strcspn(out, "\n")] = '\0';
     CHECK_EQ_INT(strlen(out), 36);
-    REQUIRE(run_service(1) == 0);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_processed_commands WHERE command_id = $1", out), 1);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org), 1);
+    REQUIRE(bl_test_domain_run(&fx, 1) == 0);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_processed_commands WHERE command_id = $1", out), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_projects WHERE organization_id = $1", fx.org), 1);
     unlink(path);
 }
 
@@ -450,8 +327,8 @@ static void sigterm_finishes_and_exits_zero(void)
      * earlier commands being duplicates or dead letters again. */
     char g[96];
     bl_test_unique_name(g, sizeof g, "pmo_sigterm");
-    new_org();
-    REQUIRE(send_command(CREATE_PROJECT, NULL) == 0);
+    bl_test_domain_new_org(&fx);
+    REQUIRE(bl_test_domain_send(&fx, CREATE_PROJECT, NULL) == 0);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -460,17 +337,17 @@ static void sigterm_finishes_and_exits_zero(void)
             dup2(null, 1);
             close(null);
         }
-        setenv("BUSLINE_REGISTRY_URL", reg.base_url, 1);
-        setenv("BUSLINE_PG_URL", reg.pg_url, 1);
+        setenv("BUSLINE_REGISTRY_URL", fx.reg.base_url, 1);
+        setenv("BUSLINE_PG_URL", fx.reg.pg_url, 1);
         setenv("BUSLINE_KAFKA_BROKERS", bl_test_kafka_brokers(), 1);
-        execl(getenv("BUSLINE_BIN"), "busline", "pmo", "--commands-topic", commands_topic,
-              "--events-topic-prefix", prefix, "--group", g, (char *)NULL);
+        execl(getenv("BUSLINE_BIN"), "busline", "pmo", "--commands-topic", fx.commands_topic,
+              "--events-topic-prefix", fx.prefix, "--group", g, (char *)NULL);
         _exit(127);
     }
     /* Once the project exists the process is running and caught up. */
     int status = 0, exited = 0;
     for (int i = 0; i < 120; i++) {
-        if (count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org) == 1)
+        if (bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_projects WHERE organization_id = $1", fx.org) == 1)
             break;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
@@ -479,7 +356,7 @@ static void sigterm_finishes_and_exits_zero(void)
         usleep(250 * 1000);
     }
     CHECK(!exited);
-    CHECK_EQ_INT(count_of("SELECT count(*) FROM pmo_projects WHERE organization_id = $1", org), 1);
+    CHECK_EQ_INT(bl_test_domain_count(&fx, "SELECT count(*) FROM pmo_projects WHERE organization_id = $1", fx.org), 1);
     if (!exited) {
         kill(pid, SIGTERM);
         for (int i = 0; i < 120 && !exited; i++) {
@@ -496,58 +373,13 @@ static void sigterm_finishes_and_exits_zero(void)
     CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
 
-static int setup(void)
-{
-    bl_err err = {0};
-    if (bl_test_registry_start(&reg) != 0)
-        return -1;
-    bl_test_unique_name(prefix, sizeof prefix, "t_pmo");
-    strcat(prefix, ".");
-    snprintf(commands_topic, sizeof commands_topic, "%scommands.pmo", prefix);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", commands_topic);
-    bl_test_unique_name(group, sizeof group, "pmo_group");
-    bl_kafka_topic_spec specs[] = {
-        {.name = commands_topic, .partitions = 1, .replication_factor = -1},
-        {.name = dlq_topic, .partitions = 1, .replication_factor = -1},
-    };
-    const char *names[] = {commands_topic, dlq_topic};
-    bl_domain_codec_opts copts = {.domain = BL_PMO_DOMAIN, .registry_url = reg.base_url, .commands_topic = commands_topic,
-                               .events_prefix = prefix};
-    bl_domain_service_opts sopts = {.rules = &bl_pmo_rules, .brokers = bl_test_kafka_brokers(), .pg_url = reg.pg_url,
-                                 .group_id = group, .commands_topic = commands_topic,
-                                 .events_topic_prefix = prefix, .registry_url = reg.base_url};
-    if (!(admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err)) ||
-        bl_kafka_admin_create_topics(admin, specs, 2, TIMEOUT_MS, &err) != 0 ||
-        bl_kafka_admin_wait_visible(admin, names, 2, TIMEOUT_MS, &err) != 0 ||
-        !(producer = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err)) ||
-        !(codec = bl_domain_codec_new(&copts, &err)) || !(svc = bl_domain_service_new(&sopts, &err)) ||
-        !(db = bl_pg_connect(reg.pg_url, &err))) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
 
-static void teardown(void)
-{
-    bl_err err = {0};
-    bl_domain_service_free(svc);
-    bl_domain_codec_free(codec);
-    bl_kafka_producer_free(producer, 5000);
-    if (admin) {
-        const char *names[] = {commands_topic, dlq_topic};
-        bl_kafka_admin_delete_topics(admin, names, 2, TIMEOUT_MS, &err);
-    }
-    bl_kafka_admin_free(admin);
-    PQfinish(db);
-    bl_test_registry_stop(&reg);
-}
 
 int main(void)
 {
     bl_log_init("test_pmo_service", BL_LOG_WARN);
     int rc = 1;
-    if (setup() == 0) {
+    if (bl_test_domain_start(&fx, "pmo", &bl_pmo_rules) == 0) {
         BL_RUN(events_in_outbox_carry_envelope_and_headers);
         BL_RUN(command_sent_twice_changes_nothing_the_second_time);
         BL_RUN(malformed_commands_go_to_the_dlq_and_later_good_ones_apply);
@@ -555,6 +387,6 @@ int main(void)
         BL_RUN(sigterm_finishes_and_exits_zero);
         rc = bl_test_summary();
     }
-    teardown();
+    bl_test_domain_stop(&fx);
     return rc;
 }

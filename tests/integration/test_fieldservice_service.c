@@ -5,11 +5,8 @@
  * command changing nothing, every legal and illegal status move, and soft
  * deletes. Ids are prefixed with the test's organization so rows and events
  * of one test are told apart by aggregate id. */
-#include "core/kafka_admin.h"
-#include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
-#include "core/pg_pool.h"
 #include "producers/domain_service/send.h"
 #include "producers/domain_service/service.h"
 #include "producers/fieldservice/domain.h"
@@ -20,18 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TIMEOUT_MS 30000
-
 static bl_test_domain fx;
-
-
-
-
-
-
-
-
-
 
 #define CREATE_CLIENT                                                                        \
     "{\"type\":\"client.create\",\"organization_id\":\"%1$s\",\"data\":{\"client_id\":\"%1$s-C1\"," \
@@ -284,8 +270,6 @@ static void deletes_are_soft_and_deleted_rows_refuse_commands(void)
     CHECK_EQ_INT(events_of("client.updated", "C1"), 0);
     CHECK_EQ_INT(events_of("intervention.created", "I2"), 0);
 }
-
-
 
 int main(void)
 {

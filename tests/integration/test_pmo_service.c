@@ -3,11 +3,8 @@
  * applied by bl_domain_service, events checked in the outbox (envelope, headers,
  * decodable with the catalog's topic schema), duplicates, dead letters, the
  * `busline pmo send` command line and a SIGTERM stop. */
-#include "core/kafka_admin.h"
-#include "core/kafka_consumer.h"
 #include "core/kafka_producer.h"
 #include "core/log.h"
-#include "core/pg_pool.h"
 #include "producers/pmo/domain.h"
 #include "producers/domain_service/send.h"
 #include "producers/domain_service/service.h"
@@ -21,16 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TIMEOUT_MS 30000
-
 static bl_test_domain fx;
-
-
-
-
-
-
-
 
 #define CREATE_PROJECT                                                                       \
     "{\"type\":\"project.create\",\"organization_id\":\"%s\",\"data\":{\"project_id\":\"P1\"," \
@@ -197,8 +185,6 @@ static int encode_forged(const char *type_text, const char *record, const char *
     avro_value_decref(&v);
     return rc;
 }
-
-
 
 static void malformed_commands_go_to_the_dlq_and_later_good_ones_apply(void)
 {
@@ -372,8 +358,6 @@ static void sigterm_finishes_and_exits_zero(void)
     CHECK(WIFEXITED(status));
     CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
-
-
 
 int main(void)
 {

@@ -3,6 +3,7 @@
 
 #include "core/pg_pool.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const client_statuses[] = {"actif", "inactif", "prospect", NULL};
@@ -20,19 +21,37 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* A client command's fields; the params of both statements in order. */
+typedef struct client_fields {
+    const char *id, *name, *email, *phone, *contract, *statut, *addr[4];
+    int has_addr; /* 1: an address was given */
+} client_fields;
+
+/* Reads a create's fields (name and address required, statut defaults to
+ * actif) or an update's (only client_id required). 0, or -1 with err. */
+static int read_client(const bl_domain_command *c, bool creating, client_fields *f, bl_err *err)
+{
+    memset(f, 0, sizeof *f);
+    f->statut = creating ? "actif" : NULL;
+    if (bl_field_get_str(c, "client_id", true, &f->id, err) < 0 ||
+        bl_field_get_str(c, "name", creating, &f->name, err) < 0 ||
+        bl_field_get_str(c, "email", false, &f->email, err) < 0 ||
+        bl_field_get_str(c, "phone", false, &f->phone, err) < 0 ||
+        bl_field_get_str(c, "contract_ref", false, &f->contract, err) < 0 ||
+        bl_field_get_enum(c, "statut", false, client_statuses, &f->statut, err) < 0 ||
+        (f->has_addr = fs_get_address(c, "address", creating, f->addr, err)) < 0)
+        return -1;
+    return 0;
+}
+
 static int client_create(PGconn *conn, const bl_domain_command *c, bl_domain_events *out,
                          bl_err *err)
 {
-    const char *id = NULL, *name = NULL, *email = NULL, *phone = NULL, *contract = NULL;
-    const char *statut = "actif", *addr[4] = {0};
-    if (bl_field_get_str(c, "client_id", true, &id, err) < 0 ||
-        bl_field_get_str(c, "name", true, &name, err) < 0 ||
-        bl_field_get_str(c, "email", false, &email, err) < 0 ||
-        bl_field_get_str(c, "phone", false, &phone, err) < 0 ||
-        bl_field_get_str(c, "contract_ref", false, &contract, err) < 0 ||
-        bl_field_get_enum(c, "statut", false, client_statuses, &statut, err) < 0 ||
-        fs_get_address(c, "address", true, addr, err) < 0)
+    client_fields f;
+    if (read_client(c, true, &f, err) != 0)
         return -1;
+    const char *id = f.id, *name = f.name, *email = f.email, *phone = f.phone, *contract = f.contract;
+    const char *statut = f.statut, *const *addr = f.addr;
     const char *params[] = {c->organization_id, id, name, email, phone, addr[0], addr[1],
                             addr[2], addr[3], contract, statut};
     PGresult *res = bl_pg_exec(conn,
@@ -57,17 +76,12 @@ static int client_create(PGconn *conn, const bl_domain_command *c, bl_domain_eve
 static int client_update(PGconn *conn, const bl_domain_command *c, bl_domain_events *out,
                          bl_err *err)
 {
-    const char *id = NULL, *name = NULL, *email = NULL, *phone = NULL, *contract = NULL;
-    const char *statut = NULL, *addr[4] = {0};
-    int has_addr;
-    if (bl_field_get_str(c, "client_id", true, &id, err) < 0 ||
-        bl_field_get_str(c, "name", false, &name, err) < 0 ||
-        bl_field_get_str(c, "email", false, &email, err) < 0 ||
-        bl_field_get_str(c, "phone", false, &phone, err) < 0 ||
-        bl_field_get_str(c, "contract_ref", false, &contract, err) < 0 ||
-        bl_field_get_enum(c, "statut", false, client_statuses, &statut, err) < 0 ||
-        (has_addr = fs_get_address(c, "address", false, addr, err)) < 0)
+    client_fields f;
+    if (read_client(c, false, &f, err) != 0)
         return -1;
+    const char *id = f.id, *name = f.name, *email = f.email, *phone = f.phone, *contract = f.contract;
+    const char *statut = f.statut, *const *addr = f.addr;
+    int has_addr = f.has_addr;
     const char *params[] = {c->organization_id, id, name, email, phone, addr[0], addr[1],
                             addr[2], addr[3], contract, statut};
     PGresult *res = bl_exec_one(conn,

@@ -33,11 +33,6 @@
 /* How often the backlog gauges are refreshed. */
 #define BACKLOG_EVERY_MS 2000
 
-int64_t relay_now_ms(void)
-{
-    return bl_clock_mono_ms();
-}
-
 static int stopping(const bl_relay *r)
 {
     return atomic_load(&r->stop) || bl_signals_stop_requested();
@@ -304,7 +299,7 @@ static int delete_old_sent(bl_relay *r, bl_err *err)
 
 int relay_refresh_backlog_if_due(bl_relay *r, bl_err *err)
 {
-    int64_t now = relay_now_ms();
+    int64_t now = bl_clock_mono_ms();
     if (!r->m_backlog || now < r->next_backlog_ms)
         return 0;
     r->next_backlog_ms = now + BACKLOG_EVERY_MS;
@@ -320,7 +315,7 @@ int relay_refresh_backlog_if_due(bl_relay *r, bl_err *err)
 /* The leader's housekeeping between batches. Returns 0, or -1 with err. */
 static int housekeeping(bl_relay *r, bl_err *err)
 {
-    int64_t now = relay_now_ms();
+    int64_t now = bl_clock_mono_ms();
     if (now >= r->next_cleanup_ms) {
         r->next_cleanup_ms = now + r->cfg.cleanup_interval_ms;
         if (delete_old_sent(r, err) != 0)

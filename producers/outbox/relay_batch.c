@@ -2,6 +2,7 @@
  * every delivery report, mark the acknowledged ones sent in one UPDATE. */
 #include "producers/outbox/relay_internal.h"
 
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/pg_pool.h"
@@ -180,9 +181,9 @@ static void drop_producer(struct bl_relay *r, const char *why)
  * one). Returns 0, or -1 with err when reports did not come in time. */
 static int wait_for_reports(struct bl_relay *r, bl_err *err)
 {
-    int64_t deadline = relay_now_ms() + r->cfg.delivery_timeout_ms + 10000;
+    int64_t deadline = bl_clock_mono_ms() + r->cfg.delivery_timeout_ms + 10000;
     while (bl_kafka_producer_flush(r->producer, 1000, err) != 0) {
-        if (err->code != BL_ETIMEOUT || relay_now_ms() >= deadline)
+        if (err->code != BL_ETIMEOUT || bl_clock_mono_ms() >= deadline)
             return -1;
         bl_err gauge_err = {0};
         if (relay_refresh_backlog_if_due(r, &gauge_err) != 0)
@@ -218,7 +219,7 @@ static PGresult *claim_rows(struct bl_relay *r, bl_err *err)
 int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
 {
     *failures = 0;
-    int64_t t_start = relay_now_ms();
+    int64_t t_start = bl_clock_mono_ms();
     PGresult *res = claim_rows(r, err);
     if (!res)
         return bl_err_wrap(err, "relay: read unsent rows");
@@ -228,7 +229,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         return 0;
     }
 
-    int64_t t_read = relay_now_ms();
+    int64_t t_read = bl_clock_mono_ms();
     memset(r->slots, 0, sizeof *r->slots * (size_t)rows);
     for (int i = 0; i < rows; i++)
         r->slots[i].relay = r;
@@ -241,7 +242,7 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         if (send_row(r, res, i, &send_err) != 0)
             break;
     }
-    int64_t t_sent = relay_now_ms();
+    int64_t t_sent = bl_clock_mono_ms();
     bl_err flush_err = {0};
     if (wait_for_reports(r, &flush_err) != 0)
         drop_producer(r, flush_err.msg);
@@ -260,13 +261,13 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     r->pending_marks = collect_acked(r, res, rows, *failures);
 
     PQclear(res);
-    int64_t t_acked = relay_now_ms();
+    int64_t t_acked = bl_clock_mono_ms();
     /* The marks ride with the next read when that comes at once (a full,
      * clean batch); otherwise they are written now, before any wait. */
     if ((*failures > 0 || rows < r->cfg.batch_size) && relay_flush_marks(r, err) != 0)
         return -1;
     bl_log_debug("relay: batch", BL_FI("rows", rows), BL_FI("failed", *failures),
                  BL_FI("read_ms", t_read - t_start), BL_FI("send_ms", t_sent - t_read),
-                 BL_FI("wait_ms", t_acked - t_sent), BL_FI("mark_ms", relay_now_ms() - t_acked));
+                 BL_FI("wait_ms", t_acked - t_sent), BL_FI("mark_ms", bl_clock_mono_ms() - t_acked));
     return rows;
 }

@@ -69,9 +69,6 @@ int relay_flush_marks(struct bl_relay *r, bl_err *err);
  * batch waits for a broker that is away. Returns 0, or -1 with err. */
 int relay_refresh_backlog_if_due(struct bl_relay *r, bl_err *err);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-int64_t relay_now_ms(void);
-
 /* Counts one error in the stats and the errors metric. */
 void relay_count_error(struct bl_relay *r, int n);
 

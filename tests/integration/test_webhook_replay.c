@@ -7,6 +7,7 @@
  * endpoint ends failed with the reason. */
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/replay_requests.h"
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_e2e.h"
@@ -139,7 +140,7 @@ static void missed_events_are_replayed_by_cli_and_by_request(void)
     REQUIRE(wh_e2e_append(&e, ORG, "s", 3, "keep-early-") == 0);
     REQUIRE(wait_fanned_out(&e, 2 + 3) == 0);
     usleep(20 * 1000);
-    int64_t since_ms = bl_webhook_now_ms();
+    int64_t since_ms = bl_clock_wall_ms();
     usleep(20 * 1000);
     REQUIRE(wh_e2e_append(&e, ORG, "s", LATE_KEPT, "keep-late-") == 0);
     REQUIRE(wh_e2e_append(&e, ORG, "s", 2, "drop-late-") == 0);  /* the condition refuses */
@@ -218,10 +219,10 @@ static void replay_to_a_disabled_endpoint_is_refused(void)
     bl_webhook_replay_opts o = {.brokers = bl_test_kafka_brokers(), .store = e.store, .schemas = e.schemas,
                                 .topics = topics, .n_topics = 1, .deliveries_topic = e.deliveries};
     bl_webhook_replay_counts n;
-    CHECK_EQ_INT(bl_webhook_replay(&o, a, bl_webhook_now_ms() - 1000, &n, &err), -1);
+    CHECK_EQ_INT(bl_webhook_replay(&o, a, bl_clock_wall_ms() - 1000, &n, &err), -1);
     CHECK_EQ_INT(err.code, BL_ECONFLICT);
     CHECK_EQ_INT((int)n.produced, 0);
-    CHECK_EQ_INT(bl_webhook_replay(&o, "missing", bl_webhook_now_ms() - 1000, &n, &err), -1);
+    CHECK_EQ_INT(bl_webhook_replay(&o, "missing", bl_clock_wall_ms() - 1000, &n, &err), -1);
     CHECK_EQ_INT(err.code, BL_ENOTFOUND);
 done:
     free(a);

@@ -3,6 +3,7 @@
 
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/replay_requests.h"
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "schemas/registry_store.h"
 
@@ -30,7 +31,7 @@ int bl_cmd_replay_since(const bl_config *cfg, int64_t *since_ms)
     *since_ms = 0;
     if (!text || !*text)
         return 0;
-    if (bl_rfc3339_parse_millis(text, since_ms) != 0 || *since_ms <= 0 || *since_ms > bl_webhook_now_ms()) {
+    if (bl_rfc3339_parse_millis(text, since_ms) != 0 || *since_ms <= 0 || *since_ms > bl_clock_wall_ms()) {
         fprintf(stderr, "busline webhooks: --replay-since: not an RFC 3339 time in the past: %s\n", text);
         return -1;
     }

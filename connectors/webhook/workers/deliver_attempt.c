@@ -162,7 +162,7 @@ static void on_http_done(const bl_http_result *r, void *opaque)
         return;
     }
     j->in_http = 0;
-    int64_t now = bl_webhook_now_ms();
+    int64_t now = bl_clock_wall_ms();
     bl_delivery_outcome out = {.transport = transport_of(r->transport), .status = (int)r->status,
                                .retry_after = r->retry_after};
     if (r->transport == BL_HTTP_TRANSPORT_CANCELLED) {
@@ -260,7 +260,7 @@ static void defer(bl_webhook_deliver *d, dl_job *j, int64_t wait_ms)
 void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
 {
     bl_err err = {0};
-    int64_t now = bl_webhook_now_ms(), mono = bl_clock_mono_ms();
+    int64_t now = bl_clock_wall_ms(), mono = bl_clock_mono_ms();
     const bl_webhook_endpoint *e = j->snap->endpoint;
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {

@@ -6,12 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-int64_t bl_webhook_now_ms(void)
-{
-    return bl_clock_wall_ms();
-}
 
 int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_webhook_delivery *d,
                              void *msg_opaque, int queue_timeout_ms, bl_err *err)
@@ -21,7 +15,7 @@ int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_w
     char part[16], off[24], enq[24];
     snprintf(part, sizeof part, "%" PRId32, d->source_partition);
     snprintf(off, sizeof off, "%" PRId64, d->source_offset);
-    snprintf(enq, sizeof enq, "%" PRId64, bl_webhook_now_ms());
+    snprintf(enq, sizeof enq, "%" PRId64, bl_clock_wall_ms());
     bl_kafka_header hs[8];
     size_t n = 0;
     hs[n++] = (bl_kafka_header){"ce_id", d->event_id, strlen(d->event_id)};

@@ -80,7 +80,4 @@ int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_w
  * missing or too long. */
 int bl_webhook_delivery_parse(const bl_kafka_msg *m, bl_webhook_delivery_view *out, bl_err *err);
 
-/* Unix ms now (the clock delivery times and headers use). */
-int64_t bl_webhook_now_ms(void);
-
 #endif

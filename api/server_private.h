@@ -46,6 +46,7 @@ struct bl_api_server {
     bl_api_request_log *request_log;
     char *brokers, *registry_url, *schemas_dir, *topic_prefix;
     bl_ticker *usage_flusher; /* NULL until started */
+    struct bl_api_commands *commands; /* api/command_send.c's, made by the first route file asking */
 };
 
 /* The core server's handler of every API route: runs the checks of

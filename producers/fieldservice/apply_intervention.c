@@ -21,13 +21,14 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
                                bl_err *err)
 {
     const char *id = NULL, *client = NULL, *title = NULL, *description = NULL, *tech = NULL;
-    const char *addr[4] = {0};
+    const char *kind = NULL, *addr[4] = {0};
     char when[BL_FIELD_TIME_TEXT_MAX];
     int has_when;
     if (bl_field_get_str(c, "intervention_id", true, &id, err) < 0 ||
         bl_field_get_str(c, "client_id", true, &client, err) < 0 ||
         bl_field_get_str(c, "title", true, &title, err) < 0 ||
         bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_str(c, "intervention_type", false, &kind, err) < 0 ||
         bl_field_get_str(c, "technician_id", false, &tech, err) < 0 ||
         fs_get_address(c, "site_address", true, addr, err) < 0 ||
         (has_when = bl_field_get_time(c, "scheduled_at", false, when, err)) < 0)
@@ -42,12 +43,13 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
     }
     PQclear(res);
     const char *params[] = {c->organization_id, id, client, title, description, addr[0], addr[1],
-                            addr[2], addr[3], has_when ? when : NULL, tech};
+                            addr[2], addr[3], has_when ? when : NULL, tech, kind};
     res = bl_pg_exec(conn,
         "INSERT INTO fieldservice_interventions (organization_id, intervention_id, client_id,"
-        " title, description, street, postal_code, city, country, scheduled_at, technician_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
-        " RETURNING " INTERVENTION_COLUMNS, 11, params, err);
+        " title, description, street, postal_code, city, country, scheduled_at, technician_id,"
+        " intervention_type)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
+        " RETURNING " INTERVENTION_COLUMNS, 12, params, err);
     if (!res)
         return -1;
     if (PQntuples(res) == 0) {
@@ -68,32 +70,35 @@ static int intervention_update(PGconn *conn, const bl_domain_command *c, bl_doma
                                bl_err *err)
 {
     const char *id = NULL, *title = NULL, *description = NULL, *tech = NULL, *addr[4] = {0};
+    const char *kind = NULL;
     char when[BL_FIELD_TIME_TEXT_MAX];
     int has_when, has_addr;
     if (bl_field_get_str(c, "intervention_id", true, &id, err) < 0 ||
         bl_field_get_str(c, "title", false, &title, err) < 0 ||
         bl_field_get_str(c, "description", false, &description, err) < 0 ||
+        bl_field_get_str(c, "intervention_type", false, &kind, err) < 0 ||
         bl_field_get_str(c, "technician_id", false, &tech, err) < 0 ||
         (has_addr = fs_get_address(c, "site_address", false, addr, err)) < 0 ||
         (has_when = bl_field_get_time(c, "scheduled_at", false, when, err)) < 0)
         return -1;
     const char *params[] = {c->organization_id, id, title, description, addr[0], addr[1],
-                            addr[2], addr[3], has_when ? when : NULL, tech};
+                            addr[2], addr[3], has_when ? when : NULL, tech, kind};
     PGresult *res = bl_exec_one(conn,
         "UPDATE fieldservice_interventions SET title = COALESCE($3, title),"
         " description = COALESCE($4, description), street = COALESCE($5, street),"
         " postal_code = COALESCE($6, postal_code), city = COALESCE($7, city),"
         " country = COALESCE($8, country), scheduled_at = COALESCE($9::timestamptz, scheduled_at),"
-        " technician_id = COALESCE($10, technician_id), updated_at = now()"
+        " technician_id = COALESCE($10, technician_id),"
+        " intervention_type = COALESCE($11, intervention_type), updated_at = now()"
         " WHERE organization_id = $1 AND intervention_id = $2 AND deleted_at IS NULL"
-        " RETURNING " INTERVENTION_COLUMNS, 10, params, "intervention", id, err);
+        " RETURNING " INTERVENTION_COLUMNS, 11, params, "intervention", id, err);
     if (!res)
         return -1;
     json_t *changed = json_array();
     const struct { const char *name; int given; } fields[] = {
         {"title", title != NULL},        {"description", description != NULL},
         {"technician_id", tech != NULL}, {"site_address", has_addr == 1},
-        {"scheduled_at", has_when == 1},
+        {"scheduled_at", has_when == 1}, {"intervention_type", kind != NULL},
     };
     for (size_t i = 0; changed && i < sizeof fields / sizeof fields[0]; i++) {
         if (fields[i].given && json_array_append_new(changed, json_string(fields[i].name)) != 0) {

@@ -222,10 +222,10 @@ static int client_exists(const bl_api_request *req, bl_http_response *resp, cons
 static int update_client(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     const char *id = bl_http_request_param(req->http, "id");
-    int rc = 0;
-    if (!body_is_object(req, resp, &rc))
+    int rc = client_exists(req, resp, id); /* an unknown id is 404 whatever the body */
+    if (rc != 1)
         return rc;
-    if ((rc = client_exists(req, resp, id)) != 1)
+    if (!body_is_object(req, resp, &rc))
         return rc;
     json_t *errors = NULL, *data = json_pack("{s:s}", "client_id", id);
     if (!data)

@@ -215,11 +215,13 @@ static int update_intervention(const bl_api_request *req, bl_http_response *resp
 {
     const char *id = bl_http_request_param(req->http, "id");
     int rc = 0;
-    if (!body_is_object(req, resp, &rc))
-        return rc;
-    json_t *current = existing(req, resp, id, &rc);
+    json_t *current = existing(req, resp, id, &rc); /* an unknown id is 404 whatever the body */
     if (!current)
         return rc;
+    if (!body_is_object(req, resp, &rc)) {
+        json_decref(current);
+        return rc;
+    }
     json_t *errors = NULL, *data = json_pack("{s:s}", "intervention_id", id);
     const char *client;
     if (bl_fsapi_string(req->body, "client_id", true, ID_MAX_LEN, &client, &errors) > 0 &&
@@ -263,6 +265,10 @@ static int change_status(const bl_api_request *req, bl_http_response *resp, void
 {
     const char *id = bl_http_request_param(req->http, "id");
     int rc = 0;
+    json_t *current = existing(req, resp, id, &rc); /* an unknown id is 404 whatever the body */
+    if (!current)
+        return rc;
+    json_decref(current);
     if (!body_is_object(req, resp, &rc))
         return rc;
     json_t *errors = NULL;
@@ -275,10 +281,6 @@ static int change_status(const bl_api_request *req, bl_http_response *resp, void
     bl_fsapi_string(req->body, "commentaire", false, COMMENT_MAX_LEN, &comment, &errors);
     if (errors)
         return bl_fsapi_invalid(req, resp, errors);
-    json_t *current = existing(req, resp, id, &rc);
-    if (!current)
-        return rc;
-    json_decref(current);
     json_t *data = json_pack("{s:s, s:s, s:s?}", "intervention_id", id, "status", symbol, "note", comment);
     if (!data)
         return -1;

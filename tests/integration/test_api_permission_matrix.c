@@ -104,6 +104,11 @@ static int make_org_rows(org_fixture *f)
         " committed_points) VALUES ($1, 'sprints-' || $3, 'projects-' || $3, $2, now(), now() + interval '1 day', 5)",
         "INSERT INTO pmo_reports (organization_id, report_id, format, title, markdown, period_start, period_end)"
         " VALUES ($1, 'reports-' || $3, 'MARKDOWN', $2, $2, now(), now())",
+        "INSERT INTO fieldservice_clients (organization_id, client_id, name, street, postal_code, city, country)"
+        " VALUES ($1, 'clients-' || $3, $2, $2, '75001', 'Paris', 'FR')",
+        "INSERT INTO fieldservice_interventions (organization_id, intervention_id, client_id, title, street,"
+        " postal_code, city, country) VALUES ($1, 'interventions-' || $3, 'clients-' || $3, $2, $2, '75001',"
+        " 'Paris', 'FR')",
     };
     for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
         if (bl_test_sql(api.pool, read_model[i], 3, p) != 0)

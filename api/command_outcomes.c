@@ -98,20 +98,19 @@ static int drain(bl_api_outcomes *o)
     return 0;
 }
 
-/* Waits for the wake pipe or, with a connection, its socket. Returns 1 when
- * the socket is readable, 0 otherwise. */
-static int wait_readable(bl_api_outcomes *o, int timeout_ms)
+/* Waits up to timeout_ms (-1: no limit) for the wake pipe or, with a
+ * connection, its socket to be readable. */
+static void wait_readable(bl_api_outcomes *o, int timeout_ms)
 {
     struct pollfd fds[2] = {{.fd = o->wake_pipe[0], .events = POLLIN}};
     nfds_t n = 1;
     if (o->conn && PQsocket(o->conn) >= 0)
         fds[n++] = (struct pollfd){.fd = PQsocket(o->conn), .events = POLLIN};
     if (poll(fds, n, timeout_ms) < 0)
-        return 0;
+        return;
     char buf[16];
     while (read(o->wake_pipe[0], buf, sizeof buf) > 0)
         ;
-    return n == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
 static void *listen_loop(void *arg)
@@ -127,12 +126,16 @@ static void *listen_loop(void *arg)
             }
             bl_log_info("api: command outcome listener reconnected");
         }
-        if (wait_readable(o, -1) && drain(o) != 0) {
+        /* drained before waiting: libpq may hold notifications it read with
+         * the LISTEN's answer, and the socket would not wake us for them */
+        if (drain(o) != 0) {
             bl_log_warn("api: command outcome listener lost its connection",
                         BL_FS("error", PQerrorMessage(o->conn)));
             PQfinish(o->conn);
             o->conn = NULL;
+            continue;
         }
+        wait_readable(o, -1);
     }
     return NULL;
 }

@@ -94,4 +94,9 @@ bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *r
                               const char *type, const char *subject, const json_t *data,
                               const char *refused_field);
 
+/* Documents the routes of tag ("clients", "interventions") for the
+ * surface's OpenAPI document (api/fieldservice/fs_openapi.c). After their
+ * registration. Returns 0 or -1 with err. */
+int bl_fsapi_document(bl_api_server *s, const char *tag, bl_err *err);
+
 #endif

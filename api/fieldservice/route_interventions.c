@@ -384,6 +384,8 @@ int bl_api_routes_fs_interventions(bl_api_server *s, bl_err *err)
     bl_api_commands *commands = bl_api_server_commands(s, err);
     if (!commands)
         return -1;
-    return bl_api_server_surface_routes(s, BL_API_SURFACE_FIELD_SERVICE, routes,
-                                        sizeof routes / sizeof routes[0], commands, err);
+    if (bl_api_server_surface_routes(s, BL_API_SURFACE_FIELD_SERVICE, routes, sizeof routes / sizeof routes[0],
+                                     commands, err) != 0)
+        return -1;
+    return bl_fsapi_document(s, "interventions", err);
 }

@@ -267,9 +267,14 @@ static int ensure_producer(bl_relay *r, bl_err *err)
         return 0;
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", r->cfg.delivery_timeout_ms);
-    /* Gapless: an error that would leave a hole in a partition's sequence
-     * stops the producer (we then recreate it) instead of letting later
-     * messages through; the batch's marking rule covers what remains. */
+    /* Gapless, chosen knowingly although librdkafka calls it experimental
+     * (core/kafka_config.c logs its start-up warning at debug): without it,
+     * an idempotent producer that gives up on a batch for a reason other
+     * than the message timeout skips it and lets the partition's later
+     * messages through, so a later event of an aggregate would land in
+     * Kafka before the retry of an earlier one. With it, such an error
+     * stops the producer (we then recreate it) and the later messages fail
+     * too; the batch's marking rule covers the timeouts it does not. */
     const char *const extra[] = {"message.timeout.ms", timeout, "enable.gapless.guarantee", "true",
                                  NULL};
     r->producer = bl_kafka_producer_new(r->brokers, extra, relay_on_delivery, r, err);

@@ -127,6 +127,10 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
         !(svc->dlq = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
         goto fail;
     snprintf(name, sizeof name, "busline-%s", domain);
+    char session[24], heartbeat[24];
+    snprintf(session, sizeof session, "%d", opts->session_timeout_ms);
+    snprintf(heartbeat, sizeof heartbeat, "%d", opts->session_timeout_ms / 3 > 1000 ? opts->session_timeout_ms / 3 : 1000);
+    const char *const session_conf[] = {"session.timeout.ms", session, "heartbeat.interval.ms", heartbeat, NULL};
     bl_kafka_consumer_opts copts = {
         .brokers = opts->brokers,
         .group_id = opts->group_id ? opts->group_id : name,
@@ -134,6 +138,7 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
         .on_assign = count_assigned,
         .on_revoke = count_revoked,
         .user = svc,
+        .extra = opts->session_timeout_ms > 0 ? session_conf : NULL,
     };
     const char *topics[] = {commands_topic};
     if (!(svc->consumer = bl_kafka_consumer_new(&copts, err)) ||

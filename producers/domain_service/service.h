@@ -31,6 +31,8 @@ typedef struct bl_domain_service_opts {
     const char *source;             /* event source; NULL: "busline/<domain>" */
     const char *schemas_dir;        /* NULL: bl_catalog_default_dir() */
     const char *registry_url;       /* required: the schema registry */
+    int session_timeout_ms;         /* consumer group session (how soon a dead member's
+                                       partitions are reassigned); 0: librdkafka's 45 s */
 } bl_domain_service_opts;
 
 typedef struct bl_domain_service bl_domain_service;

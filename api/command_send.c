@@ -255,7 +255,9 @@ static void replayed_id(bl_api_sent_command *sent)
 {
     json_t *j = json_loads(sent->answer, 0, NULL);
     const char *id = json_string_value(json_object_get(j, "command_id"));
+    const char *subject = json_string_value(json_object_get(j, "aggregate_id"));
     snprintf(sent->command_id, sizeof sent->command_id, "%s", id ? id : "");
+    snprintf(sent->aggregate_id, sizeof sent->aggregate_id, "%s", subject ? subject : "");
     snprintf(sent->status_url, sizeof sent->status_url, "/v1/commands/%s", sent->command_id);
     json_decref(j);
 }
@@ -264,6 +266,7 @@ int bl_api_command_send(bl_api_commands *c, const bl_api_command_spec *spec, bl_
                         bl_err *err)
 {
     memset(out, 0, sizeof *out);
+    snprintf(out->aggregate_id, sizeof out->aggregate_id, "%s", spec->subject ? spec->subject : "");
     if (!bl_api_command_bus_can_send(c->bus))
         return bl_err_set(err, BL_EKAFKA, "api: commands cannot be sent (no brokers or registry)");
     const bl_catalog_msg *msg = bl_catalog_find(bl_api_command_bus_catalog(c->bus), BL_MSG_COMMAND, NULL,

@@ -62,6 +62,8 @@ typedef struct bl_api_sent_command {
     bl_api_send_status status;
     char command_id[BL_UUID_SIZE];
     char status_url[96];              /* "/v1/commands/<id>" */
+    char aggregate_id[256];           /* the command's subject: spec->subject, or the
+                                         first request's for a replay */
     char *answer;                     /* the 202 body (JSON text), new or replayed */
     bool resent;                      /* sent again after a take-over or replayed: an
                                          outcome may exist already */

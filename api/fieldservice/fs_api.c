@@ -229,8 +229,9 @@ static int answer_pending(bl_http_response *resp, const bl_api_sent_command *sen
 
 bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
                               const char *type, const char *subject, const json_t *data,
-                              const char *refused_field)
+                              const char *refused_field, char applied_id[BL_FSAPI_ID_MAX])
 {
+    snprintf(applied_id, BL_FSAPI_ID_MAX, "%s", subject);
     if (!bl_api_commands_can_send(commands))
         return bl_api_fail(req->http, resp, 503, NULL, "commands are not configured on this server", NULL) == 0
                    ? BL_FSAPI_ANSWERED
@@ -271,6 +272,8 @@ bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *r
                          "a request with this Idempotency-Key is still being processed; retry later", NULL);
         goto done;
     }
+    snprintf(applied_id, BL_FSAPI_ID_MAX, "%s", sent.aggregate_id);
+    subject = applied_id;
     if (bl_api_command_await(commands, &sent, req->auth->org_id, &outcome, &err) != 0)
         goto done;
     switch (outcome.kind) {

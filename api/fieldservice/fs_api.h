@@ -82,8 +82,12 @@ typedef enum bl_fsapi_result {
     BL_FSAPI_FAILED,       /* unexpected failure: the handler returns -1 */
 } bl_fsapi_result;
 
+#define BL_FSAPI_ID_MAX 256
+
 /* Sends the field-service command type with data (borrowed) about aggregate
- * subject for the caller's organization (honouring Idempotency-Key), waits
+ * subject for the caller's organization (honouring Idempotency-Key: a
+ * replay answers about the first request's aggregate, which applied_id
+ * gets, BL_FSAPI_ID_MAX bytes; else subject), waits
  * at most the server's command_wait_ms for the domain's outcome and
  * answers what is not a success: 503 when the bus cannot take it, 202 with
  * {detail, id: subject, command_id, status_url, status} and Location when
@@ -92,7 +96,7 @@ typedef enum bl_fsapi_result {
  * refused_field (NULL: the detail only). */
 bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
                               const char *type, const char *subject, const json_t *data,
-                              const char *refused_field);
+                              const char *refused_field, char applied_id[BL_FSAPI_ID_MAX]);
 
 /* Documents the routes of tag ("clients", "interventions") for the
  * surface's OpenAPI document (api/fieldservice/fs_openapi.c). After their

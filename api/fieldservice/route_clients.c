@@ -192,10 +192,11 @@ static int create_client(const bl_api_request *req, bl_http_response *resp, void
         json_decref(data);
         return bl_fsapi_invalid(req, resp, errors);
     }
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.create", id, data, NULL);
+    char applied[BL_FSAPI_ID_MAX];
+    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.create", id, data, NULL, applied);
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
-        return answer_client(req, resp, id, 201);
+        return answer_client(req, resp, applied, 201);
     return got == BL_FSAPI_ANSWERED ? 0 : -1;
 }
 
@@ -235,8 +236,9 @@ static int update_client(const bl_api_request *req, bl_http_response *resp, void
         json_decref(data);
         return bl_fsapi_invalid(req, resp, errors);
     }
+    char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
     bl_fsapi_result got = json_object_size(data) > 1
-                              ? bl_fsapi_send(ctx, req, resp, "client.update", id, data, NULL)
+                              ? bl_fsapi_send(ctx, req, resp, "client.update", id, data, NULL, applied)
                               : BL_FSAPI_APPLIED; /* nothing to change */
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
@@ -253,7 +255,8 @@ static int delete_client(const bl_api_request *req, bl_http_response *resp, void
     json_t *data = json_pack("{s:s}", "client_id", id);
     if (!data)
         return -1;
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.delete", id, data, NULL);
+    char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
+    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.delete", id, data, NULL, applied);
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
         bl_http_response_status(resp, 204);

@@ -198,10 +198,12 @@ static int create_intervention(const bl_api_request *req, bl_http_response *resp
     json_decref(address);
     const json_t *kind = json_object_get(data, "intervention_type");
     json_object_set_new(data, "title", json_string(kind ? json_string_value(kind) : "intervention"));
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "intervention.create", id, data, "client_id");
+    char applied[BL_FSAPI_ID_MAX];
+    bl_fsapi_result got =
+        bl_fsapi_send(ctx, req, resp, "intervention.create", id, data, "client_id", applied);
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
-        return answer_intervention(req, resp, id, 201);
+        return answer_intervention(req, resp, applied, 201);
     return got == BL_FSAPI_ANSWERED ? 0 : -1;
 }
 
@@ -234,8 +236,9 @@ static int update_intervention(const bl_api_request *req, bl_http_response *resp
         json_decref(data);
         return errors ? bl_fsapi_invalid(req, resp, errors) : -1;
     }
+    char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
     bl_fsapi_result got = json_object_size(data) > 1
-                              ? bl_fsapi_send(ctx, req, resp, "intervention.update", id, data, NULL)
+                              ? bl_fsapi_send(ctx, req, resp, "intervention.update", id, data, NULL, applied)
                               : BL_FSAPI_APPLIED; /* nothing to change */
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
@@ -254,7 +257,8 @@ static int delete_intervention(const bl_api_request *req, bl_http_response *resp
     json_t *data = json_pack("{s:s}", "intervention_id", id);
     if (!data)
         return -1;
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "intervention.delete", id, data, NULL);
+    char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
+    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "intervention.delete", id, data, NULL, applied);
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
         bl_http_response_status(resp, 204);
@@ -284,7 +288,9 @@ static int change_status(const bl_api_request *req, bl_http_response *resp, void
     json_t *data = json_pack("{s:s, s:s, s:s?}", "intervention_id", id, "status", symbol, "note", comment);
     if (!data)
         return -1;
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "intervention.change_status", id, data, "nouveau_statut");
+    char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
+    bl_fsapi_result got =
+        bl_fsapi_send(ctx, req, resp, "intervention.change_status", id, data, "nouveau_statut", applied);
     json_decref(data);
     if (got == BL_FSAPI_APPLIED)
         return answer_intervention(req, resp, id, 200);

@@ -6,6 +6,7 @@
  * the outcome once the service ran; a legal status change answers 200, an
  * illegal one the document's 422 with the status machine's reason (the row
  * unchanged, the refusal on the status URL); every invalid field is listed;
+ * a create retried with its Idempotency-Key answers the same resource;
  * lists page and filter; unknown ids answer 404 NOT_FOUND. */
 #include "core/kafka_admin.h"
 #include "producers/domain_service/service.h"
@@ -319,6 +320,31 @@ static void client_update_keeps_other_fields_and_delete_answers_204(void)
     bl_test_reply_clear(&r);
 }
 
+static void a_retried_create_with_its_idempotency_key_answers_the_same_client(void)
+{
+    char key[96], header[128];
+    bl_test_unique_name(key, sizeof key, "fs-key");
+    snprintf(header, sizeof header, "Idempotency-Key: %s", key);
+    const char *body = "{\"nom\":\"Une seule fois\",\"adresse\":\"3 rue Unique, 75003 Paris\"}";
+    bl_test_reply a, b;
+    REQUIRE(bl_test_http_call(bl_api_server_port(patient), "POST", "/api/clients/", api.write_token, header, body,
+                              &a) == 201);
+    REQUIRE(bl_test_http_call(bl_api_server_port(patient), "POST", "/api/clients/", api.write_token, header, body,
+                              &b) == 201);
+    CHECK_EQ_STR(str(b.json, "id"), str(a.json, "id"));
+    CHECK_EQ_STR(str(b.json, "nom"), "Une seule fois");
+    char n[16];
+    REQUIRE(bl_test_sql_value(api.pool, "SELECT count(*) FROM fieldservice_clients WHERE name = 'Une seule fois'", 0,
+                              NULL, n, sizeof n) == 0);
+    CHECK_EQ_STR(n, "1");
+    bl_test_reply_clear(&b);
+    REQUIRE(bl_test_http_call(bl_api_server_port(patient), "POST", "/api/clients/", api.write_token, header,
+                              "{\"nom\":\"Autre\",\"adresse\":\"x\"}", &b) == 422);
+    CHECK(json_object_get(json_object_get(b.json, "field_errors"), "Idempotency-Key") != NULL);
+    bl_test_reply_clear(&a);
+    bl_test_reply_clear(&b);
+}
+
 /* ---- interventions ---- */
 
 static void intervention_create_answers_201_and_lists_filter(void)
@@ -531,6 +557,7 @@ int main(void)
         BL_RUN(client_validation_lists_every_invalid_field);
         BL_RUN(unknown_ids_answer_404_not_found);
         BL_RUN(client_update_keeps_other_fields_and_delete_answers_204);
+        BL_RUN(a_retried_create_with_its_idempotency_key_answers_the_same_client);
         BL_RUN(intervention_create_answers_201_and_lists_filter);
         BL_RUN(intervention_validation_lists_every_invalid_field);
         BL_RUN(change_status_legal_200_illegal_422_row_unchanged);

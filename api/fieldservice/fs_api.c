@@ -212,16 +212,20 @@ static const char *reason_text(const char *reason, const char *type, const char 
     return reason;
 }
 
-static int answer_pending(bl_http_response *resp, const bl_api_sent_command *sent, const char *subject)
+static int answer_pending(const bl_api_request *req, bl_http_response *resp, const bl_api_sent_command *sent,
+                          const char *subject)
 {
+    char status_url[160];
+    snprintf(status_url, sizeof status_url, "%s/commands/%s",
+             bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE), sent->command_id);
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "detail",
                              "accepted: the field-service domain has not answered yet; the status URL "
                              "tells when it has",
-                             "id", subject, "command_id", sent->command_id, "status_url", sent->status_url,
+                             "id", subject, "command_id", sent->command_id, "status_url", status_url,
                              "status", "accepted");
     if (!body)
         return -1;
-    bl_http_response_header(resp, "Location", sent->status_url);
+    bl_http_response_header(resp, "Location", status_url);
     int rc = bl_http_response_json(resp, 202, body);
     json_decref(body);
     return rc;
@@ -281,7 +285,7 @@ bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *r
         result = BL_FSAPI_APPLIED;
         rc = 0;
         break;
-    case BL_API_OUTCOME_PENDING: rc = answer_pending(resp, &sent, subject); break;
+    case BL_API_OUTCOME_PENDING: rc = answer_pending(req, resp, &sent, subject); break;
     case BL_API_OUTCOME_REFUSED: {
         const char *why = reason_text(outcome.reason, type, subject);
         if (strcmp(outcome.error_class, "not_found") == 0) {

@@ -91,14 +91,14 @@ typedef enum bl_fsapi_result {
  * at most the server's command_wait_ms for the domain's outcome and
  * answers what is not a success: 503 when the bus cannot take it, 202 with
  * {detail, id: subject, command_id, status_url, status} and Location when
- * the bound passed, 404 NOT_FOUND for a refusal "not found", 422
+ * the bound passed (status_url: <prefix>/commands/<command id>), 404 NOT_FOUND for a refusal "not found", 422
  * VALIDATION_ERROR for any other refusal with its reason under
  * refused_field (NULL: the detail only). */
 bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
                               const char *type, const char *subject, const json_t *data,
                               const char *refused_field, char applied_id[BL_FSAPI_ID_MAX]);
 
-/* Documents the routes of tag ("clients", "interventions") for the
+/* Documents the routes of tag ("clients", "interventions", "commands") for the
  * surface's OpenAPI document (api/fieldservice/fs_openapi.c). After their
  * registration. Returns 0 or -1 with err. */
 int bl_fsapi_document(bl_api_server *s, const char *tag, bl_err *err);

@@ -66,7 +66,14 @@ static json_t *schemas(void)
     json_t *pending = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "type", "object",
                                 "properties", "detail", "type", "string", "id", "type", "string", "command_id",
                                 "type", "string", "status_url", "type", "string", "status", "type", "string");
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "FieldServiceClient", client,
+    json_t *command_status = json_pack(
+        "{s:s, s:[s,s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s,s,s,s]}, s:o, s:o, s:o, s:o, s:o}}", "type",
+        "object", "required", "command_id", "status", "properties", "command_id", "type", "string", "type", "type",
+        "string", "aggregate_id", "type", "string", "status", "type", "string", "enum", "sending", "accepted",
+        "processed", "refused", "accepted_at", nullable("string"), "processed_at", nullable("string"), "events",
+        nullable("integer"), "error_class", nullable("string"), "reason", nullable("string"));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "FieldServiceCommandStatus", command_status,
+                     "FieldServiceClient", client,
                      "FieldServiceClientInput", client_input, "FieldServiceClientList", client_list,
                      "FieldServiceIntervention", intervention, "FieldServiceInterventionInput", intervention_input,
                      "FieldServiceInterventionList", intervention_list, "FieldServiceStatusChange", status_change,
@@ -110,6 +117,9 @@ static const doc_row rows[] = {
     {"POST", "/interventions/:id/change-status",
      "Change an intervention's status through the status machine (an illegal move: 422 with the reason)",
      "interventions", "FieldServiceStatusChange", "200", "FieldServiceIntervention", NULL},
+    {"GET", "/commands/:id",
+     "A command's status: sending, accepted, processed (with its events) or refused (with error_class and reason)",
+     "commands", NULL, "200", "FieldServiceCommandStatus", NULL},
 };
 
 static json_t *query_parameters(const char *names)

@@ -15,6 +15,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_console,
     bl_api_routes_fs_clients,
     bl_api_routes_fs_interventions,
+    bl_api_routes_fs_command_status,
     NULL,
 };
 

@@ -17,6 +17,7 @@ int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integratio
 int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
 int bl_api_routes_fs_clients(bl_api_server *s, bl_err *err);       /* field service: /clients/ */
 int bl_api_routes_fs_interventions(bl_api_server *s, bl_err *err); /* field service: /interventions/ */
+int bl_api_routes_fs_command_status(bl_api_server *s, bl_err *err); /* field service: /commands/:id */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

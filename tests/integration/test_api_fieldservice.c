@@ -519,13 +519,16 @@ static void past_the_bound_202_then_the_status_url_shows_the_outcome(void)
     snprintf(id, sizeof id, "%s", str(r.json, "id"));
     snprintf(created_url, sizeof created_url, "%s", str(r.json, "status_url"));
     CHECK_EQ_STR(str(r.json, "status"), "accepted");
-    CHECK(strncmp(created_url, "/v1/commands/", 13) == 0 && str(r.json, "command_id")[0]);
+    CHECK(strncmp(created_url, "/api/commands/", 14) == 0 && str(r.json, "command_id")[0]);
     bl_test_reply_clear(&r);
     REQUIRE(call(hasty, "POST", path, "{\"nouveau_statut\":\"en_cours\"}", &r) == 202); /* illegal: annule is final */
     snprintf(refused_url, sizeof refused_url, "%s", str(r.json, "status_url"));
     bl_test_reply_clear(&r);
     REQUIRE(call(patient, "GET", created_url, NULL, &r) == 200);
     CHECK_EQ_STR(str(r.json, "status"), "accepted");
+    bl_test_reply_clear(&r);
+    call(patient, "GET", "/api/commands/00000000-0000-4000-8000-000000000000", NULL, &r);
+    check_error(&r, 404, "NOT_FOUND");
     bl_test_reply_clear(&r);
     char client_path[128];
     snprintf(client_path, sizeof client_path, "/api/clients/%s", id);

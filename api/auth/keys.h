@@ -22,8 +22,10 @@ typedef struct bl_api_key_spec {
     bl_api_perm perm;        /* stored as the list of levels it includes */
     const char *expires_at;  /* timestamptz text, or NULL for never */
     int64_t rate_per_minute; /* 0 = none */
-    int64_t rate_per_hour;   /* 0 = the default 1000 */
+    int64_t rate_per_hour;   /* 0 = the default 1000; < 0 = none */
     int64_t rate_per_day;    /* 0 = none */
+    int64_t rate_per_month;  /* 0 = none */
+    const char *description; /* NULL = none */
 } bl_api_key_spec;
 
 /* Creates a key; writes the token (shown once, never stored) into token and

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,35 @@ int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, 
             return bl_err_wrap(err, "api: route %s %s", table[i].method, table[i].pattern);
     }
     return 0;
+}
+
+/* STAND-IN for the lead's surface contract. */
+static const char *fs_prefix(const bl_api_server *s)
+{
+    return s->cfg.field_service_prefix ? s->cfg.field_service_prefix : "/api";
+}
+
+int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
+                                 size_t n, void *ctx, bl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char pattern[256];
+        snprintf(pattern, sizeof pattern, "%s%s", surface == BL_API_SURFACE_V1 ? "" : fs_prefix(s),
+                 table[i].pattern);
+        bl_api_route r = table[i];
+        r.pattern = pattern;
+        if (bl_api_server_routes(s, &r, 1, ctx, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path)
+{
+    const char *prefix = fs_prefix(s);
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/') ? BL_API_SURFACE_FIELD_SERVICE
+                                                                                 : BL_API_SURFACE_V1;
 }
 
 int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err)

@@ -23,6 +23,14 @@
 
 typedef struct bl_api_server bl_api_server;
 
+/* STAND-IN for the lead's surface contract (common.md), replaced by main's
+ * version at merge. */
+typedef enum bl_api_surface {
+    BL_API_SURFACE_V1 = 0,
+    BL_API_SURFACE_FIELD_SERVICE,
+    BL_API_SURFACE_COUNT
+} bl_api_surface;
+
 /* Requests per minute of a caller without limits of its own (a user, a key
  * without any) on the field-service surface, as its document says. */
 #define BL_API_FIELD_SERVICE_RATE_PER_MINUTE 100
@@ -82,6 +90,7 @@ typedef struct bl_api_config {
     const char *topic_prefix;     /* prepended to commands.<domain> (tests); NULL = none */
     int command_ack_timeout_ms;   /* wait for Kafka's ack; 0 = 10000 */
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
+    const char *field_service_prefix; /* NULL = "/api" */
 } bl_api_config;
 
 /* Creates a server over pool (borrowed, must outlive the server) with no
@@ -97,6 +106,13 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
  * Only before start. Returns 0 or -1 with err. */
 int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx,
                          bl_err *err);
+
+/* Registers n routes of surface whose patterns are relative to its prefix. */
+int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
+                                 size_t n, void *ctx, bl_err *err);
+
+/* The surface a path belongs to. */
+bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path);
 
 /* Runs fn(ctx) when s is freed, after serving stopped, in reverse order of
  * registration: how a route file frees its context. Returns 0 or -1 with err

@@ -16,6 +16,8 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_auth,
     bl_api_routes_fs_users,
     bl_api_routes_fs_keys,
+    bl_api_routes_fs_webhooks,
+    bl_api_routes_fs_integrations,
     NULL,
 };
 

@@ -19,6 +19,8 @@ int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static fi
 int bl_api_routes_fs_auth(bl_api_server *s, bl_err *err);         /* auth/login|refresh|logout */
 int bl_api_routes_fs_users(bl_api_server *s, bl_err *err);        /* utilisateurs/ */
 int bl_api_routes_fs_keys(bl_api_server *s, bl_err *err);         /* api-keys/ */
+int bl_api_routes_fs_webhooks(bl_api_server *s, bl_err *err);     /* webhooks/, webhooks/:id/test */
+int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integrations/ */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

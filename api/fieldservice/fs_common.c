@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define EVENTS_SOURCE "busline-api"
+#define USER_ENTITY "user" /* the API appends user events only; the domain service the rest */
 
 void bl_fs_field_error(json_t *errors, const char *field, const char *msg)
 {
@@ -163,8 +164,8 @@ int bl_fs_event_append(bl_fs_events *ev, PGconn *conn_in_tx, const char *type, c
     pthread_mutex_lock(&ev->lock);
     if (!ev->ev) {
         const bl_api_config *cfg = bl_api_server_config(ev->server);
-        ev->ev = bl_domain_events_new(bl_api_server_pool(ev->server), cfg->schemas_dir, "fieldservice",
-                                      EVENTS_SOURCE, cfg->topic_prefix, err);
+        ev->ev = bl_domain_events_new_entity(bl_api_server_pool(ev->server), cfg->schemas_dir, "fieldservice",
+                                             USER_ENTITY, EVENTS_SOURCE, cfg->topic_prefix, err);
     }
     bl_domain_events *d = ev->ev;
     pthread_mutex_unlock(&ev->lock);

@@ -56,7 +56,8 @@ typedef struct bl_fs_events bl_fs_events;
 /* Returns the encoder slot of s (freed with s), or NULL with err. */
 bl_fs_events *bl_fs_events_attach(bl_api_server *s, bl_err *err);
 
-/* Appends one field-service event (type "user.created", ...) about
+/* Appends one event of the field-service user topic (events.fieldservice.
+ * user: "user.created") about
  * aggregate_id of organization_id with data (borrowed) to the outbox in the
  * transaction open on conn. Returns 0, or -1 with err. */
 int bl_fs_event_append(bl_fs_events *ev, PGconn *conn_in_tx, const char *type, const char *organization_id,

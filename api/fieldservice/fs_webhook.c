@@ -40,7 +40,7 @@ bl_webhook_endpoint *bl_fs_endpoint_create(const bl_api_request *req, bl_api_web
                           .event_type_count = spec->bus_type_count,
                           .conditions = spec->bus_conditions,
                           .headers = spec->headers,
-                          /* .hmac_header = BL_FS_WEBHOOK_SIGNATURE_HEADER, once v1-conform is merged */
+                          .hmac_header = BL_FS_WEBHOOK_SIGNATURE_HEADER,
                           .payload_format = BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO,
                           .secret = spec->secret};
     bl_webhook_endpoint *e =

@@ -73,6 +73,8 @@ int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const
     char field[64] = "body";
     if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '['))
         snprintf(field, sizeof field, "%.*s", (int)n, err->msg);
+    if (strcmp(field, "hmac_header") == 0) /* the store's name of /v1's signature_header */
+        snprintf(field, sizeof field, "signature_header");
     json_t *fields = json_pack("{s:s}", field, err->msg);
     if (!fields)
         return -1;
@@ -149,6 +151,11 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
             s->headers = json_is_null(v) ? NULL : v;
         else
             note(errors, name, "an object of header name: value");
+    } else if (strcmp(name, "signature_header") == 0) {
+        if (json_is_null(v))
+            s->hmac_header = NULL;
+        else
+            read_text(v, name, BL_WEBHOOK_HEADER_NAME_MAX, &s->hmac_header, errors);
     } else if (strcmp(name, "legacy_signature") == 0 || strcmp(name, "strict_order") == 0) {
         if (!json_is_boolean(v))
             note(errors, name, "true or false");
@@ -193,6 +200,8 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
     memset(out, 0, sizeof *out);
     if (base)
         bl_webhook_spec_from_endpoint(base, &out->spec, out->types);
+    else
+        out->spec.hmac_header = BL_API_WEBHOOK_HMAC_HEADER_DEFAULT;
     if (!json_is_object(body)) {
         note(errors, "body", "a JSON object is required");
         return -1;

@@ -20,6 +20,8 @@
 #define BL_API_WEBHOOK_ALLOW_ENV "BUSLINE_WEBHOOK_ALLOW"
 #define BL_API_PAGE_LIMIT_DEFAULT 50
 #define BL_API_PAGE_LIMIT_MAX 100
+/* The Powalyze document signs every webhook so; "signature_header": null opts out. */
+#define BL_API_WEBHOOK_HMAC_HEADER_DEFAULT "X-Powalyze-Signature"
 
 enum {
     BL_API_WH_KEYRING = 1, /* open the keyring (create, rotate, test) */
@@ -61,7 +63,9 @@ typedef struct bl_api_webhook_spec_buf {
 } bl_api_webhook_spec_buf;
 
 /* Fills out from body: every field on create (base NULL: name, url and
- * event_types required), only the given ones over base's settings on update.
+ * event_types required; signature_header defaults to
+ * BL_API_WEBHOOK_HMAC_HEADER_DEFAULT), only the given ones over base's
+ * settings on update.
  * Unknown fields and wrong types are noted in errors (field -> message).
  * Returns 0, or -1 when errors got an entry. */
 int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base,

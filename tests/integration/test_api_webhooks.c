@@ -18,6 +18,8 @@
 #include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -300,6 +302,55 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     bl_test_reply_clear(&r);
 }
 
+/* HMAC-SHA256 of body keyed with text, as "sha256=<hex>", by OpenSSL directly. */
+static void openssl_text_keyed(const char *text, const char *body, size_t len, char out[80])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), text, (int)strlen(text), (const unsigned char *)body, len, mac, &n);
+    int w = snprintf(out, 80, "sha256=");
+    for (unsigned int i = 0; i < n; i++)
+        w += snprintf(out + w, 80 - (size_t)w, "%02x", mac[i]);
+}
+
+static void signature_header_defaults_to_powalyze_and_is_keyed_with_the_shown_secret(void)
+{
+    char id[64], secret[BL_WEBHOOK_SECRET_TEXT_MAX], path[160];
+    REQUIRE(create(admin, "signed", id, secret) == 201);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 200);
+    CHECK_EQ_STR(str(r.json, "signature_header"), "X-Powalyze-Signature");
+    bl_test_reply_clear(&r);
+    atomic_store(&sink_status, 202);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    sink_hit hits[16], got = {0};
+    size_t n = webhook_sink_hits_to(&sink, "/hook", hits, 16);
+    if (n > 0)
+        got = hits[n - 1];
+    char want[80];
+    openssl_text_keyed(secret, got.body ? got.body : "", got.body_len, want);
+    CHECK_EQ_STR(got.powalyze, want);
+    /* null turns it off; a name busline sets itself is refused */
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"signature_header\":null}", &r), 200);
+    CHECK(json_is_null(json_object_get(r.json, "signature_header")));
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    n = webhook_sink_hits_to(&sink, "/hook", hits, 16);
+    CHECK(n > 0 && hits[n - 1].powalyze[0] == '\0');
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"signature_header\":\"webhook-signature\"}",
+                       "signature_header", "busline");
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"signature_header\":\"X Sig\"}",
+                       "signature_header", NULL);
+}
+
 static void test_delivery_to_an_internal_address_is_refused(void)
 {
     char id[64], path[160];
@@ -571,6 +622,7 @@ int main(void)
         BL_RUN(validation_errors_are_422_with_fields);
         BL_RUN(ssrf_refusal_is_422_on_url_with_the_reason);
         BL_RUN(rotation_then_test_delivery_carries_two_signatures_that_verify);
+        BL_RUN(signature_header_defaults_to_powalyze_and_is_keyed_with_the_shown_secret);
         BL_RUN(test_delivery_to_an_internal_address_is_refused);
         BL_RUN(logs_and_stats_are_exact_after_known_deliveries);
         BL_RUN(disable_then_enable_with_a_replay_request);

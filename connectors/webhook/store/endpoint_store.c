@@ -199,10 +199,10 @@ int bl_webhook_id_check(const char *id, bl_err *err)
 #define INSERT_SQL                                                                          \
     "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
-    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, payload_format) "     \
+    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format) " \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
-    "$13::integer, $14::double precision, $15::integer, $16) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
+    "$13::integer, $14::double precision, $15::integer, $16, $17) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
                                              const bl_webhook_spec *spec, char *secret_out,
@@ -225,8 +225,9 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     if (conn) {
         const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
-                                p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p, p.format};
-        e = one_endpoint(conn, INSERT_SQL, 16, params, id, err);
+                                p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
+                                spec->hmac_header, p.format};
+        e = one_endpoint(conn, INSERT_SQL, 17, params, id, err);
     }
     spec_params_clear(&p);
 done:
@@ -302,8 +303,8 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "conditions = $5::jsonb, headers = $6::jsonb, legacy_signature = $7::boolean, "         \
     "strict_order = $8::boolean, max_attempts = $9::integer, backoff_base_ms = $10::bigint, " \
     "timeout_ms = $11::integer, rate_limit_per_s = $12::double precision, "                  \
-    "rate_limit_burst = $13::integer, payload_format = $14, updated_at = now() "             \
-    "WHERE id = $1 RETURNING "                                                               \
+    "rate_limit_burst = $13::integer, hmac_header = $14, payload_format = $15, "             \
+    "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *id,
@@ -319,8 +320,8 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
     if (conn) {
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
-                                p.timeout, p.rate_p, p.burst_p, p.format};
-        e = one_endpoint(conn, UPDATE_SQL, 14, params, id, err);
+                                p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format};
+        e = one_endpoint(conn, UPDATE_SQL, 15, params, id, err);
         bl_pg_pool_release(st->opts.pool, conn);
     }
     spec_params_clear(&p);

@@ -64,6 +64,10 @@ typedef struct bl_webhook_spec {
     const json_t *conditions;         /* array for bl_event_filter_new; NULL: none */
     const json_t *headers;            /* object {"Name": "value"}; NULL: none */
     bool legacy_signature;            /* also send X-Signature: sha256=<hex> */
+    /* Also send "<hmac_header>: sha256=<hex>" keyed with the secret's text
+     * (bl_webhook_sign_text_keyed); a header name (token, <= 64 bytes, none
+     * busline sets itself nor a custom header's); NULL: none. */
+    const char *hmac_header;
     bool strict_order;                /* one delivery in flight at a time */
     int max_attempts;                 /* 1..100; 0: 3 */
     int64_t backoff_base_ms;          /* 1..a week; 0: 1000 */
@@ -91,6 +95,7 @@ typedef struct bl_webhook_endpoint {
     bool active;
     char *disabled_reason;            /* NULL when active or none given */
     bool legacy_signature;
+    char *hmac_header;                /* NULL: none */
     bool strict_order;
     int max_attempts;
     int64_t backoff_base_ms;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER_LINES (5 + BL_WEBHOOK_HEADERS_MAX)
+#define HEADER_LINES (6 + BL_WEBHOOK_HEADERS_MAX)
 #define HEADER_LINE_MAX (BL_WEBHOOK_HEADER_NAME_MAX + BL_WEBHOOK_HEADER_VALUE_MAX + 4)
 
 /* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}, or
@@ -35,7 +35,8 @@ static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len
     return body;
 }
 
-/* The signature headers of body into lines[0..2] (and [3] when legacy). */
+/* The signature headers of body into lines[0..2] (then X-Signature and the
+ * HMAC header when the endpoint asks). */
 static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms, const char *msg_id,
                 const char *body, size_t len, char lines[][HEADER_LINE_MAX], size_t *n, bl_err *err)
 {
@@ -46,10 +47,12 @@ static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_
     int64_t now_s = now_ms / 1000;
     bl_webhook_rotation keys = {.current = &current, .previous = previous.len ? &previous : NULL,
                                 .previous_until = previous_until_ms / 1000};
-    char sig[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX];
+    char sig[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX], mac[BL_WEBHOOK_LEGACY_SIG_MAX];
     int rc = bl_webhook_sign_header(&keys, now_s, msg_id, now_s, body, len, sig, sizeof sig, err);
     if (rc == 0 && e->legacy_signature)
         rc = bl_webhook_sign_legacy(current.key, current.len, body, len, legacy, sizeof legacy, err);
+    if (rc == 0 && e->hmac_header)
+        rc = bl_webhook_sign_text_keyed(&current, body, len, mac, sizeof mac, err);
     bl_webhook_secret_wipe(&current);
     bl_webhook_secret_wipe(&previous);
     if (rc != 0)
@@ -59,6 +62,8 @@ static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_
     snprintf(lines[(*n)++], HEADER_LINE_MAX, "webhook-signature: %s", sig);
     if (e->legacy_signature)
         snprintf(lines[(*n)++], HEADER_LINE_MAX, "X-Signature: %s", legacy);
+    if (e->hmac_header)
+        snprintf(lines[(*n)++], HEADER_LINE_MAX, "%s: %s", e->hmac_header, mac);
     return 0;
 }
 

@@ -78,6 +78,12 @@ static void read_webhook(const json_t *body, webhook_body *w, json_t *errors)
         bl_fs_field_error(errors, "type_webhook", msg);
     }
     w->secret = bl_fs_string(body, "secret", BL_WEBHOOK_SECRET_MAX_BYTES, false, errors);
+    bl_webhook_secret key;
+    bl_err key_err = {0};
+    if (w->secret && bl_webhook_secret_from_text(w->secret, &key, &key_err) != 0)
+        bl_fs_field_error(errors, "secret", key_err.msg);
+    else if (w->secret)
+        bl_webhook_secret_wipe(&key);
     w->conditions = json_object_get(body, "conditions");
     if (w->conditions && json_is_null(w->conditions))
         w->conditions = NULL;

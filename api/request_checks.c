@@ -131,7 +131,7 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
 {
     bl_api_server *s = t->server;
     const char *method = bl_http_request_method(req);
-    bool field_service = bl_api_server_surface_of(s, bl_http_request_path(req)) == BL_API_SURFACE_FIELD_SERVICE;
+    bool field_service = t->surface == BL_API_SURFACE_FIELD_SERVICE;
     bl_api_auth auth;
     bl_api_request areq = {.http = req, .server = s};
     json_t *body = NULL;

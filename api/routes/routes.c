@@ -18,6 +18,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_keys,
     bl_api_routes_fs_webhooks,
     bl_api_routes_fs_integrations,
+    bl_api_routes_fs_docs,
     NULL,
 };
 

@@ -376,6 +376,22 @@ static void rate_limits_on(unsigned short port)
     CHECK_EQ_STR(r.rl_remaining, "0");
     CHECK_EQ_STR(r.rl_reset, reset);
 
+    /* the month is the calendar month (UTC): January's ends on February 1st */
+    char month_key[BL_API_TOKEN_SIZE];
+    REQUIRE(make_fs_key("{\"nom\":\"mo\",\"scopes\":[\"read\"],\"limite_requetes_par_minute\":50,"
+                        "\"limite_requetes_par_jour\":40,\"limite_requetes_par_mois\":2}",
+                        month_key, sizeof month_key, &r) == 0);
+    snprintf(header, sizeof header, "X-API-Key: %s", month_key);
+    for (int i = 0; i < 2; i++) {
+        bl_test_reply_clear(&r);
+        CHECK_EQ_INT(bl_test_http_call(port, "GET", "/api/webhooks/", NULL, header, NULL, &r), 200);
+    }
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_http_call(port, "GET", "/api/webhooks/", NULL, header, NULL, &r), 429);
+    check_error_shape(&r, "RATE_LIMIT_EXCEEDED");
+    CHECK_EQ_STR(r.rl_limit, "50");
+    CHECK_EQ_STR(r.rl_reset, "1769904000"); /* 2026-02-01T00:00:00Z */
+
     /* a user without limits of their own gets the surface's 100 per minute */
     bl_test_reply_clear(&r);
     REQUIRE(bl_test_http_call(port, "POST", "/api/auth/login", NULL, NULL,

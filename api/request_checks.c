@@ -162,8 +162,9 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         char subject[64];
         snprintf(subject, sizeof subject, "%s:%s", auth.key_id[0] ? "key" : "user",
                  auth.key_id[0] ? auth.key_id : auth.user_id);
-        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day};
-        if (!limits[0] && !limits[1] && !limits[2])
+        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day,
+                                           auth.rate_per_month};
+        if (!limits[0] && !limits[1] && !limits[2] && !limits[3])
             limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
         if (bl_rate_limiter_check(s->limiter, subject, limits, bl_api_server_now(s), &verdict, &err) != 0) {
             bl_log_error("api: rate limit unavailable", BL_FS("request_id", bl_http_request_id(req)),
@@ -175,7 +176,10 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         if (!verdict.allowed) {
             char retry[24];
             snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
-            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
+            char msg[128]; /* the Powalyze document's words */
+            snprintf(msg, sizeof msg, "You have exceeded the rate limit of %lld requests per %s.",
+                     (long long)verdict.limit, bl_rate_window_name(verdict.window));
+            bl_api_fail(req, resp, 429, NULL, msg, NULL);
             bl_http_response_header(resp, "Retry-After", retry);
             goto done;
         }

@@ -173,11 +173,11 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
     json_t *perms = json_array();
     for (bl_api_perm p = BL_API_PERM_READ; perms && p <= perm; p++)
         json_array_append_new(perms, json_string(bl_api_perm_name(p)));
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:I, s:s, s:I, s:n, s:s*}", "id", id, "name", name,
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:I, s:s, s:I, s:n, s:o}", "id", id, "name", name,
                             "token", token, "permission", bl_api_perm_name(perm), "permissions",
                             perms ? perms : json_array(), "is_active", 1, "rate_limit", (json_int_t)shown,
                             "rate_window", spec.rate_window, "usage_count", (json_int_t)0, "last_used_at",
-                            "expires_at", spec.expires_at);
+                            "expires_at", spec.expires_at ? json_string(spec.expires_at) : json_null());
     memset(token, 0, sizeof token);
     rc = out ? bl_http_response_json(resp, 201, out) : -1;
     json_decref(out);

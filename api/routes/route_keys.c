@@ -6,6 +6,7 @@
 #include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "api/routes/routes.h"
+#include "api/routes/v1_operations.h"
 #include "api/routes/webhook_api.h"
 
 #include <stdio.h>
@@ -217,5 +218,7 @@ static const bl_api_route routes[] = {
 
 int bl_api_routes_keys(bl_api_server *s, bl_err *err)
 {
-    return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err);
+    if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err) != 0)
+        return -1;
+    return bl_api_document_keys(s, err);
 }

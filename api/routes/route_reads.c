@@ -221,11 +221,11 @@ static json_t *list_operation(const resource *r)
     }
     json_t *params = json_pack(
         "[o, o, o]",
-        query_param("limit", "page size (default 50)",
-                    json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 1, "maximum", LIMIT_MAX,
-                              "default", LIMIT_DEFAULT)),
+        query_param("limit", "page size (default 50, max 100: more counts as 100)",
+                    json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 1, "default", LIMIT_DEFAULT)),
         query_param("offset", "rows to skip", json_pack("{s:s, s:i}", "type", "integer", "minimum", 0)),
-        query_param("sort", "field and direction", json_pack("{s:s, s:o}", "type", "string", "enum", sorts)));
+        query_param("sort", "field and direction (default created_at.desc; another field is a 400)",
+                    json_pack("{s:s, s:o}", "type", "string", "enum", sorts)));
     for (size_t i = 0; params && i < MAX_FILTERS && r->filters[i].param; i++)
         json_array_append_new(params, query_param(r->filters[i].param, "equality filter",
                                                   json_pack("{s:s, s:i}", "type", "string", "maxLength",

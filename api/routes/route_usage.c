@@ -106,12 +106,22 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err)
 {
     if (bl_api_server_routes(s, routes, 2, NULL, err) != 0)
         return -1;
-    json_t *usage_op = json_pack(
-        "{s:s, s:s, s:[s], s:[{s:s, s:s, s:{s:s, s:i, s:i, s:i}}], s:{s:{s:s}}}", "operationId", "get_usage",
-        "summary", "Requests of the caller's organization over the last N days", "tags", "usage",
-        "parameters", "name", "days", "in", "query", "schema", "type", "integer", "minimum", 1, "maximum",
-        DAYS_MAX, "default", DAYS_DEFAULT, "responses", "200", "description",
-        "total, successful, failed, success rate, average duration, top endpoints");
+    json_t *usage_op = json_loads(
+        "{\"operationId\":\"get_api_usage_stats\",\"summary\":\"get_api_usage_stats: requests of the caller's "
+        "organization over the last period_days days (days is read too)\",\"tags\":[\"usage\"],"
+        "\"parameters\":[{\"name\":\"period_days\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
+        "\"minimum\":1,\"maximum\":90,\"default\":30}}],\"responses\":{\"200\":{\"description\":\"Figures\","
+        "\"content\":{\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":[\"total_requests\","
+        "\"successful_requests\",\"failed_requests\",\"success_rate\",\"avg_duration_ms\",\"top_endpoints\","
+        "\"period_days\"],\"properties\":{\"total_requests\":{\"type\":\"integer\"},"
+        "\"successful_requests\":{\"type\":\"integer\"},\"failed_requests\":{\"type\":\"integer\"},"
+        "\"success_rate\":{\"type\":\"number\",\"description\":\"percent, one decimal\"},"
+        "\"avg_duration_ms\":{\"type\":\"number\"},\"period_days\":{\"type\":\"integer\"},"
+        "\"top_endpoints\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"endpoint\","
+        "\"requests\"],\"properties\":{\"endpoint\":{\"type\":\"string\"},\"requests\":{\"type\":\"integer\"},"
+        "\"method\":{\"type\":\"string\"},\"failed\":{\"type\":\"integer\"},"
+        "\"avg_duration_ms\":{\"type\":\"number\"}}}}}}}}},\"400\":{\"description\":\"bad period_days\"}}}",
+        0, NULL);
     json_t *metrics_op = json_pack("{s:s, s:s, s:[s], s:{s:{s:s}}}", "operationId", "get_org_metrics",
                                    "summary", "Figures of the caller's organization", "tags", "usage",
                                    "responses", "200", "description", "Figures as JSON numbers");

@@ -5,6 +5,7 @@
  * route_webhook_reports.c. Reads need the read permission; everything else
  * is admin only. Another organization's endpoint is "not found". */
 #include "api/routes/routes.h"
+#include "api/routes/v1_operations.h"
 #include "api/routes/webhook_api.h"
 
 #include "core/config.h"
@@ -385,5 +386,7 @@ int bl_api_routes_webhooks(bl_api_server *s, bl_err *err)
     /* the reports first: /v1/webhooks/stats must win over /v1/webhooks/:id */
     if (bl_api_server_routes(s, bl_api_webhook_report_routes, bl_api_webhook_report_route_count, NULL, err) != 0)
         return -1;
-    return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err);
+    if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err) != 0)
+        return -1;
+    return bl_api_document_webhooks(s, err);
 }

@@ -408,6 +408,29 @@ static void api_usage_stats_have_the_documented_fields(void)
     bl_test_reply_clear(&r);
 }
 
+/* The served OpenAPI document describes the documented shapes. */
+static void openapi_describes_the_documented_shapes(void)
+{
+    bl_test_reply r;
+    REQUIRE(call("GET", "/v1/openapi.json", NULL, NULL, &r) == 200);
+    const json_t *paths = json_object_get(r.json, "paths");
+    const char *want[][3] = {{"/v1/webhooks/{id}/stats", "get", "get_one_webhook_stats"},
+                             {"/v1/webhooks/stats", "get", "get_webhook_stats"},
+                             {"/v1/usage", "get", "get_api_usage_stats"},
+                             {"/v1/api-keys", "post", "create_api_key"},
+                             {"/v1/webhooks", "post", "create_webhook"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const json_t *op = json_object_get(json_object_get(paths, want[i][0]), want[i][1]);
+        CHECK_EQ_STR(json_string_value(json_object_get(op, "operationId")) ?: "", want[i][2]);
+        CHECK(json_object_get(json_object_get(op, "responses"), "429") != NULL);
+    }
+    const json_t *comp = json_object_get(r.json, "components");
+    CHECK(json_object_get(json_object_get(comp, "responses"), "RateLimited") != NULL);
+    const json_t *stats = json_object_get(json_object_get(comp, "schemas"), "WebhookStats");
+    CHECK_EQ_INT(json_array_size(json_object_get(stats, "required")), 7);
+    bl_test_reply_clear(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -427,6 +450,7 @@ int main(void)
         BL_RUN(rate_limit_headers_and_the_documented_429);
         BL_RUN(webhooks_are_created_signed_and_reported);
         BL_RUN(api_usage_stats_have_the_documented_fields);
+        BL_RUN(openapi_describes_the_documented_shapes);
     }
     webhook_sink_stop(&sink);
     bl_test_api_stop(&api);

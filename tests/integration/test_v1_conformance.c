@@ -408,6 +408,31 @@ static void api_usage_stats_have_the_documented_fields(void)
     bl_test_reply_clear(&r);
 }
 
+/* §6.2 Risks: the example POST body as written (no risk_id: the server
+ * gives one; "severity": "high" in the document's lowercase) is accepted. */
+static void risk_example_body_is_accepted_as_written(void)
+{
+    const char *body = "{\n  \"project_id\": \"prj_abc123\",\n  \"title\": \"Retard livraison\",\n"
+                       "  \"description\": \"Risque de retard de 2 semaines\",\n  \"severity\": \"high\",\n"
+                       "  \"probability\": 75,\n  \"impact\": 80,\n  \"mitigation\": \"Ajouter 1 d\u00e9veloppeur\"\n}";
+    bl_test_reply r;
+    REQUIRE(call("POST", "/v1/risks", api.write_token, body, &r) == 202);
+    has(r.json, "command_id", T_STRING);
+    has(r.json, "status_url", T_STRING);
+    bl_test_reply_clear(&r);
+    /* a severity that is no symbol in any case is still refused, naming the field */
+    REQUIRE(call("POST", "/v1/risks", api.write_token,
+                 "{\"project_id\":\"p\",\"title\":\"t\",\"description\":\"d\",\"severity\":\"extreme\","
+                 "\"probability\":1,\"impact\":1}",
+                 &r) == 422);
+    check_error(&r, "validation_failed");
+    bl_test_reply_clear(&r);
+    /* a read key may not write */
+    REQUIRE(call("POST", "/v1/risks", read_token, body, &r) == 403);
+    check_error(&r, "forbidden");
+    bl_test_reply_clear(&r);
+}
+
 /* The served OpenAPI document describes the documented shapes. */
 static void openapi_describes_the_documented_shapes(void)
 {
@@ -436,7 +461,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     setenv("BUSLINE_ENCRYPTION_KEYS", TEST_KEYS, 1);
     setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
-    if (bl_test_api_start(&api, 0) != 0 || webhook_sink_start(&sink, NULL, NULL) != 0) {
+    if (bl_test_api_start(&api, 1) != 0 || webhook_sink_start(&sink, NULL, NULL) != 0) {
         bl_test_api_stop(&api);
         return 1;
     }
@@ -450,6 +475,7 @@ int main(void)
         BL_RUN(rate_limit_headers_and_the_documented_429);
         BL_RUN(webhooks_are_created_signed_and_reported);
         BL_RUN(api_usage_stats_have_the_documented_fields);
+        BL_RUN(risk_example_body_is_accepted_as_written);
         BL_RUN(openapi_describes_the_documented_shapes);
     }
     webhook_sink_stop(&sink);

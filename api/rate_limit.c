@@ -8,11 +8,26 @@
 
 #define SUBJECT_MAX 64
 
-static const int64_t window_seconds[BL_RATE_WINDOWS - 1] = {60, 3600, 86400};
+static const int64_t window_seconds[BL_RATE_MONTH] = {60, 3600, 86400};
 static const char *const window_names[BL_RATE_WINDOWS] = {"minute", "hour", "day", "month"};
 
-/* The start and end of window k holding now: fixed lengths, except the
- * month, which runs from the first of the month 00:00 UTC to the next. */
+const char *bl_rate_window_name(bl_rate_window w)
+{
+    return w >= 0 && w < BL_RATE_WINDOWS ? window_names[w] : "hour";
+}
+
+int bl_rate_window_parse(const char *text, bl_rate_window *out)
+{
+    for (int k = 0; text && k < BL_RATE_WINDOWS; k++)
+        if (strcmp(text, window_names[k]) == 0) {
+            *out = (bl_rate_window)k;
+            return 0;
+        }
+    return -1;
+}
+
+/* The window of kind k holding now: [*start, *end). Months are calendar
+ * months in UTC, so they are not a fixed number of seconds. */
 static void window_bounds(int k, time_t now, time_t *start, time_t *end)
 {
     if (k != BL_RATE_MONTH) {
@@ -25,7 +40,7 @@ static void window_bounds(int k, time_t now, time_t *start, time_t *end)
     tm.tm_mday = 1;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     *start = timegm(&tm);
-    tm.tm_mon += 1; /* timegm normalizes December + 1 */
+    tm.tm_mon += 1; /* timegm normalises December + 1 */
     *end = timegm(&tm);
 }
 
@@ -179,6 +194,7 @@ int bl_rate_limiter_check(bl_rate_limiter *l, const char *subject, const int64_t
                 best_remaining = remaining;
                 v->limit = limits[k];
                 v->remaining = refused_by >= 0 ? 0 : remaining;
+                v->window = (bl_rate_window)k;
                 v->reset = end;
             }
         }

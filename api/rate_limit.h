@@ -26,16 +26,19 @@
 #define BL_RATE_BLOCK_DIVISOR 16
 
 typedef enum bl_rate_window {
-    BL_RATE_MINUTE = 0,
-    BL_RATE_HOUR,
-    BL_RATE_DAY,
-    BL_RATE_MONTH, /* the calendar month, UTC */
-    BL_RATE_WINDOWS
+    BL_RATE_MINUTE = 0, BL_RATE_HOUR, BL_RATE_DAY, BL_RATE_MONTH, BL_RATE_WINDOWS
 } bl_rate_window;
+
+/* "minute", "hour", "day", "month" (static). */
+const char *bl_rate_window_name(bl_rate_window w);
+
+/* The window named text; returns 0, or -1 for another name. */
+int bl_rate_window_parse(const char *text, bl_rate_window *out);
 
 typedef struct bl_rate_verdict {
     bool allowed;
     int64_t limit;       /* of the tightest window */
+    bl_rate_window window; /* which one that is (the refusing one when refused) */
     int64_t remaining;   /* after this request */
     time_t reset;        /* epoch seconds when that window ends */
     int64_t retry_after; /* seconds, when refused */

@@ -187,7 +187,10 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         if (!verdict.allowed) {
             char retry[24];
             snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
-            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
+            char msg[128]; /* the Powalyze document's words */
+            snprintf(msg, sizeof msg, "You have exceeded the rate limit of %lld requests per %s.",
+                     (long long)verdict.limit, bl_rate_window_name(verdict.window));
+            bl_api_fail(req, resp, 429, NULL, msg, NULL);
             bl_http_response_header(resp, "Retry-After", retry);
             goto done;
         }

@@ -13,14 +13,9 @@ ALTER TABLE api_users
     ADD COLUMN gdpr_consent_at timestamptz;
 CREATE UNIQUE INDEX api_users_username ON api_users (lower(username)) WHERE username IS NOT NULL;
 
--- A key's description and its monthly limit (calendar month, UTC), counted
--- with the other windows in api_rate_counters.
+-- A key's description (its monthly limit is rate_per_month of migration 080).
 ALTER TABLE api_keys
-    ADD COLUMN description text CHECK (length(description) <= 1000),
-    ADD COLUMN rate_per_month integer CHECK (rate_per_month > 0);
-ALTER TABLE api_rate_counters DROP CONSTRAINT IF EXISTS api_rate_counters_window_kind_check;
-ALTER TABLE api_rate_counters ADD CONSTRAINT api_rate_counters_window_kind_check
-    CHECK (window_kind IN ('minute', 'hour', 'day', 'month'));
+    ADD COLUMN description text CHECK (length(description) <= 1000);
 
 -- How a delivery's body is written: 'standard' is busline's own
 -- {"event","timestamp","organization_id","data"}; 'smartleakpro' the

@@ -22,9 +22,13 @@ typedef struct bl_api_key_spec {
     bl_api_perm perm;        /* stored as the list of levels it includes */
     const char *expires_at;  /* timestamptz text, or NULL for never */
     int64_t rate_per_minute; /* 0 = none */
-    int64_t rate_per_hour;   /* 0 = the default 1000; < 0 = none */
+    int64_t rate_per_hour;   /* 0 = the default 1000 */
     int64_t rate_per_day;    /* 0 = none */
     int64_t rate_per_month;  /* 0 = none */
+    /* The window rate_limit names ("minute", "hour", "day", "month"); NULL:
+     * hour. Another window than hour leaves rate_per_hour without its
+     * default of 1000 when it is 0. */
+    const char *rate_window;
     const char *description; /* NULL = none */
 } bl_api_key_spec;
 

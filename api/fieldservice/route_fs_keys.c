@@ -4,8 +4,8 @@
  * includes the lower ones, so ["write"] reads too and is listed back as
  * ["read", "write"]. Its per-minute, per-day and per-month limits are all
  * enforced at once by the shared counters of api/rate_limit.h (no hourly
- * limit on these keys); a key without limite_requetes_par_minute gets the
- * surface's default 100. The token is in the create answer only. */
+ * limit on these keys: their rate_window is the minute); a key without
+ * limite_requetes_par_minute gets the surface's default 100. The token is in the create answer only. */
 #include "api/auth/keys.h"
 #include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
@@ -98,7 +98,8 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
     if (!errors)
         return -1;
     const json_t *body = bl_fs_body(req, errors);
-    bl_api_key_spec spec = {.org_id = req->auth->org_id, .rate_per_hour = -1};
+    /* the document's limits are per minute, day and month: no hourly default */
+    bl_api_key_spec spec = {.org_id = req->auth->org_id, .rate_window = "minute"};
     if (body) {
         bl_fs_unknown_fields(body, key_fields, errors);
         spec.name = bl_fs_string(body, "nom", 200, true, errors);

@@ -29,14 +29,18 @@ struct bl_domain_events {
     pthread_mutex_t lock;
 };
 
-static const bl_catalog_topic *find_topic(const bl_catalog *cat, const char *domain, bl_err *err)
+/* The event topic named topic_name, else the first of domain. */
+static const bl_catalog_topic *find_topic(const bl_catalog *cat, const char *domain, const char *topic_name,
+                                          bl_err *err)
 {
     for (size_t i = 0; i < bl_catalog_topic_count(cat); i++) {
         const bl_catalog_topic *t = bl_catalog_topic_at(cat, i);
-        if (t->kind == BL_MSG_EVENT && strcmp(t->domain, domain) == 0)
+        if (t->kind == BL_MSG_EVENT &&
+            (topic_name ? strcmp(t->name, topic_name) == 0 : strcmp(t->domain, domain) == 0))
             return t;
     }
-    bl_err_set(err, BL_ENOTFOUND, "events: no event topic of domain '%s' in the catalog", domain);
+    bl_err_set(err, BL_ENOTFOUND, "events: no event topic %s '%s' in the catalog",
+               topic_name ? "named" : "of domain", topic_name ? topic_name : domain);
     return NULL;
 }
 
@@ -55,10 +59,12 @@ static int register_schema(bl_pg_pool *pool, const char *subject, const char *sc
     return 0;
 }
 
-bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
-                                       const char *source, const char *topic_prefix, bl_err *err)
+static bl_domain_events *events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
+                                    const char *topic_name, const char *source, const char *topic_prefix,
+                                    bl_err *err)
 {
-    if (!domain || !source || strlen(domain) >= NAME_MAX_LEN || strlen(source) >= NAME_MAX_LEN) {
+    if ((!domain && !topic_name) || !source || (domain && strlen(domain) >= NAME_MAX_LEN) ||
+        strlen(source) >= NAME_MAX_LEN) {
         bl_err_set(err, BL_EINVAL, "events: a domain and a source of at most %d bytes are required",
                    NAME_MAX_LEN - 1);
         return NULL;
@@ -69,14 +75,14 @@ bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir
         return NULL;
     }
     pthread_mutex_init(&ev->lock, NULL);
-    snprintf(ev->domain, sizeof ev->domain, "%s", domain);
     snprintf(ev->source, sizeof ev->source, "%s", source);
     ev->catalog = bl_catalog_load(schemas_dir ? schemas_dir : bl_catalog_default_dir(), err);
     if (!ev->catalog)
         goto fail;
-    const bl_catalog_topic *t = find_topic(ev->catalog, domain, err);
+    const bl_catalog_topic *t = find_topic(ev->catalog, domain, topic_name, err);
     if (!t)
         goto fail;
+    snprintf(ev->domain, sizeof ev->domain, "%s", t->domain);
     int n = snprintf(ev->topic, sizeof ev->topic, "%s%s", topic_prefix ? topic_prefix : "", t->name);
     if (n < 0 || (size_t)n >= sizeof ev->topic) {
         bl_err_set(err, BL_EINVAL, "events: topic prefix too long");
@@ -93,6 +99,19 @@ bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir
 fail:
     bl_domain_events_free(ev);
     return NULL;
+}
+
+bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
+                                       const char *source, const char *topic_prefix, bl_err *err)
+{
+    return events_new(pool, schemas_dir, domain, NULL, source, topic_prefix, err);
+}
+
+bl_domain_events *bl_domain_events_new_for_topic(bl_pg_pool *pool, const char *schemas_dir,
+                                                 const char *topic, const char *source,
+                                                 const char *topic_prefix, bl_err *err)
+{
+    return events_new(pool, schemas_dir, NULL, topic, source, topic_prefix, err);
 }
 
 void bl_domain_events_free(bl_domain_events *ev)

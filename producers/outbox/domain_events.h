@@ -24,6 +24,12 @@ typedef struct bl_domain_events bl_domain_events;
 bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
                                        const char *source, const char *topic_prefix, bl_err *err);
 
+/* As bl_domain_events_new for one named event topic of a domain with
+ * several ("events.fieldservice.media"); its domain is the topic's. */
+bl_domain_events *bl_domain_events_new_for_topic(bl_pg_pool *pool, const char *schemas_dir,
+                                                 const char *topic, const char *source,
+                                                 const char *topic_prefix, bl_err *err);
+
 /* Frees ev. Accepts NULL. */
 void bl_domain_events_free(bl_domain_events *ev);
 

@@ -15,6 +15,7 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/met
 int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
 int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
 int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
+int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

@@ -109,6 +109,14 @@ int bl_http_stream_start(bl_http_request *req, enum MHD_Result *rc)
     return 1;
 }
 
+/* How many bytes past the cap a settled request still reads and drops, so
+ * the client (which may not read before it has sent) gets its answer. */
+static uint64_t drain_past_cap(const route_target *t)
+{
+    const uint64_t floor = 8u * 1024 * 1024;
+    return t->stream_cap > floor ? t->stream_cap : floor;
+}
+
 enum MHD_Result bl_http_stream_step(bl_http_request *req, const char *data, size_t *len)
 {
     const route_target *t = req->stream_target;
@@ -118,7 +126,7 @@ enum MHD_Result bl_http_stream_step(bl_http_request *req, const char *data, size
         req->stream_bytes += n;
         if (req->stream_settled) {
             /* dropping costs no memory, but not for ever */
-            if (req->stream_bytes > t->stream_cap && req->stream_bytes - t->stream_cap > t->stream_cap) {
+            if (req->stream_bytes > t->stream_cap && req->stream_bytes - t->stream_cap > drain_past_cap(t)) {
                 bl_log_warn("http server: client kept sending past its answer, disconnected",
                             BL_FS("request_id", req->request_id), BL_FS("path", req->uri));
                 return MHD_NO;

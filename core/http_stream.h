@@ -8,8 +8,9 @@
  * a lying length) stops reaching the route, the route's end step hears
  * BL_HTTP_STREAM_TOO_LARGE with resp already holding the server's 413, and
  * the rest of the body is read and dropped. Once a route has answered, the
- * rest of the body is dropped too; a client that keeps sending past twice
- * the cap is disconnected rather than drained for ever. */
+ * rest of the body is dropped too; a client that keeps sending past the cap
+ * by more than the cap (at least 8 MiB) is disconnected rather than drained
+ * for ever. */
 #ifndef BUSLINE_CORE_HTTP_STREAM_H
 #define BUSLINE_CORE_HTTP_STREAM_H
 

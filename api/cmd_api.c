@@ -33,6 +33,9 @@ static const bl_setting serve_settings[] = {
      .help = "largest media upload accepted, in bytes, else 413 (default 25 MiB)"},
     {.name = "topic_prefix", .env = "BUSLINE_API_TOPIC_PREFIX", .flag = "topic-prefix",
      .type = BL_SETTING_STRING, .help = "prefix of the commands.<domain> topics (default: none)"},
+    {.name = "field_service_prefix", .env = "BUSLINE_API_FIELD_SERVICE_PREFIX", .flag = "field-service-prefix",
+     .type = BL_SETTING_STRING, .def = "/api",
+     .help = "path where the SmartLeakPro field-service API is served (e.g. /fieldservice/api)"},
     {0},
 };
 
@@ -75,6 +78,7 @@ static int serve(int argc, char **argv)
                         .registry_url = bl_config_str(cfg, "registry_url"),
                         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
                         .topic_prefix = bl_config_str(cfg, "topic_prefix"),
+                        .field_service_prefix = bl_config_str(cfg, "field_service_prefix"),
                         .upload_cap = (size_t)bl_config_int(cfg, "upload_max_bytes")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {
         fprintf(stderr, "busline api: %s\n", err.msg);

@@ -10,13 +10,11 @@
 
 #include <pthread.h>
 
-/* The documented surface's paths; the download URL of a media starts so. */
-#define BL_MEDIA_PREFIX "/api"
-
 typedef struct bl_media_routes {
     bl_api_server *server;
     const bl_media_store *store;
     bl_media_sniffer *sniffer;
+    const char *prefix; /* the field-service surface's ("/api"), borrowed from the server */
     pthread_mutex_t events_lock;
     bl_domain_events *events; /* events.fieldservice.media, made by the first upload */
 } bl_media_routes;
@@ -29,7 +27,7 @@ bl_domain_events *bl_media_events(bl_media_routes *m, bl_err *err);
 extern const bl_api_stream_fns bl_media_upload_steps;
 
 /* SQL of one media row m as the API's JSON object; $1 is the URL prefix
- * (BL_MEDIA_PREFIX) of its download link. */
+ * (the surface's, "/api") of its download link. */
 #define BL_MEDIA_JSON_SQL                                                                          \
     "json_build_object('id', m.media_id, 'intervention_id', m.intervention_id, "                   \
     "'nom_fichier', m.filename, 'description', m.description, 'tags', m.tags, "                    \

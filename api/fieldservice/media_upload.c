@@ -301,18 +301,18 @@ static char *store_upload(media_upload *u, const char *mime, const char *kind, j
         return NULL;
     }
     bl_hex_encode(digest, sizeof digest, sha_hex);
-    char media_id[BL_UUID_SIZE], size_text[24], object_text[24], url[160];
+    char media_id[BL_UUID_SIZE], size_text[24], object_text[24], url[BL_UUID_SIZE + 320];
     if (bl_uuid_random(media_id, err) != 0)
         return NULL;
     snprintf(size_text, sizeof size_text, "%llu", (unsigned long long)u->size);
     snprintf(object_text, sizeof object_text, "%llu", (unsigned long long)object);
-    snprintf(url, sizeof url, "%s/medias/%s/download", BL_MEDIA_PREFIX, media_id);
+    snprintf(url, sizeof url, "%s/medias/%s/download", u->m->prefix, media_id);
     char *tags_text = json_dumps(tags, JSON_COMPACT);
     if (!tags_text) {
         bl_err_set(err, BL_ENOMEM, "media: out of memory");
         return NULL;
     }
-    const char *params[] = {BL_MEDIA_PREFIX, u->org_id, media_id, u->intervention_id.buf,
+    const char *params[] = {u->m->prefix, u->org_id, media_id, u->intervention_id.buf,
                             u->filename[0] ? u->filename : "upload",
                             u->description.parts ? u->description.buf : NULL, tags_text, mime, kind,
                             size_text, sha_hex, u->m->store->name, object_text, u->uploaded_by};

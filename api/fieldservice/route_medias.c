@@ -5,7 +5,8 @@
  * streamed download (GET /medias/{id}/download, read from the media store
  * in 32 KiB pieces while it is sent, with the stored Content-Type and a
  * Content-Disposition naming the file). Everything is scoped to the
- * caller's organization. */
+ * caller's organization; paths are relative to the field-service surface's
+ * prefix (/api by default), and so are the download URLs it answers. */
 #include "api/fieldservice/media_internal.h"
 
 #include "api/routes/routes.h"
@@ -76,7 +77,7 @@ static int list_medias(const bl_api_request *req, bl_http_response *resp, void *
     char page_text[24], size_text[24];
     snprintf(page_text, sizeof page_text, "%ld", page);
     snprintf(size_text, sizeof size_text, "%ld", size);
-    const char *params[] = {BL_MEDIA_PREFIX, req->auth->org_id, intervention && *intervention ? intervention : NULL,
+    const char *params[] = {m->prefix, req->auth->org_id, intervention && *intervention ? intervention : NULL,
                             type && *type ? type : NULL, search && *search ? search : NULL, page_text, size_text};
     /* search: a case-insensitive substring of the file name or description, or a tag */
     static const char sql[] =
@@ -238,7 +239,8 @@ int bl_api_routes_medias(bl_api_server *s, bl_err *err)
     bl_media_routes *m = calloc(1, sizeof *m);
     if (!m)
         return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-    *m = (bl_media_routes){.server = s, .store = bl_media_store_pg()};
+    *m = (bl_media_routes){.server = s, .store = bl_media_store_pg(),
+                           .prefix = bl_api_server_surface_prefix(s, BL_API_SURFACE_FIELD_SERVICE)};
     pthread_mutex_init(&m->events_lock, NULL);
     if (!(m->sniffer = bl_media_sniffer_new(err))) {
         media_routes_free(m);
@@ -247,11 +249,12 @@ int bl_api_routes_medias(bl_api_server *s, bl_err *err)
     if (bl_api_server_on_free(s, media_routes_free, m, err) != 0)
         return -1;
     static const bl_api_route routes[] = {
-        {"GET", BL_MEDIA_PREFIX "/medias/", BL_API_BY_METHOD, list_medias},
-        {"GET", BL_MEDIA_PREFIX "/medias/:id/download", BL_API_BY_METHOD, download_media},
+        {"GET", "/medias/", BL_API_BY_METHOD, list_medias},
+        {"GET", "/medias/:id/download", BL_API_BY_METHOD, download_media},
     };
-    if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], m, err) != 0)
+    if (bl_api_server_surface_routes(s, BL_API_SURFACE_FIELD_SERVICE, routes, sizeof routes / sizeof routes[0], m,
+                                     err) != 0)
         return -1;
-    return bl_api_server_stream_route(s, "POST", BL_MEDIA_PREFIX "/medias/upload", BL_API_BY_METHOD,
-                                      &bl_media_upload_steps, m, err);
+    return bl_api_server_surface_stream_route(s, BL_API_SURFACE_FIELD_SERVICE, "POST", "/medias/upload",
+                                              BL_API_BY_METHOD, &bl_media_upload_steps, m, err);
 }

@@ -238,19 +238,23 @@ static const char *field(const bl_test_reply *r, const char *name)
     return json_string_value(json_object_get(r->json, name));
 }
 
-/* The error code of an error answer, in the field-service shape
- * ({"error_code"}) or the /v1 one ({"error":{"code"}}). */
+/* The field-service error shape: {"detail", "error_code", "field_errors"}. */
 static const char *error_code(const bl_test_reply *r)
 {
-    const char *c = field(r, "error_code");
-    return c ? c : bl_test_reply_error_code(r);
+    return field(r, "error_code");
 }
 
-/* The field errors of an error answer (either shape), borrowed. */
+/* The field errors of an error answer, borrowed: {field: [messages]}. */
 static json_t *field_errors(const bl_test_reply *r)
 {
-    json_t *f = json_object_get(r->json, "field_errors");
-    return f ? f : json_object_get(json_object_get(r->json, "error"), "field_errors");
+    return json_object_get(r->json, "field_errors");
+}
+
+/* Whether r is an error of the field-service shape with code. */
+static bool is_error(const bl_test_reply *r, const char *code)
+{
+    const char *c = error_code(r);
+    return c && strcmp(c, code) == 0 && field(r, "detail") != NULL;
 }
 
 static long long count_of(const char *sql)
@@ -325,8 +329,9 @@ static void upload_then_download_gives_the_same_bytes_and_headers(void)
     CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/api/medias/?type_media=text&size=500", api.write_token, NULL,
                                   NULL, &r),
                  422);
-    CHECK(json_object_get(field_errors(&r), "type_media") != NULL);
-    CHECK(json_object_get(field_errors(&r), "size") != NULL);
+    CHECK(is_error(&r, "VALIDATION_ERROR"));
+    CHECK(json_is_array(json_object_get(field_errors(&r), "type_media")));
+    CHECK(json_is_array(json_object_get(field_errors(&r), "size")));
     bl_test_reply_clear(&r);
 
     /* another organization neither lists nor downloads it */
@@ -334,6 +339,7 @@ static void upload_then_download_gives_the_same_bytes_and_headers(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 0);
     bl_test_reply_clear(&r);
     CHECK_EQ_INT(fetch(url, api.other_token, &d), 404);
+    CHECK_EQ_STR(d.content_type, "application/json");
     CHECK_EQ_INT(fetch("/api/medias/no-such-media/download", api.write_token, &d), 404);
 }
 
@@ -374,7 +380,7 @@ static void type_is_judged_by_content_not_by_name(void)
                         .file = &g};
     bl_test_reply r;
     CHECK_EQ_INT(upload(bl_api_server_port(api.server), api.write_token, &spec, &r), 422);
-    CHECK_EQ_STR(error_code(&r), "VALIDATION_ERROR");
+    CHECK(is_error(&r, "VALIDATION_ERROR"));
     const char *why = json_string_value(json_array_get(json_object_get(field_errors(&r), "file"), 0));
     CHECK(why && strstr(why, "text/plain") != NULL);
     bl_test_reply_clear(&r);
@@ -414,7 +420,7 @@ static void bad_fields_are_each_listed_and_nothing_is_stored(void)
     gen_init(&g, png_head, sizeof png_head, 1000);
     upload_spec spec = {.intervention_id = "iv-x", .tags = "nope", .filename = "a.png", .file = &g};
     CHECK_EQ_INT(upload(bl_api_server_port(api.server), api.write_token, &spec, &r), 422);
-    CHECK_EQ_STR(error_code(&r), "VALIDATION_ERROR");
+    CHECK(is_error(&r, "VALIDATION_ERROR"));
     CHECK(json_object_get(field_errors(&r), "intervention_id") != NULL);
     CHECK(json_object_get(field_errors(&r), "tags") != NULL);
     bl_test_reply_clear(&r);
@@ -428,11 +434,13 @@ static void bad_fields_are_each_listed_and_nothing_is_stored(void)
     /* not a form at all */
     CHECK_EQ_INT(bl_test_api_call(&api, "POST", "/api/medias/upload", api.write_token, NULL, "{\"file\": 1}", &r),
                  415);
+    CHECK(is_error(&r, "VALIDATION_ERROR"));
     bl_test_reply_clear(&r);
     /* no credentials */
     gen_init(&g, png_head, sizeof png_head, 1000);
     spec = (upload_spec){.intervention_id = "iv-1", .filename = "a.png", .file = &g};
     CHECK_EQ_INT(upload(bl_api_server_port(api.server), "not-a-key", &spec, &r), 401);
+    CHECK(is_error(&r, "AUTHENTICATION_ERROR"));
     bl_test_reply_clear(&r);
     gen_hex(&g, (char[65]){0});
     CHECK_EQ_INT(count_of(MEDIA_ROWS), rows);
@@ -449,7 +457,8 @@ static void over_the_limit_is_413_declared_or_mid_stream_and_nothing_is_stored(v
         gen_init(&g, png_head, sizeof png_head, 4 * SMALL_CAP);
         upload_spec spec = {.intervention_id = "iv-1", .filename = "big.png", .file = &g, .chunked = chunked};
         CHECK_EQ_INT(upload(port, api.write_token, &spec, &r), 413);
-        CHECK(r.body && strstr(r.body, "65536") != NULL);
+        CHECK(is_error(&r, "VALIDATION_ERROR"));
+        CHECK(field(&r, "detail") && strstr(field(&r, "detail"), "65536") != NULL);
         bl_test_reply_clear(&r);
         gen_hex(&g, (char[65]){0});
     }

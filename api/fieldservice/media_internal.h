@@ -26,6 +26,10 @@ bl_domain_events *bl_media_events(bl_media_routes *m, bl_err *err);
 /* The streamed steps of POST /medias/upload (ctx: the bl_media_routes). */
 extern const bl_api_stream_fns bl_media_upload_steps;
 
+/* Attaches the OpenAPI operations of the media routes (registered before).
+ * Returns 0 or -1 with err. */
+int bl_media_document(bl_api_server *s, bl_err *err);
+
 /* SQL of one media row m as the API's JSON object; $1 is the URL prefix
  * (the surface's, "/api") of its download link. */
 #define BL_MEDIA_JSON_SQL                                                                          \

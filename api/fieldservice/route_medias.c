@@ -255,6 +255,8 @@ int bl_api_routes_medias(bl_api_server *s, bl_err *err)
     if (bl_api_server_surface_routes(s, BL_API_SURFACE_FIELD_SERVICE, routes, sizeof routes / sizeof routes[0], m,
                                      err) != 0)
         return -1;
-    return bl_api_server_surface_stream_route(s, BL_API_SURFACE_FIELD_SERVICE, "POST", "/medias/upload",
-                                              BL_API_BY_METHOD, &bl_media_upload_steps, m, err);
+    if (bl_api_server_surface_stream_route(s, BL_API_SURFACE_FIELD_SERVICE, "POST", "/medias/upload",
+                                           BL_API_BY_METHOD, &bl_media_upload_steps, m, err) != 0)
+        return -1;
+    return bl_media_document(s, err);
 }

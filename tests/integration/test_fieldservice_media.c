@@ -474,6 +474,121 @@ static void over_the_limit_is_413_declared_or_mid_stream_and_nothing_is_stored(v
     CHECK_EQ_INT(count_of(MEDIA_ROWS), rows + 1);
 }
 
+/* A hand-written multipart body sent a few bytes per write, so part
+ * headers and boundaries arrive split across pieces. */
+typedef struct trickle {
+    const char *data;
+    size_t len, pos;
+} trickle;
+
+static size_t trickle_read(char *buf, size_t size, size_t n, void *arg)
+{
+    trickle *t = arg;
+    size_t want = size * n < 3 ? size * n : 3;
+    size_t left = t->len - t->pos;
+    size_t k = want < left ? want : left;
+    memcpy(buf, t->data + t->pos, k);
+    t->pos += k;
+    return k;
+}
+
+static long post_raw(const char *body, size_t len, bl_test_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    trickle t = {.data = body, .len = len};
+    CURL *c = curl_easy_init();
+    char url[128], auth[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/medias/upload", (unsigned)bl_api_server_port(api.server));
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", api.write_token);
+    struct curl_slist *headers = curl_slist_append(NULL, auth);
+    headers = curl_slist_append(headers, "Content-Type: multipart/form-data; boundary=----b");
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, trickle_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    r->json = r->body ? json_loads(r->body, 0, NULL) : NULL;
+    return r->status;
+}
+
+/* The file: a PNG header, then lines that look like the delimiter without
+ * being one (another boundary, the boundary not after a CRLF, a bare
+ * "--"), CR and LF alone, and a trailing CRLF that belongs to the file. */
+static const char trickle_file[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0"
+                                   "\r\n------c\r\nxx------b yy\r\n--\r\n\n\r lone\r\n";
+
+static size_t multipart_body(char *out, size_t cap, bool closed)
+{
+    static const char head[] = "------b\r\nContent-Disposition: form-data; name=\"intervention_id\"\r\n\r\niv-1\r\n"
+                               "------b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"split.png\"\r\n"
+                               "Content-Type: image/png\r\n\r\n";
+    static const char tail[] = "\r\n------b\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\n[\"x\"]\r\n";
+    static const char close[] = "------b--\r\n";
+    size_t n = 0;
+    memcpy(out + n, head, sizeof head - 1);
+    n += sizeof head - 1;
+    memcpy(out + n, trickle_file, sizeof trickle_file - 1);
+    n += sizeof trickle_file - 1;
+    memcpy(out + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+    if (closed) {
+        memcpy(out + n, close, sizeof close - 1);
+        n += sizeof close - 1;
+    }
+    (void)cap;
+    return n;
+}
+
+static void a_multipart_body_split_in_tiny_pieces_keeps_every_byte(void)
+{
+    char body[1024];
+    size_t len = multipart_body(body, sizeof body, true);
+    char sha[65];
+    {
+        EVP_MD_CTX *x = EVP_MD_CTX_new();
+        unsigned char d[32];
+        unsigned int n = 0;
+        EVP_DigestInit_ex(x, EVP_sha256(), NULL);
+        EVP_DigestUpdate(x, trickle_file, sizeof trickle_file - 1);
+        EVP_DigestFinal_ex(x, d, &n);
+        EVP_MD_CTX_free(x);
+        for (int i = 0; i < 32; i++)
+            snprintf(sha + 2 * i, 3, "%02x", d[i]);
+    }
+    bl_test_reply r;
+    REQUIRE(post_raw(body, len, &r) == 201);
+    CHECK_EQ_STR(field(&r, "sha256"), sha);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "taille")), (long long)(sizeof trickle_file - 1));
+    CHECK_EQ_STR(field(&r, "nom_fichier"), "split.png");
+    CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(r.json, "tags"), 0)), "x");
+    bl_test_reply_clear(&r);
+}
+
+static void a_multipart_body_without_its_closing_boundary_stores_nothing(void)
+{
+    long long rows = count_of(MEDIA_ROWS), objects = count_of(LARGE_OBJECTS);
+    char body[1024];
+    size_t len = multipart_body(body, sizeof body, false);
+    bl_test_reply r;
+    CHECK_EQ_INT(post_raw(body, len, &r), 400);
+    CHECK(is_error(&r, "VALIDATION_ERROR"));
+    bl_test_reply_clear(&r);
+    /* cut in the middle of the file part */
+    len = multipart_body(body, sizeof body, true);
+    CHECK_EQ_INT(post_raw(body, len / 2, &r), 400);
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(count_of(MEDIA_ROWS), rows);
+    CHECK_EQ_INT(count_of(LARGE_OBJECTS), objects);
+}
+
 /* The process's peak resident set (VmHWM), in KiB. */
 static long peak_rss_kib(void)
 {
@@ -539,6 +654,8 @@ int main(void)
         BL_RUN(type_is_judged_by_content_not_by_name);
         BL_RUN(bad_fields_are_each_listed_and_nothing_is_stored);
         BL_RUN(over_the_limit_is_413_declared_or_mid_stream_and_nothing_is_stored);
+        BL_RUN(a_multipart_body_split_in_tiny_pieces_keeps_every_byte);
+        BL_RUN(a_multipart_body_without_its_closing_boundary_stores_nothing);
         BL_RUN(a_20_mib_upload_and_download_keep_peak_rss_far_below_the_file_size);
     } else {
         if (err.msg[0])

@@ -3,8 +3,11 @@
  * bytes, same SHA-256, the right headers), the list and its filters, the
  * type judged by content, bad tags and an unknown intervention as field
  * errors, 413 over the limit (declared or found mid-stream) with nothing
- * stored, media.uploaded on the outbox with the row, and a 20 MiB upload
- * and download whose peak RSS growth stays far below the file's size. */
+ * stored, media.uploaded on the outbox with the row, multipart bodies split
+ * in tiny pieces or cut short, the large object store on its own, and a
+ * 20 MiB upload and download whose peak RSS growth stays far below the
+ * file's size. */
+#include "api/fieldservice/media_store.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
@@ -589,6 +592,65 @@ static void a_multipart_body_without_its_closing_boundary_stores_nothing(void)
     CHECK_EQ_INT(count_of(LARGE_OBJECTS), objects);
 }
 
+/* The store on its own: an object written in uneven pieces (across its
+ * write batches) reads back the same, is gone with a rollback, and once
+ * removed cannot be opened. */
+static void the_large_object_store_round_trips_rolls_back_and_removes(void)
+{
+    const bl_media_store *st = bl_media_store_pg();
+    bl_err err = {0};
+    PGconn *conn = bl_pg_pool_acquire(api.pool, 5000, &err);
+    REQUIRE(conn);
+    enum { SIZE = 700 * 1024 + 13 };
+    char *data = malloc(SIZE), *back = malloc(SIZE + 1);
+    REQUIRE(data && back);
+    for (size_t i = 0; i < SIZE; i++)
+        data[i] = (char)(i * 31 % 253);
+    uint64_t object = 0, rolled_back = 0;
+    /* written, then rolled back: no object */
+    REQUIRE(bl_pg_begin(conn, &err) == 0);
+    bl_media_writer *w = st->writer_open(conn, &err);
+    REQUIRE(w);
+    CHECK(st->write(w, data, 1000, &err) == 0);
+    CHECK(st->writer_close(w, &rolled_back, &err) == 0);
+    CHECK(bl_pg_rollback(conn, &err) == 0);
+    /* written in pieces of 1, 4095, 300 KiB and the rest, committed */
+    REQUIRE(bl_pg_begin(conn, &err) == 0);
+    REQUIRE((w = st->writer_open(conn, &err)) != NULL);
+    size_t pieces[] = {1, 4095, 300 * 1024, SIZE - 1 - 4095 - 300 * 1024}, at = 0;
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(st->write(w, data + at, pieces[i], &err) == 0);
+        at += pieces[i];
+    }
+    CHECK(st->writer_close(w, &object, &err) == 0);
+    CHECK(bl_pg_commit(conn, &err) == 0);
+    /* read back in reads of at most 32 KiB */
+    REQUIRE(bl_pg_begin(conn, &err) == 0);
+    bl_media_reader *r = st->reader_open(conn, object, &err);
+    REQUIRE(r);
+    size_t got = 0;
+    ssize_t n;
+    while ((n = st->read(r, back + got, SIZE + 1 - got < 32768 ? SIZE + 1 - got : 32768, &err)) > 0)
+        got += (size_t)n;
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(got, SIZE);
+    CHECK(memcmp(back, data, SIZE) == 0);
+    st->reader_close(r);
+    CHECK(st->reader_open(conn, rolled_back, &err) == NULL);
+    CHECK_EQ_INT(err.code, BL_ENOTFOUND);
+    CHECK(bl_pg_rollback(conn, &err) == 0);
+    /* removed */
+    REQUIRE(bl_pg_begin(conn, &err) == 0);
+    CHECK(st->remove(conn, object, &err) == 0);
+    CHECK(bl_pg_commit(conn, &err) == 0);
+    REQUIRE(bl_pg_begin(conn, &err) == 0);
+    CHECK(st->reader_open(conn, object, &err) == NULL);
+    CHECK(bl_pg_rollback(conn, &err) == 0);
+    bl_pg_pool_release(api.pool, conn);
+    free(data);
+    free(back);
+}
+
 /* The process's peak resident set (VmHWM), in KiB. */
 static long peak_rss_kib(void)
 {
@@ -656,6 +718,7 @@ int main(void)
         BL_RUN(over_the_limit_is_413_declared_or_mid_stream_and_nothing_is_stored);
         BL_RUN(a_multipart_body_split_in_tiny_pieces_keeps_every_byte);
         BL_RUN(a_multipart_body_without_its_closing_boundary_stores_nothing);
+        BL_RUN(the_large_object_store_round_trips_rolls_back_and_removes);
         BL_RUN(a_20_mib_upload_and_download_keep_peak_rss_far_below_the_file_size);
     } else {
         if (err.msg[0])

@@ -14,7 +14,7 @@ typedef struct api_stream {
     bl_api_checked checked;
     int64_t start_us;
     void *route_state; /* the route's, released by its release step */
-    bool begun;        /* the route's begin took the body */
+    bool route_begun;  /* the route's begin ran: its release is owed, whatever it answered */
     bool logged;
 } api_stream;
 
@@ -41,11 +41,10 @@ static int stream_begin(const bl_http_request *req, bl_http_response *resp, void
     }
     bl_api_request areq = {.http = req, .auth = st->checked.authed ? &st->checked.auth : NULL,
                            .server = t->server};
+    st->route_begun = true;
     int rc = t->stream->begin(&areq, resp, t->ctx, &st->route_state);
-    if (rc == 0) {
-        st->begun = true;
+    if (rc == 0)
         return 0;
-    }
     if (rc == BL_HTTP_ANSWERED)
         log_answer(st, resp);
     return rc;
@@ -79,7 +78,7 @@ static void stream_release(void *state)
     api_stream *st = state;
     if (!st)
         return;
-    if (st->begun)
+    if (st->route_begun)
         st->target->stream->release(st->route_state);
     if (!st->logged) /* the client went away, or a step failed: the server answered 500 or nothing */
         bl_api_answered(st->target, st->http, &st->checked, 500, st->start_us);

@@ -55,7 +55,8 @@ typedef struct bl_api_stream_fns {
     /* req (and req->http, which stays valid until release) passed the
      * checks; req->auth is borrowed for this call only, copy what is needed.
      * Returns 0 with *state set to take the body, BL_HTTP_ANSWERED when
-     * resp holds the answer, or -1 for a 500. */
+     * resp holds the answer, or -1 for a 500; release follows either way,
+     * with *state as begin left it (NULL when it set none). */
     int (*begin)(const bl_api_request *req, bl_http_response *resp, void *ctx, void **state);
     /* The next len body bytes (borrowed). Returns 0, BL_HTTP_ANSWERED with
      * resp filled, or -1 for a 500. */

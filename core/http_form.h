@@ -16,8 +16,10 @@ typedef struct bl_http_form bl_http_form;
 
 /* One piece of field name's value: len bytes (borrowed for the call) at
  * offset in the value; offset 0 starts a new field (a field may come more
- * than once). filename and content_type are the part's (NULL when it has
- * none). Returns 0 to go on, or -1 to stop parsing (feed then fails). */
+ * than once), and only an empty field comes as one piece of length 0.
+ * filename and content_type are the part's (NULL when it has none; names
+ * past 255 bytes of an empty field are cut). Returns 0 to go on, or -1 to
+ * stop parsing (feed then fails). */
 typedef int (*bl_http_form_piece_fn)(void *ctx, const char *name, const char *filename,
                                      const char *content_type, uint64_t offset, const char *data,
                                      size_t len);

@@ -4,6 +4,7 @@
  * answered before the body to a client that waits on 100-continue, state is
  * released when the client goes away mid-body, and a streamed response is
  * read piece by piece and released once. */
+#include "core/http_form.h"
 #include "core/http_server.h"
 #include "core/http_stream.h"
 #include "tests/support/test.h"
@@ -75,6 +76,106 @@ static void sum_release(void *state)
 }
 
 static const bl_http_stream_fns sum_fns = {sum_begin, sum_chunk, sum_end, sum_release};
+
+/* POST /form: a multipart body fed to core/http_form X-Piece bytes at a
+ * time (whatever pieces the network made), answered with each field as
+ * "name[filename]=length:sum" lines, or 400 with the parser's error. */
+typedef struct form_state {
+    bl_http_form *form;
+    size_t piece;
+    char out[1024];
+    size_t used;
+    char name[64];
+    long len;
+    unsigned long long sum;
+    bool open;
+} form_state;
+
+static void form_flush(form_state *f)
+{
+    if (!f->open)
+        return;
+    int n = snprintf(f->out + f->used, sizeof f->out - f->used, "%s=%ld:%llu\n", f->name, f->len, f->sum);
+    if (n > 0 && (size_t)n < sizeof f->out - f->used)
+        f->used += (size_t)n;
+    f->open = false;
+}
+
+static int form_piece(void *ctx, const char *name, const char *filename, const char *content_type,
+                      uint64_t offset, const char *data, size_t len)
+{
+    (void)content_type;
+    form_state *f = ctx;
+    if (offset == 0) {
+        form_flush(f);
+        snprintf(f->name, sizeof f->name, "%s[%s]", name, filename ? filename : "");
+        f->len = 0;
+        f->sum = 0;
+        f->open = true;
+    }
+    for (size_t i = 0; i < len; i++)
+        f->sum = f->sum * 31 + (unsigned char)data[i];
+    f->len += (long)len;
+    return 0;
+}
+
+static int form_begin(const bl_http_request *req, bl_http_response *resp, void *ctx, void **state)
+{
+    (void)ctx;
+    form_state *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    const char *piece = bl_http_request_header(req, "X-Piece");
+    f->piece = piece ? strtoul(piece, NULL, 10) : 1;
+    f->piece = f->piece ? f->piece : 1;
+    bl_err err = {0};
+    if (!(f->form = bl_http_form_new(req, form_piece, f, &err))) {
+        bl_http_response_error(resp, 415, err.msg);
+        return BL_HTTP_ANSWERED;
+    }
+    return 0;
+}
+
+static int form_chunk(void *state, const char *data, size_t len, bl_http_response *resp)
+{
+    form_state *f = state;
+    for (size_t at = 0; at < len; at += f->piece) {
+        bl_err err = {0};
+        size_t k = len - at < f->piece ? len - at : f->piece;
+        if (bl_http_form_feed(f->form, data + at, k, &err) != 0) {
+            bl_http_response_error(resp, 400, err.msg);
+            return BL_HTTP_ANSWERED;
+        }
+    }
+    return 0;
+}
+
+static int form_end(void *state, bl_http_stream_outcome outcome, bl_http_response *resp)
+{
+    form_state *f = state;
+    if (outcome != BL_HTTP_STREAM_COMPLETE)
+        return 0;
+    bl_err err = {0};
+    bl_http_form *form = f->form;
+    f->form = NULL;
+    if (bl_http_form_finish(form, &err) != 0) {
+        bl_http_response_error(resp, 400, err.msg);
+        return 0;
+    }
+    form_flush(f);
+    return bl_http_response_body_copy(resp, f->out, f->used, "text/plain");
+}
+
+static void form_release(void *state)
+{
+    form_state *f = state;
+    if (f)
+        bl_http_form_free(f->form);
+    free(f);
+}
+
+static const bl_http_stream_fns form_fns = {form_begin, form_chunk, form_end, form_release};
 
 /* GET /counted?n=N: N bytes of 'a'..'z' streamed; ?known=0 for chunked. */
 typedef struct counted {
@@ -273,6 +374,96 @@ static void a_client_gone_mid_body_releases_the_state_without_an_end(void)
     CHECK_EQ_INT(atomic_load(&ends), 0);
 }
 
+static const char form_file[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+                                "\r\n------c\r\nxx------b yy\r\n--\r\n\n\r lone\r\n\r\n";
+
+static size_t form_body(char *out, bool closed)
+{
+    static const char head[] = "------b\r\nContent-Disposition: form-data; name=\"intervention_id\"\r\n\r\niv-1\r\n"
+                               "------b\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n\r\n"
+                               "------b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"split.png\"\r\n"
+                               "Content-Type: image/png\r\n\r\n";
+    static const char tail[] = "\r\n------b\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\n[\"x\"]\r\n";
+    static const char close[] = "------b--\r\n";
+    size_t n = 0;
+    memcpy(out + n, head, sizeof head - 1);
+    n += sizeof head - 1;
+    memcpy(out + n, form_file, sizeof form_file - 1);
+    n += sizeof form_file - 1;
+    memcpy(out + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+    if (closed) {
+        memcpy(out + n, close, sizeof close - 1);
+        n += sizeof close - 1;
+    }
+    return n;
+}
+
+static void field_line(char *out, size_t cap, const char *name, const char *data, size_t len)
+{
+    unsigned long long sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum = sum * 31 + (unsigned char)data[i];
+    size_t used = strlen(out);
+    snprintf(out + used, cap - used, "%s=%zu:%llu\n", name, len, sum);
+}
+
+static long post_form(const char *body, size_t len, const char *content_type, unsigned piece, reply *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char url[96], ct[128], ph[32];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/form", (unsigned)bl_http_server_port(server));
+    snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
+    snprintf(ph, sizeof ph, "X-Piece: %u", piece);
+    struct curl_slist *h = curl_slist_append(NULL, ct);
+    h = curl_slist_append(h, ph);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+static void a_form_split_anywhere_yields_the_same_fields(void)
+{
+    char body[1024], want[256] = "";
+    size_t len = form_body(body, true);
+    field_line(want, sizeof want, "intervention_id[]", "iv-1", 4);
+    field_line(want, sizeof want, "description[]", "", 0); /* an empty field comes once, empty */
+    field_line(want, sizeof want, "file[split.png]", form_file, sizeof form_file - 1);
+    field_line(want, sizeof want, "tags[]", "[\"x\"]", 5);
+    static const char ct[] = "multipart/form-data; boundary=----b";
+    for (unsigned piece = 1; piece <= len; piece = piece < 16 ? piece + 1 : piece * 2) {
+        reply r;
+        CHECK_EQ_INT(post_form(body, len, ct, piece, &r), 200);
+        if (strcmp(r.body, want) != 0)
+            fprintf(stderr, "  pieces of %u bytes gave:\n%s", piece, r.body);
+        CHECK_EQ_STR(r.body, want);
+    }
+}
+
+static void a_form_cut_short_or_without_a_boundary_is_refused(void)
+{
+    char body[1024];
+    size_t len = form_body(body, false);
+    static const char ct[] = "multipart/form-data; boundary=----b";
+    for (unsigned piece = 1; piece <= 7; piece += 3) {
+        reply r;
+        CHECK_EQ_INT(post_form(body, len, ct, piece, &r), 400);
+        CHECK_EQ_INT(post_form(body, len / 2, ct, piece, &r), 400);
+    }
+    reply r;
+    CHECK_EQ_INT(post_form(body, len, "multipart/form-data", 1, &r), 415);
+    CHECK_EQ_INT(post_form(body, len, "application/json", 1, &r), 415);
+}
+
 static long get_counted(const char *query, size_t *len, char *first, char *last)
 {
     CURL *c = curl_easy_init();
@@ -320,6 +511,7 @@ int main(void)
     server = bl_http_server_new(&cfg, &err);
     if (!server || bl_http_server_stream_route(server, "POST", "/sum", &sum_fns, CAP, NULL, &err) != 0 ||
         bl_http_server_route(server, "GET", "/counted", handle_counted, NULL, &err) != 0 ||
+        bl_http_server_stream_route(server, "POST", "/form", &form_fns, CAP, NULL, &err) != 0 ||
         bl_http_server_start(server, &err) != 0) {
         fprintf(stderr, "  server: %s\n", err.msg);
         bl_test_failures++;
@@ -329,6 +521,8 @@ int main(void)
         BL_RUN(a_refusal_in_begin_is_answered_and_the_body_never_reaches_the_route);
         BL_RUN(a_client_gone_mid_body_releases_the_state_without_an_end);
         BL_RUN(a_streamed_response_is_read_in_pieces_and_released_once);
+        BL_RUN(a_form_split_anywhere_yields_the_same_fields);
+        BL_RUN(a_form_cut_short_or_without_a_boundary_is_refused);
     }
     bl_http_server_free(server);
     curl_global_cleanup();

@@ -72,6 +72,8 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     s->targets_tail = &s->targets;
     if (!s->cfg.upload_cap)
         s->cfg.upload_cap = 25 * 1024 * 1024;
+    if (!s->cfg.upload_concurrency)
+        s->cfg.upload_concurrency = 4;
     if (!s->cfg.header_count_max)
         s->cfg.header_count_max = 64;
     if (!s->cfg.header_bytes_max)

@@ -95,6 +95,8 @@ typedef struct bl_api_config {
     const char *jwt_secret;       /* HS256 key, at least 32 bytes; NULL = JWT sessions off */
     size_t body_cap;              /* 0 = 1 MiB */
     size_t upload_cap;            /* bytes of a streamed upload (media), else 413; 0 = 25 MiB */
+    unsigned upload_concurrency;  /* uploads at once (each holds a PostgreSQL connection
+                                   * until it ends), else 503; 0 = 4 */
     size_t header_count_max;      /* 0 = 64 */
     size_t header_bytes_max;      /* names + values of all headers; 0 = 16 KiB */
     unsigned json_depth_max;      /* 0 = 32 */

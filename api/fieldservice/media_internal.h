@@ -9,12 +9,14 @@
 #include "producers/outbox/domain_events.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct bl_media_routes {
     bl_api_server *server;
     const bl_media_store *store;
     bl_media_sniffer *sniffer;
     const char *prefix; /* the field-service surface's ("/api"), borrowed from the server */
+    atomic_uint uploads; /* in progress, at most the server's upload_concurrency */
     pthread_mutex_t events_lock;
     bl_domain_events *events; /* events.fieldservice.media, made by the first upload */
 } bl_media_routes;

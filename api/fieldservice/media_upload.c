@@ -41,6 +41,7 @@ typedef struct media_upload {
     char uploaded_by[BL_API_ID_MAX + 8];
     PGconn *conn;
     bool in_tx;
+    bool counted; /* holds one of the upload slots */
     bl_http_form *form;
     bl_media_writer *writer;
     EVP_MD_CTX *sha;
@@ -138,6 +139,17 @@ static int upload_begin(const bl_api_request *req, bl_http_response *resp, void 
     snprintf(u->uploaded_by, sizeof u->uploaded_by, "%s:%s", req->auth->key_id[0] ? "key" : "user",
              req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id);
     bl_err err = {0};
+    /* An upload keeps its transaction (and a pooled connection) open while
+     * the bytes arrive, which on a slow link is minutes: a few at once, so
+     * the rest of the API keeps its connections. */
+    unsigned slots = bl_api_server_config(m->server)->upload_concurrency;
+    if (atomic_fetch_add(&m->uploads, 1) >= slots) {
+        atomic_fetch_sub(&m->uploads, 1);
+        bl_http_response_header(resp, "Retry-After", "5");
+        bl_api_fail(req->http, resp, 503, NULL, "too many uploads in progress, try again shortly", NULL);
+        return BL_HTTP_ANSWERED;
+    }
+    u->counted = true;
     if (!(u->form = bl_http_form_new(req->http, on_piece, u, &err))) {
         if (err.code == BL_ENOMEM)
             return -1;
@@ -389,6 +401,8 @@ static void upload_release(void *state)
         bl_pg_pool_release(bl_api_server_pool(u->m->server), u->conn);
     }
     EVP_MD_CTX_free(u->sha);
+    if (u->counted)
+        atomic_fetch_sub(&u->m->uploads, 1);
     free(u);
 }
 

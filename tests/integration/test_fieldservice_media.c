@@ -3,7 +3,8 @@
  * bytes, same SHA-256, the right headers), the list and its filters, the
  * type judged by content, bad tags and an unknown intervention as field
  * errors, 413 over the limit (declared or found mid-stream) with nothing
- * stored, media.uploaded on the outbox with the row, multipart bodies split
+ * stored, uploads past the concurrency limit answered 503 until one ends,
+ * media.uploaded on the outbox with the row, multipart bodies split
  * in tiny pieces or cut short, the large object store on its own, and a
  * 20 MiB upload and download whose peak RSS growth stays far below the
  * file's size. */
@@ -11,17 +12,23 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static bl_test_api api;
 
-/* A second server on the same database with a 64 KiB upload cap. */
-static bl_api_server *small_cap;
+/* A second server on the same database with a 64 KiB upload cap, a third
+ * with one upload at a time. */
+static bl_api_server *small_cap, *one_slot;
 #define SMALL_CAP (64 * 1024)
 
 static int seed(void)
@@ -651,6 +658,63 @@ static void the_large_object_store_round_trips_rolls_back_and_removes(void)
     free(back);
 }
 
+/* Waits (at most 10 s) until n transactions of the test database are open
+ * and idle: an upload's, between two pieces of its body. */
+static bool open_transactions_reach(long long n)
+{
+    struct timespec nap = {0, 5 * 1000 * 1000};
+    for (int i = 0; i < 2000; i++) {
+        if (count_of("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND state = 'idle in transaction'") >= n)
+            return true;
+        nanosleep(&nap, NULL);
+    }
+    return false;
+}
+
+static void uploads_past_the_concurrency_are_503_until_one_ends(void)
+{
+    unsigned short port = bl_api_server_port(one_slot);
+    /* an upload that sends its headers and a first piece, then waits */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    REQUIRE(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/medias/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: multipart/form-data; boundary=zz\r\nContent-Length: 100000\r\n\r\n--zz\r\n",
+                     api.write_token);
+    CHECK(write(fd, head, (size_t)n) == n);
+    REQUIRE(open_transactions_reach(1));
+
+    gen_file g;
+    gen_init(&g, png_head, sizeof png_head, 1000);
+    upload_spec spec = {.intervention_id = "iv-1", .filename = "second.png", .file = &g};
+    bl_test_reply r;
+    CHECK_EQ_INT(upload(port, api.write_token, &spec, &r), 503);
+    CHECK(is_error(&r, "INTERNAL_ERROR"));
+    bl_test_reply_clear(&r);
+    gen_hex(&g, (char[65]){0});
+
+    /* the first one goes away: its slot (and its transaction) come back */
+    close(fd);
+    long status = 0;
+    struct timespec nap = {0, 5 * 1000 * 1000};
+    for (int i = 0; i < 2000 && status != 201; i++) {
+        gen_init(&g, png_head, sizeof png_head, 1000);
+        status = upload(port, api.write_token, &spec, &r);
+        bl_test_reply_clear(&r);
+        gen_hex(&g, (char[65]){0});
+        if (status == 503)
+            nanosleep(&nap, NULL);
+        else
+            break;
+    }
+    CHECK_EQ_INT(status, 201);
+}
+
 /* The process's peak resident set (VmHWM), in KiB. */
 static long peak_rss_kib(void)
 {
@@ -709,8 +773,10 @@ int main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     bl_err err = {0};
     bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .upload_cap = SMALL_CAP};
+    bl_api_config one = {.jwt_secret = BL_TEST_API_JWT_SECRET, .upload_concurrency = 1};
     if (bl_test_api_start(&api, 0) == 0 && seed() == 0 &&
-        (small_cap = bl_api_server_new(&cfg, api.pool, &err)) && bl_api_server_start(small_cap, &err) == 0) {
+        (small_cap = bl_api_server_new(&cfg, api.pool, &err)) && bl_api_server_start(small_cap, &err) == 0 &&
+        (one_slot = bl_api_server_new(&one, api.pool, &err)) && bl_api_server_start(one_slot, &err) == 0) {
         BL_RUN(upload_then_download_gives_the_same_bytes_and_headers);
         BL_RUN(media_uploaded_is_on_the_outbox_with_the_row);
         BL_RUN(type_is_judged_by_content_not_by_name);
@@ -719,12 +785,14 @@ int main(void)
         BL_RUN(a_multipart_body_split_in_tiny_pieces_keeps_every_byte);
         BL_RUN(a_multipart_body_without_its_closing_boundary_stores_nothing);
         BL_RUN(the_large_object_store_round_trips_rolls_back_and_removes);
+        BL_RUN(uploads_past_the_concurrency_are_503_until_one_ends);
         BL_RUN(a_20_mib_upload_and_download_keep_peak_rss_far_below_the_file_size);
     } else {
         if (err.msg[0])
             fprintf(stderr, "  small-cap server: %s\n", err.msg);
         bl_test_failures++;
     }
+    bl_api_server_free(one_slot);
     bl_api_server_free(small_cap);
     bl_test_api_stop(&api);
     curl_global_cleanup();

@@ -280,15 +280,16 @@ static int check_fields(media_upload *u, json_t *errors, char mime[BL_MEDIA_MIME
     return 0;
 }
 
-static int append_event(media_upload *u, const char *media_id, const char *mime, const char *sha_hex,
-                        const char *url, bl_err *err)
+static int append_event(media_upload *u, const char *media_id, const char *mime, const char *kind,
+                        const char *filename, const char *sha_hex, const char *url, bl_err *err)
 {
     bl_domain_events *ev = bl_media_events(u->m, err);
     if (!ev)
         return -1;
-    json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "media_id", media_id, "intervention_id",
-                             u->intervention_id.buf, "content_type", mime, "size_bytes", (json_int_t)u->size,
-                             "url", url, "uploaded_by", u->uploaded_by, "sha256", sha_hex);
+    json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "media_id", media_id,
+                             "intervention_id", u->intervention_id.buf, "content_type", mime, "size_bytes",
+                             (json_int_t)u->size, "url", url, "uploaded_by", u->uploaded_by, "sha256", sha_hex,
+                             "filename", filename, "type_media", kind);
     if (!data)
         return bl_err_set(err, BL_ENOMEM, "media: out of memory");
     int rc = bl_domain_events_append(ev, u->conn, "media.uploaded", u->org_id, "media", media_id, data, err);
@@ -324,8 +325,8 @@ static char *store_upload(media_upload *u, const char *mime, const char *kind, j
         bl_err_set(err, BL_ENOMEM, "media: out of memory");
         return NULL;
     }
-    const char *params[] = {u->m->prefix, u->org_id, media_id, u->intervention_id.buf,
-                            u->filename[0] ? u->filename : "upload",
+    const char *filename = u->filename[0] ? u->filename : "upload";
+    const char *params[] = {u->m->prefix, u->org_id, media_id, u->intervention_id.buf, filename,
                             u->description.parts ? u->description.buf : NULL, tags_text, mime, kind,
                             size_text, sha_hex, u->m->store->name, object_text, u->uploaded_by};
     PGresult *r = bl_pg_exec(u->conn,
@@ -341,7 +342,8 @@ static char *store_upload(media_upload *u, const char *mime, const char *kind, j
     PQclear(r);
     if (!row)
         return NULL;
-    if (append_event(u, media_id, mime, sha_hex, url, err) != 0 || bl_pg_commit(u->conn, err) != 0) {
+    if (append_event(u, media_id, mime, kind, filename, sha_hex, url, err) != 0 ||
+        bl_pg_commit(u->conn, err) != 0) {
         free(row);
         return NULL;
     }

@@ -357,7 +357,7 @@ static void media_uploaded_is_on_the_outbox_with_the_row(void)
 {
     gen_file g;
     gen_init(&g, png_head, sizeof png_head, 4096);
-    upload_spec spec = {.intervention_id = "iv-2", .filename = "a.png", .file = &g};
+    upload_spec spec = {.intervention_id = "iv-2", .filename = "media-event.png", .file = &g};
     bl_test_reply r;
     REQUIRE(upload(bl_api_server_port(api.server), api.write_token, &spec, &r) == 201);
     char sha[65];
@@ -371,9 +371,11 @@ static void media_uploaded_is_on_the_outbox_with_the_row(void)
     char want[256];
     snprintf(want, sizeof want, "1 %sevents.fieldservice.media", api.prefix);
     CHECK_EQ_STR(out, want);
-    /* the event's payload carries the digest (Avro strings are stored as they are) */
+    /* the event's payload carries the digest, the name and the kind (Avro strings are stored as they are) */
     REQUIRE(bl_test_sql_value(api.pool,
-                              "SELECT position(convert_to(m.sha256, 'UTF8') IN o.payload) > 0 FROM busline_outbox o "
+                              "SELECT position(convert_to(m.sha256, 'UTF8') IN o.payload) > 0 "
+                              "AND position(convert_to('media-event.png', 'UTF8') IN o.payload) > 0 "
+                              "AND position(convert_to('image', 'UTF8') IN o.payload) > 0 FROM busline_outbox o "
                               "JOIN fieldservice_media m ON m.media_id = o.aggregate_id WHERE o.aggregate_id = $1",
                               1, params, out, sizeof out) == 0);
     CHECK_EQ_STR(out, "t");

@@ -19,6 +19,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_webhooks,
     bl_api_routes_fs_integrations,
     bl_api_routes_fs_docs,
+    bl_api_routes_medias,
     NULL,
 };
 

@@ -22,6 +22,7 @@ int bl_api_routes_fs_keys(bl_api_server *s, bl_err *err);         /* api-keys/ *
 int bl_api_routes_fs_webhooks(bl_api_server *s, bl_err *err);     /* webhooks/, webhooks/:id/test */
 int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integrations/ */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* their OpenAPI operations (after them) */
+int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

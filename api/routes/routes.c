@@ -22,6 +22,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_interventions,
     bl_api_routes_fs_command_status,
     bl_api_routes_fs_docs,
+    bl_api_routes_medias,
     NULL,
 };
 

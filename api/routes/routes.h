@@ -25,6 +25,7 @@ int bl_api_routes_fs_clients(bl_api_server *s, bl_err *err);       /* clients/ *
 int bl_api_routes_fs_interventions(bl_api_server *s, bl_err *err); /* interventions/ */
 int bl_api_routes_fs_command_status(bl_api_server *s, bl_err *err); /* commands/:id */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
+int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

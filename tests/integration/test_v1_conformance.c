@@ -172,6 +172,8 @@ static void errors_use_the_documented_envelope_and_codes(void)
     /* a read key writes: forbidden */
     REQUIRE(call("POST", "/v1/webhooks", read_token, "{\"name\":\"x\"}", &r) == 403);
     check_error(&r, "forbidden");
+    CHECK(strncmp(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")) ?: "",
+                  "You do not have permission to perform this action.", 50) == 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("DELETE", "/v1/projects/prj_abc123", api.write_token, NULL, &r) == 403);
     check_error(&r, "forbidden");

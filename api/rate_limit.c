@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SUBJECT_MAX 64
 
@@ -183,14 +184,18 @@ int bl_rate_limiter_check(bl_rate_limiter *l, const char *subject, const int64_t
             int64_t remaining = limits[k] - w->known_used + w->local;
             if (remaining < 0)
                 remaining = 0;
+            time_t start, end;
+            window_bounds(k, w->start, &start, &end);
+            v->window_limit[k] = limits[k];
+            v->window_remaining[k] = refused_by == k ? 0 : remaining;
+            v->window_reset[k] = end;
             bool pick = refused_by >= 0 ? k == refused_by : remaining < best_remaining;
             if (pick) {
                 best_remaining = remaining;
                 v->limit = limits[k];
                 v->remaining = refused_by >= 0 ? 0 : remaining;
                 v->window = (bl_rate_window)k;
-                time_t start_unused;
-                window_bounds(k, w->start, &start_unused, &v->reset);
+                v->reset = end;
             }
         }
         if (refused_by >= 0) {

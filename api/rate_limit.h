@@ -42,6 +42,11 @@ typedef struct bl_rate_verdict {
     int64_t remaining;   /* after this request */
     time_t reset;        /* epoch seconds when that window ends */
     int64_t retry_after; /* seconds, when refused */
+    /* each limited window (limit 0 = not limited): its limit, what remains
+     * after this request (0 for the refusing one) and when it ends */
+    int64_t window_limit[BL_RATE_WINDOWS];
+    int64_t window_remaining[BL_RATE_WINDOWS];
+    time_t window_reset[BL_RATE_WINDOWS];
 } bl_rate_verdict;
 
 typedef struct bl_rate_limiter bl_rate_limiter;

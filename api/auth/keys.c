@@ -61,13 +61,13 @@ int bl_api_key_create(PGconn *conn, const bl_api_key_spec *spec, char token[BL_A
                             limit_text(spec->rate_per_hour > 0 ? spec->rate_per_hour : hourly ? 1000 : 0, hour,
                                        sizeof hour),
                             limit_text(spec->rate_per_day, day, sizeof day),
-                            limit_text(spec->rate_per_month, month, sizeof month), window};
+                            limit_text(spec->rate_per_month, month, sizeof month), window, spec->description};
     PGresult *r = bl_pg_exec(conn,
                              "INSERT INTO api_keys (organization_id, name, token_sha256, prefix, permissions,"
                              " expires_at, rate_per_minute, rate_per_hour, rate_per_day, rate_per_month,"
-                             " rate_window)"
-                             " VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11) RETURNING id",
-                             11, params, err);
+                             " rate_window, description)"
+                             " VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                             12, params, err);
     if (!r) {
         memset(token, 0, BL_API_TOKEN_SIZE);
         return bl_err_wrap(err, "api key: create");

@@ -29,6 +29,7 @@ typedef struct bl_api_key_spec {
      * hour. Another window than hour leaves rate_per_hour without its
      * default of 1000 when it is 0. */
     const char *rate_window;
+    const char *description; /* NULL = none */
 } bl_api_key_spec;
 
 /* Creates a key; writes the token (shown once, never stored) into token and

@@ -52,6 +52,23 @@ int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *er
     return rc;
 }
 
+int bl_webhook_secret_from_text(const char *text, bl_webhook_secret *out, bl_err *err)
+{
+    if (text && strncmp(text, BL_WEBHOOK_SECRET_PREFIX, strlen(BL_WEBHOOK_SECRET_PREFIX)) == 0)
+        return bl_webhook_secret_parse(text, out, err);
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || n > BL_WEBHOOK_SECRET_MAX_BYTES)
+        return bl_err_set(err, BL_EINVAL, "a secret of 1 to %d characters is required", BL_WEBHOOK_SECRET_MAX_BYTES);
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < 0x21 || text[i] > 0x7e)
+            return bl_err_set(err, BL_EINVAL, "a secret holds printable ASCII characters only, no spaces");
+    memset(out, 0, sizeof *out);
+    memcpy(out->key, text, n);
+    out->len = n;
+    memcpy(out->text, text, n + 1); /* n <= 64 < BL_WEBHOOK_SECRET_TEXT_MAX */
+    return 0;
+}
+
 int bl_webhook_secret_generate(char *out, size_t out_len, bl_err *err)
 {
     if (out_len < BL_WEBHOOK_SECRET_TEXT_MAX)

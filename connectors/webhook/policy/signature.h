@@ -42,6 +42,13 @@ typedef struct bl_webhook_secret {
  * key too short / long) without quoting the secret. Returns 0 or -1. */
 int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *err);
 
+/* The key of a secret's text as the store keeps it: a "whsec_" secret as
+ * bl_webhook_secret_parse reads it; any other text (a secret the caller
+ * chose, as the SmartLeakPro surface lets them) is its own bytes as the
+ * key: 1..BL_WEBHOOK_SECRET_MAX_BYTES printable ASCII characters. Returns 0,
+ * or -1 with BL_EINVAL (never quoting the secret). */
+int bl_webhook_secret_from_text(const char *text, bl_webhook_secret *out, bl_err *err);
+
 /* Writes a fresh "whsec_" + base64(32 random bytes) + NUL into out (at least
  * BL_WEBHOOK_SECRET_TEXT_MAX bytes). Returns 0 or -1 with err filled. */
 int bl_webhook_secret_generate(char *out, size_t out_len, bl_err *err);

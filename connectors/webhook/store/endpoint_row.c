@@ -48,6 +48,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .timeout_ms = e->timeout_ms,
         .rate_limit_per_s = e->rate_limit_per_s,
         .rate_limit_burst = e->rate_limit_burst,
+        .payload_format = e->payload_format,
     };
 }
 
@@ -124,6 +125,8 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->created_ms = int_at(res, row, 21);
     e->updated_ms = int_at(res, row, 22);
     e->hmac_header = text_at(res, row, 23, &oom);
+    e->payload_format = strcmp(PQgetvalue(res, row, 24), "smartleakpro") == 0 ? BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO
+                                                                              : BL_WEBHOOK_PAYLOAD_STANDARD;
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -150,7 +153,7 @@ static int open_secret(const bl_keyring *kr, const char *sealed, const char *id,
     size_t len = 0;
     if (bl_keyring_open(kr, sealed, id, strlen(id), &plain, &len, err) != 0)
         return bl_err_wrap(err, "webhook endpoint %s: secret", id);
-    int rc = bl_webhook_secret_parse((const char *)plain, out, err);
+    int rc = bl_webhook_secret_from_text((const char *)plain, out, err);
     memset(plain, 0, len);
     free(plain);
     return rc == 0 ? 0 : bl_err_wrap(err, "webhook endpoint %s: secret", id);
@@ -206,5 +209,12 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         time_json(e->previous_secret_sealed ? e->previous_secret_expires_ms : 0), "created_at",
         time_json(e->created_ms), "updated_at", time_json(e->updated_ms), "signature_header",
         e->hmac_header ? json_string(e->hmac_header) : json_null());
+    if (j)
+        json_object_set_new(j, "payload_format", json_string(bl_webhook_payload_format_name(e->payload_format)));
     return j;
+}
+
+const char *bl_webhook_payload_format_name(bl_webhook_payload_format f)
+{
+    return f == BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO ? "smartleakpro" : "standard";
 }

@@ -4,6 +4,7 @@
 
 #include "connectors/webhook/store/delivery_log.h"
 #include "connectors/webhook/workers/payload.h"
+#include "connectors/webhook/workers/smartleakpro_payload.h"
 #include "core/http_client.h"
 #include "core/uuid.h"
 
@@ -15,7 +16,8 @@
 #define HEADER_LINES (6 + BL_WEBHOOK_HEADERS_MAX)
 #define HEADER_LINE_MAX (BL_WEBHOOK_HEADER_NAME_MAX + BL_WEBHOOK_HEADER_VALUE_MAX + 4)
 
-/* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}. */
+/* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}, or
+ * the SmartLeakPro test body for an endpoint of that format. */
 static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len, bl_err *err)
 {
     json_t *env = json_pack("{s:s, s:I, s:s, s:{s:s, s:s, s:s}}", "type", BL_WEBHOOK_TEST_EVENT,
@@ -26,7 +28,9 @@ static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len
         bl_err_set(err, BL_ENOMEM, "webhook test: out of memory");
         return NULL;
     }
-    char *body = bl_webhook_payload_build(env, len, err);
+    char *body = e->payload_format == BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO
+                     ? bl_slp_test_body(e->id, e->name, now_ms, len, err)
+                     : bl_webhook_payload_build(env, len, err);
     json_decref(env);
     return body;
 }

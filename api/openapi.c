@@ -127,7 +127,7 @@ json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_
         return NULL;
     }
     json_t *components = components_base(surface);
-    if (components)
+    if (components && surface == BL_API_SURFACE_V1)
         json_object_set_new(json_object_get(components, "responses"), "RateLimited", rate_limited_response());
     json_t *paths = json_object();
     json_t *doc = components && paths
@@ -180,7 +180,7 @@ json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_
                                                 : json_pack("[{s:[]}, {s:[]}]", "bearer", "apiKey"));
         json_t *responses = json_object_get(op, "responses");
         json_object_set_new(responses, "default", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
-        if (access != BL_API_PUBLIC && !json_object_get(responses, "429"))
+        if (surface == BL_API_SURFACE_V1 && access != BL_API_PUBLIC && !json_object_get(responses, "429"))
             json_object_set_new(responses, "429", json_pack("{s:s}", "$ref", "#/components/responses/RateLimited"));
         snprintf(lower, sizeof lower, "%s", method);
         for (char *c = lower; *c; c++)

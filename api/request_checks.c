@@ -191,8 +191,9 @@ int bl_api_check_caller(route_target *t, const bl_http_request *req, bl_http_res
     }
     bl_api_perm need = perm_needed(t->access, method, field_service);
     if (auth->perm < need) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "this needs the %s permission; the caller has %s",
+        char msg[160]; /* on /v1 the Powalyze document's sentence first */
+        snprintf(msg, sizeof msg, "%sthis needs the %s permission; the caller has %s",
+                 field_service ? "" : "You do not have permission to perform this action. ",
                  bl_api_perm_name(need), bl_api_perm_name(auth->perm));
         bl_api_fail(req, resp, 403, NULL, msg, NULL);
         return 1;

@@ -6,6 +6,7 @@
 #include "api/routes/route_integrations.h"
 
 #include "api/routes/routes.h"
+#include "api/routes/webhook_api.h"
 #include "connectors/providers.h"
 #include "core/log.h"
 
@@ -67,10 +68,19 @@ static const char *connect_style(bl_oauth_flow flow)
  * the console lists what this server can connect. */
 static int list_providers(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
-    (void)req;
     (void)ctx;
+    long limit, offset;
+    json_t *errors = json_object();
+    if (!errors)
+        return -1;
+    if (bl_api_page_read(req->http, &limit, &offset, errors) != 0)
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
+    json_decref(errors);
     json_t *data = json_array();
-    for (size_t i = 0; data && bl_saas_provider_at(i); i++) {
+    size_t total = 0;
+    while (bl_saas_provider_at(total))
+        total++;
+    for (size_t i = (size_t)offset; data && i < total && i < (size_t)(offset + limit); i++) {
         const bl_saas_provider *p = bl_saas_provider_at(i);
         json_t *settings = json_array();
         for (size_t k = 0; settings && p->settings[k]; k++)
@@ -84,7 +94,7 @@ static int list_providers(const bl_api_request *req, bl_http_response *resp, voi
             return -1;
         }
     }
-    json_t *out = data ? json_pack("{s:o}", "data", data) : NULL;
+    json_t *out = bl_api_page_envelope(data, (long)total, limit, offset);
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
     return rc;
@@ -101,17 +111,19 @@ static int list_integrations(const bl_api_request *req, bl_http_response *resp, 
     if (provider && !bl_oauth_provider_find(provider))
         return bl_api_fail(req->http, resp, 400, "PROVIDER_NOT_SUPPORTED", "unknown provider filter", NULL);
     const char *params[] = {req->auth->org_id, provider, status, type};
-    return bl_api_answer_json_query(req->server, resp,
-                                    "SELECT coalesce(json_agg(json_build_object('id', id, 'provider', provider,"
-                                    " 'type', type, 'status', status, 'settings', settings, 'scopes', scopes,"
-                                    " 'account_name', account_name, 'token_expires_at', token_expires_at,"
-                                    " 'last_sync_at', last_sync_at, 'error_count', error_count,"
-                                    " 'last_error', CASE WHEN last_error_code IS NULL THEN NULL ELSE"
-                                    " json_build_object('code', last_error_code, 'message', last_error_message) END,"
-                                    " 'created_at', created_at, 'updated_at', updated_at) ORDER BY created_at), '[]')"
-                                    " FROM integrations WHERE organization_id = $1 AND ($2::text IS NULL OR provider = $2)"
-                                    " AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)",
-                                    4, params);
+    static const char *const sorts[] = {"created_at", "updated_at", "provider", "last_sync_at", NULL};
+    return bl_api_answer_page(req, resp,
+                              "integrations WHERE organization_id = $1 AND ($2::text IS NULL OR provider = $2)"
+                              " AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)",
+                              4, params,
+                              "json_build_object('id', id, 'provider', provider,"
+                              " 'type', type, 'status', status, 'settings', settings, 'scopes', scopes,"
+                              " 'account_name', account_name, 'token_expires_at', token_expires_at,"
+                              " 'last_sync_at', last_sync_at, 'error_count', error_count,"
+                              " 'last_error', CASE WHEN last_error_code IS NULL THEN NULL ELSE"
+                              " json_build_object('code', last_error_code, 'message', last_error_message) END,"
+                              " 'created_at', created_at, 'updated_at', updated_at)",
+                              sorts);
 }
 
 /* ---- connect and callback ---- */

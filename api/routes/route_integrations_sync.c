@@ -4,6 +4,7 @@
  * the mapped error otherwise, and integration.sync_completed or
  * integration.sync_failed is appended in the transaction that records it. */
 #include "api/routes/route_integrations.h"
+#include "api/routes/webhook_api.h"
 #include "core/clock.h"
 
 #include <stdio.h>
@@ -190,11 +191,26 @@ int bl_api_integrations_sync_run(const bl_api_request *req, bl_http_response *re
 int bl_api_integrations_history(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    return answer_query(req, resp,
-                        "SELECT json_build_object('data', coalesce((SELECT json_agg(" RUN_JSON
-                        " ORDER BY started_at DESC) FROM integration_sync_runs WHERE integration_id = i.id),"
-                        " '[]'))::text FROM integrations i WHERE i.id::text = $1 AND i.organization_id = $2",
-                        NULL, "no such integration in this organization");
+    const char *params[] = {bl_http_request_param(req->http, "id"), req->auth->org_id};
+    char found[8] = "";
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    if (!conn)
+        return -1;
+    PGresult *r = bl_pg_exec(conn, "SELECT 1 FROM integrations WHERE id::text = $1 AND organization_id = $2", 2,
+                             params, &err);
+    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1)
+        snprintf(found, sizeof found, "yes");
+    PQclear(r);
+    if (!found[0])
+        return bl_api_fail(req->http, resp, 404, "INTEGRATION_NOT_FOUND", "no such integration in this organization",
+                           NULL);
+    static const char *const sorts[] = {"started_at", "finished_at", "items_synced", "duration_ms", NULL};
+    return bl_api_answer_page(req, resp, "integration_sync_runs WHERE integration_id::text = $1", 1, params,
+                              RUN_JSON, sorts);
 }
 
 int bl_api_integrations_analytics(const bl_api_request *req, bl_http_response *resp, void *ctx)

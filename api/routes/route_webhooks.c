@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/time_format.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +52,15 @@ static int open_env(const bl_api_request *req, int needs, bl_api_webhook_env *en
 /* sort=field.asc|desc over these (default created_at.desc, newest first). */
 static const char *const webhook_sorts[] = {"created_at", "updated_at", "name", "url", NULL};
 
-static const char *sort_field;
-static int sort_desc;
+typedef struct sort_by {
+    const char *field;
+    bool desc;
+} sort_by;
 
-static int endpoint_cmp(const void *a, const void *b)
+static int endpoint_cmp(const void *a, const void *b, void *arg)
 {
+    const sort_by *by = arg;
+    const char *sort_field = by->field;
     const bl_webhook_endpoint *x = *(bl_webhook_endpoint *const *)a, *y = *(bl_webhook_endpoint *const *)b;
     int c = 0;
     if (strcmp(sort_field, "name") == 0)
@@ -70,7 +73,7 @@ static int endpoint_cmp(const void *a, const void *b)
         c = (x->created_ms > y->created_ms) - (x->created_ms < y->created_ms);
     if (c == 0)
         c = strcmp(x->id, y->id);
-    return sort_desc ? -c : c;
+    return by->desc ? -c : c;
 }
 
 static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -95,15 +98,10 @@ static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void
         bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0 ||
         !(last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, NULL)))
         goto done;
-    /* an organization has few endpoints: sorted here, not in SQL (handlers run on
-     * several threads, so the comparison's settings are per call, under a lock) */
-    static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&sort_lock);
-    sort_field = column;
-    sort_desc = strcmp(direction, "DESC") == 0;
+    /* an organization has few endpoints: sorted here rather than in the store's SQL */
+    sort_by by = {.field = column, .desc = strcmp(direction, "DESC") == 0};
     if (list.count > 1)
-        qsort(list.items, list.count, sizeof *list.items, endpoint_cmp);
-    pthread_mutex_unlock(&sort_lock);
+        qsort_r(list.items, list.count, sizeof *list.items, endpoint_cmp, &by);
     json_t *data = json_array();
     for (size_t i = (size_t)offset; data && i < list.count && i < (size_t)(offset + limit); i++)
         json_array_append_new(data, bl_api_webhook_json(list.items[i], last));

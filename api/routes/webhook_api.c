@@ -361,3 +361,54 @@ json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last)
         json_object_set_new(j, "timeout_seconds", json_integer(e->timeout_ms / 1000));
     return j;
 }
+
+int bl_api_answer_page(const bl_api_request *req, bl_http_response *resp, const char *from_where, int n,
+                       const char *const *params, const char *row_json, const char *const *sorts)
+{
+    long limit, offset;
+    const char *column = sorts[0], *direction = "DESC";
+    json_t *errors = json_object();
+    if (!errors || n < 0 || n > 8) {
+        json_decref(errors);
+        return -1;
+    }
+    bl_api_page_read(req->http, &limit, &offset, errors);
+    bl_api_sort_read(req->http, sorts, &column, &direction, errors);
+    if (json_object_size(errors))
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
+    json_decref(errors);
+    char lim[24], off[24];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    snprintf(off, sizeof off, "%ld", offset);
+    const char *all[10];
+    for (int i = 0; i < n; i++)
+        all[i] = params[i];
+    all[n] = lim;
+    all[n + 1] = off;
+    size_t len = strlen(from_where) + strlen(row_json) + 4 * strlen(column) + 512;
+    char *sql = malloc(len);
+    if (!sql)
+        return -1;
+    snprintf(sql, len,
+             "WITH f AS (SELECT * FROM %s)"
+             " SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(x ORDER BY k) FROM"
+             " (SELECT %s AS x, row_number() OVER (ORDER BY %s %s NULLS LAST) AS k FROM f"
+             "  ORDER BY %s %s NULLS LAST LIMIT $%d::int OFFSET $%d::bigint) s), '[]')::text",
+             from_where, row_json, column, direction, column, direction, n + 1, n + 2);
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    PGresult *r = conn ? bl_pg_exec(conn, sql, n + 2, all, &err) : NULL;
+    if (conn)
+        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    free(sql);
+    if (!r) {
+        bl_log_error("api: list query failed", BL_FS("error", err.msg));
+        return -1;
+    }
+    json_t *data = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
+    json_t *out = bl_api_page_envelope(data, strtol(PQgetvalue(r, 0, 0), NULL, 10), limit, offset);
+    PQclear(r);
+    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
+    return rc;
+}

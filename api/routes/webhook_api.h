@@ -101,6 +101,16 @@ int bl_api_page_read(const bl_http_request *req, long *limit, long *offset, json
 int bl_api_sort_read(const bl_http_request *req, const char *const *fields, const char **column,
                      const char **direction, json_t *errors);
 
+/* Answers one page of a query: the rows of "SELECT * FROM <from_where>"
+ * (SQL with params $1..$n, n <= 8) as row_json (an SQL json expression over
+ * those rows' columns), paginated and sorted by the query's limit, offset
+ * and sort (one of sorts, NULL-ended, whose first is the default, newest
+ * first), in the {"data","pagination"} envelope; a bad parameter is a 400.
+ * The SQL pieces are the caller's constants, never request text. Returns
+ * what the handler should return. */
+int bl_api_answer_page(const bl_api_request *req, bl_http_response *resp, const char *from_where, int n,
+                       const char *const *params, const char *row_json, const char *const *sorts);
+
 /* {"data": data, "pagination": {"total","limit","offset","has_more"}} with
  * data stolen; NULL when out of memory. */
 json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset);

@@ -377,7 +377,9 @@ async function main() {
     await hookDialog.getByText('a JSON array of {field, operator, value}').waitFor();
     check(true, 'malformed conditions are flagged next to the field');
     await hookDialog.getByLabel('Conditions (JSON)').fill('');
-    await hookDialog.getByLabel('Retry attempts').fill('5');
+    check(await hookDialog.getByLabel('Signature header').inputValue() === 'X-Powalyze-Signature',
+      'new endpoints are signed with X-Powalyze-Signature by default');
+    await hookDialog.getByLabel('Retries').fill('4');
     await hookDialog.getByLabel('Timeout (seconds)').fill('7');
     await hookDialog.getByRole('button', { name: 'Add endpoint' }).click();
     const secretEl = page.locator('#new-secret');
@@ -389,7 +391,7 @@ async function main() {
     check(await endpoint.getByText(sink.url).isVisible(), 'the endpoint card shows its URL');
     check(await endpoint.locator('.badge.event', { hasText: '*' }).count() > 0, 'and its event-type badges');
     check(await endpoint.getByRole('switch').getAttribute('aria-checked') === 'true', 'and that it is active');
-    check((await endpoint.textContent()).includes('5 attempts'), 'retry count saved');
+    check((await endpoint.textContent()).includes('4 after the first attempt'), 'retry count saved');
     const endpointId = await endpoint.getAttribute('data-endpoint-id');
 
     // ---- test event: delivered, signed, in the live log ----
@@ -400,6 +402,9 @@ async function main() {
     const got = sink.received.find((r) => r.body.includes('webhook.test'));
     check(got && signatureValid(secret, got), 'the sink got it with a valid Standard Webhooks signature');
     check(got.headers['x-tenant'] === 'acme', 'with the custom header');
+    // the Powalyze document's own receiver check (§4.4): HMAC keyed with the secret string
+    const expected = crypto.createHmac('sha256', secret).update(got.body).digest('hex');
+    check(got.headers['x-powalyze-signature'] === `sha256=${expected}`, 'and X-Powalyze-Signature as the document verifies it');
     // a delivery made elsewhere shows up without a reload (polling)
     const viaApi = await callApi(base, 'POST', `/v1/webhooks/${endpointId}/test`, token);
     check(viaApi.status === 200 && viaApi.json.success, 'a second test sent through the API with the new key');

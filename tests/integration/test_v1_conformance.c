@@ -172,6 +172,8 @@ static void errors_use_the_documented_envelope_and_codes(void)
     /* a read key writes: forbidden */
     REQUIRE(call("POST", "/v1/webhooks", read_token, "{\"name\":\"x\"}", &r) == 403);
     check_error(&r, "forbidden");
+    CHECK(strncmp(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")) ?: "",
+                  "You do not have permission to perform this action.", 50) == 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("DELETE", "/v1/projects/prj_abc123", api.write_token, NULL, &r) == 403);
     check_error(&r, "forbidden");
@@ -433,6 +435,30 @@ static void risk_example_body_is_accepted_as_written(void)
     bl_test_reply_clear(&r);
 }
 
+/* §3.2 and §3.3 on every /v1 list: the envelope, limit 50 by default and
+ * at most 100, a bad limit a 400. */
+static void every_list_answers_the_standard_envelope(void)
+{
+    const char *lists[] = {"/v1/projects", "/v1/risks", "/v1/decisions", "/v1/resources", "/v1/sprints",
+                           "/v1/reports", "/v1/webhooks", "/v1/api-keys", "/v1/integrations",
+                           "/v1/integrations/providers"};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        char path[160];
+        bl_test_reply r;
+        CHECK_EQ_INT(call("GET", lists[i], api.admin_token, NULL, &r), 200);
+        check_page(r.json, 50, 0);
+        bl_test_reply_clear(&r);
+        snprintf(path, sizeof path, "%s?limit=500&offset=1", lists[i]);
+        CHECK_EQ_INT(call("GET", path, api.admin_token, NULL, &r), 200);
+        check_page(r.json, 100, 1);
+        bl_test_reply_clear(&r);
+        snprintf(path, sizeof path, "%s?limit=0", lists[i]);
+        CHECK_EQ_INT(call("GET", path, api.admin_token, NULL, &r), 400);
+        check_error(&r, "bad_request");
+        bl_test_reply_clear(&r);
+    }
+}
+
 /* The served OpenAPI document describes the documented shapes. */
 static void openapi_describes_the_documented_shapes(void)
 {
@@ -476,6 +502,7 @@ int main(void)
         BL_RUN(webhooks_are_created_signed_and_reported);
         BL_RUN(api_usage_stats_have_the_documented_fields);
         BL_RUN(risk_example_body_is_accepted_as_written);
+        BL_RUN(every_list_answers_the_standard_envelope);
         BL_RUN(openapi_describes_the_documented_shapes);
     }
     webhook_sink_stop(&sink);

@@ -117,7 +117,8 @@ export async function renderWebhooks(view, claims) {
       e.disabled_reason && !e.active ? h('p', { class: 'disabled-reason' }, h('strong', {}, 'Disabled: '), e.disabled_reason) : null,
       streak,
       h('dl', { class: 'facts' },
-        h('div', {}, h('dt', {}, 'Retries'), h('dd', {}, `${e.max_attempts} attempts`)),
+        h('div', {}, h('dt', {}, 'Retries'), h('dd', {}, `${e.retry_count} after the first attempt`)),
+        h('div', {}, h('dt', {}, 'Signature'), h('dd', { class: 'mono' }, e.signature_header || 'Standard Webhooks only')),
         h('div', {}, h('dt', {}, 'Timeout'), h('dd', {}, `${(e.timeout_ms / 1000).toLocaleString()} s`)),
         h('div', {}, h('dt', {}, 'Conditions'), h('dd', {}, (e.conditions || []).length || 'none')),
         h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at)))),
@@ -250,13 +251,15 @@ export async function renderWebhooks(view, claims) {
       toast(err.message, 'error');
       return;
     }
-    const e = existing || { name: '', url: '', event_types: [], conditions: [], headers: {}, max_attempts: 8, timeout_ms: 10000 };
+    // new endpoints start from the Powalyze document's defaults
+    const e = existing || { name: '', url: '', event_types: [], conditions: [], headers: {}, retry_count: 3, timeout_ms: 10000,
+      signature_header: 'X-Powalyze-Signature' };
     const chosen = new Set(e.event_types);
     const name = field('Name', h('input', { name: 'name', required: true, maxlength: '200', value: e.name }));
     const url = field('URL', h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks/busline', value: e.url }),
       'HTTPS to a public address. Deliveries are signed with the endpoint’s secret.');
     const typeBoxes = [];
-    const types = h('fieldset', { class: 'field event-types', dataset: { field: 'event_types' } },
+    const types = h('fieldset', { class: 'field event-types', dataset: { field: 'events' } },
       h('legend', {}, 'Event types'),
       h('div', { class: 'check' }, (() => { const b = h('input', { type: 'checkbox', value: '*', id: 'et-all', checked: chosen.has('*') }); typeBoxes.push(b); return b; })(),
         h('label', { for: 'et-all' }, h('strong', {}, 'Every event'), ' (*)')),
@@ -280,11 +283,14 @@ export async function renderWebhooks(view, claims) {
     const headers = field('Custom headers', h('textarea', { name: 'headers', rows: '2', class: 'mono', spellcheck: 'false', placeholder: 'X-Tenant: acme' }),
       'Optional. One “Name: value” per line, sent with every delivery.');
     headers.input.value = Object.entries(e.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
-    const attempts = field('Retry attempts', h('input', { name: 'max_attempts', type: 'number', min: '1', max: '100', value: e.max_attempts }));
-    const timeout = field('Timeout (seconds)', h('input', { name: 'timeout_ms', type: 'number', min: '1', max: '300', step: '1', value: Math.round(e.timeout_ms / 1000) }));
+    const attempts = field('Retries', h('input', { name: 'retry_count', type: 'number', min: '0', max: '99', value: e.retry_count }),
+      'After the first attempt, at 1, 2, 4 s… on a 5xx, a timeout or a network error.');
+    const timeout = field('Timeout (seconds)', h('input', { name: 'timeout_seconds', type: 'number', min: '1', max: '300', step: '1', value: Math.round(e.timeout_ms / 1000) }));
+    const sigHeader = field('Signature header', h('input', { name: 'signature_header', class: 'mono', maxlength: '64', value: e.signature_header || '' }),
+      'Optional. Carries sha256=<hex HMAC of the body> keyed with the secret as shown; empty: only the Standard Webhooks headers.');
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -293,11 +299,12 @@ export async function renderWebhooks(view, claims) {
       const body = {
         name: name.input.value.trim(),
         url: url.input.value.trim(),
-        event_types: typeBoxes.filter((b) => b.checked).map((b) => b.value),
-        max_attempts: Number(attempts.input.value),
-        timeout_ms: Math.round(Number(timeout.input.value) * 1000),
+        events: typeBoxes.filter((b) => b.checked).map((b) => b.value),
+        retry_count: Number(attempts.input.value),
+        timeout_seconds: Math.round(Number(timeout.input.value)),
+        signature_header: sigHeader.input.value.trim() || null,
       };
-      if (!body.event_types.length) local.event_types = 'choose at least one event type';
+      if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {
         body.conditions = condText ? JSON.parse(condText) : [];

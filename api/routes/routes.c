@@ -13,6 +13,8 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_openapi,
     bl_api_routes_integrations,
     bl_api_routes_console,
+    bl_api_routes_fs_planning,
+    bl_api_routes_fs_rapports,
     NULL,
 };
 

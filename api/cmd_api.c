@@ -30,6 +30,9 @@ static const bl_setting serve_settings[] = {
      .type = BL_SETTING_STRING, .help = "folder of .avsc files (default: the source tree's schemas/)"},
     {.name = "topic_prefix", .env = "BUSLINE_API_TOPIC_PREFIX", .flag = "topic-prefix",
      .type = BL_SETTING_STRING, .help = "prefix of the commands.<domain> topics (default: none)"},
+    {.name = "field_service_prefix", .env = "BUSLINE_API_FIELD_SERVICE_PREFIX", .flag = "field-service-prefix",
+     .type = BL_SETTING_STRING, .def = "/api",
+     .help = "path where the SmartLeakPro field-service API is served (e.g. /fieldservice/api)"},
     {0},
 };
 
@@ -71,7 +74,8 @@ static int serve(int argc, char **argv)
                         .kafka_brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
                         .registry_url = bl_config_str(cfg, "registry_url"),
                         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
-                        .topic_prefix = bl_config_str(cfg, "topic_prefix")};
+                        .topic_prefix = bl_config_str(cfg, "topic_prefix"),
+                        .field_service_prefix = bl_config_str(cfg, "field_service_prefix")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {
         fprintf(stderr, "busline api: %s\n", err.msg);
         code = 1;

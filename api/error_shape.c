@@ -1,29 +1,119 @@
-/* The one error shape of the API (see api/server.h), its code named by
- * core/http_status.h. */
-#include "api/server.h"
+/* The error shapes of the API's surfaces (see api/server.h), their codes
+ * named by core/http_status.h, and which surface a path belongs to. */
+#include "api/server_private.h"
 
 #include "core/http_status.h"
 
-json_t *bl_api_error_body(int status, const char *code, const char *message,
+#include <string.h>
+
+static bl_http_surface status_column(bl_api_surface surface)
+{
+    return surface == BL_API_SURFACE_FIELD_SERVICE ? BL_HTTP_SURFACE_FIELD_SERVICE : BL_HTTP_SURFACE_V1;
+}
+
+/* The SmartLeakPro document lists every message of a field in an array. */
+static json_t *field_errors_as_lists(json_t *field_errors)
+{
+    json_t *lists = json_object();
+    const char *field;
+    json_t *messages;
+    json_object_foreach(field_errors, field, messages)
+    {
+        json_t *list = json_is_array(messages) ? json_incref(messages) : json_pack("[O]", messages);
+        if (!lists || !list || json_object_set_new(lists, field, list) != 0) {
+            json_decref(lists);
+            return NULL;
+        }
+    }
+    return lists;
+}
+
+json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors)
 {
     if (!code)
-        code = bl_http_status_error_code(status, BL_HTTP_SURFACE_V1);
-    json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message ? message : "",
-                          "request_id", request_id ? request_id : "");
-    if (e && field_errors)
-        json_object_set(e, "field_errors", field_errors);
+        code = bl_http_status_error_code(status, status_column(surface));
+    if (!message)
+        message = "";
+    if (!request_id)
+        request_id = "";
+    json_t *body = NULL;
+    if (surface == BL_API_SURFACE_FIELD_SERVICE) {
+        /* the document names six codes; a finer /v1-style word the shared
+         * checks give ("malformed_json") is kept beside it as the reason */
+        const char *reason = NULL;
+        if (strpbrk(code, "abcdefghijklmnopqrstuvwxyz")) {
+            reason = code;
+            code = bl_http_status_error_code(status, BL_HTTP_SURFACE_FIELD_SERVICE);
+        }
+        json_t *lists = field_errors ? field_errors_as_lists(field_errors) : json_object();
+        if (lists)
+            body = json_pack("{s:s, s:s, s:o, s:s}", "detail", message, "error_code", code, "field_errors", lists,
+                             "request_id", request_id);
+        if (body && reason)
+            json_object_set_new(body, "reason", json_string(reason));
+    } else {
+        json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "request_id", request_id);
+        if (e && field_errors)
+            json_object_set(e, "field_errors", field_errors);
+        body = e ? json_pack("{s:o}", "error", e) : NULL;
+    }
     json_decref(field_errors);
-    return e ? json_pack("{s:o}", "error", e) : NULL;
+    return body;
+}
+
+bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path)
+{
+    for (int surface = BL_API_SURFACE_V1 + 1; surface < BL_API_SURFACE_COUNT; surface++) {
+        const char *prefix = s->surface_prefix[surface];
+        size_t n = prefix ? strlen(prefix) : 0;
+        if (n && strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return (bl_api_surface)surface;
+    }
+    return BL_API_SURFACE_V1;
+}
+
+static bl_api_surface surface_of_request(const bl_http_request *req)
+{
+    const bl_api_server *s = bl_http_request_owner(req);
+    return s ? bl_api_server_surface_of(s, bl_http_request_path(req)) : BL_API_SURFACE_V1;
+}
+
+bl_api_surface bl_api_request_surface(const bl_api_request *req)
+{
+    return bl_api_server_surface_of(req->server, bl_http_request_path(req->http));
+}
+
+json_t *bl_api_core_error_body(int status, const char *message, const bl_http_request *req, void *ctx)
+{
+    (void)ctx;
+    return bl_api_error_body(surface_of_request(req), status, NULL, message, bl_http_request_id(req), NULL);
 }
 
 int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
                 const char *message, json_t *field_errors)
 {
-    json_t *body = bl_api_error_body(status, code, message, bl_http_request_id(req), field_errors);
+    json_t *body = bl_api_error_body(surface_of_request(req), status, code, message, bl_http_request_id(req),
+                                     field_errors);
     if (!body)
         return -1;
     int rc = bl_http_response_json(resp, status, body);
     json_decref(body);
     return rc;
+}
+
+int bl_api_surface_prefix_check(const char *prefix, const char *setting, bl_err *err)
+{
+    size_t n = strlen(prefix);
+    if (n < 2 || prefix[0] != '/' || prefix[n - 1] == '/' || strstr(prefix, "//"))
+        return bl_err_set(err, BL_EINVAL,
+                          "api: %s \"%s\" must be \"/\" then path segments, without a trailing \"/\"", setting,
+                          prefix);
+    if (strspn(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != n)
+        return bl_err_set(err, BL_EINVAL, "api: %s \"%s\" may hold letters, digits, \"/\", \".\", \"_\" and \"-\" only",
+                          setting, prefix);
+    if (strcmp(prefix, "/v1") == 0 || strncmp(prefix, "/v1/", 4) == 0)
+        return bl_err_set(err, BL_EINVAL, "api: %s \"%s\" would share /v1 with the Powalyze surface", setting,
+                          prefix);
+    return 0;
 }

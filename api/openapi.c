@@ -3,6 +3,19 @@
 #include <stdio.h>
 #include <string.h>
 
+static json_t *field_service_error_schema(void)
+{
+    return json_pack("{s:s, s:[s,s,s], s:{s:{s:s}, s:{s:s, s:[s,s,s,s,s,s]}, s:{s:s, s:s, s:{s:s, s:{s:s}}},"
+                     " s:{s:s}, s:{s:s, s:s}}}",
+                     "type", "object", "required", "detail", "error_code", "field_errors", "properties", "detail",
+                     "type", "string", "error_code", "type", "string", "enum", "VALIDATION_ERROR",
+                     "AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR", "NOT_FOUND", "RATE_LIMIT_EXCEEDED",
+                     "INTERNAL_ERROR", "field_errors", "type", "object", "description",
+                     "every invalid field with its messages", "additionalProperties", "type", "array", "items",
+                     "type", "string", "request_id", "type", "string", "reason", "type", "string",
+                     "description", "the finer cause busline knows (malformed_json, ...)");
+}
+
 static json_t *error_schema(void)
 {
     return json_pack("{s:s, s:[s], s:{s:{s:s, s:[s,s,s], s:{s:{s:s}, s:{s:s}, s:{s:s},"
@@ -13,7 +26,7 @@ static json_t *error_schema(void)
                      "invalid fields by JSON path or parameter name", "additionalProperties", "type", "string");
 }
 
-static json_t *components_base(void)
+static json_t *components_base(bl_api_surface surface)
 {
     return json_pack(
         "{s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}},"
@@ -23,7 +36,8 @@ static json_t *components_base(void)
         "securitySchemes", "bearer", "type", "http", "scheme", "bearer", "description",
         "an API key (bl_live_...) or a JWT access token", "apiKey", "type", "apiKey", "in", "header", "name",
         "X-API-Key",
-        "schemas", "Error", error_schema(), "CommandAccepted", "type", "object", "required", "command_id",
+        "schemas", "Error", surface == BL_API_SURFACE_FIELD_SERVICE ? field_service_error_schema() : error_schema(),
+        "CommandAccepted", "type", "object", "required", "command_id",
         "status_url", "properties", "command_id", "type", "string", "format", "uuid", "status_url", "type",
         "string", "status", "type", "string", "type", "type", "string", "aggregate_id", "type", "string",
         "Page", "type", "object", "required", "data", "pagination", "properties", "data", "type", "array",
@@ -83,16 +97,29 @@ static void take_components(json_t *op, json_t *schemas)
     json_object_del(op, "x-busline-components");
 }
 
-json_t *bl_api_openapi_build(const bl_api_server *s, bl_err *err)
+static const struct {
+    const char *title, *description;
+} surface_info[BL_API_SURFACE_COUNT] = {
+    [BL_API_SURFACE_V1] = {"busline API (/v1, the Powalyze document)",
+                           "Authenticated requests become Avro commands on Kafka; reads come from the domain "
+                           "services' read models. Errors share one shape (Error)."},
+    [BL_API_SURFACE_FIELD_SERVICE] = {"busline field-service API (the SmartLeakPro document)",
+                                      "The SmartLeakPro API over the field-service domain service: French field "
+                                      "names, {detail, error_code, field_errors} errors (Error)."},
+};
+
+json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_err *err)
 {
-    json_t *components = components_base();
+    if (surface < BL_API_SURFACE_V1 || surface >= BL_API_SURFACE_COUNT) {
+        bl_err_set(err, BL_EINVAL, "openapi: no surface %d", (int)surface);
+        return NULL;
+    }
+    json_t *components = components_base(surface);
     json_t *paths = json_object();
     json_t *doc = components && paths
                       ? json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:o}", "openapi", "3.1.0", "info", "title",
-                                  "busline API", "version", "1.0.0", "description",
-                                  "Authenticated requests become Avro commands on Kafka; reads come from the "
-                                  "domain services' read models. Errors share one shape (Error).",
-                                  "paths", paths, "components", components)
+                                  surface_info[surface].title, "version", "1.0.0", "description",
+                                  surface_info[surface].description, "paths", paths, "components", components)
                       : NULL;
     if (!doc) {
         json_decref(paths);
@@ -104,9 +131,12 @@ json_t *bl_api_openapi_build(const bl_api_server *s, bl_err *err)
     for (size_t i = 0; i < bl_api_server_route_count(s); i++) {
         const char *method, *pattern;
         bl_api_access access;
+        bl_api_surface route_surface;
         const json_t *documented;
-        if (bl_api_server_route_at(s, i, &method, &pattern, &access, &documented) != 0)
+        if (bl_api_server_route_at(s, i, &method, &pattern, &access, &route_surface, &documented) != 0)
             break;
+        if (route_surface != surface)
+            continue;
         json_t *params = json_array();
         char path[256], lower[16];
         openapi_path(pattern, path, sizeof path, params);

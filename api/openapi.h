@@ -1,4 +1,4 @@
-/* The OpenAPI 3.1 document of the whole API, built from the server's route
+/* The OpenAPI 3.1 document of one surface of the API, built from the server's route
  * table: each route with its path parameters, its security (bearer token or
  * X-API-Key, none for public routes), the operation a route file attached
  * (bl_api_server_document: request bodies derived from the Avro command
@@ -11,7 +11,8 @@
 
 #include <jansson.h>
 
-/* Builds the document of s's routes. Returns a new reference or NULL with err. */
-json_t *bl_api_openapi_build(const bl_api_server *s, bl_err *err);
+/* Builds the document of s's routes of surface (each documented API gets its
+ * own). Returns a new reference or NULL with err. */
+json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_err *err);
 
 #endif

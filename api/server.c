@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,14 +107,22 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
         }
         *texts[i].view = *texts[i].to;
     }
+    const char *field_service_prefix = cfg->field_service_prefix ? cfg->field_service_prefix : "/api";
+    if (bl_api_surface_prefix_check(field_service_prefix, "field-service prefix", err) != 0)
+        goto fail;
+    s->surface_prefix[BL_API_SURFACE_V1] = strdup("/v1");
+    s->surface_prefix[BL_API_SURFACE_FIELD_SERVICE] = strdup(field_service_prefix);
+    s->cfg.field_service_prefix = s->surface_prefix[BL_API_SURFACE_FIELD_SERVICE];
     static const char *const labels[] = {"code", NULL};
-    /* the core server's default error body (404, 405, 413, bad paths) is the
-     * API's shape already: both name codes by core/http_status.h */
+    /* the core server's own answers (404, 405, 413, bad paths) come in the
+     * shape of the surface the path belongs to */
     bl_http_server_config hc = {.host = s->host, .port = cfg->port, .body_cap = cfg->body_cap,
                                 .connection_timeout_s = s->cfg.client_timeout_s,
                                 /* above our own header caps, so they answer in our shape */
-                                .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024};
-    if (!s->host || (cfg->jwt_secret && !s->jwt_secret) || !(s->metrics = bl_metrics_new()) ||
+                                .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024,
+                                .error_body = bl_api_core_error_body, .error_body_ctx = s, .owner = s};
+    if (!s->host || (cfg->jwt_secret && !s->jwt_secret) || !s->surface_prefix[BL_API_SURFACE_V1] ||
+        !s->cfg.field_service_prefix || !(s->metrics = bl_metrics_new()) ||
         !(s->limiter = bl_rate_limiter_new(pool)) || !(s->usage = bl_api_usage_new())) {
         bl_err_set(err, BL_ENOMEM, "api: out of memory");
         goto fail;
@@ -130,24 +139,48 @@ fail:
     return NULL;
 }
 
-int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx, bl_err *err)
+/* The whole pattern of a route of surface (malloc'd, or NULL). */
+static char *surface_pattern(const bl_api_server *s, bl_api_surface surface, const char *pattern)
 {
+    const char *prefix = surface == BL_API_SURFACE_V1 ? "" : s->surface_prefix[surface];
+    size_t n = strlen(prefix) + strlen(pattern) + 1;
+    char *whole = malloc(n);
+    if (whole)
+        snprintf(whole, n, "%s%s", prefix, pattern);
+    return whole;
+}
+
+int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
+                                 size_t n, void *ctx, bl_err *err)
+{
+    if (surface < BL_API_SURFACE_V1 || surface >= BL_API_SURFACE_COUNT)
+        return bl_err_set(err, BL_EINVAL, "api: no surface %d", (int)surface);
     for (size_t i = 0; i < n; i++) {
         route_target *t = calloc(1, sizeof *t);
         if (!t)
             return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-        *t = (route_target){.server = s, .access = table[i].access, .handler = table[i].handler,
-                            .ctx = ctx, .method = strdup(table[i].method),
-                            .pattern = strdup(table[i].pattern)};
+        *t = (route_target){.server = s, .access = table[i].access, .surface = surface,
+                            .handler = table[i].handler, .ctx = ctx, .method = strdup(table[i].method),
+                            .pattern = surface_pattern(s, surface, table[i].pattern)};
         *s->targets_tail = t;
         s->targets_tail = &t->next;
         s->target_count++;
         if (!t->method || !t->pattern)
             return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-        if (bl_http_server_route(s->http, table[i].method, table[i].pattern, bl_api_checked_dispatch, t, err) != 0)
-            return bl_err_wrap(err, "api: route %s %s", table[i].method, table[i].pattern);
+        if (bl_http_server_route(s->http, t->method, t->pattern, bl_api_checked_dispatch, t, err) != 0)
+            return bl_err_wrap(err, "api: route %s %s", t->method, t->pattern);
     }
     return 0;
+}
+
+int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx, bl_err *err)
+{
+    return bl_api_server_surface_routes(s, BL_API_SURFACE_V1, table, n, ctx, err);
+}
+
+const char *bl_api_server_surface_prefix(const bl_api_server *s, bl_api_surface surface)
+{
+    return surface >= BL_API_SURFACE_V1 && surface < BL_API_SURFACE_COUNT ? s->surface_prefix[surface] : NULL;
 }
 
 int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err)
@@ -176,13 +209,26 @@ int bl_api_server_document(bl_api_server *s, const char *method, const char *pat
     return bl_err_set(err, BL_ENOTFOUND, "api: no route %s %s to document", method, pattern);
 }
 
+int bl_api_server_surface_document(bl_api_server *s, bl_api_surface surface, const char *method,
+                                   const char *pattern, json_t *operation, bl_err *err)
+{
+    char *whole = surface_pattern(s, surface, pattern);
+    if (!whole) {
+        json_decref(operation);
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    }
+    int rc = bl_api_server_document(s, method, whole, operation, err);
+    free(whole);
+    return rc;
+}
+
 size_t bl_api_server_route_count(const bl_api_server *s)
 {
     return s->target_count;
 }
 
-int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method,
-                           const char **pattern, bl_api_access *access, const json_t **operation)
+int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method, const char **pattern,
+                           bl_api_access *access, bl_api_surface *surface, const json_t **operation)
 {
     route_target *t = s->targets;
     for (size_t k = 0; t && k < i; k++)
@@ -192,6 +238,7 @@ int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method
     *method = t->method;
     *pattern = t->pattern;
     *access = t->access;
+    *surface = t->surface;
     *operation = t->operation;
     return 0;
 }
@@ -253,5 +300,7 @@ void bl_api_server_free(bl_api_server *s)
     free(s->registry_url);
     free(s->schemas_dir);
     free(s->topic_prefix);
+    for (int i = 0; i < BL_API_SURFACE_COUNT; i++)
+        free(s->surface_prefix[i]);
     free(s);
 }

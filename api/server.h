@@ -23,6 +23,14 @@
 
 typedef struct bl_api_server bl_api_server;
 
+/* The documented APIs the server speaks, each under its own path prefix and
+ * answering errors in its own document's shape (see bl_api_fail). */
+typedef enum bl_api_surface {
+    BL_API_SURFACE_V1 = 0,        /* the Powalyze document, at /v1 */
+    BL_API_SURFACE_FIELD_SERVICE, /* the SmartLeakPro document, at field_service_prefix */
+    BL_API_SURFACE_COUNT
+} bl_api_surface;
+
 /* What a route handler sees; everything is borrowed for the call. */
 typedef struct bl_api_request {
     const bl_http_request *http; /* method, params, query, headers, request id */
@@ -78,6 +86,9 @@ typedef struct bl_api_config {
     const char *topic_prefix;     /* prepended to commands.<domain> (tests); NULL = none */
     int command_ack_timeout_ms;   /* wait for Kafka's ack; 0 = 10000 */
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
+    /* where the field-service surface is mounted: "/" then path segments, no
+     * trailing "/", not "/v1" nor under it; NULL = "/api" */
+    const char *field_service_prefix;
 } bl_api_config;
 
 /* Creates a server over pool (borrowed, must outlive the server) with no
@@ -94,6 +105,24 @@ bl_api_server *bl_api_server_new(const bl_api_config *cfg, bl_pg_pool *pool, bl_
 int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx,
                          bl_err *err);
 
+/* Registers n routes of surface whose patterns are relative to its prefix
+ * ("/clients/:id" on the field-service surface becomes "/api/clients/:id";
+ * /v1 patterns are written whole, "/v1/..."). As bl_api_server_routes
+ * otherwise. Returns 0 or -1 with err. */
+int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
+                                 size_t n, void *ctx, bl_err *err);
+
+/* The surface a path belongs to: the field-service surface for its prefix
+ * and what lies under it, else /v1 (the core server's own answers too).
+ * path is borrowed. */
+bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path);
+
+/* The surface req came in on (by its path), for handlers that shape answers. */
+bl_api_surface bl_api_request_surface(const bl_api_request *req);
+
+/* The prefix of surface ("/v1", "/api", ...): borrowed, lives as long as s. */
+const char *bl_api_server_surface_prefix(const bl_api_server *s, bl_api_surface surface);
+
 /* Runs fn(ctx) when s is freed, after serving stopped, in reverse order of
  * registration: how a route file frees its context. Returns 0 or -1 with err
  * (fn is then run at once). */
@@ -104,12 +133,17 @@ int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl
 int bl_api_server_document(bl_api_server *s, const char *method, const char *pattern,
                            json_t *operation, bl_err *err);
 
+/* bl_api_server_document for a route of surface, pattern relative to its
+ * prefix as it was registered. Returns 0 or -1 with err. */
+int bl_api_server_surface_document(bl_api_server *s, bl_api_surface surface, const char *method,
+                                   const char *pattern, json_t *operation, bl_err *err);
+
 /* The registered routes in registration order: count, then route i's
- * method, pattern, access and operation (borrowed; NULL when undocumented).
- * Returns 0, or -1 when i is out of range. */
+ * method, whole pattern, access, surface and operation (borrowed; NULL when
+ * undocumented). Returns 0, or -1 when i is out of range. */
 size_t bl_api_server_route_count(const bl_api_server *s);
-int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method,
-                           const char **pattern, bl_api_access *access, const json_t **operation);
+int bl_api_server_route_at(const bl_api_server *s, size_t i, const char **method, const char **pattern,
+                           bl_api_access *access, bl_api_surface *surface, const json_t **operation);
 
 /* Binds and serves on the HTTP server's threads; starts the usage flusher.
  * Returns 0 or -1 with err. */
@@ -138,16 +172,20 @@ int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
 
 /* ---- the one error shape ---- */
 
-/* Answers {"error":{"code","message","request_id","field_errors"?}} with
- * status. code NULL = named after the status by core/http_status.h
- * ("forbidden", "rate_limit_exceeded", ...);
- * field_errors (an object of field -> message) is stolen, may be NULL.
- * Returns 0 or -1. */
+/* Answers an error with status, in the shape of the surface req came in on:
+ *   /v1:           {"error":{"code","message","request_id","field_errors"?}}
+ *   field service: {"detail","error_code","field_errors":{field:[msg,...]},"request_id"}
+ * code NULL = named after the status for that surface by core/http_status.h
+ * ("forbidden", "rate_limit_exceeded", ... / "AUTHORIZATION_ERROR", ...).
+ * field_errors (an object of field -> message, or field -> array of messages)
+ * is stolen, may be NULL; the field-service shape makes every value an array.
+ * req must be a request of an API server. Returns 0 or -1. */
 int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, const char *code,
                 const char *message, json_t *field_errors);
 
-/* The error body itself (new reference); code NULL = named after status. */
-json_t *bl_api_error_body(int status, const char *code, const char *message,
+/* The error body itself in surface's shape (new reference); code NULL =
+ * named after status; field_errors stolen, may be NULL. */
+json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors);
 
 /* Pools: a connection for a handler, released by the caller. Fills err and

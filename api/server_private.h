@@ -18,6 +18,7 @@ typedef struct route_target {
     bl_api_server *server;
     char *method, *pattern;
     bl_api_access access;
+    bl_api_surface surface;
     bl_api_handler_fn handler;
     void *ctx;
     json_t *operation; /* OpenAPI operation, or NULL */
@@ -45,8 +46,18 @@ struct bl_api_server {
     free_hook *free_hooks;
     bl_api_request_log *request_log;
     char *brokers, *registry_url, *schemas_dir, *topic_prefix;
+    char *surface_prefix[BL_API_SURFACE_COUNT];
     bl_ticker *usage_flusher; /* NULL until started */
 };
+
+/* The core server's error body (404, 405, 413, ... before any route): the
+ * shape of the surface the request's path belongs to. ctx is the server. */
+json_t *bl_api_core_error_body(int status, const char *message, const bl_http_request *req, void *ctx);
+
+/* Checks a configured surface prefix ("/api"): "/" then segments of
+ * [A-Za-z0-9._-], no trailing "/", not /v1 nor under it. Returns 0 or -1
+ * with err naming setting. */
+int bl_api_surface_prefix_check(const char *prefix, const char *setting, bl_err *err);
 
 /* The core server's handler of every API route: runs the checks of
  * api/server.h in order, then the route's handler, then counts and logs the

@@ -21,9 +21,10 @@
 /* ---------- error bodies ---------- */
 
 json_t *bl_http_default_error_body(int status, const char *message,
-                                   const char *request_id, void *ctx)
+                                   const bl_http_request *req, void *ctx)
 {
     (void)ctx;
+    const char *request_id = bl_http_request_id(req);
     return json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
                      bl_http_status_error_code(status, BL_HTTP_SURFACE_V1), "message",
                      message ? message : "", "request_id", request_id ? request_id : "");

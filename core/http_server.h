@@ -28,12 +28,13 @@ typedef struct bl_http_response bl_http_response;
 
 typedef int (*bl_http_handler_fn)(const bl_http_request *req, bl_http_response *resp, void *ctx);
 
-/* Builds the JSON body of an error answer; returns a new reference (NULL
- * falls back to an empty body). request_id is the request's id. The API uses
- * {"error":{"code","message","request_id"}}, the registry Confluent's
+/* Builds the JSON body of an error answer for req (borrowed: its id, and its
+ * path for a server whose surfaces answer in different shapes); returns a
+ * new reference (NULL falls back to an empty body). The API uses
+ * {"error":{"code","message","request_id"}} on /v1, the registry Confluent's
  * {"error_code":40401,"message":"..."}. */
 typedef json_t *(*bl_http_error_body_fn)(int status, const char *message,
-                                         const char *request_id, void *ctx);
+                                         const bl_http_request *req, void *ctx);
 
 typedef struct bl_http_server_config {
     const char *host;                 /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
@@ -47,6 +48,7 @@ typedef struct bl_http_server_config {
                                        * headers (past it MHD answers 431 itself); 0 = 32 KiB */
     bl_http_error_body_fn error_body; /* NULL = {"error":{"code","message","request_id"}} */
     void *error_body_ctx;
+    void *owner;                      /* borrowed; what bl_http_request_owner answers */
 } bl_http_server_config;
 
 /* Creates a server with an empty route table; cfg is copied (host too).
@@ -95,6 +97,9 @@ const char *bl_http_request_client_addr(const bl_http_request *req);
 /* The request's id: a sane incoming X-Request-Id, else a generated one. It
  * is echoed in the X-Request-Id response header. */
 const char *bl_http_request_id(const bl_http_request *req);
+/* The owner given in the server's config (borrowed), so code below a
+ * server's handlers can reach the server built over this one. */
+void *bl_http_request_owner(const bl_http_request *req);
 
 /* --- the response a handler fills (default: 200, empty body) --- */
 
@@ -120,6 +125,6 @@ int bl_http_response_error(bl_http_response *resp, int status, const char *messa
  * "request_id":...}} with code named after the status (the /v1 column of
  * core/http_status.h). */
 json_t *bl_http_default_error_body(int status, const char *message,
-                                   const char *request_id, void *ctx);
+                                   const bl_http_request *req, void *ctx);
 
 #endif

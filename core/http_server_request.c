@@ -8,6 +8,7 @@ const char *bl_http_request_method(const bl_http_request *req) { return req->met
 const char *bl_http_request_path(const bl_http_request *req) { return req->uri; }
 const char *bl_http_request_client_addr(const bl_http_request *req) { return req->client_addr; }
 const char *bl_http_request_id(const bl_http_request *req) { return req->request_id; }
+void *bl_http_request_owner(const bl_http_request *req) { return req->server->cfg.owner; }
 
 const char *bl_http_request_param(const bl_http_request *req, const char *name)
 {

@@ -78,7 +78,7 @@ int bl_http_response_json(bl_http_response *resp, int status, const json_t *json
 int bl_http_response_error(bl_http_response *resp, int status, const char *message)
 {
     const bl_http_server *s = resp->req->server;
-    json_t *body = s->cfg.error_body(status, message, resp->req->request_id, s->cfg.error_body_ctx);
+    json_t *body = s->cfg.error_body(status, message, resp->req, s->cfg.error_body_ctx);
     resp->status = status;
     if (!body)
         return bl_http_response_body_owned(resp, NULL, 0, NULL);

@@ -12,9 +12,10 @@
 
 /* ---------- answers ---------- */
 
-json_t *bl_registry_confluent_error_body(int status, const char *message, const char *request_id, void *ctx)
+json_t *bl_registry_confluent_error_body(int status, const char *message, const bl_http_request *req,
+                                         void *ctx)
 {
-    (void)request_id;
+    (void)req;
     (void)ctx;
     return json_pack("{s:i, s:s}", "error_code", status, "message", message ? message : "");
 }

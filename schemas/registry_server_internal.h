@@ -28,7 +28,8 @@ typedef struct registry_reply {
 
 /* The http server's error body in Confluent's shape {"error_code", "message"}.
  * Returns a new reference. */
-json_t *bl_registry_confluent_error_body(int status, const char *message, const char *request_id, void *ctx);
+json_t *bl_registry_confluent_error_body(int status, const char *message, const bl_http_request *req,
+                                         void *ctx);
 
 /* Sets status and body to json (stolen reference), as the registry's type.
  * Returns 0, or -1 when json is NULL or cannot be written. */

@@ -1,4 +1,5 @@
-/* /v1/openapi.json is valid OpenAPI 3.1 (checked by @readme/openapi-parser
+/* /v1/openapi.json and /api/openapi.json (one document per surface) are
+ * valid OpenAPI 3.1 (checked by @readme/openapi-parser
  * from the npm registry, installed by scripts/setup into tests/tools), holds
  * the command routes with their Avro-derived bodies, and every route in it is
  * answered by the server (never 404 or 405). Also /v1/usage and /v1/metrics
@@ -14,10 +15,12 @@
 
 static bl_test_api api;
 
-static void openapi_document_is_valid_3_1(void)
+static const char *const documents[] = {"/v1/openapi.json", "/api/openapi.json"};
+
+static void check_document_is_valid_3_1(const char *url)
 {
     bl_test_reply r;
-    REQUIRE(bl_test_api_call(&api, "GET", "/v1/openapi.json", NULL, NULL, NULL, &r) == 200);
+    REQUIRE(bl_test_api_call(&api, "GET", url, NULL, NULL, NULL, &r) == 200);
     CHECK_EQ_STR(json_string_value(json_object_get(r.json, "openapi")), "3.1.0");
     char path[] = "/tmp/busline-openapi-XXXXXX";
     int fd = mkstemp(path);
@@ -36,6 +39,34 @@ static void openapi_document_is_valid_3_1(void)
     CHECK_EQ_INT(status, 0);
     CHECK(strncmp(line, "valid:", 6) == 0);
     unlink(path);
+    bl_test_reply_clear(&r);
+}
+
+static void openapi_documents_are_valid_3_1(void)
+{
+    for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++)
+        check_document_is_valid_3_1(documents[i]);
+}
+
+static void each_document_holds_its_own_surface(void)
+{
+    bl_test_reply r;
+    REQUIRE(bl_test_api_call(&api, "GET", "/api/openapi.json", NULL, NULL, NULL, &r) == 200);
+    const char *templ;
+    json_t *item;
+    json_object_foreach(json_object_get(r.json, "paths"), templ, item)
+        CHECK(strncmp(templ, "/api/", 5) == 0);
+    CHECK(json_object_get(json_object_get(json_object_get(json_object_get(r.json, "components"), "schemas"), "Error"),
+                          "properties") != NULL);
+    CHECK(json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(r.json, "components"),
+                                                                          "schemas"),
+                                                          "Error"),
+                                          "properties"),
+                          "error_code") != NULL);
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_api_call(&api, "GET", "/v1/openapi.json", NULL, NULL, NULL, &r) == 200);
+    json_object_foreach(json_object_get(r.json, "paths"), templ, item)
+        CHECK(strncmp(templ, "/api/", 5) != 0);
     bl_test_reply_clear(&r);
 }
 
@@ -87,10 +118,16 @@ static void concrete_path(const char *templ, char *out, size_t len)
     out[o] = '\0';
 }
 
-static void every_documented_route_is_answered(void)
+/* Returns how many routes of the document at url were called. */
+static int check_every_route_of(const char *url)
 {
     bl_test_reply r;
-    REQUIRE(bl_test_api_call(&api, "GET", "/v1/openapi.json", NULL, NULL, NULL, &r) == 200);
+    if (bl_test_api_call(&api, "GET", url, NULL, NULL, NULL, &r) != 200) {
+        fprintf(stderr, "  %s: %ld\n", url, r.status);
+        bl_test_failures++;
+        bl_test_reply_clear(&r);
+        return 0;
+    }
     const char *templ;
     json_t *item;
     int checked = 0;
@@ -115,8 +152,14 @@ static void every_documented_route_is_answered(void)
             bl_test_reply_clear(&a);
         }
     }
-    CHECK(checked > 40);
     bl_test_reply_clear(&r);
+    return checked;
+}
+
+static void every_documented_route_is_answered(void)
+{
+    CHECK(check_every_route_of(documents[0]) > 40);
+    CHECK(check_every_route_of(documents[1]) >= 1);
 }
 
 static void usage_counts_requests_of_the_organization(void)
@@ -165,7 +208,8 @@ int main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     if (bl_test_api_start(&api, 0) == 0) {
         BL_RUN(usage_counts_requests_of_the_organization); /* first: it counts requests */
-        BL_RUN(openapi_document_is_valid_3_1);
+        BL_RUN(openapi_documents_are_valid_3_1);
+        BL_RUN(each_document_holds_its_own_surface);
         BL_RUN(openapi_has_command_routes_with_avro_bodies);
         BL_RUN(every_documented_route_is_answered);
     } else {

@@ -221,15 +221,27 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Routes anyone may call: operations, login, the document, the console. */
+/* Routes anyone may call: operations, login, the documents, the console. */
 static bool documented_public(const char *pattern)
 {
-    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json"};
+    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/api/openapi.json"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(pattern, exact[i]) == 0)
             return true;
-    return starts_with(pattern, "/v1/auth/") || strcmp(pattern, "/console") == 0 ||
+    return starts_with(pattern, "/v1/auth/") || starts_with(pattern, "/api/auth/") || strcmp(pattern, "/console") == 0 ||
            starts_with(pattern, "/console/");
+}
+
+/* The field-service surface (/api) names 401 and 403 by its document. */
+static const char *code_on(const char *pattern, const char *v1_code)
+{
+    if (!starts_with(pattern, "/api/"))
+        return v1_code;
+    if (strcmp(v1_code, "unauthorized") == 0)
+        return "AUTHENTICATION_ERROR";
+    if (strcmp(v1_code, "forbidden") == 0)
+        return "AUTHORIZATION_ERROR";
+    return v1_code; /* finer words (plan_required) come as its "reason" */
 }
 
 /* read = GET, write = GET/POST/PUT, admin = DELETE and key, webhook and
@@ -248,10 +260,10 @@ static bl_api_perm documented_need(const char *method, const char *pattern)
 
 /* ---- paths ---- */
 
-/* The first segment after /v1/ ("risks"), into out. */
+/* The first segment after /v1/ or /api/ ("risks"), into out. */
 static void collection_of(const char *pattern, char *out, size_t len)
 {
-    const char *s = starts_with(pattern, "/v1/") ? pattern + 4 : "";
+    const char *s = starts_with(pattern, "/v1/") ? pattern + 4 : starts_with(pattern, "/api/") ? pattern + 5 : "";
     snprintf(out, len, "%.*s", (int)strcspn(s, "/"), s);
 }
 
@@ -369,9 +381,16 @@ static route_row rows[ROUTES_MAX];
 static size_t row_count;
 static int allowed_cells, denied_cells, cross_org_cells, cross_org_reads, cross_org_commands;
 
-/* The error shape, with the request id of the X-Request-Id header. */
+/* The error shape of the answer's surface, with the request id of the
+ * X-Request-Id header. */
 static bool error_shaped(const bl_test_reply *r)
 {
+    if (json_object_get(r->json, "error_code")) {
+        const char *id = json_string_value(json_object_get(r->json, "request_id"));
+        return json_is_string(json_object_get(r->json, "detail")) &&
+               json_is_object(json_object_get(r->json, "field_errors")) && r->request_id[0] && id &&
+               strcmp(id, r->request_id) == 0;
+    }
     json_t *e = json_object_get(r->json, "error");
     const char *id = json_string_value(json_object_get(e, "request_id"));
     return json_is_string(json_object_get(e, "code")) && json_is_string(json_object_get(e, "message")) &&
@@ -439,7 +458,8 @@ static void run_cell(route_row *row, int ci, bool foreign)
             report(row, c, variant, "the anonymous status", &r);
             CHECK_EQ_INT(st, anonymous);
         }
-        bool refused = st == 403 || strcmp(code, "forbidden") == 0 || strcmp(code, "plan_required") == 0;
+        bool refused = st == 403 || strcmp(code, code_on(row->pattern, "forbidden")) == 0 ||
+                       strcmp(code, "plan_required") == 0;
         if (refused)
             report(row, c, variant, "not refused", &r);
         CHECK(!refused);
@@ -451,9 +471,9 @@ static void run_cell(route_row *row, int ci, bool foreign)
     long want = 0;
     const char *want_code = NULL;
     if (c->refused) {
-        want = 401, want_code = "unauthorized";
+        want = 401, want_code = code_on(row->pattern, "unauthorized");
     } else if (c->perm < need) {
-        want = 403, want_code = "forbidden";
+        want = 403, want_code = code_on(row->pattern, "forbidden");
     } else if (c->demo && strcmp(row->method, "GET") != 0) {
         want = 403, want_code = "plan_required";
     }
@@ -534,7 +554,8 @@ static void every_route_times_every_caller_is_allowed_or_denied_as_documented(vo
             const char *method, *pattern;
             bl_api_access access;
             const json_t *op;
-            REQUIRE(bl_api_server_route_at(api.server, i, &method, &pattern, &access, &op) == 0);
+            bl_api_surface surface;
+            REQUIRE(bl_api_server_route_at(api.server, i, &method, &pattern, &access, &surface, &op) == 0);
             if ((strcmp(method, "DELETE") == 0) != (pass == 1))
                 continue;
             route_row *row = &rows[row_count++];

@@ -114,11 +114,13 @@ static int handle_big(const bl_http_request *req, bl_http_response *resp, void *
     return bl_http_response_body_owned(resp, buf, 10000, "text/plain");
 }
 
-static json_t *confluent_error(int status, const char *message, const char *request_id, void *ctx)
+/* Confluent's shape, plus the path the hook is given (a server with several
+ * surfaces picks its shape by it). */
+static json_t *confluent_error(int status, const char *message, const bl_http_request *req, void *ctx)
 {
-    (void)request_id;
     (void)ctx;
-    return json_pack("{s:i, s:s}", "error_code", status * 100 + 1, "message", message);
+    return json_pack("{s:i, s:s, s:s}", "error_code", status * 100 + 1, "message", message, "path",
+                     bl_http_request_path(req));
 }
 
 static bl_http_server *server_start(unsigned pool, bl_http_error_body_fn error_body)
@@ -465,7 +467,7 @@ static void error_body_shape_is_replaceable(void)
     outcome o;
     roundtrip(f.c, f.s, "GET", "/subjects/x", NULL, 0, &o);
     CHECK_EQ_INT(o.status, 404);
-    CHECK_EQ_STR(o.body, "{\"error_code\":40401,\"message\":\"no such path\"}");
+    CHECK_EQ_STR(o.body, "{\"error_code\":40401,\"message\":\"no such path\",\"path\":\"/subjects/x\"}");
     fixture_close(&f);
 }
 

@@ -66,7 +66,9 @@ int bl_test_sql(bl_pg_pool *pool, const char *text, int n, const char *const *pa
 int bl_test_sql_value(bl_pg_pool *pool, const char *text, int n, const char *const *params, char *out,
                       size_t len);
 
-/* The "error.code" of an error answer, or "". */
+/* The code of an error answer: "error.code" on /v1; on the field-service
+ * surface its "reason" (the finer word) when given, else "error_code". ""
+ * when none. */
 const char *bl_test_reply_error_code(const bl_test_reply *r);
 
 #endif

@@ -159,15 +159,18 @@ static json_t *calendar_operation(void)
 }
 
 static const bl_api_route routes[] = {
-    {"GET", "/api/planning/", BL_API_BY_METHOD, planning_list},
-    {"GET", "/api/planning/calendar", BL_API_BY_METHOD, planning_calendar},
+    {"GET", "/planning/", BL_API_BY_METHOD, planning_list},
+    {"GET", "/planning/calendar", BL_API_BY_METHOD, planning_calendar},
 };
 
 int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err)
 {
-    return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err) != 0 ||
-                   bl_api_server_document(s, "GET", routes[0].pattern, list_operation(), err) != 0 ||
-                   bl_api_server_document(s, "GET", routes[1].pattern, calendar_operation(), err) != 0
+    const bl_api_surface fs = BL_API_SURFACE_FIELD_SERVICE;
+    return bl_api_server_surface_routes(s, fs, routes, sizeof routes / sizeof routes[0], NULL, err) != 0 ||
+                   bl_api_server_surface_document(s, fs, "GET", routes[0].pattern, list_operation(),
+                                                  err) != 0 ||
+                   bl_api_server_surface_document(s, fs, "GET", routes[1].pattern,
+                                                  calendar_operation(), err) != 0
                ? -1
                : 0;
 }

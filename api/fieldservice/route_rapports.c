@@ -46,14 +46,15 @@ static void add_error(json_t *errors, const char *field, const char *message)
     json_object_set_new(errors, field, json_pack("[s]", message));
 }
 
-/* The stored reports as the document's list items; $1 org. */
-#define REPORT_ITEM                                                                             \
+/* A stored report r as the document's list item; prefix the parameter
+ * holding the surface's prefix ("/api"). */
+#define REPORT_ITEM(prefix)                                                                     \
     "json_build_object('id', r.report_id, 'intervention_id', r.intervention_id,"               \
     " 'type_rapport', r.report_type, 'format', lower(r.format), 'template', r.template,"       \
     " 'titre', r.title, 'content_type', r.content_type, 'taille', r.size_bytes,"               \
     " 'sha256', r.sha256, 'statut', 'genere', 'date_creation',"                                \
     " to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
-    " 'download_url', '/api/rapports/' || r.report_id || '/download')"
+    " 'download_url', " prefix "::text || '/rapports/' || r.report_id || '/download')"
 
 /* ---- GET /rapports/ ---- */
 
@@ -100,7 +101,8 @@ static int rapports_list(const bl_api_request *req, bl_http_response *resp, void
     char limit[24], offset[24];
     snprintf(limit, sizeof limit, "%ld", size);
     snprintf(offset, sizeof offset, "%ld", (page - 1) * size);
-    const char *params[] = {req->auth->org_id, intervention, format ? upper : NULL, limit, offset};
+    const char *params[] = {req->auth->org_id, intervention, format ? upper : NULL, limit, offset,
+                            bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE)};
     bl_err err = {0};
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
@@ -108,10 +110,10 @@ static int rapports_list(const bl_api_request *req, bl_http_response *resp, void
     PGresult *res = bl_pg_exec(conn,
         "WITH f AS (SELECT * FROM fieldservice_reports WHERE organization_id = $1"
         " AND ($2::text IS NULL OR intervention_id = $2) AND ($3::text IS NULL OR format = $3))"
-        " SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(" REPORT_ITEM
+        " SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(" REPORT_ITEM("$6")
         " ORDER BY r.created_at DESC, r.report_id) FROM (SELECT * FROM f"
         " ORDER BY created_at DESC, report_id LIMIT $4::bigint OFFSET $5::bigint) r), '[]')::text",
-        5, params, &err);
+        6, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!res)
         return -1;
@@ -270,7 +272,7 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
     if (!exists)
         return bl_api_fail(h, resp, 404, "NOT_FOUND", "no such intervention in this organization",
                            NULL);
-    char report_id[BL_UUID_SIZE] = "", command_id[BL_UUID_SIZE] = "", status_url[96];
+    char report_id[BL_UUID_SIZE] = "", command_id[BL_UUID_SIZE] = "", status_url[256];
     if (bl_uuid_random(report_id, &err) != 0)
         return -1;
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rapport_id", report_id,
@@ -284,7 +286,8 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
         return bl_api_fail(h, resp, 503, NULL, "the bus did not acknowledge the command; retry",
                            NULL);
     }
-    snprintf(status_url, sizeof status_url, "/api/rapports/%s", report_id);
+    snprintf(status_url, sizeof status_url, "%s/rapports/%s",
+             bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE), report_id);
     json_t *answer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", report_id, "statut",
                                "en_cours", "status_url", status_url, "intervention_id",
                                g.intervention_id, "format", g.format, "template", g.tmpl,
@@ -307,17 +310,18 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
 static int rapports_get(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     (void)arg;
-    const char *p[] = {req->auth->org_id, bl_http_request_param(req->http, "id")};
+    const char *p[] = {req->auth->org_id, bl_http_request_param(req->http, "id"),
+                       bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE)};
     bl_err err = {0};
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
     PGresult *res = bl_pg_exec(conn,
-        "SELECT coalesce((SELECT " REPORT_ITEM "::text FROM fieldservice_reports r"
+        "SELECT coalesce((SELECT " REPORT_ITEM("$3") "::text FROM fieldservice_reports r"
         " WHERE r.organization_id = $1 AND r.report_id = $2),"
         " (SELECT json_build_object('id', c.subject, 'statut', 'en_cours')::text"
         "  FROM api_commands c WHERE c.organization_id::text = $1 AND c.subject = $2"
-        "  AND c.command_type = 'rapport.generate' LIMIT 1))", 2, p, &err);
+        "  AND c.command_type = 'rapport.generate' LIMIT 1))", 3, p, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!res)
         return -1;
@@ -417,10 +421,10 @@ static json_t *generate_operation(void)
 }
 
 static const bl_api_route routes[] = {
-    {"GET", "/api/rapports/", BL_API_BY_METHOD, rapports_list},
-    {"POST", "/api/rapports/generate", BL_API_BY_METHOD, rapports_generate},
-    {"GET", "/api/rapports/:id", BL_API_BY_METHOD, rapports_get},
-    {"GET", "/api/rapports/:id/download", BL_API_BY_METHOD, rapports_download},
+    {"GET", "/rapports/", BL_API_BY_METHOD, rapports_list},
+    {"POST", "/rapports/generate", BL_API_BY_METHOD, rapports_generate},
+    {"GET", "/rapports/:id", BL_API_BY_METHOD, rapports_get},
+    {"GET", "/rapports/:id/download", BL_API_BY_METHOD, rapports_download},
 };
 
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err)
@@ -441,7 +445,8 @@ int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err)
     if (!(c->msg = bl_catalog_find(bl_api_command_bus_catalog(c->bus), BL_MSG_COMMAND,
                                    "fieldservice", COMMAND_TYPE, err)))
         return -1;
-    if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], c, err) != 0)
+    const bl_api_surface fs = BL_API_SURFACE_FIELD_SERVICE;
+    if (bl_api_server_surface_routes(s, fs, routes, sizeof routes / sizeof routes[0], c, err) != 0)
         return -1;
     json_t *ops[] = {
         operation("fs_rapports_list", "Stored reports, newest first (page, size, intervention_id, format)",
@@ -455,7 +460,8 @@ int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err)
     int rc = 0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (rc == 0)
-            rc = bl_api_server_document(s, routes[i].method, routes[i].pattern, ops[i], err);
+            rc = bl_api_server_surface_document(s, fs, routes[i].method, routes[i].pattern, ops[i],
+                                                err);
         else
             json_decref(ops[i]);
     }

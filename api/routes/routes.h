@@ -15,8 +15,8 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/met
 int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
 int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
 int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
-int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err); /* /api/planning/, /api/planning/calendar */
-int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err); /* /api/rapports/ */
+int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err); /* field service: /planning/, /planning/calendar */
+int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err); /* field service: /rapports/ */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

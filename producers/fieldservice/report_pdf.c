@@ -53,7 +53,15 @@ typedef struct page_writer {
     PangoLayout *layout;
     PangoFontDescription *body, *bold, *heading, *title, *small;
     double y;
+    int page; /* pages finished so far */
 } page_writer;
+
+static void new_page(page_writer *w)
+{
+    cairo_show_page(w->cr);
+    w->page++;
+    w->y = MARGIN;
+}
 
 /* Lays text out in font, width points wide; returns its height in points. */
 static double lay_out(page_writer *w, const char *text, const PangoFontDescription *font,
@@ -77,10 +85,8 @@ static void draw_at(page_writer *w, double x, double y)
 /* Starts a new page when a block of height h does not fit on this one. */
 static void make_room(page_writer *w, double h)
 {
-    if (w->y + h > PAGE_H - MARGIN && w->y > MARGIN) {
-        cairo_show_page(w->cr);
-        w->y = MARGIN;
-    }
+    if (w->y + h > PAGE_H - MARGIN && w->y > MARGIN)
+        new_page(w);
 }
 
 static void block(page_writer *w, const char *text, const PangoFontDescription *font, double r,
@@ -93,28 +99,55 @@ static void block(page_writer *w, const char *text, const PangoFontDescription *
     w->y += h + after;
 }
 
+/* Draws w->layout's lines at x from w->y down, a new page when the next
+ * line would cross the bottom margin, so a value longer than a page flows
+ * on; leaves w->y below the last line. */
+static void draw_lines(page_writer *w, double x)
+{
+    PangoLayoutIter *it = pango_layout_get_iter(w->layout);
+    double origin = w->y; /* the layout's top, in this page's coordinates */
+    do {
+        PangoRectangle r;
+        pango_layout_iter_get_line_extents(it, NULL, &r);
+        double line_top = (double)r.y / PANGO_SCALE, h = (double)r.height / PANGO_SCALE;
+        if (origin + line_top + h > PAGE_H - MARGIN && origin + line_top > MARGIN) {
+            new_page(w);
+            origin = MARGIN - line_top;
+        }
+        cairo_move_to(w->cr, x, origin + (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE);
+        pango_cairo_show_layout_line(w->cr, pango_layout_iter_get_line_readonly(it));
+        w->y = origin + line_top + h;
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
+}
+
 /* A label and its value side by side; a blank (NULL value) is a ruled line
- * to write on. */
+ * to write on. A value that fits on a page is kept on one. */
 static void labelled(page_writer *w, const fs_report_line *l)
 {
     double value_w = PAGE_W - 2 * MARGIN - LABEL_W;
     double hv = l->value ? lay_out(w, l->value, w->body, value_w) : 18.0;
     double hl = lay_out(w, l->label, w->bold, LABEL_W - GAP);
-    double h = hl > hv ? hl : hv;
-    make_room(w, h);
+    double whole = hl > hv ? hl : hv;
+    make_room(w, whole <= PAGE_H - 2 * MARGIN ? whole : hl);
+    double top = w->y;
+    int page = w->page;
     cairo_set_source_rgb(w->cr, 0.13, 0.13, 0.13);
-    draw_at(w, MARGIN, w->y);
+    draw_at(w, MARGIN, top);
     if (l->value) {
         lay_out(w, l->value, w->body, value_w);
-        draw_at(w, MARGIN + LABEL_W, w->y);
+        draw_lines(w, MARGIN + LABEL_W);
+        if (w->page == page && w->y < top + hl)
+            w->y = top + hl;
     } else {
         cairo_set_source_rgb(w->cr, 0.5, 0.5, 0.5);
         cairo_set_line_width(w->cr, 0.5);
-        cairo_move_to(w->cr, MARGIN + LABEL_W, w->y + h);
-        cairo_line_to(w->cr, PAGE_W - MARGIN, w->y + h);
+        cairo_move_to(w->cr, MARGIN + LABEL_W, top + whole);
+        cairo_line_to(w->cr, PAGE_W - MARGIN, top + whole);
         cairo_stroke(w->cr);
+        w->y = top + whole;
     }
-    w->y += h + GAP;
+    w->y += GAP;
 }
 
 static void draw_doc(page_writer *w, const fs_report_doc *doc)
@@ -159,13 +192,15 @@ int fs_report_render_pdf(const fs_report_doc *doc, char **out, size_t *len, bl_e
         goto done;
     }
     w.ctx = pango_font_map_create_context(map);
+    /* The surface's unit is the PDF point: sizes in points mean points. */
+    pango_cairo_context_set_resolution(w.ctx, 72.0);
     pango_cairo_update_context(w.cr, w.ctx);
     w.layout = pango_layout_new(w.ctx);
-    w.body = font("DejaVu Sans 10");
-    w.bold = font("DejaVu Sans Bold 10");
-    w.heading = font("DejaVu Sans Bold 13");
-    w.title = font("DejaVu Sans Bold 17");
-    w.small = font("DejaVu Sans Italic 9");
+    w.body = font("DejaVu Sans 10.5");
+    w.bold = font("DejaVu Sans Bold 10.5");
+    w.heading = font("DejaVu Sans Bold 14");
+    w.title = font("DejaVu Sans Bold 19");
+    w.small = font("DejaVu Sans Italic 9.5");
     draw_doc(&w, doc);
     cairo_show_page(w.cr);
     cairo_status_t drawn = cairo_status(w.cr);

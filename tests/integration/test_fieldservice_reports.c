@@ -173,6 +173,47 @@ static void pdf_report_reads_back_the_intervention(void)
     PQclear(res);
 }
 
+static void a_long_description_flows_over_pages(void)
+{
+    bl_test_domain_new_org(&fx);
+    REQUIRE(bl_test_domain_send(&fx, CREATE_CLIENT, NULL) == 0);
+    /* Longer than the fixture's send buffer: prepared and produced here. */
+    static char cmd[16384];
+    int n = snprintf(cmd, sizeof cmd,
+                     "{\"type\":\"intervention.create\",\"organization_id\":\"%1$s\",\"data\":{"
+                     "\"intervention_id\":\"%1$s-L1\",\"client_id\":\"%1$s-C1\",\"title\":\"Réseau\","
+                     "\"site_address\":{\"street\":\"1 rue\",\"postal_code\":\"1\",\"city\":\"Nice\","
+                     "\"country\":\"FR\"},\"description\":\"DEBUTDUTEXTE ", fx.org);
+    for (int i = 0; i < 150; i++)
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, "Canalisation %d inspectée, aucune trace. ", i);
+    snprintf(cmd + n, sizeof cmd - (size_t)n, "FINDUTEXTE\"}}");
+    json_t *input = json_loads(cmd, 0, NULL);
+    bl_domain_sender sender = {.source = "test", .actor = "tester"};
+    bl_domain_prepared prepared;
+    bl_err err = {0};
+    REQUIRE(input && bl_domain_command_prepare(fx.codec, input, &sender, &prepared, &err) == 0);
+    json_decref(input);
+    int sent = bl_test_domain_produce(&fx, prepared.subject, prepared.wire.bytes, prepared.wire.len);
+    bl_domain_prepared_clear(&prepared);
+    REQUIRE(sent == 0);
+    REQUIRE(generate("P1", "L1", "PDF", "inspection") == 0);
+    REQUIRE(bl_test_domain_run(&fx, 3) == 0);
+    stored r;
+    REQUIRE(load_report("P1", &r) == 0);
+    char *text = pdf_text(r.content, r.len);
+    free(r.content);
+    REQUIRE(text);
+    int pages = 1;
+    for (const char *p = text; *p; p++)
+        pages += *p == '\f' && p[1] != '\0';
+    CHECK(pages >= 2);
+    CHECK(strstr(text, "DEBUTDUTEXTE") != NULL);
+    CHECK(strstr(text, "Canalisation 149") != NULL);
+    CHECK(strstr(text, "FINDUTEXTE") != NULL);
+    CHECK(strstr(text, "Représentant du client") != NULL); /* the last line of the template */
+    free(text);
+}
+
 static void html_and_markdown_reports_escape_the_rows(void)
 {
     bl_test_domain_new_org(&fx);
@@ -365,6 +406,7 @@ int main(void)
         /* First to dead-letter: it reads the DLQ from its start. */
         BL_RUN(refused_generations_leave_no_report_and_say_why);
         BL_RUN(pdf_report_reads_back_the_intervention);
+        BL_RUN(a_long_description_flows_over_pages);
         BL_RUN(html_and_markdown_reports_escape_the_rows);
         BL_RUN(a_technician_booked_twice_is_reported_in_the_planning);
         BL_RUN(the_calendar_has_the_documented_fields_only);

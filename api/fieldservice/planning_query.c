@@ -13,11 +13,18 @@
 
 #define DAY_MS 86400000LL
 
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int bl_fs_date_param(const char *text, bool end_of_day, int64_t *ms)
 {
     int y, m, d, used = 0;
     if (text && strlen(text) == 10 && sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 &&
-        used == 10 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        used == 10 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m)) {
         *ms = bl_days_from_civil(y, m, d) * DAY_MS + (end_of_day ? DAY_MS : 0);
         return 0;
     }

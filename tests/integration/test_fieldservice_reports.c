@@ -359,6 +359,10 @@ static void a_technician_booked_twice_is_reported_in_the_planning(void)
     json_decref(list);
     CHECK(bl_fs_status_param("perdu") == NULL);
     CHECK(bl_fs_date_param("05/01/2026", false, &f.from_ms) != 0);
+    CHECK(bl_fs_date_param("2026-02-29", false, &f.from_ms) != 0);
+    CHECK(bl_fs_date_param("2028-02-29", false, &f.from_ms) == 0);
+    CHECK(bl_fs_date_param("2026-01-05T09:00:00+01:00", false, &f.from_ms) == 0);
+    CHECK_EQ_INT(f.from_ms, MONDAY_9H - 3600000);
 }
 
 static void the_calendar_has_the_documented_fields_only(void)

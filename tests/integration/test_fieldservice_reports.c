@@ -214,6 +214,36 @@ static void a_long_description_flows_over_pages(void)
     free(text);
 }
 
+/* The sample commands of examples/fieldservice, as `busline fieldservice send` sends them. */
+static void the_example_commands_make_a_pdf_report(void)
+{
+    static const char *const files[] = {"1-client.create.json", "2-intervention.create.json",
+                                        "3-rapport.generate.json"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[512], text[2048];
+        snprintf(path, sizeof path, "%s/examples/fieldservice/%s", BUSLINE_SOURCE_DIR, files[i]);
+        FILE *f = fopen(path, "r");
+        REQUIRE(f);
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        REQUIRE(strchr(text, '%') == NULL); /* sent as a format: no conversions in it */
+        REQUIRE(bl_test_domain_send(&fx, text, NULL) == 0);
+    }
+    REQUIRE(bl_test_domain_run(&fx, 3) == 0);
+    PGresult *res = PQexecParams(fx.db, "SELECT content FROM fieldservice_reports"
+                                        " WHERE organization_id = 'org-demo' AND report_id = 'R-100'",
+                                 0, NULL, NULL, NULL, NULL, 1);
+    REQUIRE(res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    char *text = pdf_text(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    PQclear(res);
+    REQUIRE(text);
+    CHECK(strstr(text, "Recherche de fuite chaufferie") != NULL);
+    CHECK(strstr(text, "Résidence Les Tilleuls") != NULL);
+    CHECK(strstr(text, "Constatations") != NULL);
+    free(text);
+}
+
 static void html_and_markdown_reports_escape_the_rows(void)
 {
     bl_test_domain_new_org(&fx);
@@ -411,6 +441,7 @@ int main(void)
         BL_RUN(refused_generations_leave_no_report_and_say_why);
         BL_RUN(pdf_report_reads_back_the_intervention);
         BL_RUN(a_long_description_flows_over_pages);
+        BL_RUN(the_example_commands_make_a_pdf_report);
         BL_RUN(html_and_markdown_reports_escape_the_rows);
         BL_RUN(a_technician_booked_twice_is_reported_in_the_planning);
         BL_RUN(the_calendar_has_the_documented_fields_only);

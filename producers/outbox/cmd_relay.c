@@ -17,8 +17,9 @@ static const bl_setting relay_settings[] = {
      .type = BL_SETTING_DURATION, .def = "1s", .min = 10, .max = 3600000,
      .help = "longest wait for a NOTIFY before looking anyway; standby lease retry"},
     {.name = "relay_retention", .env = "BUSLINE_RELAY_RETENTION", .flag = "retention",
-     .type = BL_SETTING_DURATION, .def = "24h", .min = 0, .max = 365LL * 24 * 3600 * 1000,
-     .help = "how long sent rows are kept before they are deleted"},
+     .type = BL_SETTING_DURATION, .def = "0s", .min = 0, .max = 365LL * 24 * 3600 * 1000,
+     .help = "how long sent rows are kept before they are deleted; 0 = delete each row once Kafka "
+             "acknowledged it (the fastest: no row is written twice)"},
     {.name = "relay_cleanup_batch", .env = "BUSLINE_RELAY_CLEANUP_BATCH", .flag = "cleanup-batch",
      .type = BL_SETTING_INT, .def = "1000", .min = 1, .max = 100000,
      .help = "sent rows deleted per statement"},

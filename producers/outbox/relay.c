@@ -316,7 +316,7 @@ int relay_refresh_backlog_if_due(bl_relay *r, bl_err *err)
 static int housekeeping(bl_relay *r, bl_err *err)
 {
     int64_t now = bl_clock_mono_ms();
-    if (now >= r->next_cleanup_ms) {
+    if (r->cfg.retention_ms > 0 && now >= r->next_cleanup_ms) {
         r->next_cleanup_ms = now + r->cfg.cleanup_interval_ms;
         if (delete_old_sent(r, err) != 0)
             return -1;

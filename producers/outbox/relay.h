@@ -22,7 +22,10 @@
  * in the batch by a failed row of the same aggregate (so a retried event
  * never follows a later one of its aggregate). The marking UPDATE travels
  * with the next batch's read when batches come full (one round trip per
- * batch); otherwise it runs at once. Anything not acknowledged (a broker
+ * batch); otherwise it runs at once. With a retention of 0 (the CLI's
+ * default) "marking" is deleting: the row's job is done once Kafka holds
+ * the event, and a DELETE costs a fraction of an UPDATE that rewrites the
+ * row. Anything not acknowledged (a broker
  * outage past delivery_timeout_ms, a fatal producer error: the producer is
  * then recreated) stays unsent and is retried by a later batch with the
  * same ce_id. */
@@ -39,7 +42,8 @@ typedef struct bl_relay_config {
     const char *brokers;         /* required */
     int batch_size;              /* rows per batch, 1..100000 */
     int poll_interval_ms;        /* wait without a NOTIFY, and standby retry; >= 10 */
-    int64_t retention_ms;        /* sent rows older than this are deleted; >= 0 */
+    int64_t retention_ms;        /* sent rows older than this are deleted; >= 0; 0 = acknowledged
+                                  * rows are deleted at once instead of marked sent */
     int cleanup_batch;           /* rows per DELETE; > 0 */
     int cleanup_interval_ms;     /* how often sent rows are deleted; >= 10 */
     int delivery_timeout_ms;     /* librdkafka message.timeout.ms; >= 1000 */

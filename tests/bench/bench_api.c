@@ -198,8 +198,10 @@ int main(int argc, char **argv)
     double healthz = wrk_healthz();
     double post = phase("POST /v1/risks", "POST", "/v1/risks", 1);
     double get = phase("GET /v1/projects", "GET", "/v1/projects", 0);
-    if (healthz > 0)
+    if (healthz > 0) {
         printf("ratios to /healthz: POST /v1/risks %.3f, GET /v1/projects %.3f\n", post / healthz, get / healthz);
+        printf("ratio api_post_risks %.3f\nratio api_get_projects %.3f\n", post / healthz, get / healthz);
+    }
     printf("peak RSS (server + bench clients, one process): %.1f MiB\n", peak_rss_kb() / 1024.0);
     bl_test_api_stop(&api);
     curl_global_cleanup();

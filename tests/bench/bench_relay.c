@@ -4,8 +4,9 @@
  *           peak RSS from getrusage);
  *   kcat  - kcat producing N messages of the same size with keys and six
  *           headers, idempotent, acks=all, lz4, to the same broker;
- *   pg    - a bare loop claiming and marking the same rows in batches of the
- *           relay's size, no Kafka.
+ *   pg    - a bare loop claiming and deleting the same rows in batches of
+ *           the relay's size, no Kafka (what the relay does with its
+ *           default retention of 0).
  * Usage: bench_relay [events] (default 50000). BUSLINE_BIN may name the
  * busline binary (default: beside this one); BUSLINE_KAFKA_BROKERS and
  * BUSLINE_PG_URL as for the tests. */
@@ -48,7 +49,7 @@ static const char *batch_size(void)
 #define CLAIM_SQL                                                                   \
     "SELECT id, aggregate_id, topic, payload, headers::text FROM busline_outbox " \
     "WHERE sent_at IS NULL ORDER BY id LIMIT $1::int"
-#define MARK_SQL "UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+#define DELETE_SQL "DELETE FROM busline_outbox WHERE id = ANY($1::bigint[])"
 
 static double now_s(void)
 {
@@ -66,15 +67,7 @@ static int sql(PGconn *conn, const char *text, int n, const char *const *params)
     return -1;
 }
 
-static int reset_outbox(PGconn *conn)
-{
-    return sql(conn, "UPDATE busline_outbox SET sent_at = NULL", 0, NULL) == 0 &&
-                   sql(conn, "VACUUM ANALYZE busline_outbox", 0, NULL) == 0
-               ? 0
-               : -1;
-}
-
-/* The bare loop: claim a batch, mark it sent, until none is left. Returns
+/* The bare loop: claim a batch, delete it, until none is left. Returns
  * events per second, or -1. */
 static double pg_loop(PGconn *conn, long n)
 {
@@ -100,7 +93,7 @@ static double pg_loop(PGconn *conn, long n)
         if (rows == 0)
             break;
         const char *params[1] = {ids};
-        if (sql(conn, MARK_SQL, 1, params) != 0)
+        if (sql(conn, DELETE_SQL, 1, params) != 0)
             return -1;
         done += rows;
     }
@@ -121,10 +114,10 @@ static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, lo
     unsigned short port = bl_outbox_test_free_port();
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", port);
-    const char *level = getenv("BENCH_LOG_LEVEL") ? getenv("BENCH_LOG_LEVEL") : "warn";
+    const char *level = getenv("BUSLINE_BENCH_LOG_LEVEL") ? getenv("BUSLINE_BENCH_LOG_LEVEL") : "warn";
     const char *const args[] = {"--batch-size", batch_size(), "--poll-interval", "100ms",
                                 "--metrics-port", port_text, "--log-level", level, NULL};
-    pid_t pid = bl_outbox_test_spawn_relay(f->pg_url, f->brokers, args, NULL);
+    pid_t pid = bl_outbox_test_spawn_relay(f->pg_url, f->brokers, args, getenv("BUSLINE_BENCH_RELAY_LOG"));
     if (pid <= 0)
         return -1;
     long unsent = -1;
@@ -228,18 +221,17 @@ static int bench_size(long n, int size)
     snprintf(size_text, sizeof size_text, "%d", size);
     snprintf(n_text, sizeof n_text, "%ld", n);
     const char *params[3] = {f.topic, size_text, n_text};
-    if (sql(f.conn, FILL_SQL, 3, params) != 0 || reset_outbox(f.conn) != 0)
+    if (sql(f.conn, FILL_SQL, 3, params) != 0 || sql(f.conn, "VACUUM ANALYZE busline_outbox", 0, NULL) != 0)
         goto done;
     double pg = pg_loop(f.conn, n);
-    if (reset_outbox(f.conn) != 0)
-        goto done;
     long rss_kib = 0;
     double relay = relay_run(&f, params, n, &rss_kib);
     double kcat = kcat_run(&f, n, size);
     double limit = pg < kcat ? pg : kcat;
-    printf("%5d B x %ld, batch %s: relay %8.0f ev/s | kcat %8.0f ev/s | pg claim+mark %8.0f ev/s | "
+    printf("%5d B x %ld, batch %s: relay %8.0f ev/s | kcat %8.0f ev/s | pg claim+delete %8.0f ev/s | "
            "relay / lower limit %.2f | relay peak RSS %.1f MiB\n",
            size, n, batch_size(), relay, kcat, pg, limit > 0 ? relay / limit : 0, (double)rss_kib / 1024);
+    printf("ratio relay_%dB %.3f\n", size, limit > 0 ? relay / limit : 0);
     fflush(stdout);
     rc = relay > 0 && kcat > 0 && pg > 0 ? 0 : -1;
 done:

@@ -373,6 +373,7 @@ int main(int argc, char **argv)
     printf("%-44s %12.0f\n", "wrk POST to the same sink (requests/s)", wrk);
     printf("%-44s %12ld\n", "deliver worker peak RSS, VmHWM (KiB)", hwm);
     printf("%-44s %12.3f\n", "ratio deliveries/s / wrk requests/s", wrk > 0 ? dps / wrk : 0);
+    printf("ratio webhook_deliveries %.3f\n", wrk > 0 ? dps / wrk : 0);
     long bad = atomic_load(&sink.bad_signatures);
     if (bad > 0)
         fprintf(stderr, "bench: %ld deliveries did not verify: the figures do not measure signed delivery\n", bad);

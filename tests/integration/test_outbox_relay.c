@@ -208,8 +208,9 @@ static void two_relays_publish_every_event_once_in_aggregate_order(void)
     unsigned short ports[2] = {bl_outbox_test_free_port(), bl_outbox_test_free_port()};
     snprintf(port_a, sizeof port_a, "%u", ports[0]);
     snprintf(port_b, sizeof port_b, "%u", ports[1]);
-    const char *const relay_a[] = {"--poll-interval", "200ms", "--metrics-port", port_a, NULL};
-    const char *const relay_b[] = {"--poll-interval", "200ms", "--metrics-port", port_b, NULL};
+    /* rows kept after publishing: the topic is checked against them */
+    const char *const relay_a[] = {"--poll-interval", "200ms", "--metrics-port", port_a, "--retention", "1h", NULL};
+    const char *const relay_b[] = {"--poll-interval", "200ms", "--metrics-port", port_b, "--retention", "1h", NULL};
     pid_t a = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, relay_a, NULL);
     pid_t b = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, relay_b, NULL);
     if (a <= 0 || b <= 0) {
@@ -251,12 +252,54 @@ static void two_relays_publish_every_event_once_in_aggregate_order(void)
     bl_outbox_fixture_close(&f);
 }
 
+/* Retention 0 (the CLI's default): each acknowledged row is deleted instead
+ * of marked. The rows are copied aside first and put back once the relay is
+ * done, as what the topic is checked against. */
+static void relay_without_retention_deletes_each_published_row(void)
+{
+    enum { EVENTS = 3000, AGGREGATES = 40 };
+    bl_outbox_fixture f;
+    REQUIRE(bl_outbox_fixture_open(&f, bl_test_kafka_brokers(), 3) == 0);
+    for (long first = 0; first < EVENTS; first += 500)
+        REQUIRE(bl_outbox_test_append_range(&f, first, 500, AGGREGATES, PAYLOAD_LEN) == 0);
+    bl_err err = {0};
+    REQUIRE(bl_pg_exec_cmd(f.conn, "CREATE TABLE outbox_truth AS SELECT * FROM busline_outbox", 0, NULL, &err) == 0);
+
+    bl_relay_config cfg = {.pg_url = f.pg_url, .brokers = f.brokers, .batch_size = 700,
+                           .poll_interval_ms = 50, .retention_ms = 0,
+                           .cleanup_batch = 100, .cleanup_interval_ms = 50,
+                           .delivery_timeout_ms = 30000};
+    bl_relay *relay = bl_relay_new(&cfg, &err);
+    REQUIRE(relay != NULL);
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, run_relay, relay) == 0);
+    long left = -1;
+    for (int i = 0; i < 600 && left != 0; i++) {
+        usleep(100 * 1000);
+        left = bl_outbox_test_count(f.conn, "SELECT count(*) FROM busline_outbox");
+    }
+    bl_relay_stop(relay);
+    pthread_join(thread, NULL);
+    CHECK_EQ_INT(left, 0);
+    CHECK_EQ_INT(bl_relay_get_stats(relay).published, EVENTS);
+    CHECK_EQ_INT(bl_relay_get_stats(relay).deleted, 0); /* nothing was left for the retention */
+    bl_relay_free(relay);
+
+    REQUIRE(bl_pg_exec_cmd(f.conn, "INSERT INTO busline_outbox SELECT * FROM outbox_truth", 0, NULL, &err) == 0);
+    bl_outbox_readback rb;
+    CHECK(bl_outbox_test_read_back(&f, &rb) == 0);
+    bl_outbox_readback_print("deleted when acknowledged", &rb);
+    CHECK(bl_outbox_readback_exact(&rb, EVENTS));
+    bl_outbox_fixture_close(&f);
+}
+
 int main(void)
 {
     BL_RUN(append_outside_a_transaction_is_refused);
     BL_RUN(append_refuses_payload_not_in_wire_format);
     BL_RUN(rolled_back_append_publishes_nothing);
     BL_RUN(relay_deletes_sent_rows_past_retention_only);
+    BL_RUN(relay_without_retention_deletes_each_published_row);
     BL_RUN(two_relays_publish_every_event_once_in_aggregate_order);
     return bl_test_summary();
 }

@@ -101,7 +101,7 @@ static void relay_catches_up_after_broker_outage_without_restart(void)
     snprintf(port, sizeof port, "%u", metrics_port);
     /* The delivery timeout outlasts the outage: librdkafka keeps retrying
      * the batch in flight, and its idempotence drops the retries' copies. */
-    const char *const args[] = {"--poll-interval", "200ms", "--delivery-timeout", "120s",
+    const char *const args[] = {"--retention", "1h", "--poll-interval", "200ms", "--delivery-timeout", "120s",
                                 "--metrics-port", port, NULL};
     pid_t relay = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, args, NULL);
     CHECK(bl_outbox_test_wait_serving(metrics_port, 60) == 0);

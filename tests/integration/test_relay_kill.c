@@ -49,7 +49,10 @@ static int run_relay_until(bl_outbox_fixture *f, int (*ready)(bl_outbox_fixture 
     progress start = progress_now(f);
     char port[8];
     snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    const char *const args[] = {"--batch-size", BATCH, "--poll-interval", "50ms", "--metrics-port", port, NULL};
+    /* rows kept after publishing (not deleted, the default): they are what
+     * the topic is checked against */
+    const char *const args[] = {"--batch-size", BATCH, "--poll-interval", "50ms", "--metrics-port", port,
+                                "--retention", "1h", NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f->pg_url, f->brokers, args, NULL);
     if (pid <= 0)
         return -1;
@@ -104,7 +107,7 @@ static void relay_killed_mid_batch_loses_nothing(void)
     unsigned short port_number = bl_outbox_test_free_port();
     char port[8];
     snprintf(port, sizeof port, "%u", port_number);
-    const char *const args[] = {"--metrics-port", port, NULL};
+    const char *const args[] = {"--metrics-port", port, "--retention", "1h", NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f.pg_url, f.brokers, args, NULL);
     CHECK(bl_outbox_test_wait_serving(port_number, WAIT_S) == 0);
     CHECK(bl_outbox_test_wait_all_sent(f.conn, N_EVENTS, WAIT_S) == 0);

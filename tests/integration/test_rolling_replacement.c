@@ -131,7 +131,8 @@ static child spawn_relay(void)
     child ch = {.pid = -1, .port = bl_outbox_test_free_port()};
     char port[8];
     snprintf(port, sizeof port, "%u", ch.port);
-    const char *extra[] = {"--metrics-port", port, "--log-level", "warn", NULL};
+    /* rows kept after publishing: the topic is checked against them */
+    const char *extra[] = {"--metrics-port", port, "--log-level", "warn", "--retention", "1h", NULL};
     ch.pid = bl_outbox_test_spawn_relay(reg.pg_url, bl_test_kafka_brokers(), extra, log_path);
     return ch;
 }

@@ -16,8 +16,13 @@ bool fs_report_template_known(const char *name)
     return false;
 }
 
+/* Opens the next section; the templates below stay within
+ * FS_REPORT_SECTIONS_MAX, and past it lines go on in the last one rather
+ * than out of bounds. */
 static fs_report_section *section(fs_report_doc *doc, const char *heading)
 {
+    if (doc->count == FS_REPORT_SECTIONS_MAX)
+        return &doc->sections[FS_REPORT_SECTIONS_MAX - 1];
     fs_report_section *s = &doc->sections[doc->count++];
     s->heading = heading;
     s->count = 0;

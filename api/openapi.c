@@ -47,6 +47,18 @@ static json_t *components_base(bl_api_surface surface)
         "$ref", "#/components/schemas/Error");
 }
 
+/* 429 as the Powalyze document has it (§12), with its headers. */
+static json_t *rate_limited_response(void)
+{
+    return json_loads("{\"description\":\"rate_limit_exceeded: \\\"You have exceeded the rate limit of N requests "
+                      "per <rate_window>.\\\"\",\"headers\":{\"X-RateLimit-Limit\":{\"schema\":{\"type\":\"integer\"}},"
+                      "\"X-RateLimit-Remaining\":{\"schema\":{\"type\":\"integer\"}},\"X-RateLimit-Reset\":"
+                      "{\"description\":\"unix seconds\",\"schema\":{\"type\":\"integer\"}},\"Retry-After\":"
+                      "{\"schema\":{\"type\":\"integer\"}}},\"content\":{\"application/json\":{\"schema\":"
+                      "{\"$ref\":\"#/components/schemas/Error\"}}}}",
+                      0, NULL);
+}
+
 /* "/v1/risks/:id/resolve" -> "/v1/risks/{id}/resolve", adding each ":name"
  * as a path parameter to params. */
 static void openapi_path(const char *pattern, char *out, size_t len, json_t *params)
@@ -115,6 +127,8 @@ json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_
         return NULL;
     }
     json_t *components = components_base(surface);
+    if (components)
+        json_object_set_new(json_object_get(components, "responses"), "RateLimited", rate_limited_response());
     json_t *paths = json_object();
     json_t *doc = components && paths
                       ? json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:o}", "openapi", "3.1.0", "info", "title",
@@ -166,6 +180,8 @@ json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_
                                                 : json_pack("[{s:[]}, {s:[]}]", "bearer", "apiKey"));
         json_t *responses = json_object_get(op, "responses");
         json_object_set_new(responses, "default", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
+        if (access != BL_API_PUBLIC && !json_object_get(responses, "429"))
+            json_object_set_new(responses, "429", json_pack("{s:s}", "$ref", "#/components/responses/RateLimited"));
         snprintf(lower, sizeof lower, "%s", method);
         for (char *c = lower; *c; c++)
             if (*c >= 'A' && *c <= 'Z')

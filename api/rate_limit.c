@@ -4,11 +4,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SUBJECT_MAX 64
 
-static const int64_t window_seconds[BL_RATE_WINDOWS] = {60, 3600, 86400};
-static const char *const window_names[BL_RATE_WINDOWS] = {"minute", "hour", "day"};
+static const int64_t window_seconds[BL_RATE_MONTH] = {60, 3600, 86400};
+static const char *const window_names[BL_RATE_WINDOWS] = {"minute", "hour", "day", "month"};
+
+const char *bl_rate_window_name(bl_rate_window w)
+{
+    return w >= 0 && w < BL_RATE_WINDOWS ? window_names[w] : "hour";
+}
+
+int bl_rate_window_parse(const char *text, bl_rate_window *out)
+{
+    for (int k = 0; text && k < BL_RATE_WINDOWS; k++)
+        if (strcmp(text, window_names[k]) == 0) {
+            *out = (bl_rate_window)k;
+            return 0;
+        }
+    return -1;
+}
+
+/* The window of kind k holding now: [*start, *end). Months are calendar
+ * months in UTC, so they are not a fixed number of seconds. */
+static void window_bounds(int k, time_t now, time_t *start, time_t *end)
+{
+    if (k != BL_RATE_MONTH) {
+        *start = now - (time_t)(now % window_seconds[k]);
+        *end = *start + (time_t)window_seconds[k];
+        return;
+    }
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    *start = timegm(&tm);
+    tm.tm_mon += 1; /* timegm normalises December + 1 */
+    *end = timegm(&tm);
+}
 
 typedef struct window_state {
     time_t start;
@@ -123,7 +157,8 @@ int bl_rate_limiter_check(bl_rate_limiter *l, const char *subject, const int64_t
         if (limits[k] <= 0)
             continue;
         window_state *w = &s->w[k];
-        time_t start = now - (time_t)(now % window_seconds[k]);
+        time_t start, end;
+        window_bounds(k, now, &start, &end);
         if (w->start != start) {
             w->start = start;
             w->local = 0;
@@ -149,12 +184,18 @@ int bl_rate_limiter_check(bl_rate_limiter *l, const char *subject, const int64_t
             int64_t remaining = limits[k] - w->known_used + w->local;
             if (remaining < 0)
                 remaining = 0;
+            time_t start, end;
+            window_bounds(k, w->start, &start, &end);
+            v->window_limit[k] = limits[k];
+            v->window_remaining[k] = refused_by == k ? 0 : remaining;
+            v->window_reset[k] = end;
             bool pick = refused_by >= 0 ? k == refused_by : remaining < best_remaining;
             if (pick) {
                 best_remaining = remaining;
                 v->limit = limits[k];
                 v->remaining = refused_by >= 0 ? 0 : remaining;
-                v->reset = w->start + (time_t)window_seconds[k];
+                v->window = (bl_rate_window)k;
+                v->reset = end;
             }
         }
         if (refused_by >= 0) {

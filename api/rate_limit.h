@@ -1,5 +1,5 @@
-/* Rate limits per subject (an API key or a user) over fixed minute, hour and
- * day windows, shared by every API replica through Postgres without a write
+/* Rate limits per subject (an API key or a user) over fixed minute, hour,
+ * day and calendar-month (UTC) windows, shared by every API replica through Postgres without a write
  * per request: a replica leases a block of tokens for a subject and window
  * (one UPSERT that never grants past the limit) and spends them locally.
  *
@@ -25,14 +25,28 @@
 #define BL_RATE_BLOCK_MAX 100
 #define BL_RATE_BLOCK_DIVISOR 16
 
-typedef enum bl_rate_window { BL_RATE_MINUTE = 0, BL_RATE_HOUR, BL_RATE_DAY, BL_RATE_WINDOWS } bl_rate_window;
+typedef enum bl_rate_window {
+    BL_RATE_MINUTE = 0, BL_RATE_HOUR, BL_RATE_DAY, BL_RATE_MONTH, BL_RATE_WINDOWS
+} bl_rate_window;
+
+/* "minute", "hour", "day", "month" (static). */
+const char *bl_rate_window_name(bl_rate_window w);
+
+/* The window named text; returns 0, or -1 for another name. */
+int bl_rate_window_parse(const char *text, bl_rate_window *out);
 
 typedef struct bl_rate_verdict {
     bool allowed;
     int64_t limit;       /* of the tightest window */
+    bl_rate_window window; /* which one that is (the refusing one when refused) */
     int64_t remaining;   /* after this request */
     time_t reset;        /* epoch seconds when that window ends */
     int64_t retry_after; /* seconds, when refused */
+    /* each limited window (limit 0 = not limited): its limit, what remains
+     * after this request (0 for the refusing one) and when it ends */
+    int64_t window_limit[BL_RATE_WINDOWS];
+    int64_t window_remaining[BL_RATE_WINDOWS];
+    time_t window_reset[BL_RATE_WINDOWS];
 } bl_rate_verdict;
 
 typedef struct bl_rate_limiter bl_rate_limiter;
@@ -42,7 +56,7 @@ bl_rate_limiter *bl_rate_limiter_new(bl_pg_pool *pool);
 void bl_rate_limiter_free(bl_rate_limiter *l);
 
 /* Counts one request of subject at now against limits[BL_RATE_WINDOWS]
- * (per minute, hour, day; 0 = no limit for that window) and fills *v. A
+ * (per minute, hour, day, month; 0 = no limit for that window) and fills *v. A
  * refused request spends nothing. Returns 0, or -1 with err when Postgres
  * failed (the caller decides; the API answers 503). With no limit at all,
  * v->allowed is true and v->limit 0. */

@@ -51,9 +51,11 @@ static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_aut
     return 0;
 }
 
-static bl_api_perm perm_needed(bl_api_access access, const char *method)
+/* On the field-service surface a key's scopes read as its document says:
+ * read for GET, write for POST, PUT and DELETE; admin routes stay admin. */
+static bl_api_perm perm_needed(bl_api_access access, const char *method, bool field_service)
 {
-    if (access == BL_API_ADMIN || strcmp(method, "DELETE") == 0)
+    if (access == BL_API_ADMIN || (strcmp(method, "DELETE") == 0 && !field_service))
         return BL_API_PERM_ADMIN;
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
         return BL_API_PERM_READ;
@@ -65,10 +67,14 @@ static bool method_writes(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static void rate_headers(bl_http_response *resp, const bl_rate_verdict *v)
+/* X-RateLimit-*: the tightest window's numbers; on the field-service
+ * surface the limit shown is the per-minute one, as its document says
+ * (Remaining and Reset still tell what the caller can really do). */
+static void rate_headers(bl_http_response *resp, const bl_rate_verdict *v, bool field_service)
 {
     char limit[24], remaining[24], reset[24];
-    snprintf(limit, sizeof limit, "%lld", (long long)v->limit);
+    int64_t shown = field_service && v->window_limit[BL_RATE_MINUTE] > 0 ? v->window_limit[BL_RATE_MINUTE] : v->limit;
+    snprintf(limit, sizeof limit, "%lld", (long long)shown);
     snprintf(remaining, sizeof remaining, "%lld", (long long)v->remaining);
     snprintf(reset, sizeof reset, "%lld", (long long)v->reset);
     bl_http_response_header(resp, "X-RateLimit-Limit", limit);
@@ -125,6 +131,7 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
 {
     bl_api_server *s = t->server;
     const char *method = bl_http_request_method(req);
+    bool field_service = t->surface == BL_API_SURFACE_FIELD_SERVICE;
     bl_api_auth auth;
     bl_api_request areq = {.http = req, .server = s};
     json_t *body = NULL;
@@ -162,9 +169,14 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         char subject[64];
         snprintf(subject, sizeof subject, "%s:%s", auth.key_id[0] ? "key" : "user",
                  auth.key_id[0] ? auth.key_id : auth.user_id);
-        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day};
-        if (!limits[0] && !limits[1] && !limits[2])
-            limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
+        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day,
+                                           auth.rate_per_month};
+        if (!limits[0] && !limits[1] && !limits[2] && !limits[3]) {
+            if (field_service)
+                limits[BL_RATE_MINUTE] = BL_API_FIELD_SERVICE_RATE_PER_MINUTE;
+            else
+                limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
+        }
         if (bl_rate_limiter_check(s->limiter, subject, limits, bl_api_server_now(s), &verdict, &err) != 0) {
             bl_log_error("api: rate limit unavailable", BL_FS("request_id", bl_http_request_id(req)),
                          BL_FS("error", err.msg));
@@ -175,11 +187,14 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         if (!verdict.allowed) {
             char retry[24];
             snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
-            bl_api_fail(req, resp, 429, NULL, "rate limit exceeded for this key", NULL);
+            char msg[128]; /* the Powalyze document's words */
+            snprintf(msg, sizeof msg, "You have exceeded the rate limit of %lld requests per %s.",
+                     (long long)verdict.limit, bl_rate_window_name(verdict.window));
+            bl_api_fail(req, resp, 429, NULL, msg, NULL);
             bl_http_response_header(resp, "Retry-After", retry);
             goto done;
         }
-        bl_api_perm need = perm_needed(t->access, method);
+        bl_api_perm need = perm_needed(t->access, method, field_service);
         if (auth.perm < need) {
             char msg[128];
             snprintf(msg, sizeof msg, "this needs the %s permission; the caller has %s",
@@ -201,7 +216,7 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
     rc = t->handler(&areq, resp, t->ctx);
 done:
     if (rc == 0 && limited)
-        rate_headers(resp, &verdict);
+        rate_headers(resp, &verdict, field_service);
     json_decref(body);
     return rc;
 }

@@ -31,6 +31,10 @@ typedef enum bl_api_surface {
     BL_API_SURFACE_COUNT
 } bl_api_surface;
 
+/* Requests per minute of a caller without limits of its own (a user, a key
+ * without any) on the field-service surface, as its document says. */
+#define BL_API_FIELD_SERVICE_RATE_PER_MINUTE 100
+
 /* What a route handler sees; everything is borrowed for the call. */
 typedef struct bl_api_request {
     const bl_http_request *http; /* method, params, query, headers, request id */

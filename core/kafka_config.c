@@ -37,10 +37,27 @@ static bl_log_level level_from_syslog(int level)
     return BL_LOG_DEBUG;
 }
 
+/* Properties librdkafka warns about as "experimental" at every start that
+ * busline sets on purpose, each documented where it is set (the relay's
+ * enable.gapless.guarantee: producers/outbox/relay.c). Their warning would
+ * read as trouble to an operator; it is logged at debug instead. */
+static const char *const chosen_experimental[] = {"enable.gapless.guarantee", NULL};
+
+static int is_chosen_experimental_warning(const char *fac, const char *buf)
+{
+    if (strcmp(fac, "CONFWARN") != 0 || !strstr(buf, "is experimental"))
+        return 0;
+    for (size_t i = 0; chosen_experimental[i]; i++)
+        if (strstr(buf, chosen_experimental[i]))
+            return 1;
+    return 0;
+}
+
 /* Called from librdkafka's internal threads; bl_log_write is thread-safe. */
 static void log_to_json(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    bl_log_write(level_from_syslog(level), buf,
+    bl_log_level to = is_chosen_experimental_warning(fac, buf) ? BL_LOG_DEBUG : level_from_syslog(level);
+    bl_log_write(to, buf,
                  (const bl_field[]){BL_FS("source", "librdkafka"), BL_FS("client", rd_kafka_name(rk)),
                                     BL_FS("facility", fac), BL_FI("syslog_level", level), {0}});
 }

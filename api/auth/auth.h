@@ -38,7 +38,7 @@ typedef struct bl_api_auth {
     bl_api_perm perm;
     bl_api_plan plan;
     /* the key's limits per window (0 = none); users get the default hourly */
-    int64_t rate_per_minute, rate_per_hour, rate_per_day;
+    int64_t rate_per_minute, rate_per_hour, rate_per_day, rate_per_month;
 } bl_api_auth;
 
 #endif

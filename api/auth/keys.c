@@ -53,16 +53,21 @@ int bl_api_key_create(PGconn *conn, const bl_api_key_spec *spec, char token[BL_A
         bl_sha256_hex(token, strlen(token), hash, err) != 0)
         return -1;
     snprintf(prefix, sizeof prefix, "%s", token);
-    char minute[24], hour[24], day[24];
+    const char *window = spec->rate_window ? spec->rate_window : "hour";
+    bool hourly = strcmp(window, "hour") == 0;
+    char minute[24], hour[24], day[24], month[24];
     const char *params[] = {spec->org_id, spec->name, hash, prefix, perms, spec->expires_at,
                             limit_text(spec->rate_per_minute, minute, sizeof minute),
-                            limit_text(spec->rate_per_hour > 0 ? spec->rate_per_hour : 1000, hour, sizeof hour),
-                            limit_text(spec->rate_per_day, day, sizeof day)};
+                            limit_text(spec->rate_per_hour > 0 ? spec->rate_per_hour : hourly ? 1000 : 0, hour,
+                                       sizeof hour),
+                            limit_text(spec->rate_per_day, day, sizeof day),
+                            limit_text(spec->rate_per_month, month, sizeof month), window, spec->description};
     PGresult *r = bl_pg_exec(conn,
                              "INSERT INTO api_keys (organization_id, name, token_sha256, prefix, permissions,"
-                             " expires_at, rate_per_minute, rate_per_hour, rate_per_day)"
-                             " VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9) RETURNING id",
-                             9, params, err);
+                             " expires_at, rate_per_minute, rate_per_hour, rate_per_day, rate_per_month,"
+                             " rate_window, description)"
+                             " VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                             12, params, err);
     if (!r) {
         memset(token, 0, BL_API_TOKEN_SIZE);
         return bl_err_wrap(err, "api key: create");
@@ -100,7 +105,7 @@ int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_
                              " array_to_string(k.permissions, ','), k.active,"
                              " k.expires_at IS NOT NULL AND k.expires_at <= to_timestamp($2::bigint),"
                              " o.plan, coalesce(k.rate_per_minute, 0), coalesce(k.rate_per_hour, 0),"
-                             " coalesce(k.rate_per_day, 0)"
+                             " coalesce(k.rate_per_day, 0), coalesce(k.rate_per_month, 0)"
                              " FROM api_keys k JOIN api_organizations o ON o.id = k.organization_id"
                              " WHERE k.token_sha256 = $1",
                              2, params, err);
@@ -126,6 +131,7 @@ int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_
         out->rate_per_minute = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
         out->rate_per_hour = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
         out->rate_per_day = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+        out->rate_per_month = strtoll(PQgetvalue(r, 0, 10), NULL, 10);
         rc = 1;
     }
     PQclear(r);

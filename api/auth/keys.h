@@ -24,6 +24,12 @@ typedef struct bl_api_key_spec {
     int64_t rate_per_minute; /* 0 = none */
     int64_t rate_per_hour;   /* 0 = the default 1000 */
     int64_t rate_per_day;    /* 0 = none */
+    int64_t rate_per_month;  /* 0 = none */
+    /* The window rate_limit names ("minute", "hour", "day", "month"); NULL:
+     * hour. Another window than hour leaves rate_per_hour without its
+     * default of 1000 when it is 0. */
+    const char *rate_window;
+    const char *description; /* NULL = none */
 } bl_api_key_spec;
 
 /* Creates a key; writes the token (shown once, never stored) into token and

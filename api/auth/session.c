@@ -15,6 +15,12 @@
 
 char *bl_session_access_issue(const char *secret, const bl_api_auth *auth, time_t now, bl_err *err)
 {
+    return bl_session_access_issue_ttl(secret, auth, now, BL_SESSION_ACCESS_TTL_S, err);
+}
+
+char *bl_session_access_issue_ttl(const char *secret, const bl_api_auth *auth, time_t now, long ttl_s,
+                                  bl_err *err)
+{
     jwt_t *jwt = NULL;
     char *token = NULL;
     if (jwt_new(&jwt) != 0) {
@@ -26,7 +32,7 @@ char *bl_session_access_issue(const char *secret, const bl_api_auth *auth, time_
         jwt_add_grant(jwt, "perm", bl_api_perm_name(auth->perm)) != 0 ||
         jwt_add_grant(jwt, "plan", bl_api_plan_name(auth->plan)) != 0 ||
         jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
-        jwt_add_grant_int(jwt, "exp", (long)now + BL_SESSION_ACCESS_TTL_S) != 0 ||
+        jwt_add_grant_int(jwt, "exp", (long)now + ttl_s) != 0 ||
         jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)strlen(secret)) != 0 ||
         !(token = jwt_encode_str(jwt)))
         bl_err_set(err, BL_ECRYPTO, "jwt: cannot sign the access token");
@@ -204,7 +210,7 @@ int bl_session_login(PGconn *conn, const char *email, const char *password, cons
                              "SELECT u.password_hash, u.totp_secret, u.active,"
                              " u.id, u.organization_id, u.permission, o.plan"
                              " FROM api_users u JOIN api_organizations o ON o.id = u.organization_id"
-                             " WHERE u.email = $1",
+                             " WHERE u.email = $1 OR lower(u.username) = $1",
                              1, params, err);
     if (!r)
         return -1;

@@ -20,6 +20,11 @@
  * with free), or NULL with err. */
 char *bl_session_access_issue(const char *secret, const bl_api_auth *auth, time_t now, bl_err *err);
 
+/* bl_session_access_issue valid for ttl_s seconds instead (the field-service
+ * surface's documented 1800). */
+char *bl_session_access_issue_ttl(const char *secret, const bl_api_auth *auth, time_t now, long ttl_s,
+                                  bl_err *err);
+
 /* Checks an access token's signature (HS256 only), type and expiry. Returns
  * 1 and fills *out; 0 when refused (message for the client in err); -1 on
  * an internal failure. */
@@ -42,8 +47,8 @@ int bl_session_refresh_rotate(PGconn *conn, const char *token, time_t now,
  * found, 0 when not, -1 on failure. */
 int bl_session_logout(PGconn *conn, const char *token, bl_err *err);
 
-/* Logs a user in by email and password (+ TOTP code when the user has a
- * secret). Returns 1 and fills *auth; 0 when refused (message in err); -1 on
+/* Logs a user in by email or user name (either, case-insensitive) and
+ * password (+ TOTP code when the user has a secret). Returns 1 and fills *auth; 0 when refused (message in err); -1 on
  * failure. */
 int bl_session_login(PGconn *conn, const char *email, const char *password, const char *totp_code,
                      time_t now, bl_api_auth *auth, bl_err *err);

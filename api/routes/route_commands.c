@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define SOURCE "busline-api"
@@ -86,6 +87,48 @@ static void check_fields(const json_t *record, const json_t *data, json_t *error
             char path[160];
             snprintf(path, sizeof path, "$.%.120s", key);
             json_object_set_new(errors, path, json_string("unknown field"));
+        }
+    }
+}
+
+/* The enum of a field's Avro type (itself, or a union's branch), or NULL. */
+static const json_t *enum_of(const json_t *type)
+{
+    if (json_is_object(type) && strcmp(json_string_value(json_object_get(type, "type")) ?: "", "enum") == 0)
+        return type;
+    size_t i;
+    const json_t *branch;
+    json_array_foreach(type, i, branch)
+        if (json_is_object(branch) &&
+            strcmp(json_string_value(json_object_get(branch, "type")) ?: "", "enum") == 0)
+            return branch;
+    return NULL;
+}
+
+/* Spells enum values of data's top-level fields as the schema does when
+ * they differ only in case: the Powalyze document writes "severity":
+ * "high" where the schema's symbol is HIGH. Anything else is left for the
+ * schema walk to refuse. */
+static void fold_enum_case(const json_t *record, json_t *data)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(record, "fields"), i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const json_t *e = enum_of(json_object_get(f, "type"));
+        const char *given = json_string_value(json_object_get(data, name ? name : ""));
+        if (!e || !given)
+            continue;
+        size_t k;
+        const json_t *sym;
+        json_array_foreach(json_object_get(e, "symbols"), k, sym)
+        {
+            const char *symbol = json_string_value(sym);
+            if (symbol && strcasecmp(symbol, given) == 0 && strcmp(symbol, given) != 0) {
+                json_object_set_new(data, name, json_string(symbol));
+                break;
+            }
         }
     }
 }
@@ -280,8 +323,10 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
     const char *id = json_string_value(json_object_get(*data, cr->id_field));
     if (json_object_size(errors) == 0 && (!id || !*id || strlen(id) > ID_MAX))
         json_object_set_new(errors, field_path, json_string("must be a string of 1 to 200 characters"));
-    if (json_object_size(errors) == 0)
+    if (json_object_size(errors) == 0) {
         check_fields(record, *data, errors);
+        fold_enum_case(record, *data);
+    }
     if (json_object_size(errors) > 0) {
         json_decref(*data);
         *data = NULL;

@@ -1,8 +1,12 @@
 /* GET lists and details of the domain service's read model (the pmo_*
  * tables of migrations/030_pmo.sql), always scoped to the caller's
- * organization: limit (default 50, max 100), offset, sort=field.asc|desc and
- * filters, each whitelisted per resource; envelope
- * {"data": [...], "pagination": {"total", "limit", "offset", "has_more"}}. */
+ * organization: limit (default 50; over 100 is answered as 100), offset,
+ * sort=field.asc|desc and filters, each whitelisted per resource (anything
+ * else in them is a 400 naming what is accepted); envelope
+ * {"data": [...], "pagination": {"total", "limit", "offset", "has_more"}}.
+ * Each row carries "id" and, for projects, the Powalyze document's
+ * "rag_status", "budget" and "spent" (currency units) beside busline's own
+ * columns. */
 #include "api/routes/routes.h"
 
 #include <errno.h>
@@ -25,30 +29,41 @@ typedef struct resource {
     const char *collection; /* "projects" */
     const char *table;
     const char *id_column;
-    const char *sorts[12];  /* NULL-ended; the first is the default (descending) */
+    const char *sorts[16];  /* NULL-ended; the first is the default (descending) */
     filter filters[MAX_FILTERS];
+    const char *extra;      /* SQL jsonb of the document's fields over row f, or NULL */
 } resource;
+
+/* The document's names of some sort fields, and the column each sorts by. */
+static const struct { const char *name, *column; } sort_aliases[] = {
+    {"budget", "budget_cents"}, {"spent", "spent_cents"}, {"rag_status", "status"},
+};
+
+#define MONEY(col) "CASE WHEN f." col " % 100 = 0 THEN to_jsonb(f." col " / 100) ELSE to_jsonb(f." col " / 100.0) END"
+#define PROJECT_EXTRA \
+    "jsonb_build_object('rag_status', f.status, 'budget', " MONEY("budget_cents") ", 'spent', " MONEY("spent_cents") ")"
 
 static const resource resources[] = {
     {"projects", "pmo_projects", "project_id",
-     {"created_at", "updated_at", "name", "status", "progress", "budget_cents", "spent_cents", "start_date",
-      "end_date", NULL},
-     {{"status", "status"}, {"rag_status", "status"}, {"owner_id", "owner_id"}, {"currency", "currency"}}},
+     {"created_at", "updated_at", "name", "status", "rag_status", "progress", "budget", "spent", "budget_cents",
+      "spent_cents", "start_date", "end_date", NULL},
+     {{"status", "status"}, {"rag_status", "status"}, {"owner_id", "owner_id"}, {"currency", "currency"}},
+     PROJECT_EXTRA},
     {"risks", "pmo_risks", "risk_id",
      {"created_at", "updated_at", "title", "severity", "probability", "impact", "status", "resolved_at", NULL},
-     {{"status", "status"}, {"severity", "severity"}, {"project_id", "project_id"}, {"owner_id", "owner_id"}}},
+     {{"status", "status"}, {"severity", "severity"}, {"project_id", "project_id"}, {"owner_id", "owner_id"}}, NULL},
     {"decisions", "pmo_decisions", "decision_id",
      {"created_at", "updated_at", "title", "status", "due_at", "decided_at", NULL},
-     {{"status", "status"}, {"project_id", "project_id"}, {"decision_maker", "decision_maker"}}},
+     {{"status", "status"}, {"project_id", "project_id"}, {"decision_maker", "decision_maker"}}, NULL},
     {"resources", "pmo_resources", "resource_id",
      {"created_at", "updated_at", "person_name", "allocation_pct", "start_date", "end_date", NULL},
-     {{"project_id", "project_id"}, {"person_id", "person_id"}, {"role", "role"}}},
+     {{"project_id", "project_id"}, {"person_id", "person_id"}, {"role", "role"}}, NULL},
     {"sprints", "pmo_sprints", "sprint_id",
      {"starts_at", "created_at", "updated_at", "name", "ends_at", "committed_points", "completed_points", NULL},
-     {{"project_id", "project_id"}}},
+     {{"project_id", "project_id"}}, NULL},
     {"reports", "pmo_reports", "report_id",
      {"generated_at", "title", "period_start", "period_end", "format", NULL},
-     {{"project_id", "project_id"}, {"format", "format"}}},
+     {{"project_id", "project_id"}, {"format", "format"}}, NULL},
 };
 
 #define RESOURCE_COUNT (sizeof resources / sizeof resources[0])
@@ -67,9 +82,14 @@ static int parse_long(const char *text, long min, long max, long *out)
 
 static const char *sort_column(const resource *r, const char *field)
 {
-    for (size_t i = 0; r->sorts[i]; i++)
-        if (strcmp(r->sorts[i], field) == 0)
-            return r->sorts[i];
+    for (size_t i = 0; r->sorts[i]; i++) {
+        if (strcmp(r->sorts[i], field) != 0)
+            continue;
+        for (size_t a = 0; a < sizeof sort_aliases / sizeof sort_aliases[0]; a++)
+            if (strcmp(sort_aliases[a].name, field) == 0)
+                return sort_aliases[a].column;
+        return r->sorts[i];
+    }
     return NULL;
 }
 
@@ -82,8 +102,10 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
         return -1;
     long limit = LIMIT_DEFAULT, offset = 0;
     const char *v;
-    if ((v = bl_http_request_query(h, "limit")) && parse_long(v, 1, LIMIT_MAX, &limit) != 0)
-        json_object_set_new(errors, "limit", json_string("an integer from 1 to 100"));
+    if ((v = bl_http_request_query(h, "limit")) && parse_long(v, 1, OFFSET_MAX, &limit) != 0)
+        json_object_set_new(errors, "limit", json_string("an integer from 1 (over 100 counts as 100)"));
+    if (limit > LIMIT_MAX)
+        limit = LIMIT_MAX;
     if ((v = bl_http_request_query(h, "offset")) && parse_long(v, 0, OFFSET_MAX, &offset) != 0)
         json_object_set_new(errors, "offset", json_string("an integer from 0"));
     const char *column = r->sorts[0], *direction = "DESC";
@@ -115,7 +137,7 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
         snprintf(where + strlen(where), sizeof where - strlen(where), " AND %s = $%d", r->filters[i].column, n);
     }
     if (json_object_size(errors) > 0)
-        return bl_api_fail(h, resp, 422, NULL, "bad query parameters", errors);
+        return bl_api_fail(h, resp, 400, NULL, "bad query parameters", errors);
     json_decref(errors);
     char limit_text[24], offset_text[24], sql[2048];
     snprintf(limit_text, sizeof limit_text, "%ld", limit);
@@ -125,10 +147,12 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
     snprintf(sql, sizeof sql,
              "WITH f AS (SELECT * FROM %s t WHERE %s)"
              " SELECT (SELECT count(*) FROM f),"
-             " coalesce((SELECT json_agg(x ORDER BY k) FROM (SELECT to_jsonb(f) - 'organization_id' AS x,"
+             " coalesce((SELECT json_agg(x ORDER BY k) FROM (SELECT to_jsonb(f) - 'organization_id'"
+             "  || jsonb_build_object('id', f.%s) || %s AS x,"
              "  row_number() OVER (ORDER BY %s %s NULLS LAST, %s) AS k FROM f"
              "  ORDER BY %s %s NULLS LAST, %s LIMIT $%d OFFSET $%d) s), '[]')::text",
-             r->table, where, column, direction, r->id_column, column, direction, r->id_column, n - 1, n);
+             r->table, where, r->id_column, r->extra ? r->extra : "'{}'::jsonb", column, direction, r->id_column,
+             column, direction, r->id_column, n - 1, n);
     bl_err err = {0};
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
@@ -152,11 +176,11 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
 static int detail(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     const resource *r = arg;
-    char sql[512];
+    char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT (to_jsonb(t) - 'organization_id')::text FROM %s t"
+             "SELECT (to_jsonb(f) - 'organization_id' || jsonb_build_object('id', f.%s) || %s)::text FROM %s f"
              " WHERE organization_id = $1 AND %s = $2",
-             r->table, r->id_column);
+             r->id_column, r->extra ? r->extra : "'{}'::jsonb", r->table, r->id_column);
     const char *params[] = {req->auth->org_id, bl_http_request_param(req->http, "id")};
     bl_err err = {0};
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
@@ -197,11 +221,11 @@ static json_t *list_operation(const resource *r)
     }
     json_t *params = json_pack(
         "[o, o, o]",
-        query_param("limit", "page size (default 50)",
-                    json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 1, "maximum", LIMIT_MAX,
-                              "default", LIMIT_DEFAULT)),
+        query_param("limit", "page size (default 50, max 100: more counts as 100)",
+                    json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 1, "default", LIMIT_DEFAULT)),
         query_param("offset", "rows to skip", json_pack("{s:s, s:i}", "type", "integer", "minimum", 0)),
-        query_param("sort", "field and direction", json_pack("{s:s, s:o}", "type", "string", "enum", sorts)));
+        query_param("sort", "field and direction (default created_at.desc; another field is a 400)",
+                    json_pack("{s:s, s:o}", "type", "string", "enum", sorts)));
     for (size_t i = 0; params && i < MAX_FILTERS && r->filters[i].param; i++)
         json_array_append_new(params, query_param(r->filters[i].param, "equality filter",
                                                   json_pack("{s:s, s:i}", "type", "string", "maxLength",

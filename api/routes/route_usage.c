@@ -1,6 +1,9 @@
-/* GET /v1/usage?days=N and GET /v1/metrics: figures of the caller's
- * organization from the request log (api_request_log, written in batches),
- * the commands it sent and the read model. */
+/* GET /v1/usage?period_days=N (the Powalyze document's get_api_usage_stats:
+ * total_requests, successful_requests, failed_requests, success_rate as a
+ * percentage, avg_duration_ms, top_endpoints [{endpoint, requests}],
+ * period_days) and GET /v1/metrics: figures of the caller's organization
+ * from the request log (api_request_log, written in batches), the commands
+ * it sent and the read model. */
 #include "api/routes/routes.h"
 #include "core/log.h"
 
@@ -8,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAYS_DEFAULT 7
+#define DAYS_DEFAULT 30 /* the document's p_period_days default */
 #define DAYS_MAX 90
 
 /* Runs sql (one row, one JSON text column) with params, answers its JSON. */
@@ -34,12 +37,15 @@ static int answer_json_query(const bl_api_request *req, bl_http_response *resp, 
 static int usage(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    const char *v = bl_http_request_query(req->http, "days");
+    const char *name = "period_days";
+    const char *v = bl_http_request_query(req->http, name);
+    if (!v)
+        v = bl_http_request_query(req->http, name = "days");
     char *end = NULL;
     long days = v ? strtol(v, &end, 10) : DAYS_DEFAULT;
     if (v && (!*v || *end || days < 1 || days > DAYS_MAX))
-        return bl_api_fail(req->http, resp, 422, NULL, "bad query parameters",
-                           json_pack("{s:s}", "days", "an integer from 1 to 90"));
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters",
+                           json_pack("{s:s}", name, "an integer from 1 to 90"));
     char days_text[16];
     snprintf(days_text, sizeof days_text, "%ld", days);
     const char *params[] = {req->auth->org_id, days_text};
@@ -51,12 +57,12 @@ static int usage(const bl_api_request *req, bl_http_response *resp, void *ctx)
         "  count(*) FILTER (WHERE status >= 400) AS failed, avg(duration_us) AS avg_us FROM l),"
         " e AS (SELECT method, route, count(*) AS n, count(*) FILTER (WHERE status >= 400) AS failed,"
         "  avg(duration_us) AS avg_us FROM l GROUP BY method, route ORDER BY n DESC, route LIMIT 10)"
-        " SELECT json_build_object('days', $2::int, 'total_requests', t.total, 'successful_requests', t.ok,"
-        "  'failed_requests', t.failed,"
-        "  'success_rate', CASE WHEN t.total > 0 THEN round(t.ok::numeric / t.total, 4) ELSE NULL END,"
-        "  'average_duration_ms', round(coalesce(t.avg_us, 0)::numeric / 1000, 3),"
-        "  'top_endpoints', coalesce((SELECT json_agg(json_build_object('method', method, 'route', route,"
-        "   'requests', n, 'failed', failed, 'average_duration_ms', round(avg_us::numeric / 1000, 3))"
+        " SELECT json_build_object('period_days', $2::int, 'total_requests', t.total,"
+        "  'successful_requests', t.ok, 'failed_requests', t.failed,"
+        "  'success_rate', CASE WHEN t.total > 0 THEN round(100 * t.ok::numeric / t.total, 1) ELSE 0 END,"
+        "  'avg_duration_ms', round(coalesce(t.avg_us, 0)::numeric / 1000, 1),"
+        "  'top_endpoints', coalesce((SELECT json_agg(json_build_object('endpoint', route, 'requests', n,"
+        "   'method', method, 'route', route, 'failed', failed, 'avg_duration_ms', round(avg_us::numeric / 1000, 1))"
         "   ORDER BY n DESC, route) FROM e), '[]'))::text FROM t",
         2, params);
 }
@@ -100,12 +106,22 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err)
 {
     if (bl_api_server_routes(s, routes, 2, NULL, err) != 0)
         return -1;
-    json_t *usage_op = json_pack(
-        "{s:s, s:s, s:[s], s:[{s:s, s:s, s:{s:s, s:i, s:i, s:i}}], s:{s:{s:s}}}", "operationId", "get_usage",
-        "summary", "Requests of the caller's organization over the last N days", "tags", "usage",
-        "parameters", "name", "days", "in", "query", "schema", "type", "integer", "minimum", 1, "maximum",
-        DAYS_MAX, "default", DAYS_DEFAULT, "responses", "200", "description",
-        "total, successful, failed, success rate, average duration, top endpoints");
+    json_t *usage_op = json_loads(
+        "{\"operationId\":\"get_api_usage_stats\",\"summary\":\"get_api_usage_stats: requests of the caller's "
+        "organization over the last period_days days (days is read too)\",\"tags\":[\"usage\"],"
+        "\"parameters\":[{\"name\":\"period_days\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
+        "\"minimum\":1,\"maximum\":90,\"default\":30}}],\"responses\":{\"200\":{\"description\":\"Figures\","
+        "\"content\":{\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":[\"total_requests\","
+        "\"successful_requests\",\"failed_requests\",\"success_rate\",\"avg_duration_ms\",\"top_endpoints\","
+        "\"period_days\"],\"properties\":{\"total_requests\":{\"type\":\"integer\"},"
+        "\"successful_requests\":{\"type\":\"integer\"},\"failed_requests\":{\"type\":\"integer\"},"
+        "\"success_rate\":{\"type\":\"number\",\"description\":\"percent, one decimal\"},"
+        "\"avg_duration_ms\":{\"type\":\"number\"},\"period_days\":{\"type\":\"integer\"},"
+        "\"top_endpoints\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"endpoint\","
+        "\"requests\"],\"properties\":{\"endpoint\":{\"type\":\"string\"},\"requests\":{\"type\":\"integer\"},"
+        "\"method\":{\"type\":\"string\"},\"failed\":{\"type\":\"integer\"},"
+        "\"avg_duration_ms\":{\"type\":\"number\"}}}}}}}}},\"400\":{\"description\":\"bad period_days\"}}}",
+        0, NULL);
     json_t *metrics_op = json_pack("{s:s, s:s, s:[s], s:{s:{s:s}}}", "operationId", "get_org_metrics",
                                    "summary", "Figures of the caller's organization", "tags", "usage",
                                    "responses", "200", "description", "Figures as JSON numbers");

@@ -1,7 +1,8 @@
 /* /v1/webhooks reports: a signed test delivery sent now
  * (POST /v1/webhooks/:id/test, admin), an endpoint's delivery log
  * (GET /v1/webhooks/:id/logs), delivery stats of the organization and per
- * endpoint (GET /v1/webhooks/stats?days=N) and the event types an endpoint
+ * endpoint (GET /v1/webhooks/stats and /v1/webhooks/:id/stats?period_days=N,
+ * the Powalyze document's get_webhook_stats) and the event types an endpoint
  * may subscribe to, grouped by domain (GET /v1/webhooks/event-types). */
 #include "api/routes/webhook_api.h"
 #include "connectors/webhook/workers/test_send.h"
@@ -12,11 +13,12 @@
 #include "schemas/catalog.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define STATS_DAYS_DEFAULT 7
+#define STATS_DAYS_DEFAULT 30 /* the document's p_period_days default */
 #define STATS_DAYS_MAX 365
 
 static int64_t now_ms(const bl_api_request *req)
@@ -80,11 +82,14 @@ done:
 
 #define LOG_WHERE "WHERE endpoint_id = $1 AND ($2 = '' OR succeeded = ($2 = 'success'))"
 
-static json_t *log_row(const PGresult *r, int i)
+/* One attempt, with the document's webhook_logs names (webhook_id,
+ * error_message, response_body, retry_attempt counting from 0, created_at)
+ * beside busline's. */
+static json_t *log_row(const PGresult *r, int i, const char *endpoint_id)
 {
     char when[32];
     bl_rfc3339_format_millis(strtoll(PQgetvalue(r, i, 7), NULL, 10), when, sizeof when);
-    return json_pack("{s:I, s:s, s:s, s:o, s:b, s:I, s:I, s:s, s:o, s:o}", "id",
+    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:b, s:I, s:I, s:s, s:o, s:o}", "id",
                      (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "event_type", PQgetvalue(r, i, 1),
                      "event_id", PQgetvalue(r, i, 2), "status_code",
                      PQgetisnull(r, i, 3) ? json_null() : json_integer(atoi(PQgetvalue(r, i, 3))), "success",
@@ -93,6 +98,14 @@ static json_t *log_row(const PGresult *r, int i)
                      (json_int_t)atoi(PQgetvalue(r, i, 6)), "delivered_at", when, "error",
                      PQgetisnull(r, i, 8) ? json_null() : json_string(PQgetvalue(r, i, 8)),
                      "response_excerpt", PQgetisnull(r, i, 9) ? json_null() : json_string(PQgetvalue(r, i, 9)));
+    if (j) {
+        json_object_set_new(j, "webhook_id", json_string(endpoint_id));
+        json_object_set(j, "error_message", json_object_get(j, "error"));
+        json_object_set(j, "response_body", json_object_get(j, "response_excerpt"));
+        json_object_set_new(j, "retry_attempt", json_integer(atoi(PQgetvalue(r, i, 6)) - 1));
+        json_object_set_new(j, "created_at", json_string(when));
+    }
+    return j;
 }
 
 static int webhook_logs(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -106,7 +119,7 @@ static int webhook_logs(const bl_api_request *req, bl_http_response *resp, void 
     if (status && strcmp(status, "success") != 0 && strcmp(status, "failed") != 0)
         json_object_set_new(errors, "status", json_string("success or failed"));
     if (bl_api_page_read(req->http, &limit, &offset, errors) != 0 || json_object_size(errors))
-        return bl_api_fail(req->http, resp, 422, NULL, "the request is not valid", errors);
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
     json_decref(errors);
 
     bl_api_webhook_env env;
@@ -134,7 +147,7 @@ static int webhook_logs(const bl_api_request *req, bl_http_response *resp, void 
         goto done;
     json_t *data = json_array();
     for (int i = 0; data && i < PQntuples(rows); i++)
-        json_array_append_new(data, log_row(rows, i));
+        json_array_append_new(data, log_row(rows, i, e->id));
     json_t *out = bl_api_page_envelope(data, strtol(PQgetvalue(count, 0, 0), NULL, 10), limit, offset);
     rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
@@ -152,15 +165,32 @@ done:
 
 /* ---- stats ---- */
 
-static json_t *figures(long total, long succeeded, double avg_ms)
+/* The Powalyze document's get_webhook_stats figures: success_rate is a
+ * percentage and both it and avg_duration_ms have one decimal, as shown
+ * there (95.8, 187.3). */
+static json_t *figures(long total, long succeeded, double avg_ms, long days)
 {
-    return json_pack("{s:I, s:I, s:I, s:f, s:f}", "total", (json_int_t)total, "succeeded",
-                     (json_int_t)succeeded, "failed", (json_int_t)(total - succeeded), "success_rate",
-                     total ? (double)succeeded / (double)total : 0.0, "avg_duration_ms", avg_ms);
+    double rate = total ? 100.0 * (double)succeeded / (double)total : 0.0;
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:I}", "total_triggers", (json_int_t)total, "successful_triggers",
+                     (json_int_t)succeeded, "failed_triggers", (json_int_t)(total - succeeded), "success_rate",
+                     round(rate * 10) / 10, "avg_duration_ms", round(avg_ms * 10) / 10, "period_days",
+                     (json_int_t)days);
 }
 
-/* The organization's totals since since_ms, over every endpoint it had. */
-static json_t *org_figures(const bl_api_request *req, int64_t since_ms, bl_err *err)
+static json_t *recent_log(int64_t id, const char *event_type, int status_code, int64_t duration_ms,
+                          int64_t at_ms, bool succeeded, int attempt, const char *endpoint_id)
+{
+    char when[32];
+    bl_rfc3339_format_millis(at_ms, when, sizeof when);
+    return json_pack("{s:I, s:s, s:o, s:I, s:s, s:b, s:i, s:s}", "id", (json_int_t)id, "event_type", event_type,
+                     "status_code", status_code ? json_integer(status_code) : json_null(), "duration_ms",
+                     (json_int_t)duration_ms, "created_at", when, "success", succeeded, "attempt", attempt,
+                     "endpoint_id", endpoint_id);
+}
+
+/* The organization's figures since since_ms over every endpoint it had,
+ * with its BL_DELIVERY_RECENT latest attempts. */
+static json_t *org_figures(const bl_api_request *req, int64_t since_ms, long days, bl_err *err)
 {
     char since[24];
     snprintf(since, sizeof since, "%lld", (long long)since_ms);
@@ -168,58 +198,109 @@ static json_t *org_figures(const bl_api_request *req, int64_t since_ms, bl_err *
     PGconn *conn = bl_api_acquire_pg(req->server, err);
     if (!conn)
         return NULL;
+#define ORG_WINDOW "WHERE organization_id = $1 AND delivered_at >= to_timestamp($2::bigint / 1000.0)"
     PGresult *r = bl_pg_exec(conn,
                              "SELECT count(*), count(*) FILTER (WHERE succeeded),"
-                             " coalesce(avg(duration_ms), 0)::double precision FROM webhook_deliveries"
-                             " WHERE organization_id = $1 AND delivered_at >= to_timestamp($2::bigint / 1000.0)",
+                             " coalesce(avg(duration_ms), 0)::double precision FROM webhook_deliveries " ORG_WINDOW,
                              2, params, err);
+    PGresult *l = r ? bl_pg_exec(conn,
+                                 "SELECT id, event_type, coalesce(status_code, 0), duration_ms,"
+                                 " (extract(epoch FROM delivered_at) * 1000)::bigint, succeeded, attempt, endpoint_id"
+                                 " FROM webhook_deliveries " ORG_WINDOW " ORDER BY delivered_at DESC, id DESC LIMIT 10",
+                                 2, params, err)
+                    : NULL;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
-        return NULL;
-    json_t *out = figures(strtol(PQgetvalue(r, 0, 0), NULL, 10), strtol(PQgetvalue(r, 0, 1), NULL, 10),
-                          strtod(PQgetvalue(r, 0, 2), NULL));
+    json_t *out = NULL, *recent = json_array();
+    if (r && l && recent) {
+        for (int i = 0; i < PQntuples(l); i++)
+            json_array_append_new(recent, recent_log(strtoll(PQgetvalue(l, i, 0), NULL, 10), PQgetvalue(l, i, 1),
+                                                     atoi(PQgetvalue(l, i, 2)), strtoll(PQgetvalue(l, i, 3), NULL, 10),
+                                                     strtoll(PQgetvalue(l, i, 4), NULL, 10),
+                                                     PQgetvalue(l, i, 5)[0] == 't', atoi(PQgetvalue(l, i, 6)),
+                                                     PQgetvalue(l, i, 7)));
+        out = figures(strtol(PQgetvalue(r, 0, 0), NULL, 10), strtol(PQgetvalue(r, 0, 1), NULL, 10),
+                      strtod(PQgetvalue(r, 0, 2), NULL), days);
+        if (out)
+            json_object_set(out, "recent_logs", recent);
+    }
+    json_decref(recent);
     PQclear(r);
+    PQclear(l);
     return out;
 }
 
+/* period_days (the document's name; days is read too) from the query:
+ * 1..365, default 30. Returns 0, or -1 after answering 400. */
+static int read_period(const bl_api_request *req, bl_http_response *resp, long *days, int *rc)
+{
+    *days = STATS_DAYS_DEFAULT;
+    const char *text = bl_http_request_query(req->http, "period_days");
+    const char *name = "period_days";
+    if (!text) {
+        text = bl_http_request_query(req->http, "days");
+        name = "days";
+    }
+    if (!text)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    *days = strtol(text, &end, 10);
+    if (!*text || *end || errno || *days < 1 || *days > STATS_DAYS_MAX) {
+        *rc = bl_api_fail(req->http, resp, 400, NULL, "bad query parameters",
+                          json_pack("{s:s}", name, "an integer from 1 to 365"));
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *endpoint_figures(const bl_api_request *req, const bl_webhook_endpoint *e, int64_t since_ms,
+                                long days, bl_err *err)
+{
+    bl_delivery_stats s;
+    if (bl_delivery_stats_get(bl_api_server_pool(req->server), e->id, since_ms, &s, err) != 0)
+        return NULL;
+    json_t *f = figures(s.total, s.succeeded, s.avg_duration_ms, days), *recent = json_array();
+    for (size_t i = 0; recent && i < s.recent_count; i++) {
+        const bl_delivery_attempt *a = &s.recent[i];
+        json_array_append_new(recent, recent_log(a->id, a->event_type, a->status_code, a->duration_ms,
+                                                 a->delivered_at_ms, a->succeeded, a->attempt, e->id));
+    }
+    if (f && recent) {
+        json_object_set(f, "recent_logs", recent);
+        json_object_set_new(f, "endpoint_id", json_string(e->id));
+        json_object_set_new(f, "name", json_string(e->name));
+    }
+    json_decref(recent);
+    return f;
+}
+
+/* GET /v1/webhooks/stats: get_webhook_stats with no webhook: the
+ * organization's figures, plus each endpoint's under "endpoints". */
 static int webhook_stats(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    long days = STATS_DAYS_DEFAULT;
-    const char *text = bl_http_request_query(req->http, "days");
-    if (text) {
-        char *end = NULL;
-        errno = 0;
-        days = strtol(text, &end, 10);
-        if (!*text || *end || errno || days < 1 || days > STATS_DAYS_MAX)
-            return bl_api_fail(req->http, resp, 422, NULL, "the request is not valid",
-                               json_pack("{s:s}", "days", "an integer from 1 to 365"));
-    }
+    long days;
+    int rc = -1;
+    if (read_period(req, resp, &days, &rc) != 0)
+        return rc;
     int64_t since_ms = now_ms(req) - (int64_t)days * 86400 * 1000;
     bl_api_webhook_env env;
     bl_webhook_endpoint_list list = {0};
     json_t *out = NULL, *per = json_array();
     bl_err err = {0};
-    int rc = -1;
     if (!per || bl_api_webhook_env_open(req->server, 0, &env, &err) != 0 ||
         bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0)
         goto done;
     for (size_t i = 0; i < list.count; i++) {
-        bl_delivery_stats s;
-        if (bl_delivery_stats_get(bl_api_server_pool(req->server), list.items[i]->id, since_ms, &s, &err) != 0)
+        json_t *f = endpoint_figures(req, list.items[i], since_ms, days, &err);
+        if (!f)
             goto done;
-        json_t *f = figures(s.total, s.succeeded, s.avg_duration_ms);
-        if (f) {
-            json_object_set_new(f, "endpoint_id", json_string(list.items[i]->id));
-            json_object_set_new(f, "name", json_string(list.items[i]->name));
-            json_array_append_new(per, f);
-        }
+        json_array_append_new(per, f);
     }
     char when[32];
     bl_rfc3339_format_millis(since_ms, when, sizeof when);
-    if (!(out = org_figures(req, since_ms, &err)))
+    if (!(out = org_figures(req, since_ms, days, &err)))
         goto done;
-    json_object_set_new(out, "days", json_integer(days));
     json_object_set_new(out, "since", json_string(when));
     json_object_set(out, "endpoints", per);
     rc = bl_http_response_json(resp, 200, out);
@@ -229,6 +310,35 @@ done:
     json_decref(out);
     json_decref(per);
     bl_webhook_endpoint_list_free(&list);
+    bl_api_webhook_env_close(&env);
+    return rc;
+}
+
+/* GET /v1/webhooks/:id/stats: get_webhook_stats of one webhook. */
+static int one_webhook_stats(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    long days;
+    int rc = -1;
+    if (read_period(req, resp, &days, &rc) != 0)
+        return rc;
+    int64_t since_ms = now_ms(req) - (int64_t)days * 86400 * 1000;
+    bl_api_webhook_env env;
+    bl_webhook_endpoint *e = NULL;
+    bl_err err = {0};
+    if (bl_api_webhook_env_open(req->server, 0, &env, &err) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+        goto done;
+    json_t *out = endpoint_figures(req, e, since_ms, days, &err);
+    char when[32];
+    bl_rfc3339_format_millis(since_ms, when, sizeof when);
+    if (out)
+        json_object_set_new(out, "since", json_string(when));
+    rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
+done:
+    if (rc != 0)
+        bl_log_error("api: webhook stats", BL_FS("error", err.msg));
+    bl_webhook_endpoint_free(e);
     bl_api_webhook_env_close(&env);
     return rc;
 }
@@ -270,6 +380,7 @@ const bl_api_route bl_api_webhook_report_routes[] = {
     {"GET", "/v1/webhooks/stats", BL_API_BY_METHOD, webhook_stats},
     {"GET", "/v1/webhooks/event-types", BL_API_BY_METHOD, event_types},
     {"GET", "/v1/webhooks/:id/logs", BL_API_BY_METHOD, webhook_logs},
+    {"GET", "/v1/webhooks/:id/stats", BL_API_BY_METHOD, one_webhook_stats},
     {"POST", "/v1/webhooks/:id/test", BL_API_ADMIN, test_webhook},
 };
 

@@ -5,12 +5,14 @@
  * route_webhook_reports.c. Reads need the read permission; everything else
  * is admin only. Another organization's endpoint is "not found". */
 #include "api/routes/routes.h"
+#include "api/routes/v1_operations.h"
 #include "api/routes/webhook_api.h"
 
 #include "core/config.h"
 #include "core/log.h"
 #include "core/time_format.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +20,12 @@
 #define OVERLAP_MAX_MS (30LL * 24 * 3600 * 1000)
 
 /* Answers the endpoint as JSON with status, adding extra's keys (stolen, may be NULL). */
-static int answer_endpoint(bl_http_response *resp, int status, const bl_webhook_endpoint *e, json_t *extra)
+static int answer_endpoint(const bl_api_request *req, bl_http_response *resp, int status,
+                           const bl_webhook_endpoint *e, json_t *extra)
 {
-    json_t *j = bl_webhook_endpoint_to_json(e);
+    json_t *last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, e->id);
+    json_t *j = last ? bl_api_webhook_json(e, last) : NULL;
+    json_decref(last);
     if (j && extra)
         json_object_update(j, extra);
     json_decref(extra);
@@ -45,33 +50,84 @@ static int open_env(const bl_api_request *req, int needs, bl_api_webhook_env *en
     return -1;
 }
 
+/* sort=field.asc|desc over these (default created_at.desc, newest first). */
+static const char *const webhook_sorts[] = {"created_at", "updated_at", "name", "url", NULL};
+
+static const char *sort_field;
+static int sort_desc;
+
+static int endpoint_cmp(const void *a, const void *b)
+{
+    const bl_webhook_endpoint *x = *(bl_webhook_endpoint *const *)a, *y = *(bl_webhook_endpoint *const *)b;
+    int c = 0;
+    if (strcmp(sort_field, "name") == 0)
+        c = strcmp(x->name, y->name);
+    else if (strcmp(sort_field, "url") == 0)
+        c = strcmp(x->url, y->url);
+    else if (strcmp(sort_field, "updated_at") == 0)
+        c = (x->updated_ms > y->updated_ms) - (x->updated_ms < y->updated_ms);
+    else
+        c = (x->created_ms > y->created_ms) - (x->created_ms < y->created_ms);
+    if (c == 0)
+        c = strcmp(x->id, y->id);
+    return sort_desc ? -c : c;
+}
+
 static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
     long limit, offset;
+    const char *column = "created_at", *direction = "DESC";
     json_t *errors = json_object();
     if (!errors)
         return -1;
-    if (bl_api_page_read(req->http, &limit, &offset, errors) != 0)
-        return answer_invalid(req, resp, errors);
+    bl_api_page_read(req->http, &limit, &offset, errors);
+    bl_api_sort_read(req->http, webhook_sorts, &column, &direction, errors);
+    if (json_object_size(errors))
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
     json_decref(errors);
     bl_api_webhook_env env;
     bl_webhook_endpoint_list list = {0};
+    json_t *last = NULL;
     bl_err err = {0};
     int rc = -1;
     if (open_env(req, 0, &env) != 0 ||
-        bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0)
+        bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0 ||
+        !(last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, NULL)))
         goto done;
+    /* an organization has few endpoints: sorted here, not in SQL (handlers run on
+     * several threads, so the comparison's settings are per call, under a lock) */
+    static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&sort_lock);
+    sort_field = column;
+    sort_desc = strcmp(direction, "DESC") == 0;
+    if (list.count > 1)
+        qsort(list.items, list.count, sizeof *list.items, endpoint_cmp);
+    pthread_mutex_unlock(&sort_lock);
     json_t *data = json_array();
     for (size_t i = (size_t)offset; data && i < list.count && i < (size_t)(offset + limit); i++)
-        json_array_append_new(data, bl_webhook_endpoint_to_json(list.items[i]));
+        json_array_append_new(data, bl_api_webhook_json(list.items[i], last));
     json_t *out = bl_api_page_envelope(data, (long)list.count, limit, offset);
     rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
 done:
+    json_decref(last);
     bl_webhook_endpoint_list_free(&list);
     bl_api_webhook_env_close(&env);
     return rc;
+}
+
+/* Applies the body's is_active (if any) to endpoint e: enable or disable.
+ * Returns e as it is after (caller frees), or NULL with err. */
+static bl_webhook_endpoint *apply_is_active(const bl_api_request *req, bl_webhook_store *st,
+                                            const bl_webhook_endpoint *e, bl_err *err)
+{
+    json_t *v = json_object_get(req->body, "is_active");
+    if (v && json_is_true(v) != e->active &&
+        (json_is_true(v) ? bl_webhook_store_enable(st, e->id, err)
+                         : bl_webhook_store_disable(st, e->id, "is_active set to false", err)) != 0)
+        return NULL;
+    return bl_webhook_store_get(st, e->id, err);
 }
 
 static int create_webhook(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -85,7 +141,8 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
         return bl_api_fail(req->http, resp, 422, NULL, "the webhook endpoint is not valid", errors);
     json_decref(errors);
     bl_api_webhook_env env;
-    if (open_env(req, BL_API_WH_KEYRING, &env) != 0) {
+    bool state = json_object_get(req->body, "is_active") != NULL;
+    if (open_env(req, BL_API_WH_KEYRING | (state ? BL_API_WH_EVENTS : 0), &env) != 0) {
         bl_api_webhook_env_close(&env);
         return -1;
     }
@@ -93,13 +150,18 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_err err = {0};
     bl_webhook_endpoint *e =
         bl_webhook_store_create(env.store, req->auth->org_id, &spec.spec, secret, sizeof secret, &err);
+    if (e && state) {
+        bl_webhook_endpoint *after = apply_is_active(req, env.store, e, &err);
+        bl_webhook_endpoint_free(e);
+        e = after;
+    }
     int rc;
     if (!e) {
         rc = bl_api_webhook_fail(req, resp, &err);
     } else {
         char location[128];
         snprintf(location, sizeof location, "/v1/webhooks/%s", e->id);
-        rc = answer_endpoint(resp, 201, e, json_pack("{s:s}", "secret", secret));
+        rc = answer_endpoint(req, resp, 201, e, json_pack("{s:s}", "secret", secret));
         bl_http_response_header(resp, "Location", location);
     }
     memset(secret, 0, sizeof secret);
@@ -116,7 +178,7 @@ static int show_webhook(const bl_api_request *req, bl_http_response *resp, void 
     if (open_env(req, 0, &env) == 0) {
         bl_webhook_endpoint *e = bl_api_webhook_find(req, env.store, resp, &rc);
         if (e)
-            rc = answer_endpoint(resp, 200, e, NULL);
+            rc = answer_endpoint(req, resp, 200, e, NULL);
         bl_webhook_endpoint_free(e);
     }
     bl_api_webhook_env_close(&env);
@@ -130,7 +192,8 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_webhook_endpoint *e = NULL, *saved = NULL;
     json_t *errors = NULL;
     int rc = -1;
-    if (open_env(req, 0, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+    if (open_env(req, json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0, &env) != 0 ||
+        !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     bl_api_webhook_spec_buf spec;
     if (!(errors = json_object()))
@@ -142,7 +205,12 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     }
     bl_err err = {0};
     saved = bl_webhook_store_update(env.store, e->id, &spec.spec, &err);
-    rc = saved ? answer_endpoint(resp, 200, saved, NULL) : bl_api_webhook_fail(req, resp, &err);
+    if (saved && json_object_get(req->body, "is_active")) {
+        bl_webhook_endpoint *after = apply_is_active(req, env.store, saved, &err);
+        bl_webhook_endpoint_free(saved);
+        saved = after;
+    }
+    rc = saved ? answer_endpoint(req, resp, 200, saved, NULL) : bl_api_webhook_fail(req, resp, &err);
 done:
     json_decref(errors);
     bl_webhook_endpoint_free(saved);
@@ -233,7 +301,7 @@ static int enable_webhook(const bl_api_request *req, bl_http_response *resp, voi
         rc = bl_api_webhook_fail(req, resp, &err);
         goto done;
     }
-    rc = answer_endpoint(resp, 200, after, replay ? json_pack("{s:O}", "replay", replay) : NULL);
+    rc = answer_endpoint(req, resp, 200, after, replay ? json_pack("{s:O}", "replay", replay) : NULL);
 done:
     json_decref(replay);
     bl_webhook_endpoint_free(after);
@@ -261,7 +329,7 @@ static int disable_webhook(const bl_api_request *req, bl_http_response *resp, vo
         !(after = bl_webhook_store_get(env.store, e->id, &err)))
         rc = bl_api_webhook_fail(req, resp, &err);
     else
-        rc = answer_endpoint(resp, 200, after, NULL);
+        rc = answer_endpoint(req, resp, 200, after, NULL);
 done:
     bl_webhook_endpoint_free(after);
     bl_webhook_endpoint_free(e);
@@ -293,7 +361,7 @@ static int rotate_secret(const bl_api_request *req, bl_http_response *resp, void
         !(after = bl_webhook_store_get(env.store, e->id, &err)))
         rc = bl_api_webhook_fail(req, resp, &err);
     else
-        rc = answer_endpoint(resp, 200, after, json_pack("{s:s}", "secret", secret));
+        rc = answer_endpoint(req, resp, 200, after, json_pack("{s:s}", "secret", secret));
 done:
     memset(secret, 0, sizeof secret);
     bl_webhook_endpoint_free(after);
@@ -318,5 +386,7 @@ int bl_api_routes_webhooks(bl_api_server *s, bl_err *err)
     /* the reports first: /v1/webhooks/stats must win over /v1/webhooks/:id */
     if (bl_api_server_routes(s, bl_api_webhook_report_routes, bl_api_webhook_report_route_count, NULL, err) != 0)
         return -1;
-    return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err);
+    if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err) != 0)
+        return -1;
+    return bl_api_document_webhooks(s, err);
 }

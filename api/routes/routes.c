@@ -13,8 +13,14 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_openapi,
     bl_api_routes_integrations,
     bl_api_routes_console,
+    bl_api_routes_fs_auth,
+    bl_api_routes_fs_users,
+    bl_api_routes_fs_keys,
+    bl_api_routes_fs_webhooks,
+    bl_api_routes_fs_integrations,
     bl_api_routes_fs_planning,
     bl_api_routes_fs_rapports,
+    bl_api_routes_fs_docs,
     NULL,
 };
 

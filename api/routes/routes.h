@@ -15,8 +15,15 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/met
 int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
 int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
 int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
-int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err); /* field service: /planning/, /planning/calendar */
-int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err); /* field service: /rapports/ */
+/* the field-service surface (api/fieldservice/, patterns under its prefix) */
+int bl_api_routes_fs_auth(bl_api_server *s, bl_err *err);         /* auth/login|refresh|logout */
+int bl_api_routes_fs_users(bl_api_server *s, bl_err *err);        /* utilisateurs/ */
+int bl_api_routes_fs_keys(bl_api_server *s, bl_err *err);         /* api-keys/ */
+int bl_api_routes_fs_webhooks(bl_api_server *s, bl_err *err);     /* webhooks/, webhooks/:id/test */
+int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integrations/ */
+int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, planning/calendar (documents its own) */
+int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
+int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* their OpenAPI operations (after them) */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

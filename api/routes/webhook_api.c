@@ -2,6 +2,9 @@
 #include "api/routes/webhook_api.h"
 
 #include "connectors/webhook/store/webhook_events.h"
+#include "consumers/retry_policy.h"
+#include "core/log.h"
+#include "core/time_format.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -73,6 +76,10 @@ int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const
     char field[64] = "body";
     if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '['))
         snprintf(field, sizeof field, "%.*s", (int)n, err->msg);
+    if (strcmp(field, "hmac_header") == 0) /* the store's names of /v1's fields */
+        snprintf(field, sizeof field, "signature_header");
+    else if (strcmp(field, "event_types") == 0)
+        snprintf(field, sizeof field, "events");
     json_t *fields = json_pack("{s:s}", field, err->msg);
     if (!fields)
         return -1;
@@ -114,13 +121,13 @@ static void read_types(const json_t *v, bl_api_webhook_spec_buf *out, json_t *er
 {
     size_t n = json_array_size(v);
     if (!json_is_array(v) || n == 0 || n > BL_WEBHOOK_EVENT_TYPES_MAX) {
-        note(errors, "event_types", "an array of 1 to 64 event types or patterns (\"risk.*\")");
+        note(errors, "events", "an array of 1 to 64 event types or patterns (\"risk.*\")");
         return;
     }
     for (size_t i = 0; i < n; i++) {
         out->types[i] = json_string_value(json_array_get(v, i));
         if (!out->types[i]) {
-            note(errors, "event_types", "every entry must be a string");
+            note(errors, "events", "every entry must be a string");
             return;
         }
     }
@@ -137,7 +144,7 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         read_text(v, name, BL_WEBHOOK_NAME_MAX, &s->name, errors);
     } else if (strcmp(name, "url") == 0) {
         read_text(v, name, BL_SSRF_URL_MAX, &s->url, errors);
-    } else if (strcmp(name, "event_types") == 0) {
+    } else if (strcmp(name, "event_types") == 0 || strcmp(name, "events") == 0) {
         read_types(v, out, errors);
     } else if (strcmp(name, "conditions") == 0) {
         if (json_is_array(v) || json_is_null(v))
@@ -149,6 +156,11 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
             s->headers = json_is_null(v) ? NULL : v;
         else
             note(errors, name, "an object of header name: value");
+    } else if (strcmp(name, "signature_header") == 0) {
+        if (json_is_null(v))
+            s->hmac_header = NULL;
+        else
+            read_text(v, name, BL_WEBHOOK_HEADER_NAME_MAX, &s->hmac_header, errors);
     } else if (strcmp(name, "legacy_signature") == 0 || strcmp(name, "strict_order") == 0) {
         if (!json_is_boolean(v))
             note(errors, name, "true or false");
@@ -160,6 +172,15 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         n = s->max_attempts;
         read_int(v, name, 1, 100, &n, errors);
         s->max_attempts = (int)n;
+    } else if (strcmp(name, "retry_count") == 0) {
+        /* the document's retries after the first attempt */
+        n = s->max_attempts - 1;
+        read_int(v, name, 0, BL_RETRY_MAX_ATTEMPTS_LIMIT - 1, &n, errors);
+        s->max_attempts = (int)n + 1;
+    } else if (strcmp(name, "timeout_seconds") == 0) {
+        n = s->timeout_ms / 1000;
+        read_int(v, name, 1, BL_WEBHOOK_TIMEOUT_MAX_MS / 1000, &n, errors);
+        s->timeout_ms = (int)n * 1000;
     } else if (strcmp(name, "backoff_base_ms") == 0) {
         n = s->backoff_base_ms;
         read_int(v, name, 1, 7LL * 24 * 3600 * 1000, &n, errors);
@@ -191,21 +212,41 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
                              bl_api_webhook_spec_buf *out, json_t *errors)
 {
     memset(out, 0, sizeof *out);
-    if (base)
+    if (base) {
         bl_webhook_spec_from_endpoint(base, &out->spec, out->types);
+    } else {
+        out->spec.hmac_header = BL_API_WEBHOOK_HMAC_HEADER_DEFAULT;
+        out->spec.max_attempts = BL_API_WEBHOOK_RETRY_COUNT_DEFAULT + 1;
+        out->spec.backoff_base_ms = BL_WEBHOOK_DEFAULT_BACKOFF_MS;
+        out->spec.timeout_ms = BL_WEBHOOK_DEFAULT_TIMEOUT_MS;
+    }
     if (!json_is_object(body)) {
         note(errors, "body", "a JSON object is required");
         return -1;
     }
     const char *name;
     json_t *v;
+    if (json_object_get(body, "events") && json_object_get(body, "event_types"))
+        note(errors, "events", "give events or event_types, not both");
+    if (json_object_get(body, "retry_count") && json_object_get(body, "max_attempts"))
+        note(errors, "retry_count", "give retry_count or max_attempts, not both");
+    if (json_object_get(body, "timeout_seconds") && json_object_get(body, "timeout_ms"))
+        note(errors, "timeout_seconds", "give timeout_seconds or timeout_ms, not both");
     json_object_foreach((json_t *)body, name, v) {
-        if (!read_field(name, v, out, errors))
+        /* is_active is a state, carried out by the caller (enable / disable) */
+        if (strcmp(name, "is_active") == 0) {
+            if (!json_is_boolean(v))
+                note(errors, name, "true or false");
+        } else if (!read_field(name, v, out, errors)) {
             note(errors, name, "unknown field");
+        }
     }
     if (!base) {
-        static const char *const required[] = {"name", "url", "event_types"};
-        for (size_t i = 0; i < 3; i++)
+        if (!json_object_get(body, "events") && !json_object_get(body, "event_types") &&
+            !json_object_get(errors, "events"))
+            note(errors, "events", "required");
+        static const char *const required[] = {"name", "url"};
+        for (size_t i = 0; i < 2; i++)
             if (!json_object_get(body, required[i]) && !json_object_get(errors, required[i]))
                 note(errors, required[i], "required");
     }
@@ -237,9 +278,34 @@ int bl_api_page_read(const bl_http_request *req, long *limit, long *offset, json
 {
     *limit = BL_API_PAGE_LIMIT_DEFAULT;
     *offset = 0;
-    int a = query_long(req, "limit", 1, BL_API_PAGE_LIMIT_MAX, limit, errors);
+    int a = query_long(req, "limit", 1, 1000000000L, limit, errors);
     int b = query_long(req, "offset", 0, 1000000000L, offset, errors);
+    if (*limit > BL_API_PAGE_LIMIT_MAX)
+        *limit = BL_API_PAGE_LIMIT_MAX;
     return a || b ? -1 : 0;
+}
+
+int bl_api_sort_read(const bl_http_request *req, const char *const *fields, const char **column,
+                     const char **direction, json_t *errors)
+{
+    const char *v = bl_http_request_query(req, "sort");
+    if (!v)
+        return 0;
+    const char *dot = strrchr(v, '.');
+    size_t n = dot ? (size_t)(dot - v) : strlen(v);
+    for (size_t i = 0; fields[i]; i++) {
+        if (dot && strlen(fields[i]) == n && strncmp(fields[i], v, n) == 0 &&
+            (strcmp(dot, ".asc") == 0 || strcmp(dot, ".desc") == 0)) {
+            *column = fields[i];
+            *direction = strcmp(dot, ".asc") == 0 ? "ASC" : "DESC";
+            return 0;
+        }
+    }
+    char msg[512] = "field.asc or field.desc with field one of:";
+    for (size_t i = 0; fields[i]; i++)
+        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s", fields[i]);
+    note(errors, "sort", msg);
+    return -1;
 }
 
 json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset)
@@ -249,4 +315,49 @@ json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset)
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:b}}", "data", data, "pagination", "total",
                      (json_int_t)total, "limit", (json_int_t)limit, "offset", (json_int_t)offset,
                      "has_more", offset + (long)json_array_size(data) < total);
+}
+
+/* ---- the document's view of an endpoint ---- */
+
+json_t *bl_api_webhook_last_triggered(bl_api_server *s, const char *org_id, const char *endpoint_id)
+{
+    const char *params[] = {org_id, endpoint_id};
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(s, &err);
+    PGresult *r = conn ? bl_pg_exec(conn,
+                                    "SELECT endpoint_id, (extract(epoch FROM max(delivered_at)) * 1000)::bigint"
+                                    " FROM webhook_deliveries WHERE organization_id = $1"
+                                    " AND ($2::text IS NULL OR endpoint_id = $2) GROUP BY endpoint_id",
+                                    2, params, &err)
+                       : NULL;
+    if (conn)
+        bl_pg_pool_release(bl_api_server_pool(s), conn);
+    if (!r) {
+        bl_log_error("api: last deliveries unavailable", BL_FS("error", err.msg));
+        return NULL;
+    }
+    json_t *out = json_object();
+    for (int i = 0; out && i < PQntuples(r); i++) {
+        char when[32];
+        bl_rfc3339_format_millis(strtoll(PQgetvalue(r, i, 1), NULL, 10), when, sizeof when);
+        json_object_set_new(out, PQgetvalue(r, i, 0), json_string(when));
+    }
+    PQclear(r);
+    return out;
+}
+
+json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last)
+{
+    json_t *j = bl_webhook_endpoint_to_json(e);
+    if (!j)
+        return NULL;
+    json_t *when = json_object_get(last, e->id);
+    json_object_set(j, "events", json_object_get(j, "event_types"));
+    json_object_set_new(j, "is_active", json_boolean(e->active));
+    json_object_set_new(j, "retry_count", json_integer(e->max_attempts - 1));
+    json_object_set_new(j, "timeout_seconds", json_real(e->timeout_ms / 1000.0));
+    json_object_set_new(j, "last_triggered_at", when ? json_incref(when) : json_null());
+    if (e->timeout_ms % 1000 == 0)
+        json_object_set_new(j, "timeout_seconds", json_integer(e->timeout_ms / 1000));
+    return j;
 }

@@ -20,6 +20,10 @@
 #define BL_API_WEBHOOK_ALLOW_ENV "BUSLINE_WEBHOOK_ALLOW"
 #define BL_API_PAGE_LIMIT_DEFAULT 50
 #define BL_API_PAGE_LIMIT_MAX 100
+/* The document's retry_count default: three retries after the first attempt. */
+#define BL_API_WEBHOOK_RETRY_COUNT_DEFAULT 3
+/* The Powalyze document signs every webhook so; "signature_header": null opts out. */
+#define BL_API_WEBHOOK_HMAC_HEADER_DEFAULT "X-Powalyze-Signature"
 
 enum {
     BL_API_WH_KEYRING = 1, /* open the keyring (create, rotate, test) */
@@ -61,15 +65,41 @@ typedef struct bl_api_webhook_spec_buf {
 } bl_api_webhook_spec_buf;
 
 /* Fills out from body: every field on create (base NULL: name, url and
- * event_types required), only the given ones over base's settings on update.
+ * events (or event_types) required; signature_header defaults to
+ * BL_API_WEBHOOK_HMAC_HEADER_DEFAULT, retry_count to 3 (max_attempts 4) at
+ * 1 s doubling, timeout to 10 s), only the given ones over base's settings
+ * on update. The document's names are read too: events, retry_count
+ * (max_attempts - 1), timeout_seconds; is_active is only checked (a boolean)
+ * and left to the caller.
  * Unknown fields and wrong types are noted in errors (field -> message).
  * Returns 0, or -1 when errors got an entry. */
 int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base,
                              bl_api_webhook_spec_buf *out, json_t *errors);
 
-/* limit (1..100, default 50) and offset (>= 0) from the query; a bad one is
- * noted in errors. Returns 0 or -1. */
+/* When each endpoint of org_id (only endpoint_id's, unless NULL) was last
+ * called: {endpoint_id: RFC 3339} (new reference), or NULL when PostgreSQL
+ * failed (logged). */
+json_t *bl_api_webhook_last_triggered(bl_api_server *s, const char *org_id, const char *endpoint_id);
+
+/* e as /v1 shows it: the store's fields plus the Powalyze document's
+ * (events, is_active, retry_count, timeout_seconds, last_triggered_at from
+ * last, a bl_api_webhook_last_triggered answer, may be NULL). New reference
+ * or NULL. */
+json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last);
+
+/* limit (default 50; over 100 is answered as 100, the document's maximum,
+ * which pagination.limit then shows) and offset (>= 0, default 0) from the
+ * query; a limit under 1 or any non-integer is noted in errors (the caller
+ * answers 400). Returns 0 or -1. */
 int bl_api_page_read(const bl_http_request *req, long *limit, long *offset, json_t *errors);
+
+/* sort=field.asc|field.desc from the query, field one of the NULL-ended
+ * fields: *column gets the whitelisted name (borrowed from fields), and
+ * *direction "ASC" or "DESC"; both untouched when sort is absent. An
+ * unknown field or direction is noted in errors with the accepted fields.
+ * Returns 0 or -1. */
+int bl_api_sort_read(const bl_http_request *req, const char *const *fields, const char **column,
+                     const char **direction, json_t *errors);
 
 /* {"data": data, "pagination": {"total","limit","offset","has_more"}} with
  * data stolen; NULL when out of memory. */

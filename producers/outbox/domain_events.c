@@ -29,14 +29,20 @@ struct bl_domain_events {
     pthread_mutex_t lock;
 };
 
-static const bl_catalog_topic *find_topic(const bl_catalog *cat, const char *domain, bl_err *err)
+/* The domain's event topic: its only one (entity NULL), or events.<domain>.<entity>. */
+static const bl_catalog_topic *find_topic(const bl_catalog *cat, const char *domain, const char *entity,
+                                          bl_err *err)
 {
+    char name[TOPIC_MAX];
+    if (entity)
+        snprintf(name, sizeof name, "events.%s.%s", domain, entity);
     for (size_t i = 0; i < bl_catalog_topic_count(cat); i++) {
         const bl_catalog_topic *t = bl_catalog_topic_at(cat, i);
-        if (t->kind == BL_MSG_EVENT && strcmp(t->domain, domain) == 0)
+        if (t->kind == BL_MSG_EVENT && strcmp(t->domain, domain) == 0 && (!entity || strcmp(t->name, name) == 0))
             return t;
     }
-    bl_err_set(err, BL_ENOTFOUND, "events: no event topic of domain '%s' in the catalog", domain);
+    bl_err_set(err, BL_ENOTFOUND, "events: no event topic of domain '%s'%s%s in the catalog", domain,
+               entity ? " for " : "", entity ? entity : "");
     return NULL;
 }
 
@@ -58,6 +64,13 @@ static int register_schema(bl_pg_pool *pool, const char *subject, const char *sc
 bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
                                        const char *source, const char *topic_prefix, bl_err *err)
 {
+    return bl_domain_events_new_entity(pool, schemas_dir, domain, NULL, source, topic_prefix, err);
+}
+
+bl_domain_events *bl_domain_events_new_entity(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
+                                              const char *entity, const char *source, const char *topic_prefix,
+                                              bl_err *err)
+{
     if (!domain || !source || strlen(domain) >= NAME_MAX_LEN || strlen(source) >= NAME_MAX_LEN) {
         bl_err_set(err, BL_EINVAL, "events: a domain and a source of at most %d bytes are required",
                    NAME_MAX_LEN - 1);
@@ -74,7 +87,7 @@ bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir
     ev->catalog = bl_catalog_load(schemas_dir ? schemas_dir : bl_catalog_default_dir(), err);
     if (!ev->catalog)
         goto fail;
-    const bl_catalog_topic *t = find_topic(ev->catalog, domain, err);
+    const bl_catalog_topic *t = find_topic(ev->catalog, domain, entity, err);
     if (!t)
         goto fail;
     int n = snprintf(ev->topic, sizeof ev->topic, "%s%s", topic_prefix ? topic_prefix : "", t->name);

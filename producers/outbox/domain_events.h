@@ -24,6 +24,12 @@ typedef struct bl_domain_events bl_domain_events;
 bl_domain_events *bl_domain_events_new(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
                                        const char *source, const char *topic_prefix, bl_err *err);
 
+/* bl_domain_events_new for the event topic of one entity of a domain that
+ * has several (e.g. "fieldservice", "user" -> events.fieldservice.user). */
+bl_domain_events *bl_domain_events_new_entity(bl_pg_pool *pool, const char *schemas_dir, const char *domain,
+                                              const char *entity, const char *source, const char *topic_prefix,
+                                              bl_err *err);
+
 /* Frees ev. Accepts NULL. */
 void bl_domain_events_free(bl_domain_events *ev);
 

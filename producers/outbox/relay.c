@@ -109,9 +109,11 @@ bl_relay *bl_relay_new(const bl_relay_config *cfg, bl_err *err)
     r->pg_url = strdup(cfg->pg_url);
     r->brokers = strdup(cfg->brokers);
     r->slots = calloc((size_t)cfg->batch_size, sizeof *r->slots);
-    r->ids_cap = (size_t)cfg->batch_size * 21 + 3;
+    r->ids_cap = 2 * (size_t)cfg->batch_size * 21 + 3; /* a batch's marks and the one before's */
     r->ids_buf = malloc(r->ids_cap);
-    if (!r->pg_url || !r->brokers || !r->slots || !r->ids_buf) {
+    r->carry_buf = malloc(r->ids_cap);
+    r->flight_buf = malloc(r->ids_cap);
+    if (!r->pg_url || !r->brokers || !r->slots || !r->ids_buf || !r->carry_buf || !r->flight_buf) {
         bl_err_set(err, BL_ENOMEM, "relay: out of memory");
         goto fail;
     }
@@ -135,6 +137,7 @@ static void lose_lease(bl_relay *r)
 {
     /* Marks not written: those rows are published again, same ce_id. */
     r->pending_marks = 0;
+    relay_drop_prefetch(r);
     PQfinish(r->conn);
     r->conn = NULL;
     atomic_store(&r->connected, 0);
@@ -162,6 +165,8 @@ void bl_relay_free(bl_relay *r)
     free(r->slots);
     free(r->payload_buf);
     free(r->ids_buf);
+    free(r->carry_buf);
+    free(r->flight_buf);
     free(r);
 }
 
@@ -267,9 +272,14 @@ static int ensure_producer(bl_relay *r, bl_err *err)
         return 0;
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", r->cfg.delivery_timeout_ms);
-    /* Gapless: an error that would leave a hole in a partition's sequence
-     * stops the producer (we then recreate it) instead of letting later
-     * messages through; the batch's marking rule covers what remains. */
+    /* Gapless, chosen knowingly although librdkafka calls it experimental
+     * (core/kafka_config.c logs its start-up warning at debug): without it,
+     * an idempotent producer that gives up on a batch for a reason other
+     * than the message timeout skips it and lets the partition's later
+     * messages through, so a later event of an aggregate would land in
+     * Kafka before the retry of an earlier one. With it, such an error
+     * stops the producer (we then recreate it) and the later messages fail
+     * too; the batch's marking rule covers the timeouts it does not. */
     const char *const extra[] = {"message.timeout.ms", timeout, "enable.gapless.guarantee", "true",
                                  NULL};
     r->producer = bl_kafka_producer_new(r->brokers, extra, relay_on_delivery, r, err);
@@ -300,7 +310,8 @@ static int delete_old_sent(bl_relay *r, bl_err *err)
 int relay_refresh_backlog_if_due(bl_relay *r, bl_err *err)
 {
     int64_t now = bl_clock_mono_ms();
-    if (!r->m_backlog || now < r->next_backlog_ms)
+    /* the connection is busy with the next claim: the gauges wait for it */
+    if (!r->m_backlog || now < r->next_backlog_ms || r->prefetching)
         return 0;
     r->next_backlog_ms = now + BACKLOG_EVERY_MS;
     PGresult *res = bl_pg_exec(r->conn, BACKLOG_SQL, 0, NULL, err);
@@ -367,6 +378,7 @@ int bl_relay_run(bl_relay *r)
         }
     }
     bl_err e = {0};
+    relay_drop_prefetch(r); /* claimed, never sent: still unsent */
     if (atomic_load(&r->leader) && relay_flush_marks(r, &e) != 0)
         bl_log_error("relay: marks of the last batch not written; its rows go out again",
                      BL_FS("error", e.msg));

@@ -26,6 +26,16 @@
     AND_SELECT_NEXT
 #define DELETE_AND_SELECT_SQL                                                         \
     "WITH removed AS (DELETE FROM busline_outbox WHERE id = ANY($1::bigint[])) " AND_SELECT_NEXT
+/* The claim sent while a batch is at the broker: it writes the marks of the
+ * batch before ($1) and leaves out the batch in flight ($2). */
+#define AND_PREFETCH_NEXT                                                                       \
+    SELECT_COLUMNS "WHERE sent_at IS NULL AND id <> ALL($1::bigint[]) AND id <> ALL($2::bigint[])" \
+                   " ORDER BY id LIMIT $3"
+#define MARK_AND_PREFETCH_SQL                                                                 \
+    "WITH marked AS (UPDATE busline_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])) " \
+    AND_PREFETCH_NEXT
+#define DELETE_AND_PREFETCH_SQL                                                       \
+    "WITH removed AS (DELETE FROM busline_outbox WHERE id = ANY($1::bigint[])) " AND_PREFETCH_NEXT
 
 enum { COL_ID, COL_AGGREGATE_ID, COL_TOPIC, COL_PAYLOAD, COL_HEADERS };
 
@@ -131,37 +141,123 @@ static int follows_failed_row(const struct bl_relay *r, PGresult *res, int i)
     return 0;
 }
 
-/* Collects the ids of the rows to mark sent into ids_buf ("{1,2,3}"):
- * acknowledged, and not after a failed row of their aggregate. Returns how
- * many. */
-static int collect_acked(struct bl_relay *r, PGresult *res, int rows, int failures)
+/* Adds the ids of the rows to mark sent to the pending ones in ids_buf
+ * ("{1,2,3}"): acknowledged, and not after a failed row of their aggregate.
+ * The pending marks may still hold the batch before's, when this batch came
+ * from a claim made in advance and none went ahead of it. */
+static void collect_acked(struct bl_relay *r, PGresult *res, int rows, int failures)
 {
     size_t used = 0;
-    int marked = 0;
-    r->ids_buf[used++] = '{';
+    int marked = r->pending_marks;
+    if (marked > 0)
+        used = strlen(r->ids_buf) - 1; /* over the closing brace */
+    else
+        r->ids_buf[used++] = '{';
     for (int i = 0; i < rows; i++) {
         if (r->slots[i].state != SLOT_ACKED || (failures > 0 && follows_failed_row(r, res, i)))
             continue;
-        /* ids_cap holds batch_size ids of 20 digits and a comma. */
+        /* ids_cap holds two batches of ids of 20 digits and a comma. */
         used += (size_t)snprintf(r->ids_buf + used, r->ids_cap - used, "%s%s", marked ? "," : "",
                                  PQgetvalue(res, i, COL_ID));
         marked++;
     }
     r->ids_buf[used++] = '}';
     r->ids_buf[used] = '\0';
-    return marked;
+    r->pending_marks = marked;
 }
 
-/* The marks just written: count them as published. */
-static void marks_written(struct bl_relay *r)
+/* n marks just written: count them as published. */
+static void count_published(struct bl_relay *r, int n)
 {
-    if (r->pending_marks > 0) {
-        atomic_fetch_add(&r->published, r->pending_marks);
+    if (n > 0) {
+        atomic_fetch_add(&r->published, n);
         atomic_fetch_add(&r->batches, 1);
         if (r->m_published)
-            bl_counter_add(r->m_published, r->pending_marks);
+            bl_counter_add(r->m_published, n);
     }
+}
+
+/* The pending marks just written. */
+static void marks_written(struct bl_relay *r)
+{
+    count_published(r, r->pending_marks);
     r->pending_marks = 0;
+}
+
+/* "{id,...}" of the batch's first rows rows into buf (ids_cap bytes). */
+static void ids_of_batch(const struct bl_relay *r, PGresult *res, int rows, char *buf)
+{
+    size_t used = 0;
+    buf[used++] = '{';
+    for (int i = 0; i < rows; i++)
+        used += (size_t)snprintf(buf + used, r->ids_cap - used, "%s%s", i ? "," : "", PQgetvalue(res, i, COL_ID));
+    snprintf(buf + used, r->ids_cap - used, "}");
+}
+
+/* Sends the next batch's claim without waiting for it: the database reads
+ * while the broker acknowledges the batch in flight (res, rows), which the
+ * claim leaves out; the pending marks travel with it. Returns 0, or -1 with
+ * err (nothing in flight then). */
+static int start_prefetch(struct bl_relay *r, PGresult *res, int rows, bl_err *err)
+{
+    ids_of_batch(r, res, rows, r->flight_buf);
+    if (r->pending_marks > 0)
+        memcpy(r->carry_buf, r->ids_buf, strlen(r->ids_buf) + 1);
+    else
+        snprintf(r->carry_buf, r->ids_cap, "{}");
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", r->cfg.batch_size);
+    const char *params[3] = {r->carry_buf, r->flight_buf, limit};
+    const char *sql = r->cfg.retention_ms > 0 ? MARK_AND_PREFETCH_SQL : DELETE_AND_PREFETCH_SQL;
+    if (!PQsendQueryParams(r->conn, sql, 3, NULL, params, NULL, NULL, 0))
+        return bl_err_set(err, BL_EIO, "relay: send the next claim: %s", PQerrorMessage(r->conn));
+    r->carried_marks = r->pending_marks;
+    r->pending_marks = 0;
+    r->prefetching = 1;
+    return 0;
+}
+
+/* Waits for the claim in flight: its marks are then written and its rows
+ * kept as r->prefetched. Returns 0, or -1 with err (the carried marks are
+ * lost: those rows go out again, same ce_id). */
+static int finish_prefetch(struct bl_relay *r, bl_err *err)
+{
+    r->prefetching = 0;
+    PGresult *res, *rows = NULL;
+    int rc = 0;
+    while ((res = PQgetResult(r->conn))) {
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && !rows && rc == 0) {
+            rows = res;
+            continue;
+        }
+        if (rc == 0)
+            rc = bl_err_set(err, BL_EIO, "relay: the next claim: %s", PQresultErrorMessage(res));
+        PQclear(res);
+    }
+    if (rc == 0 && !rows)
+        rc = bl_err_set(err, BL_EIO, "relay: the next claim: %s", PQerrorMessage(r->conn));
+    if (rc != 0) {
+        PQclear(rows);
+        r->carried_marks = 0;
+        return -1;
+    }
+    count_published(r, r->carried_marks);
+    r->carried_marks = 0;
+    r->prefetched = rows;
+    return 0;
+}
+
+void relay_drop_prefetch(struct bl_relay *r)
+{
+    if (r->prefetching && r->conn) {
+        PGresult *res;
+        while ((res = PQgetResult(r->conn)))
+            PQclear(res);
+    }
+    r->prefetching = 0;
+    r->carried_marks = 0;
+    PQclear(r->prefetched);
+    r->prefetched = NULL;
 }
 
 int relay_flush_marks(struct bl_relay *r, bl_err *err)
@@ -229,13 +325,15 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
 {
     *failures = 0;
     int64_t t_start = bl_clock_mono_ms();
-    PGresult *res = claim_rows(r, err);
-    if (!res)
+    PGresult *res = r->prefetched;
+    r->prefetched = NULL;
+    if (!res && !(res = claim_rows(r, err)))
         return bl_err_wrap(err, "relay: read unsent rows");
     int rows = PQntuples(res);
     if (rows == 0) {
         PQclear(res);
-        return 0;
+        /* a claim made in advance found nothing: the last marks are due */
+        return relay_flush_marks(r, err) == 0 ? 0 : -1;
     }
 
     int64_t t_read = bl_clock_mono_ms();
@@ -252,6 +350,11 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
             break;
     }
     int64_t t_sent = bl_clock_mono_ms();
+    /* A full batch handed over whole: more rows are likely waiting, so the
+     * next claim runs while the broker acknowledges this one. */
+    bl_err prefetch_err = {0};
+    int prefetch_failed = rows == r->cfg.batch_size && !send_err.msg[0] &&
+                          start_prefetch(r, res, rows, &prefetch_err) != 0;
     bl_err flush_err = {0};
     if (wait_for_reports(r, &flush_err) != 0)
         drop_producer(r, flush_err.msg);
@@ -267,9 +370,19 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
                     BL_FI("failed", *failures), BL_FI("rows", rows),
                     BL_FS("error", send_err.msg[0] ? send_err.msg : r->delivery_error));
     }
-    r->pending_marks = collect_acked(r, res, rows, *failures);
+    collect_acked(r, res, rows, *failures);
 
     PQclear(res);
+    if (r->prefetching && finish_prefetch(r, &prefetch_err) != 0)
+        prefetch_failed = 1;
+    if (prefetch_failed) {
+        *err = prefetch_err;
+        return -1;
+    }
+    /* Rows claimed before this batch's failures were known are not sent:
+     * the failed rows go first, after the back-off. */
+    if (*failures > 0)
+        relay_drop_prefetch(r);
     int64_t t_acked = bl_clock_mono_ms();
     /* The marks ride with the next read when that comes at once (a full,
      * clean batch); otherwise they are written now, before any wait. */

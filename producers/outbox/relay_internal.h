@@ -44,6 +44,14 @@ struct bl_relay {
     size_t ids_cap;
     int pending_marks; /* ids in ids_buf not yet written */
 
+    /* The next batch's claim, sent while the broker acknowledges this one
+     * (relay_batch.c): it carries the marks of the batch before. */
+    char *carry_buf;      /* ids_cap bytes: the marks the claim in flight writes */
+    int carried_marks;
+    char *flight_buf;     /* ids_cap bytes: the batch at the broker, left out of the claim */
+    int prefetching;      /* a claim is in flight on conn */
+    PGresult *prefetched; /* its rows, not yet sent; NULL when none */
+
     atomic_llong published, errors, batches, deleted;
     int64_t next_cleanup_ms, next_backlog_ms; /* CLOCK_MONOTONIC deadlines */
 
@@ -60,6 +68,10 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err);
 
 /* The producer's delivery callback; user is the relay, msg_opaque a slot. */
 void relay_on_delivery(const bl_kafka_delivery *d, void *user);
+
+/* Forgets a claim in flight or its rows (a lost lease: the next leader
+ * claims them again). */
+void relay_drop_prefetch(struct bl_relay *r);
 
 /* Writes the marks the last batch left pending (normally carried by the next
  * read). Returns 0, or -1 with err. */

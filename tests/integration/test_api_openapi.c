@@ -171,7 +171,7 @@ static void usage_counts_requests_of_the_organization(void)
     }
     for (int i = 0; i < 3; i++) {
         CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/projects?limit=0", api.write_token, NULL, NULL, &r),
-                     422);
+                     400);
         bl_test_reply_clear(&r);
     }
     /* the other organization's requests never count here */
@@ -188,13 +188,14 @@ static void usage_counts_requests_of_the_organization(void)
                  (int)(json_integer_value(json_object_get(u, "total_requests")) -
                        json_integer_value(json_object_get(u, "successful_requests"))));
     json_t *top = json_array_get(json_object_get(u, "top_endpoints"), 0);
-    CHECK_EQ_STR(json_string_value(json_object_get(top, "route")), "/v1/projects");
+    CHECK_EQ_STR(json_string_value(json_object_get(top, "endpoint")), "/v1/projects");
     CHECK_EQ_INT((int)json_integer_value(json_object_get(top, "requests")), 8);
     CHECK_EQ_INT((int)json_integer_value(json_object_get(top, "failed")), 3);
     CHECK(json_is_number(json_object_get(u, "success_rate")));
-    CHECK(json_is_number(json_object_get(u, "average_duration_ms")));
+    CHECK(json_is_number(json_object_get(u, "avg_duration_ms")));
+    CHECK_EQ_INT((int)json_integer_value(json_object_get(u, "period_days")), 1);
     bl_test_reply_clear(&r);
-    CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/usage?days=0", api.write_token, NULL, NULL, &r), 422);
+    CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/usage?days=0", api.write_token, NULL, NULL, &r), 400);
     bl_test_reply_clear(&r);
     REQUIRE(bl_test_api_call(&api, "GET", "/v1/metrics", api.other_token, NULL, NULL, &r) == 200);
     CHECK(json_integer_value(json_object_get(r.json, "requests_last_24h")) >= 1);

@@ -248,6 +248,12 @@ static const char *code_on(const char *pattern, const char *v1_code)
  * integration management (connect, callback, settings: route_integrations.c). */
 static bl_api_perm documented_need(const char *method, const char *pattern)
 {
+    /* the SmartLeakPro document: users are admin only, keys are managed by
+     * admins as on /v1, and a key's scopes read write = POST/PUT/DELETE */
+    if (starts_with(pattern, "/api/utilisateurs") || starts_with(pattern, "/api/api-keys"))
+        return BL_API_PERM_ADMIN;
+    if (starts_with(pattern, "/api/"))
+        return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
     if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys"))
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
@@ -452,9 +458,14 @@ static void run_cell(route_row *row, int ci, bool foreign)
     const char *variant = foreign ? "foreign" : "own";
     const char *code = bl_test_reply_error_code(&r);
     if (row->is_public) {
-        /* credentials are ignored: the answer is what no credentials get */
+        /* credentials are ignored: the answer is what no credentials get;
+         * except /api/auth/logout, whose access token is what it revokes */
         long anonymous = row->own[C_NONE];
-        if (anonymous && st != anonymous) {
+        bool bearer_logout = ci == C_JWT && strcmp(row->pattern, "/api/auth/logout") == 0;
+        if (bearer_logout && st != 204) {
+            report(row, c, variant, "204 (the session logged out)", &r);
+            CHECK_EQ_INT(st, 204);
+        } else if (!bearer_logout && anonymous && st != anonymous) {
             report(row, c, variant, "the anonymous status", &r);
             CHECK_EQ_INT(st, anonymous);
         }

@@ -97,17 +97,23 @@ static void sort_descending_and_filters_apply(void)
     bl_test_reply_clear(&r);
 }
 
-static void bad_parameters_are_422_with_field_errors(void)
+static void bad_parameters_are_400_with_field_errors(void)
 {
-    const char *bad[] = {"/v1/projects?limit=101", "/v1/projects?limit=abc", "/v1/projects?offset=-1",
+    const char *bad[] = {"/v1/projects?limit=0", "/v1/projects?limit=abc", "/v1/projects?offset=-1",
                          "/v1/projects?sort=owner_secret.asc", "/v1/projects?sort=name.sideways",
                          "/v1/risks?sort=name"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         bl_test_reply r;
-        CHECK_EQ_INT(bl_test_api_call(&api, "GET", bad[i], api.write_token, NULL, NULL, &r), 422);
+        CHECK_EQ_INT(bl_test_api_call(&api, "GET", bad[i], api.write_token, NULL, NULL, &r), 400);
         CHECK(json_object_size(json_object_get(json_object_get(r.json, "error"), "field_errors")) == 1);
+        CHECK_EQ_STR(bl_test_reply_error_code(&r), "bad_request");
         bl_test_reply_clear(&r);
     }
+    /* over the maximum is answered with the maximum, which the page says */
+    bl_test_reply r;
+    CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/projects?limit=101", api.write_token, NULL, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "limit")), 100);
+    bl_test_reply_clear(&r);
 }
 
 static void other_organization_rows_are_never_read(void)
@@ -136,7 +142,7 @@ int main(void)
     if (bl_test_api_start(&api, 0) == 0 && seed() == 0) {
         BL_RUN(lists_paginate_with_total_and_has_more);
         BL_RUN(sort_descending_and_filters_apply);
-        BL_RUN(bad_parameters_are_422_with_field_errors);
+        BL_RUN(bad_parameters_are_400_with_field_errors);
         BL_RUN(other_organization_rows_are_never_read);
     } else {
         bl_test_failures++;

@@ -18,6 +18,8 @@
 #include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -108,7 +110,13 @@ static void crud_shows_the_secret_once_and_updates_partially(void)
     CHECK(text && !strstr(text, "whsec_") && !json_object_get(r.json, "secret"));
     free(text);
     CHECK_EQ_STR(str(r.json, "name"), "crm");
-    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "max_attempts")), 3);
+    /* the document's defaults: three retries after the first attempt, 10 s */
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "max_attempts")), 4);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "retry_count")), 3);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "timeout_seconds")), 10);
+    CHECK(json_is_true(json_object_get(r.json, "is_active")));
+    CHECK(json_is_array(json_object_get(r.json, "events")));
+    CHECK(json_is_null(json_object_get(r.json, "last_triggered_at")));
     bl_test_reply_clear(&r);
     CHECK_EQ_INT(call("GET", "/v1/webhooks", admin, NULL, &r), 200);
     text = json_dumps(r.json, 0);
@@ -148,8 +156,14 @@ static void list_is_paginated(void)
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 1);
     CHECK(json_is_false(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
     bl_test_reply_clear(&r);
-    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=500", token, NULL, &r), 422);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=500", token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "limit")), 100);
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?limit=0", token, NULL, &r), 400);
     CHECK(json_object_get(field_errors(&r), "limit") != NULL);
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks?sort=secret.asc", token, NULL, &r), 400);
+    CHECK(strstr(json_string_value(json_object_get(field_errors(&r), "sort")) ?: "", "created_at") != NULL);
     bl_test_reply_clear(&r);
 }
 
@@ -200,12 +214,12 @@ static void validation_errors_are_422_with_fields(void)
     reply r;
     CHECK_EQ_INT(call("POST", "/v1/webhooks", admin, "{\"url\":7,\"colour\":\"red\"}", &r), 422);
     const json_t *fe = field_errors(&r);
-    CHECK(json_object_get(fe, "url") && json_object_get(fe, "name") && json_object_get(fe, "event_types") &&
+    CHECK(json_object_get(fe, "url") && json_object_get(fe, "name") && json_object_get(fe, "events") &&
           json_object_get(fe, "colour"));
     bl_test_reply_clear(&r);
     expect_field_error("{\"name\":\"n\",\"url\":\"ftp://127.0.0.1/x\",\"event_types\":[\"risk.*\"]}", "url", NULL);
     expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk..x\"]}",
-                       "event_types", NULL);
+                       "events", NULL);
     expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
                        "\"conditions\":[{\"field\":\"data.a\",\"operator\":\"resembles\",\"value\":1}]}",
                        "conditions", NULL);
@@ -300,6 +314,55 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     bl_test_reply_clear(&r);
 }
 
+/* HMAC-SHA256 of body keyed with text, as "sha256=<hex>", by OpenSSL directly. */
+static void openssl_text_keyed(const char *text, const char *body, size_t len, char out[80])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), text, (int)strlen(text), (const unsigned char *)body, len, mac, &n);
+    int w = snprintf(out, 80, "sha256=");
+    for (unsigned int i = 0; i < n; i++)
+        w += snprintf(out + w, 80 - (size_t)w, "%02x", mac[i]);
+}
+
+static void signature_header_defaults_to_powalyze_and_is_keyed_with_the_shown_secret(void)
+{
+    char id[64], secret[BL_WEBHOOK_SECRET_TEXT_MAX], path[160];
+    REQUIRE(create(admin, "signed", id, secret) == 201);
+    reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("GET", path, admin, NULL, &r), 200);
+    CHECK_EQ_STR(str(r.json, "signature_header"), "X-Powalyze-Signature");
+    bl_test_reply_clear(&r);
+    atomic_store(&sink_status, 202);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    sink_hit hits[16], got = {0};
+    size_t n = webhook_sink_hits_to(&sink, "/hook", hits, 16);
+    if (n > 0)
+        got = hits[n - 1];
+    char want[80];
+    openssl_text_keyed(secret, got.body ? got.body : "", got.body_len, want);
+    CHECK_EQ_STR(got.powalyze, want);
+    /* null turns it off; a name busline sets itself is refused */
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(call("PUT", path, admin, "{\"signature_header\":null}", &r), 200);
+    CHECK(json_is_null(json_object_get(r.json, "signature_header")));
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/test", id);
+    REQUIRE(call("POST", path, admin, NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    n = webhook_sink_hits_to(&sink, "/hook", hits, 16);
+    CHECK(n > 0 && hits[n - 1].powalyze[0] == '\0');
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"signature_header\":\"webhook-signature\"}",
+                       "signature_header", "busline");
+    expect_field_error("{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+                       "\"signature_header\":\"X Sig\"}",
+                       "signature_header", NULL);
+}
+
 static void test_delivery_to_an_internal_address_is_refused(void)
 {
     char id[64], path[160];
@@ -348,26 +411,38 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     bl_delivery_log_free(log);
 
     reply r;
-    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=7", token, NULL, &r), 200);
-    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 4);
-    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "succeeded")), 3);
-    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "failed")), 1);
-    CHECK(json_real_value(json_object_get(r.json, "success_rate")) == 0.75);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?period_days=7", token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 4);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "successful_triggers")), 3);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "failed_triggers")), 1);
+    CHECK(json_real_value(json_object_get(r.json, "success_rate")) == 75.0);
     CHECK(json_real_value(json_object_get(r.json, "avg_duration_ms")) == 25.0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "period_days")), 7);
+    json_t *recent = json_object_get(r.json, "recent_logs");
+    CHECK_EQ_INT(json_array_size(recent), 4);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(recent, 0), "status_code")), 204); /* newest */
     json_t *per = json_object_get(r.json, "endpoints");
     CHECK_EQ_INT(json_array_size(per), 2);
     for (size_t i = 0; i < json_array_size(per); i++) {
         json_t *e = json_array_get(per, i);
         bool is_a = strcmp(str(e, "endpoint_id"), a) == 0;
-        CHECK_EQ_INT(json_integer_value(json_object_get(e, "total")), is_a ? 3 : 1);
-        CHECK_EQ_INT(json_integer_value(json_object_get(e, "failed")), is_a ? 1 : 0);
-        CHECK(json_real_value(json_object_get(e, "avg_duration_ms")) == (is_a ? 70.0 / 3 : 30.0));
+        CHECK_EQ_INT(json_integer_value(json_object_get(e, "total_triggers")), is_a ? 3 : 1);
+        CHECK_EQ_INT(json_integer_value(json_object_get(e, "failed_triggers")), is_a ? 1 : 0);
+        CHECK(json_real_value(json_object_get(e, "avg_duration_ms")) == (is_a ? 23.3 : 30.0));
     }
     bl_test_reply_clear(&r);
+    /* the default period is the document's 30 days; the "old" one is 30 days old */
     CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=60", token, NULL, &r), 200);
-    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 5);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 5);
     bl_test_reply_clear(&r);
-    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=0", token, NULL, &r), 422);
+    CHECK_EQ_INT(call("GET", "/v1/webhooks/stats?days=0", token, NULL, &r), 400);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/stats?period_days=7", a);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 3);
+    CHECK(json_real_value(json_object_get(r.json, "success_rate")) == 66.7);
+    CHECK_EQ_INT(json_array_size(json_object_get(r.json, "recent_logs")), 3);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "period_days")), 7);
     bl_test_reply_clear(&r);
 
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?limit=2", a);
@@ -398,7 +473,7 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 3);
     bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=maybe", a);
-    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 422);
+    CHECK_EQ_INT(call("GET", path, token, NULL, &r), 400);
     CHECK(json_object_get(field_errors(&r), "status") != NULL);
     bl_test_reply_clear(&r);
 }
@@ -571,6 +646,7 @@ int main(void)
         BL_RUN(validation_errors_are_422_with_fields);
         BL_RUN(ssrf_refusal_is_422_on_url_with_the_reason);
         BL_RUN(rotation_then_test_delivery_carries_two_signatures_that_verify);
+        BL_RUN(signature_header_defaults_to_powalyze_and_is_keyed_with_the_shown_secret);
         BL_RUN(test_delivery_to_an_internal_address_is_refused);
         BL_RUN(logs_and_stats_are_exact_after_known_deliveries);
         BL_RUN(disable_then_enable_with_a_replay_request);

@@ -24,6 +24,7 @@ static void legacy_and_headers(bl_webhook_spec *spec, void *user)
         headers = json_pack("{s:s}", "X-Tenant", "t-42");
     spec->headers = headers;
     spec->legacy_signature = true;
+    spec->hmac_header = "X-Powalyze-Signature";
 }
 
 static void outbox_event_arrives_signed_at_the_endpoint(void)
@@ -60,6 +61,12 @@ static void outbox_event_arrives_signed_at_the_endpoint(void)
     snprintf(args, sizeof args, "legacy %s", secret);
     wh_python_verify(args, h.body, out, sizeof out);
     CHECK_EQ_STR(out, h.legacy);
+    /* the HMAC header is keyed with the secret's text, not its decoded bytes */
+    snprintf(args, sizeof args, "text-keyed %s", secret);
+    wh_python_verify(args, h.body, out, sizeof out);
+    CHECK(strncmp(h.powalyze, "sha256=", 7) == 0 && strlen(h.powalyze) == 7 + 64);
+    CHECK_EQ_STR(out, h.powalyze);
+    CHECK(strcmp(h.powalyze, h.legacy) != 0);
     /* the attempt is in the delivery log */
     bl_err err = {0};
     CHECK(bl_delivery_log_flush(e.log, 5000, &err) == 0);

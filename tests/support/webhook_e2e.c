@@ -80,7 +80,8 @@ int wh_e2e_open(wh_e2e *e)
                                      .log = e->log, .allow = &e->f.allow, .drain_timeout_ms = 2000,
                                      .max_in_flight = e->max_in_flight,
                                      .max_host_connections = e->max_host_connections,
-                                     .slow_host_ms = e->slow_host_ms};
+                                     .slow_host_ms = e->slow_host_ms, .breaker = e->breaker,
+                                     .park_ms = e->park_ms, .max_age_ms = e->max_age_ms};
     bl_relay_config rc = {.pg_url = e->f.pg_url, .brokers = bl_test_kafka_brokers(), .batch_size = 500,
                           .poll_interval_ms = 50, .retention_ms = 3600000, .cleanup_batch = 1000,
                           .cleanup_interval_ms = 60000, .delivery_timeout_ms = 10000};

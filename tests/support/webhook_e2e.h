@@ -24,6 +24,8 @@ typedef struct wh_e2e {
     size_t max_in_flight;       /* the runtime's window per partition */
     long max_host_connections;
     int64_t slow_host_ms;
+    const bl_breaker_config *breaker; /* NULL: the worker's default */
+    int64_t park_ms, max_age_ms;
     int have_topics;
     bl_webhook_events *events;
     bl_registry_store *registry;

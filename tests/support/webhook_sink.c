@@ -24,6 +24,9 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
     copy(h.signature, sizeof h.signature, bl_http_request_header(req, "webhook-signature"));
     copy(h.legacy, sizeof h.legacy, bl_http_request_header(req, "x-signature"));
     copy(h.custom, sizeof h.custom, bl_http_request_header(req, "x-tenant"));
+    copy(h.powalyze, sizeof h.powalyze, bl_http_request_header(req, "x-powalyze-signature"));
+    copy(h.webhook_sig, sizeof h.webhook_sig, bl_http_request_header(req, "x-webhook-signature"));
+    copy(h.api_key, sizeof h.api_key, bl_http_request_header(req, "x-api-key"));
     copy(h.path, sizeof h.path, bl_http_request_path(req));
     h.body = malloc(len + 1);
     if (h.body) {

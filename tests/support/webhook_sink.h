@@ -14,6 +14,9 @@
 
 typedef struct sink_hit {
     char id[256], timestamp[32], signature[128], legacy[80], path[64], custom[128];
+    char powalyze[80]; /* X-Powalyze-Signature */
+    char webhook_sig[80]; /* X-Webhook-Signature (the SmartLeakPro document's) */
+    char api_key[128];    /* X-API-Key (an integration's) */
     char *body;
     size_t body_len;
     int64_t at_ms;        /* wall clock at arrival */

@@ -7,6 +7,10 @@
       base64-decoded key of SECRET ("whsec_..."), else "mismatch".
   standard_webhooks_verify.py legacy SECRET BODY_FILE
       prints "sha256=<hex HMAC-SHA256 of BODY>" under the same key.
+  standard_webhooks_verify.py text-keyed SECRET BODY_FILE
+      prints "sha256=<hex HMAC-SHA256 of BODY>" keyed with the text of SECRET
+      itself, as the Powalyze document's receivers compute it
+      (crypto.createHmac('sha256', webhookSecret)).
 """
 import base64
 import hashlib
@@ -38,6 +42,11 @@ def main(argv):
         with open(argv[3], "rb") as f:
             body = f.read()
         print("sha256=" + hmac.new(key_of(argv[2]), body, hashlib.sha256).hexdigest())
+        return 0
+    if len(argv) == 4 and argv[1] == "text-keyed":
+        with open(argv[3], "rb") as f:
+            body = f.read()
+        print("sha256=" + hmac.new(argv[2].encode(), body, hashlib.sha256).hexdigest())
         return 0
     sys.exit(__doc__)
 

@@ -301,6 +301,31 @@ static void legacy_signature_verifies_and_catches_tampering(void)
                  BL_WEBHOOK_VERIFY_MISSING_HEADER);
 }
 
+/* The HMAC header (X-Powalyze-Signature and the like) is keyed with the
+ * secret's text as the user saw it; Python's hmac computes the same. */
+static void text_keyed_signature_uses_the_secret_string(void)
+{
+    bl_webhook_secret s;
+    bl_err err = {0};
+    REQUIRE(bl_webhook_secret_parse(SPEC_SECRET, &s, &err) == 0);
+    CHECK_EQ_STR(s.text, SPEC_SECRET);
+    char mac[BL_WEBHOOK_LEGACY_SIG_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX];
+    REQUIRE(bl_webhook_sign_text_keyed(&s, SPEC_BODY, strlen(SPEC_BODY), mac, sizeof mac, &err) == 0);
+    /* hmac.new(b"whsec_MfKQ...", b'{"test": 2432232314}', sha256).hexdigest() */
+    CHECK_EQ_STR(mac, "sha256=80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c");
+    char path[64], args[256], out[128];
+    REQUIRE(write_temp(SPEC_BODY, strlen(SPEC_BODY), path) == 0);
+    snprintf(args, sizeof args, "text-keyed %s %s", SPEC_SECRET, path);
+    CHECK(run_checker(args, out, sizeof out) == 0);
+    CHECK_EQ_STR(out, mac);
+    unlink(path);
+    /* not the legacy header under another name: that one uses the decoded key */
+    REQUIRE(bl_webhook_sign_legacy(s.key, s.len, SPEC_BODY, strlen(SPEC_BODY), legacy, sizeof legacy, &err) == 0);
+    CHECK(strcmp(mac, legacy) != 0);
+    bl_webhook_secret none = {0};
+    CHECK(bl_webhook_sign_text_keyed(&none, SPEC_BODY, 1, mac, sizeof mac, &err) == -1);
+}
+
 int main(void)
 {
     BL_RUN(spec_example_signs_as_published);
@@ -314,5 +339,6 @@ int main(void)
     BL_RUN(generated_secrets_are_whsec_32_bytes_and_differ);
     BL_RUN(message_ids_that_would_blur_the_signed_text_are_refused);
     BL_RUN(legacy_signature_verifies_and_catches_tampering);
+    BL_RUN(text_keyed_signature_uses_the_secret_string);
     return bl_test_summary();
 }

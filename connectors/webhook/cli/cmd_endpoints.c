@@ -38,6 +38,9 @@ static const bl_setting endpoint_settings[] = {
      .help = "JSON object of custom headers (or repeat --header 'Name: value')"},
     {.name = "legacy_signature", .flag = "legacy-signature", .type = BL_SETTING_BOOL, .def = "false",
      .help = "also send X-Signature: sha256=<hex>"},
+    {.name = "hmac_header", .flag = "hmac-header", .type = BL_SETTING_STRING,
+     .help = "also send this header (e.g. X-Powalyze-Signature) with sha256=<hex HMAC of the body "
+             "keyed with the secret as shown>; empty: none"},
     {.name = "strict_order", .flag = "strict-order", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one delivery in flight at a time"},
     {.name = "max_attempts", .flag = "max-attempts", .type = BL_SETTING_INT, .def = "3", .min = 1,
@@ -168,6 +171,10 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
     }
     if (creating || given(cfg, "legacy_signature"))
         spec->legacy_signature = bl_config_bool(cfg, "legacy_signature");
+    if (given(cfg, "hmac_header")) {
+        const char *name = bl_config_str(cfg, "hmac_header");
+        spec->hmac_header = name && *name ? name : NULL;
+    }
     if (creating || given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
     if (creating || given(cfg, "max_attempts"))

@@ -56,6 +56,10 @@ static const bl_setting deliver_settings[] = {
     {.name = "park", .env = "BUSLINE_DELIVER_PARK", .flag = "park", .type = BL_SETTING_DURATION,
      .def = "5s", .min = 1, .max = 3600 * 1000,
      .help = "how long a delivery parked for a stuck host waits (in the retry tier for that delay)"},
+    {.name = "max_age", .env = "BUSLINE_DELIVER_MAX_AGE", .flag = "max-age", .type = BL_SETTING_DURATION,
+     .def = "72h", .min = 1000, .max = 30LL * 24 * 3600 * 1000,
+     .help = "a delivery held back (host stuck, circuit open: no attempt spent) this long after its first "
+             "failure goes to the dead letters"},
     {0},
 };
 
@@ -208,6 +212,7 @@ int bl_cmd_webhooks_deliver(int argc, char **argv)
         .max_host_connections = (long)bl_config_int(e.cfg, "host_connections"),
         .slow_host_ms = bl_config_duration_ms(e.cfg, "slow_host"),
         .park_ms = bl_config_duration_ms(e.cfg, "park"),
+        .max_age_ms = bl_config_duration_ms(e.cfg, "max_age"),
         .metrics = e.metrics,
     };
     if (!(d = bl_webhook_deliver_new(&dopts, &err)) || env_serve(&e, bl_webhook_deliver_runtime(d), &err) != 0)

@@ -45,9 +45,28 @@ int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *er
     else {
         memcpy(out->key, key, key_len);
         out->len = key_len;
+        /* fits: the length check above bounds the whole text */
+        memcpy(out->text, text, PREFIX_LEN + b64_len + 1);
     }
     OPENSSL_cleanse(key, sizeof key);
     return rc;
+}
+
+int bl_webhook_secret_from_text(const char *text, bl_webhook_secret *out, bl_err *err)
+{
+    if (text && strncmp(text, BL_WEBHOOK_SECRET_PREFIX, strlen(BL_WEBHOOK_SECRET_PREFIX)) == 0)
+        return bl_webhook_secret_parse(text, out, err);
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || n > BL_WEBHOOK_SECRET_MAX_BYTES)
+        return bl_err_set(err, BL_EINVAL, "a secret of 1 to %d characters is required", BL_WEBHOOK_SECRET_MAX_BYTES);
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < 0x21 || text[i] > 0x7e)
+            return bl_err_set(err, BL_EINVAL, "a secret holds printable ASCII characters only, no spaces");
+    memset(out, 0, sizeof *out);
+    memcpy(out->key, text, n);
+    out->len = n;
+    memcpy(out->text, text, n + 1); /* n <= 64 < BL_WEBHOOK_SECRET_TEXT_MAX */
+    return 0;
 }
 
 int bl_webhook_secret_generate(char *out, size_t out_len, bl_err *err)
@@ -139,6 +158,15 @@ int bl_webhook_sign_legacy(const uint8_t *secret, size_t secret_len,
     memcpy(out, LEGACY_PREFIX, LEGACY_PREFIX_LEN);
     bl_hex_encode(mac, sizeof mac, out + LEGACY_PREFIX_LEN);
     return 0;
+}
+
+int bl_webhook_sign_text_keyed(const bl_webhook_secret *secret, const char *body, size_t body_len,
+                               char *out, size_t out_len, bl_err *err)
+{
+    if (!secret || !secret->text[0])
+        return bl_err_set(err, BL_EINVAL, "hmac header: the secret's text is not known");
+    return bl_webhook_sign_legacy((const uint8_t *)secret->text, strlen(secret->text), body, body_len,
+                                  out, out_len, err);
 }
 
 int bl_webhook_sign_header(const bl_webhook_rotation *keys, int64_t now,

@@ -28,16 +28,26 @@
 /* Default replay window of the verifier, in seconds. */
 #define BL_WEBHOOK_TOLERANCE_DEFAULT_S 300
 
-/* The HMAC key: the base64-decoded bytes of a "whsec_" secret. */
+/* The HMAC key: the base64-decoded bytes of a "whsec_" secret, and the
+ * secret's text as shown to the user (the key of the per-endpoint HMAC
+ * header, which receivers compute with the string they were given). */
 typedef struct bl_webhook_secret {
     uint8_t key[BL_WEBHOOK_SECRET_MAX_BYTES];
     size_t len;
+    char text[BL_WEBHOOK_SECRET_TEXT_MAX];
 } bl_webhook_secret;
 
 /* Parses "whsec_<standard base64 of 24..64 bytes>" into out. Fails with
  * BL_EINVAL and a message saying what is wrong (missing prefix, not base64,
  * key too short / long) without quoting the secret. Returns 0 or -1. */
 int bl_webhook_secret_parse(const char *text, bl_webhook_secret *out, bl_err *err);
+
+/* The key of a secret's text as the store keeps it: a "whsec_" secret as
+ * bl_webhook_secret_parse reads it; any other text (a secret the caller
+ * chose, as the SmartLeakPro surface lets them) is its own bytes as the
+ * key: 1..BL_WEBHOOK_SECRET_MAX_BYTES printable ASCII characters. Returns 0,
+ * or -1 with BL_EINVAL (never quoting the secret). */
+int bl_webhook_secret_from_text(const char *text, bl_webhook_secret *out, bl_err *err);
 
 /* Writes a fresh "whsec_" + base64(32 random bytes) + NUL into out (at least
  * BL_WEBHOOK_SECRET_TEXT_MAX bytes). Returns 0 or -1 with err filled. */
@@ -66,6 +76,14 @@ int bl_webhook_sign_v1(const uint8_t *secret, size_t secret_len,
 int bl_webhook_sign_legacy(const uint8_t *secret, size_t secret_len,
                            const char *body, size_t body_len,
                            char *out, size_t out_len, bl_err *err);
+
+/* Writes "sha256=<lowercase hex HMAC-SHA256 of body>" keyed with the
+ * secret's text ("whsec_..." exactly as shown to the user, not the decoded
+ * bytes) into out (at least BL_WEBHOOK_LEGACY_SIG_MAX bytes): the value of
+ * an endpoint's hmac_header (X-Powalyze-Signature, X-Webhook-Signature).
+ * Returns 0 or -1 with err filled. */
+int bl_webhook_sign_text_keyed(const bl_webhook_secret *secret, const char *body, size_t body_len,
+                               char *out, size_t out_len, bl_err *err);
 
 /* An endpoint's signing secrets during a rotation. Borrowed pointers. */
 typedef struct bl_webhook_rotation {

@@ -22,6 +22,7 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->name);
     free(e->url);
     free(e->disabled_reason);
+    free(e->hmac_header);
     free(e->secret_sealed);
     free(e->previous_secret_sealed);
     free(e);
@@ -40,12 +41,14 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .conditions = e->conditions,
         .headers = e->headers,
         .legacy_signature = e->legacy_signature,
+        .hmac_header = e->hmac_header,
         .strict_order = e->strict_order,
         .max_attempts = e->max_attempts,
         .backoff_base_ms = e->backoff_base_ms,
         .timeout_ms = e->timeout_ms,
         .rate_limit_per_s = e->rate_limit_per_s,
         .rate_limit_burst = e->rate_limit_burst,
+        .payload_format = e->payload_format,
     };
 }
 
@@ -121,6 +124,9 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->previous_secret_expires_ms = int_at(res, row, 20);
     e->created_ms = int_at(res, row, 21);
     e->updated_ms = int_at(res, row, 22);
+    e->hmac_header = text_at(res, row, 23, &oom);
+    e->payload_format = strcmp(PQgetvalue(res, row, 24), "smartleakpro") == 0 ? BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO
+                                                                              : BL_WEBHOOK_PAYLOAD_STANDARD;
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -147,7 +153,7 @@ static int open_secret(const bl_keyring *kr, const char *sealed, const char *id,
     size_t len = 0;
     if (bl_keyring_open(kr, sealed, id, strlen(id), &plain, &len, err) != 0)
         return bl_err_wrap(err, "webhook endpoint %s: secret", id);
-    int rc = bl_webhook_secret_parse((const char *)plain, out, err);
+    int rc = bl_webhook_secret_from_text((const char *)plain, out, err);
     memset(plain, 0, len);
     free(plain);
     return rc == 0 ? 0 : bl_err_wrap(err, "webhook endpoint %s: secret", id);
@@ -189,7 +195,7 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         json_array_append_new(types, json_string(e->event_types[i]));
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:b, s:o, s:b, s:b, s:i, s:I, s:i, s:o, s:o, "
-        "s:i, s:o, s:o, s:o, s:o}",
+        "s:i, s:o, s:o, s:o, s:o, s:o}",
         "id", e->id, "organization_id", e->organization_id, "name", e->name, "url", e->url,
         "event_types", types ? types : json_array(), "conditions", e->conditions, "headers",
         e->headers, "active", e->active, "disabled_reason",
@@ -201,6 +207,14 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         "consecutive_failures", e->consecutive_failures, "failing_since",
         time_json(e->failing_since_ms), "previous_secret_until",
         time_json(e->previous_secret_sealed ? e->previous_secret_expires_ms : 0), "created_at",
-        time_json(e->created_ms), "updated_at", time_json(e->updated_ms));
+        time_json(e->created_ms), "updated_at", time_json(e->updated_ms), "signature_header",
+        e->hmac_header ? json_string(e->hmac_header) : json_null());
+    if (j)
+        json_object_set_new(j, "payload_format", json_string(bl_webhook_payload_format_name(e->payload_format)));
     return j;
+}
+
+const char *bl_webhook_payload_format_name(bl_webhook_payload_format f)
+{
+    return f == BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO ? "smartleakpro" : "standard";
 }

@@ -88,6 +88,32 @@ static int check_headers(const json_t *headers, bl_err *err)
     return 0;
 }
 
+/* The HMAC header's name: a token busline does not set otherwise (X-Signature
+ * only while the legacy signature is off) and no custom header's name. */
+static int check_hmac_header(const bl_webhook_spec *s, bl_err *err)
+{
+    const char *name = s->hmac_header;
+    if (!name)
+        return 0;
+    size_t len = strlen(name);
+    if (len == 0 || len > BL_WEBHOOK_HEADER_NAME_MAX)
+        return bl_err_set(err, BL_EINVAL, "hmac_header: a header name of 1..%d characters",
+                          BL_WEBHOOK_HEADER_NAME_MAX);
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)name[i]))
+            return bl_err_set(err, BL_EINVAL, "hmac_header: \"%.64s\" is not a valid header name", name);
+    bool legacy_name = strcasecmp(name, "x-signature") == 0;
+    if ((header_is_reserved(name) && !legacy_name) || (legacy_name && s->legacy_signature))
+        return bl_err_set(err, BL_EINVAL, "hmac_header: \"%.64s\" is set by busline itself", name);
+    const char *other;
+    json_t *v;
+    json_object_foreach((json_t *)s->headers, other, v) {
+        if (strcasecmp(other, name) == 0)
+            return bl_err_set(err, BL_EINVAL, "hmac_header: \"%.64s\" is also a custom header", name);
+    }
+    return 0;
+}
+
 static int check_text(const char *value, const char *field, size_t max, bl_err *err)
 {
     if (!value || !value[0])
@@ -136,7 +162,7 @@ int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spe
     if (check_text(spec->name, "name", BL_WEBHOOK_NAME_MAX, err) != 0 ||
         check_text(spec->url, "url", BL_SSRF_URL_MAX, err) != 0 ||
         check_event_types(spec, err) != 0 || check_numbers(spec, err) != 0 ||
-        check_headers(spec->headers, err) != 0)
+        check_headers(spec->headers, err) != 0 || check_hmac_header(spec, err) != 0)
         return -1;
     if (spec->conditions && !json_is_array(spec->conditions))
         return bl_err_set(err, BL_EINVAL, "conditions: must be an array");

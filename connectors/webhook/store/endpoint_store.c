@@ -70,7 +70,7 @@ typedef struct spec_params {
     char *conditions;  /* JSON text */
     char *headers;     /* JSON text */
     char max_attempts[16], backoff[24], timeout[16], rate[40], burst[16];
-    const char *legacy, *strict, *rate_p, *burst_p;
+    const char *legacy, *strict, *rate_p, *burst_p, *format;
 } spec_params;
 
 static void spec_params_clear(spec_params *p)
@@ -103,6 +103,7 @@ static int spec_params_fill(const bl_webhook_spec *s, spec_params *p, bl_err *er
              s->timeout_ms ? s->timeout_ms : BL_WEBHOOK_DEFAULT_TIMEOUT_MS);
     p->legacy = s->legacy_signature ? "true" : "false";
     p->strict = s->strict_order ? "true" : "false";
+    p->format = bl_webhook_payload_format_name(s->payload_format);
     if (s->rate_limit_per_s > 0) {
         snprintf(p->rate, sizeof p->rate, "%.17g", s->rate_limit_per_s);
         int burst = s->rate_limit_burst ? s->rate_limit_burst : (int)ceil(s->rate_limit_per_s);
@@ -144,9 +145,10 @@ static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
 
 /* ---- create, read, update, delete ---- */
 
-/* Draws a new secret into secret_out and seals it for endpoint id. Returns
- * the sealed text (caller frees) or NULL with err. */
-static char *new_sealed_secret(bl_webhook_store *st, const char *id, char *secret_out,
+/* Draws a new secret into secret_out (or copies given there, when not NULL)
+ * and seals it for endpoint id. Returns the sealed text (caller frees) or
+ * NULL with err. */
+static char *new_sealed_secret(bl_webhook_store *st, const char *id, const char *given, char *secret_out,
                                size_t secret_out_len, bl_err *err)
 {
     if (!st->opts.keyring) {
@@ -159,8 +161,17 @@ static char *new_sealed_secret(bl_webhook_store *st, const char *id, char *secre
                    BL_WEBHOOK_SECRET_TEXT_MAX);
         return NULL;
     }
-    if (bl_webhook_secret_generate(secret_out, secret_out_len, err) != 0)
+    if (given) {
+        bl_webhook_secret check;
+        if (bl_webhook_secret_from_text(given, &check, err) != 0) {
+            bl_err_wrap(err, "secret");
+            return NULL;
+        }
+        bl_webhook_secret_wipe(&check);
+        snprintf(secret_out, secret_out_len, "%s", given);
+    } else if (bl_webhook_secret_generate(secret_out, secret_out_len, err) != 0) {
         return NULL;
+    }
     char *sealed = bl_keyring_seal(st->opts.keyring, secret_out, strlen(secret_out), id,
                                    strlen(id), err);
     if (!sealed)
@@ -188,10 +199,10 @@ int bl_webhook_id_check(const char *id, bl_err *err)
 #define INSERT_SQL                                                                          \
     "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
-    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst) "                     \
+    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format) " \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
-    "$13::integer, $14::double precision, $15::integer) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
+    "$13::integer, $14::double precision, $15::integer, $16, $17) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
                                              const bl_webhook_spec *spec, char *secret_out,
@@ -202,7 +213,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     char id[BL_UUID_SIZE];
     if (bl_uuid_random(id, err) != 0)
         return NULL;
-    char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
+    char *sealed = new_sealed_secret(st, id, spec->secret, secret_out, secret_out_len, err);
     if (!sealed)
         return NULL;
     bl_webhook_endpoint *e = NULL;
@@ -214,8 +225,9 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     if (conn) {
         const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
-                                p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p};
-        e = one_endpoint(conn, INSERT_SQL, 15, params, id, err);
+                                p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
+                                spec->hmac_header, p.format};
+        e = one_endpoint(conn, INSERT_SQL, 17, params, id, err);
     }
     spec_params_clear(&p);
 done:
@@ -291,7 +303,8 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "conditions = $5::jsonb, headers = $6::jsonb, legacy_signature = $7::boolean, "         \
     "strict_order = $8::boolean, max_attempts = $9::integer, backoff_base_ms = $10::bigint, " \
     "timeout_ms = $11::integer, rate_limit_per_s = $12::double precision, "                  \
-    "rate_limit_burst = $13::integer, updated_at = now() WHERE id = $1 RETURNING "           \
+    "rate_limit_burst = $13::integer, hmac_header = $14, payload_format = $15, "             \
+    "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *id,
@@ -307,8 +320,8 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
     if (conn) {
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
-                                p.timeout, p.rate_p, p.burst_p};
-        e = one_endpoint(conn, UPDATE_SQL, 13, params, id, err);
+                                p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format};
+        e = one_endpoint(conn, UPDATE_SQL, 15, params, id, err);
         bl_pg_pool_release(st->opts.pool, conn);
     }
     spec_params_clear(&p);
@@ -347,7 +360,7 @@ int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overla
         return -1;
     if (overlap_ms == 0)
         overlap_ms = BL_WEBHOOK_DEFAULT_OVERLAP_MS;
-    char *sealed = new_sealed_secret(st, id, secret_out, secret_out_len, err);
+    char *sealed = new_sealed_secret(st, id, NULL, secret_out, secret_out_len, err);
     if (!sealed)
         return -1;
     char overlap[24];

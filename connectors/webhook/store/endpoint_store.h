@@ -44,6 +44,15 @@
 #define BL_WEBHOOK_DEFAULT_HEALTH_FAILURES 20
 #define BL_WEBHOOK_DEFAULT_HEALTH_WINDOW_MS (3600LL * 1000)
 
+/* How a delivery's body is written (webhook_endpoints.payload_format). */
+typedef enum bl_webhook_payload_format {
+    BL_WEBHOOK_PAYLOAD_STANDARD = 0, /* busline's own (workers/payload.h) */
+    BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO, /* the SmartLeakPro document's (workers/smartleakpro_payload.h) */
+} bl_webhook_payload_format;
+
+/* "standard" / "smartleakpro". */
+const char *bl_webhook_payload_format_name(bl_webhook_payload_format f);
+
 /* What the caller sets on create and update. Pointers are borrowed for the
  * call. Update replaces every field, so to change one, read the endpoint,
  * bl_webhook_spec_from_endpoint, change it, update. */
@@ -55,12 +64,21 @@ typedef struct bl_webhook_spec {
     const json_t *conditions;         /* array for bl_event_filter_new; NULL: none */
     const json_t *headers;            /* object {"Name": "value"}; NULL: none */
     bool legacy_signature;            /* also send X-Signature: sha256=<hex> */
+    /* Also send "<hmac_header>: sha256=<hex>" keyed with the secret's text
+     * (bl_webhook_sign_text_keyed); a header name (token, <= 64 bytes, none
+     * busline sets itself nor a custom header's); NULL: none. */
+    const char *hmac_header;
     bool strict_order;                /* one delivery in flight at a time */
     int max_attempts;                 /* 1..100; 0: 3 */
     int64_t backoff_base_ms;          /* 1..a week; 0: 1000 */
     int timeout_ms;                   /* 1..BL_WEBHOOK_TIMEOUT_MAX_MS; 0: 10000 */
     double rate_limit_per_s;          /* 0: unlimited */
     int rate_limit_burst;             /* 0: ceil(rate_limit_per_s); ignored when unlimited */
+    bl_webhook_payload_format payload_format;
+    /* create only: the secret's text chosen by the caller ("whsec_..." or any
+     * other string of 1..BL_WEBHOOK_SECRET_MAX_BYTES printable bytes, see
+     * bl_webhook_secret_from_text); NULL: a new random one */
+    const char *secret;
 } bl_webhook_spec;
 
 /* One endpoint as stored, without any secret in plaintext. Every pointer is
@@ -77,12 +95,14 @@ typedef struct bl_webhook_endpoint {
     bool active;
     char *disabled_reason;            /* NULL when active or none given */
     bool legacy_signature;
+    char *hmac_header;                /* NULL: none */
     bool strict_order;
     int max_attempts;
     int64_t backoff_base_ms;
     int timeout_ms;
     double rate_limit_per_s;          /* 0: unlimited */
     int rate_limit_burst;             /* 0 when unlimited */
+    bl_webhook_payload_format payload_format;
     int consecutive_failures;
     int64_t failing_since_ms;
     char *secret_sealed;              /* keyring text; open with bl_webhook_endpoint_secrets */
@@ -143,8 +163,8 @@ void bl_webhook_store_free(bl_webhook_store *st);
  * Returns 0, or -1 with BL_EINVAL and a message naming the field. */
 int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spec, bl_err *err);
 
-/* Creates an endpoint of organization_id with a new random secret. The
- * secret's text ("whsec_...") goes into secret_out (at least
+/* Creates an endpoint of organization_id with a new random secret (or the
+ * spec's own). The secret's text ("whsec_...", or the spec's) goes into secret_out (at least
  * BL_WEBHOOK_SECRET_TEXT_MAX bytes) and is never shown again. Returns the
  * stored endpoint (caller frees), or NULL with err (BL_EINVAL: bad spec or
  * no keyring). */

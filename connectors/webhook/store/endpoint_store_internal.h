@@ -24,7 +24,7 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, consecutive_failures, " \
     BL_WEBHOOK_MS("failure_window_started_at") ", secret_sealed, previous_secret_sealed, "   \
     BL_WEBHOOK_MS("previous_secret_expires_at") ", " BL_WEBHOOK_MS("created_at") ", "        \
-    BL_WEBHOOK_MS("updated_at")
+    BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format"
 
 /* Builds an endpoint from row of res (selected with BL_WEBHOOK_ENDPOINT_COLS).
  * Returns it (caller frees), or NULL with err. */

@@ -15,6 +15,7 @@
 
 #define DEFAULT_SLOW_HOST_MS 1000
 #define DEFAULT_PARK_MS 5000
+#define DEFAULT_MAX_AGE_MS (72LL * 3600 * 1000)
 
 static void deliver_start(bl_runtime_job *job, void *ctx)
 {
@@ -158,6 +159,7 @@ bl_webhook_deliver *bl_webhook_deliver_new(const bl_webhook_deliver_opts *o, bl_
     d->slow_host_keep = o->slow_host_keep ? o->slow_host_keep : (size_t)host_connections;
     d->slow_host_ms = o->slow_host_ms > 0 ? o->slow_host_ms : DEFAULT_SLOW_HOST_MS;
     d->park_ms = o->park_ms > 0 ? o->park_ms : DEFAULT_PARK_MS;
+    d->max_age_ms = o->max_age_ms > 0 ? o->max_age_ms : DEFAULT_MAX_AGE_MS;
     bl_breaker_config bc = bl_breaker_config_default();
     bc.failure_threshold = BL_BREAKER_MAX_THRESHOLD;
     bc.window_ms = 10000;

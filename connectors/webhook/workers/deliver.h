@@ -52,6 +52,9 @@ typedef struct bl_webhook_deliver_opts {
     size_t slow_host_keep;              /* requests a stuck host keeps; 0: max_host_connections */
     int64_t slow_host_ms;               /* unanswered this long: the host is stuck; 0: 1000 */
     int64_t park_ms;                    /* how long a parked delivery waits; 0: 5000 */
+    int64_t max_age_ms;                 /* a delivery set aside (parked, or bounced by an open
+                                         * breaker: neither spends an attempt) this long after its
+                                         * first failure is dead-lettered; 0: 72 h */
     int drain_timeout_ms;               /* 0: the runtime's default */
     bl_metrics *metrics;                /* may be NULL */
 } bl_webhook_deliver_opts;
@@ -65,8 +68,8 @@ typedef struct bl_webhook_deliver_stats {
     uint64_t retried;       /* handed to a retry */
     uint64_t dead_lettered; /* given up (not retryable, exhausted, refused, 410) */
     uint64_t skipped;       /* endpoint not active */
-    uint64_t deferred;      /* held back by a rate limit or an open breaker */
-    uint64_t parked;        /* set aside (no attempt spent) because its host was stuck */
+    uint64_t deferred;      /* held back by a rate limit */
+    uint64_t parked;        /* set aside (no attempt spent): its host stuck or its breaker open */
 } bl_webhook_deliver_stats;
 
 /* Creates the worker; strings copied, pointers borrowed. Returns NULL with err. */

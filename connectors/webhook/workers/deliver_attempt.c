@@ -200,6 +200,33 @@ void bl_deliver_held_unsent(dl_job *j, int64_t now)
 
 /* Sets j aside through a retry tier without spending an attempt: its host
  * is stuck. Not an attempt, so neither logged nor counted in health. */
+/* 1 when j has waited past the worker's max age since its first failure
+ * (or first setting aside): set aside once more, it would never end while
+ * its host stays down, since setting aside spends no attempt. */
+static int past_max_age(const bl_webhook_deliver *d, const dl_job *j, int64_t now_wall_ms)
+{
+    const bl_retry_headers *prev = bl_runtime_job_retry_headers(j->job);
+    return prev && prev->first_failure_at_ms > 0 && now_wall_ms - prev->first_failure_at_ms >= d->max_age_ms;
+}
+
+/* Sets j aside for after_ms without spending an attempt, or dead-letters it
+ * past the max age. why says what holds it back. */
+static void set_aside(bl_webhook_deliver *d, dl_job *j, int64_t after_ms, const char *why)
+{
+    if (past_max_age(d, j, bl_clock_wall_ms())) {
+        char last[BL_RETRY_ERROR_MAX];
+        snprintf(last, sizeof last, "undelivered for the max age (%lld s) after its first failure; %.160s",
+                 (long long)(d->max_age_ms / 1000), why);
+        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
+        atomic_fetch_add(&d->dead_lettered, 1);
+        bl_deliver_finish(d, j, bl_outcome_dead_letter(last));
+        return;
+    }
+    atomic_fetch_add(&d->parked, 1);
+    bl_deliver_count_attempt(d, "parked", -1);
+    bl_deliver_finish(d, j, bl_outcome_park(after_ms > 0 ? after_ms : 1, why));
+}
+
 static void park(bl_webhook_deliver *d, dl_job *j, bl_host_entry *h, int64_t now)
 {
     char why[BL_RETRY_ERROR_MAX];
@@ -210,9 +237,7 @@ static void park(bl_webhook_deliver *d, dl_job *j, bl_host_entry *h, int64_t now
         bl_log_warn("deliver: parking deliveries for a stuck host", BL_FS("host", h->key),
                     BL_FS("reason", why), BL_FI("park_ms", d->park_ms));
     }
-    atomic_fetch_add(&d->parked, 1);
-    bl_deliver_count_attempt(d, "parked", -1);
-    bl_deliver_finish(d, j, bl_outcome_park(d->park_ms, why));
+    set_aside(d, j, d->park_ms, why);
 }
 
 /* Takes back what stuck hosts hold beyond slow_host_keep that has not been
@@ -296,11 +321,10 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
     }
     j->permit = bl_breaker_allow(&host->breaker, mono);
     if (!j->permit.allowed) {
-        atomic_fetch_add(&d->deferred_n, 1);
-        int64_t after = j->permit.retry_at_ms - mono;
+        /* not tried: the endpoint never saw it, so no attempt is spent */
         char why[BL_RETRY_ERROR_MAX];
         snprintf(why, sizeof why, "circuit open for %.200s", host->key);
-        bl_deliver_finish(d, j, bl_outcome_retry(after > 0 ? after : 1, why));
+        set_aside(d, j, j->permit.retry_at_ms - mono, why);
         return;
     }
     bl_webhook_rotation keys = bl_webhook_snapshot_keys(j->snap);

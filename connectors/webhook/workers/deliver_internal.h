@@ -49,7 +49,7 @@ struct bl_webhook_deliver {
     dl_job *deferred;                /* held for a rate-limit token, unsorted */
     bl_host_entry *busy_hosts;       /* hosts with requests held (lazily pruned) */
     size_t slow_host_keep;           /* a stuck host keeps at most this many */
-    int64_t slow_host_ms, park_ms;
+    int64_t slow_host_ms, park_ms, max_age_ms;
     bl_webhook_req_headers headers;  /* scratch, worker thread only */
     atomic_uint_fast64_t attempts, delivered, retried, dead_lettered, skipped, deferred_n, parked;
     bl_runtime_metrics rt_metrics;

@@ -2,9 +2,11 @@
 #include "connectors/webhook/workers/event_reader.h"
 
 #include "connectors/webhook/workers/payload.h"
+#include "connectors/webhook/workers/smartleakpro_payload.h"
 #include "connectors/webhook/policy/signature.h"
 #include "schemas/avro_json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void bl_webhook_event_clear(bl_webhook_event *ev)
@@ -84,4 +86,18 @@ bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const 
         .body = ev->body,
         .body_len = ev->body_len,
     };
+}
+
+int bl_webhook_event_body_for(const bl_webhook_event *ev, const bl_webhook_endpoint *e, bl_webhook_delivery *d,
+                              char **owned, bl_err *err)
+{
+    *owned = NULL;
+    if (e->payload_format != BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO)
+        return 0;
+    size_t len = 0;
+    if (!(*owned = bl_slp_payload_build(ev->envelope, &len, err)))
+        return -1;
+    d->body = *owned;
+    d->body_len = len;
+    return 0;
 }

@@ -35,6 +35,14 @@ int bl_webhook_event_read(bl_schema_cache *schemas, const bl_kafka_msg *m, bl_we
 bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const bl_kafka_msg *m,
                                               const char *endpoint_id);
 
+/* Points d's body at what endpoint e receives for ev: ev's own body, or for
+ * an endpoint of payload_format 'smartleakpro' the document's body
+ * (smartleakpro_payload.h), made into *owned (caller frees; NULL when not
+ * needed). Returns 0, or -1 with err (BL_EINVAL: the document names no such
+ * event, so that endpoint gets nothing). */
+int bl_webhook_event_body_for(const bl_webhook_event *ev, const bl_webhook_endpoint *e, bl_webhook_delivery *d,
+                              char **owned, bl_err *err);
+
 /* Frees what out holds; accepts a zeroed or cleared event. */
 void bl_webhook_event_clear(bl_webhook_event *ev);
 

@@ -130,12 +130,20 @@ static void fanout_start(bl_runtime_job *job, void *ctx)
     atomic_init(&fj->pending, n + 1);
     bl_runtime_job_set_user(job, fj);
     for (size_t i = 0; i < f->matches.count; i++) {
-        bl_webhook_delivery d = bl_webhook_event_delivery(&ev, m, f->matches.items[i]->endpoint->id);
-        if (bl_webhook_delivery_send(f->producer, f->deliveries_topic, &d, fj, QUEUE_TIMEOUT_MS, &err) != 0) {
+        const bl_webhook_endpoint *endpoint = f->matches.items[i]->endpoint;
+        bl_webhook_delivery d = bl_webhook_event_delivery(&ev, m, endpoint->id);
+        char *own_body = NULL;
+        if (bl_webhook_event_body_for(&ev, endpoint, &d, &own_body, &err) != 0) {
+            /* this endpoint's format cannot carry the event: it alone gets nothing */
+            bl_log_warn("fanout: no body for this endpoint", BL_FS("endpoint_id", endpoint->id),
+                        BL_FS("error", err.msg));
+            atomic_fetch_sub(&fj->pending, 1);
+        } else if (bl_webhook_delivery_send(f->producer, f->deliveries_topic, &d, fj, QUEUE_TIMEOUT_MS, &err) != 0) {
             bl_log_warn("fanout: cannot queue a delivery", BL_FS("error", err.msg));
             atomic_store(&fj->failed, 1);
             atomic_fetch_sub(&fj->pending, 1); /* never reported; the guard keeps fj alive */
         }
+        free(own_body);
     }
     bl_webhook_match_list_clear(&f->matches);
     bl_webhook_event_clear(&ev);

@@ -55,8 +55,15 @@ static int replay_one(const bl_kafka_msg *m, void *user, bl_err *err)
     int rc = 0;
     if (bl_webhook_endpoint_matches(w->endpoint, w->filter, ev.org, ev.type, ev.envelope)) {
         bl_webhook_delivery d = bl_webhook_event_delivery(&ev, m, w->endpoint->id);
+        char *own_body = NULL;
         w->counts->matched++;
-        rc = bl_webhook_delivery_send(w->producer, w->o->deliveries_topic, &d, NULL, SEND_TIMEOUT_MS, err);
+        if (bl_webhook_event_body_for(&ev, w->endpoint, &d, &own_body, err) != 0) {
+            w->counts->skipped++; /* the endpoint's format cannot carry this event */
+            *err = (bl_err){0};
+        } else {
+            rc = bl_webhook_delivery_send(w->producer, w->o->deliveries_topic, &d, NULL, SEND_TIMEOUT_MS, err);
+        }
+        free(own_body);
     }
     bl_webhook_event_clear(&ev);
     return rc;

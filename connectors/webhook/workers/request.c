@@ -34,6 +34,13 @@ int bl_webhook_req_headers_build(const bl_webhook_endpoint *e, const bl_webhook_
             return -1;
         add(out, "X-Signature", legacy);
     }
+    if (e->hmac_header) {
+        /* Receivers of this header key their HMAC with the string they were shown. */
+        char mac[BL_WEBHOOK_LEGACY_SIG_MAX];
+        if (bl_webhook_sign_text_keyed(keys->current, body, body_len, mac, sizeof mac, err) != 0)
+            return -1;
+        add(out, e->hmac_header, mac);
+    }
     const char *name;
     json_t *value;
     json_object_foreach(e->headers, name, value) {

@@ -1,6 +1,7 @@
 /* The headers of one webhook request: Content-Type, webhook-id,
  * webhook-timestamp, webhook-signature (both secrets during a rotation),
- * X-Signature when the endpoint asks, then the endpoint's custom headers.
+ * X-Signature and the endpoint's HMAC header (hmac_header) when it asks,
+ * then the endpoint's custom headers.
  * Shared by the delivery worker and `busline webhooks test`. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_WORKERS_REQUEST_H
 #define BUSLINE_CONNECTORS_WEBHOOK_WORKERS_REQUEST_H
@@ -12,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BL_WEBHOOK_REQ_HEADERS_MAX (5 + BL_WEBHOOK_HEADERS_MAX)
+#define BL_WEBHOOK_REQ_HEADERS_MAX (6 + BL_WEBHOOK_HEADERS_MAX)
 #define BL_WEBHOOK_REQ_LINE_MAX (BL_WEBHOOK_HEADER_NAME_MAX + BL_WEBHOOK_HEADER_VALUE_MAX + 4)
 
 /* "Name: value" lines, in a caller-owned (reusable) buffer. */
@@ -22,7 +23,7 @@ typedef struct bl_webhook_req_headers {
     char buf[BL_WEBHOOK_REQ_HEADERS_MAX][BL_WEBHOOK_REQ_LINE_MAX];
 } bl_webhook_req_headers;
 
-/* Fills out for endpoint e (borrowed: its legacy flag and custom headers),
+/* Fills out for endpoint e (borrowed: its legacy flag, HMAC header and custom headers),
  * keys, message id and body, signed at now_s (the webhook-timestamp).
  * Returns 0, or -1 with err (bad id). */
 int bl_webhook_req_headers_build(const bl_webhook_endpoint *e, const bl_webhook_rotation *keys,

@@ -4,6 +4,7 @@
 
 #include "connectors/webhook/store/delivery_log.h"
 #include "connectors/webhook/workers/payload.h"
+#include "connectors/webhook/workers/smartleakpro_payload.h"
 #include "core/http_client.h"
 #include "core/uuid.h"
 
@@ -12,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER_LINES (5 + BL_WEBHOOK_HEADERS_MAX)
+#define HEADER_LINES (6 + BL_WEBHOOK_HEADERS_MAX)
 #define HEADER_LINE_MAX (BL_WEBHOOK_HEADER_NAME_MAX + BL_WEBHOOK_HEADER_VALUE_MAX + 4)
 
-/* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}. */
+/* The body: {"event":"webhook.test","timestamp",...,"data":{endpoint_id, name, message}}, or
+ * the SmartLeakPro test body for an endpoint of that format. */
 static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len, bl_err *err)
 {
     json_t *env = json_pack("{s:s, s:I, s:s, s:{s:s, s:s, s:s}}", "type", BL_WEBHOOK_TEST_EVENT,
@@ -26,12 +28,15 @@ static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len
         bl_err_set(err, BL_ENOMEM, "webhook test: out of memory");
         return NULL;
     }
-    char *body = bl_webhook_payload_build(env, len, err);
+    char *body = e->payload_format == BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO
+                     ? bl_slp_test_body(e->id, e->name, now_ms, len, err)
+                     : bl_webhook_payload_build(env, len, err);
     json_decref(env);
     return body;
 }
 
-/* The signature headers of body into lines[0..2] (and [3] when legacy). */
+/* The signature headers of body into lines[0..2] (then X-Signature and the
+ * HMAC header when the endpoint asks). */
 static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms, const char *msg_id,
                 const char *body, size_t len, char lines[][HEADER_LINE_MAX], size_t *n, bl_err *err)
 {
@@ -42,10 +47,12 @@ static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_
     int64_t now_s = now_ms / 1000;
     bl_webhook_rotation keys = {.current = &current, .previous = previous.len ? &previous : NULL,
                                 .previous_until = previous_until_ms / 1000};
-    char sig[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX];
+    char sig[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX], mac[BL_WEBHOOK_LEGACY_SIG_MAX];
     int rc = bl_webhook_sign_header(&keys, now_s, msg_id, now_s, body, len, sig, sizeof sig, err);
     if (rc == 0 && e->legacy_signature)
         rc = bl_webhook_sign_legacy(current.key, current.len, body, len, legacy, sizeof legacy, err);
+    if (rc == 0 && e->hmac_header)
+        rc = bl_webhook_sign_text_keyed(&current, body, len, mac, sizeof mac, err);
     bl_webhook_secret_wipe(&current);
     bl_webhook_secret_wipe(&previous);
     if (rc != 0)
@@ -55,6 +62,8 @@ static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_
     snprintf(lines[(*n)++], HEADER_LINE_MAX, "webhook-signature: %s", sig);
     if (e->legacy_signature)
         snprintf(lines[(*n)++], HEADER_LINE_MAX, "X-Signature: %s", legacy);
+    if (e->hmac_header)
+        snprintf(lines[(*n)++], HEADER_LINE_MAX, "%s: %s", e->hmac_header, mac);
     return 0;
 }
 

@@ -38,13 +38,14 @@ export async function renderWebhooks(view, claims) {
 
   async function loadStats() {
     try {
-      const s = await get(`/v1/webhooks/stats?days=${state.days}`);
+      // get_webhook_stats of the Powalyze document: success_rate is already a percentage
+      const s = await get(`/v1/webhooks/stats?period_days=${state.days}`);
       fill(stats,
-        statCard('Total deliveries', s.total.toLocaleString(), 'total'),
-        statCard('Succeeded', s.succeeded.toLocaleString(), 'succeeded', 'ok'),
-        statCard('Failed', s.failed.toLocaleString(), 'failed', s.failed ? 'bad' : ''),
-        statCard('Success rate', s.total ? `${(s.success_rate * 100).toFixed(1)} %` : '—', 'rate'),
-        statCard('Average duration', s.total ? `${Math.round(s.avg_duration_ms)} ms` : '—', 'duration'));
+        statCard('Total deliveries', s.total_triggers.toLocaleString(), 'total'),
+        statCard('Succeeded', s.successful_triggers.toLocaleString(), 'succeeded', 'ok'),
+        statCard('Failed', s.failed_triggers.toLocaleString(), 'failed', s.failed_triggers ? 'bad' : ''),
+        statCard('Success rate', s.total_triggers ? `${s.success_rate.toFixed(1)} %` : '—', 'rate'),
+        statCard('Average duration', s.total_triggers ? `${Math.round(s.avg_duration_ms)} ms` : '—', 'duration'));
     } catch (err) {
       fill(stats, errorBox(err));
     }

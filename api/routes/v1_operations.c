@@ -1,0 +1,161 @@
+/* OpenAPI operations of the /v1 management routes (see v1_operations.h),
+ * written as JSON text: easier to read against the Powalyze document than
+ * nested json_pack formats. */
+#include "api/routes/v1_operations.h"
+
+#include <stdio.h>
+
+#define PAGE_PARAMS                                                                                         \
+    "{\"name\":\"limit\",\"in\":\"query\",\"description\":\"page size (default 50, max 100: more counts as "  \
+    "100)\",\"schema\":{\"type\":\"integer\",\"minimum\":1,\"default\":50}},"                                 \
+    "{\"name\":\"offset\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}}"
+#define PERIOD_PARAM                                                                                        \
+    "{\"name\":\"period_days\",\"in\":\"query\",\"description\":\"the last N days (days is read too)\","      \
+    "\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":365,\"default\":30}}"
+#define ERR400 "\"400\":{\"description\":\"bad query parameters (bad_request)\"}"
+#define ERR404 "\"404\":{\"description\":\"no such webhook in this organization (not_found)\"}"
+#define ERR422 "\"422\":{\"description\":\"invalid fields (validation_failed, field_errors)\"}"
+#define JSON_OF(ref) "\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/" ref "\"}}}"
+#define PAGE_OF(ref)                                                                                        \
+    "\"content\":{\"application/json\":{\"schema\":{\"allOf\":[{\"$ref\":\"#/components/schemas/Page\"},"    \
+    "{\"properties\":{\"data\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/" ref "\"}}}}]}}}"
+
+/* get_webhook_stats of the document, plus busline's since and endpoints. */
+static const char webhook_stats_schema[] =
+    "{\"type\":\"object\",\"required\":[\"total_triggers\",\"successful_triggers\",\"failed_triggers\","
+    "\"success_rate\",\"avg_duration_ms\",\"recent_logs\",\"period_days\"],\"properties\":{"
+    "\"total_triggers\":{\"type\":\"integer\"},\"successful_triggers\":{\"type\":\"integer\"},"
+    "\"failed_triggers\":{\"type\":\"integer\"},"
+    "\"success_rate\":{\"type\":\"number\",\"description\":\"percent, one decimal (95.8)\"},"
+    "\"avg_duration_ms\":{\"type\":\"number\"},\"period_days\":{\"type\":\"integer\"},"
+    "\"since\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"recent_logs\":{\"type\":\"array\",\"maxItems\":10,\"items\":{\"type\":\"object\",\"required\":[\"id\","
+    "\"event_type\",\"status_code\",\"duration_ms\",\"created_at\"],\"properties\":{\"id\":{\"type\":\"integer\"},"
+    "\"event_type\":{\"type\":\"string\"},\"status_code\":{\"type\":[\"integer\",\"null\"]},"
+    "\"duration_ms\":{\"type\":\"integer\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"success\":{\"type\":\"boolean\"},\"attempt\":{\"type\":\"integer\"},\"endpoint_id\":{\"type\":\"string\"}}}},"
+    "\"endpoints\":{\"type\":\"array\",\"description\":\"the same figures per webhook (organization stats only)\","
+    "\"items\":{\"type\":\"object\"}}}}";
+
+static const char webhook_schema[] =
+    "{\"type\":\"object\",\"required\":[\"id\",\"name\",\"url\",\"events\",\"is_active\",\"retry_count\","
+    "\"timeout_seconds\",\"last_triggered_at\"],\"properties\":{\"id\":{\"type\":\"string\"},"
+    "\"name\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"},"
+    "\"secret\":{\"type\":\"string\",\"description\":\"whsec_..., in the create answer only\"},"
+    "\"events\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"event_types\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"the same as events\"},"
+    "\"is_active\":{\"type\":\"boolean\"},"
+    "\"retry_count\":{\"type\":\"integer\",\"description\":\"retries after the first attempt, at 1, 2, 4 s ...\","
+    "\"default\":3},"
+    "\"timeout_seconds\":{\"type\":\"number\",\"default\":10},"
+    "\"last_triggered_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
+    "\"signature_header\":{\"type\":[\"string\",\"null\"],\"default\":\"X-Powalyze-Signature\","
+    "\"description\":\"sent with sha256=<hex HMAC-SHA256 of the body keyed with the secret as shown>; null: "
+    "none (the Standard Webhooks headers are always sent)\"},"
+    "\"max_attempts\":{\"type\":\"integer\"},\"timeout_ms\":{\"type\":\"integer\"},"
+    "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
+
+static const char api_key_schema[] =
+    "{\"type\":\"object\",\"required\":[\"id\",\"name\",\"permissions\",\"is_active\",\"rate_limit\","
+    "\"rate_window\",\"usage_count\",\"last_used_at\",\"expires_at\"],\"properties\":{"
+    "\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
+    "\"token\":{\"type\":\"string\",\"description\":\"in the create answer only\"},"
+    "\"permissions\":{\"type\":\"array\",\"items\":{\"enum\":[\"read\",\"write\",\"admin\"]}},"
+    "\"is_active\":{\"type\":\"boolean\"},\"rate_limit\":{\"type\":[\"integer\",\"null\"],\"default\":1000},"
+    "\"rate_window\":{\"enum\":[\"minute\",\"hour\",\"day\",\"month\"],\"default\":\"hour\"},"
+    "\"usage_count\":{\"type\":\"integer\"},"
+    "\"last_used_at\":{\"type\":[\"string\",\"null\"]},\"expires_at\":{\"type\":[\"string\",\"null\"]}}}";
+
+/* Builds an operation from text, with the component schemas it uses. */
+static json_t *operation(const char *text, const char *name, const char *schema_text)
+{
+    json_t *op = json_loads(text, 0, NULL);
+    json_t *schema = schema_text ? json_loads(schema_text, 0, NULL) : NULL;
+    if (op && schema)
+        json_object_set_new(op, "x-busline-components", json_pack("{s:o}", name, schema));
+    else
+        json_decref(schema);
+    return op;
+}
+
+typedef struct doc_entry {
+    const char *method, *pattern, *text, *component, *schema;
+} doc_entry;
+
+static int document(bl_api_server *s, const doc_entry *d, size_t n, bl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *op = operation(d[i].text, d[i].component, d[i].schema);
+        if (!op)
+            return bl_err_set(err, BL_EINVAL, "openapi: operation %s %s is not valid JSON", d[i].method,
+                              d[i].pattern);
+        if (bl_api_server_document(s, d[i].method, d[i].pattern, op, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const doc_entry webhook_docs[] = {
+    {"GET", "/v1/webhooks",
+     "{\"operationId\":\"list_webhooks\",\"summary\":\"The organization's webhooks\",\"tags\":[\"webhooks\"],"
+     "\"parameters\":[" PAGE_PARAMS ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\","
+     "\"default\":\"created_at.desc\",\"pattern\":\"^(created_at|updated_at|name|url)\\\\.(asc|desc)$\"}}],"
+     "\"responses\":{\"200\":{\"description\":\"One page\"," PAGE_OF("Webhook") "}," ERR400 "}}",
+     "Webhook", webhook_schema},
+    {"POST", "/v1/webhooks",
+     "{\"operationId\":\"create_webhook\",\"summary\":\"Create a webhook: name, url, events (the secret is "
+     "shown once)\",\"tags\":[\"webhooks\"],\"responses\":{\"201\":{\"description\":\"Created\","
+     JSON_OF("Webhook") "}," ERR422 "}}",
+     "Webhook", webhook_schema},
+    {"GET", "/v1/webhooks/:id",
+     "{\"operationId\":\"get_webhook\",\"summary\":\"One webhook\",\"tags\":[\"webhooks\"],\"responses\":{"
+     "\"200\":{\"description\":\"Found\"," JSON_OF("Webhook") "}," ERR404 "}}",
+     NULL, NULL},
+    {"PUT", "/v1/webhooks/:id",
+     "{\"operationId\":\"update_webhook\",\"summary\":\"Change the given fields (is_active enables or "
+     "disables)\",\"tags\":[\"webhooks\"],\"responses\":{\"200\":{\"description\":\"Updated\","
+     JSON_OF("Webhook") "}," ERR404 "," ERR422 "}}",
+     NULL, NULL},
+    {"GET", "/v1/webhooks/stats",
+     "{\"operationId\":\"get_webhook_stats\",\"summary\":\"get_webhook_stats of the organization\","
+     "\"tags\":[\"webhooks\"],\"parameters\":[" PERIOD_PARAM "],\"responses\":{\"200\":{\"description\":"
+     "\"Figures\"," JSON_OF("WebhookStats") "}," ERR400 "}}",
+     "WebhookStats", webhook_stats_schema},
+    {"GET", "/v1/webhooks/:id/stats",
+     "{\"operationId\":\"get_one_webhook_stats\",\"summary\":\"get_webhook_stats of one webhook\","
+     "\"tags\":[\"webhooks\"],\"parameters\":[" PERIOD_PARAM "],\"responses\":{\"200\":{\"description\":"
+     "\"Figures\"," JSON_OF("WebhookStats") "}," ERR400 "," ERR404 "}}",
+     NULL, NULL},
+    {"GET", "/v1/webhooks/:id/logs",
+     "{\"operationId\":\"list_webhook_logs\",\"summary\":\"The webhook's attempts, newest first (webhook_logs)\","
+     "\"tags\":[\"webhooks\"],\"parameters\":[" PAGE_PARAMS ",{\"name\":\"status\",\"in\":\"query\",\"schema\":"
+     "{\"enum\":[\"success\",\"failed\"]}}],\"responses\":{\"200\":{\"description\":\"One page\","
+     "\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/Page\"}}}}," ERR400 ","
+     ERR404 "}}",
+     NULL, NULL},
+};
+
+static const doc_entry key_docs[] = {
+    {"GET", "/v1/api-keys",
+     "{\"operationId\":\"list_api_keys\",\"summary\":\"The organization's API keys\",\"tags\":[\"keys\"],"
+     "\"parameters\":[" PAGE_PARAMS ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\","
+     "\"default\":\"created_at.desc\",\"pattern\":\"^(created_at|name|last_used_at|usage_count|expires_at)"
+     "\\\\.(asc|desc)$\"}}],\"responses\":{\"200\":{\"description\":\"One page\"," PAGE_OF("ApiKey") "},"
+     ERR400 "}}",
+     "ApiKey", api_key_schema},
+    {"POST", "/v1/api-keys",
+     "{\"operationId\":\"create_api_key\",\"summary\":\"Create a key: name, permissions, rate_limit + "
+     "rate_window (the token is shown once)\",\"tags\":[\"keys\"],\"responses\":{\"201\":{\"description\":"
+     "\"Created\"," JSON_OF("ApiKey") "}," ERR422 "}}",
+     "ApiKey", api_key_schema},
+};
+
+int bl_api_document_webhooks(bl_api_server *s, bl_err *err)
+{
+    return document(s, webhook_docs, sizeof webhook_docs / sizeof webhook_docs[0], err);
+}
+
+int bl_api_document_keys(bl_api_server *s, bl_err *err)
+{
+    return document(s, key_docs, sizeof key_docs / sizeof key_docs[0], err);
+}

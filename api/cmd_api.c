@@ -28,6 +28,13 @@ static const bl_setting serve_settings[] = {
      .choices = (const char *const[]){"http", "https", NULL}, .help = "schema registry base URL"},
     {.name = "schemas_dir", .env = "BUSLINE_SCHEMAS_DIR", .flag = "schemas-dir",
      .type = BL_SETTING_STRING, .help = "folder of .avsc files (default: the source tree's schemas/)"},
+    {.name = "upload_max_bytes", .env = "BUSLINE_API_UPLOAD_MAX_BYTES", .flag = "upload-max-bytes",
+     .type = BL_SETTING_INT, .def = "26214400", .min = 1024, .max = 4294967296LL,
+     .help = "largest media upload accepted, in bytes, else 413 (default 25 MiB)"},
+    {.name = "upload_concurrency", .env = "BUSLINE_API_UPLOAD_CONCURRENCY", .flag = "upload-concurrency",
+     .type = BL_SETTING_INT, .def = "4", .min = 1, .max = 256,
+     .help = "media uploads at once, each holding a PostgreSQL connection (keep it below --pg-pool); "
+             "more answer 503"},
     {.name = "topic_prefix", .env = "BUSLINE_API_TOPIC_PREFIX", .flag = "topic-prefix",
      .type = BL_SETTING_STRING, .help = "prefix of the commands.<domain> topics (default: none)"},
     {.name = "field_service_prefix", .env = "BUSLINE_API_FIELD_SERVICE_PREFIX", .flag = "field-service-prefix",
@@ -75,7 +82,9 @@ static int serve(int argc, char **argv)
                         .registry_url = bl_config_str(cfg, "registry_url"),
                         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
                         .topic_prefix = bl_config_str(cfg, "topic_prefix"),
-                        .field_service_prefix = bl_config_str(cfg, "field_service_prefix")};
+                        .field_service_prefix = bl_config_str(cfg, "field_service_prefix"),
+                        .upload_cap = (size_t)bl_config_int(cfg, "upload_max_bytes"),
+                        .upload_concurrency = (unsigned)bl_config_int(cfg, "upload_concurrency")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {
         fprintf(stderr, "busline api: %s\n", err.msg);
         code = 1;

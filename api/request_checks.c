@@ -124,21 +124,17 @@ static void count_request(bl_api_server *s, int status)
         bl_counter_inc(c);
 }
 
-/* Runs every check, then the route's handler; *authed tells whether auth
- * was filled. */
-static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_response *resp,
-                        bl_api_auth *out_auth, bool *authed)
+int bl_api_check_caller(route_target *t, const bl_http_request *req, bl_http_response *resp,
+                        bl_api_checked *c)
 {
     bl_api_server *s = t->server;
     const char *method = bl_http_request_method(req);
     bool field_service = t->surface == BL_API_SURFACE_FIELD_SERVICE;
-    bl_api_auth auth;
-    bl_api_request areq = {.http = req, .server = s};
-    json_t *body = NULL;
-    bl_rate_verdict verdict = {0};
-    bool limited = false;
-    int rc = 0;
+    bl_api_auth *auth = &c->auth;
     bl_err err = {0};
+    c->authed = false;
+    c->limited = false;
+    c->field_service = field_service;
 
     size_t header_bytes = 0;
     size_t header_count = bl_http_request_header_count(req, &header_bytes);
@@ -147,76 +143,107 @@ static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_res
         snprintf(msg, sizeof msg, "at most %zu headers of %zu bytes in all are accepted",
                  s->cfg.header_count_max, s->cfg.header_bytes_max);
         bl_api_fail(req, resp, 431, NULL, msg, NULL);
+        return 1;
+    }
+    if (t->access == BL_API_PUBLIC)
+        return 0;
+    int a = authenticate(s, req, auth, &err);
+    if (a < 0) {
+        bl_log_error("api: authentication failed", BL_FS("request_id", bl_http_request_id(req)),
+                     BL_FS("error", err.msg));
+        bl_api_fail(req, resp, 503, NULL, "authentication is unavailable, try again", NULL);
+        return 1;
+    }
+    if (a == 0) {
+        bl_api_fail(req, resp, 401, NULL, err.msg, NULL);
+        return 1;
+    }
+    c->authed = true;
+    if (auth->key_id[0])
+        bl_api_usage_record(s->usage, auth->key_id, bl_api_server_now(s));
+    char subject[64];
+    snprintf(subject, sizeof subject, "%s:%s", auth->key_id[0] ? "key" : "user",
+             auth->key_id[0] ? auth->key_id : auth->user_id);
+    int64_t limits[BL_RATE_WINDOWS] = {auth->rate_per_minute, auth->rate_per_hour, auth->rate_per_day,
+                                       auth->rate_per_month};
+    if (!limits[0] && !limits[1] && !limits[2] && !limits[3]) {
+        if (field_service)
+            limits[BL_RATE_MINUTE] = BL_API_FIELD_SERVICE_RATE_PER_MINUTE;
+        else
+            limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
+    }
+    if (bl_rate_limiter_check(s->limiter, subject, limits, bl_api_server_now(s), &c->verdict, &err) != 0) {
+        bl_log_error("api: rate limit unavailable", BL_FS("request_id", bl_http_request_id(req)),
+                     BL_FS("error", err.msg));
+        bl_api_fail(req, resp, 503, NULL, "rate limiting is unavailable, try again", NULL);
+        return 1;
+    }
+    c->limited = c->verdict.limit > 0;
+    if (!c->verdict.allowed) {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)c->verdict.retry_after);
+        char msg[128]; /* the Powalyze document's words */
+        snprintf(msg, sizeof msg, "You have exceeded the rate limit of %lld requests per %s.",
+                 (long long)c->verdict.limit, bl_rate_window_name(c->verdict.window));
+        bl_api_fail(req, resp, 429, NULL, msg, NULL);
+        bl_http_response_header(resp, "Retry-After", retry);
+        return 1;
+    }
+    bl_api_perm need = perm_needed(t->access, method, field_service);
+    if (auth->perm < need) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "this needs the %s permission; the caller has %s",
+                 bl_api_perm_name(need), bl_api_perm_name(auth->perm));
+        bl_api_fail(req, resp, 403, NULL, msg, NULL);
+        return 1;
+    }
+    if (auth->plan == BL_API_PLAN_DEMO && method_writes(method)) {
+        bl_api_fail(req, resp, 403, "plan_required",
+                    "the demo plan is read-only: creating keys, webhooks and commands is "
+                    "available on the Pro plan",
+                    NULL);
+        return 1;
+    }
+    return 0;
+}
+
+void bl_api_answered(route_target *t, const bl_http_request *req, const bl_api_checked *c, int status,
+                     int64_t start_us)
+{
+    count_request(t->server, status);
+    bl_api_request_entry e = {.org_id = c->authed ? c->auth.org_id : NULL,
+                              .key_id = c->authed ? c->auth.key_id : NULL,
+                              .user_id = c->authed ? c->auth.user_id : NULL,
+                              .request_id = bl_http_request_id(req), .method = t->method,
+                              .route = t->pattern, .status = status,
+                              .duration_us = bl_clock_mono_us() - start_us};
+    bl_api_request_log_record(t->server->request_log, &e);
+}
+
+void bl_api_rate_headers(bl_http_response *resp, const bl_api_checked *c)
+{
+    if (c->limited)
+        rate_headers(resp, &c->verdict, c->field_service);
+}
+
+/* Runs every check, then the route's handler. */
+static int api_dispatch(route_target *t, const bl_http_request *req, bl_http_response *resp,
+                        bl_api_checked *c)
+{
+    bl_api_request areq = {.http = req, .server = t->server};
+    json_t *body = NULL;
+    int rc = 0;
+    if (bl_api_check_caller(t, req, resp, c) != 0)
         goto done;
-    }
-    if (t->access != BL_API_PUBLIC) {
-        int a = authenticate(s, req, &auth, &err);
-        if (a < 0) {
-            bl_log_error("api: authentication failed", BL_FS("request_id", bl_http_request_id(req)),
-                         BL_FS("error", err.msg));
-            bl_api_fail(req, resp, 503, NULL, "authentication is unavailable, try again", NULL);
-            goto done;
-        }
-        if (a == 0) {
-            bl_api_fail(req, resp, 401, NULL, err.msg, NULL);
-            goto done;
-        }
-        areq.auth = &auth;
-        *out_auth = auth;
-        *authed = true;
-        if (auth.key_id[0])
-            bl_api_usage_record(s->usage, auth.key_id, bl_api_server_now(s));
-        char subject[64];
-        snprintf(subject, sizeof subject, "%s:%s", auth.key_id[0] ? "key" : "user",
-                 auth.key_id[0] ? auth.key_id : auth.user_id);
-        int64_t limits[BL_RATE_WINDOWS] = {auth.rate_per_minute, auth.rate_per_hour, auth.rate_per_day,
-                                           auth.rate_per_month};
-        if (!limits[0] && !limits[1] && !limits[2] && !limits[3]) {
-            if (field_service)
-                limits[BL_RATE_MINUTE] = BL_API_FIELD_SERVICE_RATE_PER_MINUTE;
-            else
-                limits[BL_RATE_HOUR] = s->cfg.default_rate_per_hour;
-        }
-        if (bl_rate_limiter_check(s->limiter, subject, limits, bl_api_server_now(s), &verdict, &err) != 0) {
-            bl_log_error("api: rate limit unavailable", BL_FS("request_id", bl_http_request_id(req)),
-                         BL_FS("error", err.msg));
-            bl_api_fail(req, resp, 503, NULL, "rate limiting is unavailable, try again", NULL);
-            goto done;
-        }
-        limited = verdict.limit > 0;
-        if (!verdict.allowed) {
-            char retry[24];
-            snprintf(retry, sizeof retry, "%lld", (long long)verdict.retry_after);
-            char msg[128]; /* the Powalyze document's words */
-            snprintf(msg, sizeof msg, "You have exceeded the rate limit of %lld requests per %s.",
-                     (long long)verdict.limit, bl_rate_window_name(verdict.window));
-            bl_api_fail(req, resp, 429, NULL, msg, NULL);
-            bl_http_response_header(resp, "Retry-After", retry);
-            goto done;
-        }
-        bl_api_perm need = perm_needed(t->access, method, field_service);
-        if (auth.perm < need) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "this needs the %s permission; the caller has %s",
-                     bl_api_perm_name(need), bl_api_perm_name(auth.perm));
-            bl_api_fail(req, resp, 403, NULL, msg, NULL);
-            goto done;
-        }
-        if (auth.plan == BL_API_PLAN_DEMO && method_writes(method)) {
-            bl_api_fail(req, resp, 403, "plan_required",
-                        "the demo plan is read-only: creating keys, webhooks and commands is "
-                        "available on the Pro plan",
-                        NULL);
-            goto done;
-        }
-    }
-    if (take_body(s, req, resp, &body) != 0)
+    if (c->authed)
+        areq.auth = &c->auth;
+    if (take_body(t->server, req, resp, &body) != 0)
         goto done;
     areq.body = body;
     rc = t->handler(&areq, resp, t->ctx);
 done:
-    if (rc == 0 && limited)
-        rate_headers(resp, &verdict, field_service);
+    if (rc == 0)
+        bl_api_rate_headers(resp, c);
     json_decref(body);
     return rc;
 }
@@ -227,17 +254,8 @@ int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, 
 {
     route_target *t = target;
     int64_t start = bl_clock_mono_us();
-    bl_api_auth auth;
-    bool authed = false;
-    int rc = api_dispatch(t, req, resp, &auth, &authed);
-    int status = rc == 0 ? bl_http_response_status_code(resp) : 500;
-    count_request(t->server, status);
-    bl_api_request_entry e = {.org_id = authed ? auth.org_id : NULL,
-                              .key_id = authed ? auth.key_id : NULL,
-                              .user_id = authed ? auth.user_id : NULL,
-                              .request_id = bl_http_request_id(req), .method = t->method,
-                              .route = t->pattern, .status = status,
-                              .duration_us = bl_clock_mono_us() - start};
-    bl_api_request_log_record(t->server->request_log, &e);
+    bl_api_checked c = {0};
+    int rc = api_dispatch(t, req, resp, &c);
+    bl_api_answered(t, req, &c, rc == 0 ? bl_http_response_status_code(resp) : 500, start);
     return rc;
 }

@@ -70,6 +70,10 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     s->cfg = *cfg;
     s->pool = pool;
     s->targets_tail = &s->targets;
+    if (!s->cfg.upload_cap)
+        s->cfg.upload_cap = 25 * 1024 * 1024;
+    if (!s->cfg.upload_concurrency)
+        s->cfg.upload_concurrency = 4;
     if (!s->cfg.header_count_max)
         s->cfg.header_count_max = 64;
     if (!s->cfg.header_bytes_max)
@@ -150,27 +154,53 @@ static char *surface_pattern(const bl_api_server *s, bl_api_surface surface, con
     return whole;
 }
 
+/* Adds route proto's bookkeeping and its core route (streamed when
+ * proto->stream); proto's pattern is relative to its surface's prefix. */
+static int add_target(bl_api_server *s, const route_target *proto, bl_err *err)
+{
+    if (proto->surface < BL_API_SURFACE_V1 || proto->surface >= BL_API_SURFACE_COUNT)
+        return bl_err_set(err, BL_EINVAL, "api: no surface %d", (int)proto->surface);
+    route_target *t = calloc(1, sizeof *t);
+    if (!t)
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    *t = *proto;
+    t->method = strdup(proto->method);
+    t->pattern = surface_pattern(s, proto->surface, proto->pattern);
+    *s->targets_tail = t;
+    s->targets_tail = &t->next;
+    s->target_count++;
+    if (!t->method || !t->pattern)
+        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    int added = t->stream ? bl_http_server_stream_route(s->http, t->method, t->pattern, &bl_api_stream_steps,
+                                                        s->cfg.upload_cap, t, err)
+                          : bl_http_server_route(s->http, t->method, t->pattern, bl_api_checked_dispatch, t, err);
+    if (added != 0)
+        return bl_err_wrap(err, "api: route %s %s", t->method, t->pattern);
+    return 0;
+}
+
 int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
                                  size_t n, void *ctx, bl_err *err)
 {
-    if (surface < BL_API_SURFACE_V1 || surface >= BL_API_SURFACE_COUNT)
-        return bl_err_set(err, BL_EINVAL, "api: no surface %d", (int)surface);
     for (size_t i = 0; i < n; i++) {
-        route_target *t = calloc(1, sizeof *t);
-        if (!t)
-            return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-        *t = (route_target){.server = s, .access = table[i].access, .surface = surface,
-                            .handler = table[i].handler, .ctx = ctx, .method = strdup(table[i].method),
-                            .pattern = surface_pattern(s, surface, table[i].pattern)};
-        *s->targets_tail = t;
-        s->targets_tail = &t->next;
-        s->target_count++;
-        if (!t->method || !t->pattern)
-            return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-        if (bl_http_server_route(s->http, t->method, t->pattern, bl_api_checked_dispatch, t, err) != 0)
-            return bl_err_wrap(err, "api: route %s %s", t->method, t->pattern);
+        route_target proto = {.server = s, .access = table[i].access, .surface = surface,
+                              .handler = table[i].handler, .ctx = ctx, .method = (char *)table[i].method,
+                              .pattern = (char *)table[i].pattern};
+        if (add_target(s, &proto, err) != 0)
+            return -1;
     }
     return 0;
+}
+
+int bl_api_server_surface_stream_route(bl_api_server *s, bl_api_surface surface, const char *method,
+                                       const char *pattern, bl_api_access access,
+                                       const bl_api_stream_fns *fns, void *ctx, bl_err *err)
+{
+    if (!fns || !fns->begin || !fns->chunk || !fns->end || !fns->release)
+        return bl_err_set(err, BL_EINVAL, "api: a streamed route needs its four steps");
+    route_target proto = {.server = s, .access = access, .surface = surface, .stream = fns, .ctx = ctx,
+                          .method = (char *)method, .pattern = (char *)pattern};
+    return add_target(s, &proto, err);
 }
 
 int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, void *ctx, bl_err *err)

@@ -13,6 +13,7 @@
 #include "api/auth/auth.h"
 #include "core/err.h"
 #include "core/http_server.h"
+#include "core/http_stream.h"
 #include "core/metrics.h"
 #include "core/pg_pool.h"
 
@@ -48,6 +49,28 @@ typedef struct bl_api_request {
  * client then gets a 500 without details and the server logs the route. */
 typedef int (*bl_api_handler_fn)(const bl_api_request *req, bl_http_response *resp, void *ctx);
 
+/* The steps of a route that takes its body as it arrives (uploads), after
+ * the checks that come before a body (header caps, auth, rate limit,
+ * permission, plan; no JSON parsing). Run in order on one thread: begin,
+ * chunk for each piece, end, release (always). The body cap is the server's
+ * upload_cap: past it (declared or while arriving) end is skipped and the
+ * caller gets 413, and release must then drop everything taken. */
+typedef struct bl_api_stream_fns {
+    /* req (and req->http, which stays valid until release) passed the
+     * checks; req->auth is borrowed for this call only, copy what is needed.
+     * Returns 0 with *state set to take the body, BL_HTTP_ANSWERED when
+     * resp holds the answer, or -1 for a 500; release follows either way,
+     * with *state as begin left it (NULL when it set none). */
+    int (*begin)(const bl_api_request *req, bl_http_response *resp, void *ctx, void **state);
+    /* The next len body bytes (borrowed). Returns 0, BL_HTTP_ANSWERED with
+     * resp filled, or -1 for a 500. */
+    int (*chunk)(void *state, const char *data, size_t len, bl_http_response *resp);
+    /* The whole body arrived: fills resp. Returns 0 or -1 for a 500. */
+    int (*end)(void *state, bl_http_response *resp);
+    /* Frees state, whatever happened. Accepts NULL. */
+    void (*release)(void *state);
+} bl_api_stream_fns;
+
 /* Who may call a route. */
 typedef enum bl_api_access {
     BL_API_PUBLIC = 0,  /* no credentials (health, login, refresh) */
@@ -75,6 +98,9 @@ typedef struct bl_api_config {
     unsigned short port;          /* 0 = ephemeral */
     const char *jwt_secret;       /* HS256 key, at least 32 bytes; NULL = JWT sessions off */
     size_t body_cap;              /* 0 = 1 MiB */
+    size_t upload_cap;            /* bytes of a streamed upload (media), else 413; 0 = 25 MiB */
+    unsigned upload_concurrency;  /* uploads at once (each holds a PostgreSQL connection
+                                   * until it ends), else 503; 0 = 4 */
     size_t header_count_max;      /* 0 = 64 */
     size_t header_bytes_max;      /* names + values of all headers; 0 = 16 KiB */
     unsigned json_depth_max;      /* 0 = 32 */
@@ -126,6 +152,14 @@ bl_api_surface bl_api_request_surface(const bl_api_request *req);
 
 /* The prefix of surface ("/v1", "/api", ...): borrowed, lives as long as s. */
 const char *bl_api_server_surface_prefix(const bl_api_server *s, bl_api_surface surface);
+
+/* Registers a streamed-body route (see bl_api_stream_fns) of surface, its
+ * pattern relative to the surface's prefix as for
+ * bl_api_server_surface_routes: fns is borrowed (keep it static), ctx
+ * borrowed and handed to its begin. Only before start. Returns 0 or -1. */
+int bl_api_server_surface_stream_route(bl_api_server *s, bl_api_surface surface, const char *method,
+                                       const char *pattern, bl_api_access access,
+                                       const bl_api_stream_fns *fns, void *ctx, bl_err *err);
 
 /* Runs fn(ctx) when s is freed, after serving stopped, in reverse order of
  * registration: how a route file frees its context. Returns 0 or -1 with err

@@ -21,6 +21,7 @@ typedef struct route_target {
     bl_api_surface surface;
     bl_api_handler_fn handler;
     void *ctx;
+    const bl_api_stream_fns *stream; /* a streamed-body route's steps, or NULL */
     json_t *operation; /* OpenAPI operation, or NULL */
     struct route_target *next;
 } route_target;
@@ -64,5 +65,32 @@ int bl_api_surface_prefix_check(const char *prefix, const char *setting, bl_err 
  * answer. target is the route's route_target (borrowed). Returns the
  * handler's result (-1: the core server answers 500). */
 int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, void *target);
+
+/* What the checks before the body learnt of the caller. */
+typedef struct bl_api_checked {
+    bl_api_auth auth;
+    bool authed; /* auth is filled */
+    bl_rate_verdict verdict;
+    bool limited; /* verdict carries limits to announce in headers */
+    bool field_service; /* the route is on the field-service surface */
+} bl_api_checked;
+
+/* Runs the checks that come before the body (header caps, authentication,
+ * rate limit, permission, plan) for route t. Returns 0 when they pass (c
+ * filled), 1 when resp holds the refusal. */
+int bl_api_check_caller(route_target *t, const bl_http_request *req, bl_http_response *resp,
+                        bl_api_checked *c);
+
+/* Adds the X-RateLimit-* headers when the caller's limits call for them. */
+void bl_api_rate_headers(bl_http_response *resp, const bl_api_checked *c);
+
+/* Counts an answer of route t by status and logs the request (start_us
+ * from bl_clock_mono_us when it began). */
+void bl_api_answered(route_target *t, const bl_http_request *req, const bl_api_checked *c, int status,
+                     int64_t start_us);
+
+/* The core server's steps of every streamed API route (api/request_stream.c):
+ * the checks, then the route's bl_api_stream_fns. */
+extern const bl_http_stream_fns bl_api_stream_steps;
 
 #endif

@@ -36,6 +36,7 @@ static void request_free(bl_http_request *req)
 {
     if (!req)
         return;
+    bl_http_stream_free(req);
     free(req->uri);
     free(req->query_buf);
     free(req->body);
@@ -149,7 +150,7 @@ static void request_take_body(bl_http_request *req, const char *data, size_t n)
 }
 
 /* Decodes the query into req; returns 0, or -1 when malformed or too long. */
-static int request_parse_query(bl_http_request *req)
+int bl_http_request_parse_query(bl_http_request *req)
 {
     size_t len = strlen(req->query);
     if (len == 0)
@@ -195,14 +196,21 @@ static void free_body(void *p)
     free(p);
 }
 
-static enum MHD_Result send_response(bl_http_request *req, bl_http_response *resp)
+static struct MHD_Response *response_from_buffer(bl_http_response *resp)
 {
     char *body = resp->body;
     resp->body = NULL; /* MHD owns it from here */
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
         resp->body_len, body, free_body);
-    if (!r) {
+    if (!r)
         free(body);
+    return r;
+}
+
+enum MHD_Result bl_http_send_response(bl_http_request *req, bl_http_response *resp)
+{
+    struct MHD_Response *r = resp->stream_read ? bl_http_response_from_stream(resp) : response_from_buffer(resp);
+    if (!r) {
         bl_log_error("http server: cannot create a response", BL_FS("request_id", req->request_id));
         return MHD_NO;
     }
@@ -226,7 +234,7 @@ static enum MHD_Result send_error(bl_http_request *req, int status, const char *
     if (bl_http_response_error(&resp, status, message) != 0 ||
         (allow && bl_http_response_header(&resp, "Allow", allow) != 0))
         bl_log_warn("http server: error body incomplete", BL_FS("request_id", req->request_id));
-    enum MHD_Result rc = send_response(req, &resp);
+    enum MHD_Result rc = bl_http_send_response(req, &resp);
     bl_http_response_clear(&resp);
     return rc;
 }
@@ -235,7 +243,7 @@ static enum MHD_Result dispatch(bl_http_request *req)
 {
     if (req->too_large)
         return send_error(req, 413, "request body too large", NULL);
-    if (request_parse_query(req) != 0)
+    if (bl_http_request_parse_query(req) != 0)
         return send_error(req, 400, "malformed query string", NULL);
     switch (bl_http_router_match(req->server->router, req->method, req->uri, &req->match)) {
     case BL_ROUTE_BAD_PATH:
@@ -263,7 +271,7 @@ static enum MHD_Result dispatch(bl_http_request *req)
             bl_http_response_clear(&resp);
         resp.status = 500;
     }
-    enum MHD_Result rc = send_response(req, &resp);
+    enum MHD_Result rc = bl_http_send_response(req, &resp);
     bl_http_response_clear(&resp);
     return rc;
 }
@@ -288,11 +296,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bl_http_request *req = *con_cls;
     if (!req)
         return MHD_NO; /* on_uri ran out of memory: drop the connection */
+    if (req->stream_target || req->stream_resp)
+        return bl_http_stream_step(req, upload_data, upload_data_size);
     if (!req->started) {
         req->started = true;
         req->conn = conn;
         req->method = method;
         request_identify(req);
+        enum MHD_Result streamed;
+        if (bl_http_stream_start(req, &streamed))
+            return streamed;
         /* A client waiting on "Expect: 100-continue" gets its 413 before
          * sending the body; others send it and get the 413 after. */
         if (declared_too_large(req)) {
@@ -354,18 +367,15 @@ bl_http_server *bl_http_server_new(const bl_http_server_config *cfg, bl_err *err
     return s;
 }
 
-int bl_http_server_route(bl_http_server *s, const char *method, const char *pattern,
-                         bl_http_handler_fn handler, void *ctx, bl_err *err)
+static int add_target(bl_http_server *s, const char *method, const char *pattern,
+                      const route_target *proto, bl_err *err)
 {
-    if (!s || !handler)
-        return bl_err_set(err, BL_EINVAL, "http server: route needs a server and a handler");
     if (s->daemon)
         return bl_err_set(err, BL_EINVAL, "http server: routes must be added before start");
     route_target *t = calloc(1, sizeof *t);
     if (!t)
         return bl_err_set(err, BL_ENOMEM, "http server: out of memory");
-    t->fn = handler;
-    t->ctx = ctx;
+    *t = *proto;
     if (bl_http_router_add(s->router, method, pattern, t, err) != 0) {
         free(t);
         return -1;
@@ -373,6 +383,24 @@ int bl_http_server_route(bl_http_server *s, const char *method, const char *patt
     t->next = s->targets;
     s->targets = t;
     return 0;
+}
+
+int bl_http_server_route(bl_http_server *s, const char *method, const char *pattern,
+                         bl_http_handler_fn handler, void *ctx, bl_err *err)
+{
+    if (!s || !handler)
+        return bl_err_set(err, BL_EINVAL, "http server: route needs a server and a handler");
+    return add_target(s, method, pattern, &(route_target){.fn = handler, .ctx = ctx}, err);
+}
+
+int bl_http_server_stream_route(bl_http_server *s, const char *method, const char *pattern,
+                                const bl_http_stream_fns *fns, size_t body_cap, void *ctx,
+                                bl_err *err)
+{
+    if (!s || !fns || !fns->begin || !fns->chunk || !fns->end || !fns->release)
+        return bl_err_set(err, BL_EINVAL, "http server: a streamed route needs a server and its four steps");
+    route_target proto = {.stream = fns, .stream_cap = body_cap ? body_cap : s->cfg.body_cap, .ctx = ctx};
+    return add_target(s, method, pattern, &proto, err);
 }
 
 int bl_http_server_start(bl_http_server *s, bl_err *err)

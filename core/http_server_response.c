@@ -15,6 +15,8 @@ int bl_http_response_status_code(const bl_http_response *resp)
     return resp->status;
 }
 
+static void stream_drop(bl_http_response *resp);
+
 static bool text_is_clean(const char *s)
 {
     return s && strpbrk(s, "\r\n") == NULL;
@@ -46,6 +48,7 @@ int bl_http_response_body_owned(bl_http_response *resp, char *buf, size_t len,
         free(buf);
         return -1;
     }
+    stream_drop(resp);
     free(resp->body);
     free(resp->content_type);
     resp->body = buf;
@@ -87,8 +90,85 @@ int bl_http_response_error(bl_http_response *resp, int status, const char *messa
     return rc;
 }
 
+typedef struct stream_body {
+    bl_http_body_reader_fn read;
+    void (*release)(void *state);
+    void *state;
+} stream_body;
+
+static void stream_drop(bl_http_response *resp)
+{
+    if (resp->stream_release)
+        resp->stream_release(resp->stream_state);
+    resp->stream_read = NULL;
+    resp->stream_release = NULL;
+    resp->stream_state = NULL;
+}
+
+int bl_http_response_body_stream(bl_http_response *resp, uint64_t size, bl_http_body_reader_fn read,
+                                 void (*release)(void *state), void *state, const char *content_type)
+{
+    char *ct = NULL;
+    if (!read || (content_type && (!text_is_clean(content_type) || !(ct = strdup(content_type))))) {
+        if (release)
+            release(state);
+        return -1;
+    }
+    stream_drop(resp);
+    free(resp->body);
+    free(resp->content_type);
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->content_type = ct;
+    resp->stream_read = read;
+    resp->stream_release = release;
+    resp->stream_state = state;
+    resp->stream_size = size;
+    return 0;
+}
+
+static ssize_t stream_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    stream_body *b = cls;
+    ssize_t n = b->read(b->state, pos, buf, max);
+    if (n > 0)
+        return n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_body_free(void *cls)
+{
+    stream_body *b = cls;
+    if (b->release)
+        b->release(b->state);
+    free(b);
+}
+
+/* Reads of 32 KiB keep a download's memory to one buffer per connection. */
+#define STREAM_BLOCK (32 * 1024)
+
+struct MHD_Response *bl_http_response_from_stream(bl_http_response *resp)
+{
+    stream_body *b = malloc(sizeof *b);
+    if (!b) {
+        stream_drop(resp);
+        return NULL;
+    }
+    *b = (stream_body){.read = resp->stream_read, .release = resp->stream_release, .state = resp->stream_state};
+    resp->stream_read = NULL; /* MHD owns the stream from here */
+    resp->stream_release = NULL;
+    resp->stream_state = NULL;
+    uint64_t size = resp->stream_size == BL_HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : resp->stream_size;
+    struct MHD_Response *r = MHD_create_response_from_callback(size, STREAM_BLOCK, stream_body_read, b,
+                                                               stream_body_free);
+    if (!r)
+        stream_body_free(b);
+    return r;
+}
+
 void bl_http_response_clear(bl_http_response *resp)
 {
+    stream_drop(resp);
     for (size_t i = 0; i < resp->header_count; i++) {
         free(resp->header_names[i]);
         free(resp->header_values[i]);

@@ -21,6 +21,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_planning,
     bl_api_routes_fs_rapports,
     bl_api_routes_fs_docs,
+    bl_api_routes_medias,
     NULL,
 };
 

@@ -24,6 +24,7 @@ int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integration
 int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, planning/calendar (documents its own) */
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* their OpenAPI operations (after them) */
+int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

@@ -104,6 +104,15 @@ static int make_org_rows(org_fixture *f)
         " committed_points) VALUES ($1, 'sprints-' || $3, 'projects-' || $3, $2, now(), now() + interval '1 day', 5)",
         "INSERT INTO pmo_reports (organization_id, report_id, format, title, markdown, period_start, period_end)"
         " VALUES ($1, 'reports-' || $3, 'MARKDOWN', $2, $2, now(), now())",
+        /* a field-service media (its bytes a large object) on an intervention of a client */
+        "INSERT INTO fieldservice_clients (organization_id, client_id, name, street, postal_code, city, country)"
+        " VALUES ($1, 'clients-' || $3, $2, '1 rue', '75001', 'Paris', 'FR')",
+        "INSERT INTO fieldservice_interventions (organization_id, intervention_id, client_id, title, street,"
+        " postal_code, city, country) VALUES ($1, 'interventions-' || $3, 'clients-' || $3, $2, '1 rue', '75001',"
+        " 'Paris', 'FR')",
+        "INSERT INTO fieldservice_media (organization_id, media_id, intervention_id, filename, content_type,"
+        " type_media, size_bytes, sha256, large_object) VALUES ($1, 'medias-' || $3, 'interventions-' || $3,"
+        " $2 || '.pdf', 'application/pdf', 'document', 4, repeat('0', 64), lo_from_bytea(0, '%PDF'::bytea))",
     };
     for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
         if (bl_test_sql(api.pool, read_model[i], 3, p) != 0)

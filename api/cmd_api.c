@@ -28,6 +28,9 @@ static const bl_setting serve_settings[] = {
      .choices = (const char *const[]){"http", "https", NULL}, .help = "schema registry base URL"},
     {.name = "schemas_dir", .env = "BUSLINE_SCHEMAS_DIR", .flag = "schemas-dir",
      .type = BL_SETTING_STRING, .help = "folder of .avsc files (default: the source tree's schemas/)"},
+    {.name = "command_wait_ms", .env = "BUSLINE_API_COMMAND_WAIT_MS", .flag = "command-wait-ms",
+     .type = BL_SETTING_INT, .def = "5000", .min = -1, .max = 60000,
+     .help = "how long a create waits for the domain's outcome before answering 202 (-1 = never waits)"},
     {.name = "upload_max_bytes", .env = "BUSLINE_API_UPLOAD_MAX_BYTES", .flag = "upload-max-bytes",
      .type = BL_SETTING_INT, .def = "26214400", .min = 1024, .max = 4294967296LL,
      .help = "largest media upload accepted, in bytes, else 413 (default 25 MiB)"},
@@ -83,6 +86,7 @@ static int serve(int argc, char **argv)
                         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
                         .topic_prefix = bl_config_str(cfg, "topic_prefix"),
                         .field_service_prefix = bl_config_str(cfg, "field_service_prefix"),
+                        .command_wait_ms = (int)bl_config_int(cfg, "command_wait_ms"),
                         .upload_cap = (size_t)bl_config_int(cfg, "upload_max_bytes"),
                         .upload_concurrency = (unsigned)bl_config_int(cfg, "upload_concurrency")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {

@@ -96,6 +96,8 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     s->cfg.jwt_secret = s->jwt_secret;
     if (!s->cfg.command_ack_timeout_ms)
         s->cfg.command_ack_timeout_ms = 10000;
+    if (!s->cfg.command_wait_ms)
+        s->cfg.command_wait_ms = 5000;
     struct {
         const char *from;
         char **to;

@@ -115,6 +115,9 @@ typedef struct bl_api_config {
     const char *schemas_dir;      /* NULL = bl_catalog_default_dir() */
     const char *topic_prefix;     /* prepended to commands.<domain> (tests); NULL = none */
     int command_ack_timeout_ms;   /* wait for Kafka's ack; 0 = 10000 */
+    int command_wait_ms;          /* bound on waiting for a domain's outcome of a command
+                                     (answers that show the created resource); 0 = 5000,
+                                     < 0 = do not wait (answer 202 at once) */
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
     /* where the field-service surface is mounted: "/" then path segments, no
      * trailing "/", not "/v1" nor under it; NULL = "/api" */

@@ -49,6 +49,7 @@ struct bl_api_server {
     char *brokers, *registry_url, *schemas_dir, *topic_prefix;
     char *surface_prefix[BL_API_SURFACE_COUNT];
     bl_ticker *usage_flusher; /* NULL until started */
+    struct bl_api_commands *commands; /* api/command_send.c's, made by the first route file asking */
 };
 
 /* The core server's error body (404, 405, 413, ... before any route): the

@@ -62,6 +62,9 @@ static int domain_run(const bl_config *cfg, const bl_domain_rules *rules)
         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
         .registry_url = bl_config_str(cfg, "registry_url"),
     };
+    char session_name[96];
+    snprintf(session_name, sizeof session_name, "%s_session_timeout", domain);
+    opts.session_timeout_ms = (int)bl_config_duration_ms(cfg, session_name);
     bl_domain_service *svc = bl_domain_service_new(&opts, &err);
     /* /healthz and /readyz for the kubelet (k8s/base/roles/<domain>.yaml):
      * ready once the group gave the service a partition, so a rolling update

@@ -11,7 +11,8 @@
 /* The settings of the role of domain dom (a string literal, e.g. "pmo";
  * DOM its upper-case form for the environment, what its commands for the
  * help), named "<dom>_commands_topic", "<dom>_dlq_topic",
- * "<dom>_events_prefix", "<dom>_group", "<dom>_actor", "<dom>_send_timeout",
+ * "<dom>_events_prefix", "<dom>_group", "<dom>_session_timeout", "<dom>_actor",
+ * "<dom>_send_timeout",
  * after "registry_url" and "schemas_dir". */
 #define BL_DOMAIN_ROLE_SETTINGS(dom, DOM, what)                                                \
     {                                                                                          \
@@ -33,6 +34,10 @@
         {.name = dom "_group", .env = "BUSLINE_" DOM "_GROUP", .flag = "group",              \
          .type = BL_SETTING_STRING, .def = "busline-" dom,                                    \
          .help = "consumer group of the service"},                                             \
+        {.name = dom "_session_timeout", .env = "BUSLINE_" DOM "_SESSION_TIMEOUT",           \
+         .flag = "session-timeout", .type = BL_SETTING_DURATION, .def = "45s", .min = 6000,    \
+         .max = 300000,                                                                        \
+         .help = "consumer group session: how soon a dead service's partitions move on"},      \
         {.name = dom "_actor", .env = "BUSLINE_" DOM "_ACTOR", .flag = "actor",              \
          .type = BL_SETTING_STRING, .def = "busline-cli",                                      \
          .help = "send: actor of a command that names none"},                                  \

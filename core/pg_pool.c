@@ -24,7 +24,7 @@ struct pool_slot {
 struct bl_pg_pool {
     pthread_mutex_t mu;
     pthread_cond_t slot_freed;
-    char *conninfo; /* kept only to mask its password in later errors */
+    char *conninfo; /* to mask its password in later errors, and for bl_pg_pool_conninfo */
     int size;
     struct pool_slot *slots;
 };
@@ -275,6 +275,11 @@ static int make_ready(bl_pg_pool *pool, PGconn *conn, bl_err *err)
 }
 
 /* ---- pool ---------------------------------------------------------------- */
+
+const char *bl_pg_pool_conninfo(const bl_pg_pool *pool)
+{
+    return pool->conninfo;
+}
 
 bl_pg_pool *bl_pg_pool_new(const char *conninfo, int size, bl_err *err)
 {

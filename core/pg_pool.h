@@ -22,6 +22,10 @@ PGconn *bl_pg_connect(const char *conninfo, bl_err *err);
  * with err as bl_pg_connect's. conninfo is copied. */
 bl_pg_pool *bl_pg_pool_new(const char *conninfo, int size, bl_err *err);
 
+/* The conninfo the pool connects with (borrowed for the pool's life), for a
+ * component that needs a connection of its own beside the pool (a LISTEN). */
+const char *bl_pg_pool_conninfo(const bl_pg_pool *pool);
+
 /* Closes every connection and frees the pool. Every acquired connection must
  * have been released. pool may be NULL. */
 void bl_pg_pool_free(bl_pg_pool *pool);

@@ -19,6 +19,8 @@ static const bl_retention_rule rules[] = {
      "status <> 'running'", "90d", "finished sync runs"},
     {"commands", "keep-commands", "BUSLINE_KEEP_COMMANDS", "api_commands", "created_at", NULL, "30d",
      "API command records (status URLs, Idempotency-Keys)"},
+    {"command_refusals", "keep-command-refusals", "BUSLINE_KEEP_COMMAND_REFUSALS", "domain_command_refusals",
+     "refused_at", NULL, "30d", "domain services' refused commands (the status URL's reason)"},
     {"rate_counters", "keep-rate-counters", "BUSLINE_KEEP_RATE_COUNTERS", "api_rate_counters", "window_start",
      NULL, "2d", "API rate-limit windows, counted from their start"},
     {"oauth_states", "keep-oauth-states", "BUSLINE_KEEP_OAUTH_STATES", "oauth_states", "expires_at", NULL, "1d",

@@ -21,9 +21,12 @@ int bl_api_routes_fs_users(bl_api_server *s, bl_err *err);        /* utilisateur
 int bl_api_routes_fs_keys(bl_api_server *s, bl_err *err);         /* api-keys/ */
 int bl_api_routes_fs_webhooks(bl_api_server *s, bl_err *err);     /* webhooks/, webhooks/:id/test */
 int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integrations/ */
+int bl_api_routes_fs_clients(bl_api_server *s, bl_err *err);       /* clients/ */
+int bl_api_routes_fs_interventions(bl_api_server *s, bl_err *err); /* interventions/ */
+int bl_api_routes_fs_command_status(bl_api_server *s, bl_err *err); /* commands/:id */
 int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, planning/calendar (documents its own) */
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
-int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* their OpenAPI operations (after them) */
+int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
 int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */

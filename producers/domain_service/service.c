@@ -23,11 +23,14 @@
 #include <time.h>
 
 #define DLQ_ACK_TIMEOUT_MS 30000
+/* Where every command's outcome is announced, for callers waiting on it
+ * (the API's bounded wait, api/command_outcomes.h). */
+#define OUTCOME_CHANNEL "busline_command_outcome"
 #define RETRY_BACKOFF_MAX_MS 5000
 
 struct bl_domain_service {
     bl_domain_rules rules; /* borrowed strings: the domain's static data */
-    char *insert_sql, *events_sql; /* on rules.processed_table */
+    char *insert_sql, *events_sql, *replayed_sql; /* on rules.processed_table */
     char *pg_url;
     char *dlq_topic;
     char *source;
@@ -91,15 +94,23 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
     char name[128];
     snprintf(name, sizeof name, "busline/%s", domain);
     svc->source = strdup(opts->source ? opts->source : name);
-    char insert[512], update[256];
+    char insert[512], update[256], replayed[512];
     snprintf(insert, sizeof insert,
              "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
              svc->rules.processed_table);
     snprintf(update, sizeof update, "UPDATE %s SET events = $2 WHERE command_id = $1",
              svc->rules.processed_table);
+    /* A duplicate's outcome is announced again: its sender may be waiting
+     * (a retried request sends the same command id). */
+    snprintf(replayed, sizeof replayed,
+             "SELECT pg_notify('" OUTCOME_CHANNEL "', json_build_object('command_id', command_id,"
+             " 'organization_id', organization_id, 'domain', $2::text, 'outcome', 'applied',"
+             " 'events', events)::text) FROM %s WHERE command_id = $1",
+             svc->rules.processed_table);
     svc->insert_sql = strdup(insert);
     svc->events_sql = strdup(update);
+    svc->replayed_sql = strdup(replayed);
     if (opts->dlq_topic) {
         svc->dlq_topic = strdup(opts->dlq_topic);
     } else {
@@ -107,7 +118,8 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
         if ((svc->dlq_topic = malloc(n)))
             snprintf(svc->dlq_topic, n, "%s.dlq", commands_topic);
     }
-    if (!svc->pg_url || !svc->dlq_topic || !svc->source || !svc->insert_sql || !svc->events_sql) {
+    if (!svc->pg_url || !svc->dlq_topic || !svc->source || !svc->insert_sql || !svc->events_sql ||
+        !svc->replayed_sql) {
         bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
         goto fail;
     }
@@ -115,6 +127,10 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
         !(svc->dlq = bl_kafka_producer_new(opts->brokers, NULL, NULL, NULL, err)))
         goto fail;
     snprintf(name, sizeof name, "busline-%s", domain);
+    char session[24], heartbeat[24];
+    snprintf(session, sizeof session, "%d", opts->session_timeout_ms);
+    snprintf(heartbeat, sizeof heartbeat, "%d", opts->session_timeout_ms / 3 > 1000 ? opts->session_timeout_ms / 3 : 1000);
+    const char *const session_conf[] = {"session.timeout.ms", session, "heartbeat.interval.ms", heartbeat, NULL};
     bl_kafka_consumer_opts copts = {
         .brokers = opts->brokers,
         .group_id = opts->group_id ? opts->group_id : name,
@@ -122,6 +138,7 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
         .on_assign = count_assigned,
         .on_revoke = count_revoked,
         .user = svc,
+        .extra = opts->session_timeout_ms > 0 ? session_conf : NULL,
     };
     const char *topics[] = {commands_topic};
     if (!(svc->consumer = bl_kafka_consumer_new(&copts, err)) ||
@@ -146,6 +163,7 @@ void bl_domain_service_free(bl_domain_service *svc)
     free(svc->source);
     free(svc->insert_sql);
     free(svc->events_sql);
+    free(svc->replayed_sql);
     free(svc);
 }
 
@@ -211,6 +229,68 @@ static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index
     return rc;
 }
 
+/* NOTIFYs a command's outcome (payload: a JSON object with command_id,
+ * organization_id, domain, outcome "applied" or "refused", and events or
+ * error_class + reason). Inside a transaction it is delivered at commit. */
+static int notify_outcome(bl_domain_service *svc, json_t *payload, bl_err *err)
+{
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
+    const char *p[] = {text};
+    int rc = bl_pg_exec_cmd(svc->conn, "SELECT pg_notify('" OUTCOME_CHANNEL "', $1)", 1, p, err);
+    free(text);
+    return rc;
+}
+
+static int announce_applied(bl_domain_service *svc, const bl_domain_command *cmd, size_t events,
+                            bl_err *err)
+{
+    return notify_outcome(svc,
+                          json_pack("{s:s, s:s, s:s, s:s, s:I}", "command_id", cmd->id,
+                                    "organization_id", cmd->organization_id, "domain",
+                                    svc->rules.domain, "outcome", "applied", "events",
+                                    (json_int_t)events),
+                          err);
+}
+
+/* Records why cmd was refused (domain_command_refusals: the status URL's
+ * answer) and announces it, in one statement. A command without id or
+ * organization cannot be answered: nothing to do. Returns 0, or -1 with err
+ * (infrastructure: the message is handled again). */
+static int record_refusal(bl_domain_service *svc, const bl_domain_command *cmd, const refusal *why,
+                          bl_err *err)
+{
+    if (!cmd->id || !*cmd->id || !cmd->organization_id || !*cmd->organization_id)
+        return 0;
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "command_id", cmd->id,
+                                "organization_id", cmd->organization_id, "domain",
+                                svc->rules.domain, "outcome", "refused", "error_class",
+                                why->error_class, "reason", why->err.msg);
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
+    const char *p[] = {cmd->id, cmd->organization_id, svc->rules.domain, cmd->type,
+                       why->error_class, why->err.msg, text};
+    int rc = bl_pg_exec_cmd(svc->conn,
+                            "WITH refused AS (INSERT INTO domain_command_refusals (command_id,"
+                            " organization_id, domain, command_type, error_class, reason)"
+                            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING)"
+                            " SELECT pg_notify('" OUTCOME_CHANNEL "', $7)",
+                            7, p, err);
+    free(text);
+    return rc;
+}
+
+/* Announces again the outcome of cmd, already processed. */
+static int announce_duplicate(bl_domain_service *svc, const bl_domain_command *cmd, bl_err *err)
+{
+    const char *p[] = {cmd->id, svc->rules.domain};
+    return bl_pg_exec_cmd(svc->conn, svc->replayed_sql, 2, p, err);
+}
+
 /* Applies cmd in one transaction with its processed-command row and its
  * events. Returns 0 when applied, 1 when already processed, -1 with why
  * filled (why->error_class NULL: infrastructure, retry). */
@@ -243,7 +323,7 @@ static int apply_in_transaction(bl_domain_service *svc, const bl_domain_command 
     snprintf(count, sizeof count, "%zu", events.count);
     const char *upd[] = {cmd->id, count};
     if (bl_pg_exec_cmd(svc->conn, svc->events_sql, 2, upd, err) != 0 ||
-        bl_pg_commit(svc->conn, err) != 0)
+        announce_applied(svc, cmd, events.count, err) != 0 || bl_pg_commit(svc->conn, err) != 0)
         goto done;
     svc->stats.events += (long)events.count;
     rc = 0;
@@ -337,12 +417,18 @@ static int handle_message(bl_domain_service *svc, const bl_kafka_msg *msg, bl_er
         bl_log_info("command applied", BL_FS("command_id", cmd.id), BL_FS("type", cmd.type),
                     BL_FI("offset", bl_kafka_msg_offset(msg)));
     } else if (rc == 1) {
+        bl_err ignored = {0};
+        if (announce_duplicate(svc, &cmd, &ignored) != 0) /* a waiter then reads the status URL */
+            bl_log_warn("duplicate's outcome not announced", BL_FS("command_id", cmd.id),
+                        BL_FS("error", ignored.msg));
         svc->stats.duplicates++;
         bl_log_info("command already processed", BL_FS("command_id", cmd.id),
                     BL_FI("offset", bl_kafka_msg_offset(msg)));
         rc = 0;
     } else if (why.error_class) {
-        rc = dead_letter(svc, msg, &why, err);
+        rc = record_refusal(svc, &cmd, &why, err);
+        if (rc == 0)
+            rc = dead_letter(svc, msg, &why, err);
     } else {
         *err = why.err;
     }

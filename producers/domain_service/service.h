@@ -5,7 +5,13 @@
  * offset. A command already processed (same id or idempotency key) changes
  * nothing. A command that cannot be applied (undecodable, unknown type,
  * invalid field, failing business rule) goes to the dead-letter topic with
- * its reason in headers, and the service goes on. */
+ * its reason in headers, and the service goes on.
+ * Every outcome is announced with NOTIFY busline_command_outcome, a JSON
+ * payload {command_id, organization_id, domain, outcome: "applied", events}
+ * (sent inside the apply transaction, so delivered at its commit; again for
+ * a duplicate) or {..., outcome: "refused", error_class, reason} (after the
+ * refusal is recorded in domain_command_refusals), for callers waiting on a
+ * command (the API). */
 #ifndef BUSLINE_PRODUCERS_DOMAIN_SERVICE_SERVICE_H
 #define BUSLINE_PRODUCERS_DOMAIN_SERVICE_SERVICE_H
 
@@ -25,6 +31,8 @@ typedef struct bl_domain_service_opts {
     const char *source;             /* event source; NULL: "busline/<domain>" */
     const char *schemas_dir;        /* NULL: bl_catalog_default_dir() */
     const char *registry_url;       /* required: the schema registry */
+    int session_timeout_ms;         /* consumer group session (how soon a dead member's
+                                       partitions are reassigned); 0: librdkafka's 45 s */
 } bl_domain_service_opts;
 
 typedef struct bl_domain_service bl_domain_service;

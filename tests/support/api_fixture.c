@@ -59,6 +59,11 @@ static int make_key(bl_test_api *t, const char *org, bl_api_perm perm, char *tok
 
 int bl_test_api_start(bl_test_api *t, int with_kafka)
 {
+    return bl_test_api_start_waiting(t, with_kafka, 0);
+}
+
+int bl_test_api_start_waiting(bl_test_api *t, int with_kafka, int command_wait_ms)
+{
     bl_err err = {0};
     memset(t, 0, sizeof *t);
     if (bl_test_registry_start(&t->registry) != 0)
@@ -96,7 +101,8 @@ int bl_test_api_start(bl_test_api *t, int with_kafka)
     bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET,
                          .kafka_brokers = with_kafka ? bl_test_kafka_brokers() : NULL,
                          .registry_url = with_kafka ? t->registry.base_url : NULL,
-                         .topic_prefix = t->prefix, .request_log_flush_ms = 100};
+                         .topic_prefix = t->prefix, .request_log_flush_ms = 100,
+                         .command_wait_ms = command_wait_ms};
     if (!(t->server = bl_api_server_new(&cfg, t->pool, &err)) || bl_api_server_start(t->server, &err) != 0)
         goto fail;
     return 0;

@@ -28,6 +28,11 @@ typedef struct bl_test_api {
  * -1 after printing why (then call stop). */
 int bl_test_api_start(bl_test_api *t, int with_kafka);
 
+/* bl_test_api_start with the server's command_wait_ms (0: its default;
+ * -1: creates on the field-service surface answer 202 at once, for a test
+ * that runs no domain service). */
+int bl_test_api_start_waiting(bl_test_api *t, int with_kafka, int command_wait_ms);
+
 /* Frees the server, deletes the topics, drops the database. */
 void bl_test_api_stop(bl_test_api *t);
 

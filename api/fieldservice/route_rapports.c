@@ -11,6 +11,7 @@
  *   GET  /rapports/{id}/download  the document with its Content-Type, as an attachment
  * The domain service renders and stores the report (producers/fieldservice/report.c). */
 #include "api/command_bus.h"
+#include "api/command_send.h"
 #include "api/routes/routes.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -30,15 +31,13 @@
 #define TYPE_MAX 64
 
 typedef struct rapports_ctx {
-    bl_api_command_bus *bus;
+    bl_api_command_bus *bus;   /* the server's (api/command_send.h), borrowed */
     const bl_catalog_msg *msg; /* rapport.generate, borrowed from the bus's catalog */
 } rapports_ctx;
 
 static void rapports_ctx_free(void *arg)
 {
-    rapports_ctx *c = arg;
-    bl_api_command_bus_free(c->bus);
-    free(c);
+    free(arg);
 }
 
 static void add_error(json_t *errors, const char *field, const char *message)
@@ -429,17 +428,13 @@ static const bl_api_route routes[] = {
 
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err)
 {
-    const bl_api_config *cfg = bl_api_server_config(s);
+    bl_api_commands *commands = bl_api_server_commands(s, err);
+    if (!commands)
+        return -1;
     rapports_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-    bl_api_command_bus_opts opts = {.schemas_dir = cfg->schemas_dir, .registry_url = cfg->registry_url,
-                                    .brokers = cfg->kafka_brokers, .topic_prefix = cfg->topic_prefix,
-                                    .ack_timeout_ms = cfg->command_ack_timeout_ms};
-    if (!(c->bus = bl_api_command_bus_new(&opts, err))) {
-        free(c);
-        return -1;
-    }
+    c->bus = bl_api_commands_bus(commands);
     if (bl_api_server_on_free(s, rapports_ctx_free, c, err) != 0)
         return -1;
     if (!(c->msg = bl_catalog_find(bl_api_command_bus_catalog(c->bus), BL_MSG_COMMAND,

@@ -4,14 +4,16 @@
  *   POST /rapports/generate       {intervention_id, type_rapport, format, template}:
  *                                 checked here (every bad field at once, 404 for an
  *                                 intervention not in the organization), then the
- *                                 command rapport.generate onto commands.fieldservice;
- *                                 202 {id, statut: "en_cours", status_url}
+ *                                 command rapport.generate onto commands.fieldservice
+ *                                 with a bounded wait: 201 with the stored report,
+ *                                 202 with a status URL past the bound
  *   GET  /rapports/{id}           the report once stored, {id, statut: "en_cours"}
  *                                 while its command is on its way
  *   GET  /rapports/{id}/download  the document with its Content-Type, as an attachment
  * The domain service renders and stores the report (producers/fieldservice/report.c). */
 #include "api/command_bus.h"
 #include "api/command_send.h"
+#include "api/fieldservice/fs_api.h"
 #include "api/routes/routes.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -202,56 +204,47 @@ static int intervention_exists(bl_api_server *s, const char *org, const char *id
     return found;
 }
 
-/* Records the accepted command (api_commands, as the /v1 command routes do)
- * so GET /rapports/{id} can tell a report on its way from an unknown id. */
-static int record_command(bl_api_server *s, const char *command_id, const char *org,
-                          const char *topic, const char *report_id, const char *answer,
-                          bl_err *err)
+/* The report id of org as its item (statut "genere"), or {id, statut:
+ * "en_cours"} while its command is on its way: the JSON text (malloc'd),
+ * NULL with *found 0 when neither, NULL with err on failure. */
+static char *report_text(bl_api_server *s, const char *org, const char *id, int *found, bl_err *err)
 {
-    char hash[BL_SHA256_HEX_SIZE];
-    if (bl_sha256_hex(answer, strlen(answer), hash, err) != 0)
-        return -1;
+    *found = 0;
+    const char *p[] = {org, id, bl_api_server_surface_prefix(s, BL_API_SURFACE_FIELD_SERVICE)};
     PGconn *conn = bl_api_acquire_pg(s, err);
     if (!conn)
-        return -1;
-    const char *p[] = {command_id, org, COMMAND_TYPE, topic, report_id, hash, answer};
-    int rc = bl_pg_exec_cmd(conn,
-        "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
-        " request_sha256, state, response, accepted_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, now())", 7, p, err);
+        return NULL;
+    PGresult *res = bl_pg_exec(conn,
+        "SELECT coalesce((SELECT " REPORT_ITEM("$3") "::text FROM fieldservice_reports r"
+        " WHERE r.organization_id = $1 AND r.report_id = $2),"
+        " (SELECT json_build_object('id', c.subject, 'statut', 'en_cours')::text"
+        "  FROM api_commands c WHERE c.organization_id::text = $1 AND c.subject = $2"
+        "  AND c.command_type = 'rapport.generate' LIMIT 1))", 3, p, err);
     bl_pg_pool_release(bl_api_server_pool(s), conn);
-    return rc;
-}
-
-/* Encodes data as the command and produces it; 0, or -1 with err. */
-static int send_generate(const rapports_ctx *c, const bl_api_request *req, const json_t *data,
-                         const char *report_id, char command_id[BL_UUID_SIZE], bl_err *err)
-{
-    const char *actor = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
-    bl_command_meta meta = {.type = COMMAND_TYPE, .organization_id = req->auth->org_id,
-                            .subject = report_id, .source = SOURCE, .actor = actor};
-    int64_t time_ms = 0;
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    json_t *env = bl_command_envelope_new(&meta, data, command_id, &time_ms, err);
-    int rc = env ? bl_api_command_bus_encode(c->bus, c->msg, env, &bytes, &len, err) : -1;
-    json_decref(env);
-    if (rc == 0) {
-        char time_text[32];
-        bl_kafka_header headers[BL_COMMAND_HEADER_COUNT];
-        size_t n = bl_command_headers(&meta, command_id, time_ms, time_text, headers);
-        rc = bl_api_command_bus_send(c->bus, c->msg, report_id, bytes, len, headers, n, err);
+    if (!res)
+        return NULL;
+    char *text = NULL;
+    if (!PQgetisnull(res, 0, 0)) {
+        *found = 1;
+        if (!(text = strdup(PQgetvalue(res, 0, 0))))
+            bl_err_set(err, BL_ENOMEM, "api: out of memory");
     }
-    free(bytes);
-    return rc;
+    PQclear(res);
+    return text;
 }
 
+/* Sends rapport.generate and waits, bounded, for the domain service's
+ * outcome (api/fieldservice/fs_api.h): 201 with the stored report once it
+ * rendered it; past the bound 202 with the status URL; a refusal as the
+ * document's error (404 NOT_FOUND, else 422 VALIDATION_ERROR). */
 static int rapports_generate(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
-    const rapports_ctx *c = arg;
+    (void)arg;
     const bl_http_request *h = req->http;
-    if (!bl_api_command_bus_can_send(c->bus))
-        return bl_api_fail(h, resp, 503, NULL, "commands are not configured on this server", NULL);
+    bl_err err = {0};
+    bl_api_commands *commands = bl_api_server_commands(req->server, &err);
+    if (!commands)
+        return -1;
     if (!json_is_object(req->body))
         return bl_api_fail(h, resp, 422, "VALIDATION_ERROR", "the body must be a JSON object",
                            json_pack("{s:[s]}", "body", "expected a JSON object"));
@@ -264,44 +257,35 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
         return bl_api_fail(h, resp, 422, "VALIDATION_ERROR", "the report request is not valid",
                            errors);
     json_decref(errors);
-    bl_err err = {0};
     int exists = intervention_exists(req->server, req->auth->org_id, g.intervention_id, &err);
     if (exists < 0)
         return -1;
     if (!exists)
         return bl_api_fail(h, resp, 404, "NOT_FOUND", "no such intervention in this organization",
                            NULL);
-    char report_id[BL_UUID_SIZE] = "", command_id[BL_UUID_SIZE] = "", status_url[256];
+    char report_id[BL_UUID_SIZE] = "", applied[BL_FSAPI_ID_MAX];
     if (bl_uuid_random(report_id, &err) != 0)
         return -1;
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rapport_id", report_id,
                              "intervention_id", g.intervention_id, "type_rapport", g.type_rapport,
                              "format", g.format, "template", g.tmpl);
-    int rc = data ? send_generate(c, req, data, report_id, command_id, &err) : -1;
+    if (!data)
+        return -1;
+    bl_fsapi_result sent = bl_fsapi_send(commands, req, resp, COMMAND_TYPE, report_id, data,
+                                         "template", applied);
     json_decref(data);
-    if (rc != 0) {
-        bl_log_error("api: rapport.generate not sent", BL_FS("report_id", report_id),
-                     BL_FS("error", err.msg));
-        return bl_api_fail(h, resp, 503, NULL, "the bus did not acknowledge the command; retry",
-                           NULL);
-    }
-    snprintf(status_url, sizeof status_url, "%s/rapports/%s",
-             bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE), report_id);
-    json_t *answer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", report_id, "statut",
-                               "en_cours", "status_url", status_url, "intervention_id",
-                               g.intervention_id, "format", g.format, "template", g.tmpl,
-                               "command_id", command_id);
-    char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
-    if (text && record_command(req->server, command_id, req->auth->org_id,
-                               bl_api_command_bus_topic(c->bus, c->msg), report_id, text, &err) != 0)
-        bl_log_error("api: accepted rapport.generate not recorded", BL_FS("report_id", report_id),
-                     BL_FS("error", err.msg));
-    free(text);
-    json_object_set_new(answer, "format", json_string(fs_report_extension(g.format)));
-    bl_http_response_header(resp, "Location", status_url);
-    rc = answer ? bl_http_response_json(resp, 202, answer) : -1;
-    json_decref(answer);
-    return rc;
+    if (sent != BL_FSAPI_APPLIED)
+        return sent == BL_FSAPI_ANSWERED ? 0 : -1;
+    int found = 0;
+    char *text = report_text(req->server, req->auth->org_id, applied, &found, &err);
+    if (!text)
+        return -1;
+    char location[320];
+    snprintf(location, sizeof location, "%s/rapports/%s",
+             bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE), applied);
+    bl_http_response_header(resp, "Location", location);
+    bl_http_response_status(resp, 201);
+    return bl_http_response_body_owned(resp, text, strlen(text), "application/json");
 }
 
 /* ---- GET /rapports/{id} and /rapports/{id}/download ---- */
@@ -309,30 +293,17 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
 static int rapports_get(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     (void)arg;
-    const char *p[] = {req->auth->org_id, bl_http_request_param(req->http, "id"),
-                       bl_api_server_surface_prefix(req->server, BL_API_SURFACE_FIELD_SERVICE)};
     bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    if (!conn)
+    int found = 0;
+    char *text = report_text(req->server, req->auth->org_id, bl_http_request_param(req->http, "id"),
+                             &found, &err);
+    if (!found)
+        return err.code ? -1
+                        : bl_api_fail(req->http, resp, 404, "NOT_FOUND",
+                                      "no such report in this organization", NULL);
+    if (!text)
         return -1;
-    PGresult *res = bl_pg_exec(conn,
-        "SELECT coalesce((SELECT " REPORT_ITEM("$3") "::text FROM fieldservice_reports r"
-        " WHERE r.organization_id = $1 AND r.report_id = $2),"
-        " (SELECT json_build_object('id', c.subject, 'statut', 'en_cours')::text"
-        "  FROM api_commands c WHERE c.organization_id::text = $1 AND c.subject = $2"
-        "  AND c.command_type = 'rapport.generate' LIMIT 1))", 3, p, &err);
-    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!res)
-        return -1;
-    int rc;
-    if (PQgetisnull(res, 0, 0))
-        rc = bl_api_fail(req->http, resp, 404, "NOT_FOUND", "no such report in this organization",
-                         NULL);
-    else
-        rc = bl_http_response_body_copy(resp, PQgetvalue(res, 0, 0),
-                                        (size_t)PQgetlength(res, 0, 0), "application/json");
-    PQclear(res);
-    return rc;
+    return bl_http_response_body_owned(resp, text, strlen(text), "application/json");
 }
 
 /* id with anything but letters, digits, '.', '-' and '_' as '_': a file name
@@ -404,8 +375,9 @@ static json_t *operation(const char *id, const char *summary, const char *status
 static json_t *generate_operation(void)
 {
     json_t *op = operation("fs_rapports_generate",
-                           "Generate a report of an intervention (rendered by busline fieldservice)",
-                           "202", "{\"id\", \"statut\": \"en_cours\", \"status_url\"}");
+                           "Generate a report of an intervention (rendered by busline fieldservice); "
+                           "202 with a status URL when the rendering outlasts the API's wait",
+                           "201", "The stored report (statut: genere)");
     json_t *body = json_pack(
         "{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s, s:[s, s]}}}}}}",
         "required", 1, "content", "application/json", "schema", "type", "object", "required",

@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       librdkafka-dev libpq-dev libavro-dev libcurl4-openssl-dev libssl-dev \
-      libmicrohttpd-dev libjansson-dev libjwt-dev libmagic-dev \
+      libmicrohttpd-dev libjansson-dev libjwt-dev libmagic-dev libcairo2-dev libpango1.0-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +17,8 @@ RUN scripts/build-release /build --target busline
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      librdkafka1 libpq5 libavro23 libcurl4 libssl3 libmicrohttpd12 libjansson4 libjwt0 libmagic1 libmagic-mgc ca-certificates \
+      librdkafka1 libpq5 libavro23 libcurl4 libssl3 libmicrohttpd12 libjansson4 libjwt0 libmagic1 libmagic-mgc \
+      libcairo2 libpangocairo-1.0-0 fonts-dejavu-core ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 busline \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin busline

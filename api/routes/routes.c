@@ -21,6 +21,8 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_clients,
     bl_api_routes_fs_interventions,
     bl_api_routes_fs_command_status,
+    bl_api_routes_fs_planning,
+    bl_api_routes_fs_rapports,
     bl_api_routes_fs_docs,
     bl_api_routes_medias,
     NULL,

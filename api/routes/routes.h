@@ -24,6 +24,8 @@ int bl_api_routes_fs_integrations(bl_api_server *s, bl_err *err); /* integration
 int bl_api_routes_fs_clients(bl_api_server *s, bl_err *err);       /* clients/ */
 int bl_api_routes_fs_interventions(bl_api_server *s, bl_err *err); /* interventions/ */
 int bl_api_routes_fs_command_status(bl_api_server *s, bl_err *err); /* commands/:id */
+int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, planning/calendar (documents its own) */
+int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
 int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 

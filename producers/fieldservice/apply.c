@@ -13,6 +13,7 @@ const bl_domain_rules bl_fieldservice_rules = {
 static const bl_domain_aggregate aggregates[] = {
     {"client", fs_apply_client},
     {"intervention", fs_apply_intervention},
+    {"rapport", fs_apply_rapport},
 };
 
 int bl_fieldservice_apply(PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,

@@ -10,7 +10,8 @@
 
 #define INTERVENTION_COLUMNS                                                                    \
     "intervention_id, client_id, title, description, status, street, postal_code, city,"      \
-    " country, technician_id, technician_name, " BL_SQL_MS("scheduled_at") " AS scheduled_ms"
+    " country, technician_id, technician_name, duration_minutes,"                              \
+    " " BL_SQL_MS("scheduled_at") " AS scheduled_ms"
 
 static json_t *str_or_null(const char *s)
 {
@@ -22,10 +23,12 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
 {
     const char *id = NULL, *client = NULL, *title = NULL, *description = NULL, *tech = NULL;
     const char *kind = NULL, *addr[4] = {0};
-    char when[BL_FIELD_TIME_TEXT_MAX];
+    char when[BL_FIELD_TIME_TEXT_MAX], minutes[BL_FIELD_INT_TEXT_MAX] = "60";
+    int64_t duration = 60;
     int has_when;
     if (bl_field_get_str(c, "intervention_id", true, &id, err) < 0 ||
         bl_field_get_str(c, "client_id", true, &client, err) < 0 ||
+        bl_field_get_int(c, "duration_minutes", false, 1, 1440, &duration, minutes, err) < 0 ||
         bl_field_get_str(c, "title", true, &title, err) < 0 ||
         bl_field_get_str(c, "description", false, &description, err) < 0 ||
         bl_field_get_str(c, "intervention_type", false, &kind, err) < 0 ||
@@ -43,13 +46,13 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
     }
     PQclear(res);
     const char *params[] = {c->organization_id, id, client, title, description, addr[0], addr[1],
-                            addr[2], addr[3], has_when ? when : NULL, tech, kind};
+                            addr[2], addr[3], has_when ? when : NULL, tech, kind, minutes};
     res = bl_pg_exec(conn,
         "INSERT INTO fieldservice_interventions (organization_id, intervention_id, client_id,"
         " title, description, street, postal_code, city, country, scheduled_at, technician_id,"
-        " intervention_type)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
-        " RETURNING " INTERVENTION_COLUMNS, 12, params, err);
+        " intervention_type, duration_minutes)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::integer)"
+        " ON CONFLICT DO NOTHING RETURNING " INTERVENTION_COLUMNS, 13, params, err);
     if (!res)
         return -1;
     if (PQntuples(res) == 0) {
@@ -62,6 +65,7 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
                              str_or_null(tech), "technician_name", json_null(), "site_address",
                              fs_address_json(res), "scheduled_at",
                              bl_col_json_int(res, "scheduled_ms"));
+    data = bl_json_with(data, "duration_minutes", bl_col_json_int(res, "duration_minutes"));
     PQclear(res);
     return bl_domain_events_add(out, "intervention.created", id, data, err);
 }
@@ -71,9 +75,12 @@ static int intervention_update(PGconn *conn, const bl_domain_command *c, bl_doma
 {
     const char *id = NULL, *title = NULL, *description = NULL, *tech = NULL, *addr[4] = {0};
     const char *kind = NULL;
-    char when[BL_FIELD_TIME_TEXT_MAX];
-    int has_when, has_addr;
+    char when[BL_FIELD_TIME_TEXT_MAX], minutes[BL_FIELD_INT_TEXT_MAX];
+    int64_t duration = 0;
+    int has_when, has_addr, has_duration;
     if (bl_field_get_str(c, "intervention_id", true, &id, err) < 0 ||
+        (has_duration = bl_field_get_int(c, "duration_minutes", false, 1, 1440, &duration, minutes,
+                                         err)) < 0 ||
         bl_field_get_str(c, "title", false, &title, err) < 0 ||
         bl_field_get_str(c, "description", false, &description, err) < 0 ||
         bl_field_get_str(c, "intervention_type", false, &kind, err) < 0 ||
@@ -82,16 +89,18 @@ static int intervention_update(PGconn *conn, const bl_domain_command *c, bl_doma
         (has_when = bl_field_get_time(c, "scheduled_at", false, when, err)) < 0)
         return -1;
     const char *params[] = {c->organization_id, id, title, description, addr[0], addr[1],
-                            addr[2], addr[3], has_when ? when : NULL, tech, kind};
+                            addr[2], addr[3], has_when ? when : NULL, tech, kind,
+                            has_duration == 1 ? minutes : NULL};
     PGresult *res = bl_exec_one(conn,
         "UPDATE fieldservice_interventions SET title = COALESCE($3, title),"
         " description = COALESCE($4, description), street = COALESCE($5, street),"
         " postal_code = COALESCE($6, postal_code), city = COALESCE($7, city),"
         " country = COALESCE($8, country), scheduled_at = COALESCE($9::timestamptz, scheduled_at),"
         " technician_id = COALESCE($10, technician_id),"
-        " intervention_type = COALESCE($11, intervention_type), updated_at = now()"
+        " intervention_type = COALESCE($11, intervention_type),"
+        " duration_minutes = COALESCE($12::integer, duration_minutes), updated_at = now()"
         " WHERE organization_id = $1 AND intervention_id = $2 AND deleted_at IS NULL"
-        " RETURNING " INTERVENTION_COLUMNS, 11, params, "intervention", id, err);
+        " RETURNING " INTERVENTION_COLUMNS, 12, params, "intervention", id, err);
     if (!res)
         return -1;
     json_t *changed = json_array();
@@ -99,6 +108,7 @@ static int intervention_update(PGconn *conn, const bl_domain_command *c, bl_doma
         {"title", title != NULL},        {"description", description != NULL},
         {"technician_id", tech != NULL}, {"site_address", has_addr == 1},
         {"scheduled_at", has_when == 1}, {"intervention_type", kind != NULL},
+        {"duration_minutes", has_duration == 1},
     };
     for (size_t i = 0; changed && i < sizeof fields / sizeof fields[0]; i++) {
         if (fields[i].given && json_array_append_new(changed, json_string(fields[i].name)) != 0) {

@@ -11,6 +11,9 @@ int fs_apply_client(PGconn *conn, const bl_domain_command *c, const char *verb,
                     bl_domain_events *out, bl_err *err);
 int fs_apply_intervention(PGconn *conn, const bl_domain_command *c, const char *verb,
                           bl_domain_events *out, bl_err *err);
+/* rapport.generate (report.c). */
+int fs_apply_rapport(PGconn *conn, const bl_domain_command *c, const char *verb,
+                     bl_domain_events *out, bl_err *err);
 
 /* Reads the address record data.<field> into street, postal_code, city,
  * country (borrowed from c). Returns 1 when present, 0 when absent or null

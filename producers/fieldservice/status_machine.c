@@ -67,6 +67,15 @@ int bl_intervention_status_from_french(const char *name, bl_intervention_status 
     return -1;
 }
 
+const char *bl_intervention_status_french(bl_intervention_status s)
+{
+    static const char *const words[BL_INTERVENTION_STATUS_COUNT] = {
+        [S(SCHEDULED)] = "planifie", [S(EN_ROUTE)] = "en_route",   [S(IN_PROGRESS)] = "en_cours",
+        [S(ON_HOLD)] = "en_attente", [S(COMPLETED)] = "termine",   [S(CANCELLED)] = "annule",
+    };
+    return in_range(s) ? words[s] : NULL;
+}
+
 bool bl_intervention_status_is_final(bl_intervention_status s)
 {
     return in_range(s) && next[s] == 0;

@@ -34,6 +34,11 @@ int bl_intervention_status_parse(const char *name, bl_intervention_status *out);
  * text (the document has no EN_ROUTE nor ON_HOLD). */
 int bl_intervention_status_from_french(const char *name, bl_intervention_status *out);
 
+/* The field-service document's word for s: planifie, en_cours, termine,
+ * annule, and for the two it does not name en_route and en_attente (ON_HOLD).
+ * Returns a static string, or NULL for a value out of range. */
+const char *bl_intervention_status_french(bl_intervention_status s);
+
 /* Whether no move leaves s (COMPLETED, CANCELLED). */
 bool bl_intervention_status_is_final(bl_intervention_status s);
 

@@ -9,7 +9,7 @@
 
 /* What the schemas folder holds; a file added or deleted must change these. */
 #define EVENT_TYPES 33
-#define COMMAND_TYPES 26
+#define COMMAND_TYPES 27 /* fieldservice: rapport.generate */
 #define EVENT_TOPICS 15
 #define COMMAND_TOPICS 2
 

@@ -51,6 +51,33 @@ static void intervention_created_reads_as_the_document(void)
     json_decref(env);
 }
 
+static void rapport_generated_names_its_template_and_size(void)
+{
+    json_t *env = json_pack("{s:s, s:I, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n,"
+                            " s:s, s:s, s:I}}",
+                            "type", "report.generated", "time", (json_int_t)1704103200000LL,
+                            "organization_id", "org_1", "subject", "rap-1", "data", "report_id", "rap-1",
+                            "intervention_id", "int-1", "client_id", "cli-1", "title", "Rapport inspection",
+                            "format", "PDF", "url", "/api/rapports/rap-1/download", "technician_id",
+                            "summary", "signed_by", "report_type", "inspection", "template", "default",
+                            "size_bytes", (json_int_t)23456);
+    size_t len = 0;
+    bl_err err = {0};
+    char *body = bl_slp_payload_build(env, &len, &err);
+    REQUIRE(body);
+    json_t *j = json_loads(body, 0, NULL);
+    json_t *data = json_object_get(j, "data");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "type")), "rapport_generated");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "resource_id")), "rap-1");
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "format")), "pdf");
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "type_rapport")), "inspection");
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "template")), "default");
+    CHECK_EQ_INT(json_integer_value(json_object_get(data, "taille")), 23456);
+    json_decref(j);
+    free(body);
+    json_decref(env);
+}
+
 static void every_documented_event_has_its_bus_type(void)
 {
     for (size_t i = 0; bl_slp_doc_types[i]; i++) {
@@ -110,6 +137,7 @@ int main(void)
 {
     BL_RUN(intervention_created_reads_as_the_document);
     BL_RUN(every_documented_event_has_its_bus_type);
+    BL_RUN(rapport_generated_names_its_template_and_size);
     BL_RUN(an_event_the_document_does_not_name_is_refused);
     BL_RUN(conditions_on_statut_match_the_bus_status);
     BL_RUN(conditions_with_unknown_fields_or_words_are_refused);

@@ -42,7 +42,7 @@ typedef struct slp_event {
 
 static const slp_event events[] = {
     {"intervention.created", "intervention_created",
-     {INTERVENTION_FIELDS, {"statut", "status", SLP_STATUS}}},
+     {INTERVENTION_FIELDS, {"statut", "status", SLP_STATUS}, {"duree_minutes", "duration_minutes", SLP_COPY}}},
     {"intervention.updated", "intervention_updated",
      {INTERVENTION_FIELDS, {"champs_modifies", "changed_fields", SLP_COPY}}},
     {"intervention.status_changed", "intervention_status_changed",
@@ -52,7 +52,8 @@ static const slp_event events[] = {
      {{"id", "report_id", SLP_COPY}, {"intervention_id", "intervention_id", SLP_COPY},
       {"client_id", "client_id", SLP_COPY}, {"titre", "title", SLP_COPY}, {"format", "format", SLP_LOWER},
       {"url", "url", SLP_COPY}, {"technicien_id", "technician_id", SLP_COPY}, {"resume", "summary", SLP_COPY},
-      {"signe_par", "signed_by", SLP_COPY}}},
+      {"signe_par", "signed_by", SLP_COPY}, {"type_rapport", "report_type", SLP_COPY},
+      {"template", "template", SLP_COPY}, {"taille", "size_bytes", SLP_COPY}}},
     {"media.uploaded", "media_uploaded",
      {{"id", "media_id", SLP_COPY}, {"intervention_id", "intervention_id", SLP_COPY},
       {"type_media", "content_type", SLP_COPY}, {"taille", "size_bytes", SLP_COPY}, {"url", "url", SLP_COPY},

@@ -113,6 +113,10 @@ static int make_org_rows(org_fixture *f)
         "INSERT INTO fieldservice_media (organization_id, media_id, intervention_id, filename, content_type,"
         " type_media, size_bytes, sha256, large_object) VALUES ($1, 'medias-' || $3, 'interventions-' || $3,"
         " $2 || '.pdf', 'application/pdf', 'document', 4, repeat('0', 64), lo_from_bytea(0, '%PDF'::bytea))",
+        /* and a report of that intervention */
+        "INSERT INTO fieldservice_reports (organization_id, report_id, intervention_id, report_type, format, template,"
+        " title, content, content_type, size_bytes, sha256) VALUES ($1, 'rapports-' || $3, 'interventions-' || $3,"
+        " 'inspection', 'MARKDOWN', 'default', $2, convert_to($2, 'UTF8'), 'text/markdown', 4, repeat('0', 64))",
     };
     for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
         if (bl_test_sql(api.pool, read_model[i], 3, p) != 0)

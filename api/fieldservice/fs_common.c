@@ -175,3 +175,20 @@ int bl_fs_event_append(bl_fs_events *ev, PGconn *conn_in_tx, const char *type, c
     snprintf(aggregate, sizeof aggregate, "%.*s", (int)strcspn(type, "."), type);
     return bl_domain_events_append(d, conn_in_tx, type, organization_id, aggregate, aggregate_id, data, err);
 }
+
+int bl_fs_answer_page(const bl_api_request *req, bl_http_response *resp, const char *sql)
+{
+    long page, size;
+    json_t *errors = json_object();
+    if (!errors)
+        return -1;
+    bl_fs_page_read(req->http, &page, &size, errors);
+    if (json_object_size(errors) > 0)
+        return bl_fs_invalid(req, resp, errors);
+    json_decref(errors);
+    char limit[24], offset[24];
+    snprintf(limit, sizeof limit, "%ld", size);
+    snprintf(offset, sizeof offset, "%ld", (page - 1) * size);
+    const char *params[] = {req->auth->org_id, limit, offset};
+    return bl_fs_answer_query(req, resp, 200, sql, 3, params);
+}

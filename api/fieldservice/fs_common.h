@@ -44,6 +44,12 @@ json_t *bl_fs_page_envelope(const char *key, json_t *items, long total, long pag
  * reference), or NULL (no row, or a failure, logged by the pool). */
 json_t *bl_fs_query_json(bl_api_server *s, const char *sql, int nparams, const char *const *params);
 
+/* Answers one page of a list: reads page and size (a 422 naming them when
+ * bad), then runs sql with $1 the caller's organization, $2 the page size
+ * and $3 the offset, whose one row and column is the JSON answered with 200.
+ * Returns 0, or -1 so the server answers 500. */
+int bl_fs_answer_page(const bl_api_request *req, bl_http_response *resp, const char *sql);
+
 /* Runs sql whose one row and column is a JSON text and answers it with
  * status (200 or 201). Returns 0, or -1 for a 500. */
 int bl_fs_answer_query(const bl_api_request *req, bl_http_response *resp, int status, const char *sql,

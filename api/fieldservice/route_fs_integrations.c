@@ -31,19 +31,7 @@ static const char *const integration_types[] = {"zapier", "make", "n8n", NULL};
 static int list_integrations(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    long page, size;
-    json_t *errors = json_object();
-    if (!errors)
-        return -1;
-    bl_fs_page_read(req->http, &page, &size, errors);
-    if (json_object_size(errors) > 0)
-        return bl_fs_invalid(req, resp, errors);
-    json_decref(errors);
-    char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", size);
-    snprintf(offset, sizeof offset, "%ld", (page - 1) * size);
-    const char *params[] = {req->auth->org_id, limit, offset};
-    return bl_fs_answer_query(req, resp, 200,
+    return bl_fs_answer_page(req, resp,
                               "SELECT json_build_object('integrations', coalesce((SELECT json_agg(x.j ORDER BY x.c, x.k)"
                               "  FROM (SELECT " INTEGRATION_JSON " AS j, i.created_at AS c, i.id AS k"
                               "        FROM fieldservice_integrations i JOIN webhook_endpoints e ON e.id = i.endpoint_id"
@@ -52,8 +40,7 @@ static int list_integrations(const bl_api_request *req, bl_http_response *resp, 
                               " 'total', (SELECT count(*) FROM fieldservice_integrations WHERE organization_id = $1),"
                               " 'page', $3::bigint / $2::bigint + 1, 'size', $2::bigint,"
                               " 'pages', (SELECT (count(*) + $2::bigint - 1) / $2::bigint"
-                              "           FROM fieldservice_integrations WHERE organization_id = $1))::text",
-                              3, params);
+                              "           FROM fieldservice_integrations WHERE organization_id = $1))::text");
 }
 
 static const char *const integration_fields[] = {"nom", "description", "type_integration", "configuration", NULL};

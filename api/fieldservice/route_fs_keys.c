@@ -25,19 +25,7 @@
 static int list_keys(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    long page, size;
-    json_t *errors = json_object();
-    if (!errors)
-        return -1;
-    bl_fs_page_read(req->http, &page, &size, errors);
-    if (json_object_size(errors) > 0)
-        return bl_fs_invalid(req, resp, errors);
-    json_decref(errors);
-    char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", size);
-    snprintf(offset, sizeof offset, "%ld", (page - 1) * size);
-    const char *params[] = {req->auth->org_id, limit, offset};
-    return bl_fs_answer_query(req, resp, 200,
+    return bl_fs_answer_page(req, resp,
                               "SELECT json_build_object('api_keys', coalesce((SELECT json_agg(k.j ORDER BY k.c, k.i)"
                               "  FROM (SELECT " KEY_JSON " AS j, created_at AS c, id AS i FROM api_keys"
                               "        WHERE organization_id::text = $1 ORDER BY created_at, id"
@@ -45,8 +33,7 @@ static int list_keys(const bl_api_request *req, bl_http_response *resp, void *ct
                               " 'total', (SELECT count(*) FROM api_keys WHERE organization_id::text = $1),"
                               " 'page', $3::bigint / $2::bigint + 1, 'size', $2::bigint,"
                               " 'pages', (SELECT (count(*) + $2::bigint - 1) / $2::bigint FROM api_keys"
-                              "           WHERE organization_id::text = $1))::text",
-                              3, params);
+                              "           WHERE organization_id::text = $1))::text");
 }
 
 /* An optional limit of 1..LIMIT_MAX requests; noted when wrong. */

@@ -28,19 +28,7 @@
 static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    long page, size;
-    json_t *errors = json_object();
-    if (!errors)
-        return -1;
-    bl_fs_page_read(req->http, &page, &size, errors);
-    if (json_object_size(errors) > 0)
-        return bl_fs_invalid(req, resp, errors);
-    json_decref(errors);
-    char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", size);
-    snprintf(offset, sizeof offset, "%ld", (page - 1) * size);
-    const char *params[] = {req->auth->org_id, limit, offset};
-    return bl_fs_answer_query(req, resp, 200,
+    return bl_fs_answer_page(req, resp,
                               "SELECT json_build_object('webhooks', coalesce((SELECT json_agg(x.j ORDER BY x.c, x.i)"
                               "  FROM (SELECT " WEBHOOK_JSON " AS j, w.created_at AS c, e.id AS i"
                               "        FROM fieldservice_webhooks w JOIN webhook_endpoints e ON e.id = w.endpoint_id"
@@ -49,8 +37,7 @@ static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void
                               " 'total', (SELECT count(*) FROM fieldservice_webhooks WHERE organization_id = $1),"
                               " 'page', $3::bigint / $2::bigint + 1, 'size', $2::bigint,"
                               " 'pages', (SELECT (count(*) + $2::bigint - 1) / $2::bigint FROM fieldservice_webhooks"
-                              "           WHERE organization_id = $1))::text",
-                              3, params);
+                              "           WHERE organization_id = $1))::text");
 }
 
 static const char *const webhook_fields[] = {"nom", "description", "url", "type_webhook", "secret", "conditions",

@@ -43,6 +43,10 @@ static const bl_setting serve_settings[] = {
     {.name = "field_service_prefix", .env = "BUSLINE_API_FIELD_SERVICE_PREFIX", .flag = "field-service-prefix",
      .type = BL_SETTING_STRING, .def = "/api",
      .help = "path where the SmartLeakPro field-service API is served (e.g. /fieldservice/api)"},
+    {.name = "attendance_prefix", .env = "BUSLINE_API_ATTENDANCE_PREFIX", .flag = "attendance-prefix",
+     .type = BL_SETTING_STRING, .def = "/attendance/api",
+     .help = "path where the Attendance-X API (its events, the integrations document) is served "
+             "(e.g. /api when the field-service surface is moved elsewhere)"},
     {0},
 };
 
@@ -86,6 +90,7 @@ static int serve(int argc, char **argv)
                         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
                         .topic_prefix = bl_config_str(cfg, "topic_prefix"),
                         .field_service_prefix = bl_config_str(cfg, "field_service_prefix"),
+                        .attendance_prefix = bl_config_str(cfg, "attendance_prefix"),
                         .command_wait_ms = (int)bl_config_int(cfg, "command_wait_ms"),
                         .upload_cap = (size_t)bl_config_int(cfg, "upload_max_bytes"),
                         .upload_concurrency = (unsigned)bl_config_int(cfg, "upload_concurrency")};

@@ -8,7 +8,21 @@
 
 static bl_http_surface status_column(bl_api_surface surface)
 {
-    return surface == BL_API_SURFACE_FIELD_SERVICE ? BL_HTTP_SURFACE_FIELD_SERVICE : BL_HTTP_SURFACE_V1;
+    return surface == BL_API_SURFACE_FIELD_SERVICE ? BL_HTTP_SURFACE_FIELD_SERVICE
+           : surface == BL_API_SURFACE_ATTENDANCE  ? BL_HTTP_SURFACE_ATTENDANCE
+                                                   : BL_HTTP_SURFACE_V1;
+}
+
+/* The documents of the upper-case surfaces name their own codes; a finer
+ * /v1-style word the shared checks give ("malformed_json") is kept beside
+ * the document's code as the reason. Returns that reason or NULL. */
+static const char *document_code(bl_api_surface surface, int status, const char **code)
+{
+    if (!strpbrk(*code, "abcdefghijklmnopqrstuvwxyz"))
+        return NULL;
+    const char *reason = *code;
+    *code = bl_http_status_error_code(status, status_column(surface));
+    return reason;
 }
 
 /* The SmartLeakPro document lists every message of a field in an array. */
@@ -39,19 +53,21 @@ json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, 
         request_id = "";
     json_t *body = NULL;
     if (surface == BL_API_SURFACE_FIELD_SERVICE) {
-        /* the document names six codes; a finer /v1-style word the shared
-         * checks give ("malformed_json") is kept beside it as the reason */
-        const char *reason = NULL;
-        if (strpbrk(code, "abcdefghijklmnopqrstuvwxyz")) {
-            reason = code;
-            code = bl_http_status_error_code(status, BL_HTTP_SURFACE_FIELD_SERVICE);
-        }
+        const char *reason = document_code(surface, status, &code);
         json_t *lists = field_errors ? field_errors_as_lists(field_errors) : json_object();
         if (lists)
             body = json_pack("{s:s, s:s, s:o, s:s}", "detail", message, "error_code", code, "field_errors", lists,
                              "request_id", request_id);
         if (body && reason)
             json_object_set_new(body, "reason", json_string(reason));
+    } else if (surface == BL_API_SURFACE_ATTENDANCE) {
+        const char *reason = document_code(surface, status, &code);
+        json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "request_id", request_id);
+        if (e && field_errors)
+            json_object_set(e, "details", field_errors);
+        if (e && reason)
+            json_object_set_new(e, "reason", json_string(reason));
+        body = e ? json_pack("{s:b, s:o}", "success", 0, "error", e) : NULL;
     } else {
         json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "request_id", request_id);
         if (e && field_errors)
@@ -62,15 +78,26 @@ json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, 
     return body;
 }
 
+static bool path_under(const char *path, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    return n && strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path)
 {
-    for (int surface = BL_API_SURFACE_V1 + 1; surface < BL_API_SURFACE_COUNT; surface++) {
-        const char *prefix = s->surface_prefix[surface];
-        size_t n = prefix ? strlen(prefix) : 0;
-        if (n && strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+    for (int surface = BL_API_SURFACE_V1 + 1; surface < BL_API_SURFACE_COUNT; surface++)
+        if (path_under(path, s->surface_prefix[surface]))
             return (bl_api_surface)surface;
-    }
     return BL_API_SURFACE_V1;
+}
+
+int bl_api_surface_prefixes_apart(const char *a, const char *b, bl_err *err)
+{
+    if (path_under(a, b) || path_under(b, a))
+        return bl_err_set(err, BL_EINVAL, "api: the surface prefixes \"%s\" and \"%s\" overlap: give each its own path",
+                          a, b);
+    return 0;
 }
 
 static bl_api_surface surface_of_request(const bl_http_request *req)

@@ -29,6 +29,7 @@ typedef struct bl_api_server bl_api_server;
 typedef enum bl_api_surface {
     BL_API_SURFACE_V1 = 0,        /* the Powalyze document, at /v1 */
     BL_API_SURFACE_FIELD_SERVICE, /* the SmartLeakPro document, at field_service_prefix */
+    BL_API_SURFACE_ATTENDANCE,    /* Attendance-X (its events, the integrations document), at attendance_prefix */
     BL_API_SURFACE_COUNT
 } bl_api_surface;
 
@@ -122,6 +123,9 @@ typedef struct bl_api_config {
     /* where the field-service surface is mounted: "/" then path segments, no
      * trailing "/", not "/v1" nor under it; NULL = "/api" */
     const char *field_service_prefix;
+    /* where the Attendance-X surface is mounted, same rules, and neither
+     * surface's prefix may hold the other's; NULL = "/attendance/api" */
+    const char *attendance_prefix;
 } bl_api_config;
 
 /* Creates a server over pool (borrowed, must outlive the server) with no
@@ -145,8 +149,9 @@ int bl_api_server_routes(bl_api_server *s, const bl_api_route *table, size_t n, 
 int bl_api_server_surface_routes(bl_api_server *s, bl_api_surface surface, const bl_api_route *table,
                                  size_t n, void *ctx, bl_err *err);
 
-/* The surface a path belongs to: the field-service surface for its prefix
- * and what lies under it, else /v1 (the core server's own answers too).
+/* The surface a path belongs to: the field-service or Attendance-X surface
+ * for its prefix and what lies under it, else /v1 (the core server's own
+ * answers too).
  * path is borrowed. */
 bl_api_surface bl_api_server_surface_of(const bl_api_server *s, const char *path);
 
@@ -216,6 +221,7 @@ int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
 /* Answers an error with status, in the shape of the surface req came in on:
  *   /v1:           {"error":{"code","message","request_id","field_errors"?}}
  *   field service: {"detail","error_code","field_errors":{field:[msg,...]},"request_id"}
+ *   attendance:    {"success":false,"error":{"code","message","request_id","details"?}}
  * code NULL = named after the status for that surface by core/http_status.h
  * ("forbidden", "rate_limit_exceeded", ... / "AUTHORIZATION_ERROR", ...).
  * field_errors (an object of field -> message, or field -> array of messages)

@@ -61,6 +61,10 @@ json_t *bl_api_core_error_body(int status, const char *message, const bl_http_re
  * with err naming setting. */
 int bl_api_surface_prefix_check(const char *prefix, const char *setting, bl_err *err);
 
+/* 0 when neither prefix a nor b is b or a path under the other (so each path
+ * belongs to one surface); else -1 with err naming both. */
+int bl_api_surface_prefixes_apart(const char *a, const char *b, bl_err *err);
+
 /* The core server's handler of every API route: runs the checks of
  * api/server.h in order, then the route's handler, then counts and logs the
  * answer. target is the route's route_target (borrowed). Returns the

@@ -30,6 +30,11 @@ static int refuse_two_fields(const bl_api_request *req, bl_http_response *resp, 
     return bl_api_fail(req->http, resp, 422, NULL, "2 champs invalides", fields);
 }
 
+static const bl_api_route attendance_routes[] = {
+    {"GET", "/echo", BL_API_BY_METHOD, echo},
+    {"POST", "/refuse", BL_API_BY_METHOD, refuse_two_fields},
+};
+
 static const bl_api_route field_service_routes[] = {
     {"GET", "/echo", BL_API_BY_METHOD, echo},
     {"POST", "/refuse", BL_API_BY_METHOD, refuse_two_fields},
@@ -38,10 +43,12 @@ static const bl_api_route field_service_routes[] = {
 static int mount(void)
 {
     bl_err err = {0};
-    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .field_service_prefix = "/fs/api"};
+    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .field_service_prefix = "/fs/api",
+                         .attendance_prefix = "/ax"};
     if (!(mounted = bl_api_server_create(&cfg, api.pool, &err)) ||
         bl_api_server_surface_routes(mounted, BL_API_SURFACE_FIELD_SERVICE, field_service_routes, 2, NULL, &err) !=
             0 ||
+        bl_api_server_surface_routes(mounted, BL_API_SURFACE_ATTENDANCE, attendance_routes, 2, NULL, &err) != 0 ||
         bl_api_server_start(mounted, &err) != 0) {
         fprintf(stderr, "  mount: %s\n", err.msg);
         return -1;
@@ -138,6 +145,47 @@ static void v1_errors_keep_the_powalyze_shape(void)
     bl_test_reply_clear(&r);
 }
 
+/* {"success":false,"error":{"code","message","request_id","details"?}}. */
+static void attendance_errors_take_the_integrations_document_shape(void)
+{
+    bl_test_reply r;
+    call("GET", "/ax/echo", NULL, NULL, &r);
+    CHECK_EQ_INT(r.status, 401);
+    CHECK(json_is_false(json_object_get(r.json, "success")));
+    json_t *e = json_object_get(r.json, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(e, "code")), "INVALID_CREDENTIALS");
+    CHECK(json_is_string(json_object_get(e, "message")));
+    CHECK(json_is_string(json_object_get(e, "request_id")));
+    bl_test_reply_clear(&r);
+
+    call("GET", "/ax/echo", api.write_token, NULL, &r);
+    CHECK_EQ_INT(r.status, 200);
+    bl_test_reply_clear(&r);
+
+    call("POST", "/ax/refuse", api.write_token, "{\"nom\":1}", &r);
+    CHECK_EQ_INT(r.status, 422);
+    e = json_object_get(r.json, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(e, "code")), "VALIDATION_ERROR");
+    CHECK(json_is_object(json_object_get(e, "details")));
+    CHECK(json_object_get(json_object_get(e, "details"), "email") != NULL);
+    bl_test_reply_clear(&r);
+
+    /* the shared body check's finer word stays beside the document's code */
+    call("POST", "/ax/refuse", api.write_token, "{not json", &r);
+    CHECK_EQ_INT(r.status, 400);
+    e = json_object_get(r.json, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(e, "code")), "VALIDATION_ERROR");
+    CHECK(json_is_string(json_object_get(e, "reason")));
+    bl_test_reply_clear(&r);
+
+    call("GET", "/ax/nothing-here", api.write_token, NULL, &r);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(r.json, "error"), "code")), "NOT_FOUND");
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_api_server_surface_of(mounted, "/ax/integrations"), BL_API_SURFACE_ATTENDANCE);
+    CHECK_EQ_INT(bl_api_server_surface_of(mounted, "/fs/api/clients/"), BL_API_SURFACE_FIELD_SERVICE);
+}
+
 static void the_default_prefix_is_api_and_bad_prefixes_are_refused(void)
 {
     CHECK_EQ_STR(bl_api_server_surface_prefix(api.server, BL_API_SURFACE_FIELD_SERVICE), "/api");
@@ -146,6 +194,8 @@ static void the_default_prefix_is_api_and_bad_prefixes_are_refused(void)
     CHECK_EQ_INT(bl_api_server_surface_of(api.server, "/api"), BL_API_SURFACE_FIELD_SERVICE);
     CHECK_EQ_INT(bl_api_server_surface_of(api.server, "/apis"), BL_API_SURFACE_V1);
     CHECK_EQ_INT(bl_api_server_surface_of(mounted, "/api/clients/"), BL_API_SURFACE_V1);
+    CHECK_EQ_STR(bl_api_server_surface_prefix(api.server, BL_API_SURFACE_ATTENDANCE), "/attendance/api");
+    CHECK_EQ_INT(bl_api_server_surface_of(api.server, "/attendance/api/integrations"), BL_API_SURFACE_ATTENDANCE);
 
     const char *bad[] = {"api", "/", "/api/", "/v1", "/v1/api", "/a b", "//api", "/api?x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -156,6 +206,23 @@ static void the_default_prefix_is_api_and_bad_prefixes_are_refused(void)
         CHECK(strstr(err.msg, "field-service prefix") != NULL);
         bl_api_server_free(s);
     }
+    /* each path belongs to one surface: a prefix may not hold the other */
+    const char *pairs[][2] = {{"/api", "/api"}, {"/api", "/api/attendance"}, {"/x/api", "/x"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        bl_err err = {0};
+        bl_api_config cfg = {.field_service_prefix = pairs[i][0], .attendance_prefix = pairs[i][1]};
+        bl_api_server *s = bl_api_server_create(&cfg, api.pool, &err);
+        CHECK(s == NULL);
+        CHECK(strstr(err.msg, "overlap") != NULL);
+        bl_api_server_free(s);
+    }
+    bl_err err = {0};
+    bl_api_config swapped = {.field_service_prefix = "/fieldservice/api", .attendance_prefix = "/api"};
+    bl_api_server *s = bl_api_server_create(&swapped, api.pool, &err);
+    CHECK(s != NULL);
+    if (s)
+        CHECK_EQ_INT(bl_api_server_surface_of(s, "/api/integrations"), BL_API_SURFACE_ATTENDANCE);
+    bl_api_server_free(s);
 }
 
 int main(void)
@@ -166,6 +233,7 @@ int main(void)
         BL_RUN(every_invalid_field_is_listed_as_an_array);
         BL_RUN(unrouted_paths_take_the_shape_of_their_prefix);
         BL_RUN(v1_errors_keep_the_powalyze_shape);
+        BL_RUN(attendance_errors_take_the_integrations_document_shape);
         BL_RUN(the_default_prefix_is_api_and_bad_prefixes_are_refused);
     } else {
         bl_test_failures++;

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 /* What the schemas folder holds; a file added or deleted must change these. */
-#define EVENT_TYPES 33
-#define COMMAND_TYPES 27 /* fieldservice: rapport.generate */
+#define EVENT_TYPES 36 /* attendance: event.created|updated|cancelled */
+#define COMMAND_TYPES 31 /* attendance: event.create|update|cancel, attendance.record */
 #define EVENT_TOPICS 15
-#define COMMAND_TOPICS 2
+#define COMMAND_TOPICS 3
 
 static const char *schemas_dir(void)
 {

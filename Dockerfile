@@ -18,7 +18,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       librdkafka1 libpq5 libavro23 libcurl4 libssl3 libmicrohttpd12 libjansson4 libjwt0 libmagic1 libmagic-mgc \
-      libcairo2 libpangocairo-1.0-0 fonts-dejavu-core ca-certificates \
+      libcairo2 libpangocairo-1.0-0 fonts-dejavu-core ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 busline \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin busline

@@ -8,6 +8,7 @@ int bl_cmd_groups(int argc, char **argv);
 int bl_cmd_migrate(int argc, char **argv);
 int bl_cmd_pmo(int argc, char **argv);
 int bl_cmd_fieldservice(int argc, char **argv);
+int bl_cmd_attendance(int argc, char **argv);
 int bl_cmd_prune(int argc, char **argv);
 int bl_cmd_registry(int argc, char **argv);
 int bl_cmd_schemas(int argc, char **argv);

@@ -1,5 +1,5 @@
 /* `busline <domain> [run] | send FILE`, the same for every domain service
- * (pmo, fieldservice): run the shared loop of producers/domain_service/ with
+ * (pmo, fieldservice, attendance): run the shared loop of producers/domain_service/ with
  * the domain's rules and /healthz /readyz, or put one plain-JSON command on
  * its topic. A domain's command file is its settings table and one call. */
 #ifndef BUSLINE_CLI_DOMAIN_ROLE_H

@@ -26,6 +26,7 @@ static const bl_command commands[] = {
     {"groups", "consumer groups: members, lag, oldest unprocessed age; 'groups reset' to replay", bl_cmd_groups},
     {"migrate", "apply the SQL migrations to PostgreSQL", bl_cmd_migrate},
     {"pmo", "the sample PMO domain service; 'pmo send FILE' puts a command on the bus", bl_cmd_pmo},
+    {"attendance", "the Attendance-X domain service (events, attendance, reminders); 'attendance send FILE' puts a command on the bus", bl_cmd_attendance},
     {"fieldservice", "the field-service domain service (clients, interventions); 'fieldservice send FILE' puts a command on the bus", bl_cmd_fieldservice},
     {"prune", "delete log and bookkeeping rows past their keep period (run daily)", bl_cmd_prune},
     {"registry", "serve the schema registry (Confluent REST API over PostgreSQL)", bl_cmd_registry},

@@ -10,6 +10,13 @@
 int bl_domain_events_add(bl_domain_events *ev, const char *type, const char *subject, json_t *data,
                       bl_err *err)
 {
+    return bl_domain_events_add_timed(ev, type, subject, NULL, NULL, data, err);
+}
+
+int bl_domain_events_add_timed(bl_domain_events *ev, const char *type, const char *subject,
+                               const char *organization_id, const char *id_seed, json_t *data,
+                               bl_err *err)
+{
     if (!data)
         return bl_err_set(err, BL_ENOMEM, "%s: out of memory building the event", type);
     if (ev->count == ev->cap) {
@@ -26,9 +33,14 @@ int bl_domain_events_add(bl_domain_events *ev, const char *type, const char *sub
     e->type = strdup(type);
     e->subject = strdup(subject);
     e->data = data;
-    if (!e->type || !e->subject) {
+    e->organization_id = organization_id ? strdup(organization_id) : NULL;
+    e->id_seed = id_seed ? strdup(id_seed) : NULL;
+    if (!e->type || !e->subject || (organization_id && !e->organization_id) ||
+        (id_seed && !e->id_seed)) {
         free(e->type);
         free(e->subject);
+        free(e->organization_id);
+        free(e->id_seed);
         json_decref(data);
         return bl_err_set(err, BL_ENOMEM, "out of memory");
     }
@@ -41,6 +53,8 @@ void bl_domain_events_clear(bl_domain_events *ev)
     for (size_t i = 0; i < ev->count; i++) {
         free(ev->items[i].type);
         free(ev->items[i].subject);
+        free(ev->items[i].organization_id);
+        free(ev->items[i].id_seed);
         json_decref(ev->items[i].data);
     }
     free(ev->items);

@@ -23,11 +23,16 @@ typedef struct bl_domain_command {
 } bl_domain_command;
 
 /* One derived event: its type (e.g. "risk.escalated"), the aggregate id it
- * is about (becomes subject and Kafka key) and its data record (owned). */
+ * is about (becomes subject and Kafka key) and its data record (owned).
+ * A timer's event (bl_domain_timers_fn) also names its organization and the
+ * seed its id is derived from, since no command id is there to derive it;
+ * both NULL for a command's events. */
 typedef struct bl_domain_event {
     char *type;
     char *subject;
     json_t *data;
+    char *organization_id;
+    char *id_seed;
 } bl_domain_event;
 
 /* The events one command caused, in order. Zero-initialise; free with
@@ -42,6 +47,13 @@ typedef struct bl_domain_events {
  * -1 with err (BL_ENOMEM). */
 int bl_domain_events_add(bl_domain_events *ev, const char *type, const char *subject, json_t *data,
                          bl_err *err);
+
+/* Appends a timer's event (see bl_domain_event): as bl_domain_events_add,
+ * with organization_id and id_seed (the same seed on a retry derives the
+ * same event id, so consumers drop a repeat) copied. */
+int bl_domain_events_add_timed(bl_domain_events *ev, const char *type, const char *subject,
+                               const char *organization_id, const char *id_seed, json_t *data,
+                               bl_err *err);
 
 /* Frees every event and empties the list (reusable afterwards). */
 void bl_domain_events_clear(bl_domain_events *ev);
@@ -69,6 +81,15 @@ int bl_domain_dispatch(const char *domain, const bl_domain_aggregate *aggs, size
                        PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,
                        bl_err *err);
 
+/* A domain's durable timers (e.g. a reminder due before an event starts),
+ * kept in its own tables: claims at most limit of those due now with FOR
+ * UPDATE SKIP LOCKED (so replicas share them and none fires twice), marks
+ * them fired, and appends their events with bl_domain_events_add_timed, all
+ * on conn inside the loop's open transaction (committed with the outbox
+ * rows, rolled back on failure so nothing is lost). Returns how many timers
+ * fired, or -1 with err. */
+typedef int (*bl_domain_timers_fn)(PGconn *conn_in_tx, int limit, bl_domain_events *out, bl_err *err);
+
 /* What names a domain to the shared loop. Static data of the domain. */
 typedef struct bl_domain_rules {
     const char *domain;          /* catalog domain, e.g. "pmo": commands.<domain> */
@@ -76,6 +97,7 @@ typedef struct bl_domain_rules {
                                     organization_id, command_type,
                                     idempotency_key, events) */
     bl_domain_apply_fn apply;
+    bl_domain_timers_fn fire_due; /* NULL: the domain has no timers */
 } bl_domain_rules;
 
 /* Whether an error from an apply function is the command's fault (it will

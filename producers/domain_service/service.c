@@ -27,6 +27,10 @@
  * (the API's bounded wait, api/command_outcomes.h). */
 #define OUTCOME_CHANNEL "busline_command_outcome"
 #define RETRY_BACKOFF_MAX_MS 5000
+/* How often the run loop fires a domain's due timers, and how many at most
+ * in one transaction. */
+#define TIMER_PERIOD_MS 1000
+#define TIMER_BATCH 100
 
 struct bl_domain_service {
     bl_domain_rules rules; /* borrowed strings: the domain's static data */
@@ -186,13 +190,19 @@ int bl_domain_service_ready(void *ctx, char *reason, size_t reason_len)
     return 0;
 }
 
-/* Encodes event number index of command cmd_id and appends it to the outbox. */
+/* Encodes event number index of command cmd_id (a timer's event: its own
+ * seed and organization) and appends it to the outbox. */
 static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index, const char *org,
                         const bl_domain_event *e, refusal *why)
 {
     bl_err *err = &why->err;
-    char seed[512], id[BL_UUID_SIZE], time_text[32];
-    snprintf(seed, sizeof seed, "%s/%s#%zu", svc->source, cmd_id, index);
+    char seed[768], id[BL_UUID_SIZE], time_text[32];
+    if (e->id_seed)
+        snprintf(seed, sizeof seed, "%s/timer/%s", svc->source, e->id_seed);
+    else
+        snprintf(seed, sizeof seed, "%s/%s#%zu", svc->source, cmd_id, index);
+    if (e->organization_id)
+        org = e->organization_id;
     if (bl_uuid_derived(seed, id, err) != 0)
         return -1;
     int64_t now = bl_clock_wall_ms();
@@ -480,13 +490,54 @@ int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err)
     return 1;
 }
 
+int bl_domain_service_fire_due(bl_domain_service *svc, int limit, bl_err *err)
+{
+    if (!svc->rules.fire_due)
+        return 0;
+    refusal why = {0};
+    bl_domain_events events = {0};
+    if (PQstatus(svc->conn) != CONNECTION_OK)
+        PQreset(svc->conn);
+    if (bl_pg_begin(svc->conn, err) != 0)
+        return -1;
+    int fired = svc->rules.fire_due(svc->conn, limit, &events, &why.err);
+    for (size_t i = 0; fired >= 0 && i < events.count; i++)
+        if (append_event(svc, "", i, NULL, &events.items[i], &why) != 0)
+            fired = -1;
+    if (fired >= 0 && bl_pg_commit(svc->conn, &why.err) != 0)
+        fired = -1;
+    if (fired < 0) {
+        bl_err ignored = {0};
+        bl_pg_rollback(svc->conn, &ignored);
+        *err = why.err;
+    } else {
+        svc->stats.timers += fired;
+        svc->stats.events += (long)events.count;
+    }
+    bl_domain_events_clear(&events);
+    return fired;
+}
+
 int bl_domain_service_run(bl_domain_service *svc, bl_err *err)
 {
     bl_log_info("domain service started", BL_FS("domain", svc->rules.domain), BL_FS("topic", bl_domain_codec_commands_topic(svc->codec)),
                 BL_FS("dlq", svc->dlq_topic));
+    int64_t next_timers = 0;
     while (!bl_signals_stop_requested()) {
         if (bl_domain_service_step(svc, 500, err) < 0)
             return -1;
+        int64_t now = bl_clock_mono_ms();
+        if (svc->rules.fire_due && now >= next_timers) {
+            bl_err timer_err = {0};
+            int fired;
+            /* A full batch means more may be due: go on at once. */
+            while ((fired = bl_domain_service_fire_due(svc, TIMER_BATCH, &timer_err)) == TIMER_BATCH &&
+                   !bl_signals_stop_requested())
+                ;
+            if (fired < 0) /* the timers stay due in PostgreSQL: the next tick retries */
+                bl_log_warn("timers not fired", BL_FS("domain", svc->rules.domain), BL_FS("error", timer_err.msg));
+            next_timers = now + TIMER_PERIOD_MS;
+        }
     }
     bl_log_info("domain service stopped", BL_FS("domain", svc->rules.domain), BL_FI("applied", svc->stats.applied),
                 BL_FI("duplicates", svc->stats.duplicates),

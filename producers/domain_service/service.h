@@ -55,12 +55,20 @@ int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err);
  * Kafka error or a stop during an unfinished command ended it. */
 int bl_domain_service_run(bl_domain_service *svc, bl_err *err);
 
+/* Fires at most limit of the domain's due timers (rules->fire_due) in one
+ * transaction with their outbox events; bl_domain_service_run calls it
+ * every second. Safe beside other replicas doing the same. Returns how many
+ * fired (0 for a domain without timers), or -1 with err (nothing fired:
+ * they stay due). */
+int bl_domain_service_fire_due(bl_domain_service *svc, int limit, bl_err *err);
+
 /* Counters since start, for logs and tests. */
 typedef struct bl_domain_service_stats {
     long applied;      /* commands applied and committed */
     long duplicates;   /* commands skipped as already processed */
     long dead_letters; /* commands sent to the DLQ */
     long events;       /* events appended to the outbox */
+    long timers;       /* timers fired */
 } bl_domain_service_stats;
 
 bl_domain_service_stats bl_domain_service_stats_get(const bl_domain_service *svc);

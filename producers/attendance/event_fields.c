@@ -3,6 +3,7 @@
  * what create and update share. */
 #include "producers/attendance/event_fields.h"
 
+#include "core/time_format.h"
 #include "producers/attendance/rules.h"
 
 #include <inttypes.h>
@@ -44,9 +45,12 @@ static int read_time(const bl_domain_command *c, json_t *state, const char *fiel
     const json_t *v = json_object_get(c->data, field);
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_integer(v))
-        return bad(c, err, field, "must be epoch milliseconds");
-    return set(state, field, json_integer(json_integer_value(v)), err);
+    int64_t ms;
+    if (json_is_integer(v))
+        ms = (int64_t)json_integer_value(v);
+    else if (!json_is_string(v) || bl_rfc3339_parse_millis(json_string_value(v), &ms) != 0)
+        return bad(c, err, field, "must be an RFC 3339 time or epoch milliseconds");
+    return set(state, field, json_integer((json_int_t)ms), err);
 }
 
 /* {email, name} with a well-formed e-mail. */

@@ -25,6 +25,8 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_rapports,
     bl_api_routes_fs_docs,
     bl_api_routes_medias,
+    bl_api_routes_att_events,
+    bl_api_routes_att_attendance,
     NULL,
 };
 

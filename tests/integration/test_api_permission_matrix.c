@@ -117,6 +117,10 @@ static int make_org_rows(org_fixture *f)
         "INSERT INTO fieldservice_reports (organization_id, report_id, intervention_id, report_type, format, template,"
         " title, content, content_type, size_bytes, sha256) VALUES ($1, 'rapports-' || $3, 'interventions-' || $3,"
         " 'inspection', 'MARKDOWN', 'default', $2, convert_to($2, 'UTF8'), 'text/markdown', 4, repeat('0', 64))",
+        /* an Attendance-X event (the attendance surface's events/:id) */
+        "INSERT INTO attendance_events (organization_id, event_id, title, event_type, starts_at, ends_at, timezone,"
+        " organizer) VALUES ($1, 'events-' || $3, $2, 'meeting', now() + interval '1 day',"
+        " now() + interval '25 hours', 'Europe/Paris', jsonb_build_object('email', 'lead@example.fr', 'name', $2::text))",
     };
     for (size_t i = 0; i < sizeof read_model / sizeof read_model[0]; i++)
         if (bl_test_sql(api.pool, read_model[i], 3, p) != 0)
@@ -238,7 +242,8 @@ static bool starts_with(const char *s, const char *prefix)
 /* Routes anyone may call: operations, login, the documents, the console. */
 static bool documented_public(const char *pattern)
 {
-    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/api/openapi.json"};
+    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/api/openapi.json",
+                                        "/attendance/api/openapi.json"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(pattern, exact[i]) == 0)
             return true;
@@ -246,9 +251,18 @@ static bool documented_public(const char *pattern)
            starts_with(pattern, "/console/");
 }
 
-/* The field-service surface (/api) names 401 and 403 by its document. */
+/* The field-service surface (/api) names 401 and 403 by its document; the
+ * attendance surface (/attendance/api) by its own, busline's finer word
+ * (plan_required) then kept as error.reason. */
 static const char *code_on(const char *pattern, const char *v1_code)
 {
+    if (starts_with(pattern, "/attendance/api/")) {
+        if (strcmp(v1_code, "unauthorized") == 0)
+            return "INVALID_CREDENTIALS";
+        if (strcmp(v1_code, "forbidden") == 0 || strcmp(v1_code, "plan_required") == 0)
+            return "PERMISSION_DENIED";
+        return v1_code;
+    }
     if (!starts_with(pattern, "/api/"))
         return v1_code;
     if (strcmp(v1_code, "unauthorized") == 0)
@@ -280,10 +294,13 @@ static bl_api_perm documented_need(const char *method, const char *pattern)
 
 /* ---- paths ---- */
 
-/* The first segment after /v1/ or /api/ ("risks"), into out. */
+/* The first segment after /v1/, /api/ or /attendance/api/ ("risks"), into out. */
 static void collection_of(const char *pattern, char *out, size_t len)
 {
-    const char *s = starts_with(pattern, "/v1/") ? pattern + 4 : starts_with(pattern, "/api/") ? pattern + 5 : "";
+    const char *s = starts_with(pattern, "/v1/")               ? pattern + 4
+                    : starts_with(pattern, "/api/")            ? pattern + 5
+                    : starts_with(pattern, "/attendance/api/") ? pattern + 16
+                                                               : "";
     snprintf(out, len, "%.*s", (int)strcspn(s, "/"), s);
 }
 
@@ -500,7 +517,7 @@ static void run_cell(route_row *row, int ci, bool foreign)
     } else if (c->perm < need) {
         want = 403, want_code = code_on(row->pattern, "forbidden");
     } else if (c->demo && strcmp(row->method, "GET") != 0) {
-        want = 403, want_code = "plan_required";
+        want = 403, want_code = code_on(row->pattern, "plan_required");
     }
     if (want) {
         denied_cells++;

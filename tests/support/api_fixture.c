@@ -73,6 +73,7 @@ int bl_test_api_start_waiting(bl_test_api *t, int with_kafka, int command_wait_m
     snprintf(t->prefix, sizeof t->prefix, "%s.", unique);
     snprintf(t->topics[0], sizeof t->topics[0], "%scommands.pmo", t->prefix);
     snprintf(t->topics[1], sizeof t->topics[1], "%scommands.fieldservice", t->prefix);
+    snprintf(t->topics[2], sizeof t->topics[2], "%scommands.attendance", t->prefix);
     if (!(t->pool = bl_pg_pool_new(t->registry.pg_url, 16, &err)))
         goto fail;
     PGconn *conn = bl_pg_pool_acquire(t->pool, 5000, &err);
@@ -88,10 +89,11 @@ int bl_test_api_start_waiting(bl_test_api *t, int with_kafka, int command_wait_m
         goto fail;
     if (with_kafka) {
         bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-        bl_kafka_topic_spec specs[] = {{t->topics[0], 3, 1, NULL}, {t->topics[1], 3, 1, NULL}};
-        const char *names[] = {t->topics[0], t->topics[1]};
-        rc = admin && bl_kafka_admin_create_topics(admin, specs, 2, 30000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(admin, names, 2, 30000, &err) == 0
+        bl_kafka_topic_spec specs[] = {{t->topics[0], 3, 1, NULL}, {t->topics[1], 3, 1, NULL},
+                                       {t->topics[2], 3, 1, NULL}};
+        const char *names[] = {t->topics[0], t->topics[1], t->topics[2]};
+        rc = admin && bl_kafka_admin_create_topics(admin, specs, 3, 30000, &err) == 0 &&
+                     bl_kafka_admin_wait_visible(admin, names, 3, 30000, &err) == 0
                  ? 0
                  : -1;
         bl_kafka_admin_free(admin);
@@ -120,9 +122,9 @@ void bl_test_api_stop(bl_test_api *t)
     if (t->topics[0][0]) {
         bl_err err = {0};
         bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-        const char *names[] = {t->topics[0], t->topics[1]};
+        const char *names[] = {t->topics[0], t->topics[1], t->topics[2]};
         if (admin)
-            bl_kafka_admin_delete_topics(admin, names, 2, 30000, &err);
+            bl_kafka_admin_delete_topics(admin, names, 3, 30000, &err);
         bl_kafka_admin_free(admin);
     }
     bl_test_registry_stop(&t->registry);

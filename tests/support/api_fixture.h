@@ -18,7 +18,7 @@ typedef struct bl_test_api {
     bl_pg_pool *pool;
     bl_api_server *server;
     char prefix[96];           /* topic prefix, "t-xxxx." */
-    char topics[2][160];       /* <prefix>commands.pmo, <prefix>commands.fieldservice */
+    char topics[3][160];       /* <prefix>commands.pmo, <prefix>commands.fieldservice, <prefix>commands.attendance */
     char org[BL_API_ID_MAX], other_org[BL_API_ID_MAX];
     char write_token[BL_API_TOKEN_SIZE], admin_token[BL_API_TOKEN_SIZE], other_token[BL_API_TOKEN_SIZE];
     char write_key_id[BL_API_ID_MAX];

@@ -3,6 +3,7 @@
 #include "api/server_private.h"
 #include "core/log.h"
 #include "producers/commands/command_envelope.h"
+#include "producers/attendance/domain.h"
 #include "producers/fieldservice/domain.h"
 #include "producers/pmo/domain.h"
 
@@ -21,7 +22,7 @@ struct bl_api_commands {
 };
 
 /* The domains whose processed-commands tables the status reads. */
-static const bl_domain_rules *const domains[] = {&bl_pmo_rules, &bl_fieldservice_rules};
+static const bl_domain_rules *const domains[] = {&bl_pmo_rules, &bl_fieldservice_rules, &bl_attendance_rules};
 
 static void commands_free(void *arg)
 {

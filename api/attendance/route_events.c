@@ -137,6 +137,7 @@ static void read_attendees(const json_t *v, json_t *data, json_t **details)
         char field[64];
         const json_t *id = json_object_get(a, "id"), *name = json_object_get(a, "name");
         const json_t *email = json_object_get(a, "email");
+        bool item_ok = true;
         if (!json_is_object(a)) {
             snprintf(field, sizeof field, "attendees[%zu]", i);
             bl_att_detail(details, field, "must be an object {id, name, email}");
@@ -146,25 +147,26 @@ static void read_attendees(const json_t *v, json_t *data, json_t **details)
         if (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > ID_MAX) {
             snprintf(field, sizeof field, "attendees[%zu].id", i);
             bl_att_detail(details, field, "required: a string of 1 to 200 characters");
-            ok = false;
+            item_ok = false;
         }
         if (name && !json_is_null(name) && !json_is_string(name)) {
             snprintf(field, sizeof field, "attendees[%zu].name", i);
             bl_att_detail(details, field, "must be a string");
-            ok = false;
+            item_ok = false;
         }
         if (email && !json_is_null(email) && !bl_attendance_email_ok(json_string_value(email))) {
             snprintf(field, sizeof field, "attendees[%zu].email", i);
             bl_att_detail(details, field, "not a well-formed e-mail address");
-            ok = false;
+            item_ok = false;
         }
-        for (size_t j = 0; ok && j < i; j++) {
+        for (size_t j = 0; json_is_string(id) && j < i; j++) {
             if (json_equal(id, json_object_get(json_array_get(v, j), "id"))) {
                 snprintf(field, sizeof field, "attendees[%zu].id", i);
                 bl_att_detail(details, field, "appears twice");
-                ok = false;
+                item_ok = false;
             }
         }
+        ok = ok && item_ok;
         if (ok) /* the name defaults to the e-mail address, then the id */
             json_array_append_new(list, json_pack("{s:O, s:O, s:O}", "person_id", id, "name",
                                                   json_is_string(name) ? name : json_is_string(email) ? email : id,

@@ -251,18 +251,14 @@ static bool documented_public(const char *pattern)
            starts_with(pattern, "/console/");
 }
 
-/* The field-service surface (/api) names 401 and 403 by its document; the
- * attendance surface (/attendance/api) by its own, busline's finer word
- * (plan_required) then kept as error.reason. */
+/* The field-service surface (/api) names 401 and 403 by its document, and
+ * so does the Attendance-X surface (/attendance/api) by document 001. */
 static const char *code_on(const char *pattern, const char *v1_code)
 {
-    if (starts_with(pattern, "/attendance/api/")) {
-        if (strcmp(v1_code, "unauthorized") == 0)
-            return "INVALID_CREDENTIALS";
-        if (strcmp(v1_code, "forbidden") == 0 || strcmp(v1_code, "plan_required") == 0)
-            return "PERMISSION_DENIED";
-        return v1_code;
-    }
+    if (starts_with(pattern, "/attendance/api/"))
+        return strcmp(v1_code, "unauthorized") == 0 ? "INVALID_CREDENTIALS"
+               : strcmp(v1_code, "forbidden") == 0  ? "PERMISSION_DENIED"
+                                                    : v1_code;
     if (!starts_with(pattern, "/api/"))
         return v1_code;
     if (strcmp(v1_code, "unauthorized") == 0)
@@ -294,7 +290,7 @@ static bl_api_perm documented_need(const char *method, const char *pattern)
 
 /* ---- paths ---- */
 
-/* The first segment after /v1/, /api/ or /attendance/api/ ("risks"), into out. */
+/* The first segment after /v1/ or /api/ ("risks"), into out. */
 static void collection_of(const char *pattern, char *out, size_t len)
 {
     const char *s = starts_with(pattern, "/v1/")               ? pattern + 4
@@ -517,7 +513,7 @@ static void run_cell(route_row *row, int ci, bool foreign)
     } else if (c->perm < need) {
         want = 403, want_code = code_on(row->pattern, "forbidden");
     } else if (c->demo && strcmp(row->method, "GET") != 0) {
-        want = 403, want_code = code_on(row->pattern, "plan_required");
+        want = 403, want_code = "plan_required";
     }
     if (want) {
         denied_cells++;

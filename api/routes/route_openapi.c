@@ -1,4 +1,4 @@
-/* GET /v1/openapi.json and <field-service prefix>/openapi.json, public: the
+/* GET /v1/openapi.json, <field-service prefix>/openapi.json and <attendance prefix>/openapi.json, public: the
  * document of each surface's registered routes, built once on first request
  * (routes are fixed once the server serves). */
 #include "api/openapi.h"
@@ -50,7 +50,8 @@ int bl_api_routes_openapi(bl_api_server *s, bl_err *err)
     static const struct {
         bl_api_surface surface;
         const char *pattern;
-    } documents[] = {{BL_API_SURFACE_V1, "/v1/openapi.json"}, {BL_API_SURFACE_FIELD_SERVICE, "/openapi.json"}};
+    } documents[] = {{BL_API_SURFACE_V1, "/v1/openapi.json"}, {BL_API_SURFACE_FIELD_SERVICE, "/openapi.json"},
+                     {BL_API_SURFACE_ATTENDANCE, "/openapi.json"}};
     for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++) {
         bl_api_route r = {"GET", documents[i].pattern, BL_API_PUBLIC, openapi};
         if (bl_api_server_surface_routes(s, documents[i].surface, &r, 1, c, err) != 0 ||

@@ -25,6 +25,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_fs_rapports,
     bl_api_routes_fs_docs,
     bl_api_routes_medias,
+    bl_api_routes_ax_integrations,
     NULL,
 };
 

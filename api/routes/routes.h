@@ -27,7 +27,9 @@ int bl_api_routes_fs_command_status(bl_api_server *s, bl_err *err); /* commands/
 int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, planning/calendar (documents its own) */
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
-int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
+int bl_api_routes_medias(bl_api_server *s, bl_err *err);
+/* the Attendance-X surface (api/attendance/, patterns under its prefix) */
+int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err); /* integrations/ of document 001 */  /* /api/medias: list, streamed upload and download */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

@@ -16,6 +16,19 @@ static json_t *field_service_error_schema(void)
                      "description", "the finer cause busline knows (malformed_json, ...)");
 }
 
+static json_t *attendance_error_schema(void)
+{
+    return json_loads("{\"type\":\"object\",\"required\":[\"success\",\"error\"],\"properties\":{\"success\":"
+                      "{\"const\":false},\"error\":{\"type\":\"object\",\"required\":[\"code\",\"message\","
+                      "\"request_id\"],\"properties\":{\"code\":{\"type\":\"string\",\"description\":"
+                      "\"INTEGRATION_NOT_FOUND, PROVIDER_NOT_SUPPORTED, OAUTH_ERROR, PERMISSION_DENIED,"
+                      " RATE_LIMIT_EXCEEDED, SYNC_FAILED, CONNECTION_ERROR, INVALID_CREDENTIALS, VALIDATION_ERROR,"
+                      " CONFLICT, ...\"},\"message\":{\"type\":\"string\"},\"request_id\":{\"type\":\"string\"},"
+                      "\"details\":{\"type\":\"object\",\"description\":\"every problem by path\"},"
+                      "\"reason\":{\"type\":\"string\"}}}}}",
+                      0, NULL);
+}
+
 static json_t *error_schema(void)
 {
     return json_pack("{s:s, s:[s], s:{s:{s:s, s:[s,s,s], s:{s:{s:s}, s:{s:s}, s:{s:s},"
@@ -36,7 +49,9 @@ static json_t *components_base(bl_api_surface surface)
         "securitySchemes", "bearer", "type", "http", "scheme", "bearer", "description",
         "an API key (bl_live_...) or a JWT access token", "apiKey", "type", "apiKey", "in", "header", "name",
         "X-API-Key",
-        "schemas", "Error", surface == BL_API_SURFACE_FIELD_SERVICE ? field_service_error_schema() : error_schema(),
+        "schemas", "Error", surface == BL_API_SURFACE_FIELD_SERVICE ? field_service_error_schema()
+        : surface == BL_API_SURFACE_ATTENDANCE  ? attendance_error_schema()
+                                                : error_schema(),
         "CommandAccepted", "type", "object", "required", "command_id",
         "status_url", "properties", "command_id", "type", "string", "format", "uuid", "status_url", "type",
         "string", "status", "type", "string", "type", "type", "string", "aggregate_id", "type", "string",
@@ -118,6 +133,9 @@ static const struct {
     [BL_API_SURFACE_FIELD_SERVICE] = {"busline field-service API (the SmartLeakPro document)",
                                       "The SmartLeakPro API over the field-service domain service: French field "
                                       "names, {detail, error_code, field_errors} errors (Error)."},
+    [BL_API_SURFACE_ATTENDANCE] = {"busline Attendance-X API (its events, the integrations document)",
+                                   "Attendance-X's API: {success: true, data, meta?} answers and"
+                                   " {success: false, error: {code, message, request_id, details?}} errors (Error)."},
 };
 
 json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_err *err)

@@ -74,6 +74,9 @@ static json_t *disconnect_json(PGconn *conn, const bl_api_request *req, const ch
     char url[512];
     bl_ax_status_url(req, id, json_string_value(json_object_get(run, "syncId")), url, sizeof url);
     /* the worker counts what it removed; a count it did not make is null */
+    bool ended = json_is_true(json_object_get(run, "completed"));
+    if (!ended)
+        stats = NULL; /* a queued run's statistics are its zero defaults, not counts */
     json_t *cleanup = json_pack("{s:O?, s:O?, s:O?}", "eventsRemoved", json_object_get(stats, "eventsDeleted"),
                                 "webhooksDisabled", json_object_get(stats, "webhooksDisabled"), "tokensRevoked",
                                 json_object_get(stats, "tokensRevoked"));

@@ -230,7 +230,10 @@ void bl_test_reply_clear(bl_test_reply *r)
 
 const char *bl_test_reply_error_code(const bl_test_reply *r)
 {
-    const char *c = json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+    /* the Attendance-X shape keeps the finer word as error.reason */
+    const char *c = json_string_value(json_object_get(json_object_get(r->json, "error"), "reason"));
+    if (!c)
+        c = json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
     if (!c)
         c = json_string_value(json_object_get(r->json, "reason"));
     if (!c)

@@ -72,8 +72,9 @@ int bl_test_sql_value(bl_pg_pool *pool, const char *text, int n, const char *con
                       size_t len);
 
 /* The code of an error answer: "error.code" on /v1; on the field-service
- * surface its "reason" (the finer word) when given, else "error_code". ""
- * when none. */
+ * surface its "reason" (the finer word) when given, else "error_code"; on
+ * the Attendance-X surface "error.reason" when given, else "error.code".
+ * "" when none. */
 const char *bl_test_reply_error_code(const bl_test_reply *r);
 
 #endif

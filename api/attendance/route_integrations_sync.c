@@ -41,7 +41,8 @@ static json_t *run_json(PGconn *conn, const char *id, const char *run, const cha
 /* ---- disconnect ---- */
 
 /* Revokes and disconnects once the cleanup run ended, unless done before;
- * the outcome of the revocation is kept in the run's statistics. */
+ * the outcome of the revocation is kept in the run's statistics. The run's
+ * row lock makes one caller do it when a DELETE and a status read meet. */
 static int finish_if_ended(const bl_api_request *req, void *ctx, PGconn *conn, const char *id, json_t *run,
                            bl_err *err)
 {
@@ -49,17 +50,38 @@ static int finish_if_ended(const bl_api_request *req, void *ctx, PGconn *conn, c
         strcmp(json_string_value(json_object_get(run, "type")), "cleanup") != 0 ||
         json_object_get(json_object_get(run, "statistics"), "tokensRevoked"))
         return 0;
+    const char *params[] = {json_string_value(json_object_get(run, "syncId")), NULL};
+    if (bl_pg_begin(conn, err) != 0)
+        return -1;
+    PGresult *r = bl_pg_exec(conn, "SELECT statistics->'tokensRevoked' FROM integration_sync_runs WHERE id::text = $1"
+                                   " FOR UPDATE", 1, params, err);
+    bool done_before = r && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+    json_t *before = done_before ? json_loads(PQgetvalue(r, 0, 0), JSON_DECODE_ANY, NULL) : NULL;
+    PQclear(r);
     bool revoked = false;
-    if (bl_ax_finish_disconnect(req, ctx, id, &revoked, err) != 0)
-        return -1;
-    const char *params[] = {json_string_value(json_object_get(run, "syncId")), revoked ? "true" : "false"};
-    if (bl_pg_exec_cmd(conn,
-                       "UPDATE integration_sync_runs SET statistics = statistics ||"
-                       " jsonb_build_object('tokensRevoked', $2::boolean) WHERE id::text = $1",
-                       2, params, err) != 0)
-        return -1;
-    json_object_set_new(json_object_get(run, "statistics"), "tokensRevoked", json_boolean(revoked));
+    int rc = -1;
+    if (!r)
+        goto rollback;
+    if (!done_before) {
+        if (bl_ax_finish_disconnect(req, ctx, id, &revoked, err) != 0)
+            goto rollback;
+        params[1] = revoked ? "true" : "false";
+        if (bl_pg_exec_cmd(conn,
+                           "UPDATE integration_sync_runs SET statistics = statistics ||"
+                           " jsonb_build_object('tokensRevoked', $2::boolean) WHERE id::text = $1",
+                           2, params, err) != 0)
+            goto rollback;
+    }
+    if (bl_pg_commit(conn, err) != 0)
+        goto rollback;
+    json_object_set_new(json_object_get(run, "statistics"), "tokensRevoked",
+                        before ? before : json_boolean(revoked));
     return 0;
+rollback:;
+    bl_err tmp = {0};
+    bl_pg_rollback(conn, &tmp);
+    json_decref(before);
+    return rc;
 }
 
 /* The document's DELETE answer from a cleanup run and the integration. */

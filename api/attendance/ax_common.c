@@ -58,9 +58,13 @@ static bool mapped_scope(const char *provider, const char *scope, size_t len)
 static int append_scope(char *out, size_t cap, size_t *o, const char *scope, size_t len, char sep)
 {
     /* a scope asked for twice is asked for once */
-    for (const char *at = out; (at = strstr(at, scope)) != NULL; at += len)
-        if ((at == out || at[-1] == sep) && (at[len] == sep || at[len] == '\0') && strncmp(at, scope, len) == 0)
+    for (const char *at = out; *at;) {
+        size_t n = strcspn(at, (char[]){sep, 0});
+        if (n == len && strncmp(at, scope, len) == 0)
             return 0;
+        at += n;
+        at += *at ? 1 : 0;
+    }
     int n = snprintf(out + *o, cap - *o, "%s%.*s", *o ? (char[]){sep, 0} : "", (int)len, scope);
     if (n < 0 || (size_t)n >= cap - *o)
         return -1;

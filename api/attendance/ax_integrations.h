@@ -90,6 +90,11 @@ json_t *bl_ax_caller(PGconn *conn, const bl_api_request *req);
  * *revoked: whether the provider took the revocation. Returns 0 or -1. */
 int bl_ax_finish_disconnect(const bl_api_request *req, void *ctx, const char *id, bool *revoked, bl_err *err);
 
+/* slack_webhook_check.c: posts a test message to a Slack incoming webhook
+ * url (borrowed) through the SSRF guard; *took_ms gets the time taken.
+ * Returns 0 on a 2xx, or -1 with err (BL_OAUTH_E_WEBHOOK: WEBHOOK_FAILED). */
+int bl_ax_slack_webhook_check(const char *url, long *took_ms, bl_err *err);
+
 /* route_integrations_sync.c */
 int bl_ax_history(const bl_api_request *req, bl_http_response *resp, void *ctx);
 int bl_ax_sync(const bl_api_request *req, bl_http_response *resp, void *ctx);

@@ -465,12 +465,23 @@ static int test_integration(const bl_api_request *req, bl_http_response *resp, v
     bl_err failure = {0};
     json_t *health = bl_oauth_test(st, req->auth->org_id, id, &failure);
     const char *params[] = {id};
-    PGresult *r = bl_pg_exec(conn, "SELECT last_error_code, last_error_message FROM integrations WHERE id::text = $1",
+    PGresult *r = bl_pg_exec(conn, "SELECT last_error_code, last_error_message, settings->>'webhookUrl'"
+                                   " FROM integrations WHERE id::text = $1",
                              1, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!r) {
         json_decref(health);
         return -1;
+    }
+    /* Slack's incoming webhook gets a test message too */
+    long webhook_ms = 0;
+    bl_err hook = {0};
+    bool hook_failed = strcmp(p->internal, "slack") == 0 && !PQgetisnull(r, 0, 2) &&
+                       bl_ax_slack_webhook_check(PQgetvalue(r, 0, 2), &webhook_ms, &hook) != 0;
+    if (hook_failed) {
+        json_decref(health);
+        health = NULL;
+        failure = hook;
     }
     json_t *last = NULL;
     const char *fail_code = health ? NULL : bl_oauth_code_name(failure.code);

@@ -170,7 +170,10 @@ static const ax_doc docs[] = {
      OP("sync_status", "One run as the history shows it, with completed (true once it ended)",
         "\"responses\":{" ANSWER("200", "the run", RUN) "," ERROR("404", "INTEGRATION_NOT_FOUND") "," DENIED "}")},
     {"POST", "/integrations/:id/test",
-     OP("test_integration", "Call the provider's who-am-I now; a failed check is connectionStatus unhealthy",
+     OP("test_integration",
+        "Call the provider's who-am-I now (and post a test message to a Slack settings.webhookUrl, through the"
+        " webhook SSRF guard); a failed check is connectionStatus unhealthy with lastError WEBHOOK_FAILED,"
+        " CONNECTION_ERROR, ...",
         "\"responses\":{" ANSWER("200", "the check",
                                  OBJ("\"connectionStatus\":{\"enum\":[\"healthy\",\"unhealthy\"]}"
                                      ",\"responseTime\":" STR_N ",\"permissions\":{\"type\":\"object\","

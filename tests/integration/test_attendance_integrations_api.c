@@ -710,6 +710,19 @@ static void test_checks_the_provider_and_names_its_errors(void)
     call("POST", path, manager, NULL, &r);
     CHECK(fails_with(&r, 404, "INTEGRATION_NOT_FOUND"));
     bl_test_reply_clear(&r);
+    /* Slack's incoming webhook gets a test message: one on a loopback
+     * address is refused by the SSRF guard, a failed webhook */
+    char slack[64];
+    REQUIRE(make_integration("slack", "chat", org, slack) == 0);
+    CHECK_EQ_INT(put_settings(slack, "{\"settings\":{\"webhookUrl\":\"https://127.0.0.1:9/services/T0/B0/x\"}}", &r),
+                 200);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, BASE "/%s/test", slack);
+    CHECK_EQ_INT(call("POST", path, manager, NULL, &r), 200);
+    CHECK_EQ_STR(json_string_value(json_object_get(data_of(&r), "connectionStatus")), "unhealthy");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(data_of(&r), "lastError"), "code")),
+                 "WEBHOOK_FAILED");
+    bl_test_reply_clear(&r);
 }
 
 /* ---- DELETE /integrations/:id ---- */
@@ -951,6 +964,9 @@ static int setup(void)
     setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_ID", "google-client", 1);
     setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET", "google-secret", 1);
     setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_BASE_URL", base, 1);
+    /* Slack has no fake here: its calls go to a closed loopback port, never out */
+    setenv("BUSLINE_OAUTH_SLACK_BASE_URL", "http://127.0.0.1:9", 1);
+    unsetenv("BUSLINE_WEBHOOK_ALLOW");
     if (bl_test_pg_fresh_db(pg_url, sizeof pg_url, &err) != 0)
         goto fail;
     PGconn *conn = bl_pg_connect(pg_url, &err);

@@ -352,8 +352,9 @@ static void callback_connects_and_schedules_the_first_sync(void)
     CHECK_EQ_INT(sql_long("SELECT count(*) FROM integrations WHERE id::text = $1 AND auto_sync"
                           " AND sync_interval_s = 300 AND next_sync_at > now() AND NOT settings ? 'autoSync'", id), 1);
     bl_test_reply_clear(&r);
-    /* the state is spent */
-    call("POST", BASE "/google/callback", manager, "{\"code\":\"4/good-code\",\"state\":\"st_never-issued\"}", &r);
+    /* the document's example as written: a state this server never issued */
+    call("POST", BASE "/google/callback", manager,
+         "{\"code\":\"oauth_authorization_code\",\"state\":\"state-token-123\"}", &r);
     CHECK(fails_with(&r, 400, "OAUTH_ERROR"));
     bl_test_reply_clear(&r);
     call("POST", BASE "/google/callback", manager, "{\"error\":\"access_denied\"}", &r);

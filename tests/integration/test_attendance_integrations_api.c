@@ -30,6 +30,7 @@ static char pg_url[512];
 static bl_pg_pool *pool;
 static bl_api_server *srv;        /* waits for a cleanup run (30 s) */
 static bl_api_server *srv_nowait; /* answers a DELETE at once */
+static bl_api_server *srv_moved;  /* the surface under another prefix */
 static fake_oauth fake;
 static char org[BL_API_ID_MAX], other_org[BL_API_ID_MAX];
 static char admin[BL_API_TOKEN_SIZE], manager[BL_API_TOKEN_SIZE], reader[BL_API_TOKEN_SIZE];
@@ -623,6 +624,18 @@ static void sync_queues_a_run_for_the_worker(void)
                                              "\"options\":{\"forceUpdate\":true}}", &r), 202);
     CHECK_EQ_STR(json_string_value(json_object_get(data_of(&r), "estimatedDuration")), "2 seconds");
     bl_test_reply_clear(&r);
+    /* the statusUrl follows the configured prefix */
+    REQUIRE(end_run(id, "success", "{\"eventsProcessed\":0,\"eventsCreated\":0,\"eventsUpdated\":0,"
+                                   "\"eventsDeleted\":0,\"errors\":0}") == 0);
+    snprintf(path, sizeof path, "/ax/v2/integrations/%s/sync", id);
+    CHECK_EQ_INT(call_on(srv_moved, "POST", path, manager, "{}", &r), 202);
+    const char *moved = json_string_value(json_object_get(data_of(&r), "statusUrl"));
+    CHECK(moved && strncmp(moved, "/ax/v2/integrations/", 20) == 0);
+    bl_test_reply clone;
+    CHECK_EQ_INT(moved ? call_on(srv_moved, "GET", moved, manager, NULL, &clone) : 0, 200);
+    bl_test_reply_clear(&clone);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, BASE "/%s/sync", id);
     /* bad bodies, a provider with nothing to sync, a disconnected one, an unknown one */
     call("POST", path, manager, "{\"direction\":\"sideways\",\"options\":{\"dryRun\":\"yes\",\"dateRange\":"
                                 "{\"start\":\"2024-03-01T00:00:00Z\"}},\"extra\":1}", &r);
@@ -985,6 +998,9 @@ static int setup(void)
     bl_api_config cfg = {.command_wait_ms = 30000};
     if (!(srv = bl_api_server_new(&cfg, pool, &err)) || bl_api_server_start(srv, &err) != 0)
         goto fail;
+    bl_api_config moved = {.attendance_prefix = "/ax/v2"};
+    if (!(srv_moved = bl_api_server_new(&moved, pool, &err)) || bl_api_server_start(srv_moved, &err) != 0)
+        goto fail;
     bl_api_config nowait = {.command_wait_ms = -1};
     if (!(srv_nowait = bl_api_server_new(&nowait, pool, &err)) || bl_api_server_start(srv_nowait, &err) != 0)
         goto fail;
@@ -1015,6 +1031,7 @@ int main(void)
     }
     bl_api_server_free(srv);
     bl_api_server_free(srv_nowait);
+    bl_api_server_free(srv_moved);
     bl_pg_pool_free(pool);
     if (pg_url[0])
         bl_test_pg_drop_db(pg_url);

@@ -312,6 +312,24 @@ static void connect_answers_the_authorization_url(void)
          &r);
     CHECK(fails_with(&r, 422, "VALIDATION_ERROR") && detail(&r, "redirectUri"));
     bl_test_reply_clear(&r);
+    /* Microsoft: the document's words as Graph scopes, each once, with offline_access */
+    CHECK_EQ_INT(call("POST", BASE "/microsoft/connect", manager,
+                      "{\"scopes\":[\"calendar.write\",\"events.manage\",\"meetings.manage\"],"
+                      "\"settings\":{\"teamsIntegration\":{\"enabled\":true,\"autoCreateMeetings\":true}},"
+                      "\"redirectUri\":\"" REDIRECT "\"}",
+                      &r),
+                 200);
+    url = json_string_value(json_object_get(data_of(&r), "authUrl"));
+    const char *rw = url ? strstr(url, "Calendars.ReadWrite") : NULL;
+    CHECK(rw && !strstr(rw + 1, "Calendars.ReadWrite") && strstr(url, "OnlineMeetings.ReadWrite") &&
+          strstr(url, "offline_access"));
+    CHECK_EQ_STR(json_string_value(json_object_get(data_of(&r), "provider")), "microsoft");
+    bl_test_reply_clear(&r);
+    /* Zoom connects server-to-server at once: its token endpoint is unreachable here */
+    call("POST", BASE "/zoom/connect", manager, "{\"settings\":{\"account_id\":\"acct-1\",\"autoCreateMeetings\":true}}",
+         &r);
+    CHECK(fails_with(&r, 502, "CONNECTION_ERROR"));
+    bl_test_reply_clear(&r);
     call("POST", BASE "/dropbox/connect", manager, "{\"redirectUri\":\"" REDIRECT "\"}", &r);
     CHECK(fails_with(&r, 400, "PROVIDER_NOT_SUPPORTED"));
     bl_test_reply_clear(&r);
@@ -980,6 +998,12 @@ static int setup(void)
     setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_BASE_URL", base, 1);
     /* Slack has no fake here: its calls go to a closed loopback port, never out */
     setenv("BUSLINE_OAUTH_SLACK_BASE_URL", "http://127.0.0.1:9", 1);
+    setenv("BUSLINE_OAUTH_MICROSOFT_365_CLIENT_ID", "ms-client", 1);
+    setenv("BUSLINE_OAUTH_MICROSOFT_365_CLIENT_SECRET", "ms-secret", 1);
+    setenv("BUSLINE_OAUTH_MICROSOFT_365_BASE_URL", "http://127.0.0.1:9", 1);
+    setenv("BUSLINE_OAUTH_ZOOM_CLIENT_ID", "zoom-client", 1);
+    setenv("BUSLINE_OAUTH_ZOOM_CLIENT_SECRET", "zoom-secret", 1);
+    setenv("BUSLINE_OAUTH_ZOOM_BASE_URL", "http://127.0.0.1:9", 1);
     unsetenv("BUSLINE_WEBHOOK_ALLOW");
     if (bl_test_pg_fresh_db(pg_url, sizeof pg_url, &err) != 0)
         goto fail;

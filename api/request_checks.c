@@ -55,7 +55,11 @@ static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_aut
  * read for GET, write for POST, PUT and DELETE; admin routes stay admin. */
 static bl_api_perm perm_needed(bl_api_access access, const char *method, bool field_service)
 {
-    if (access == BL_API_ADMIN || (strcmp(method, "DELETE") == 0 && !field_service))
+    if (access == BL_API_ADMIN)
+        return BL_API_PERM_ADMIN;
+    if (access == BL_API_WRITE)
+        return BL_API_PERM_WRITE;
+    if (strcmp(method, "DELETE") == 0 && !field_service)
         return BL_API_PERM_ADMIN;
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
         return BL_API_PERM_READ;

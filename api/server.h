@@ -77,6 +77,7 @@ typedef enum bl_api_access {
     BL_API_PUBLIC = 0,  /* no credentials (health, login, refresh) */
     BL_API_BY_METHOD,   /* read for GET, write for POST/PUT/PATCH, admin for DELETE */
     BL_API_ADMIN,       /* admin only, whatever the method (key/webhook management) */
+    BL_API_WRITE,       /* write or admin, whatever the method (a document's "Manager or Admin") */
 } bl_api_access;
 
 /* One row of a route file's table. */

@@ -5,6 +5,7 @@
  * error shape. Connect, callback, settings and delete are admin-only. */
 #include "api/routes/route_integrations.h"
 
+#include "api/attendance/integration_settings.h"
 #include "api/routes/routes.h"
 #include "api/routes/webhook_api.h"
 #include "connectors/providers.h"
@@ -142,7 +143,8 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
     json_t *fields = json_object();
     if (!fields)
         return -1;
-    if (settings && bl_api_integration_settings_check(settings, fields) != 0) {
+    if (settings && bl_api_integration_settings_check(provider, settings, ((bl_api_integrations *)ctx)->catalog,
+                                                      fields) != 0) {
         return bl_api_fail(req->http, resp, 422, NULL, "the settings are not valid", fields);
     }
     const char *mode = json_string_value(json_object_get(settings, "mode"));
@@ -208,16 +210,22 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
 
 /* ---- settings, delete, test ---- */
 
-int bl_api_integration_settings_check(const json_t *settings, json_t *fields)
+int bl_api_integration_settings_check(const char *provider, const json_t *settings, const bl_catalog *cat,
+                                      json_t *fields)
 {
     static const char *const segments[] = {"tenant", "cloud_id", "organization", "account_id"};
     if (!json_is_object(settings) || json_object_size(settings) > 32) {
         json_object_set_new(fields, "settings", json_string("an object of at most 32 fields"));
         return -1;
     }
+    /* the document's nested settings, by the provider's schema; the rest
+     * are /v1's own scalar settings */
+    bl_integration_settings_check(provider, settings, "settings", false, cat, fields);
     const char *key;
     json_t *v;
     json_object_foreach ((json_t *)settings, key, v) {
+        if (bl_integration_settings_known(provider, key))
+            continue;
         if (strcmp(key, "rules") == 0) {
             if (!json_is_array(v))
                 json_object_set_new(fields, "settings.rules", json_string("an array of mapping rules"));
@@ -278,7 +286,7 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         return -1;
     if (!settings)
         json_object_set_new(fields, "settings", json_string("required"));
-    if (json_object_size(fields) > 0 || bl_api_integration_settings_check(settings, fields) != 0)
+    if (json_object_size(fields) > 0)
         return bl_api_fail(req->http, resp, 422, NULL, "the settings are not valid", fields);
     char *text = json_dumps(settings, JSON_COMPACT);
     bl_err err = {0};
@@ -289,9 +297,15 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         return -1;
     }
     const char *params[] = {bl_http_request_param(req->http, "id"), req->auth->org_id, text};
-    char provider[32];
+    char provider[32] = "";
     int found = integration_provider(conn, params[0], params[1], provider, &err);
     PGresult *r = NULL;
+    if (found >= 0 && bl_api_integration_settings_check(found == 1 ? provider : NULL, settings, ic->catalog,
+                                                        fields) != 0) {
+        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+        free(text);
+        return bl_api_fail(req->http, resp, 422, NULL, "the settings are not valid", fields);
+    }
     if (found == 1 && bl_api_integration_rules_check(provider, json_object_get(settings, "rules"), ic->catalog,
                                                      fields) != 0) {
         bl_pg_pool_release(bl_api_server_pool(req->server), conn);

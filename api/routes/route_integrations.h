@@ -24,9 +24,13 @@ bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_res
 /* The caller's key or user id. */
 const char *bl_api_integrations_actor(const bl_api_request *req);
 
-/* Checks settings (an object of scalar fields, plus "rules"; URL segments
- * and mode constrained), noting problems in fields. Returns 0 or -1. */
-int bl_api_integration_settings_check(const json_t *settings, json_t *fields);
+/* Checks settings of provider (an object of scalar fields, plus "rules";
+ * URL segments and mode constrained; the nested settings of document 001
+ * that provider's schema knows, api/attendance/integration_settings.h, with
+ * cat for Slack's templates, may be NULL), noting problems in fields.
+ * Returns 0 or -1. */
+int bl_api_integration_settings_check(const char *provider, const json_t *settings, const bl_catalog *cat,
+                                      json_t *fields);
 
 /* api/routes/integration_rules.c: checks settings.rules (may be NULL: nothing to
  * check) as `busline connect <provider>` will compile them, with the

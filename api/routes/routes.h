@@ -28,9 +28,10 @@ int bl_api_routes_fs_planning(bl_api_server *s, bl_err *err);     /* planning/, 
 int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (documents its own) */
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
 int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
-/* the Attendance-X surface's events (api/attendance/, patterns under its prefix) */
+/* the Attendance-X surface (api/attendance/, patterns under its prefix) */
 int bl_api_routes_att_events(bl_api_server *s, bl_err *err);     /* events, events/:id */
 int bl_api_routes_att_attendance(bl_api_server *s, bl_err *err); /* events/:id/attendance, commands/:id; documents the events' */
+int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err); /* integrations/ of document 001 */
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

@@ -200,6 +200,11 @@ json_t *bl_oauth_test(bl_oauth_store *st, const char *org_id, const char *integr
 int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id,
                         const char *actor, bool *revoked, bl_err *err);
 
+/* bl_oauth_disconnect keeping the row: status 'disconnected', tokens
+ * cleared, autoSync off, disconnected_at set (its sync history stays). */
+int bl_oauth_disconnect_keep(bl_oauth_store *st, const char *org_id, const char *integration_id,
+                             const char *actor, bool *revoked, bl_err *err);
+
 /* Appends an integration event (type "integration.sync_completed", ...)
  * for integration_id inside the transaction open on conn. */
 int bl_oauth_append_event(bl_oauth_store *st, PGconn *conn_in_tx, const char *type,

@@ -272,8 +272,10 @@ static bool revoke(bl_oauth_store *st, const bl_oauth_provider *p, const char *o
     return code == 0;
 }
 
-int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
-                        bool *revoked, bl_err *err)
+/* Revokes, then deletes the row (keep false) or keeps it disconnected with
+ * its tokens cleared (keep true), appending integration.disconnected. */
+static int disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
+                      bool keep, bool *revoked, bl_err *err)
 {
     *revoked = false;
     PGresult *r = owned_row(st, org_id, integration_id, err);
@@ -307,8 +309,14 @@ int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *inte
                              "reason", *revoked ? "disconnected by a user; tokens revoked" : "disconnected by a user",
                              "disconnected_by", actor);
     if (data && bl_pg_begin(conn, err) == 0) {
-        PGresult *d = bl_pg_exec(conn, "DELETE FROM integrations WHERE id::text = $1 AND organization_id::text = $2"
-                                       " RETURNING id", 2, params, err);
+        PGresult *d = bl_pg_exec(conn,
+                                 keep ? "UPDATE integrations SET status = 'disconnected', access_token_ciphertext = NULL,"
+                                        " refresh_token_ciphertext = NULL, token_expires_at = NULL, auto_sync = false,"
+                                        " next_sync_at = NULL, disconnected_at = now(), updated_at = now()"
+                                        " WHERE id::text = $1 AND organization_id::text = $2 RETURNING id"
+                                      : "DELETE FROM integrations WHERE id::text = $1 AND organization_id::text = $2"
+                                        " RETURNING id",
+                                 2, params, err);
         int found = d && PQntuples(d) == 1;
         PQclear(d);
         if (d && !found)
@@ -322,4 +330,16 @@ int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *inte
     json_decref(data);
     bl_pg_pool_release(st->pool, conn);
     return rc;
+}
+
+int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
+                        bool *revoked, bl_err *err)
+{
+    return disconnect(st, org_id, integration_id, actor, false, revoked, err);
+}
+
+int bl_oauth_disconnect_keep(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
+                             bool *revoked, bl_err *err)
+{
+    return disconnect(st, org_id, integration_id, actor, true, revoked, err);
 }

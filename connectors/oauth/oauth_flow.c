@@ -128,16 +128,16 @@ static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const
         goto done;
     snprintf(expires, sizeof expires, "%ld", t->expires_in);
     const char *params[] = {id, org_id, p->name, p->type, settings_text, access, refresh, expires,
-                            t->scope ? t->scope : "", sep, t->account};
+                            t->scope ? t->scope : "", sep, t->account, actor};
     if (bl_pg_begin(conn, err) != 0)
         goto done;
     PGresult *r = bl_pg_exec(conn,
                              "INSERT INTO integrations (id, organization_id, provider, type, status, settings,"
                              " access_token_ciphertext, refresh_token_ciphertext, token_expires_at, scopes,"
-                             " account_name) VALUES ($1, $2, $3, $4, 'connected', $5::jsonb, $6, $7,"
+                             " account_name, connected_by) VALUES ($1, $2, $3, $4, 'connected', $5::jsonb, $6, $7,"
                              " CASE WHEN $8::bigint > 0 THEN now() + make_interval(secs => $8::bigint) END,"
-                             " array_remove(string_to_array($9, $10), ''), $11) RETURNING to_json(scopes)::text",
-                             11, params, err);
+                             " array_remove(string_to_array($9, $10), ''), $11, $12) RETURNING to_json(scopes)::text",
+                             12, params, err);
     json_t *scopes = r ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
     PQclear(r);
     json_t *data = scopes ? json_pack("{s:s, s:s, s:s?, s:s?, s:o}", "integration_id", id, "provider", p->name,

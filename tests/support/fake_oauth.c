@@ -104,7 +104,15 @@ static int on_userinfo(const bl_http_request *req, bl_http_response *resp, void 
         f->reject_next_401--;
         ok = false;
     }
+    int fail = ok ? f->fail_next_status : 0;
+    char fail_body[256];
+    snprintf(fail_body, sizeof fail_body, "%s", f->fail_next_body);
+    f->fail_next_status = 0;
     pthread_mutex_unlock(&f->lock);
+    if (fail) {
+        bl_http_response_status(resp, fail);
+        return bl_http_response_body_copy(resp, fail_body, strlen(fail_body), "application/json");
+    }
     if (!ok) {
         const char *e = "{\"error\":\"invalid_request\",\"error_description\":\"Invalid Credentials\"}";
         bl_http_response_status(resp, 401);

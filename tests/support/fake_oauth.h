@@ -20,6 +20,8 @@ typedef struct fake_oauth {
     int issued, refreshes, revokes, bad_requests;
     bool refuse_refresh;  /* answer invalid_grant */
     int reject_next_401;  /* userinfo answers 401 this many times */
+    int fail_next_status; /* userinfo answers this status (with fail_next_body) once; 0 = none */
+    char fail_next_body[256];
     char last_error[256]; /* why the last bad request was refused */
 } fake_oauth;
 

@@ -1,0 +1,110 @@
+/* busline sync: the calendar sync worker (connectors/calendar_sync/worker.h).
+ * Executes the runs the API queues and the autoSync timers make, against
+ * the calendars through the OAuth token store, sending what the calendars
+ * changed to commands.attendance. `--once` does one pass and exits (cron,
+ * tests); otherwise it runs until SIGTERM, handing a run in progress back
+ * to the queue. */
+#include "cli/commands.h"
+#include "connectors/calendar_sync/worker.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/role.h"
+#include "core/signals.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const bl_setting sync_settings[] = {
+    {.name = "registry_url", .env = "BUSLINE_REGISTRY_URL", .flag = "registry-url", .type = BL_SETTING_URL,
+     .def = "http://127.0.0.1:8081", .help = "schema registry for the attendance commands"},
+    {.name = "vendor_base_url", .env = "BUSLINE_SYNC_GOOGLE_BASE_URL", .flag = "google-base-url",
+     .type = BL_SETTING_STRING, .def = "", .help = "Google Calendar API base (default Google's; tests: a fake)"},
+    {.name = "worker_id", .env = "BUSLINE_SYNC_WORKER_ID", .flag = "worker-id", .type = BL_SETTING_STRING,
+     .def = "", .help = "name this worker claims runs under (default host:pid)"},
+    {.name = "stale_after", .env = "BUSLINE_SYNC_STALE_AFTER", .flag = "stale-after", .type = BL_SETTING_DURATION,
+     .def = "30s", .min = 1000, .max = 86400000, .help = "take over a run whose worker has not beaten for this long"},
+    {.name = "heartbeat", .env = "BUSLINE_SYNC_HEARTBEAT", .flag = "heartbeat", .type = BL_SETTING_DURATION,
+     .def = "5s", .min = 100, .max = 3600000, .help = "how often a running run beats"},
+    {.name = "idle", .env = "BUSLINE_SYNC_IDLE", .flag = "idle", .type = BL_SETTING_DURATION, .def = "1s",
+     .min = 10, .max = 600000, .help = "sleep when nothing is due"},
+    {.name = "page_size", .env = "BUSLINE_SYNC_PAGE_SIZE", .flag = "page-size", .type = BL_SETTING_INT, .def = "40",
+     .min = 1, .max = 250, .help = "calendar items asked per page"},
+    {.name = "max_wait", .env = "BUSLINE_SYNC_MAX_WAIT", .flag = "max-wait", .type = BL_SETTING_DURATION,
+     .def = "30s", .min = 0, .max = 600000, .help = "longest wait on one rate-limit answer"},
+    {.name = "once", .flag = "once", .type = BL_SETTING_BOOL, .def = "false",
+     .help = "one pass (schedule, execute what is queued), then exit"},
+    {0},
+};
+
+static int stop_requested(void)
+{
+    return bl_signals_stop_requested();
+}
+
+int bl_cmd_sync(int argc, char **argv)
+{
+    int code = 0;
+    bl_config *cfg = bl_role_start("sync", sync_settings, argc, argv, &code);
+    if (!cfg)
+        return code;
+    bl_err err = {0};
+    bl_pg_pool *pool = NULL;
+    bl_keyring *kr = NULL;
+    bl_oauth_store *store = NULL;
+    bl_domain_codec *codec = NULL;
+    bl_kafka_producer *producer = NULL;
+    code = 2;
+    char worker[128];
+    const char *given = bl_config_str(cfg, "worker_id");
+    if (given && *given) {
+        snprintf(worker, sizeof worker, "%s", given);
+    } else {
+        char host[64] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(worker, sizeof worker, "%s:%d", host, (int)getpid());
+    }
+    bl_oauth_config oc = {0};
+    bl_oauth_config_from_env(&oc);
+    bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url")};
+    if (bl_signals_install(&err) != 0 ||
+        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 3, &err)) || !(kr = bl_keyring_from_env(&err)) ||
+        !(store = bl_oauth_store_new(pool, kr, &oc, &err)) || !(codec = bl_domain_codec_new(&co, &err)) ||
+        !(producer = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL, NULL, NULL, &err))) {
+        fprintf(stderr, "busline sync: %s\n", err.msg);
+        goto done;
+    }
+    bl_calsync_worker_opts o = {
+        .deps = {.pool = pool, .store = store,
+                 .sender = {.codec = codec, .producer = producer, .timeout_ms = 10000},
+                 .worker_id = worker, .google_base_url = bl_config_str(cfg, "vendor_base_url"),
+                 .page_size = (int)bl_config_int(cfg, "page_size"),
+                 .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait"),
+                 .heartbeat_ms = (int)bl_config_duration_ms(cfg, "heartbeat"), .stop = stop_requested},
+        .stale_ms = (int)bl_config_duration_ms(cfg, "stale_after"),
+        .idle_ms = (int)bl_config_duration_ms(cfg, "idle")};
+    bl_log_info("sync: started", BL_FS("worker", worker));
+    if (bl_config_bool(cfg, "once")) {
+        int n = bl_calsync_worker_step(&o, &err);
+        if (n < 0) {
+            fprintf(stderr, "busline sync: %s\n", err.msg);
+            code = 1;
+            goto done;
+        }
+        printf("%d run(s) executed\n", n);
+    } else if (bl_calsync_worker_run(&o, &err) != 0) {
+        fprintf(stderr, "busline sync: %s\n", err.msg);
+        code = 1;
+        goto done;
+    }
+    code = 0;
+done:
+    if (producer)
+        bl_kafka_producer_free(producer, 5000);
+    bl_domain_codec_free(codec);
+    bl_oauth_store_free(store);
+    bl_keyring_free(kr);
+    bl_pg_pool_free(pool);
+    bl_config_free(cfg);
+    return code;
+}

@@ -32,6 +32,8 @@ static const bl_setting sync_settings[] = {
      .min = 1, .max = 250, .help = "calendar items asked per page"},
     {.name = "max_wait", .env = "BUSLINE_SYNC_MAX_WAIT", .flag = "max-wait", .type = BL_SETTING_DURATION,
      .def = "30s", .min = 0, .max = 600000, .help = "longest wait on one rate-limit answer"},
+    {.name = "commands_topic", .env = "BUSLINE_SYNC_COMMANDS_TOPIC", .flag = "commands-topic",
+     .type = BL_SETTING_STRING, .def = "commands.attendance", .help = "where the attendance commands go"},
     {.name = "once", .flag = "once", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one pass (schedule, execute what is queued), then exit"},
     {0},
@@ -66,7 +68,8 @@ int bl_cmd_sync(int argc, char **argv)
     }
     bl_oauth_config oc = {0};
     bl_oauth_config_from_env(&oc);
-    bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url")};
+    bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url"),
+                               .commands_topic = bl_config_str(cfg, "commands_topic")};
     if (bl_signals_install(&err) != 0 ||
         !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 3, &err)) || !(kr = bl_keyring_from_env(&err)) ||
         !(store = bl_oauth_store_new(pool, kr, &oc, &err)) || !(codec = bl_domain_codec_new(&co, &err)) ||

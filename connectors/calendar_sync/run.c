@@ -137,7 +137,7 @@ static bool origin_is_ours(run *r, const json_t *row)
     return by && strcmp(by, r->integration_id) == 0;
 }
 
-static int send(run *r, const char *type, const char *event_id, const json_t *item, const json_t *data, bl_err *err)
+static int send_command(run *r, const char *type, const char *event_id, const json_t *item, const json_t *data, bl_err *err)
 {
     char seed[1600];
     snprintf(seed, sizeof seed, "calendar-sync/command/%s/%s/%s/%s", r->integration_id,
@@ -192,7 +192,7 @@ static int inbound_item(run *r, const json_t *item, json_t *seen, bl_err *err)
         r->processed++;
         if (!r->dry_run) {
             data = bl_calsync_mapping_create_data(&r->map, item, event_id, origin);
-            if (!data || send(r, "event.create", event_id, item, data, &e) != 0) {
+            if (!data || send_command(r, "event.create", event_id, item, data, &e) != 0) {
                 item_error(r, event_id, &e);
                 goto done;
             }
@@ -221,7 +221,7 @@ static int inbound_item(run *r, const json_t *item, json_t *seen, bl_err *err)
             if (row && strcmp(json_string_value(json_object_get(row, "status")) ?: "", "cancelled") != 0) {
                 data = json_pack("{s:s, s:s, s:O}", "event_id", event_id, "reason",
                                  "deleted in the connected calendar", "origin", origin);
-                if (!data || send(r, "event.cancel", event_id, item, data, &e) != 0) {
+                if (!data || send_command(r, "event.cancel", event_id, item, data, &e) != 0) {
                     item_error(r, event_id, &e);
                     goto done;
                 }
@@ -254,7 +254,7 @@ static int inbound_item(run *r, const json_t *item, json_t *seen, bl_err *err)
     if (!r->dry_run) {
         data = row ? bl_calsync_mapping_update_data(&r->map, item, event_id, row_version, origin)
                    : bl_calsync_mapping_create_data(&r->map, item, event_id, origin);
-        if (!data || send(r, row ? "event.update" : "event.create", event_id, item, data, &e) != 0) {
+        if (!data || send_command(r, row ? "event.update" : "event.create", event_id, item, data, &e) != 0) {
             item_error(r, event_id, &e);
             goto done;
         }

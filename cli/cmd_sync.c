@@ -8,6 +8,7 @@
 #include "connectors/calendar_sync/worker.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/ops_server.h"
 #include "core/role.h"
 #include "core/signals.h"
 
@@ -95,10 +96,21 @@ int bl_cmd_sync(int argc, char **argv)
             goto done;
         }
         printf("%d run(s) executed\n", n);
-    } else if (bl_calsync_worker_run(&o, &err) != 0) {
-        fprintf(stderr, "busline sync: %s\n", err.msg);
-        code = 1;
-        goto done;
+    } else {
+        /* /healthz and /readyz for Kubernetes; the worker has no metrics of its own yet */
+        bl_ops_server *ops =
+            bl_ops_server_start(NULL, (unsigned short)bl_config_int(cfg, BL_CFG_METRICS_PORT), NULL, NULL, NULL, &err);
+        if (!ops) {
+            fprintf(stderr, "busline sync: ops server: %s\n", err.msg);
+            goto done;
+        }
+        int rc = bl_calsync_worker_run(&o, &err);
+        bl_ops_server_free(ops);
+        if (rc != 0) {
+            fprintf(stderr, "busline sync: %s\n", err.msg);
+            code = 1;
+            goto done;
+        }
     }
     code = 0;
 done:

@@ -524,6 +524,9 @@ static void expired_sync_token_resyncs_in_full_and_rate_limits_are_waited(void)
 
 static pid_t start_worker(const char *worker, const char *stale)
 {
+    static int started;
+    char port[16];
+    snprintf(port, sizeof port, "%d", 20000 + (int)((getpid() * 7 + ++started) % 20000));
     pid_t pid = fork();
     if (pid == 0) {
         FILE *out = freopen(log_path, "a", stdout);
@@ -532,7 +535,7 @@ static pid_t start_worker(const char *worker, const char *stale)
         execl(bin, bin, "sync", "--google-base-url", gcal.base_url, "--registry-url", reg.base_url, "--pg-url",
               reg.pg_url, "--kafka-brokers", bl_test_kafka_brokers(), "--commands-topic", commands_topic,
               "--worker-id", worker, "--stale-after", stale, "--heartbeat", "200ms", "--idle", "100ms",
-              "--page-size", "25", "--max-wait", "2s", (char *)NULL);
+              "--page-size", "25", "--max-wait", "2s", "--metrics-port", port, (char *)NULL);
         _exit(127);
     }
     return pid;

@@ -5,6 +5,7 @@
  * tests); otherwise it runs until SIGTERM, handing a run in progress back
  * to the queue. */
 #include "cli/commands.h"
+#include "connectors/calendar_sync/push.h"
 #include "connectors/calendar_sync/worker.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -12,6 +13,7 @@
 #include "core/role.h"
 #include "core/signals.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +37,10 @@ static const bl_setting sync_settings[] = {
      .def = "30s", .min = 0, .max = 600000, .help = "longest wait on one rate-limit answer"},
     {.name = "commands_topic", .env = "BUSLINE_SYNC_COMMANDS_TOPIC", .flag = "commands-topic",
      .type = BL_SETTING_STRING, .def = "commands.attendance", .help = "where the attendance commands go"},
+    {.name = "events_topic", .env = "BUSLINE_SYNC_EVENTS_TOPIC", .flag = "events-topic", .type = BL_SETTING_STRING,
+     .def = "events.attendance.event", .help = "the attendance events pushed to the calendars between runs"},
+    {.name = "group", .env = "BUSLINE_SYNC_GROUP", .flag = "group", .type = BL_SETTING_STRING,
+     .def = "busline-sync", .help = "consumer group of the events"},
     {.name = "once", .flag = "once", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one pass (schedule, execute what is queued), then exit"},
     {0},
@@ -43,6 +49,18 @@ static const bl_setting sync_settings[] = {
 static int stop_requested(void)
 {
     return bl_signals_stop_requested();
+}
+
+/* The event-driven pushes beside the runs, until stopped. */
+static void *push_loop(void *arg)
+{
+    bl_calsync_pusher *p = arg;
+    while (!bl_signals_stop_requested()) {
+        bl_err err = {0};
+        if (bl_calsync_pusher_poll(p, 500, &err) < 0)
+            bl_log_warn("sync: event push failed", BL_FS("error", err.msg));
+    }
+    return NULL;
 }
 
 int bl_cmd_sync(int argc, char **argv)
@@ -72,7 +90,7 @@ int bl_cmd_sync(int argc, char **argv)
     bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url"),
                                .commands_topic = bl_config_str(cfg, "commands_topic")};
     if (bl_signals_install(&err) != 0 ||
-        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 3, &err)) || !(kr = bl_keyring_from_env(&err)) ||
+        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 4, &err)) || !(kr = bl_keyring_from_env(&err)) ||
         !(store = bl_oauth_store_new(pool, kr, &oc, &err)) || !(codec = bl_domain_codec_new(&co, &err)) ||
         !(producer = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL, NULL, NULL, &err))) {
         fprintf(stderr, "busline sync: %s\n", err.msg);
@@ -104,7 +122,21 @@ int bl_cmd_sync(int argc, char **argv)
             fprintf(stderr, "busline sync: ops server: %s\n", err.msg);
             goto done;
         }
+        bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
+                                     .group = bl_config_str(cfg, "group"),
+                                     .topic = bl_config_str(cfg, "events_topic"),
+                                     .registry_url = bl_config_str(cfg, "registry_url")};
+        bl_calsync_pusher *pusher = bl_calsync_pusher_new(&po, &err);
+        pthread_t pt;
+        if (!pusher || pthread_create(&pt, NULL, push_loop, pusher) != 0) {
+            fprintf(stderr, "busline sync: events: %s\n", pusher ? "no thread" : err.msg);
+            bl_calsync_pusher_free(pusher);
+            bl_ops_server_free(ops);
+            goto done;
+        }
         int rc = bl_calsync_worker_run(&o, &err);
+        pthread_join(pt, NULL);
+        bl_calsync_pusher_free(pusher);
         bl_ops_server_free(ops);
         if (rc != 0) {
             fprintf(stderr, "busline sync: %s\n", err.msg);

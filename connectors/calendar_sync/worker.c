@@ -12,7 +12,7 @@ int bl_calsync_schedule_due(PGconn *conn, bl_err *err)
 {
     PGresult *r = bl_pg_exec(
         conn,
-        "WITH due AS (SELECT id FROM integrations WHERE auto_sync AND status = 'connected'"
+        "WITH due AS (SELECT id FROM integrations WHERE auto_sync AND status = 'connected' AND type = 'calendar'"
         "   AND coalesce(next_sync_at, '-infinity') <= now() ORDER BY next_sync_at NULLS FIRST"
         "   LIMIT 100 FOR UPDATE SKIP LOCKED),"
         " queued AS (INSERT INTO integration_sync_runs (integration_id, status, direction, type, triggered_by)"

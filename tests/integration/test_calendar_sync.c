@@ -17,11 +17,16 @@
  *   - dry_run_changes_nothing: exact counts, nothing written anywhere;
  *   - conflict_is_counted_and_the_later_side_wins;
  *   - expired_sync_token_resyncs_in_full (410) and rate limits are waited;
+ *   - domain_events_are_pushed_between_runs: events.attendance.event
+ *     copied out at once, a repeat and an echo of the sync's own change
+ *     writing nothing;
  *   - kill_9_mid_run_resumes_without_duplicates (a `busline sync` child);
  *   - autosync_fires_across_a_restart (two `busline sync` children);
  *   - revoked_token_mid_run_is_partial_with_item_errors. */
 #include "api/auth/orgs.h"
+#include "connectors/calendar_sync/push.h"
 #include "connectors/calendar_sync/worker.h"
+#include "tests/support/avro_event.h"
 #include "core/clock.h"
 #include "core/kafka_consumer.h"
 #include "core/time_format.h"
@@ -43,7 +48,7 @@
 #define KEYS "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 #define PREFIX "[AX] "
 
-static char name[96], commands_topic[160], log_path[256];
+static char name[96], commands_topic[160], events_topic[160], log_path[256];
 static char org[BL_API_ID_MAX], integration_id[64], calendar[32];
 static bl_test_registry reg;
 static fake_oauth oauth;
@@ -535,7 +540,7 @@ static pid_t start_worker(const char *worker, const char *stale)
         execl(bin, bin, "sync", "--google-base-url", gcal.base_url, "--registry-url", reg.base_url, "--pg-url",
               reg.pg_url, "--kafka-brokers", bl_test_kafka_brokers(), "--commands-topic", commands_topic,
               "--worker-id", worker, "--stale-after", stale, "--heartbeat", "200ms", "--idle", "100ms",
-              "--page-size", "25", "--max-wait", "2s", "--metrics-port", port, (char *)NULL);
+              "--page-size", "25", "--max-wait", "2s", "--metrics-port", port, "--events-topic", events_topic, "--group", name, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -676,6 +681,98 @@ static void autosync_fires_across_a_restart(void)
                      before + 1, 1);
 }
 
+/* The domain's event about event_id of org (created or cancelled). */
+static int produce_event(const char *type, const char *event_id, const char *origin_integration)
+{
+    json_t *origin = origin_integration ? json_pack("{s:s, s:s, s:s, s:n}", "integration_id", origin_integration,
+                                                    "provider", "google_calendar", "external_id", "x",
+                                                    "external_version")
+                                        : json_null();
+    json_t *data = !strcmp(type, "event.created")
+                       ? json_pack("{s:s, s:s, s:n, s:s, s:n, s:s, s:s, s:s, s:{s:s, s:n}, s:[], s:b, s:n, s:i, s:o}",
+                                   "event_id", event_id, "title", "Pushed", "description", "event_type", "meeting",
+                                   "location", "starts_at", "2027-01-10T09:00:00.000Z", "ends_at",
+                                   "2027-01-10T10:00:00.000Z", "timezone", "Europe/Paris", "organizer", "email",
+                                   "o@example.com", "name", "attendees", "is_private", 0, "reminder_minutes", "version",
+                                   1, "origin", origin)
+                       : json_pack("{s:s, s:s, s:s, s:s, s:n, s:i, s:o}", "event_id", event_id, "title", "Pushed",
+                                   "starts_at", "2027-01-10T09:00:00.000Z", "ends_at", "2027-01-10T10:00:00.000Z",
+                                   "reason", "version", 2, "origin", origin);
+    char id[64];
+    static int n;
+    snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", ++n);
+    json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "type", type, "time",
+                            "2026-12-07T08:00:00.000Z", "source", "attendance", "organization_id", org, "subject",
+                            event_id, "data", data);
+    int rc = env ? bl_test_produce_avro_event(reg.base_url, "events.attendance.event", events_topic,
+                                              !strcmp(type, "event.created")
+                                                  ? "busline.events.attendance.EventCreated"
+                                                  : "busline.events.attendance.EventCancelled",
+                                              env)
+                 : -1;
+    json_decref(env);
+    return rc;
+}
+
+static int poll_until(bl_calsync_pusher *p, long want)
+{
+    long handled = 0;
+    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (handled < want && bl_clock_mono_ms() < deadline) {
+        bl_err err = {0};
+        int n = bl_calsync_pusher_poll(p, 200, &err);
+        if (n < 0)
+            fprintf(stderr, "  poll: %s\n", err.msg);
+        else
+            handled += n;
+    }
+    return handled == want;
+}
+
+static void domain_events_are_pushed_between_runs(void)
+{
+    reset(NULL);
+    bl_calsync_worker_opts o = worker_opts();
+    char group[128];
+    snprintf(group, sizeof group, "%s-push", name);
+    bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_test_kafka_brokers(), .group = group,
+                                 .topic = events_topic, .registry_url = reg.base_url};
+    bl_err err = {0};
+    bl_calsync_pusher *p = bl_calsync_pusher_new(&po, &err);
+    REQUIRE(p != NULL);
+    put_event("push-1", "Pushed", 30, "meeting", 0);
+    REQUIRE(produce_event("event.created", "push-1", NULL) == 0);
+    CHECK(poll_until(p, 1));
+    CHECK_EQ_INT(bl_fake_google_live(&gcal, calendar), 1);
+    CHECK_EQ_INT(count1("SELECT count(*) FROM integration_event_links WHERE integration_id::text = $1"
+                        " AND event_id = 'push-1' AND event_version = 1", integration_id), 1);
+    /* the same event again: the link is at its version, nothing is written */
+    int creates = gcal.creates, requests = gcal.requests;
+    REQUIRE(produce_event("event.created", "push-1", NULL) == 0);
+    CHECK(poll_until(p, 1));
+    CHECK_EQ_INT(gcal.requests, requests);
+    /* a change the sync itself made is not written back */
+    const char *q[] = {org, integration_id};
+    put_event("push-echo", "From the calendar", 31, "meeting", 0);
+    PQclear(sql("UPDATE attendance_events SET origin = jsonb_build_object('integration_id', $2::text) WHERE"
+                " organization_id = $1 AND event_id = 'push-echo'", 2, q));
+    REQUIRE(produce_event("event.created", "push-echo", integration_id) == 0);
+    CHECK(poll_until(p, 1));
+    CHECK_EQ_INT(gcal.creates, creates);
+    /* cancelled: the copy is deleted */
+    cancel_event("push-1");
+    REQUIRE(produce_event("event.cancelled", "push-1", NULL) == 0);
+    CHECK(poll_until(p, 1));
+    CHECK_EQ_INT(bl_fake_google_live(&gcal, calendar), 0);
+    bl_calsync_pusher_free(p);
+    /* the next run has nothing left to do for them */
+    json_t *run = sync_now("attendance_to_external", 0, 0);
+    REQUIRE(run != NULL);
+    CHECK_EQ_INT(stat_of(run, "eventsProcessed"), 0);
+    json_decref(run);
+    CHECK_EQ_STR(gcal.problem, "");
+}
+
 static void *worker_thread(void *arg)
 {
     bl_calsync_worker_opts o = worker_opts();
@@ -751,8 +848,9 @@ static int setup(void)
     bl_test_unique_name(name, sizeof name, "calsync");
     snprintf(commands_topic, sizeof commands_topic, "commands.attendance-%s", name);
     snprintf(log_path, sizeof log_path, "/tmp/%s.log", name);
-    const char *topics[] = {commands_topic};
-    if (fixture_topics_create(topics, 1, 1) != 0)
+    snprintf(events_topic, sizeof events_topic, "events.attendance.event-%s", name);
+    const char *topics[] = {commands_topic, events_topic};
+    if (fixture_topics_create(topics, 2, 1) != 0)
         return -1;
     bl_domain_codec_opts co = {.domain = "attendance", .registry_url = reg.base_url, .commands_topic = commands_topic};
     if (!(codec = bl_domain_codec_new(&co, &err)) ||
@@ -772,6 +870,7 @@ int main(void)
         BL_RUN(dry_run_changes_nothing);
         BL_RUN(conflict_is_counted_and_the_later_side_wins);
         BL_RUN(expired_sync_token_resyncs_in_full_and_rate_limits_are_waited);
+        BL_RUN(domain_events_are_pushed_between_runs);
         BL_RUN(kill_9_mid_run_resumes_without_duplicates);
         BL_RUN(autosync_fires_across_a_restart);
         BL_RUN(revoked_token_mid_run_is_partial_with_item_errors);
@@ -781,8 +880,8 @@ int main(void)
             if (system(cmd) != 0)
                 fprintf(stderr, "  (no worker log)\n");
         }
-        const char *topics[] = {commands_topic};
-        fixture_topics_delete(topics, 1);
+        const char *topics[] = {commands_topic, events_topic};
+        fixture_topics_delete(topics, 2);
     } else {
         bl_test_failures++;
     }

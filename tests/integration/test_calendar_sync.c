@@ -22,6 +22,7 @@
  *     writing nothing;
  *   - kill_9_mid_run_resumes_without_duplicates (a `busline sync` child);
  *   - autosync_fires_across_a_restart (two `busline sync` children);
+ *   - cleanup_removes_the_copies_and_revokes: counts only what was removed;
  *   - revoked_token_mid_run_is_partial_with_item_errors. */
 #include "api/auth/orgs.h"
 #include "connectors/calendar_sync/push.h"
@@ -170,13 +171,14 @@ static bl_calsync_worker_opts worker_opts(void)
         .stale_ms = 2000, .idle_ms = 50};
 }
 
-/* Queues a manual run (direction NULL: bidirectional). */
-static int queue_run(const char *direction, int dry, int force, char run_id[40])
+/* Queues a run of type (direction NULL: bidirectional). */
+static int queue_typed_run(const char *type, const char *direction, int dry, int force, char run_id[40])
 {
-    const char *p[] = {integration_id, direction ? direction : "bidirectional", dry ? "t" : "f", force ? "t" : "f"};
+    const char *p[] = {integration_id, direction ? direction : "bidirectional", dry ? "t" : "f", force ? "t" : "f",
+                       type};
     PGresult *r = sql("INSERT INTO integration_sync_runs (integration_id, status, direction, dry_run, force_update,"
-                      " type, triggered_by) VALUES ($1::uuid, 'queued', $2, $3::boolean, $4::boolean, 'manual',"
-                      " '{\"userId\":\"u1\"}') RETURNING id", 4, p);
+                      " type, triggered_by) VALUES ($1::uuid, 'queued', $2, $3::boolean, $4::boolean, $5,"
+                      " '{\"userId\":\"u1\"}') RETURNING id", 5, p);
     int ok = r && PQntuples(r) == 1;
     if (ok)
         snprintf(run_id, 40, "%s", PQgetvalue(r, 0, 0));
@@ -185,6 +187,11 @@ static int queue_run(const char *direction, int dry, int force, char run_id[40])
 }
 
 /* The run as a JSON object (new), or NULL. */
+static int queue_run(const char *direction, int dry, int force, char run_id[40])
+{
+    return queue_typed_run("manual", direction, dry, force, run_id);
+}
+
 static json_t *run_row(const char *run_id)
 {
     const char *p[] = {run_id};
@@ -773,6 +780,44 @@ static void domain_events_are_pushed_between_runs(void)
     CHECK_EQ_STR(gcal.problem, "");
 }
 
+static void cleanup_removes_the_copies_and_revokes(void)
+{
+    reset(NULL);
+    put_event("cl-1", "Cleanup 1", 5, "meeting", 0);
+    put_event("cl-2", "Cleanup 2", 6, "meeting", 0);
+    put_event("cl-3", "Cleanup 3", 7, "meeting", 0);
+    json_t *run = sync_now("attendance_to_external", 0, 0);
+    REQUIRE(run != NULL);
+    CHECK_EQ_INT(stat_of(run, "eventsCreated"), 3);
+    json_decref(run);
+    /* one copy is deleted by a person first: the cleanup cannot count it */
+    const char *p[] = {integration_id};
+    PGresult *r = sql("SELECT external_id FROM integration_event_links WHERE integration_id::text = $1"
+                      " AND event_id = 'cl-2'", 1, p);
+    REQUIRE(r && PQntuples(r) == 1);
+    bl_fake_google_cancel(&gcal, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    int revokes = oauth.revokes;
+    char run_id[40];
+    REQUIRE(queue_typed_run("cleanup", NULL, 0, 0, run_id) == 0);
+    bl_calsync_worker_opts o = worker_opts();
+    bl_err err = {0};
+    CHECK_EQ_INT(bl_calsync_worker_step(&o, &err), 1);
+    REQUIRE((run = run_row(run_id)) != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(run, "status")), "success");
+    CHECK_EQ_INT(stat_of(run, "eventsDeleted"), 2);
+    CHECK_EQ_INT(stat_of(run, "eventsProcessed"), 3);
+    json_decref(run);
+    CHECK_EQ_INT(bl_fake_google_live(&gcal, calendar), 0);
+    CHECK_EQ_INT(oauth.revokes, revokes + 1);
+    CHECK_EQ_INT(count1("SELECT count(*) FROM integrations WHERE id::text = $1 AND status = 'disconnected'"
+                        " AND access_token_ciphertext IS NULL", integration_id), 1);
+    CHECK_EQ_INT(count1("SELECT count(*) FROM integration_event_links WHERE integration_id::text = $1"
+                        " AND removed_at IS NULL", integration_id), 0);
+    /* the next tests get a new connection */
+    REQUIRE(connect_google() == 0);
+}
+
 static void *worker_thread(void *arg)
 {
     bl_calsync_worker_opts o = worker_opts();
@@ -873,6 +918,7 @@ int main(void)
         BL_RUN(domain_events_are_pushed_between_runs);
         BL_RUN(kill_9_mid_run_resumes_without_duplicates);
         BL_RUN(autosync_fires_across_a_restart);
+        BL_RUN(cleanup_removes_the_copies_and_revokes);
         BL_RUN(revoked_token_mid_run_is_partial_with_item_errors);
         if (bl_test_failures) {
             char cmd[400];

@@ -161,8 +161,10 @@ static int vanished(run *r, const json_t *seen, bl_err *err)
         if (json_object_get(seen, PQgetvalue(res, i, 1)))
             continue;
         json_t *item = json_pack("{s:s, s:s, s:b}", "id", PQgetvalue(res, i, 1), "version", "vanished", "cancelled", 1);
-        rc = inbound_item(r, item, json_object(), err);
+        json_t *ignored = json_object();
+        rc = item && ignored ? inbound_item(r, item, ignored, err) : -1;
         json_decref(item);
+        json_decref(ignored);
     }
     PQclear(res);
     return rc;

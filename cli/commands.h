@@ -13,6 +13,7 @@ int bl_cmd_prune(int argc, char **argv);
 int bl_cmd_registry(int argc, char **argv);
 int bl_cmd_schemas(int argc, char **argv);
 int bl_cmd_smoke(int argc, char **argv);
+int bl_cmd_sync(int argc, char **argv);
 int bl_cmd_topics(int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const bl_command commands[] = {
     {"relay", "publish the transactional outbox to Kafka", bl_cmd_relay},
     {"schemas", "register|check FILE|list: the catalog's schemas against the registry", bl_cmd_schemas},
     {"smoke", "produce and read back messages: a check of the Kafka cluster", bl_cmd_smoke},
+    {"sync", "the calendar sync worker: executes queued and autoSync runs (Google Calendar)", bl_cmd_sync},
     {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
     {"webhooks", "manage webhook endpoints; sign or verify a webhook body", bl_cmd_webhooks},

@@ -1,8 +1,8 @@
 /* /v1/integrations/:id/sync, its status, history and the analytics. A sync
- * run is recorded and decided by a connection test (no calendar items are
- * copied yet): completed with 0 items when the provider answers, failed with
- * the mapped error otherwise, and integration.sync_completed or
- * integration.sync_failed is appended in the transaction that records it. */
+ * request queues a run (status queued); the calendar sync worker (`busline
+ * sync`) executes it, records statistics, errors and conflicts and appends
+ * integration.sync_completed or integration.sync_failed in the transaction
+ * that records it. */
 #include "api/routes/route_integrations.h"
 #include "api/routes/webhook_api.h"
 #include "core/clock.h"
@@ -22,81 +22,58 @@ static int answer_json_text(bl_http_response *resp, int status, const char *text
 
 #define RUN_JSON                                                                                         \
     "json_build_object('id', id, 'integration_id', integration_id, 'status', status, 'dry_run', dry_run," \
-    " 'direction', direction, 'date_range', json_build_object('from', range_from, 'to', range_to),"     \
-    " 'items_synced', items_synced, 'duration_ms', duration_ms, 'error', CASE WHEN error_code IS NULL"   \
+    " 'direction', direction, 'type', type, 'date_range', json_build_object('from', range_from, 'to', range_to)," \
+    " 'items_synced', items_synced, 'statistics', statistics, 'errors', errors, 'conflicts', conflicts,"  \
+    " 'duration_ms', duration_ms, 'error', CASE WHEN error_code IS NULL"                                  \
     " THEN NULL ELSE json_build_object('code', error_code, 'message', error_message) END,"              \
     " 'started_at', started_at, 'finished_at', finished_at)"
 
-/* Records the outcome of a run and its event in one transaction. */
-static int finish_run(bl_oauth_store *st, PGconn *conn, const char *org, const char *id, const char *provider,
-                      const char *run, int64_t started, const bl_err *failure, bl_err *err)
-{
-    char duration[24];
-    int64_t ms = bl_clock_wall_ms() - started;
-    snprintf(duration, sizeof duration, "%lld", (long long)ms);
-    const char *code = failure ? bl_oauth_code_name(failure->code) : NULL;
-    code = failure && !code ? "SYNC_FAILED" : code;
-    const char *params[] = {run, failure ? "failed" : "completed", duration, code, failure ? failure->msg : NULL, id};
-    json_t *data = failure ? json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "integration_id", id, "provider", provider,
-                                       "error_code", code, "error_message", failure->msg, "retryable",
-                                       failure->code == BL_OAUTH_E_CONNECTION || failure->code == BL_OAUTH_E_RATE,
-                                       "attempt", 1)
-                           : json_pack("{s:s, s:s, s:I, s:I, s:I}", "integration_id", id, "provider", provider,
-                                       "items_synced", (json_int_t)0, "duration_ms", (json_int_t)ms, "started_at",
-                                       (json_int_t)started);
-    int rc = -1;
-    if (data && bl_pg_begin(conn, err) == 0) {
-        if (bl_pg_exec_cmd(conn,
-                           "UPDATE integration_sync_runs SET status = $2, duration_ms = $3::bigint,"
-                           " error_code = $4, error_message = $5, finished_at = now() WHERE id = $1",
-                           5, params, err) == 0 &&
-            bl_pg_exec_cmd(conn,
-                           failure ? "UPDATE integrations SET error_count = error_count + 1, updated_at = now()"
-                                     " WHERE id = $1"
-                                   : "UPDATE integrations SET last_sync_at = now(), updated_at = now() WHERE id = $1",
-                           1, params + 5, err) == 0 &&
-            bl_oauth_append_event(st, conn, failure ? "integration.sync_failed" : "integration.sync_completed", org,
-                                  id, data, err) == 0 &&
-            bl_pg_commit(conn, err) == 0)
-            rc = 0;
-        else {
-            bl_err tmp = {0};
-            bl_pg_rollback(conn, &tmp);
-        }
-    }
-    json_decref(data);
-    return rc;
-}
-
-/* Validates the sync body into fields; fills the parameters. */
+/* Validates the sync body into fields; fills the parameters. /v1's words
+ * (inbound, outbound, both) and the document's are both taken; the run
+ * keeps the document's. */
 static void sync_params(const json_t *body, const char **direction, const char **from, const char **to,
-                        bool *dry_run, json_t *fields)
+                        bool *dry_run, bool *force, json_t *fields)
 {
     json_t *dr = json_object_get(body, "dryRun"), *range = json_object_get(body, "dateRange");
-    json_t *dir = json_object_get(body, "direction");
+    json_t *dir = json_object_get(body, "direction"), *fu = json_object_get(body, "forceUpdate");
     *dry_run = json_is_true(dr);
+    *force = json_is_true(fu);
     if (dr && !json_is_boolean(dr))
         json_object_set_new(fields, "dryRun", json_string("a boolean"));
-    *direction = dir ? json_string_value(dir) : "both";
-    if (!*direction || (strcmp(*direction, "inbound") && strcmp(*direction, "outbound") && strcmp(*direction, "both")))
-        json_object_set_new(fields, "direction", json_string("one of inbound, outbound, both"));
+    if (fu && !json_is_boolean(fu))
+        json_object_set_new(fields, "forceUpdate", json_string("a boolean"));
+    const char *d = dir ? json_string_value(dir) : NULL;
+    *direction = !dir                                            ? NULL
+                 : !d                                            ? ""
+                 : !strcmp(d, "inbound")                         ? "external_to_attendance"
+                 : !strcmp(d, "outbound")                        ? "attendance_to_external"
+                 : !strcmp(d, "both")                            ? "bidirectional"
+                 : !strcmp(d, "bidirectional") || !strcmp(d, "attendance_to_external") ||
+                         !strcmp(d, "external_to_attendance")    ? d
+                                                                 : "";
+    if (*direction && !**direction)
+        json_object_set_new(fields, "direction",
+                            json_string("one of inbound, outbound, both (or bidirectional, "
+                                        "attendance_to_external, external_to_attendance)"));
     *from = json_string_value(json_object_get(range, "from"));
     *to = json_string_value(json_object_get(range, "to"));
     if (range && (!json_is_object(range) || !*from || !*to || strlen(*from) > 40 || strlen(*to) > 40))
         json_object_set_new(fields, "dateRange", json_string("an object {from, to} of RFC 3339 times"));
 }
 
+/* POST /v1/integrations/:id/sync queues a run; `busline sync` executes it
+ * (connectors/calendar_sync/worker.h) and records its outcome and event. */
 int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     bl_oauth_store *st = bl_api_integrations_store(req, resp, ctx);
     if (!st)
         return 0;
     const char *id = bl_http_request_param(req->http, "id"), *direction, *from, *to;
-    bool dry_run;
+    bool dry_run, force;
     json_t *fields = json_object();
     if (!fields)
         return -1;
-    sync_params(req->body, &direction, &from, &to, &dry_run, fields);
+    sync_params(req->body, &direction, &from, &to, &dry_run, &force, fields);
     if (json_object_size(fields) > 0)
         return bl_api_fail(req->http, resp, 422, NULL, "the sync request is not valid", fields);
     json_decref(fields);
@@ -106,7 +83,7 @@ int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, 
         return -1;
     int rc = -1;
     const char *check[] = {id, req->auth->org_id};
-    PGresult *r = bl_pg_exec(conn, "SELECT provider, status FROM integrations WHERE id::text = $1"
+    PGresult *r = bl_pg_exec(conn, "SELECT provider, status, sync_direction FROM integrations WHERE id::text = $1"
                                    " AND organization_id = $2", 2, check, &err);
     if (!r)
         goto done;
@@ -116,9 +93,9 @@ int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, 
                          NULL);
         goto done;
     }
-    char provider[32], status[16];
-    snprintf(provider, sizeof provider, "%s", PQgetvalue(r, 0, 0));
+    char status[16], default_direction[32];
     snprintf(status, sizeof status, "%s", PQgetvalue(r, 0, 1));
+    snprintf(default_direction, sizeof default_direction, "%s", PQgetvalue(r, 0, 2));
     PQclear(r);
     if (strcmp(status, "connected") != 0) {
         char msg[128];
@@ -126,31 +103,34 @@ int bl_api_integrations_sync(const bl_api_request *req, bl_http_response *resp, 
         rc = bl_api_fail(req->http, resp, 409, "SYNC_FAILED", msg, NULL);
         goto done;
     }
-    const char *ins[] = {id, dry_run ? "true" : "false", direction, from, to};
+    json_t *who = req->auth->user_id[0] ? json_pack("{s:s}", "userId", req->auth->user_id)
+                                        : json_pack("{s:s}", "apiKeyId", req->auth->key_id);
+    char *who_text = who ? json_dumps(who, JSON_COMPACT) : NULL;
+    json_decref(who);
+    const char *ins[] = {id, dry_run ? "true" : "false", direction ? direction : default_direction, from, to,
+                         force ? "true" : "false", who_text};
     r = bl_pg_exec(conn, "INSERT INTO integration_sync_runs (integration_id, status, dry_run, direction, range_from,"
-                         " range_to) VALUES ($1, 'running', $2::boolean, $3, $4::timestamptz, $5::timestamptz)"
-                         " RETURNING id", 5, ins, &err);
+                         " range_to, type, force_update, triggered_by) VALUES ($1, 'queued', $2::boolean, $3,"
+                         " $4::timestamptz, $5::timestamptz, 'manual', $6::boolean, $7::jsonb) RETURNING id",
+                   7, ins, &err);
+    free(who_text);
     if (!r) {
         char state[6];
         if (bl_pg_err_sqlstate(&err, state) == 0 && strncmp(state, "22", 2) == 0)
             rc = bl_api_fail(req->http, resp, 422, NULL, "dateRange holds a time that is not RFC 3339",
                              json_pack("{s:s}", "dateRange", "from and to must be RFC 3339 times"));
+        else if (bl_pg_err_sqlstate(&err, state) == 0 && strcmp(state, "23505") == 0)
+            rc = bl_api_fail(req->http, resp, 409, "SYNC_FAILED",
+                             "a sync of this integration is already queued or running", NULL);
         goto done;
     }
     char run[40];
     snprintf(run, sizeof run, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    int64_t started = bl_clock_wall_ms();
-    bl_err failure = {0};
-    json_t *health = bl_oauth_test(st, req->auth->org_id, id, &failure);
-    json_decref(health);
-    if (finish_run(st, conn, req->auth->org_id, id, provider, run, started, health ? NULL : &failure, &err) != 0)
-        goto done;
     char url[160];
     snprintf(url, sizeof url, "/v1/integrations/%s/sync-runs/%s", id, run);
     bl_http_response_header(resp, "Location", url);
-    json_t *out = json_pack("{s:s, s:s, s:s}", "runId", run, "status", health ? "completed" : "failed",
-                            "statusUrl", url);
+    json_t *out = json_pack("{s:s, s:s, s:s}", "runId", run, "status", "queued", "statusUrl", url);
     rc = out ? bl_http_response_json(resp, 202, out) : -1;
     json_decref(out);
 done:

@@ -205,6 +205,14 @@ int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *inte
 int bl_oauth_disconnect_keep(bl_oauth_store *st, const char *org_id, const char *integration_id,
                              const char *actor, bool *revoked, bl_err *err);
 
+/* Revokes the tokens of an integration of org_id at the provider (when it
+ * has a revocation endpoint; failures are logged), forgets them and marks
+ * the integration `disconnected`, keeping its row and its sync history (a
+ * calendar sync's cleanup run does this before the API deletes the row).
+ * *revoked tells whether the provider confirmed. Returns 0 or -1. */
+int bl_oauth_revoke_tokens(bl_oauth_store *st, const char *org_id, const char *integration_id,
+                           bool *revoked, bl_err *err);
+
 /* Appends an integration event (type "integration.sync_completed", ...)
  * for integration_id inside the transaction open on conn. */
 int bl_oauth_append_event(bl_oauth_store *st, PGconn *conn_in_tx, const char *type,

@@ -272,10 +272,10 @@ static bool revoke(bl_oauth_store *st, const bl_oauth_provider *p, const char *o
     return code == 0;
 }
 
-/* Revokes, then deletes the row (keep false) or keeps it disconnected with
- * its tokens cleared (keep true), appending integration.disconnected. */
-static int disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
-                      bool keep, bool *revoked, bl_err *err)
+/* Revokes the stored tokens of integration_id of org_id at the provider
+ * (when it has an endpoint); *p gets the provider. */
+static int revoke_stored(bl_oauth_store *st, const char *org_id, const char *integration_id, bool *revoked,
+                         const bl_oauth_provider **pp, bl_err *err)
 {
     *revoked = false;
     PGresult *r = owned_row(st, org_id, integration_id, err);
@@ -294,11 +294,43 @@ static int disconnect(bl_oauth_store *st, const char *org_id, const char *integr
         bl_keyring_open(st->kr, PQgetvalue(r, 0, 5), integration_id, strlen(integration_id), &plain_refresh,
                         &len, &tmp);
     PQclear(r);
-    if (access && p->flow != BL_OAUTH_FLOW_PAT)
+    if (access && p && p->flow != BL_OAUTH_FLOW_PAT)
         *revoked = revoke(st, p, org_id, integration_id, settings, access, (char *)plain_refresh);
     wipe_free(access);
     wipe_free((char *)plain_refresh);
     json_decref(settings);
+    *pp = p;
+    if (!p)
+        return bl_err_set(err, BL_OAUTH_E_PROVIDER, "integration %s has an unknown provider", integration_id);
+    return 0;
+}
+
+int bl_oauth_revoke_tokens(bl_oauth_store *st, const char *org_id, const char *integration_id, bool *revoked,
+                           bl_err *err)
+{
+    const bl_oauth_provider *p = NULL;
+    if (revoke_stored(st, org_id, integration_id, revoked, &p, err) != 0)
+        return -1;
+    PGconn *conn = bl_pg_pool_acquire(st->pool, 5000, err);
+    if (!conn)
+        return -1;
+    const char *params[] = {integration_id, org_id};
+    int rc = bl_pg_exec_cmd(conn, "UPDATE integrations SET status = 'disconnected', access_token_ciphertext = NULL,"
+                                  " refresh_token_ciphertext = NULL, token_expires_at = NULL, updated_at = now()"
+                                  " WHERE id::text = $1 AND organization_id::text = $2", 2, params, err);
+    bl_pg_pool_release(st->pool, conn);
+    return rc;
+}
+
+/* Revokes, then deletes the row (keep false) or keeps it disconnected with
+ * its tokens cleared (keep true), appending integration.disconnected. */
+static int disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
+                      bool keep, bool *revoked, bl_err *err)
+{
+    const bl_oauth_provider *p = NULL;
+    if (revoke_stored(st, org_id, integration_id, revoked, &p, err) != 0)
+        return -1;
+    bl_err tmp = {0};
 
     PGconn *conn = bl_pg_pool_acquire(st->pool, 5000, err);
     if (!conn)

@@ -7,6 +7,7 @@
  * checked when settings are saved (422 naming the rule). */
 #include "api/auth/keys.h"
 #include "api/auth/orgs.h"
+#include "connectors/calendar_sync/worker.h"
 #include "api/server.h"
 #include "connectors/oauth/oauth.h"
 #include "connectors/providers.h"
@@ -317,8 +318,28 @@ static void sync_records_a_run_and_its_event(void)
     snprintf(url, sizeof url, "%s", status_url ? status_url : "/none");
     json_decref(j);
     CHECK_EQ_INT(call("GET", url, reader, NULL, &j), 200);
-    CHECK_EQ_STR(json_string_value(json_object_get(j, "status")), "completed");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "status")), "queued");
     CHECK(json_is_true(json_object_get(j, "dry_run")));
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "direction")), "attendance_to_external");
+    json_decref(j);
+    /* one active run per integration */
+    CHECK_EQ_INT(call("POST", path, admin, "{}", &j), 409);
+    CHECK_EQ_STR(error_code(j), "SYNC_FAILED");
+    json_decref(j);
+    /* the calendar sync worker executes it (connectors/calendar_sync) */
+    bl_err err = {0};
+    bl_keyring *kr = bl_keyring_from_env(&err);
+    bl_oauth_config oc = {0};
+    bl_oauth_config_from_env(&oc);
+    bl_oauth_store *st = kr ? bl_oauth_store_new(pool, kr, &oc, &err) : NULL;
+    REQUIRE(st != NULL);
+    bl_calsync_worker_opts wo = {.deps = {.pool = pool, .store = st, .worker_id = "test"}};
+    CHECK_EQ_INT(bl_calsync_worker_step(&wo, &err), 1);
+    bl_oauth_store_free(st);
+    bl_keyring_free(kr);
+    CHECK_EQ_INT(call("GET", url, reader, NULL, &j), 200);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "status")), "success");
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "statistics"), "eventsProcessed")), 0);
     json_decref(j);
     CHECK_EQ_INT(events("integration.sync_completed", id), 1);
     snprintf(path, sizeof path, "/v1/integrations/%s/history", id);

@@ -10,6 +10,8 @@ int bl_fake_saas_start(bl_fake_saas *f, const char *vendor, const char *accepted
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     f->objects = json_object();
+    f->gcal_meta = json_object();
+    pthread_cond_init(&f->gcal_cond, NULL);
     f->next_id = 1000;
     snprintf(f->accepted_auth, sizeof f->accepted_auth, "%s", accepted_auth);
     bl_err err = {0};
@@ -45,9 +47,17 @@ done:
 
 void bl_fake_saas_stop(bl_fake_saas *f)
 {
-    if (f->server)
+    if (f->server) {
+        pthread_mutex_lock(&f->lock);
+        f->gcal_hold_at = 0;
+        pthread_cond_broadcast(&f->gcal_cond);
+        pthread_mutex_unlock(&f->lock);
         bl_http_server_free(f->server);
+    }
     f->server = NULL;
+    json_decref(f->gcal_meta);
+    f->gcal_meta = NULL;
+    pthread_cond_destroy(&f->gcal_cond);
     json_decref(f->objects);
     json_decref(f->last_body);
     f->objects = f->last_body = NULL;

@@ -43,6 +43,14 @@ struct bl_fake_saas {
     char last_path[512];
     char last_query[256];
     char last_content_type[128];
+    /* Google Calendar's sync state (fake_google_calendar.c) */
+    json_t *gcal_meta;       /* event id -> {"calendar", "seq"}: where it lives, its last change */
+    long gcal_seq;           /* number of the last change; a sync token names one */
+    long gcal_token_floor;   /* tokens naming an older change are expired: 410 */
+    int gcal_lists;          /* events.list calls */
+    int gcal_hold_at;        /* >0: the request with this number waits until released */
+    int gcal_held;           /* a request is waiting */
+    pthread_cond_t gcal_cond;
 };
 
 /* Starts the fake of vendor: "azure_devops", "google_calendar", "graph" or
@@ -76,6 +84,28 @@ int bl_fake_saas_refuse(bl_fake_saas *f, bl_http_response *resp, const char *why
 
 /* Whether the request's Content-Type starts with media_type. */
 int bl_fake_saas_content_type_is(const bl_http_request *req, const char *media_type);
+
+/* ---- Google Calendar's state, as a user's own edits change it ---- */
+
+/* Creates or replaces (fields merged) event ev (borrowed; "id" required)
+ * in calendar, as a person editing the calendar would: a new change number,
+ * etag and updated time. Returns 0 or -1. */
+int bl_fake_google_put(bl_fake_saas *f, const char *calendar, const json_t *ev);
+/* Deletes event id as a person would (status cancelled, a new change). */
+int bl_fake_google_cancel(bl_fake_saas *f, const char *id);
+/* Expires every sync token handed out so far (the next incremental list is 410). */
+void bl_fake_google_expire_tokens(bl_fake_saas *f);
+/* A copy of event id (new), or NULL. */
+json_t *bl_fake_google_event(bl_fake_saas *f, const char *id);
+/* Events of calendar not cancelled. */
+size_t bl_fake_google_live(bl_fake_saas *f, const char *calendar);
+/* Holds the request numbered n (f->requests after it arrives) until
+ * bl_fake_google_release; 0 holds nothing. */
+void bl_fake_google_hold(bl_fake_saas *f, int n);
+/* Whether a request is being held now. */
+int bl_fake_google_holding(bl_fake_saas *f);
+/* Lets a held request go (answered 503) and holds nothing more. */
+void bl_fake_google_release(bl_fake_saas *f);
 
 /* The vendor's routes, added by bl_fake_saas_start. */
 int bl_fake_azure_devops_routes(bl_fake_saas *f, bl_err *err);

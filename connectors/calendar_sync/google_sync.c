@@ -1,0 +1,439 @@
+/* Google Calendar API v3 for the calendar sync (google_sync.h). */
+#include "connectors/calendar_sync/google_sync.h"
+
+#include "core/time_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BASE "https://www.googleapis.com/calendar/v3"
+#define ATTEMPTS 5
+
+typedef struct google {
+    bl_oauth_store *store;
+    char integration_id[64];
+    char base[512];
+    int page_size;
+    int max_wait_ms;
+} google;
+
+void bl_calsync_page_clear(bl_calsync_page *p)
+{
+    json_decref(p->items);
+    p->items = NULL;
+}
+
+void bl_calsync_provider_free(bl_calsync_provider *p)
+{
+    if (!p)
+        return;
+    if (p->free)
+        p->free(p->self);
+    free(p);
+}
+
+/* Percent-encodes s (RFC 3986 unreserved kept) into out. */
+static int escape(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (o + (keep ? 1 : 3) >= cap)
+            return -1;
+        if (keep) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Google's error reason (errors[0].reason) and message. */
+static void error_of(const bl_http_sync_result *r, char *reason, size_t rcap, char *msg, size_t mcap)
+{
+    json_t *b = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+    json_t *e = json_object_get(b, "error");
+    const char *re = json_string_value(json_object_get(json_array_get(json_object_get(e, "errors"), 0), "reason"));
+    const char *m = json_string_value(json_object_get(e, "message"));
+    snprintf(reason, rcap, "%s", re ? re : "");
+    snprintf(msg, mcap, "%s", m ? m : "");
+    json_decref(b);
+}
+
+static int rate_limited(const bl_http_sync_result *r, const char *reason)
+{
+    return r->status == 429 || (r->status == 403 && (strcmp(reason, "rateLimitExceeded") == 0 ||
+                                                      strcmp(reason, "userRateLimitExceeded") == 0));
+}
+
+/* One call with the rate-limit and 5xx waits. Returns the parsed body of a
+ * 2xx (json null when empty), else NULL with err carrying the code. */
+static json_t *call(google *g, const char *method, const char *url, const json_t *body, long *status, bl_err *err)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && !text) {
+        bl_err_set(err, BL_ENOMEM, "google: out of memory");
+        return NULL;
+    }
+    json_t *out = NULL;
+    long wait = 1000;
+    for (int attempt = 1;; attempt++) {
+        bl_http_sync_result r;
+        memset(&r, 0, sizeof r);
+        if (bl_oauth_call(g->store, g->integration_id, method, url, text, body ? "application/json" : NULL, &r,
+                          err) != 0) {
+            bl_http_sync_result_clear(&r);
+            break;
+        }
+        *status = r.status;
+        char reason[64], msg[200];
+        error_of(&r, reason, sizeof reason, msg, sizeof msg);
+        if (r.status >= 200 && r.status < 300) {
+            if (r.body_truncated)
+                bl_err_set(err, BL_OAUTH_E_SYNC, "google %s: the answer is larger than the client reads", method);
+            else if (r.body_len == 0)
+                out = json_null();
+            else if (!(out = json_loadb(r.body, r.body_len, 0, NULL)))
+                bl_err_set(err, BL_OAUTH_E_CONNECTION, "google %s: the answer is not JSON", method);
+            bl_http_sync_result_clear(&r);
+            break;
+        }
+        int again = rate_limited(&r, reason) || r.status >= 500;
+        if (again && attempt < ATTEMPTS) {
+            long ms = wait;
+            if (r.retry_after[0] && atol(r.retry_after) >= 0)
+                ms = atol(r.retry_after) * 1000L;
+            if (ms > g->max_wait_ms)
+                ms = g->max_wait_ms;
+            bl_http_sync_result_clear(&r);
+            sleep_ms(ms);
+            wait *= 2;
+            continue;
+        }
+        int code = r.status == 401                 ? BL_OAUTH_E_CREDENTIALS
+                   : rate_limited(&r, reason)      ? BL_OAUTH_E_RATE
+                   : r.status == 403 && strcmp(reason, "quotaExceeded") == 0 ? BL_OAUTH_E_QUOTA
+                   : r.status == 403               ? BL_OAUTH_E_PERMISSION
+                   : r.status == 404               ? BL_CALSYNC_E_NOT_FOUND
+                   : r.status == 409               ? BL_CALSYNC_E_EXISTS
+                   : r.status == 410               ? BL_CALSYNC_E_CURSOR_GONE
+                   : r.status >= 500               ? BL_OAUTH_E_CONNECTION
+                                                   : BL_CALSYNC_E_INVALID;
+        bl_err_set(err, code, "google %s: HTTP %ld%s%s", method, r.status, msg[0] ? ": " : "", msg);
+        bl_http_sync_result_clear(&r);
+        break;
+    }
+    free(text);
+    return out;
+}
+
+static int64_t time_of(const json_t *t)
+{
+    const char *dt = json_string_value(json_object_get(t, "dateTime"));
+    int64_t ms;
+    return dt && bl_rfc3339_parse_millis(dt, &ms) == 0 ? ms : -1;
+}
+
+/* A Google Event resource as the interface's normalized item (new), or
+ * NULL for items the sync does not copy (all-day events). */
+static json_t *normalize(const json_t *ev)
+{
+    const char *id = json_string_value(json_object_get(ev, "id"));
+    if (!id)
+        return NULL;
+    json_t *n = json_pack("{s:s, s:b}", "id", id, "cancelled",
+                          strcmp(json_string_value(json_object_get(ev, "status")) ?: "", "cancelled") == 0);
+    if (!n)
+        return NULL;
+    static const char *const copy[][2] = {{"etag", "version"},         {"summary", "title"},
+                                          {"description", "description"}, {"location", "location"},
+                                          {"colorId", "color_id"}};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        const char *v = json_string_value(json_object_get(ev, copy[i][0]));
+        if (v)
+            json_object_set_new(n, copy[i][1], json_string(v));
+    }
+    const json_t *start = json_object_get(ev, "start"), *end = json_object_get(ev, "end");
+    int64_t s = time_of(start), e = time_of(end), updated;
+    if (s >= 0)
+        json_object_set_new(n, "starts_at", json_integer(s));
+    if (e >= 0)
+        json_object_set_new(n, "ends_at", json_integer(e));
+    const char *tz = json_string_value(json_object_get(start, "timeZone"));
+    json_object_set_new(n, "timezone", json_string(tz ? tz : "UTC"));
+    const char *up = json_string_value(json_object_get(ev, "updated"));
+    if (up && bl_rfc3339_parse_millis(up, &updated) == 0)
+        json_object_set_new(n, "updated_at", json_integer(updated));
+    const char *vis = json_string_value(json_object_get(ev, "visibility"));
+    json_object_set_new(n, "private", json_boolean(vis && (!strcmp(vis, "private") || !strcmp(vis, "confidential"))));
+    const json_t *org = json_object_get(ev, "organizer");
+    if (json_string_value(json_object_get(org, "email")))
+        json_object_set_new(n, "organizer", json_pack("{s:s, s:s?}", "email",
+                                                      json_string_value(json_object_get(org, "email")), "name",
+                                                      json_string_value(json_object_get(org, "displayName"))));
+    json_t *people = json_array();
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(ev, "attendees"), i, a) {
+        const char *email = json_string_value(json_object_get(a, "email"));
+        if (email)
+            json_array_append_new(people, json_pack("{s:s, s:s?}", "email", email, "name",
+                                                    json_string_value(json_object_get(a, "displayName"))));
+    }
+    json_object_set_new(n, "attendees", people);
+    json_t *mins = json_array();
+    json_array_foreach(json_object_get(json_object_get(ev, "reminders"), "overrides"), i, a)
+        if (json_is_integer(json_object_get(a, "minutes")))
+            json_array_append(mins, json_object_get(a, "minutes"));
+    json_object_set_new(n, "reminder_minutes", mins);
+    const json_t *priv = json_object_get(json_object_get(ev, "extendedProperties"), "private");
+    const char *be = json_string_value(json_object_get(priv, "buslineEventId"));
+    const char *bi = json_string_value(json_object_get(priv, "buslineIntegrationId"));
+    if (be)
+        json_object_set_new(n, "busline_event_id", json_string(be));
+    if (bi)
+        json_object_set_new(n, "busline_integration_id", json_string(bi));
+    if ((s < 0 || e < 0) && !json_is_true(json_object_get(n, "cancelled"))) {
+        json_decref(n); /* all-day (date) events are not copied */
+        return NULL;
+    }
+    return n;
+}
+
+static void time_field(json_t *body, const char *name, const json_t *item, const char *key)
+{
+    const json_t *v = json_object_get(item, key);
+    if (!json_is_integer(v))
+        return;
+    char text[40];
+    bl_rfc3339_format_millis(json_integer_value(v), text, sizeof text);
+    const char *tz = json_string_value(json_object_get(item, "timezone"));
+    json_object_set_new(body, name, json_pack("{s:s, s:s}", "dateTime", text, "timeZone", tz ? tz : "UTC"));
+}
+
+/* The Event resource of a normalized item (new). */
+static json_t *event_body(const json_t *item, int insert)
+{
+    json_t *b = json_object();
+    const char *id = json_string_value(json_object_get(item, "id"));
+    if (insert && id)
+        json_object_set_new(b, "id", json_string(id));
+    static const char *const copy[][2] = {{"title", "summary"},         {"description", "description"},
+                                          {"location", "location"},     {"color_id", "colorId"}};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        const json_t *v = json_object_get(item, copy[i][0]);
+        if (json_is_string(v))
+            json_object_set(b, copy[i][1], (json_t *)v);
+        else if (!insert && json_is_null(v))
+            json_object_set_new(b, copy[i][1], json_null());
+    }
+    time_field(b, "start", item, "starts_at");
+    time_field(b, "end", item, "ends_at");
+    json_object_set_new(b, "visibility",
+                        json_string(json_is_true(json_object_get(item, "private")) ? "private" : "default"));
+    const json_t *people = json_object_get(item, "attendees");
+    if (json_is_array(people)) {
+        json_t *list = json_array();
+        size_t i;
+        const json_t *a;
+        json_array_foreach(people, i, a) json_array_append_new(
+            list, json_pack("{s:s, s:s?}", "email", json_string_value(json_object_get(a, "email")) ?: "",
+                            "displayName", json_string_value(json_object_get(a, "name"))));
+        json_object_set_new(b, "attendees", list);
+    }
+    const json_t *mins = json_object_get(item, "reminder_minutes");
+    if (json_is_array(mins)) {
+        json_t *over = json_array();
+        size_t i;
+        const json_t *m;
+        json_array_foreach(mins, i, m) if (i < 5)
+            json_array_append_new(over, json_pack("{s:s, s:O}", "method", "popup", "minutes", m));
+        json_object_set_new(b, "reminders", json_pack("{s:b, s:o}", "useDefault", 0, "overrides", over));
+    }
+    const char *be = json_string_value(json_object_get(item, "busline_event_id"));
+    const char *bi = json_string_value(json_object_get(item, "busline_integration_id"));
+    if (be && bi)
+        json_object_set_new(b, "extendedProperties",
+                            json_pack("{s:{s:s, s:s}}", "private", "buslineEventId", be, "buslineIntegrationId", bi));
+    return b;
+}
+
+static int event_url(google *g, const char *calendar, const char *id, char *url, size_t cap, bl_err *err)
+{
+    char cal[600], ev[BL_CALSYNC_ID_MAX * 3];
+    if (escape(calendar, cal, sizeof cal) != 0 || (id && escape(id, ev, sizeof ev) != 0))
+        return bl_err_set(err, BL_EINVAL, "google: calendar or event id too long");
+    int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->base, cal, ev)
+               : snprintf(url, cap, "%s/calendars/%s/events", g->base, cal);
+    return n > 0 && (size_t)n < cap ? 0 : bl_err_set(err, BL_EINVAL, "google: URL too long");
+}
+
+static int google_list(void *self, const char *calendar, const char *cursor, const char *page_token,
+                       bl_calsync_page *out, bl_err *err)
+{
+    google *g = self;
+    memset(out, 0, sizeof *out);
+    char url[8192], tok[BL_CALSYNC_CURSOR_MAX * 3];
+    if (event_url(g, calendar, NULL, url, sizeof url, err) != 0)
+        return -1;
+    size_t n = strlen(url);
+    /* singleEvents: recurring events arrive as their instances, each a
+     * plain event the attendance domain can hold */
+    n += (size_t)snprintf(url + n, sizeof url - n, "?maxResults=%d&singleEvents=true", g->page_size);
+    if (cursor && *cursor) {
+        if (escape(cursor, tok, sizeof tok) != 0)
+            return bl_err_set(err, BL_EINVAL, "google: sync token too long");
+        n += (size_t)snprintf(url + n, sizeof url - n, "&syncToken=%s", tok);
+    }
+    if (page_token && *page_token) {
+        if (escape(page_token, tok, sizeof tok) != 0)
+            return bl_err_set(err, BL_EINVAL, "google: page token too long");
+        n += (size_t)snprintf(url + n, sizeof url - n, "&pageToken=%s", tok);
+    }
+    if (n >= sizeof url)
+        return bl_err_set(err, BL_EINVAL, "google: URL too long");
+    long status = 0;
+    json_t *b = call(g, "GET", url, NULL, &status, err);
+    if (!b)
+        return -1;
+    out->items = json_array();
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(json_object_get(b, "items"), i, ev) {
+        json_t *item = normalize(ev);
+        if (item)
+            json_array_append_new(out->items, item);
+    }
+    const char *np = json_string_value(json_object_get(b, "nextPageToken"));
+    const char *ns = json_string_value(json_object_get(b, "nextSyncToken"));
+    snprintf(out->next_page, sizeof out->next_page, "%s", np ? np : "");
+    snprintf(out->next_cursor, sizeof out->next_cursor, "%s", ns ? ns : "");
+    json_decref(b);
+    if (!np && !ns) {
+        bl_calsync_page_clear(out);
+        return bl_err_set(err, BL_OAUTH_E_SYNC, "google: a last page without nextSyncToken");
+    }
+    return 0;
+}
+
+static int stored(json_t *b, char id_out[BL_CALSYNC_ID_MAX], char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
+{
+    const char *id = json_string_value(json_object_get(b, "id"));
+    const char *etag = json_string_value(json_object_get(b, "etag"));
+    if (!id || !etag)
+        return bl_err_set(err, BL_OAUTH_E_SYNC, "google: the answer has no id or etag");
+    if (id_out)
+        snprintf(id_out, BL_CALSYNC_ID_MAX, "%s", id);
+    snprintf(version_out, BL_CALSYNC_VERSION_MAX, "%s", etag);
+    return 0;
+}
+
+static int google_insert(void *self, const char *calendar, const json_t *item, char id_out[BL_CALSYNC_ID_MAX],
+                         char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
+{
+    google *g = self;
+    char url[4096];
+    if (event_url(g, calendar, NULL, url, sizeof url, err) != 0)
+        return -1;
+    json_t *body = event_body(item, 1);
+    long status = 0;
+    json_t *b = call(g, "POST", url, body, &status, err);
+    json_decref(body);
+    int rc = b ? stored(b, id_out, version_out, err) : -1;
+    json_decref(b);
+    return rc;
+}
+
+static json_t *google_get(void *self, const char *calendar, const char *id, bl_err *err)
+{
+    google *g = self;
+    char url[8192];
+    if (event_url(g, calendar, id, url, sizeof url, err) != 0)
+        return NULL;
+    long status = 0;
+    json_t *b = call(g, "GET", url, NULL, &status, err);
+    json_t *item = b ? normalize(b) : NULL;
+    if (b && !item)
+        bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "google: event %s is not a timed event", id);
+    json_decref(b);
+    return item;
+}
+
+static int google_patch(void *self, const char *calendar, const char *id, const json_t *item,
+                        char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
+{
+    google *g = self;
+    char url[8192];
+    if (event_url(g, calendar, id, url, sizeof url, err) != 0)
+        return -1;
+    json_t *body = event_body(item, 0);
+    long status = 0;
+    json_t *b = call(g, "PATCH", url, body, &status, err);
+    json_decref(body);
+    int rc = b ? stored(b, NULL, version_out, err) : -1;
+    json_decref(b);
+    return rc;
+}
+
+static int google_remove(void *self, const char *calendar, const char *id, bl_err *err)
+{
+    google *g = self;
+    char url[8192];
+    if (event_url(g, calendar, id, url, sizeof url, err) != 0)
+        return -1;
+    long status = 0;
+    json_t *b = call(g, "DELETE", url, NULL, &status, err);
+    if (b) {
+        json_decref(b);
+        return 1;
+    }
+    /* 410: deleted before; 404: never there or purged -- either way gone */
+    if (err->code == BL_CALSYNC_E_CURSOR_GONE || err->code == BL_CALSYNC_E_NOT_FOUND) {
+        bl_err_clear(err);
+        return 0;
+    }
+    return -1;
+}
+
+static void google_free(void *self)
+{
+    free(self);
+}
+
+bl_calsync_provider *bl_calsync_google_new(const bl_calsync_google_opts *opts, bl_err *err)
+{
+    google *g = calloc(1, sizeof *g);
+    bl_calsync_provider *p = calloc(1, sizeof *p);
+    if (!g || !p) {
+        free(g);
+        free(p);
+        bl_err_set(err, BL_ENOMEM, "google: out of memory");
+        return NULL;
+    }
+    g->store = opts->store;
+    snprintf(g->integration_id, sizeof g->integration_id, "%s", opts->integration_id);
+    snprintf(g->base, sizeof g->base, "%s", opts->base_url && *opts->base_url ? opts->base_url : DEFAULT_BASE);
+    size_t n = strlen(g->base);
+    while (n > 0 && g->base[n - 1] == '/')
+        g->base[--n] = '\0';
+    g->page_size = opts->page_size > 0 ? opts->page_size : 40;
+    g->max_wait_ms = opts->max_wait_ms > 0 ? opts->max_wait_ms : 30000;
+    *p = (bl_calsync_provider){.name = "google_calendar", .self = g, .list_page = google_list,
+                               .insert = google_insert, .get = google_get, .patch = google_patch,
+                               .remove = google_remove, .free = google_free};
+    return p;
+}

@@ -29,6 +29,12 @@ int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err);     /* rapports/ (
 int bl_api_routes_fs_docs(bl_api_server *s, bl_err *err);         /* auth..integrations' OpenAPI operations */
 int bl_api_routes_medias(bl_api_server *s, bl_err *err);  /* /api/medias: list, streamed upload and download */
 
+/* The read model's row id of collection ("reports") in organization org,
+ * as GET /v1/<collection>/:id shows it under "data": a new object (caller
+ * decrefs), or NULL with err (BL_ENOTFOUND when there is none). */
+json_t *bl_api_v1_read_row(bl_api_server *s, const char *collection, const char *org, const char *id,
+                           bl_err *err);
+
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];
 

@@ -61,6 +61,7 @@ static int domain_run(const bl_config *cfg, const bl_domain_rules *rules)
         .events_topic_prefix = domain_str(cfg, domain, "events_prefix"),
         .schemas_dir = bl_config_str(cfg, "schemas_dir"),
         .registry_url = bl_config_str(cfg, "registry_url"),
+        .api_prefix = rules->api_prefix_setting ? bl_config_str(cfg, rules->api_prefix_setting) : NULL,
     };
     char session_name[96];
     snprintf(session_name, sizeof session_name, "%s_session_timeout", domain);

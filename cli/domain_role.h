@@ -13,8 +13,10 @@
  * help), named "<dom>_commands_topic", "<dom>_dlq_topic",
  * "<dom>_events_prefix", "<dom>_group", "<dom>_session_timeout", "<dom>_actor",
  * "<dom>_send_timeout",
- * after "registry_url" and "schemas_dir". */
-#define BL_DOMAIN_ROLE_SETTINGS(dom, DOM, what)                                                \
+ * after "registry_url" and "schemas_dir"; _WITH adds the domain's own
+ * settings (initializers) at the end. */
+#define BL_DOMAIN_ROLE_SETTINGS(dom, DOM, what) BL_DOMAIN_ROLE_SETTINGS_WITH(dom, DOM, what, {0})
+#define BL_DOMAIN_ROLE_SETTINGS_WITH(dom, DOM, what, ...)                                                \
     {                                                                                          \
         {.name = "registry_url", .env = "BUSLINE_REGISTRY_URL", .flag = "registry-url",        \
          .type = BL_SETTING_URL, .def = "http://127.0.0.1:8081",                               \
@@ -44,7 +46,7 @@
         {.name = dom "_send_timeout", .env = "BUSLINE_" DOM "_SEND_TIMEOUT",                 \
          .flag = "timeout", .type = BL_SETTING_DURATION, .def = "30s", .min = 100,             \
          .max = 600000, .help = "send: how long to wait for the broker's ack"},                \
-        {0},                                                                                   \
+        __VA_ARGS__, {0},                                                                      \
     }
 
 /* Runs `busline <rules->domain>` with argv (argv[0] the subcommand's name)

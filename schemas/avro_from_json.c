@@ -36,6 +36,19 @@ static int latin1_decode(bl_avro_walk *w, const json_t *v, char **out, size_t *o
     return 0;
 }
 
+/* A plain timestamp: RFC 3339, or an RFC 3339 full-date ("2026-03-01", the
+ * Powalyze document's start_date) read as its midnight UTC. */
+static int plain_timestamp_millis(const char *text, int64_t *ms)
+{
+    if (bl_rfc3339_parse_millis(text, ms) == 0)
+        return 0;
+    char midnight[32];
+    if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+        return -1;
+    snprintf(midnight, sizeof midnight, "%.10sT00:00:00Z", text);
+    return bl_rfc3339_parse_millis(midnight, ms);
+}
+
 static int double_of(const json_t *v, double *out)
 {
     if (json_is_number(v)) {
@@ -276,8 +289,8 @@ static int from_json(bl_avro_walk *w, avro_schema_t s, const json_t *j, const js
             return bl_avro_rc(w, avro_value_set_long(dest, json_integer_value(v)));
         if (bl_avro_is_timestamp_millis(j) && w->mode == BL_AVRO_JSON_PLAIN && json_is_string(v)) {
             int64_t ms;
-            if (bl_rfc3339_parse_millis(json_string_value(v), &ms) != 0)
-                return bl_avro_fail(w, "'%s' is not an RFC 3339 timestamp", json_string_value(v));
+            if (plain_timestamp_millis(json_string_value(v), &ms) != 0)
+                return bl_avro_fail(w, "'%s' is not an RFC 3339 timestamp or date", json_string_value(v));
             return bl_avro_rc(w, avro_value_set_long(dest, ms));
         }
         if (bl_avro_is_timestamp_millis(j) && w->mode == BL_AVRO_JSON_PLAIN)

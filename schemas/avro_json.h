@@ -5,8 +5,9 @@
  *    {"type.Name": value} or null, bytes/fixed as ISO-8859-1 strings,
  *    timestamps as plain longs). Lossless, what other Avro tools read.
  *  - BL_AVRO_JSON_PLAIN: for people (API input, webhook output): unions as the
- *    bare value, timestamp-millis as RFC 3339 strings (integer millis also
- *    accepted on input), enums as symbols.
+ *    bare value, timestamp-millis as RFC 3339 strings (integer millis and
+ *    a full-date, "2026-03-01" for its midnight UTC, also accepted on
+ *    input), enums as symbols.
  *
  * avro-c keeps neither field defaults nor logical types, so a bl_avro_schema
  * keeps the schema's JSON beside the parsed avro_schema_t and the walkers read

@@ -5,7 +5,9 @@
  * the caller's organization and identity, produced to commands.<domain> keyed
  * by the aggregate id, and answered 202 once Kafka acknowledged it.
  * GET /v1/commands/:id tells whether the domain service processed or refused
- * it. Sending, the Idempotency-Key and outcomes are api/command_send.c's. */
+ * it; report.generate waits for its outcome and answers the report (see
+ * answered_with_resource). Sending, the Idempotency-Key and outcomes are
+ * api/command_send.c's. */
 #include "api/avro_json_schema.h"
 #include "api/command_routes.h"
 #include "api/command_send.h"
@@ -202,6 +204,45 @@ static int answer_sent(const bl_api_request *req, bl_http_response *resp, const 
     return rc;
 }
 
+/* Commands whose documented answer is the resource they make (the Powalyze
+ * document's POST /v1/reports/generate answers {"data": the report}): the
+ * route waits, bounded, for the domain's outcome and answers 201 with the
+ * read model's row; past the bound it answers 202 like the others. */
+static const struct { const char *type, *collection; } answered_with_resource[] = {
+    {"report.generate", "reports"},
+};
+
+static const char *resource_answered(const char *type)
+{
+    for (size_t i = 0; i < sizeof answered_with_resource / sizeof answered_with_resource[0]; i++)
+        if (strcmp(answered_with_resource[i].type, type) == 0)
+            return answered_with_resource[i].collection;
+    return NULL;
+}
+
+/* Answers a sent command of resource_answered's list by its outcome. */
+static int answer_outcome(const command_route *cr, const bl_api_request *req, bl_http_response *resp,
+                          bl_api_sent_command *sent, const char *collection, bl_err *err)
+{
+    bl_api_command_outcome outcome = {0};
+    if (bl_api_command_await(cr->commands, sent, req->auth->org_id, &outcome, err) != 0)
+        return -1;
+    if (outcome.kind == BL_API_OUTCOME_PENDING)
+        return answer_sent(req, resp, sent);
+    if (outcome.kind == BL_API_OUTCOME_REFUSED)
+        return strcmp(outcome.error_class, "not_found") == 0
+                   ? bl_api_fail(req->http, resp, 404, NULL, outcome.reason, NULL)
+                   : bl_api_fail(req->http, resp, 422, NULL, outcome.reason, NULL);
+    json_t *row = bl_api_v1_read_row(req->server, collection, req->auth->org_id, sent->aggregate_id, err);
+    json_t *out = row ? json_pack("{s:o}", "data", row) : NULL;
+    if (!out)
+        return -1;
+    bl_http_response_header(resp, "Location", sent->status_url);
+    int rc = bl_http_response_json(resp, 201, out);
+    json_decref(out);
+    return rc;
+}
+
 static int send_command(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     const command_route *cr = arg;
@@ -215,6 +256,7 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
     char subject[BL_UUID_SIZE + ID_MAX], hash[BL_SHA256_HEX_SIZE];
     bl_err err = {0};
     bl_api_sent_command sent = {0};
+    const char *collection = resource_answered(cr->msg->type);
     int rc = command_data(cr, req, resp, &data, subject, cr->record);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
@@ -224,7 +266,7 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
     bl_api_command_spec spec = {.type = cr->msg->type, .organization_id = req->auth->org_id,
                                 .actor = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id,
                                 .subject = subject, .data = data, .idempotency_key = idem,
-                                .fingerprint = hash};
+                                .fingerprint = hash, .wait = collection != NULL};
     if (bl_api_command_send(cr->commands, &spec, &sent, &err) != 0) {
         if (err.code == BL_EINVAL)
             rc = bl_api_fail(req->http, resp, 422, NULL, "the command is not valid", field_errors_of(err.msg));
@@ -232,7 +274,10 @@ static int send_command(const bl_api_request *req, bl_http_response *resp, void 
             rc = bl_api_fail(req->http, resp, 503, NULL, "the bus did not acknowledge the command; retry", NULL);
         goto done;
     }
-    rc = answer_sent(req, resp, &sent);
+    if (collection && (sent.status == BL_API_SENT || sent.status == BL_API_SENT_BEFORE))
+        rc = answer_outcome(cr, req, resp, &sent, collection, &err);
+    else
+        rc = answer_sent(req, resp, &sent);
 done:
     if (rc != 0 && err.msg[0])
         bl_log_error("api: command failed", BL_FS("type", cr->msg->type), BL_FS("error", err.msg));
@@ -283,6 +328,10 @@ static json_t *operation_of(const command_route *cr, const json_t *record)
                            "x-busline-components", components);
     if (op && strcmp(cr->route.method, "DELETE") != 0)
         json_object_set_new(op, "x-busline-idempotent", json_true());
+    if (op && resource_answered(cr->msg->type))
+        json_object_set_new(json_object_get(op, "responses"), "201",
+                            json_pack("{s:s}", "description",
+                                      "Applied within the wait bound: {\"data\": the resource as its GET shows it}"));
     return op;
 }
 

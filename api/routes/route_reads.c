@@ -5,8 +5,9 @@
  * else in them is a 400 naming what is accepted); envelope
  * {"data": [...], "pagination": {"total", "limit", "offset", "has_more"}}.
  * Each row carries "id" and, for projects, the Powalyze document's
- * "rag_status", "budget" and "spent" (currency units) beside busline's own
- * columns. */
+ * "status" (the phase in lower case: "in_progress"; ?status= filters on it),
+ * "rag_status" (the status column), "budget" and "spent" (currency units)
+ * beside busline's own columns. */
 #include "api/routes/routes.h"
 
 #include <errno.h>
@@ -41,13 +42,17 @@ static const struct { const char *name, *column; } sort_aliases[] = {
 
 #define MONEY(col) "CASE WHEN f." col " % 100 = 0 THEN to_jsonb(f." col " / 100) ELSE to_jsonb(f." col " / 100.0) END"
 #define PROJECT_EXTRA \
-    "jsonb_build_object('rag_status', f.status, 'budget', " MONEY("budget_cents") ", 'spent', " MONEY("spent_cents") ")"
+    "jsonb_build_object('status', lower(f.phase), 'rag_status', f.status, 'budget', " MONEY("budget_cents")  \
+    ", 'spent', " MONEY("spent_cents") ")"
+
+/* The document's report fields: "type" ("executive") and "content". */
+#define REPORT_EXTRA "jsonb_build_object('type', lower(f.report_type), 'content', f.markdown)"
 
 static const resource resources[] = {
     {"projects", "pmo_projects", "project_id",
      {"created_at", "updated_at", "name", "status", "rag_status", "progress", "budget", "spent", "budget_cents",
       "spent_cents", "start_date", "end_date", NULL},
-     {{"status", "status"}, {"rag_status", "status"}, {"owner_id", "owner_id"}, {"currency", "currency"}},
+     {{"status", "lower(phase)"}, {"rag_status", "status"}, {"owner_id", "owner_id"}, {"currency", "currency"}},
      PROJECT_EXTRA},
     {"risks", "pmo_risks", "risk_id",
      {"created_at", "updated_at", "title", "severity", "probability", "impact", "status", "resolved_at", NULL},
@@ -63,7 +68,7 @@ static const resource resources[] = {
      {{"project_id", "project_id"}}, NULL},
     {"reports", "pmo_reports", "report_id",
      {"generated_at", "title", "period_start", "period_end", "format", NULL},
-     {{"project_id", "project_id"}, {"format", "format"}}, NULL},
+     {{"project_id", "project_id"}, {"format", "format"}}, REPORT_EXTRA},
 };
 
 #define RESOURCE_COUNT (sizeof resources / sizeof resources[0])
@@ -173,33 +178,50 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
     return rc;
 }
 
-static int detail(const bl_api_request *req, bl_http_response *resp, void *arg)
+json_t *bl_api_v1_read_row(bl_api_server *s, const char *collection, const char *org, const char *id,
+                           bl_err *err)
 {
-    const resource *r = arg;
+    const resource *r = NULL;
+    for (size_t i = 0; i < RESOURCE_COUNT && !r; i++)
+        if (strcmp(resources[i].collection, collection) == 0)
+            r = &resources[i];
+    if (!r) {
+        bl_err_set(err, BL_EINVAL, "api: no read model for %s", collection);
+        return NULL;
+    }
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT (to_jsonb(f) - 'organization_id' || jsonb_build_object('id', f.%s) || %s)::text FROM %s f"
              " WHERE organization_id = $1 AND %s = $2",
              r->id_column, r->extra ? r->extra : "'{}'::jsonb", r->table, r->id_column);
-    const char *params[] = {req->auth->org_id, bl_http_request_param(req->http, "id")};
-    bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    const char *params[] = {org, id};
+    PGconn *conn = bl_api_acquire_pg(s, err);
     if (!conn)
-        return -1;
-    PGresult *res = bl_pg_exec(conn, sql, 2, params, &err);
-    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+        return NULL;
+    PGresult *res = bl_pg_exec(conn, sql, 2, params, err);
+    bl_pg_pool_release(bl_api_server_pool(s), conn);
     if (!res)
-        return -1;
-    int rc;
-    if (PQntuples(res) == 0) {
-        rc = bl_api_fail(req->http, resp, 404, NULL, "not found in this organization", NULL);
-    } else {
-        json_t *row = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-        json_t *out = row ? json_pack("{s:o}", "data", row) : NULL;
-        rc = out ? bl_http_response_json(resp, 200, out) : -1;
-        json_decref(out);
-    }
+        return NULL;
+    json_t *row = NULL;
+    if (PQntuples(res) == 0)
+        bl_err_set(err, BL_ENOTFOUND, "api: %s %s not found", collection, id);
+    else if (!(row = json_loads(PQgetvalue(res, 0, 0), 0, NULL)))
+        bl_err_set(err, BL_ENOMEM, "api: out of memory");
     PQclear(res);
+    return row;
+}
+
+static int detail(const bl_api_request *req, bl_http_response *resp, void *arg)
+{
+    const resource *r = arg;
+    bl_err err = {0};
+    json_t *row = bl_api_v1_read_row(req->server, r->collection, req->auth->org_id,
+                                     bl_http_request_param(req->http, "id"), &err);
+    if (!row && err.code == BL_ENOTFOUND)
+        return bl_api_fail(req->http, resp, 404, NULL, "not found in this organization", NULL);
+    json_t *out = row ? json_pack("{s:o}", "data", row) : NULL;
+    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
     return rc;
 }
 

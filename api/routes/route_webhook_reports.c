@@ -37,6 +37,7 @@ static void log_test_delivery(const bl_api_request *req, const bl_webhook_endpoi
                               .event_type = BL_WEBHOOK_TEST_EVENT, .event_id = t->event_id,
                               .status_code = t->status_code, .succeeded = t->succeeded,
                               .response = t->response, .response_len = t->response_len,
+                              .payload = t->sent, .payload_len = t->sent_len,
                               .error = t->error[0] ? t->error : NULL, .duration_ms = t->duration_ms,
                               .attempt = 1};
     if (!log || bl_delivery_log_append(log, &rec, &err) != 0 || bl_delivery_log_flush(log, 5000, &err) != 0)
@@ -82,9 +83,31 @@ done:
 
 #define LOG_WHERE "WHERE endpoint_id = $1 AND ($2 = '' OR succeeded = ($2 = 'success'))"
 
+/* The document's webhook_logs.payload: what the attempt sent, as JSON when
+ * the kept excerpt is the whole body and parses, else the excerpt as text
+ * (payload_truncated says it is cut at BL_DELIVERY_PAYLOAD_MAX bytes);
+ * null when nothing was sent. */
+static void put_payload(json_t *j, const PGresult *r, int i)
+{
+    json_t *payload = json_null();
+    bool truncated = false;
+    if (!PQgetisnull(r, i, 10)) {
+        const char *text = PQgetvalue(r, i, 10);
+        size_t kept = (size_t)PQgetlength(r, i, 10);
+        truncated = strtoull(PQgetvalue(r, i, 11), NULL, 10) > kept;
+        json_t *parsed = truncated ? NULL : json_loadb(text, kept, JSON_DECODE_ANY, NULL);
+        json_decref(payload);
+        payload = parsed ? parsed : json_stringn(text, kept);
+    }
+    json_object_set_new(j, "payload", payload);
+    json_object_set_new(j, "payload_truncated", json_boolean(truncated));
+    if (!PQgetisnull(r, i, 11))
+        json_object_set_new(j, "payload_bytes", json_integer(strtoll(PQgetvalue(r, i, 11), NULL, 10)));
+}
+
 /* One attempt, with the document's webhook_logs names (webhook_id,
- * error_message, response_body, retry_attempt counting from 0, created_at)
- * beside busline's. */
+ * payload, error_message, response_body, retry_attempt counting from 0,
+ * created_at) beside busline's. */
 static json_t *log_row(const PGresult *r, int i, const char *endpoint_id)
 {
     char when[32];
@@ -104,6 +127,7 @@ static json_t *log_row(const PGresult *r, int i, const char *endpoint_id)
         json_object_set(j, "response_body", json_object_get(j, "response_excerpt"));
         json_object_set_new(j, "retry_attempt", json_integer(atoi(PQgetvalue(r, i, 6)) - 1));
         json_object_set_new(j, "created_at", json_string(when));
+        put_payload(j, r, i);
     }
     return j;
 }
@@ -140,8 +164,8 @@ static int webhook_logs(const bl_api_request *req, bl_http_response *resp, void 
         !(count = bl_pg_exec(conn, "SELECT count(*) FROM webhook_deliveries " LOG_WHERE, 2, params, &err)) ||
         !(rows = bl_pg_exec(conn,
                             "SELECT id, event_type, event_id, status_code, succeeded, duration_ms, attempt,"
-                            " (extract(epoch FROM delivered_at) * 1000)::bigint, error, response_excerpt"
-                            " FROM webhook_deliveries " LOG_WHERE
+                            " (extract(epoch FROM delivered_at) * 1000)::bigint, error, response_excerpt,"
+                            " payload_excerpt, payload_bytes FROM webhook_deliveries " LOG_WHERE
                             " ORDER BY delivered_at DESC, id DESC LIMIT $3::int OFFSET $4::bigint",
                             4, params, &err)))
         goto done;

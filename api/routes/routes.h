@@ -33,6 +33,12 @@ int bl_api_routes_att_events(bl_api_server *s, bl_err *err);     /* events, even
 int bl_api_routes_att_attendance(bl_api_server *s, bl_err *err); /* events/:id/attendance, commands/:id; documents the events' */
 int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err); /* integrations/ of document 001 */
 
+/* The read model's row id of collection ("reports") in organization org,
+ * as GET /v1/<collection>/:id shows it under "data": a new object (caller
+ * decrefs), or NULL with err (BL_ENOTFOUND when there is none). */
+json_t *bl_api_v1_read_row(bl_api_server *s, const char *collection, const char *org, const char *id,
+                           bl_err *err);
+
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];
 

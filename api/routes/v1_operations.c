@@ -127,7 +127,9 @@ static const doc_entry webhook_docs[] = {
      "\"Figures\"," JSON_OF("WebhookStats") "}," ERR400 "," ERR404 "}}",
      NULL, NULL},
     {"GET", "/v1/webhooks/:id/logs",
-     "{\"operationId\":\"list_webhook_logs\",\"summary\":\"The webhook's attempts, newest first (webhook_logs)\","
+     "{\"operationId\":\"list_webhook_logs\",\"summary\":\"The webhook's attempts, newest first (webhook_logs; "
+     "payload is the body sent: JSON when whole, else its first 4096 bytes as text with payload_truncated "
+     "true and payload_bytes its size; null when nothing was sent)\","
      "\"tags\":[\"webhooks\"],\"parameters\":[" PAGE_PARAMS ",{\"name\":\"status\",\"in\":\"query\",\"schema\":"
      "{\"enum\":[\"success\",\"failed\"]}}],\"responses\":{\"200\":{\"description\":\"One page\","
      "\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/Page\"}}}}," ERR400 ","

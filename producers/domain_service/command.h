@@ -20,6 +20,8 @@ typedef struct bl_domain_command {
     const char *actor;           /* who asked; may be NULL */
     int64_t time_ms;             /* when it was accepted */
     const json_t *data;          /* the command record, a JSON object */
+    const char *api_prefix;      /* where the domain's API surface is mounted ("/api"),
+                                    for links in events; NULL: the domain's default */
 } bl_domain_command;
 
 /* One derived event: its type (e.g. "risk.escalated"), the aggregate id it
@@ -98,6 +100,8 @@ typedef struct bl_domain_rules {
                                     idempotency_key, events) */
     bl_domain_apply_fn apply;
     bl_domain_timers_fn fire_due; /* NULL: the domain has no timers */
+    const char *api_prefix_setting; /* the role setting naming where its API surface is
+                                       mounted (commands carry it as api_prefix); NULL: none */
 } bl_domain_rules;
 
 /* Whether an error from an apply function is the command's fault (it will

@@ -38,6 +38,7 @@ struct bl_domain_service {
     char *pg_url;
     char *dlq_topic;
     char *source;
+    char *api_prefix; /* NULL: none */
     bl_domain_codec *codec;
     PGconn *conn;
     bl_kafka_consumer *consumer;
@@ -98,6 +99,8 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
     char name[128];
     snprintf(name, sizeof name, "busline/%s", domain);
     svc->source = strdup(opts->source ? opts->source : name);
+    if (opts->api_prefix && !(svc->api_prefix = strdup(opts->api_prefix)))
+        goto fail;
     char insert[512], update[256], replayed[512];
     snprintf(insert, sizeof insert,
              "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
@@ -165,6 +168,7 @@ void bl_domain_service_free(bl_domain_service *svc)
     free(svc->pg_url);
     free(svc->dlq_topic);
     free(svc->source);
+    free(svc->api_prefix);
     free(svc->insert_sql);
     free(svc->events_sql);
     free(svc->replayed_sql);
@@ -420,6 +424,7 @@ static int handle_message(bl_domain_service *svc, const bl_kafka_msg *msg, bl_er
         why.error_class = "invalid";
         rc = -1;
     } else {
+        cmd.api_prefix = svc->api_prefix;
         rc = apply_in_transaction(svc, &cmd, key, &why);
     }
     if (rc == 0) {

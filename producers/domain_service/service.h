@@ -33,6 +33,7 @@ typedef struct bl_domain_service_opts {
     const char *registry_url;       /* required: the schema registry */
     int session_timeout_ms;         /* consumer group session (how soon a dead member's
                                        partitions are reassigned); 0: librdkafka's 45 s */
+    const char *api_prefix;         /* handed to each command as api_prefix; NULL: none */
 } bl_domain_service_opts;
 
 typedef struct bl_domain_service bl_domain_service;

@@ -8,6 +8,7 @@ const bl_domain_rules bl_fieldservice_rules = {
     .domain = BL_FIELDSERVICE_DOMAIN,
     .processed_table = "fieldservice_processed_commands",
     .apply = bl_fieldservice_apply,
+    .api_prefix_setting = "field_service_prefix",
 };
 
 static const bl_domain_aggregate aggregates[] = {

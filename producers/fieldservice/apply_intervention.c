@@ -10,7 +10,7 @@
 
 #define INTERVENTION_COLUMNS                                                                    \
     "intervention_id, client_id, title, description, status, street, postal_code, city,"      \
-    " country, technician_id, technician_name, duration_minutes,"                              \
+    " country, technician_id, technician_name, duration_minutes, intervention_type,"           \
     " " BL_SQL_MS("scheduled_at") " AS scheduled_ms"
 
 static json_t *str_or_null(const char *s)
@@ -66,6 +66,7 @@ static int intervention_create(PGconn *conn, const bl_domain_command *c, bl_doma
                              fs_address_json(res), "scheduled_at",
                              bl_col_json_int(res, "scheduled_ms"));
     data = bl_json_with(data, "duration_minutes", bl_col_json_int(res, "duration_minutes"));
+    data = bl_json_with(data, "intervention_type", bl_col_json_str(res, "intervention_type"));
     PQclear(res);
     return bl_domain_events_add(out, "intervention.created", id, data, err);
 }
@@ -128,6 +129,7 @@ static int intervention_update(PGconn *conn, const bl_domain_command *c, bl_doma
                                                      : json_null(),
                                        "changed_fields", changed)
                            : NULL;
+    data = data ? bl_json_with(data, "intervention_type", str_or_null(kind)) : NULL;
     PQclear(res);
     return bl_domain_events_add(out, "intervention.updated", id, data, err);
 }

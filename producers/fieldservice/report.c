@@ -16,7 +16,9 @@
 
 #define TITLE_MAX 320
 /* Where the field-service surface serves a report (api/fieldservice/route_rapports.c). */
-#define DOWNLOAD_URL_FMT "/api/rapports/%s/download"
+/* Under the command's api_prefix (the role's --field-service-prefix), so the
+ * link works wherever the API mounts the surface. */
+#define DEFAULT_API_PREFIX "/api"
 
 static const char *const format_symbols[] = {"MARKDOWN", "HTML", "PDF", NULL};
 
@@ -158,7 +160,14 @@ static int rapport_generate(PGconn *conn, const bl_domain_command *c, bl_domain_
     if (bl_sha256_hex(r.content, r.len, r.sha256, err) != 0 ||
         store(conn, c, id, intervention, type, format, tmpl, title, &r, err) != 0)
         goto done;
-    snprintf(url, sizeof url, DOWNLOAD_URL_FMT, id);
+    const char *prefix = c->api_prefix && *c->api_prefix ? c->api_prefix : DEFAULT_API_PREFIX;
+    size_t plen = strlen(prefix);
+    while (plen > 0 && prefix[plen - 1] == '/') /* "/" mounts the surface at the root */
+        plen--;
+    if (snprintf(url, sizeof url, "%.*s/rapports/%s/download", (int)plen, prefix, id) >= (int)sizeof url) {
+        bl_err_set(err, BL_EINVAL, "fieldservice: report %s: download url too long", id);
+        goto done;
+    }
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:n, s:n, s:s, s:s, s:s, s:s,"
                              " s:I}",
                              "report_id", id, "intervention_id", intervention, "client_id",

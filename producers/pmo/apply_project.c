@@ -4,35 +4,64 @@
 
 #include "core/pg_pool.h"
 
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const rag_symbols[] = {"GREEN", "YELLOW", "RED", NULL};
 
+static const char *const phase_symbols[] = {"PLANNED", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED", NULL};
+
+/* The budget in cents: budget_cents, else the document's budget in currency
+ * units rounded to the cent, else 0. Returns 0 or -1 with err. */
+static int budget_cents_of(const bl_pmo_command *c, int64_t *cents, char text[BL_FIELD_INT_TEXT_MAX], bl_err *err)
+{
+    int found = bl_field_get_int(c, "budget_cents", false, 0, INT64_MAX, cents, text, err);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    const json_t *units = json_object_get(c->data, "budget");
+    *cents = 0;
+    if (units && !json_is_null(units)) {
+        double v = json_number_value(units);
+        /* 9e13 units keeps the cents exact in a double and inside int64 */
+        if (!json_is_number(units) || !isfinite(v) || v < 0 || v > 9e13)
+            return bl_err_set(err, BL_EINVAL, "%s: data.budget: must be a number from 0 to 9e13", c->type);
+        *cents = llround(v * 100.0);
+    }
+    snprintf(text, BL_FIELD_INT_TEXT_MAX, "%" PRId64, *cents);
+    return 0;
+}
+
 static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
 {
-    const char *id = NULL, *name = NULL, *description = NULL, *owner = NULL, *currency = NULL;
+    const char *id = NULL, *name = NULL, *description = NULL, *owner = c->actor, *currency = "EUR";
+    const char *phase = "PLANNED", *rag = "GREEN";
     int64_t budget = 0;
     char budget_text[BL_FIELD_INT_TEXT_MAX], start[BL_FIELD_TIME_TEXT_MAX], end[BL_FIELD_TIME_TEXT_MAX];
     int has_start, has_end;
     if (bl_field_get_str(c, "project_id", true, &id, err) < 0 ||
         bl_field_get_str(c, "name", true, &name, err) < 0 ||
         bl_field_get_str(c, "description", false, &description, err) < 0 ||
-        bl_field_get_str(c, "owner_id", true, &owner, err) < 0 ||
-        bl_field_get_int(c, "budget_cents", true, 0, INT64_MAX, &budget, budget_text, err) < 0 ||
-        bl_field_get_str(c, "currency", true, &currency, err) < 0 ||
+        bl_field_get_str(c, "owner_id", false, &owner, err) < 0 ||
+        budget_cents_of(c, &budget, budget_text, err) < 0 ||
+        bl_field_get_str(c, "currency", false, &currency, err) < 0 ||
+        bl_field_get_enum(c, "status", false, phase_symbols, &phase, err) < 0 ||
+        bl_field_get_enum(c, "rag_status", false, rag_symbols, &rag, err) < 0 ||
         (has_start = bl_field_get_time(c, "start_date", false, start, err)) < 0 ||
         (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)
         return -1;
+    if (!owner || !*owner)
+        return bl_err_set(err, BL_EINVAL, "%s: data.owner_id: missing, and the command names no actor", c->type);
     const char *params[] = {c->organization_id, id, name, description, owner, budget_text,
-                            currency, has_start ? start : NULL, has_end ? end : NULL};
+                            currency, has_start ? start : NULL, has_end ? end : NULL, phase, rag};
     PGresult *res = bl_pg_exec(conn,
         "INSERT INTO pmo_projects (organization_id, project_id, name, description, owner_id,"
-        " budget_cents, currency, start_date, end_date)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz)"
+        " budget_cents, currency, start_date, end_date, phase, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11)"
         " ON CONFLICT DO NOTHING"
         " RETURNING status, " BL_SQL_MS("start_date") " AS start_ms, " BL_SQL_MS("end_date") " AS end_ms",
-        9, params, err);
+        11, params, err);
     if (!res)
         return -1;
     if (PQntuples(res) == 0) {

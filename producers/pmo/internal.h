@@ -24,12 +24,19 @@ int pmo_apply_sprint(PGconn *conn, const bl_pmo_command *c, const char *verb, bl
 int pmo_apply_report(PGconn *conn, const bl_pmo_command *c, const char *verb, bl_pmo_events *out,
                      bl_err *err);
 
-/* Builds the executive report's markdown for the organization (one project
- * when project_id is not NULL). Returns a new string (caller frees), or NULL
- * with err. */
-char *pmo_report_markdown(PGconn *conn, const char *organization_id, const char *project_id,
-                          const char *title, const char *period_start, const char *period_end,
-                          bl_err *err);
+/* What an executive report covers. Every pointer is borrowed. */
+typedef struct pmo_report_spec {
+    const char *organization_id;
+    const char *project_ids;  /* JSON array text of project ids; NULL: the whole portfolio */
+    const char *title;
+    const char *period_start; /* timestamptz text, inclusive */
+    const char *period_end;   /* timestamptz text, exclusive */
+    bool include_risks, include_decisions;
+} pmo_report_spec;
+
+/* Builds the executive report's markdown for spec. Returns a new string
+ * (caller frees), or NULL with err. */
+char *pmo_report_markdown(PGconn *conn, const pmo_report_spec *spec, bl_err *err);
 
 /* Finds project_id of c's organization (FOR SHARE, so it cannot vanish
  * before the transaction ends). Returns a result whose row has its columns

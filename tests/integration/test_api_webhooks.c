@@ -311,6 +311,9 @@ static void rotation_then_test_delivery_carries_two_signatures_that_verify(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(data, 0), "status_code")), 503);
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), event_id);
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_type"), "webhook.test");
+    /* each attempt's payload is the body the sink received */
+    CHECK_EQ_STR(str(json_object_get(json_array_get(data, 1), "payload"), "event"), "webhook.test");
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(data, 1), "payload_bytes")), (long)got.body_len);
     bl_test_reply_clear(&r);
 }
 
@@ -385,9 +388,16 @@ static void append(bl_delivery_log *log, const char *endpoint, const char *event
                    int64_t duration, int64_t at_ms, const char *error)
 {
     bl_err err = {0};
+    /* what was sent: ev2 a small JSON body, ev3 one larger than the log keeps */
+    static char big[BL_DELIVERY_PAYLOAD_MAX + 904];
+    memset(big, 'x', sizeof big);
+    const char *small = "{\"event\":\"risk.escalated\",\"data\":{\"id\":\"r1\"}}";
+    bool is_ev2 = strcmp(event_id, "ev2") == 0, is_ev3 = strcmp(event_id, "ev3") == 0;
     bl_delivery_record rec = {.endpoint_id = endpoint, .organization_id = org_stats, .event_type = "risk.escalated",
                               .event_id = event_id, .status_code = status, .succeeded = ok,
                               .response = ok ? "fine" : "broken", .response_len = ok ? 4 : 6, .error = error,
+                              .payload = is_ev2 ? small : is_ev3 ? big : NULL,
+                              .payload_len = is_ev2 ? strlen(small) : is_ev3 ? sizeof big : 0,
                               .duration_ms = duration, .attempt = ok ? 1 : 2, .delivered_at_ms = at_ms};
     CHECK_EQ_INT(bl_delivery_log_append(log, &rec, &err), 0);
 }
@@ -452,6 +462,11 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 4);
     CHECK_EQ_STR(str(json_array_get(data, 0), "event_id"), "ev3"); /* newest first */
     CHECK_EQ_STR(str(json_array_get(data, 1), "event_id"), "ev2");
+    /* the document's payload: what was sent, as JSON */
+    const json_t *sent = json_object_get(json_array_get(data, 1), "payload");
+    CHECK_EQ_STR(str(sent, "event"), "risk.escalated");
+    CHECK_EQ_STR(str(json_object_get(sent, "data"), "id"), "r1");
+    CHECK(json_is_false(json_object_get(json_array_get(data, 1), "payload_truncated")));
     bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/logs?status=failed", a);
     CHECK_EQ_INT(call("GET", path, token, NULL, &r), 200);
@@ -462,6 +477,10 @@ static void logs_and_stats_are_exact_after_known_deliveries(void)
     CHECK_EQ_STR(str(row, "event_type"), "risk.escalated");
     CHECK_EQ_STR(str(row, "error"), "server error");
     CHECK_EQ_STR(str(row, "response_excerpt"), "broken");
+    /* a body larger than the log keeps: its first bytes as text, cut and sized */
+    CHECK_EQ_INT(json_string_length(json_object_get(row, "payload")), BL_DELIVERY_PAYLOAD_MAX);
+    CHECK(json_is_true(json_object_get(row, "payload_truncated")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(row, "payload_bytes")), BL_DELIVERY_PAYLOAD_MAX + 904);
     CHECK_EQ_INT(json_integer_value(json_object_get(row, "status_code")), 500);
     CHECK_EQ_INT(json_integer_value(json_object_get(row, "duration_ms")), 40);
     CHECK_EQ_INT(json_integer_value(json_object_get(row, "attempt")), 2);

@@ -165,6 +165,12 @@ static void pdf_report_reads_back_the_intervention(void)
     CHECK_EQ_INT(events_of("report.generated", "R1"), 1);
     char id[128];
     snprintf(id, sizeof id, "%s-R1", fx.org);
+    /* its download url is under the service's field-service prefix, not a fixed /api */
+    char url_sql[320];
+    snprintf(url_sql, sizeof url_sql,
+             "SELECT count(*) FROM busline_outbox WHERE aggregate_id = $1 AND event_type = 'report.generated'"
+             " AND position(convert_to('/smartleak/v2/rapports/' || $1 || '/download', 'UTF8') IN payload) > 0");
+    CHECK_EQ_INT(bl_test_domain_count(&fx, url_sql, id), 1);
     PGresult *res = bl_test_domain_query(&fx, "SELECT topic FROM busline_outbox WHERE aggregate_id = $1", id);
     REQUIRE(res && PQntuples(res) == 1);
     char topic[160];
@@ -436,6 +442,7 @@ int main(void)
 {
     bl_log_init("test_fieldservice_reports", BL_LOG_WARN);
     int rc = 1;
+    fx.api_prefix = "/smartleak/v2/"; /* as --field-service-prefix may be written */
     if (bl_test_domain_start(&fx, "fieldservice", &bl_fieldservice_rules) == 0) {
         /* First to dead-letter: it reads the DLQ from its start. */
         BL_RUN(refused_generations_leave_no_report_and_say_why);

@@ -113,6 +113,35 @@ static void clients_and_interventions_become_rows_and_events(void)
                           " WHERE organization_id = $1", fx.org), 4);
 }
 
+/* Whether the Avro payload of the one outbox event of type about <org>-suffix
+ * holds text (Avro strings are stored as their bytes). */
+static long event_holds(const char *type, const char *suffix, const char *text)
+{
+    char id[128], sql[320];
+    snprintf(id, sizeof id, "%s-%s", fx.org, suffix);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM busline_outbox WHERE aggregate_id = $1 AND event_type = '%s'"
+             " AND position(convert_to('%s', 'UTF8') IN payload) > 0", type, text);
+    return bl_test_domain_count(&fx, sql, id);
+}
+
+/* intervention.created and intervention.updated carry intervention_type
+ * (the field-service webhooks show it as type_intervention). */
+static void intervention_events_carry_their_type(void)
+{
+    bl_test_domain_new_org(&fx);
+    REQUIRE(bl_test_domain_send(&fx, CREATE_CLIENT, NULL) == 0);
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"intervention.create\",\"organization_id\":\"%1$s\",\"data\":{"
+                                "\"intervention_id\":\"%1$s-T1\",\"client_id\":\"%1$s-C1\",\"title\":\"Four\","
+                                "\"intervention_type\":\"detection_fuite\"," SITE "}}", NULL) == 0);
+    REQUIRE(bl_test_domain_send(&fx, "{\"type\":\"intervention.update\",\"organization_id\":\"%1$s\",\"data\":{"
+                                "\"intervention_id\":\"%1$s-T1\",\"intervention_type\":\"inspection_annuelle\"}}",
+                                NULL) == 0);
+    REQUIRE(bl_test_domain_run(&fx, 3) == 0);
+    CHECK_EQ_INT(event_holds("intervention.created", "T1", "detection_fuite"), 1);
+    CHECK_EQ_INT(event_holds("intervention.updated", "T1", "inspection_annuelle"), 1);
+}
+
 static void command_sent_twice_changes_nothing_the_second_time(void)
 {
     bl_test_domain_new_org(&fx);
@@ -278,6 +307,7 @@ int main(void)
     if (bl_test_domain_start(&fx, "fieldservice", &bl_fieldservice_rules) == 0) {
         BL_RUN(clients_and_interventions_become_rows_and_events);
         BL_RUN(command_sent_twice_changes_nothing_the_second_time);
+        BL_RUN(intervention_events_carry_their_type);
         /* First to dead-letter: it reads the DLQ from its start. */
         BL_RUN(every_status_move_is_applied_or_refused_with_its_reason);
         BL_RUN(deletes_are_soft_and_deleted_rows_refuse_commands);

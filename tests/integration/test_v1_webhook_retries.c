@@ -72,6 +72,28 @@ static void logged_attempts(wh_e2e *e, const char *id, char *out, size_t len)
     bl_pg_pool_release(e->f.pool, conn);
 }
 
+/* Attempts logged for endpoint id whose payload is body, whole and sized. */
+static long logged_with_payload(wh_e2e *e, const char *id, const char *body, size_t len)
+{
+    char text[8192], size[24];
+    snprintf(text, sizeof text, "%.*s", (int)len, body);
+    snprintf(size, sizeof size, "%zu", len);
+    const char *params[] = {id, text, size};
+    bl_err err = {0};
+    long n = -1;
+    PGconn *conn = bl_pg_pool_acquire(e->f.pool, 5000, &err);
+    PGresult *r = conn ? bl_pg_exec(conn,
+                                    "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1"
+                                    " AND payload_excerpt = $2 AND payload_bytes = $3::integer",
+                                    3, params, &err)
+                       : NULL;
+    if (r && PQntuples(r) == 1)
+        n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    bl_pg_pool_release(e->f.pool, conn);
+    return n;
+}
+
 static void retry_count_means_retries_after_the_first_attempt(void)
 {
     webhook_sink sink;
@@ -118,6 +140,9 @@ static void retry_count_means_retries_after_the_first_attempt(void)
     char attempts[64];
     logged_attempts(&e, failing, attempts, sizeof attempts);
     CHECK_EQ_STR(attempts, "1,2,3,4");
+    /* each attempt logs the body it sent (the /v1 logs' payload) */
+    if (n > 0)
+        CHECK_EQ_INT(logged_with_payload(&e, failing, hits[0].body, hits[0].body_len), 4);
 
     CHECK_EQ_INT((long)webhook_sink_hits_to(&sink, "/wrong", hits, 16), 1);
     logged_attempts(&e, wrong, attempts, sizeof attempts);

@@ -14,7 +14,9 @@
 int bl_test_domain_start(bl_test_domain *d, const char *domain, const bl_domain_rules *rules)
 {
     bl_err err = {0};
+    const char *api_prefix = d->api_prefix;
     memset(d, 0, sizeof *d);
+    d->api_prefix = api_prefix;
     if (bl_test_registry_start(&d->reg) != 0)
         return -1;
     char tag[32];
@@ -34,7 +36,8 @@ int bl_test_domain_start(bl_test_domain *d, const char *domain, const bl_domain_
                                   .commands_topic = d->commands_topic, .events_prefix = d->prefix};
     bl_domain_service_opts sopts = {.rules = rules, .brokers = bl_test_kafka_brokers(), .pg_url = d->reg.pg_url,
                                     .group_id = d->group, .commands_topic = d->commands_topic,
-                                    .events_topic_prefix = d->prefix, .registry_url = d->reg.base_url};
+                                    .events_topic_prefix = d->prefix, .registry_url = d->reg.base_url,
+                                    .api_prefix = d->api_prefix};
     if (!(d->admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err)) ||
         bl_kafka_admin_create_topics(d->admin, specs, 2, TIMEOUT_MS, &err) != 0 ||
         bl_kafka_admin_wait_visible(d->admin, names, 2, TIMEOUT_MS, &err) != 0 ||

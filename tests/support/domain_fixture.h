@@ -24,6 +24,7 @@ typedef struct bl_test_domain {
     bl_domain_service *svc;
     PGconn *db;
     char org[64]; /* the current test's organization (bl_test_domain_new_org) */
+    const char *api_prefix; /* set before start: the service's api_prefix (NULL: none) */
 } bl_test_domain;
 
 /* Starts the fixture for domain ("pmo") applied by rules (borrowed).

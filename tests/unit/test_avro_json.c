@@ -171,7 +171,9 @@ static void wrong_values_name_their_json_path(void)
                            BL_AVRO_JSON_AVRO),
                  "$.time: expected long, got string");
     CHECK_EQ_STR(env_error(J({"id": "e", "time": "yesterday", "data": {"probability": 1}}), BL_AVRO_JSON_PLAIN),
-                 "$.time: 'yesterday' is not an RFC 3339 timestamp");
+                 "$.time: 'yesterday' is not an RFC 3339 timestamp or date");
+    CHECK_EQ_STR(env_error(J({"id": "e", "time": "2025-02-30", "data": {"probability": 1}}), BL_AVRO_JSON_PLAIN),
+                 "$.time: '2025-02-30' is not an RFC 3339 timestamp or date");
     CHECK_EQ_STR(env_error(J([1, 2]), BL_AVRO_JSON_PLAIN), "$: expected object, got array");
     CHECK_EQ_STR(env_error(J({"id": "e", "time": 0, "data": null}), BL_AVRO_JSON_PLAIN),
                  "$.data: expected object, got null");
@@ -215,6 +217,18 @@ static void timestamps_are_rfc3339_in_and_out(void)
                         BL_AVRO_JSON_PLAIN, NULL, BL_AVRO_JSON_PLAIN, &err);
     CHECK_EQ_STR(json_string_value(json_object_get(j, "time")), "2025-11-25T08:08:53.123Z");
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(j, "data"), "due")), "1970-01-01T00:00:00.005Z");
+    json_decref(j);
+}
+
+/* The Powalyze document writes dates as full-dates ("start_date":
+ * "2026-03-01"): plain input reads one as its midnight UTC. */
+static void plain_full_dates_are_read_as_midnight_utc(void)
+{
+    bl_err err = {0};
+    json_t *j = through(ENV, J({"id": "e", "time": "2026-03-01", "data": {"probability": 1}}), BL_AVRO_JSON_PLAIN,
+                        NULL, BL_AVRO_JSON_PLAIN, &err);
+    REQUIRE(j != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "time")), "2026-03-01T00:00:00.000Z");
     json_decref(j);
 }
 
@@ -309,6 +323,7 @@ int main(void)
     BL_RUN(wrong_values_name_their_json_path);
     BL_RUN(garbage_json_text_is_rejected);
     BL_RUN(timestamps_are_rfc3339_in_and_out);
+    BL_RUN(plain_full_dates_are_read_as_midnight_utc);
     BL_RUN(plain_unions_of_records_pick_by_fields_or_hint);
     BL_RUN(non_finite_doubles_and_bad_utf8_do_not_break_json);
     BL_RUN(unknown_fields_and_symbols_follow_options);

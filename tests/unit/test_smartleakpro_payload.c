@@ -9,12 +9,14 @@
 
 static json_t *created_envelope(const char *status)
 {
-    return json_pack("{s:s, s:I, s:s, s:s, s:{s:s, s:s, s:s, s:n, s:s, s:n, s:s, s:{s:s, s:s, s:s, s:s}, s:I}}",
+    return json_pack("{s:s, s:I, s:s, s:s, s:{s:s, s:s, s:s, s:n, s:s, s:n, s:s, s:{s:s, s:s, s:s, s:s}, s:I,"
+                     " s:s}}",
                      "type", "intervention.created", "time", (json_int_t)1704103200000LL, "organization_id",
                      "org_1", "subject", "int-1", "data", "intervention_id", "int-1", "client_id", "cli-1", "title",
                      "Fuite cuisine", "description", "status", status, "technician_id", "technician_name",
                      "Marie", "site_address", "street", "1 rue Haute", "postal_code", "75001", "city", "Paris",
-                     "country", "FR", "scheduled_at", (json_int_t)1704189600000LL);
+                     "country", "FR", "scheduled_at", (json_int_t)1704189600000LL, "intervention_type",
+                     "detection_fuite");
 }
 
 static void intervention_created_reads_as_the_document(void)
@@ -39,6 +41,7 @@ static void intervention_created_reads_as_the_document(void)
     CHECK_EQ_STR(json_string_value(json_object_get(data, "lieu")), "1 rue Haute, 75001 Paris, FR");
     CHECK_EQ_STR(json_string_value(json_object_get(data, "date_intervention")), "2024-01-02T10:00:00.000Z");
     CHECK(json_is_null(json_object_get(data, "description")));
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "type_intervention")) ?: "", "detection_fuite");
     /* the top level in the document's order, and the same bytes each time */
     CHECK(strncmp(body, "{\"type\":\"intervention_created\",\"timestamp\":", 43) == 0);
     size_t len2 = 0;

@@ -22,11 +22,13 @@
 #define COPY_SQL                                                                         \
     "COPY webhook_deliveries (endpoint_id, organization_id, event_type, event_id, "     \
     "payload_topic, payload_partition, payload_offset, status_code, succeeded, "        \
-    "response_excerpt, error, duration_ms, attempt, delivered_at) FROM STDIN"
+    "response_excerpt, error, duration_ms, attempt, delivered_at, payload_excerpt, "    \
+    "payload_bytes) FROM STDIN"
 
 /* A queued record: one allocation, strings after the struct. */
 typedef struct queued {
-    char *endpoint_id, *organization_id, *event_type, *event_id, *topic, *response, *error;
+    char *endpoint_id, *organization_id, *event_type, *event_id, *topic, *response, *error, *payload;
+    size_t payload_bytes;
     int32_t partition;
     int64_t offset;
     int status_code;
@@ -114,8 +116,10 @@ static queued *queued_new(const bl_delivery_record *r)
            l_resp = r->response ? (r->response_len < BL_DELIVERY_EXCERPT_MAX ? r->response_len
                                                                              : BL_DELIVERY_EXCERPT_MAX)
                                 : 0,
-           l_err = cut(r->error, BL_DELIVERY_ERROR_MAX);
-    queued *q = malloc(sizeof *q + l_ep + l_org + l_type + l_id + l_topic + l_resp + l_err + 7);
+           l_err = cut(r->error, BL_DELIVERY_ERROR_MAX),
+           l_pay = r->payload ? (r->payload_len < BL_DELIVERY_PAYLOAD_MAX ? r->payload_len : BL_DELIVERY_PAYLOAD_MAX)
+                              : 0;
+    queued *q = malloc(sizeof *q + l_ep + l_org + l_type + l_id + l_topic + l_resp + l_err + l_pay + 8);
     if (!q)
         return NULL;
     char *p = (char *)(q + 1);
@@ -125,7 +129,9 @@ static queued *queued_new(const bl_delivery_record *r)
     q->event_id = copy_text(p, r->event_id, l_id), p += l_id + 1;
     q->topic = r->topic ? copy_text(p, r->topic, l_topic) : NULL, p += l_topic + 1;
     q->response = r->response ? copy_text(p, r->response, l_resp) : NULL, p += l_resp + 1;
-    q->error = r->error ? copy_text(p, r->error, l_err) : NULL;
+    q->error = r->error ? copy_text(p, r->error, l_err) : NULL, p += l_err + 1;
+    q->payload = r->payload ? copy_text(p, r->payload, l_pay) : NULL;
+    q->payload_bytes = r->payload ? r->payload_len : 0;
     q->partition = r->partition;
     q->offset = r->offset;
     q->status_code = r->status_code;
@@ -201,7 +207,8 @@ static int put_field(bl_delivery_log *log, const char *s, char sep)
 
 static int put_row(bl_delivery_log *log, const queued *q)
 {
-    char part[16], off[24], status[16], dur[24], att[16], at[BL_RFC3339_MS_SIZE];
+    char part[16], off[24], status[16], dur[24], att[16], at[BL_RFC3339_MS_SIZE], pay[24];
+    snprintf(pay, sizeof pay, "%zu", q->payload_bytes);
     snprintf(part, sizeof part, "%" PRId32, q->partition);
     snprintf(off, sizeof off, "%" PRId64, q->offset);
     snprintf(status, sizeof status, "%d", q->status_code);
@@ -212,7 +219,7 @@ static int put_row(bl_delivery_log *log, const queued *q)
     const char *fields[] = {q->endpoint_id, q->organization_id, q->event_type, q->event_id,
                             q->topic, q->topic ? part : NULL, q->topic ? off : NULL,
                             q->status_code ? status : NULL, q->succeeded ? "t" : "f",
-                            q->response, q->error, dur, att, at};
+                            q->response, q->error, dur, att, at, q->payload, q->payload ? pay : NULL};
     size_t n = sizeof fields / sizeof fields[0];
     for (size_t i = 0; i < n; i++)
         if (put_field(log, fields[i], i + 1 < n ? '\t' : '\n') != 0)

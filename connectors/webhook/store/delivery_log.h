@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #define BL_DELIVERY_EXCERPT_MAX 4096 /* response bytes kept */
+/* Body bytes kept of what was sent (the logs' "payload"): most events are
+ * far smaller; the bound keeps a full queue of records a few tens of MiB. */
+#define BL_DELIVERY_PAYLOAD_MAX 4096
 #define BL_DELIVERY_ERROR_MAX 1024   /* error message bytes kept */
 #define BL_DELIVERY_RECENT 10        /* attempts in bl_delivery_stats.recent */
 
@@ -37,6 +40,8 @@ typedef struct bl_delivery_record {
     bool succeeded;
     const char *response;         /* body received (any bytes), may be NULL */
     size_t response_len;          /* only the first BL_DELIVERY_EXCERPT_MAX are kept */
+    const char *payload;          /* body sent, may be NULL (not sent) */
+    size_t payload_len;           /* its size; only the first BL_DELIVERY_PAYLOAD_MAX are kept */
     const char *error;            /* transport error or NULL */
     int64_t duration_ms;          /* >= 0 */
     int attempt;                  /* 1 = the first */
@@ -63,6 +68,7 @@ bl_delivery_log *bl_delivery_log_new(const bl_delivery_log_opts *opts, bl_err *e
 void bl_delivery_log_free(bl_delivery_log *log);
 
 /* Queues a copy of rec (the response cut to BL_DELIVERY_EXCERPT_MAX bytes,
+ * the payload to BL_DELIVERY_PAYLOAD_MAX with its whole size kept,
  * invalid UTF-8 and NUL bytes replaced by '?'). Returns 0; or -1 with err:
  * BL_EINVAL for a record missing a required field, BL_ETIMEOUT when the
  * queue stayed full (the record is dropped and counted). Thread-safe. */

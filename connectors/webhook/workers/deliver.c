@@ -38,7 +38,7 @@ static void deliver_start(bl_runtime_job *job, void *ctx)
     if (!(j->snap = bl_webhook_cache_get(d->cache, j->v.endpoint_id))) {
         atomic_fetch_add(&d->skipped, 1);
         bl_deliver_count_attempt(d, "skipped", -1);
-        bl_deliver_log_attempt(d, j, 0, false, NULL, 0, "endpoint disabled or deleted: not sent", 0);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, "endpoint disabled or deleted: not sent", 0);
         bl_deliver_finish(d, j, bl_outcome_done());
         return;
     }

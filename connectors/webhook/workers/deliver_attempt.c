@@ -87,7 +87,7 @@ void bl_deliver_finish(bl_webhook_deliver *d, dl_job *j, bl_outcome o)
     bl_deliver_job_free(j);
 }
 
-void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, int status, bool ok, const char *resp,
+void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, bool sent, int status, bool ok, const char *resp,
                             size_t resp_len, const char *error, int64_t duration_ms)
 {
     if (!d->log)
@@ -104,6 +104,8 @@ void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, int status, 
         .succeeded = ok,
         .response = resp,
         .response_len = resp_len,
+        .payload = sent ? j->v.body : NULL,
+        .payload_len = j->v.body_len,
         .error = error,
         .duration_ms = duration_ms < 0 ? 0 : duration_ms,
         .attempt = j->attempt,
@@ -181,7 +183,7 @@ static void on_http_done(const bl_http_result *r, void *opaque)
     atomic_fetch_add(&d->attempts, 1);
     bl_deliver_count_attempt(d, ok ? "delivered" : dec.action == BL_RETRY_LATER ? "retry" : "failed",
                   (double)r->duration_us / 1e6);
-    bl_deliver_log_attempt(d, j, (int)r->status, ok, r->body, r->body_len,
+    bl_deliver_log_attempt(d, j, true, (int)r->status, ok, r->body, r->body_len,
                 out.transport == BL_TRANSPORT_NONE ? (ok ? NULL : dec.reason) : r->error,
                 r->duration_us / 1000);
     conclude(d, j, &dec, what);
@@ -294,14 +296,14 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         bl_retry_decision dec = bl_retry_decide(&j->snap->retry, j->attempt, &out, now, bl_random_u32_os, NULL);
         atomic_fetch_add(&d->attempts, 1);
         bl_deliver_count_attempt(d, "failed", -1);
-        bl_deliver_log_attempt(d, j, 0, false, NULL, 0, err.msg, 0);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
         conclude(d, j, &dec, "dns");
         return;
     }
     if (j->check->refused) {
         atomic_fetch_add(&d->attempts, 1);
         bl_deliver_count_attempt(d, "refused", -1);
-        bl_deliver_log_attempt(d, j, 0, false, NULL, 0, j->check->error, 0);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, j->check->error, 0);
         bl_log_warn("deliver: endpoint URL refused", BL_FS("endpoint_id", j->v.endpoint_id),
                     BL_FS("error", j->check->error));
         bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
@@ -331,7 +333,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
     if (bl_webhook_req_headers_build(e, &keys, j->v.event_id, j->v.body, j->v.body_len, now / 1000,
                                      &d->headers, &err) != 0) {
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
-        bl_deliver_log_attempt(d, j, 0, false, NULL, 0, err.msg, 0);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
         atomic_fetch_add(&d->dead_lettered, 1);
         bl_deliver_finish(d, j, bl_outcome_dead_letter(err.msg));
         return;
@@ -354,7 +356,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         held_remove(j);
         j->in_http = 0;
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
-        bl_deliver_log_attempt(d, j, 0, false, NULL, 0, err.msg, 0);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
         atomic_fetch_add(&d->dead_lettered, 1);
         bl_deliver_finish(d, j, bl_outcome_dead_letter(err.msg));
     }

@@ -68,8 +68,10 @@ void bl_deliver_job_free(dl_job *j);
 void bl_deliver_finish(bl_webhook_deliver *d, dl_job *j, bl_outcome o);
 
 /* Appends one row for j's attempt to the delivery log (when there is one);
- * resp (borrowed, may be NULL) is the response excerpt, error the reason. */
-void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, int status, bool ok, const char *resp,
+ * sent: the request was made (its body is logged as the payload); resp
+ * (borrowed, may be NULL) is the response excerpt, error the reason. */
+void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, bool sent, int status, bool ok,
+                            const char *resp,
                             size_t resp_len, const char *error, int64_t duration_ms);
 
 /* j was withdrawn from the http client before it was sent. */

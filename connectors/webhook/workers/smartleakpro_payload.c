@@ -42,9 +42,11 @@ typedef struct slp_event {
 
 static const slp_event events[] = {
     {"intervention.created", "intervention_created",
-     {INTERVENTION_FIELDS, {"statut", "status", SLP_STATUS}, {"duree_minutes", "duration_minutes", SLP_COPY}}},
+     {INTERVENTION_FIELDS, {"statut", "status", SLP_STATUS}, {"duree_minutes", "duration_minutes", SLP_COPY},
+      {"type_intervention", "intervention_type", SLP_COPY}}},
     {"intervention.updated", "intervention_updated",
-     {INTERVENTION_FIELDS, {"champs_modifies", "changed_fields", SLP_COPY}}},
+     {INTERVENTION_FIELDS, {"champs_modifies", "changed_fields", SLP_COPY},
+      {"type_intervention", "intervention_type", SLP_COPY}}},
     {"intervention.status_changed", "intervention_status_changed",
      {INTERVENTION_FIELDS, {"statut", "status", SLP_STATUS}, {"ancien_statut", "previous_status", SLP_STATUS},
       {"commentaire", "note", SLP_COPY}}},

@@ -126,6 +126,9 @@ int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
     }
     out->duration_ms = res.duration_us / 1000;
     bl_http_sync_result_clear(&res);
+    out->sent = body;
+    out->sent_len = len;
+    body = NULL;
     rc = 0;
 done:
     free(h);
@@ -137,4 +140,6 @@ void bl_webhook_test_clear(bl_webhook_test *out)
 {
     free(out->response);
     out->response = NULL;
+    free(out->sent);
+    out->sent = NULL;
 }

@@ -24,6 +24,8 @@ typedef struct bl_webhook_test {
     char *response;        /* the first BL_DELIVERY_EXCERPT_MAX bytes, NUL-terminated; may be NULL */
     size_t response_len;
     char error[256];       /* transport error, "" when a response came */
+    char *sent;            /* the body sent (for the delivery log's payload); may be NULL */
+    size_t sent_len;
 } bl_webhook_test;
 
 /* Sends the test event to e (borrowed) at now_ms, opening its secrets with

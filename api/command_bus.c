@@ -123,7 +123,11 @@ bl_api_command_bus *bl_api_command_bus_new(const bl_api_command_bus_opts *opts, 
             goto fail;
     }
     if (rc) {
-        if (!(b->producer = bl_kafka_producer_new(opts->brokers, NULL, on_delivery, b, err)))
+        /* Each request waits for its own ack, so a linger is pure latency
+         * added to every command: with none, the messages produced while
+         * the previous request is at the broker still travel together. */
+        static const char *const api_producer[] = {"linger.ms", "0", NULL};
+        if (!(b->producer = bl_kafka_producer_new(opts->brokers, api_producer, on_delivery, b, err)))
             goto fail;
         if (pthread_create(&b->poller, NULL, serve_reports, b) != 0) {
             bl_err_set(err, BL_EIO, "api: cannot start the delivery report thread");

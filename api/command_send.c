@@ -146,7 +146,7 @@ static claim_outcome claim(bl_api_commands *c, const char *const row[7], char **
         PGconn *conn = bl_api_acquire_pg(s, err);
         if (!conn)
             return CLAIM_FAILED;
-        PGresult *r = bl_pg_exec(conn,
+        PGresult *r = bl_pg_exec_prepared(conn,
                                  "INSERT INTO api_commands (command_id, organization_id, command_type,"
                                  " topic, subject, idempotency_key, request_sha256, state)"
                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending')"
@@ -211,18 +211,50 @@ static int release_claim(bl_api_commands *c, const char *command_id, bl_err *err
     return rc;
 }
 
+/* The rows written after Kafka's ack commit without waiting for their WAL
+ * flush (synchronous_commit off for that transaction only, set in the same
+ * statement: one round trip). A database crash may lose the last few
+ * hundred milliseconds of them, and that is harmless: the command is on the
+ * bus whatever happens to its row. A lost 'accepted' mark leaves a keyed
+ * row 'sending', which a retry takes over and sends again under the same
+ * command id, applied once by the command's consumers; a lost row of a
+ * command without a key loses only its status URL (there is no retry to
+ * protect). The claim of an Idempotency-Key is written before the produce
+ * and flushed: losing it would let a retry send a second command. */
+#define WITHOUT_FLUSH "(SELECT set_config('synchronous_commit', 'off', true)) AS without_flush"
+
 static int mark_accepted(bl_api_commands *c, const char *command_id, const char *response, bl_err *err)
 {
     PGconn *conn = bl_api_acquire_pg(c->server, err);
     if (!conn)
         return -1;
     const char *p[] = {command_id, response};
-    int rc = bl_pg_exec_cmd(conn,
+    PGresult *r = bl_pg_exec_prepared(conn,
                             "UPDATE api_commands SET state = 'accepted', response = $2, accepted_at = now()"
-                            " WHERE command_id = $1",
+                            " FROM " WITHOUT_FLUSH " WHERE command_id = $1",
                             2, p, err);
     bl_pg_pool_release(c->server->pool, conn);
-    return rc;
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+/* The row of an acknowledged command sent without an Idempotency-Key: no
+ * claim came before (nothing to protect from a retry), so it is written
+ * once, accepted, after the ack. row as claim()'s, response the 202 body. */
+static int record_accepted(bl_api_commands *c, const char *const row[7], const char *response, bl_err *err)
+{
+    PGconn *conn = bl_api_acquire_pg(c->server, err);
+    if (!conn)
+        return -1;
+    const char *p[] = {row[0], row[1], row[2], row[3], row[4], row[6], response};
+    PGresult *r = bl_pg_exec_prepared(conn,
+                            "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
+                            " request_sha256, state, response, accepted_at)"
+                            " SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, 'accepted', $7, now() FROM " WITHOUT_FLUSH,
+                            7, p, err);
+    bl_pg_pool_release(c->server->pool, conn);
+    PQclear(r);
+    return r ? 0 : -1;
 }
 
 /* ---- sending ---- */
@@ -289,7 +321,9 @@ int bl_api_command_send(bl_api_commands *c, const bl_api_command_spec *spec, bl_
     const char *row[7] = {out->command_id, spec->organization_id, msg->type, topic, spec->subject,
                           spec->idempotency_key, spec->fingerprint};
     char taken_id[BL_UUID_SIZE] = "";
-    switch (claim(c, row, &replay, taken_id, err)) {
+    /* without a key there is nothing to claim: the row is written once, after the ack */
+    bool keyed = spec->idempotency_key != NULL;
+    switch (keyed ? claim(c, row, &replay, taken_id, err) : CLAIMED) {
     case CLAIMED: break;
     case TAKEN_OVER:
         bl_log_warn("api: idempotency key left sending by an earlier request: sending its command again",
@@ -313,7 +347,8 @@ int bl_api_command_send(bl_api_commands *c, const bl_api_command_spec *spec, bl_
     }
     if (register_waiter(c, spec, out, err) != 0) {
         bl_err ignored = {0};
-        release_claim(c, out->command_id, &ignored);
+        if (keyed)
+            release_claim(c, out->command_id, &ignored);
         goto done;
     }
     char time_text[32];
@@ -323,7 +358,7 @@ int bl_api_command_send(bl_api_commands *c, const bl_api_command_spec *spec, bl_
         bl_log_error("api: command not acknowledged", BL_FS("command_id", out->command_id),
                      BL_FS("topic", topic), BL_FS("error", err->msg));
         bl_err ignored = {0};
-        if (err->code != BL_ETIMEOUT) /* a timed-out one may still land: keep its key taken */
+        if (keyed && err->code != BL_ETIMEOUT) /* a timed-out one may still land: keep its key taken */
             release_claim(c, out->command_id, &ignored);
         if (err->code != BL_ETIMEOUT)
             err->code = BL_EKAFKA;
@@ -337,7 +372,8 @@ int bl_api_command_send(bl_api_commands *c, const bl_api_command_spec *spec, bl_
         goto done;
     }
     bl_err mark_err = {0};
-    if (mark_accepted(c, out->command_id, out->answer, &mark_err) != 0)
+    if ((keyed ? mark_accepted(c, out->command_id, out->answer, &mark_err)
+               : record_accepted(c, row, out->answer, &mark_err)) != 0)
         bl_log_error("api: accepted command not recorded", BL_FS("command_id", out->command_id),
                      BL_FS("error", mark_err.msg));
     out->status = BL_API_SENT;

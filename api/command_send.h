@@ -2,7 +2,8 @@
  * every route that puts commands on the bus (/v1's command routes, the
  * field-service surface): the envelope, the Idempotency-Key claim in
  * api_commands (one command per key; a retry replays the first answer; a
- * key left 'sending' is taken over), the produce with Kafka's ack, and the
+ * key left 'sending' is taken over; a command without a key gets its row
+ * once, after the ack), the produce with Kafka's ack, and the
  * bounded wait for the domain service's outcome (api/command_outcomes.h).
  * One per server, made by the first route file that asks. */
 #ifndef BUSLINE_API_COMMAND_SEND_H

@@ -124,7 +124,7 @@ static int lease(bl_rate_limiter *l, const char *subject, int k, window_state *w
     PGconn *conn = bl_pg_pool_acquire(l->pool, 5000, err);
     if (!conn)
         return bl_err_wrap(err, "rate limit");
-    PGresult *r = bl_pg_exec(
+    PGresult *r = bl_pg_exec_prepared(
         conn,
         "INSERT INTO api_rate_counters AS c (subject, window_kind, window_start, used, last_grant)"
         " VALUES ($1, $2, to_timestamp($3::bigint), LEAST($4::bigint, $5::bigint), LEAST($4::bigint, $5::bigint))"

@@ -258,9 +258,24 @@ done:
 int bl_api_checked_dispatch(const bl_http_request *req, bl_http_response *resp, void *target)
 {
     route_target *t = target;
+    bl_api_server *s = t->server;
     int64_t start = bl_clock_mono_us();
     bl_api_checked c = {0};
-    int rc = api_dispatch(t, req, resp, &c);
+    int rc = 0;
+    /* Past the bound, more requests inside would only wait in line for a
+     * database connection or the bus's ack, each holding its thread and
+     * memory: shedding them at once keeps the latency of those admitted
+     * and tells the client when to come back. Health and metrics stay
+     * answered. */
+    bool counted = t->access != BL_API_PUBLIC;
+    if (counted && atomic_fetch_add(&s->in_flight, 1) >= s->cfg.max_in_flight) {
+        rc = bl_api_fail(req, resp, 503, "overloaded", "the server is at capacity; retry after a second", NULL);
+        bl_http_response_header(resp, "Retry-After", "1");
+    } else {
+        rc = api_dispatch(t, req, resp, &c);
+    }
+    if (counted)
+        atomic_fetch_sub(&s->in_flight, 1);
     bl_api_answered(t, req, &c, rc == 0 ? bl_http_response_status_code(resp) : 500, start);
     return rc;
 }

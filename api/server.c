@@ -82,6 +82,12 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
         s->cfg.json_depth_max = 32;
     if (!s->cfg.client_timeout_s)
         s->cfg.client_timeout_s = 15;
+    /* thread per connection: above the 1,024 connections the API is measured
+     * with (tests/bench/api.sh), a bound on its threads and memory */
+    if (!s->cfg.connection_limit)
+        s->cfg.connection_limit = 1100;
+    if (!s->cfg.max_in_flight)
+        s->cfg.max_in_flight = 256;
     if (!s->cfg.default_rate_per_hour)
         s->cfg.default_rate_per_hour = 1000;
     if (!s->cfg.usage_flush_ms)
@@ -130,6 +136,7 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
      * shape of the surface the path belongs to */
     bl_http_server_config hc = {.host = s->host, .port = cfg->port, .body_cap = cfg->body_cap,
                                 .connection_timeout_s = s->cfg.client_timeout_s,
+                                .connection_limit = s->cfg.connection_limit,
                                 /* above our own header caps, so they answer in our shape */
                                 .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024,
                                 .error_body = bl_api_core_error_body, .error_body_ctx = s, .owner = s};
@@ -295,6 +302,11 @@ int bl_api_server_start(bl_api_server *s, bl_err *err)
     if (!(s->usage_flusher = bl_ticker_start(s->cfg.usage_flush_ms, BL_TICKER_AFTER_A_PERIOD, flush_usage_now, s, "api: the usage flusher", err)))
         return -1;
     return 0;
+}
+
+unsigned bl_api_server_in_flight(const bl_api_server *s)
+{
+    return atomic_load(&((bl_api_server *)s)->in_flight);
 }
 
 unsigned short bl_api_server_port(const bl_api_server *s)

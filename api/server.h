@@ -107,6 +107,11 @@ typedef struct bl_api_config {
     size_t header_bytes_max;      /* names + values of all headers; 0 = 16 KiB */
     unsigned json_depth_max;      /* 0 = 32 */
     unsigned client_timeout_s;    /* idle seconds before a connection is closed; 0 = 15 */
+    unsigned connection_limit;    /* open connections at once (one thread each); 0 = 1100 */
+    unsigned max_in_flight;       /* requests inside their handlers at once; past it a
+                                   * route that is not public answers 503 with
+                                   * Retry-After at once instead of queueing for the
+                                   * database or the bus; 0 = 256 */
     int64_t default_rate_per_hour; /* for users and keys without limits; 0 = 1000 */
     unsigned usage_flush_ms;      /* how often key usage is written; 0 = 1000 */
     bl_api_clock_fn clock;        /* NULL = time(NULL) */
@@ -198,6 +203,9 @@ int bl_api_server_start(bl_api_server *s, bl_err *err);
 
 /* The bound port, 0 before start. */
 unsigned short bl_api_server_port(const bl_api_server *s);
+
+/* Requests of routes that are not public inside their handlers now. */
+unsigned bl_api_server_in_flight(const bl_api_server *s);
 
 /* Stops serving (in-flight requests finish), writes pending key usage and
  * frees. Accepts NULL. */

@@ -12,6 +12,7 @@
 #include "core/ticker.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct route_target {
@@ -50,6 +51,7 @@ struct bl_api_server {
     char *surface_prefix[BL_API_SURFACE_COUNT];
     bl_ticker *usage_flusher; /* NULL until started */
     struct bl_api_commands *commands; /* api/command_send.c's, made by the first route file asking */
+    atomic_uint in_flight; /* requests of routes that are not public inside their handlers */
 };
 
 /* The core server's error body (404, 405, 413, ... before any route): the

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +410,123 @@ PGresult *bl_pg_exec(PGconn *conn, const char *sql, int nparams,
     else /* COPY and the like: this helper cannot drive them */
         bl_err_set(err, BL_EPG, "pg: unexpected result %s", PQresStatus(st));
     PQclear(res);
+    return NULL;
+}
+
+/* ---- prepared statements ------------------------------------------------ */
+
+#define PREPARED_PER_CONN 64
+#define PREPARED_CONNS 256
+
+/* What one connection has prepared, known by the connection and its
+ * backend's pid: a reset connection (new backend) starts with none. Names
+ * are unique in the process ("bl_prep_<n>"), so a record lost to eviction
+ * can never make a name stand for another statement. */
+typedef struct prepared_conn {
+    const PGconn *conn;
+    int backend_pid;
+    int count;
+    char *sql[PREPARED_PER_CONN]; /* strdup'd */
+    unsigned long name[PREPARED_PER_CONN];
+} prepared_conn;
+
+static pthread_mutex_t prepared_lock = PTHREAD_MUTEX_INITIALIZER;
+static prepared_conn prepared[PREPARED_CONNS];
+static unsigned long prepared_names, prepared_evict;
+
+static void prepared_forget(prepared_conn *pc)
+{
+    for (int k = 0; k < pc->count; k++)
+        free(pc->sql[k]);
+    pc->count = 0;
+}
+
+/* The connection's record: its own, else a free or evicted one (the
+ * connection evicted prepares again under new names). Caller holds
+ * prepared_lock. */
+static prepared_conn *prepared_of(const PGconn *conn)
+{
+    int pid = PQbackendPID(conn);
+    prepared_conn *free_one = NULL;
+    for (size_t i = 0; i < PREPARED_CONNS; i++) {
+        if (prepared[i].conn == conn) {
+            if (prepared[i].backend_pid != pid) {
+                prepared_forget(&prepared[i]);
+                prepared[i].backend_pid = pid;
+            }
+            return &prepared[i];
+        }
+        if (!prepared[i].conn && !free_one)
+            free_one = &prepared[i];
+    }
+    prepared_conn *pc = free_one ? free_one : &prepared[prepared_evict++ % PREPARED_CONNS];
+    prepared_forget(pc);
+    pc->conn = conn;
+    pc->backend_pid = pid;
+    return pc;
+}
+
+/* The name sql is prepared under on conn into name, preparing it first;
+ * 0, 1 when it cannot be kept (run it unprepared), -1 with err. */
+static int prepared_name(PGconn *conn, const char *sql, int nparams, char name[32], bl_err *err)
+{
+    pthread_mutex_lock(&prepared_lock);
+    prepared_conn *pc = prepared_of(conn);
+    int i = 0;
+    while (i < pc->count && strcmp(pc->sql[i], sql) != 0)
+        i++;
+    int known = i < pc->count;
+    unsigned long n = known ? pc->name[i] : ++prepared_names;
+    char *copy = !known && pc->count < PREPARED_PER_CONN ? strdup(sql) : NULL;
+    pthread_mutex_unlock(&prepared_lock);
+    if (!known && !copy)
+        return 1;
+    snprintf(name, 32, "bl_prep_%lu", n);
+    if (known)
+        return 0;
+    PGresult *res = PQprepare(conn, name, sql, nparams, NULL);
+    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        set_pg_error(err, conn, res, sql);
+    PQclear(res);
+    pthread_mutex_lock(&prepared_lock);
+    pc = prepared_of(conn);
+    if (ok && pc->count < PREPARED_PER_CONN) {
+        pc->name[pc->count] = n;
+        pc->sql[pc->count++] = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&prepared_lock);
+    free(copy);
+    return ok ? 0 : -1;
+}
+
+PGresult *bl_pg_exec_prepared(PGconn *conn, const char *sql, int nparams,
+                              const char *const *params, bl_err *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char name[32];
+        int p = prepared_name(conn, sql, nparams, name, err);
+        if (p < 0)
+            return NULL;
+        if (p > 0)
+            return bl_pg_exec(conn, sql, nparams, params, err);
+        PGresult *res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+            return res;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (attempt == 0 && state && strcmp(state, "26000") == 0) { /* forgotten by the server */
+            PQclear(res);
+            pthread_mutex_lock(&prepared_lock);
+            prepared_forget(prepared_of(conn));
+            pthread_mutex_unlock(&prepared_lock);
+            continue;
+        }
+        set_pg_error(err, conn, res, sql);
+        PQclear(res);
+        return NULL;
+    }
     return NULL;
 }
 

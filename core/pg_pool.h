@@ -48,6 +48,15 @@ void bl_pg_pool_release(bl_pg_pool *pool, PGconn *conn);
 PGresult *bl_pg_exec(PGconn *conn, const char *sql, int nparams,
                      const char *const *params, bl_err *err);
 
+/* As bl_pg_exec, with sql prepared once per connection and executed by name
+ * from then on, so the server parses and plans it once rather than on every
+ * call: for the fixed statements a hot path runs again and again (sql is a
+ * constant or one of few variants; at most 64 per connection are kept, the
+ * rest run unprepared). Outside explicit transactions only: a statement the
+ * server forgot (reset connection) is prepared again and retried once. */
+PGresult *bl_pg_exec_prepared(PGconn *conn, const char *sql, int nparams,
+                              const char *const *params, bl_err *err);
+
 /* As bl_pg_exec, for statements whose rows are not needed. Returns 0 or -1. */
 int bl_pg_exec_cmd(PGconn *conn, const char *sql, int nparams,
                    const char *const *params, bl_err *err);

@@ -100,7 +100,7 @@ int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_
         return -1;
     snprintf(now_text, sizeof now_text, "%lld", (long long)now);
     const char *params[] = {hash, now_text};
-    PGresult *r = bl_pg_exec(conn,
+    PGresult *r = bl_pg_exec_prepared(conn,
                              "SELECT k.id, k.organization_id, k.token_sha256,"
                              " array_to_string(k.permissions, ','), k.active,"
                              " k.expires_at IS NOT NULL AND k.expires_at <= to_timestamp($2::bigint),"

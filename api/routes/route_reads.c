@@ -144,25 +144,26 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
     if (json_object_size(errors) > 0)
         return bl_api_fail(h, resp, 400, NULL, "bad query parameters", errors);
     json_decref(errors);
-    char limit_text[24], offset_text[24], sql[2048];
+    char limit_text[24], offset_text[24], sql[4096];
     snprintf(limit_text, sizeof limit_text, "%ld", limit);
     snprintf(offset_text, sizeof offset_text, "%ld", offset);
     params[n++] = limit_text;
     params[n++] = offset_text;
+    /* The page is cut before its rows become JSON, so only the rows shown
+     * are converted; the text is one of few variants per resource (sort,
+     * direction, filters given), so it is prepared once per connection. */
     snprintf(sql, sizeof sql,
-             "WITH f AS (SELECT * FROM %s t WHERE %s)"
-             " SELECT (SELECT count(*) FROM f),"
-             " coalesce((SELECT json_agg(x ORDER BY k) FROM (SELECT to_jsonb(f) - 'organization_id'"
-             "  || jsonb_build_object('id', f.%s) || %s AS x,"
-             "  row_number() OVER (ORDER BY %s %s NULLS LAST, %s) AS k FROM f"
-             "  ORDER BY %s %s NULLS LAST, %s LIMIT $%d OFFSET $%d) s), '[]')::text",
+             "SELECT (SELECT count(*) FROM %s t WHERE %s),"
+             " coalesce((SELECT json_agg(to_jsonb(f) - 'organization_id'"
+             "  || jsonb_build_object('id', f.%s) || %s ORDER BY f.%s %s NULLS LAST, f.%s)"
+             "  FROM (SELECT * FROM %s t WHERE %s ORDER BY %s %s NULLS LAST, %s LIMIT $%d OFFSET $%d) f), '[]')::text",
              r->table, where, r->id_column, r->extra ? r->extra : "'{}'::jsonb", column, direction, r->id_column,
-             column, direction, r->id_column, n - 1, n);
+             r->table, where, column, direction, r->id_column, n - 1, n);
     bl_err err = {0};
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
-    PGresult *res = bl_pg_exec(conn, sql, n, params, &err);
+    PGresult *res = bl_pg_exec_prepared(conn, sql, n, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!res)
         return -1;
@@ -198,7 +199,7 @@ json_t *bl_api_v1_read_row(bl_api_server *s, const char *collection, const char 
     PGconn *conn = bl_api_acquire_pg(s, err);
     if (!conn)
         return NULL;
-    PGresult *res = bl_pg_exec(conn, sql, 2, params, err);
+    PGresult *res = bl_pg_exec_prepared(conn, sql, 2, params, err);
     bl_pg_pool_release(bl_api_server_pool(s), conn);
     if (!res)
         return NULL;

@@ -293,6 +293,69 @@ static void bad_url_gives_clear_error_without_password(void)
     }
 }
 
+/* How many statements named like the prepared ones the connection's
+ * backend holds. */
+static long prepared_count(PGconn *conn)
+{
+    bl_err err = {0};
+    PGresult *res = bl_pg_exec(conn, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'bl_prep_%'", 0,
+                               NULL, &err);
+    long n = res ? atol(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+    return n;
+}
+
+static void prepared_statements_are_reused_and_survive_a_reset(void)
+{
+    bl_err err = {0};
+    bl_pg_pool *pool = bl_pg_pool_new(db_url, 1, &err);
+    REQUIRE(pool);
+    PGconn *conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
+    REQUIRE(conn);
+    const char *sql = "SELECT $1::int + 1";
+    for (int i = 0; i < 3; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", i);
+        const char *p[] = {v};
+        PGresult *res = bl_pg_exec_prepared(conn, sql, 1, p, &err);
+        REQUIRE(res);
+        CHECK_EQ_INT(atoi(PQgetvalue(res, 0, 0)), i + 1);
+        PQclear(res);
+    }
+    CHECK_EQ_INT(prepared_count(conn), 1); /* prepared once, run three times */
+    /* a statement the server forgot is prepared again */
+    CHECK(bl_pg_exec_cmd(conn, "DEALLOCATE ALL", 0, NULL, &err) == 0);
+    const char *p[] = {"41"};
+    PGresult *res = bl_pg_exec_prepared(conn, sql, 1, p, &err);
+    CHECK(res && strcmp(PQgetvalue(res, 0, 0), "42") == 0);
+    PQclear(res);
+    /* a new backend (the pool reconnects a killed one) starts with none */
+    long pid = backend_pid(conn);
+    bl_pg_pool_release(pool, conn);
+    CHECK(terminate_backend(pid) == 0);
+    conn = bl_pg_pool_acquire(pool, WAIT_MS, &err);
+    REQUIRE(conn);
+    res = bl_pg_exec_prepared(conn, sql, 1, p, &err);
+    CHECK(res && strcmp(PQgetvalue(res, 0, 0), "42") == 0);
+    PQclear(res);
+    CHECK_EQ_INT(prepared_count(conn), 1);
+    /* past the per-connection bound statements still run, unprepared */
+    for (int i = 0; i < 80; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "SELECT $1::int + %d", i);
+        res = bl_pg_exec_prepared(conn, text, 1, p, &err);
+        CHECK(res && atoi(PQgetvalue(res, 0, 0)) == 41 + i);
+        PQclear(res);
+    }
+    CHECK_EQ_INT(prepared_count(conn), 64);
+    /* an error is the statement's, with its SQLSTATE */
+    CHECK(bl_pg_exec_prepared(conn, "SELECT 1 / $1::int", 1, (const char *[]){"0"}, &err) == NULL);
+    char state[6];
+    CHECK(bl_pg_err_sqlstate(&err, state) == 0 && strcmp(state, "22012") == 0);
+    bl_pg_pool_release(pool, conn);
+    bl_pg_pool_free(pool);
+}
+
 int main(void)
 {
     bl_err err = {0};
@@ -308,6 +371,7 @@ int main(void)
     BL_RUN(connection_killed_while_idle_is_recovered_on_next_use);
     BL_RUN(connection_killed_mid_use_fails_that_query_then_recovers);
     BL_RUN(bad_url_gives_clear_error_without_password);
+    BL_RUN(prepared_statements_are_reused_and_survive_a_reset);
     bl_test_pg_drop_db(db_url);
     return bl_test_summary();
 }

@@ -10,7 +10,12 @@
  *   3. wrk POSTing a body of the same size to the same sink (requests/s);
  * then the worker's peak RSS (VmHWM of its process) and the ratio of
  * deliveries/s to wrk's requests/s.
- *   bench_webhooks [burst events, default 20000] [rate/s, default 500] [seconds, default 10]
+ * With W workers (one group, the deliveries topic has 3 partitions) the
+ * burst is shared among them. Over the paced phase the RSS of every worker
+ * and of this process (relay, fan-out and sink threads) is sampled each
+ * second; the slope of a least-squares line says whether it is flat (a
+ * soak: a long phase, e.g. 2000 events/s for 600 s).
+ *   bench_webhooks [burst events, default 20000] [rate/s, default 500] [seconds, default 10] [workers, 1]
  * The busline binary is $BUSLINE_BIN, else next to this program. */
 #include "connectors/webhook/policy/signature.h"
 #include "core/http_server.h"
@@ -35,7 +40,9 @@
 #define WRK_CONNECTIONS 64
 #define WRK_SECONDS 5
 
-static int burst = 20000, rate = 500, seconds = 10;
+#define WORKERS_MAX 8
+
+static int burst = 20000, rate = 500, seconds = 10, workers = 1;
 
 static int64_t mono_us(void)
 {
@@ -145,14 +152,16 @@ static pid_t start_worker(const char *bin, wh_e2e *e)
     _exit(127);
 }
 
-static long vm_hwm_kb(pid_t pid)
+/* field ("VmHWM", "VmRSS") of /proc/<pid>/status in KiB, or -1. */
+static long vm_kb(pid_t pid, const char *field)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[32];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof fmt, "%s: %%ld kB", field);
     FILE *f = fopen(path, "r");
     long kb = -1;
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     if (f)
         fclose(f);
@@ -191,11 +200,68 @@ static int wait_long(atomic_long *v, long want, int timeout_s)
     return atomic_load(v) >= want ? 0 : -1;
 }
 
+/* ---- RSS over time ---- */
+
+typedef struct rss_series {
+    double *t_min;   /* minutes since the phase began */
+    long *kb;
+    size_t n, cap;
+    long max_kb;
+} rss_series;
+
+static void rss_add(rss_series *r, double t_min, long kb)
+{
+    if (kb < 0)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        double *t = realloc(r->t_min, cap * sizeof *t);
+        if (t)
+            r->t_min = t;
+        long *k = t ? realloc(r->kb, cap * sizeof *k) : NULL;
+        if (!k)
+            return;
+        r->kb = k;
+        r->cap = cap;
+    }
+    r->t_min[r->n] = t_min;
+    r->kb[r->n++] = kb;
+    if (kb > r->max_kb)
+        r->max_kb = kb;
+}
+
+/* KiB per minute of the least-squares line through the samples (0 with fewer than 2). */
+static double rss_slope(const rss_series *r)
+{
+    if (r->n < 2)
+        return 0;
+    double st = 0, sk = 0, stt = 0, stk = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        st += r->t_min[i];
+        sk += (double)r->kb[i];
+        stt += r->t_min[i] * r->t_min[i];
+        stk += r->t_min[i] * (double)r->kb[i];
+    }
+    double d = (double)r->n * stt - st * st;
+    return d > 0 ? ((double)r->n * stk - st * sk) / d : 0;
+}
+
+static rss_series rss_worker[WORKERS_MAX], rss_self;
+static pid_t worker_pids[WORKERS_MAX];
+
+static void rss_sample(int64_t start_us)
+{
+    double t = (mono_us() - start_us) / 60e6;
+    for (int w = 0; w < workers; w++)
+        rss_add(&rss_worker[w], t, vm_kb(worker_pids[w], "VmRSS"));
+    rss_add(&rss_self, t, vm_kb(getpid(), "VmRSS"));
+}
+
 /* ---- phases ---- */
 
 static double burst_cpu_share; /* the worker's CPU time over the burst's span */
 
-static double phase_burst(wh_e2e *e, const char *bin, pid_t *worker)
+static double phase_burst(wh_e2e *e, const char *bin)
 {
     /* the deliveries wait on the topic before the worker exists */
     if (wh_e2e_append(e, ORG, "s", burst, "b-") != 0)
@@ -206,14 +272,17 @@ static double phase_burst(wh_e2e *e, const char *bin, pid_t *worker)
         fprintf(stderr, "burst: only %llu deliveries fanned out\n", (unsigned long long)fanned_out(e));
         return 0;
     }
-    if ((*worker = start_worker(bin, e)) < 0)
-        return 0;
+    for (int w = 0; w < workers; w++)
+        if ((worker_pids[w] = start_worker(bin, e)) < 0)
+            return 0;
     if (wait_long(&sink.burst_hits, burst, 300) != 0) {
         fprintf(stderr, "burst: only %ld of %d delivered\n", atomic_load(&sink.burst_hits), burst);
         return 0;
     }
     double secs = (atomic_load(&sink.burst_last_us) - atomic_load(&sink.burst_first_us)) / 1e6;
-    double cpu = cpu_seconds(*worker); /* startup included: an upper bound */
+    double cpu = 0; /* startup included: an upper bound */
+    for (int w = 0; w < workers; w++)
+        cpu += cpu_seconds(worker_pids[w]);
     burst_cpu_share = secs > 0 && cpu >= 0 ? cpu / secs : 0;
     return secs > 0 ? (burst - 1) / secs : 0;
 }
@@ -224,13 +293,17 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void phase_paced(wh_e2e *e, double *p50_ms, double *p99_ms, long *arrived)
+static void phase_paced(wh_e2e *e, double *p50_ms, double *p99_ms, double *max_ms, long *arrived)
 {
     long total = (long)rate * seconds;
     const int tick_ms = 10;
     int per_tick = rate * tick_ms / 1000 > 0 ? rate * tick_ms / 1000 : 1;
-    int64_t start = mono_us();
+    int64_t start = mono_us(), next_sample = start;
     for (long i = 0; i < total;) {
+        if (mono_us() >= next_sample) {
+            rss_sample(start);
+            next_sample += 1000000;
+        }
         int64_t due = start + (i / per_tick) * tick_ms * 1000;
         int64_t wait = due - mono_us();
         if (wait > 0)
@@ -264,6 +337,7 @@ static void phase_paced(wh_e2e *e, double *p50_ms, double *p99_ms, long *arrived
         qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
         *p50_ms = lat[n / 2] / 1000.0;
         *p99_ms = lat[(size_t)(n * 0.99)] / 1000.0;
+        *max_ms = lat[n - 1] / 1000.0;
     }
     *arrived = n;
     free(lat);
@@ -322,8 +396,11 @@ int main(int argc, char **argv)
         rate = atoi(argv[2]);
     if (argc > 3)
         seconds = atoi(argv[3]);
-    if (burst < 2 || rate < 1 || seconds < 1) {
-        fprintf(stderr, "usage: bench_webhooks [burst events >= 2] [rate/s] [seconds]\n");
+    if (argc > 4)
+        workers = atoi(argv[4]);
+    if (burst < 2 || rate < 1 || seconds < 1 || workers < 1 || workers > WORKERS_MAX) {
+        fprintf(stderr, "usage: bench_webhooks [burst events >= 2] [rate/s] [seconds] [workers 1..%d]\n",
+                WORKERS_MAX);
         return 2;
     }
     char bin[4096];
@@ -338,7 +415,6 @@ int main(int argc, char **argv)
     sink.commit_us = calloc((size_t)sink.paced, sizeof *sink.commit_us);
     sink.arrive_us = calloc((size_t)sink.paced, sizeof *sink.arrive_us);
     wh_e2e e = {0};
-    pid_t worker = -1;
     int code = 1;
     if (!sink.commit_us || !sink.arrive_us || sink_start() != 0 || wh_e2e_open(&e) != 0)
         goto done;
@@ -353,33 +429,55 @@ int main(int argc, char **argv)
     if (!ready)
         goto done;
 
-    double dps = phase_burst(&e, bin, &worker);
-    double p50 = 0, p99 = 0;
+    double dps = phase_burst(&e, bin);
+    double p50 = 0, p99 = 0, max_ms = 0;
     long arrived = 0;
     if (dps > 0)
-        phase_paced(&e, &p50, &p99, &arrived);
+        phase_paced(&e, &p50, &p99, &max_ms, &arrived);
     double wrk = phase_wrk();
-    long hwm = worker > 0 ? vm_hwm_kb(worker) : -1;
+    long hwm = -1;
+    double slope = 0;
+    long rss_max = -1;
+    for (int w = 0; w < workers; w++) {
+        long h = worker_pids[w] > 0 ? vm_kb(worker_pids[w], "VmHWM") : -1;
+        hwm = h > hwm ? h : hwm;
+        double sl = rss_slope(&rss_worker[w]);
+        slope = w == 0 || sl > slope ? sl : slope;
+        rss_max = rss_worker[w].max_kb > rss_max ? rss_worker[w].max_kb : rss_max;
+    }
 
-    printf("\nwebhook delivery benchmark (1 deliver process, sink on core/http_server, loopback)\n");
+    printf("\nwebhook delivery benchmark (%d deliver process(es), one group, sink on core/http_server, loopback)\n",
+           workers);
     printf("%-44s %12s\n", "measure", "value");
     printf("%-44s %12.0f\n", "signed deliveries/s (burst of waiting)", dps);
     printf("%-44s %12d\n", "  burst size (deliveries)", burst);
     printf("%-44s %11.0f%%\n", "  deliver worker CPU over the burst (<=)", burst_cpu_share * 100);
     printf("%-44s %12.1f\n", "latency p50, outbox commit -> sink (ms)", p50);
     printf("%-44s %12.1f\n", "latency p99, outbox commit -> sink (ms)", p99);
+    printf("%-44s %12.1f\n", "latency max, outbox commit -> sink (ms)", max_ms);
     printf("%-44s %7ld/%-4ld\n", "  paced events arrived (rate x seconds)", arrived, sink.paced);
     printf("%-44s %12d\n", "  paced rate (events/s)", rate);
     printf("%-44s %12.0f\n", "wrk POST to the same sink (requests/s)", wrk);
     printf("%-44s %12ld\n", "deliver worker peak RSS, VmHWM (KiB)", hwm);
+    printf("%-44s %12ld\n", "deliver worker RSS max over paced (KiB)", rss_max);
+    printf("%-44s %12.1f\n", "deliver worker RSS slope, paced (KiB/min)", slope);
+    printf("%-44s %12ld\n", "bench process RSS max (relay+fanout, KiB)", rss_self.max_kb);
+    printf("%-44s %12.1f\n", "bench process RSS slope (KiB/min)", rss_slope(&rss_self));
+    printf("%-44s %12zu\n", "  RSS samples (1/s)", rss_self.n);
     printf("%-44s %12.3f\n", "ratio deliveries/s / wrk requests/s", wrk > 0 ? dps / wrk : 0);
-    printf("ratio webhook_deliveries %.3f\n", wrk > 0 ? dps / wrk : 0);
+    printf("ratio webhook_deliveries%s %.3f\n", workers > 1 ? "_workers" : "", wrk > 0 ? dps / wrk : 0);
+    printf("figure webhook_deliveries_per_s workers=%d %.0f\n", workers, dps);
+    printf("figure webhook_latency rate=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", rate, p50, p99, max_ms);
+    printf("figure webhook_rss seconds=%d worker_max_kib=%ld worker_slope_kib_per_min=%.1f self_max_kib=%ld "
+           "self_slope_kib_per_min=%.1f\n",
+           seconds, rss_max, slope, rss_self.max_kb, rss_slope(&rss_self));
     long bad = atomic_load(&sink.bad_signatures);
     if (bad > 0)
         fprintf(stderr, "bench: %ld deliveries did not verify: the figures do not measure signed delivery\n", bad);
     code = dps > 0 && wrk > 0 && arrived == sink.paced && bad == 0 ? 0 : 1;
 done:
-    stop_worker(worker);
+    for (int w = 0; w < workers; w++)
+        stop_worker(worker_pids[w]);
     wh_e2e_close(&e);
     if (sink.server) {
         bl_http_server_stop(sink.server);
@@ -387,5 +485,11 @@ done:
     }
     free(sink.commit_us);
     free((void *)sink.arrive_us);
+    for (int w = 0; w < WORKERS_MAX; w++) {
+        free(rss_worker[w].t_min);
+        free(rss_worker[w].kb);
+    }
+    free(rss_self.t_min);
+    free(rss_self.kb);
     return code;
 }

@@ -139,6 +139,66 @@ static void match_honours_organization_patterns_conditions_and_state(void)
     bl_webhook_endpoint_free(off);
 }
 
+/* The index looks up "*", the exact type and each "prefix.*" of the type:
+ * every pattern that can take the event is found, once per endpoint, and
+ * no other; lookups by id find every endpoint among many. */
+static void match_through_the_index_finds_every_pattern_once(void)
+{
+    char org[64];
+    bl_test_unique_name(org, sizeof org, "orgix");
+    bl_webhook_endpoint *deep = create(org, "deep", "a.b.*", NULL, NULL);
+    bl_webhook_endpoint *both = create(org, "both", "a.*,a.b.c", NULL, NULL);
+    bl_webhook_endpoint *star = create(org, "star", "*", NULL, NULL);
+    bl_webhook_endpoint *exact = create(org, "exact", "a.b.c", NULL, NULL);
+    bl_webhook_endpoint *other = create(org, "other", "a.c.*,a.bc,b.*", NULL, NULL);
+    REQUIRE(deep && both && star && exact && other);
+    bl_webhook_endpoint *many[40];
+    for (int i = 0; i < 40; i++) {
+        char name[32], type[32];
+        snprintf(name, sizeof name, "n%d", i);
+        snprintf(type, sizeof type, "t%d.created", i);
+        many[i] = create(org, name, type, NULL, NULL);
+        REQUIRE(many[i]);
+    }
+    bl_webhook_cache *c = new_cache();
+    REQUIRE(c);
+    bool has = false;
+    CHECK_EQ_INT(match_count(c, org, "a.b.c", NULL, both->id, &has), 4);
+    CHECK(has);
+    CHECK_EQ_INT(match_count(c, org, "a.b.c", NULL, deep->id, &has), 4);
+    CHECK(has);
+    CHECK_EQ_INT(match_count(c, org, "a.b.c", NULL, other->id, &has), 4);
+    CHECK(!has);
+    CHECK_EQ_INT(match_count(c, org, "a.b", NULL, both->id, &has), 2); /* a.* and * */
+    CHECK(has);
+    CHECK_EQ_INT(match_count(c, org, "a.", NULL, NULL, NULL), 1);      /* only * */
+    CHECK_EQ_INT(match_count(c, org, "a.bc", NULL, other->id, &has), 3); /* a.bc, a.*, * */
+    CHECK(has);
+    CHECK_EQ_INT(match_count(c, org, "t7.created", NULL, many[7]->id, &has), 2);
+    CHECK(has);
+    /* in id order, each endpoint once */
+    bl_webhook_match_list l = {0};
+    bl_err err = {0};
+    CHECK_EQ_INT(bl_webhook_cache_match(c, org, "a.b.c", NULL, &l, &err), 4);
+    for (size_t i = 1; i < l.count; i++)
+        CHECK(strcmp(l.items[i - 1]->endpoint->id, l.items[i]->endpoint->id) < 0);
+    bl_webhook_match_list_free(&l);
+    for (int i = 0; i < 40; i++) {
+        bl_webhook_snapshot *s = bl_webhook_cache_get(c, many[i]->id);
+        CHECK(s && strcmp(s->endpoint->id, many[i]->id) == 0);
+        bl_webhook_snapshot_release(s);
+        bl_webhook_endpoint_free(many[i]);
+    }
+    bl_webhook_snapshot *none = bl_webhook_cache_get(c, "00000000-0000-0000-0000-000000000000");
+    CHECK(none == NULL);
+    bl_webhook_cache_free(c);
+    bl_webhook_endpoint_free(deep);
+    bl_webhook_endpoint_free(both);
+    bl_webhook_endpoint_free(star);
+    bl_webhook_endpoint_free(exact);
+    bl_webhook_endpoint_free(other);
+}
+
 static void changes_reach_the_cache_through_notify(void)
 {
     char org[64];
@@ -286,6 +346,7 @@ int main(void)
     store = bl_webhook_store_new(&o, &err);
     if (store) {
         BL_RUN(match_honours_organization_patterns_conditions_and_state);
+        BL_RUN(match_through_the_index_finds_every_pattern_once);
         BL_RUN(changes_reach_the_cache_through_notify);
         BL_RUN(held_snapshots_outlive_reloads_and_the_cache);
         BL_RUN(a_lost_connection_is_followed_by_a_full_reload);

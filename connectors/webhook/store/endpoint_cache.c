@@ -4,6 +4,7 @@
  * work, and a snapshot outlives any table that dropped it. */
 #include "connectors/webhook/store/endpoint_cache.h"
 
+#include "connectors/webhook/store/endpoint_index.h"
 #include "connectors/webhook/store/endpoint_match.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
@@ -27,6 +28,7 @@
 typedef struct table {
     size_t count;
     bl_webhook_snapshot **items; /* sorted by (organization_id, id); one reference each */
+    bl_webhook_index *index;     /* by id and by (organization, pattern) */
 } table;
 
 struct bl_webhook_cache {
@@ -115,6 +117,7 @@ static void table_free(table *t)
     for (size_t i = 0; i < t->count; i++)
         bl_webhook_snapshot_release(t->items[i]);
     free(t->items);
+    bl_webhook_index_free(t->index);
     free(t);
 }
 
@@ -128,15 +131,21 @@ static table *table_new(size_t cap)
     return t;
 }
 
-/* Installs t as the current table and frees the old one after the swap. */
-static void table_swap(bl_webhook_cache *c, table *t)
+/* Indexes t, installs it as the current table and frees the old one after
+ * the swap. Returns 0, or -1 with err (t freed, the old table stays). */
+static int table_swap(bl_webhook_cache *c, table *t, bl_err *err)
 {
     qsort(t->items, t->count, sizeof *t->items, snapshot_cmp);
+    if (!(t->index = bl_webhook_index_new(t->items, t->count, err))) {
+        table_free(t);
+        return -1;
+    }
     pthread_rwlock_wrlock(&c->lock);
     table *old = c->current;
     c->current = t;
     pthread_rwlock_unlock(&c->lock);
     table_free(old);
+    return 0;
 }
 
 /* Builds snapshots from the endpoint rows of res into t, skipping (and
@@ -170,7 +179,8 @@ static int full_load(bl_webhook_cache *c, bl_err *err)
     }
     table_fill(c, t, res);
     PQclear(res);
-    table_swap(c, t);
+    if (table_swap(c, t, err) != 0)
+        return -1;
     atomic_fetch_add(&c->full_loads, 1);
     return 0;
 }
@@ -196,7 +206,8 @@ static int refresh_one(bl_webhook_cache *c, const char *id, bl_err *err)
             t->items[t->count++] = bl_webhook_snapshot_retain(old->items[i]);
     table_fill(c, t, res);
     PQclear(res);
-    table_swap(c, t);
+    if (table_swap(c, t, err) != 0)
+        return -1;
     atomic_fetch_add(&c->updates, 1);
     return 0;
 }
@@ -310,6 +321,10 @@ bl_webhook_cache *bl_webhook_cache_new(const bl_webhook_cache_opts *opts, bl_err
     c->reconnect_ms = opts->reconnect_ms > 0 ? opts->reconnect_ms : 1000;
     pthread_rwlock_init(&c->lock, NULL);
     c->current = table_new(0);
+    if (c->current && !(c->current->index = bl_webhook_index_new(NULL, 0, err))) {
+        table_free(c->current);
+        c->current = NULL;
+    }
     if (!c->current) {
         bl_err_set(err, BL_ENOMEM, "webhook cache: out of memory");
         goto fail;
@@ -372,18 +387,44 @@ static int list_push(bl_webhook_match_list *l, bl_webhook_snapshot *s, bl_err *e
     return 0;
 }
 
-/* Index of the first item of organization org (or where it would be). */
-static size_t lower_bound(const table *t, const char *org)
+/* One candidate of a match: kept when the one rule (endpoint_match.h) takes
+ * the event; doubles are removed after the walk. */
+typedef struct match_walk {
+    bl_webhook_match_list *out;
+    const char *org, *type;
+    const json_t *event;
+    bl_err *err;
+} match_walk;
+
+static int visit_candidate(bl_webhook_snapshot *s, void *user)
 {
-    size_t lo = 0, hi = t->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(t->items[mid]->endpoint->organization_id, org) < 0)
-            lo = mid + 1;
+    match_walk *w = user;
+    if (!bl_webhook_endpoint_matches(s->endpoint, s->filter, w->org, w->type, w->event))
+        return 0;
+    return list_push(w->out, s, w->err);
+}
+
+static int match_id_cmp(const void *a, const void *b)
+{
+    return strcmp((*(bl_webhook_snapshot *const *)a)->endpoint->id, (*(bl_webhook_snapshot *const *)b)->endpoint->id);
+}
+
+/* Sorts out's items from first on by id and drops the doubles an endpoint
+ * with two matching patterns left; returns how many remain from first. */
+static size_t sort_unique(bl_webhook_match_list *out, size_t first)
+{
+    size_t n = out->count - first;
+    bl_webhook_snapshot **items = out->items + first;
+    qsort(items, n, sizeof *items, match_id_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && items[kept - 1] == items[i])
+            bl_webhook_snapshot_release(items[i]);
         else
-            hi = mid;
+            items[kept++] = items[i];
     }
-    return lo;
+    out->count = first + kept;
+    return kept;
 }
 
 int bl_webhook_cache_match(bl_webhook_cache *c, const char *organization_id,
@@ -393,33 +434,29 @@ int bl_webhook_cache_match(bl_webhook_cache *c, const char *organization_id,
     if (!organization_id || !event_type)
         return bl_err_set(err, BL_EINVAL, "webhook cache: organization and event type required");
     json_t *empty = event ? NULL : json_object();
-    const json_t *ev = event ? event : empty;
-    int matched = 0;
+    match_walk w = {.out = out, .org = organization_id, .type = event_type, .event = event ? event : empty,
+                    .err = err};
+    size_t first = out->count;
     pthread_rwlock_rdlock(&c->lock);
-    const table *t = c->current;
-    for (size_t i = lower_bound(t, organization_id); i < t->count && matched >= 0; i++) {
-        bl_webhook_snapshot *s = t->items[i];
-        if (strcmp(s->endpoint->organization_id, organization_id) != 0)
-            break;
-        if (!bl_webhook_endpoint_matches(s->endpoint, s->filter, organization_id, event_type, ev))
-            continue;
-        matched = list_push(out, s, err) == 0 ? matched + 1 : -1;
-    }
+    int rc = bl_webhook_index_candidates(c->current->index, organization_id, event_type, visit_candidate, &w, err);
     pthread_rwlock_unlock(&c->lock);
     json_decref(empty);
-    return matched;
+    if (rc != 0) {
+        while (out->count > first)
+            bl_webhook_snapshot_release(out->items[--out->count]);
+        return -1;
+    }
+    return (int)sort_unique(out, first);
 }
 
 bl_webhook_snapshot *bl_webhook_cache_get(bl_webhook_cache *c, const char *id)
 {
     if (!id)
         return NULL;
-    bl_webhook_snapshot *found = NULL;
     pthread_rwlock_rdlock(&c->lock);
-    const table *t = c->current;
-    for (size_t i = 0; i < t->count && !found; i++)
-        if (strcmp(t->items[i]->endpoint->id, id) == 0)
-            found = bl_webhook_snapshot_retain(t->items[i]);
+    bl_webhook_snapshot *found = bl_webhook_index_by_id(c->current->index, id);
+    if (found)
+        bl_webhook_snapshot_retain(found);
     pthread_rwlock_unlock(&c->lock);
     return found;
 }

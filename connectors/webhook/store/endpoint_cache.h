@@ -81,16 +81,18 @@ void bl_webhook_cache_free(bl_webhook_cache *c);
  * endpoint of organization_id whose event types match event_type and whose
  * conditions hold for event (the JSON the condition paths address, e.g.
  * {"type":..., "data": {...}}; NULL: an empty object). Never matches another
- * organization's endpoint. Returns how many it appended, or -1 with err
- * (BL_ENOMEM). */
+ * organization's endpoint. They come sorted by id. Only the endpoints with a
+ * pattern that can match are looked at (endpoint_index.h), not every
+ * endpoint of the organization. Returns how many it appended, or -1 with
+ * err (BL_ENOMEM; nothing appended). */
 int bl_webhook_cache_match(bl_webhook_cache *c, const char *organization_id,
                            const char *event_type, const json_t *event,
                            bl_webhook_match_list *out, bl_err *err);
 
 /* A retained snapshot of active endpoint id (caller releases), or NULL when
- * it is not in the cache (deleted, disabled or never seen). A linear scan:
- * meant for per-delivery lookups by the delivery worker, fine for
- * thousands of endpoints; add an id index if that ever shows. */
+ * it is not in the cache (deleted, disabled or never seen). A bisection over
+ * the ids (endpoint_index.h): the delivery worker asks once or twice per
+ * delivery, whatever the number of endpoints. */
 bl_webhook_snapshot *bl_webhook_cache_get(bl_webhook_cache *c, const char *id);
 
 /* Counters for tests and metrics. */

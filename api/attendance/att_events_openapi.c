@@ -65,7 +65,7 @@ static const struct {
      READ_OP("list_attendance", "The event's attendance records and counts",
              "\"responses\":{" ANSWER("200", "{success, data: [{personId, name, email, status, durationMinutes, source, recordedAt}], meta: {total, presentCount, expectedCount, attendanceRate}}", "{\"type\":\"object\"}") "," NOT_FOUND "}")},
     {"POST", "/events/:id/attendance",
-     OP("record_attendance", "Record one person's attendance (attendance.record); attendance.updated carries the counts",
+     OP("record_attendance", "Record one person's attendance (event.record_attendance); attendance.updated carries the counts",
         BODY("{\"type\":\"object\",\"required\":[\"personId\",\"status\"],\"properties\":{\"personId\":" STR ",\"name\":" STR ",\"email\":" STR
              ",\"status\":{\"enum\":[\"present\",\"late\",\"absent\",\"excused\"]},\"durationMinutes\":{\"type\":\"integer\",\"minimum\":0},\"source\":" STR "}}")
         ",\"responses\":{" ANSWER("201", "{success, data: {record, summary}}", "{\"type\":\"object\"}") "," ACCEPTED "," REFUSED "," NOT_FOUND "}")},

@@ -1,6 +1,6 @@
 /* Attendance of an event on the attendance surface: POST
  * /events/:id/attendance records one person's presence (the domain's
- * attendance.record: one row per person, the last record wins) and GET
+ * event.record_attendance: one row per person, the last record wins) and GET
  * lists the records with the counts; GET /commands/:id is the status URL a
  * change answered 202 with. Fields: personId (the attendee's id, or the
  * e-mail address of someone not planned), name, email, status (present,
@@ -114,7 +114,7 @@ static int record_attendance(const bl_api_request *req, bl_http_response *resp, 
     if (!data)
         return -1;
     char applied[BL_ATT_ID_MAX];
-    bl_att_result got = bl_att_send(ctx, req, resp, "attendance.record", event, data, NULL, applied);
+    bl_att_result got = bl_att_send(ctx, req, resp, "event.record_attendance", event, data, NULL, applied);
     json_decref(data);
     if (got != BL_ATT_APPLIED)
         return got == BL_ATT_ANSWERED ? 0 : -1;

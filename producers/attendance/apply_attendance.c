@@ -1,4 +1,4 @@
-/* attendance.record: one attendee's presence on an event, kept in
+/* event.record_attendance: one attendee's presence on an event, kept in
  * attendance_records (one row per person, the last record wins), and the
  * event's counts announced as attendance.updated when the row changed. */
 #include "producers/attendance/internal.h"

@@ -18,7 +18,7 @@
  * bl_attendance_fire_reminders as its timers. */
 extern const bl_domain_rules bl_attendance_rules;
 
-/* Applies cmd (event.create, event.update, event.cancel, attendance.record)
+/* Applies cmd (event.create, event.update, event.cancel, event.record_attendance)
  * on conn (inside the caller's open transaction) and appends its events to
  * out; an update that changes nothing appends none. Returns 0, or -1 with
  * err: BL_EINVAL for an unknown type or a bad field (ends_at not after

@@ -350,7 +350,7 @@ static void a_cancelled_event_refuses_changes_and_records(void)
     REQUIRE(send_on("event.cancel", "E1", "", NULL) == 0);
     REQUIRE(send_on("event.update", "E1", "\"title\":\"revived\"", update) == 0);
     REQUIRE(send_on("event.cancel", "E1", "", again) == 0);
-    REQUIRE(send_on("attendance.record", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\"", record) == 0);
+    REQUIRE(send_on("event.record_attendance", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\"", record) == 0);
     REQUIRE(bl_test_domain_run(&fx, 5) == 0);
     column_of("E1", "status", v, sizeof v);
     CHECK_EQ_STR(v, "cancelled");
@@ -373,15 +373,15 @@ static void attendance_records_update_the_counts(void)
     bl_test_domain_new_org(&fx);
     char bad[BL_UUID_SIZE], why[512];
     REQUIRE(create_event("E1", now_ms - 30 * MINUTE, "", NULL) == 0);
-    REQUIRE(send_on("attendance.record", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\",\"duration_minutes\":55",
+    REQUIRE(send_on("event.record_attendance", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\",\"duration_minutes\":55",
                     NULL) == 0);
-    REQUIRE(send_on("attendance.record", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\",\"duration_minutes\":55",
+    REQUIRE(send_on("event.record_attendance", "E1", "\"person_id\":\"p1\",\"status\":\"PRESENT\",\"duration_minutes\":55",
                     NULL) == 0); /* the same again: nothing to announce */
-    REQUIRE(send_on("attendance.record", "E1", "\"person_id\":\"p2\",\"status\":\"ABSENT\"", NULL) == 0);
-    REQUIRE(send_on("attendance.record", "E1",
+    REQUIRE(send_on("event.record_attendance", "E1", "\"person_id\":\"p2\",\"status\":\"ABSENT\"", NULL) == 0);
+    REQUIRE(send_on("event.record_attendance", "E1",
                     "\"person_id\":\"walk-in@example.fr\",\"name\":\"Walk In\",\"email\":\"walk-in@example.fr\","
                     "\"status\":\"LATE\",\"source\":\"zoom\"", NULL) == 0);
-    REQUIRE(send_on("attendance.record", "E1", "\"person_id\":\"p9\",\"status\":\"PRESENT\",\"email\":\"nope\"",
+    REQUIRE(send_on("event.record_attendance", "E1", "\"person_id\":\"p9\",\"status\":\"PRESENT\",\"email\":\"nope\"",
                     bad) == 0);
     REQUIRE(bl_test_domain_run(&fx, 6) == 0);
     CHECK_EQ_INT(events_of("attendance.updated", "E1"), 3);

@@ -67,7 +67,7 @@ static void redelivered_commands_are_applied_once(void)
              "\"title\":\"Kick-off 2027\"}}", fx.org, fx.org);
     REQUIRE(produce_twice(text) == 0);
     snprintf(text, sizeof text,
-             "{\"type\":\"attendance.record\",\"organization_id\":\"%s\",\"subject\":\"%s-E1\",\"data\":{"
+             "{\"type\":\"event.record_attendance\",\"organization_id\":\"%s\",\"subject\":\"%s-E1\",\"data\":{"
              "\"event_id\":\"%s-E1\",\"person_id\":\"p1\",\"status\":\"EXCUSED\"}}", fx.org, fx.org, fx.org);
     REQUIRE(produce_twice(text) == 0);
     bl_domain_service_stats before = bl_domain_service_stats_get(fx.svc);

@@ -9,7 +9,7 @@
 
 /* What the schemas folder holds; a file added or deleted must change these. */
 #define EVENT_TYPES 36 /* attendance: event.created|updated|cancelled */
-#define COMMAND_TYPES 31 /* attendance: event.create|update|cancel, attendance.record */
+#define COMMAND_TYPES 31 /* attendance: event.create|update|cancel, event.record_attendance */
 #define EVENT_TOPICS 15
 #define COMMAND_TOPICS 3
 

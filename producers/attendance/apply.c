@@ -11,9 +11,11 @@ const bl_domain_rules bl_attendance_rules = {
     .fire_due = bl_attendance_fire_reminders,
 };
 
+/* event.record_attendance is an event's command (keyed by the event, so it
+ * is ordered with the event's other commands); att_apply_event hands it to
+ * apply_attendance.c. */
 static const bl_domain_aggregate aggregates[] = {
     {"event", att_apply_event},
-    {"attendance", att_apply_attendance},
 };
 
 int bl_attendance_apply(PGconn *conn_in_tx, const bl_domain_command *cmd, bl_domain_events *out,

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int attendance_record(PGconn *conn, const bl_domain_command *c, bl_domain_events *out, bl_err *err)
+int att_apply_record_attendance(PGconn *conn, const bl_domain_command *c, bl_domain_events *out, bl_err *err)
 {
     const char *event = NULL, *person = NULL, *name = NULL, *email = NULL, *status = NULL, *source = NULL;
     int64_t minutes = 0;
@@ -79,12 +79,4 @@ static int attendance_record(PGconn *conn, const bl_domain_command *c, bl_domain
                              (json_int_t)present, "expected_count", (json_int_t)expected);
     PQclear(res);
     return bl_domain_events_add(out, "attendance.updated", event, data, err);
-}
-
-int att_apply_attendance(PGconn *conn, const bl_domain_command *c, const char *verb, bl_domain_events *out,
-                         bl_err *err)
-{
-    if (strcmp(verb, "record") == 0)
-        return attendance_record(conn, c, out, err);
-    return bl_err_set(err, BL_EINVAL, "attendance: unknown command type '%s'", c->type);
 }

@@ -325,5 +325,7 @@ int att_apply_event(PGconn *conn, const bl_domain_command *c, const char *verb, 
         return event_update(conn, c, out, err);
     if (strcmp(verb, "cancel") == 0)
         return event_cancel(conn, c, out, err);
+    if (strcmp(verb, "record_attendance") == 0)
+        return att_apply_record_attendance(conn, c, out, err);
     return bl_err_set(err, BL_EINVAL, "attendance: unknown command type '%s'", c->type);
 }

@@ -18,7 +18,7 @@
 
 #define CHANNEL "busline_command_outcome"
 #define RECONNECT_PAUSE_MS 1000
-#define COMMAND_ID_MAX 64
+#define COMMAND_ID_MAX BL_API_OUTCOME_ID_MAX
 
 struct bl_api_outcome_waiter {
     char command_id[COMMAND_ID_MAX];
@@ -37,6 +37,8 @@ struct bl_api_outcomes {
     pthread_t thread;
     bool thread_running;
     volatile bool stopping;
+    bl_api_outcome_recheck_fn recheck;
+    void *recheck_ctx;
 };
 
 /* Connects and LISTENs. Returns the connection or NULL with err. */
@@ -113,6 +115,34 @@ static void wait_readable(bl_api_outcomes *o, int timeout_ms)
         ;
 }
 
+/* After a reconnect: the waiters still unsettled may have missed their
+ * announcement; their outcome, if any, is in the tables. LISTEN is already
+ * on again, so an outcome recorded after this read is announced. */
+static void recheck_waiters(bl_api_outcomes *o)
+{
+    if (!o->recheck)
+        return;
+    size_t n = 0, cap = 0;
+    char (*ids)[COMMAND_ID_MAX] = NULL;
+    pthread_mutex_lock(&o->mu);
+    for (bl_api_outcome_waiter *w = o->waiters; w; w = w->next)
+        if (!w->settled)
+            cap++;
+    if (cap && (ids = malloc(cap * sizeof *ids)))
+        for (bl_api_outcome_waiter *w = o->waiters; w && n < cap; w = w->next)
+            if (!w->settled)
+                memcpy(ids[n++], w->command_id, COMMAND_ID_MAX);
+    pthread_mutex_unlock(&o->mu);
+    for (size_t i = 0; i < n; i++) {
+        bl_api_command_outcome out = {0};
+        if (o->recheck(o->recheck_ctx, ids[i], &out) == 1)
+            bl_api_outcomes_settle(o, ids[i], &out);
+    }
+    if (cap && !ids)
+        bl_log_warn("api: pending commands not re-checked after reconnect: out of memory");
+    free(ids);
+}
+
 static void *listen_loop(void *arg)
 {
     bl_api_outcomes *o = arg;
@@ -125,6 +155,7 @@ static void *listen_loop(void *arg)
                 continue;
             }
             bl_log_info("api: command outcome listener reconnected");
+            recheck_waiters(o);
         }
         /* drained before waiting: libpq may hold notifications it read with
          * the LISTEN's answer, and the socket would not wake us for them */
@@ -140,7 +171,8 @@ static void *listen_loop(void *arg)
     return NULL;
 }
 
-bl_api_outcomes *bl_api_outcomes_new(const char *conninfo, bl_err *err)
+bl_api_outcomes *bl_api_outcomes_new(const char *conninfo, bl_api_outcome_recheck_fn recheck, void *recheck_ctx,
+                                     bl_err *err)
 {
     bl_api_outcomes *o = calloc(1, sizeof *o);
     if (!o) {
@@ -148,6 +180,8 @@ bl_api_outcomes *bl_api_outcomes_new(const char *conninfo, bl_err *err)
         return NULL;
     }
     o->wake_pipe[0] = o->wake_pipe[1] = -1;
+    o->recheck = recheck;
+    o->recheck_ctx = recheck_ctx;
     pthread_mutex_init(&o->mu, NULL);
     if (!(o->conninfo = strdup(conninfo ? conninfo : ""))) {
         bl_err_set(err, BL_ENOMEM, "api: out of memory");

@@ -2,7 +2,8 @@
  * busline_command_outcome, see producers/domain_service/service.h): one
  * listener thread with its own PostgreSQL connection, and a registry of
  * waiters by command id, so a request can wait, bounded, for the domain's
- * answer to the command it sent without polling a table. Register BEFORE
+ * answer to the command it sent without polling a table (the tables are
+ * read only after the listener reconnected, for the waiters left). Register BEFORE
  * sending: an outcome announced before its waiter exists is not kept. */
 #ifndef BUSLINE_API_COMMAND_OUTCOMES_H
 #define BUSLINE_API_COMMAND_OUTCOMES_H
@@ -10,6 +11,7 @@
 #include "core/err.h"
 
 #define BL_API_OUTCOME_REASON_MAX 256
+#define BL_API_OUTCOME_ID_MAX 64 /* command ids a waiter takes (UUIDs) */
 
 typedef enum bl_api_outcome_kind {
     BL_API_OUTCOME_PENDING = 0, /* no answer yet (the bound passed) */
@@ -27,12 +29,19 @@ typedef struct bl_api_command_outcome {
 typedef struct bl_api_outcomes bl_api_outcomes;
 typedef struct bl_api_outcome_waiter bl_api_outcome_waiter;
 
+/* Reads the outcome recorded for command_id (the domains' tables) into
+ * *out. Returns 1 when one is recorded, 0 when none is yet, -1 on failure.
+ * Called on the listener thread. */
+typedef int (*bl_api_outcome_recheck_fn)(void *ctx, const char *command_id, bl_api_command_outcome *out);
+
 /* Connects to conninfo, LISTENs (before returning, so every outcome
  * announced afterwards reaches a registered waiter) and starts the listener
- * thread, which reconnects after a lost connection (outcomes announced
- * meanwhile are missed: their waiters see the bound pass). Returns the
- * registry (free with bl_api_outcomes_free) or NULL with err. */
-bl_api_outcomes *bl_api_outcomes_new(const char *conninfo, bl_err *err);
+ * thread, which reconnects after a lost connection: LISTENing again, it
+ * then asks recheck (may be NULL) for every waiter still unsettled, so an
+ * outcome announced while the connection was down still reaches it.
+ * Returns the registry (free with bl_api_outcomes_free) or NULL with err. */
+bl_api_outcomes *bl_api_outcomes_new(const char *conninfo, bl_api_outcome_recheck_fn recheck, void *recheck_ctx,
+                                     bl_err *err);
 
 /* Stops the thread and frees. Every waiter must have been released.
  * Accepts NULL. */

@@ -33,6 +33,36 @@ static void commands_free(void *arg)
     free(c);
 }
 
+static void outcome_of_status(const json_t *status, bl_api_command_outcome *out);
+
+/* bl_api_outcome_recheck_fn over the tables: the command's organization
+ * from api_commands, then its recorded status. */
+static int recorded_outcome(void *ctx, const char *command_id, bl_api_command_outcome *out)
+{
+    bl_api_commands *c = ctx;
+    bl_err err = {0};
+    char org[BL_API_ID_MAX] = "";
+    PGconn *conn = bl_api_acquire_pg(c->server, &err);
+    if (!conn)
+        return -1;
+    const char *p[] = {command_id};
+    PGresult *r = bl_pg_exec(conn, "SELECT organization_id::text FROM api_commands WHERE command_id::text = $1",
+                             1, p, &err);
+    bool read = r != NULL;
+    if (r && PQntuples(r) == 1)
+        snprintf(org, sizeof org, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    bl_pg_pool_release(c->server->pool, conn);
+    if (!org[0])
+        return read ? 0 : -1;
+    json_t *status = bl_api_command_status(c, command_id, org, &err);
+    if (!status)
+        return -1;
+    outcome_of_status(status, out);
+    json_decref(status);
+    return out->kind != BL_API_OUTCOME_PENDING;
+}
+
 bl_api_commands *bl_api_server_commands(bl_api_server *s, bl_err *err)
 {
     if (s->commands)
@@ -49,7 +79,7 @@ bl_api_commands *bl_api_server_commands(bl_api_server *s, bl_err *err)
                                     .ack_timeout_ms = cfg->command_ack_timeout_ms};
     if (!(c->bus = bl_api_command_bus_new(&opts, err)) ||
         (bl_api_command_bus_can_send(c->bus) && s->pool &&
-         !(c->outcomes = bl_api_outcomes_new(bl_pg_pool_conninfo(s->pool), err)))) {
+         !(c->outcomes = bl_api_outcomes_new(bl_pg_pool_conninfo(s->pool), recorded_outcome, c, err)))) {
         bl_api_command_bus_free(c->bus);
         free(c);
         return NULL;

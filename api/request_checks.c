@@ -45,8 +45,14 @@ static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_aut
         bl_pg_pool_release(s->pool, conn);
         return rc;
     }
-    if (s->jwt_secret)
-        return bl_session_access_verify(s->jwt_secret, cred, now, auth, err);
+    if (s->jwt_secret) {
+        int rc = bl_session_access_verify(s->jwt_secret, cred, now, auth, err);
+        if (rc == 1 && bl_session_revoked(s->revocations, auth->session_id)) {
+            bl_err_set(err, BL_ENOTFOUND, "access token revoked: its session was logged out");
+            return 0;
+        }
+        return rc;
+    }
     bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
     return 0;
 }

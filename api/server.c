@@ -11,6 +11,7 @@
 bl_pg_pool *bl_api_server_pool(const bl_api_server *s) { return s->pool; }
 bl_metrics *bl_api_server_metrics(const bl_api_server *s) { return s->metrics; }
 const bl_api_config *bl_api_server_config(const bl_api_server *s) { return &s->cfg; }
+bl_session_revocations *bl_api_server_revocations(const bl_api_server *s) { return s->revocations; }
 
 time_t bl_api_server_now(const bl_api_server *s)
 {
@@ -147,6 +148,8 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
         goto fail;
     }
     if (!(s->request_log = bl_api_request_log_new(pool, cfg->request_log_flush_ms, err)))
+        goto fail;
+    if (s->jwt_secret && pool && !(s->revocations = bl_session_revocations_new(bl_pg_pool_conninfo(pool), err)))
         goto fail;
     if (!(s->requests = bl_metrics_counter(s->metrics, "busline_api_requests_total",
                                            "API requests answered after routing, by status", labels, err)) ||
@@ -346,6 +349,7 @@ void bl_api_server_free(bl_api_server *s)
     bl_metrics_free(s->metrics);
     free(s->host);
     free(s->jwt_secret);
+    bl_session_revocations_free(s->revocations);
     free(s->brokers);
     free(s->registry_url);
     free(s->schemas_dir);

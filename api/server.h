@@ -216,6 +216,8 @@ bl_pg_pool *bl_api_server_pool(const bl_api_server *s);
 bl_metrics *bl_api_server_metrics(const bl_api_server *s);
 const bl_api_config *bl_api_server_config(const bl_api_server *s);
 time_t bl_api_server_now(const bl_api_server *s);
+/* This replica's set of ended sessions (NULL without sessions). */
+struct bl_session_revocations *bl_api_server_revocations(const bl_api_server *s);
 
 /* Writes the key usage counted so far to Postgres now (tests; the flusher
  * does it every usage_flush_ms). Returns 0 or -1 with err. */

@@ -6,6 +6,7 @@
 #define BUSLINE_API_SERVER_PRIVATE_H
 
 #include "api/auth/keys.h"
+#include "api/auth/revocations.h"
 #include "api/rate_limit.h"
 #include "api/request_log.h"
 #include "api/server.h"
@@ -37,6 +38,7 @@ struct bl_api_server {
     bl_api_config cfg;
     char *host;
     char *jwt_secret;
+    bl_session_revocations *revocations; /* with jwt_secret and a pool */
     bl_pg_pool *pool;
     bl_http_server *http;
     bl_metrics *metrics;

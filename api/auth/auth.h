@@ -39,6 +39,7 @@ typedef struct bl_api_auth {
     bl_api_plan plan;
     /* the key's limits per window (0 = none); users get the default hourly */
     int64_t rate_per_minute, rate_per_hour, rate_per_day, rate_per_month;
+    char session_id[BL_API_ID_MAX]; /* a user's session (refresh family, the token's "sid"); "" otherwise */
 } bl_api_auth;
 
 #endif

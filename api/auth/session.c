@@ -1,6 +1,7 @@
 #include "api/auth/session.h"
 
 #include "api/auth/password.h"
+#include "api/auth/revocations.h"
 #include "api/auth/totp.h"
 #include "core/crypto.h"
 #include "core/pg_pool.h"
@@ -33,6 +34,7 @@ char *bl_session_access_issue_ttl(const char *secret, const bl_api_auth *auth, t
         jwt_add_grant(jwt, "plan", bl_api_plan_name(auth->plan)) != 0 ||
         jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
         jwt_add_grant_int(jwt, "exp", (long)now + ttl_s) != 0 ||
+        (auth->session_id[0] && jwt_add_grant(jwt, "sid", auth->session_id) != 0) ||
         jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)strlen(secret)) != 0 ||
         !(token = jwt_encode_str(jwt)))
         bl_err_set(err, BL_ECRYPTO, "jwt: cannot sign the access token");
@@ -54,12 +56,13 @@ int bl_session_access_verify(const char *secret, const char *token, time_t now, 
     const char *typ = jwt_get_grant(jwt, "typ"), *sub = jwt_get_grant(jwt, "sub");
     const char *org = jwt_get_grant(jwt, "org"), *perm = jwt_get_grant(jwt, "perm");
     const char *plan = jwt_get_grant(jwt, "plan"), *iss = jwt_get_grant(jwt, "iss");
+    const char *sid = jwt_get_grant(jwt, "sid");
     long exp = jwt_get_grant_int(jwt, "exp");
     bl_api_plan p;
     if (jwt_get_alg(jwt) != JWT_ALG_HS256 || !typ || strcmp(typ, "access") != 0 || !iss ||
         strcmp(iss, JWT_ISSUER) != 0 || !sub || !org || !perm || !plan ||
         bl_api_plan_parse(plan, &p) != 0 || bl_api_perm_parse(perm) == BL_API_PERM_NONE ||
-        strlen(sub) >= BL_API_ID_MAX || strlen(org) >= BL_API_ID_MAX) {
+        strlen(sub) >= BL_API_ID_MAX || strlen(org) >= BL_API_ID_MAX || (sid && strlen(sid) >= BL_API_ID_MAX)) {
         bl_err_set(err, BL_ENOTFOUND, "access token invalid");
     } else if (exp <= (long)now) {
         bl_err_set(err, BL_ENOTFOUND, "access token expired");
@@ -67,6 +70,7 @@ int bl_session_access_verify(const char *secret, const char *token, time_t now, 
         memset(out, 0, sizeof *out);
         snprintf(out->user_id, sizeof out->user_id, "%s", sub);
         snprintf(out->org_id, sizeof out->org_id, "%s", org);
+        snprintf(out->session_id, sizeof out->session_id, "%s", sid ? sid : "");
         out->perm = bl_api_perm_parse(perm);
         out->plan = p;
         rc = 1;
@@ -76,7 +80,7 @@ int bl_session_access_verify(const char *secret, const char *token, time_t now, 
 }
 
 int bl_session_refresh_issue(PGconn *conn, const char *user_id, const char *family_id, time_t now,
-                             char token[BL_REFRESH_TOKEN_SIZE], bl_err *err)
+                             char token[BL_REFRESH_TOKEN_SIZE], char family_out[BL_API_ID_MAX], bl_err *err)
 {
     char hash[BL_SHA256_HEX_SIZE], expires[24];
     if (bl_random_token(BL_REFRESH_PREFIX, 32, token, BL_REFRESH_TOKEN_SIZE, err) != 0 ||
@@ -84,11 +88,16 @@ int bl_session_refresh_issue(PGconn *conn, const char *user_id, const char *fami
         return -1;
     snprintf(expires, sizeof expires, "%lld", (long long)now + BL_SESSION_REFRESH_TTL_S);
     const char *params[] = {user_id, family_id, hash, expires};
-    if (bl_pg_exec_cmd(conn,
-                       "INSERT INTO api_refresh_tokens (user_id, family_id, token_sha256, expires_at)"
-                       " VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, to_timestamp($4::bigint))",
-                       4, params, err) != 0)
+    PGresult *r = bl_pg_exec(conn,
+                             "INSERT INTO api_refresh_tokens (user_id, family_id, token_sha256, expires_at)"
+                             " VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, to_timestamp($4::bigint))"
+                             " RETURNING family_id",
+                             4, params, err);
+    if (!r)
         return bl_err_wrap(err, "session: issue refresh token");
+    if (family_out)
+        snprintf(family_out, BL_API_ID_MAX, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
     return 0;
 }
 
@@ -108,6 +117,7 @@ typedef struct rotate_work {
     time_t now;
     char *next;
     bl_api_auth *auth;
+    bl_session_revocations *local;
     int verdict;
     char refusal[96];
 } rotate_work;
@@ -133,12 +143,15 @@ static int rotate_in_tx(PGconn *conn, void *arg, bl_err *err)
     if (PQntuples(r) != 1) {
         snprintf(w->refusal, sizeof w->refusal, "refresh token not recognised");
     } else if (strcmp(PQgetvalue(r, 0, 2), "t") == 0) {
-        /* A spent token came back: someone holds a copy. End the session. */
+        /* A spent token came back: someone holds a copy. End the session,
+         * its access tokens included. */
         const char *fam[] = {PQgetvalue(r, 0, 1)};
         rc = bl_pg_exec_cmd(conn,
                             "UPDATE api_refresh_tokens SET revoked_at = now()"
                             " WHERE family_id = $1 AND revoked_at IS NULL",
                             1, fam, err);
+        if (rc == 0 && bl_session_revocations_record(conn, w->local, "SELECT $1::text", 1, fam, err) < 0)
+            rc = -1;
         snprintf(w->refusal, sizeof w->refusal, "refresh token reused: the session is revoked");
     } else if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 || strcmp(PQgetvalue(r, 0, 4), "t") != 0) {
         snprintf(w->refusal, sizeof w->refusal, "refresh token expired");
@@ -147,7 +160,8 @@ static int rotate_in_tx(PGconn *conn, void *arg, bl_err *err)
         auth_from_user(r, 0, 5, w->auth);
         rc = bl_pg_exec_cmd(conn, "UPDATE api_refresh_tokens SET revoked_at = now() WHERE id = $1", 1, id, err);
         if (rc == 0)
-            rc = bl_session_refresh_issue(conn, w->auth->user_id, PQgetvalue(r, 0, 1), w->now, w->next, err);
+            rc = bl_session_refresh_issue(conn, w->auth->user_id, PQgetvalue(r, 0, 1), w->now, w->next,
+                                          w->auth->session_id, err);
         w->verdict = rc == 0 ? 1 : 0;
     }
     PQclear(r);
@@ -161,13 +175,13 @@ static int token_hash(const char *token, char hash[BL_SHA256_HEX_SIZE], bl_err *
     return bl_sha256_hex(token, strlen(token), hash, err);
 }
 
-int bl_session_refresh_rotate(PGconn *conn, const char *token, time_t now,
+int bl_session_refresh_rotate(PGconn *conn, bl_session_revocations *local, const char *token, time_t now,
                               char next[BL_REFRESH_TOKEN_SIZE], bl_api_auth *auth, bl_err *err)
 {
     char hash[BL_SHA256_HEX_SIZE];
     if (token_hash(token, hash, err) != 0)
         return err && err->code == BL_ENOTFOUND ? 0 : -1;
-    rotate_work w = {.hash = hash, .now = now, .next = next, .auth = auth};
+    rotate_work w = {.hash = hash, .now = now, .next = next, .auth = auth, .local = local};
     if (bl_pg_transaction(conn, rotate_in_tx, &w, err) != 0)
         return -1;
     if (w.verdict == 0)
@@ -175,23 +189,33 @@ int bl_session_refresh_rotate(PGconn *conn, const char *token, time_t now,
     return w.verdict;
 }
 
-int bl_session_logout(PGconn *conn, const char *token, bl_err *err)
+int bl_session_logout(PGconn *conn, bl_session_revocations *local, const char *token, bl_err *err)
 {
     char hash[BL_SHA256_HEX_SIZE];
     if (token_hash(token, hash, err) != 0)
         return err && err->code == BL_ENOTFOUND ? 0 : -1;
     const char *params[] = {hash};
-    PGresult *r = bl_pg_exec(conn,
-                             "UPDATE api_refresh_tokens SET revoked_at = now()"
-                             " WHERE revoked_at IS NULL AND family_id ="
-                             " (SELECT family_id FROM api_refresh_tokens WHERE token_sha256 = $1"
-                             "  AND revoked_at IS NULL) RETURNING id",
-                             1, params, err);
-    if (!r)
+    int n = bl_session_revocations_record(conn, local,
+                                          "UPDATE api_refresh_tokens SET revoked_at = now()"
+                                          " WHERE revoked_at IS NULL AND family_id ="
+                                          " (SELECT family_id FROM api_refresh_tokens WHERE token_sha256 = $1"
+                                          "  AND revoked_at IS NULL) RETURNING family_id",
+                                          1, params, err);
+    return n < 0 ? -1 : n > 0;
+}
+
+int bl_session_logout_user(PGconn *conn, bl_session_revocations *local, const char *user_id,
+                           const char *session_id, bl_err *err)
+{
+    const char *user[] = {user_id}, *sid[] = {session_id};
+    if (bl_session_revocations_record(conn, local,
+                                      "UPDATE api_refresh_tokens SET revoked_at = now()"
+                                      " WHERE user_id::text = $1 AND revoked_at IS NULL RETURNING family_id",
+                                      1, user, err) < 0)
         return -1;
-    int found = PQntuples(r) > 0;
-    PQclear(r);
-    return found;
+    if (session_id && *session_id && bl_session_revocations_record(conn, local, "SELECT $1::text", 1, sid, err) < 0)
+        return -1;
+    return 0;
 }
 
 int bl_session_login(PGconn *conn, const char *email, const char *password, const char *totp_code,

@@ -5,6 +5,7 @@
 #define BUSLINE_API_SESSION_H
 
 #include "api/auth/auth.h"
+#include "api/auth/revocations.h"
 #include "core/err.h"
 
 #include <libpq-fe.h>
@@ -32,20 +33,29 @@ int bl_session_access_verify(const char *secret, const char *token, time_t now, 
                              bl_err *err);
 
 /* Issues a refresh token for user_id in family_id (NULL = a new family).
- * Returns 0 and writes the token, or -1 with err. */
+ * Returns 0 and writes the token and, when family_out is not NULL, the
+ * family id (the session id access tokens carry as "sid"), or -1 with err. */
 int bl_session_refresh_issue(PGconn *conn, const char *user_id, const char *family_id, time_t now,
-                             char token[BL_REFRESH_TOKEN_SIZE], bl_err *err);
+                             char token[BL_REFRESH_TOKEN_SIZE], char family_out[BL_API_ID_MAX], bl_err *err);
 
 /* Spends a refresh token: revokes it and issues the next one of its family
- * into next, and fills *auth from the user. Returns 1; 0 when refused
- * (unknown, expired, or reused: then the whole family is revoked), with the
+ * into next, and fills *auth from the user (session_id: the family). Returns 1; 0 when refused
+ * (unknown, expired, or reused: then the whole family is revoked, added to
+ * local at once), with the
  * client's message in err; -1 on a Postgres failure. */
-int bl_session_refresh_rotate(PGconn *conn, const char *token, time_t now,
+int bl_session_refresh_rotate(PGconn *conn, bl_session_revocations *local, const char *token, time_t now,
                               char next[BL_REFRESH_TOKEN_SIZE], bl_api_auth *auth, bl_err *err);
 
-/* Revokes the family of token (logout). Returns 1 when a live token was
- * found, 0 when not, -1 on failure. */
-int bl_session_logout(PGconn *conn, const char *token, bl_err *err);
+/* Revokes the family of token (logout), its access tokens included (every
+ * replica refuses them at once: api/auth/revocations.h; local, this
+ * replica's set, may be NULL). Returns 1 when a
+ * live token was found, 0 when not, -1 on failure. */
+int bl_session_logout(PGconn *conn, bl_session_revocations *local, const char *token, bl_err *err);
+
+/* Logout with an access token only: revokes every session of user_id and
+ * session_id (the token's "sid", may be "" or NULL). Returns 0 or -1. */
+int bl_session_logout_user(PGconn *conn, bl_session_revocations *local, const char *user_id,
+                           const char *session_id, bl_err *err);
 
 /* Logs a user in by email or user name (either, case-insensitive) and
  * password (+ TOTP code when the user has a secret). Returns 1 and fills *auth; 0 when refused (message in err); -1 on

@@ -1,10 +1,11 @@
 /* /api/auth/login, /api/auth/refresh, /api/auth/logout of the SmartLeakPro
  * document over the JWT sessions of api/auth/session.h: nom_utilisateur is
  * a user name or an email, code_2fa the TOTP code of a user who has one;
- * the access token lives 1800 s as documented. Logout revokes the refresh
- * token given in the body, or, with only an access token, every refresh
- * token of its user; an access token already issued stays valid until it
- * expires (they are not looked up per request). */
+ * the access token lives 1800 s as documented. Logout revokes the session
+ * of the refresh token given in the body, or, with only an access token,
+ * every session of its user; the access tokens of a revoked session are
+ * refused at once on every replica (api/auth/revocations.h: an in-memory
+ * set kept by NOTIFY, no query per request). */
 #include "api/auth/session.h"
 #include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
@@ -87,7 +88,7 @@ static int login(const bl_api_request *req, bl_http_response *resp, void *ctx)
         return -1;
     time_t now = bl_api_server_now(req->server);
     int ok = bl_session_login(conn, name, password, code, now, &auth, &err);
-    if (ok == 1 && bl_session_refresh_issue(conn, auth.user_id, NULL, now, refresh, &err) != 0)
+    if (ok == 1 && bl_session_refresh_issue(conn, auth.user_id, NULL, now, refresh, auth.session_id, &err) != 0)
         ok = -1;
     if (ok != 1) {
         bl_pg_pool_release(bl_api_server_pool(req->server), conn);
@@ -115,7 +116,8 @@ static int refresh(const bl_api_request *req, bl_http_response *resp, void *ctx)
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
-    int ok = bl_session_refresh_rotate(conn, token, bl_api_server_now(req->server), next, &auth, &err);
+    int ok = bl_session_refresh_rotate(conn, bl_api_server_revocations(req->server), token,
+                                       bl_api_server_now(req->server), next, &auth, &err);
     if (ok != 1) {
         bl_pg_pool_release(bl_api_server_pool(req->server), conn);
         return ok < 0 ? -1 : bl_api_fail(req->http, resp, 401, "AUTHENTICATION_ERROR", err.msg, NULL);
@@ -161,13 +163,10 @@ static int logout(const bl_api_request *req, bl_http_response *resp, void *ctx)
         return -1;
     int ok;
     if (token) {
-        ok = bl_session_logout(conn, token, &err);
+        ok = bl_session_logout(conn, bl_api_server_revocations(req->server), token, &err);
     } else {
-        const char *params[] = {auth.user_id};
-        ok = bl_pg_exec_cmd(conn,
-                            "UPDATE api_refresh_tokens SET revoked_at = now()"
-                            " WHERE user_id::text = $1 AND revoked_at IS NULL",
-                            1, params, &err) == 0 ? 1 : -1;
+        ok = bl_session_logout_user(conn, bl_api_server_revocations(req->server), auth.user_id, auth.session_id,
+                                    &err) == 0 ? 1 : -1;
     }
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (ok < 0)

@@ -59,7 +59,7 @@ static int login(const bl_api_request *req, bl_http_response *resp, void *ctx)
         return -1;
     time_t now = bl_api_server_now(req->server);
     int ok = bl_session_login(conn, email, password, totp, now, &auth, &err);
-    if (ok == 1 && bl_session_refresh_issue(conn, auth.user_id, NULL, now, refresh, &err) != 0)
+    if (ok == 1 && bl_session_refresh_issue(conn, auth.user_id, NULL, now, refresh, auth.session_id, &err) != 0)
         ok = -1;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (ok < 0)
@@ -81,7 +81,8 @@ static int refresh(const bl_api_request *req, bl_http_response *resp, void *ctx)
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
-    int ok = bl_session_refresh_rotate(conn, token, bl_api_server_now(req->server), next, &auth, &err);
+    int ok = bl_session_refresh_rotate(conn, bl_api_server_revocations(req->server), token,
+                                       bl_api_server_now(req->server), next, &auth, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (ok < 0)
         return -1;
@@ -100,7 +101,7 @@ static int logout(const bl_api_request *req, bl_http_response *resp, void *ctx)
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
-    int ok = bl_session_logout(conn, token, &err);
+    int ok = bl_session_logout(conn, bl_api_server_revocations(req->server), token, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (ok < 0)
         return -1;

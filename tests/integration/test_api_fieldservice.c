@@ -9,12 +9,14 @@
  * a create retried with its Idempotency-Key answers the same resource;
  * lists page and filter; unknown ids answer 404 NOT_FOUND. */
 #include "core/kafka_admin.h"
+#include "core/pg_pool.h"
 #include "producers/domain_service/service.h"
 #include "producers/fieldservice/domain.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -551,6 +553,75 @@ static void past_the_bound_202_then_the_status_url_shows_the_outcome(void)
     bl_test_reply_clear(&r);
 }
 
+typedef struct pending_create {
+    pthread_t thread;
+    long status;
+    bl_test_reply r;
+} pending_create;
+
+static void *create_waiting(void *arg)
+{
+    pending_create *p = arg;
+    p->status = call(patient, "POST", "/api/clients/", "{\"nom\":\"Sans fil\",\"adresse\":\"3 rue Coupee, 69002 Lyon\"}",
+                     &p->r);
+    return NULL;
+}
+
+static long sql_count(const char *sql)
+{
+    char v[32] = "";
+    return bl_test_sql_value(api.pool, sql, 0, NULL, v, sizeof v) == 0 ? atol(v) : -1;
+}
+
+/* Lets the test's database take new connections or not; from the server's
+ * postgres database, since a database cannot refuse its own. */
+static int allow_connections(bool allow)
+{
+    char db[128] = "";
+    if (bl_test_sql_value(api.pool, "SELECT current_database()", 0, NULL, db, sizeof db) != 0)
+        return -1;
+    const char *keys[] = {"dbname", "dbname", NULL};
+    const char *values[] = {bl_pg_pool_conninfo(api.pool), "postgres", NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    char sql[256];
+    snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS %s", db, allow ? "true" : "false");
+    PGresult *r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql) : NULL;
+    int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "  %s: %s\n", sql, PQerrorMessage(conn));
+    PQclear(r);
+    PQfinish(conn);
+    return rc;
+}
+
+/* The outcome is announced while the API's LISTEN connection is down (its
+ * backend killed, the database refusing new connections until the service
+ * applied the command): on reconnect the listener re-checks the waiting
+ * command against the tables, so the create still answers 201. */
+static void an_outcome_missed_while_the_listener_was_down_still_answers(void)
+{
+    service_pause();
+    long before = sql_count("SELECT count(*) FROM api_commands WHERE state = 'accepted'");
+    long applied = (long)bl_domain_service_stats_get(svc).applied;
+    pending_create p = {0};
+    REQUIRE(pthread_create(&p.thread, NULL, create_waiting, &p) == 0);
+    /* accepted on the bus means its waiter is registered (before producing) */
+    for (int i = 0; i < 600 && sql_count("SELECT count(*) FROM api_commands WHERE state = 'accepted'") <= before; i++)
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    CHECK(allow_connections(false) == 0);
+    CHECK(sql_count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND query = 'LISTEN busline_command_outcome'") >= 1);
+    service_resume(); /* its connection is open already: it applies and announces to nobody of ours */
+    for (int i = 0; i < 600 && (long)bl_domain_service_stats_get(svc).applied == applied; i++)
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    CHECK_EQ_INT((long)bl_domain_service_stats_get(svc).applied, applied + 1);
+    CHECK(allow_connections(true) == 0);
+    pthread_join(p.thread, NULL);
+    CHECK_EQ_INT(p.status, 201);
+    CHECK_EQ_STR(str(p.r.json, "nom"), "Sans fil");
+    bl_test_reply_clear(&p.r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -565,6 +636,7 @@ int main(void)
         BL_RUN(intervention_validation_lists_every_invalid_field);
         BL_RUN(change_status_legal_200_illegal_422_row_unchanged);
         BL_RUN(past_the_bound_202_then_the_status_url_shows_the_outcome);
+        BL_RUN(an_outcome_missed_while_the_listener_was_down_still_answers);
     } else {
         bl_test_failures++;
     }

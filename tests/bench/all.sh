@@ -45,7 +45,8 @@ median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) print "nan"; else if (NR%2) 
 fig() { # file prefix key
     grep -h "^$2" "$out/$1" 2>/dev/null | tr ' ' '\n' | grep "^$3=" | cut -d= -f2 | median
 }
-ratio() { grep -h "^ratio $2 " "$out/$1" 2>/dev/null | awk '{print $3}' | median; }
+# the machine-readable lines only: "ratio <path> <number>" (the benches' tables have a "ratio ..." row too)
+ratio() { grep -h "^ratio $2 " "$out/$1" 2>/dev/null | awk 'NF == 3 && $3 ~ /^[0-9.]+$/ {print $3}' | median; }
 
 dps1=$(grep -h "^figure webhook_deliveries_per_s workers=1 " "$out/webhooks" | awk '{print $4}' | median)
 dps2=$(grep -h "^figure webhook_deliveries_per_s workers=2 " "$out/webhooks2" | awk '{print $4}' | median)
@@ -75,7 +76,7 @@ echo
 grep -h "^scale " "$out/scale" 2>/dev/null
 echo
 for name in relay api webhooks webhooks2 scale; do
-    grep -h "^ratio " "$out/$name" 2>/dev/null | awk '{print $2}' | sort -u | while read -r path; do
+    grep -h "^ratio " "$out/$name" 2>/dev/null | awk 'NF == 3 && $3 ~ /^[0-9.]+$/ {print $2}' | sort -u | while read -r path; do
         echo "ratio $path $(ratio "$name" "$path")"
     done
 done

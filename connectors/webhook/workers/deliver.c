@@ -186,15 +186,9 @@ bl_webhook_deliver *bl_webhook_deliver_new(const bl_webhook_deliver_opts *o, bl_
         !(d->hosts = bl_host_table_new(o->breaker ? o->breaker : &bc, o->allow, 0, err)) ||
         !(d->reporter = bl_outcome_reporter_new(o->store, 0, err)))
         goto fail;
-    /* librdkafka prefetches up to 100,000 messages or 64 MiB per consumer:
-     * with a backlog waiting that was the role's RSS (75 MiB for 40,000
-     * deliveries). A couple of windows ahead keeps the worker fed. */
-    static const char *const consumer_extra[] = {"queued.min.messages", "2000",
-                                                 "queued.max.messages.kbytes", "8192", NULL};
     bl_runtime_opts ro = {
         .brokers = o->brokers,
         .group_id = o->group_id ? o->group_id : "busline-webhook-deliver",
-        .consumer_extra = consumer_extra,
         .connector_name = connector,
         .topics = topics,
         .n_topics = n_topics,

@@ -199,15 +199,9 @@ bl_webhook_fanout *bl_webhook_fanout_new(const bl_webhook_fanout_opts *o, bl_err
     if (!(f->producer = bl_kafka_producer_new(o->brokers, producer_extra, on_delivery, f, err)))
         goto fail;
     static const char *const all_events[] = {BL_WEBHOOK_EVENTS_PATTERN};
-    /* librdkafka prefetches up to 100,000 messages or 64 MiB per consumer:
-     * with a backlog waiting that was the role's RSS (75 MiB for 40,000
-     * deliveries). A couple of windows ahead keeps the worker fed. */
-    static const char *const consumer_extra[] = {"queued.min.messages", "2000",
-                                                 "queued.max.messages.kbytes", "8192", NULL};
     bl_runtime_opts ro = {
         .brokers = o->brokers,
         .group_id = o->group_id ? o->group_id : "busline-webhook-fanout",
-        .consumer_extra = consumer_extra,
         .connector_name = BL_WEBHOOK_FANOUT_CONNECTOR,
         .topics = o->topics ? o->topics : all_events,
         .n_topics = o->topics ? o->n_topics : 1,

@@ -57,32 +57,33 @@ int bl_calsync_worker_step(const bl_calsync_worker_opts *o, bl_err *err)
     PGconn *conn = bl_pg_pool_acquire(o->deps.pool, 10000, err);
     if (!conn)
         return -1;
-    int done = 0;
     int queued = bl_calsync_schedule_due(conn, err);
+    bl_pg_pool_release(o->deps.pool, conn);
     if (queued < 0)
-        goto fail;
+        return -1;
     if (queued > 0)
         bl_log_info("calendar sync: automatic runs queued", BL_FI("runs", queued));
+    int done = 0;
     while (!(o->deps.stop && o->deps.stop())) {
         char run_id[40];
+        /* the claim's connection goes back before the run takes its own */
+        if (!(conn = bl_pg_pool_acquire(o->deps.pool, 10000, err)))
+            return -1;
         int got = bl_calsync_claim(conn, o->deps.worker_id, o->stale_ms, run_id, err);
+        bl_pg_pool_release(o->deps.pool, conn);
         if (got < 0)
-            goto fail;
+            return -1;
         if (got == 0)
             break;
         bl_log_info("calendar sync: run claimed", BL_FS("run_id", run_id), BL_FS("worker", o->deps.worker_id));
         bl_calsync_outcome outcome;
         if (bl_calsync_run_execute(&o->deps, run_id, &outcome, err) != 0)
-            goto fail;
+            return -1;
         if (outcome == BL_CALSYNC_LOST)
             bl_log_warn("calendar sync: run taken over by another worker", BL_FS("run_id", run_id));
         done++;
     }
-    bl_pg_pool_release(o->deps.pool, conn);
     return done;
-fail:
-    bl_pg_pool_release(o->deps.pool, conn);
-    return -1;
 }
 
 int bl_calsync_worker_run(const bl_calsync_worker_opts *o, bl_err *err)

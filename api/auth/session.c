@@ -204,16 +204,28 @@ int bl_session_logout(PGconn *conn, bl_session_revocations *local, const char *t
     return n < 0 ? -1 : n > 0;
 }
 
-int bl_session_logout_user(PGconn *conn, bl_session_revocations *local, const char *user_id,
+int bl_session_logout_bearer(PGconn *conn, bl_session_revocations *local, const char *user_id,
                            const char *session_id, bl_err *err)
 {
-    const char *user[] = {user_id}, *sid[] = {session_id};
+    if (!session_id || !*session_id) {
+        const char *user[] = {user_id};
+        return bl_session_revocations_record(conn, local,
+                                             "UPDATE api_refresh_tokens SET revoked_at = now()"
+                                             " WHERE user_id::text = $1 AND revoked_at IS NULL RETURNING family_id",
+                                             1, user, err) < 0
+                   ? -1
+                   : 0;
+    }
+    /* the family's refresh tokens, then the session itself (its access
+     * tokens), which has no live refresh token left when it was refreshed
+     * away already */
+    const char *sid[] = {session_id, user_id};
     if (bl_session_revocations_record(conn, local,
                                       "UPDATE api_refresh_tokens SET revoked_at = now()"
-                                      " WHERE user_id::text = $1 AND revoked_at IS NULL RETURNING family_id",
-                                      1, user, err) < 0)
-        return -1;
-    if (session_id && *session_id && bl_session_revocations_record(conn, local, "SELECT $1::text", 1, sid, err) < 0)
+                                      " WHERE family_id::text = $1 AND user_id::text = $2 AND revoked_at IS NULL"
+                                      " RETURNING family_id",
+                                      2, sid, err) < 0 ||
+        bl_session_revocations_record(conn, local, "SELECT $1::text", 1, sid, err) < 0)
         return -1;
     return 0;
 }

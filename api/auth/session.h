@@ -52,9 +52,12 @@ int bl_session_refresh_rotate(PGconn *conn, bl_session_revocations *local, const
  * live token was found, 0 when not, -1 on failure. */
 int bl_session_logout(PGconn *conn, bl_session_revocations *local, const char *token, bl_err *err);
 
-/* Logout with an access token only: revokes every session of user_id and
- * session_id (the token's "sid", may be "" or NULL). Returns 0 or -1. */
-int bl_session_logout_user(PGconn *conn, bl_session_revocations *local, const char *user_id,
+/* Logout with an access token only: revokes the token's own session
+ * (session_id, its "sid": the refresh family and every access token of
+ * it), not the user's other sessions. A token from before sessions had ids
+ * (no sid) names no session: then every session of user_id is revoked, the
+ * only way to end it. Returns 0 or -1. */
+int bl_session_logout_bearer(PGconn *conn, bl_session_revocations *local, const char *user_id,
                            const char *session_id, bl_err *err);
 
 /* Logs a user in by email or user name (either, case-insensitive) and

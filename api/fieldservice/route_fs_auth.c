@@ -165,7 +165,7 @@ static int logout(const bl_api_request *req, bl_http_response *resp, void *ctx)
     if (token) {
         ok = bl_session_logout(conn, bl_api_server_revocations(req->server), token, &err);
     } else {
-        ok = bl_session_logout_user(conn, bl_api_server_revocations(req->server), auth.user_id, auth.session_id,
+        ok = bl_session_logout_bearer(conn, bl_api_server_revocations(req->server), auth.user_id, auth.session_id,
                                     &err) == 0 ? 1 : -1;
     }
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);

@@ -25,7 +25,11 @@ const char *chaos_role_name(chaos_role_kind k)
 static int script(const chaos_cluster *c, const char *cmd, char *out, size_t len)
 {
     char line[2048];
-    snprintf(line, sizeof line, "cd '%s' && BUSLINE_STATE_DIR='%s' BUSLINE_KAFKA_PORT=%u BUSLINE_PG_PORT=%u %s",
+    /* without the shared cluster's addresses, which the scripts would take
+     * for an external cluster to use instead of starting their own */
+    snprintf(line, sizeof line,
+             "cd '%s' && env -u BUSLINE_KAFKA_BROKERS -u BUSLINE_PG_URL BUSLINE_STATE_DIR='%s' BUSLINE_KAFKA_PORT=%u"
+             " BUSLINE_PG_PORT=%u %s",
              c->source_dir, c->state_dir, c->kafka_port, c->pg_port, cmd);
     if (!out)
         return system(line);

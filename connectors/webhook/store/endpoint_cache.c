@@ -414,6 +414,8 @@ static int match_id_cmp(const void *a, const void *b)
 static size_t sort_unique(bl_webhook_match_list *out, size_t first)
 {
     size_t n = out->count - first;
+    if (n == 0)
+        return 0; /* items may be NULL: qsort must not see it */
     bl_webhook_snapshot **items = out->items + first;
     qsort(items, n, sizeof *items, match_id_cmp);
     size_t kept = 0;

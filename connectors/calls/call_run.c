@@ -91,20 +91,31 @@ typedef struct attempt_ctx {
     const char *key;
     const char *url;        /* http types */
     bl_call_bus_msg *bus;   /* bus */
+    bl_call_bus_wait *inflight; /* bus: the produce not yet reported, owned */
     bool use_breaker;
+    bl_breaker_permit inflight_permit; /* the breaker's permit of that produce */
 } attempt_ctx;
 
-static int attempt_bus(const attempt_ctx *a, bl_call_outcome *o, bl_err *err)
+/* A bus attempt: produce the message, or, while an earlier produce of it
+ * has no report yet, wait for that one again instead: a retry never puts a
+ * second copy on the topic while the first may still land. Only a produce
+ * reported failed is made again. */
+static int attempt_bus(attempt_ctx *a, bl_call_outcome *o, bl_err *err)
 {
+    (void)err;
     memset(o, 0, sizeof *o);
     bl_err perr = {0};
-    bl_call_bus_wait *w = bl_call_runner_produce(a->r, a->bus->topic, a->bus->subject, a->bus->bytes,
-                                                 a->bus->len, a->bus->headers, a->bus->n_headers, &perr);
+    if (!a->inflight)
+        a->inflight = bl_call_runner_produce(a->r, a->bus->topic, a->bus->subject, a->bus->bytes, a->bus->len,
+                                             a->bus->headers, a->bus->n_headers, &perr);
     int32_t part = -1;
     int64_t off = -1;
-    int rc = w ? bl_call_bus_wait_for(w, (int)a->c->timeout_ms, &part, &off, &perr) : -1;
-    bl_call_bus_wait_release(w);
-    (void)err;
+    int rc = a->inflight ? bl_call_bus_wait_for(a->inflight, (int)a->c->timeout_ms, &part, &off, &perr) : -1;
+    if (a->inflight && (rc == 0 || perr.code != BL_ETIMEOUT)) {
+        bl_call_bus_wait_release(a->inflight); /* reported: delivered or failed for good */
+        a->inflight = NULL;
+    }
+    o->unreported = a->inflight != NULL;
     if (rc == 0) {
         o->kind = BL_CALL_ANSWERED;
         o->status = 202;
@@ -122,14 +133,17 @@ static int attempt_bus(const attempt_ctx *a, bl_call_outcome *o, bl_err *err)
  * breaker's refusal. *attempts counts requests made; delays (may be NULL)
  * gets each planned backoff. Returns 0 with *o the last outcome, or -1 with
  * err when an attempt could not be made. */
-static int attempts_loop(const attempt_ctx *a, bl_call_outcome *o, int *attempts, int64_t *delays,
+static int attempts_loop(attempt_ctx *a, bl_call_outcome *o, int *attempts, int64_t *delays,
                          bool *refused, bl_err *err)
 {
     const bl_call *c = a->c;
     memset(o, 0, sizeof *o);
     for (int n = 1; n <= c->retry.max_attempts; n++) {
         bl_breaker_permit permit = {.allowed = true};
-        if (a->use_breaker) {
+        /* waiting again for an unreported produce is no new request: the breaker
+         * hears of it once, when its report comes */
+        bool asks = a->use_breaker && !a->inflight;
+        if (asks) {
             permit = bl_call_runner_breaker_allow(a->r, c, bl_clock_mono_ms());
             if (!permit.allowed) {
                 *refused = true;
@@ -146,7 +160,11 @@ static int attempts_loop(const attempt_ctx *a, bl_call_outcome *o, int *attempts
         (*attempts)++;
         int rc = c->type == BL_CALL_BUS ? attempt_bus(a, o, err)
                                         : bl_call_attempt_http(a->r, c, a->url, a->input, a->key, o, err);
-        if (a->use_breaker)
+        if (a->use_breaker && !asks)
+            permit = a->inflight_permit; /* a re-await: its produce's permit */
+        if (a->use_breaker && rc == 0 && o->unreported)
+            a->inflight_permit = permit; /* told when the report comes */
+        else if (a->use_breaker && (asks || rc == 0))
             bl_call_runner_breaker_record(a->r, c, &permit, rc == 0 && !o->service_failure, bl_clock_mono_ms());
         if (rc != 0)
             return -1;
@@ -196,7 +214,7 @@ static int fallback(bl_call_runner *r, const bl_call *c, const json_t *input, co
         return 0;
     }
     if (c->fallback == BL_CALL_FALLBACK_ALTERNATIVE) {
-        attempt_ctx a = {r, c, input, key, c->alternative, NULL, false};
+        attempt_ctx a = {r, c, input, key, c->alternative, NULL, NULL, false, {0}};
         bl_call_outcome o;
         bool refused = false;
         bl_err aerr = {0};
@@ -251,7 +269,8 @@ static void record_produced(bl_call_runner *r, const bl_call *c, const char *key
 
 /* Runs c with the bus message msg already prepared (bus) or not (others). */
 static int run_prepared(bl_call_runner *r, const bl_call *c, const json_t *input, const char *key,
-                        bl_call_bus_msg *msg, bl_call_result *out, bl_err *err, int64_t t0)
+                        bl_call_bus_msg *msg, bl_call_bus_wait *inflight, const bl_breaker_permit *permit,
+                        bl_call_result *out, bl_err *err, int64_t t0)
 {
     char uuid[BL_UUID_SIZE];
     if (!key && c->type == BL_CALL_WEBHOOK) {
@@ -259,10 +278,13 @@ static int run_prepared(bl_call_runner *r, const bl_call *c, const json_t *input
             return -1;
         key = uuid;
     }
-    attempt_ctx a = {r, c, input, key, c->endpoint, msg, true};
+    attempt_ctx a = {r, c, input, key, c->endpoint, msg, inflight, true, {.allowed = true}};
+    if (permit)
+        a.inflight_permit = *permit;
     bl_call_outcome o;
     bool refused = false;
     int rc = attempts_loop(&a, &o, &out->attempts, out->delays_ms, &refused, err);
+    bl_call_bus_wait_release(a.inflight); /* unreported still: it may land, with the same id */
     out->breaker_open = refused;
     if (rc != 0) {
         snprintf(out->error, sizeof out->error, "%s", err ? err->msg : "attempt failed");
@@ -301,12 +323,12 @@ int bl_call_run(bl_call_runner *r, const bl_call *c, const json_t *input, const 
         bl_call_bus_msg msg;
         rc = bl_call_bus_prepare(r, c, in, idempotency_key, &msg, err);
         if (rc == 0)
-            rc = run_prepared(r, c, in, idempotency_key, &msg, out, err, t0);
+            rc = run_prepared(r, c, in, idempotency_key, &msg, NULL, NULL, out, err, t0);
         else
             snprintf(out->error, sizeof out->error, "%s", err ? err->msg : "");
         bl_call_bus_msg_clear(&msg);
     } else {
-        rc = run_prepared(r, c, in, idempotency_key, NULL, out, err, t0);
+        rc = run_prepared(r, c, in, idempotency_key, NULL, NULL, NULL, out, err, t0);
     }
     out->duration_ms = bl_clock_mono_ms() - t0;
     json_decref(empty);
@@ -382,7 +404,8 @@ size_t bl_call_run_batch(bl_call_runner *r, const bl_call *c, const json_t *cons
             int64_t off = -1;
             bl_err_clear(&e);
             int rc = bl_call_bus_wait_for(waits[i], (int)c->timeout_ms, &part, &off, &e);
-            bl_call_runner_breaker_record(r, c, &permits[i], rc == 0, bl_clock_mono_ms());
+            if (rc == 0 || e.code != BL_ETIMEOUT) /* an unreported one is told later */
+                bl_call_runner_breaker_record(r, c, &permits[i], rc == 0, bl_clock_mono_ms());
             outs[i].attempts = 1;
             if (rc == 0) {
                 outs[i].status = 202;
@@ -393,14 +416,18 @@ size_t bl_call_run_batch(bl_call_runner *r, const bl_call *c, const json_t *cons
                 continue;
             }
         }
+        /* unreported: the retries wait for it; reported failed: produced again */
+        bl_call_bus_wait *inflight = e.code == BL_ETIMEOUT ? waits[i] : NULL;
+        if (!inflight)
+            bl_call_bus_wait_release(waits[i]);
+        waits[i] = NULL;
         json_t *empty = inputs[i] ? NULL : json_object();
         bl_err_clear(&e);
-        int attempts = outs[i].attempts;
-        if (run_prepared(r, c, inputs[i] ? inputs[i] : empty, key, &msgs[i], &outs[i], &e, t0[i]) == 0)
+        if (run_prepared(r, c, inputs[i] ? inputs[i] : empty, key, &msgs[i], inflight, &permits[i], &outs[i], &e,
+                         t0[i]) == 0)
             ok++;
         else if (!first.code)
             first = e;
-        outs[i].attempts += attempts;
         json_decref(empty);
     }
     for (size_t i = 0; i < n; i++) {

@@ -15,7 +15,8 @@ typedef enum bl_call_attempt_kind {
 typedef struct bl_call_outcome {
     bl_call_attempt_kind kind;
     bool service_failure;    /* the service (not the request) failed: breaker and fallback */
-    bool unreported;         /* bus: no report yet for the produce, which may still land */
+    bool unreported;
+    bool connection_reused;  /* http: the exchange reused an open connection */         /* bus: no report yet for the produce, which may still land */
     int status;
     json_t *body;            /* new reference or NULL */
     char retry_after[BL_HTTP_HEADER_VALUE_MAX];

@@ -143,6 +143,7 @@ int bl_call_attempt_http(bl_call_runner *r, const bl_call *c, const char *url_te
     if (bl_call_runner_http(r, &call, &x, err) != 0)
         goto done;
     out->status = (int)x.status;
+    out->connection_reused = x.connection_reused;
     snprintf(out->retry_after, sizeof out->retry_after, "%s", x.retry_after);
     if (x.transport != BL_HTTP_TRANSPORT_OK) {
         out->kind = x.transport == BL_HTTP_TRANSPORT_CANCELLED ? BL_CALL_FAILED : BL_CALL_RETRYABLE;

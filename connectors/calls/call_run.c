@@ -134,7 +134,7 @@ static int attempt_bus(attempt_ctx *a, bl_call_outcome *o, bl_err *err)
  * gets each planned backoff. Returns 0 with *o the last outcome, or -1 with
  * err when an attempt could not be made. */
 static int attempts_loop(attempt_ctx *a, bl_call_outcome *o, int *attempts, int64_t *delays,
-                         bool *refused, bl_err *err)
+                         bool *refused, int *reused, bl_err *err)
 {
     const bl_call *c = a->c;
     memset(o, 0, sizeof *o);
@@ -168,6 +168,7 @@ static int attempts_loop(attempt_ctx *a, bl_call_outcome *o, int *attempts, int6
             bl_call_runner_breaker_record(a->r, c, &permit, rc == 0 && !o->service_failure, bl_clock_mono_ms());
         if (rc != 0)
             return -1;
+        *reused += o->connection_reused;
         if (o->kind != BL_CALL_RETRYABLE || n == c->retry.max_attempts)
             return 0;
         int64_t d = next_delay(c, o, n);
@@ -218,7 +219,7 @@ static int fallback(bl_call_runner *r, const bl_call *c, const json_t *input, co
         bl_call_outcome o;
         bool refused = false;
         bl_err aerr = {0};
-        int rc = attempts_loop(&a, &o, &out->alternative_attempts, NULL, &refused, &aerr);
+        int rc = attempts_loop(&a, &o, &out->alternative_attempts, NULL, &refused, &out->connections_reused, &aerr);
         if (rc == 0 && o.kind == BL_CALL_ANSWERED) {
             take_outcome(out, &o);
             out->source = BL_CALL_SOURCE_ALTERNATIVE;
@@ -283,7 +284,7 @@ static int run_prepared(bl_call_runner *r, const bl_call *c, const json_t *input
         a.inflight_permit = *permit;
     bl_call_outcome o;
     bool refused = false;
-    int rc = attempts_loop(&a, &o, &out->attempts, out->delays_ms, &refused, err);
+    int rc = attempts_loop(&a, &o, &out->attempts, out->delays_ms, &refused, &out->connections_reused, err);
     bl_call_bus_wait_release(a.inflight); /* unreported still: it may land, with the same id */
     out->breaker_open = refused;
     if (rc != 0) {

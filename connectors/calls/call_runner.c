@@ -80,6 +80,7 @@ static void on_http_done(const bl_http_result *res, void *opaque)
     x->transport = res->transport;
     x->status = res->status;
     x->truncated = res->body_truncated;
+    x->connection_reused = res->connection_reused;
     snprintf(x->error, sizeof x->error, "%s", res->error ? res->error : "");
     snprintf(x->retry_after, sizeof x->retry_after, "%s", res->retry_after ? res->retry_after : "");
     snprintf(x->content_type, sizeof x->content_type, "%s", res->content_type ? res->content_type : "");

@@ -18,6 +18,7 @@ typedef struct bl_call_exchange {
     char *body;              /* malloc'd, NUL-terminated, or NULL */
     size_t body_len;
     bool truncated;
+    bool connection_reused;
     char retry_after[BL_HTTP_HEADER_VALUE_MAX];
     char content_type[BL_HTTP_HEADER_VALUE_MAX];
     char error[BL_ERR_MSG_MAX];

@@ -9,6 +9,7 @@
 #include "tests/support/fake_service.h"
 #include "tests/support/test.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,87 @@ static void http_call_fills_url_headers_and_body_from_input(void)
     json_decref(empty);
     json_decref(in);
     bl_call_result_clear(&r);
+    bl_call_free(c);
+    fake_service_stop(&f);
+}
+
+static void http_call_sends_basic_and_api_key_authentication(void)
+{
+    fake_service f;
+    REQUIRE(fake_service_start(&f, "{}") == 0);
+    char url[256];
+    fake_service_url(&f, "/auth", url, sizeof url);
+    bl_err err = {0};
+    bl_call *basic = COMPILE(&err, "{\"id\":\"basic\",\"type\":\"http\",\"endpoint\":\"%s\","
+                                   "\"authentication\":{\"type\":\"basic\",\"username\":\"ada\",\"password\":\"s3cret\"}}", url);
+    bl_call *key = COMPILE(&err, "{\"id\":\"key\",\"type\":\"http\",\"endpoint\":\"%s\","
+                                 "\"authentication\":{\"type\":\"api-key\",\"header\":\"X-Custom\",\"value\":\"k-1\"}}", url);
+    REQUIRE(basic != NULL && key != NULL);
+    bl_call_result r;
+    CHECK_EQ_INT(bl_call_run(runner, basic, NULL, NULL, &r, &err), 0);
+    bl_call_result_clear(&r);
+    CHECK_EQ_INT(bl_call_run(runner, key, NULL, NULL, &r, &err), 0);
+    bl_call_result_clear(&r);
+    fake_hit h;
+    REQUIRE(fake_service_hit(&f, 0, &h) == 0);
+    CHECK_EQ_STR(h.authorization, "Basic YWRhOnMzY3JldA=="); /* base64("ada:s3cret") */
+    REQUIRE(fake_service_hit(&f, 1, &h) == 0);
+    CHECK_EQ_STR(h.custom, "k-1");
+    CHECK_EQ_STR(h.authorization, "");
+    bl_call_free(basic);
+    bl_call_free(key);
+    fake_service_stop(&f);
+}
+
+typedef struct many_ctx {
+    const bl_call *call;
+    int ok, reused;
+} many_ctx;
+
+static void *run_many(void *arg)
+{
+    many_ctx *m = arg;
+    for (int i = 0; i < 10; i++) {
+        bl_call_result r;
+        bl_err err = {0};
+        json_t *in = json_pack("{s:i}", "n", i);
+        if (bl_call_run(runner, m->call, in, NULL, &r, &err) == 0 && r.status == 200)
+            m->ok++;
+        m->reused += r.connections_reused;
+        bl_call_result_clear(&r);
+        json_decref(in);
+    }
+    return NULL;
+}
+
+/* Calls from many threads share the runner's client: every one answered,
+ * and all but the first few (one per connection opened) reuse a connection. */
+static void calls_from_many_threads_share_keep_alive_connections(void)
+{
+    fake_service f;
+    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
+    char url[256];
+    fake_service_url(&f, "/items/{n}", url, sizeof url);
+    bl_err err = {0};
+    bl_call *c = COMPILE(&err, "{\"id\":\"many\",\"type\":\"http\",\"endpoint\":\"%s\"}", url);
+    REQUIRE(c != NULL);
+    enum { THREADS = 4 };
+    pthread_t t[THREADS];
+    many_ctx m[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        m[i] = (many_ctx){c, 0, 0};
+        REQUIRE(pthread_create(&t[i], NULL, run_many, &m[i]) == 0);
+    }
+    int ok = 0, reused = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += m[i].ok;
+        reused += m[i].reused;
+    }
+    CHECK_EQ_INT(ok, THREADS * 10);
+    CHECK_EQ_INT(fake_service_count(&f), THREADS * 10);
+    /* at most one new connection per concurrent caller */
+    CHECK(reused >= THREADS * 10 - THREADS);
     bl_call_free(c);
     fake_service_stop(&f);
 }
@@ -537,6 +619,8 @@ int main(void)
         return 1;
     }
     BL_RUN(http_call_fills_url_headers_and_body_from_input);
+    BL_RUN(http_call_sends_basic_and_api_key_authentication);
+    BL_RUN(calls_from_many_threads_share_keep_alive_connections);
     BL_RUN(graphql_call_posts_query_and_variables);
     BL_RUN(graphql_errors_in_answer_are_a_failure);
     BL_RUN(webhook_call_is_signed_as_deliveries_are);

@@ -399,6 +399,30 @@ static void transport_error_is_retried(void)
     fake_service_stop(&f);
 }
 
+static void timeout_is_a_failure_that_is_retried_then_falls_back(void)
+{
+    fake_service f;
+    REQUIRE(fake_service_start(&f, "{\"fresh\":true}") == 0);
+    fake_service_queue_slow(&f, 200, "{\"late\":true}", 600);
+    fake_service_queue_slow(&f, 200, "{\"late\":true}", 600);
+    char url[256];
+    fake_service_url(&f, "/slow", url, sizeof url);
+    bl_err err = {0};
+    bl_call *c = COMPILE(&err, "{\"id\":\"slow\",\"type\":\"http\",\"endpoint\":\"%s\",\"timeout\":100,"
+                               "\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10},"
+                               "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":{\"late\":false}}}", url);
+    REQUIRE(c != NULL);
+    bl_call_result r;
+    CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0);
+    CHECK_EQ_INT(r.attempts, 2);
+    CHECK_EQ_INT(r.source, BL_CALL_SOURCE_DEFAULT);
+    CHECK(json_is_false(json_object_get(r.body, "late")));
+    CHECK(strncmp(r.error, "timeout", 7) == 0);
+    bl_call_result_clear(&r);
+    bl_call_free(c);
+    fake_service_stop(&f);
+}
+
 static void fallback_cache_answers_the_last_good_answer_of_that_input(void)
 {
     fake_service f;
@@ -630,6 +654,7 @@ int main(void)
     BL_RUN(retry_after_of_429_replaces_the_backoff);
     BL_RUN(no_retry_and_no_fallback_on_400);
     BL_RUN(transport_error_is_retried);
+    BL_RUN(timeout_is_a_failure_that_is_retried_then_falls_back);
     BL_RUN(fallback_cache_answers_the_last_good_answer_of_that_input);
     BL_RUN(fallback_default_response_answers_configured_data);
     BL_RUN(fallback_alternative_service_is_called_after_the_first_fails);

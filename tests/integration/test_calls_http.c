@@ -57,7 +57,7 @@ static void http_call_fills_url_headers_and_body_from_input(void)
         "{\"id\":\"crm\",\"type\":\"http\",\"method\":\"POST\",\"endpoint\":\"%s\","
         "\"headers\":{\"X-Custom\":\"tenant-{tenant}\"},"
         "\"authentication\":{\"type\":\"bearer\",\"token\":\"tok-1\"},"
-        "\"body\":{\"customer\":\"{customer.id}\",\"note\":\"hello {tenant}\",\"fixed\":7}}", url);
+        "\"body\":{\"customer\":\"{customer.id}\",\"note\":\"hello {tenant}\",\"fixed\":7,\"raw\":\"{}\"}}", url);
     REQUIRE(c != NULL);
     json_t *in = json_pack("{s:{s:i}, s:s, s:s}", "customer", "id", 42, "q", "a b&c", "tenant", "acme");
     bl_call_result r;
@@ -79,6 +79,7 @@ static void http_call_fills_url_headers_and_body_from_input(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(sent, "customer")), 42);
     CHECK_EQ_STR(json_string_value(json_object_get(sent, "note")), "hello acme");
     CHECK_EQ_INT(json_integer_value(json_object_get(sent, "fixed")), 7);
+    CHECK_EQ_STR(json_string_value(json_object_get(sent, "raw")), "{}"); /* names nothing: kept */
     json_decref(sent);
     /* a placeholder the input cannot fill fails before anything is sent */
     json_t *empty = json_object();

@@ -586,6 +586,27 @@ static void compile_refuses_addresses_the_guard_does_not_allow(void)
     CHECK(strstr(err.msg, "path and query only") != NULL);
 }
 
+/* The guard is asked again at every attempt, with the runner's allow-list:
+ * a runner that allows no loopback sends nothing there. */
+static void run_checks_the_address_again_with_the_runner_allow_list(void)
+{
+    fake_service f;
+    bl_err err = {0};
+    bl_call *c = call_on_fake(&f, "{}", "/guarded", "{\"id\":\"guarded\",\"type\":\"http\",\"endpoint\":\"%s\"}", &err);
+    REQUIRE(c != NULL);
+    bl_call_runner *strict = bl_call_runner_new(NULL, &err);
+    REQUIRE(strict != NULL);
+    bl_call_result r;
+    CHECK_EQ_INT(bl_call_run(strict, c, NULL, NULL, &r, &err), -1);
+    CHECK_EQ_INT(err.code, BL_EINVAL);
+    CHECK(strstr(err.msg, "loopback") != NULL);
+    CHECK_EQ_INT(fake_service_count(&f), 0);
+    bl_call_result_clear(&r);
+    bl_call_runner_free(strict);
+    bl_call_free(c);
+    fake_service_stop(&f);
+}
+
 static void compile_errors_name_the_field(void)
 {
     static const struct { const char *cfg, *prefix; } cases[] = {
@@ -656,6 +677,7 @@ int main(void)
     BL_RUN(breaker_opens_then_half_open_trial_closes_it);
     BL_RUN(breaker_open_falls_back);
     BL_RUN(compile_refuses_addresses_the_guard_does_not_allow);
+    BL_RUN(run_checks_the_address_again_with_the_runner_allow_list);
     BL_RUN(compile_errors_name_the_field);
     BL_RUN(compile_refuses_database_saying_why);
     bl_call_runner_free(runner);

@@ -183,7 +183,7 @@ static void path_text(const tx_node *path, size_t n, char *out, size_t cap)
     }
 }
 
-static int target_check(const bl_tx_expr *target, bl_err *err)
+int bl_tx_target_check(const bl_tx_expr *target, bl_err *err)
 {
     if (!bl_tx_expr_is_path(target))
         return bl_err_set(err, BL_EINVAL, "target: a path ($.a.b) is required");
@@ -212,7 +212,7 @@ int bl_tx_path_set(const bl_tx_expr *target, json_t **doc, json_t *value, bl_err
     char where[256];
     if (!value)
         return bl_err_set(err, BL_ENOMEM, "out of memory");
-    if (target_check(target, err) != 0) {
+    if (bl_tx_target_check(target, err) != 0) {
         json_decref(value);
         return -1;
     }
@@ -282,7 +282,7 @@ int bl_tx_path_set(const bl_tx_expr *target, json_t **doc, json_t *value, bl_err
 
 int bl_tx_path_delete(const bl_tx_expr *target, json_t *doc, bl_err *err)
 {
-    if (target_check(target, err) != 0)
+    if (bl_tx_target_check(target, err) != 0)
         return -1;
     const tx_node *p = target->root;
     if (p->n_segs == 0)

@@ -173,8 +173,8 @@ static int compile_rule(bl_transform *t, const json_t *rule, bl_err *err)
         if (compile_expr(s, "source", i, &st->source, err) != 0 || compile_expr(s, "target", i, &st->target, err) != 0 ||
             compile_expr(s, "condition", i, &st->condition, err) != 0)
             return -1;
-        if (st->target && !bl_tx_expr_is_path(st->target))
-            return bl_err_set(err, BL_EINVAL, "%s.target: a path ($.a.b) is required", where);
+        if (st->target && bl_tx_target_check(st->target, err) != 0)
+            return bl_err_wrap(err, "%s", where);
     }
     if (bl_tx_steps_check(t, steps, err) != 0)
         return -1;

@@ -242,6 +242,12 @@ static int scalar_text(const json_t *v, text *t, size_t pos, bl_err *err)
         return 0;
     if (json_is_string(v))
         return text_add(t, json_string_value(v), json_string_length(v), pos, err);
+    double d = json_is_real(v) ? json_real_value(v) : 0.5;
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+        char whole[32]; /* 240.0 reads as 240 in text, as JavaScript writes it */
+        int w = snprintf(whole, sizeof whole, "%.0f", d);
+        return text_add(t, whole, (size_t)w, pos, err);
+    }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!s)
         return oom(err);

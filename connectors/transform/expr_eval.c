@@ -4,6 +4,7 @@
  * elements, BL_TX_STRING_MAX bytes). Comparisons are event_filter's
  * (consumers/event_filter.h), so a condition means the same in both. */
 #include "connectors/transform/expr_internal.h"
+#include "connectors/transform/text_util.h"
 
 #include "consumers/event_filter.h"
 
@@ -256,15 +257,6 @@ static int scalar_text(const json_t *v, text *t, size_t pos, bl_err *err)
     return rc;
 }
 
-static size_t utf8_length(const char *s, size_t n)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
 static int fn_concat(const tx_node *n, json_t **args, json_t **out, bl_err *err)
 {
     if (json_is_array(args[0])) {
@@ -432,7 +424,7 @@ static int eval_call(const tx_node *n, const bl_tx_scope *sc, json_t **out, bl_e
     switch (n->fn) {
     case TX_FN_LENGTH:
         if (json_is_string(a))
-            *out = json_integer((json_int_t)utf8_length(json_string_value(a), json_string_length(a)));
+            *out = json_integer((json_int_t)bl_tx_utf8_length(json_string_value(a), json_string_length(a)));
         else if (json_is_array(a))
             *out = json_integer((json_int_t)json_array_size(a));
         else if (json_is_object(a))

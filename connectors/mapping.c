@@ -271,6 +271,8 @@ static const json_t *placeholder_value(const json_t *event, const char *p, size_
     if (is_envelope_root(p, root_len))
         return bl_tx_path_lookup(event, p, len);
     int n = snprintf(path, sizeof path, "data.%.*s", (int)len, p);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
     const json_t *v = bl_tx_path_lookup(event, path, (size_t)n);
     if (v)
         return v;
@@ -278,7 +280,7 @@ static const json_t *placeholder_value(const json_t *event, const char *p, size_
     if (snake_case(p, root_len, snake, sizeof snake) != 0)
         return NULL;
     n = snprintf(path, sizeof path, "data.%s%.*s", snake, (int)(len - root_len), p + root_len);
-    return bl_tx_path_lookup(event, path, (size_t)n);
+    return n < 0 || (size_t)n >= sizeof path ? NULL : bl_tx_path_lookup(event, path, (size_t)n);
 }
 
 typedef struct render_ctx {

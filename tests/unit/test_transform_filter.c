@@ -47,6 +47,12 @@ static void filter_needs_an_array_and_a_boolean_condition(void)
     CHECK(bl_tt_compile_fails("{\"type\":\"filter\",\"rules\":[{\"operation\":\"pass\",\"source\":\"$.t\","
                               "\"condition\":\"true\"}]}",
                               "rules[0].source: pass takes no source"));
+    CHECK(bl_tt_compile_fails("{\"type\":\"filter\",\"rules\":[{\"operation\":\"keep\",\"source\":\"$.a[*].b\","
+                              "\"condition\":\"true\"}]}",
+                              "rules[0].target: keep needs a target when its source is not a plain path from $"));
+    CHECK(bl_tt_applies("{\"type\":\"filter\",\"rules\":[{\"operation\":\"drop\",\"source\":\" $.v\","
+                        "\"condition\":\"@ == 1\"}]}",
+                        "{\"v\":[1,2]}", "{\"v\":[2]}", NULL));
 }
 
 int main(void)

@@ -5,17 +5,74 @@
  * webhook and the field-service path (/api: a client, a webhook on
  * intervention_created checked by a receiver verifying X-Webhook-Signature,
  * an intervention, its PDF report) and exits 0 only when every step saw what
- * it should; the test also reads the steps' own lines in its output. */
+ * it should; the test also reads the steps' own lines in its output, and
+ * searches every log of the run and its output for the secrets it handled
+ * (API tokens, webhook secrets, the JWT secret, the encryption key): none
+ * may appear (logs at info level, so the roles say as much as they do by
+ * default). */
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 
+#include <dirent.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define PORTS 10 /* api, registry, two sinks, six metrics */
+/* Secrets given to the run, searched for in everything it wrote. */
+#define JWT_SECRET "walkthrough-jwt-secret-b5d0e1f7a9c3"
+#define ENCRYPTION_KEY "k1:q7Jv0yF2mX9sL4nB8cR1tW6zE3hK5pA0dG2jU7iO9lM="
+#define SECRETS_MAX 8
+
+typedef struct secret_list {
+    char v[SECRETS_MAX][512];
+    int n;
+} secret_list;
+
+static void add_secret(secret_list *s, const char *value)
+{
+    if (s->n < SECRETS_MAX && value[0])
+        snprintf(s->v[s->n++], sizeof s->v[0], "%s", value);
+}
+
+/* Adds each line of path as a secret. Returns 0, or -1 when unreadable. */
+static int read_secrets(const char *path, secret_list *s)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    char line[512];
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        add_secret(s, line);
+    }
+    fclose(fp);
+    return 0;
+}
+
+/* How many lines of path hold one of the secrets (each printed). */
+static int leaks_in(const char *path, const secret_list *s)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    char line[16384];
+    int leaks = 0;
+    while (fgets(line, sizeof line, fp)) {
+        for (int i = 0; i < s->n; i++) {
+            if (strstr(line, s->v[i])) {
+                fprintf(stderr, "  secret %d of %d appears in %s: %.200s\n", i + 1, s->n, path, line);
+                leaks++;
+            }
+        }
+    }
+    fclose(fp);
+    return leaks;
+}
 
 static char pg_url[512];
 
@@ -70,14 +127,22 @@ static void run_walkthrough_creates_an_intervention_and_sees_its_signed_webhook_
     snprintf(cmd, sizeof cmd,
              "cd '%s' && BUSLINE_BIN='%s' BUSLINE_PG_URL='%s' BUSLINE_KAFKA_BROKERS='%s' BUSLINE_RUN_LOGS='%s' "
              "BUSLINE_API_PORT=%d BUSLINE_REGISTRY_PORT=%d BUSLINE_RUN_SINK_PORT=%d BUSLINE_RUN_METRICS_PORT=%d "
-             "BUSLINE_LOG_LEVEL=warn scripts/run --walkthrough 2>&1",
-             src, bin, pg_url, bl_test_kafka_brokers(), logs, base, base + 1, base + 2, base + 4);
+             "BUSLINE_JWT_SECRET='%s' BUSLINE_ENCRYPTION_KEYS='%s' "
+             "BUSLINE_LOG_LEVEL=info scripts/run --walkthrough 2>&1",
+             src, bin, pg_url, bl_test_kafka_brokers(), logs, base, base + 1, base + 2, base + 4, JWT_SECRET,
+             ENCRYPTION_KEY);
+    char output_path[600];
+    snprintf(output_path, sizeof output_path, "%s.out", logs);
+    FILE *out = fopen(output_path, "w");
+    REQUIRE(out != NULL);
     FILE *p = popen(cmd, "r");
     REQUIRE(p != NULL);
     char line[8192];
     int verified = 0, pdf = 0, client = 0, done = 0;
     while (fgets(line, sizeof line, p)) {
-        fputs(line, stderr);
+        fputs(line, out);
+        if (!strstr(line, "\"level\":\"info\""))
+            fputs(line, stderr);
         if (strstr(line, "\"signature\":\"valid, X-Webhook-Signature valid\"") &&
             strstr(line, "intervention_created"))
             verified = 1;
@@ -89,11 +154,38 @@ static void run_walkthrough_creates_an_intervention_and_sees_its_signed_webhook_
             done = 1;
     }
     int status = pclose(p);
+    fclose(out);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK(verified);
     CHECK(pdf);
     CHECK(client);
     CHECK(done);
+
+    /* No secret in any log or in the script's output: the tokens and
+     * webhook secrets the run handled (its secrets.list) and the keys given
+     * to it. */
+    char secrets_path[600];
+    snprintf(secrets_path, sizeof secrets_path, "%s/secrets.list", logs);
+    secret_list secrets = {0};
+    add_secret(&secrets, JWT_SECRET);
+    add_secret(&secrets, ENCRYPTION_KEY);
+    CHECK(read_secrets(secrets_path, &secrets) == 0);
+    CHECK(secrets.n == 6);
+    CHECK_EQ_INT(leaks_in(output_path, &secrets), 0);
+    DIR *dir = opendir(logs);
+    REQUIRE(dir != NULL);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "secrets.list") == 0)
+            continue;
+        char path[900];
+        snprintf(path, sizeof path, "%s/%s", logs, e->d_name);
+        files++;
+        CHECK_EQ_INT(leaks_in(path, &secrets), 0);
+    }
+    closedir(dir);
+    CHECK(files >= 5); /* the roles' logs were there to search */
+    unlink(output_path);
 
     char rm[600];
     snprintf(rm, sizeof rm, "rm -rf '%s'", logs);

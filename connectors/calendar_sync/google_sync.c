@@ -1,15 +1,15 @@
 /* Google Calendar API v3 for the calendar sync (google_sync.h). */
 #include "connectors/calendar_sync/google_sync.h"
 
+#include "connectors/calendar_sync/provider_http.h"
+
 #include "core/time_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_BASE "https://www.googleapis.com/calendar/v3"
-#define ATTEMPTS 5
 
 typedef struct google {
     bl_oauth_store *store;
@@ -18,49 +18,6 @@ typedef struct google {
     int page_size;
     int max_wait_ms;
 } google;
-
-void bl_calsync_page_clear(bl_calsync_page *p)
-{
-    json_decref(p->items);
-    p->items = NULL;
-}
-
-void bl_calsync_provider_free(bl_calsync_provider *p)
-{
-    if (!p)
-        return;
-    if (p->free)
-        p->free(p->self);
-    free(p);
-}
-
-/* Percent-encodes s (RFC 3986 unreserved kept) into out. */
-static int escape(const char *s, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                   *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        if (o + (keep ? 1 : 3) >= cap)
-            return -1;
-        if (keep) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Google's error reason (errors[0].reason) and message. */
 static void error_of(const bl_http_sync_result *r, char *reason, size_t rcap, char *msg, size_t mcap)
@@ -80,65 +37,27 @@ static int rate_limited(const bl_http_sync_result *r, const char *reason)
                                                       strcmp(reason, "userRateLimitExceeded") == 0));
 }
 
-/* One call with the rate-limit and 5xx waits. Returns the parsed body of a
- * 2xx (json null when empty), else NULL with err carrying the code. */
-static json_t *call(google *g, const char *method, const char *url, const json_t *body, long *status, bl_err *err)
+static int classify(const bl_http_sync_result *r, bool *again, char *msg, size_t cap)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && !text) {
-        bl_err_set(err, BL_ENOMEM, "google: out of memory");
-        return NULL;
-    }
-    json_t *out = NULL;
-    long wait = 1000;
-    for (int attempt = 1;; attempt++) {
-        bl_http_sync_result r;
-        memset(&r, 0, sizeof r);
-        if (bl_oauth_call(g->store, g->integration_id, method, url, text, body ? "application/json" : NULL, &r,
-                          err) != 0) {
-            bl_http_sync_result_clear(&r);
-            break;
-        }
-        *status = r.status;
-        char reason[64], msg[200];
-        error_of(&r, reason, sizeof reason, msg, sizeof msg);
-        if (r.status >= 200 && r.status < 300) {
-            if (r.body_truncated)
-                bl_err_set(err, BL_OAUTH_E_SYNC, "google %s: the answer is larger than the client reads", method);
-            else if (r.body_len == 0)
-                out = json_null();
-            else if (!(out = json_loadb(r.body, r.body_len, 0, NULL)))
-                bl_err_set(err, BL_OAUTH_E_CONNECTION, "google %s: the answer is not JSON", method);
-            bl_http_sync_result_clear(&r);
-            break;
-        }
-        int again = rate_limited(&r, reason) || r.status >= 500;
-        if (again && attempt < ATTEMPTS) {
-            long ms = wait;
-            if (r.retry_after[0] && atol(r.retry_after) >= 0)
-                ms = atol(r.retry_after) * 1000L;
-            if (ms > g->max_wait_ms)
-                ms = g->max_wait_ms;
-            bl_http_sync_result_clear(&r);
-            sleep_ms(ms);
-            wait *= 2;
-            continue;
-        }
-        int code = r.status == 401                 ? BL_OAUTH_E_CREDENTIALS
-                   : rate_limited(&r, reason)      ? BL_OAUTH_E_RATE
-                   : r.status == 403 && strcmp(reason, "quotaExceeded") == 0 ? BL_OAUTH_E_QUOTA
-                   : r.status == 403               ? BL_OAUTH_E_PERMISSION
-                   : r.status == 404               ? BL_CALSYNC_E_NOT_FOUND
-                   : r.status == 409               ? BL_CALSYNC_E_EXISTS
-                   : r.status == 410               ? BL_CALSYNC_E_CURSOR_GONE
-                   : r.status >= 500               ? BL_OAUTH_E_CONNECTION
-                                                   : BL_CALSYNC_E_INVALID;
-        bl_err_set(err, code, "google %s: HTTP %ld%s%s", method, r.status, msg[0] ? ": " : "", msg);
-        bl_http_sync_result_clear(&r);
-        break;
-    }
-    free(text);
-    return out;
+    char reason[64];
+    error_of(r, reason, sizeof reason, msg, cap);
+    *again = rate_limited(r, reason) || r->status >= 500;
+    return r->status == 401                                         ? BL_OAUTH_E_CREDENTIALS
+           : rate_limited(r, reason)                                ? BL_OAUTH_E_RATE
+           : r->status == 403 && strcmp(reason, "quotaExceeded") == 0 ? BL_OAUTH_E_QUOTA
+           : r->status == 403                                       ? BL_OAUTH_E_PERMISSION
+           : r->status == 404                                       ? BL_CALSYNC_E_NOT_FOUND
+           : r->status == 409                                       ? BL_CALSYNC_E_EXISTS
+           : r->status == 410                                       ? BL_CALSYNC_E_CURSOR_GONE
+           : r->status >= 500                                       ? BL_OAUTH_E_CONNECTION
+                                                                    : BL_CALSYNC_E_INVALID;
+}
+
+static json_t *call(google *g, const char *method, const char *url, const json_t *body, bl_err *err)
+{
+    bl_calsync_http h = {.store = g->store, .integration_id = g->integration_id, .vendor = "google",
+                         .max_wait_ms = g->max_wait_ms, .classify = classify};
+    return bl_calsync_http_call(&h, method, url, body, err);
 }
 
 static int64_t time_of(const json_t *t)
@@ -275,7 +194,7 @@ static json_t *event_body(const json_t *item, int insert)
 static int event_url(google *g, const char *calendar, const char *id, char *url, size_t cap, bl_err *err)
 {
     char cal[600], ev[BL_CALSYNC_ID_MAX * 3];
-    if (escape(calendar, cal, sizeof cal) != 0 || (id && escape(id, ev, sizeof ev) != 0))
+    if (bl_calsync_url_escape(calendar, cal, sizeof cal) != 0 || (id && bl_calsync_url_escape(id, ev, sizeof ev) != 0))
         return bl_err_set(err, BL_EINVAL, "google: calendar or event id too long");
     int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->base, cal, ev)
                : snprintf(url, cap, "%s/calendars/%s/events", g->base, cal);
@@ -295,19 +214,18 @@ static int google_list(void *self, const char *calendar, const char *cursor, con
      * plain event the attendance domain can hold */
     n += (size_t)snprintf(url + n, sizeof url - n, "?maxResults=%d&singleEvents=true", g->page_size);
     if (cursor && *cursor) {
-        if (escape(cursor, tok, sizeof tok) != 0)
+        if (bl_calsync_url_escape(cursor, tok, sizeof tok) != 0)
             return bl_err_set(err, BL_EINVAL, "google: sync token too long");
         n += (size_t)snprintf(url + n, sizeof url - n, "&syncToken=%s", tok);
     }
     if (page_token && *page_token) {
-        if (escape(page_token, tok, sizeof tok) != 0)
+        if (bl_calsync_url_escape(page_token, tok, sizeof tok) != 0)
             return bl_err_set(err, BL_EINVAL, "google: page token too long");
         n += (size_t)snprintf(url + n, sizeof url - n, "&pageToken=%s", tok);
     }
     if (n >= sizeof url)
         return bl_err_set(err, BL_EINVAL, "google: URL too long");
-    long status = 0;
-    json_t *b = call(g, "GET", url, NULL, &status, err);
+    json_t *b = call(g, "GET", url, NULL, err);
     if (!b)
         return -1;
     out->items = json_array();
@@ -350,8 +268,7 @@ static int google_insert(void *self, const char *calendar, const json_t *item, c
     if (event_url(g, calendar, NULL, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 1);
-    long status = 0;
-    json_t *b = call(g, "POST", url, body, &status, err);
+    json_t *b = call(g, "POST", url, body, err);
     json_decref(body);
     int rc = b ? stored(b, id_out, version_out, err) : -1;
     json_decref(b);
@@ -364,8 +281,7 @@ static json_t *google_get(void *self, const char *calendar, const char *id, bl_e
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return NULL;
-    long status = 0;
-    json_t *b = call(g, "GET", url, NULL, &status, err);
+    json_t *b = call(g, "GET", url, NULL, err);
     json_t *item = b ? normalize(b) : NULL;
     if (b && !item)
         bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "google: event %s is not a timed event", id);
@@ -381,8 +297,7 @@ static int google_patch(void *self, const char *calendar, const char *id, const 
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 0);
-    long status = 0;
-    json_t *b = call(g, "PATCH", url, body, &status, err);
+    json_t *b = call(g, "PATCH", url, body, err);
     json_decref(body);
     int rc = b ? stored(b, NULL, version_out, err) : -1;
     json_decref(b);
@@ -395,8 +310,7 @@ static int google_remove(void *self, const char *calendar, const char *id, bl_er
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
-    long status = 0;
-    json_t *b = call(g, "DELETE", url, NULL, &status, err);
+    json_t *b = call(g, "DELETE", url, NULL, err);
     if (b) {
         json_decref(b);
         return 1;

@@ -1,0 +1,102 @@
+/* The calendar providers' shared HTTP call (provider_http.h). */
+#include "connectors/calendar_sync/provider_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ATTEMPTS 5
+
+void bl_calsync_page_clear(bl_calsync_page *p)
+{
+    json_decref(p->items);
+    p->items = NULL;
+}
+
+void bl_calsync_provider_free(bl_calsync_provider *p)
+{
+    if (!p)
+        return;
+    if (p->free)
+        p->free(p->self);
+    free(p);
+}
+
+int bl_calsync_url_escape(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (o + (keep ? 1 : 3) >= cap)
+            return -1;
+        if (keep) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+json_t *bl_calsync_http_call(const bl_calsync_http *h, const char *method, const char *url, const json_t *body,
+                             bl_err *err)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && !text) {
+        bl_err_set(err, BL_ENOMEM, "%s: out of memory", h->vendor);
+        return NULL;
+    }
+    json_t *out = NULL;
+    long wait = 1000;
+    for (int attempt = 1;; attempt++) {
+        bl_http_sync_result r;
+        memset(&r, 0, sizeof r);
+        if (bl_oauth_call(h->store, h->integration_id, method, url, text, body ? "application/json" : NULL, &r,
+                          err) != 0) {
+            bl_http_sync_result_clear(&r);
+            break;
+        }
+        if (r.status >= 200 && r.status < 300) {
+            if (r.body_truncated)
+                bl_err_set(err, BL_OAUTH_E_SYNC, "%s %s: the answer is larger than the client reads", h->vendor,
+                           method);
+            else if (r.body_len == 0)
+                out = json_null();
+            else if (!(out = json_loadb(r.body, r.body_len, 0, NULL)))
+                bl_err_set(err, BL_OAUTH_E_CONNECTION, "%s %s: the answer is not JSON", h->vendor, method);
+            bl_http_sync_result_clear(&r);
+            break;
+        }
+        bool again = false;
+        char msg[200] = "";
+        int code = h->classify(&r, &again, msg, sizeof msg);
+        if (again && attempt < ATTEMPTS) {
+            long ms = wait;
+            if (r.retry_after[0] && atol(r.retry_after) >= 0)
+                ms = atol(r.retry_after) * 1000L;
+            if (ms > h->max_wait_ms)
+                ms = h->max_wait_ms;
+            bl_http_sync_result_clear(&r);
+            sleep_ms(ms);
+            wait *= 2;
+            continue;
+        }
+        bl_err_set(err, code, "%s %s: HTTP %ld%s%s", h->vendor, method, r.status, msg[0] ? ": " : "", msg);
+        bl_http_sync_result_clear(&r);
+        break;
+    }
+    free(text);
+    return out;
+}

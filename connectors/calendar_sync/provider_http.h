@@ -1,0 +1,37 @@
+/* What the calendar providers (google_sync.c, graph_sync.c) share: one
+ * OAuth call with the waits of a rate limit, percent-encoding, and the
+ * page and provider frees of provider.h. */
+#ifndef BUSLINE_CONNECTORS_CALENDAR_SYNC_PROVIDER_HTTP_H
+#define BUSLINE_CONNECTORS_CALENDAR_SYNC_PROVIDER_HTTP_H
+
+#include "connectors/calendar_sync/provider.h"
+#include "connectors/oauth/oauth.h"
+
+#include <stdbool.h>
+
+/* Reads a non-2xx answer: returns the error code for err (provider.h) and
+ * sets *again when the call is worth trying again (throttled, 5xx); msg
+ * gets the vendor's message. */
+typedef int (*bl_calsync_classify_fn)(const bl_http_sync_result *r, bool *again, char *msg, size_t cap);
+
+typedef struct bl_calsync_http {
+    bl_oauth_store *store;      /* borrowed */
+    const char *integration_id; /* borrowed */
+    const char *vendor;         /* "google", "graph": error context */
+    int max_wait_ms;            /* longest single wait */
+    bl_calsync_classify_fn classify;
+} bl_calsync_http;
+
+/* One call (body borrowed, may be NULL) through bl_oauth_call (bearer, one
+ * refresh on a 401); an answer classify calls "again" waits its Retry-After
+ * (else 1 s doubling, capped at max_wait_ms) and is tried again, at most 5
+ * times. Returns the parsed body of a 2xx (json null when empty), else NULL
+ * with err carrying classify's code. */
+json_t *bl_calsync_http_call(const bl_calsync_http *h, const char *method, const char *url, const json_t *body,
+                             bl_err *err);
+
+/* Percent-encodes s (RFC 3986 unreserved kept) into out. Returns 0, or -1
+ * when it does not fit in cap. */
+int bl_calsync_url_escape(const char *s, char *out, size_t cap);
+
+#endif

@@ -1,6 +1,7 @@
 /* Microsoft Graph calendar for the calendar sync (graph_sync.h). */
 #include "connectors/calendar_sync/graph_sync.h"
 
+#include "connectors/calendar_sync/graph_zones.h"
 #include "connectors/calendar_sync/provider_http.h"
 #include "core/clock.h"
 #include "core/time_format.h"
@@ -137,7 +138,7 @@ static json_t *normalize(const json_t *ev)
     if (e >= 0)
         json_object_set_new(n, "ends_at", json_integer(e));
     const char *tz = json_string_value(json_object_get(ev, "originalStartTimeZone"));
-    json_object_set_new(n, "timezone", json_string(tz && *tz ? tz : "UTC"));
+    json_object_set_new(n, "timezone", json_string(bl_calsync_iana_zone(tz)));
     const char *up = json_string_value(json_object_get(ev, "lastModifiedDateTime"));
     if (up && bl_rfc3339_parse_millis(up, &updated) == 0)
         json_object_set_new(n, "updated_at", json_integer(updated));

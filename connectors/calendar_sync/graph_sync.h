@@ -27,7 +27,8 @@
  *   get, patch, delete  /me/events/{id}.
  *
  * Times go out as UTC wall times with timeZone "UTC" and come back in UTC
- * (Graph's default without Prefer: outlook.timezone); an item's version is
+ * (Graph's default without Prefer: outlook.timezone); an item's time zone
+ * is its originalStartTimeZone as an IANA name (graph_zones.h); its version is
  * its changeKey, its updated_at its lastModifiedDateTime. 429 and 503/504
  * wait their Retry-After (Graph throttling), else 1 s doubling; 401
  * refreshes the token once (bl_oauth_call). Errors: 401

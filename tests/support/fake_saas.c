@@ -57,6 +57,8 @@ void bl_fake_saas_stop(bl_fake_saas *f)
     f->server = NULL;
     json_decref(f->gcal_meta);
     f->gcal_meta = NULL;
+    json_decref(f->graph_meetings);
+    f->graph_meetings = NULL;
     pthread_cond_destroy(&f->gcal_cond);
     json_decref(f->objects);
     json_decref(f->last_body);

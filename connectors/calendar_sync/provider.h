@@ -26,7 +26,7 @@
 #include <jansson.h>
 
 enum bl_calsync_code {
-    BL_CALSYNC_E_CURSOR_GONE = 7101, /* the cursor expired: list everything again (Google 410, Graph 410 syncStateNotFound) */
+    BL_CALSYNC_E_CURSOR_GONE = 7101, /* the cursor expired: list everything again (a 410) */
     BL_CALSYNC_E_NOT_FOUND,          /* the item is not there (404) */
     BL_CALSYNC_E_EXISTS,             /* an insert with this id was already made (409) */
     BL_CALSYNC_E_INVALID,            /* the provider refused the item (400) */

@@ -2,8 +2,8 @@
  * from integration_sync_runs:
  *
  *   external -> attendance: the calendar's changes since the stored cursor
- *     (Google syncToken, Graph deltaLink; everything again after a 410, on forceUpdate or
- *     with a dateRange), page by page; each item becomes an attendance
+ *     (Google syncToken, Graph deltaLink; everything again after a 410, on
+ *     forceUpdate or with a dateRange), page by page; each item becomes an attendance
  *     command (commands.h: derived ids) and its link is kept in
  *     integration_event_links. The cursor moves on only after a complete
  *     read without item errors and without a dateRange, so nothing is

@@ -12,11 +12,8 @@
 #define DEFAULT_BASE "https://www.googleapis.com/calendar/v3"
 
 typedef struct google {
-    bl_oauth_store *store;
-    char integration_id[64];
-    char base[512];
+    bl_calsync_http h; /* h.base: the API base */
     int page_size;
-    int max_wait_ms;
 } google;
 
 /* Google's error reason (errors[0].reason) and message. */
@@ -42,22 +39,13 @@ static int classify(const bl_http_sync_result *r, bool *again, char *msg, size_t
     char reason[64];
     error_of(r, reason, sizeof reason, msg, cap);
     *again = rate_limited(r, reason) || r->status >= 500;
-    return r->status == 401                                         ? BL_OAUTH_E_CREDENTIALS
-           : rate_limited(r, reason)                                ? BL_OAUTH_E_RATE
-           : r->status == 403 && strcmp(reason, "quotaExceeded") == 0 ? BL_OAUTH_E_QUOTA
-           : r->status == 403                                       ? BL_OAUTH_E_PERMISSION
-           : r->status == 404                                       ? BL_CALSYNC_E_NOT_FOUND
-           : r->status == 409                                       ? BL_CALSYNC_E_EXISTS
-           : r->status == 410                                       ? BL_CALSYNC_E_CURSOR_GONE
-           : r->status >= 500                                       ? BL_OAUTH_E_CONNECTION
-                                                                    : BL_CALSYNC_E_INVALID;
+    return bl_calsync_status_code(r->status, rate_limited(r, reason),
+                                  r->status == 403 && strcmp(reason, "quotaExceeded") == 0);
 }
 
 static json_t *call(google *g, const char *method, const char *url, const json_t *body, bl_err *err)
 {
-    bl_calsync_http h = {.store = g->store, .integration_id = g->integration_id, .vendor = "google",
-                         .max_wait_ms = g->max_wait_ms, .classify = classify};
-    return bl_calsync_http_call(&h, method, url, body, err);
+    return bl_calsync_http_call(&g->h, method, url, body, err);
 }
 
 static int64_t time_of(const json_t *t)
@@ -196,8 +184,8 @@ static int event_url(google *g, const char *calendar, const char *id, char *url,
     char cal[600], ev[BL_CALSYNC_ID_MAX * 3];
     if (bl_calsync_url_escape(calendar, cal, sizeof cal) != 0 || (id && bl_calsync_url_escape(id, ev, sizeof ev) != 0))
         return bl_err_set(err, BL_EINVAL, "google: calendar or event id too long");
-    int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->base, cal, ev)
-               : snprintf(url, cap, "%s/calendars/%s/events", g->base, cal);
+    int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->h.base, cal, ev)
+               : snprintf(url, cap, "%s/calendars/%s/events", g->h.base, cal);
     return n > 0 && (size_t)n < cap ? 0 : bl_err_set(err, BL_EINVAL, "google: URL too long");
 }
 
@@ -310,17 +298,7 @@ static int google_remove(void *self, const char *calendar, const char *id, bl_er
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
-    json_t *b = call(g, "DELETE", url, NULL, err);
-    if (b) {
-        json_decref(b);
-        return 1;
-    }
-    /* 410: deleted before; 404: never there or purged -- either way gone */
-    if (err->code == BL_CALSYNC_E_CURSOR_GONE || err->code == BL_CALSYNC_E_NOT_FOUND) {
-        bl_err_clear(err);
-        return 0;
-    }
-    return -1;
+    return bl_calsync_http_delete(&g->h, url, err);
 }
 
 static void google_free(void *self)
@@ -330,24 +308,14 @@ static void google_free(void *self)
 
 bl_calsync_provider *bl_calsync_google_new(const bl_calsync_google_opts *opts, bl_err *err)
 {
+    static const bl_calsync_provider table = {.name = "google_calendar", .list_page = google_list,
+                                              .insert = google_insert, .get = google_get, .patch = google_patch,
+                                              .remove = google_remove, .free = google_free};
     google *g = calloc(1, sizeof *g);
-    bl_calsync_provider *p = calloc(1, sizeof *p);
-    if (!g || !p) {
-        free(g);
-        free(p);
-        bl_err_set(err, BL_ENOMEM, "google: out of memory");
-        return NULL;
+    if (g) {
+        bl_calsync_http_init(&g->h, opts->store, opts->integration_id, "google", opts->base_url, DEFAULT_BASE,
+                             opts->max_wait_ms, classify);
+        g->page_size = opts->page_size > 0 ? opts->page_size : 40;
     }
-    g->store = opts->store;
-    snprintf(g->integration_id, sizeof g->integration_id, "%s", opts->integration_id);
-    snprintf(g->base, sizeof g->base, "%s", opts->base_url && *opts->base_url ? opts->base_url : DEFAULT_BASE);
-    size_t n = strlen(g->base);
-    while (n > 0 && g->base[n - 1] == '/')
-        g->base[--n] = '\0';
-    g->page_size = opts->page_size > 0 ? opts->page_size : 40;
-    g->max_wait_ms = opts->max_wait_ms > 0 ? opts->max_wait_ms : 30000;
-    *p = (bl_calsync_provider){.name = "google_calendar", .self = g, .list_page = google_list,
-                               .insert = google_insert, .get = google_get, .patch = google_patch,
-                               .remove = google_remove, .free = google_free};
-    return p;
+    return bl_calsync_provider_new(&table, g, err);
 }

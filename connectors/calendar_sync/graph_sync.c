@@ -16,10 +16,7 @@
 #define TXN_PREFIX "busline/"
 
 typedef struct graph {
-    bl_oauth_store *store;
-    char integration_id[64];
-    char base[512];
-    int max_wait_ms;
+    bl_calsync_http h; /* h.base: the API base */
 } graph;
 
 /* Graph's error body {"error": {"code", "message"}}. */
@@ -32,22 +29,12 @@ static int classify(const bl_http_sync_result *r, bool *again, char *msg, size_t
     int quota = strcmp(code, "ErrorQuotaExceeded") == 0 || strcmp(code, "QuotaExceeded") == 0;
     json_decref(b);
     *again = r->status == 429 || r->status == 503 || r->status == 504 || r->status >= 500;
-    return r->status == 401            ? BL_OAUTH_E_CREDENTIALS
-           : r->status == 429          ? BL_OAUTH_E_RATE
-           : r->status == 403 && quota ? BL_OAUTH_E_QUOTA
-           : r->status == 403          ? BL_OAUTH_E_PERMISSION
-           : r->status == 404          ? BL_CALSYNC_E_NOT_FOUND
-           : r->status == 409          ? BL_CALSYNC_E_EXISTS
-           : r->status == 410          ? BL_CALSYNC_E_CURSOR_GONE
-           : r->status >= 500          ? BL_OAUTH_E_CONNECTION
-                                       : BL_CALSYNC_E_INVALID;
+    return bl_calsync_status_code(r->status, r->status == 429, quota);
 }
 
 static json_t *call(graph *g, const char *method, const char *url, const json_t *body, bl_err *err)
 {
-    bl_calsync_http h = {.store = g->store, .integration_id = g->integration_id, .vendor = "graph",
-                         .max_wait_ms = g->max_wait_ms, .classify = classify};
-    return bl_calsync_http_call(&h, method, url, body, err);
+    return bl_calsync_http_call(&g->h, method, url, body, err);
 }
 
 /* {base}/me (the primary calendar) or {base}/me/calendars/{id}, then tail. */
@@ -56,11 +43,11 @@ static int calendar_url(graph *g, const char *calendar, const char *tail, char *
     char cal[800];
     int n;
     if (!calendar || !*calendar || strcmp(calendar, "primary") == 0)
-        n = snprintf(url, cap, "%s/me%s", g->base, tail);
+        n = snprintf(url, cap, "%s/me%s", g->h.base, tail);
     else if (bl_calsync_url_escape(calendar, cal, sizeof cal) != 0)
         return bl_err_set(err, BL_EINVAL, "graph: calendar id too long");
     else
-        n = snprintf(url, cap, "%s/me/calendars/%s%s", g->base, cal, tail);
+        n = snprintf(url, cap, "%s/me/calendars/%s%s", g->h.base, cal, tail);
     return n > 0 && (size_t)n < cap ? 0 : bl_err_set(err, BL_EINVAL, "graph: URL too long");
 }
 
@@ -69,7 +56,7 @@ static int event_url(graph *g, const char *id, char *url, size_t cap, bl_err *er
     char ev[BL_CALSYNC_ID_MAX * 3];
     if (bl_calsync_url_escape(id, ev, sizeof ev) != 0)
         return bl_err_set(err, BL_EINVAL, "graph: event id too long");
-    int n = snprintf(url, cap, "%s/me/events/%s", g->base, ev);
+    int n = snprintf(url, cap, "%s/me/events/%s", g->h.base, ev);
     return n > 0 && (size_t)n < cap ? 0 : bl_err_set(err, BL_EINVAL, "graph: URL too long");
 }
 
@@ -253,8 +240,8 @@ static json_t *event_body(const json_t *item, int insert)
 /* Whether url is one of the base's (a link the server handed out). */
 static int ours(graph *g, const char *url)
 {
-    size_t n = strlen(g->base);
-    return strncmp(url, g->base, n) == 0 && (url[n] == '/' || url[n] == '?');
+    size_t n = strlen(g->h.base);
+    return strncmp(url, g->h.base, n) == 0 && (url[n] == '/' || url[n] == '?');
 }
 
 static int graph_list(void *self, const char *calendar, const char *cursor, const char *page_token,
@@ -345,7 +332,7 @@ static int meeting_options(graph *g, const json_t *ev, const json_t *want, bl_er
     snprintf(filter, sizeof filter, "JoinWebUrl eq '%s'", quoted);
     char enc[sizeof filter * 3];
     if (bl_calsync_url_escape(filter, enc, sizeof enc) != 0 ||
-        snprintf(url, sizeof url, "%s/me/onlineMeetings?$filter=%s", g->base, enc) >= (int)sizeof url) {
+        snprintf(url, sizeof url, "%s/me/onlineMeetings?$filter=%s", g->h.base, enc) >= (int)sizeof url) {
         bl_err_set(err, BL_EINVAL, "graph: meeting join URL too long");
         goto done;
     }
@@ -359,7 +346,7 @@ static int meeting_options(graph *g, const json_t *ev, const json_t *want, bl_er
     }
     char menc[600];
     if (bl_calsync_url_escape(mid, menc, sizeof menc) != 0 ||
-        snprintf(url, sizeof url, "%s/me/onlineMeetings/%s", g->base, menc) >= (int)sizeof url) {
+        snprintf(url, sizeof url, "%s/me/onlineMeetings/%s", g->h.base, menc) >= (int)sizeof url) {
         bl_err_set(err, BL_EINVAL, "graph: meeting id too long");
         json_decref(found);
         goto done;
@@ -429,16 +416,7 @@ static int graph_remove(void *self, const char *calendar, const char *id, bl_err
     char url[BL_CALSYNC_ID_MAX * 3 + 600];
     if (event_url(g, id, url, sizeof url, err) != 0)
         return -1;
-    json_t *b = call(g, "DELETE", url, NULL, err);
-    if (b) {
-        json_decref(b);
-        return 1;
-    }
-    if (err->code == BL_CALSYNC_E_NOT_FOUND) { /* deleted before: gone */
-        bl_err_clear(err);
-        return 0;
-    }
-    return -1;
+    return bl_calsync_http_delete(&g->h, url, err);
 }
 
 static void graph_free(void *self)
@@ -448,22 +426,12 @@ static void graph_free(void *self)
 
 bl_calsync_provider *bl_calsync_graph_new(const bl_calsync_graph_opts *opts, bl_err *err)
 {
+    static const bl_calsync_provider table = {.name = "microsoft_365", .list_page = graph_list,
+                                              .insert = graph_insert, .get = graph_get, .patch = graph_patch,
+                                              .remove = graph_remove, .free = graph_free};
     graph *g = calloc(1, sizeof *g);
-    bl_calsync_provider *p = calloc(1, sizeof *p);
-    if (!g || !p) {
-        free(g);
-        free(p);
-        bl_err_set(err, BL_ENOMEM, "graph: out of memory");
-        return NULL;
-    }
-    g->store = opts->store;
-    snprintf(g->integration_id, sizeof g->integration_id, "%s", opts->integration_id);
-    snprintf(g->base, sizeof g->base, "%s", opts->base_url && *opts->base_url ? opts->base_url : DEFAULT_BASE);
-    size_t n = strlen(g->base);
-    while (n > 0 && g->base[n - 1] == '/')
-        g->base[--n] = '\0';
-    g->max_wait_ms = opts->max_wait_ms > 0 ? opts->max_wait_ms : 30000;
-    *p = (bl_calsync_provider){.name = "microsoft_365", .self = g, .list_page = graph_list, .insert = graph_insert,
-                               .get = graph_get, .patch = graph_patch, .remove = graph_remove, .free = graph_free};
-    return p;
+    if (g)
+        bl_calsync_http_init(&g->h, opts->store, opts->integration_id, "graph", opts->base_url, DEFAULT_BASE,
+                             opts->max_wait_ms, classify);
+    return bl_calsync_provider_new(&table, g, err);
 }

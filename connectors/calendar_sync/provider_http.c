@@ -100,3 +100,61 @@ json_t *bl_calsync_http_call(const bl_calsync_http *h, const char *method, const
     free(text);
     return out;
 }
+
+void bl_calsync_http_init(bl_calsync_http *h, bl_oauth_store *store, const char *integration_id, const char *vendor,
+                          const char *base_url, const char *default_base, int max_wait_ms,
+                          bl_calsync_classify_fn classify)
+{
+    memset(h, 0, sizeof *h);
+    h->store = store;
+    h->vendor = vendor;
+    h->classify = classify;
+    h->max_wait_ms = max_wait_ms > 0 ? max_wait_ms : 30000;
+    snprintf(h->integration_id, sizeof h->integration_id, "%s", integration_id);
+    snprintf(h->base, sizeof h->base, "%s", base_url && *base_url ? base_url : default_base);
+    size_t n = strlen(h->base);
+    while (n > 0 && h->base[n - 1] == '/')
+        h->base[--n] = '\0';
+}
+
+int bl_calsync_status_code(long status, bool rate, bool quota)
+{
+    return status == 401            ? BL_OAUTH_E_CREDENTIALS
+           : rate                   ? BL_OAUTH_E_RATE
+           : status == 403 && quota ? BL_OAUTH_E_QUOTA
+           : status == 403          ? BL_OAUTH_E_PERMISSION
+           : status == 404          ? BL_CALSYNC_E_NOT_FOUND
+           : status == 409          ? BL_CALSYNC_E_EXISTS
+           : status == 410          ? BL_CALSYNC_E_CURSOR_GONE
+           : status >= 500          ? BL_OAUTH_E_CONNECTION
+                                    : BL_CALSYNC_E_INVALID;
+}
+
+bl_calsync_provider *bl_calsync_provider_new(const bl_calsync_provider *tmpl, void *self, bl_err *err)
+{
+    bl_calsync_provider *p = self ? calloc(1, sizeof *p) : NULL;
+    if (!p) {
+        if (self)
+            tmpl->free(self);
+        bl_err_set(err, BL_ENOMEM, "calendar sync: out of memory");
+        return NULL;
+    }
+    *p = *tmpl;
+    p->self = self;
+    return p;
+}
+
+int bl_calsync_http_delete(const bl_calsync_http *h, const char *url, bl_err *err)
+{
+    json_t *b = bl_calsync_http_call(h, "DELETE", url, NULL, err);
+    if (b) {
+        json_decref(b);
+        return 1;
+    }
+    /* 410: deleted before; 404: never there or purged -- either way gone */
+    if (err->code == BL_CALSYNC_E_CURSOR_GONE || err->code == BL_CALSYNC_E_NOT_FOUND) {
+        bl_err_clear(err);
+        return 0;
+    }
+    return -1;
+}

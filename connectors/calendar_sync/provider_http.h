@@ -16,11 +16,32 @@ typedef int (*bl_calsync_classify_fn)(const bl_http_sync_result *r, bool *again,
 
 typedef struct bl_calsync_http {
     bl_oauth_store *store;      /* borrowed */
-    const char *integration_id; /* borrowed */
-    const char *vendor;         /* "google", "graph": error context */
+    char integration_id[64];
+    const char *vendor;         /* "google", "graph" (static): error context */
+    char base[512];             /* no trailing slash */
     int max_wait_ms;            /* longest single wait */
     bl_calsync_classify_fn classify;
 } bl_calsync_http;
+
+/* Fills h: integration_id and base_url copied (NULL or "": default_base;
+ * trailing slashes dropped), max_wait_ms <= 0: 30 s. */
+void bl_calsync_http_init(bl_calsync_http *h, bl_oauth_store *store, const char *integration_id, const char *vendor,
+                          const char *base_url, const char *default_base, int max_wait_ms,
+                          bl_calsync_classify_fn classify);
+
+/* The error code of a non-2xx status (provider.h, oauth.h): 401
+ * credentials, rate (throttled) and quota as the vendor's body says, other
+ * 403 permission, 404 not found, 409 exists, 410 cursor gone, 5xx
+ * connection, else invalid. */
+int bl_calsync_status_code(long status, bool rate, bool quota);
+
+/* A provider over self with the functions of tmpl (its self ignored).
+ * Returns it, or NULL with err -- self is then freed with tmpl->free. */
+bl_calsync_provider *bl_calsync_provider_new(const bl_calsync_provider *tmpl, void *self, bl_err *err);
+
+/* DELETE url: 1 when removed now, 0 when it was already gone (404, 410),
+ * -1 with err. */
+int bl_calsync_http_delete(const bl_calsync_http *h, const char *url, bl_err *err);
 
 /* One call (body borrowed, may be NULL) through bl_oauth_call (bearer, one
  * refresh on a 401); an answer classify calls "again" waits its Retry-After

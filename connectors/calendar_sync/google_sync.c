@@ -236,18 +236,6 @@ static int google_list(void *self, const char *calendar, const char *cursor, con
     return 0;
 }
 
-static int stored(json_t *b, char id_out[BL_CALSYNC_ID_MAX], char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
-{
-    const char *id = json_string_value(json_object_get(b, "id"));
-    const char *etag = json_string_value(json_object_get(b, "etag"));
-    if (!id || !etag)
-        return bl_err_set(err, BL_OAUTH_E_SYNC, "google: the answer has no id or etag");
-    if (id_out)
-        snprintf(id_out, BL_CALSYNC_ID_MAX, "%s", id);
-    snprintf(version_out, BL_CALSYNC_VERSION_MAX, "%s", etag);
-    return 0;
-}
-
 static int google_insert(void *self, const char *calendar, const json_t *item, char id_out[BL_CALSYNC_ID_MAX],
                          char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
 {
@@ -256,9 +244,9 @@ static int google_insert(void *self, const char *calendar, const json_t *item, c
     if (event_url(g, calendar, NULL, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 1);
-    json_t *b = call(g, "POST", url, body, err);
+    json_t *b = bl_calsync_http_write(&g->h, "POST", url, body, "etag", id_out, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, id_out, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     json_decref(b);
     return rc;
 }
@@ -269,12 +257,7 @@ static json_t *google_get(void *self, const char *calendar, const char *id, bl_e
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return NULL;
-    json_t *b = call(g, "GET", url, NULL, err);
-    json_t *item = b ? normalize(b) : NULL;
-    if (b && !item)
-        bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "google: event %s is not a timed event", id);
-    json_decref(b);
-    return item;
+    return bl_calsync_http_get_item(&g->h, url, normalize, err);
 }
 
 static int google_patch(void *self, const char *calendar, const char *id, const json_t *item,
@@ -285,9 +268,9 @@ static int google_patch(void *self, const char *calendar, const char *id, const 
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 0);
-    json_t *b = call(g, "PATCH", url, body, err);
+    json_t *b = bl_calsync_http_write(&g->h, "PATCH", url, body, "etag", NULL, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, NULL, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     json_decref(b);
     return rc;
 }

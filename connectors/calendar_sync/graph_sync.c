@@ -288,18 +288,6 @@ static int graph_list(void *self, const char *calendar, const char *cursor, cons
     return 0;
 }
 
-static int stored(json_t *b, char id_out[BL_CALSYNC_ID_MAX], char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
-{
-    const char *id = json_string_value(json_object_get(b, "id"));
-    const char *ck = json_string_value(json_object_get(b, "changeKey"));
-    if (!id || !ck)
-        return bl_err_set(err, BL_OAUTH_E_SYNC, "graph: the answer has no id or changeKey");
-    if (id_out)
-        snprintf(id_out, BL_CALSYNC_ID_MAX, "%s", id);
-    snprintf(version_out, BL_CALSYNC_VERSION_MAX, "%s", ck);
-    return 0;
-}
-
 /* The Teams meeting's options of a created event (PATCH onlineMeeting). */
 static int meeting_options(graph *g, const json_t *ev, const json_t *want, bl_err *err)
 {
@@ -368,9 +356,9 @@ static int graph_insert(void *self, const char *calendar, const json_t *item, ch
     if (calendar_url(g, calendar, "/events", url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 1);
-    json_t *b = call(g, "POST", url, body, err);
+    json_t *b = bl_calsync_http_write(&g->h, "POST", url, body, "changeKey", id_out, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, id_out, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     const json_t *meeting = json_object_get(item, "online_meeting");
     if (rc == 0 && json_is_object(meeting))
         rc = meeting_options(g, b, meeting, err);
@@ -385,12 +373,7 @@ static json_t *graph_get(void *self, const char *calendar, const char *id, bl_er
     char url[BL_CALSYNC_ID_MAX * 3 + 600];
     if (event_url(g, id, url, sizeof url, err) != 0)
         return NULL;
-    json_t *b = call(g, "GET", url, NULL, err);
-    json_t *item = b ? normalize(b) : NULL;
-    if (b && !item)
-        bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "graph: event %s is not a timed event", id);
-    json_decref(b);
-    return item;
+    return bl_calsync_http_get_item(&g->h, url, normalize, err);
 }
 
 static int graph_patch(void *self, const char *calendar, const char *id, const json_t *item,
@@ -402,9 +385,9 @@ static int graph_patch(void *self, const char *calendar, const char *id, const j
     if (event_url(g, id, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 0);
-    json_t *b = call(g, "PATCH", url, body, err);
+    json_t *b = bl_calsync_http_write(&g->h, "PATCH", url, body, "changeKey", NULL, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, NULL, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     json_decref(b);
     return rc;
 }

@@ -158,3 +158,34 @@ int bl_calsync_http_delete(const bl_calsync_http *h, const char *url, bl_err *er
     }
     return -1;
 }
+
+json_t *bl_calsync_http_write(const bl_calsync_http *h, const char *method, const char *url, const json_t *body,
+                              const char *version_key, char id_out[BL_CALSYNC_ID_MAX],
+                              char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
+{
+    json_t *b = bl_calsync_http_call(h, method, url, body, err);
+    if (!b)
+        return NULL;
+    const char *id = json_string_value(json_object_get(b, "id"));
+    const char *version = json_string_value(json_object_get(b, version_key));
+    if (!id || !version) {
+        bl_err_set(err, BL_OAUTH_E_SYNC, "%s: the answer has no id or %s", h->vendor, version_key);
+        json_decref(b);
+        return NULL;
+    }
+    if (id_out)
+        snprintf(id_out, BL_CALSYNC_ID_MAX, "%s", id);
+    snprintf(version_out, BL_CALSYNC_VERSION_MAX, "%s", version);
+    return b;
+}
+
+json_t *bl_calsync_http_get_item(const bl_calsync_http *h, const char *url, json_t *(*normalize)(const json_t *),
+                                 bl_err *err)
+{
+    json_t *b = bl_calsync_http_call(h, "GET", url, NULL, err);
+    json_t *item = b ? normalize(b) : NULL;
+    if (b && !item)
+        bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "%s: the event is not a timed event", h->vendor);
+    json_decref(b);
+    return item;
+}

@@ -39,6 +39,18 @@ int bl_calsync_status_code(long status, bool rate, bool quota);
  * Returns it, or NULL with err -- self is then freed with tmpl->free. */
 bl_calsync_provider *bl_calsync_provider_new(const bl_calsync_provider *tmpl, void *self, bl_err *err);
 
+/* POST or PATCH body (borrowed) to url; the stored item's "id" goes to
+ * id_out (may be NULL) and its version_key ("etag", "changeKey") to
+ * version_out. Returns the answer (new), or NULL with err. */
+json_t *bl_calsync_http_write(const bl_calsync_http *h, const char *method, const char *url, const json_t *body,
+                              const char *version_key, char id_out[BL_CALSYNC_ID_MAX],
+                              char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err);
+
+/* GET url and normalize the answer (new item), or NULL with err
+ * (BL_CALSYNC_E_NOT_FOUND also when normalize skips it: not a timed event). */
+json_t *bl_calsync_http_get_item(const bl_calsync_http *h, const char *url, json_t *(*normalize)(const json_t *),
+                                 bl_err *err);
+
 /* DELETE url: 1 when removed now, 0 when it was already gone (404, 410),
  * -1 with err. */
 int bl_calsync_http_delete(const bl_calsync_http *h, const char *url, bl_err *err);

@@ -110,7 +110,7 @@ static int converged(void)
         return 0;
     int ok = 1;
     for (int i = 0; i < PQntuples(r) && ok; i++) {
-        json_t *item = PQgetisnull(r, i, 2) ? NULL : bl_fake_graph_event(&fx.cal, PQgetvalue(r, i, 2));
+        json_t *item = PQgetisnull(r, i, 2) ? NULL : bl_fake_saas_object(&fx.cal, PQgetvalue(r, i, 2));
         char want[600];
         snprintf(want, sizeof want, PREFIX "%s", PQgetvalue(r, i, 1));
         const char *subject = json_string_value(json_object_get(item, "subject"));
@@ -186,7 +186,7 @@ static void copies_are_teams_meetings_with_the_outlook_settings(void)
     char copy[256];
     copy_of("ms-05", copy);
     REQUIRE(copy[0] != '\0');
-    json_t *ev = bl_fake_graph_event(&fx.cal, copy);
+    json_t *ev = bl_fake_saas_object(&fx.cal, copy);
     REQUIRE(ev != NULL);
     CHECK_EQ_STR(json_string_value(json_object_get(ev, "subject")), PREFIX "Training 5");
     CHECK(json_is_true(json_object_get(ev, "isOnlineMeeting")));
@@ -209,7 +209,7 @@ static void copies_are_teams_meetings_with_the_outlook_settings(void)
                  "organization");
     json_decref(m);
     /* Outlook items brought in are not made meetings: they are not our copies */
-    json_t *person = bl_fake_graph_event(&fx.cal, "AAMkPerson01");
+    json_t *person = bl_fake_saas_object(&fx.cal, "AAMkPerson01");
     CHECK(!json_object_get(person, "isOnlineMeeting"));
     json_decref(person);
 }
@@ -262,7 +262,7 @@ static void deletions_go_both_ways(void)
     CHECK_EQ_INT(bl_calsync_fx_apply(&fx), 1);
     title_of_event(ev, t);
     CHECK_EQ_STR(t, "Dentist 4/cancelled");
-    json_t *gone = bl_fake_graph_event(&fx.cal, copy);
+    json_t *gone = bl_fake_saas_object(&fx.cal, copy);
     CHECK(gone == NULL);
     json_decref(gone);
     REQUIRE((run = bl_calsync_fx_sync(&fx, NULL, 0, 0)) != NULL);
@@ -293,7 +293,7 @@ static void microsoft_conflict_is_counted_and_the_later_side_wins(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(run, "conflicts")), 2);
     json_decref(run);
     CHECK_EQ_INT(bl_calsync_fx_apply(&fx), 1);
-    json_t *item = bl_fake_graph_event(&fx.cal, copy);
+    json_t *item = bl_fake_saas_object(&fx.cal, copy);
     CHECK_EQ_STR(json_string_value(json_object_get(item, "subject")), PREFIX "Changed in Attendance-X");
     json_decref(item);
     title_of_event(ev, t);
@@ -309,7 +309,7 @@ static void expired_delta_token_resyncs_in_full_and_throttling_is_waited(void)
     char ev[64], t[256];
     event_of("AAMkPerson06", ev);
     REQUIRE(bl_fake_graph_remove(&fx.cal, "AAMkPerson06") == 0); /* found by the full listing */
-    bl_fake_graph_expire_tokens(&fx.cal);
+    bl_fake_saas_expire_tokens(&fx.cal);
     bl_fake_saas_fail_next(&fx.cal, 429, "Application is over its MailboxConcurrency limit.", "1");
     int deltas = fx.cal.graph_deltas;
     json_t *run = bl_calsync_fx_sync(&fx, NULL, 0, 0);

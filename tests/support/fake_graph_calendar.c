@@ -10,7 +10,7 @@
  * with $skiptoken or $deltatoken takes no other parameter (the token holds
  * the window), as the reference says; the delta round returns what changed
  * since, deleted events as {"id", "@removed": {"reason": "deleted"}}. A
- * token older than bl_fake_graph_expire_tokens answers 410
+ * token older than bl_fake_saas_expire_tokens answers 410
  * SyncStateNotFound. $filter, $orderby, $search and $expand are refused
  * (calendarView delta does not support them).
  * GET /me/onlineMeetings?$filter=JoinWebUrl eq '<url>' and
@@ -83,17 +83,6 @@ static int in_window(const json_t *ev, int64_t from, int64_t to)
     return s >= 0 && e >= 0 && s < to && e > from;
 }
 
-typedef struct listed {
-    long seq;
-    const char *id;
-} listed;
-
-static int by_seq(const void *a, const void *b)
-{
-    long x = ((const listed *)a)->seq, y = ((const listed *)b)->seq;
-    return x < y ? -1 : x > y;
-}
-
 static long page_size(bl_fake_saas *f, const bl_http_request *req)
 {
     const char *prefer = bl_http_request_header(req, "Prefer");
@@ -148,7 +137,7 @@ static int events_delta(const bl_http_request *req, bl_http_response *resp, void
         }
     }
     size_t n = json_object_size(f->gcal_meta), k = 0;
-    listed *all = calloc(n ? n : 1, sizeof *all);
+    bl_fake_change *all = calloc(n ? n : 1, sizeof *all);
     const char *id;
     json_t *m;
     json_object_foreach(f->gcal_meta, id, m) {
@@ -158,9 +147,9 @@ static int events_delta(const bl_http_request *req, bl_http_response *resp, void
         if (strcmp(json_string_value(json_object_get(m, "calendar")) ?: "", calendar) != 0 || seq <= since ||
             seq > snapshot || seq <= after || (since < 0 && removed) || (!removed && !in_window(ev, from, to)))
             continue;
-        all[k++] = (listed){seq, id};
+        all[k++] = (bl_fake_change){seq, id};
     }
-    qsort(all, k, sizeof *all, by_seq);
+    qsort(all, k, sizeof *all, bl_fake_change_by_seq);
     long max = page_size(f, req);
     json_t *value = json_array();
     for (size_t i = 0; i < k && (long)i < max; i++) {
@@ -287,22 +276,6 @@ int bl_fake_graph_remove(bl_fake_saas *f, const char *id)
         bl_fake_graph_tombstone(f, id);
     pthread_mutex_unlock(&f->lock);
     return there ? 0 : -1;
-}
-
-void bl_fake_graph_expire_tokens(bl_fake_saas *f)
-{
-    pthread_mutex_lock(&f->lock);
-    f->gcal_token_floor = f->gcal_seq + 1;
-    pthread_mutex_unlock(&f->lock);
-}
-
-json_t *bl_fake_graph_event(bl_fake_saas *f, const char *id)
-{
-    pthread_mutex_lock(&f->lock);
-    json_t *ev = json_object_get(f->objects, id);
-    json_t *copy = ev ? json_deep_copy(ev) : NULL;
-    pthread_mutex_unlock(&f->lock);
-    return copy;
 }
 
 size_t bl_fake_graph_live(bl_fake_saas *f, const char *calendar)

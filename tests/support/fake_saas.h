@@ -89,6 +89,19 @@ int bl_fake_saas_refuse(bl_fake_saas *f, bl_http_response *resp, const char *why
 /* Whether the request's Content-Type starts with media_type. */
 int bl_fake_saas_content_type_is(const bl_http_request *req, const char *media_type);
 
+/* A copy of stored object id (new), or NULL. */
+json_t *bl_fake_saas_object(bl_fake_saas *f, const char *id);
+/* Expires every sync or delta token handed out so far (gcal_token_floor). */
+void bl_fake_saas_expire_tokens(bl_fake_saas *f);
+
+/* One change of the numbered change list (gcal_meta), for listings in order. */
+typedef struct bl_fake_change {
+    long seq;
+    const char *id;
+} bl_fake_change;
+/* qsort comparator of bl_fake_change by seq. */
+int bl_fake_change_by_seq(const void *a, const void *b);
+
 /* ---- Google Calendar's state, as a user's own edits change it ---- */
 
 /* Creates or replaces (fields merged) event ev (borrowed; "id" required)
@@ -119,10 +132,8 @@ void bl_fake_google_release(bl_fake_saas *f);
 int bl_fake_graph_put(bl_fake_saas *f, const char *calendar, const json_t *ev);
 /* Deletes event id as a person would (delta reports it @removed). Returns 0 or -1. */
 int bl_fake_graph_remove(bl_fake_saas *f, const char *id);
-/* Expires every delta token handed out so far (the next delta read is 410). */
-void bl_fake_graph_expire_tokens(bl_fake_saas *f);
-/* A copy of event id (new), or NULL. */
-json_t *bl_fake_graph_event(bl_fake_saas *f, const char *id);
+/* (bl_fake_saas_expire_tokens makes the next delta read a 410;
+ * bl_fake_saas_object copies an event.) */
 /* Events of calendar not deleted. */
 size_t bl_fake_graph_live(bl_fake_saas *f, const char *calendar);
 /* A copy of the online meeting whose joinWebUrl is the event's (new), or NULL. */

@@ -252,8 +252,11 @@ static int graph_list(void *self, const char *calendar, const char *cursor, cons
     char url[BL_CALSYNC_CURSOR_MAX + 1024];
     const char *next = page_token && *page_token ? page_token : cursor && *cursor ? cursor : NULL;
     if (next) {
+        bool is_cursor = !(page_token && *page_token);
         if (!ours(g, next) || strlen(next) >= sizeof url)
-            return bl_err_set(err, BL_OAUTH_E_SYNC, "graph: a delta link that is not the configured base's");
+            /* a stored deltaLink of another base (the base was changed): list everything again */
+            return bl_err_set(err, is_cursor ? BL_CALSYNC_E_CURSOR_GONE : BL_OAUTH_E_SYNC,
+                              "graph: a %s that is not the configured base's", is_cursor ? "deltaLink" : "nextLink");
         snprintf(url, sizeof url, "%s", next);
     } else {
         int64_t now = bl_clock_wall_ms();

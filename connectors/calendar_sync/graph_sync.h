@@ -9,8 +9,9 @@
  *          token expired) is BL_CALSYNC_E_CURSOR_GONE: list everything
  *          again. Links the server hands out are followed only when they
  *          start with the configured base (no request leaves for another
- *          host; a stored deltaLink of another base is a full resync). The window of a delta round is fixed when it starts:
- *          31 days back to 400 days ahead.
+ *          host; a stored deltaLink of another base is a full resync).
+ *          The window of a delta round is fixed when it starts: 31 days
+ *          back to 400 days ahead.
  *   insert POST /me/events with transactionId "busline/<integration>/<event>"
  *          (Graph drops a repeated POST of the same transactionId and
  *          answers the event it made, so a run that stopped before keeping

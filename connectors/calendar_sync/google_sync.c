@@ -1,66 +1,20 @@
 /* Google Calendar API v3 for the calendar sync (google_sync.h). */
 #include "connectors/calendar_sync/google_sync.h"
 
+#include "connectors/calendar_sync/provider_http.h"
+
 #include "core/time_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_BASE "https://www.googleapis.com/calendar/v3"
-#define ATTEMPTS 5
 
 typedef struct google {
-    bl_oauth_store *store;
-    char integration_id[64];
-    char base[512];
+    bl_calsync_http h; /* h.base: the API base */
     int page_size;
-    int max_wait_ms;
 } google;
-
-void bl_calsync_page_clear(bl_calsync_page *p)
-{
-    json_decref(p->items);
-    p->items = NULL;
-}
-
-void bl_calsync_provider_free(bl_calsync_provider *p)
-{
-    if (!p)
-        return;
-    if (p->free)
-        p->free(p->self);
-    free(p);
-}
-
-/* Percent-encodes s (RFC 3986 unreserved kept) into out. */
-static int escape(const char *s, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                   *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        if (o + (keep ? 1 : 3) >= cap)
-            return -1;
-        if (keep) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Google's error reason (errors[0].reason) and message. */
 static void error_of(const bl_http_sync_result *r, char *reason, size_t rcap, char *msg, size_t mcap)
@@ -80,65 +34,18 @@ static int rate_limited(const bl_http_sync_result *r, const char *reason)
                                                       strcmp(reason, "userRateLimitExceeded") == 0));
 }
 
-/* One call with the rate-limit and 5xx waits. Returns the parsed body of a
- * 2xx (json null when empty), else NULL with err carrying the code. */
-static json_t *call(google *g, const char *method, const char *url, const json_t *body, long *status, bl_err *err)
+static int classify(const bl_http_sync_result *r, bool *again, char *msg, size_t cap)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && !text) {
-        bl_err_set(err, BL_ENOMEM, "google: out of memory");
-        return NULL;
-    }
-    json_t *out = NULL;
-    long wait = 1000;
-    for (int attempt = 1;; attempt++) {
-        bl_http_sync_result r;
-        memset(&r, 0, sizeof r);
-        if (bl_oauth_call(g->store, g->integration_id, method, url, text, body ? "application/json" : NULL, &r,
-                          err) != 0) {
-            bl_http_sync_result_clear(&r);
-            break;
-        }
-        *status = r.status;
-        char reason[64], msg[200];
-        error_of(&r, reason, sizeof reason, msg, sizeof msg);
-        if (r.status >= 200 && r.status < 300) {
-            if (r.body_truncated)
-                bl_err_set(err, BL_OAUTH_E_SYNC, "google %s: the answer is larger than the client reads", method);
-            else if (r.body_len == 0)
-                out = json_null();
-            else if (!(out = json_loadb(r.body, r.body_len, 0, NULL)))
-                bl_err_set(err, BL_OAUTH_E_CONNECTION, "google %s: the answer is not JSON", method);
-            bl_http_sync_result_clear(&r);
-            break;
-        }
-        int again = rate_limited(&r, reason) || r.status >= 500;
-        if (again && attempt < ATTEMPTS) {
-            long ms = wait;
-            if (r.retry_after[0] && atol(r.retry_after) >= 0)
-                ms = atol(r.retry_after) * 1000L;
-            if (ms > g->max_wait_ms)
-                ms = g->max_wait_ms;
-            bl_http_sync_result_clear(&r);
-            sleep_ms(ms);
-            wait *= 2;
-            continue;
-        }
-        int code = r.status == 401                 ? BL_OAUTH_E_CREDENTIALS
-                   : rate_limited(&r, reason)      ? BL_OAUTH_E_RATE
-                   : r.status == 403 && strcmp(reason, "quotaExceeded") == 0 ? BL_OAUTH_E_QUOTA
-                   : r.status == 403               ? BL_OAUTH_E_PERMISSION
-                   : r.status == 404               ? BL_CALSYNC_E_NOT_FOUND
-                   : r.status == 409               ? BL_CALSYNC_E_EXISTS
-                   : r.status == 410               ? BL_CALSYNC_E_CURSOR_GONE
-                   : r.status >= 500               ? BL_OAUTH_E_CONNECTION
-                                                   : BL_CALSYNC_E_INVALID;
-        bl_err_set(err, code, "google %s: HTTP %ld%s%s", method, r.status, msg[0] ? ": " : "", msg);
-        bl_http_sync_result_clear(&r);
-        break;
-    }
-    free(text);
-    return out;
+    char reason[64];
+    error_of(r, reason, sizeof reason, msg, cap);
+    *again = rate_limited(r, reason) || r->status >= 500;
+    return bl_calsync_status_code(r->status, rate_limited(r, reason),
+                                  r->status == 403 && strcmp(reason, "quotaExceeded") == 0);
+}
+
+static json_t *call(google *g, const char *method, const char *url, const json_t *body, bl_err *err)
+{
+    return bl_calsync_http_call(&g->h, method, url, body, err);
 }
 
 static int64_t time_of(const json_t *t)
@@ -275,10 +182,10 @@ static json_t *event_body(const json_t *item, int insert)
 static int event_url(google *g, const char *calendar, const char *id, char *url, size_t cap, bl_err *err)
 {
     char cal[600], ev[BL_CALSYNC_ID_MAX * 3];
-    if (escape(calendar, cal, sizeof cal) != 0 || (id && escape(id, ev, sizeof ev) != 0))
+    if (bl_calsync_url_escape(calendar, cal, sizeof cal) != 0 || (id && bl_calsync_url_escape(id, ev, sizeof ev) != 0))
         return bl_err_set(err, BL_EINVAL, "google: calendar or event id too long");
-    int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->base, cal, ev)
-               : snprintf(url, cap, "%s/calendars/%s/events", g->base, cal);
+    int n = id ? snprintf(url, cap, "%s/calendars/%s/events/%s", g->h.base, cal, ev)
+               : snprintf(url, cap, "%s/calendars/%s/events", g->h.base, cal);
     return n > 0 && (size_t)n < cap ? 0 : bl_err_set(err, BL_EINVAL, "google: URL too long");
 }
 
@@ -295,19 +202,18 @@ static int google_list(void *self, const char *calendar, const char *cursor, con
      * plain event the attendance domain can hold */
     n += (size_t)snprintf(url + n, sizeof url - n, "?maxResults=%d&singleEvents=true", g->page_size);
     if (cursor && *cursor) {
-        if (escape(cursor, tok, sizeof tok) != 0)
+        if (bl_calsync_url_escape(cursor, tok, sizeof tok) != 0)
             return bl_err_set(err, BL_EINVAL, "google: sync token too long");
         n += (size_t)snprintf(url + n, sizeof url - n, "&syncToken=%s", tok);
     }
     if (page_token && *page_token) {
-        if (escape(page_token, tok, sizeof tok) != 0)
+        if (bl_calsync_url_escape(page_token, tok, sizeof tok) != 0)
             return bl_err_set(err, BL_EINVAL, "google: page token too long");
         n += (size_t)snprintf(url + n, sizeof url - n, "&pageToken=%s", tok);
     }
     if (n >= sizeof url)
         return bl_err_set(err, BL_EINVAL, "google: URL too long");
-    long status = 0;
-    json_t *b = call(g, "GET", url, NULL, &status, err);
+    json_t *b = call(g, "GET", url, NULL, err);
     if (!b)
         return -1;
     out->items = json_array();
@@ -330,18 +236,6 @@ static int google_list(void *self, const char *calendar, const char *cursor, con
     return 0;
 }
 
-static int stored(json_t *b, char id_out[BL_CALSYNC_ID_MAX], char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
-{
-    const char *id = json_string_value(json_object_get(b, "id"));
-    const char *etag = json_string_value(json_object_get(b, "etag"));
-    if (!id || !etag)
-        return bl_err_set(err, BL_OAUTH_E_SYNC, "google: the answer has no id or etag");
-    if (id_out)
-        snprintf(id_out, BL_CALSYNC_ID_MAX, "%s", id);
-    snprintf(version_out, BL_CALSYNC_VERSION_MAX, "%s", etag);
-    return 0;
-}
-
 static int google_insert(void *self, const char *calendar, const json_t *item, char id_out[BL_CALSYNC_ID_MAX],
                          char version_out[BL_CALSYNC_VERSION_MAX], bl_err *err)
 {
@@ -350,10 +244,9 @@ static int google_insert(void *self, const char *calendar, const json_t *item, c
     if (event_url(g, calendar, NULL, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 1);
-    long status = 0;
-    json_t *b = call(g, "POST", url, body, &status, err);
+    json_t *b = bl_calsync_http_write(&g->h, "POST", url, body, "etag", id_out, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, id_out, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     json_decref(b);
     return rc;
 }
@@ -364,13 +257,7 @@ static json_t *google_get(void *self, const char *calendar, const char *id, bl_e
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return NULL;
-    long status = 0;
-    json_t *b = call(g, "GET", url, NULL, &status, err);
-    json_t *item = b ? normalize(b) : NULL;
-    if (b && !item)
-        bl_err_set(err, BL_CALSYNC_E_NOT_FOUND, "google: event %s is not a timed event", id);
-    json_decref(b);
-    return item;
+    return bl_calsync_http_get_item(&g->h, url, normalize, err);
 }
 
 static int google_patch(void *self, const char *calendar, const char *id, const json_t *item,
@@ -381,10 +268,9 @@ static int google_patch(void *self, const char *calendar, const char *id, const 
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
     json_t *body = event_body(item, 0);
-    long status = 0;
-    json_t *b = call(g, "PATCH", url, body, &status, err);
+    json_t *b = bl_calsync_http_write(&g->h, "PATCH", url, body, "etag", NULL, version_out, err);
     json_decref(body);
-    int rc = b ? stored(b, NULL, version_out, err) : -1;
+    int rc = b ? 0 : -1;
     json_decref(b);
     return rc;
 }
@@ -395,18 +281,7 @@ static int google_remove(void *self, const char *calendar, const char *id, bl_er
     char url[8192];
     if (event_url(g, calendar, id, url, sizeof url, err) != 0)
         return -1;
-    long status = 0;
-    json_t *b = call(g, "DELETE", url, NULL, &status, err);
-    if (b) {
-        json_decref(b);
-        return 1;
-    }
-    /* 410: deleted before; 404: never there or purged -- either way gone */
-    if (err->code == BL_CALSYNC_E_CURSOR_GONE || err->code == BL_CALSYNC_E_NOT_FOUND) {
-        bl_err_clear(err);
-        return 0;
-    }
-    return -1;
+    return bl_calsync_http_delete(&g->h, url, err);
 }
 
 static void google_free(void *self)
@@ -416,24 +291,14 @@ static void google_free(void *self)
 
 bl_calsync_provider *bl_calsync_google_new(const bl_calsync_google_opts *opts, bl_err *err)
 {
+    static const bl_calsync_provider table = {.name = "google_calendar", .list_page = google_list,
+                                              .insert = google_insert, .get = google_get, .patch = google_patch,
+                                              .remove = google_remove, .free = google_free};
     google *g = calloc(1, sizeof *g);
-    bl_calsync_provider *p = calloc(1, sizeof *p);
-    if (!g || !p) {
-        free(g);
-        free(p);
-        bl_err_set(err, BL_ENOMEM, "google: out of memory");
-        return NULL;
+    if (g) {
+        bl_calsync_http_init(&g->h, opts->store, opts->integration_id, "google", opts->base_url, DEFAULT_BASE,
+                             opts->max_wait_ms, classify);
+        g->page_size = opts->page_size > 0 ? opts->page_size : 40;
     }
-    g->store = opts->store;
-    snprintf(g->integration_id, sizeof g->integration_id, "%s", opts->integration_id);
-    snprintf(g->base, sizeof g->base, "%s", opts->base_url && *opts->base_url ? opts->base_url : DEFAULT_BASE);
-    size_t n = strlen(g->base);
-    while (n > 0 && g->base[n - 1] == '/')
-        g->base[--n] = '\0';
-    g->page_size = opts->page_size > 0 ? opts->page_size : 40;
-    g->max_wait_ms = opts->max_wait_ms > 0 ? opts->max_wait_ms : 30000;
-    *p = (bl_calsync_provider){.name = "google_calendar", .self = g, .list_page = google_list,
-                               .insert = google_insert, .get = google_get, .patch = google_patch,
-                               .remove = google_remove, .free = google_free};
-    return p;
+    return bl_calsync_provider_new(&table, g, err);
 }

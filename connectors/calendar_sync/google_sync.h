@@ -20,11 +20,8 @@ typedef struct bl_calsync_google_opts {
     int max_wait_ms;            /* longest single wait on a rate limit; 0 = 30000 */
 } bl_calsync_google_opts;
 
-/* A provider over Google Calendar; free it with provider->free(provider->self)
- * then free(provider) -- or bl_calsync_provider_free. Returns NULL with err. */
+/* A provider over Google Calendar; free it with bl_calsync_provider_free.
+ * Returns NULL with err. */
 bl_calsync_provider *bl_calsync_google_new(const bl_calsync_google_opts *opts, bl_err *err);
-
-/* Frees p and its state; accepts NULL. */
-void bl_calsync_provider_free(bl_calsync_provider *p);
 
 #endif

@@ -27,6 +27,38 @@ static int get_str(const json_t *o, const char *key, char *out, size_t cap, cons
     return 0;
 }
 
+/* A boolean setting that may be absent: -1, else 0 / 1. */
+static int get_tristate(const json_t *o, const char *key, int *out, const char *path, bl_err *err)
+{
+    bool v = false;
+    *out = -1;
+    if (!json_object_get(o, key))
+        return 0;
+    if (get_bool(o, key, &v, path, err) != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int load_microsoft(const json_t *s, bl_calsync_mapping *m, bl_err *err)
+{
+    const json_t *o = json_object_get(s, "outlookSettings"), *t = json_object_get(s, "teamsIntegration");
+    const json_t *d = json_object_get(t, "defaultMeetingSettings");
+    bool enabled = false, automatic = false;
+    if (get_str(o, "categoryColor", m->category_color, sizeof m->category_color, "outlookSettings.", err) ||
+        get_str(o, "importance", m->importance, sizeof m->importance, "outlookSettings.", err) ||
+        get_str(o, "showAs", m->show_as, sizeof m->show_as, "outlookSettings.", err) ||
+        get_bool(t, "enabled", &enabled, "teamsIntegration.", err) ||
+        get_bool(t, "autoCreateMeetings", &automatic, "teamsIntegration.", err) ||
+        get_tristate(d, "allowAnonymous", &m->meeting_anonymous, "teamsIntegration.defaultMeetingSettings.", err) ||
+        get_tristate(d, "recordAutomatically", &m->meeting_record, "teamsIntegration.defaultMeetingSettings.", err) ||
+        get_tristate(d, "allowTranscription", &m->meeting_transcription, "teamsIntegration.defaultMeetingSettings.",
+                     err))
+        return -1;
+    m->teams_meetings = enabled && automatic;
+    return 0;
+}
+
 int bl_calsync_mapping_load(const json_t *s, bl_calsync_mapping *m, bl_err *err)
 {
     memset(m, 0, sizeof *m);
@@ -46,6 +78,8 @@ int bl_calsync_mapping_load(const json_t *s, bl_calsync_mapping *m, bl_err *err)
         get_str(em, "colorId", m->color_id, sizeof m->color_id, "eventMapping.", err) ||
         get_bool(f, "excludePrivate", &exclude_private, "filters.", err) ||
         get_bool(n, "reminders", &m->reminders, "notifications.", err))
+        return -1;
+    if (load_microsoft(s, m, err) != 0)
         return -1;
     bool sync_private = !exclude_private;
     if (get_bool(s, "syncPrivateEvents", &sync_private, "", err))
@@ -152,6 +186,20 @@ json_t *bl_calsync_mapping_to_item(const bl_calsync_mapping *m, const json_t *ro
         json_object_set_new(it, "reminder_minutes", mins);
     else
         json_decref(mins);
+    const char *const outlook[][2] = {{"category_color", m->category_color}, {"importance", m->importance},
+                                      {"show_as", m->show_as}};
+    for (size_t i = 0; i < 3; i++)
+        if (outlook[i][1][0])
+            json_object_set_new(it, outlook[i][0], json_string(outlook[i][1]));
+    if (m->teams_meetings) {
+        json_t *meeting = json_object();
+        const char *keys[] = {"allow_anonymous", "record_automatically", "allow_transcription"};
+        int values[] = {m->meeting_anonymous, m->meeting_record, m->meeting_transcription};
+        for (size_t i = 0; i < 3; i++)
+            if (values[i] >= 0)
+                json_object_set_new(meeting, keys[i], json_boolean(values[i]));
+        json_object_set_new(it, "online_meeting", meeting);
+    }
     return it;
 }
 

@@ -4,7 +4,11 @@
  * includeLocation, colorId} (or the flat eventPrefix, includeDescription
  * of PUT /integrations/:id/settings), filters {eventTypes, excludePrivate,
  * minDuration} (or the flat syncPrivateEvents), notifications {reminders,
- * reminderMinutes}.
+ * reminderMinutes}; for Microsoft 365, outlookSettings {categoryColor,
+ * importance, showAs} and teamsIntegration {enabled, autoCreateMeetings,
+ * defaultMeetingSettings {allowAnonymous, recordAutomatically,
+ * allowTranscription}} (a Teams meeting on each copy made while enabled
+ * and autoCreateMeetings are both true).
  *
  * Defaults: calendar "primary", no prefix, description and location
  * copied, attendees not (a copy with attendees sends them invitations),
@@ -38,6 +42,9 @@ typedef struct bl_calsync_mapping {
     bool reminders;
     int reminder_minutes[BL_CALSYNC_REMINDERS_MAX];
     int n_reminders;
+    char category_color[64], importance[16], show_as[24]; /* "" = the calendar's default */
+    bool teams_meetings;
+    int meeting_anonymous, meeting_record, meeting_transcription; /* -1 unset, else 0 / 1 */
 } bl_calsync_mapping;
 
 /* Reads settings (an integration's settings object, borrowed) into m.

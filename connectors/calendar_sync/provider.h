@@ -8,7 +8,12 @@
  *    "starts_at": ms, "ends_at": ms, "timezone", "private": bool,
  *    "updated_at": ms, "organizer": {"email","name"},
  *    "attendees": [{"email","name"}], "reminder_minutes": [int...],
- *    "color_id", "busline_event_id", "busline_integration_id"}
+ *    "color_id", "busline_event_id", "busline_integration_id",
+ *    "category_color", "importance", "show_as",
+ *    "online_meeting": {"allow_anonymous", "record_automatically",
+ *                       "allow_transcription": bool (absent: unset)}}
+ * (the last four only on what goes out: the Outlook and Teams settings of
+ * a Microsoft integration; Google has no such fields and ignores them)
  * (absent keys: unknown or none). Errors come back in err->code with the
  * codes of connectors/oauth/oauth.h (BL_OAUTH_E_PERMISSION,
  * BL_OAUTH_E_RATE, BL_OAUTH_E_CREDENTIALS, BL_OAUTH_E_CONNECTION, ...) plus
@@ -21,7 +26,7 @@
 #include <jansson.h>
 
 enum bl_calsync_code {
-    BL_CALSYNC_E_CURSOR_GONE = 7101, /* the cursor expired: list everything again (Google 410) */
+    BL_CALSYNC_E_CURSOR_GONE = 7101, /* the cursor expired: list everything again (a 410) */
     BL_CALSYNC_E_NOT_FOUND,          /* the item is not there (404) */
     BL_CALSYNC_E_EXISTS,             /* an insert with this id was already made (409) */
     BL_CALSYNC_E_INVALID,            /* the provider refused the item (400) */
@@ -45,7 +50,7 @@ void bl_calsync_page_clear(bl_calsync_page *p);
 typedef struct bl_calsync_provider bl_calsync_provider;
 
 struct bl_calsync_provider {
-    const char *name; /* "google_calendar" */
+    const char *name; /* "google_calendar", "microsoft_365" */
     void *self;
     /* One page of the changes of calendar since cursor ("" = everything
      * there is, without deleted items), continuing page_token ("" = the
@@ -69,5 +74,8 @@ struct bl_calsync_provider {
     int (*remove)(void *self, const char *calendar, const char *id, bl_err *err);
     void (*free)(void *self);
 };
+
+/* Frees p and its state; accepts NULL. */
+void bl_calsync_provider_free(bl_calsync_provider *p);
 
 #endif

@@ -1,7 +1,6 @@
 /* Event-driven Attendance-X -> calendar (push.h). */
 #include "connectors/calendar_sync/push.h"
 
-#include "connectors/calendar_sync/google_sync.h"
 #include "connectors/calendar_sync/run_internal.h"
 #include "core/kafka_consumer.h"
 #include "core/log.h"
@@ -22,8 +21,8 @@ struct bl_calsync_pusher {
 };
 
 /* One integration: the run's outbound rules for one row. */
-static int push_one(const bl_calsync_deps *deps, PGconn *conn, const char *integration_id, const char *org,
-                    const char *settings_text, const char *event_id, int *writes, bl_err *err)
+static int push_one(const bl_calsync_deps *deps, PGconn *conn, const char *integration_id, const char *provider,
+                    const char *org, const char *settings_text, const char *event_id, int *writes, bl_err *err)
 {
     run r;
     memset(&r, 0, sizeof r);
@@ -31,7 +30,7 @@ static int push_one(const bl_calsync_deps *deps, PGconn *conn, const char *integ
     r.conn = conn;
     snprintf(r.integration_id, sizeof r.integration_id, "%s", integration_id);
     snprintf(r.org, sizeof r.org, "%s", org);
-    snprintf(r.provider, sizeof r.provider, "google_calendar");
+    snprintf(r.provider, sizeof r.provider, "%s", provider);
     snprintf(r.id, sizeof r.id, "push");
     r.error_list = json_array();
     r.touched = json_object();
@@ -43,10 +42,7 @@ static int push_one(const bl_calsync_deps *deps, PGconn *conn, const char *integ
                     BL_FS("integration_id", integration_id), BL_FS("error", e.msg));
         goto done;
     }
-    bl_calsync_google_opts go = {.store = deps->store, .integration_id = integration_id,
-                                 .base_url = deps->google_base_url, .page_size = deps->page_size,
-                                 .max_wait_ms = deps->max_wait_ms};
-    if (!(r.prov = bl_calsync_google_new(&go, err))) {
+    if (!(r.prov = bl_calsync_provider_open(deps, provider, integration_id, err))) {
         rc = -1;
         goto done;
     }
@@ -94,13 +90,14 @@ int bl_calsync_push_event(const bl_calsync_deps *deps, const char *org, const ch
         return -1;
     const char *p[] = {org};
     PGresult *res = bl_pg_exec(conn,
-                               "SELECT id, settings::text FROM integrations WHERE organization_id::text = $1"
-                               " AND provider = 'google_calendar' AND status = 'connected'"
+                               "SELECT id, provider, settings::text FROM integrations WHERE organization_id::text = $1"
+                               " AND provider IN ('google_calendar', 'microsoft_365') AND status = 'connected'"
                                " AND sync_direction IN ('bidirectional', 'attendance_to_external') ORDER BY id",
                                1, p, err);
     int rc = res ? 0 : -1;
     for (int i = 0; res && rc == 0 && i < PQntuples(res); i++)
-        rc = push_one(deps, conn, PQgetvalue(res, i, 0), org, PQgetvalue(res, i, 1), event_id, writes, err);
+        rc = push_one(deps, conn, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), org, PQgetvalue(res, i, 2), event_id,
+                      writes, err);
     PQclear(res);
     bl_pg_pool_release(deps->pool, conn);
     return rc;

@@ -1,8 +1,8 @@
 /* Attendance-X -> calendar between runs, driven by the domain's events: a
  * consumer group on events.attendance.event. Each event.created,
  * event.updated or event.cancelled sends that one event to every connected
- * Google Calendar integration of its organization whose direction includes
- * attendance_to_external, by the run's own rules (run_outbound.c): the
+ * Google Calendar or Microsoft 365 integration of its organization whose
+ * direction includes attendance_to_external, by the run's own rules (run_outbound.c): the
  * current row and its link decide, so a repeated or late event changes
  * nothing, and an event the sync itself caused (origin = the integration)
  * is never written back. An item the calendar refuses is logged and left

@@ -1,7 +1,6 @@
 /* One calendar sync run (run.h): loading, the passes, recording. */
 #include "connectors/calendar_sync/run_internal.h"
 
-#include "connectors/calendar_sync/google_sync.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -55,17 +54,15 @@ static int load(run *r, const char *run_id, bl_err *err)
         snprintf(r->fatal_msg, sizeof r->fatal_msg, "%s", e.msg);
         return 0;
     }
-    if (strcmp(r->provider, "google_calendar") != 0) {
+    bl_err pe = {0};
+    if (!(r->prov = bl_calsync_provider_open(r->deps, r->provider, r->integration_id, &pe))) {
+        if (pe.code != BL_OAUTH_E_PROVIDER)
+            return bl_err_set(err, pe.code, "%s", pe.msg);
         snprintf(r->fatal_code, sizeof r->fatal_code, "PROVIDER_NOT_SUPPORTED");
-        snprintf(r->fatal_msg, sizeof r->fatal_msg, "calendar sync: %s is not a calendar this worker syncs",
-                 r->provider);
+        snprintf(r->fatal_msg, sizeof r->fatal_msg, "%s", pe.msg);
         return 0;
     }
-    bl_calsync_google_opts go = {.store = r->deps->store, .integration_id = r->integration_id,
-                                 .base_url = r->deps->google_base_url, .page_size = r->deps->page_size,
-                                 .max_wait_ms = r->deps->max_wait_ms};
-    r->prov = bl_calsync_google_new(&go, err);
-    return r->prov ? 0 : -1;
+    return 0;
 }
 
 static int record(run *r, bl_err *err)

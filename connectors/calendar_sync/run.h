@@ -2,8 +2,8 @@
  * from integration_sync_runs:
  *
  *   external -> attendance: the calendar's changes since the stored cursor
- *     (Google syncToken; everything again after a 410, on forceUpdate or
- *     with a dateRange), page by page; each item becomes an attendance
+ *     (Google syncToken, Graph deltaLink; everything again after a 410, on
+ *     forceUpdate or with a dateRange), page by page; each item becomes an attendance
  *     command (commands.h: derived ids) and its link is kept in
  *     integration_event_links. The cursor moves on only after a complete
  *     read without item errors and without a dateRange, so nothing is
@@ -30,6 +30,7 @@
 #define BUSLINE_CONNECTORS_CALENDAR_SYNC_RUN_H
 
 #include "connectors/calendar_sync/commands.h"
+#include "connectors/calendar_sync/provider.h"
 #include "connectors/oauth/oauth.h"
 #include "core/pg_pool.h"
 
@@ -41,11 +42,19 @@ typedef struct bl_calsync_deps {
     bl_calsync_sender sender;   /* for the commands */
     const char *worker_id;      /* claimed_by */
     const char *google_base_url;/* NULL = Google's */
+    const char *graph_base_url; /* NULL = Microsoft Graph v1.0 */
     int page_size;              /* 0 = the provider's default */
     int max_wait_ms;            /* longest rate-limit wait; 0 = 30 s */
     int heartbeat_ms;           /* how often a running run beats; 0 = 2000 */
     int (*stop)(void);          /* returns 1: the run stops where it is (resumed later); NULL: never */
 } bl_calsync_deps;
+
+/* The calendar of integration_id for provider ("google_calendar",
+ * "microsoft_365"), per deps' base URLs and limits. Returns it (free with
+ * bl_calsync_provider_free), or NULL with err: BL_OAUTH_E_PROVIDER for a
+ * provider the sync does not know. */
+bl_calsync_provider *bl_calsync_provider_open(const bl_calsync_deps *deps, const char *provider,
+                                              const char *integration_id, bl_err *err);
 
 /* Outcome of bl_calsync_run_execute. */
 typedef enum bl_calsync_outcome {

@@ -3,12 +3,11 @@
  * store (tokens sealed, refreshed at a fake of Google's OAuth endpoints),
  * real Kafka (commands.attendance under a unique name) and PostgreSQL.
  *
- * The attendance domain service (helper D's producers/attendance) is not on
- * main yet: apply_commands() below stands in for it, applying the commands
- * the sync sent, read back from the real topic, to attendance_events with
- * migration 082's rules (version + 1 per change, origin from the command,
- * expected_version refused when stale, a repeated create ignored). When the
- * service lands it replaces this function; the assertions stay.
+ * The attendance domain is the real service (producers/attendance, in
+ * process: tests/support/calsync_fixture.c): Attendance-X changes are its
+ * commands, and the commands the sync sends are applied by it, so a
+ * calendar change ends as an attendance event in PostgreSQL and every copy
+ * is made from one.
  *
  *   - two_way_sync_of_500_events_converges: 250 events on each side with
  *     creations, updates and deletions on both; after the runs both sides
@@ -24,16 +23,12 @@
  *   - autosync_fires_across_a_restart (two `busline sync` children);
  *   - cleanup_removes_the_copies_and_revokes: counts only what was removed;
  *   - revoked_token_mid_run_is_partial_with_item_errors. */
-#include "api/auth/orgs.h"
 #include "connectors/calendar_sync/push.h"
 #include "connectors/calendar_sync/worker.h"
-#include "tests/support/avro_event.h"
 #include "core/clock.h"
-#include "core/kafka_consumer.h"
 #include "core/time_format.h"
-#include "tests/support/fake_oauth.h"
-#include "tests/support/fake_saas.h"
-#include "tests/support/registry_fixture.h"
+#include "tests/support/avro_event.h"
+#include "tests/support/calsync_fixture.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
 
@@ -45,60 +40,24 @@
 #include <unistd.h>
 
 #define WAIT_MS 60000
-#define REDIRECT "https://app.example.com/oauth/google"
-#define KEYS "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 #define PREFIX "[AX] "
 
-static char name[96], commands_topic[160], events_topic[160], log_path[256];
-static char org[BL_API_ID_MAX], integration_id[64], calendar[32];
-static bl_test_registry reg;
-static fake_oauth oauth;
-static bl_fake_saas gcal;
-static bl_keyring *keyring;
-static bl_oauth_store *store;
-static bl_domain_codec *codec;
-static bl_kafka_producer *producer;
-static long applied; /* commands of the topic applied so far */
+static bl_calsync_fx fx;
+static char name[96], events_topic[160], log_path[256], calendar[32];
+#define gcal fx.cal
+#define oauth fx.oauth
+#define org fx.dom.org
+#define integration_id fx.integration_id
+#define commands_topic fx.dom.commands_topic
 
 static PGresult *sql(const char *q, int n, const char *const *p)
 {
-    bl_err err = {0};
-    PGconn *conn = bl_pg_pool_acquire(reg.pool, 5000, &err);
-    PGresult *r = conn ? bl_pg_exec(conn, q, n, p, &err) : NULL;
-    if (!r)
-        fprintf(stderr, "  sql: %s\n", err.msg);
-    bl_pg_pool_release(reg.pool, conn);
-    return r;
+    return bl_calsync_fx_sql(&fx, q, n, p);
 }
 
 static long count1(const char *q, const char *param)
 {
-    const char *p[] = {param};
-    PGresult *r = sql(q, param ? 1 : 0, p);
-    long n = r && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : -1;
-    PQclear(r);
-    return n;
-}
-
-static int connect_google(void)
-{
-    json_t *settings = json_pack("{s:s}", "calendarId", "primary");
-    bl_oauth_begin_result b;
-    bl_err err = {0};
-    int rc = settings ? bl_oauth_begin(store, "google_calendar", org, REDIRECT, NULL, settings, &b, &err) : -1;
-    json_decref(settings);
-    const char *ch = rc == 0 ? strstr(b.authorization_url, "code_challenge=") : NULL;
-    if (ch)
-        snprintf(oauth.challenge, sizeof oauth.challenge, "%.*s", (int)strcspn(ch + 15, "&"), ch + 15);
-    if (!ch || bl_oauth_complete(store, "google_calendar", org, b.state, "4/good-code", "test", integration_id,
-                                 &err) != 0) {
-        fprintf(stderr, "  connect: %s (%s)\n", err.msg, oauth.last_error);
-        return -1;
-    }
-    char auth[128];
-    snprintf(auth, sizeof auth, "Bearer %s", oauth.access);
-    bl_fake_saas_accept(&gcal, auth);
-    return 0;
+    return bl_calsync_fx_count(&fx, q, param);
 }
 
 /* A fresh calendar and a clean slate for the next test. */
@@ -111,41 +70,26 @@ static void reset(const char *settings_extra)
              "{\"calendarId\":\"%s\",\"eventMapping\":{\"titlePrefix\":\"" PREFIX "\",\"includeDescription\":true,"
              "\"includeLocation\":true,\"colorId\":\"2\"}%s%s}",
              calendar, settings_extra ? "," : "", settings_extra ? settings_extra : "");
-    const char *p[] = {integration_id, settings, org};
-    PQclear(sql("UPDATE integrations SET settings = $2::jsonb, auto_sync = false, next_sync_at = NULL"
-                " WHERE id::text = $1", 2, p));
-    PQclear(sql("DELETE FROM integration_event_links WHERE integration_id::text = $1", 1, p));
-    PQclear(sql("DELETE FROM integration_sync_cursors WHERE integration_id::text = $1", 1, p));
-    PQclear(sql("DELETE FROM attendance_events WHERE organization_id = $1", 1, p + 2));
+    bl_calsync_fx_reset(&fx, settings);
 }
 
-/* An Attendance-X event as the domain would hold it (hours from now). */
+/* Attendance-X changes: the domain's commands, applied. */
 static void put_event(const char *id, const char *title, int hours, const char *type, int is_private)
 {
-    char h[16];
-    snprintf(h, sizeof h, "%d", hours);
-    const char *p[] = {org, id, title, h, type, is_private ? "t" : "f"};
-    PQclear(sql("INSERT INTO attendance_events (organization_id, event_id, title, description, event_type, location,"
-                " starts_at, ends_at, timezone, organizer, attendees, is_private, reminder_minutes) VALUES ($1, $2, $3,"
-                " 'about ' || $3, $5, 'Room 4', now() + make_interval(hours => $4::int), now() +"
-                " make_interval(hours => $4::int, mins => 90), 'Europe/Paris', '{\"email\":\"o@example.com\"}',"
-                " '[]', $6::boolean, 15)",
-                6, (const char *const[]){p[0], p[1], p[2], p[3], p[4], p[5]}));
+    if (bl_calsync_fx_create_event(&fx, id, title, hours, type, is_private) != 0)
+        fprintf(stderr, "  event.create %s failed\n", id);
 }
 
-/* A change made in Attendance-X (not by a sync). */
-static void change_event(const char *id, const char *title, const char *at)
+static void change_event(const char *id, const char *title)
 {
-    const char *p[] = {org, id, title, at};
-    PQclear(sql("UPDATE attendance_events SET title = $3, version = version + 1, origin = NULL, updated_at ="
-                " coalesce($4::timestamptz, now()) WHERE organization_id = $1 AND event_id = $2", 4, p));
+    if (bl_calsync_fx_retitle_event(&fx, id, title) != 0)
+        fprintf(stderr, "  event.update %s failed\n", id);
 }
 
 static void cancel_event(const char *id)
 {
-    const char *p[] = {org, id};
-    PQclear(sql("UPDATE attendance_events SET status = 'cancelled', version = version + 1, origin = NULL,"
-                " cancelled_at = now(), updated_at = now() WHERE organization_id = $1 AND event_id = $2", 2, p));
+    if (bl_calsync_fx_cancel_event(&fx, id) != 0)
+        fprintf(stderr, "  event.cancel %s failed\n", id);
 }
 
 /* A person's event in the calendar (hours from now). */
@@ -164,66 +108,34 @@ static void put_item(const char *id, const char *summary, int hours)
 
 static bl_calsync_worker_opts worker_opts(void)
 {
-    return (bl_calsync_worker_opts){
-        .deps = {.pool = reg.pool, .store = store, .sender = {.codec = codec, .producer = producer, .timeout_ms = 10000},
-                 .worker_id = "test-worker", .google_base_url = gcal.base_url, .page_size = 25, .max_wait_ms = 2000,
-                 .heartbeat_ms = 200},
-        .stale_ms = 2000, .idle_ms = 50};
+    return bl_calsync_fx_worker_opts(&fx);
 }
 
-/* Queues a run of type (direction NULL: bidirectional). */
-static int queue_typed_run(const char *type, const char *direction, int dry, int force, char run_id[40])
-{
-    const char *p[] = {integration_id, direction ? direction : "bidirectional", dry ? "t" : "f", force ? "t" : "f",
-                       type};
-    PGresult *r = sql("INSERT INTO integration_sync_runs (integration_id, status, direction, dry_run, force_update,"
-                      " type, triggered_by) VALUES ($1::uuid, 'queued', $2, $3::boolean, $4::boolean, $5,"
-                      " '{\"userId\":\"u1\"}') RETURNING id", 5, p);
-    int ok = r && PQntuples(r) == 1;
-    if (ok)
-        snprintf(run_id, 40, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-/* The run as a JSON object (new), or NULL. */
 static int queue_run(const char *direction, int dry, int force, char run_id[40])
 {
-    return queue_typed_run("manual", direction, dry, force, run_id);
+    return bl_calsync_fx_queue(&fx, "manual", direction, dry, force, run_id);
 }
 
 static json_t *run_row(const char *run_id)
 {
-    const char *p[] = {run_id};
-    PGresult *r = sql("SELECT json_build_object('status', status, 'type', type, 'statistics', statistics, 'errors',"
-                      " errors, 'conflicts', conflicts, 'finished', finished_at IS NOT NULL)::text"
-                      " FROM integration_sync_runs WHERE id::text = $1", 1, p);
-    json_t *j = r && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
-    PQclear(r);
-    return j;
+    return bl_calsync_fx_run_row(&fx, run_id);
 }
 
 static long stat_of(const json_t *run, const char *key)
 {
-    return (long)json_integer_value(json_object_get(json_object_get(run, "statistics"), key));
+    return bl_calsync_fx_stat(run, key);
 }
 
-/* Queues a run, executes it in process, returns its row (new). */
 static json_t *sync_now(const char *direction, int dry, int force)
 {
-    char run_id[40];
-    if (queue_run(direction, dry, force, run_id) != 0)
-        return NULL;
-    bl_calsync_worker_opts o = worker_opts();
-    bl_err err = {0};
-    if (bl_calsync_worker_step(&o, &err) < 1) {
-        fprintf(stderr, "  worker step: %s\n", err.msg);
-        return NULL;
-    }
-    return run_row(run_id);
+    return bl_calsync_fx_sync(&fx, direction, dry, force);
 }
 
-/* ---- the stand-in for the attendance domain service (see the top) ---- */
+/* The commands the sync sent and the service applies. */
+static long apply_commands(void)
+{
+    return bl_calsync_fx_apply(&fx);
+}
 
 typedef struct commands_seen {
     long n;
@@ -236,7 +148,7 @@ static void collect(const bl_kafka_msg *m, void *user)
     size_t len = 0;
     const void *v = bl_kafka_msg_value(m, &len);
     bl_err err = {0};
-    json_t *env = bl_domain_codec_decode_command(codec, v, len, &err);
+    json_t *env = bl_domain_codec_decode_command(fx.dom.codec, v, len, &err);
     if (!env)
         fprintf(stderr, "  decode: %s\n", err.msg);
     else
@@ -252,68 +164,6 @@ static json_t *all_commands(void)
     if (total > 0)
         fixture_read(commands_topic, (int)total, 30000, collect, &s);
     return s.list;
-}
-
-static const char *str_or_null(const json_t *v)
-{
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static void apply_one(const json_t *env)
-{
-    const char *type = json_string_value(json_object_get(env, "type"));
-    const json_t *d = json_object_get(env, "data");
-    char *origin = json_dumps(json_object_get(d, "origin"), JSON_COMPACT | JSON_ENCODE_ANY);
-    char *organizer = json_dumps(json_object_get(d, "organizer"), JSON_COMPACT | JSON_ENCODE_ANY);
-    char *attendees = json_dumps(json_object_get(d, "attendees"), JSON_COMPACT | JSON_ENCODE_ANY);
-    char expected[24];
-    const char *starts = str_or_null(json_object_get(d, "starts_at")), *ends = str_or_null(json_object_get(d, "ends_at"));
-    snprintf(expected, sizeof expected, "%lld", (long long)json_integer_value(json_object_get(d, "expected_version")));
-    const char *id = json_string_value(json_object_get(d, "event_id"));
-    static int shown;
-    if (!shown++ && getenv("CALSYNC_SHOW")) {
-        char *t = json_dumps(env, 0);
-        fprintf(stderr, "%s\n", t);
-        free(t);
-    }
-    if (!strcmp(type, "event.create")) {
-        const char *p[] = {org, id, str_or_null(json_object_get(d, "title")), str_or_null(json_object_get(d, "description")),
-                           str_or_null(json_object_get(d, "event_type")), str_or_null(json_object_get(d, "location")),
-                           starts, ends, str_or_null(json_object_get(d, "timezone")), organizer, attendees,
-                           json_is_true(json_object_get(d, "is_private")) ? "t" : "f", origin};
-        PQclear(sql("INSERT INTO attendance_events (organization_id, event_id, title, description, event_type,"
-                    " location, starts_at, ends_at, timezone, organizer, attendees, is_private, origin) VALUES ($1,"
-                    " $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9,"
-                    " $10::jsonb, $11::jsonb, $12::boolean, $13::jsonb) ON CONFLICT DO NOTHING", 13, p));
-    } else if (!strcmp(type, "event.update")) {
-        const json_t *exp = json_object_get(d, "expected_version");
-        const char *p[] = {org, id, str_or_null(json_object_get(d, "title")), starts, ends, origin,
-                           json_is_integer(exp) ? expected : NULL};
-        PQclear(sql("UPDATE attendance_events SET title = coalesce($3, title), starts_at = coalesce($4::timestamptz,"
-                    " starts_at), ends_at = coalesce($5::timestamptz, ends_at), origin = $6::jsonb, version = version"
-                    " + 1, updated_at = now() WHERE organization_id = $1 AND event_id = $2 AND status = 'scheduled'"
-                    " AND ($7::int IS NULL OR version = $7::int)", 7, p));
-    } else if (!strcmp(type, "event.cancel")) {
-        const char *p[] = {org, id, origin};
-        PQclear(sql("UPDATE attendance_events SET status = 'cancelled', origin = $3::jsonb, version = version + 1,"
-                    " cancelled_at = now(), updated_at = now() WHERE organization_id = $1 AND event_id = $2"
-                    " AND status = 'scheduled'", 3, p));
-    }
-    free(origin);
-    free(organizer);
-    free(attendees);
-}
-
-/* Applies the commands not applied yet; returns how many. */
-static long apply_commands(void)
-{
-    json_t *list = all_commands();
-    long n = 0;
-    for (size_t i = (size_t)applied; i < json_array_size(list); i++, n++)
-        apply_one(json_array_get(list, i));
-    applied = (long)json_array_size(list);
-    json_decref(list);
-    return n;
 }
 
 /* Both sides hold the same set: every scheduled event has exactly one live
@@ -381,7 +231,7 @@ static void two_way_sync_of_500_events_converges(void)
     for (int i = 0; i < 20; i++) {
         snprintf(id, sizeof id, "ev-%03d", i);
         snprintf(title, sizeof title, "Training %d (moved)", i);
-        change_event(id, title, NULL);
+        change_event(id, title);
         snprintf(id, sizeof id, "person%03d", i);
         snprintf(title, sizeof title, "Dentist %d (moved)", i);
         put_item(id, title, 30 + i);
@@ -432,7 +282,7 @@ static void second_run_does_nothing(void)
 
 static void dry_run_changes_nothing(void)
 {
-    change_event("ev-100", "Training 100 (dry)", NULL);
+    change_event("ev-100", "Training 100 (dry)");
     put_event("ev-dry", "Dry one", 5, "meeting", 0);
     put_item("person100", "Dentist 100 (dry)", 130);
     put_item("dryperson", "Dry lunch", 6);
@@ -468,7 +318,7 @@ static void dry_run_changes_nothing(void)
     CHECK_EQ_INT(stat_of(run, "eventsCreated"), 2);
     CHECK_EQ_INT(stat_of(run, "eventsUpdated"), 2);
     json_decref(run);
-    apply_commands();
+    CHECK_EQ_INT(apply_commands(), 2);
 }
 
 static void conflict_is_counted_and_the_later_side_wins(void)
@@ -484,7 +334,8 @@ static void conflict_is_counted_and_the_later_side_wins(void)
     json_t *patch = json_pack("{s:s, s:s}", "id", copy, "summary", PREFIX "Changed in the calendar");
     bl_fake_google_put(&gcal, calendar, patch);
     json_decref(patch);
-    change_event("ev-101", "Changed in Attendance-X", "2999-01-01T00:00:00Z");
+    usleep(20000);
+    change_event("ev-101", "Changed in Attendance-X");
     /* person101: the calendar changed after Attendance-X -> the calendar wins */
     char ext_event[64];
     const char *q[] = {integration_id, "person101"};
@@ -492,13 +343,14 @@ static void conflict_is_counted_and_the_later_side_wins(void)
     REQUIRE(r && PQntuples(r) == 1);
     snprintf(ext_event, sizeof ext_event, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    change_event(ext_event, "Dentist changed in Attendance-X", "2000-01-01T00:00:00Z");
+    change_event(ext_event, "Dentist changed in Attendance-X");
+    usleep(20000);
     put_item("person101", "Dentist changed in the calendar", 131);
     json_t *run = sync_now(NULL, 0, 0);
     REQUIRE(run != NULL);
     CHECK_EQ_INT(json_integer_value(json_object_get(run, "conflicts")), 2);
     json_decref(run);
-    apply_commands();
+    CHECK_EQ_INT(apply_commands(), 1);
     json_t *item = bl_fake_google_event(&gcal, copy);
     CHECK_EQ_STR(json_string_value(json_object_get(item, "summary")), PREFIX "Changed in Attendance-X");
     json_decref(item);
@@ -544,8 +396,8 @@ static pid_t start_worker(const char *worker, const char *stale)
         FILE *out = freopen(log_path, "a", stdout);
         (void)out;
         const char *bin = getenv("BUSLINE_BIN");
-        execl(bin, bin, "sync", "--google-base-url", gcal.base_url, "--registry-url", reg.base_url, "--pg-url",
-              reg.pg_url, "--kafka-brokers", bl_test_kafka_brokers(), "--commands-topic", commands_topic,
+        execl(bin, bin, "sync", "--google-base-url", gcal.base_url, "--registry-url", fx.dom.reg.base_url, "--pg-url",
+              fx.dom.reg.pg_url, "--kafka-brokers", bl_test_kafka_brokers(), "--commands-topic", commands_topic,
               "--worker-id", worker, "--stale-after", stale, "--heartbeat", "200ms", "--idle", "100ms",
               "--page-size", "25", "--max-wait", "2s", "--metrics-port", port, "--events-topic", events_topic, "--group", name, (char *)NULL);
         _exit(127);
@@ -588,6 +440,7 @@ static void kill_9_mid_run_resumes_without_duplicates(void)
         put_item(id, "Outside", 100 + i);
     }
     char run_id[40];
+    int64_t applied = fixture_end_total(commands_topic, 1);
     REQUIRE(queue_run(NULL, 0, 0, run_id) == 0);
     /* the worker is stopped for good in the middle of the inserts */
     bl_fake_google_hold(&gcal, gcal.requests + 30);
@@ -711,7 +564,7 @@ static int produce_event(const char *type, const char *event_id, const char *ori
     json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "type", type, "time",
                             "2026-12-07T08:00:00.000Z", "source", "attendance", "organization_id", org, "subject",
                             event_id, "data", data);
-    int rc = env ? bl_test_produce_avro_event(reg.base_url, "events.attendance.event", events_topic,
+    int rc = env ? bl_test_produce_avro_event(fx.dom.reg.base_url, "events.attendance.event", events_topic,
                                               !strcmp(type, "event.created")
                                                   ? "busline.events.attendance.EventCreated"
                                                   : "busline.events.attendance.EventCancelled",
@@ -743,7 +596,7 @@ static void domain_events_are_pushed_between_runs(void)
     char group[128];
     snprintf(group, sizeof group, "%s-push", name);
     bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_test_kafka_brokers(), .group = group,
-                                 .topic = events_topic, .registry_url = reg.base_url};
+                                 .topic = events_topic, .registry_url = fx.dom.reg.base_url};
     bl_err err = {0};
     bl_calsync_pusher *p = bl_calsync_pusher_new(&po, &err);
     REQUIRE(p != NULL);
@@ -759,10 +612,16 @@ static void domain_events_are_pushed_between_runs(void)
     CHECK(poll_until(p, 1));
     CHECK_EQ_INT(gcal.requests, requests);
     /* a change the sync itself made is not written back */
-    const char *q[] = {org, integration_id};
-    put_event("push-echo", "From the calendar", 31, "meeting", 0);
-    PQclear(sql("UPDATE attendance_events SET origin = jsonb_build_object('integration_id', $2::text) WHERE"
-                " organization_id = $1 AND event_id = 'push-echo'", 2, q));
+    char echo[1024];
+    int64_t at = (bl_clock_wall_ms() / 60000 + 31 * 60) * 60000;
+    snprintf(echo, sizeof echo,
+             "{\"type\":\"event.create\",\"organization_id\":\"%%1$s\",\"data\":{\"event_id\":\"push-echo\","
+             "\"title\":\"From the calendar\",\"event_type\":\"meeting\",\"starts_at\":%lld,\"ends_at\":%lld,"
+             "\"timezone\":\"UTC\",\"organizer\":{\"email\":\"o@example.com\",\"name\":null},\"attendees\":[],"
+             "\"is_private\":false,\"origin\":{\"integration_id\":\"%s\",\"provider\":\"google_calendar\","
+             "\"external_id\":\"x\",\"external_version\":\"1\"}}}",
+             (long long)at, (long long)at + 3600000, integration_id);
+    REQUIRE(bl_test_domain_send(&fx.dom, echo, NULL) == 0 && bl_test_domain_run(&fx.dom, 1) == 0);
     REQUIRE(produce_event("event.created", "push-echo", integration_id) == 0);
     CHECK(poll_until(p, 1));
     CHECK_EQ_INT(gcal.creates, creates);
@@ -799,7 +658,7 @@ static void cleanup_removes_the_copies_and_revokes(void)
     PQclear(r);
     int revokes = oauth.revokes;
     char run_id[40];
-    REQUIRE(queue_typed_run("cleanup", NULL, 0, 0, run_id) == 0);
+    REQUIRE(bl_calsync_fx_queue(&fx, "cleanup", NULL, 0, 0, run_id) == 0);
     bl_calsync_worker_opts o = worker_opts();
     bl_err err = {0};
     CHECK_EQ_INT(bl_calsync_worker_step(&o, &err), 1);
@@ -815,7 +674,7 @@ static void cleanup_removes_the_copies_and_revokes(void)
     CHECK_EQ_INT(count1("SELECT count(*) FROM integration_event_links WHERE integration_id::text = $1"
                         " AND removed_at IS NULL", integration_id), 0);
     /* the next tests get a new connection */
-    REQUIRE(connect_google() == 0);
+    REQUIRE(bl_calsync_fx_connect(&fx) == 0);
 }
 
 static void *worker_thread(void *arg)
@@ -868,43 +727,14 @@ static void revoked_token_mid_run_is_partial_with_item_errors(void)
 
 static int setup(void)
 {
-    bl_err err = {0};
-    if (bl_test_registry_start(&reg) != 0)
-        return -1;
-    if (fake_oauth_start(&oauth, "google-client", "google-secret") != 0 ||
-        bl_fake_saas_start(&gcal, "google_calendar", "Bearer none") != 0)
-        return -1;
-    snprintf(oauth.redirect_uri, sizeof oauth.redirect_uri, "%s", REDIRECT);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake_oauth_port(&oauth));
-    setenv("BUSLINE_ENCRYPTION_KEYS", KEYS, 1);
-    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_ID", "google-client", 1);
-    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET", "google-secret", 1);
-    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_BASE_URL", base, 1);
     setenv("BUSLINE_LOG_LEVEL", "warn", 1);
-    bl_oauth_config oc = {0};
-    bl_oauth_config_from_env(&oc);
-    PGconn *conn = bl_pg_connect(reg.pg_url, &err);
-    int ok = conn && bl_api_org_create(conn, "a", BL_API_PLAN_PRO, org, &err) == 0;
-    if (conn)
-        PQfinish(conn);
-    if (!ok || !(keyring = bl_keyring_from_env(&err)) || !(store = bl_oauth_store_new(reg.pool, keyring, &oc, &err)))
-        goto fail;
+    if (bl_calsync_fx_start(&fx, "google_calendar") != 0)
+        return -1;
     bl_test_unique_name(name, sizeof name, "calsync");
-    snprintf(commands_topic, sizeof commands_topic, "commands.attendance-%s", name);
     snprintf(log_path, sizeof log_path, "/tmp/%s.log", name);
     snprintf(events_topic, sizeof events_topic, "events.attendance.event-%s", name);
-    const char *topics[] = {commands_topic, events_topic};
-    if (fixture_topics_create(topics, 2, 1) != 0)
-        return -1;
-    bl_domain_codec_opts co = {.domain = "attendance", .registry_url = reg.base_url, .commands_topic = commands_topic};
-    if (!(codec = bl_domain_codec_new(&co, &err)) ||
-        !(producer = bl_kafka_producer_new(bl_test_kafka_brokers(), NULL, NULL, NULL, &err)))
-        goto fail;
-    return connect_google();
-fail:
-    fprintf(stderr, "setup: %s\n", err.msg);
-    return -1;
+    const char *topics[] = {events_topic};
+    return fixture_topics_create(topics, 1, 1);
 }
 
 int main(void)
@@ -926,19 +756,12 @@ int main(void)
             if (system(cmd) != 0)
                 fprintf(stderr, "  (no worker log)\n");
         }
-        const char *topics[] = {commands_topic, events_topic};
-        fixture_topics_delete(topics, 2);
+        const char *topics[] = {events_topic};
+        fixture_topics_delete(topics, 1);
     } else {
         bl_test_failures++;
     }
     unlink(log_path);
-    if (producer)
-        bl_kafka_producer_free(producer, 2000);
-    bl_domain_codec_free(codec);
-    bl_oauth_store_free(store);
-    bl_keyring_free(keyring);
-    bl_fake_saas_stop(&gcal);
-    fake_oauth_stop(&oauth);
-    bl_test_registry_stop(&reg);
+    bl_calsync_fx_stop(&fx);
     return bl_test_summary();
 }

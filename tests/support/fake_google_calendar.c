@@ -251,17 +251,6 @@ static int event_get(const bl_http_request *req, bl_http_response *resp, void *c
     return 0;
 }
 
-typedef struct listed {
-    long seq;
-    const char *id;
-} listed;
-
-static int by_seq(const void *a, const void *b)
-{
-    long x = ((const listed *)a)->seq, y = ((const listed *)b)->seq;
-    return x < y ? -1 : x > y;
-}
-
 static void answer_gone(bl_http_response *resp)
 {
     const char *m = "Sync token is no longer valid, a full sync is required.";
@@ -324,7 +313,7 @@ static int events_list(const bl_http_request *req, bl_http_response *resp, void 
         after = pa;
     }
     size_t n = json_object_size(f->gcal_meta), k = 0;
-    listed *all = calloc(n ? n : 1, sizeof *all);
+    bl_fake_change *all = calloc(n ? n : 1, sizeof *all);
     const char *id;
     json_t *m;
     json_object_foreach(f->gcal_meta, id, m) {
@@ -334,9 +323,9 @@ static int events_list(const bl_http_request *req, bl_http_response *resp, void 
         if (strcmp(json_string_value(json_object_get(m, "calendar")) ?: "", calendar) != 0 || seq <= since ||
             seq > snapshot || seq <= after || (since < 0 && cancelled))
             continue;
-        all[k++] = (listed){seq, id};
+        all[k++] = (bl_fake_change){seq, id};
     }
-    qsort(all, k, sizeof *all, by_seq);
+    qsort(all, k, sizeof *all, bl_fake_change_by_seq);
     json_t *items = json_array();
     for (size_t i = 0; i < k && (long)i < max; i++)
         json_array_append(items, json_object_get(f->objects, all[i].id));
@@ -392,18 +381,12 @@ int bl_fake_google_cancel(bl_fake_saas *f, const char *id)
 
 void bl_fake_google_expire_tokens(bl_fake_saas *f)
 {
-    pthread_mutex_lock(&f->lock);
-    f->gcal_token_floor = f->gcal_seq + 1;
-    pthread_mutex_unlock(&f->lock);
+    bl_fake_saas_expire_tokens(f);
 }
 
 json_t *bl_fake_google_event(bl_fake_saas *f, const char *id)
 {
-    pthread_mutex_lock(&f->lock);
-    json_t *ev = json_object_get(f->objects, id);
-    json_t *copy = ev ? json_deep_copy(ev) : NULL;
-    pthread_mutex_unlock(&f->lock);
-    return copy;
+    return bl_fake_saas_object(f, id);
 }
 
 size_t bl_fake_google_live(bl_fake_saas *f, const char *calendar)

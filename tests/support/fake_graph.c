@@ -1,5 +1,8 @@
 /* A fake Microsoft Graph v1.0 calendar: events create (transactionId
- * honoured), update and delete under /users/{id} and /me, bearer auth. */
+ * honoured: a repeated POST answers the event it made), update and delete
+ * under /users/{id}, /me and /me/calendars/{id}, bearer auth; each change
+ * is recorded for the delta queries of fake_graph_calendar.c, and a
+ * create with isOnlineMeeting makes a Teams meeting. */
 #include "tests/support/fake_saas.h"
 
 #include <stdio.h>
@@ -79,6 +82,20 @@ static const char *event_problem(const json_t *b, int create)
         return "importance must be low, normal or high";
     if ((v = json_object_get(b, "showAs")) && !one_of(json_string_value(v), show))
         return "showAs is not a freeBusyStatus";
+    static const char *const sens[] = {"normal", "personal", "private", "confidential", NULL};
+    if ((v = json_object_get(b, "sensitivity")) && !one_of(json_string_value(v), sens))
+        return "sensitivity must be normal, personal, private or confidential";
+    if ((v = json_object_get(b, "isReminderOn")) && !json_is_boolean(v))
+        return "isReminderOn must be a boolean";
+    if ((v = json_object_get(b, "reminderMinutesBeforeStart")) && !json_is_integer(v))
+        return "reminderMinutesBeforeStart must be an integer";
+    if ((v = json_object_get(b, "transactionId")) && (!create || !json_is_string(v)))
+        return create ? "transactionId must be a string" : "transactionId cannot be changed once set";
+    static const char *const read_only[] = {"id", "changeKey", "createdDateTime", "lastModifiedDateTime",
+                                            "onlineMeeting", NULL};
+    for (i = 0; read_only[i]; i++)
+        if (json_object_get(b, read_only[i]))
+            return "a read-only property was given";
     return NULL;
 }
 
@@ -116,10 +133,27 @@ static int event_create(const bl_http_request *req, bl_http_response *resp, void
             same = json_deep_copy(f->last_body);
             json_object_set_new(same, "id", json_string(id));
             json_object_set_new(same, "webLink", json_string("https://outlook.office365.com/owa/?itemid=x"));
-            if (json_is_true(json_object_get(same, "isOnlineMeeting")))
-                json_object_set_new(same, "onlineMeeting",
-                                    json_pack("{s:s}", "joinUrl", "https://teams.microsoft.com/l/meetup-join/x"));
+            json_object_set_new(same, "isCancelled", json_false());
+            json_object_set_new(same, "organizer", json_pack("{s:{s:s, s:s}}", "emailAddress", "address",
+                                                             "me@contoso.example", "name", "Me"));
+            json_object_set(same, "originalStartTimeZone",
+                            json_object_get(json_object_get(same, "start"), "timeZone"));
+            if (json_is_true(json_object_get(same, "isOnlineMeeting"))) {
+                char mid[64], url[128];
+                long n = f->next_id++;
+                snprintf(mid, sizeof mid, "MSpkYzE3NjA0%ld", n);
+                snprintf(url, sizeof url, "https://teams.microsoft.com/l/meetup-join/19%%3ameeting_%ld", n);
+                json_object_set_new(same, "onlineMeeting", json_pack("{s:s}", "joinUrl", url));
+                if (!f->graph_meetings)
+                    f->graph_meetings = json_object();
+                json_object_set_new(f->graph_meetings, mid,
+                                    json_pack("{s:s, s:s, s:O, s:b, s:b, s:{s:s}}", "id", mid, "joinWebUrl", url,
+                                              "subject", json_object_get(same, "subject"), "recordAutomatically", 0,
+                                              "allowTranscription", 1, "lobbyBypassSettings", "scope",
+                                              "organization"));
+            }
             json_object_set_new(f->objects, id, same);
+            bl_fake_graph_touch(f, bl_http_request_param(req, "calendar") ?: "primary", same);
             f->creates++;
         }
         bl_http_response_json(resp, 201, same);
@@ -138,6 +172,7 @@ static int event_update(const bl_http_request *req, bl_http_response *resp, void
             answer_error(resp, 404, "The specified object was not found in the store.");
         } else {
             json_object_update(ev, f->last_body);
+            bl_fake_graph_touch(f, NULL, ev);
             bl_http_response_json(resp, 200, ev);
         }
     }
@@ -154,7 +189,7 @@ static int event_delete(const bl_http_request *req, bl_http_response *resp, void
         if (!json_object_get(f->objects, id)) {
             answer_error(resp, 404, "The specified object was not found in the store.");
         } else {
-            json_object_del(f->objects, id);
+            bl_fake_graph_tombstone(f, id);
             bl_http_response_status(resp, 204);
         }
     }
@@ -164,8 +199,8 @@ static int event_delete(const bl_http_request *req, bl_http_response *resp, void
 
 int bl_fake_graph_routes(bl_fake_saas *f, bl_err *err)
 {
-    static const char *const owners[] = {"/users/:user", "/me"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const owners[] = {"/users/:user", "/me", "/me/calendars/:calendar"};
+    for (size_t i = 0; i < 3; i++) {
         char one[64], all[64];
         snprintf(all, sizeof all, "%s/events", owners[i]);
         snprintf(one, sizeof one, "%s/events/:event", owners[i]);
@@ -174,5 +209,5 @@ int bl_fake_graph_routes(bl_fake_saas *f, bl_err *err)
             bl_http_server_route(f->server, "DELETE", one, event_delete, f, err) != 0)
             return -1;
     }
-    return 0;
+    return bl_fake_graph_calendar_routes(f, err);
 }

@@ -151,6 +151,7 @@ int fake_oauth_start(fake_oauth *f, const char *client_id, const char *client_se
     bl_http_server_config cfg = {0};
     if (!(f->http = bl_http_server_new(&cfg, &err)) ||
         bl_http_server_route(f->http, "POST", "/token", on_token, f, &err) ||
+        bl_http_server_route(f->http, "POST", "/:tenant/oauth2/v2.0/token", on_token, f, &err) ||
         bl_http_server_route(f->http, "GET", "/oauth2/v3/userinfo", on_userinfo, f, &err) ||
         bl_http_server_route(f->http, "POST", "/revoke", on_revoke, f, &err) ||
         bl_http_server_start(f->http, &err)) {

@@ -2,7 +2,8 @@
  * checking requests as Google documents them: form encoding, grant_type,
  * client credentials in the body, redirect_uri equal to the authorize one,
  * the PKCE code_verifier against the S256 challenge; answering Google's
- * token and error bodies. */
+ * token and error bodies. The token endpoint also answers at
+ * /{tenant}/oauth2/v2.0/token, the Microsoft identity platform's path. */
 #ifndef BUSLINE_TEST_FAKE_OAUTH_H
 #define BUSLINE_TEST_FAKE_OAUTH_H
 

@@ -57,6 +57,8 @@ void bl_fake_saas_stop(bl_fake_saas *f)
     f->server = NULL;
     json_decref(f->gcal_meta);
     f->gcal_meta = NULL;
+    json_decref(f->graph_meetings);
+    f->graph_meetings = NULL;
     pthread_cond_destroy(&f->gcal_cond);
     json_decref(f->objects);
     json_decref(f->last_body);
@@ -144,4 +146,26 @@ int bl_fake_saas_content_type_is(const bl_http_request *req, const char *media_t
     const char *ct = bl_http_request_header(req, "Content-Type");
     size_t n = strlen(media_type);
     return ct && strncasecmp(ct, media_type, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+json_t *bl_fake_saas_object(bl_fake_saas *f, const char *id)
+{
+    pthread_mutex_lock(&f->lock);
+    json_t *o = json_object_get(f->objects, id);
+    json_t *copy = o ? json_deep_copy(o) : NULL;
+    pthread_mutex_unlock(&f->lock);
+    return copy;
+}
+
+void bl_fake_saas_expire_tokens(bl_fake_saas *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->gcal_token_floor = f->gcal_seq + 1;
+    pthread_mutex_unlock(&f->lock);
+}
+
+int bl_fake_change_by_seq(const void *a, const void *b)
+{
+    long x = ((const bl_fake_change *)a)->seq, y = ((const bl_fake_change *)b)->seq;
+    return x < y ? -1 : x > y;
 }

@@ -43,14 +43,18 @@ struct bl_fake_saas {
     char last_path[512];
     char last_query[256];
     char last_content_type[128];
-    /* Google Calendar's sync state (fake_google_calendar.c) */
-    json_t *gcal_meta;       /* event id -> {"calendar", "seq"}: where it lives, its last change */
+    /* Google Calendar's and Graph's sync state (fake_google_calendar.c,
+     * fake_graph_calendar.c) */
+    json_t *gcal_meta;       /* event id -> {"calendar", "seq"[, "removed"]}: where it lives, its last change */
     long gcal_seq;           /* number of the last change; a sync token names one */
     long gcal_token_floor;   /* tokens naming an older change are expired: 410 */
     int gcal_lists;          /* events.list calls */
     int gcal_hold_at;        /* >0: the request with this number waits until released */
     int gcal_held;           /* a request is waiting */
     pthread_cond_t gcal_cond;
+    int graph_deltas;        /* Graph: calendarView/delta calls */
+    int graph_page_size;     /* Graph: delta page size without Prefer odata.maxpagesize (0 = 10) */
+    json_t *graph_meetings;  /* Graph: online meeting id -> onlineMeeting */
 };
 
 /* Starts the fake of vendor: "azure_devops", "google_calendar", "graph" or
@@ -85,6 +89,19 @@ int bl_fake_saas_refuse(bl_fake_saas *f, bl_http_response *resp, const char *why
 /* Whether the request's Content-Type starts with media_type. */
 int bl_fake_saas_content_type_is(const bl_http_request *req, const char *media_type);
 
+/* A copy of stored object id (new), or NULL. */
+json_t *bl_fake_saas_object(bl_fake_saas *f, const char *id);
+/* Expires every sync or delta token handed out so far (gcal_token_floor). */
+void bl_fake_saas_expire_tokens(bl_fake_saas *f);
+
+/* One change of the numbered change list (gcal_meta), for listings in order. */
+typedef struct bl_fake_change {
+    long seq;
+    const char *id;
+} bl_fake_change;
+/* qsort comparator of bl_fake_change by seq. */
+int bl_fake_change_by_seq(const void *a, const void *b);
+
 /* ---- Google Calendar's state, as a user's own edits change it ---- */
 
 /* Creates or replaces (fields merged) event ev (borrowed; "id" required)
@@ -106,6 +123,27 @@ void bl_fake_google_hold(bl_fake_saas *f, int n);
 int bl_fake_google_holding(bl_fake_saas *f);
 /* Lets a held request go (answered 503) and holds nothing more. */
 void bl_fake_google_release(bl_fake_saas *f);
+
+/* ---- Microsoft Graph's calendar, as a user's own edits change it ----
+ * (events under /me/events or /me/calendars/{id}/events; "primary" is /me) */
+
+/* Creates or replaces (fields merged) event ev (borrowed; "id" required) in
+ * calendar: a new change, changeKey and lastModifiedDateTime. Returns 0 or -1. */
+int bl_fake_graph_put(bl_fake_saas *f, const char *calendar, const json_t *ev);
+/* Deletes event id as a person would (delta reports it @removed). Returns 0 or -1. */
+int bl_fake_graph_remove(bl_fake_saas *f, const char *id);
+/* (bl_fake_saas_expire_tokens makes the next delta read a 410;
+ * bl_fake_saas_object copies an event.) */
+/* Events of calendar not deleted. */
+size_t bl_fake_graph_live(bl_fake_saas *f, const char *calendar);
+/* A copy of the online meeting whose joinWebUrl is the event's (new), or NULL. */
+json_t *bl_fake_graph_meeting_of(bl_fake_saas *f, const char *event_id);
+/* Lock held: a new change of event ev in calendar (changeKey, times, sequence). */
+void bl_fake_graph_touch(bl_fake_saas *f, const char *calendar, json_t *ev);
+/* Lock held: event id deleted (a tombstone for delta). */
+void bl_fake_graph_tombstone(bl_fake_saas *f, const char *id);
+/* The delta, event get and online meeting routes (fake_graph_calendar.c). */
+int bl_fake_graph_calendar_routes(bl_fake_saas *f, bl_err *err);
 
 /* The vendor's routes, added by bl_fake_saas_start. */
 int bl_fake_azure_devops_routes(bl_fake_saas *f, bl_err *err);

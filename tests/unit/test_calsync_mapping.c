@@ -1,7 +1,8 @@
 /* The calendar sync's settings and mapping (connectors/calendar_sync/mapping.h):
  * the document's nested and flat settings, the filters, the title prefix
  * that is added going out and taken off coming in, reminders, and settings
- * of the wrong kind refused with their path. */
+ * of the wrong kind refused with their path; the Outlook and Teams settings
+ * of Microsoft 365. */
 #include "connectors/calendar_sync/mapping.h"
 #include "tests/support/test.h"
 
@@ -111,11 +112,46 @@ static void prefix_goes_out_and_comes_off(void)
     json_decref(s);
 }
 
+static void microsoft_settings_make_teams_meetings_with_outlook_fields(void)
+{
+    json_t *s = json_loads("{\"calendarId\":\"primary\",\"teamsIntegration\":{\"enabled\":true,"
+                           "\"autoCreateMeetings\":true,\"defaultMeetingSettings\":{\"allowAnonymous\":false,"
+                           "\"recordAutomatically\":false,\"allowTranscription\":true}},\"outlookSettings\":{"
+                           "\"categoryColor\":\"blue\",\"importance\":\"normal\",\"showAs\":\"busy\"}}", 0, NULL);
+    bl_calsync_mapping m;
+    bl_err err = {0};
+    REQUIRE(bl_calsync_mapping_load(s, &m, &err) == 0);
+    json_t *r = row("meeting", 0, 60);
+    json_t *it = bl_calsync_mapping_to_item(&m, r, NULL, "int-1");
+    CHECK_EQ_STR(json_string_value(json_object_get(it, "category_color")), "blue");
+    CHECK_EQ_STR(json_string_value(json_object_get(it, "importance")), "normal");
+    CHECK_EQ_STR(json_string_value(json_object_get(it, "show_as")), "busy");
+    json_t *meeting = json_object_get(it, "online_meeting");
+    CHECK(json_is_false(json_object_get(meeting, "allow_anonymous")));
+    CHECK(json_is_false(json_object_get(meeting, "record_automatically")));
+    CHECK(json_is_true(json_object_get(meeting, "allow_transcription")));
+    json_decref(it);
+    json_decref(s);
+    /* enabled without autoCreateMeetings: no meeting */
+    s = json_loads("{\"teamsIntegration\":{\"enabled\":true}}", 0, NULL);
+    REQUIRE(bl_calsync_mapping_load(s, &m, &err) == 0);
+    it = bl_calsync_mapping_to_item(&m, r, NULL, "int-1");
+    CHECK(json_object_get(it, "online_meeting") == NULL && json_object_get(it, "importance") == NULL);
+    json_decref(it);
+    json_decref(s);
+    s = json_loads("{\"teamsIntegration\":{\"defaultMeetingSettings\":{\"allowAnonymous\":\"no\"}}}", 0, NULL);
+    CHECK_EQ_INT(bl_calsync_mapping_load(s, &m, &err), -1);
+    CHECK(strstr(err.msg, "settings.teamsIntegration.defaultMeetingSettings.allowAnonymous") != NULL);
+    json_decref(s);
+    json_decref(r);
+}
+
 int main(void)
 {
     BL_RUN(document_settings_are_read_nested_and_flat);
     BL_RUN(wrong_kinds_are_refused_with_their_path);
     BL_RUN(filters_decide_what_goes_out);
     BL_RUN(prefix_goes_out_and_comes_off);
+    BL_RUN(microsoft_settings_make_teams_meetings_with_outlook_fields);
     return bl_test_summary();
 }

@@ -317,3 +317,13 @@ int bl_custom_registry_reload(bl_custom_registry *r, const char *id, bl_err *err
     PQfinish(conn);
     return rc;
 }
+
+bool bl_custom_registry_wants_events(bl_custom_registry *r)
+{
+    bool wants = false;
+    pthread_rwlock_rdlock(&r->lock);
+    for (size_t i = 0; i < r->count && !wants; i++)
+        wants = r->defs[i]->cache_enabled && r->defs[i]->rule_count > 0;
+    pthread_rwlock_unlock(&r->lock);
+    return wants;
+}

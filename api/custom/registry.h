@@ -39,6 +39,9 @@ bl_custom_def *bl_custom_registry_get(bl_custom_registry *r, const char *id);
 size_t bl_custom_registry_each_invalidated(bl_custom_registry *r, const char *type,
                                            void (*fn)(const bl_custom_def *def, void *ctx), void *ctx);
 
+/* Whether some endpoint caches with invalidationRules (events matter). */
+bool bl_custom_registry_wants_events(bl_custom_registry *r);
+
 /* Reloads endpoint id now (tests, and the admin routes so their replica
  * serves the change before answering). Returns 0 or -1 with err. */
 int bl_custom_registry_reload(bl_custom_registry *r, const char *id, bl_err *err);

@@ -91,7 +91,7 @@ static json_t *make_answer(bl_custom_ctx *ctx, const bl_custom_def *d, const bl_
         return NULL;
     }
     json_t *answer;
-    if (bl_transform_chain_count(d->chain) > 0) {
+    if (d->chain && bl_transform_chain_count(d->chain) > 0) {
         char now[40];
         bl_rfc3339_format_millis((int64_t)bl_api_server_now(ctx->server) * 1000, now, sizeof now);
         bl_transform_ctx tctx = {.now = now};

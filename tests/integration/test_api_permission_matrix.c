@@ -26,7 +26,11 @@
 #define CLOSED_URL "http://127.0.0.1:9" /* discard port: nothing listens */
 #define USER_EMAIL "matrix@example.com"
 #define USER_PASSWORD "matrix password of the user"
-#define ROUTES_MAX 160
+#define ROUTES_MAX 200
+/* a custom endpoint (name, path): one transformation t1 with a passing test case */
+#define CUSTOM_API_BODY                                                                                        \
+    "{\"name\":\"%s\",\"path\":\"%s\",\"method\":\"GET\",\"authentication\":{\"type\":\"none\"},"               \
+    "\"transformations\":[{\"id\":\"t1\",\"name\":\"same\",\"type\":\"map\",\"rules\":[],\"testCases\":[]}]}"
 
 static bl_test_api api;
 static json_t *openapi; /* the served document: its components resolve the bodies' $refs */
@@ -41,7 +45,7 @@ typedef struct org_fixture {
     char marker[48]; /* in every row's name: found in no other organization's answers */
     char admin[BL_API_TOKEN_SIZE];
     char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
-    char webhook[64], integration[40], run[40], command[40];
+    char webhook[64], integration[40], run[40], command[40], custom_api[40];
 } org_fixture;
 
 static org_fixture orgs[ORG_COUNT] = {{.tag = "acme"}, {.tag = "globex"}, {.tag = "demo"}};
@@ -154,11 +158,20 @@ static int make_org_rows(org_fixture *f)
     char spare_token[BL_API_TOKEN_SIZE];
     if (make_key(f->id, BL_API_PERM_READ, f->marker, spare_token, f->key_id) != 0)
         return -1;
-    char body[512];
+    char body[1024];
+    bl_test_reply r;
+    snprintf(body, sizeof body, CUSTOM_API_BODY, f->marker, "/matrix");
+    long st = bl_test_api_call(&api, "POST", "/v1/custom-apis", f->admin, NULL, body, &r);
+    const char *custom = json_string_value(json_object_get(r.json, "id"));
+    snprintf(f->custom_api, sizeof f->custom_api, "%s", custom ? custom : "");
+    if (st != 201)
+        fprintf(stderr, "  custom api of %s: %ld %s\n", f->tag, st, r.body);
+    bl_test_reply_clear(&r);
+    if (st != 201)
+        return -1;
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"url\":\"%s/hook\",\"event_types\":[\"risk.*\"]}", f->marker,
              CLOSED_URL);
-    bl_test_reply r;
-    long st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);
+    st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);
     const char *webhook = json_string_value(json_object_get(r.json, "id"));
     snprintf(f->webhook, sizeof f->webhook, "%s", webhook ? webhook : "");
     if (st != 201)
@@ -257,7 +270,9 @@ static bool documented_public(const char *pattern)
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(pattern, exact[i]) == 0)
             return true;
+    /* custom endpoints authenticate by their own definition (api/custom/caller_auth.h) */
     return starts_with(pattern, "/v1/auth/") || starts_with(pattern, "/api/auth/") || strcmp(pattern, "/console") == 0 ||
+           starts_with(pattern, "/custom/") ||
            starts_with(pattern, "/console/");
 }
 
@@ -291,7 +306,7 @@ static bl_api_perm documented_need(const char *method, const char *pattern)
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/api/"))
         return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
-    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys"))
+    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis"))
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;
@@ -323,6 +338,14 @@ static int param_value(const char *pattern, const char *param, const org_fixture
     if (starts_with(pattern, "/console/")) {
         snprintf(out, len, "index.html");
         return 0;
+    }
+    if (starts_with(pattern, "/custom/")) { /* an organization slug: no endpoint of it matches "*" */
+        snprintf(out, len, "%s", f->tag);
+        return 0;
+    }
+    if (strcmp(coll, "custom-apis") == 0) {
+        snprintf(out, len, "%s", strcmp(param, "tid") == 0 ? "t1" : f->custom_api);
+        return strcmp(param, "id") == 0 ? 1 : strcmp(param, "tid") == 0 ? 0 : -1;
     }
     if (strcmp(coll, "integrations") == 0) {
         if (strcmp(param, "provider") == 0) { /* document 001 names Google "google" */
@@ -408,6 +431,11 @@ static char *body_for(const char *method, const char *pattern, const json_t *op)
         {"POST", "/v1/integrations/:provider/callback", "{\"state\":\"st_unknown\",\"code\":\"c\"}"},
         {"PUT", "/v1/integrations/:id/settings", "{\"settings\":{\"calendar_id\":\"primary\"}}"},
         {"POST", "/v1/integrations/:id/sync", "{\"dryRun\":true}"},
+        {"POST", "/v1/custom-apis", "{\"name\":\"made by the matrix\",\"path\":\"/made\",\"method\":\"GET\","
+                                    "\"authentication\":{\"type\":\"none\"}}"},
+        {"PUT", "/v1/custom-apis/:id", "{\"name\":\"replaced by the matrix\",\"path\":\"/matrix\",\"method\":\"GET\","
+                                       "\"authentication\":{\"type\":\"none\"}}"},
+        {"POST", "/v1/custom-apis/:id/rollback", "{\"version\":\"1.0.0\"}"},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         if (strcmp(bodies[i].method, method) == 0 && strcmp(bodies[i].pattern, pattern) == 0)

@@ -158,7 +158,7 @@ static int compare_strings(const json_t *a, const json_t *b)
     return la < lb ? -1 : la > lb;
 }
 
-static bool values_equal(const json_t *field, const json_t *value)
+bool bl_event_values_equal(const json_t *field, const json_t *value)
 {
     double a, b;
     bool either_number = json_is_number(field) || json_is_number(value);
@@ -170,7 +170,7 @@ static bool values_equal(const json_t *field, const json_t *value)
 }
 
 /* Sign of field - value for gt/lt, or false when they do not compare. */
-static bool order(const json_t *field, const json_t *value, int *sign)
+bool bl_event_values_order(const json_t *field, const json_t *value, int *sign)
 {
     double a, b;
     if (json_is_number(value)) {
@@ -187,13 +187,13 @@ static bool order(const json_t *field, const json_t *value, int *sign)
     return false;
 }
 
-static bool contains(const json_t *field, const json_t *value)
+bool bl_event_value_contains(const json_t *field, const json_t *value)
 {
     if (json_is_array(field)) {
         size_t i;
         const json_t *item;
         json_array_foreach(field, i, item) {
-            if (values_equal(item, value))
+            if (bl_event_values_equal(item, value))
                 return true;
         }
         return false;
@@ -204,36 +204,48 @@ static bool contains(const json_t *field, const json_t *value)
                   json_string_length(value)) != NULL;
 }
 
-static bool condition_holds(const condition *c, const json_t *event)
+int bl_event_condition_op(const char *name)
 {
-    const json_t *field = bl_event_field_lookup(event, c->field);
+    for (size_t o = 0; name && o < OP_COUNT; o++)
+        if (strcmp(name, op_names[o]) == 0)
+            return (int)o;
+    return -1;
+}
+
+bool bl_event_condition_holds(int op, const json_t *field, const json_t *value)
+{
     int sign = 0;
-    switch (c->op) {
+    switch (op) {
     case OP_EXISTS:
-        return (field && !json_is_null(field)) == json_is_true(c->value);
+        return (field && !json_is_null(field)) == json_is_true(value);
     case OP_NOT_EQUALS:
-        return !field || !values_equal(field, c->value);
+        return !field || !bl_event_values_equal(field, value);
     case OP_EQUALS:
-        return field && values_equal(field, c->value);
+        return field && bl_event_values_equal(field, value);
     case OP_IN: {
         size_t i;
         const json_t *item;
         if (!field)
             return false;
-        json_array_foreach(c->value, i, item) {
-            if (values_equal(field, item))
+        json_array_foreach(value, i, item) {
+            if (bl_event_values_equal(field, item))
                 return true;
         }
         return false;
     }
     case OP_GT:
-        return field && order(field, c->value, &sign) && sign > 0;
+        return field && bl_event_values_order(field, value, &sign) && sign > 0;
     case OP_LT:
-        return field && order(field, c->value, &sign) && sign < 0;
+        return field && bl_event_values_order(field, value, &sign) && sign < 0;
     case OP_CONTAINS:
-        return field && contains(field, c->value);
+        return field && bl_event_value_contains(field, value);
     }
     return false;
+}
+
+static bool condition_holds(const condition *c, const json_t *event)
+{
+    return bl_event_condition_holds((int)c->op, bl_event_field_lookup(event, c->field), c->value);
 }
 
 /* Checks one condition object and fills c; errors name the condition index. */

@@ -58,4 +58,27 @@ void bl_event_filter_free(bl_event_filter *f);
  * "exists" and equals only null. A NULL filter matches every event. */
 bool bl_event_filter_matches(const bl_event_filter *f, const json_t *event);
 
+/* --- the operators alone, for other condition forms (the transform engine's
+ * expressions, connectors/transform) so that both mean the same --- */
+
+/* The index of operator name (equals 0, not_equals, in, gt, lt, contains,
+ * exists 6), or -1. */
+int bl_event_condition_op(const char *name);
+
+/* True when condition (op, value) holds for field, the value found at the
+ * condition's path (NULL when absent), with the semantics above. op from
+ * bl_event_condition_op; value checked as bl_event_filter_new checks it. */
+bool bl_event_condition_holds(int op, const json_t *field, const json_t *value);
+
+/* equals of two present values, as the conditions compare them. */
+bool bl_event_values_equal(const json_t *a, const json_t *b);
+
+/* Orders a against b as gt/lt do (b a number: a number or a numeric string;
+ * b a string: a string). Returns true with *sign (-1, 0, 1) when they
+ * compare, false when they do not. */
+bool bl_event_values_order(const json_t *a, const json_t *b, int *sign);
+
+/* contains: substring of a string haystack, or membership in an array. */
+bool bl_event_value_contains(const json_t *haystack, const json_t *needle);
+
 #endif

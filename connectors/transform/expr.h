@@ -63,6 +63,10 @@ int bl_tx_expr_test(const bl_tx_expr *e, const bl_tx_scope *scope, bool *out, bl
  * Returns the borrowed value or NULL. */
 const json_t *bl_tx_path_lookup(const json_t *root, const char *path, size_t len);
 
+/* Checks that target can be written: a path from $ without a wildcard.
+ * Returns 0, or -1 with err ("target: a wildcard [*] names no single place"). */
+int bl_tx_target_check(const bl_tx_expr *target, bl_err *err);
+
 /* Sets the value at target (a path expression: $.a.b, $.list[2], $['k'])
  * inside *doc to value (stolen), creating objects along the way; a target of
  * $ alone replaces *doc. Returns 0 or -1 with err ("target $.a.b: $.a is a

@@ -14,6 +14,7 @@
 #include "core/err.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #define BL_JSON_SCHEMA_DEPTH_MAX 64     /* deepest schema nesting and instance nesting walked */
 #define BL_JSON_SCHEMA_PROBLEMS_MAX 100 /* problems reported per validation */
@@ -40,5 +41,10 @@ json_t *bl_json_schema_validate(const bl_json_schema *s, const json_t *instance)
  * ("/age: ..."; "(root): ..." for the root) into err with code BL_EINVAL,
  * prefixed with what; adds "(and N more)". Returns -1. */
 int bl_json_schema_problems_err(const json_t *problems, const char *what, bl_err *err);
+
+/* JSON equality as JSON Schema defines it (enum, const, uniqueItems) and the
+ * test cases use: numbers by value (1 == 1.0), objects regardless of key
+ * order. */
+bool bl_json_schema_values_equal(const json_t *a, const json_t *b);
 
 #endif

@@ -26,6 +26,7 @@
 #define BL_TRANSFORM_MAX_STEPS 64       /* rules[] of one TransformationRule */
 #define BL_TRANSFORM_MAX_TEST_CASES 64  /* testCases[] of one rule */
 #define BL_TRANSFORM_MAX_CHAIN 32       /* rules in one chain */
+#define BL_TRANSFORM_OUTPUT_MAX (1024 * 1024) /* largest output, as compact JSON bytes */
 
 /* What the caller lends an apply. now: an RFC 3339 time that the expression
  * function now() returns (NULL: now() fails, so a rule stays a function of

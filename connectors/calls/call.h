@@ -9,8 +9,17 @@
  * busline's webhook deliveries are: Standard Webhooks webhook-id =
  * the idempotency key, webhook-timestamp, webhook-signature) and "bus" (one
  * command or event of the schema catalog, Avro-encoded, produced to its
- * Kafka topic with id = the idempotency key). "database" is refused at
- * compile (see call_compile.c for why).
+ * Kafka topic; its envelope id is the idempotency key when that is a UUID,
+ * else a UUID derived from the organization, call id and key, so every
+ * attempt and every repeat carries the same id; a command also carries the
+ * key as idempotency_key). "database" is refused at compile, saying why
+ * (see call_compile.c).
+ *
+ * Batching: bus calls share one producer, so concurrent runs travel in the
+ * same produce requests (linger), and bl_call_run_batch queues many
+ * messages before awaiting any acknowledgement. HTTP, GraphQL and webhook
+ * calls have no batch form in their protocols here (GraphQL batching is
+ * not part of GraphQL over HTTP); they share keep-alive connections instead.
  *
  * The accepted JSON (unknown fields are refused, errors name the field):
  *   id            required, 1..128 of [A-Za-z0-9_.-]: the breaker's and the
@@ -41,8 +50,10 @@
  *                 "linear"|"exponential"|"fixed" (default exponential),
  *                 baseDelay ms 0..60000 (default 200), maxDelay ms
  *                 baseDelay..300000 (default 10000), jitter 0..1 (default 0.1)}
- *                 Retried: transport errors, 408, 429 (Retry-After honoured,
- *                 capped at maxDelay... see call_retry.c), 5xx; never other 4xx.
+ *                 Retried: transport errors, 408, 429 and 5xx (bus: a failed or
+ *                 unacknowledged produce); never another 4xx. A Retry-After on
+ *                 429/503 replaces the backoff; one beyond maxDelay ends the
+ *                 retries (never sooner than the service asked).
  *   fallbackStrategy {enabled, strategy "cache"|"default-response"|
  *                 "alternative-service", fallbackData}: default-response
  *                 answers fallbackData (any JSON, required); alternative-
@@ -158,6 +169,7 @@ typedef struct bl_call_result {
     int64_t duration_ms;     /* the whole run, retries and fallback included */
     int64_t delays_ms[10];   /* the backoff waited before attempt i+2, as planned */
     bool breaker_open;       /* the breaker refused the endpoint */
+    int connections_reused;  /* HTTP attempts that went over an already open connection */
     char error[BL_ERR_MSG_MAX]; /* why the endpoint failed ("" when it answered) */
 } bl_call_result;
 

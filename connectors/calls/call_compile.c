@@ -26,7 +26,6 @@
 #define TIMEOUT_MAX_MS 120000
 #define DELAY_BASE_MAX_MS 60000
 #define DELAY_MAX_MAX_MS 300000
-#define HEADER_VALUE_MAX 4096
 
 static const char *const type_names[] = {"http", "graphql", "webhook", "bus"};
 static const char *const source_names[] = {"endpoint", "cache", "default-response", "alternative-service"};
@@ -69,7 +68,7 @@ static const bl_catalog *catalog_of(const bl_call_compile_opts *opts, bl_err *er
 
 /* ---- field helpers ---- */
 
-static int only_fields(const json_t *obj, const char *where, const char *const *allowed, bl_err *err)
+int bl_call_cfg_only_fields(const json_t *obj, const char *where, const char *const *allowed, bl_err *err)
 {
     const char *k;
     json_t *v;
@@ -86,7 +85,7 @@ static int only_fields(const json_t *obj, const char *where, const char *const *
 }
 
 /* A string field: NULL when absent; *bad set when present but not a string. */
-static const char *str_field(const json_t *obj, const char *name, const char *where, bool required,
+const char *bl_call_cfg_str(const json_t *obj, const char *name, const char *where, bool required,
                              bl_err *err, bool *bad)
 {
     json_t *v = json_object_get(obj, name);
@@ -124,162 +123,6 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static bool header_name_ok(const char *n)
-{
-    if (!*n || strlen(n) > 128)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-            return false;
-    return true;
-}
-
-static bool header_value_ok(const char *v)
-{
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return false;
-    return strlen(v) <= HEADER_VALUE_MAX;
-}
-
-static bool reserved_header(const char *n)
-{
-    static const char *const reserved[] = {"host", "content-length", "transfer-encoding", "connection",
-                                           "webhook-id", "webhook-timestamp", "webhook-signature", NULL};
-    for (size_t i = 0; reserved[i]; i++)
-        if (strcasecmp(n, reserved[i]) == 0)
-            return true;
-    return false;
-}
-
-static int set_auth_header(bl_call *c, const char *fmt, const char *a, const char *b)
-{
-    char buf[HEADER_VALUE_MAX + 64];
-    int n = snprintf(buf, sizeof buf, fmt, a, b);
-    if (n < 0 || (size_t)n >= sizeof buf)
-        return -1;
-    c->auth_header = strdup(buf);
-    return c->auth_header ? 0 : -1;
-}
-
-static int base64_basic(const char *user, const char *pass, char *out, size_t out_len)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char in[1024];
-    int n = snprintf(in, sizeof in, "%s:%s", user, pass);
-    if (n < 0 || (size_t)n >= sizeof in || out_len < ((size_t)n + 2) / 3 * 4 + 1)
-        return -1;
-    size_t o = 0;
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-        if (i + 1 < n) v |= (unsigned char)in[i + 1] << 8;
-        if (i + 2 < n) v |= (unsigned char)in[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-static int compile_auth(bl_call *c, const json_t *auth, bl_err *err)
-{
-    bool bad = false;
-    if (!auth) {
-        if (c->type == BL_CALL_WEBHOOK)
-            return bl_err_set(err, BL_EINVAL, "authentication: a webhook needs {\"type\": \"webhook-signature\", \"secret\": ...}");
-        return 0;
-    }
-    if (!json_is_object(auth))
-        return bl_err_set(err, BL_EINVAL, "authentication: must be an object");
-    const char *type = str_field(auth, "type", "authentication", true, err, &bad);
-    if (bad)
-        return -1;
-    if (c->type == BL_CALL_BUS && strcmp(type, "none") != 0)
-        return bl_err_set(err, BL_EINVAL, "authentication.type: a bus call takes none");
-    if (c->type == BL_CALL_WEBHOOK && strcmp(type, "webhook-signature") != 0)
-        return bl_err_set(err, BL_EINVAL, "authentication.type: a webhook is signed: webhook-signature");
-    if (strcmp(type, "none") == 0) {
-        static const char *const f[] = {"type", NULL};
-        return only_fields(auth, "authentication", f, err);
-    }
-    if (strcmp(type, "bearer") == 0) {
-        static const char *const f[] = {"type", "token", NULL};
-        const char *tok = str_field(auth, "token", "authentication", true, err, &bad);
-        if (bad || only_fields(auth, "authentication", f, err) != 0)
-            return -1;
-        if (!header_value_ok(tok) || set_auth_header(c, "Authorization: Bearer %s%s", tok, "") != 0)
-            return bl_err_set(err, BL_EINVAL, "authentication.token: not a valid header value");
-        return 0;
-    }
-    if (strcmp(type, "api-key") == 0) {
-        static const char *const f[] = {"type", "header", "value", NULL};
-        const char *h = str_field(auth, "header", "authentication", true, err, &bad);
-        const char *v = bad ? NULL : str_field(auth, "value", "authentication", true, err, &bad);
-        if (bad || only_fields(auth, "authentication", f, err) != 0)
-            return -1;
-        if (!header_name_ok(h) || reserved_header(h))
-            return bl_err_set(err, BL_EINVAL, "authentication.header: not a usable header name");
-        if (!header_value_ok(v) || set_auth_header(c, "%s: %s", h, v) != 0)
-            return bl_err_set(err, BL_EINVAL, "authentication.value: not a valid header value");
-        return 0;
-    }
-    if (strcmp(type, "basic") == 0) {
-        static const char *const f[] = {"type", "username", "password", NULL};
-        const char *u = str_field(auth, "username", "authentication", true, err, &bad);
-        const char *p = bad ? NULL : str_field(auth, "password", "authentication", true, err, &bad);
-        if (bad || only_fields(auth, "authentication", f, err) != 0)
-            return -1;
-        char b64[1400];
-        if (strchr(u, ':') || base64_basic(u, p, b64, sizeof b64) != 0)
-            return bl_err_set(err, BL_EINVAL, "authentication.username: no ':' and under 1 KiB with the password");
-        return set_auth_header(c, "Authorization: Basic %s%s", b64, "") == 0
-                   ? 0 : bl_err_set(err, BL_ENOMEM, "authentication: out of memory");
-    }
-    if (strcmp(type, "webhook-signature") == 0) {
-        static const char *const f[] = {"type", "secret", NULL};
-        if (c->type != BL_CALL_WEBHOOK)
-            return bl_err_set(err, BL_EINVAL, "authentication.type: webhook-signature is for webhook calls");
-        const char *s = str_field(auth, "secret", "authentication", true, err, &bad);
-        if (bad || only_fields(auth, "authentication", f, err) != 0)
-            return -1;
-        if (bl_webhook_secret_from_text(s, &c->secret, err) != 0)
-            return bl_err_wrap(err, "authentication.secret");
-        c->signs = true;
-        return 0;
-    }
-    return bl_err_set(err, BL_EINVAL, "authentication.type: must be none, bearer, api-key, basic or webhook-signature");
-}
-
-static int compile_headers(bl_call *c, const json_t *h, bl_err *err)
-{
-    if (!h)
-        return 0;
-    if (!json_is_object(h))
-        return bl_err_set(err, BL_EINVAL, "headers: must be an object of strings");
-    if (c->type == BL_CALL_BUS && json_object_size(h) > 0)
-        return bl_err_set(err, BL_EINVAL, "headers: a bus call takes none (the envelope carries its metadata)");
-    if (json_object_size(h) > BL_CALL_MAX_HEADERS)
-        return bl_err_set(err, BL_EINVAL, "headers: at most %d", BL_CALL_MAX_HEADERS);
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)h, k, v) {
-        if (!header_name_ok(k))
-            return bl_err_set(err, BL_EINVAL, "headers.%.64s: not a valid header name", k);
-        if (reserved_header(k))
-            return bl_err_set(err, BL_EINVAL, "headers.%.64s: set by busline, not configurable", k);
-        if (!json_is_string(v) || !header_value_ok(json_string_value(v)))
-            return bl_err_set(err, BL_EINVAL, "headers.%.64s: must be a string without control characters", k);
-        c->header_names[c->header_count] = strdup(k);
-        c->header_values[c->header_count] = strdup(json_string_value(v));
-        c->header_count++;
-        if (!c->header_names[c->header_count - 1] || !c->header_values[c->header_count - 1])
-            return bl_err_set(err, BL_ENOMEM, "headers: out of memory");
-    }
-    return 0;
-}
-
 static int compile_retry(bl_call *c, const json_t *rp, bl_err *err)
 {
     static const char *const f[] = {"maxAttempts", "backoffStrategy", "baseDelay", "maxDelay", "jitter", NULL};
@@ -289,7 +132,7 @@ static int compile_retry(bl_call *c, const json_t *rp, bl_err *err)
         return 0;
     if (!json_is_object(rp))
         return bl_err_set(err, BL_EINVAL, "retryPolicy: must be an object");
-    if (only_fields(rp, "retryPolicy", f, err) != 0)
+    if (bl_call_cfg_only_fields(rp, "retryPolicy", f, err) != 0)
         return -1;
     if (int_field(rp, "maxAttempts", "retryPolicy", 1, BL_CALL_MAX_ATTEMPTS, 1, &v, err) != 0)
         return -1;
@@ -329,13 +172,13 @@ static int compile_fallback(bl_call *c, const json_t *fb, const bl_call_compile_
         return 0;
     if (!json_is_object(fb))
         return bl_err_set(err, BL_EINVAL, "fallbackStrategy: must be an object");
-    if (only_fields(fb, "fallbackStrategy", f, err) != 0)
+    if (bl_call_cfg_only_fields(fb, "fallbackStrategy", f, err) != 0)
         return -1;
     json_t *en = json_object_get(fb, "enabled");
     if (en && !json_is_boolean(en))
         return bl_err_set(err, BL_EINVAL, "fallbackStrategy.enabled: must be a boolean");
     bool bad = false;
-    const char *s = str_field(fb, "strategy", "fallbackStrategy", true, err, &bad);
+    const char *s = bl_call_cfg_str(fb, "strategy", "fallbackStrategy", true, err, &bad);
     if (bad)
         return -1;
     json_t *data = json_object_get(fb, "fallbackData");
@@ -357,7 +200,7 @@ static int compile_fallback(bl_call *c, const json_t *fb, const bl_call_compile_
         if (json_is_string(data))
             url = json_string_value(data);
         else if (json_is_object(data)) {
-            if (only_fields(data, "fallbackStrategy.fallbackData", af, err) != 0)
+            if (bl_call_cfg_only_fields(data, "fallbackStrategy.fallbackData", af, err) != 0)
                 return -1;
             url = json_string_value(json_object_get(data, "endpoint"));
         }
@@ -383,7 +226,7 @@ static int compile_breaker(bl_call *c, const json_t *cb, bl_err *err)
     static const char *const f[] = {"failureThreshold", "windowMs", "openMs", "probesToClose", NULL};
     if (!cb)
         return 0;
-    if (!json_is_object(cb) || only_fields(cb, "circuitBreaker", f, err) != 0)
+    if (!json_is_object(cb) || bl_call_cfg_only_fields(cb, "circuitBreaker", f, err) != 0)
         return json_is_object(cb) ? -1 : bl_err_set(err, BL_EINVAL, "circuitBreaker: must be an object");
     bl_breaker_config d = bl_breaker_config_default();
     int64_t th, win, open, probes;
@@ -400,9 +243,9 @@ static int compile_breaker(bl_call *c, const json_t *cb, bl_err *err)
 static int compile_bus(bl_call *c, const json_t *cfg, const bl_call_compile_opts *opts, bl_err *err)
 {
     bool bad = false;
-    const char *topic = str_field(cfg, "topic", "", true, err, &bad);
-    const char *mt = bad ? NULL : str_field(cfg, "messageType", "", true, err, &bad);
-    const char *subject = bad ? NULL : str_field(cfg, "subject", "", true, err, &bad);
+    const char *topic = bl_call_cfg_str(cfg, "topic", "", true, err, &bad);
+    const char *mt = bad ? NULL : bl_call_cfg_str(cfg, "messageType", "", true, err, &bad);
+    const char *subject = bad ? NULL : bl_call_cfg_str(cfg, "subject", "", true, err, &bad);
     if (bad)
         return -1;
     const bl_catalog *cat = catalog_of(opts, err);
@@ -432,8 +275,8 @@ static int compile_bus(bl_call *c, const json_t *cfg, const bl_call_compile_opts
 static int compile_graphql(bl_call *c, const json_t *cfg, bl_err *err)
 {
     bool bad = false;
-    const char *q = str_field(cfg, "query", "", true, err, &bad);
-    const char *op = bad ? NULL : str_field(cfg, "operationName", "", false, err, &bad);
+    const char *q = bl_call_cfg_str(cfg, "query", "", true, err, &bad);
+    const char *op = bad ? NULL : bl_call_cfg_str(cfg, "operationName", "", false, err, &bad);
     if (bad)
         return -1;
     json_t *vars = json_object_get(cfg, "variables");
@@ -449,7 +292,7 @@ static int compile_graphql(bl_call *c, const json_t *cfg, bl_err *err)
 static int compile_http(bl_call *c, const json_t *cfg, bl_err *err)
 {
     bool bad = false;
-    const char *m = str_field(cfg, "method", "", false, err, &bad);
+    const char *m = bl_call_cfg_str(cfg, "method", "", false, err, &bad);
     if (bad)
         return -1;
     if (c->type == BL_CALL_WEBHOOK && m && strcmp(m, "POST") != 0)
@@ -501,8 +344,8 @@ bl_call *bl_call_compile(const json_t *cfg, const bl_call_compile_opts *opts, bl
         return NULL;
     }
     bool bad = false;
-    const char *id = str_field(cfg, "id", "", true, err, &bad);
-    const char *type = bad ? NULL : str_field(cfg, "type", "", true, err, &bad);
+    const char *id = bl_call_cfg_str(cfg, "id", "", true, err, &bad);
+    const char *type = bad ? NULL : bl_call_cfg_str(cfg, "type", "", true, err, &bad);
     if (bad)
         goto fail;
     if (!id_ok(id)) {
@@ -563,7 +406,7 @@ bl_call *bl_call_compile(const json_t *cfg, const bl_call_compile_opts *opts, bl
     }
     snprintf(c->key, keylen, "%s/%s", org, c->id);
     if (c->type != BL_CALL_BUS) {
-        const char *ep = str_field(cfg, "endpoint", "", true, err, &bad);
+        const char *ep = bl_call_cfg_str(cfg, "endpoint", "", true, err, &bad);
         if (bad || bl_call_check_url_template(ep, opts ? opts->allow : NULL, "endpoint", err) != 0)
             goto fail;
         if (!(c->endpoint = strdup(ep))) {
@@ -577,8 +420,8 @@ bl_call *bl_call_compile(const json_t *cfg, const bl_call_compile_opts *opts, bl
     if (rc != 0)
         goto fail;
     int64_t timeout;
-    if (compile_auth(c, json_object_get(cfg, "authentication"), err) != 0 ||
-        compile_headers(c, json_object_get(cfg, "headers"), err) != 0 ||
+    if (bl_call_compile_auth(c, json_object_get(cfg, "authentication"), err) != 0 ||
+        bl_call_compile_headers(c, json_object_get(cfg, "headers"), err) != 0 ||
         int_field(cfg, "timeout", "", 1, TIMEOUT_MAX_MS, TIMEOUT_DEFAULT_MS, &timeout, err) != 0 ||
         compile_retry(c, json_object_get(cfg, "retryPolicy"), err) != 0 ||
         compile_fallback(c, json_object_get(cfg, "fallbackStrategy"), opts, err) != 0 ||

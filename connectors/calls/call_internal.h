@@ -68,6 +68,21 @@ struct bl_call {
     bl_breaker_config breaker;
 };
 
+/* Config reading shared by the compile files. bl_call_cfg_only_fields fails
+ * (BL_EINVAL, "<where>.<field>: unknown field") on a field not in allowed
+ * (NULL-terminated). bl_call_cfg_str returns obj.name when it is a non-empty
+ * string, NULL when absent (an error when required) and sets *bad with err
+ * filled when it is wrong. */
+int bl_call_cfg_only_fields(const json_t *obj, const char *where, const char *const *allowed, bl_err *err);
+const char *bl_call_cfg_str(const json_t *obj, const char *name, const char *where, bool required,
+                            bl_err *err, bool *bad);
+
+/* Reads authentication (may be NULL) into c->auth_header or c->secret, per
+ * c->type; reads headers (may be NULL) into c's header templates. Return 0
+ * or -1 with err naming the field. */
+int bl_call_compile_auth(bl_call *c, const json_t *auth, bl_err *err);
+int bl_call_compile_headers(bl_call *c, const json_t *headers, bl_err *err);
+
 /* Fills template text with input values: "{a.b}" takes input.a.b (strings as
  * they are, numbers and booleans as JSON text); url_encode percent-encodes
  * each value (RFC 3986 unreserved kept). Returns a malloc'd string or NULL

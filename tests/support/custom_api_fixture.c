@@ -88,6 +88,7 @@ static int fake_answer(const bl_http_request *req, bl_http_response *resp, void 
     const char *authz = bl_http_request_header(req, "Authorization");
     snprintf(f->last_body, sizeof f->last_body, "%.*s", (int)len, body);
     snprintf(f->last_authz, sizeof f->last_authz, "%s", authz ? authz : "");
+    snprintf(f->last_path, sizeof f->last_path, "%s", bl_http_request_path(req));
     atomic_fetch_add(&f->hits, 1);
     bl_http_response_status(resp, f->status);
     return bl_http_response_body_copy(resp, f->body, strlen(f->body), "application/json");

@@ -40,7 +40,7 @@ int bl_test_custom_await(bl_test_custom *t, bl_api_server *s, const char *path, 
 
 /* A fake outside service on 127.0.0.1: every request to any path answers
  * status with body (the last set), counts, and keeps the last request's
- * body and Authorization header. */
+ * body, path and Authorization header. */
 typedef struct bl_test_fake {
     bl_http_server *server;
     unsigned short port;
@@ -49,6 +49,7 @@ typedef struct bl_test_fake {
     char body[4096];
     char last_body[4096];
     char last_authz[512];
+    char last_path[512];
     char url[128]; /* http://127.0.0.1:<port> */
 } bl_test_fake;
 

@@ -30,7 +30,9 @@
 /* a custom endpoint (name, path): one transformation t1 with a passing test case */
 #define CUSTOM_API_BODY                                                                                        \
     "{\"name\":\"%s\",\"path\":\"%s\",\"method\":\"GET\",\"authentication\":{\"type\":\"none\"},"               \
-    "\"transformations\":[{\"id\":\"t1\",\"name\":\"same\",\"type\":\"map\",\"rules\":[],\"testCases\":[]}]}"
+    "\"transformations\":[{\"id\":\"t1\",\"name\":\"one\",\"type\":\"map\",\"rules\":[{\"operation\":\"set\","    \
+    "\"source\":\"1\",\"target\":\"$.one\"}],\"testCases\":[{\"name\":\"one\",\"input\":{},\"expectedOutput\":"  \
+    "{\"one\":1}}]}]}"
 
 static bl_test_api api;
 static json_t *openapi; /* the served document: its components resolve the bodies' $refs */

@@ -3,6 +3,8 @@
 
 #include "core/log.h"
 
+#include "core/hash.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +33,7 @@ struct bl_custom_cache {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return bl_fnv1a_str(BL_FNV1A_INIT, s);
 }
 
 bl_custom_cache *bl_custom_cache_new(bl_pg_pool *pool, size_t max_entries, size_t max_bytes)
@@ -243,13 +242,5 @@ size_t bl_custom_cache_evict(bl_custom_cache *c, const char *id, bool database)
                          BL_FS("error", err.msg));
         bl_pg_pool_release(c->pool, conn);
     }
-    return n;
-}
-
-size_t bl_custom_cache_size(bl_custom_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    size_t n = c->count;
-    pthread_mutex_unlock(&c->mu);
     return n;
 }

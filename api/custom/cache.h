@@ -36,7 +36,4 @@ int bl_custom_cache_put(bl_custom_cache *c, const bl_custom_def *d, const char *
  * true, from the shared table too. Returns how many memory entries went. */
 size_t bl_custom_cache_evict(bl_custom_cache *c, const char *id, bool database);
 
-/* Answers held in memory now. */
-size_t bl_custom_cache_size(bl_custom_cache *c);
-
 #endif

@@ -2,6 +2,8 @@
  * caller, in a hash table bounded by its number of callers. */
 #include "api/custom/limiter.h"
 
+#include "core/hash.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +36,7 @@ struct bl_custom_limiter {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return bl_fnv1a_str(BL_FNV1A_INIT, s);
 }
 
 bl_custom_limiter *bl_custom_limiter_new(size_t max_callers)

@@ -87,6 +87,19 @@ static const char *saved_by(const bl_api_request *req)
     return req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
 }
 
+/* Answers a write: row (stolen) served here now and shown with status, or
+ * the store's error when row is NULL. */
+static int saved(bl_custom_ctx *ctx, const bl_api_request *req, bl_http_response *resp, json_t *row, int status,
+                 const bl_err *err)
+{
+    if (!row)
+        return store_failed(req, resp, err);
+    took_effect(ctx, json_string_value(json_object_get(row, "id")));
+    int rc = answer_row(resp, status, row);
+    json_decref(row);
+    return rc;
+}
+
 static int create_custom_api(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     bl_custom_ctx *ctx = arg;
@@ -103,12 +116,7 @@ static int create_custom_api(const bl_api_request *req, bl_http_response *resp, 
     json_t *row = conn ? bl_custom_store_create(conn, req->auth->org_id, saved_by(req), def, &err) : NULL;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(def);
-    if (!row)
-        return conn ? store_failed(req, resp, &err) : -1;
-    took_effect(ctx, json_string_value(json_object_get(row, "id")));
-    rc = answer_row(resp, 201, row);
-    json_decref(row);
-    return rc;
+    return conn ? saved(ctx, req, resp, row, 201, &err) : -1;
 }
 
 static int get_custom_api(const bl_api_request *req, bl_http_response *resp, void *arg)
@@ -142,18 +150,13 @@ static int replace_custom_api(const bl_api_request *req, bl_http_response *resp,
     int rc = 0;
     if (!prev)
         rc = store_failed(req, resp, &err);
-    else if (!def || (rc = check(ctx, req, def, prev, resp)) == 0) {
-        json_t *row = def ? bl_custom_store_update(conn, req->auth->org_id, id, saved_by(req), def, &err) : NULL;
-        if (!row) {
-            rc = store_failed(req, resp, &err);
-        } else {
-            took_effect(ctx, id);
-            rc = answer_row(resp, 200, row);
-            json_decref(row);
-        }
-    } else {
+    else if (!def)
+        rc = -1;
+    else if ((rc = check(ctx, req, def, prev, resp)) == 0)
+        rc = saved(ctx, req, resp, bl_custom_store_update(conn, req->auth->org_id, id, saved_by(req), def, &err), 200,
+                   &err);
+    else
         rc = rc > 0 ? 0 : -1;
-    }
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(prev);
     json_decref(def);
@@ -183,19 +186,15 @@ int bl_custom_admin_check(bl_custom_ctx *ctx, const bl_api_request *req, json_t 
     return check(ctx, req, def, prev, resp);
 }
 
-void bl_custom_admin_took_effect(bl_custom_ctx *ctx, const char *id)
+int bl_custom_admin_saved(bl_custom_ctx *ctx, const bl_api_request *req, bl_http_response *resp, json_t *row,
+                          const bl_err *err)
 {
-    took_effect(ctx, id);
+    return saved(ctx, req, resp, row, 200, err);
 }
 
 int bl_custom_admin_store_failed(const bl_api_request *req, bl_http_response *resp, const bl_err *err)
 {
     return store_failed(req, resp, err);
-}
-
-int bl_custom_admin_answer_row(bl_http_response *resp, int status, const json_t *row)
-{
-    return answer_row(resp, status, row);
 }
 
 int bl_custom_admin_install(bl_api_server *s, bl_custom_ctx *ctx, bl_err *err)

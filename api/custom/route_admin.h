@@ -11,15 +11,14 @@
 int bl_custom_admin_check(bl_custom_ctx *ctx, const bl_api_request *req, json_t *def, const json_t *prev,
                           bl_http_response *resp);
 
-/* After a write of endpoint id: this replica serves it now, and the shared
- * cache forgets its answers. */
-void bl_custom_admin_took_effect(bl_custom_ctx *ctx, const char *id);
+/* Answers a write: row (stolen; NULL when the store failed with err) is
+ * served by this replica now, its shared cached answers dropped, and shown
+ * with 200; or the store's error. Returns 0 or -1. */
+int bl_custom_admin_saved(bl_custom_ctx *ctx, const bl_api_request *req, bl_http_response *resp, json_t *row,
+                          const bl_err *err);
 
 /* Answers a store error (404, 409, 422), or returns -1 for a 500. */
 int bl_custom_admin_store_failed(const bl_api_request *req, bl_http_response *resp, const bl_err *err);
-
-/* Answers a stored row with its secrets hidden. Returns 0 or -1. */
-int bl_custom_admin_answer_row(bl_http_response *resp, int status, const json_t *row);
 
 /* Registers the versions, rollback and transformation test routes. */
 int bl_custom_admin_versions_install(bl_api_server *s, bl_custom_ctx *ctx, bl_err *err);

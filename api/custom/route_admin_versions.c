@@ -44,14 +44,8 @@ static int rollback(const bl_api_request *req, bl_http_response *resp, void *arg
         rc = bl_custom_admin_store_failed(req, resp, &err);
     } else if ((rc = bl_custom_admin_check(ctx, req, def, saved, resp)) == 0) {
         /* it compiles today too (its references still resolve) */
-        json_t *row = bl_custom_store_restore(conn, req->auth->org_id, id, version, &err);
-        if (!row) {
-            rc = bl_custom_admin_store_failed(req, resp, &err);
-        } else {
-            bl_custom_admin_took_effect(ctx, id);
-            rc = bl_custom_admin_answer_row(resp, 200, row);
-            json_decref(row);
-        }
+        rc = bl_custom_admin_saved(ctx, req, resp, bl_custom_store_restore(conn, req->auth->org_id, id, version, &err),
+                                   &err);
     } else {
         rc = rc > 0 ? 0 : -1;
     }

@@ -1,6 +1,7 @@
 /* Mapping rules and templates of connector integrations. */
 #include "connectors/mapping.h"
 
+#include "connectors/transform/expr.h"
 #include "consumers/event_filter.h"
 
 #include <stdio.h>
@@ -267,19 +268,19 @@ static const json_t *placeholder_value(const json_t *event, const char *p, size_
     size_t root_len = strcspn(p, ".");
     if (root_len > len)
         root_len = len;
-    if (is_envelope_root(p, root_len)) {
-        snprintf(path, sizeof path, "%.*s", (int)len, p);
-        return bl_event_field_lookup(event, path);
-    }
-    snprintf(path, sizeof path, "data.%.*s", (int)len, p);
-    const json_t *v = bl_event_field_lookup(event, path);
+    if (is_envelope_root(p, root_len))
+        return bl_tx_path_lookup(event, p, len);
+    int n = snprintf(path, sizeof path, "data.%.*s", (int)len, p);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
+    const json_t *v = bl_tx_path_lookup(event, path, (size_t)n);
     if (v)
         return v;
     char snake[BL_EVENT_FIELD_PATH_MAX * 2 + 1];
     if (snake_case(p, root_len, snake, sizeof snake) != 0)
         return NULL;
-    snprintf(path, sizeof path, "data.%s%.*s", snake, (int)(len - root_len), p + root_len);
-    return bl_event_field_lookup(event, path);
+    n = snprintf(path, sizeof path, "data.%s%.*s", snake, (int)(len - root_len), p + root_len);
+    return n < 0 || (size_t)n >= sizeof path ? NULL : bl_tx_path_lookup(event, path, (size_t)n);
 }
 
 typedef struct render_ctx {
@@ -322,7 +323,7 @@ char *bl_template_render(const char *tmpl, const json_t *event, int escape, bl_e
 typedef struct rule {
     char **patterns;
     size_t n_patterns;
-    bl_event_filter *filter;
+    bl_tx_expr *condition; /* the rule's conditions, as the transform engine's expression */
     char *action;
     char **names;     /* template field names */
     char **templates; /* their templates */
@@ -341,7 +342,7 @@ static void rule_clear(rule *r)
     for (size_t i = 0; i < r->n_patterns; i++)
         free(r->patterns[i]);
     free(r->patterns);
-    bl_event_filter_free(r->filter);
+    bl_tx_expr_free(r->condition);
     free(r->action);
     for (size_t i = 0; i < r->n_fields; i++) {
         free(r->names[i]);
@@ -399,8 +400,8 @@ static int rule_compile(rule *r, const json_t *spec, const bl_connector_table *t
         if (!(r->patterns[r->n_patterns++] = strdup(p)))
             return bl_err_set(err, BL_ENOMEM, "out of memory");
     }
-    r->filter = bl_event_filter_new(json_object_get(spec, "conditions"), err);
-    if (!r->filter)
+    r->condition = bl_tx_expr_from_conditions(json_object_get(spec, "conditions"), err);
+    if (!r->condition)
         return bl_err_wrap(err, "conditions");
     const char *action = json_string_value(json_object_get(spec, "action"));
     if (!action)
@@ -489,7 +490,8 @@ int bl_mapping_match(const bl_mapping *m, size_t from, const char *type, const j
         bool typed = false;
         for (size_t p = 0; p < r->n_patterns && !typed; p++)
             typed = bl_event_type_matches(r->patterns[p], type);
-        if (typed && bl_event_filter_matches(r->filter, event))
+        bool holds = false;
+        if (typed && bl_tx_expr_test(r->condition, &(bl_tx_scope){.root = event}, &holds, NULL) == 0 && holds)
             return (int)i;
     }
     return -1;

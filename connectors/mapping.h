@@ -1,5 +1,7 @@
 /* Mapping rules of one integration: which events (type patterns plus
- * payload conditions, consumers/event_filter.h) trigger which
+ * payload conditions in consumers/event_filter.h's form, compiled by the
+ * transform engine, connectors/transform/expr.h, whose path walk also
+ * looks up every placeholder: one engine) trigger which
  * connector action, and the templates of the action's fields:
  *
  *   [{"events": ["risk.escalated"],

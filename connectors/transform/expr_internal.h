@@ -93,10 +93,51 @@ tx_node *bl_tx_node_new(tx_node_kind kind, size_t pos);
 /* The function's name, for messages. */
 const char *bl_tx_fn_name(tx_fn fn);
 
+/* "a number", "a string", "a missing value" (v NULL)...: for messages. */
+const char *bl_tx_type_name(const json_t *v);
+
+/* Evaluates node n (expr_eval.c): 0 with *out a new reference or NULL
+ * (missing), or -1 with err. */
+int bl_tx_eval_node(const tx_node *n, const bl_tx_scope *sc, json_t **out, bl_err *err);
+
+/* Evaluates a call node (expr_functions.c), as bl_tx_eval_node. */
+int bl_tx_eval_call(const tx_node *n, const bl_tx_scope *sc, json_t **out, bl_err *err);
+
 /* Walks a path node from base (borrowed). Without a wildcard: 0 with *out
  * the borrowed value or NULL (missing), *owned false. With one: 0 with *out a
  * new array of every value reached, *owned true. -1 with err past
  * BL_TX_VALUE_ITEMS_MAX. */
 int bl_tx_path_walk(const tx_node *path, const json_t *base, json_t **out, bool *owned, bl_err *err);
+
+/* --- the parser's state, shared by expr_parse.c and expr_literal.c --- */
+
+typedef struct tx_parser {
+    const char *s;
+    size_t len, i;
+    int depth;
+    bl_err *err;
+} tx_parser;
+
+static inline bool bl_tx_is_name_start(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline bool bl_tx_is_name_char(char c)
+{
+    return bl_tx_is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Fills p->err with "at offset N: what, found 'c'" (or "found the end");
+ * returns -1. */
+int bl_tx_parse_fail(tx_parser *p, size_t at, const char *what);
+
+/* Scans the quoted string at p->i (' or "), past its closing quote. Returns
+ * its decoded bytes (malloc'd, NUL-terminated, *out_len long), or NULL with
+ * p->err. */
+char *bl_tx_scan_string(tx_parser *p, size_t *out_len);
+
+/* Scans the number at p->i into a literal node, or NULL with p->err. */
+tx_node *bl_tx_scan_number(tx_parser *p);
 
 #endif

@@ -1,4 +1,4 @@
-/* The expression language's parser: text to the tree of expr_internal.h.
+/* The expression language's tx_parser: text to the tree of expr_internal.h.
  * Recursive descent, lowest precedence first:
  *   cond   := or ('?' cond ':' cond)?
  *   or     := and ('||' and)*
@@ -15,18 +15,11 @@
  * the stack. */
 #include "connectors/transform/expr_internal.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct parser {
-    const char *s;
-    size_t len, i;
-    int depth;
-    bl_err *err;
-} parser;
 
 static const char *const fn_names[] = {"length", "lower",  "upper", "concat", "coalesce", "round", "exists",
                                        "now",    "sum",    "min",   "max",    "string",   "number"};
@@ -68,37 +61,20 @@ void bl_tx_node_free(tx_node *n)
     free(n);
 }
 
-static int fail(parser *p, size_t at, const char *what)
-{
-    if (at >= p->len)
-        return bl_err_set(p->err, BL_EINVAL, "at offset %zu: %s, found the end", at, what);
-    return bl_err_set(p->err, BL_EINVAL, "at offset %zu: %s, found '%c'", at, what, p->s[at]);
-}
-
-static void skip_space(parser *p)
+static void skip_space(tx_parser *p)
 {
     while (p->i < p->len && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
         p->i++;
 }
 
-static bool is_name_start(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_name_char(char c)
-{
-    return is_name_start(c) || (c >= '0' && c <= '9');
-}
-
 /* True (and consumes it) when the text at i is op; words must end there. */
-static bool take(parser *p, const char *op)
+static bool take(tx_parser *p, const char *op)
 {
     skip_space(p);
     size_t n = strlen(op);
     if (p->i + n > p->len || memcmp(p->s + p->i, op, n) != 0)
         return false;
-    if (is_name_start(op[0]) && p->i + n < p->len && is_name_char(p->s[p->i + n]))
+    if (bl_tx_is_name_start(op[0]) && p->i + n < p->len && bl_tx_is_name_char(p->s[p->i + n]))
         return false;
     /* "<" is not the start of "<=", "!" not of "!=", "=" never stands alone */
     if (n == 1 && (op[0] == '<' || op[0] == '>' || op[0] == '!') && p->i + 1 < p->len && p->s[p->i + 1] == '=')
@@ -107,9 +83,9 @@ static bool take(parser *p, const char *op)
     return true;
 }
 
-static tx_node *parse_cond(parser *p);
+static tx_node *parse_cond(tx_parser *p);
 
-static tx_node *binary(tx_node_kind kind, int op, size_t pos, tx_node *a, tx_node *b, parser *p)
+static tx_node *binary(tx_node_kind kind, int op, size_t pos, tx_node *a, tx_node *b, tx_parser *p)
 {
     tx_node *n = (a && b) ? bl_tx_node_new(kind, pos) : NULL;
     if (!n) {
@@ -125,7 +101,7 @@ static tx_node *binary(tx_node_kind kind, int op, size_t pos, tx_node *a, tx_nod
     return n;
 }
 
-static bool enter(parser *p)
+static bool enter(tx_parser *p)
 {
     if (++p->depth > BL_TX_EXPR_DEPTH_MAX) {
         bl_err_set(p->err, BL_EINVAL, "at offset %zu: nested deeper than %d", p->i, BL_TX_EXPR_DEPTH_MAX);
@@ -134,147 +110,7 @@ static bool enter(parser *p)
     return true;
 }
 
-/* A quoted string at p->i (quote ' or "), into a new malloc'd buffer. */
-static char *parse_string_text(parser *p, size_t *out_len)
-{
-    char quote = p->s[p->i];
-    size_t start = p->i++;
-    char *buf = malloc(p->len - start + 1);
-    size_t o = 0;
-    if (!buf) {
-        bl_err_set(p->err, BL_ENOMEM, "out of memory");
-        return NULL;
-    }
-    while (p->i < p->len && p->s[p->i] != quote) {
-        char c = p->s[p->i];
-        if ((unsigned char)c < 0x20) {
-            fail(p, p->i, "a control character is not allowed in a string (use \\n, \\t)");
-            free(buf);
-            return NULL;
-        }
-        if (c != '\\') {
-            buf[o++] = c;
-            p->i++;
-            continue;
-        }
-        char e = p->i + 1 < p->len ? p->s[p->i + 1] : '\0';
-        const char *map = "n\nt\tr\r\\\\''\"\"//";
-        const char *hit = e ? strchr(map, e) : NULL;
-        if (hit && (hit - map) % 2 == 0) {
-            buf[o++] = hit[1];
-            p->i += 2;
-        } else if (e == 'u' && p->i + 6 <= p->len && strspn(p->s + p->i + 2, "0123456789abcdefABCDEF") >= 4) {
-            char hex[5] = {0};
-            memcpy(hex, p->s + p->i + 2, 4);
-            unsigned long cp = strtoul(hex, NULL, 16);
-            if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                bl_err_set(p->err, BL_EINVAL, "at offset %zu: \\u%s is not allowed (no NUL, no surrogates)", p->i, hex);
-                free(buf);
-                return NULL;
-            }
-            if (cp < 0x80) {
-                buf[o++] = (char)cp;
-            } else if (cp < 0x800) {
-                buf[o++] = (char)(0xC0 | (cp >> 6));
-                buf[o++] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                buf[o++] = (char)(0xE0 | (cp >> 12));
-                buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                buf[o++] = (char)(0x80 | (cp & 0x3F));
-            }
-            p->i += 6;
-        } else {
-            bl_err_set(p->err, BL_EINVAL, "at offset %zu: unknown escape in a string (\\n \\t \\r \\\\ \\' \\\" \\/ \\uXXXX)",
-                       p->i);
-            free(buf);
-            return NULL;
-        }
-    }
-    if (p->i >= p->len) {
-        bl_err_set(p->err, BL_EINVAL, "at offset %zu: unterminated string", start);
-        free(buf);
-        return NULL;
-    }
-    p->i++; /* closing quote */
-    buf[o] = '\0';
-    *out_len = o;
-    return buf;
-}
-
-static tx_node *parse_number(parser *p)
-{
-    size_t start = p->i, i = p->i;
-    bool real = false;
-    while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-        i++;
-    if (i < p->len && p->s[i] == '.') {
-        real = true;
-        i++;
-        size_t d = i;
-        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
-        if (i == d) {
-            fail(p, i, "expected a digit after '.'");
-            return NULL;
-        }
-    }
-    if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
-        real = true;
-        i++;
-        if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
-        if (i == d) {
-            fail(p, i, "expected a digit in the exponent");
-            return NULL;
-        }
-    }
-    if (i < p->len && is_name_char(p->s[i])) {
-        fail(p, i, "expected an operator after a number");
-        return NULL;
-    }
-    char text[64];
-    if (i - start >= sizeof text) {
-        bl_err_set(p->err, BL_EINVAL, "at offset %zu: number longer than %zu characters", start, sizeof text - 1);
-        return NULL;
-    }
-    memcpy(text, p->s + start, i - start);
-    text[i - start] = '\0';
-    p->i = i;
-    tx_node *n = bl_tx_node_new(TX_LIT, start);
-    if (!n) {
-        bl_err_set(p->err, BL_ENOMEM, "out of memory");
-        return NULL;
-    }
-    if (!real) {
-        errno = 0;
-        long long v = strtoll(text, NULL, 10);
-        if (errno == 0) {
-            n->lit = json_integer((json_int_t)v);
-        } else {
-            real = true;
-        }
-    }
-    if (real) {
-        double d = strtod(text, NULL);
-        if (!isfinite(d)) {
-            bl_tx_node_free(n);
-            bl_err_set(p->err, BL_EINVAL, "at offset %zu: number out of range", start);
-            return NULL;
-        }
-        n->lit = json_real(d);
-    }
-    if (!n->lit) {
-        bl_tx_node_free(n);
-        bl_err_set(p->err, BL_ENOMEM, "out of memory");
-        return NULL;
-    }
-    return n;
-}
-
-static int add_seg(parser *p, tx_node *n, tx_seg seg)
+static int add_seg(tx_parser *p, tx_node *n, tx_seg seg)
 {
     if (n->n_segs >= BL_TX_PATH_SEGMENTS_MAX) {
         free(seg.name);
@@ -291,7 +127,7 @@ static int add_seg(parser *p, tx_node *n, tx_seg seg)
     return 0;
 }
 
-static tx_node *parse_path(parser *p)
+static tx_node *parse_path(tx_parser *p)
 {
     tx_node *n = bl_tx_node_new(TX_PATH, p->i);
     if (!n) {
@@ -310,10 +146,10 @@ static tx_node *parse_path(parser *p)
                     goto fail;
                 continue;
             }
-            while (p->i < p->len && is_name_char(p->s[p->i]))
+            while (p->i < p->len && bl_tx_is_name_char(p->s[p->i]))
                 p->i++;
             if (p->i == start) {
-                fail(p, p->i, "expected a field name after '.'");
+                bl_tx_parse_fail(p, p->i, "expected a field name after '.'");
                 goto fail;
             }
             char *name = strndup(p->s + start, p->i - start);
@@ -332,7 +168,7 @@ static tx_node *parse_path(parser *p)
             } else if (p->i < p->len && (p->s[p->i] == '\'' || p->s[p->i] == '"')) {
                 size_t len = 0, at = p->i;
                 seg.kind = TX_SEG_KEY;
-                if (!(seg.name = parse_string_text(p, &len)))
+                if (!(seg.name = bl_tx_scan_string(p, &len)))
                     goto fail;
                 if (strlen(seg.name) != len) {
                     free(seg.name);
@@ -347,7 +183,7 @@ static tx_node *parse_path(parser *p)
                 while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
                     p->i++;
                 if (p->i == digits || p->i - digits > 9) {
-                    fail(p, start, "expected an index (at most 9 digits), a quoted key or '*' in '[ ]'");
+                    bl_tx_parse_fail(p, start, "expected an index (at most 9 digits), a quoted key or '*' in '[ ]'");
                     goto fail;
                 }
                 seg.kind = TX_SEG_INDEX;
@@ -356,7 +192,7 @@ static tx_node *parse_path(parser *p)
             skip_space(p);
             if (p->i >= p->len || p->s[p->i] != ']') {
                 free(seg.name);
-                fail(p, p->i, "expected ']'");
+                bl_tx_parse_fail(p, p->i, "expected ']'");
                 goto fail;
             }
             p->i++;
@@ -373,7 +209,7 @@ fail:
 }
 
 /* '(' or '[' list ')' / ']': fills n->args. */
-static int parse_list(parser *p, tx_node *n, char close)
+static int parse_list(tx_parser *p, tx_node *n, char close)
 {
     skip_space(p);
     if (p->i < p->len && p->s[p->i] == close) {
@@ -402,11 +238,11 @@ static int parse_list(parser *p, tx_node *n, char close)
             p->i++;
             return 0;
         }
-        return fail(p, p->i, close == ')' ? "expected ',' or ')'" : "expected ',' or ']'");
+        return bl_tx_parse_fail(p, p->i, close == ')' ? "expected ',' or ')'" : "expected ',' or ']'");
     }
 }
 
-static tx_node *literal(parser *p, size_t pos, json_t *v)
+static tx_node *literal(tx_parser *p, size_t pos, json_t *v)
 {
     tx_node *n = v ? bl_tx_node_new(TX_LIT, pos) : NULL;
     if (!n) {
@@ -418,7 +254,7 @@ static tx_node *literal(parser *p, size_t pos, json_t *v)
     return n;
 }
 
-static tx_node *parse_call(parser *p, size_t start, size_t name_len)
+static tx_node *parse_call(tx_parser *p, size_t start, size_t name_len)
 {
     size_t f = 0;
     while (f < FN_COUNT && !(strlen(fn_names[f]) == name_len && memcmp(fn_names[f], p->s + start, name_len) == 0))
@@ -463,20 +299,20 @@ static tx_node *parse_call(parser *p, size_t start, size_t name_len)
     return n;
 }
 
-static tx_node *parse_primary(parser *p)
+static tx_node *parse_primary(tx_parser *p)
 {
     skip_space(p);
     if (p->i >= p->len) {
-        fail(p, p->i, "expected a value");
+        bl_tx_parse_fail(p, p->i, "expected a value");
         return NULL;
     }
     size_t start = p->i;
     char c = p->s[p->i];
     if (c >= '0' && c <= '9')
-        return parse_number(p);
+        return bl_tx_scan_number(p);
     if (c == '\'' || c == '"') {
         size_t len = 0;
-        char *text = parse_string_text(p, &len);
+        char *text = bl_tx_scan_string(p, &len);
         if (!text)
             return NULL;
         json_t *v = json_stringn(text, len);
@@ -496,7 +332,7 @@ static tx_node *parse_primary(parser *p)
             return NULL;
         skip_space(p);
         if (p->i >= p->len || p->s[p->i] != ')') {
-            fail(p, p->i, "expected ')'");
+            bl_tx_parse_fail(p, p->i, "expected ')'");
             bl_tx_node_free(n);
             return NULL;
         }
@@ -516,9 +352,9 @@ static tx_node *parse_primary(parser *p)
         }
         return n;
     }
-    if (is_name_start(c)) {
+    if (bl_tx_is_name_start(c)) {
         size_t i = p->i;
-        while (i < p->len && is_name_char(p->s[i]))
+        while (i < p->len && bl_tx_is_name_char(p->s[i]))
             i++;
         size_t len = i - start;
         if (len == 4 && memcmp(p->s + start, "true", 4) == 0) {
@@ -545,11 +381,11 @@ static tx_node *parse_primary(parser *p)
                    (int)(len > 40 ? 40 : len), p->s + start);
         return NULL;
     }
-    fail(p, start, "expected a value");
+    bl_tx_parse_fail(p, start, "expected a value");
     return NULL;
 }
 
-static tx_node *parse_unary(parser *p)
+static tx_node *parse_unary(tx_parser *p)
 {
     if (!enter(p))
         return NULL;
@@ -578,7 +414,7 @@ typedef struct op_text {
 } op_text;
 
 /* One left-associative precedence level over next with the given operators. */
-static tx_node *parse_level(parser *p, tx_node *(*next)(parser *), const op_text *ops, tx_node_kind kind)
+static tx_node *parse_level(tx_parser *p, tx_node *(*next)(tx_parser *), const op_text *ops, tx_node_kind kind)
 {
     if (!enter(p))
         return NULL;
@@ -610,7 +446,7 @@ static tx_node *parse_level(parser *p, tx_node *(*next)(parser *), const op_text
     return left;
 }
 
-static tx_node *parse_mul(parser *p)
+static tx_node *parse_mul(tx_parser *p)
 {
     static const op_text ops[] = {{"*", TX_MUL}, {"/", TX_DIV}, {"%", TX_MOD}, {NULL, 0}};
     int depth = p->depth;
@@ -619,7 +455,7 @@ static tx_node *parse_mul(parser *p)
     return n;
 }
 
-static tx_node *parse_add(parser *p)
+static tx_node *parse_add(tx_parser *p)
 {
     static const op_text ops[] = {{"+", TX_ADD}, {"-", TX_SUB}, {NULL, 0}};
     int depth = p->depth;
@@ -628,7 +464,7 @@ static tx_node *parse_add(parser *p)
     return n;
 }
 
-static tx_node *parse_rel(parser *p)
+static tx_node *parse_rel(tx_parser *p)
 {
     static const op_text ops[] = {{"<=", TX_LE}, {">=", TX_GE},        {"<", TX_LT}, {">", TX_GT},
                                   {"in", TX_IN}, {"contains", TX_CONTAINS}, {NULL, 0}};
@@ -638,7 +474,7 @@ static tx_node *parse_rel(parser *p)
     return n;
 }
 
-static tx_node *parse_eq(parser *p)
+static tx_node *parse_eq(tx_parser *p)
 {
     static const op_text ops[] = {{"==", TX_EQ}, {"!=", TX_NE}, {NULL, 0}};
     int depth = p->depth;
@@ -647,7 +483,7 @@ static tx_node *parse_eq(parser *p)
     return n;
 }
 
-static tx_node *parse_and(parser *p)
+static tx_node *parse_and(tx_parser *p)
 {
     static const op_text ops[] = {{"&&", 0}, {NULL, 0}};
     int depth = p->depth;
@@ -656,7 +492,7 @@ static tx_node *parse_and(parser *p)
     return n;
 }
 
-static tx_node *parse_or(parser *p)
+static tx_node *parse_or(tx_parser *p)
 {
     static const op_text ops[] = {{"||", 0}, {NULL, 0}};
     int depth = p->depth;
@@ -665,7 +501,7 @@ static tx_node *parse_or(parser *p)
     return n;
 }
 
-static tx_node *parse_cond(parser *p)
+static tx_node *parse_cond(tx_parser *p)
 {
     if (!enter(p))
         return NULL;
@@ -677,7 +513,7 @@ static tx_node *parse_cond(parser *p)
         tx_node *yes = parse_cond(p), *no = NULL;
         skip_space(p);
         if (yes && !take(p, ":"))
-            fail(p, p->i, "expected ':' of '?'");
+            bl_tx_parse_fail(p, p->i, "expected ':' of '?'");
         else if (yes)
             no = parse_cond(p);
         tx_node *c = no ? bl_tx_node_new(TX_COND, pos) : NULL;
@@ -710,13 +546,13 @@ bl_tx_expr *bl_tx_expr_compile(const char *src, bl_err *err)
         bl_err_set(err, BL_EINVAL, "expression longer than %d bytes", BL_TX_EXPR_MAX);
         return NULL;
     }
-    parser p = {.s = src, .len = len, .err = err};
+    tx_parser p = {.s = src, .len = len, .err = err};
     tx_node *root = parse_cond(&p);
     if (!root)
         return NULL;
     skip_space(&p);
     if (p.i < p.len) {
-        fail(&p, p.i, "expected an operator or the end");
+        bl_tx_parse_fail(&p, p.i, "expected an operator or the end");
         bl_tx_node_free(root);
         return NULL;
     }

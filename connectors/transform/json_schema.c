@@ -2,6 +2,7 @@
  * patterns compiled (POSIX extended regex), $refs resolved; anything outside
  * the subset refused with its schema path, never silently ignored. */
 #include "connectors/transform/json_schema_internal.h"
+#include "connectors/transform/text_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,29 +18,11 @@ typedef struct compiler {
 
 static int compile_node(compiler *c, const json_t *node, char *path, size_t plen, int depth);
 
-/* Appends "/token" (escaped as JSON Pointer) to path at plen; new length. */
-static size_t path_push(char *path, size_t plen, const char *token)
-{
-    size_t o = plen;
-    if (o + 2 < BL_ERR_MSG_MAX)
-        path[o++] = '/';
-    for (const char *t = token; *t && o + 3 < BL_ERR_MSG_MAX; t++) {
-        if (*t == '~' || *t == '/') {
-            path[o++] = '~';
-            path[o++] = *t == '~' ? '0' : '1';
-        } else {
-            path[o++] = *t;
-        }
-    }
-    path[o] = '\0';
-    return o;
-}
-
 static size_t path_push_index(char *path, size_t plen, size_t i)
 {
     char tmp[24];
     snprintf(tmp, sizeof tmp, "%zu", i);
-    return path_push(path, plen, tmp);
+    return bl_tx_pointer_push(path, plen, BL_ERR_MSG_MAX, tmp);
 }
 
 static int bad(compiler *c, const char *path, const char *what)
@@ -85,7 +68,7 @@ static int compile_map_of_schemas(compiler *c, const json_t *obj, char *path, si
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
-        size_t l = path_push(path, plen, k);
+        size_t l = bl_tx_pointer_push(path, plen, BL_ERR_MSG_MAX, k);
         if (compile_node(c, v, path, l, depth + 1) != 0)
             return -1;
         path[plen] = '\0';
@@ -199,7 +182,7 @@ static int compile_node(compiler *c, const json_t *node, char *path, size_t plen
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)node, k, v) {
-        size_t l = path_push(path, plen, k);
+        size_t l = bl_tx_pointer_push(path, plen, BL_ERR_MSG_MAX, k);
         if (compile_keyword(c, node, k, v, path, l, depth) != 0)
             return -1;
         path[plen] = '\0';

@@ -3,6 +3,7 @@
  * message}; anyOf/oneOf/not try their branches quietly. Depth is bounded
  * (BL_JSON_SCHEMA_DEPTH_MAX), so a $ref cycle ends as a problem. */
 #include "connectors/transform/json_schema_internal.h"
+#include "connectors/transform/text_util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -24,21 +25,10 @@ typedef struct where {
     char schema[PATH_MAX_LEN];
 } where;
 
-static size_t push(char *path, const char *token)
+/* Appends "/token" to a path buffer of PATH_MAX_LEN bytes. */
+static void push_to(char *path, const char *token)
 {
-    size_t o = strlen(path);
-    if (o + 2 < PATH_MAX_LEN)
-        path[o++] = '/';
-    for (const char *t = token; *t && o + 3 < PATH_MAX_LEN; t++) {
-        if (*t == '~' || *t == '/') {
-            path[o++] = '~';
-            path[o++] = *t == '~' ? '0' : '1';
-        } else {
-            path[o++] = *t;
-        }
-    }
-    path[o] = '\0';
-    return o;
+    bl_tx_pointer_push(path, strlen(path), PATH_MAX_LEN, token);
 }
 
 static void num_text(const json_t *v, char *out, size_t cap)
@@ -141,15 +131,6 @@ static const char *inst_type(const json_t *v)
     return "value";
 }
 
-static size_t utf8_length(const char *s, size_t n)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
 static void validate(vctx *c, const json_t *schema, const json_t *inst, where *w, int depth);
 
 /* How many problems inst has against schema, quietly. */
@@ -175,7 +156,7 @@ static void descend(vctx *c, const json_t *sub, const json_t *inst, const where 
     size_t o = strlen(w2->schema);
     snprintf(w2->schema + o, sizeof w2->schema - o, "%s", schema_suffix);
     if (inst_token)
-        push(w2->inst, inst_token);
+        push_to(w2->inst, inst_token);
     validate(c, sub, inst, w2, depth + 1);
     free(w2);
 }
@@ -213,7 +194,7 @@ static void validate_numbers(vctx *c, const json_t *schema, const json_t *inst, 
 
 static void validate_string(vctx *c, const json_t *schema, const json_t *inst, const where *w)
 {
-    size_t len = utf8_length(json_string_value(inst), json_string_length(inst));
+    size_t len = bl_tx_utf8_length(json_string_value(inst), json_string_length(inst));
     const json_t *k;
     if ((k = json_object_get(schema, "minLength")) && (double)len < json_number_value(k))
         problem(c, w, "minLength", NULL, "%zu characters, fewer than the minimum %.0f", len, json_number_value(k));
@@ -281,11 +262,11 @@ static void validate_object(vctx *c, const json_t *schema, const json_t *inst, c
         const json_t *sub = props ? json_object_get(props, key) : NULL;
         if (sub) {
             char suffix[PATH_MAX_LEN] = "/properties";
-            push(suffix, key);
+            push_to(suffix, key);
             descend(c, sub, v, w, suffix, key, depth);
         } else if (json_is_false(extra)) {
             where w2 = *w;
-            push(w2.inst, key);
+            push_to(w2.inst, key);
             problem(c, &w2, "additionalProperties", NULL, "property \"%.80s\" is not allowed", key);
         } else if (extra) {
             descend(c, extra, v, w, "/additionalProperties", key, depth);

@@ -14,7 +14,8 @@
  * sources and conditions are expressions of the engine's language
  * (connectors/transform/expr.h), targets are paths. inputSchema and
  * outputSchema (optional) are checked on every apply. What each type's
- * operations mean: connectors/transform/README.md. */
+ * operations mean: connectors/transform/README.md. A compiled transform is
+ * read-only once compiled: many threads may apply it at once. */
 #ifndef BUSLINE_CONNECTORS_TRANSFORM_TRANSFORM_H
 #define BUSLINE_CONNECTORS_TRANSFORM_TRANSFORM_H
 

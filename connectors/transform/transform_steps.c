@@ -89,12 +89,14 @@ static int check_step(bl_transform *t, size_t i, const json_t *spec, bl_err *err
         need_cond = true;
         if (!s->source && !(s->source = root_path(err)))
             return -1;
-        if (!s->target && !(s->target = bl_tx_expr_compile(bl_tx_expr_is_path(s->source) &&
-                                                                   bl_tx_expr_source(s->source)[0] == '$'
-                                                               ? bl_tx_expr_source(s->source)
-                                                               : "$",
-                                                           err)))
-            return bl_err_wrap(err, "rules[%zu].target", i);
+        if (!s->target) { /* the filtered array goes back where it came from */
+            bl_err why = {0};
+            if (bl_tx_target_check(s->source, &why) != 0)
+                return bl_err_set(err, BL_EINVAL, "rules[%zu].target: %s needs a target when its source is not a "
+                                  "plain path from $", i, def->name);
+            if (!(s->target = bl_tx_expr_compile(bl_tx_expr_source(s->source), err)))
+                return bl_err_wrap(err, "rules[%zu].target", i);
+        }
         break;
     case TX_OP_PASS:
         need_cond = no_source = no_target = true;

@@ -44,6 +44,27 @@ bool bl_tt_compile_fails(const char *rule_text, const char *want)
     return has("compile error", err.msg, want);
 }
 
+bool bl_tt_tests_pass(const char *rule_text)
+{
+    bl_err err = {0};
+    bl_transform *t = bl_tt_compile(rule_text, &err);
+    if (!t) {
+        fprintf(stderr, "  rule: %s\n", err.msg);
+        return false;
+    }
+    json_t *failures = NULL;
+    int n = bl_transform_run_tests(t, &failures);
+    if (n != 0) {
+        char *f = failures ? json_dumps(failures, JSON_COMPACT) : NULL;
+        fprintf(stderr, "  %d test cases failed: %s\n", n, f ? f : "?");
+        free(f);
+    }
+    bool ok = n == 0 && bl_transform_test_count(t) > 0;
+    json_decref(failures);
+    bl_transform_free(t);
+    return ok;
+}
+
 static bool same(const json_t *got, const char *want_text)
 {
     json_t *want = bl_tt_json(want_text);

@@ -20,6 +20,10 @@ bl_transform *bl_tt_compile(const char *rule_text, bl_err *err);
  * what it got when not). */
 bool bl_tt_compile_fails(const char *rule_text, const char *want);
 
+/* True when the rule compiles, has at least one test case and all of its
+ * test cases pass (prints the compile error or the failures when not). */
+bool bl_tt_tests_pass(const char *rule_text);
+
 /* True when applying the rule to input gives want (JSON texts; prints the
  * output or the error when not). now: for now(), may be NULL. */
 bool bl_tt_applies(const char *rule_text, const char *input, const char *want, const char *now);

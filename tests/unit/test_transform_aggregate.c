@@ -47,21 +47,7 @@ static void aggregate_by_group_in_first_seen_order(void)
 {
     char rule[4096];
     snprintf(rule, sizeof rule, by_region, orders);
-    bl_err err = {0};
-    bl_transform *t = bl_tt_compile(rule, &err);
-    if (!t)
-        fprintf(stderr, "  %s\n", err.msg);
-    REQUIRE(t);
-    json_t *failures = NULL;
-    int n = bl_transform_run_tests(t, &failures);
-    if (n != 0) {
-        char *f = json_dumps(failures, JSON_COMPACT);
-        fprintf(stderr, "  %s\n", f);
-        free(f);
-    }
-    CHECK_EQ_INT(n, 0);
-    json_decref(failures);
-    bl_transform_free(t);
+    CHECK(bl_tt_tests_pass(rule));
 }
 
 static void aggregate_steps_are_checked_when_compiled(void)

@@ -14,11 +14,7 @@ static const char *open_items =
 
 static void filter_keeps_and_drops_items_and_passes_its_test_case(void)
 {
-    bl_err err = {0};
-    bl_transform *t = bl_tt_compile(open_items, &err);
-    REQUIRE(t);
-    CHECK_EQ_INT(bl_transform_run_tests(t, NULL), 0);
-    bl_transform_free(t);
+    CHECK(bl_tt_tests_pass(open_items));
 }
 
 static void filter_of_the_root_array_and_into_another_target(void)
@@ -51,6 +47,12 @@ static void filter_needs_an_array_and_a_boolean_condition(void)
     CHECK(bl_tt_compile_fails("{\"type\":\"filter\",\"rules\":[{\"operation\":\"pass\",\"source\":\"$.t\","
                               "\"condition\":\"true\"}]}",
                               "rules[0].source: pass takes no source"));
+    CHECK(bl_tt_compile_fails("{\"type\":\"filter\",\"rules\":[{\"operation\":\"keep\",\"source\":\"$.a[*].b\","
+                              "\"condition\":\"true\"}]}",
+                              "rules[0].target: keep needs a target when its source is not a plain path from $"));
+    CHECK(bl_tt_applies("{\"type\":\"filter\",\"rules\":[{\"operation\":\"drop\",\"source\":\" $.v\","
+                        "\"condition\":\"@ == 1\"}]}",
+                        "{\"v\":[1,2]}", "{\"v\":[2]}", NULL));
 }
 
 int main(void)

@@ -160,11 +160,13 @@ typedef struct bl_call_result {
     int status;              /* the answer's HTTP status (bus: 202 when acknowledged;
                               * default-response and cache: 200 and the cached status);
                               * 0 when no answer came */
-    json_t *body;            /* new reference: the answer's JSON (a non-JSON body as a
-                              * JSON string; bus: {"id","topic","partition","offset"});
-                              * NULL when there was none */
+    json_t *body;            /* new reference: the answer's JSON (a non-JSON UTF-8 body
+                              * as a JSON string; an empty or binary one as null; bus:
+                              * {"id","topic","partition","offset"}); NULL when no
+                              * answer came */
     bl_call_source source;   /* who answered */
-    int attempts;            /* requests sent to the endpoint (alternative's excluded) */
+    int attempts;            /* attempts at the endpoint (alternative's excluded; a bus
+                              * retry waiting again for an unacknowledged produce counts) */
     int alternative_attempts;/* requests sent to the alternative service */
     int64_t duration_ms;     /* the whole run, retries and fallback included */
     int64_t delays_ms[10];   /* the backoff waited before attempt i+2, as planned */

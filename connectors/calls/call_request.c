@@ -82,7 +82,9 @@ static json_t *parse_answer(const bl_call_exchange *x)
     if (!x->body || x->body_len == 0)
         return json_null();
     json_t *j = json_loadb(x->body, x->body_len, JSON_DECODE_ANY, NULL);
-    return j ? j : json_stringn_nocheck(x->body, x->body_len);
+    if (!j)
+        j = json_stringn(x->body, x->body_len); /* NULL when not UTF-8 */
+    return j ? j : json_null();
 }
 
 int bl_call_attempt_http(bl_call_runner *r, const bl_call *c, const char *url_template, const json_t *input,

@@ -164,8 +164,8 @@ static int attempts_loop(attempt_ctx *a, bl_call_outcome *o, int *attempts, int6
             permit = a->inflight_permit; /* a re-await: its produce's permit */
         if (a->use_breaker && rc == 0 && o->unreported)
             a->inflight_permit = permit; /* told when the report comes */
-        else if (a->use_breaker && (asks || rc == 0))
-            bl_call_runner_breaker_record(a->r, c, &permit, rc == 0 && !o->service_failure, bl_clock_mono_ms());
+        else if (a->use_breaker && rc == 0) /* rc -1: nothing was sent (bad input), nothing to tell */
+            bl_call_runner_breaker_record(a->r, c, &permit, !o->service_failure, bl_clock_mono_ms());
         if (rc != 0)
             return -1;
         *reused += o->connection_reused;

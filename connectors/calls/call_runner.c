@@ -60,7 +60,7 @@ struct bl_call_runner {
     bl_call_cache *produced;
 
     /* bus */
-    char *brokers, *registry_url, *schemas_dir, *topic_prefix;
+    char *registry_url, *schemas_dir, *topic_prefix;
     int linger_ms;
     pthread_mutex_t bus_mu;
     bl_kafka_producer *producer;
@@ -446,7 +446,6 @@ void bl_call_runner_free(bl_call_runner *r)
         }
     bl_call_cache_free(r->last_good);
     bl_call_cache_free(r->produced);
-    free(r->brokers);
     free(r->registry_url);
     free(r->schemas_dir);
     free(r->topic_prefix);

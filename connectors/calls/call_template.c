@@ -11,6 +11,8 @@
 
 const json_t *bl_call_input_at(const json_t *input, const char *path, size_t path_len)
 {
+    if (path_len == 0)
+        return NULL;
     const json_t *cur = input;
     size_t i = 0;
     while (cur && i < path_len) {
@@ -99,6 +101,11 @@ char *bl_call_fill_text(const char *tmpl, const json_t *input, bool url_encode, 
             break;
         }
         size_t n = (size_t)(close - open - 1);
+        if (n == 0) { /* "{}" names nothing: kept as it is */
+            put(&b, "{}", 2);
+            p = close + 1;
+            continue;
+        }
         const json_t *v = bl_call_input_at(input, open + 1, n);
         if (!v || json_is_null(v) || json_is_object(v) || json_is_array(v)) {
             free(b.p);
@@ -131,7 +138,7 @@ json_t *bl_call_fill_json(const json_t *tmpl, const json_t *input, bl_err *err)
     if (json_is_string(tmpl)) {
         const char *s = json_string_value(tmpl);
         size_t n = json_string_length(tmpl);
-        if (n >= 2 && s[0] == '{' && s[n - 1] == '}' && !memchr(s + 1, '{', n - 2) && !memchr(s + 1, '}', n - 2)) {
+        if (n > 2 && s[0] == '{' && s[n - 1] == '}' && !memchr(s + 1, '{', n - 2) && !memchr(s + 1, '}', n - 2)) {
             const json_t *v = bl_call_input_at(input, s + 1, n - 2);
             if (!v) {
                 bl_err_set(err, BL_EINVAL, "input: %.64s has no value", s);
@@ -199,6 +206,10 @@ int bl_call_check_url_template(const char *tmpl, const bl_ssrf_allowlist *allow,
                 return bl_err_set(err, BL_EINVAL, "%s: nested '{'", field);
             }
         } else if (tmpl[i] == '}') {
+            if (i > 0 && tmpl[i - 1] == '{') {
+                free(probe);
+                return bl_err_set(err, BL_EINVAL, "%s: empty placeholder '{}'", field);
+            }
             if (!depth--) {
                 free(probe);
                 return bl_err_set(err, BL_EINVAL, "%s: '}' without '{'", field);

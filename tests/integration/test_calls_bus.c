@@ -9,6 +9,7 @@
 #include "core/kafka_consumer.h"
 #include "core/uuid.h"
 #include "producers/domain_service/codec.h"
+#include "schemas/avro_json.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/test.h"
 
@@ -29,13 +30,14 @@ typedef struct bus_fx {
     bl_domain_codec *codec;
 } bus_fx;
 
-static int fx_start(bus_fx *fx, int linger_ms, const char *extra_config)
+static int fx_start_on(bus_fx *fx, int linger_ms, const char *catalog_topic, const char *message_type,
+                      const char *extra_config)
 {
     memset(fx, 0, sizeof *fx);
     char unique[80];
     bl_test_unique_name(unique, sizeof unique, "calls");
     snprintf(fx->prefix, sizeof fx->prefix, "%s.", unique);
-    snprintf(fx->topic, sizeof fx->topic, "%scommands.pmo", fx->prefix);
+    snprintf(fx->topic, sizeof fx->topic, "%s%s", fx->prefix, catalog_topic);
     bl_err err = {0};
     bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
     bl_kafka_topic_spec spec = {fx->topic, 1, -1, NULL};
@@ -56,8 +58,8 @@ static int fx_start(bus_fx *fx, int linger_ms, const char *extra_config)
     }
     char text[1024];
     snprintf(text, sizeof text,
-             "{\"id\":\"raise-risk\",\"type\":\"bus\",\"topic\":\"commands.pmo\",\"messageType\":\"risk.create\","
-             "\"subject\":\"{risk_id}\"%s}", extra_config ? extra_config : "");
+             "{\"id\":\"raise-risk\",\"type\":\"bus\",\"topic\":\"%s\",\"messageType\":\"%s\","
+             "\"subject\":\"{risk_id}\"%s}", catalog_topic, message_type, extra_config ? extra_config : "");
     json_t *cfg = json_loads(text, 0, NULL);
     bl_call_compile_opts co = {.organization_id = "org-bus", .actor = "endpoint:risks"};
     fx->call = bl_call_compile(cfg, &co, &err);
@@ -66,13 +68,20 @@ static int fx_start(bus_fx *fx, int linger_ms, const char *extra_config)
         fprintf(stderr, "  compile: %s\n", err.msg);
         return -1;
     }
-    bl_domain_codec_opts dco = {.domain = "pmo", .registry_url = reg.base_url, .commands_topic = fx->topic,
+    char commands[160];
+    snprintf(commands, sizeof commands, "%scommands.pmo", fx->prefix);
+    bl_domain_codec_opts dco = {.domain = "pmo", .registry_url = reg.base_url, .commands_topic = commands,
                                 .events_prefix = fx->prefix};
     if (!(fx->codec = bl_domain_codec_new(&dco, &err))) {
         fprintf(stderr, "  codec: %s\n", err.msg);
         return -1;
     }
     return 0;
+}
+
+static int fx_start(bus_fx *fx, int linger_ms, const char *extra_config)
+{
+    return fx_start_on(fx, linger_ms, "commands.pmo", "risk.create", extra_config);
 }
 
 static void fx_stop(bus_fx *fx)
@@ -121,7 +130,17 @@ static size_t read_envelopes(const bus_fx *fx, size_t want, json_t **envs, char 
         const void *v = bl_kafka_msg_value(m, &len);
         const void *k = bl_kafka_msg_key(m, &klen);
         const void *h = NULL;
-        envs[n] = bl_domain_codec_decode_command(fx->codec, v, len, &err);
+        if (strncmp(fx->topic + strlen(fx->prefix), "commands.", 9) == 0) {
+            envs[n] = bl_domain_codec_decode_command(fx->codec, v, len, &err);
+        } else {
+            avro_value_t value;
+            const bl_avro_schema *writer = NULL;
+            envs[n] = NULL;
+            if (bl_codec_decode(bl_domain_codec_cache(fx->codec), v, len, &value, &writer, &err) == 0) {
+                envs[n] = bl_avro_to_json(writer, &value, BL_AVRO_JSON_PLAIN, &err);
+                avro_value_decref(&value);
+            }
+        }
         if (!envs[n])
             fprintf(stderr, "  decode: %s\n", err.msg);
         snprintf(keys[n], 64, "%.*s", (int)klen, k ? (const char *)k : "");
@@ -233,6 +252,44 @@ static void bus_batch_queues_every_message_before_waiting(void)
     fx_stop(&fx);
 }
 
+/* An event of the catalog, its data mapped from the input by a template
+ * (a lone placeholder keeps the input value's type). */
+static void bus_event_lands_with_mapped_data(void)
+{
+    bus_fx fx;
+    REQUIRE(fx_start_on(&fx, 0, "events.pmo.risk", "risk.escalated",
+                        ",\"data\":{\"risk_id\":\"{risk_id}\",\"project_id\":\"{project.id}\",\"project_name\":"
+                        "\"{project.name}\",\"title\":\"Risk {risk_id} escalated\",\"description\":\"d\","
+                        "\"previous_severity\":\"MEDIUM\",\"severity\":\"{severity}\",\"probability\":\"{p}\","
+                        "\"impact\":80,\"mitigation\":null,\"reason\":\"{why}\"}") == 0);
+    json_t *in = json_pack("{s:s, s:{s:s, s:s}, s:s, s:i, s:s}", "risk_id", "R-E", "project", "id", "P9", "name",
+                           "Apollo", "severity", "CRITICAL", "p", 70, "why", "vendor late");
+    bl_call_result r;
+    bl_err err = {0};
+    CHECK_EQ_INT(bl_call_run(fx.runner, fx.call, in, "a1b2c3d4-0000-4000-8000-000000000001", &r, &err), 0);
+    if (err.code)
+        fprintf(stderr, "  run: %s\n", err.msg);
+    CHECK_EQ_INT(topic_messages(&fx), 1);
+    json_t *envs[1] = {0};
+    char keys[1][64], ce_ids[1][64];
+    REQUIRE(read_envelopes(&fx, 1, envs, keys, ce_ids) == 1);
+    REQUIRE(envs[0] != NULL);
+    /* a key that is a UUID is the id itself */
+    CHECK_EQ_STR(json_string_value(json_object_get(envs[0], "id")), "a1b2c3d4-0000-4000-8000-000000000001");
+    CHECK_EQ_STR(ce_ids[0], "a1b2c3d4-0000-4000-8000-000000000001");
+    CHECK_EQ_STR(json_string_value(json_object_get(envs[0], "type")), "risk.escalated");
+    CHECK_EQ_STR(keys[0], "R-E");
+    json_t *data = json_object_get(envs[0], "data");
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "project_id")), "P9");
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "title")), "Risk R-E escalated");
+    CHECK_EQ_INT(json_integer_value(json_object_get(data, "probability")), 70);
+    CHECK_EQ_STR(json_string_value(json_object_get(data, "reason")), "vendor late");
+    json_decref(envs[0]);
+    bl_call_result_clear(&r);
+    json_decref(in);
+    fx_stop(&fx);
+}
+
 static void bus_data_the_schema_refuses_is_an_error_naming_the_path(void)
 {
     bus_fx fx;
@@ -259,6 +316,7 @@ int main(void)
     BL_RUN(bus_command_lands_once_though_run_twice_with_its_key);
     BL_RUN(bus_command_retried_after_timeouts_lands_once);
     BL_RUN(bus_batch_queues_every_message_before_waiting);
+    BL_RUN(bus_event_lands_with_mapped_data);
     BL_RUN(bus_data_the_schema_refuses_is_an_error_naming_the_path);
     bl_test_registry_stop(&reg);
     return bl_test_summary();

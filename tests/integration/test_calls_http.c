@@ -38,6 +38,18 @@ static bl_call *compile_text(const char *text, bl_err *err)
         compile_text(text_, err);                           \
     })
 
+/* Starts f answering 200 with body and compiles cfg_fmt, whose one %s is
+ * f's URL of path. */
+static bl_call *call_on_fake(fake_service *f, const char *body, const char *path, const char *cfg_fmt, bl_err *err)
+{
+    char url[256], text[4096];
+    if (fake_service_start(f, body) != 0)
+        return NULL;
+    fake_service_url(f, path, url, sizeof url);
+    snprintf(text, sizeof text, cfg_fmt, url);
+    return compile_text(text, err);
+}
+
 static int64_t gap(fake_service *f, size_t i)
 {
     fake_hit a, b;
@@ -57,7 +69,7 @@ static void http_call_fills_url_headers_and_body_from_input(void)
         "{\"id\":\"crm\",\"type\":\"http\",\"method\":\"POST\",\"endpoint\":\"%s\","
         "\"headers\":{\"X-Custom\":\"tenant-{tenant}\"},"
         "\"authentication\":{\"type\":\"bearer\",\"token\":\"tok-1\"},"
-        "\"body\":{\"customer\":\"{customer.id}\",\"note\":\"hello {tenant}\",\"fixed\":7}}", url);
+        "\"body\":{\"customer\":\"{customer.id}\",\"note\":\"hello {tenant}\",\"fixed\":7,\"raw\":\"{}\"}}", url);
     REQUIRE(c != NULL);
     json_t *in = json_pack("{s:{s:i}, s:s, s:s}", "customer", "id", 42, "q", "a b&c", "tenant", "acme");
     bl_call_result r;
@@ -79,6 +91,7 @@ static void http_call_fills_url_headers_and_body_from_input(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(sent, "customer")), 42);
     CHECK_EQ_STR(json_string_value(json_object_get(sent, "note")), "hello acme");
     CHECK_EQ_INT(json_integer_value(json_object_get(sent, "fixed")), 7);
+    CHECK_EQ_STR(json_string_value(json_object_get(sent, "raw")), "{}"); /* names nothing: kept */
     json_decref(sent);
     /* a placeholder the input cannot fill fails before anything is sent */
     json_t *empty = json_object();
@@ -149,11 +162,9 @@ static void *run_many(void *arg)
 static void calls_from_many_threads_share_keep_alive_connections(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
-    char url[256];
-    fake_service_url(&f, "/items/{n}", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"many\",\"type\":\"http\",\"endpoint\":\"%s\"}", url);
+    bl_call *c = call_on_fake(&f, "{\"ok\":true}", "/items/{n}",
+                              "{\"id\":\"many\",\"type\":\"http\",\"endpoint\":\"%s\"}", &err);
     REQUIRE(c != NULL);
     enum { THREADS = 4 };
     pthread_t t[THREADS];
@@ -211,12 +222,10 @@ static void graphql_call_posts_query_and_variables(void)
 static void graphql_errors_in_answer_are_a_failure(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"data\":null,\"errors\":[{\"message\":\"customer not found\"}]}") == 0);
-    char url[256];
-    fake_service_url(&f, "/graphql", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"gql2\",\"type\":\"graphql\",\"endpoint\":\"%s\",\"query\":\"{ x }\","
-                               "\"retryPolicy\":{\"maxAttempts\":3,\"baseDelay\":10}}", url);
+    bl_call *c = call_on_fake(&f, "{\"data\":null,\"errors\":[{\"message\":\"customer not found\"}]}", "/graphql",
+                              "{\"id\":\"gql2\",\"type\":\"graphql\",\"endpoint\":\"%s\",\"query\":\"{ x }\","
+                              "\"retryPolicy\":{\"maxAttempts\":3,\"baseDelay\":10}}", &err);
     REQUIRE(c != NULL);
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), -1);
@@ -225,6 +234,8 @@ static void graphql_errors_in_answer_are_a_failure(void)
     bl_call_result_clear(&r);
     bl_call_free(c);
     /* with a default response, that failure falls back */
+    char url[256];
+    fake_service_url(&f, "/graphql", url, sizeof url);
     c = COMPILE(&err, "{\"id\":\"gql3\",\"type\":\"graphql\",\"endpoint\":\"%s\",\"query\":\"{ x }\","
                       "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":{\"x\":0}}}", url);
     REQUIRE(c != NULL);
@@ -330,14 +341,12 @@ static void retry_fixed_delays_stay_at_base(void)
 static void retry_after_of_429_replaces_the_backoff(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
-    fake_service_queue(&f, 429, "{\"error\":\"slow down\"}", "1");
-    char url[256];
-    fake_service_url(&f, "/limited", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"ra\",\"type\":\"http\",\"endpoint\":\"%s\",\"retryPolicy\":"
-                               "{\"maxAttempts\":2,\"backoffStrategy\":\"fixed\",\"baseDelay\":20,\"maxDelay\":5000}}", url);
+    bl_call *c = call_on_fake(&f, "{\"ok\":true}", "/limited",
+                              "{\"id\":\"ra\",\"type\":\"http\",\"endpoint\":\"%s\",\"retryPolicy\":"
+                              "{\"maxAttempts\":2,\"backoffStrategy\":\"fixed\",\"baseDelay\":20,\"maxDelay\":5000}}", &err);
     REQUIRE(c != NULL);
+    fake_service_queue(&f, 429, "{\"error\":\"slow down\"}", "1");
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0);
     CHECK_EQ_INT(r.attempts, 2);
@@ -357,15 +366,13 @@ static void retry_after_of_429_replaces_the_backoff(void)
 static void no_retry_and_no_fallback_on_400(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
-    fake_service_queue(&f, 400, "{\"error\":\"bad field\"}", NULL);
-    char url[256];
-    fake_service_url(&f, "/strict", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"strict\",\"type\":\"http\",\"method\":\"POST\",\"endpoint\":\"%s\","
-                               "\"retryPolicy\":{\"maxAttempts\":5,\"baseDelay\":10},"
-                               "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":{}}}", url);
+    bl_call *c = call_on_fake(&f, "{\"ok\":true}", "/strict",
+                              "{\"id\":\"strict\",\"type\":\"http\",\"method\":\"POST\",\"endpoint\":\"%s\","
+                              "\"retryPolicy\":{\"maxAttempts\":5,\"baseDelay\":10},"
+                              "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":{}}}", &err);
     REQUIRE(c != NULL);
+    fake_service_queue(&f, 400, "{\"error\":\"bad field\"}", NULL);
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), -1);
     CHECK_EQ_INT(err.code, BL_EHTTP);
@@ -382,14 +389,12 @@ static void no_retry_and_no_fallback_on_400(void)
 static void transport_error_is_retried(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
-    fake_service_queue(&f, FAKE_SERVICE_RESET, NULL, NULL);
-    char url[256];
-    fake_service_url(&f, "/reset", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"reset\",\"type\":\"http\",\"endpoint\":\"%s\","
-                               "\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10}}", url);
+    bl_call *c = call_on_fake(&f, "{\"ok\":true}", "/reset",
+                              "{\"id\":\"reset\",\"type\":\"http\",\"endpoint\":\"%s\","
+                              "\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10}}", &err);
     REQUIRE(c != NULL);
+    fake_service_queue(&f, FAKE_SERVICE_RESET, NULL, NULL);
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0);
     CHECK_EQ_INT(r.attempts, 2);
@@ -399,15 +404,35 @@ static void transport_error_is_retried(void)
     fake_service_stop(&f);
 }
 
+static void timeout_is_a_failure_that_is_retried_then_falls_back(void)
+{
+    fake_service f;
+    bl_err err = {0};
+    bl_call *c = call_on_fake(&f, "{\"fresh\":true}", "/slow",
+                              "{\"id\":\"slow\",\"type\":\"http\",\"endpoint\":\"%s\",\"timeout\":100,"
+                              "\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10},"
+                              "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":{\"late\":false}}}", &err);
+    REQUIRE(c != NULL);
+    fake_service_queue_slow(&f, 200, "{\"late\":true}", 600);
+    fake_service_queue_slow(&f, 200, "{\"late\":true}", 600);
+    bl_call_result r;
+    CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0);
+    CHECK_EQ_INT(r.attempts, 2);
+    CHECK_EQ_INT(r.source, BL_CALL_SOURCE_DEFAULT);
+    CHECK(json_is_false(json_object_get(r.body, "late")));
+    CHECK(strncmp(r.error, "timeout", 7) == 0);
+    bl_call_result_clear(&r);
+    bl_call_free(c);
+    fake_service_stop(&f);
+}
+
 static void fallback_cache_answers_the_last_good_answer_of_that_input(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{\"price\":10}") == 0);
-    char url[256];
-    fake_service_url(&f, "/prices/{sku}", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"prices\",\"type\":\"http\",\"endpoint\":\"%s\","
-                               "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"cache\"}}", url);
+    bl_call *c = call_on_fake(&f, "{\"price\":10}", "/prices/{sku}",
+                              "{\"id\":\"prices\",\"type\":\"http\",\"endpoint\":\"%s\","
+                              "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"cache\"}}", &err);
     REQUIRE(c != NULL);
     json_t *a = json_pack("{s:s}", "sku", "A"), *b = json_pack("{s:s}", "sku", "B");
     bl_call_result r;
@@ -434,15 +459,13 @@ static void fallback_cache_answers_the_last_good_answer_of_that_input(void)
 static void fallback_default_response_answers_configured_data(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{}") == 0);
-    fake_service_default(&f, 503, NULL);
-    char url[256];
-    fake_service_url(&f, "/down", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"dflt\",\"type\":\"http\",\"endpoint\":\"%s\",\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10},"
-                               "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\","
-                               "\"fallbackData\":{\"items\":[],\"stale\":true}}}", url);
+    bl_call *c = call_on_fake(&f, "{}", "/down",
+                              "{\"id\":\"dflt\",\"type\":\"http\",\"endpoint\":\"%s\",\"retryPolicy\":{\"maxAttempts\":2,\"baseDelay\":10},"
+                              "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\","
+                              "\"fallbackData\":{\"items\":[],\"stale\":true}}}", &err);
     REQUIRE(c != NULL);
+    fake_service_default(&f, 503, NULL);
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0);
     CHECK_EQ_INT(r.source, BL_CALL_SOURCE_DEFAULT);
@@ -487,14 +510,12 @@ static void fallback_alternative_service_is_called_after_the_first_fails(void)
 static void breaker_opens_then_half_open_trial_closes_it(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{}") == 0);
-    fake_service_default(&f, 500, NULL);
-    char url[256];
-    fake_service_url(&f, "/fragile", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"fragile\",\"type\":\"http\",\"endpoint\":\"%s\","
-                               "\"circuitBreaker\":{\"failureThreshold\":2,\"windowMs\":60000,\"openMs\":300}}", url);
+    bl_call *c = call_on_fake(&f, "{}", "/fragile",
+                              "{\"id\":\"fragile\",\"type\":\"http\",\"endpoint\":\"%s\","
+                              "\"circuitBreaker\":{\"failureThreshold\":2,\"windowMs\":60000,\"openMs\":300}}", &err);
     REQUIRE(c != NULL);
+    fake_service_default(&f, 500, NULL);
     bl_call_result r;
     for (int i = 0; i < 2; i++) {
         CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), -1);
@@ -522,15 +543,13 @@ static void breaker_opens_then_half_open_trial_closes_it(void)
 static void breaker_open_falls_back(void)
 {
     fake_service f;
-    REQUIRE(fake_service_start(&f, "{}") == 0);
-    fake_service_default(&f, 500, NULL);
-    char url[256];
-    fake_service_url(&f, "/fragile2", url, sizeof url);
     bl_err err = {0};
-    bl_call *c = COMPILE(&err, "{\"id\":\"fragile2\",\"type\":\"http\",\"endpoint\":\"%s\","
-                               "\"circuitBreaker\":{\"failureThreshold\":1,\"openMs\":60000},"
-                               "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":\"later\"}}", url);
+    bl_call *c = call_on_fake(&f, "{}", "/fragile2",
+                              "{\"id\":\"fragile2\",\"type\":\"http\",\"endpoint\":\"%s\","
+                              "\"circuitBreaker\":{\"failureThreshold\":1,\"openMs\":60000},"
+                              "\"fallbackStrategy\":{\"enabled\":true,\"strategy\":\"default-response\",\"fallbackData\":\"later\"}}", &err);
     REQUIRE(c != NULL);
+    fake_service_default(&f, 500, NULL);
     bl_call_result r;
     CHECK_EQ_INT(bl_call_run(runner, c, NULL, NULL, &r, &err), 0); /* failed, then the default */
     bl_call_result_clear(&r);
@@ -565,6 +584,27 @@ static void compile_refuses_addresses_the_guard_does_not_allow(void)
     c = COMPILE(&err, "{\"id\":\"x\",\"type\":\"http\",\"endpoint\":\"http://{host}/x\"}");
     CHECK(c == NULL);
     CHECK(strstr(err.msg, "path and query only") != NULL);
+}
+
+/* The guard is asked again at every attempt, with the runner's allow-list:
+ * a runner that allows no loopback sends nothing there. */
+static void run_checks_the_address_again_with_the_runner_allow_list(void)
+{
+    fake_service f;
+    bl_err err = {0};
+    bl_call *c = call_on_fake(&f, "{}", "/guarded", "{\"id\":\"guarded\",\"type\":\"http\",\"endpoint\":\"%s\"}", &err);
+    REQUIRE(c != NULL);
+    bl_call_runner *strict = bl_call_runner_new(NULL, &err);
+    REQUIRE(strict != NULL);
+    bl_call_result r;
+    CHECK_EQ_INT(bl_call_run(strict, c, NULL, NULL, &r, &err), -1);
+    CHECK_EQ_INT(err.code, BL_EINVAL);
+    CHECK(strstr(err.msg, "loopback") != NULL);
+    CHECK_EQ_INT(fake_service_count(&f), 0);
+    bl_call_result_clear(&r);
+    bl_call_runner_free(strict);
+    bl_call_free(c);
+    fake_service_stop(&f);
 }
 
 static void compile_errors_name_the_field(void)
@@ -630,12 +670,14 @@ int main(void)
     BL_RUN(retry_after_of_429_replaces_the_backoff);
     BL_RUN(no_retry_and_no_fallback_on_400);
     BL_RUN(transport_error_is_retried);
+    BL_RUN(timeout_is_a_failure_that_is_retried_then_falls_back);
     BL_RUN(fallback_cache_answers_the_last_good_answer_of_that_input);
     BL_RUN(fallback_default_response_answers_configured_data);
     BL_RUN(fallback_alternative_service_is_called_after_the_first_fails);
     BL_RUN(breaker_opens_then_half_open_trial_closes_it);
     BL_RUN(breaker_open_falls_back);
     BL_RUN(compile_refuses_addresses_the_guard_does_not_allow);
+    BL_RUN(run_checks_the_address_again_with_the_runner_allow_list);
     BL_RUN(compile_errors_name_the_field);
     BL_RUN(compile_refuses_database_saying_why);
     bl_call_runner_free(runner);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void copy(char *dst, size_t cap, const char *v)
 {
@@ -84,6 +85,8 @@ static int handle(const bl_http_request *req, bl_http_response *resp, void *ctx)
     else
         free(h.body);
     pthread_mutex_unlock(&f->lock);
+    if (a.sleep_ms > 0)
+        usleep((useconds_t)a.sleep_ms * 1000);
     if (a.status == FAKE_SERVICE_RESET)
         return BL_HTTP_DROP_CONNECTION;
     if (a.retry_after[0])
@@ -135,6 +138,7 @@ void fake_service_url(const fake_service *f, const char *path, char *out, size_t
 static void set_answer(fake_answer *a, int status, const char *body, const char *retry_after)
 {
     a->status = status;
+    a->sleep_ms = 0;
     copy(a->body, sizeof a->body, body);
     copy(a->retry_after, sizeof a->retry_after, retry_after);
 }
@@ -144,6 +148,16 @@ void fake_service_queue(fake_service *f, int status, const char *body, const cha
     pthread_mutex_lock(&f->lock);
     if (f->script_n < FAKE_SERVICE_SCRIPT_MAX)
         set_answer(&f->script[f->script_n++], status, body, retry_after);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void fake_service_queue_slow(fake_service *f, int status, const char *body, int sleep_ms)
+{
+    pthread_mutex_lock(&f->lock);
+    if (f->script_n < FAKE_SERVICE_SCRIPT_MAX) {
+        set_answer(&f->script[f->script_n], status, body, NULL);
+        f->script[f->script_n++].sleep_ms = sleep_ms;
+    }
     pthread_mutex_unlock(&f->lock);
 }
 

@@ -33,6 +33,7 @@ typedef struct fake_answer {
     int status;
     char body[1024];        /* JSON text; "" = none */
     char retry_after[32];   /* "" = none */
+    int sleep_ms;           /* waited before answering */
 } fake_answer;
 
 typedef struct fake_service {
@@ -55,6 +56,8 @@ void fake_service_stop(fake_service *f);
 void fake_service_url(const fake_service *f, const char *path, char *out, size_t len);
 /* Queues one answer (body may be NULL, retry_after may be NULL). */
 void fake_service_queue(fake_service *f, int status, const char *body, const char *retry_after);
+/* Queues an answer given only after sleep_ms (a slow service). */
+void fake_service_queue_slow(fake_service *f, int status, const char *body, int sleep_ms);
 /* Changes the default answer. */
 void fake_service_default(fake_service *f, int status, const char *body);
 /* Requests recorded so far. */

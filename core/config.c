@@ -356,6 +356,8 @@ static int load_flags(bl_config *cfg, int argc, char **argv, bl_err *err)
         const char *text;
         if (eq)
             text = eq + 1;
+        else if (v->s->type == BL_SETTING_BOOL && i + 1 < argc && parse_bool(argv[i + 1], &(bool){false}))
+            text = argv[++i]; /* "--flag false" must not read as the switch and a stray word */
         else if (v->s->type == BL_SETTING_BOOL)
             text = "true";
         else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)

@@ -295,6 +295,38 @@ int bl_kafka_producer_fatal(bl_kafka_producer *p, bl_err *err)
     return p ? bl_kafka_fatal(p->rk, err) : 0;
 }
 
+/* Carries a transactional call's error into err and frees it. */
+static int txn_result(rd_kafka_error_t *e, const char *what, bl_err *err)
+{
+    if (!e)
+        return 0;
+    bl_err_set(err, rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT ? BL_ETIMEOUT : BL_EKAFKA,
+               "kafka: %s%s: %s", what, rd_kafka_error_is_fatal(e) ? " (fatal)" : "",
+               rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+int bl_kafka_producer_txn_init(bl_kafka_producer *p, int timeout_ms, bl_err *err)
+{
+    return txn_result(rd_kafka_init_transactions(p->rk, timeout_ms), "init transactions", err);
+}
+
+int bl_kafka_producer_txn_begin(bl_kafka_producer *p, bl_err *err)
+{
+    return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", err);
+}
+
+int bl_kafka_producer_txn_commit(bl_kafka_producer *p, int timeout_ms, bl_err *err)
+{
+    return txn_result(rd_kafka_commit_transaction(p->rk, timeout_ms), "commit transaction", err);
+}
+
+int bl_kafka_producer_txn_abort(bl_kafka_producer *p, int timeout_ms, bl_err *err)
+{
+    return txn_result(rd_kafka_abort_transaction(p->rk, timeout_ms), "abort transaction", err);
+}
+
 rd_kafka_t *bl_kafka_producer_handle(bl_kafka_producer *p)
 {
     return p ? p->rk : NULL;

@@ -83,6 +83,28 @@ int bl_kafka_producer_flush(bl_kafka_producer *p, int timeout_ms, bl_err *err);
  * gets the reason), 0 otherwise. */
 int bl_kafka_producer_fatal(bl_kafka_producer *p, bl_err *err);
 
+/* Kafka transactions, for a producer made with a "transactional.id" in
+ * extra. Each returns 0, or -1 with err carrying librdkafka's message;
+ * after a failure the caller aborts the transaction (abort failing too,
+ * or bl_kafka_producer_fatal saying so: a fenced or broken producer, to be
+ * recreated). */
+
+/* Registers the transactional id with the coordinator, fencing any older
+ * producer of the same id and completing its open transaction, within
+ * timeout_ms. */
+int bl_kafka_producer_txn_init(bl_kafka_producer *p, int timeout_ms, bl_err *err);
+
+/* Opens a transaction: the sends that follow belong to it. */
+int bl_kafka_producer_txn_begin(bl_kafka_producer *p, bl_err *err);
+
+/* Flushes the transaction's messages and commits it within timeout_ms. On
+ * -1 the outcome may be unknown (a timeout): only a reader after the next
+ * bl_kafka_producer_txn_init knows. */
+int bl_kafka_producer_txn_commit(bl_kafka_producer *p, int timeout_ms, bl_err *err);
+
+/* Aborts the open transaction within timeout_ms. */
+int bl_kafka_producer_txn_abort(bl_kafka_producer *p, int timeout_ms, bl_err *err);
+
 /* The underlying handle, borrowed, for advanced callers; do not destroy it. */
 rd_kafka_t *bl_kafka_producer_handle(bl_kafka_producer *p);
 

@@ -7,7 +7,8 @@
 #ifndef BUSLINE_API_ATTENDANCE_ATT_EVENTS_API_H
 #define BUSLINE_API_ATTENDANCE_ATT_EVENTS_API_H
 
-#include "api/command_send.h"
+#include "api/attendance/att_answer.h"
+#include "api/command_wait.h"
 #include "api/server.h"
 
 #include <jansson.h>
@@ -26,39 +27,15 @@ void bl_att_detail(json_t **details, const char *field, const char *message);
 /* Answers 422 VALIDATION_ERROR "the request is not valid" with details (stolen). */
 int bl_att_invalid(const bl_api_request *req, bl_http_response *resp, json_t *details);
 
-/* Answers status with {"success": true, "data": data (stolen), "meta": meta
- * (stolen, may be NULL)}. Returns 0 or -1. */
-int bl_att_answer(bl_http_response *resp, int status, json_t *data, json_t *meta);
-
 /* Reads an optional string member of body: 1 with *out set (borrowed), 0
  * when absent (or null when null_ok), -1 after adding a detail (not a
  * string, empty when non_empty, longer than max bytes). */
 int bl_att_string(const json_t *body, const char *field, bool non_empty, size_t max, const char **out,
                   json_t **details);
 
-/* Parses a date (YYYY-MM-DD: midnight UTC, or its last millisecond with
- * end_of_day) or an RFC 3339 datetime into epoch milliseconds. Returns 0,
- * or -1 when text is neither. */
-int bl_att_parse_when(const char *text, bool end_of_day, int64_t *ms);
-
 /* page and limit of the query (defaults 1 and 20, limit at most
  * BL_ATT_LIMIT_MAX), adding details for bad ones. */
 void bl_att_page(const bl_http_request *req, long *page, long *limit, json_t **details);
-
-/* A LIKE pattern matching text anywhere ('%', '_', '\' escaped) into out
- * (len bytes). Returns 0, or -1 when it does not fit. */
-int bl_att_like_pattern(const char *text, char *out, size_t len);
-
-/* Runs sql with n text params and parses its one row and column as JSON:
- * a new reference, or NULL with err (BL_ENOTFOUND: no row). */
-json_t *bl_att_query_json(bl_api_server *s, const char *sql, int n, const char *const *params, bl_err *err);
-
-/* What a command's outcome came to. */
-typedef enum bl_att_result {
-    BL_ATT_ANSWERED = 0, /* resp holds the answer (an error, or the 202) */
-    BL_ATT_APPLIED,      /* the domain applied it: answer with the resource */
-    BL_ATT_FAILED,       /* unexpected failure: the handler returns -1 */
-} bl_att_result;
 
 /* Sends the attendance command type with data (borrowed) about aggregate
  * subject for the caller's organization (honouring Idempotency-Key: a
@@ -69,10 +46,10 @@ typedef enum bl_att_result {
  * statusUrl}} with Location past the bound (statusUrl: <prefix>/commands/<id>),
  * 404 EVENT_NOT_FOUND for a refusal "not found", 422 for any other refusal
  * (message: the domain's reason; reason: its class, "invalid" or
- * "conflict"; details[refused_field] when given). */
-bl_att_result bl_att_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
-                          const char *type, const char *subject, const json_t *data, const char *refused_field,
-                          char applied_id[BL_ATT_ID_MAX]);
+ * "conflict"; details[refused_field] when given) (api/command_wait.h). */
+bl_api_wait_result bl_att_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
+                               const char *type, const char *subject, const json_t *data,
+                               const char *refused_field, char applied_id[BL_ATT_ID_MAX]);
 
 /* Documents the event routes on the surface's OpenAPI document
  * (att_events_openapi.c). After their registration. Returns 0 or -1. */

@@ -144,28 +144,20 @@ json_t *bl_ax_permissions(const bl_ax_provider *p, const json_t *granted)
     return out;
 }
 
-int bl_ax_answer(bl_http_response *resp, int status, json_t *data, json_t *meta)
+void bl_ax_unknown_fields(const json_t *obj, const char *const *allowed, const char *base, json_t *fields)
 {
-    json_t *out = data ? json_pack("{s:b, s:o}", "success", 1, "data", data) : NULL;
-    if (out && meta)
-        json_object_set_new(out, "meta", meta);
-    else
-        json_decref(meta);
-    int rc = out ? bl_http_response_json(resp, status, out) : -1;
-    json_decref(out);
-    return rc;
-}
-
-int bl_ax_fail(const bl_api_request *req, bl_http_response *resp, const bl_err *err)
-{
-    const char *name = bl_oauth_code_name(err->code);
-    if (name)
-        return bl_api_fail(req->http, resp, bl_oauth_code_status(err->code), name, err->msg, NULL);
-    if (err->code == BL_EINVAL)
-        return bl_api_fail(req->http, resp, 422, NULL, err->msg, NULL);
-    bl_log_error("api: attendance integrations", BL_FS("request_id", bl_http_request_id(req->http)),
-                 BL_FS("error", err->msg));
-    return -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)obj, key, v) {
+        bool ok = false;
+        for (size_t i = 0; allowed[i] && !ok; i++)
+            ok = strcmp(allowed[i], key) == 0;
+        if (!ok) {
+            char path[160];
+            snprintf(path, sizeof path, "%s%s%s", base, base[0] ? "." : "", key);
+            json_object_set_new(fields, path, json_string("unknown field"));
+        }
+    }
 }
 
 int bl_ax_not_found(const bl_api_request *req, bl_http_response *resp)

@@ -2,7 +2,8 @@
  * (api/attendance/route_integrations*.c): design document 001's provider
  * names beside busline's, its scope and permission words, the success
  * envelope, the answer of an error value, and the run and integration
- * lookups. The routes' context is /v1's (api/routes/route_integrations.h):
+ * lookups (errors answer as /v1's do: bl_api_integrations_fail). The
+ * routes' context is /v1's (api/routes/route_integrations.h):
  * the same OAuth store, keyring and catalog.
  *
  * Permissions: the document's "Manager or Admin" is a key or user with the
@@ -11,6 +12,7 @@
 #ifndef BUSLINE_API_ATTENDANCE_AX_INTEGRATIONS_H
 #define BUSLINE_API_ATTENDANCE_AX_INTEGRATIONS_H
 
+#include "api/attendance/att_answer.h"
 #include "api/routes/route_integrations.h"
 #include "api/server.h"
 
@@ -40,13 +42,9 @@ int bl_ax_scopes_for(const bl_ax_provider *p, const json_t *words, char *out, si
  * array of the provider's scopes, borrowed) give: a new array. */
 json_t *bl_ax_permissions(const bl_ax_provider *p, const json_t *granted);
 
-/* Answers {"success": true, "data": data (stolen), "meta"?: meta (stolen,
- * may be NULL)} with status. Returns 0 or -1. */
-int bl_ax_answer(bl_http_response *resp, int status, json_t *data, json_t *meta);
-
-/* Answers an error value: an oauth code as its name and status, BL_EINVAL
- * as 422; returns -1 (a 500) for anything else. */
-int bl_ax_fail(const bl_api_request *req, bl_http_response *resp, const bl_err *err);
+/* Notes in fields, as "<base>.<key>" ("<key>" when base is ""), "unknown
+ * field" for each key of obj that is not one of allowed (NULL-ended). */
+void bl_ax_unknown_fields(const json_t *obj, const char *const *allowed, const char *base, json_t *fields);
 
 /* 404 INTEGRATION_NOT_FOUND in the surface's shape. */
 int bl_ax_not_found(const bl_api_request *req, bl_http_response *resp);

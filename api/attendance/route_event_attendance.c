@@ -7,6 +7,7 @@
  * late, absent, excused), durationMinutes, source (manual, zoom, teams...). */
 #include "api/attendance/att_events_api.h"
 #include "api/routes/routes.h"
+#include "api/surface_fields.h"
 #include "producers/attendance/rules.h"
 
 #include <ctype.h>
@@ -34,7 +35,7 @@ static json_t *read_attendance(bl_api_server *s, const char *org, const char *ev
                                bl_err *err)
 {
     const char *p[] = {org, event, person};
-    return bl_att_query_json(s,
+    return bl_api_query_json(s,
         "SELECT json_build_object('data', COALESCE((SELECT json_agg(" RECORD_JSON " ORDER BY recorded_at, person_id)"
         " FROM attendance_records r WHERE r.organization_id = e.organization_id AND r.event_id = e.event_id"
         " AND ($3::text IS NULL OR r.person_id = $3)), '[]'::json), 'meta', " SUMMARY_JSON
@@ -114,10 +115,10 @@ static int record_attendance(const bl_api_request *req, bl_http_response *resp, 
     if (!data)
         return -1;
     char applied[BL_ATT_ID_MAX];
-    bl_att_result got = bl_att_send(ctx, req, resp, "event.record_attendance", event, data, NULL, applied);
+    bl_api_wait_result got = bl_att_send(ctx, req, resp, "event.record_attendance", event, data, NULL, applied);
     json_decref(data);
-    if (got != BL_ATT_APPLIED)
-        return got == BL_ATT_ANSWERED ? 0 : -1;
+    if (got != BL_API_WAIT_APPLIED)
+        return got == BL_API_WAIT_ANSWERED ? 0 : -1;
     json_t *a = read_attendance(req->server, req->auth->org_id, event, person, &err);
     if (!a)
         return -1;

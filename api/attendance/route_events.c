@@ -13,6 +13,7 @@
  * reminderMinutes; an attribute not given is kept. */
 #include "api/attendance/att_events_api.h"
 #include "api/routes/routes.h"
+#include "api/surface_fields.h"
 #include "producers/attendance/rules.h"
 
 #include <inttypes.h>
@@ -40,7 +41,7 @@
 static json_t *read_event(bl_api_server *s, const char *org, const char *id, bl_err *err)
 {
     const char *p[] = {org, id};
-    return bl_att_query_json(s, "SELECT " EVENT_JSON "::text FROM attendance_events"
+    return bl_api_query_json(s, "SELECT " EVENT_JSON "::text FROM attendance_events"
                                 " WHERE organization_id = $1 AND event_id = $2", 2, p, err);
 }
 
@@ -215,7 +216,7 @@ static void read_body(const json_t *body, bool creating, json_t *data, json_t *c
     for (int i = 0; i < 2; i++) {
         if (bl_att_string(body, names[i], true, 40, i == 0 ? &start : &end, details) <= 0)
             continue;
-        if (bl_att_parse_when(i == 0 ? start : end, false, &ms[i]) != 0) {
+        if (bl_api_parse_day_or_time(i == 0 ? start : end, false, &ms[i]) != 0) {
             bl_att_detail(details, names[i], "must be an RFC 3339 datetime (or a date, YYYY-MM-DD)");
             continue;
         }
@@ -293,11 +294,11 @@ static int create_event(const bl_api_request *req, bl_http_response *resp, void 
         return bl_att_invalid(req, resp, details);
     }
     char applied[BL_ATT_ID_MAX];
-    bl_att_result got = bl_att_send(ctx, req, resp, "event.create", id, data, NULL, applied);
+    bl_api_wait_result got = bl_att_send(ctx, req, resp, "event.create", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_ATT_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_event(req, resp, applied, 201);
-    return got == BL_ATT_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 static int get_event(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -327,11 +328,11 @@ static int update_event(const bl_api_request *req, bl_http_response *resp, void 
         return bl_att_invalid(req, resp, details);
     }
     char applied[BL_ATT_ID_MAX];
-    bl_att_result got = bl_att_send(ctx, req, resp, "event.update", id, data, NULL, applied);
+    bl_api_wait_result got = bl_att_send(ctx, req, resp, "event.update", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_ATT_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_event(req, resp, id, 200);
-    return got == BL_ATT_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 /* DELETE cancels: the event stays readable (status cancelled). The reason
@@ -354,11 +355,11 @@ static int cancel_event(const bl_api_request *req, bl_http_response *resp, void 
     if (!data)
         return -1;
     char applied[BL_ATT_ID_MAX];
-    bl_att_result got = bl_att_send(ctx, req, resp, "event.cancel", id, data, NULL, applied);
+    bl_api_wait_result got = bl_att_send(ctx, req, resp, "event.cancel", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_ATT_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_event(req, resp, id, 200);
-    return got == BL_ATT_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 /* The list filters of the query, adding details. */
@@ -384,7 +385,7 @@ static void read_filters(const bl_http_request *http, list_filters *f, json_t **
         const char *v = bl_http_request_query(http, names[i]);
         if (!v)
             continue;
-        if (bl_att_parse_when(v, i == 1, &ms[i]) != 0) {
+        if (bl_api_parse_day_or_time(v, i == 1, &ms[i]) != 0) {
             bl_att_detail(details, names[i], "must be a date (YYYY-MM-DD) or an RFC 3339 datetime");
             continue;
         }
@@ -395,7 +396,7 @@ static void read_filters(const bl_http_request *http, list_filters *f, json_t **
         bl_att_detail(details, "to", "must not be before from");
     const char *search = bl_http_request_query(http, "search");
     if (search && *search) {
-        if (strlen(search) > TITLE_MAX || bl_att_like_pattern(search, f->pattern, sizeof f->pattern) != 0)
+        if (strlen(search) > TITLE_MAX || bl_api_like_pattern(search, f->pattern, sizeof f->pattern) != 0)
             bl_att_detail(details, "search", "too long");
         else
             f->has_pattern = true;
@@ -422,7 +423,7 @@ static int list_events(const bl_api_request *req, bl_http_response *resp, void *
     const char *p[] = {req->auth->org_id, f.type, f.status, f.has_from ? f.from : NULL, f.has_to ? f.to : NULL,
                        f.has_pattern ? f.pattern : NULL, f.organizer, limit_text, offset_text, page_text};
     bl_err err = {0};
-    json_t *list = bl_att_query_json(req->server,
+    json_t *list = bl_api_query_json(req->server,
         "WITH f AS (SELECT * FROM attendance_events WHERE organization_id = $1"
         " AND ($2::text IS NULL OR event_type = $2) AND ($3::text IS NULL OR status = $3)"
         " AND ($4::bigint IS NULL OR ends_at > to_timestamp($4::bigint / 1000.0))"

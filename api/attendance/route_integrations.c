@@ -130,24 +130,7 @@ static int list_integrations(const bl_api_request *req, bl_http_response *resp, 
         return -1;
     json_t *rows = integrations_json(conn, req, p ? p->internal : NULL, status, internal_type, NULL, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    return rows ? bl_ax_answer(resp, 200, rows, NULL) : -1;
-}
-
-/* Notes each key of body that is not one of allowed (NULL-ended). */
-static void unknown_keys(const json_t *body, const char *const *allowed, const char *base, json_t *fields)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach ((json_t *)body, key, v) {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(allowed[i], key) == 0;
-        if (!ok) {
-            char path[160];
-            snprintf(path, sizeof path, "%s%s%s", base, base[0] ? "." : "", key);
-            json_object_set_new(fields, path, json_string("unknown field"));
-        }
-    }
+    return rows ? bl_att_answer(resp, 200, rows, NULL) : -1;
 }
 
 static void rfc3339(time_t t, char out[32])
@@ -244,7 +227,7 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
     if (body && !json_is_object(body))
         json_object_set_new(fields, "body", json_string("an object"));
     else if (body)
-        unknown_keys(body, connect_fields, "", fields);
+        bl_ax_unknown_fields(body, connect_fields, "", fields);
     const json_t *settings = json_object_get(body, "settings");
     if (settings)
         bl_integration_settings_check(p->internal, settings, "settings", true, c->catalog, fields);
@@ -268,15 +251,15 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
         char id[40];
         if (bl_oauth_connect_direct(st, p->internal, req->auth->org_id, settings, NULL,
                                     bl_api_integrations_actor(req), id, &err) != 0)
-            return bl_ax_fail(req, resp, &err);
+            return bl_api_integrations_fail(req, resp, &err);
         PGconn *conn = bl_api_acquire_pg(req->server, &err);
         json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;
         bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-        return data ? bl_ax_answer(resp, 201, data, NULL) : -1;
+        return data ? bl_att_answer(resp, 201, data, NULL) : -1;
     }
     bl_oauth_begin_result b;
     if (bl_oauth_begin(st, p->internal, req->auth->org_id, redirect, words ? scopes : NULL, settings, &b, &err) != 0)
-        return bl_ax_fail(req, resp, &err);
+        return bl_api_integrations_fail(req, resp, &err);
     char expires[32];
     rfc3339(b.expires_at, expires);
     json_t *shown = words ? json_deep_copy(words) : json_array();
@@ -290,7 +273,7 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "authUrl", b.authorization_url, "state", b.state,
                              "expiresAt", expires, "provider", p->name, "scopes", shown ? shown : json_array(),
                              "pkce", b.pkce);
-    return data ? bl_ax_answer(resp, 200, data, NULL) : -1;
+    return data ? bl_att_answer(resp, 200, data, NULL) : -1;
 }
 
 static const char *const callback_fields[] = {"code", "state", "error", "error_description", NULL};
@@ -313,7 +296,7 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     if (!fields)
         return -1;
     if (json_is_object(body))
-        unknown_keys(body, callback_fields, "", fields);
+        bl_ax_unknown_fields(body, callback_fields, "", fields);
     const char *state = json_string_value(json_object_get(body, "state"));
     const char *code = json_string_value(json_object_get(body, "code"));
     if (!state)
@@ -327,11 +310,11 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     char id[40];
     if (bl_oauth_complete(st, p->internal, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
                           &err) != 0)
-        return bl_ax_fail(req, resp, &err);
+        return bl_api_integrations_fail(req, resp, &err);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    return data ? bl_ax_answer(resp, 200, data, NULL) : -1;
+    return data ? bl_att_answer(resp, 200, data, NULL) : -1;
 }
 
 static const char *const settings_fields[] = {"syncDirection", "autoSync", "syncInterval", "settings",
@@ -362,7 +345,7 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
     if (!json_is_object(body)) {
         json_object_set_new(fields, "body", json_string("an object"));
     } else {
-        unknown_keys(body, settings_fields, "", fields);
+        bl_ax_unknown_fields(body, settings_fields, "", fields);
         /* the top-level fields are checked by the same schema as settings' */
         json_t *top = json_object();
         for (size_t i = 0; top && i < 3; i++)
@@ -384,7 +367,7 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         if (notes && !json_is_object(notes)) {
             json_object_set_new(fields, "notifications", json_string("an object"));
         } else if (notes) {
-            unknown_keys(notes, notification_fields, "notifications", fields);
+            bl_ax_unknown_fields(notes, notification_fields, "notifications", fields);
             const char *k;
             json_t *v;
             json_object_foreach ((json_t *)notes, k, v)
@@ -423,7 +406,7 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
     json_t *rows = integrations_json(conn, req, NULL, NULL, NULL, params[0], &err);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);
-    rc = row ? bl_ax_answer(resp, 200, row, NULL) : -1;
+    rc = row ? bl_att_answer(resp, 200, row, NULL) : -1;
 done:
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(fields);
@@ -537,16 +520,7 @@ static int test_integration(const bl_api_request *req, bl_http_response *resp, v
                              "responseTime", health ? took : NULL, "permissions", perms, "apiLimits", limits,
                              "lastError", last ? last : json_null(), "recommendations", advice);
     json_decref(health);
-    return data ? bl_ax_answer(resp, 200, data, NULL) : -1;
-}
-
-static void ctx_free(void *arg)
-{
-    bl_api_integrations *c = arg;
-    bl_oauth_store_free(c->store);
-    bl_keyring_free(c->kr);
-    bl_catalog_free(c->catalog);
-    free(c);
+    return data ? bl_att_answer(resp, 200, data, NULL) : -1;
 }
 
 static const bl_api_route routes[] = {
@@ -564,19 +538,11 @@ static const bl_api_route routes[] = {
 
 int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err)
 {
-    bl_api_integrations *ctx = calloc(1, sizeof *ctx);
+    bl_api_integrations *ctx = bl_api_integrations_attach(s, "api: attendance integration routes answer 503",
+                                                          "api: Slack templates checked without the event catalog",
+                                                          err);
     if (!ctx)
-        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
-    if (bl_api_server_on_free(s, ctx_free, ctx, err) != 0)
         return -1;
-    bl_err why = {0};
-    bl_oauth_config cfg = {0};
-    bl_oauth_config_from_env(&cfg);
-    if (!(ctx->kr = bl_keyring_from_env(&why)) ||
-        !(ctx->store = bl_oauth_store_new(bl_api_server_pool(s), ctx->kr, &cfg, &why)))
-        bl_log_warn("api: attendance integration routes answer 503", BL_FS("why", why.msg));
-    if (!(ctx->catalog = bl_catalog_load(bl_catalog_default_dir(), &why)))
-        bl_log_warn("api: Slack templates checked without the event catalog", BL_FS("why", why.msg));
     if (bl_api_server_surface_routes(s, BL_API_SURFACE_ATTENDANCE, routes, sizeof routes / sizeof routes[0], ctx,
                                      err) != 0)
         return -1;

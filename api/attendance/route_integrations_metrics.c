@@ -122,5 +122,5 @@ int bl_ax_metrics(const bl_api_request *req, bl_http_response *resp, void *ctx)
         return -1;
     json_t *data = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
     PQclear(r);
-    return data ? bl_ax_answer(resp, 200, data, NULL) : -1;
+    return data ? bl_att_answer(resp, 200, data, NULL) : -1;
 }

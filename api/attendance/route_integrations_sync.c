@@ -229,7 +229,7 @@ int bl_ax_delete(const bl_api_request *req, bl_http_response *resp, void *ctx)
         json_object_set(data, "statusUrl", json_object_get(json_object_get(data, "cleanupRun"), "statusUrl"));
         bl_http_response_header(resp, "Location", json_string_value(json_object_get(data, "statusUrl")));
     }
-    rc = bl_ax_answer(resp, ended ? 200 : 202, data, NULL);
+    rc = bl_att_answer(resp, ended ? 200 : 202, data, NULL);
     data = NULL;
 done:
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
@@ -244,22 +244,6 @@ static const char *const sync_fields[] = {"direction", "scope", "options", NULL}
 static const char *const option_fields[] = {"forceUpdate", "dryRun", "dateRange", NULL};
 static const char *const range_fields[] = {"start", "end", NULL};
 
-static void only_fields(const json_t *obj, const char *const *allowed, const char *base, json_t *fields)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach ((json_t *)obj, key, v) {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(allowed[i], key) == 0;
-        if (!ok) {
-            char path[160];
-            snprintf(path, sizeof path, "%s%s%s", base, base[0] ? "." : "", key);
-            json_object_set_new(fields, path, json_string("unknown field"));
-        }
-    }
-}
-
 typedef struct sync_request {
     const char *direction, *scope, *start, *end;
     bool force, dry_run;
@@ -272,7 +256,7 @@ static void read_sync(const json_t *body, sync_request *s, json_t *fields)
         json_object_set_new(fields, "body", json_string("an object"));
         return;
     }
-    only_fields(body, sync_fields, "", fields);
+    bl_ax_unknown_fields(body, sync_fields, "", fields);
     const json_t *dir = json_object_get(body, "direction"), *scope = json_object_get(body, "scope");
     s->direction = json_string_value(dir);
     if (dir && (!s->direction || (strcmp(s->direction, "bidirectional") && strcmp(s->direction, "attendance_to_external") &&
@@ -289,7 +273,7 @@ static void read_sync(const json_t *body, sync_request *s, json_t *fields)
         json_object_set_new(fields, "options", json_string("an object"));
         return;
     }
-    only_fields(opts, option_fields, "options", fields);
+    bl_ax_unknown_fields(opts, option_fields, "options", fields);
     const json_t *force = json_object_get(opts, "forceUpdate"), *dry = json_object_get(opts, "dryRun");
     if (force && !json_is_boolean(force))
         json_object_set_new(fields, "options.forceUpdate", json_string("a boolean"));
@@ -302,7 +286,7 @@ static void read_sync(const json_t *body, sync_request *s, json_t *fields)
         json_object_set_new(fields, "options.dateRange", json_string("an object {start, end}"));
         return;
     }
-    only_fields(range, range_fields, "options.dateRange", fields);
+    bl_ax_unknown_fields(range, range_fields, "options.dateRange", fields);
     s->start = json_string_value(json_object_get(range, "start"));
     s->end = json_string_value(json_object_get(range, "end"));
     if (range && (!s->start || strlen(s->start) > 40))
@@ -397,7 +381,7 @@ int bl_ax_sync(const bl_api_request *req, bl_http_response *resp, void *ctx)
     bl_http_response_header(resp, "Location", url);
     json_t *data = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b}", "syncId", run, "status", "started", "startedAt",
                              started, "estimatedDuration", estimate, "statusUrl", url, "dryRun", s.dry_run);
-    rc = data ? bl_ax_answer(resp, 202, data, NULL) : -1;
+    rc = data ? bl_att_answer(resp, 202, data, NULL) : -1;
 done:
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(fields);
@@ -417,7 +401,7 @@ int bl_ax_sync_status(const bl_api_request *req, bl_http_response *resp, void *c
         rc = bl_api_fail(req->http, resp, 404, "INTEGRATION_NOT_FOUND",
                          "no such sync run of an integration of this organization", NULL);
     else if (run && finish_if_ended(req, ctx, conn, id, run, &err) == 0)
-        rc = bl_ax_answer(resp, 200, json_incref(run), NULL);
+        rc = bl_att_answer(resp, 200, json_incref(run), NULL);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(run);
     return rc;
@@ -502,7 +486,7 @@ int bl_ax_history(const bl_api_request *req, bl_http_response *resp, void *ctx)
     PQclear(r);
     json_t *meta = json_pack("{s:I, s:I, s:I, s:I}", "page", (json_int_t)page, "limit", (json_int_t)limit, "total",
                              (json_int_t)total, "totalPages", (json_int_t)((total + limit - 1) / limit));
-    rc = data && meta ? bl_ax_answer(resp, 200, data, meta) : -1;
+    rc = data && meta ? bl_att_answer(resp, 200, data, meta) : -1;
     if (rc != 0 && !(data && meta)) {
         json_decref(data);
         json_decref(meta);

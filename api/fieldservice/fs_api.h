@@ -8,7 +8,7 @@
 #ifndef BUSLINE_API_FIELDSERVICE_FS_API_H
 #define BUSLINE_API_FIELDSERVICE_FS_API_H
 
-#include "api/command_send.h"
+#include "api/command_wait.h"
 #include "api/server.h"
 
 #include <jansson.h>
@@ -46,7 +46,8 @@ json_t *bl_fsapi_address_json(const bl_fsapi_address *a);
 /* An RFC 3339 UTC datetime of a timestamptz column, for SQL. */
 #define BL_FSAPI_DATETIME_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* Adds message to the array of field in errors (an object, made on first use). */
+/* Adds message to the array of field in errors (an object, made on first
+ * use; bl_fs_field_error's shape). */
 void bl_fsapi_field_error(json_t **errors, const char *field, const char *message);
 
 /* Reads an optional string member of body: 1 with *out set (borrowed), 0
@@ -55,32 +56,15 @@ void bl_fsapi_field_error(json_t **errors, const char *field, const char *messag
 int bl_fsapi_string(const json_t *body, const char *field, bool non_empty, size_t max, const char **out,
                     json_t **errors);
 
-/* Parses a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 datetime into
- * milliseconds since the epoch. end_of_day: a date means the end of that day
- * (its last millisecond). Returns 0, or -1 when text is neither. */
+/* Parses a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 datetime (UTC when
+ * it has no zone) into milliseconds since the epoch. end_of_day: a date
+ * means the end of that day (its last millisecond). Returns 0, or -1 when
+ * text is neither. */
 int bl_fsapi_parse_when(const char *text, bool end_of_day, int64_t *ms);
 
 /* page and size of the query (defaults 1 and 10; size at most
  * BL_FSAPI_SIZE_MAX), adding field errors for bad ones. */
 void bl_fsapi_page(const bl_http_request *req, long *page, long *size, json_t **errors);
-
-/* A LIKE pattern matching text anywhere ('%', '_' and '\' escaped), into
- * out (len bytes). Returns 0, or -1 when it does not fit. */
-int bl_fsapi_like_pattern(const char *text, char *out, size_t len);
-
-/* Answers 422 VALIDATION_ERROR with errors (stolen) listing every field. */
-int bl_fsapi_invalid(const bl_api_request *req, bl_http_response *resp, json_t *errors);
-
-/* Runs sql with n text params and parses its one row and column as JSON:
- * returns a new reference, or NULL with err (BL_ENOTFOUND: no row). */
-json_t *bl_fsapi_query_json(bl_api_server *s, const char *sql, int n, const char *const *params, bl_err *err);
-
-/* What a command's outcome came to. */
-typedef enum bl_fsapi_result {
-    BL_FSAPI_ANSWERED = 0, /* resp already holds the answer (an error, or the 202) */
-    BL_FSAPI_APPLIED,      /* the domain applied it: answer with the resource */
-    BL_FSAPI_FAILED,       /* unexpected failure: the handler returns -1 */
-} bl_fsapi_result;
 
 #define BL_FSAPI_ID_MAX 256
 
@@ -93,10 +77,10 @@ typedef enum bl_fsapi_result {
  * {detail, id: subject, command_id, status_url, status} and Location when
  * the bound passed (status_url: <prefix>/commands/<command id>), 404 NOT_FOUND for a refusal "not found", 422
  * VALIDATION_ERROR for any other refusal with its reason under
- * refused_field (NULL: the detail only). */
-bl_fsapi_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
-                              const char *type, const char *subject, const json_t *data,
-                              const char *refused_field, char applied_id[BL_FSAPI_ID_MAX]);
+ * refused_field (NULL: the detail only) (api/command_wait.h). */
+bl_api_wait_result bl_fsapi_send(bl_api_commands *commands, const bl_api_request *req, bl_http_response *resp,
+                                 const char *type, const char *subject, const json_t *data,
+                                 const char *refused_field, char applied_id[BL_FSAPI_ID_MAX]);
 
 /* Documents the routes of tag ("clients", "interventions", "commands") for the
  * surface's OpenAPI document (api/fieldservice/fs_openapi.c). After their

@@ -1,6 +1,8 @@
 /* The field-service surface's shared helpers (see fs_common.h). */
 #include "api/fieldservice/fs_common.h"
 
+#include "api/surface_fields.h"
+
 #include "core/log.h"
 #include "producers/outbox/domain_events.h"
 
@@ -72,15 +74,14 @@ const char *bl_fs_string(const json_t *body, const char *name, size_t max, bool 
     return s;
 }
 
-/* A positive integer query parameter within [1, max]; def when absent. */
+/* A positive integer query parameter within [1, max]; def when absent or empty. */
 static long query_long(const bl_http_request *req, const char *name, long def, long max, json_t *errors)
 {
     const char *v = bl_http_request_query(req, name);
+    long n = def;
     if (!v || !*v)
         return def;
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    if (*end || n < 1 || n > max) {
+    if (bl_api_query_long(req, name, 1, max, &n) < 0) {
         char msg[64];
         snprintf(msg, sizeof msg, "an integer from 1 to %ld", max);
         bl_fs_field_error(errors, name, msg);
@@ -106,17 +107,7 @@ json_t *bl_fs_page_envelope(const char *key, json_t *items, long total, long pag
 json_t *bl_fs_query_json(bl_api_server *s, const char *sql, int nparams, const char *const *params)
 {
     bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(s, &err);
-    if (!conn)
-        return NULL;
-    PGresult *r = bl_pg_exec(conn, sql, nparams, params, &err);
-    bl_pg_pool_release(bl_api_server_pool(s), conn);
-    if (!r)
-        return NULL;
-    json_error_t jerr;
-    json_t *j = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, &jerr) : NULL;
-    PQclear(r);
-    return j;
+    return bl_api_query_json(s, sql, nparams, params, &err);
 }
 
 int bl_fs_answer_query(const bl_api_request *req, bl_http_response *resp, int status, const char *sql,

@@ -41,7 +41,8 @@ void bl_fs_page_read(const bl_http_request *req, long *page, long *size, json_t 
 json_t *bl_fs_page_envelope(const char *key, json_t *items, long total, long page, long size);
 
 /* Runs sql whose one row and column is a JSON text; returns that JSON (new
- * reference), or NULL (no row, or a failure, logged by the pool). */
+ * reference), or NULL (no row, or a failure, logged by the pool):
+ * bl_api_query_json without its error. */
 json_t *bl_fs_query_json(bl_api_server *s, const char *sql, int nparams, const char *const *params);
 
 /* Answers one page of a list: reads page and size (a 422 naming them when

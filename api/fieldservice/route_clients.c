@@ -9,7 +9,9 @@
  * date_creation = created_at. A null or absent field of a PUT keeps the
  * value. DELETE is the domain's soft delete. */
 #include "api/fieldservice/fs_api.h"
+#include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
+#include "api/surface_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +102,7 @@ static void client_fields(const json_t *body, bool creating, json_t *data, json_
 static json_t *read_client(bl_api_server *s, const char *org, const char *id, bl_err *err)
 {
     const char *p[] = {org, id};
-    return bl_fsapi_query_json(s,
+    return bl_api_query_json(s,
                                "SELECT " CLIENT_JSON "::text FROM fieldservice_clients"
                                " WHERE organization_id = $1 AND client_id = $2 AND deleted_at IS NULL",
                                2, p, err);
@@ -131,7 +133,7 @@ static bool body_is_object(const bl_api_request *req, bl_http_response *resp, in
         return true;
     json_t *errors = NULL;
     bl_fsapi_field_error(&errors, "body", "expected a JSON object");
-    *rc = bl_fsapi_invalid(req, resp, errors);
+    *rc = bl_fs_invalid(req, resp, errors);
     return false;
 }
 
@@ -146,10 +148,10 @@ static int list_clients(const bl_api_request *req, bl_http_response *resp, void 
     if (statut && !one_of(statut, statuses))
         bl_fsapi_field_error(&errors, "statut", "must be one of actif, inactif, prospect");
     char pattern[2 * BL_FSAPI_TEXT_MAX + 3];
-    if (search && *search && bl_fsapi_like_pattern(search, pattern, sizeof pattern) != 0)
+    if (search && *search && bl_api_like_pattern(search, pattern, sizeof pattern) != 0)
         bl_fsapi_field_error(&errors, "search", "too long");
     if (errors)
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     char size_text[24], offset_text[24], page_text[24];
     snprintf(size_text, sizeof size_text, "%ld", size);
     snprintf(offset_text, sizeof offset_text, "%ld", (page - 1) * size);
@@ -157,7 +159,7 @@ static int list_clients(const bl_api_request *req, bl_http_response *resp, void 
     const char *p[] = {req->auth->org_id, statut, search && *search ? pattern : NULL, size_text, offset_text,
                        page_text};
     bl_err err = {0};
-    json_t *list = bl_fsapi_query_json(req->server,
+    json_t *list = bl_api_query_json(req->server,
         "WITH f AS (SELECT * FROM fieldservice_clients WHERE organization_id = $1 AND deleted_at IS NULL"
         " AND ($2::text IS NULL OR statut = $2) AND ($3::text IS NULL OR name ILIKE $3 OR email ILIKE $3"
         " OR phone ILIKE $3 OR street ILIKE $3 OR postal_code ILIKE $3 OR city ILIKE $3)),"
@@ -190,14 +192,14 @@ static int create_client(const bl_api_request *req, bl_http_response *resp, void
     client_fields(req->body, true, data, &errors);
     if (errors) {
         json_decref(data);
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     }
     char applied[BL_FSAPI_ID_MAX];
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.create", id, data, NULL, applied);
+    bl_api_wait_result got = bl_fsapi_send(ctx, req, resp, "client.create", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_client(req, resp, applied, 201);
-    return got == BL_FSAPI_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 static int get_client(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -234,16 +236,16 @@ static int update_client(const bl_api_request *req, bl_http_response *resp, void
     client_fields(req->body, false, data, &errors);
     if (errors) {
         json_decref(data);
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     }
     char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
-    bl_fsapi_result got = json_object_size(data) > 1
+    bl_api_wait_result got = json_object_size(data) > 1
                               ? bl_fsapi_send(ctx, req, resp, "client.update", id, data, NULL, applied)
-                              : BL_FSAPI_APPLIED; /* nothing to change */
+                              : BL_API_WAIT_APPLIED; /* nothing to change */
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_client(req, resp, id, 200);
-    return got == BL_FSAPI_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 static int delete_client(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -256,11 +258,11 @@ static int delete_client(const bl_api_request *req, bl_http_response *resp, void
     if (!data)
         return -1;
     char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "client.delete", id, data, NULL, applied);
+    bl_api_wait_result got = bl_fsapi_send(ctx, req, resp, "client.delete", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         bl_http_response_status(resp, 204);
-    return got == BL_FSAPI_FAILED ? -1 : 0;
+    return got == BL_API_WAIT_FAILED ? -1 : 0;
 }
 
 static const bl_api_route routes[] = {

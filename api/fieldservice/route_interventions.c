@@ -15,7 +15,9 @@
  * technicien_assigné = technician_id. An intervention is created planifie;
  * PUT changes neither its client nor its status (change-status does). */
 #include "api/fieldservice/fs_api.h"
+#include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
+#include "api/surface_fields.h"
 #include "producers/fieldservice/status_machine.h"
 
 #include <inttypes.h>
@@ -58,7 +60,7 @@ static const char *status_symbol(const char *statut)
 static json_t *read_intervention(bl_api_server *s, const char *org, const char *id, bl_err *err)
 {
     const char *p[] = {org, id};
-    return bl_fsapi_query_json(s,
+    return bl_api_query_json(s,
                                "SELECT " INTERVENTION_JSON "::text FROM fieldservice_interventions"
                                " WHERE organization_id = $1 AND intervention_id = $2 AND deleted_at IS NULL",
                                2, p, err);
@@ -68,7 +70,7 @@ static json_t *read_intervention(bl_api_server *s, const char *org, const char *
 static json_t *client_address(bl_api_server *s, const char *org, const char *client, bl_err *err)
 {
     const char *p[] = {org, client};
-    return bl_fsapi_query_json(s,
+    return bl_api_query_json(s,
                                "SELECT json_build_object('street', street, 'postal_code', postal_code,"
                                " 'city', city, 'country', country)::text FROM fieldservice_clients"
                                " WHERE organization_id = $1 AND client_id = $2 AND deleted_at IS NULL",
@@ -113,7 +115,7 @@ static bool body_is_object(const bl_api_request *req, bl_http_response *resp, in
         return true;
     json_t *errors = NULL;
     bl_fsapi_field_error(&errors, "body", "expected a JSON object");
-    *rc = bl_fsapi_invalid(req, resp, errors);
+    *rc = bl_fs_invalid(req, resp, errors);
     return false;
 }
 
@@ -191,7 +193,7 @@ static int create_intervention(const bl_api_request *req, bl_http_response *resp
     if (errors) {
         json_decref(address);
         json_decref(data);
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     }
     if (!json_object_get(data, "site_address"))
         json_object_set(data, "site_address", address);
@@ -199,12 +201,12 @@ static int create_intervention(const bl_api_request *req, bl_http_response *resp
     const json_t *kind = json_object_get(data, "intervention_type");
     json_object_set_new(data, "title", json_string(kind ? json_string_value(kind) : "intervention"));
     char applied[BL_FSAPI_ID_MAX];
-    bl_fsapi_result got =
+    bl_api_wait_result got =
         bl_fsapi_send(ctx, req, resp, "intervention.create", id, data, "client_id", applied);
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_intervention(req, resp, applied, 201);
-    return got == BL_FSAPI_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 static int get_intervention(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -234,16 +236,16 @@ static int update_intervention(const bl_api_request *req, bl_http_response *resp
     json_decref(current);
     if (errors || !data) {
         json_decref(data);
-        return errors ? bl_fsapi_invalid(req, resp, errors) : -1;
+        return errors ? bl_fs_invalid(req, resp, errors) : -1;
     }
     char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
-    bl_fsapi_result got = json_object_size(data) > 1
+    bl_api_wait_result got = json_object_size(data) > 1
                               ? bl_fsapi_send(ctx, req, resp, "intervention.update", id, data, NULL, applied)
-                              : BL_FSAPI_APPLIED; /* nothing to change */
+                              : BL_API_WAIT_APPLIED; /* nothing to change */
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_intervention(req, resp, id, 200);
-    return got == BL_FSAPI_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 static int delete_intervention(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -258,11 +260,11 @@ static int delete_intervention(const bl_api_request *req, bl_http_response *resp
     if (!data)
         return -1;
     char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
-    bl_fsapi_result got = bl_fsapi_send(ctx, req, resp, "intervention.delete", id, data, NULL, applied);
+    bl_api_wait_result got = bl_fsapi_send(ctx, req, resp, "intervention.delete", id, data, NULL, applied);
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         bl_http_response_status(resp, 204);
-    return got == BL_FSAPI_FAILED ? -1 : 0;
+    return got == BL_API_WAIT_FAILED ? -1 : 0;
 }
 
 static int change_status(const bl_api_request *req, bl_http_response *resp, void *ctx)
@@ -284,17 +286,17 @@ static int change_status(const bl_api_request *req, bl_http_response *resp, void
         bl_fsapi_field_error(&errors, "nouveau_statut", "must be one of " STATUSES_TEXT);
     bl_fsapi_string(req->body, "commentaire", false, COMMENT_MAX_LEN, &comment, &errors);
     if (errors)
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     json_t *data = json_pack("{s:s, s:s, s:s?}", "intervention_id", id, "status", symbol, "note", comment);
     if (!data)
         return -1;
     char applied[BL_FSAPI_ID_MAX]; /* the path id: not a create */
-    bl_fsapi_result got =
+    bl_api_wait_result got =
         bl_fsapi_send(ctx, req, resp, "intervention.change_status", id, data, "nouveau_statut", applied);
     json_decref(data);
-    if (got == BL_FSAPI_APPLIED)
+    if (got == BL_API_WAIT_APPLIED)
         return answer_intervention(req, resp, id, 200);
-    return got == BL_FSAPI_ANSWERED ? 0 : -1;
+    return got == BL_API_WAIT_ANSWERED ? 0 : -1;
 }
 
 /* The list filters of the query into params ($2..$7), adding field errors. */
@@ -329,7 +331,7 @@ static void read_filters(const bl_http_request *http, list_filters *f, json_t **
         bl_fsapi_field_error(errors, "date_fin", "must not be before date_debut");
     const char *search = bl_http_request_query(http, "search");
     if (search && *search) {
-        if (bl_fsapi_like_pattern(search, f->pattern, sizeof f->pattern) != 0)
+        if (bl_api_like_pattern(search, f->pattern, sizeof f->pattern) != 0)
             bl_fsapi_field_error(errors, "search", "too long");
         else
             f->has_pattern = true;
@@ -345,7 +347,7 @@ static int list_interventions(const bl_api_request *req, bl_http_response *resp,
     bl_fsapi_page(req->http, &page, &size, &errors);
     read_filters(req->http, &f, &errors);
     if (errors)
-        return bl_fsapi_invalid(req, resp, errors);
+        return bl_fs_invalid(req, resp, errors);
     char size_text[24], offset_text[24], page_text[24];
     snprintf(size_text, sizeof size_text, "%ld", size);
     snprintf(offset_text, sizeof offset_text, "%ld", (page - 1) * size);
@@ -354,7 +356,7 @@ static int list_interventions(const bl_api_request *req, bl_http_response *resp,
                        f.has_to ? f.to : NULL, f.has_pattern ? f.pattern : NULL, size_text, offset_text,
                        page_text};
     bl_err err = {0};
-    json_t *list = bl_fsapi_query_json(req->server,
+    json_t *list = bl_api_query_json(req->server,
         "WITH f AS (SELECT * FROM fieldservice_interventions WHERE organization_id = $1"
         " AND deleted_at IS NULL AND ($2::text IS NULL OR client_id = $2)"
         " AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR intervention_type = $4)"

@@ -271,11 +271,11 @@ static int rapports_generate(const bl_api_request *req, bl_http_response *resp, 
                              "format", g.format, "template", g.tmpl);
     if (!data)
         return -1;
-    bl_fsapi_result sent = bl_fsapi_send(commands, req, resp, COMMAND_TYPE, report_id, data,
+    bl_api_wait_result sent = bl_fsapi_send(commands, req, resp, COMMAND_TYPE, report_id, data,
                                          "template", applied);
     json_decref(data);
-    if (sent != BL_FSAPI_APPLIED)
-        return sent == BL_FSAPI_ANSWERED ? 0 : -1;
+    if (sent != BL_API_WAIT_APPLIED)
+        return sent == BL_API_WAIT_ANSWERED ? 0 : -1;
     int found = 0;
     char *text = report_text(req->server, req->auth->org_id, applied, &found, &err);
     if (!text)

@@ -378,20 +378,32 @@ static const bl_api_route routes[] = {
     {"GET", "/v1/integrations/:id/history", BL_API_BY_METHOD, bl_api_integrations_history},
 };
 
-int bl_api_routes_integrations(bl_api_server *s, bl_err *err)
+bl_api_integrations *bl_api_integrations_attach(bl_api_server *s, const char *no_store_warning,
+                                                const char *no_catalog_warning, bl_err *err)
 {
     bl_api_integrations *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        return bl_err_set(err, BL_ENOMEM, "api: out of memory");
+    if (!ctx) {
+        bl_err_set(err, BL_ENOMEM, "api: out of memory");
+        return NULL;
+    }
     if (bl_api_server_on_free(s, ctx_free, ctx, err) != 0)
-        return -1;
+        return NULL; /* freed by the hook */
     bl_err why = {0};
     bl_oauth_config cfg = {0};
     bl_oauth_config_from_env(&cfg);
     if (!(ctx->kr = bl_keyring_from_env(&why)) ||
         !(ctx->store = bl_oauth_store_new(bl_api_server_pool(s), ctx->kr, &cfg, &why)))
-        bl_log_warn("api: integration routes answer 503", BL_FS("why", why.msg));
+        bl_log_warn(no_store_warning, BL_FS("why", why.msg));
     if (!(ctx->catalog = bl_catalog_load(bl_catalog_default_dir(), &why)))
-        bl_log_warn("api: mapping rules checked without the event catalog", BL_FS("why", why.msg));
+        bl_log_warn(no_catalog_warning, BL_FS("why", why.msg));
+    return ctx;
+}
+
+int bl_api_routes_integrations(bl_api_server *s, bl_err *err)
+{
+    bl_api_integrations *ctx = bl_api_integrations_attach(s, "api: integration routes answer 503",
+                                                          "api: mapping rules checked without the event catalog", err);
+    if (!ctx)
+        return -1;
     return bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], ctx, err);
 }

@@ -1,4 +1,5 @@
-/* What the integration route files share (api/route_integrations*.c). */
+/* What the integration route files share (api/routes/route_integrations*.c,
+ * and the Attendance-X surface's api/attendance/route_integrations*.c). */
 #ifndef BUSLINE_API_ROUTE_INTEGRATIONS_H
 #define BUSLINE_API_ROUTE_INTEGRATIONS_H
 
@@ -13,6 +14,13 @@ typedef struct bl_api_integrations {
     bl_oauth_store *store;
     bl_catalog *catalog; /* checks rules' placeholders; NULL: any data field */
 } bl_api_integrations;
+
+/* A new context for integration routes on s (freed with s): the keyring
+ * and OAuth store from the environment (missing: logged with
+ * no_store_warning, the routes answer 503) and the event catalog (missing:
+ * logged with no_catalog_warning). Returns it, or NULL with err. */
+bl_api_integrations *bl_api_integrations_attach(bl_api_server *s, const char *no_store_warning,
+                                                const char *no_catalog_warning, bl_err *err);
 
 /* Answers err: an oauth code in its status and name, BL_EINVAL as 422;
  * returns -1 (a 500) for anything else. */

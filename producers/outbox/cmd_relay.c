@@ -30,6 +30,16 @@ static const bl_setting relay_settings[] = {
      .flag = "delivery-timeout", .type = BL_SETTING_DURATION, .def = "60s", .min = 1000,
      .max = 3600000,
      .help = "how long the producer keeps retrying a message before the batch gives it back"},
+    {.name = "relay_exactly_once", .env = "BUSLINE_RELAY_EXACTLY_ONCE", .flag = "exactly-once",
+     .type = BL_SETTING_BOOL, .def = "false",
+     .help = "publish each batch in a Kafka transaction with a positions marker, so a relay killed at "
+             "any instant neither loses nor republishes a row (read_committed consumers)"},
+    {.name = "relay_transactional_id", .env = "BUSLINE_RELAY_TRANSACTIONAL_ID", .flag = "transactional-id",
+     .type = BL_SETTING_STRING, .def = "busline-relay",
+     .help = "exactly-once: the Kafka transactional.id, the same for every relay of one outbox"},
+    {.name = "relay_positions_topic", .env = "BUSLINE_RELAY_POSITIONS_TOPIC", .flag = "positions-topic",
+     .type = BL_SETTING_STRING, .def = "busline.relay.positions",
+     .help = "exactly-once: the compacted topic of the relay's position markers (created if missing)"},
     {0},
 };
 
@@ -67,6 +77,9 @@ int bl_cmd_relay(int argc, char **argv)
         .cleanup_batch = (int)bl_config_int(cfg, "relay_cleanup_batch"),
         .cleanup_interval_ms = (int)bl_config_duration_ms(cfg, "relay_cleanup_interval"),
         .delivery_timeout_ms = (int)bl_config_duration_ms(cfg, "relay_delivery_timeout"),
+        .exactly_once = bl_config_bool(cfg, "relay_exactly_once"),
+        .transactional_id = bl_config_str(cfg, "relay_transactional_id"),
+        .positions_topic = bl_config_str(cfg, "relay_positions_topic"),
         .metrics = metrics,
     };
     relay = bl_relay_new(&rc, &err);
@@ -84,7 +97,7 @@ int bl_cmd_relay(int argc, char **argv)
     }
     bl_log_info("relay: starting", BL_FI("batch_size", rc.batch_size),
                 BL_FI("poll_interval_ms", rc.poll_interval_ms),
-                BL_FI("retention_ms", rc.retention_ms));
+                BL_FI("retention_ms", rc.retention_ms), BL_FI("exactly_once", rc.exactly_once));
     bl_relay_run(relay);
 done:
     bl_ops_server_free(ops);

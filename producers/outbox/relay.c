@@ -32,6 +32,9 @@
 #define CLEANUP_ROUNDS_MAX 10
 /* How often the backlog gauges are refreshed. */
 #define BACKLOG_EVERY_MS 2000
+#define EXACTLY_ONCE_BATCH_MAX 20000
+#define DEFAULT_TRANSACTIONAL_ID "busline-relay"
+#define DEFAULT_POSITIONS_TOPIC "busline.relay.positions"
 
 static int stopping(const bl_relay *r)
 {
@@ -62,6 +65,11 @@ static int check_config(const bl_relay_config *cfg, bl_err *err)
     if (cfg->delivery_timeout_ms < 1000)
         return bl_err_set(err, BL_EINVAL, "relay: delivery timeout %d ms is under 1 s",
                           cfg->delivery_timeout_ms);
+    /* A marker names up to two batches of ids: it must fit Kafka's default
+     * 1 MB message. */
+    if (cfg->exactly_once && cfg->batch_size > EXACTLY_ONCE_BATCH_MAX)
+        return bl_err_set(err, BL_EINVAL, "relay: batch size %d is over %d with exactly-once",
+                          cfg->batch_size, EXACTLY_ONCE_BATCH_MAX);
     return 0;
 }
 
@@ -119,6 +127,17 @@ bl_relay *bl_relay_new(const bl_relay_config *cfg, bl_err *err)
     }
     r->cfg.pg_url = r->pg_url;
     r->cfg.brokers = r->brokers;
+    if (cfg->exactly_once) {
+        r->transactional_id = strdup(cfg->transactional_id ? cfg->transactional_id : DEFAULT_TRANSACTIONAL_ID);
+        r->positions_topic = strdup(cfg->positions_topic ? cfg->positions_topic : DEFAULT_POSITIONS_TOPIC);
+        r->marker_buf = malloc(r->ids_cap);
+        if (!r->transactional_id || !r->positions_topic || !r->marker_buf) {
+            bl_err_set(err, BL_ENOMEM, "relay: out of memory");
+            goto fail;
+        }
+    }
+    r->cfg.transactional_id = r->transactional_id;
+    r->cfg.positions_topic = r->positions_topic;
     if (pipe2(r->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         bl_err_set(err, BL_EIO, "relay: pipe: %s", strerror(errno));
         goto fail;
@@ -143,6 +162,12 @@ static void lose_lease(bl_relay *r)
     atomic_store(&r->connected, 0);
     if (atomic_exchange(&r->leader, 0))
         bl_log_info("relay: lease released");
+    /* The next leader's producer fences this one: a new lease starts with a
+     * new producer and the recovery that follows it. */
+    if (r->cfg.exactly_once && r->producer) {
+        bl_kafka_producer_free(r->producer, 0);
+        r->producer = NULL;
+    }
     if (r->m_leader)
         bl_gauge_set(r->m_leader, 0);
 }
@@ -167,6 +192,9 @@ void bl_relay_free(bl_relay *r)
     free(r->ids_buf);
     free(r->carry_buf);
     free(r->flight_buf);
+    free(r->transactional_id);
+    free(r->positions_topic);
+    free(r->marker_buf);
     free(r);
 }
 
@@ -266,6 +294,40 @@ static int wait_for_wake(bl_relay *r, int timeout_ms, int listen)
     return 0;
 }
 
+/* Exactly-once: a transactional producer (fencing any older one of the
+ * id), then the recovery: the rows the last committed transaction's marker
+ * names are marked sent before anything is claimed. A failed transaction
+ * rolls back the whole batch, so gapless delivery has nothing to add.
+ * Returns 0, or -1 with err (no producer then). */
+static int start_transactional_producer(bl_relay *r, const char *message_timeout, bl_err *err)
+{
+    char txn_timeout[16];
+    snprintf(txn_timeout, sizeof txn_timeout, "%d", r->cfg.delivery_timeout_ms + 10000);
+    const char *const extra[] = {"transactional.id", r->transactional_id, "message.timeout.ms", message_timeout,
+                                 "transaction.timeout.ms", txn_timeout, NULL};
+    char *ids = NULL;
+    if (relay_positions_ensure_topic(r, err) != 0)
+        return -1;
+    r->producer = bl_kafka_producer_new(r->brokers, extra, relay_on_delivery, r, err);
+    if (!r->producer)
+        return -1;
+    int rc = bl_kafka_producer_txn_init(r->producer, r->cfg.delivery_timeout_ms + 10000, err);
+    if (rc == 0)
+        rc = relay_positions_last(r, &ids, err);
+    if (rc == 0 && ids)
+        rc = relay_mark_ids(r, ids, err);
+    if (rc == 0)
+        bl_log_info("relay: exactly-once producer ready", BL_FS("transactional_id", r->transactional_id),
+                    BL_FS("recovered", ids ? "marker" : "none"));
+    free(ids);
+    if (rc != 0) {
+        bl_kafka_producer_free(r->producer, 0);
+        r->producer = NULL;
+        return bl_err_wrap(err, "relay: exactly-once start");
+    }
+    return 0;
+}
+
 static int ensure_producer(bl_relay *r, bl_err *err)
 {
     if (r->producer)
@@ -282,6 +344,8 @@ static int ensure_producer(bl_relay *r, bl_err *err)
      * too; the batch's marking rule covers the timeouts it does not. */
     const char *const extra[] = {"message.timeout.ms", timeout, "enable.gapless.guarantee", "true",
                                  NULL};
+    if (r->cfg.exactly_once)
+        return start_transactional_producer(r, timeout, err);
     r->producer = bl_kafka_producer_new(r->brokers, extra, relay_on_delivery, r, err);
     return r->producer ? 0 : -1;
 }
@@ -362,8 +426,9 @@ int bl_relay_run(bl_relay *r)
             rows = -1;
         if (rows < 0) {
             /* Rows published but not marked are sent again by the next
-             * leader, with the same ce_id. */
-            bl_log_error("relay: database error; giving up the lease", BL_FS("error", e.msg));
+             * leader, with the same ce_id (exactly-once: the next leader
+             * marks them from the positions marker instead). */
+            bl_log_error("relay: batch failed; giving up the lease", BL_FS("error", e.msg));
             relay_count_error(r, 1);
             lose_lease(r);
             wait_for_wake(r, r->cfg.poll_interval_ms, 0);

@@ -28,7 +28,17 @@
  * row. Anything not acknowledged (a broker
  * outage past delivery_timeout_ms, a fatal producer error: the producer is
  * then recreated) stays unsent and is retried by a later batch with the
- * same ce_id. */
+ * same ce_id.
+ *
+ * Exactly once (cfg.exactly_once): a relay killed between Kafka's ack and
+ * the marking would publish those rows twice. So each batch is one Kafka
+ * transaction (transactional.id shared by all relays of the outbox, so a
+ * new leader's producer fences a zombie's) that also writes a marker to
+ * the positions topic naming every row it holds that PostgreSQL may not
+ * have marked yet; a new leader, once its producer completed or aborted
+ * the last transaction, marks the rows of the last committed marker before
+ * claiming any. read_committed consumers then see each row once. A failed
+ * commit gives up the lease: the recovery decides what Kafka holds. */
 #ifndef BUSLINE_PRODUCERS_RELAY_H
 #define BUSLINE_PRODUCERS_RELAY_H
 
@@ -47,6 +57,10 @@ typedef struct bl_relay_config {
     int cleanup_batch;           /* rows per DELETE; > 0 */
     int cleanup_interval_ms;     /* how often sent rows are deleted; >= 10 */
     int delivery_timeout_ms;     /* librdkafka message.timeout.ms; >= 1000 */
+    int exactly_once;            /* 1: each batch is a Kafka transaction with a positions marker */
+    const char *transactional_id; /* exactly_once: shared by every relay of the outbox (fencing);
+                                   * NULL = "busline-relay" */
+    const char *positions_topic; /* exactly_once: NULL = "busline.relay.positions" */
     bl_metrics *metrics;         /* may be NULL; borrowed, registers busline_relay_* */
 } bl_relay_config;
 

@@ -260,6 +260,60 @@ void relay_drop_prefetch(struct bl_relay *r)
     r->prefetched = NULL;
 }
 
+int relay_mark_ids(struct bl_relay *r, const char *ids, bl_err *err)
+{
+    const char *params[1] = {ids};
+    if (bl_pg_exec_cmd(r->conn, r->cfg.retention_ms > 0 ? MARK_SQL : DELETE_SQL, 1, params, err) != 0)
+        return bl_err_wrap(err, "relay: mark the rows of the positions marker sent");
+    return 0;
+}
+
+/* Exactly-once: writes the batch's marker into its transaction. It names
+ * the rows handed over (rows_sent of them) and the pending marks of the
+ * batch before, not yet written: every row Kafka will hold once this
+ * transaction commits and PostgreSQL may not have marked. Returns 0, or
+ * -1 with err. */
+static int send_marker(struct bl_relay *r, PGresult *res, int rows_sent, bl_err *err)
+{
+    size_t used = 0, cap = r->ids_cap;
+    int n = 0;
+    r->marker_buf[used++] = '{';
+    if (r->pending_marks > 0) {
+        size_t len = strlen(r->ids_buf) - 2; /* inside the braces */
+        memcpy(r->marker_buf + used, r->ids_buf + 1, len);
+        used += len;
+        n = r->pending_marks;
+    }
+    for (int i = 0; i < rows_sent && used < cap; i++)
+        used += (size_t)snprintf(r->marker_buf + used, cap - used, "%s%s", n++ ? "," : "", PQgetvalue(res, i, COL_ID));
+    if (used + 2 > cap)
+        return bl_err_set(err, BL_EINVAL, "relay: positions marker over %zu bytes", cap);
+    r->marker_buf[used++] = '}';
+    r->marker_buf[used] = '\0';
+    return bl_kafka_producer_send(r->producer, r->positions_topic, "outbox", 6, r->marker_buf, used, NULL, 0,
+                                  NULL, r->cfg.delivery_timeout_ms, err);
+}
+
+/* Exactly-once: commits the batch's transaction. On failure every row
+ * counts as failed, the transaction is aborted if it can be, and -1 tells
+ * the caller to give up the lease: the next leader's recovery reads what
+ * Kafka really holds. */
+static int commit_batch(struct bl_relay *r, int rows, int rows_sent, bl_err *err)
+{
+    if (bl_kafka_producer_txn_commit(r->producer, r->cfg.delivery_timeout_ms + 10000, err) == 0) {
+        /* committed: Kafka holds every row handed over, reports or not */
+        for (int i = 0; i < rows_sent; i++)
+            r->slots[i].state = SLOT_ACKED;
+        return 0;
+    }
+    for (int i = 0; i < rows; i++)
+        r->slots[i].state = SLOT_FAILED;
+    bl_err abort_err = {0};
+    if (bl_kafka_producer_txn_abort(r->producer, 10000, &abort_err) != 0)
+        bl_log_warn("relay: abort after a failed commit", BL_FS("error", abort_err.msg));
+    return -1;
+}
+
 int relay_flush_marks(struct bl_relay *r, bl_err *err)
 {
     if (r->pending_marks == 0)
@@ -342,12 +396,25 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
         r->slots[i].relay = r;
     r->delivery_error[0] = '\0';
     r->batch_open = 1;
+    if (r->cfg.exactly_once && bl_kafka_producer_txn_begin(r->producer, err) != 0) {
+        r->batch_open = 0;
+        PQclear(res);
+        return -1;
+    }
     bl_err send_err = {0};
-    for (int i = 0; i < rows; i++) {
+    int rows_sent = 0;
+    for (; rows_sent < rows; rows_sent++) {
         /* Stop at the first row the producer refuses: later rows of its
          * aggregate must not go out before it. */
-        if (send_row(r, res, i, &send_err) != 0)
+        if (send_row(r, res, rows_sent, &send_err) != 0)
             break;
+    }
+    if (r->cfg.exactly_once && send_marker(r, res, rows_sent, err) != 0) {
+        bl_err abort_err = {0};
+        bl_kafka_producer_txn_abort(r->producer, 10000, &abort_err);
+        r->batch_open = 0;
+        PQclear(res);
+        return -1;
     }
     int64_t t_sent = bl_clock_mono_ms();
     /* A full batch handed over whole: more rows are likely waiting, so the
@@ -356,10 +423,19 @@ int relay_batch_run(struct bl_relay *r, int *failures, bl_err *err)
     int prefetch_failed = rows == r->cfg.batch_size && !send_err.msg[0] &&
                           start_prefetch(r, res, rows, &prefetch_err) != 0;
     bl_err flush_err = {0};
-    if (wait_for_reports(r, &flush_err) != 0)
+    if (r->cfg.exactly_once) {
+        int committed = commit_batch(r, rows, rows_sent, &flush_err) == 0;
+        r->batch_open = 0;
+        if (!committed) {
+            PQclear(res);
+            *err = flush_err;
+            return bl_err_wrap(err, "relay: batch of %d rows", rows);
+        }
+    } else if (wait_for_reports(r, &flush_err) != 0) {
         drop_producer(r, flush_err.msg);
-    else if (bl_kafka_producer_fatal(r->producer, &flush_err))
+    } else if (bl_kafka_producer_fatal(r->producer, &flush_err)) {
         drop_producer(r, flush_err.msg);
+    }
     r->batch_open = 0;
 
     for (int i = 0; i < rows; i++)

@@ -27,6 +27,8 @@ struct bl_relay {
     bl_relay_config cfg; /* strings point at the copies below */
     char *pg_url;
     char *brokers;
+    char *transactional_id, *positions_topic; /* copies; set with exactly_once */
+    char *marker_buf; /* exactly_once: ids_cap bytes, the batch's positions marker */
 
     PGconn *conn; /* the lease and all the relay's SQL; NULL when disconnected */
     atomic_int leader;
@@ -80,6 +82,19 @@ int relay_flush_marks(struct bl_relay *r, bl_err *err);
 /* Refreshes the backlog gauges when due (every few seconds), also while a
  * batch waits for a broker that is away. Returns 0, or -1 with err. */
 int relay_refresh_backlog_if_due(struct bl_relay *r, bl_err *err);
+
+/* Creates the compacted positions topic if missing and waits until it is
+ * visible. Returns 0, or -1 with err. */
+int relay_positions_ensure_topic(struct bl_relay *r, bl_err *err);
+
+/* Reads the last committed positions marker ("{id,...}", malloc'd into
+ * *ids; NULL when the topic holds none). Call after the producer's
+ * txn_init so no transaction of ours is still open. Returns 0, or -1 with err. */
+int relay_positions_last(struct bl_relay *r, char **ids, bl_err *err);
+
+/* Marks the rows of ids ("{id,...}") sent (or deletes them, per retention)
+ * on the leader's connection. Returns 0, or -1 with err. */
+int relay_mark_ids(struct bl_relay *r, const char *ids, bl_err *err);
 
 /* Counts one error in the stats and the errors metric. */
 void relay_count_error(struct bl_relay *r, int n);

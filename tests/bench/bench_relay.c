@@ -4,6 +4,8 @@
  *           peak RSS from getrusage);
  *   kcat  - kcat producing N messages of the same size with keys and six
  *           headers, idempotent, acks=all, lz4, to the same broker;
+ *   relay exactly-once - the same with --exactly-once (a Kafka transaction
+ *           and a positions marker per batch), for the cost of it;
  *   pg    - a bare loop claiming and deleting the same rows in batches of
  *           the relay's size, no Kafka (what the relay does with its
  *           default retention of 0).
@@ -105,7 +107,7 @@ static double pg_loop(PGconn *conn, long n)
  * then fills the outbox with n rows and times the relay from their commit
  * until none is left unsent: steady publishing, not process start-up.
  * Returns events per second, or -1; *rss_kib gets the relay's peak RSS. */
-static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, long n,
+static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, long n, int exactly_once,
                         long *rss_kib)
 {
     if (sql(f->conn, "DELETE FROM busline_outbox", 0, NULL) != 0 ||
@@ -115,8 +117,13 @@ static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, lo
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", port);
     const char *level = getenv("BUSLINE_BENCH_LOG_LEVEL") ? getenv("BUSLINE_BENCH_LOG_LEVEL") : "warn";
+    char positions[160], txn_id[160];
+    snprintf(positions, sizeof positions, "%s.positions", f->topic);
+    snprintf(txn_id, sizeof txn_id, "%s-relay", f->topic);
     const char *const args[] = {"--batch-size", batch_size(), "--poll-interval", "100ms",
-                                "--metrics-port", port_text, "--log-level", level, NULL};
+                                "--metrics-port", port_text, "--log-level", level,
+                                "--exactly-once", exactly_once ? "true" : "false",
+                                "--positions-topic", positions, "--transactional-id", txn_id, NULL};
     pid_t pid = bl_outbox_test_spawn_relay(f->pg_url, f->brokers, args, getenv("BUSLINE_BENCH_RELAY_LOG"));
     if (pid <= 0)
         return -1;
@@ -139,7 +146,8 @@ static double relay_run(bl_outbox_fixture *f, const char *const *fill_params, lo
     }
     elapsed = now_s() - t0;
     unsent = bl_outbox_test_count(f->conn, "SELECT count(*) FROM busline_outbox WHERE sent_at IS NULL");
-    long in_topic = bl_outbox_test_topic_size(f);
+    /* transactions add a commit record per partition and batch */
+    long in_topic = exactly_once ? n : bl_outbox_test_topic_size(f);
     if (unsent != 0 || in_topic != n) {
         fprintf(stderr, "bench: after %.0f s, %ld rows unsent and %ld of %ld messages in the topic\n", elapsed,
                 unsent, in_topic, n);
@@ -225,15 +233,20 @@ static int bench_size(long n, int size)
         goto done;
     double pg = pg_loop(f.conn, n);
     long rss_kib = 0;
-    double relay = relay_run(&f, params, n, &rss_kib);
+    double relay = relay_run(&f, params, n, 0, &rss_kib);
+    long eos_rss_kib = 0;
+    double relay_eos = relay_run(&f, params, n, 1, &eos_rss_kib);
     double kcat = kcat_run(&f, n, size);
     double limit = pg < kcat ? pg : kcat;
     printf("%5d B x %ld, batch %s: relay %8.0f ev/s | kcat %8.0f ev/s | pg claim+delete %8.0f ev/s | "
            "relay / lower limit %.2f | relay peak RSS %.1f MiB\n",
            size, n, batch_size(), relay, kcat, pg, limit > 0 ? relay / limit : 0, (double)rss_kib / 1024);
     printf("ratio relay_%dB %.3f\n", size, limit > 0 ? relay / limit : 0);
+    printf("%5d B x %ld: relay exactly-once %8.0f ev/s (peak RSS %.1f MiB), %.2f of the plain relay\n", size,
+           n, relay_eos, (double)eos_rss_kib / 1024, relay > 0 ? relay_eos / relay : 0);
+    printf("ratio relay_exactly_once_vs_plain_%dB %.3f\n", size, relay > 0 ? relay_eos / relay : 0);
     fflush(stdout);
-    rc = relay > 0 && kcat > 0 && pg > 0 ? 0 : -1;
+    rc = relay > 0 && relay_eos > 0 && kcat > 0 && pg > 0 ? 0 : -1;
 done:
     bl_outbox_fixture_close(&f);
     return rc;

@@ -9,12 +9,14 @@
  * key/webhook/integration management; refused credentials 401; demo plan 403
  * plan_required on non-GET; another organization's id 404), not from the
  * route table's own access class. Every answer is also searched for the
- * other organizations' markers: no cross-organization data, ever. */
+ * other organizations' markers: no cross-organization data, ever. The
+ * documented rules, paths and bodies are in tests/support/permission_rules.c;
+ * the organizations' seed rows (one per route's :param) stay here. */
 #include "api/auth/keys.h"
 #include "api/auth/orgs.h"
 #include "core/crypto.h"
 #include "tests/support/api_fixture.h"
-#include "tests/support/openapi_instance.h"
+#include "tests/support/permission_rules.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -23,9 +25,6 @@
 #include <string.h>
 
 #define KEYRING "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-#define CLOSED_URL "http://127.0.0.1:9" /* discard port: nothing listens */
-#define USER_EMAIL "matrix@example.com"
-#define USER_PASSWORD "matrix password of the user"
 #define ROUTES_MAX 200
 /* a custom endpoint (name, path): one transformation t1 with a passing test case */
 #define CUSTOM_API_BODY                                                                                        \
@@ -41,16 +40,7 @@ static json_t *openapi; /* the served document: its components resolve the bodie
 
 enum { ORG_A, ORG_B, ORG_DEMO, ORG_COUNT };
 
-typedef struct org_fixture {
-    const char *tag;
-    char id[BL_API_ID_MAX];
-    char marker[48]; /* in every row's name: found in no other organization's answers */
-    char admin[BL_API_TOKEN_SIZE];
-    char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
-    char webhook[64], integration[40], run[40], command[40], custom_api[40];
-} org_fixture;
-
-static org_fixture orgs[ORG_COUNT] = {{.tag = "acme"}, {.tag = "globex"}, {.tag = "demo"}};
+static bl_test_perm_org orgs[ORG_COUNT] = {{.tag = "acme"}, {.tag = "globex"}, {.tag = "demo"}};
 
 /* ---- callers ---- */
 
@@ -94,7 +84,7 @@ static int make_key(const char *org, bl_api_perm perm, const char *name, char *t
 /* Rows of the read model, an integration with a sync run, a recorded
  * command, a spare key and (over the API) a webhook, all named with the
  * organization's marker. */
-static int make_org_rows(org_fixture *f)
+static int make_org_rows(bl_test_perm_org *f)
 {
     const char *p[] = {f->id, f->marker, f->tag};
     static const char *const read_model[] = {
@@ -259,192 +249,6 @@ static int setup(void)
 
 /* ---- the documented rules ---- */
 
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Routes anyone may call: operations, login, the documents, the console. */
-static bool documented_public(const char *pattern)
-{
-    static const char *const exact[] = {"/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/api/openapi.json",
-                                        "/attendance/api/openapi.json"};
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        if (strcmp(pattern, exact[i]) == 0)
-            return true;
-    /* custom endpoints authenticate by their own definition (api/custom/caller_auth.h) */
-    return starts_with(pattern, "/v1/auth/") || starts_with(pattern, "/api/auth/") || strcmp(pattern, "/console") == 0 ||
-           starts_with(pattern, "/custom/") ||
-           starts_with(pattern, "/console/");
-}
-
-/* The field-service surface (/api) names 401 and 403 by its document, and
- * so does the Attendance-X surface (/attendance/api) by document 001. */
-static const char *code_on(const char *pattern, const char *v1_code)
-{
-    if (starts_with(pattern, "/attendance/api/"))
-        return strcmp(v1_code, "unauthorized") == 0 ? "INVALID_CREDENTIALS"
-               : strcmp(v1_code, "forbidden") == 0  ? "PERMISSION_DENIED"
-                                                    : v1_code;
-    if (!starts_with(pattern, "/api/"))
-        return v1_code;
-    if (strcmp(v1_code, "unauthorized") == 0)
-        return "AUTHENTICATION_ERROR";
-    if (strcmp(v1_code, "forbidden") == 0)
-        return "AUTHORIZATION_ERROR";
-    return v1_code; /* finer words (plan_required) come as its "reason" */
-}
-
-/* read = GET, write = GET/POST/PUT, admin = DELETE and key, webhook and
- * integration management (connect, callback, settings: route_integrations.c). */
-static bl_api_perm documented_need(const char *method, const char *pattern)
-{
-    /* document 001: integrations need Manager (write) or Admin; analytics Admin */
-    if (starts_with(pattern, "/attendance/api/integrations"))
-        return strstr(pattern, "/analytics/") ? BL_API_PERM_ADMIN : BL_API_PERM_WRITE;
-    /* the SmartLeakPro document: users are admin only, keys are managed by
-     * admins as on /v1, and a key's scopes read write = POST/PUT/DELETE */
-    if (starts_with(pattern, "/api/utilisateurs") || starts_with(pattern, "/api/api-keys"))
-        return BL_API_PERM_ADMIN;
-    if (starts_with(pattern, "/api/"))
-        return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
-    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis"))
-        return BL_API_PERM_ADMIN;
-    if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
-        return BL_API_PERM_ADMIN;
-    if (starts_with(pattern, "/v1/integrations/") &&
-        (strstr(pattern, "/connect") || strstr(pattern, "/callback") || strstr(pattern, "/settings")))
-        return BL_API_PERM_ADMIN;
-    return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
-}
-
-/* ---- paths ---- */
-
-/* The first segment after /v1/ or /api/ ("risks"), into out. */
-static void collection_of(const char *pattern, char *out, size_t len)
-{
-    const char *s = starts_with(pattern, "/v1/")               ? pattern + 4
-                    : starts_with(pattern, "/api/")            ? pattern + 5
-                    : starts_with(pattern, "/attendance/api/") ? pattern + 16
-                                                               : "";
-    snprintf(out, len, "%.*s", (int)strcspn(s, "/"), s);
-}
-
-/* The value of :param in pattern for org f. Returns 1 for an id scoped to
- * an organization, 0 for one that is not (a provider name, a console
- * file), -1 when the test knows no fixture for it. */
-static int param_value(const char *pattern, const char *param, const org_fixture *f, char *out, size_t len)
-{
-    char coll[64];
-    collection_of(pattern, coll, sizeof coll);
-    if (starts_with(pattern, "/console/")) {
-        snprintf(out, len, "index.html");
-        return 0;
-    }
-    if (starts_with(pattern, "/custom/")) { /* an organization slug: no endpoint of it matches "*" */
-        snprintf(out, len, "%s", f->tag);
-        return 0;
-    }
-    if (strcmp(coll, "custom-apis") == 0) {
-        snprintf(out, len, "%s", strcmp(param, "tid") == 0 ? "t1" : f->custom_api);
-        return strcmp(param, "id") == 0 ? 1 : strcmp(param, "tid") == 0 ? 0 : -1;
-    }
-    if (strcmp(coll, "integrations") == 0) {
-        if (strcmp(param, "provider") == 0) { /* document 001 names Google "google" */
-            snprintf(out, len, starts_with(pattern, "/attendance/") ? "google" : "google_calendar");
-            return 0;
-        }
-        bool run = strcmp(param, "run") == 0 || strcmp(param, "syncId") == 0;
-        snprintf(out, len, "%s", run ? f->run : f->integration);
-        return strcmp(param, "id") == 0 || run ? 1 : -1;
-    }
-    if (strcmp(param, "id") != 0)
-        return -1;
-    if (strcmp(coll, "api-keys") == 0)
-        snprintf(out, len, "%s", f->key_id);
-    else if (strcmp(coll, "webhooks") == 0)
-        snprintf(out, len, "%s", f->webhook);
-    else if (strcmp(coll, "commands") == 0)
-        snprintf(out, len, "%s", f->command);
-    else /* the domain collections: read model rows named <collection>-<tag> */
-        snprintf(out, len, "%s-%s", coll, f->tag);
-    return 1;
-}
-
-/* Fills pattern's :params for org f into path. Returns the number of
- * organization-scoped ids used, or -1 for an unknown parameter. */
-static int concrete_path(const char *pattern, const org_fixture *f, char *path, size_t len)
-{
-    size_t o = 0;
-    int scoped = 0;
-    for (const char *p = pattern; *p && o + 1 < len;) {
-        if (*p != ':') {
-            path[o++] = *p++;
-            continue;
-        }
-        char name[32], value[96];
-        size_t n = strcspn(p + 1, "/");
-        snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
-        int k = param_value(pattern, name, f, value, sizeof value);
-        if (k < 0)
-            return -1;
-        scoped += k;
-        o += (size_t)snprintf(path + o, len - o, "%s", value);
-        p += 1 + n;
-    }
-    path[o < len ? o : len - 1] = '\0';
-    return scoped;
-}
-
-/* ---- bodies ---- */
-
-/* The body to send: from the OpenAPI request body when the route has one
- * (a command; its aggregate id comes from the path, so it is left out),
- * with $refs resolved in the served document, else a minimal valid one
- * written here. Caller frees; NULL = no body. */
-static char *body_for(const char *method, const char *pattern, const json_t *op)
-{
-    const json_t *schema = json_object_get(
-        json_object_get(json_object_get(json_object_get(op, "requestBody"), "content"), "application/json"),
-        "schema");
-    if (schema) {
-        const json_t *components = json_object_get(json_object_get(openapi, "components"), "schemas");
-        json_t *b = bl_test_openapi_minimal_instance(schema, components);
-        char coll[64], id_field[80];
-        collection_of(pattern, coll, sizeof coll);
-        snprintf(id_field, sizeof id_field, "%.*s_id", (int)strlen(coll) - 1, coll);
-        if (strstr(pattern, "/:id"))
-            json_object_del(b, id_field);
-        char *text = json_dumps(b, JSON_COMPACT);
-        json_decref(b);
-        return text;
-    }
-    static const struct {
-        const char *method, *pattern, *body;
-    } bodies[] = {
-        {"POST", "/v1/auth/login", "{\"email\":\"" USER_EMAIL "\",\"password\":\"" USER_PASSWORD "\"}"},
-        {"POST", "/v1/auth/refresh", "{\"refresh_token\":\"bl_rt_not-a-token\"}"},
-        {"POST", "/v1/auth/logout", "{\"refresh_token\":\"bl_rt_not-a-token\"}"},
-        {"POST", "/v1/api-keys", "{\"name\":\"made by the matrix\",\"permission\":\"read\"}"},
-        {"POST", "/v1/webhooks", "{\"name\":\"made by the matrix\",\"url\":\"" CLOSED_URL "/hook\","
-                                 "\"event_types\":[\"risk.*\"]}"},
-        {"PUT", "/v1/webhooks/:id", "{\"timeout_ms\":2000}"},
-        {"POST", "/v1/integrations/:provider/connect", "{\"redirectUri\":\"https://app.example.com/cb\"}"},
-        {"POST", "/v1/integrations/:provider/callback", "{\"state\":\"st_unknown\",\"code\":\"c\"}"},
-        {"PUT", "/v1/integrations/:id/settings", "{\"settings\":{\"calendar_id\":\"primary\"}}"},
-        {"POST", "/v1/integrations/:id/sync", "{\"dryRun\":true}"},
-        {"POST", "/v1/custom-apis", "{\"name\":\"made by the matrix\",\"path\":\"/made\",\"method\":\"GET\","
-                                    "\"authentication\":{\"type\":\"none\"}}"},
-        {"PUT", "/v1/custom-apis/:id", "{\"name\":\"replaced by the matrix\",\"path\":\"/matrix\",\"method\":\"GET\","
-                                       "\"authentication\":{\"type\":\"none\"}}"},
-        {"POST", "/v1/custom-apis/:id/rollback", "{\"version\":\"1.0.0\"}"},
-    };
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-        if (strcmp(bodies[i].method, method) == 0 && strcmp(bodies[i].pattern, pattern) == 0)
-            return strdup(bodies[i].body);
-    return NULL;
-}
-
 /* ---- the matrix ---- */
 
 typedef struct route_row {
@@ -511,9 +315,9 @@ static bool command_filed_under_caller(const caller *c, const bl_test_reply *r)
 static void run_cell(route_row *row, int ci, bool foreign)
 {
     caller *c = &callers[ci];
-    const org_fixture *f = &orgs[foreign ? foreign_org(c) : c->org];
+    const bl_test_perm_org *f = &orgs[foreign ? foreign_org(c) : c->org];
     char path[512];
-    int scoped = concrete_path(row->pattern, f, path, sizeof path);
+    int scoped = bl_test_perm_concrete_path(row->pattern, f, path, sizeof path);
     if (scoped < 0) {
         fprintf(stderr, "  %s %s: a parameter this test has no fixture for\n", row->method, row->pattern);
         CHECK(scoped >= 0);
@@ -521,7 +325,7 @@ static void run_cell(route_row *row, int ci, bool foreign)
     }
     if (foreign && scoped == 0)
         return;
-    char *body = body_for(row->method, row->pattern, row->op);
+    char *body = bl_test_perm_body_for(openapi, row->method, row->pattern, row->op);
     /* the bearer logout revokes the session it names: it gets a session of
      * its own, so the jwt caller's stays valid for the other cells */
     char own_session[sizeof c->token];
@@ -546,7 +350,7 @@ static void run_cell(route_row *row, int ci, bool foreign)
             report(row, c, variant, "the anonymous status", &r);
             CHECK_EQ_INT(st, anonymous);
         }
-        bool refused = st == 403 || strcmp(code, code_on(row->pattern, "forbidden")) == 0 ||
+        bool refused = st == 403 || strcmp(code, bl_test_perm_code_on(row->pattern, "forbidden")) == 0 ||
                        strcmp(code, "plan_required") == 0;
         if (refused)
             report(row, c, variant, "not refused", &r);
@@ -555,13 +359,13 @@ static void run_cell(route_row *row, int ci, bool foreign)
         bl_test_reply_clear(&r);
         return;
     }
-    bl_api_perm need = documented_need(row->method, row->pattern);
+    bl_api_perm need = bl_test_perm_documented_need(row->method, row->pattern);
     long want = 0;
     const char *want_code = NULL;
     if (c->refused) {
-        want = 401, want_code = code_on(row->pattern, "unauthorized");
+        want = 401, want_code = bl_test_perm_code_on(row->pattern, "unauthorized");
     } else if (c->perm < need) {
-        want = 403, want_code = code_on(row->pattern, "forbidden");
+        want = 403, want_code = bl_test_perm_code_on(row->pattern, "forbidden");
     } else if (c->demo && strcmp(row->method, "GET") != 0) {
         want = 403, want_code = "plan_required";
     }
@@ -648,7 +452,7 @@ static void every_route_times_every_caller_is_allowed_or_denied_as_documented(vo
                 continue;
             route_row *row = &rows[row_count++];
             *row = (route_row){.method = method, .pattern = pattern, .op = op,
-                               .is_public = documented_public(pattern),
+                               .is_public = bl_test_perm_documented_public(pattern),
                                .is_command = json_object_get(op, "requestBody") != NULL};
             if (row->is_public != (access == BL_API_PUBLIC)) {
                 fprintf(stderr, "  %s %s: public in the table %d, documented %d\n", method, pattern,
@@ -678,7 +482,7 @@ static void no_cross_organization_read_ever_succeeds(void)
             continue;
         for (int ci = 0; ci < CALLERS; ci++) {
             /* refused callers, and a read key where a read needs more (document 001: Manager) */
-            if (callers[ci].refused || callers[ci].perm < documented_need("GET", rows[i].pattern))
+            if (callers[ci].refused || callers[ci].perm < bl_test_perm_documented_need("GET", rows[i].pattern))
                 continue;
             reads++;
             if (rows[i].foreign[ci] != 404 || rows[i].own[ci] != 200)

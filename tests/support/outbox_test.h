@@ -98,6 +98,11 @@ typedef struct bl_outbox_readback {
  * Returns 0 with *out filled, or -1 after printing why. */
 int bl_outbox_test_read_back(bl_outbox_fixture *f, bl_outbox_readback *out);
 
+/* The same for a topic written in Kafka transactions: reads with
+ * read_committed until every row was seen and 5 s passed without another
+ * message (the watermarks count commit records and aborted messages). */
+int bl_outbox_test_read_back_committed(bl_outbox_fixture *f, bl_outbox_readback *rb);
+
 /* 1 when rb shows exactly n messages, each outbox row once, in order per
  * aggregate, keyed right; otherwise 0 (print rb to see what differs). */
 int bl_outbox_readback_exact(const bl_outbox_readback *rb, long n);

@@ -139,6 +139,25 @@ static void typed_values_are_parsed(void)
     clear_env();
 }
 
+static void bool_flag_takes_a_following_true_or_false(void)
+{
+    clear_env();
+    bl_err err;
+    bl_config *cfg = make(NULL);
+    REQUIRE(cfg);
+    char *argv[] = {"relay", "--verbose", "false", "file.txt", NULL};
+    REQUIRE(load(cfg, argv, &err) == 0);
+    CHECK(!bl_config_bool(cfg, "verbose"));
+    int n = 0;
+    char *const *args = bl_config_args(cfg, &n);
+    REQUIRE(n == 1);
+    CHECK_EQ_STR(args[0], "file.txt");
+    char *on[] = {"relay", "--verbose", "yes", NULL};
+    REQUIRE(load(cfg, on, &err) == 0);
+    CHECK(bl_config_bool(cfg, "verbose"));
+    bl_config_free(cfg);
+}
+
 static void bare_bool_flag_means_true_and_leaves_next_argument(void)
 {
     clear_env();
@@ -335,6 +354,7 @@ int main(void)
     BL_RUN(flag_beats_env_beats_default);
     BL_RUN(typed_values_are_parsed);
     BL_RUN(bare_bool_flag_means_true_and_leaves_next_argument);
+    BL_RUN(bool_flag_takes_a_following_true_or_false);
     BL_RUN(durations_parse_into_milliseconds);
     BL_RUN(out_of_range_flag_names_flag_and_bounds);
     BL_RUN(bad_env_values_name_the_variable);

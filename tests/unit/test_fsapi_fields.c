@@ -2,6 +2,7 @@
  * address split into the domain's record (and the cases left whole, so the
  * rendering gives the text back), and dates or datetimes of its queries. */
 #include "api/fieldservice/fs_api.h"
+#include "api/surface_fields.h"
 #include "tests/support/test.h"
 
 #include <string.h>
@@ -59,9 +60,9 @@ static void dates_and_datetimes_parse(void)
 static void like_patterns_escape_wildcards(void)
 {
     char out[32];
-    CHECK(bl_fsapi_like_pattern("50%_a\\b", out, sizeof out) == 0);
+    CHECK(bl_api_like_pattern("50%_a\\b", out, sizeof out) == 0);
     CHECK_EQ_STR(out, "%50\\%\\_a\\\\b%");
-    CHECK(bl_fsapi_like_pattern("0123456789012345678901234567890", out, sizeof out) != 0);
+    CHECK(bl_api_like_pattern("0123456789012345678901234567890", out, sizeof out) != 0);
 }
 
 int main(void)

@@ -326,9 +326,33 @@ static void text_keyed_signature_uses_the_secret_string(void)
     CHECK(bl_webhook_sign_text_keyed(&none, SPEC_BODY, 1, mac, sizeof mac, &err) == -1);
 }
 
+/* What a receiver checks (busline webhooks sink --hmac-header): the header
+ * bl_webhook_sign_text_keyed writes, and no other. */
+static void text_keyed_header_verifies_only_its_own_signature(void)
+{
+    bl_webhook_secret s;
+    bl_err err = {0};
+    REQUIRE(bl_webhook_secret_from_text("a-secret-the-caller-chose", &s, &err) == 0);
+    char mac[BL_WEBHOOK_LEGACY_SIG_MAX];
+    REQUIRE(bl_webhook_sign_text_keyed(&s, SPEC_BODY, strlen(SPEC_BODY), mac, sizeof mac, &err) == 0);
+    CHECK_EQ_INT(bl_webhook_verify_text_keyed(&s, "X-Webhook-Signature", mac, SPEC_BODY, strlen(SPEC_BODY), &err),
+                 BL_WEBHOOK_VERIFY_OK);
+    CHECK_EQ_INT(bl_webhook_verify_text_keyed(&s, "X-Webhook-Signature", mac, "{}", 2, &err),
+                 BL_WEBHOOK_VERIFY_NO_MATCH);
+    CHECK(strstr(err.msg, "X-Webhook-Signature does not match") != NULL);
+    CHECK_EQ_INT(bl_webhook_verify_text_keyed(&s, "X-Webhook-Signature", NULL, SPEC_BODY, strlen(SPEC_BODY), &err),
+                 BL_WEBHOOK_VERIFY_MISSING_HEADER);
+    bl_webhook_secret other;
+    REQUIRE(bl_webhook_secret_parse(SPEC_SECRET, &other, &err) == 0);
+    CHECK_EQ_INT(bl_webhook_verify_text_keyed(&other, "X-Webhook-Signature", mac, SPEC_BODY, strlen(SPEC_BODY),
+                                              &err),
+                 BL_WEBHOOK_VERIFY_NO_MATCH);
+}
+
 int main(void)
 {
     BL_RUN(spec_example_signs_as_published);
+    BL_RUN(text_keyed_header_verifies_only_its_own_signature);
     BL_RUN(independent_python_check_accepts_our_signatures);
     BL_RUN(tampered_body_timestamp_or_id_is_rejected);
     BL_RUN(timestamp_outside_tolerance_is_rejected);

@@ -290,11 +290,14 @@ bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
     return BL_WEBHOOK_VERIFY_OK;
 }
 
-bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
-                                            const char *body, size_t body_len, bl_err *err)
+/* Checks "sha256=<hex>" (either case) against the HMAC-SHA256 of body keyed
+ * with key, in constant time; name is the header's, for the messages. */
+static bl_webhook_verdict verify_sha256_header(const uint8_t *key, size_t key_len, const char *name,
+                                               const char *header, const char *body, size_t body_len,
+                                               bl_err *err)
 {
     if (!header) {
-        bl_err_set(err, BL_EINVAL, "webhook verify: missing header X-Signature");
+        bl_err_set(err, BL_EINVAL, "webhook verify: missing header %s", name);
         return BL_WEBHOOK_VERIFY_MISSING_HEADER;
     }
     uint8_t got[BL_SHA256_LEN];
@@ -307,19 +310,33 @@ bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, con
         got[i] = (uint8_t)(hi << 4 | (lo & 0xf));
     }
     if (!well_formed) {
-        bl_err_set(err, BL_EINVAL, "webhook verify: X-Signature is not \"sha256=<64 hex digits>\"");
+        bl_err_set(err, BL_EINVAL, "webhook verify: %s is not \"sha256=<64 hex digits>\"", name);
         return BL_WEBHOOK_VERIFY_NO_MATCH;
     }
     uint8_t mac[BL_SHA256_LEN];
-    if (!secret || secret->len == 0 ||
-        bl_hmac_sha256(secret->key, secret->len, body ? body : "", body ? body_len : 0, mac, err) != 0) {
-        if (!secret || secret->len == 0)
+    if (key_len == 0 || bl_hmac_sha256(key, key_len, body ? body : "", body ? body_len : 0, mac, err) != 0) {
+        if (key_len == 0)
             bl_err_set(err, BL_EINVAL, "webhook verify: no secret");
         return BL_WEBHOOK_VERIFY_NO_MATCH;
     }
     if (!bl_crypto_equal(got, mac, sizeof mac)) {
-        bl_err_set(err, BL_ECRYPTO, "webhook verify: X-Signature does not match the body");
+        bl_err_set(err, BL_ECRYPTO, "webhook verify: %s does not match the body", name);
         return BL_WEBHOOK_VERIFY_NO_MATCH;
     }
     return BL_WEBHOOK_VERIFY_OK;
+}
+
+bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
+                                            const char *body, size_t body_len, bl_err *err)
+{
+    return verify_sha256_header(secret ? secret->key : NULL, secret ? secret->len : 0, "X-Signature", header,
+                                body, body_len, err);
+}
+
+bl_webhook_verdict bl_webhook_verify_text_keyed(const bl_webhook_secret *secret, const char *name,
+                                                const char *header, const char *body, size_t body_len,
+                                                bl_err *err)
+{
+    return verify_sha256_header(secret ? (const uint8_t *)secret->text : NULL, secret ? strlen(secret->text) : 0,
+                                name ? name : "the HMAC header", header, body, body_len, err);
 }

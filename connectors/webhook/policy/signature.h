@@ -134,4 +134,13 @@ bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
 bl_webhook_verdict bl_webhook_verify_legacy(const bl_webhook_secret *secret, const char *header,
                                             const char *body, size_t body_len, bl_err *err);
 
+/* Verifies an endpoint's HMAC header value (X-Webhook-Signature,
+ * X-Powalyze-Signature: "sha256=<hex>", either case) keyed with the secret's
+ * text as bl_webhook_sign_text_keyed signs it, in constant time. name: the
+ * header's name, for err. Returns BL_WEBHOOK_VERIFY_OK, _MISSING_HEADER or
+ * _NO_MATCH, with err filled on failure. */
+bl_webhook_verdict bl_webhook_verify_text_keyed(const bl_webhook_secret *secret, const char *name,
+                                                const char *header, const char *body, size_t body_len,
+                                                bl_err *err);
+
 #endif

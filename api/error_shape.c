@@ -2,7 +2,9 @@
  * named by core/http_status.h, and which surface a path belongs to. */
 #include "api/server_private.h"
 
+#include "core/clock.h"
 #include "core/http_status.h"
+#include "core/time_format.h"
 
 #include <string.h>
 
@@ -42,6 +44,38 @@ static json_t *field_errors_as_lists(json_t *field_errors)
     return lists;
 }
 
+/* The APIErrorType of document 002 closest to a status. */
+static const char *custom_error_type(int status)
+{
+    switch (status) {
+    case 401:
+        return "AUTHENTICATION_ERROR";
+    case 403:
+        return "AUTHORIZATION_ERROR";
+    case 429:
+        return "RATE_LIMIT_ERROR";
+    case 502:
+    case 504:
+        return "INTEGRATION_ERROR";
+    default:
+        return status >= 500 ? "SYSTEM_ERROR" : "VALIDATION_ERROR";
+    }
+}
+
+json_t *bl_api_custom_error_body(int status, const char *type, const char *code, const char *message,
+                                 const char *request_id, json_t *details)
+{
+    char ts[40];
+    bl_rfc3339_format_millis(bl_clock_wall_ms(), ts, sizeof ts);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type ? type : custom_error_type(status), "code",
+                             code ? code : bl_http_status_error_code(status, BL_HTTP_SURFACE_ATTENDANCE), "message",
+                             message ? message : "", "timestamp", ts, "requestId", request_id ? request_id : "");
+    if (body && details)
+        json_object_set(body, "details", details);
+    json_decref(details);
+    return body;
+}
+
 json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors)
 {
@@ -52,6 +86,15 @@ json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, 
     if (!request_id)
         request_id = "";
     json_t *body = NULL;
+    if (surface == BL_API_SURFACE_CUSTOM) {
+        /* a finer /v1-style word of the shared checks becomes the code, upper-cased */
+        char upper[64];
+        size_t i = 0;
+        for (; code[i] && i + 1 < sizeof upper; i++)
+            upper[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
+        upper[i] = '\0';
+        return bl_api_custom_error_body(status, NULL, upper, message, request_id, field_errors);
+    }
     if (surface == BL_API_SURFACE_FIELD_SERVICE) {
         const char *reason = document_code(surface, status, &code);
         json_t *lists = field_errors ? field_errors_as_lists(field_errors) : json_object();

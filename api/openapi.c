@@ -136,6 +136,10 @@ static const struct {
     [BL_API_SURFACE_ATTENDANCE] = {"busline Attendance-X API (its events, the integrations document)",
                                    "Attendance-X's API: {success: true, data, meta?} answers and"
                                    " {success: false, error: {code, message, request_id, details?}} errors (Error)."},
+    [BL_API_SURFACE_CUSTOM] = {"busline custom endpoints (/custom, seed document 002)",
+                               "Endpoints organizations define at /v1/custom-apis, served at"
+                               " /custom/<organization slug>/<path>; errors are document 002's APIError"
+                               " {type, code, message, details?, timestamp, requestId}."},
 };
 
 json_t *bl_api_openapi_build(const bl_api_server *s, bl_api_surface surface, bl_err *err)

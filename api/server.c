@@ -125,11 +125,14 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
         goto fail;
     const char *attendance_prefix = cfg->attendance_prefix ? cfg->attendance_prefix : "/attendance/api";
     if (bl_api_surface_prefix_check(attendance_prefix, "attendance prefix", err) != 0 ||
-        bl_api_surface_prefixes_apart(field_service_prefix, attendance_prefix, err) != 0)
+        bl_api_surface_prefixes_apart(field_service_prefix, attendance_prefix, err) != 0 ||
+        bl_api_surface_prefixes_apart(field_service_prefix, "/custom", err) != 0 ||
+        bl_api_surface_prefixes_apart(attendance_prefix, "/custom", err) != 0)
         goto fail;
     s->surface_prefix[BL_API_SURFACE_V1] = strdup("/v1");
     s->surface_prefix[BL_API_SURFACE_FIELD_SERVICE] = strdup(field_service_prefix);
     s->surface_prefix[BL_API_SURFACE_ATTENDANCE] = strdup(attendance_prefix);
+    s->surface_prefix[BL_API_SURFACE_CUSTOM] = strdup("/custom");
     s->cfg.field_service_prefix = s->surface_prefix[BL_API_SURFACE_FIELD_SERVICE];
     s->cfg.attendance_prefix = s->surface_prefix[BL_API_SURFACE_ATTENDANCE];
     static const char *const labels[] = {"code", NULL};
@@ -142,7 +145,7 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
                                 .connection_memory = 4 * s->cfg.header_bytes_max + 16 * 1024,
                                 .error_body = bl_api_core_error_body, .error_body_ctx = s, .owner = s};
     if (!s->host || (cfg->jwt_secret && !s->jwt_secret) || !s->surface_prefix[BL_API_SURFACE_V1] ||
-        !s->cfg.field_service_prefix || !s->cfg.attendance_prefix || !(s->metrics = bl_metrics_new()) ||
+        !s->cfg.field_service_prefix || !s->cfg.attendance_prefix || !s->surface_prefix[BL_API_SURFACE_CUSTOM] || !(s->metrics = bl_metrics_new()) ||
         !(s->limiter = bl_rate_limiter_new(pool)) || !(s->usage = bl_api_usage_new())) {
         bl_err_set(err, BL_ENOMEM, "api: out of memory");
         goto fail;

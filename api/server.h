@@ -30,6 +30,7 @@ typedef enum bl_api_surface {
     BL_API_SURFACE_V1 = 0,        /* the Powalyze document, at /v1 */
     BL_API_SURFACE_FIELD_SERVICE, /* the SmartLeakPro document, at field_service_prefix */
     BL_API_SURFACE_ATTENDANCE,    /* Attendance-X (its events, the integrations document), at attendance_prefix */
+    BL_API_SURFACE_CUSTOM,        /* organizations' own endpoints (seed document 002), at /custom */
     BL_API_SURFACE_COUNT
 } bl_api_surface;
 
@@ -233,6 +234,7 @@ int bl_api_server_flush_requests(bl_api_server *s, bl_err *err);
  *   /v1:           {"error":{"code","message","request_id","field_errors"?}}
  *   field service: {"detail","error_code","field_errors":{field:[msg,...]},"request_id"}
  *   attendance:    {"success":false,"error":{"code","message","request_id","details"?}}
+ *   custom:        document 002's APIError {"type","code","message","details"?,"timestamp","requestId"}
  * code NULL = named after the status for that surface by core/http_status.h
  * ("forbidden", "rate_limit_exceeded", ... / "AUTHORIZATION_ERROR", ...).
  * field_errors (an object of field -> message, or field -> array of messages)
@@ -245,6 +247,12 @@ int bl_api_fail(const bl_http_request *req, bl_http_response *resp, int status, 
  * named after status; field_errors stolen, may be NULL. */
 json_t *bl_api_error_body(bl_api_surface surface, int status, const char *code, const char *message,
                           const char *request_id, json_t *field_errors);
+
+/* Document 002's APIError (the /custom surface): type one of its
+ * APIErrorType words (NULL = named after status), code NULL = named after
+ * status, details stolen (may be NULL). New reference or NULL. */
+json_t *bl_api_custom_error_body(int status, const char *type, const char *code, const char *message,
+                                 const char *request_id, json_t *details);
 
 /* Pools: a connection for a handler, released by the caller. Fills err and
  * returns NULL after 5 s without a free connection. */

@@ -8,6 +8,7 @@
 typedef struct route_segment {
     char *text;    /* literal text, or the parameter name without ':' */
     bool is_param;
+    bool is_rest;  /* "*": the last segment, matching one or more segments */
 } route_segment;
 
 typedef struct route {
@@ -70,6 +71,9 @@ static int route_parse(route *rt, const char *pattern, bl_err *err)
                               pattern, BL_HTTP_ROUTE_MAX_SEGMENTS);
         route_segment *seg = &rt->segments[rt->segment_count];
         seg->is_param = len > 0 && p[0] == ':';
+        seg->is_rest = len == 1 && p[0] == '*';
+        if (seg->is_rest && end)
+            return bl_err_set(err, BL_EINVAL, "http route: pattern \"%s\" has \"*\" before its last segment", pattern);
         if (seg->is_param) {
             if (len == 1)
                 return bl_err_set(err, BL_EINVAL, "http route: pattern \"%s\" has an unnamed parameter", pattern);
@@ -190,12 +194,16 @@ static int split_path(const char *raw_path, bl_http_route_match *m, path_segment
 /* Fills m's params when rt's pattern fits segs; returns whether it does. */
 static bool route_fits(const route *rt, const path_segments *segs, bl_http_route_match *m)
 {
-    if (rt->segment_count != segs->count)
+    bool rest = rt->segment_count > 0 && rt->segments[rt->segment_count - 1].is_rest;
+    if (rest ? segs->count < rt->segment_count : rt->segment_count != segs->count)
         return false;
     size_t params = 0;
-    for (size_t i = 0; i < segs->count; i++) {
+    for (size_t i = 0; i < rt->segment_count; i++) {
         const route_segment *seg = &rt->segments[i];
-        if (seg->is_param) {
+        if (seg->is_rest) {
+            if (segs->text[i][0] == '\0')
+                return false;
+        } else if (seg->is_param) {
             if (segs->text[i][0] == '\0')
                 return false;
             m->param_names[params] = seg->text;

@@ -42,7 +42,9 @@ bl_http_router *bl_http_router_new(void);
 void bl_http_router_free(bl_http_router *r);
 
 /* Adds a route. method: "GET", "POST"...; pattern: starts with '/', segments
- * are literals or ":name" (non-empty, at most BL_HTTP_ROUTE_MAX_PARAMS).
+ * are literals or ":name" (non-empty, at most BL_HTTP_ROUTE_MAX_PARAMS); a
+ * last segment "*" matches one or more non-empty-first segments, which the
+ * handler reads from the request's path (a subtree served by one handler).
  * Both strings are copied; target is borrowed and handed back by a match.
  * When several routes fit a request, the one added first wins, so add
  * specific patterns before general ones. Not thread-safe; add before

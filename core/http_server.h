@@ -83,6 +83,10 @@ const char *bl_http_request_param(const bl_http_request *req, const char *name);
 /* A decoded query argument ('+' is a space), first occurrence, or NULL;
  * "?flag" gives "". */
 const char *bl_http_request_query(const bl_http_request *req, const char *name);
+/* The decoded query arguments in the order sent: their count, then
+ * argument i's name and value (borrowed). Returns 0, or -1 out of range. */
+size_t bl_http_request_query_count(const bl_http_request *req);
+int bl_http_request_query_at(const bl_http_request *req, size_t i, const char **name, const char **value);
 /* A request header by case-insensitive name, or NULL. */
 const char *bl_http_request_header(const bl_http_request *req, const char *name);
 /* How many request headers came, and their names' and values' bytes in

@@ -23,6 +23,20 @@ const char *bl_http_request_query(const bl_http_request *req, const char *name)
     return NULL;
 }
 
+size_t bl_http_request_query_count(const bl_http_request *req)
+{
+    return req->query_count;
+}
+
+int bl_http_request_query_at(const bl_http_request *req, size_t i, const char **name, const char **value)
+{
+    if (i >= req->query_count)
+        return -1;
+    *name = req->query_names[i];
+    *value = req->query_values[i];
+    return 0;
+}
+
 const char *bl_http_request_header(const bl_http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

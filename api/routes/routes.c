@@ -28,6 +28,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_att_events,
     bl_api_routes_att_attendance,
     bl_api_routes_ax_integrations,
+    bl_api_routes_custom,
     NULL,
 };
 

@@ -33,6 +33,9 @@ int bl_api_routes_att_events(bl_api_server *s, bl_err *err);     /* events, even
 int bl_api_routes_att_attendance(bl_api_server *s, bl_err *err); /* events/:id/attendance, commands/:id; documents the events' */
 int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err); /* integrations/ of document 001 */
 
+/* organizations' own endpoints (api/custom/, seed document 002) */
+int bl_api_routes_custom(bl_api_server *s, bl_err *err); /* /v1/custom-apis, /custom/<slug>/... */
+
 /* The read model's row id of collection ("reports") in organization org,
  * as GET /v1/<collection>/:id shows it under "data": a new object (caller
  * decrefs), or NULL with err (BL_ENOTFOUND when there is none). */

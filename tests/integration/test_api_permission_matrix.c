@@ -25,7 +25,13 @@
 #include <string.h>
 
 #define KEYRING "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-#define ROUTES_MAX 160
+#define ROUTES_MAX 200
+/* a custom endpoint (name, path): one transformation t1 with a passing test case */
+#define CUSTOM_API_BODY                                                                                        \
+    "{\"name\":\"%s\",\"path\":\"%s\",\"method\":\"GET\",\"authentication\":{\"type\":\"none\"},"               \
+    "\"transformations\":[{\"id\":\"t1\",\"name\":\"one\",\"type\":\"map\",\"rules\":[{\"operation\":\"set\","    \
+    "\"source\":\"1\",\"target\":\"$.one\"}],\"testCases\":[{\"name\":\"one\",\"input\":{},\"expectedOutput\":"  \
+    "{\"one\":1}}]}]}"
 
 static bl_test_api api;
 static json_t *openapi; /* the served document: its components resolve the bodies' $refs */
@@ -144,11 +150,20 @@ static int make_org_rows(bl_test_perm_org *f)
     char spare_token[BL_API_TOKEN_SIZE];
     if (make_key(f->id, BL_API_PERM_READ, f->marker, spare_token, f->key_id) != 0)
         return -1;
-    char body[512];
+    char body[1024];
+    bl_test_reply r;
+    snprintf(body, sizeof body, CUSTOM_API_BODY, f->marker, "/matrix");
+    long st = bl_test_api_call(&api, "POST", "/v1/custom-apis", f->admin, NULL, body, &r);
+    const char *custom = json_string_value(json_object_get(r.json, "id"));
+    snprintf(f->custom_api, sizeof f->custom_api, "%s", custom ? custom : "");
+    if (st != 201)
+        fprintf(stderr, "  custom api of %s: %ld %s\n", f->tag, st, r.body);
+    bl_test_reply_clear(&r);
+    if (st != 201)
+        return -1;
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"url\":\"%s/hook\",\"event_types\":[\"risk.*\"]}", f->marker,
              CLOSED_URL);
-    bl_test_reply r;
-    long st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);
+    st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);
     const char *webhook = json_string_value(json_object_get(r.json, "id"));
     snprintf(f->webhook, sizeof f->webhook, "%s", webhook ? webhook : "");
     if (st != 201)

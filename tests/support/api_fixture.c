@@ -163,7 +163,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
                 {"X-RateLimit-Limit:", r->rl_limit, sizeof r->rl_limit},
                 {"X-RateLimit-Remaining:", r->rl_remaining, sizeof r->rl_remaining},
                 {"X-RateLimit-Reset:", r->rl_reset, sizeof r->rl_reset},
-                {"Retry-After:", r->retry_after, sizeof r->retry_after}};
+                {"Retry-After:", r->retry_after, sizeof r->retry_after},
+                {"X-Cache:", r->cache, sizeof r->cache}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t nl = strlen(want[i].name);
         if (len <= nl || strncasecmp(buf, want[i].name, nl) != 0)

@@ -44,6 +44,7 @@ typedef struct bl_test_reply {
     char request_id[80]; /* X-Request-Id */
     /* X-RateLimit-Limit, -Remaining, -Reset and Retry-After ("" when absent) */
     char rl_limit[24], rl_remaining[24], rl_reset[24], retry_after[24];
+    char cache[16]; /* X-Cache (custom endpoints: HIT or MISS) */
 } bl_test_reply;
 
 /* Calls method path with token (NULL: none) as Bearer, extra_header (a full

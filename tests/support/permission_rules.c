@@ -21,8 +21,9 @@ bool bl_test_perm_documented_public(const char *pattern)
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(pattern, exact[i]) == 0)
             return true;
+    /* custom endpoints authenticate by their own definition (api/custom/caller_auth.h) */
     return starts_with(pattern, "/v1/auth/") || starts_with(pattern, "/api/auth/") || strcmp(pattern, "/console") == 0 ||
-           starts_with(pattern, "/console/");
+           starts_with(pattern, "/console/") || starts_with(pattern, "/custom/");
 }
 
 /* The field-service surface (/api) names 401 and 403 by its document, and
@@ -55,7 +56,7 @@ bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/api/"))
         return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
-    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys"))
+    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis"))
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;
@@ -87,6 +88,14 @@ static int param_value(const char *pattern, const char *param, const bl_test_per
     if (starts_with(pattern, "/console/")) {
         snprintf(out, len, "index.html");
         return 0;
+    }
+    if (starts_with(pattern, "/custom/")) { /* an organization slug: no endpoint of it matches "*" */
+        snprintf(out, len, "%s", f->tag);
+        return 0;
+    }
+    if (strcmp(coll, "custom-apis") == 0) {
+        snprintf(out, len, "%s", strcmp(param, "tid") == 0 ? "t1" : f->custom_api);
+        return strcmp(param, "id") == 0 ? 1 : strcmp(param, "tid") == 0 ? 0 : -1;
     }
     if (strcmp(coll, "integrations") == 0) {
         if (strcmp(param, "provider") == 0) { /* document 001 names Google "google" */
@@ -172,6 +181,11 @@ char *bl_test_perm_body_for(const json_t *openapi, const char *method, const cha
         {"POST", "/v1/integrations/:provider/callback", "{\"state\":\"st_unknown\",\"code\":\"c\"}"},
         {"PUT", "/v1/integrations/:id/settings", "{\"settings\":{\"calendar_id\":\"primary\"}}"},
         {"POST", "/v1/integrations/:id/sync", "{\"dryRun\":true}"},
+        {"POST", "/v1/custom-apis", "{\"name\":\"made by the matrix\",\"path\":\"/made\",\"method\":\"GET\","
+                                    "\"authentication\":{\"type\":\"none\"}}"},
+        {"PUT", "/v1/custom-apis/:id", "{\"name\":\"replaced by the matrix\",\"path\":\"/matrix\",\"method\":\"GET\","
+                                       "\"authentication\":{\"type\":\"none\"}}"},
+        {"POST", "/v1/custom-apis/:id/rollback", "{\"version\":\"1.0.0\"}"},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         if (strcmp(bodies[i].method, method) == 0 && strcmp(bodies[i].pattern, pattern) == 0)

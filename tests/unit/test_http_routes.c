@@ -118,6 +118,21 @@ static void percent_decode_handles_plus_and_bounds(void)
     CHECK_EQ_INT(bl_http_percent_decode("%4", 2, false, out, sizeof out), -1);
 }
 
+static void star_matches_one_or_more_last_segments(void)
+{
+    bl_http_router *r = bl_http_router_new();
+    bl_err err = {0};
+    CHECK_EQ_INT(bl_http_router_add(r, "GET", "/custom/:org/*", &target_a, &err), 0);
+    CHECK_EQ_INT(bl_http_router_match(r, "GET", "/custom/acme/items/7", &match), BL_ROUTE_MATCHED);
+    CHECK_EQ_STR(bl_http_route_param(&match, "org"), "acme");
+    CHECK_EQ_INT(bl_http_router_match(r, "GET", "/custom/acme/x", &match), BL_ROUTE_MATCHED);
+    CHECK_EQ_INT(bl_http_router_match(r, "GET", "/custom/acme", &match), BL_ROUTE_NOT_FOUND);
+    CHECK_EQ_INT(bl_http_router_match(r, "GET", "/custom/acme/", &match), BL_ROUTE_NOT_FOUND);
+    CHECK_EQ_INT(bl_http_router_match(r, "POST", "/custom/acme/x", &match), BL_ROUTE_METHOD_NOT_ALLOWED);
+    CHECK_EQ_INT(bl_http_router_add(r, "GET", "/a/*/b", &target_b, &err), -1);
+    bl_http_router_free(r);
+}
+
 int main(void)
 {
     BL_RUN(literal_path_matches_its_route);
@@ -129,5 +144,6 @@ int main(void)
     BL_RUN(first_added_route_wins);
     BL_RUN(bad_patterns_are_rejected);
     BL_RUN(percent_decode_handles_plus_and_bounds);
+    BL_RUN(star_matches_one_or_more_last_segments);
     return bl_test_summary();
 }

@@ -1,0 +1,42 @@
+/* What the custom-endpoint routes of one API server share (made by
+ * bl_api_routes_custom, api/custom/install.c, freed with the server). */
+#ifndef BUSLINE_API_CUSTOM_CONTEXT_H
+#define BUSLINE_API_CUSTOM_CONTEXT_H
+
+#include "api/custom/cache.h"
+#include "api/custom/custom.h"
+#include "api/custom/invalidation.h"
+#include "api/custom/limiter.h"
+#include "api/custom/registry.h"
+#include "connectors/calls/call.h"
+
+#include <pthread.h>
+
+typedef struct bl_custom_ctx {
+    bl_api_server *server;
+    bl_catalog *catalog;
+    bl_keyring *keyring; /* NULL without BUSLINE_ENCRYPTION_KEYS: oauth2 refused */
+    bl_ssrf_allowlist allow;
+    bl_custom_env env;
+    bl_custom_registry *registry; /* NULL without a database: the routes answer 503 */
+    bl_custom_limiter *limiter;
+    bl_custom_cache *cache;
+    bl_call_runner *runner;
+    pthread_mutex_t mu;
+    bool wants_invalidator;            /* an endpoint names invalidating events */
+    bl_custom_invalidator *invalidator; /* started when first wanted, with brokers */
+} bl_custom_ctx;
+
+/* The /custom handler (api/custom/serve.c). */
+int bl_custom_serve(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+/* Answers document 002's APIError with status on the /custom surface;
+ * details stolen (may be NULL). Returns 0 or -1. */
+int bl_custom_fail(const bl_api_request *req, bl_http_response *resp, int status, const char *type,
+                   const char *code, const char *message, json_t *details);
+
+/* The /v1/custom-apis routes (api/custom/route_admin.c,
+ * route_admin_versions.c), registered by bl_api_routes_custom. */
+int bl_custom_admin_install(bl_api_server *s, bl_custom_ctx *ctx, bl_err *err);
+
+#endif

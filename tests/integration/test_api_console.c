@@ -4,6 +4,9 @@
  * redirect, and traversal refused whether plain, percent-encoded, double
  * encoded or through a dot file or a symbolic link. */
 #include "api/server.h"
+#include "core/migrations.h"
+#include "core/pg_pool.h"
+#include "tests/support/pg_test.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -187,6 +190,18 @@ static void symbolic_link_out_of_the_folder_is_not_followed(void)
     unlink(link_path);
 }
 
+static char db_url[512];
+
+static int migrate(const char *url, bl_err *err)
+{
+    PGconn *conn = bl_pg_connect(url, err);
+    if (!conn)
+        return -1;
+    int rc = bl_migrations_apply(conn, BUSLINE_SOURCE_DIR "/migrations", err);
+    PQfinish(conn);
+    return rc < 0 ? -1 : 0;
+}
+
 static int setup(void)
 {
     snprintf(root, sizeof root, "/tmp/busline_console_%d", (int)getpid());
@@ -205,7 +220,13 @@ static int setup(void)
     setenv("BUSLINE_CONSOLE_DIR", console, 1);
     bl_err err = {0};
     bl_api_config cfg = {.port = 0};
-    if (!(pool = bl_pg_pool_new(bl_test_pg_url(), 1, &err)) || !(srv = bl_api_server_new(&cfg, pool, &err)) ||
+    /* a database of its own with every migration: the shared one may not
+     * have the newest tables yet when this test runs first */
+    if (bl_test_pg_fresh_db(db_url, sizeof db_url, &err) != 0 || migrate(db_url, &err) != 0) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    if (!(pool = bl_pg_pool_new(db_url, 1, &err)) || !(srv = bl_api_server_new(&cfg, pool, &err)) ||
         bl_api_server_start(srv, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
@@ -236,6 +257,8 @@ int main(void)
     }
     bl_api_server_free(srv);
     bl_pg_pool_free(pool);
+    if (db_url[0])
+        bl_test_pg_drop_db(db_url);
     teardown();
     curl_global_cleanup();
     return bl_test_summary();

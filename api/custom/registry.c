@@ -3,32 +3,23 @@
 
 #include "api/custom/store.h"
 #include "core/log.h"
+#include "core/pg_listener.h"
 #include "core/pg_pool.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define RECONNECT_PAUSE_MS 1000
 
 struct bl_custom_registry {
-    char *conninfo;
+    char *conninfo; /* for a reload in the caller's thread */
+    bl_pg_listener *listener;
     const bl_custom_env *env;
     bl_custom_changed_fn changed;
     void *changed_ctx;
-    PGconn *conn; /* the listener thread's */
     pthread_rwlock_t lock;
     bl_custom_def **defs; /* unordered */
     size_t count, cap;
-    int wake_pipe[2];
-    pthread_t thread;
-    bool thread_running;
-    atomic_bool stopping;
 };
 
 /* Puts def (owned, may be NULL) in place of the definition with id. */
@@ -124,68 +115,18 @@ static int load(bl_custom_registry *r, PGconn *conn, const char *id, bl_err *err
     return 0;
 }
 
-static PGconn *connect_and_load(bl_custom_registry *r, bl_err *err)
+/* Loads every definition (after LISTEN: see core/pg_listener.h). */
+static int load_all(PGconn *conn, void *ctx, bl_err *err)
 {
-    PGconn *conn = bl_pg_connect(r->conninfo, err);
-    if (!conn)
-        return NULL;
-    if (bl_pg_exec_cmd(conn, "LISTEN " BL_CUSTOM_CHANNEL, 0, NULL, err) != 0 || load(r, conn, NULL, err) != 0) {
-        PQfinish(conn);
-        return NULL;
-    }
-    return conn;
+    return load(ctx, conn, NULL, err);
 }
 
-/* Reloads every notified endpoint. Returns 0, or -1 when the connection broke. */
-static int drain(bl_custom_registry *r)
+/* Reloads one notified endpoint. */
+static void on_changed(PGconn *conn, const char *id, void *ctx)
 {
-    if (!PQconsumeInput(r->conn))
-        return -1;
-    PGnotify *note;
-    while ((note = PQnotifies(r->conn)) != NULL) {
-        bl_err err = {0};
-        if (load(r, r->conn, note->extra, &err) != 0)
-            bl_log_warn("custom api: reload failed", BL_FS("custom_api_id", note->extra), BL_FS("error", err.msg));
-        PQfreemem(note);
-    }
-    return PQstatus(r->conn) == CONNECTION_OK ? 0 : -1;
-}
-
-static void wait_readable(bl_custom_registry *r, int timeout_ms)
-{
-    struct pollfd fds[2] = {{.fd = r->wake_pipe[0], .events = POLLIN}};
-    nfds_t n = 1;
-    if (r->conn && PQsocket(r->conn) >= 0)
-        fds[n++] = (struct pollfd){.fd = PQsocket(r->conn), .events = POLLIN};
-    if (poll(fds, n, timeout_ms) < 0)
-        return;
-    char buf[16];
-    while (read(r->wake_pipe[0], buf, sizeof buf) > 0)
-        ;
-}
-
-static void *listen_loop(void *arg)
-{
-    bl_custom_registry *r = arg;
-    while (!atomic_load(&r->stopping)) {
-        if (!r->conn) {
-            bl_err err = {0};
-            if (!(r->conn = connect_and_load(r, &err))) {
-                bl_log_warn("custom api: definition listener cannot reconnect", BL_FS("error", err.msg));
-                wait_readable(r, RECONNECT_PAUSE_MS);
-                continue;
-            }
-            bl_log_info("custom api: definition listener reconnected (definitions reloaded)");
-        }
-        if (drain(r) != 0) {
-            bl_log_warn("custom api: definition listener lost its connection", BL_FS("error", PQerrorMessage(r->conn)));
-            PQfinish(r->conn);
-            r->conn = NULL;
-            continue;
-        }
-        wait_readable(r, -1);
-    }
-    return NULL;
+    bl_err err = {0};
+    if (load(ctx, conn, id, &err) != 0)
+        bl_log_warn("custom api: reload failed", BL_FS("custom_api_id", id), BL_FS("error", err.msg));
 }
 
 bl_custom_registry *bl_custom_registry_new(const char *conninfo, const bl_custom_env *env,
@@ -196,49 +137,29 @@ bl_custom_registry *bl_custom_registry_new(const char *conninfo, const bl_custom
         bl_err_set(err, BL_ENOMEM, "custom api: out of memory");
         return NULL;
     }
-    r->wake_pipe[0] = r->wake_pipe[1] = -1;
     r->env = env;
     r->changed = changed;
     r->changed_ctx = ctx;
     pthread_rwlock_init(&r->lock, NULL);
     if (!(r->conninfo = strdup(conninfo ? conninfo : ""))) {
         bl_err_set(err, BL_ENOMEM, "custom api: out of memory");
-        goto fail;
+        bl_custom_registry_free(r);
+        return NULL;
     }
-    if (pipe2(r->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        bl_err_set(err, BL_EIO, "custom api: listener pipe: %s", strerror(errno));
-        goto fail;
+    r->listener = bl_pg_listener_start(conninfo, BL_CUSTOM_CHANNEL, "custom api: definition listener", load_all,
+                                       on_changed, r, err);
+    if (!r->listener) {
+        bl_custom_registry_free(r);
+        return NULL;
     }
-    if (!(r->conn = connect_and_load(r, err))) {
-        bl_err_wrap(err, "custom api: definition listener");
-        goto fail;
-    }
-    if (pthread_create(&r->thread, NULL, listen_loop, r) != 0) {
-        bl_err_set(err, BL_EIO, "custom api: cannot start the definition listener");
-        goto fail;
-    }
-    r->thread_running = true;
     return r;
-fail:
-    bl_custom_registry_free(r);
-    return NULL;
 }
 
 void bl_custom_registry_free(bl_custom_registry *r)
 {
     if (!r)
         return;
-    if (r->thread_running) {
-        atomic_store(&r->stopping, true);
-        char one = 1;
-        ssize_t n = write(r->wake_pipe[1], &one, 1);
-        (void)n; /* a full pipe already wakes the loop */
-        pthread_join(r->thread, NULL);
-    }
-    PQfinish(r->conn);
-    for (int i = 0; i < 2; i++)
-        if (r->wake_pipe[i] >= 0)
-            close(r->wake_pipe[i]);
+    bl_pg_listener_stop(r->listener);
     for (size_t i = 0; i < r->count; i++)
         bl_custom_def_unref(r->defs[i]);
     free(r->defs);

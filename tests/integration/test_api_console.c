@@ -4,7 +4,6 @@
  * redirect, and traversal refused whether plain, percent-encoded, double
  * encoded or through a dot file or a symbolic link. */
 #include "api/server.h"
-#include "core/migrations.h"
 #include "core/pg_pool.h"
 #include "tests/support/pg_test.h"
 #include "tests/support/test.h"
@@ -192,16 +191,6 @@ static void symbolic_link_out_of_the_folder_is_not_followed(void)
 
 static char db_url[512];
 
-static int migrate(const char *url, bl_err *err)
-{
-    PGconn *conn = bl_pg_connect(url, err);
-    if (!conn)
-        return -1;
-    int rc = bl_migrations_apply(conn, BUSLINE_SOURCE_DIR "/migrations", err);
-    PQfinish(conn);
-    return rc < 0 ? -1 : 0;
-}
-
 static int setup(void)
 {
     snprintf(root, sizeof root, "/tmp/busline_console_%d", (int)getpid());
@@ -222,7 +211,7 @@ static int setup(void)
     bl_api_config cfg = {.port = 0};
     /* a database of its own with every migration: the shared one may not
      * have the newest tables yet when this test runs first */
-    if (bl_test_pg_fresh_db(db_url, sizeof db_url, &err) != 0 || migrate(db_url, &err) != 0) {
+    if (bl_test_pg_migrated_db(db_url, sizeof db_url, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }

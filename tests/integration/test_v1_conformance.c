@@ -5,20 +5,18 @@
  * type, and every documented status provoked (200, 201, 400, 401, 403, 404,
  * 422, 429). The X-Powalyze-Signature of a delivery is checked against
  * Python's hmac (an implementation independent of busline's). The retry
- * schedule of retry_count is tested end to end in test_v1_webhook_retries.c. */
+ * schedule of retry_count is tested end to end in test_v1_webhook_retries.c,
+ * the example bodies that need the PMO service (§6.2 projects, reports) in
+ * test_v1_conformance_pmo.c. */
 #include "api/auth/keys.h"
 #include "api/server.h"
-#include "core/kafka_admin.h"
-#include "producers/domain_service/service.h"
-#include "producers/pmo/domain.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
+#include "tests/support/v1_shapes.h"
 #include "tests/support/webhook_e2e.h"
 #include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,81 +25,22 @@
 static bl_test_api api;
 static webhook_sink sink;
 static char read_token[BL_API_TOKEN_SIZE];
-static bl_domain_service *pmo; /* the PMO domain service on the API's database and topics */
 
-typedef enum { T_STRING, T_NUMBER, T_INTEGER, T_BOOL, T_ARRAY, T_OBJECT, T_STRING_OR_NULL,
-               T_INTEGER_OR_NULL } jtype;
-
-/* Checks that o has field of type t; names the miss on stderr. */
-static void has(const json_t *o, const char *field, jtype t)
-{
-    const json_t *v = json_object_get(o, field);
-    bool ok = false;
-    switch (t) {
-    case T_STRING: ok = json_is_string(v); break;
-    case T_NUMBER: ok = json_is_number(v); break;
-    case T_INTEGER: ok = json_is_integer(v); break;
-    case T_BOOL: ok = json_is_boolean(v); break;
-    case T_ARRAY: ok = json_is_array(v); break;
-    case T_OBJECT: ok = json_is_object(v); break;
-    case T_STRING_OR_NULL: ok = json_is_string(v) || json_is_null(v); break;
-    case T_INTEGER_OR_NULL: ok = json_is_integer(v) || json_is_null(v); break;
-    }
-    if (!ok) {
-        fprintf(stderr, "  field \"%s\" missing or of the wrong type\n", field);
-        bl_test_failures++;
-    }
-}
 
 static long call(const char *method, const char *path, const char *token, const char *body, bl_test_reply *r)
 {
     return bl_test_api_call(&api, method, path, token, NULL, body, r);
 }
 
-/* The document's success envelope of a list: data array + pagination. */
-static void check_page(const json_t *j, long want_limit, long want_offset)
-{
-    has(j, "data", T_ARRAY);
-    const json_t *p = json_object_get(j, "pagination");
-    has(j, "pagination", T_OBJECT);
-    has(p, "total", T_INTEGER);
-    has(p, "limit", T_INTEGER);
-    has(p, "offset", T_INTEGER);
-    has(p, "has_more", T_BOOL);
-    CHECK_EQ_INT(json_integer_value(json_object_get(p, "limit")), want_limit);
-    CHECK_EQ_INT(json_integer_value(json_object_get(p, "offset")), want_offset);
-}
-
-/* The document's error envelope with code. */
-static void check_error(const bl_test_reply *r, const char *code)
-{
-    const json_t *e = json_object_get(r->json, "error");
-    has(r->json, "error", T_OBJECT);
-    has(e, "code", T_STRING);
-    has(e, "message", T_STRING);
-    CHECK_EQ_STR(json_string_value(json_object_get(e, "code")) ?: "", code);
-}
-
-static void insert_project(const char *id, const char *name, const char *rag, long budget_cents, long spent_cents)
-{
-    char budget[24], spent[24];
-    snprintf(budget, sizeof budget, "%ld", budget_cents);
-    snprintf(spent, sizeof spent, "%ld", spent_cents);
-    const char *p[] = {api.org, id, name, rag, budget, spent};
-    REQUIRE(bl_test_sql(api.pool,
-                        "INSERT INTO pmo_projects (organization_id, project_id, name, owner_id, status, progress,"
-                        " budget_cents, spent_cents, currency) VALUES ($1, $2, $3, 'u-1', $4, 45, $5, $6, 'EUR')",
-                        6, p) == 0);
-}
 
 /* §3.1: GET /v1/projects with Authorization: Bearer, answered as in §3.2. */
 static void first_call_lists_projects_in_the_standard_envelope(void)
 {
-    insert_project("prj_abc123", "Transformation Digitale", "GREEN", 15000000, 6750000);
-    insert_project("prj_def456", "Migration ERP", "RED", 9000000, 100);
+    bl_v1_insert_project(&api, "prj_abc123", "Transformation Digitale", "GREEN", 15000000, 6750000);
+    bl_v1_insert_project(&api, "prj_def456", "Migration ERP", "RED", 9000000, 100);
     bl_test_reply r;
     REQUIRE(call("GET", "/v1/projects", read_token, NULL, &r) == 200);
-    check_page(r.json, 50, 0);
+    bl_v1_check_page(r.json, 50, 0);
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 2);
     CHECK(json_is_false(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
     json_t *row = NULL, *each;
@@ -110,21 +49,21 @@ static void first_call_lists_projects_in_the_standard_envelope(void)
         if (strcmp(json_string_value(json_object_get(each, "id")) ?: "", "prj_abc123") == 0)
             row = each;
     REQUIRE(row != NULL);
-    has(row, "id", T_STRING);
-    has(row, "name", T_STRING);
-    has(row, "status", T_STRING);
-    has(row, "rag_status", T_STRING);
-    has(row, "progress", T_INTEGER);
-    has(row, "budget", T_NUMBER);
-    has(row, "spent", T_NUMBER);
+    bl_v1_has(row, "id", T_STRING);
+    bl_v1_has(row, "name", T_STRING);
+    bl_v1_has(row, "status", T_STRING);
+    bl_v1_has(row, "rag_status", T_STRING);
+    bl_v1_has(row, "progress", T_INTEGER);
+    bl_v1_has(row, "budget", T_NUMBER);
+    bl_v1_has(row, "spent", T_NUMBER);
     CHECK_EQ_STR(json_string_value(json_object_get(row, "rag_status")) ?: "", "GREEN");
     CHECK(json_number_value(json_object_get(row, "budget")) == 150000);
     CHECK(json_number_value(json_object_get(row, "spent")) == 67500);
     bl_test_reply_clear(&r);
     /* the detail is {"data": {...}} with the same fields */
     REQUIRE(call("GET", "/v1/projects/prj_abc123", read_token, NULL, &r) == 200);
-    has(json_object_get(r.json, "data"), "budget", T_NUMBER);
-    has(json_object_get(r.json, "data"), "id", T_STRING);
+    bl_v1_has(json_object_get(r.json, "data"), "budget", T_NUMBER);
+    bl_v1_has(json_object_get(r.json, "data"), "id", T_STRING);
     bl_test_reply_clear(&r);
 }
 
@@ -133,10 +72,10 @@ static void standard_query_parameters_work_as_documented(void)
 {
     bl_test_reply r;
     REQUIRE(call("GET", "/v1/projects?limit=20", read_token, NULL, &r) == 200);
-    check_page(r.json, 20, 0);
+    bl_v1_check_page(r.json, 20, 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects?offset=40", read_token, NULL, &r) == 200);
-    check_page(r.json, 50, 40);
+    bl_v1_check_page(r.json, 50, 40);
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects?sort=name.asc", read_token, NULL, &r) == 200);
@@ -147,11 +86,11 @@ static void standard_query_parameters_work_as_documented(void)
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "data")), 1);
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects?status=in_progress", read_token, NULL, &r) == 200);
-    check_page(r.json, 50, 0);
+    bl_v1_check_page(r.json, 50, 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects?limit=10&offset=0&status=in_progress&sort=budget.desc", read_token, NULL, &r) ==
             200);
-    check_page(r.json, 10, 0);
+    bl_v1_check_page(r.json, 10, 0);
     bl_test_reply_clear(&r);
     /* sorting by the document's budget field orders by it */
     REQUIRE(call("GET", "/v1/projects?sort=budget.desc", read_token, NULL, &r) == 200);
@@ -160,11 +99,11 @@ static void standard_query_parameters_work_as_documented(void)
     bl_test_reply_clear(&r);
     /* max 100: more is answered as 100 */
     REQUIRE(call("GET", "/v1/projects?limit=1000", read_token, NULL, &r) == 200);
-    check_page(r.json, 100, 0);
+    bl_v1_check_page(r.json, 100, 0);
     bl_test_reply_clear(&r);
     /* 400 for an unknown sort field, naming the accepted ones */
     REQUIRE(call("GET", "/v1/projects?sort=colour.asc", read_token, NULL, &r) == 400);
-    check_error(&r, "bad_request");
+    bl_v1_check_error(&r, "bad_request");
     CHECK(strstr(json_string_value(json_object_get(json_object_get(json_object_get(r.json, "error"),
                                                                    "field_errors"), "sort")) ?: "",
                  "budget") != NULL);
@@ -177,21 +116,21 @@ static void errors_use_the_documented_envelope_and_codes(void)
     bl_test_reply r;
     /* a read key writes: forbidden */
     REQUIRE(call("POST", "/v1/webhooks", read_token, "{\"name\":\"x\"}", &r) == 403);
-    check_error(&r, "forbidden");
+    bl_v1_check_error(&r, "forbidden");
     CHECK(strncmp(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")) ?: "",
                   "You do not have permission to perform this action.", 50) == 0);
     bl_test_reply_clear(&r);
     REQUIRE(call("DELETE", "/v1/projects/prj_abc123", api.write_token, NULL, &r) == 403);
-    check_error(&r, "forbidden");
+    bl_v1_check_error(&r, "forbidden");
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects", NULL, NULL, &r) == 401);
-    check_error(&r, "unauthorized");
+    bl_v1_check_error(&r, "unauthorized");
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects", "pk_live_xxxxx", NULL, &r) == 401);
-    check_error(&r, "unauthorized");
+    bl_v1_check_error(&r, "unauthorized");
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/projects/prj_nope", read_token, NULL, &r) == 404);
-    check_error(&r, "not_found");
+    bl_v1_check_error(&r, "not_found");
     bl_test_reply_clear(&r);
 }
 
@@ -201,16 +140,16 @@ static void api_keys_are_created_with_permissions_and_listed(void)
     bl_test_reply r;
     REQUIRE(call("POST", "/v1/api-keys", api.admin_token, "{\"name\":\"Jira\",\"permissions\":[\"read\",\"write\"]}",
                  &r) == 201);
-    has(r.json, "id", T_STRING);
-    has(r.json, "name", T_STRING);
-    has(r.json, "token", T_STRING);
-    has(r.json, "permissions", T_ARRAY);
-    has(r.json, "is_active", T_BOOL);
-    has(r.json, "rate_limit", T_INTEGER);
-    has(r.json, "rate_window", T_STRING);
-    has(r.json, "usage_count", T_INTEGER);
-    has(r.json, "last_used_at", T_STRING_OR_NULL);
-    has(r.json, "expires_at", T_STRING_OR_NULL);
+    bl_v1_has(r.json, "id", T_STRING);
+    bl_v1_has(r.json, "name", T_STRING);
+    bl_v1_has(r.json, "token", T_STRING);
+    bl_v1_has(r.json, "permissions", T_ARRAY);
+    bl_v1_has(r.json, "is_active", T_BOOL);
+    bl_v1_has(r.json, "rate_limit", T_INTEGER);
+    bl_v1_has(r.json, "rate_window", T_STRING);
+    bl_v1_has(r.json, "usage_count", T_INTEGER);
+    bl_v1_has(r.json, "last_used_at", T_STRING_OR_NULL);
+    bl_v1_has(r.json, "expires_at", T_STRING_OR_NULL);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "rate_limit")), 1000);
     CHECK_EQ_STR(json_string_value(json_object_get(r.json, "rate_window")) ?: "", "hour");
     CHECK_EQ_INT(json_array_size(json_object_get(r.json, "permissions")), 2);
@@ -218,16 +157,16 @@ static void api_keys_are_created_with_permissions_and_listed(void)
     snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")) ?: "");
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/api-keys", api.admin_token, NULL, &r) == 200);
-    check_page(r.json, 50, 0);
+    bl_v1_check_page(r.json, 50, 0);
     json_t *k = json_array_get(json_object_get(r.json, "data"), 0); /* newest first */
-    has(k, "id", T_STRING);
-    has(k, "name", T_STRING);
-    has(k, "permissions", T_ARRAY);
-    has(k, "is_active", T_BOOL);
-    has(k, "expires_at", T_STRING_OR_NULL);
-    has(k, "last_used_at", T_STRING_OR_NULL);
-    has(k, "rate_limit", T_INTEGER);
-    has(k, "usage_count", T_INTEGER);
+    bl_v1_has(k, "id", T_STRING);
+    bl_v1_has(k, "name", T_STRING);
+    bl_v1_has(k, "permissions", T_ARRAY);
+    bl_v1_has(k, "is_active", T_BOOL);
+    bl_v1_has(k, "expires_at", T_STRING_OR_NULL);
+    bl_v1_has(k, "last_used_at", T_STRING_OR_NULL);
+    bl_v1_has(k, "rate_limit", T_INTEGER);
+    bl_v1_has(k, "usage_count", T_INTEGER);
     CHECK_EQ_STR(json_string_value(json_object_get(k, "name")) ?: "", "Jira");
     char *text = json_dumps(r.json, 0);
     CHECK(text && token[0] && !strstr(text, token)); /* never shown again */
@@ -262,7 +201,7 @@ static void rate_limit_headers_and_the_documented_429(void)
     }
     CHECK_EQ_INT(last, 200);
     REQUIRE(call("GET", "/v1/projects/prj_abc123", token, NULL, &r) == 429);
-    check_error(&r, "rate_limit_exceeded");
+    bl_v1_check_error(&r, "rate_limit_exceeded");
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")) ?: "",
                  "You have exceeded the rate limit of 1000 requests per hour.");
     CHECK_EQ_STR(r.rl_remaining, "0");
@@ -304,12 +243,12 @@ static void webhooks_are_created_signed_and_reported(void)
     REQUIRE(call("POST", "/v1/webhooks", api.admin_token, body, &r) == 201);
     const char *fields[] = {"id", "name", "url", "secret"};
     for (size_t i = 0; i < 4; i++)
-        has(r.json, fields[i], T_STRING);
-    has(r.json, "events", T_ARRAY);
-    has(r.json, "is_active", T_BOOL);
-    has(r.json, "retry_count", T_INTEGER);
-    has(r.json, "timeout_seconds", T_INTEGER);
-    has(r.json, "last_triggered_at", T_STRING_OR_NULL);
+        bl_v1_has(r.json, fields[i], T_STRING);
+    bl_v1_has(r.json, "events", T_ARRAY);
+    bl_v1_has(r.json, "is_active", T_BOOL);
+    bl_v1_has(r.json, "retry_count", T_INTEGER);
+    bl_v1_has(r.json, "timeout_seconds", T_INTEGER);
+    bl_v1_has(r.json, "last_triggered_at", T_STRING_OR_NULL);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "retry_count")), 3);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "timeout_seconds")), 10);
     CHECK(json_is_true(json_object_get(r.json, "is_active")));
@@ -319,7 +258,7 @@ static void webhooks_are_created_signed_and_reported(void)
     bl_test_reply_clear(&r);
 
     REQUIRE(call("GET", "/v1/webhooks", read_token, NULL, &r) == 200);
-    check_page(r.json, 50, 0);
+    bl_v1_check_page(r.json, 50, 0);
     CHECK(!json_object_get(json_array_get(json_object_get(r.json, "data"), 0), "secret"));
     bl_test_reply_clear(&r);
 
@@ -348,22 +287,22 @@ static void webhooks_are_created_signed_and_reported(void)
     const char *paths[] = {path, "/v1/webhooks/stats"};
     for (size_t p = 0; p < 2; p++) {
         REQUIRE(call("GET", paths[p], read_token, NULL, &r) == 200);
-        has(r.json, "total_triggers", T_INTEGER);
-        has(r.json, "successful_triggers", T_INTEGER);
-        has(r.json, "failed_triggers", T_INTEGER);
-        has(r.json, "success_rate", T_NUMBER);
-        has(r.json, "avg_duration_ms", T_NUMBER);
-        has(r.json, "recent_logs", T_ARRAY);
-        has(r.json, "period_days", T_INTEGER);
+        bl_v1_has(r.json, "total_triggers", T_INTEGER);
+        bl_v1_has(r.json, "successful_triggers", T_INTEGER);
+        bl_v1_has(r.json, "failed_triggers", T_INTEGER);
+        bl_v1_has(r.json, "success_rate", T_NUMBER);
+        bl_v1_has(r.json, "avg_duration_ms", T_NUMBER);
+        bl_v1_has(r.json, "recent_logs", T_ARRAY);
+        bl_v1_has(r.json, "period_days", T_INTEGER);
         CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "period_days")), 30);
         CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 1);
         CHECK(json_number_value(json_object_get(r.json, "success_rate")) == 100.0);
         json_t *log = json_array_get(json_object_get(r.json, "recent_logs"), 0);
-        has(log, "id", T_INTEGER);
-        has(log, "event_type", T_STRING);
-        has(log, "status_code", T_INTEGER);
-        has(log, "duration_ms", T_INTEGER);
-        has(log, "created_at", T_STRING);
+        bl_v1_has(log, "id", T_INTEGER);
+        bl_v1_has(log, "event_type", T_STRING);
+        bl_v1_has(log, "status_code", T_INTEGER);
+        bl_v1_has(log, "duration_ms", T_INTEGER);
+        bl_v1_has(log, "created_at", T_STRING);
         bl_test_reply_clear(&r);
     }
     REQUIRE(call("GET", "/v1/webhooks/stats?period_days=7", read_token, NULL, &r) == 200);
@@ -384,7 +323,7 @@ static void webhooks_are_created_signed_and_reported(void)
     bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/stats", "00000000-0000-0000-0000-000000000000");
     REQUIRE(call("GET", path, read_token, NULL, &r) == 404);
-    check_error(&r, "not_found");
+    bl_v1_check_error(&r, "not_found");
     bl_test_reply_clear(&r);
 }
 
@@ -395,24 +334,24 @@ static void api_usage_stats_have_the_documented_fields(void)
     bl_err err = {0};
     REQUIRE(bl_api_server_flush_requests(api.server, &err) == 0);
     REQUIRE(call("GET", "/v1/usage", read_token, NULL, &r) == 200);
-    has(r.json, "total_requests", T_INTEGER);
-    has(r.json, "successful_requests", T_INTEGER);
-    has(r.json, "failed_requests", T_INTEGER);
-    has(r.json, "success_rate", T_NUMBER);
-    has(r.json, "avg_duration_ms", T_NUMBER);
-    has(r.json, "top_endpoints", T_ARRAY);
-    has(r.json, "period_days", T_INTEGER);
+    bl_v1_has(r.json, "total_requests", T_INTEGER);
+    bl_v1_has(r.json, "successful_requests", T_INTEGER);
+    bl_v1_has(r.json, "failed_requests", T_INTEGER);
+    bl_v1_has(r.json, "success_rate", T_NUMBER);
+    bl_v1_has(r.json, "avg_duration_ms", T_NUMBER);
+    bl_v1_has(r.json, "top_endpoints", T_ARRAY);
+    bl_v1_has(r.json, "period_days", T_INTEGER);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "period_days")), 30);
     CHECK(json_integer_value(json_object_get(r.json, "total_requests")) > 1000);
     double rate = json_number_value(json_object_get(r.json, "success_rate"));
     CHECK(rate > 1.0 && rate < 100.0); /* a percentage: some requests above were refused */
     json_t *top = json_array_get(json_object_get(r.json, "top_endpoints"), 0);
-    has(top, "endpoint", T_STRING);
-    has(top, "requests", T_INTEGER);
+    bl_v1_has(top, "endpoint", T_STRING);
+    bl_v1_has(top, "requests", T_INTEGER);
     CHECK_EQ_STR(json_string_value(json_object_get(top, "endpoint")) ?: "", "/v1/projects/:id");
     bl_test_reply_clear(&r);
     REQUIRE(call("GET", "/v1/usage?period_days=0", read_token, NULL, &r) == 400);
-    check_error(&r, "bad_request");
+    bl_v1_check_error(&r, "bad_request");
     bl_test_reply_clear(&r);
 }
 
@@ -425,153 +364,22 @@ static void risk_example_body_is_accepted_as_written(void)
                        "  \"probability\": 75,\n  \"impact\": 80,\n  \"mitigation\": \"Ajouter 1 d\u00e9veloppeur\"\n}";
     bl_test_reply r;
     REQUIRE(call("POST", "/v1/risks", api.write_token, body, &r) == 202);
-    has(r.json, "command_id", T_STRING);
-    has(r.json, "status_url", T_STRING);
+    bl_v1_has(r.json, "command_id", T_STRING);
+    bl_v1_has(r.json, "status_url", T_STRING);
     bl_test_reply_clear(&r);
     /* a severity that is no symbol in any case is still refused, naming the field */
     REQUIRE(call("POST", "/v1/risks", api.write_token,
                  "{\"project_id\":\"p\",\"title\":\"t\",\"description\":\"d\",\"severity\":\"extreme\","
                  "\"probability\":1,\"impact\":1}",
                  &r) == 422);
-    check_error(&r, "validation_failed");
+    bl_v1_check_error(&r, "validation_failed");
     bl_test_reply_clear(&r);
     /* a read key may not write */
     REQUIRE(call("POST", "/v1/risks", read_token, body, &r) == 403);
-    check_error(&r, "forbidden");
+    bl_v1_check_error(&r, "forbidden");
     bl_test_reply_clear(&r);
 }
 
-static atomic_int pmo_running;
-
-static void *step_pmo(void *arg)
-{
-    (void)arg;
-    while (atomic_load(&pmo_running)) {
-        bl_err err = {0};
-        if (bl_domain_service_step(pmo, 100, &err) < 0)
-            fprintf(stderr, "  pmo: %s\n", err.msg);
-    }
-    return NULL;
-}
-
-/* Calls the API while the PMO service runs beside it (a command's outcome
- * can then be waited for). */
-static long call_with_pmo(const char *method, const char *path, const char *token, const char *body,
-                          bl_test_reply *r)
-{
-    pthread_t t;
-    atomic_store(&pmo_running, 1);
-    if (pthread_create(&t, NULL, step_pmo, NULL) != 0)
-        return -1;
-    long status = call(method, path, token, body, r);
-    atomic_store(&pmo_running, 0);
-    pthread_join(t, NULL);
-    return status;
-}
-
-/* Steps the PMO service until path reads 200 (or the test's bound of steps
- * passes); returns the last status. */
-static long step_pmo_until_found(const char *path)
-{
-    long status = 0;
-    for (int i = 0; i < 300 && status != 200; i++) {
-        bl_err err = {0};
-        if (bl_domain_service_step(pmo, 100, &err) < 0)
-            fprintf(stderr, "  pmo: %s\n", err.msg);
-        bl_test_reply r;
-        status = call("GET", path, read_token, NULL, &r);
-        bl_test_reply_clear(&r);
-    }
-    return status;
-}
-
-/* §6.2 Projects: the example POST body exactly as written (no id, owner or
- * currency; "budget" in euros; "status" and "rag_status" in the document's
- * spelling; full-dates) is accepted, and the project reads back with it. */
-static void project_example_body_is_accepted_as_written(void)
-{
-    const char *body = "{\n  \"name\": \"Nouveau projet API\",\n  \"description\": \"Cr\u00e9\u00e9 via API\",\n"
-                       "  \"status\": \"planned\",\n  \"rag_status\": \"GREEN\",\n  \"budget\": 100000,\n"
-                       "  \"start_date\": \"2026-03-01\",\n  \"end_date\": \"2026-12-31\"\n}";
-    bl_test_reply r;
-    REQUIRE(call("POST", "/v1/projects", api.write_token, body, &r) == 202);
-    has(r.json, "command_id", T_STRING);
-    has(r.json, "status_url", T_STRING);
-    char id[128], path[192];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r.json, "aggregate_id")) ?: "");
-    bl_test_reply_clear(&r);
-    snprintf(path, sizeof path, "/v1/projects/%s", id);
-    REQUIRE(step_pmo_until_found(path) == 200);
-    REQUIRE(call("GET", path, read_token, NULL, &r) == 200);
-    const json_t *p = json_object_get(r.json, "data");
-    has(p, "id", T_STRING);
-    has(p, "name", T_STRING);
-    has(p, "status", T_STRING);
-    has(p, "rag_status", T_STRING);
-    has(p, "budget", T_NUMBER);
-    CHECK_EQ_STR(json_string_value(json_object_get(p, "name")) ?: "", "Nouveau projet API");
-    CHECK_EQ_STR(json_string_value(json_object_get(p, "status")) ?: "", "planned");
-    CHECK_EQ_STR(json_string_value(json_object_get(p, "rag_status")) ?: "", "GREEN");
-    CHECK(json_number_value(json_object_get(p, "budget")) == 100000);
-    CHECK_EQ_STR(json_string_value(json_object_get(p, "currency")) ?: "", "EUR");
-    CHECK_EQ_STR(json_string_value(json_object_get(p, "owner_id")) ?: "", api.write_key_id);
-    CHECK(strncmp(json_string_value(json_object_get(p, "start_date")) ?: "", "2026-03-01T00:00:00", 19) == 0);
-    bl_test_reply_clear(&r);
-    /* the list filters on the document's status (the seeded projects are planned too) */
-    REQUIRE(call("GET", "/v1/projects?status=planned&sort=name.asc", read_token, NULL, &r) == 200);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 3);
-    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "data"), 1), "id")) ?: "",
-                 id);
-    bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/projects?status=in_progress", read_token, NULL, &r) == 200);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 0);
-    bl_test_reply_clear(&r);
-    /* a status that is no phase is refused, naming the field */
-    REQUIRE(call("POST", "/v1/projects", api.write_token, "{\"name\":\"x\",\"status\":\"dreaming\"}", &r) == 422);
-    check_error(&r, "validation_failed");
-    bl_test_reply_clear(&r);
-}
-
-/* §6.2 Reports: the example POST body as written is answered as the
- * document's "Réponse": {"data": {id, type, content, generated_at,
- * duration_ms}}, the report covering the two projects asked for. */
-static void report_example_body_is_answered_as_documented(void)
-{
-    const char *body = "{\n  \"type\": \"executive\",\n  \"project_ids\": [\"prj_abc123\", \"prj_def456\"],\n"
-                       "  \"include_risks\": true,\n  \"include_decisions\": true,\n  \"format\": \"markdown\"\n}";
-    bl_test_reply r;
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token, body, &r) == 201);
-    const json_t *d = json_object_get(r.json, "data");
-    has(d, "id", T_STRING);
-    has(d, "type", T_STRING);
-    has(d, "content", T_STRING);
-    has(d, "generated_at", T_STRING);
-    has(d, "duration_ms", T_INTEGER);
-    CHECK_EQ_STR(json_string_value(json_object_get(d, "type")) ?: "", "executive");
-    const char *content = json_string_value(json_object_get(d, "content")) ?: "";
-    CHECK(strncmp(content, "# ", 2) == 0);
-    CHECK(strstr(content, "Transformation Digitale") != NULL);
-    CHECK(strstr(content, "Migration ERP") != NULL);
-    CHECK(strstr(content, "## Risks") != NULL);
-    bl_test_reply_clear(&r);
-    /* without its risks section when asked so */
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token,
-                          "{\"type\":\"executive\",\"project_ids\":[\"prj_def456\"],\"include_risks\":false,"
-                          "\"format\":\"markdown\"}", &r) == 201);
-    content = json_string_value(json_object_get(json_object_get(r.json, "data"), "content")) ?: "";
-    CHECK(strstr(content, "## Risks") == NULL);
-    CHECK(strstr(content, "Transformation Digitale") == NULL);
-    bl_test_reply_clear(&r);
-    /* an unknown project is the document's 404 */
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token,
-                          "{\"type\":\"executive\",\"project_ids\":[\"prj_nope\"],\"format\":\"markdown\"}",
-                          &r) == 404);
-    check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
-}
-
-/* §3.2 and §3.3 on every /v1 list: the envelope, limit 50 by default and
- * at most 100, a bad limit a 400. */
 static void every_list_answers_the_standard_envelope(void)
 {
     const char *lists[] = {"/v1/projects", "/v1/risks", "/v1/decisions", "/v1/resources", "/v1/sprints",
@@ -581,15 +389,15 @@ static void every_list_answers_the_standard_envelope(void)
         char path[160];
         bl_test_reply r;
         CHECK_EQ_INT(call("GET", lists[i], api.admin_token, NULL, &r), 200);
-        check_page(r.json, 50, 0);
+        bl_v1_check_page(r.json, 50, 0);
         bl_test_reply_clear(&r);
         snprintf(path, sizeof path, "%s?limit=500&offset=1", lists[i]);
         CHECK_EQ_INT(call("GET", path, api.admin_token, NULL, &r), 200);
-        check_page(r.json, 100, 1);
+        bl_v1_check_page(r.json, 100, 1);
         bl_test_reply_clear(&r);
         snprintf(path, sizeof path, "%s?limit=0", lists[i]);
         CHECK_EQ_INT(call("GET", path, api.admin_token, NULL, &r), 400);
-        check_error(&r, "bad_request");
+        bl_v1_check_error(&r, "bad_request");
         bl_test_reply_clear(&r);
     }
 }
@@ -628,22 +436,6 @@ int main(void)
     }
     bl_api_key_spec spec = {.org_id = api.org, .name = "Power BI", .perm = BL_API_PERM_READ,
                             .rate_per_hour = 100000};
-    /* the PMO service beside the API, with its dead-letter topic for refusals */
-    char group[96], dlq[200];
-    bl_test_unique_name(group, sizeof group, "g_v1_pmo");
-    snprintf(dlq, sizeof dlq, "%s.dlq", api.topics[0]);
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec dlq_spec = {.name = dlq, .partitions = 1, .replication_factor = -1};
-    const char *dlq_names[] = {dlq};
-    bool dlq_made = admin && bl_kafka_admin_create_topics(admin, &dlq_spec, 1, 30000, &err) == 0 &&
-                    bl_kafka_admin_wait_visible(admin, dlq_names, 1, 30000, &err) == 0;
-    bl_domain_service_opts o = {.rules = &bl_pmo_rules, .brokers = bl_test_kafka_brokers(),
-                                .pg_url = api.registry.pg_url, .group_id = group,
-                                .commands_topic = api.topics[0], .dlq_topic = dlq,
-                                .events_topic_prefix = api.prefix, .registry_url = api.registry.base_url};
-    if (!dlq_made || !(pmo = bl_domain_service_new(&o, &err)))
-        fprintf(stderr, "setup: pmo: %s\n", err.msg);
     if (bl_test_make_key(api.pool, &spec, read_token, NULL) == 0) {
         BL_RUN(first_call_lists_projects_in_the_standard_envelope);
         BL_RUN(standard_query_parameters_work_as_documented);
@@ -653,19 +445,9 @@ int main(void)
         BL_RUN(webhooks_are_created_signed_and_reported);
         BL_RUN(api_usage_stats_have_the_documented_fields);
         BL_RUN(risk_example_body_is_accepted_as_written);
-        if (pmo) {
-            BL_RUN(project_example_body_is_accepted_as_written);
-            BL_RUN(report_example_body_is_answered_as_documented);
-        } else {
-            bl_test_failures++;
-        }
         BL_RUN(every_list_answers_the_standard_envelope);
         BL_RUN(openapi_describes_the_documented_shapes);
     }
-    bl_domain_service_free(pmo);
-    if (admin && dlq_made)
-        bl_kafka_admin_delete_topics(admin, dlq_names, 1, 30000, &err);
-    bl_kafka_admin_free(admin);
     webhook_sink_stop(&sink);
     bl_test_api_stop(&api);
     curl_global_cleanup();

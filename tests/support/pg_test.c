@@ -1,5 +1,6 @@
 #include "tests/support/pg_test.h"
 
+#include "core/migrations.h"
 #include "core/pg_pool.h"
 #include "tests/support/test.h"
 
@@ -75,5 +76,17 @@ int bl_test_pg_drop_db(const char *url)
         fprintf(stderr, "pg test: drop database %s: %s\n", db, err.msg);
 done:
     PQconninfoFree(opts);
+    return rc;
+}
+
+int bl_test_pg_migrated_db(char *url_out, size_t len, bl_err *err)
+{
+    if (bl_test_pg_fresh_db(url_out, len, err) != 0)
+        return -1;
+    PGconn *conn = bl_pg_connect(url_out, err);
+    if (!conn)
+        return -1;
+    int rc = bl_migrations_apply(conn, BUSLINE_SOURCE_DIR "/migrations", err) < 0 ? -1 : 0;
+    PQfinish(conn);
     return rc;
 }

@@ -12,6 +12,11 @@
  * or -1 with err. Drop it with bl_test_pg_drop_db. */
 int bl_test_pg_fresh_db(char *url_out, size_t len, bl_err *err);
 
+/* bl_test_pg_fresh_db with every migration of migrations/ applied: for a
+ * test that must not depend on what ran before it on the shared database.
+ * Returns 0, or -1 with err (drop url_out either way if it was written). */
+int bl_test_pg_migrated_db(char *url_out, size_t len, bl_err *err);
+
 /* Drops the database url names, ending any connection still open to it.
  * Returns 0, or -1 after printing why to stderr. */
 int bl_test_pg_drop_db(const char *url);

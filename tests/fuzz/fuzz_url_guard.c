@@ -5,7 +5,8 @@
  * Name resolution is pinned to numeric hosts (getaddrinfo below), so a
  * fuzz run never asks DNS anything. Besides sanitizer reports, it aborts
  * when an accepted URL's address is one the guard refuses and no allowed
- * block covers. Built and run by tests/fuzz/run.sh. */
+ * block covers (an IPv6 form of an allowed IPv4 address is allowed).
+ * Built and run by tests/fuzz/run.sh. */
 #include "connectors/webhook/policy/ssrf_guard.h"
 #include "support/fuzz_input.h"
 
@@ -44,6 +45,24 @@ static bool covered(const bl_ssrf_allowlist *allow, int family, const uint8_t *a
     return false;
 }
 
+/* Whether the allow-list lets addr through: its own family, or, for an
+ * IPv6 address that carries an IPv4 one (::ffff:a.b.c.d, 64:ff9b::a.b.c.d,
+ * 2002:aabb:ccdd::), the IPv4 it reaches. */
+static bool allowed_through(const bl_ssrf_allowlist *allow, int family, const uint8_t *addr)
+{
+    if (covered(allow, family, addr))
+        return true;
+    if (family != AF_INET6)
+        return false;
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b};
+    if (memcmp(addr, mapped, 12) == 0 || memcmp(addr, nat64, 12) == 0)
+        return covered(allow, AF_INET, addr + 12);
+    if (addr[0] == 0x20 && addr[1] == 0x02)
+        return covered(allow, AF_INET, addr + 2);
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_parts p;
@@ -58,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t addr[16];
         if (inet_pton(target.family, target.address, addr) != 1)
             fuzz_finding("an accepted URL's address does not parse", target.address);
-        if (bl_ssrf_address_refusal(target.family, addr) && !covered(&allow, target.family, addr))
+        if (bl_ssrf_address_refusal(target.family, addr) && !allowed_through(&allow, target.family, addr))
             fuzz_finding("an accepted URL reaches a refused address", p.part[1]);
         char entry[BL_SSRF_HOST_MAX + INET6_ADDRSTRLEN + 16];
         if (bl_ssrf_resolve_entry(&target, entry, sizeof entry) != 0)

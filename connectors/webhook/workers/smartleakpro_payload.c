@@ -16,8 +16,8 @@ typedef enum slp_kind {
     SLP_STATUS,  /* InterventionStatus symbol -> the document's word */
     SLP_LOWER,   /* an enum symbol in lower case (PDF -> pdf) */
     SLP_ROLE,    /* UserRole symbol -> the document's role word */
-    SLP_ADDRESS, /* {street, postal_code, city, country} -> "street, postal_code city, country" */
-    SLP_TIME,    /* unix ms -> RFC 3339 */
+    SLP_ADDRESS, /* {street, postal_code, city, country} -> the /api surface's one-line address */
+    SLP_TIME,    /* unix ms -> RFC 3339 in whole seconds, as the /api surface */
 } slp_kind;
 
 typedef struct slp_field {
@@ -37,7 +37,7 @@ typedef struct slp_event {
     {"id", "intervention_id", SLP_COPY}, {"client_id", "client_id", SLP_COPY},                        \
         {"titre", "title", SLP_COPY}, {"description", "description", SLP_COPY},                      \
         {"technicien_id", "technician_id", SLP_COPY},                                                  \
-        {"technicien_assigné", "technician_name", SLP_COPY}, {"lieu", "site_address", SLP_ADDRESS},   \
+        {"technicien_assigné", "technician_id", SLP_COPY}, {"lieu", "site_address", SLP_ADDRESS},     \
         {"date_intervention", "scheduled_at", SLP_TIME}
 
 static const slp_event events[] = {
@@ -143,23 +143,42 @@ const char *bl_slp_bus_type(const char *doc_type)
     return e ? e->bus_type : NULL;
 }
 
-/* "street, postal_code city, country" of an address record. */
+/* An address record as the /api surface writes it (BL_FSAPI_ADDRESS_SQL,
+ * api/fieldservice/fs_api.h), so a webhook and a read of the same record
+ * agree: "street[, postal_code city][, country]", the postal part only when
+ * both are set, the country only when set and not FR (the document's
+ * addresses are French, and what a client sent as "lieu" has none). */
 static json_t *address_text(const json_t *a)
 {
     const char *street = json_string_value(json_object_get(a, "street"));
     const char *postal = json_string_value(json_object_get(a, "postal_code"));
     const char *city = json_string_value(json_object_get(a, "city"));
     const char *country = json_string_value(json_object_get(a, "country"));
-    if (!street || !postal || !city || !country)
+    if (!street)
         return json_null();
-    size_t need = strlen(street) + strlen(postal) + strlen(city) + strlen(country) + 8;
+    bool with_place = postal && *postal && city && *city;
+    bool with_country = country && *country && strcmp(country, "FR") != 0;
+    size_t need = strlen(street) + (with_place ? strlen(postal) + strlen(city) + 3 : 0) +
+                  (with_country ? strlen(country) + 2 : 0) + 1;
     char *text = malloc(need);
     if (!text)
         return NULL;
-    snprintf(text, need, "%s, %s %s, %s", street, postal, city, country);
+    snprintf(text, need, "%s%s%s%s%s%s%s", street, with_place ? ", " : "", with_place ? postal : "",
+             with_place ? " " : "", with_place ? city : "", with_country ? ", " : "", with_country ? country : "");
     json_t *j = json_string(text);
     free(text);
     return j;
+}
+
+/* ms as the document and the /api surface write times
+ * ("2024-01-01T10:00:00Z": whole seconds, UTC). Returns 0 or -1 (err). */
+static int doc_time(int64_t ms, char out[BL_RFC3339_MS_SIZE], bl_err *err)
+{
+    if (bl_rfc3339_from_ms(ms, out, err) != 0)
+        return -1;
+    out[19] = 'Z'; /* "YYYY-MM-DDTHH:MM:SS.mmmZ" -> "YYYY-MM-DDTHH:MM:SSZ" */
+    out[20] = '\0';
+    return 0;
 }
 
 /* The document's value of field f from the bus value v (borrowed; NULL when
@@ -179,7 +198,11 @@ static json_t *doc_value(const slp_field *f, const json_t *v)
     case SLP_TIME: {
         char stamp[BL_RFC3339_MS_SIZE];
         bl_err err = {0};
-        if (json_is_integer(v) && bl_rfc3339_from_ms(json_integer_value(v), stamp, &err) == 0)
+        /* the event gives epoch ms, or RFC 3339 text when decoded as plain JSON */
+        int64_t ms = json_is_integer(v) ? json_integer_value(v) : 0;
+        bool have = json_is_integer(v) ||
+                    (json_is_string(v) && bl_rfc3339_parse_millis(json_string_value(v), &ms) == 0);
+        if (have && doc_time(ms, stamp, &err) == 0)
             return json_string(stamp);
         return json_deep_copy(v);
     }
@@ -193,7 +216,7 @@ static char *dump_body(const char *type, int64_t time_ms, json_t *data, const ch
                        bl_err *err)
 {
     char stamp[BL_RFC3339_MS_SIZE];
-    if (bl_rfc3339_from_ms(time_ms, stamp, err) != 0) {
+    if (doc_time(time_ms, stamp, err) != 0) {
         json_decref(data);
         return NULL;
     }

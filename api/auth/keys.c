@@ -148,23 +148,6 @@ int bl_api_key_hash(const char *token, char hash[BL_SHA256_HEX_SIZE], bl_err *er
     return bl_sha256_hex(token, strlen(token), hash, err) == 0 ? 1 : -1;
 }
 
-int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_auth *out,
-                            bl_err *err)
-{
-    char hash[BL_SHA256_HEX_SIZE];
-    int shaped = bl_api_key_hash(token, hash, err);
-    if (shaped <= 0)
-        return shaped;
-    bl_api_key_record rec;
-    int found = bl_api_key_lookup(conn, hash, &rec, err);
-    if (found <= 0) {
-        if (found == 0)
-            bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
-        return found;
-    }
-    return bl_api_key_decide(&rec, now, out, err);
-}
-
 /* ---- usage ---- */
 
 typedef struct usage_entry {

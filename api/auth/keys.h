@@ -40,13 +40,6 @@ typedef struct bl_api_key_spec {
 int bl_api_key_create(PGconn *conn, const bl_api_key_spec *spec, char token[BL_API_TOKEN_SIZE],
                       char id[BL_API_ID_MAX], bl_err *err);
 
-/* Authenticates token at time now. Returns 1 and fills *out when the key is
- * valid; 0 when refused, with a message for the client in err ("API key
- * revoked", "API key expired", "API key not recognised"); -1 with err when
- * Postgres failed. */
-int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_auth *out,
-                            bl_err *err);
-
 /* What the database says of one key: what authenticating with it gives,
  * and what decides whether it may (active, expiry). */
 typedef struct bl_api_key_record {

@@ -1,5 +1,6 @@
 #include "api/command_send.h"
 
+#include "api/command_rows.h"
 #include "api/server_private.h"
 #include "core/log.h"
 #include "producers/commands/command_envelope.h"
@@ -18,6 +19,7 @@
 struct bl_api_commands {
     bl_api_server *server;
     bl_api_command_bus *bus;
+    bl_api_command_rows *rows; /* NULL without a pool */
     bl_api_outcomes *outcomes; /* NULL when the bus cannot send */
 };
 
@@ -29,6 +31,7 @@ static void commands_free(void *arg)
     bl_api_commands *c = arg;
     c->server->commands = NULL;
     bl_api_outcomes_free(c->outcomes);
+    bl_api_command_rows_free(c->rows);
     bl_api_command_bus_free(c->bus);
     free(c);
 }
@@ -79,7 +82,9 @@ bl_api_commands *bl_api_server_commands(bl_api_server *s, bl_err *err)
                                     .ack_timeout_ms = cfg->command_ack_timeout_ms};
     if (!(c->bus = bl_api_command_bus_new(&opts, err)) ||
         (bl_api_command_bus_can_send(c->bus) && s->pool &&
-         !(c->outcomes = bl_api_outcomes_new(bl_pg_pool_conninfo(s->pool), recorded_outcome, c, err)))) {
+         (!(c->outcomes = bl_api_outcomes_new(bl_pg_pool_conninfo(s->pool), recorded_outcome, c, err)) ||
+          !(c->rows = bl_api_command_rows_new(s->pool, err))))) {
+        bl_api_outcomes_free(c->outcomes);
         bl_api_command_bus_free(c->bus);
         free(c);
         return NULL;
@@ -270,21 +275,15 @@ static int mark_accepted(bl_api_commands *c, const char *command_id, const char 
 
 /* The row of an acknowledged command sent without an Idempotency-Key: no
  * claim came before (nothing to protect from a retry), so it is written
- * once, accepted, after the ack. row as claim()'s, response the 202 body. */
+ * once, accepted, after the ack, in a batch with the rows of the requests
+ * acknowledged meanwhile (api/command_rows.h). row as claim()'s, response
+ * the 202 body. */
 static int record_accepted(bl_api_commands *c, const char *const row[7], const char *response, bl_err *err)
 {
-    PGconn *conn = bl_api_acquire_pg(c->server, err);
-    if (!conn)
-        return -1;
-    const char *p[] = {row[0], row[1], row[2], row[3], row[4], row[6], response};
-    PGresult *r = bl_pg_exec_prepared(conn,
-                            "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
-                            " request_sha256, state, response, accepted_at)"
-                            " SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, 'accepted', $7, now() FROM " WITHOUT_FLUSH,
-                            7, p, err);
-    bl_pg_pool_release(c->server->pool, conn);
-    PQclear(r);
-    return r ? 0 : -1;
+    if (!c->rows)
+        return bl_err_set(err, BL_EPG, "api: no database to record the command in");
+    const char *accepted[] = {row[0], row[1], row[2], row[3], row[4], row[6], response};
+    return bl_api_command_rows_write(c->rows, accepted, err);
 }
 
 /* ---- sending ---- */

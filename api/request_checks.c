@@ -2,6 +2,7 @@
  * then the route's handler, the request counter and the request log. */
 #include "api/server_private.h"
 
+#include "api/auth/key_cache.h"
 #include "api/auth/session.h"
 #include "api/input.h"
 #include "core/clock.h"
@@ -37,14 +38,8 @@ static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_aut
         return 0;
     }
     time_t now = bl_api_server_now(s);
-    if (strncmp(cred, BL_API_KEY_PREFIX, strlen(BL_API_KEY_PREFIX)) == 0) {
-        PGconn *conn = bl_api_acquire_pg(s, err);
-        if (!conn)
-            return -1;
-        int rc = bl_api_key_authenticate(conn, cred, now, auth, err);
-        bl_pg_pool_release(s->pool, conn);
-        return rc;
-    }
+    if (strncmp(cred, BL_API_KEY_PREFIX, strlen(BL_API_KEY_PREFIX)) == 0)
+        return bl_api_server_authenticate_key(s, cred, auth, err);
     if (s->jwt_secret) {
         int rc = bl_session_access_verify(s->jwt_secret, cred, now, auth, err);
         if (rc == 1 && bl_session_revoked(s->revocations, auth->session_id)) {
@@ -55,6 +50,45 @@ static int authenticate(bl_api_server *s, const bl_http_request *req, bl_api_aut
     }
     bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
     return 0;
+}
+
+int bl_api_server_authenticate_key(bl_api_server *s, const char *token, bl_api_auth *out, bl_err *err)
+{
+    char hash[BL_SHA256_HEX_SIZE];
+    int shaped = bl_api_key_hash(token, hash, err);
+    if (shaped <= 0)
+        return shaped;
+    bl_api_key_record rec;
+    time_t now = bl_api_server_now(s);
+    if (s->key_cache && bl_api_key_cache_get(s->key_cache, hash, &rec))
+        return bl_api_key_decide(&rec, now, out, err);
+    uint64_t epoch = s->key_cache ? bl_api_key_cache_epoch(s->key_cache) : 0;
+    PGconn *conn = bl_api_acquire_pg(s, err);
+    if (!conn)
+        return -1;
+    int found = bl_api_key_lookup(conn, hash, &rec, err);
+    bl_pg_pool_release(s->pool, conn);
+    if (found <= 0) {
+        if (found == 0)
+            bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
+        return found;
+    }
+    if (s->key_cache)
+        bl_api_key_cache_put(s->key_cache, hash, &rec, epoch);
+    return bl_api_key_decide(&rec, now, out, err);
+}
+
+void bl_api_server_forget_key(bl_api_server *s, const char *hash)
+{
+    if (s->key_cache)
+        bl_api_key_cache_forget(s->key_cache, hash);
+}
+
+void bl_api_server_key_cache_counts(bl_api_server *s, uint64_t *hits, uint64_t *misses)
+{
+    *hits = *misses = 0;
+    if (s->key_cache)
+        bl_api_key_cache_counts(s->key_cache, hits, misses);
 }
 
 /* On the field-service surface a key's scopes read as its document says:

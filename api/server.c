@@ -1,5 +1,7 @@
 #include "api/server_private.h"
 
+#include "api/auth/key_cache.h"
+
 #include "core/log.h"
 
 #include <stdio.h>
@@ -153,6 +155,8 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     if (!(s->request_log = bl_api_request_log_new(pool, cfg->request_log_flush_ms, err)))
         goto fail;
     if (s->jwt_secret && pool && !(s->revocations = bl_session_revocations_new(bl_pg_pool_conninfo(pool), err)))
+        goto fail;
+    if (pool && !(s->key_cache = bl_api_key_cache_new(bl_pg_pool_conninfo(pool), err)))
         goto fail;
     if (!(s->requests = bl_metrics_counter(s->metrics, "busline_api_requests_total",
                                            "API requests answered after routing, by status", labels, err)) ||
@@ -353,6 +357,7 @@ void bl_api_server_free(bl_api_server *s)
     free(s->host);
     free(s->jwt_secret);
     bl_session_revocations_free(s->revocations);
+    bl_api_key_cache_free(s->key_cache);
     free(s->brokers);
     free(s->registry_url);
     free(s->schemas_dir);

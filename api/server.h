@@ -220,6 +220,20 @@ time_t bl_api_server_now(const bl_api_server *s);
 /* This replica's set of ended sessions (NULL without sessions). */
 struct bl_session_revocations *bl_api_server_revocations(const bl_api_server *s);
 
+/* Authenticates the API key token for a request now: from this replica's
+ * key cache, or PostgreSQL on a miss. Returns 1 with *out filled, 0 when
+ * refused (the client's message in err), -1 with err when PostgreSQL
+ * failed. */
+int bl_api_server_authenticate_key(bl_api_server *s, const char *token, bl_api_auth *out, bl_err *err);
+
+/* Forgets the key stored under hash (its token's SHA-256 hex) on this
+ * replica now: after a revocation has committed. */
+void bl_api_server_forget_key(bl_api_server *s, const char *hash);
+
+/* The key cache's lookups answered from memory and from PostgreSQL (both 0
+ * without a cache). */
+void bl_api_server_key_cache_counts(bl_api_server *s, uint64_t *hits, uint64_t *misses);
+
 /* Writes the key usage counted so far to Postgres now (tests; the flusher
  * does it every usage_flush_ms). Returns 0 or -1 with err. */
 int bl_api_server_flush_usage(bl_api_server *s, bl_err *err);

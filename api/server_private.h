@@ -39,6 +39,7 @@ struct bl_api_server {
     char *host;
     char *jwt_secret;
     bl_session_revocations *revocations; /* with jwt_secret and a pool */
+    struct bl_api_key_cache *key_cache;  /* with a pool */
     bl_pg_pool *pool;
     bl_http_server *http;
     bl_metrics *metrics;

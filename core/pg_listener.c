@@ -26,6 +26,7 @@ struct bl_pg_listener {
     pthread_t thread;
     bool thread_running;
     atomic_bool stopping;
+    atomic_bool listening; /* connected, LISTENing, loaded */
 };
 
 /* Connects, LISTENs, then loads: in that order, so a change committed in
@@ -82,9 +83,11 @@ static void *listen_loop(void *arg)
                 wait_readable(l, RECONNECT_PAUSE_MS);
                 continue;
             }
+            atomic_store(&l->listening, true);
             bl_log_info("pg listener reconnected (state reloaded)", BL_FS("listener", l->what));
         }
         if (drain(l) != 0) {
+            atomic_store(&l->listening, false);
             bl_log_warn("pg listener lost its connection", BL_FS("listener", l->what),
                         BL_FS("error", PQerrorMessage(l->conn)));
             PQfinish(l->conn);
@@ -129,10 +132,16 @@ bl_pg_listener *bl_pg_listener_start(const char *conninfo, const char *channel, 
         goto fail;
     }
     l->thread_running = true;
+    atomic_store(&l->listening, true);
     return l;
 fail:
     bl_pg_listener_stop(l);
     return NULL;
+}
+
+bool bl_pg_listener_listening(bl_pg_listener *l)
+{
+    return l && atomic_load(&l->listening);
 }
 
 void bl_pg_listener_stop(bl_pg_listener *l)

@@ -10,6 +10,7 @@
 #include "core/err.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 /* Loads the listener's whole state over conn (borrowed) after LISTEN.
  * Returns 0, or -1 with err (the connection is then dropped and retried). */
@@ -29,6 +30,11 @@ typedef struct bl_pg_listener bl_pg_listener;
 bl_pg_listener *bl_pg_listener_start(const char *conninfo, const char *channel, const char *what,
                                      bl_pg_listener_load_fn load, bl_pg_listener_notify_fn notify, void *ctx,
                                      bl_err *err);
+
+/* Whether l is connected and LISTENing now (false from the moment its
+ * connection is found broken until it is back and reloaded): a cache that
+ * trusts its notifications trusts them only while this holds. */
+bool bl_pg_listener_listening(bl_pg_listener *l);
 
 /* Stops the thread and closes the connection; no callback runs after it
  * returns. l may be NULL. */

@@ -88,54 +88,64 @@ static bl_api_perm highest_perm(const char *list)
     return BL_API_PERM_NONE;
 }
 
-int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_auth *out,
-                            bl_err *err)
+int bl_api_key_lookup(PGconn *conn, const char *hash, bl_api_key_record *out, bl_err *err)
+{
+    const char *params[] = {hash};
+    PGresult *r = bl_pg_exec_prepared(conn,
+                             "SELECT k.id, k.organization_id, k.token_sha256,"
+                             " array_to_string(k.permissions, ','), k.active,"
+                             " coalesce(ceil(extract(epoch FROM k.expires_at))::bigint, 0),"
+                             " o.plan, coalesce(k.rate_per_minute, 0), coalesce(k.rate_per_hour, 0),"
+                             " coalesce(k.rate_per_day, 0), coalesce(k.rate_per_month, 0)"
+                             " FROM api_keys k JOIN api_organizations o ON o.id = k.organization_id"
+                             " WHERE k.token_sha256 = $1",
+                             1, params, err);
+    if (!r)
+        return bl_err_wrap(err, "api key: look up");
+    /* The index found the row by hash; comparing the hash again in constant
+     * time keeps the decision itself free of early-exit timing. */
+    int found = PQntuples(r) == 1 && strlen(PQgetvalue(r, 0, 2)) == 64 &&
+                bl_crypto_equal(PQgetvalue(r, 0, 2), hash, 64);
+    if (found) {
+        memset(out, 0, sizeof *out);
+        bl_api_auth *a = &out->auth;
+        snprintf(a->key_id, sizeof a->key_id, "%s", PQgetvalue(r, 0, 0));
+        snprintf(a->org_id, sizeof a->org_id, "%s", PQgetvalue(r, 0, 1));
+        a->perm = highest_perm(PQgetvalue(r, 0, 3));
+        if (bl_api_plan_parse(PQgetvalue(r, 0, 6), &a->plan) != 0)
+            a->plan = BL_API_PLAN_DEMO;
+        a->rate_per_minute = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+        a->rate_per_hour = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
+        a->rate_per_day = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+        a->rate_per_month = strtoll(PQgetvalue(r, 0, 10), NULL, 10);
+        out->active = strcmp(PQgetvalue(r, 0, 4), "t") == 0;
+        out->expires_at = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+    }
+    PQclear(r);
+    return found;
+}
+
+int bl_api_key_decide(const bl_api_key_record *rec, time_t now, bl_api_auth *out, bl_err *err)
+{
+    if (!rec->active) {
+        bl_err_set(err, BL_ENOTFOUND, "API key revoked");
+        return 0;
+    }
+    if (rec->expires_at != 0 && rec->expires_at <= (int64_t)now) {
+        bl_err_set(err, BL_ENOTFOUND, "API key expired");
+        return 0;
+    }
+    *out = rec->auth;
+    return 1;
+}
+
+int bl_api_key_hash(const char *token, char hash[BL_SHA256_HEX_SIZE], bl_err *err)
 {
     if (!bl_api_key_token_shaped(token)) {
         bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
         return 0;
     }
-    char hash[BL_SHA256_HEX_SIZE], now_text[24];
-    if (bl_sha256_hex(token, strlen(token), hash, err) != 0)
-        return -1;
-    snprintf(now_text, sizeof now_text, "%lld", (long long)now);
-    const char *params[] = {hash, now_text};
-    PGresult *r = bl_pg_exec_prepared(conn,
-                             "SELECT k.id, k.organization_id, k.token_sha256,"
-                             " array_to_string(k.permissions, ','), k.active,"
-                             " k.expires_at IS NOT NULL AND k.expires_at <= to_timestamp($2::bigint),"
-                             " o.plan, coalesce(k.rate_per_minute, 0), coalesce(k.rate_per_hour, 0),"
-                             " coalesce(k.rate_per_day, 0), coalesce(k.rate_per_month, 0)"
-                             " FROM api_keys k JOIN api_organizations o ON o.id = k.organization_id"
-                             " WHERE k.token_sha256 = $1",
-                             2, params, err);
-    if (!r)
-        return bl_err_wrap(err, "api key: look up");
-    int rc = 0;
-    /* The index found the row by hash; comparing the hash again in constant
-     * time keeps the decision itself free of early-exit timing. */
-    if (PQntuples(r) != 1 || strlen(PQgetvalue(r, 0, 2)) != 64 ||
-        !bl_crypto_equal(PQgetvalue(r, 0, 2), hash, 64)) {
-        bl_err_set(err, BL_ENOTFOUND, "API key not recognised");
-    } else if (strcmp(PQgetvalue(r, 0, 4), "t") != 0) {
-        bl_err_set(err, BL_ENOTFOUND, "API key revoked");
-    } else if (strcmp(PQgetvalue(r, 0, 5), "t") == 0) {
-        bl_err_set(err, BL_ENOTFOUND, "API key expired");
-    } else {
-        memset(out, 0, sizeof *out);
-        snprintf(out->key_id, sizeof out->key_id, "%s", PQgetvalue(r, 0, 0));
-        snprintf(out->org_id, sizeof out->org_id, "%s", PQgetvalue(r, 0, 1));
-        out->perm = highest_perm(PQgetvalue(r, 0, 3));
-        if (bl_api_plan_parse(PQgetvalue(r, 0, 6), &out->plan) != 0)
-            out->plan = BL_API_PLAN_DEMO;
-        out->rate_per_minute = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
-        out->rate_per_hour = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
-        out->rate_per_day = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
-        out->rate_per_month = strtoll(PQgetvalue(r, 0, 10), NULL, 10);
-        rc = 1;
-    }
-    PQclear(r);
-    return rc;
+    return bl_sha256_hex(token, strlen(token), hash, err) == 0 ? 1 : -1;
 }
 
 /* ---- usage ---- */

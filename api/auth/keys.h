@@ -5,10 +5,12 @@
 #define BUSLINE_API_KEYS_H
 
 #include "api/auth/auth.h"
+#include "core/crypto.h"
 #include "core/err.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #define BL_API_KEY_PREFIX "bl_live_"
@@ -38,12 +40,26 @@ typedef struct bl_api_key_spec {
 int bl_api_key_create(PGconn *conn, const bl_api_key_spec *spec, char token[BL_API_TOKEN_SIZE],
                       char id[BL_API_ID_MAX], bl_err *err);
 
-/* Authenticates token at time now. Returns 1 and fills *out when the key is
- * valid; 0 when refused, with a message for the client in err ("API key
- * revoked", "API key expired", "API key not recognised"); -1 with err when
- * Postgres failed. */
-int bl_api_key_authenticate(PGconn *conn, const char *token, time_t now, bl_api_auth *out,
-                            bl_err *err);
+/* What the database says of one key: what authenticating with it gives,
+ * and what decides whether it may (active, expiry). */
+typedef struct bl_api_key_record {
+    bl_api_auth auth;
+    bool active;
+    int64_t expires_at; /* Unix seconds; 0 = never */
+} bl_api_key_record;
+
+/* The SHA-256 hex the key token is stored under, into hash. Returns 1, 0
+ * when token is not shaped like a key (err: "API key not recognised"), or
+ * -1 with err. */
+int bl_api_key_hash(const char *token, char hash[BL_SHA256_HEX_SIZE], bl_err *err);
+
+/* Reads the key stored under hash into *out. Returns 1 found, 0 not found,
+ * -1 with err when Postgres failed. */
+int bl_api_key_lookup(PGconn *conn, const char *hash, bl_api_key_record *out, bl_err *err);
+
+/* Decides rec at time now: 1 with *out filled when it may authenticate, 0
+ * with the client's message in err ("API key revoked", "API key expired"). */
+int bl_api_key_decide(const bl_api_key_record *rec, time_t now, bl_api_auth *out, bl_err *err);
 
 /* Whether token has the shape of an API key (prefix and base62 body). */
 bool bl_api_key_token_shaped(const char *token);

@@ -51,12 +51,8 @@ static int by_key(bl_api_server *s, const bl_custom_def *d, const bl_http_reques
     if (!token || !bl_api_key_token_shaped(token))
         return refuse(401, msg, len, "an API key is required (X-API-Key or Authorization: Bearer)");
     bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(s, &err);
-    if (!conn)
-        return refuse(503, msg, len, "authentication is unavailable, try again");
     bl_api_auth auth;
-    int rc = bl_api_key_authenticate(conn, token, bl_api_server_now(s), &auth, &err);
-    bl_pg_pool_release(bl_api_server_pool(s), conn);
+    int rc = bl_api_server_authenticate_key(s, token, &auth, &err);
     if (rc < 0)
         return refuse(503, msg, len, "authentication is unavailable, try again");
     if (rc == 0 || strcmp(auth.org_id, d->org_id) != 0)

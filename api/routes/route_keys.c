@@ -197,12 +197,14 @@ static int revoke_key(const bl_api_request *req, bl_http_response *resp, void *c
     /* The id is compared as text so a malformed one is simply not found. */
     PGresult *r = bl_pg_exec(conn,
                              "UPDATE api_keys SET active = false, revoked_at = coalesce(revoked_at, now())"
-                             " WHERE id::text = $1 AND organization_id = $2 RETURNING id",
+                             " WHERE id::text = $1 AND organization_id = $2 RETURNING token_sha256",
                              2, params, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!r)
         return -1;
     int found = PQntuples(r) == 1;
+    if (found) /* refused here at once; other replicas on the change's NOTIFY */
+        bl_api_server_forget_key(req->server, PQgetvalue(r, 0, 0));
     PQclear(r);
     if (!found)
         return bl_api_fail(req->http, resp, 404, NULL, "no such API key in this organization", NULL);

@@ -487,9 +487,11 @@ int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err)
     }
     bl_kafka_offset next = bl_kafka_msg_next_offset(msg);
     bl_err commit_err = {0};
-    /* A failed commit only means the command may be read again: it is then
-     * skipped as already processed. */
-    if (bl_kafka_consumer_commit_sync(svc->consumer, &next, 1, &commit_err) != 0)
+    /* Sent without waiting for the broker: a commit lost or overtaken (a
+     * crash, a rebalance) only means the command may be read again, and it
+     * is then skipped as already processed. Waiting for each one held every
+     * command for a broker round trip (the end-to-end bench's bottleneck). */
+    if (bl_kafka_consumer_commit_async(svc->consumer, &next, 1, &commit_err) != 0)
         bl_log_warn("offset commit failed", BL_FS("error", commit_err.msg));
     bl_kafka_msg_release(msg);
     return 1;

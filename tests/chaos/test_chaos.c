@@ -11,6 +11,7 @@
  * ctest runs 20,000 events; tests/chaos/run.sh --events 100000 the full run. */
 #include "chaos_cluster.h"
 #include "chaos_ledger.h"
+#include "chaos_provision.h"
 
 #include "core/clock.h"
 #include "core/pg_pool.h"
@@ -208,68 +209,20 @@ static void *chaos_monkey(void *arg)
     return NULL;
 }
 
-/* The organization, its admin key, the project of the API's risks and the
- * endpoint the sink answers for. Returns 0 or -1. */
+/* The tenant, its endpoint with the run's retry policy (15 attempts from
+ * 200 ms, 2 s timeout: the sink fails 30 % of requests). */
 static int provision(chaos_run *run)
 {
-    char out[4096], url[128];
-    const char *org[] = {"api", "create-org", "--name", "Chaos Co", "--plan", "pro", NULL};
-    if (chaos_busline_output(org, out, sizeof out) != 0 || sscanf(out, "%63s", run->org) != 1)
-        return fprintf(stderr, "  chaos: create-org: %s\n", out), -1;
-    const char *key[] = {"api", "create-admin-key", "--org", run->org, NULL};
-    const char *tok = chaos_busline_output(key, out, sizeof out) == 0 ? strstr(out, "token (shown once): ") : NULL;
-    if (!tok || sscanf(tok + strlen("token (shown once): "), "%255s", run->token) != 1)
-        return fprintf(stderr, "  chaos: create-admin-key: %s\n", out), -1;
-    /* the key sends every API event of the run: far above its default limit
-     * of 1,000 an hour (no window set means that default) */
-    PGconn *conn = PQconnectdb(run->cluster.pg_url);
-    const char *org_param[] = {run->org};
-    PGresult *res = PQstatus(conn) == CONNECTION_OK
-                        ? PQexecParams(conn,
-                                       "UPDATE api_keys SET rate_per_minute = NULL, rate_per_hour = 1000000000,"
-                                       " rate_per_day = NULL, rate_per_month = NULL WHERE organization_id::text = $1",
-                                       1, NULL, org_param, NULL, NULL, 0)
-                        : NULL;
-    int unlimited = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!unlimited)
-        fprintf(stderr, "  chaos: the key's rate limits: %s\n", PQerrorMessage(conn));
-    PQclear(res);
-    PQfinish(conn);
-    if (!unlimited)
-        return -1;
+    char url[128];
     webhook_sink_url(&run->sink, "/chaos", url, sizeof url);
-    const char *hook[] = {"webhooks", "create", "--org", run->org, "--name", "chaos sink", "--url", url,
-                          "--events", "risk.*", "--max-attempts", "15", "--backoff", "200ms", "--timeout", "2s",
-                          NULL};
-    const char *sec = chaos_busline_output(hook, out, sizeof out) == 0 ? strstr(out, "whsec_") : NULL;
-    char secret[128];
-    bl_err err = {0};
-    if (!sec || sscanf(sec, "%127s", secret) != 1 ||
-        bl_webhook_secret_parse(secret, &run->ledger.secret, &err) != 0)
-        return fprintf(stderr, "  chaos: webhooks create: %s\n", out), -1;
-    const char *project = "{\"project_id\":\"P-chaos\",\"name\":\"Chaos\",\"owner_id\":\"u-chaos\","
-                          "\"budget_cents\":100,\"currency\":\"EUR\"}";
-    for (int tries = 0; tries < 100; tries++) {
-        bl_test_reply r;
-        long status = bl_test_http_call(run->cluster.api_port, "POST", "/v1/projects", run->token,
-                                        "Idempotency-Key: chaos-project", project, &r);
-        bl_test_reply_clear(&r);
-        if (status >= 200 && status < 300)
-            break;
-        usleep(200 * 1000);
-    }
-    /* 2xx says the command is on the bus; the risks need it applied first
-     * (they are other aggregates, on other partitions) */
-    for (int tries = 0; tries < 300; tries++) {
-        bl_test_reply r;
-        long status = bl_test_http_call(run->cluster.api_port, "GET", "/v1/projects/P-chaos", run->token, NULL,
-                                        NULL, &r);
-        bl_test_reply_clear(&r);
-        if (status == 200)
-            return 0;
-        usleep(200 * 1000);
-    }
-    return fprintf(stderr, "  chaos: the project was not created\n"), -1;
+    const char *options[] = {"--max-attempts", "15", "--backoff", "200ms", "--timeout", "2s", NULL};
+    chaos_tenant t;
+    if (chaos_provision(&run->cluster, url, options, &t) != 0)
+        return -1;
+    snprintf(run->org, sizeof run->org, "%s", t.org);
+    snprintf(run->token, sizeof run->token, "%s", t.token);
+    run->ledger.secret = t.secret;
+    return 0;
 }
 
 /* Messages in topic (a dead-letter topic). */

@@ -26,6 +26,8 @@
  * is an absolute time; found, it is linked and patched instead. */
 #include "connectors/zoom/zoom.h"
 
+#include "connectors/zoom/meeting_match.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 
@@ -211,25 +213,6 @@ static void patch_meeting(const zoom *z, const bl_connector_event *ev, const cha
         bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": updated meeting %s", id);
 }
 
-/* Whether listed meeting m is the one body would have created since
- * since_ms. */
-static int same_meeting(const json_t *m, const json_t *body, int64_t since_ms)
-{
-    const char *topic = json_string_value(json_object_get(m, "topic"));
-    const char *want = json_string_value(json_object_get(body, "topic"));
-    if (!topic || !want || strcmp(topic, want) != 0 || !json_is_integer(json_object_get(m, "id")))
-        return 0;
-    int64_t created = 0;
-    const char *created_at = json_string_value(json_object_get(m, "created_at"));
-    if (!created_at || bl_rfc3339_parse_millis(created_at, &created) != 0 || created < since_ms)
-        return 0;
-    const char *start = json_string_value(json_object_get(body, "start_time"));
-    const char *listed = json_string_value(json_object_get(m, "start_time"));
-    size_t n = start ? strlen(start) : 0;
-    /* an absolute start ("...Z") comes back as sent; a local one in UTC */
-    return n == 0 || start[n - 1] != 'Z' || (listed && strcmp(listed, start) == 0);
-}
-
 /* Looks for the meeting an earlier create of body may have made since
  * since_ms. Returns 1 with its id, 0 when there is none, -1 with r filled. */
 static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms, char *id, size_t cap,
@@ -246,8 +229,9 @@ static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms
     const json_t *m;
     json_array_foreach(json_object_get(list, "meetings"), i, m)
     {
-        if (same_meeting(m, body, since_ms)) {
-            snprintf(id, cap, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+        if (bl_zoom_same_meeting(m, json_string_value(json_object_get(body, "topic")),
+                                 json_string_value(json_object_get(body, "start_time")), since_ms) &&
+            bl_zoom_meeting_id(m, id, cap) == 0) {
             found = 1;
             break;
         }

@@ -53,17 +53,6 @@ static bool tracks_attendance(const json_t *settings)
     return json_is_object(t) && setting_true(t, "enabled", true) && setting_true(t, "syncAttendance", false);
 }
 
-static json_t *capped(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return json_stringn(s, n);
-}
-
 /* The meeting object for row with meetingDefaults (new). */
 static json_t *meeting_body(const json_t *row, const json_t *settings)
 {
@@ -82,11 +71,11 @@ static json_t *meeting_body(const json_t *row, const json_t *settings)
         tz = json_string_value(json_object_get(d, "timezone"));
     const char *rec = json_string_value(json_object_get(json_object_get(d, "recordingSettings"), "autoRecording"));
     json_t *b = json_pack("{s:o, s:i, s:s, s:I, s:s}", "topic",
-                          capped(json_string_value(json_object_get(row, "title")), TOPIC_MAX), "type", 2,
+                          bl_zoom_capped_string(json_string_value(json_object_get(row, "title")), TOPIC_MAX), "type", 2,
                           "start_time", start, "duration", minutes > 0 ? minutes : 60, "timezone", tz ? tz : "UTC");
     const char *agenda = json_string_value(json_object_get(row, "description"));
     if (b && agenda && *agenda)
-        json_object_set_new(b, "agenda", capped(agenda, AGENDA_MAX));
+        json_object_set_new(b, "agenda", bl_zoom_capped_string(agenda, AGENDA_MAX));
     if (b && setting_true(d, "password", false))
         json_object_set_new(b, "default_password", json_true());
     if (b)

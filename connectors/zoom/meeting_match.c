@@ -29,3 +29,14 @@ int bl_zoom_meeting_id(const json_t *meeting, char *out, size_t cap)
     snprintf(out, cap, "%lld", (long long)json_integer_value(id));
     return 0;
 }
+
+json_t *bl_zoom_capped_string(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return json_stringn(s, n);
+}

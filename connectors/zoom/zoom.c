@@ -148,18 +148,6 @@ static json_t *zoom_call(const zoom *z, const char *method, const char *url, con
     return bl_saas_call(z->host, &req, status, r);
 }
 
-/* A json string of at most max bytes of s, not cutting a UTF-8 sequence. */
-static json_t *capped_string(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return json_stringn(s, n);
-}
-
 /* The meeting object; full: a create with the organization's settings. */
 static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int full, bl_connector_result *r)
 {
@@ -170,7 +158,7 @@ static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int ful
         goto fail;
     }
     if (topic)
-        json_object_set_new(body, "topic", capped_string(topic, ZOOM_TOPIC_MAX));
+        json_object_set_new(body, "topic", bl_zoom_capped_string(topic, ZOOM_TOPIC_MAX));
     if (full)
         json_object_set_new(body, "type", json_integer(2)); /* a scheduled meeting */
     if (full || bl_saas_field(ev, "start")) {
@@ -186,7 +174,7 @@ static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int ful
     }
     const char *agenda = bl_saas_field(ev, "agenda");
     if (agenda)
-        json_object_set_new(body, "agenda", capped_string(agenda, ZOOM_AGENDA_MAX));
+        json_object_set_new(body, "agenda", bl_zoom_capped_string(agenda, ZOOM_AGENDA_MAX));
     if (full)
         json_object_set_new(body, "settings",
                             json_pack("{s:b, s:b, s:s, s:b}", "waiting_room", z->waiting_room, "mute_upon_entry",

@@ -34,15 +34,16 @@ CREATE TABLE attendance_zoom_meetings (
 CREATE INDEX attendance_zoom_meetings_due ON attendance_zoom_meetings (attendance_due_at)
     WHERE status = 'created' AND attendance_pulled_at IS NULL AND attendance_due_at IS NOT NULL;
 
--- One Slack message per (integration, domain event id): a redelivered event
--- is not posted twice. 'pending' before chat.postMessage, 'posted' with the
--- ts after it.
+-- One Slack message per (integration, notice): a redelivered event is not
+-- posted twice. The row is written 'posted' with Slack's ts once
+-- chat.postMessage answered ok (a crash in between posts again: Slack has
+-- no idempotency key).
 CREATE TABLE slack_notices (
     integration_id uuid NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
-    message_id text NOT NULL,              -- the domain event's id (ce_id)
+    message_id text NOT NULL,              -- the reminder's event id (ce_id), or attendanceAlert/<event id>
     template text NOT NULL,
     channel text NOT NULL,
-    status text NOT NULL CHECK (status IN ('pending', 'posted')),
+    status text NOT NULL CHECK (status IN ('posted')),
     ts text,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (integration_id, message_id)

@@ -125,7 +125,7 @@ int bl_cmd_sync(int argc, char **argv)
     bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url"),
                                .commands_topic = bl_config_str(cfg, "commands_topic")};
     if (bl_signals_install(&err) != 0 ||
-        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 6, &err)) || !(kr = bl_keyring_from_env(&err)) ||
+        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 8, &err)) || !(kr = bl_keyring_from_env(&err)) ||
         !(store = bl_oauth_store_new(pool, kr, &oc, &err)) || !(codec = bl_domain_codec_new(&co, &err)) ||
         !(producer = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL, NULL, NULL, &err))) {
         fprintf(stderr, "busline sync: %s\n", err.msg);

@@ -277,7 +277,12 @@ int bl_zoom_meetings_sync_event(const bl_zoom_meetings *z, const char *integrati
     const char *join = json_string_value(json_object_get(link, "join_url"));
     if (!json_equal(body, json_object_get(link, "sent"))) {
         bl_err why = {0};
-        if (bl_zoom_api_update(&c.api, id, body, &why) != 0) {
+        /* default_password asks for a passcode at creation; a PATCH keeps the one made */
+        json_t *patch = json_deep_copy(body);
+        json_object_del(patch, "default_password");
+        int patched = patch ? bl_zoom_api_update(&c.api, id, patch, &why) : bl_err_set(&why, BL_ENOMEM, "no memory");
+        json_decref(patch);
+        if (patched != 0) {
             bl_log_warn("zoom meetings: update refused, left for the next change", BL_FS("event_id", event_id),
                         BL_FS("meeting_id", id), BL_FS("error", why.msg));
             goto done;

@@ -1,4 +1,7 @@
-/* busline sync: the calendar sync worker (connectors/calendar_sync/worker.h).
+/* busline sync: the calendar sync worker (connectors/calendar_sync/worker.h),
+ * and beside it, on the attendance events, the Zoom meetings with their
+ * attendance pull (connectors/zoom/auto_meetings.h, attendance_pull.h) and
+ * the Slack notices (connectors/slack/notices.h), each its own group.
  * Executes the runs the API queues and the autoSync timers make, against
  * the calendars through the OAuth token store, sending what the calendars
  * changed to commands.attendance. `--once` does one pass and exits (cron,
@@ -7,6 +10,9 @@
 #include "cli/commands.h"
 #include "connectors/calendar_sync/push.h"
 #include "connectors/calendar_sync/worker.h"
+#include "connectors/slack/notices.h"
+#include "connectors/zoom/attendance_pull.h"
+#include "connectors/zoom/auto_meetings.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/ops_server.h"
@@ -43,6 +49,10 @@ static const bl_setting sync_settings[] = {
      .def = "events.attendance.event", .help = "the attendance events pushed to the calendars between runs"},
     {.name = "group", .env = "BUSLINE_SYNC_GROUP", .flag = "group", .type = BL_SETTING_STRING,
      .def = "busline-sync", .help = "consumer group of the events"},
+    {.name = "zoom_base_url", .env = "BUSLINE_SYNC_ZOOM_BASE_URL", .flag = "zoom-base-url",
+     .type = BL_SETTING_STRING, .def = "", .help = "Zoom API v2 base (default api.zoom.us/v2; tests: a fake)"},
+    {.name = "slack_base_url", .env = "BUSLINE_SYNC_SLACK_BASE_URL", .flag = "slack-base-url",
+     .type = BL_SETTING_STRING, .def = "", .help = "Slack Web API base (default slack.com/api; tests: a fake)"},
     {.name = "once", .flag = "once", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one pass (schedule, execute what is queued), then exit"},
     {0},
@@ -53,16 +63,39 @@ static int stop_requested(void)
     return bl_signals_stop_requested();
 }
 
-/* The event-driven pushes beside the runs, until stopped. */
+/* One consumer of the attendance events beside the runs (the calendar
+ * push, the Zoom meetings with their attendance timer, the Slack notices). */
+typedef struct event_loop {
+    bl_calsync_pusher *pusher;
+    const bl_zoom_meetings *zoom; /* non-NULL: also pull the attendance due */
+    const char *what;
+    pthread_t thread;
+    int started;
+} event_loop;
+
+/* The event-driven work beside the runs, until stopped. */
 static void *push_loop(void *arg)
 {
-    bl_calsync_pusher *p = arg;
+    event_loop *l = arg;
     while (!bl_signals_stop_requested()) {
         bl_err err = {0};
-        if (bl_calsync_pusher_poll(p, 500, &err) < 0)
-            bl_log_warn("sync: event push failed", BL_FS("error", err.msg));
+        if (bl_calsync_pusher_poll(l->pusher, 500, &err) < 0)
+            bl_log_warn("sync: attendance events failed", BL_FS("consumer", l->what), BL_FS("error", err.msg));
+        if (l->zoom && bl_zoom_attendance_pull_due(l->zoom, 10, NULL, &err) < 0)
+            bl_log_warn("sync: zoom attendance pull failed", BL_FS("error", err.msg));
     }
     return NULL;
+}
+
+/* The Zoom meetings' dependencies (borrowed). */
+static bl_zoom_meetings zoom_meetings_of(const bl_config *cfg, bl_pg_pool *pool, bl_oauth_store *store,
+                                         bl_domain_codec *codec, bl_kafka_producer *producer)
+{
+    return (bl_zoom_meetings){.pool = pool, .store = store,
+                              .sender = {.codec = codec, .producer = producer, .timeout_ms = 10000,
+                                         .actor = "zoom-meetings"},
+                              .base_url = bl_config_str(cfg, "zoom_base_url"),
+                              .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait")};
 }
 
 int bl_cmd_sync(int argc, char **argv)
@@ -92,7 +125,7 @@ int bl_cmd_sync(int argc, char **argv)
     bl_domain_codec_opts co = {.domain = "attendance", .registry_url = bl_config_str(cfg, "registry_url"),
                                .commands_topic = bl_config_str(cfg, "commands_topic")};
     if (bl_signals_install(&err) != 0 ||
-        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 6, &err)) || !(kr = bl_keyring_from_env(&err)) ||
+        !(pool = bl_pg_pool_new(bl_config_str(cfg, BL_CFG_PG_URL), 8, &err)) || !(kr = bl_keyring_from_env(&err)) ||
         !(store = bl_oauth_store_new(pool, kr, &oc, &err)) || !(codec = bl_domain_codec_new(&co, &err)) ||
         !(producer = bl_kafka_producer_new(bl_config_str(cfg, BL_CFG_KAFKA_BROKERS), NULL, NULL, NULL, &err))) {
         fprintf(stderr, "busline sync: %s\n", err.msg);
@@ -117,6 +150,14 @@ int bl_cmd_sync(int argc, char **argv)
             goto done;
         }
         printf("%d run(s) executed\n", n);
+        bl_zoom_meetings zm = zoom_meetings_of(cfg, pool, store, codec, producer);
+        int pulled = bl_zoom_attendance_pull_due(&zm, 100, NULL, &err);
+        if (pulled < 0) {
+            fprintf(stderr, "busline sync: zoom attendance: %s\n", err.msg);
+            code = 1;
+            goto done;
+        }
+        printf("%d zoom attendance report(s) pulled\n", pulled);
     } else {
         /* /healthz and /readyz for Kubernetes; the worker has no metrics of its own yet */
         bl_ops_server *ops =
@@ -125,22 +166,45 @@ int bl_cmd_sync(int argc, char **argv)
             fprintf(stderr, "busline sync: ops server: %s\n", err.msg);
             goto done;
         }
-        bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
-                                     .group = bl_config_str(cfg, "group"),
-                                     .topic = bl_config_str(cfg, "events_topic"),
-                                     .registry_url = bl_config_str(cfg, "registry_url")};
-        bl_calsync_pusher *pusher = bl_calsync_pusher_new(&po, &err);
-        pthread_t pt;
-        if (!pusher || pthread_create(&pt, NULL, push_loop, pusher) != 0) {
-            fprintf(stderr, "busline sync: events: %s\n", pusher ? "no thread" : err.msg);
-            bl_calsync_pusher_free(pusher);
-            bl_ops_server_free(ops);
-            goto done;
+        bl_zoom_meetings zm = zoom_meetings_of(cfg, pool, store, codec, producer);
+        bl_slack_notices sn = {.pool = pool, .store = store, .base_url = bl_config_str(cfg, "slack_base_url"),
+                               .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait")};
+        char zoom_group[160], slack_group[160];
+        snprintf(zoom_group, sizeof zoom_group, "%s-zoom-meetings", bl_config_str(cfg, "group"));
+        snprintf(slack_group, sizeof slack_group, "%s-slack-notices", bl_config_str(cfg, "group"));
+        struct {
+            const char *group;
+            bl_attendance_event_fn fn;
+            void *arg;
+        } consumers[] = {{bl_config_str(cfg, "group"), NULL, NULL},
+                         {zoom_group, bl_zoom_meetings_on_event, &zm},
+                         {slack_group, bl_slack_notices_on_event, &sn}};
+        event_loop loops[3] = {{.what = "calendar push"}, {.what = "zoom meetings", .zoom = &zm},
+                               {.what = "slack notices"}};
+        int failed = 0;
+        for (size_t i = 0; i < 3 && !failed; i++) {
+            bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),
+                                         .group = consumers[i].group, .topic = bl_config_str(cfg, "events_topic"),
+                                         .registry_url = bl_config_str(cfg, "registry_url"),
+                                         .on_event = consumers[i].fn, .on_event_arg = consumers[i].arg};
+            loops[i].pusher = bl_calsync_pusher_new(&po, &err);
+            loops[i].started = loops[i].pusher && pthread_create(&loops[i].thread, NULL, push_loop, &loops[i]) == 0;
+            if (!loops[i].started) {
+                fprintf(stderr, "busline sync: %s: %s\n", loops[i].what, loops[i].pusher ? "no thread" : err.msg);
+                failed = 1;
+            }
         }
-        int rc = bl_calsync_worker_run(&o, &err);
-        pthread_join(pt, NULL);
-        bl_calsync_pusher_free(pusher);
+        int rc = failed ? 0 : bl_calsync_worker_run(&o, &err);
+        if (failed)
+            bl_signals_request_stop();
+        for (size_t i = 0; i < 3; i++) {
+            if (loops[i].started)
+                pthread_join(loops[i].thread, NULL);
+            bl_calsync_pusher_free(loops[i].pusher);
+        }
         bl_ops_server_free(ops);
+        if (failed)
+            goto done;
         if (rc != 0) {
             fprintf(stderr, "busline sync: %s\n", err.msg);
             code = 1;

@@ -32,7 +32,7 @@
 #define QUERY(name, schema, what) "{\"name\":\"" name "\",\"in\":\"query\",\"schema\":" schema ",\"description\":\"" what "\"}"
 
 #define EVENT_SCHEMA                                                                                        \
-    "{\"type\":\"object\",\"properties\":{\"id\":" STR "," WRITABLE ",\"status\":{\"enum\":[\"scheduled\",\"cancelled\"]}," \
+    "{\"type\":\"object\",\"properties\":{\"id\":" STR "," WRITABLE ",\"meetingUrl\":{\"type\":[\"string\",\"null\"],\"readOnly\":true,\"description\":\"join URL of the Zoom meeting made for the event\"},\"status\":{\"enum\":[\"scheduled\",\"cancelled\"]}," \
     "\"cancelReason\":" NSTR ",\"version\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"1 at creation, +1 per change\"}," \
     "\"origin\":{\"type\":[\"object\",\"null\"],\"description\":\"the calendar sync that made the last change\","  \
     "\"properties\":{\"integrationId\":" STR ",\"provider\":" STR ",\"externalId\":" STR ",\"externalVersion\":" NSTR "}}," \

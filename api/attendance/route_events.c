@@ -6,7 +6,8 @@
  * Fields: id (a UUID the API makes), title, description, type (the event
  * type), location, startDate, endDate (RFC 3339), timezone (IANA),
  * organizer {email, name}, attendees [{id, name, email}], isPrivate,
- * reminderMinutes; read-only: status (scheduled, cancelled), cancelReason,
+ * reminderMinutes; read-only: meetingUrl (the join URL of the Zoom meeting
+ * made for it, connectors/zoom/auto_meetings.c), status (scheduled, cancelled), cancelReason,
  * version (1 at creation, +1 per change; PUT's expectedVersion refuses a
  * stale change), origin (the calendar sync that made the last change),
  * createdAt, updatedAt. In a PUT, null clears description, location and
@@ -32,7 +33,8 @@
     BL_ATT_DATETIME_SQL("ends_at") ", 'timezone', timezone, 'organizer', organizer, 'attendees',"           \
     " (SELECT COALESCE(json_agg(json_build_object('id', a->>'person_id', 'name', a->>'name', 'email',"     \
     " a->'email')), '[]'::json) FROM jsonb_array_elements(attendees) a), 'isPrivate', is_private,"          \
-    " 'reminderMinutes', reminder_minutes, 'status', status, 'cancelReason', cancel_reason, 'version',"     \
+    " 'reminderMinutes', reminder_minutes, 'meetingUrl', meeting_url, 'status', status, 'cancelReason',"    \
+    " cancel_reason, 'version',"                                                                            \
     " version, 'origin', CASE WHEN origin IS NULL THEN NULL ELSE json_build_object('integrationId',"        \
     " origin->>'integration_id', 'provider', origin->>'provider', 'externalId', origin->>'external_id',"    \
     " 'externalVersion', origin->>'external_version') END, 'createdAt', " BL_ATT_DATETIME_SQL("created_at")  \

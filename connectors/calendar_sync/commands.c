@@ -13,7 +13,7 @@ int bl_calsync_send_command(const bl_calsync_sender *s, const char *type, const 
     char id[BL_UUID_SIZE], actor[96];
     if (bl_uuid_derived(seed, id, err) != 0)
         return -1;
-    snprintf(actor, sizeof actor, "calendar-sync");
+    snprintf(actor, sizeof actor, "%s", s->actor ? s->actor : "calendar-sync");
     bl_command_meta meta = {.type = type, .organization_id = org, .subject = event_id,
                             .source = "busline-sync", .actor = actor, .idempotency_key = id};
     int64_t time_ms = 0;

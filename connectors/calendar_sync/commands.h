@@ -17,6 +17,7 @@ typedef struct bl_calsync_sender {
     bl_domain_codec *codec;       /* the attendance domain's codec, borrowed */
     bl_kafka_producer *producer;  /* borrowed */
     int timeout_ms;               /* wait for the broker's ack */
+    const char *actor;            /* who sends: NULL = "calendar-sync" (the Zoom meetings: "zoom-meetings") */
 } bl_calsync_sender;
 
 /* Sends command type ("event.create") of organization org about event_id

@@ -14,6 +14,8 @@
 
 struct bl_calsync_pusher {
     bl_calsync_deps deps;
+    bl_attendance_event_fn on_event;
+    void *on_event_arg;
     bl_kafka_consumer *consumer;
     bl_registry_client *registry;
     bl_schema_cache *schemas;
@@ -111,6 +113,8 @@ bl_calsync_pusher *bl_calsync_pusher_new(const bl_calsync_pusher_opts *o, bl_err
         return NULL;
     }
     p->deps = o->deps;
+    p->on_event = o->on_event;
+    p->on_event_arg = o->on_event_arg;
     snprintf(p->worker, sizeof p->worker, "%s", o->deps.worker_id ? o->deps.worker_id : "push");
     p->deps.worker_id = p->worker;
     const char *topic = o->topic ? o->topic : "events.attendance.event";
@@ -158,7 +162,9 @@ static int handle(bl_calsync_pusher *p, const bl_kafka_msg *m, bl_err *err)
     const char *org = json_string_value(json_object_get(ev, "organization_id"));
     const char *event_id = json_string_value(json_object_get(json_object_get(ev, "data"), "event_id"));
     int rc = 0;
-    if (type && org && event_id &&
+    if (p->on_event) {
+        rc = ev ? p->on_event(p->on_event_arg, ev, err) : 0;
+    } else if (type && org && event_id &&
         (!strcmp(type, "event.created") || !strcmp(type, "event.updated") || !strcmp(type, "event.cancelled"))) {
         int writes = 0;
         rc = bl_calsync_push_event(&p->deps, org, event_id, &writes, err);

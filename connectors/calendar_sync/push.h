@@ -15,15 +15,24 @@
 
 typedef struct bl_calsync_pusher bl_calsync_pusher;
 
+/* What a consumer of the attendance events does with one event (the
+ * CloudEvent as JSON {"id","type","organization_id","data",...}, borrowed):
+ * returns 0 when it is done (committed), -1 with err to read it again. */
+typedef int (*bl_attendance_event_fn)(void *arg, const json_t *event, bl_err *err);
+
 typedef struct bl_calsync_pusher_opts {
     bl_calsync_deps deps;     /* as for runs; sender unused */
+    bl_attendance_event_fn on_event; /* NULL: the calendar push; else this handler (the Zoom meetings, Slack) */
+    void *on_event_arg;
     const char *brokers;      /* required */
     const char *group;        /* NULL: "busline-sync" */
     const char *topic;        /* NULL: "events.attendance.event" */
     const char *registry_url; /* required: decodes the events */
 } bl_calsync_pusher_opts;
 
-/* Subscribes (strings copied). Returns the pusher or NULL with err. */
+/* Subscribes (strings copied). Returns the pusher or NULL with err. The
+ * same consumer serves other reactions to the attendance events with
+ * on_event (each in its own group). */
 bl_calsync_pusher *bl_calsync_pusher_new(const bl_calsync_pusher_opts *o, bl_err *err);
 
 /* Closes the consumer (leaving the group) and frees; accepts NULL. */

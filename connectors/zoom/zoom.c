@@ -26,6 +26,8 @@
  * is an absolute time; found, it is linked and patched instead. */
 #include "connectors/zoom/zoom.h"
 
+#include "connectors/zoom/meeting_match.h"
+
 #include "connectors/saas_common.h"
 #include "connectors/vendor_http.h"
 
@@ -146,18 +148,6 @@ static json_t *zoom_call(const zoom *z, const char *method, const char *url, con
     return bl_saas_call(z->host, &req, status, r);
 }
 
-/* A json string of at most max bytes of s, not cutting a UTF-8 sequence. */
-static json_t *capped_string(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return json_stringn(s, n);
-}
-
 /* The meeting object; full: a create with the organization's settings. */
 static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int full, bl_connector_result *r)
 {
@@ -168,7 +158,7 @@ static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int ful
         goto fail;
     }
     if (topic)
-        json_object_set_new(body, "topic", capped_string(topic, ZOOM_TOPIC_MAX));
+        json_object_set_new(body, "topic", bl_zoom_capped_string(topic, ZOOM_TOPIC_MAX));
     if (full)
         json_object_set_new(body, "type", json_integer(2)); /* a scheduled meeting */
     if (full || bl_saas_field(ev, "start")) {
@@ -184,7 +174,7 @@ static json_t *meeting_body(const zoom *z, const bl_connector_event *ev, int ful
     }
     const char *agenda = bl_saas_field(ev, "agenda");
     if (agenda)
-        json_object_set_new(body, "agenda", capped_string(agenda, ZOOM_AGENDA_MAX));
+        json_object_set_new(body, "agenda", bl_zoom_capped_string(agenda, ZOOM_AGENDA_MAX));
     if (full)
         json_object_set_new(body, "settings",
                             json_pack("{s:b, s:b, s:s, s:b}", "waiting_room", z->waiting_room, "mute_upon_entry",
@@ -211,25 +201,6 @@ static void patch_meeting(const zoom *z, const bl_connector_event *ev, const cha
         bl_vendor_result(r, BL_CONNECTOR_OK, ZOOM_NAME ": updated meeting %s", id);
 }
 
-/* Whether listed meeting m is the one body would have created since
- * since_ms. */
-static int same_meeting(const json_t *m, const json_t *body, int64_t since_ms)
-{
-    const char *topic = json_string_value(json_object_get(m, "topic"));
-    const char *want = json_string_value(json_object_get(body, "topic"));
-    if (!topic || !want || strcmp(topic, want) != 0 || !json_is_integer(json_object_get(m, "id")))
-        return 0;
-    int64_t created = 0;
-    const char *created_at = json_string_value(json_object_get(m, "created_at"));
-    if (!created_at || bl_rfc3339_parse_millis(created_at, &created) != 0 || created < since_ms)
-        return 0;
-    const char *start = json_string_value(json_object_get(body, "start_time"));
-    const char *listed = json_string_value(json_object_get(m, "start_time"));
-    size_t n = start ? strlen(start) : 0;
-    /* an absolute start ("...Z") comes back as sent; a local one in UTC */
-    return n == 0 || start[n - 1] != 'Z' || (listed && strcmp(listed, start) == 0);
-}
-
 /* Looks for the meeting an earlier create of body may have made since
  * since_ms. Returns 1 with its id, 0 when there is none, -1 with r filled. */
 static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms, char *id, size_t cap,
@@ -246,8 +217,9 @@ static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms
     const json_t *m;
     json_array_foreach(json_object_get(list, "meetings"), i, m)
     {
-        if (same_meeting(m, body, since_ms)) {
-            snprintf(id, cap, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+        if (bl_zoom_same_meeting(m, json_string_value(json_object_get(body, "topic")),
+                                 json_string_value(json_object_get(body, "start_time")), since_ms) &&
+            bl_zoom_meeting_id(m, id, cap) == 0) {
             found = 1;
             break;
         }

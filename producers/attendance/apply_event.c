@@ -17,17 +17,19 @@
     "json_build_object('event_id', event_id, 'title', title, 'description', description, 'event_type',"  \
     " event_type, 'location', location, 'starts_at', " BL_SQL_MS("starts_at") ", 'ends_at', "             \
     BL_SQL_MS("ends_at") ", 'timezone', timezone, 'organizer', organizer, 'attendees', attendees,"        \
-    " 'is_private', is_private, 'reminder_minutes', reminder_minutes, 'version', version,"              \
+     " 'is_private', is_private, 'reminder_minutes', reminder_minutes, 'meeting_url', meeting_url,"       \
+    " 'version', version,"                                                                                  \
     " 'origin', origin)::text AS state"
 
 /* The attributes an update may change, in the order changed_fields lists them. */
 static const char *const attributes[] = {"title",     "description", "event_type", "location",
                                          "starts_at", "ends_at",     "timezone",   "organizer",
-                                         "attendees", "is_private",  "reminder_minutes"};
+                                         "attendees", "is_private",  "reminder_minutes",
+                                         "meeting_url"};
 #define N_ATTRIBUTES (sizeof attributes / sizeof attributes[0])
 
 /* What update may set back to null. */
-static const char *const clearable[] = {"description", "location", "reminder_minutes", NULL};
+static const char *const clearable[] = {"description", "location", "reminder_minutes", "meeting_url", NULL};
 
 /* Text of a state member for a SQL parameter, into buf (numbers, booleans,
  * records as JSON text), or NULL for null. Allocated text goes to *owned. */
@@ -60,9 +62,9 @@ static json_t *state_of(const PGresult *res, bl_err *err)
     return s;
 }
 
-/* The SQL parameters $3..$14 of state and origin (see write_event). */
+/* The SQL parameters $3..$15 of state and origin (see write_event). */
 typedef struct event_params {
-    const char *v[12];
+    const char *v[13];
     char num[4][24];
     char *owned[4];
 } event_params;
@@ -82,6 +84,7 @@ static int params_of(const json_t *state, const json_t *origin, event_params *p,
     p->v[9] = param_of(state, "is_private", NULL, 0, NULL);
     p->v[10] = param_of(state, "reminder_minutes", p->num[2], sizeof p->num[2], NULL);
     p->v[11] = json_is_null(origin) ? NULL : (p->owned[2] = json_dumps(origin, JSON_COMPACT));
+    p->v[12] = param_of(state, "meeting_url", NULL, 0, NULL);
     if (!p->v[7] || !p->v[8] || (!json_is_null(origin) && !p->v[11]))
         return bl_err_set(err, BL_ENOMEM, "attendance: out of memory");
     return 0;
@@ -113,8 +116,9 @@ static int event_create(PGconn *conn, const bl_domain_command *c, bl_domain_even
     const char *id = NULL;
     if (bl_field_get_str(c, "event_id", true, &id, err) < 0)
         return -1;
-    json_t *state = json_pack("{s:o, s:o, s:o, s:[], s:b}", "description", json_null(), "location",
-                              json_null(), "reminder_minutes", json_null(), "attendees", "is_private", 0);
+    json_t *state = json_pack("{s:o, s:o, s:o, s:o, s:[], s:b}", "description", json_null(), "location",
+                              json_null(), "reminder_minutes", json_null(), "meeting_url", json_null(),
+                              "attendees", "is_private", 0);
     json_t *origin = NULL;
     event_params p = {0};
     PGresult *res = NULL;
@@ -126,15 +130,15 @@ static int event_create(PGconn *conn, const bl_domain_command *c, bl_domain_even
     if (att_event_fields_read(c, state, err) != 0 || att_event_state_check(c, state, err) != 0 ||
         !(origin = att_origin(c, err)) || params_of(state, origin, &p, err) != 0)
         goto done;
-    const char *params[14] = {c->organization_id, id};
+    const char *params[15] = {c->organization_id, id};
     memcpy(params + 2, p.v, sizeof p.v);
     res = bl_pg_exec(conn,
         "INSERT INTO attendance_events (organization_id, event_id, title, description, event_type,"
         " location, starts_at, ends_at, timezone, organizer, attendees, is_private, reminder_minutes,"
-        " origin, reminder_due_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0),"
+        " origin, meeting_url, reminder_due_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0),"
         " to_timestamp($8::bigint / 1000.0), $9, $10::jsonb, $11::jsonb, $12::boolean, $13::integer,"
-        " $14::jsonb, to_timestamp($7::bigint / 1000.0) - make_interval(mins => $13::integer))"
-        " ON CONFLICT DO NOTHING RETURNING " EVENT_STATE_SQL, 14, params, err);
+        " $14::jsonb, $15, to_timestamp($7::bigint / 1000.0) - make_interval(mins => $13::integer))"
+        " ON CONFLICT DO NOTHING RETURNING " EVENT_STATE_SQL, 15, params, err);
     if (!res)
         goto done;
     if (PQntuples(res) == 0) {
@@ -206,8 +210,8 @@ static int apply_clear(const bl_domain_command *c, json_t *state, bl_err *err)
         while (n && clearable[k] && strcmp(clearable[k], n) != 0)
             k++;
         if (!n || !clearable[k])
-            return bl_err_set(err, BL_EINVAL, "%s: data.clear[%zu]: only description, location and"
-                              " reminder_minutes can be cleared", c->type, i);
+            return bl_err_set(err, BL_EINVAL, "%s: data.clear[%zu]: only description, location,"
+                              " reminder_minutes and meeting_url can be cleared", c->type, i);
         if (json_object_get(c->data, n) && !json_is_null(json_object_get(c->data, n)))
             return bl_err_set(err, BL_EINVAL, "%s: data.clear[%zu]: %s is both given and cleared", c->type, i, n);
         if (json_object_set_new(state, n, json_null()) != 0)
@@ -250,19 +254,19 @@ static int event_update(PGconn *conn, const bl_domain_command *c, bl_domain_even
     }
     if (params_of(next, origin, &p, err) != 0)
         goto done;
-    const char *params[15] = {c->organization_id, id};
+    const char *params[16] = {c->organization_id, id};
     memcpy(params + 2, p.v, sizeof p.v);
-    params[14] = rearm ? "true" : "false";
+    params[15] = rearm ? "true" : "false";
     res = bl_exec_one(conn,
         "UPDATE attendance_events SET title = $3, description = $4, event_type = $5, location = $6,"
         " starts_at = to_timestamp($7::bigint / 1000.0), ends_at = to_timestamp($8::bigint / 1000.0),"
         " timezone = $9, organizer = $10::jsonb, attendees = $11::jsonb, is_private = $12::boolean,"
-        " reminder_minutes = $13::integer, origin = $14::jsonb,"
+        " reminder_minutes = $13::integer, origin = $14::jsonb, meeting_url = $15,"
         " reminder_due_at = to_timestamp($7::bigint / 1000.0) - make_interval(mins => $13::integer),"
-        " reminder_sent_at = CASE WHEN $15::boolean THEN NULL ELSE reminder_sent_at END,"
+        " reminder_sent_at = CASE WHEN $16::boolean THEN NULL ELSE reminder_sent_at END,"
         " version = version + 1, updated_at = now()"
         " WHERE organization_id = $1 AND event_id = $2 RETURNING " EVENT_STATE_SQL,
-        15, params, "event", id, err);
+        16, params, "event", id, err);
     json_t *stored = res ? state_of(res, err) : NULL;
     if (!stored)
         goto done;

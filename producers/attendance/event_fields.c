@@ -12,6 +12,7 @@
 #define TITLE_MAX 500
 #define TEXT_MAX 4000
 #define ATTENDEES_MAX 5000
+#define URL_MAX 2048
 
 static int bad(const bl_domain_command *c, bl_err *err, const char *field, const char *what)
 {
@@ -146,8 +147,11 @@ int att_event_fields_read(const bl_domain_command *c, json_t *state, bl_err *err
         read_text(c, state, "event_type", 32, true, err) != 0 ||
         read_text(c, state, "timezone", 64, true, err) != 0 || read_time(c, state, "starts_at", err) != 0 ||
         read_time(c, state, "ends_at", err) != 0 || read_organizer(c, state, err) != 0 ||
-        read_attendees(c, state, err) != 0)
+        read_attendees(c, state, err) != 0 || read_text(c, state, "meeting_url", URL_MAX, true, err) != 0)
         return -1;
+    const char *url = json_string_value(json_object_get(c->data, "meeting_url"));
+    if (url && (strncmp(url, "https://", 8) != 0 || strcspn(url, " \t\r\n\"<>") != strlen(url)))
+        return bad(c, err, "meeting_url", "must be an https:// URL");
     if ((v = json_object_get(c->data, "is_private")) && !json_is_null(v)) {
         if (!json_is_boolean(v))
             return bad(c, err, "is_private", "must be a boolean");

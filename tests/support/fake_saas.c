@@ -59,6 +59,8 @@ void bl_fake_saas_stop(bl_fake_saas *f)
     f->gcal_meta = NULL;
     json_decref(f->graph_meetings);
     f->graph_meetings = NULL;
+    json_decref(f->zoom_reports);
+    f->zoom_reports = NULL;
     pthread_cond_destroy(&f->gcal_cond);
     json_decref(f->objects);
     json_decref(f->last_body);

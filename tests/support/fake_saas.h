@@ -55,6 +55,8 @@ struct bl_fake_saas {
     int graph_deltas;        /* Graph: calendarView/delta calls */
     int graph_page_size;     /* Graph: delta page size without Prefer odata.maxpagesize (0 = 10) */
     json_t *graph_meetings;  /* Graph: online meeting id -> onlineMeeting */
+    json_t *zoom_reports;    /* Zoom: meeting id -> the participants report's rows */
+    int zoom_report_pages;   /* Zoom: report pages answered */
 };
 
 /* Starts the fake of vendor: "azure_devops", "google_calendar", "graph" or
@@ -144,6 +146,11 @@ void bl_fake_graph_touch(bl_fake_saas *f, const char *calendar, json_t *ev);
 void bl_fake_graph_tombstone(bl_fake_saas *f, const char *id);
 /* The delta, event get and online meeting routes (fake_graph_calendar.c). */
 int bl_fake_graph_calendar_routes(bl_fake_saas *f, bl_err *err);
+
+/* Zoom: the participants report of meeting_id (rows copied: {id, name,
+ * user_email, join_time, leave_time, duration (seconds)}); a meeting
+ * without one answers 404 code 3001. */
+void bl_fake_zoom_set_participants(bl_fake_saas *f, const char *meeting_id, const json_t *rows);
 
 /* The vendor's routes, added by bl_fake_saas_start. */
 int bl_fake_azure_devops_routes(bl_fake_saas *f, bl_err *err);

@@ -14,6 +14,7 @@ struct fake_slack {
     char webhook_path[256];
     json_t *channels;
     json_t *messages;
+    json_t *users; /* e-mail -> Slack user id */
     pthread_mutex_t lock;
     int rate_limit, retry_after_s;
     unsigned long ts;
@@ -142,6 +143,35 @@ static int on_post_message(const bl_http_request *req, bl_http_response *resp, v
     return slack_answer(resp, 200, out);
 }
 
+/* GET users.lookupByEmail?email=: {"ok":true,"user":{"id",...}} or
+ * {"ok":false,"error":"users_not_found"}. */
+static int on_lookup_by_email(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    fake_slack *f = ctx;
+    const char *auth = bl_http_request_header(req, "Authorization");
+    if (!auth)
+        return slack_fail(resp, "not_authed");
+    if (strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, f->token) != 0)
+        return slack_fail(resp, "invalid_auth");
+    const char *email = bl_http_request_query(req, "email");
+    if (!email || !*email)
+        return slack_fail(resp, "invalid_arguments");
+    pthread_mutex_lock(&f->lock);
+    const char *id = json_string_value(json_object_get(f->users, email));
+    json_t *out = id ? json_pack("{s:b, s:{s:s, s:s, s:{s:s}}}", "ok", 1, "user", "id", id, "name", email, "profile",
+                                 "email", email)
+                     : NULL;
+    pthread_mutex_unlock(&f->lock);
+    return out ? slack_answer(resp, 200, out) : slack_fail(resp, "users_not_found");
+}
+
+void fake_slack_add_user(fake_slack *f, const char *email, const char *user_id)
+{
+    pthread_mutex_lock(&f->lock);
+    json_object_set_new(f->users, email, json_string(user_id));
+    pthread_mutex_unlock(&f->lock);
+}
+
 static int on_webhook(const bl_http_request *req, bl_http_response *resp, void *ctx)
 {
     fake_slack *f = ctx;
@@ -173,6 +203,7 @@ fake_slack *fake_slack_start(const char *bot_token, const char *const *channels,
     pthread_mutex_init(&f->lock, NULL);
     f->channels = json_array();
     f->messages = json_array();
+    f->users = json_object();
     for (size_t i = 0; channels && channels[i]; i++)
         json_array_append_new(f->channels, json_string(channels[i]));
     snprintf(f->token, sizeof f->token, "%s", bot_token);
@@ -181,6 +212,7 @@ fake_slack *fake_slack_start(const char *bot_token, const char *const *channels,
     f->server = bl_http_server_new(&cfg, &err);
     if (!f->server || bl_http_server_route(f->server, "POST", "/api/chat.postMessage", on_post_message, f, &err) != 0 ||
         bl_http_server_route(f->server, "POST", "/services/:t/:b/:x", on_webhook, f, &err) != 0 ||
+        bl_http_server_route(f->server, "GET", "/api/users.lookupByEmail", on_lookup_by_email, f, &err) != 0 ||
         bl_http_server_start(f->server, &err) != 0) {
         fprintf(stderr, "fake slack: %s\n", err.msg);
         fake_slack_stop(f);
@@ -197,6 +229,7 @@ void fake_slack_stop(fake_slack *f)
     bl_http_server_free(f->server);
     json_decref(f->channels);
     json_decref(f->messages);
+    json_decref(f->users);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }

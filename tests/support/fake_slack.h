@@ -33,6 +33,10 @@ void fake_slack_rate_limit(fake_slack *f, int n, int retry_after_s);
 size_t fake_slack_message_count(fake_slack *f);
 json_t *fake_slack_message(fake_slack *f, size_t i);
 
+/* users.lookupByEmail (GET /api/users.lookupByEmail?email=, Bearer) knows
+ * email as user_id ("U012AB3CD"); others answer users_not_found. */
+void fake_slack_add_user(fake_slack *f, const char *email, const char *user_id);
+
 /* Block Kit check; NULL when blocks is valid, else a static reason. */
 const char *fake_slack_blocks_problem(const json_t *blocks);
 

@@ -1,10 +1,14 @@
 /* A fake Zoom API v2: meetings create (201), list (upcoming), update and
- * delete (204), bearer auth, errors as {"code","message"}. */
+ * delete (204), the participants report of a past meeting
+ * (GET /report/meetings/{id}/participants: page_size 1..300, default 30,
+ * next_page_token of the next page, "" on the last; 404 code 3001 for a
+ * meeting without a report), bearer auth, errors as {"code","message"}. */
 #include "tests/support/fake_saas.h"
 
 #include "core/time_format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,6 +43,12 @@ static const char *meeting_problem(const json_t *b, int create)
         return "duration: minutes as an integer";
     if ((v = json_object_get(b, "agenda")) && (!json_is_string(v) || json_string_length(v) > 2000))
         return "agenda: at most 2000 characters";
+    if ((v = json_object_get(b, "timezone")) && !json_is_string(v))
+        return "timezone: a string";
+    if ((v = json_object_get(b, "default_password")) && !json_is_boolean(v))
+        return "default_password: a boolean";
+    if ((v = json_object_get(b, "password")) && (!json_is_string(v) || json_string_length(v) > 10))
+        return "password: at most 10 characters";
     if ((s = json_object_get(b, "settings"))) {
         const char *rec = json_string_value(json_object_get(s, "auto_recording"));
         if (rec && strcmp(rec, "local") != 0 && strcmp(rec, "cloud") != 0 && strcmp(rec, "none") != 0)
@@ -148,8 +158,62 @@ static int meeting_update_or_delete(const bl_http_request *req, bl_http_response
     return 0;
 }
 
+void bl_fake_zoom_set_participants(bl_fake_saas *f, const char *meeting_id, const json_t *rows)
+{
+    pthread_mutex_lock(&f->lock);
+    if (!f->zoom_reports)
+        f->zoom_reports = json_object();
+    json_object_set_new(f->zoom_reports, meeting_id, json_deep_copy(rows));
+    pthread_mutex_unlock(&f->lock);
+}
+
+static int report_participants(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    bl_fake_saas *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    const char *id = bl_http_request_param(req, "meeting");
+    const json_t *rows = json_object_get(f->zoom_reports, id);
+    const char *size_text = bl_http_request_query(req, "page_size");
+    const char *token = bl_http_request_query(req, "next_page_token");
+    long size = size_text ? atol(size_text) : 30;
+    long from = 0;
+    if (!bl_fake_saas_begin(f, req, resp)) {
+        if (size < 1 || size > 300) {
+            bl_fake_saas_refuse(f, resp, "page_size: 1 to 300");
+        } else if (token && *token && (strncmp(token, "pg", 2) != 0 || (from = atol(token + 2)) <= 0 ||
+                                       from >= (long)json_array_size(rows))) {
+            bl_fake_saas_refuse(f, resp, "next_page_token: not one this report handed out");
+        } else if (!rows) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
+            json_t *b = bl_fake_zoom_error(404, msg);
+            bl_http_response_json(resp, 404, b);
+            json_decref(b);
+        } else {
+            json_t *page = json_array();
+            long total = (long)json_array_size(rows);
+            for (long i = from; i < total && i < from + size; i++)
+                json_array_append(page, json_array_get(rows, (size_t)i));
+            char next[32] = "";
+            if (from + size < total)
+                snprintf(next, sizeof next, "pg%ld", from + size);
+            json_t *b = json_pack("{s:I, s:I, s:I, s:s, s:o}", "page_count", (json_int_t)((total + size - 1) / size),
+                                  "page_size", (json_int_t)size, "total_records", (json_int_t)total,
+                                  "next_page_token", next, "participants", page);
+            f->zoom_report_pages++;
+            bl_http_response_json(resp, 200, b);
+            json_decref(b);
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
 int bl_fake_zoom_routes(bl_fake_saas *f, bl_err *err)
 {
+    if (bl_http_server_route(f->server, "GET", "/report/meetings/:meeting/participants", report_participants, f,
+                             err) != 0)
+        return -1;
     if (bl_http_server_route(f->server, "POST", "/users/:user/meetings", meeting_create, f, err) != 0 ||
         bl_http_server_route(f->server, "GET", "/users/:user/meetings", meeting_list, f, err) != 0 ||
         bl_http_server_route(f->server, "PATCH", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0 ||

@@ -45,7 +45,10 @@ void bl_custom_call_measured(bl_custom_ctx *ctx, const bl_custom_def *d, const b
     bl_histogram *h = ctx->m_duration ? bl_metric_histogram(ctx->m_duration, labels, NULL) : NULL;
     if (h)
         bl_histogram_observe(h, ms / 1000.0);
+    /* 429 apart: the rate-limit alert's share (k8s/base/alerts-prometheusrule.yaml) */
     char class[4] = {(char)('0' + (status / 100) % 10), 'x', 'x', '\0'};
+    if (status == 429)
+        snprintf(class, sizeof class, "429");
     const char *call_labels[] = {d->id, class, NULL};
     bl_counter *c = ctx->m_calls ? bl_metric_counter(ctx->m_calls, call_labels, NULL) : NULL;
     if (c)
@@ -61,7 +64,7 @@ int bl_custom_metrics_families(bl_custom_ctx *ctx, bl_metrics *m, bl_err *err)
                                                  err)) ||
         !(ctx->m_calls = bl_metrics_counter(m, "busline_api_custom_calls_total",
                                             "custom endpoint calls answered, by endpoint and status class (2xx,"
-                                            " 4xx, 5xx)",
+                                            " 4xx, 5xx; 429 apart from 4xx)",
                                             by_class, err)))
         return -1;
     bl_metric *dropped = bl_metrics_counter(m, "busline_api_custom_metrics_dropped_total",

@@ -3,6 +3,7 @@
 #include "api/custom/metrics_log.h"
 
 #include "core/log.h"
+#include "core/row_queue.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,15 +25,12 @@ typedef struct row {
 
 struct bl_custom_metrics_log {
     bl_pg_pool *pool;
-    size_t capacity, batch_rows;
+    size_t batch_rows;
     unsigned flush_ms;
-    pthread_mutex_t lock; /* guards rows, count, cap, dropped, stopping */
+    bl_row_queue *rows;
+    pthread_mutex_t lock; /* guards stopping; the writer waits on wake under it */
     pthread_cond_t wake;
-    row *rows;
-    size_t count, cap;
-    uint64_t dropped;
     bool stopping;
-    pthread_mutex_t flush_lock; /* one flush at a time */
     pthread_t writer;
     bool writer_on;
 };
@@ -53,53 +51,36 @@ int bl_custom_metrics_record(bl_custom_metrics_log *l, const bl_custom_metric *m
 {
     if (!l || !m->custom_api_id || !m->custom_api_id[0] || !m->organization_id || !m->organization_id[0])
         return 0;
-    pthread_mutex_lock(&l->lock);
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        if (cap > l->capacity)
-            cap = l->capacity;
-        row *grown = cap > l->cap ? realloc(l->rows, cap * sizeof *grown) : NULL;
-        if (!grown) {
-            l->dropped++;
-            pthread_mutex_unlock(&l->lock);
-            return 0;
-        }
-        l->rows = grown;
-        l->cap = cap;
-    }
-    row *r = &l->rows[l->count++];
-    copy_clean(r->api_id, sizeof r->api_id, m->custom_api_id);
-    copy_clean(r->org_id, sizeof r->org_id, m->organization_id);
-    copy_clean(r->caller, sizeof r->caller, m->caller);
-    copy_clean(r->agent, sizeof r->agent, m->user_agent);
-    copy_clean(r->ip, sizeof r->ip, m->ip_address);
-    copy_clean(r->error, sizeof r->error, m->error_message);
-    copy_clean(r->request_id, sizeof r->request_id, m->request_id);
-    r->at_ms = m->at_ms;
-    r->request_size = m->request_size;
-    r->response_size = m->response_size;
-    r->response_time_ms = m->response_time_ms >= 0 ? m->response_time_ms : 0;
-    r->status = m->status_code;
-    if (l->count >= l->batch_rows)
+    row r;
+    copy_clean(r.api_id, sizeof r.api_id, m->custom_api_id);
+    copy_clean(r.org_id, sizeof r.org_id, m->organization_id);
+    copy_clean(r.caller, sizeof r.caller, m->caller);
+    copy_clean(r.agent, sizeof r.agent, m->user_agent);
+    copy_clean(r.ip, sizeof r.ip, m->ip_address);
+    copy_clean(r.error, sizeof r.error, m->error_message);
+    copy_clean(r.request_id, sizeof r.request_id, m->request_id);
+    r.at_ms = m->at_ms;
+    r.request_size = m->request_size;
+    r.response_size = m->response_size;
+    r.response_time_ms = m->response_time_ms >= 0 ? m->response_time_ms : 0;
+    r.status = m->status_code;
+    size_t queued = bl_row_queue_push(l->rows, &r);
+    if (queued >= l->batch_rows) { /* a batch waits: the writer need not wait for its period */
+        pthread_mutex_lock(&l->lock);
         pthread_cond_signal(&l->wake);
-    pthread_mutex_unlock(&l->lock);
-    return 1;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return queued > 0;
 }
 
 uint64_t bl_custom_metrics_dropped(bl_custom_metrics_log *l)
 {
-    pthread_mutex_lock(&l->lock);
-    uint64_t d = l->dropped;
-    pthread_mutex_unlock(&l->lock);
-    return d;
+    return bl_row_queue_dropped(l->rows);
 }
 
 size_t bl_custom_metrics_queued(bl_custom_metrics_log *l)
 {
-    pthread_mutex_lock(&l->lock);
-    size_t n = l->count;
-    pthread_mutex_unlock(&l->lock);
-    return n;
+    return bl_row_queue_count(l->rows);
 }
 
 static const char *or_null(const char *s)
@@ -108,8 +89,10 @@ static const char *or_null(const char *s)
 }
 
 /* Inserts n rows (n <= batch_rows) in one statement. */
-static int insert_rows(PGconn *conn, const row *rows, size_t n, bl_err *err)
+static int insert_rows(PGconn *conn, const void *batch, size_t n, void *ctx, bl_err *err)
 {
+    (void)ctx;
+    const row *rows = batch;
     char *text = malloc(256 + n * 160); /* a row's placeholders take under 150 bytes */
     const char **params = malloc(n * COLS * sizeof *params);
     char (*nums)[5][32] = malloc(n * sizeof *nums);
@@ -151,54 +134,9 @@ done:
     return rc;
 }
 
-/* Puts rows that could not be written back in front of the queue, as many
- * as fit; the rest are dropped and counted. */
-static void requeue(bl_custom_metrics_log *l, const row *rows, size_t n)
-{
-    pthread_mutex_lock(&l->lock);
-    size_t room = l->capacity > l->count ? l->capacity - l->count : 0;
-    size_t keep = n < room ? n : room;
-    row *grown = keep ? realloc(l->rows, (l->count + keep) * sizeof *grown) : l->rows;
-    if (grown && keep) {
-        l->rows = grown;
-        memmove(l->rows + keep, l->rows, l->count * sizeof *l->rows);
-        memcpy(l->rows, rows, keep * sizeof *rows);
-        l->count += keep;
-        l->cap = l->count;
-        l->dropped += n - keep;
-    } else {
-        l->dropped += n;
-    }
-    pthread_mutex_unlock(&l->lock);
-}
-
 int bl_custom_metrics_flush(bl_custom_metrics_log *l, bl_err *err)
 {
-    pthread_mutex_lock(&l->flush_lock);
-    pthread_mutex_lock(&l->lock);
-    row *rows = l->rows;
-    size_t n = l->count;
-    l->rows = NULL;
-    l->count = l->cap = 0;
-    pthread_mutex_unlock(&l->lock);
-    int rc = 0;
-    size_t written = 0;
-    if (n > 0) {
-        PGconn *conn = bl_pg_pool_acquire(l->pool, 5000, err);
-        rc = conn ? 0 : -1;
-        while (rc == 0 && written < n) {
-            size_t chunk = n - written < l->batch_rows ? n - written : l->batch_rows;
-            rc = insert_rows(conn, rows + written, chunk, err);
-            if (rc == 0)
-                written += chunk;
-        }
-        bl_pg_pool_release(l->pool, conn);
-        if (written < n)
-            requeue(l, rows + written, n - written);
-    }
-    free(rows);
-    pthread_mutex_unlock(&l->flush_lock);
-    return rc;
+    return bl_row_queue_drain(l->rows, l->pool, l->batch_rows, insert_rows, NULL, err);
 }
 
 /* The wall-clock time ms from now, for pthread_cond_timedwait. */
@@ -226,9 +164,9 @@ static void *writer_main(void *arg)
     while (!l->stopping) {
         struct timespec until = deadline_in(l->flush_ms);
         int w = 0;
-        while (!l->stopping && (failed || l->count < l->batch_rows) && w != ETIMEDOUT)
+        while (!l->stopping && (failed || bl_row_queue_count(l->rows) < l->batch_rows) && w != ETIMEDOUT)
             w = pthread_cond_timedwait(&l->wake, &l->lock, &until);
-        if (l->stopping || l->count == 0)
+        if (l->stopping || bl_row_queue_count(l->rows) == 0)
             continue;
         pthread_mutex_unlock(&l->lock);
         bl_err err = {0};
@@ -253,11 +191,14 @@ bl_custom_metrics_log *bl_custom_metrics_new(const bl_custom_metrics_opts *opts,
         return NULL;
     }
     l->pool = opts->pool;
-    l->capacity = opts->capacity ? opts->capacity : BL_CUSTOM_METRICS_QUEUE_DEFAULT;
     l->batch_rows = opts->batch_rows ? opts->batch_rows : 500;
     l->flush_ms = opts->flush_ms ? opts->flush_ms : 500;
+    if (!(l->rows = bl_row_queue_new(sizeof(row), opts->capacity ? opts->capacity : BL_CUSTOM_METRICS_QUEUE_DEFAULT))) {
+        free(l);
+        bl_err_set(err, BL_ENOMEM, "custom api metrics: out of memory");
+        return NULL;
+    }
     pthread_mutex_init(&l->lock, NULL);
-    pthread_mutex_init(&l->flush_lock, NULL);
     pthread_cond_init(&l->wake, NULL);
     if (opts->start_writer) {
         if (pthread_create(&l->writer, NULL, writer_main, l) != 0) {
@@ -284,9 +225,8 @@ void bl_custom_metrics_free(bl_custom_metrics_log *l)
     bl_err err = {0};
     if (bl_custom_metrics_flush(l, &err) != 0)
         bl_log_warn("custom api: call metrics lost at stop", BL_FS("error", err.msg));
-    free(l->rows);
+    bl_row_queue_free(l->rows);
     pthread_cond_destroy(&l->wake);
-    pthread_mutex_destroy(&l->flush_lock);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }

@@ -5,7 +5,8 @@
  * (migrations/150_custom_api_metrics.sql). A full queue (PostgreSQL slow or
  * down for longer than the queue lasts) drops the new call and counts it:
  * a request never waits on the metrics. Rows a write failed to store go
- * back in front of the queue while there is room. Freeing flushes. */
+ * back in front of the queue while there is room (core/row_queue.h, the
+ * request log's queue too). Freeing flushes. */
 #ifndef BUSLINE_API_CUSTOM_METRICS_LOG_H
 #define BUSLINE_API_CUSTOM_METRICS_LOG_H
 

@@ -125,7 +125,6 @@ static int insert_rows(PGconn *conn, const void *batch, size_t n, void *ctx, bl_
                                         or_null(r->error), or_null(r->request_id)};
         memcpy(params + p, values, sizeof values);
     }
-    (void)off;
     rc = bl_pg_exec_cmd(conn, text, (int)(n * COLS), params, err);
 done:
     free(text);
@@ -139,11 +138,12 @@ int bl_custom_metrics_flush(bl_custom_metrics_log *l, bl_err *err)
     return bl_row_queue_drain(l->rows, l->pool, l->batch_rows, insert_rows, NULL, err);
 }
 
-/* The wall-clock time ms from now, for pthread_cond_timedwait. */
+/* The monotonic time ms from now, for pthread_cond_timedwait on wake (a
+ * monotonic condition: a wall clock set back does not stall the writer). */
 static struct timespec deadline_in(unsigned ms)
 {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(CLOCK_MONOTONIC, &t);
     t.tv_sec += ms / 1000;
     t.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (t.tv_nsec >= 1000000000L) {
@@ -199,7 +199,11 @@ bl_custom_metrics_log *bl_custom_metrics_new(const bl_custom_metrics_opts *opts,
         return NULL;
     }
     pthread_mutex_init(&l->lock, NULL);
-    pthread_cond_init(&l->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (opts->start_writer) {
         if (pthread_create(&l->writer, NULL, writer_main, l) != 0) {
             bl_err_set(err, BL_EIO, "custom api metrics: the writer thread did not start");

@@ -1,9 +1,9 @@
 #include "api/request_log.h"
 
 #include "core/log.h"
+#include "core/row_queue.h"
 #include "core/ticker.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +23,7 @@ typedef struct row {
 struct bl_api_request_log {
     bl_pg_pool *pool;
     unsigned flush_ms;
-    pthread_mutex_t lock; /* guards rows, count, cap, dropped */
-    row *rows;
-    size_t count, cap;
-    uint64_t dropped;
-    pthread_mutex_t flush_lock; /* one flush at a time */
+    bl_row_queue *rows;
     bl_ticker *writer; /* NULL until started */
 };
 
@@ -40,8 +36,11 @@ bl_api_request_log *bl_api_request_log_new(bl_pg_pool *pool, unsigned flush_ms, 
     }
     l->pool = pool;
     l->flush_ms = flush_ms ? flush_ms : 500;
-    pthread_mutex_init(&l->lock, NULL);
-    pthread_mutex_init(&l->flush_lock, NULL);
+    if (!(l->rows = bl_row_queue_new(sizeof(row), BL_API_REQUEST_LOG_CAP))) {
+        free(l);
+        bl_err_set(err, BL_ENOMEM, "api: out of memory");
+        return NULL;
+    }
     return l;
 }
 
@@ -52,41 +51,28 @@ static void copy(char *dst, size_t cap, const char *src)
 
 void bl_api_request_log_record(bl_api_request_log *l, const bl_api_request_entry *e)
 {
-    pthread_mutex_lock(&l->lock);
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        row *grown = cap <= BL_API_REQUEST_LOG_CAP ? realloc(l->rows, cap * sizeof *grown) : NULL;
-        if (!grown) {
-            l->dropped++;
-            pthread_mutex_unlock(&l->lock);
-            return;
-        }
-        l->rows = grown;
-        l->cap = cap;
-    }
-    row *r = &l->rows[l->count++];
-    copy(r->org_id, sizeof r->org_id, e->org_id);
-    copy(r->key_id, sizeof r->key_id, e->key_id);
-    copy(r->user_id, sizeof r->user_id, e->user_id);
-    copy(r->request_id, sizeof r->request_id, e->request_id);
-    copy(r->method, sizeof r->method, e->method);
-    copy(r->route, sizeof r->route, e->route);
-    r->status = e->status;
-    r->duration_us = e->duration_us;
-    pthread_mutex_unlock(&l->lock);
+    row r;
+    copy(r.org_id, sizeof r.org_id, e->org_id);
+    copy(r.key_id, sizeof r.key_id, e->key_id);
+    copy(r.user_id, sizeof r.user_id, e->user_id);
+    copy(r.request_id, sizeof r.request_id, e->request_id);
+    copy(r.method, sizeof r.method, e->method);
+    copy(r.route, sizeof r.route, e->route);
+    r.status = e->status;
+    r.duration_us = e->duration_us;
+    bl_row_queue_push(l->rows, &r);
 }
 
 uint64_t bl_api_request_log_dropped(bl_api_request_log *l)
 {
-    pthread_mutex_lock(&l->lock);
-    uint64_t d = l->dropped;
-    pthread_mutex_unlock(&l->lock);
-    return d;
+    return bl_row_queue_dropped(l->rows);
 }
 
 /* Inserts n rows (n <= ROWS_PER_INSERT) in one statement. */
-static int insert_rows(PGconn *conn, const row *rows, size_t n, bl_err *err)
+static int insert_rows(PGconn *conn, const void *batch, size_t n, void *ctx, bl_err *err)
 {
+    (void)ctx;
+    const row *rows = batch;
     char *text = malloc(256 + n * 128); /* a row's placeholders take under 100 */
     const char **params = malloc(n * COLS * sizeof *params);
     char (*nums)[2][24] = malloc(n * sizeof *nums);
@@ -120,53 +106,9 @@ done:
     return rc;
 }
 
-/* Puts rows that could not be written back in front of the buffer. */
-static void requeue(bl_api_request_log *l, const row *rows, size_t n)
-{
-    pthread_mutex_lock(&l->lock);
-    size_t room = BL_API_REQUEST_LOG_CAP > l->count ? BL_API_REQUEST_LOG_CAP - l->count : 0;
-    size_t keep = n < room ? n : room;
-    row *grown = keep ? realloc(l->rows, (l->count + keep) * sizeof *grown) : l->rows;
-    if (grown) {
-        l->rows = grown;
-        memmove(l->rows + keep, l->rows, l->count * sizeof *l->rows);
-        memcpy(l->rows, rows, keep * sizeof *rows);
-        l->count += keep;
-        l->cap = l->count;
-        l->dropped += n - keep;
-    } else {
-        l->dropped += n;
-    }
-    pthread_mutex_unlock(&l->lock);
-}
-
 int bl_api_request_log_flush(bl_api_request_log *l, bl_err *err)
 {
-    pthread_mutex_lock(&l->flush_lock);
-    pthread_mutex_lock(&l->lock);
-    row *rows = l->rows;
-    size_t n = l->count;
-    l->rows = NULL;
-    l->count = l->cap = 0;
-    pthread_mutex_unlock(&l->lock);
-    int rc = 0;
-    size_t done = 0;
-    if (n > 0) {
-        PGconn *conn = bl_pg_pool_acquire(l->pool, 5000, err);
-        rc = conn ? 0 : -1;
-        while (rc == 0 && done < n) {
-            size_t chunk = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
-            rc = insert_rows(conn, rows + done, chunk, err);
-            if (rc == 0)
-                done += chunk;
-        }
-        bl_pg_pool_release(l->pool, conn);
-        if (done < n)
-            requeue(l, rows + done, n - done);
-    }
-    free(rows);
-    pthread_mutex_unlock(&l->flush_lock);
-    return rc;
+    return bl_row_queue_drain(l->rows, l->pool, ROWS_PER_INSERT, insert_rows, NULL, err);
 }
 
 static void write_now(void *arg)
@@ -190,8 +132,6 @@ void bl_api_request_log_free(bl_api_request_log *l)
     bl_err err = {0};
     if (bl_api_request_log_flush(l, &err) != 0)
         bl_log_warn("api: request log rows lost at stop", BL_FS("error", err.msg));
-    free(l->rows);
-    pthread_mutex_destroy(&l->flush_lock);
-    pthread_mutex_destroy(&l->lock);
+    bl_row_queue_free(l->rows);
     free(l);
 }

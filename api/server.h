@@ -127,6 +127,7 @@ typedef struct bl_api_config {
                                      (answers that show the created resource); 0 = 5000,
                                      < 0 = do not wait (answer 202 at once) */
     unsigned request_log_flush_ms; /* how often the request log is written; 0 = 500 */
+    int alert_eval_ms;            /* how often alerts are evaluated (api/alerts); 0 = 10000, < 0 = never */
     /* where the field-service surface is mounted: "/" then path segments, no
      * trailing "/", not "/v1" nor under it; NULL = "/api" */
     const char *field_service_prefix;

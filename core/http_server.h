@@ -110,6 +110,9 @@ void *bl_http_request_owner(const bl_http_request *req);
 void bl_http_response_status(bl_http_response *resp, int status);
 /* The status set so far (200 when none was). */
 int bl_http_response_status_code(const bl_http_response *resp);
+/* The body set so far (borrowed from resp; NULL when none, or streamed)
+ * and its length in *len (0 then). */
+const char *bl_http_response_body_view(const bl_http_response *resp, size_t *len);
 /* Adds a header (copied). Rejects line breaks and, past 32 headers, more.
  * Returns 0 or -1. */
 int bl_http_response_header(bl_http_response *resp, const char *name, const char *value);

@@ -15,6 +15,12 @@ int bl_http_response_status_code(const bl_http_response *resp)
     return resp->status;
 }
 
+const char *bl_http_response_body_view(const bl_http_response *resp, size_t *len)
+{
+    *len = resp->body ? resp->body_len : 0;
+    return resp->body;
+}
+
 static void stream_drop(bl_http_response *resp);
 
 static bool text_is_clean(const char *s)

@@ -13,6 +13,8 @@ static const bl_retention_rule rules[] = {
      "30d", "webhook delivery log rows"},
     {"request_log", "keep-request-log", "BUSLINE_KEEP_REQUEST_LOG", "api_request_log", "created_at", NULL, "30d",
      "API request log rows"},
+    {"custom_api_metrics", "keep-custom-api-metrics", "BUSLINE_KEEP_CUSTOM_API_METRICS", "custom_api_metrics",
+     "recorded_at", NULL, "30d", "custom endpoint call metrics (APIMetric rows)"},
     {"integration_calls", "keep-integration-calls", "BUSLINE_KEEP_INTEGRATION_CALLS", "integration_calls",
      "created_at", NULL, "30d", "SaaS provider call log rows"},
     {"sync_runs", "keep-sync-runs", "BUSLINE_KEEP_SYNC_RUNS", "integration_sync_runs", "started_at",

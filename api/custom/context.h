@@ -7,6 +7,7 @@
 #include "api/custom/custom.h"
 #include "api/custom/invalidation.h"
 #include "api/custom/limiter.h"
+#include "api/custom/metrics_log.h"
 #include "api/custom/registry.h"
 #include "connectors/calls/call.h"
 
@@ -25,10 +26,24 @@ typedef struct bl_custom_ctx {
     pthread_mutex_t mu;
     bool wants_invalidator;            /* an endpoint names invalidating events */
     bl_custom_invalidator *invalidator; /* started when first wanted, with brokers */
+    bl_custom_metrics_log *metrics;     /* the calls' APIMetric rows; NULL without a database */
+    bl_metric *m_duration, *m_calls;    /* on /metrics (serve_metrics.c) */
+    bl_counter *m_dropped;
 } bl_custom_ctx;
 
 /* The /custom handler (api/custom/serve.c). */
 int bl_custom_serve(const bl_api_request *req, bl_http_response *resp, void *ctx);
+
+/* Records one answered call of d (api/custom/serve_metrics.c): its
+ * APIMetric queued (never waiting), its time and status class on /metrics.
+ * rc is the handler's return (-1: answered 500); caller "" before
+ * authentication. */
+void bl_custom_call_measured(bl_custom_ctx *ctx, const bl_custom_def *d, const bl_api_request *req,
+                             const bl_http_response *resp, int rc, const char *caller, int64_t elapsed_us);
+
+/* Registers the /metrics families of custom endpoints on m into ctx.
+ * Returns 0 or -1 with err. */
+int bl_custom_metrics_families(bl_custom_ctx *ctx, bl_metrics *m, bl_err *err);
 
 /* Answers document 002's APIError with status on the /custom surface;
  * details stolen (may be NULL). Returns 0 or -1. */

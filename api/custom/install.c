@@ -43,6 +43,7 @@ static void endpoint_changed(const char *id, void *arg)
 static void ctx_free(void *arg)
 {
     bl_custom_ctx *ctx = arg;
+    bl_custom_metrics_free(ctx->metrics); /* flushes what is queued */
     bl_custom_invalidator_free(ctx->invalidator);
     bl_custom_registry_free(ctx->registry);
     bl_call_runner_free(ctx->runner);
@@ -73,6 +74,10 @@ static int shared_parts(bl_custom_ctx *ctx, bl_api_server *s, bl_err *err)
     if (!(ctx->runner = bl_call_runner_new(&ro, err)))
         return -1;
     bl_pg_pool *pool = bl_api_server_pool(s);
+    bl_custom_metrics_opts mo = {.pool = pool, .start_writer = 1};
+    if (bl_custom_metrics_families(ctx, bl_api_server_metrics(s), err) != 0 ||
+        (pool && !(ctx->metrics = bl_custom_metrics_new(&mo, err))))
+        return -1;
     if (pool && !(ctx->registry = bl_custom_registry_new(bl_pg_pool_conninfo(pool), &ctx->env, endpoint_changed, ctx,
                                                          err)))
         return -1;

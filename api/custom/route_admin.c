@@ -207,7 +207,7 @@ int bl_custom_admin_install(bl_api_server *s, bl_custom_ctx *ctx, bl_err *err)
         {"DELETE", "/v1/custom-apis/:id", BL_API_ADMIN, delete_custom_api},
     };
     if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], ctx, err) != 0 ||
-        bl_custom_admin_versions_install(s, ctx, err) != 0)
+        bl_custom_admin_versions_install(s, ctx, err) != 0 || bl_custom_admin_metrics_install(s, err) != 0)
         return -1;
     return bl_custom_admin_document(s, err);
 }

@@ -23,6 +23,9 @@ int bl_custom_admin_store_failed(const bl_api_request *req, bl_http_response *re
 /* Registers the versions, rollback and transformation test routes. */
 int bl_custom_admin_versions_install(bl_api_server *s, bl_custom_ctx *ctx, bl_err *err);
 
+/* Registers and documents GET /v1/custom-apis/:id/metrics (route_metrics.c). */
+int bl_custom_admin_metrics_install(bl_api_server *s, bl_err *err);
+
 /* Attaches the OpenAPI operations of every /v1/custom-apis route. */
 int bl_custom_admin_document(bl_api_server *s, bl_err *err);
 

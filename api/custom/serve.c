@@ -8,6 +8,7 @@
 #include "api/custom/caller_auth.h"
 #include "api/custom/context.h"
 #include "api/custom/def_calls.h"
+#include "core/clock.h"
 #include "core/http_route.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -158,12 +159,15 @@ static int answer_cached(bl_custom_ctx *ctx, const bl_custom_def *d, const char 
     return 1;
 }
 
+/* caller is filled once authenticated (left "" before). */
 static int serve_endpoint(bl_custom_ctx *ctx, const bl_custom_def *d, const bl_api_request *req,
-                          bl_http_response *resp, json_t *params)
+                          bl_http_response *resp, json_t *params, bl_custom_caller *caller_out)
 {
     bl_custom_caller caller;
     char msg[256];
     int refused = bl_custom_caller_auth(ctx->server, d, req->http, &ctx->allow, &caller, msg, sizeof msg);
+    if (!refused)
+        *caller_out = caller;
     if (refused) {
         json_decref(params);
         return bl_custom_fail(req, resp, refused, NULL,
@@ -238,7 +242,10 @@ int bl_custom_serve(const bl_api_request *req, bl_http_response *resp, void *arg
                               known ? "METHOD_NOT_ALLOWED" : "ENDPOINT_NOT_FOUND",
                               known ? "this endpoint does not answer this method" : "no such custom endpoint", NULL);
     }
-    int rc = serve_endpoint(ctx, d, req, resp, params);
+    int64_t start_us = bl_clock_mono_us();
+    bl_custom_caller caller = {.subject = ""};
+    int rc = serve_endpoint(ctx, d, req, resp, params, &caller);
+    bl_custom_call_measured(ctx, d, req, resp, rc, caller.subject, bl_clock_mono_us() - start_us);
     bl_custom_def_unref(d);
     return rc;
 }

@@ -82,7 +82,7 @@ static int make_key(const char *org, bl_api_perm perm, const char *name, char *t
 }
 
 /* Rows of the read model, an integration with a sync run, a recorded
- * command, a spare key and (over the API) a webhook, all named with the
+ * command, a spare key, an open alert and (over the API) a webhook, all named with the
  * organization's marker. */
 static int make_org_rows(bl_test_perm_org *f)
 {
@@ -141,6 +141,12 @@ static int make_org_rows(bl_test_perm_org *f)
     if (bl_test_sql_value(api.pool, "INSERT INTO integration_sync_runs (integration_id, status, direction)"
                   " VALUES ($1, 'completed', 'both') RETURNING id",
                   1, ip, f->run, sizeof f->run) != 0)
+        return -1;
+    /* an open alert (the marker in its message) */
+    const char *ap[] = {f->id, f->marker};
+    if (bl_test_sql_value(api.pool, "INSERT INTO api_alerts (organization_id, subject, type, threshold, current_value,"
+                  " severity, message) VALUES ($1, 'webhooks', 'webhook-failure', 0, 1, 'high', $2) RETURNING id",
+                  2, ap, f->alert, sizeof f->alert) != 0)
         return -1;
     if (bl_test_sql_value(api.pool, "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
                   " request_sha256, state, response) VALUES (gen_random_uuid(), $1, 'risk.create', 'commands.pmo',"

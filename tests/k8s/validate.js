@@ -18,6 +18,7 @@ const topicsWanted = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const checkTopic = ajv.compile(JSON.parse(fs.readFileSync(path.join(__dirname, 'kafkatopic.schema.json'), 'utf8')));
+const checkRule = ajv.compile(JSON.parse(fs.readFileSync(path.join(__dirname, 'prometheusrule.schema.json'), 'utf8')));
 
 function modelClass(apiVersion, kind) {
   if (apiVersion === 'keda.sh/v1alpha1') return require('@kubernetes-models/keda/keda.sh/v1alpha1')[kind];
@@ -33,6 +34,10 @@ const name = (d) => `${d.kind}/${d.metadata && d.metadata.name}`;
 for (const d of docs) {
   if (d.apiVersion === 'kafka.strimzi.io/v1beta2') {
     if (!checkTopic(d)) fail(`${name(d)}: ${ajv.errorsText(checkTopic.errors)}`);
+    continue;
+  }
+  if (d.apiVersion === 'monitoring.coreos.com/v1' && d.kind === 'PrometheusRule') {
+    if (!checkRule(d)) fail(`${name(d)}: ${ajv.errorsText(checkRule.errors)}`);
     continue;
   }
   const Cls = modelClass(d.apiVersion, d.kind);

@@ -26,7 +26,7 @@ typedef struct bl_test_perm_org {
     char marker[48]; /* in every row's name: found in no other organization's answers */
     char admin[BL_API_TOKEN_SIZE];
     char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
-    char webhook[64], integration[40], run[40], command[40], custom_api[40];
+    char webhook[64], integration[40], run[40], command[40], custom_api[40], alert[40];
 } bl_test_perm_org;
 
 /* Whether anyone may call pattern: operations, login, the documents, the console. */

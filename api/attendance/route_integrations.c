@@ -6,6 +6,7 @@
  * analytics: route_integrations_metrics.c. Answers {"success": true,
  * "data": ...}; errors in the surface's shape with the document's codes. */
 #include "api/attendance/ax_integrations.h"
+#include "api/audit/audit_log.h"
 #include "api/attendance/integration_settings.h"
 
 #include "api/routes/routes.h"
@@ -397,12 +398,22 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
     if (!settings_text || !notes_text)
         goto done;
     const char *params[] = {bl_http_request_param(req->http, "id"), settings_text, notes_text};
-    if (bl_pg_exec_cmd(conn,
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "integration", .table = "integrations", .entity_id = params[0],
+                          .action = "update"};
+    if (bl_pg_begin(conn, &err) != 0)
+        goto done;
+    if (bl_audit_change_begin(conn, &ch, &err) != 0 ||
+        bl_pg_exec_cmd(conn,
                        "UPDATE integrations SET settings = settings || $2::jsonb,"
                        " notifications = notifications || $3::jsonb, updated_at = now() WHERE id::text = $1",
                        3, params, &err) != 0 ||
-        hoist_sync_fields(conn, params[0], &err) != 0)
+        hoist_sync_fields(conn, params[0], &err) != 0 || bl_audit_change_end(conn, &who, &ch, &err) != 0 ||
+        bl_pg_commit(conn, &err) != 0) {
+        bl_audit_change_clear(&ch);
+        bl_pg_rollback(conn, &(bl_err){0});
         goto done;
+    }
     json_t *rows = integrations_json(conn, req, NULL, NULL, NULL, params[0], &err);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);

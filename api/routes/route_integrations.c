@@ -4,6 +4,7 @@
  * connectors/oauth; errors use the integration codes of issue 7 in the API's
  * error shape. Connect, callback, settings and delete are admin-only. */
 #include "api/routes/route_integrations.h"
+#include "api/audit/audit_log.h"
 
 #include "api/attendance/integration_settings.h"
 #include "api/routes/routes.h"
@@ -313,14 +314,17 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         return bl_api_fail(req->http, resp, 422, NULL, "the mapping rules are not valid", fields);
     }
     json_decref(fields);
-    if (found == 1)
-        r = bl_pg_exec(conn,
-                       "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
-                       " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
-                       3, params, &err);
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "integration", .table = "integrations", .entity_id = params[0],
+                          .action = "update"};
+    if (found == 1 && bl_audit_exec(conn, &who, &ch,
+                                    "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
+                                    " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
+                                    3, params, &r, &err) != 0 && err.code != BL_ENOTFOUND)
+        found = -1;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     free(text);
-    if (found < 0 || (found == 1 && !r))
+    if (found < 0)
         return -1;
     found = r && PQntuples(r) == 1;
     json_t *saved = found ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;

@@ -3,6 +3,7 @@
  * A key shows the Powalyze document's fields (permissions, is_active,
  * rate_limit + rate_window, usage_count, last_used_at, expires_at) beside
  * busline's own (active, prefix, the per-window limits). */
+#include "api/audit/audit_log.h"
 #include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "api/routes/routes.h"
@@ -166,10 +167,19 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
         spec.expires_at = expires_ts;
     }
     char token[BL_API_TOKEN_SIZE], id[BL_API_ID_MAX];
-    int rc = bl_api_key_create(conn, &spec, token, id, &err);
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "api_key", .table = "api_keys", .entity_id = id, .action = "create"};
+    int rc = bl_pg_begin(conn, &err);
+    if (rc == 0 && (bl_api_key_create(conn, &spec, token, id, &err) != 0 ||
+                    bl_audit_change_end(conn, &who, &ch, &err) != 0 || bl_pg_commit(conn, &err) != 0)) {
+        bl_pg_rollback(conn, &(bl_err){0});
+        rc = -1;
+    }
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (rc != 0)
+    if (rc != 0) {
+        memset(token, 0, sizeof token);
         return -1;
+    }
     int64_t shown = *slot[window] ? *slot[window] : (window == BL_RATE_HOUR ? 1000 : 0);
     json_t *perms = json_array();
     for (bl_api_perm p = BL_API_PERM_READ; perms && p <= perm; p++)
@@ -194,17 +204,17 @@ static int revoke_key(const bl_api_request *req, bl_http_response *resp, void *c
     if (!conn)
         return -1;
     const char *params[] = {id, req->auth->org_id};
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "api_key", .table = "api_keys", .entity_id = id, .action = "revoke"};
     /* The id is compared as text so a malformed one is simply not found. */
-    PGresult *r = bl_pg_exec(conn,
-                             "UPDATE api_keys SET active = false, revoked_at = coalesce(revoked_at, now())"
-                             " WHERE id::text = $1 AND organization_id = $2 RETURNING id",
-                             2, params, &err);
+    int rc = bl_audit_exec(conn, &who, &ch,
+                           "UPDATE api_keys SET active = false, revoked_at = coalesce(revoked_at, now())"
+                           " WHERE id::text = $1 AND organization_id = $2 RETURNING id",
+                           2, params, NULL, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
+    if (rc != 0 && err.code != BL_ENOTFOUND)
         return -1;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found)
+    if (rc != 0)
         return bl_api_fail(req->http, resp, 404, NULL, "no such API key in this organization", NULL);
     bl_http_response_status(resp, 204);
     return 0;

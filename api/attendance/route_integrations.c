@@ -250,8 +250,12 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
     bl_err err = {0};
     if (direct) {
         char id[40];
-        if (bl_oauth_connect_direct(st, p->internal, req->auth->org_id, settings, NULL,
-                                    bl_api_integrations_actor(req), id, &err) != 0)
+        bl_audit_hook audit;
+        bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+        int done = bl_oauth_connect_direct(st, p->internal, req->auth->org_id, settings, NULL,
+                                           bl_api_integrations_actor(req), id, &change, &err);
+        bl_audit_hook_clear(&audit);
+        if (done != 0)
             return bl_api_integrations_fail(req, resp, &err);
         PGconn *conn = bl_api_acquire_pg(req->server, &err);
         json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;
@@ -309,8 +313,12 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     json_decref(fields);
     bl_err err = {0};
     char id[40];
-    if (bl_oauth_complete(st, p->internal, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
-                          &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_complete(st, p->internal, req->auth->org_id, state, code, bl_api_integrations_actor(req),
+                                 id, &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;

@@ -18,6 +18,8 @@ static const struct {
     {"webhook_endpoints", "id"},
     {"custom_apis", "id"},
     {"integrations", "id"},
+    {"api_users", "id"},
+    {"fieldservice_integrations", "id"},
 };
 
 static const char *id_column_of(const char *table)
@@ -43,7 +45,7 @@ bl_audit_actor bl_audit_actor_of(const bl_api_request *req)
 /* Parts of a field name that mark its value as a secret. */
 static const char *const secret_words[] = {
     "secret", "token", "password", "passwd", "sealed", "credential", "private_key", "privatekey",
-    "sha256", "authorization", "api_key", "apikey", "signing_key", "cookie", NULL,
+    "sha256", "authorization", "api_key", "apikey", "api-key", "signing_key", "cookie", NULL,
 };
 
 bool bl_audit_field_is_secret(const char *name)
@@ -193,6 +195,43 @@ done:
     free(b);
     free(a);
     return rc;
+}
+
+int bl_audit_created(PGconn *conn, const bl_audit_actor *who, const char *entity_type, const char *table,
+                     const char *id, bl_err *err)
+{
+    bl_audit_change ch = {.entity_type = entity_type, .table = table, .entity_id = id, .action = "create"};
+    return bl_audit_change_end(conn, who, &ch, err);
+}
+
+int bl_audit_key_create(PGconn *conn, const bl_audit_actor *who, const bl_api_key_spec *spec,
+                        char token[BL_API_TOKEN_SIZE], char id[BL_API_ID_MAX], bl_err *err)
+{
+    if (bl_pg_begin(conn, err) != 0)
+        return -1;
+    if (bl_api_key_create(conn, spec, token, id, err) == 0 &&
+        bl_audit_created(conn, who, "api_key", "api_keys", id, err) == 0 && bl_pg_commit(conn, err) == 0)
+        return 0;
+    bl_pg_rollback(conn, &(bl_err){0});
+    memset(token, 0, BL_API_TOKEN_SIZE);
+    return -1;
+}
+
+int bl_audit_hook_fn(PGconn *conn, const char *action, const char *id, int phase, void *ctx, bl_err *err)
+{
+    bl_audit_hook *h = ctx;
+    if (phase == 1)
+        return bl_audit_change_end(conn, &h->who, &h->change, err);
+    bl_audit_change_clear(&h->change);
+    snprintf(h->id, sizeof h->id, "%s", id);
+    h->change = (bl_audit_change){.entity_type = h->entity_type, .table = h->table, .entity_id = h->id,
+                                  .action = action};
+    return bl_audit_change_begin(conn, &h->change, err);
+}
+
+void bl_audit_hook_clear(bl_audit_hook *hook)
+{
+    bl_audit_change_clear(&hook->change);
 }
 
 int bl_audit_exec(PGconn *conn, const bl_audit_actor *who, bl_audit_change *ch, const char *sql, int n,

@@ -10,6 +10,7 @@
 #ifndef BUSLINE_API_AUDIT_AUDIT_LOG_H
 #define BUSLINE_API_AUDIT_AUDIT_LOG_H
 
+#include "api/auth/keys.h"
 #include "api/server.h"
 #include "core/err.h"
 
@@ -75,6 +76,35 @@ void bl_audit_change_clear(bl_audit_change *ch);
  * null). Returns 0 or -1 with err. */
 int bl_audit_append(PGconn *conn, const bl_audit_actor *who, const char *entity_type, const char *entity_id,
                     const char *action, const json_t *before, const json_t *after, bl_err *err);
+
+/* Appends the "create" row of the new row table.id (after it, before null)
+ * inside the transaction that inserted it. Returns 0 or -1 with err. */
+int bl_audit_created(PGconn *conn, const bl_audit_actor *who, const char *entity_type, const char *table,
+                     const char *id, bl_err *err);
+
+/* bl_api_key_create and its "create" row in one transaction on conn.
+ * Returns 0, or -1 with err (nothing saved, token wiped). */
+int bl_audit_key_create(PGconn *conn, const bl_audit_actor *who, const bl_api_key_spec *spec,
+                        char token[BL_API_TOKEN_SIZE], char id[BL_API_ID_MAX], bl_err *err);
+
+/* The audit of changes made by a lower layer's code on its own connection
+ * and transaction (the webhook store's bl_webhook_change_fn, the OAuth
+ * store's bl_oauth_change): fill who, entity_type and table, hand
+ * bl_audit_hook_fn with the hook as ctx. Clear with bl_audit_hook_clear. */
+typedef struct bl_audit_hook {
+    bl_audit_actor who;
+    const char *entity_type, *table;
+    bl_audit_change change; /* the change in progress */
+    char id[80];
+} bl_audit_hook;
+
+/* A change hook: phase 0 reads "before" of id (action borrowed for the
+ * call pair), phase 1 appends the row. ctx is a bl_audit_hook. Returns 0 or
+ * -1 with err. */
+int bl_audit_hook_fn(PGconn *conn, const char *action, const char *id, int phase, void *ctx, bl_err *err);
+
+/* Frees what hook's change in progress owns. */
+void bl_audit_hook_clear(bl_audit_hook *hook);
 
 /* Runs the statement of a one-statement change between begin and end in
  * one transaction on conn: sql with n params, whose result must have at

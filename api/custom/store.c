@@ -139,8 +139,8 @@ json_t *bl_custom_store_create(PGconn *conn, const bl_audit_actor *who, const ch
     if (r)
         snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    bl_audit_change ch = {.entity_type = "custom_api", .table = "custom_apis", .entity_id = id, .action = "create"};
-    if (!r || write_version(conn, id, by, def, version, err) != 0 || bl_audit_change_end(conn, who, &ch, err) != 0 ||
+    if (!r || write_version(conn, id, by, def, version, err) != 0 ||
+        bl_audit_created(conn, who, "custom_api", "custom_apis", id, err) != 0 ||
         bl_pg_commit(conn, err) != 0) {
         bool taken = unique_violation(err);
         bl_err keep = *err;

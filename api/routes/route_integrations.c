@@ -53,6 +53,12 @@ const char *bl_api_integrations_actor(const bl_api_request *req)
     return req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
 }
 
+bl_oauth_change bl_api_integrations_audit(const bl_api_request *req, bl_audit_hook *hook)
+{
+    *hook = (bl_audit_hook){.who = bl_audit_actor_of(req), .entity_type = "integration", .table = "integrations"};
+    return (bl_oauth_change){.fn = bl_audit_hook_fn, .ctx = hook};
+}
+
 /* ---- the providers ---- */
 
 /* How the console connects: a browser round trip, a token typed in, or a
@@ -155,8 +161,12 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
         json_decref(fields);
         char id[40];
         const char *pat = json_string_value(json_object_get(body, "pat"));
-        if (bl_oauth_connect_direct(st, provider, req->auth->org_id, settings, pat,
-                                    bl_api_integrations_actor(req), id, &err) != 0)
+        bl_audit_hook audit;
+        bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+        int done = bl_oauth_connect_direct(st, provider, req->auth->org_id, settings, pat,
+                                           bl_api_integrations_actor(req), id, &change, &err);
+        bl_audit_hook_clear(&audit);
+        if (done != 0)
             return bl_api_integrations_fail(req, resp, &err);
         json_t *out = json_pack("{s:s, s:s, s:s}", "id", id, "provider", provider, "status", "connected");
         int rc = out ? bl_http_response_json(resp, 201, out) : -1;
@@ -200,8 +210,12 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     }
     bl_err err = {0};
     char id[40];
-    if (bl_oauth_complete(st, provider, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
-                          &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_complete(st, provider, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
+                                 &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     json_t *out = json_pack("{s:s, s:s, s:s}", "id", id, "provider", provider, "status", "connected");
     int rc = out ? bl_http_response_json(resp, 201, out) : -1;
@@ -345,8 +359,12 @@ static int delete_integration(const bl_api_request *req, bl_http_response *resp,
         return 0;
     bl_err err = {0};
     bool revoked = false;
-    if (bl_oauth_disconnect(st, req->auth->org_id, bl_http_request_param(req->http, "id"),
-                            bl_api_integrations_actor(req), &revoked, &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_disconnect(st, req->auth->org_id, bl_http_request_param(req->http, "id"),
+                                   bl_api_integrations_actor(req), &revoked, &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     json_t *out = json_pack("{s:s, s:b}", "status", "disconnected", "tokensRevoked", revoked);
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;

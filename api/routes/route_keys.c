@@ -168,18 +168,10 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
     }
     char token[BL_API_TOKEN_SIZE], id[BL_API_ID_MAX];
     bl_audit_actor who = bl_audit_actor_of(req);
-    bl_audit_change ch = {.entity_type = "api_key", .table = "api_keys", .entity_id = id, .action = "create"};
-    int rc = bl_pg_begin(conn, &err);
-    if (rc == 0 && (bl_api_key_create(conn, &spec, token, id, &err) != 0 ||
-                    bl_audit_change_end(conn, &who, &ch, &err) != 0 || bl_pg_commit(conn, &err) != 0)) {
-        bl_pg_rollback(conn, &(bl_err){0});
-        rc = -1;
-    }
+    int rc = bl_audit_key_create(conn, &who, &spec, token, id, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (rc != 0) {
-        memset(token, 0, sizeof token);
+    if (rc != 0)
         return -1;
-    }
     int64_t shown = *slot[window] ? *slot[window] : (window == BL_RATE_HOUR ? 1000 : 0);
     json_t *perms = json_array();
     for (bl_api_perm p = BL_API_PERM_READ; perms && p <= perm; p++)

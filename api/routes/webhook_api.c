@@ -13,26 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The store's change hook: each endpoint change gets its audit row in its
- * own transaction (bl_webhook_change_fn). ctx is the env. */
-static int audit_endpoint_change(PGconn *conn, const char *action, const char *id, int phase, void *ctx,
-                                 bl_err *err)
-{
-    bl_api_webhook_env *env = ctx;
-    if (phase == 1)
-        return bl_audit_change_end(conn, &env->who, &env->change, err);
-    bl_audit_change_clear(&env->change);
-    snprintf(env->change_id, sizeof env->change_id, "%s", id);
-    env->change = (bl_audit_change){.entity_type = "webhook_endpoint", .table = "webhook_endpoints",
-                                    .entity_id = env->change_id, .action = action};
-    return bl_audit_change_begin(conn, &env->change, err);
-}
-
 int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env, bl_err *err)
 {
     bl_api_server *s = req->server;
     memset(env, 0, sizeof *env);
-    env->who = bl_audit_actor_of(req);
+    env->audit = (bl_audit_hook){.who = bl_audit_actor_of(req), .entity_type = "webhook_endpoint",
+                                 .table = "webhook_endpoints"};
     if (needs & BL_API_WH_KEYRING) {
         const char *keys = getenv(BL_KEYRING_ENV_KEYS);
         if (!keys || !*keys)
@@ -47,8 +33,8 @@ int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook
     if ((needs & BL_API_WH_EVENTS) && !(env->events = bl_webhook_events_new(pool, NULL, NULL, err)))
         return bl_err_wrap(err, "webhooks: events");
     bl_webhook_store_opts o = {.pool = pool, .keyring = env->keyring, .allow = &env->allow,
-                               .events = env->events, .on_change = audit_endpoint_change,
-                               .change_ctx = env};
+                               .events = env->events, .on_change = bl_audit_hook_fn,
+                               .change_ctx = &env->audit};
     env->store = bl_webhook_store_new(&o, err);
     return env->store ? 0 : -1;
 }
@@ -56,7 +42,7 @@ int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook
 void bl_api_webhook_env_close(bl_api_webhook_env *env)
 {
     bl_webhook_store_free(env->store);
-    bl_audit_change_clear(&env->change);
+    bl_audit_hook_clear(&env->audit);
     bl_webhook_events_free(env->events);
     bl_keyring_free(env->keyring);
     memset(env, 0, sizeof *env);

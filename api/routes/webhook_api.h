@@ -37,9 +37,7 @@ typedef struct bl_api_webhook_env {
     bl_ssrf_allowlist allow;      /* from $BUSLINE_WEBHOOK_ALLOW */
     bl_webhook_events *events;    /* NULL unless BL_API_WH_EVENTS */
     bl_webhook_store *store;      /* its changes are audited (api/audit/) in their transaction */
-    bl_audit_actor who;           /* the request's caller */
-    bl_audit_change change;       /* the change in progress */
-    char change_id[BL_WEBHOOK_ID_MAX + 1];
+    bl_audit_hook audit;          /* the store's change hook's, as the request's caller */
 } bl_api_webhook_env;
 
 /* Opens env over the server's pool of req's server with what needs asks for

@@ -1,13 +1,14 @@
 /* The audit trail of configuration changes through the HTTP API (real
  * PostgreSQL, real Kafka): a row for each kind of change (API keys,
  * webhooks, custom endpoints with versions and rollback, integration
- * settings) with its before and after, who made it and the request id; no
+ * settings, disconnection) with its before and after, who made it and the request id; no
  * secret anywhere in the audit table; UPDATE, DELETE and TRUNCATE of the
  * table refused by the database; GET /v1/audit's filters, paging and
  * errors; a refused change (422) writes no row; another organization sees
  * none of it. */
 #include "api/audit/audit_log.h"
 #include "api/auth/keys.h"
+#include "core/crypto.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 
@@ -263,6 +264,40 @@ static void integration_settings_change_leaves_a_row(void)
     json_decref(rows);
 }
 
+static void integration_disconnect_leaves_a_row_without_its_tokens(void)
+{
+    const char *p[] = {api.org};
+    char id[64];
+    REQUIRE(bl_test_sql_value(api.pool,
+                              "INSERT INTO integrations (id, organization_id, provider, type, status, settings)"
+                              " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected', '{}')"
+                              " RETURNING id",
+                              1, p, id, sizeof id) == 0);
+    bl_err err = {0};
+    bl_keyring *kr = bl_keyring_from_env(&err);
+    char *sealed = kr ? bl_keyring_seal(kr, "audit-access-token", 18, id, strlen(id), &err) : NULL;
+    bl_keyring_free(kr);
+    REQUIRE(sealed);
+    const char *tp[] = {id, sealed};
+    REQUIRE(bl_test_sql(api.pool, "UPDATE integrations SET access_token_ciphertext = $2,"
+                                  " token_expires_at = now() + interval '1 day' WHERE id = $1", 2, tp) == 0);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/integrations/%s", id);
+    bl_test_reply r;
+    CHECK_EQ_INT(bl_test_api_call(&api, "DELETE", path, api.admin_token, NULL, NULL, &r), 200);
+    bl_test_reply_clear(&r);
+    json_t *rows = rows_of("integration", id);
+    CHECK_EQ_INT(json_array_size(rows), 1);
+    const json_t *row = json_array_get(rows, 0);
+    CHECK_EQ_STR(str_at(row, "action", NULL), "disconnect");
+    CHECK_EQ_STR(str_at(row, "before", "provider"), "google_calendar");
+    CHECK_EQ_STR(str_at(row, "before", "access_token_ciphertext"), BL_AUDIT_REDACTED);
+    CHECK(json_is_null(json_object_get(row, "after")));
+    CHECK(!audit_table_holds(sealed));
+    free(sealed);
+    json_decref(rows);
+}
+
 static void refused_changes_write_no_row(void)
 {
     long before = audit_count();
@@ -371,6 +406,9 @@ int main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     setenv("BUSLINE_ENCRYPTION_KEYS", KEYRING, 1);
     setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_ID", "audit-client", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET", "audit-client-secret", 1);
+    setenv("BUSLINE_OAUTH_GOOGLE_CALENDAR_BASE_URL", "http://127.0.0.1:9", 1);
     if (bl_test_api_start(&api, 1) == 0) {
         const char *p[] = {api.admin_token};
         if (bl_test_sql_value(api.pool, "SELECT id FROM api_keys WHERE token_sha256 = encode(sha256($1::bytea), 'hex')",
@@ -381,6 +419,7 @@ int main(void)
         BL_RUN(no_secret_is_anywhere_in_the_audit_table);
         BL_RUN(custom_api_save_update_rollback_delete_leave_rows);
         BL_RUN(integration_settings_change_leaves_a_row);
+        BL_RUN(integration_disconnect_leaves_a_row_without_its_tokens);
         BL_RUN(refused_changes_write_no_row);
         BL_RUN(rows_cannot_be_updated_deleted_or_truncated);
         BL_RUN(list_filters_pages_and_refuses_bad_queries);

@@ -140,6 +140,12 @@ static void webhook_changes_leave_a_row_each(void)
     CHECK_EQ_INT(bl_test_api_call(&api, "PUT", path, api.admin_token, NULL, "{\"name\":\"audited hook v2\"}", &r),
                  200);
     bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/disable", id);
+    CHECK_EQ_INT(bl_test_api_call(&api, "POST", path, api.admin_token, NULL, "{\"reason\":\"audit\"}", &r), 200);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/enable", id);
+    CHECK_EQ_INT(bl_test_api_call(&api, "POST", path, api.admin_token, NULL, "{}", &r), 200);
+    bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/webhooks/%s/rotate-secret", id);
     CHECK_EQ_INT(bl_test_api_call(&api, "POST", path, api.admin_token, NULL, "{}", &r), 200);
     bl_test_reply_clear(&r);
@@ -149,8 +155,11 @@ static void webhook_changes_leave_a_row_each(void)
 
     json_t *rows = rows_of("webhook_endpoint", id);
     char actions[128];
-    CHECK_EQ_STR(actions_of(rows, actions, sizeof actions), "delete,rotate,update,create");
-    const json_t *del = json_array_get(rows, 0), *rot = json_array_get(rows, 1), *upd = json_array_get(rows, 2);
+    CHECK_EQ_STR(actions_of(rows, actions, sizeof actions), "delete,rotate,enable,disable,update,create");
+    const json_t *del = json_array_get(rows, 0), *rot = json_array_get(rows, 1), *upd = json_array_get(rows, 4);
+    const json_t *dis = json_array_get(rows, 3);
+    CHECK(json_is_true(json_object_get(json_object_get(dis, "before"), "active")));
+    CHECK(json_is_false(json_object_get(json_object_get(dis, "after"), "active")));
     CHECK_EQ_STR(str_at(upd, "before", "name"), "audited hook");
     CHECK_EQ_STR(str_at(upd, "after", "name"), "audited hook v2");
     CHECK_EQ_STR(str_at(rot, "after", "secret_sealed"), BL_AUDIT_REDACTED);
@@ -298,6 +307,38 @@ static void integration_disconnect_leaves_a_row_without_its_tokens(void)
     json_decref(rows);
 }
 
+static void field_service_key_and_user_creations_leave_rows(void)
+{
+    bl_test_reply r;
+    REQUIRE(bl_test_api_call(&api, "POST", "/api/api-keys/", api.admin_token, NULL,
+                             "{\"nom\":\"fs audited key\",\"scopes\":[\"read\"]}", &r) == 201);
+    char key_id[64], token[BL_API_TOKEN_SIZE];
+    snprintf(key_id, sizeof key_id, "%s", str_at(r.json, "id", NULL));
+    snprintf(token, sizeof token, "%s", str_at(r.json, "cle_api", NULL));
+    bl_test_reply_clear(&r);
+    json_t *rows = rows_of("api_key", key_id);
+    CHECK_EQ_INT(json_array_size(rows), 1);
+    CHECK_EQ_STR(str_at(json_array_get(rows, 0), "after", "name"), "fs audited key");
+    json_decref(rows);
+    CHECK(strlen(token) > 8 && !audit_table_holds(token));
+    REQUIRE(bl_test_api_call(&api, "POST", "/api/utilisateurs/", api.admin_token, NULL,
+                             "{\"nom_utilisateur\":\"audited.user\",\"email\":\"audited@example.com\","
+                             "\"nom\":\"Audit\",\"prenom\":\"Ada\",\"mot_de_passe\":\"Pass-of-audit-42\","
+                             "\"confirmer_mot_de_passe\":\"Pass-of-audit-42\",\"consentement_rgpd\":true}",
+                             &r) == 201);
+    bl_test_reply_clear(&r);
+    const char *p[] = {"audited@example.com"};
+    char user_id[64];
+    REQUIRE(bl_test_sql_value(api.pool, "SELECT id FROM api_users WHERE email = $1", 1, p, user_id, sizeof user_id) ==
+            0);
+    rows = rows_of("user", user_id);
+    CHECK_EQ_INT(json_array_size(rows), 1);
+    CHECK_EQ_STR(str_at(json_array_get(rows, 0), "after", "email"), "audited@example.com");
+    CHECK_EQ_STR(str_at(json_array_get(rows, 0), "after", "password_hash"), BL_AUDIT_REDACTED);
+    json_decref(rows);
+    CHECK(!audit_table_holds("Pass-of-audit-42"));
+}
+
 static void refused_changes_write_no_row(void)
 {
     long before = audit_count();
@@ -420,6 +461,7 @@ int main(void)
         BL_RUN(custom_api_save_update_rollback_delete_leave_rows);
         BL_RUN(integration_settings_change_leaves_a_row);
         BL_RUN(integration_disconnect_leaves_a_row_without_its_tokens);
+        BL_RUN(field_service_key_and_user_creations_leave_rows);
         BL_RUN(refused_changes_write_no_row);
         BL_RUN(rows_cannot_be_updated_deleted_or_truncated);
         BL_RUN(list_filters_pages_and_refuses_bad_queries);

@@ -244,18 +244,35 @@ static void custom_api_save_update_rollback_delete_leave_rows(void)
     json_decref(rows);
 }
 
+/* A connected Google Calendar integration of the organization with settings
+ * (JSON text) and a really sealed access token: its id and the sealed text
+ * (caller frees; NULL on failure). */
+static char *make_integration(const char *settings, char id[64])
+{
+    const char *p[] = {api.org, settings};
+    if (bl_test_sql_value(api.pool,
+                          "INSERT INTO integrations (id, organization_id, provider, type, status, settings)"
+                          " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected', $2::jsonb)"
+                          " RETURNING id",
+                          2, p, id, 64) != 0)
+        return NULL;
+    bl_err err = {0};
+    bl_keyring *kr = bl_keyring_from_env(&err);
+    char *sealed = kr ? bl_keyring_seal(kr, "audit-access-token", 18, id, strlen(id), &err) : NULL;
+    bl_keyring_free(kr);
+    const char *tp[] = {id, sealed};
+    if (sealed && bl_test_sql(api.pool, "UPDATE integrations SET access_token_ciphertext = $2,"
+                                        " token_expires_at = now() + interval '1 day' WHERE id = $1", 2, tp) == 0)
+        return sealed;
+    free(sealed);
+    return NULL;
+}
+
 static void integration_settings_change_leaves_a_row(void)
 {
-    const char *p[] = {api.org};
     char id[64];
-    REQUIRE(bl_test_sql_value(api.pool,
-                              "INSERT INTO integrations (id, organization_id, provider, type, status, settings)"
-                              " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected',"
-                              " '{\"calendar_id\":\"primary\"}') RETURNING id",
-                              1, p, id, sizeof id) == 0);
-    const char *tp[] = {id};
-    REQUIRE(bl_test_sql(api.pool, "UPDATE integrations SET access_token_ciphertext = 'v1.k1.c2VhbGVkLXRva2VuLW9mLWF1ZGl0'"
-                                  " WHERE id = $1", 1, tp) == 0);
+    char *sealed = make_integration("{\"calendar_id\":\"primary\"}", id);
+    REQUIRE(sealed);
     char path[160];
     snprintf(path, sizeof path, "/v1/integrations/%s/settings", id);
     bl_test_reply r;
@@ -269,27 +286,16 @@ static void integration_settings_change_leaves_a_row(void)
     CHECK_EQ_STR(str_at(json_object_get(row, "before"), "settings", "calendar_id"), "primary");
     CHECK_EQ_STR(str_at(json_object_get(row, "after"), "settings", "calendar_id"), "team");
     CHECK_EQ_STR(str_at(row, "after", "access_token_ciphertext"), BL_AUDIT_REDACTED);
-    CHECK(!audit_table_holds("c2VhbGVkLXRva2VuLW9mLWF1ZGl0"));
+    CHECK(!audit_table_holds(sealed));
+    free(sealed);
     json_decref(rows);
 }
 
 static void integration_disconnect_leaves_a_row_without_its_tokens(void)
 {
-    const char *p[] = {api.org};
     char id[64];
-    REQUIRE(bl_test_sql_value(api.pool,
-                              "INSERT INTO integrations (id, organization_id, provider, type, status, settings)"
-                              " VALUES (gen_random_uuid(), $1, 'google_calendar', 'calendar', 'connected', '{}')"
-                              " RETURNING id",
-                              1, p, id, sizeof id) == 0);
-    bl_err err = {0};
-    bl_keyring *kr = bl_keyring_from_env(&err);
-    char *sealed = kr ? bl_keyring_seal(kr, "audit-access-token", 18, id, strlen(id), &err) : NULL;
-    bl_keyring_free(kr);
+    char *sealed = make_integration("{}", id);
     REQUIRE(sealed);
-    const char *tp[] = {id, sealed};
-    REQUIRE(bl_test_sql(api.pool, "UPDATE integrations SET access_token_ciphertext = $2,"
-                                  " token_expires_at = now() + interval '1 day' WHERE id = $1", 2, tp) == 0);
     char path[160];
     snprintf(path, sizeof path, "/v1/integrations/%s", id);
     bl_test_reply r;

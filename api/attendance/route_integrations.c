@@ -6,8 +6,8 @@
  * analytics: route_integrations_metrics.c. Answers {"success": true,
  * "data": ...}; errors in the surface's shape with the document's codes. */
 #include "api/attendance/ax_integrations.h"
-#include "api/audit/audit_log.h"
 #include "api/attendance/integration_settings.h"
+#include "api/audit/audit_log.h"
 
 #include "api/routes/routes.h"
 #include "connectors/oauth/oauth.h"

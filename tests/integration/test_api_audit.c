@@ -194,7 +194,9 @@ static void no_secret_is_anywhere_in_the_audit_table(void)
                               previous, sizeof previous) == 0);
     REQUIRE(bl_test_sql_value(api.pool, "SELECT token_sha256 FROM api_keys WHERE id = $1", 1, kp, sha, sizeof sha) ==
             0);
-    CHECK(rows_of("webhook_endpoint", id) != NULL); /* the rows exist ... */
+    json_t *rows = rows_of("webhook_endpoint", id); /* the rows exist ... */
+    CHECK_EQ_INT(json_array_size(rows), 2);
+    json_decref(rows);
     CHECK(audit_table_holds(id) && audit_table_holds(key_id));
     /* ... and hold none of the secrets, in any form */
     const char *secrets[] = {secret, secret + 6, rotated, rotated + 6, token, sealed, previous, sha};

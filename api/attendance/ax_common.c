@@ -235,5 +235,10 @@ int bl_ax_finish_disconnect(const bl_api_request *req, void *ctx, const char *id
     bl_api_integrations *c = ctx;
     if (!c->store)
         return bl_err_set(err, BL_EINVAL, "integrations are not configured on this server (encryption keys missing)");
-    return bl_oauth_disconnect_keep(c->store, req->auth->org_id, id, bl_api_integrations_actor(req), revoked, err);
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int rc = bl_oauth_disconnect_keep(c->store, req->auth->org_id, id, bl_api_integrations_actor(req), revoked,
+                                      &change, err);
+    bl_audit_hook_clear(&audit);
+    return rc;
 }

@@ -7,6 +7,7 @@
  * "data": ...}; errors in the surface's shape with the document's codes. */
 #include "api/attendance/ax_integrations.h"
 #include "api/attendance/integration_settings.h"
+#include "api/audit/audit_log.h"
 
 #include "api/routes/routes.h"
 #include "connectors/oauth/oauth.h"
@@ -249,8 +250,12 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
     bl_err err = {0};
     if (direct) {
         char id[40];
-        if (bl_oauth_connect_direct(st, p->internal, req->auth->org_id, settings, NULL,
-                                    bl_api_integrations_actor(req), id, &err) != 0)
+        bl_audit_hook audit;
+        bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+        int done = bl_oauth_connect_direct(st, p->internal, req->auth->org_id, settings, NULL,
+                                           bl_api_integrations_actor(req), id, &change, &err);
+        bl_audit_hook_clear(&audit);
+        if (done != 0)
             return bl_api_integrations_fail(req, resp, &err);
         PGconn *conn = bl_api_acquire_pg(req->server, &err);
         json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;
@@ -308,8 +313,12 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     json_decref(fields);
     bl_err err = {0};
     char id[40];
-    if (bl_oauth_complete(st, p->internal, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
-                          &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_complete(st, p->internal, req->auth->org_id, state, code, bl_api_integrations_actor(req),
+                                 id, &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     json_t *data = conn ? connected_json(conn, req, p, id, &err) : NULL;
@@ -397,12 +406,22 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
     if (!settings_text || !notes_text)
         goto done;
     const char *params[] = {bl_http_request_param(req->http, "id"), settings_text, notes_text};
-    if (bl_pg_exec_cmd(conn,
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "integration", .table = "integrations", .entity_id = params[0],
+                          .action = "update"};
+    if (bl_pg_begin(conn, &err) != 0)
+        goto done;
+    if (bl_audit_change_begin(conn, &ch, &err) != 0 ||
+        bl_pg_exec_cmd(conn,
                        "UPDATE integrations SET settings = settings || $2::jsonb,"
                        " notifications = notifications || $3::jsonb, updated_at = now() WHERE id::text = $1",
                        3, params, &err) != 0 ||
-        hoist_sync_fields(conn, params[0], &err) != 0)
+        hoist_sync_fields(conn, params[0], &err) != 0 || bl_audit_change_end(conn, &who, &ch, &err) != 0 ||
+        bl_pg_commit(conn, &err) != 0) {
+        bl_audit_change_clear(&ch);
+        bl_pg_rollback(conn, &(bl_err){0});
         goto done;
+    }
     json_t *rows = integrations_json(conn, req, NULL, NULL, NULL, params[0], &err);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);

@@ -112,8 +112,9 @@ static int create_custom_api(const bl_api_request *req, bl_http_response *resp, 
         return rc > 0 ? 0 : -1;
     }
     bl_err err = {0};
+    bl_audit_actor who = bl_audit_actor_of(req);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    json_t *row = conn ? bl_custom_store_create(conn, req->auth->org_id, saved_by(req), def, &err) : NULL;
+    json_t *row = conn ? bl_custom_store_create(conn, &who, req->auth->org_id, saved_by(req), def, &err) : NULL;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     json_decref(def);
     return conn ? saved(ctx, req, resp, row, 201, &err) : -1;
@@ -142,6 +143,7 @@ static int replace_custom_api(const bl_api_request *req, bl_http_response *resp,
     if (!json_is_object(req->body))
         return bl_api_fail(req->http, resp, 400, NULL, "a JSON object body is required", NULL);
     bl_err err = {0};
+    bl_audit_actor who = bl_audit_actor_of(req);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
@@ -153,7 +155,7 @@ static int replace_custom_api(const bl_api_request *req, bl_http_response *resp,
     else if (!def)
         rc = -1;
     else if ((rc = check(ctx, req, def, prev, resp)) == 0)
-        rc = saved(ctx, req, resp, bl_custom_store_update(conn, req->auth->org_id, id, saved_by(req), def, &err), 200,
+        rc = saved(ctx, req, resp, bl_custom_store_update(conn, &who, req->auth->org_id, id, saved_by(req), def, &err), 200,
                    &err);
     else
         rc = rc > 0 ? 0 : -1;
@@ -168,10 +170,11 @@ static int delete_custom_api(const bl_api_request *req, bl_http_response *resp, 
     bl_custom_ctx *ctx = arg;
     const char *id = bl_http_request_param(req->http, "id");
     bl_err err = {0};
+    bl_audit_actor who = bl_audit_actor_of(req);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
-    int rc = bl_custom_store_delete(conn, req->auth->org_id, id, &err);
+    int rc = bl_custom_store_delete(conn, &who, req->auth->org_id, id, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (rc != 0)
         return store_failed(req, resp, &err);

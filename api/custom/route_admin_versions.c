@@ -34,6 +34,7 @@ static int rollback(const bl_api_request *req, bl_http_response *resp, void *arg
         return bl_api_fail(req->http, resp, 400, NULL, "a body {\"version\": \"1.0.0\"} is required",
                            json_pack("{s:s}", "version", "required: a saved version"));
     bl_err err = {0};
+    bl_audit_actor who = bl_audit_actor_of(req);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
     if (!conn)
         return -1;
@@ -44,7 +45,7 @@ static int rollback(const bl_api_request *req, bl_http_response *resp, void *arg
         rc = bl_custom_admin_store_failed(req, resp, &err);
     } else if ((rc = bl_custom_admin_check(ctx, req, def, saved, resp)) == 0) {
         /* it compiles today too (its references still resolve) */
-        rc = bl_custom_admin_saved(ctx, req, resp, bl_custom_store_restore(conn, req->auth->org_id, id, version, &err),
+        rc = bl_custom_admin_saved(ctx, req, resp, bl_custom_store_restore(conn, &who, req->auth->org_id, id, version, &err),
                                    &err);
     } else {
         rc = rc > 0 ? 0 : -1;

@@ -117,7 +117,8 @@ static json_t *path_taken(bl_err *err)
     return NULL;
 }
 
-json_t *bl_custom_store_create(PGconn *conn, const char *org, const char *by, const json_t *def, bl_err *err)
+json_t *bl_custom_store_create(PGconn *conn, const bl_audit_actor *who, const char *org, const char *by,
+                              const json_t *def, bl_err *err)
 {
     columns c = {0};
     const char *version = json_string_value(json_object_get(def, "version"));
@@ -138,7 +139,9 @@ json_t *bl_custom_store_create(PGconn *conn, const char *org, const char *by, co
     if (r)
         snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    if (!r || write_version(conn, id, by, def, version, err) != 0 || bl_pg_commit(conn, err) != 0) {
+    if (!r || write_version(conn, id, by, def, version, err) != 0 ||
+        bl_audit_created(conn, who, "custom_api", "custom_apis", id, err) != 0 ||
+        bl_pg_commit(conn, err) != 0) {
         bool taken = unique_violation(err);
         bl_err keep = *err;
         bl_pg_rollback(conn, err);
@@ -222,13 +225,16 @@ static json_t *finish(PGconn *conn, const char *org, const char *id, int rc, bl_
     return taken ? path_taken(err) : NULL;
 }
 
-json_t *bl_custom_store_update(PGconn *conn, const char *org, const char *id, const char *by, const json_t *def,
-                               bl_err *err)
+json_t *bl_custom_store_update(PGconn *conn, const bl_audit_actor *who, const char *org, const char *id,
+                               const char *by, const json_t *def, bl_err *err)
 {
     char current[32], version[32];
     if (bl_pg_begin(conn, err) != 0)
         return NULL;
+    bl_audit_change ch = {.entity_type = "custom_api", .table = "custom_apis", .entity_id = id, .action = "update"};
     int rc = lock_row(conn, org, id, current, sizeof current, err);
+    if (rc == 0)
+        rc = bl_audit_change_begin(conn, &ch, err);
     if (rc == 0)
         rc = next_version(conn, id, current, json_string_value(json_object_get(def, "version")), version,
                           sizeof version, err);
@@ -236,6 +242,9 @@ json_t *bl_custom_store_update(PGconn *conn, const char *org, const char *id, co
         rc = set_current(conn, id, def, version, err);
     if (rc == 0)
         rc = write_version(conn, id, by, def, version, err);
+    if (rc == 0)
+        rc = bl_audit_change_end(conn, who, &ch, err);
+    bl_audit_change_clear(&ch);
     return finish(conn, org, id, rc, err);
 }
 
@@ -253,14 +262,21 @@ json_t *bl_custom_store_version(PGconn *conn, const char *org, const char *id, c
     return j;
 }
 
-json_t *bl_custom_store_restore(PGconn *conn, const char *org, const char *id, const char *version, bl_err *err)
+json_t *bl_custom_store_restore(PGconn *conn, const bl_audit_actor *who, const char *org, const char *id,
+                               const char *version, bl_err *err)
 {
     char current[32];
     if (bl_pg_begin(conn, err) != 0)
         return NULL;
+    bl_audit_change ch = {.entity_type = "custom_api", .table = "custom_apis", .entity_id = id, .action = "rollback"};
     int rc = lock_row(conn, org, id, current, sizeof current, err);
+    if (rc == 0)
+        rc = bl_audit_change_begin(conn, &ch, err);
     json_t *def = rc == 0 ? bl_custom_store_version(conn, org, id, version, err) : NULL;
     rc = def ? set_current(conn, id, def, version, err) : -1;
+    if (rc == 0)
+        rc = bl_audit_change_end(conn, who, &ch, err);
+    bl_audit_change_clear(&ch);
     json_decref(def);
     return finish(conn, org, id, rc, err);
 }
@@ -279,16 +295,14 @@ json_t *bl_custom_store_versions(PGconn *conn, const char *org, const char *id, 
         0, err);
 }
 
-int bl_custom_store_delete(PGconn *conn, const char *org, const char *id, bl_err *err)
+int bl_custom_store_delete(PGconn *conn, const bl_audit_actor *who, const char *org, const char *id, bl_err *err)
 {
     const char *p[] = {org, id};
-    PGresult *r = bl_pg_exec(conn, "DELETE FROM custom_apis WHERE organization_id = $1 AND id::text = $2 RETURNING id",
-                             2, p, err);
-    if (!r)
-        return -1;
-    int n = PQntuples(r);
-    PQclear(r);
-    return n == 1 ? 0 : bl_err_set(err, BL_ENOTFOUND, "custom api: not found");
+    bl_audit_change ch = {.entity_type = "custom_api", .table = "custom_apis", .entity_id = id, .action = "delete"};
+    if (bl_audit_exec(conn, who, &ch, "DELETE FROM custom_apis WHERE organization_id = $1 AND id::text = $2 RETURNING id",
+                      2, p, NULL, err) == 0)
+        return 0;
+    return err->code == BL_ENOTFOUND ? bl_err_set(err, BL_ENOTFOUND, "custom api: not found") : -1;
 }
 
 json_t *bl_custom_store_load(PGconn *conn, const char *id, bl_err *err)

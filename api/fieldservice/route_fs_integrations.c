@@ -8,6 +8,7 @@
  * header and the X-Webhook-Signature of a secret drawn here. Unknown types
  * and configuration fields are field errors: nothing is accepted that
  * nothing does. The api_key is never shown back. */
+#include "api/audit/audit_log.h"
 #include "api/fieldservice/fs_common.h"
 #include "api/fieldservice/fs_webhook.h"
 #include "api/routes/routes.h"
@@ -90,12 +91,22 @@ static int record_integration(const bl_api_request *req, const char *endpoint_id
 {
     const char *params[] = {req->auth->org_id, b->name, b->description, b->type, endpoint_id};
     bl_err err = {0};
+    bl_audit_actor who = bl_audit_actor_of(req);
     PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    PGresult *r = conn ? bl_pg_exec(conn,
-                                    "INSERT INTO fieldservice_integrations (organization_id, name, description,"
-                                    " integration_type, endpoint_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                                    5, params, &err)
-                       : NULL;
+    PGresult *r = conn && bl_pg_begin(conn, &err) == 0
+                      ? bl_pg_exec(conn,
+                                   "INSERT INTO fieldservice_integrations (organization_id, name, description,"
+                                   " integration_type, endpoint_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                                   5, params, &err)
+                      : NULL;
+    if (r && (bl_audit_created(conn, &who, "fieldservice_integration", "fieldservice_integrations",
+                               PQgetvalue(r, 0, 0), &err) != 0 ||
+              bl_pg_commit(conn, &err) != 0)) {
+        PQclear(r);
+        r = NULL;
+    }
+    if (conn && !r)
+        bl_pg_rollback(conn, &(bl_err){0});
     if (conn)
         bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (!r) {

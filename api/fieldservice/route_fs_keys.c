@@ -6,6 +6,7 @@
  * enforced at once by the shared counters of api/rate_limit.h (no hourly
  * limit on these keys: their rate_window is the minute); a key without
  * limite_requetes_par_minute gets the surface's default 100. The token is in the create answer only. */
+#include "api/audit/audit_log.h"
 #include "api/auth/keys.h"
 #include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
@@ -106,7 +107,8 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
     if (!conn)
         return -1;
     char token[BL_API_TOKEN_SIZE], id[BL_API_ID_MAX];
-    int rc = bl_api_key_create(conn, &spec, token, id, &err);
+    bl_audit_actor who = bl_audit_actor_of(req);
+    int rc = bl_audit_key_create(conn, &who, &spec, token, id, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (rc != 0)
         return -1;

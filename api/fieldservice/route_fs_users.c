@@ -5,6 +5,7 @@
  * appends user.created to the outbox in the same transaction. The role
  * gives the permission level of api/auth: admin -> admin, the others
  * (manager, dispatcher, technicien) -> write. */
+#include "api/audit/audit_log.h"
 #include "api/auth/password.h"
 #include "api/fieldservice/fs_common.h"
 #include "api/routes/routes.h"
@@ -100,6 +101,7 @@ typedef struct new_user {
     bl_fs_events *events;
     json_t *taken;  /* field errors when the name or email is taken */
     char id[BL_API_ID_MAX];
+    bl_audit_actor who; /* the creation's audit row is the request caller's */
 } new_user;
 
 static int create_in_tx(PGconn *conn, void *arg, bl_err *err)
@@ -130,6 +132,8 @@ static int create_in_tx(PGconn *conn, void *arg, bl_err *err)
         return -1;
     snprintf(u->id, sizeof u->id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
+    if (bl_audit_created(conn, &u->who, "user", "api_users", u->id, err) != 0)
+        return -1;
     char display[256];
     snprintf(display, sizeof display, "%s %s", u->first_name, u->last_name);
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:n}", "user_id", u->id, "email", u->email, "display_name",
@@ -184,7 +188,7 @@ static int create_user(const bl_api_request *req, bl_http_response *resp, void *
     json_t *errors = json_object();
     if (!errors)
         return -1;
-    new_user u = {.org = req->auth->org_id, .events = ctx};
+    new_user u = {.org = req->auth->org_id, .events = ctx, .who = bl_audit_actor_of(req)};
     char email[321];
     const char *password = NULL;
     const json_t *body = bl_fs_body(req, errors);

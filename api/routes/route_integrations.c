@@ -4,6 +4,7 @@
  * connectors/oauth; errors use the integration codes of issue 7 in the API's
  * error shape. Connect, callback, settings and delete are admin-only. */
 #include "api/routes/route_integrations.h"
+#include "api/audit/audit_log.h"
 
 #include "api/attendance/integration_settings.h"
 #include "api/routes/routes.h"
@@ -50,6 +51,12 @@ bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_res
 const char *bl_api_integrations_actor(const bl_api_request *req)
 {
     return req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
+}
+
+bl_oauth_change bl_api_integrations_audit(const bl_api_request *req, bl_audit_hook *hook)
+{
+    *hook = (bl_audit_hook){.who = bl_audit_actor_of(req), .entity_type = "integration", .table = "integrations"};
+    return (bl_oauth_change){.fn = bl_audit_hook_fn, .ctx = hook};
 }
 
 /* ---- the providers ---- */
@@ -154,8 +161,12 @@ static int connect_provider(const bl_api_request *req, bl_http_response *resp, v
         json_decref(fields);
         char id[40];
         const char *pat = json_string_value(json_object_get(body, "pat"));
-        if (bl_oauth_connect_direct(st, provider, req->auth->org_id, settings, pat,
-                                    bl_api_integrations_actor(req), id, &err) != 0)
+        bl_audit_hook audit;
+        bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+        int done = bl_oauth_connect_direct(st, provider, req->auth->org_id, settings, pat,
+                                           bl_api_integrations_actor(req), id, &change, &err);
+        bl_audit_hook_clear(&audit);
+        if (done != 0)
             return bl_api_integrations_fail(req, resp, &err);
         json_t *out = json_pack("{s:s, s:s, s:s}", "id", id, "provider", provider, "status", "connected");
         int rc = out ? bl_http_response_json(resp, 201, out) : -1;
@@ -199,8 +210,12 @@ static int callback_provider(const bl_api_request *req, bl_http_response *resp, 
     }
     bl_err err = {0};
     char id[40];
-    if (bl_oauth_complete(st, provider, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
-                          &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_complete(st, provider, req->auth->org_id, state, code, bl_api_integrations_actor(req), id,
+                                 &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     json_t *out = json_pack("{s:s, s:s, s:s}", "id", id, "provider", provider, "status", "connected");
     int rc = out ? bl_http_response_json(resp, 201, out) : -1;
@@ -313,14 +328,17 @@ static int put_settings(const bl_api_request *req, bl_http_response *resp, void 
         return bl_api_fail(req->http, resp, 422, NULL, "the mapping rules are not valid", fields);
     }
     json_decref(fields);
-    if (found == 1)
-        r = bl_pg_exec(conn,
-                       "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
-                       " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
-                       3, params, &err);
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "integration", .table = "integrations", .entity_id = params[0],
+                          .action = "update"};
+    if (found == 1 && bl_audit_exec(conn, &who, &ch,
+                                    "UPDATE integrations SET settings = $3::jsonb, updated_at = now()"
+                                    " WHERE id::text = $1 AND organization_id = $2 RETURNING settings::text",
+                                    3, params, &r, &err) != 0 && err.code != BL_ENOTFOUND)
+        found = -1;
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     free(text);
-    if (found < 0 || (found == 1 && !r))
+    if (found < 0)
         return -1;
     found = r && PQntuples(r) == 1;
     json_t *saved = found ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
@@ -341,8 +359,12 @@ static int delete_integration(const bl_api_request *req, bl_http_response *resp,
         return 0;
     bl_err err = {0};
     bool revoked = false;
-    if (bl_oauth_disconnect(st, req->auth->org_id, bl_http_request_param(req->http, "id"),
-                            bl_api_integrations_actor(req), &revoked, &err) != 0)
+    bl_audit_hook audit;
+    bl_oauth_change change = bl_api_integrations_audit(req, &audit);
+    int done = bl_oauth_disconnect(st, req->auth->org_id, bl_http_request_param(req->http, "id"),
+                                   bl_api_integrations_actor(req), &revoked, &change, &err);
+    bl_audit_hook_clear(&audit);
+    if (done != 0)
         return bl_api_integrations_fail(req, resp, &err);
     json_t *out = json_pack("{s:s, s:b}", "status", "disconnected", "tokensRevoked", revoked);
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;

@@ -3,6 +3,7 @@
 #ifndef BUSLINE_API_ROUTE_INTEGRATIONS_H
 #define BUSLINE_API_ROUTE_INTEGRATIONS_H
 
+#include "api/audit/audit_log.h"
 #include "api/server.h"
 #include "connectors/oauth/oauth.h"
 #include "schemas/catalog.h"
@@ -31,6 +32,11 @@ bl_oauth_store *bl_api_integrations_store(const bl_api_request *req, bl_http_res
 
 /* The caller's key or user id. */
 const char *bl_api_integrations_actor(const bl_api_request *req);
+
+/* The OAuth store's change hook that audits an integration's connection or
+ * disconnection as req's caller, over hook (filled here; clear it with
+ * bl_audit_hook_clear after the call). */
+bl_oauth_change bl_api_integrations_audit(const bl_api_request *req, bl_audit_hook *hook);
 
 /* Checks settings of provider (an object of scalar fields, plus "rules";
  * URL segments and mode constrained; the nested settings of document 001

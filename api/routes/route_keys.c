@@ -3,6 +3,7 @@
  * A key shows the Powalyze document's fields (permissions, is_active,
  * rate_limit + rate_window, usage_count, last_used_at, expires_at) beside
  * busline's own (active, prefix, the per-window limits). */
+#include "api/audit/audit_log.h"
 #include "api/auth/keys.h"
 #include "api/rate_limit.h"
 #include "api/routes/routes.h"
@@ -166,7 +167,8 @@ static int create_key(const bl_api_request *req, bl_http_response *resp, void *c
         spec.expires_at = expires_ts;
     }
     char token[BL_API_TOKEN_SIZE], id[BL_API_ID_MAX];
-    int rc = bl_api_key_create(conn, &spec, token, id, &err);
+    bl_audit_actor who = bl_audit_actor_of(req);
+    int rc = bl_audit_key_create(conn, &who, &spec, token, id, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
     if (rc != 0)
         return -1;
@@ -194,19 +196,21 @@ static int revoke_key(const bl_api_request *req, bl_http_response *resp, void *c
     if (!conn)
         return -1;
     const char *params[] = {id, req->auth->org_id};
+    bl_audit_actor who = bl_audit_actor_of(req);
+    bl_audit_change ch = {.entity_type = "api_key", .table = "api_keys", .entity_id = id, .action = "revoke"};
     /* The id is compared as text so a malformed one is simply not found. */
-    PGresult *r = bl_pg_exec(conn,
-                             "UPDATE api_keys SET active = false, revoked_at = coalesce(revoked_at, now())"
-                             " WHERE id::text = $1 AND organization_id = $2 RETURNING token_sha256",
-                             2, params, &err);
+    PGresult *r = NULL;
+    int rc = bl_audit_exec(conn, &who, &ch,
+                           "UPDATE api_keys SET active = false, revoked_at = coalesce(revoked_at, now())"
+                           " WHERE id::text = $1 AND organization_id = $2 RETURNING id, token_sha256",
+                           2, params, &r, &err);
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
+    if (rc != 0 && err.code != BL_ENOTFOUND)
         return -1;
-    int found = PQntuples(r) == 1;
-    if (found) /* refused here at once; other replicas on the change's NOTIFY */
-        bl_api_server_forget_key(req->server, PQgetvalue(r, 0, 0));
+    if (rc == 0 && r && PQntuples(r) == 1) /* refused here at once; other replicas on the NOTIFY */
+        bl_api_server_forget_key(req->server, PQgetvalue(r, 0, 1));
     PQclear(r);
-    if (!found)
+    if (rc != 0)
         return bl_api_fail(req->http, resp, 404, NULL, "no such API key in this organization", NULL);
     bl_http_response_status(resp, 204);
     return 0;

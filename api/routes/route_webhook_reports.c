@@ -53,7 +53,7 @@ static int test_webhook(const bl_api_request *req, bl_http_response *resp, void 
     bl_webhook_test t = {0};
     bl_err err = {0};
     int rc = -1;
-    if (bl_api_webhook_env_open(req->server, BL_API_WH_KEYRING, &env, &err) != 0) {
+    if (bl_api_webhook_env_open(req, BL_API_WH_KEYRING, &env, &err) != 0) {
         bl_log_error("api: webhook store unavailable", BL_FS("error", err.msg));
         goto done;
     }
@@ -152,7 +152,7 @@ static int webhook_logs(const bl_api_request *req, bl_http_response *resp, void 
     PGresult *count = NULL, *rows = NULL;
     bl_err err = {0};
     int rc = -1;
-    if (bl_api_webhook_env_open(req->server, 0, &env, &err) != 0 ||
+    if (bl_api_webhook_env_open(req, 0, &env, &err) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     rc = -1;
@@ -312,7 +312,7 @@ static int webhook_stats(const bl_api_request *req, bl_http_response *resp, void
     bl_webhook_endpoint_list list = {0};
     json_t *out = NULL, *per = json_array();
     bl_err err = {0};
-    if (!per || bl_api_webhook_env_open(req->server, 0, &env, &err) != 0 ||
+    if (!per || bl_api_webhook_env_open(req, 0, &env, &err) != 0 ||
         bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0)
         goto done;
     for (size_t i = 0; i < list.count; i++) {
@@ -350,7 +350,7 @@ static int one_webhook_stats(const bl_api_request *req, bl_http_response *resp, 
     bl_api_webhook_env env;
     bl_webhook_endpoint *e = NULL;
     bl_err err = {0};
-    if (bl_api_webhook_env_open(req->server, 0, &env, &err) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+    if (bl_api_webhook_env_open(req, 0, &env, &err) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     json_t *out = endpoint_figures(req, e, since_ms, days, &err);
     char when[32];

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int bl_api_webhook_env_open(bl_api_server *s, int needs, bl_api_webhook_env *env, bl_err *err)
+int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env, bl_err *err)
 {
+    bl_api_server *s = req->server;
     memset(env, 0, sizeof *env);
+    env->audit = (bl_audit_hook){.who = bl_audit_actor_of(req), .entity_type = "webhook_endpoint",
+                                 .table = "webhook_endpoints"};
     if (needs & BL_API_WH_KEYRING) {
         const char *keys = getenv(BL_KEYRING_ENV_KEYS);
         if (!keys || !*keys)
@@ -30,7 +33,8 @@ int bl_api_webhook_env_open(bl_api_server *s, int needs, bl_api_webhook_env *env
     if ((needs & BL_API_WH_EVENTS) && !(env->events = bl_webhook_events_new(pool, NULL, NULL, err)))
         return bl_err_wrap(err, "webhooks: events");
     bl_webhook_store_opts o = {.pool = pool, .keyring = env->keyring, .allow = &env->allow,
-                               .events = env->events};
+                               .events = env->events, .on_change = bl_audit_hook_fn,
+                               .change_ctx = &env->audit};
     env->store = bl_webhook_store_new(&o, err);
     return env->store ? 0 : -1;
 }
@@ -38,6 +42,7 @@ int bl_api_webhook_env_open(bl_api_server *s, int needs, bl_api_webhook_env *env
 void bl_api_webhook_env_close(bl_api_webhook_env *env)
 {
     bl_webhook_store_free(env->store);
+    bl_audit_hook_clear(&env->audit);
     bl_webhook_events_free(env->events);
     bl_keyring_free(env->keyring);
     memset(env, 0, sizeof *env);

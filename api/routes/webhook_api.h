@@ -10,6 +10,7 @@
 #ifndef BUSLINE_API_WEBHOOK_API_H
 #define BUSLINE_API_WEBHOOK_API_H
 
+#include "api/audit/audit_log.h"
 #include "api/server.h"
 #include "connectors/webhook/store/endpoint_store.h"
 #include "core/crypto.h"
@@ -35,13 +36,16 @@ typedef struct bl_api_webhook_env {
     bl_keyring *keyring;          /* NULL unless BL_API_WH_KEYRING */
     bl_ssrf_allowlist allow;      /* from $BUSLINE_WEBHOOK_ALLOW */
     bl_webhook_events *events;    /* NULL unless BL_API_WH_EVENTS */
-    bl_webhook_store *store;
+    bl_webhook_store *store;      /* its changes are audited (api/audit/) in their transaction */
+    bl_audit_hook audit;          /* the store's change hook's, as the request's caller */
 } bl_api_webhook_env;
 
-/* Opens env over the server's pool with what needs asks for (BL_API_WH_*).
+/* Opens env over the server's pool of req's server with what needs asks for
+ * (BL_API_WH_*); every change made through env.store is audited as req's
+ * caller's (env must stay where it is until closed).
  * Returns 0, or -1 with err (no keyring configured, bad allow-list, schema
  * catalog or registry unavailable). Close env either way. */
-int bl_api_webhook_env_open(bl_api_server *s, int needs, bl_api_webhook_env *env, bl_err *err);
+int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env, bl_err *err);
 void bl_api_webhook_env_close(bl_api_webhook_env *env);
 
 /* The endpoint named by the ":id" path parameter when it belongs to the

@@ -20,6 +20,7 @@
 #include "core/pg_pool.h"
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -140,6 +141,16 @@ int bl_oauth_begin(bl_oauth_store *st, const char *provider, const char *org_id,
                    const char *redirect_uri, const char *scopes, const json_t *settings,
                    bl_oauth_begin_result *out, bl_err *err);
 
+/* A caller's hook around the transaction of a connection or disconnection
+ * (an audit trail): fn runs on its connection inside it, phase 0 before the
+ * change's statement and phase 1 after it; action is "connect" or
+ * "disconnect". A non-zero return (err filled) rolls the change back.
+ * Borrowed for the call; NULL where a call takes one: no hook. */
+typedef struct bl_oauth_change {
+    int (*fn)(PGconn *conn, const char *action, const char *integration_id, int phase, void *ctx, bl_err *err);
+    void *ctx;
+} bl_oauth_change;
+
 /* Finishes the flow: consumes state (refused once used, expired, or of
  * another organization or provider: BL_OAUTH_E_OAUTH), exchanges code at the
  * token endpoint (refusal: BL_OAUTH_E_OAUTH with the provider's error), and
@@ -148,7 +159,7 @@ int bl_oauth_begin(bl_oauth_store *st, const char *provider, const char *org_id,
  * be NULL). id_out gets the integration id (37 bytes). Returns 0 or -1. */
 int bl_oauth_complete(bl_oauth_store *st, const char *provider, const char *org_id,
                       const char *state, const char *code, const char *actor, char *id_out,
-                      bl_err *err);
+                      const bl_oauth_change *change, bl_err *err);
 
 /* Connects without a browser: Zoom's account credentials (settings
  * account_id), Microsoft's client credentials (settings mode
@@ -156,7 +167,7 @@ int bl_oauth_complete(bl_oauth_store *st, const char *provider, const char *org_
  * organization). Fetches the first token now. Returns 0 or -1 as complete. */
 int bl_oauth_connect_direct(bl_oauth_store *st, const char *provider, const char *org_id,
                             const json_t *settings, const char *secret, const char *actor,
-                            char *id_out, bl_err *err);
+                            char *id_out, const bl_oauth_change *change, bl_err *err);
 
 /* The connectors' runtime entry: a valid access token of integration_id,
  * refreshed first when it expires within the margin or when force_refresh.
@@ -198,12 +209,12 @@ json_t *bl_oauth_test(bl_oauth_store *st, const char *org_id, const char *integr
  * appends integration.disconnected in the same transaction. Returns 0 or -1
  * (BL_OAUTH_E_NOT_FOUND). *revoked tells whether a revocation succeeded. */
 int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id,
-                        const char *actor, bool *revoked, bl_err *err);
+                        const char *actor, bool *revoked, const bl_oauth_change *change, bl_err *err);
 
 /* bl_oauth_disconnect keeping the row: status 'disconnected', tokens
  * cleared, autoSync off, disconnected_at set (its sync history stays). */
 int bl_oauth_disconnect_keep(bl_oauth_store *st, const char *org_id, const char *integration_id,
-                             const char *actor, bool *revoked, bl_err *err);
+                             const char *actor, bool *revoked, const bl_oauth_change *change, bl_err *err);
 
 /* Revokes the tokens of an integration of org_id at the provider (when it
  * has a revocation endpoint; failures are logged), forgets them and marks

@@ -325,7 +325,7 @@ int bl_oauth_revoke_tokens(bl_oauth_store *st, const char *org_id, const char *i
 /* Revokes, then deletes the row (keep false) or keeps it disconnected with
  * its tokens cleared (keep true), appending integration.disconnected. */
 static int disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
-                      bool keep, bool *revoked, bl_err *err)
+                      bool keep, bool *revoked, const bl_oauth_change *change, bl_err *err)
 {
     const bl_oauth_provider *p = NULL;
     if (revoke_stored(st, org_id, integration_id, revoked, &p, err) != 0)
@@ -341,7 +341,9 @@ static int disconnect(bl_oauth_store *st, const char *org_id, const char *integr
                              "reason", *revoked ? "disconnected by a user; tokens revoked" : "disconnected by a user",
                              "disconnected_by", actor);
     if (data && bl_pg_begin(conn, err) == 0) {
-        PGresult *d = bl_pg_exec(conn,
+        PGresult *d = change && change->fn(conn, "disconnect", integration_id, 0, change->ctx, err) != 0
+                          ? NULL
+                          : bl_pg_exec(conn,
                                  keep ? "UPDATE integrations SET status = 'disconnected', access_token_ciphertext = NULL,"
                                         " refresh_token_ciphertext = NULL, token_expires_at = NULL, auto_sync = false,"
                                         " next_sync_at = NULL, disconnected_at = now(), updated_at = now()"
@@ -354,7 +356,9 @@ static int disconnect(bl_oauth_store *st, const char *org_id, const char *integr
         if (d && !found)
             bl_err_set(err, BL_OAUTH_E_NOT_FOUND, "no integration %s in this organization", integration_id);
         if (found && bl_oauth_append_event(st, conn, "integration.disconnected", org_id, integration_id, data,
-                                           err) == 0 && bl_pg_commit(conn, err) == 0)
+                                           err) == 0 &&
+            (!change || change->fn(conn, "disconnect", integration_id, 1, change->ctx, err) == 0) &&
+            bl_pg_commit(conn, err) == 0)
             rc = 0;
         else
             bl_pg_rollback(conn, &tmp);
@@ -365,13 +369,13 @@ static int disconnect(bl_oauth_store *st, const char *org_id, const char *integr
 }
 
 int bl_oauth_disconnect(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
-                        bool *revoked, bl_err *err)
+                        bool *revoked, const bl_oauth_change *change, bl_err *err)
 {
-    return disconnect(st, org_id, integration_id, actor, false, revoked, err);
+    return disconnect(st, org_id, integration_id, actor, false, revoked, change, err);
 }
 
 int bl_oauth_disconnect_keep(bl_oauth_store *st, const char *org_id, const char *integration_id, const char *actor,
-                             bool *revoked, bl_err *err)
+                             bool *revoked, const bl_oauth_change *change, bl_err *err)
 {
-    return disconnect(st, org_id, integration_id, actor, true, revoked, err);
+    return disconnect(st, org_id, integration_id, actor, true, revoked, change, err);
 }

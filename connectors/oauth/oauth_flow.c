@@ -114,7 +114,7 @@ done:
 /* Scopes as a Postgres text[] literal built by string_to_array in SQL. */
 static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const char *org_id,
                            const char *settings_text, const oauth_tokens *t, const char *actor,
-                           char *id_out, bl_err *err)
+                           char *id_out, const bl_oauth_change *change, bl_err *err)
 {
     char id[BL_UUID_SIZE], expires[24], sep[2] = {p->scope_separator, '\0'};
     char *access = NULL, *refresh = NULL;
@@ -131,6 +131,10 @@ static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const
                             t->scope ? t->scope : "", sep, t->account, actor};
     if (bl_pg_begin(conn, err) != 0)
         goto done;
+    if (change && change->fn(conn, "connect", id, 0, change->ctx, err) != 0) {
+        bl_pg_rollback(conn, &(bl_err){0});
+        goto done;
+    }
     PGresult *r = bl_pg_exec(conn,
                              "INSERT INTO integrations (id, organization_id, provider, type, status, settings,"
                              " access_token_ciphertext, refresh_token_ciphertext, token_expires_at, scopes,"
@@ -144,7 +148,7 @@ static int store_connected(bl_oauth_store *st, const bl_oauth_provider *p, const
                                       "account_name", t->account, "connected_by", actor, "scopes", scopes)
                           : NULL;
     if (!data || bl_oauth_append_event(st, conn, "integration.connected", org_id, id, data, err) != 0 ||
-        bl_pg_commit(conn, err) != 0) {
+        (change && change->fn(conn, "connect", id, 1, change->ctx, err) != 0) || bl_pg_commit(conn, err) != 0) {
         json_decref(data);
         bl_err tmp = {0};
         bl_pg_rollback(conn, &tmp);
@@ -194,7 +198,7 @@ static PGresult *consume_state(bl_oauth_store *st, PGconn *conn, const char *has
 
 int bl_oauth_complete(bl_oauth_store *st, const char *provider, const char *org_id,
                       const char *state, const char *code, const char *actor, char *id_out,
-                      bl_err *err)
+                      const bl_oauth_change *change, bl_err *err)
 {
     const bl_oauth_provider *p = provider_for(st, provider, err);
     if (!p)
@@ -225,7 +229,7 @@ int bl_oauth_complete(bl_oauth_store *st, const char *provider, const char *org_
                             PQgetvalue(r, 0, 0), verifier ? "code_verifier" : NULL, (char *)verifier, NULL};
     if (oauth_token_request(st, p, url, params, org_id, NULL, "token", BL_OAUTH_E_OAUTH, &t, err) != 0)
         goto done;
-    rc = store_connected(st, p, org_id, PQgetvalue(r, 0, 2), &t, actor, id_out, err);
+    rc = store_connected(st, p, org_id, PQgetvalue(r, 0, 2), &t, actor, id_out, change, err);
 done:
     if (verifier) {
         memset(verifier, 0, vlen);
@@ -263,7 +267,7 @@ int oauth_grant_direct(bl_oauth_store *st, const bl_oauth_provider *p, const jso
 
 int bl_oauth_connect_direct(bl_oauth_store *st, const char *provider, const char *org_id,
                             const json_t *settings, const char *secret, const char *actor,
-                            char *id_out, bl_err *err)
+                            char *id_out, const bl_oauth_change *change, bl_err *err)
 {
     const bl_oauth_provider *p = provider_for(st, provider, err);
     if (!p)
@@ -285,7 +289,7 @@ int bl_oauth_connect_direct(bl_oauth_store *st, const char *provider, const char
         return -1;
     }
     char *settings_text = settings ? json_dumps(settings, JSON_COMPACT) : strdup("{}");
-    int rc = settings_text ? store_connected(st, p, org_id, settings_text, &t, actor, id_out, err)
+    int rc = settings_text ? store_connected(st, p, org_id, settings_text, &t, actor, id_out, change, err)
                            : bl_err_set(err, BL_ENOMEM, "oauth: out of memory");
     free(settings_text);
     oauth_tokens_clear(&t);

@@ -74,7 +74,7 @@ static int connect_google(const char *prefix)
     if (ch)
         snprintf(oauth.challenge, sizeof oauth.challenge, "%.*s", (int)strcspn(ch + 15, "&"), ch + 15);
     if (!ch || bl_oauth_complete(store, "google_calendar", org_a, b.state, "4/good-code", "test", integration_id,
-                                 &err) != 0) {
+                                 NULL, &err) != 0) {
         fprintf(stderr, "  connect: %s (%s)\n", err.msg, oauth.last_error);
         return -1;
     }

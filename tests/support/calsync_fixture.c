@@ -38,7 +38,7 @@ int bl_calsync_fx_connect(bl_calsync_fx *fx)
     if (ch)
         snprintf(fx->oauth.challenge, sizeof fx->oauth.challenge, "%.*s", (int)strcspn(ch + 15, "&"), ch + 15);
     if (!ch || bl_oauth_complete(fx->store, fx->provider, fx->dom.org, b.state, "4/good-code", "test",
-                                 fx->integration_id, &err) != 0) {
+                                 fx->integration_id, NULL, &err) != 0) {
         fprintf(stderr, "  connect: %s (%s)\n", err.msg, fx->oauth.last_error);
         return -1;
     }

@@ -43,7 +43,7 @@ const char *bl_test_perm_code_on(const char *pattern, const char *v1_code)
     return v1_code; /* finer words (plan_required) come as its "reason" */
 }
 
-/* read = GET, write = GET/POST/PUT, admin = DELETE and key, webhook and
+/* read = GET, write = GET/POST/PUT, admin = DELETE, the audit trail and key, webhook and
  * integration management (connect, callback, settings: route_integrations.c). */
 bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern)
 {
@@ -56,7 +56,8 @@ bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/api/"))
         return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
-    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis"))
+    if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis") ||
+        strcmp(pattern, "/v1/audit") == 0)
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;

@@ -20,6 +20,7 @@ typedef struct health_ctx {
     int health_failures;
     int64_t health_window_ms;
     bool changed;        /* out: the endpoint changed state */
+    const bl_webhook_store_opts *opts; /* its on_change runs around enable and disable */
 } health_ctx;
 
 /* The endpoint row's state as a transaction sees it. */
@@ -102,26 +103,38 @@ static int disable_in_tx(PGconn *conn, health_ctx *c, const endpoint_state *s, c
     return rc;
 }
 
+/* The store's change hook of phase around an API's enable or disable. */
+static int hook(PGconn *conn, const health_ctx *c, const char *action, int phase, bl_err *err)
+{
+    if (!c->opts || !c->opts->on_change)
+        return 0;
+    return c->opts->on_change(conn, action, c->id, phase, c->opts->change_ctx, err);
+}
+
 static int disable_tx(PGconn *conn, void *arg, bl_err *err)
 {
     health_ctx *c = arg;
     endpoint_state s;
-    if (lock_state(conn, c->id, &s, err) != 0)
+    if (lock_state(conn, c->id, &s, err) != 0 || hook(conn, c, "disable", 0, err) != 0)
         return -1;
-    return disable_in_tx(conn, c, &s, c->reason, err);
+    if (disable_in_tx(conn, c, &s, c->reason, err) != 0)
+        return -1;
+    return hook(conn, c, "disable", 1, err);
 }
 
 static int enable_tx(PGconn *conn, void *arg, bl_err *err)
 {
     health_ctx *c = arg;
     endpoint_state s;
-    if (lock_state(conn, c->id, &s, err) != 0)
+    if (lock_state(conn, c->id, &s, err) != 0 || hook(conn, c, "enable", 0, err) != 0)
         return -1;
     const char *params[] = {c->id};
     if (bl_pg_exec_cmd(conn, "UPDATE webhook_endpoints SET active = true, disabled_reason = NULL, "
                        "consecutive_failures = 0, failure_window_started_at = NULL, "
                        "updated_at = now() WHERE id = $1", 1, params, err) != 0)
         return bl_err_wrap(err, "webhook store: enable");
+    if (hook(conn, c, "enable", 1, err) != 0)
+        return -1;
     if (s.active)
         return 0;
     c->changed = true;
@@ -185,7 +198,7 @@ int bl_webhook_store_disable(bl_webhook_store *st, const char *id, const char *r
         return -1;
     if (reason && strlen(reason) > BL_WEBHOOK_REASON_MAX)
         return bl_err_set(err, BL_EINVAL, "reason: longer than %d bytes", BL_WEBHOOK_REASON_MAX);
-    health_ctx c = {.id = id, .reason = reason};
+    health_ctx c = {.id = id, .reason = reason, .opts = bl_webhook_store_opts_of(st)};
     return run(st, disable_tx, &c, err);
 }
 
@@ -193,7 +206,7 @@ int bl_webhook_store_enable(bl_webhook_store *st, const char *id, bl_err *err)
 {
     if (bl_webhook_id_check(id, err) != 0)
         return -1;
-    health_ctx c = {.id = id};
+    health_ctx c = {.id = id, .opts = bl_webhook_store_opts_of(st)};
     return run(st, enable_tx, &c, err);
 }
 

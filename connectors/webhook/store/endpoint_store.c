@@ -124,6 +124,39 @@ static PGconn *acquire(bl_webhook_store *st, bl_err *err)
     return conn;
 }
 
+/* ---- the change hook (bl_webhook_change_fn): a change and its hook's
+ * writes commit in one transaction ---- */
+
+/* Opens the change's transaction and runs the hook's phase 0. Without a hook
+ * nothing happens. Returns 0 or -1 with err (nothing left open). */
+static int change_open(bl_webhook_store *st, PGconn *conn, const char *action, const char *id, bl_err *err)
+{
+    if (!st->opts.on_change)
+        return 0;
+    if (bl_pg_begin(conn, err) != 0)
+        return bl_err_wrap(err, "webhook store");
+    if (st->opts.on_change(conn, action, id, 0, st->opts.change_ctx, err) != 0) {
+        bl_pg_rollback(conn, &(bl_err){0});
+        return -1;
+    }
+    return 0;
+}
+
+/* Ends the change opened by change_open: ok (the statement succeeded) runs
+ * phase 1 and commits, else rolls back. Returns 0, or -1 with err (the
+ * statement's own err is kept when !ok). */
+static int change_close(bl_webhook_store *st, PGconn *conn, const char *action, const char *id, bool ok,
+                        bl_err *err)
+{
+    if (!st->opts.on_change)
+        return ok ? 0 : -1;
+    if (ok && st->opts.on_change(conn, action, id, 1, st->opts.change_ctx, err) == 0 &&
+        bl_pg_commit(conn, err) == 0)
+        return 0;
+    bl_pg_rollback(conn, &(bl_err){0});
+    return -1;
+}
+
 /* Runs sql, expecting at most one endpoint row; returns it, or NULL with err
  * (BL_ENOTFOUND "webhook endpoint <id> not found" when no row came back). */
 static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
@@ -227,7 +260,13 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
                                 spec->hmac_header, p.format};
-        e = one_endpoint(conn, INSERT_SQL, 17, params, id, err);
+        if (change_open(st, conn, "create", id, err) == 0) {
+            e = one_endpoint(conn, INSERT_SQL, 17, params, id, err);
+            if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
+                bl_webhook_endpoint_free(e);
+                e = NULL;
+            }
+        }
     }
     spec_params_clear(&p);
 done:
@@ -321,7 +360,13 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format};
-        e = one_endpoint(conn, UPDATE_SQL, 15, params, id, err);
+        if (change_open(st, conn, "update", id, err) == 0) {
+            e = one_endpoint(conn, UPDATE_SQL, 15, params, id, err);
+            if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
+                bl_webhook_endpoint_free(e);
+                e = NULL;
+            }
+        }
         bl_pg_pool_release(st->opts.pool, conn);
     }
     spec_params_clear(&p);
@@ -329,19 +374,26 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
 }
 
 /* Runs a statement on endpoint id that returns its id when the row exists. */
-static int exec_on_endpoint(bl_webhook_store *st, const char *sql, int n,
+static int exec_on_endpoint(bl_webhook_store *st, const char *action, const char *sql, int n,
                             const char *const *params, bl_err *err)
 {
     PGconn *conn = acquire(st, err);
     if (!conn)
         return -1;
+    if (change_open(st, conn, action, params[0], err) != 0) {
+        bl_pg_pool_release(st->opts.pool, conn);
+        return -1;
+    }
     PGresult *res = bl_pg_exec(conn, sql, n, params, err);
-    bl_pg_pool_release(st->opts.pool, conn);
-    if (!res)
-        return bl_err_wrap(err, "webhook store");
-    int found = PQntuples(res) > 0;
+    int found = res && PQntuples(res) > 0;
+    if (res && !found)
+        bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", params[0]);
+    else if (!res)
+        bl_err_wrap(err, "webhook store");
     PQclear(res);
-    return found ? 0 : bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", params[0]);
+    int rc = change_close(st, conn, action, params[0], found, err);
+    bl_pg_pool_release(st->opts.pool, conn);
+    return found && rc == 0 ? 0 : -1;
 }
 
 int bl_webhook_store_delete(bl_webhook_store *st, const char *id, bl_err *err)
@@ -349,7 +401,7 @@ int bl_webhook_store_delete(bl_webhook_store *st, const char *id, bl_err *err)
     if (bl_webhook_id_check(id, err) != 0)
         return -1;
     const char *params[] = {id};
-    return exec_on_endpoint(st, "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id", 1,
+    return exec_on_endpoint(st, "delete", "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id", 1,
                             params, err);
 }
 
@@ -369,7 +421,7 @@ int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overla
      * to previous in the same statement that replaces it. */
     const char *params[] = {id, sealed, overlap};
     int rc = exec_on_endpoint(
-        st,
+        st, "rotate",
         "UPDATE webhook_endpoints SET "
         "previous_secret_sealed = CASE WHEN $3::bigint > 0 THEN secret_sealed END, "
         "previous_secret_expires_at = CASE WHEN $3::bigint > 0 "

@@ -20,6 +20,7 @@
 #include "core/pg_pool.h"
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,15 @@ int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *
                                 bl_webhook_secret *current, bl_webhook_secret *previous,
                                 int64_t *previous_until_ms, bl_err *err);
 
+/* Called by the store on the connection of a change made by create, update,
+ * delete, rotate, enable and disable (not by health), inside that change's
+ * transaction: phase 0 before its statement, phase 1 after it. action is
+ * "create", "update", "delete", "rotate", "enable" or "disable"; id the
+ * endpoint's. Returns 0, or -1 with err: the change is then rolled back and
+ * the store's call fails with that err. */
+typedef int (*bl_webhook_change_fn)(PGconn *conn, const char *action, const char *id, int phase,
+                                    void *ctx, bl_err *err);
+
 typedef struct bl_webhook_store_opts {
     bl_pg_pool *pool;                 /* required; borrowed, outlives the store */
     const bl_keyring *keyring;        /* borrowed; required by create and rotate */
@@ -145,6 +155,8 @@ typedef struct bl_webhook_store_opts {
     int health_failures;              /* failures in a row that disable; 0: 20 */
     int64_t health_window_ms;         /* ...lasting at least this long; 0: 1 h, <0: none */
     int acquire_timeout_ms;           /* wait for a pooled connection; 0: 5000 */
+    bl_webhook_change_fn on_change;   /* NULL: changes run without a hook (and alone) */
+    void *change_ctx;                 /* borrowed, handed to on_change */
 } bl_webhook_store_opts;
 
 typedef struct bl_webhook_store bl_webhook_store;

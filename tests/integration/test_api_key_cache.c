@@ -16,18 +16,6 @@
 static bl_test_api a; /* replica A: the fixture's server */
 static bl_test_api b; /* replica B: a second server on A's database */
 
-static int replica(const bl_test_api *t, bl_test_api *out)
-{
-    *out = *t;
-    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .request_log_flush_ms = 100};
-    bl_err err = {0};
-    if (!(out->server = bl_api_server_new(&cfg, t->pool, &err)) || bl_api_server_start(out->server, &err) != 0) {
-        fprintf(stderr, "  replica: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static long get_projects(const bl_test_api *t, const char *token, char *error_message, size_t len)
 {
     bl_test_reply r;
@@ -169,7 +157,7 @@ int main(void)
     int rc = 1;
     setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
     setenv("BUSLINE_ENCRYPTION_KEYS", "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
-    if (bl_test_api_start(&a, 0) == 0 && replica(&a, &b) == 0) {
+    if (bl_test_api_start(&a, 0) == 0 && bl_test_api_replica(&a, &b) == 0) {
         BL_RUN(a_repeated_key_is_answered_from_memory);
         BL_RUN(a_key_revoked_on_one_replica_is_refused_on_both);
         BL_RUN(changes_made_in_sql_reach_every_replica);

@@ -22,19 +22,6 @@
 static bl_test_api a;      /* replica A: the fixture's server */
 static bl_test_api b;      /* replica B: a second server on A's database */
 
-/* A second server on t's pool and JWT secret; t_out shares t's fields. */
-static int replica(const bl_test_api *t, bl_test_api *out)
-{
-    *out = *t;
-    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .request_log_flush_ms = 100};
-    bl_err err = {0};
-    if (!(out->server = bl_api_server_new(&cfg, t->pool, &err)) || bl_api_server_start(out->server, &err) != 0) {
-        fprintf(stderr, "  replica: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct tokens {
     char access[1024], refresh[128];
 } tokens;
@@ -103,7 +90,7 @@ static void logout_with_the_refresh_token_revokes_its_access_token_everywhere(vo
     CHECK_EQ_INT(get_users(&a, two.access), 200);
     /* a replica started afterwards refuses it from its first request */
     bl_test_api c;
-    REQUIRE(replica(&a, &c) == 0);
+    REQUIRE(bl_test_api_replica(&a, &c) == 0);
     CHECK_EQ_INT(get_users(&c, one.access), 401);
     CHECK_EQ_INT(get_users(&c, two.access), 200);
     bl_api_server_free(c.server);
@@ -149,7 +136,7 @@ static void a_refreshed_session_is_revoked_as_one(void)
 int main(void)
 {
     int rc = 1;
-    if (bl_test_api_start(&a, 0) == 0 && replica(&a, &b) == 0) {
+    if (bl_test_api_start(&a, 0) == 0 && bl_test_api_replica(&a, &b) == 0) {
         bl_test_reply r;
         if (bl_test_api_call(&a, "POST", "/api/utilisateurs/", a.admin_token, NULL, USER_BODY, &r) == 201) {
             BL_RUN(logout_with_the_refresh_token_revokes_its_access_token_everywhere);

@@ -36,28 +36,11 @@ static int setup(void)
         return -1;
     fake_slack_add_user(slack, "o@example.com", "UORGANIZER");
     fake_slack_add_user(slack, "mgr@example.com", "UMANAGER");
-    const char *p[] = {fx.dom.org, SETTINGS};
-    PGresult *r = bl_calsync_fx_sql(&fx, "INSERT INTO integrations (id, organization_id, provider, type, status,"
-                                         " scopes, account_name, settings) VALUES (gen_random_uuid(), $1::uuid,"
-                                         " 'slack', 'communication', 'connected', '{chat:write}', 'ws', $2::jsonb)"
-                                         " RETURNING id::text", 2, p);
-    if (!r || PQntuples(r) != 1) {
-        PQclear(r);
+    if (bl_calsync_fx_add_connected(&fx, "slack", "communication", "chat:write", "ws", SETTINGS, "xoxb-1",
+                                    slack_id) != 0)
         return -1;
-    }
-    snprintf(slack_id, sizeof slack_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    bl_err err = {0};
-    char *sealed = bl_keyring_seal(fx.keyring, "xoxb-1", 6, slack_id, strlen(slack_id), &err);
-    const char *tp[] = {slack_id, sealed};
-    r = sealed ? bl_calsync_fx_sql(&fx, "UPDATE integrations SET access_token_ciphertext = $2, token_expires_at ="
-                                        " now() + interval '1 day' WHERE id::text = $1", 2, tp)
-               : NULL;
-    free(sealed);
-    if (!r)
-        return -1;
-    PQclear(r);
     /* a manager of the organization, and a reader who is not mentioned */
+    const char *p[] = {fx.dom.org};
     PQclear(bl_calsync_fx_sql(&fx, "INSERT INTO api_users (organization_id, email, password_hash, role) VALUES"
                                    " ($1::uuid, 'mgr@example.com', 'x', 'manager'),"
                                    " ($1::uuid, 'tech@example.com', 'x', 'technicien')", 1, p));

@@ -38,27 +38,9 @@ static int setup(void)
 {
     if (bl_calsync_fx_start(&fx, "google_calendar") != 0 || bl_fake_saas_start(&zoom, "zoom", "Bearer token-x") != 0)
         return -1;
-    const char *p[] = {fx.dom.org, SETTINGS};
-    PGresult *r = bl_calsync_fx_sql(&fx, "INSERT INTO integrations (id, organization_id, provider, type, status,"
-                                         " scopes, account_name, settings) VALUES (gen_random_uuid(), $1::uuid,"
-                                         " 'zoom', 'meetings', 'connected', '{meeting:write}', 'acct', $2::jsonb)"
-                                         " RETURNING id::text", 2, p);
-    if (!r || PQntuples(r) != 1) {
-        PQclear(r);
+    if (bl_calsync_fx_add_connected(&fx, "zoom", "meetings", "meeting:write", "acct", SETTINGS, "token-x",
+                                    zoom_id) != 0)
         return -1;
-    }
-    snprintf(zoom_id, sizeof zoom_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    bl_err err = {0};
-    char *sealed = bl_keyring_seal(fx.keyring, "token-x", 7, zoom_id, strlen(zoom_id), &err);
-    const char *tp[] = {zoom_id, sealed};
-    r = sealed ? bl_calsync_fx_sql(&fx, "UPDATE integrations SET access_token_ciphertext = $2, token_expires_at ="
-                                        " now() + interval '1 day' WHERE id::text = $1", 2, tp)
-               : NULL;
-    free(sealed);
-    if (!r)
-        return -1;
-    PQclear(r);
     zm = (bl_zoom_meetings){.pool = fx.dom.reg.pool, .store = fx.store,
                             .sender = {.codec = fx.dom.codec, .producer = fx.dom.producer, .timeout_ms = 10000,
                                        .actor = "zoom-meetings"},

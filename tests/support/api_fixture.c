@@ -57,6 +57,18 @@ static int make_key(bl_test_api *t, const char *org, bl_api_perm perm, char *tok
     return bl_test_make_key(t->pool, &spec, token, id);
 }
 
+int bl_test_api_replica(const bl_test_api *t, bl_test_api *out)
+{
+    *out = *t;
+    bl_api_config cfg = {.jwt_secret = BL_TEST_API_JWT_SECRET, .request_log_flush_ms = 100};
+    bl_err err = {0};
+    if (!(out->server = bl_api_server_new(&cfg, t->pool, &err)) || bl_api_server_start(out->server, &err) != 0) {
+        fprintf(stderr, "  replica: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int bl_test_api_start(bl_test_api *t, int with_kafka)
 {
     return bl_test_api_start_waiting(t, with_kafka, 0);

@@ -33,6 +33,11 @@ int bl_test_api_start(bl_test_api *t, int with_kafka);
  * that runs no domain service). */
 int bl_test_api_start_waiting(bl_test_api *t, int with_kafka, int command_wait_ms);
 
+/* A second API server (another replica) on t's pool and JWT secret, without
+ * Kafka: out gets t's fields with its own server (free it with
+ * bl_api_server_free before stopping t). Returns 0, or -1 after printing why. */
+int bl_test_api_replica(const bl_test_api *t, bl_test_api *out);
+
 /* Frees the server, deletes the topics, drops the database. */
 void bl_test_api_stop(bl_test_api *t);
 

@@ -48,6 +48,35 @@ int bl_calsync_fx_connect(bl_calsync_fx *fx)
     return 0;
 }
 
+int bl_calsync_fx_add_connected(bl_calsync_fx *fx, const char *provider, const char *type, const char *scope,
+                                const char *account, const char *settings, const char *token, char id[64])
+{
+    char scopes[96];
+    snprintf(scopes, sizeof scopes, "{%s}", scope);
+    const char *p[] = {fx->dom.org, settings, provider, type, scopes, account};
+    PGresult *r = bl_calsync_fx_sql(fx, "INSERT INTO integrations (id, organization_id, provider, type, status,"
+                                        " scopes, account_name, settings) VALUES (gen_random_uuid(), $1::uuid,"
+                                        " $3, $4, 'connected', $5::text[], $6, $2::jsonb) RETURNING id::text",
+                                    6, p);
+    if (!r || PQntuples(r) != 1) {
+        PQclear(r);
+        return -1;
+    }
+    snprintf(id, 64, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    bl_err err = {0};
+    char *sealed = bl_keyring_seal(fx->keyring, token, strlen(token), id, strlen(id), &err);
+    const char *tp[] = {id, sealed};
+    r = sealed ? bl_calsync_fx_sql(fx, "UPDATE integrations SET access_token_ciphertext = $2, token_expires_at ="
+                                       " now() + interval '1 day' WHERE id::text = $1", 2, tp)
+               : NULL;
+    if (!sealed)
+        fprintf(stderr, "  add connected: %s\n", err.msg);
+    free(sealed);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
 int bl_calsync_fx_start(bl_calsync_fx *fx, const char *provider)
 {
     memset(fx, 0, sizeof *fx);

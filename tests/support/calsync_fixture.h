@@ -32,6 +32,13 @@ void bl_calsync_fx_stop(bl_calsync_fx *fx);
  * its access token. Returns 0, or -1 after printing why. */
 int bl_calsync_fx_connect(bl_calsync_fx *fx);
 
+/* Adds a connected integration of provider (type, one scope, account name,
+ * settings JSON text) to the organization with access token sealed as the
+ * connect flow seals it, valid a day; its id into id (64 bytes). Returns 0,
+ * or -1 after printing why. */
+int bl_calsync_fx_add_connected(bl_calsync_fx *fx, const char *provider, const char *type, const char *scope,
+                                const char *account, const char *settings, const char *token, char id[64]);
+
 /* Replaces the integration's settings (JSON text) and forgets its links,
  * cursors and the organization's events. */
 void bl_calsync_fx_reset(bl_calsync_fx *fx, const char *settings);

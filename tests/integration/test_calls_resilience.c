@@ -21,9 +21,9 @@ static int64_t gap(fake_service *f, size_t i)
 }
 
 /* maxAttempts 4 against 503, 503, 503, 200: three gaps. Each planned delay
- * lies within the strategy's own jitter of its nominal value; the fake saw
- * each gap no shorter than the planned delay and no longer than it plus
- * half the base delay (the smallest step any strategy takes). */
+ * lies within the strategy's own jitter of its nominal value, and the fake
+ * saw each gap no shorter than the planned delay (no upper bound: a shared,
+ * loaded machine may wake the runner late, and that is no retry bug). */
 static void check_strategy(const char *strategy, const int64_t nominal[3])
 {
     const double jitter = 0.2;
@@ -46,7 +46,7 @@ static void check_strategy(const char *strategy, const int64_t nominal[3])
     for (size_t i = 0; i < 3; i++) {
         int64_t planned = r.delays_ms[i], seen = gap(&f, i);
         if (planned < (int64_t)(nominal[i] * (1 - jitter)) || planned > (int64_t)(nominal[i] * (1 + jitter)) + 1 ||
-            seen < planned || seen > planned + base / 2) {
+            seen < planned) {
             fprintf(stderr, "  %s gap %zu: nominal %lld planned %lld seen %lld\n", strategy, i,
                     (long long)nominal[i], (long long)planned, (long long)seen);
             CHECK(0);

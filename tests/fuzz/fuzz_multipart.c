@@ -159,9 +159,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(bl_http_server_port(server))};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {.tv_sec = 10};
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
-        fuzz_finding("setup: cannot reach the upload server", NULL);
+    /* closed with a reset once the answer is read: a run opens more
+     * connections than there are ephemeral ports, and TIME_WAIT held them
+     * all (connect then failed with EADDRNOTAVAIL) */
+    struct linger reset = {.l_onoff = 1, .l_linger = 0};
+    int rc = -1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0)
+        for (int tries = 0; tries < 50 && (rc = connect(fd, (struct sockaddr *)&addr, sizeof addr)) != 0 &&
+                            (errno == EINTR || errno == EADDRNOTAVAIL || errno == EAGAIN);
+             tries++)
+            usleep(10 * 1000);
+    if (rc != 0)
+        fuzz_finding("setup: cannot reach the upload server", strerror(errno));
     char reply[512];
     ssize_t got = -1;
     if (send_all(fd, head, (size_t)head_len) == 0 && send_all(fd, p.part[1], p.len[1]) == 0)

@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "tests/support/avro_event.h"
 #include "tests/support/calsync_google_fixture.h"
+#include "tests/support/outbox_test.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
 
@@ -24,9 +25,10 @@
 
 static pid_t start_worker(const char *worker, const char *stale)
 {
-    static int started;
+    /* a port below the ephemeral range, checked free: one picked from the pid
+     * collided with an outgoing connection and the child exited */
     char port[16];
-    snprintf(port, sizeof port, "%d", 20000 + (int)((getpid() * 7 + ++started) % 20000));
+    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
     pid_t pid = fork();
     if (pid == 0) {
         FILE *out = freopen(gsync.log_path, "a", stdout);

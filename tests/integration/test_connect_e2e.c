@@ -11,6 +11,7 @@
 #include "core/pg_pool.h"
 #include "tests/support/avro_event.h"
 #include "tests/support/fake_jira.h"
+#include "tests/support/outbox_test.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
@@ -58,8 +59,10 @@ static int write_config(const fake_jira *f)
 
 static pid_t start_connector(void)
 {
+    /* a port below the ephemeral range, checked free: one picked from the pid
+     * collided with an outgoing connection and the child exited */
     char port[16];
-    snprintf(port, sizeof port, "%d", 20000 + (int)(getpid() % 20000));
+    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
     pid_t pid = fork();
     if (pid == 0) {
         FILE *out = freopen(log_path, "a", stdout);

@@ -20,6 +20,7 @@
 #include "tests/support/avro_event.h"
 #include "tests/support/fake_oauth.h"
 #include "tests/support/fake_saas.h"
+#include "tests/support/outbox_test.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
@@ -98,8 +99,10 @@ static int produce_reminder(const char *org, const char *event_id, const char *s
 
 static pid_t start_connector(void)
 {
+    /* a port below the ephemeral range, checked free: one picked from the pid
+     * collided with an outgoing connection and the child exited */
     char port[16];
-    snprintf(port, sizeof port, "%d", 20000 + (int)((getpid() + 7) % 20000));
+    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
     pid_t pid = fork();
     if (pid == 0) {
         FILE *out = freopen(log_path, "a", stdout);

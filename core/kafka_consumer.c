@@ -3,8 +3,15 @@
 #include "core/kafka_config.h"
 #include "core/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* How long bl_kafka_consumer_free waits for librdkafka to let go. */
+#define DESTROY_WAIT_MS 10000
+#define ABANDONED_MAX 16
 
 struct bl_kafka_consumer {
     rd_kafka_t *rk;
@@ -251,15 +258,116 @@ int bl_kafka_consumer_close(bl_kafka_consumer *c, bl_err *err)
     return 0;
 }
 
-void bl_kafka_consumer_free(bl_kafka_consumer *c)
+/* librdkafka 2.0.2 (Debian's) never returns from rd_kafka_destroy of a
+ * consumer that was once assigned a partition of a topic deleted since
+ * (a partition reference is kept: confluentinc/librdkafka#4362, #4674) —
+ * reproduced here even after the partitions were revoked. By then the
+ * consumer is closed and its offsets committed, so nothing is lost by not
+ * waiting: the destroy runs on its own thread, and one still running after
+ * DESTROY_WAIT_MS is left to the process's exit with a warning. The handle
+ * stays referenced from here so leak checkers do not report it. */
+typedef struct destroy_job {
+    rd_kafka_t *rk;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    int done;
+    int abandoned;
+} destroy_job;
+
+static rd_kafka_t *abandoned_handles[ABANDONED_MAX];
+static destroy_job *abandoned_jobs[ABANDONED_MAX];
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_abandoned(destroy_job *job)
+{
+    pthread_mutex_lock(&abandoned_lock);
+    for (size_t i = 0; i < ABANDONED_MAX; i++) {
+        if (!abandoned_jobs[i]) {
+            abandoned_jobs[i] = job;
+            abandoned_handles[i] = job->rk;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&abandoned_lock);
+}
+
+static void *destroy_handle(void *arg)
+{
+    destroy_job *job = arg;
+    rd_kafka_destroy(job->rk);
+    pthread_mutex_lock(&job->lock);
+    job->done = 1;
+    int abandoned = job->abandoned;
+    pthread_cond_signal(&job->done_cond);
+    pthread_mutex_unlock(&job->lock);
+    if (abandoned)
+        bl_log_info("kafka consumer destroyed late", BL_FS("why", "librdkafka released it after all"));
+    return NULL;
+}
+
+static void free_job(destroy_job *job)
+{
+    pthread_cond_destroy(&job->done_cond);
+    pthread_mutex_destroy(&job->lock);
+    free(job);
+}
+
+/* Returns 1 when the destroy finished within DESTROY_WAIT_MS (job freed),
+ * 0 when it was abandoned (job kept for the process's life). */
+static int destroy_bounded(rd_kafka_t *rk)
+{
+    destroy_job *job = calloc(1, sizeof *job);
+    pthread_t thread;
+    if (!job) {
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->done_cond, NULL);
+    job->rk = rk;
+    if (pthread_create(&thread, NULL, destroy_handle, job) != 0) {
+        free_job(job);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DESTROY_WAIT_MS / 1000;
+    pthread_mutex_lock(&job->lock);
+    while (!job->done && pthread_cond_timedwait(&job->done_cond, &job->lock, &until) != ETIMEDOUT)
+        ;
+    int done = job->done;
+    if (!done)
+        job->abandoned = 1;
+    pthread_mutex_unlock(&job->lock);
+    if (!done) {
+        pthread_detach(thread);
+        keep_abandoned(job);
+        bl_log_warn("kafka consumer not destroyed: left to the process's exit",
+                    BL_FS("why", "librdkafka 2.0 keeps a reference to a partition of a deleted topic"),
+                    BL_FI("waited_ms", DESTROY_WAIT_MS));
+        return 0;
+    }
+    pthread_join(thread, NULL);
+    free_job(job);
+    return 1;
+}
+
+int bl_kafka_consumer_free_bounded(bl_kafka_consumer *c)
 {
     if (!c)
-        return;
+        return 1;
     bl_err err;
     if (bl_kafka_consumer_close(c, &err) != 0)
         bl_log_warn("kafka consumer close failed", BL_FS("error", err.msg));
-    rd_kafka_destroy(c->rk);
+    int destroyed = destroy_bounded(c->rk);
     free(c);
+    return destroyed;
+}
+
+void bl_kafka_consumer_free(bl_kafka_consumer *c)
+{
+    (void)bl_kafka_consumer_free_bounded(c);
 }
 
 /* A bl_kafka_msg is the librdkafka message itself: no copy, no allocation. */

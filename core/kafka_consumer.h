@@ -74,8 +74,14 @@ rd_kafka_t *bl_kafka_consumer_handle(bl_kafka_consumer *c);
 int bl_kafka_consumer_close(bl_kafka_consumer *c, bl_err *err);
 
 /* Closes if still open and destroys. c may be NULL. Release every message
- * first. */
+ * first. Waits at most 10 s for librdkafka (see bl_kafka_consumer_free_bounded). */
 void bl_kafka_consumer_free(bl_kafka_consumer *c);
+
+/* As bl_kafka_consumer_free. Returns 1 when librdkafka destroyed the handle
+ * within 10 s, 0 when it did not (a known librdkafka 2.0 hang after a topic
+ * of the assignment was deleted): the handle is then left to the process's
+ * exit, with a warning logged. */
+int bl_kafka_consumer_free_bounded(bl_kafka_consumer *c);
 
 /* Message accessors; m is borrowed from poll. Pointers stay valid until
  * release. key/value may be NULL (len 0). */

@@ -134,19 +134,11 @@ static int find_lost(link_ctx *c, const json_t *sent, int64_t since_ms, char id[
     json_t *list = bl_zoom_api_upcoming(&c->api, err);
     if (!list)
         return -1;
-    int found = 0;
-    size_t i;
-    const json_t *m;
-    json_array_foreach(json_object_get(list, "meetings"), i, m)
-    {
-        if (bl_zoom_same_meeting(m, json_string_value(json_object_get(sent, "topic")),
-                                 json_string_value(json_object_get(sent, "start_time")), since_ms - CLOCK_SKEW_MS) &&
-            bl_zoom_meeting_id(m, id, 32) == 0) {
-            const char *u = json_string_value(json_object_get(m, "join_url"));
-            snprintf(join, cap, "%s", u ? u : "");
-            found = 1;
-            break;
-        }
+    const json_t *m = bl_zoom_find_created(list, sent, since_ms - CLOCK_SKEW_MS, id, 32);
+    int found = m != NULL;
+    if (m) {
+        const char *u = json_string_value(json_object_get(m, "join_url"));
+        snprintf(join, cap, "%s", u ? u : "");
     }
     json_decref(list);
     return found;

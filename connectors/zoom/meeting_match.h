@@ -9,11 +9,11 @@
 #include <jansson.h>
 #include <stdint.h>
 
-/* Whether listed (an item of GET /users/{userId}/meetings, borrowed) is the
- * meeting a create with topic and start_time (as sent; NULL or a local time
- * without 'Z' is not compared, Zoom answers those in UTC) made since
- * since_ms (its created_at). Returns 1 or 0. */
-int bl_zoom_same_meeting(const json_t *listed, const char *topic, const char *start_time, int64_t since_ms);
+/* The first meeting of list (an answer of GET /users/{userId}/meetings,
+ * borrowed) that a create of sent (its topic and start_time) made since
+ * since_ms, with its id into id (cap bytes). Returns it (borrowed from
+ * list), or NULL when there is none. */
+const json_t *bl_zoom_find_created(const json_t *list, const json_t *sent, int64_t since_ms, char *id, size_t cap);
 
 /* The listed meeting's id as text into out (cap bytes). Returns 0, or -1
  * when it has no integer id. */

@@ -212,18 +212,7 @@ static int find_lost_meeting(const zoom *z, const json_t *body, int64_t since_ms
     json_t *list = zoom_call(z, "GET", url, NULL, ZOOM_NAME " list meetings", &status, r);
     if (!list)
         return -1;
-    int found = 0;
-    size_t i;
-    const json_t *m;
-    json_array_foreach(json_object_get(list, "meetings"), i, m)
-    {
-        if (bl_zoom_same_meeting(m, json_string_value(json_object_get(body, "topic")),
-                                 json_string_value(json_object_get(body, "start_time")), since_ms) &&
-            bl_zoom_meeting_id(m, id, cap) == 0) {
-            found = 1;
-            break;
-        }
-    }
+    int found = bl_zoom_find_created(list, body, since_ms, id, cap) != NULL;
     json_decref(list);
     return found;
 }

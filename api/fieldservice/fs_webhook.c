@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int bl_fs_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env)
-{
-    bl_err err = {0};
-    if (bl_api_webhook_env_open(req, needs, env, &err) == 0)
-        return 0;
-    bl_log_error("api: webhook store unavailable", BL_FS("request_id", bl_http_request_id(req->http)),
-                 BL_FS("error", err.msg));
-    return -1;
-}
-
 /* "url: ssrf: ..." -> "url"; anything else -> "body". */
 static void note_store_refusal(json_t *errors, const char *msg)
 {

@@ -32,7 +32,4 @@ bl_webhook_endpoint *bl_fs_endpoint_create(const bl_api_request *req, bl_api_web
 /* Deletes endpoint id again (a follow-up insert failed); logs a failure. */
 void bl_fs_endpoint_undo(bl_api_webhook_env *env, const char *id);
 
-/* Opens env or logs why not. Returns 0 or -1 (close env either way). */
-int bl_fs_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env);
-
 #endif

@@ -133,7 +133,7 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
         errors = NULL;
         goto done;
     }
-    if (bl_fs_webhook_env_open(req, BL_API_WH_KEYRING, &env) != 0)
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING, &env) != 0)
         goto done;
     const char *types[] = {w.bus_type};
     bl_fs_endpoint_spec spec = {.name = w.name, .url = w.url, .bus_types = types, .bus_type_count = 1,
@@ -195,7 +195,7 @@ static int test_webhook(const bl_api_request *req, bl_http_response *resp, void 
     bl_webhook_test t = {0};
     bl_err err = {0};
     int rc = -1;
-    if (bl_fs_webhook_env_open(req, BL_API_WH_KEYRING, &env) != 0 ||
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     if (bl_webhook_test_send(e, env.keyring, &env.allow, (int64_t)bl_api_server_now(req->server) * 1000, &t,

@@ -38,17 +38,6 @@ static int answer_invalid(const bl_api_request *req, bl_http_response *resp, jso
     return bl_api_fail(req->http, resp, 422, NULL, "the request is not valid", errors);
 }
 
-/* Opens env or logs why not; returns 0 or -1. */
-static int open_env(const bl_api_request *req, int needs, bl_api_webhook_env *env)
-{
-    bl_err err = {0};
-    if (bl_api_webhook_env_open(req, needs, env, &err) == 0)
-        return 0;
-    bl_log_error("api: webhook store unavailable", BL_FS("request_id", bl_http_request_id(req->http)),
-                 BL_FS("error", err.msg));
-    return -1;
-}
-
 /* sort=field.asc|desc over these (default created_at.desc, newest first). */
 static const char *const webhook_sorts[] = {"created_at", "updated_at", "name", "url", NULL};
 
@@ -94,7 +83,7 @@ static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void
     json_t *last = NULL;
     bl_err err = {0};
     int rc = -1;
-    if (open_env(req, 0, &env) != 0 ||
+    if (bl_api_webhook_env_open_logged(req, 0, &env) != 0 ||
         bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0 ||
         !(last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, NULL)))
         goto done;
@@ -140,7 +129,7 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
     json_decref(errors);
     bl_api_webhook_env env;
     bool state = json_object_get(req->body, "is_active") != NULL;
-    if (open_env(req, BL_API_WH_KEYRING | (state ? BL_API_WH_EVENTS : 0), &env) != 0) {
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING | (state ? BL_API_WH_EVENTS : 0), &env) != 0) {
         bl_api_webhook_env_close(&env);
         return -1;
     }
@@ -173,7 +162,7 @@ static int show_webhook(const bl_api_request *req, bl_http_response *resp, void 
     (void)ctx;
     bl_api_webhook_env env;
     int rc = -1;
-    if (open_env(req, 0, &env) == 0) {
+    if (bl_api_webhook_env_open_logged(req, 0, &env) == 0) {
         bl_webhook_endpoint *e = bl_api_webhook_find(req, env.store, resp, &rc);
         if (e)
             rc = answer_endpoint(req, resp, 200, e, NULL);
@@ -190,7 +179,7 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_webhook_endpoint *e = NULL, *saved = NULL;
     json_t *errors = NULL;
     int rc = -1;
-    if (open_env(req, json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0, &env) != 0 ||
+    if (bl_api_webhook_env_open_logged(req, json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     bl_api_webhook_spec_buf spec;
@@ -223,7 +212,7 @@ static int delete_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_api_webhook_env env;
     bl_webhook_endpoint *e = NULL;
     int rc = -1;
-    if (open_env(req, 0, &env) == 0 && (e = bl_api_webhook_find(req, env.store, resp, &rc))) {
+    if (bl_api_webhook_env_open_logged(req, 0, &env) == 0 && (e = bl_api_webhook_find(req, env.store, resp, &rc))) {
         bl_err err = {0};
         if (bl_webhook_store_delete(env.store, e->id, &err) == 0) {
             bl_http_response_status(resp, 204);
@@ -285,7 +274,7 @@ static int enable_webhook(const bl_api_request *req, bl_http_response *resp, voi
     json_t *replay = NULL;
     bl_err err = {0};
     int rc = -1;
-    if (open_env(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     if (bl_webhook_store_enable(env.store, e->id, &err) != 0) {
         rc = bl_api_webhook_fail(req, resp, &err);
@@ -321,7 +310,7 @@ static int disable_webhook(const bl_api_request *req, bl_http_response *resp, vo
     bl_webhook_endpoint *e = NULL, *after = NULL;
     bl_err err = {0};
     int rc = -1;
-    if (open_env(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_EVENTS, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     if (bl_webhook_store_disable(env.store, e->id, reason, &err) != 0 ||
         !(after = bl_webhook_store_get(env.store, e->id, &err)))
@@ -351,7 +340,7 @@ static int rotate_secret(const bl_api_request *req, bl_http_response *resp, void
     char secret[BL_WEBHOOK_SECRET_TEXT_MAX] = "";
     bl_err err = {0};
     int rc = -1;
-    if (open_env(req, BL_API_WH_KEYRING, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING, &env) != 0 || !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     /* The store reads 0 as "the default" and < 0 as "none". */
     if (bl_webhook_store_rotate(env.store, e->id, overlap_ms > 0 ? overlap_ms : -1, secret, sizeof secret,

@@ -39,6 +39,16 @@ int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook
     return env->store ? 0 : -1;
 }
 
+int bl_api_webhook_env_open_logged(const bl_api_request *req, int needs, bl_api_webhook_env *env)
+{
+    bl_err err = {0};
+    if (bl_api_webhook_env_open(req, needs, env, &err) == 0)
+        return 0;
+    bl_log_error("api: webhook store unavailable", BL_FS("request_id", bl_http_request_id(req->http)),
+                 BL_FS("error", err.msg));
+    return -1;
+}
+
 void bl_api_webhook_env_close(bl_api_webhook_env *env)
 {
     bl_webhook_store_free(env->store);

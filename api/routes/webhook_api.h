@@ -48,6 +48,10 @@ typedef struct bl_api_webhook_env {
 int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env, bl_err *err);
 void bl_api_webhook_env_close(bl_api_webhook_env *env);
 
+/* As bl_api_webhook_env_open, logging why it failed (with req's request
+ * id) instead of returning it. Returns 0 or -1; close env either way. */
+int bl_api_webhook_env_open_logged(const bl_api_request *req, int needs, bl_api_webhook_env *env);
+
 /* The endpoint named by the ":id" path parameter when it belongs to the
  * caller's organization (caller frees). Otherwise NULL, with the answer
  * given: *rc = 0 after a 404 (another organization's endpoint is "not

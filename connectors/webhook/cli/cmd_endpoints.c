@@ -21,6 +21,7 @@
 #define TYPES_TEXT_MAX 4096
 
 static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
+static const char *const signature_schemes[] = {"v1", "v1a", "both", NULL};
 
 static const bl_setting endpoint_settings[] = {
     {.name = "pg_url", .env = "BUSLINE_PG_URL", .flag = "pg-url", .type = BL_SETTING_URL,
@@ -41,6 +42,10 @@ static const bl_setting endpoint_settings[] = {
     {.name = "hmac_header", .flag = "hmac-header", .type = BL_SETTING_STRING,
      .help = "also send this header (e.g. X-Powalyze-Signature) with sha256=<hex HMAC of the body "
              "keyed with the secret as shown>; empty: none"},
+    {.name = "signature_scheme", .flag = "signature-scheme", .type = BL_SETTING_ENUM,
+     .choices = signature_schemes,
+     .help = "webhook-signature: v1 (HMAC-SHA256, the default), v1a (ed25519; the public key whpk_ "
+             "is printed) or both"},
     {.name = "strict_order", .flag = "strict-order", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one delivery in flight at a time"},
     {.name = "max_attempts", .flag = "max-attempts", .type = BL_SETTING_INT, .def = "3", .min = 1,
@@ -175,6 +180,8 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
         const char *name = bl_config_str(cfg, "hmac_header");
         spec->hmac_header = name && *name ? name : NULL;
     }
+    if (given(cfg, "signature_scheme"))
+        spec->signature_scheme = bl_webhook_scheme_parse(bl_config_str(cfg, "signature_scheme"));
     if (creating || given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
     if (creating || given(cfg, "max_attempts"))

@@ -385,11 +385,13 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
 {
     if (bl_webhook_id_check(id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
         return NULL;
-    /* A scheme with v1a needs a key pair: one is drawn, and kept only when
-     * the endpoint has none yet. */
+    /* A scheme with v1a needs a key pair: one is drawn (when the store has a
+     * keyring), and kept only when the endpoint has none yet; without either
+     * the table's check refuses the change. */
     char pub[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX] = "";
     char *ed_sealed = NULL;
-    if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
+    if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && st->opts.keyring &&
+        !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         return NULL;
     spec_params p;
     if (spec_params_fill(spec, &p, err) != 0) {

@@ -237,6 +237,8 @@ static int act_create(cli *c)
         goto done;
     }
     printf("id: %s\nsecret: %s\n", e->id, secret);
+    if (e->ed25519_public_key)
+        printf("public_key: %s\n", e->ed25519_public_key);
     fprintf(stderr, "keep the secret now: it is stored encrypted and never shown again "
             "(rotate to get a new one)\n");
     memset(secret, 0, sizeof secret);
@@ -349,6 +351,10 @@ static int act_rotate(cli *c)
                                 &err) != 0)
         return fail("rotate", &err);
     printf("secret: %s\n", secret);
+    bl_webhook_endpoint *e = bl_webhook_store_get(c->store, c->id, &err);
+    if (e && e->ed25519_public_key)
+        printf("public_key: %s\n", e->ed25519_public_key);
+    bl_webhook_endpoint_free(e);
     fprintf(stderr, "the old secret keeps signing for %lld s; keep the new one now: it is never "
             "shown again\n", (long long)(overlap / 1000));
     memset(secret, 0, sizeof secret);
@@ -415,7 +421,7 @@ static const action actions[] = {
      "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
     {"replay-requests", act_replay_requests, 0, "carry out the pending API replay requests, then exit"},
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
-    {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret; the old one signs during the overlap"},
+    {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret (and ed25519 pair, when it has one); the old ones sign during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
     {"test", act_test, NEEDS_ID | NEEDS_KEYS, "ID: send a signed webhook.test delivery now; prints the answer"},
     {NULL, NULL, 0, NULL},
@@ -551,7 +557,9 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
         goto done;
     }
     c.id = want ? args[0] : NULL;
-    if (open_cli(&c, a->needs, &err) != 0) {
+    /* choosing a signature scheme may draw an ed25519 pair, sealed with the keyring */
+    int needs = a->needs | (a->fn == act_update && given(c.cfg, "signature_scheme") ? NEEDS_KEYS : 0);
+    if (open_cli(&c, needs, &err) != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], err.msg);
         code = 1;
         goto done;

@@ -1,7 +1,8 @@
 /* Webhook signatures: Standard Webhooks v1 (HMAC-SHA256 over
  * "msg_id.timestamp.body", header "webhook-signature: v1,<base64>"), the
  * legacy "X-Signature: sha256=<hex>" header, secrets in the "whsec_<base64>"
- * form, and rotation (old and new secret both sign during an overlap).
+ * form, and rotation (old and new secret both sign during an overlap); the
+ * header also carries v1a (ed25519, signature_v1a.h) entries by scheme.
  * Nothing here puts key bytes or signatures into an error message. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H
 #define BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H

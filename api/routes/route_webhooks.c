@@ -179,7 +179,10 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_webhook_endpoint *e = NULL, *saved = NULL;
     json_t *errors = NULL;
     int rc = -1;
-    if (bl_api_webhook_env_open_logged(req, json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0, &env) != 0 ||
+    /* choosing a scheme may draw an ed25519 pair, sealed with the keyring */
+    int needs = (json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0) |
+                (json_object_get(req->body, "signature_scheme") ? BL_API_WH_KEYRING : 0);
+    if (bl_api_webhook_env_open_logged(req, needs, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
     bl_api_webhook_spec_buf spec;

@@ -52,6 +52,16 @@ static const char webhook_schema[] =
     "\"signature_header\":{\"type\":[\"string\",\"null\"],\"default\":\"X-Powalyze-Signature\","
     "\"description\":\"sent with sha256=<hex HMAC-SHA256 of the body keyed with the secret as shown>; null: "
     "none (the Standard Webhooks headers are always sent)\"},"
+    "\"signature_scheme\":{\"enum\":[\"v1\",\"v1a\",\"both\"],\"default\":\"v1\",\"description\":"
+    "\"what webhook-signature carries (Standard Webhooks): v1,<base64 HMAC-SHA256> keyed with the secret, "
+    "v1a,<base64 ed25519 signature> verifiable with public_key, or both (v1 first); over "
+    "{webhook-id}.{webhook-timestamp}.{body}. A scheme with v1a gives the webhook an ed25519 key pair made by "
+    "busline (the private key never leaves it)\"},"
+    "\"public_key\":{\"type\":[\"string\",\"null\"],\"pattern\":\"^whpk_\",\"description\":\"whpk_<base64 of "
+    "the 32-byte ed25519 public key> that verifies v1a signatures; null until a scheme with v1a is chosen\"},"
+    "\"previous_public_key\":{\"type\":[\"string\",\"null\"],\"description\":\"the key before the last "
+    "rotate-secret, still signing (a second v1a entry) until previous_public_key_until\"},"
+    "\"previous_public_key_until\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
     "\"max_attempts\":{\"type\":\"integer\"},\"timeout_ms\":{\"type\":\"integer\"},"
     "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
 
@@ -115,6 +125,14 @@ static const doc_entry webhook_docs[] = {
      "{\"operationId\":\"update_webhook\",\"summary\":\"Change the given fields (is_active enables or "
      "disables)\",\"tags\":[\"webhooks\"],\"responses\":{\"200\":{\"description\":\"Updated\","
      JSON_OF("Webhook") "}," ERR404 "," ERR422 "}}",
+     NULL, NULL},
+    {"POST", "/v1/webhooks/:id/rotate-secret",
+     "{\"operationId\":\"rotate_webhook_secret\",\"summary\":\"New signing keys: a new whsec_ secret (shown "
+     "once, as secret) and, when the webhook has an ed25519 pair, a new one (public_key); the old ones keep "
+     "signing beside the new for overlap (default 24h, 0s: not at all)\",\"tags\":[\"webhooks\"],"
+     "\"requestBody\":{\"required\":false,\"content\":{\"application/json\":{\"schema\":{\"type\":\"object\","
+     "\"properties\":{\"overlap\":{\"type\":\"string\",\"example\":\"24h\"}}}}}},"
+     "\"responses\":{\"200\":{\"description\":\"Rotated\"," JSON_OF("Webhook") "}," ERR404 "," ERR422 "}}",
      NULL, NULL},
     {"GET", "/v1/webhooks/stats",
      "{\"operationId\":\"get_webhook_stats\",\"summary\":\"get_webhook_stats of the organization\","

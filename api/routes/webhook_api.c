@@ -176,6 +176,12 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
             s->hmac_header = NULL;
         else
             read_text(v, name, BL_WEBHOOK_HEADER_NAME_MAX, &s->hmac_header, errors);
+    } else if (strcmp(name, "signature_scheme") == 0) {
+        bl_webhook_scheme scheme = bl_webhook_scheme_parse(json_string_value(v));
+        if (!scheme)
+            note(errors, name, "\"v1\" (HMAC-SHA256), \"v1a\" (ed25519) or \"both\"");
+        else
+            s->signature_scheme = scheme;
     } else if (strcmp(name, "legacy_signature") == 0 || strcmp(name, "strict_order") == 0) {
         if (!json_is_boolean(v))
             note(errors, name, "true or false");

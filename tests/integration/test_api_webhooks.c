@@ -56,6 +56,40 @@ static void crud_shows_the_secret_once_and_updates_partially(void)
     bl_test_reply_clear(&r);
 }
 
+/* signature_scheme v1a: the answer shows the whpk_ public key (never a
+ * whsk_ one), rotate-secret gives a new one and keeps the old as
+ * previous_public_key; an unknown scheme is a 422 on the field. */
+static void v1a_scheme_shows_the_public_key_and_rotates_it(void)
+{
+    char id[64], path[200];
+    REQUIRE(bl_test_wh_create(bl_test_wh.admin, "signed", id, NULL) == 201);
+    bl_test_reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(bl_test_wh_call("GET", path, bl_test_wh.admin, NULL, &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "signature_scheme"), "v1");
+    CHECK(json_is_null(json_object_get(r.json, "public_key")));
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin, "{\"signature_scheme\":\"v1a\"}", &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "signature_scheme"), "v1a");
+    char pk[128];
+    snprintf(pk, sizeof pk, "%s", bl_test_wh_str(r.json, "public_key"));
+    CHECK(strncmp(pk, "whpk_", 5) == 0 && strlen(pk) == 49);
+    char *text = json_dumps(r.json, 0);
+    CHECK(text && !strstr(text, "whsk_"));
+    free(text);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s/rotate-secret", id);
+    CHECK_EQ_INT(bl_test_wh_call("POST", path, bl_test_wh.admin, "{\"overlap\":\"1h\"}", &r), 200);
+    CHECK(strncmp(bl_test_wh_str(r.json, "public_key"), "whpk_", 5) == 0);
+    CHECK(strcmp(bl_test_wh_str(r.json, "public_key"), pk) != 0);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "previous_public_key"), pk);
+    CHECK(json_is_string(json_object_get(r.json, "previous_public_key_until")));
+    bl_test_reply_clear(&r);
+    bl_test_wh_expect_field_error("{\"name\":\"x\",\"url\":\"http://example.com/\",\"events\":[\"risk.*\"],"
+                                  "\"signature_scheme\":\"v2\"}",
+                                  "signature_scheme", "v1a");
+}
+
 static void list_is_paginated(void)
 {
     char token[BL_API_TOKEN_SIZE], id[64];
@@ -245,6 +279,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     if (bl_test_wh_setup() == 0) {
         BL_RUN(crud_shows_the_secret_once_and_updates_partially);
+        BL_RUN(v1a_scheme_shows_the_public_key_and_rotates_it);
         BL_RUN(list_is_paginated);
         BL_RUN(another_organizations_endpoint_is_not_found);
         BL_RUN(validation_errors_are_422_with_fields);

@@ -5,6 +5,7 @@
 #ifndef BUSLINE_TEST_WEBHOOK_SINK_H
 #define BUSLINE_TEST_WEBHOOK_SINK_H
 
+#include "connectors/webhook/policy/signature.h"
 #include "core/http_server.h"
 
 #include <pthread.h>
@@ -13,7 +14,7 @@
 #include <stdint.h>
 
 typedef struct sink_hit {
-    char id[256], timestamp[32], signature[128], legacy[80], path[64], custom[128];
+    char id[256], timestamp[32], signature[BL_WEBHOOK_SIG_HEADER_MAX], legacy[80], path[64], custom[128];
     char powalyze[80]; /* X-Powalyze-Signature */
     char webhook_sig[80]; /* X-Webhook-Signature (the SmartLeakPro document's) */
     char api_key[128];    /* X-API-Key (an integration's) */

@@ -107,6 +107,43 @@ static void bad_input_is_a_usage_error(void)
     CHECK(strncmp(out, "whsec_", 6) == 0);
 }
 
+/* new-key prints a whsk_/whpk_ pair; sign with the whsk_ key, verify with the
+ * whpk_ one; a tampered body or another pair's public key fails. */
+static void v1a_signs_with_whsk_and_verifies_with_whpk(void)
+{
+    char out[1024], other[1024], err[1024];
+    REQUIRE(run("new-key", out, sizeof out) == 0);
+    char sk[128], pk[128];
+    REQUIRE(sscanf(out, "%127s %127s", sk, pk) == 2);
+    CHECK(strncmp(sk, "whsk_", 5) == 0 && strncmp(pk, "whpk_", 5) == 0);
+    REQUIRE(run("new-key", other, sizeof other) == 0);
+    char other_pk[128];
+    REQUIRE(sscanf(other, "%*s %127s", other_pk) == 1);
+    write_file("body.json", "{\"test\": 2432232314}");
+    char args[512];
+    snprintf(args, sizeof args, "sign --secret %s --id msg_1 --timestamp 1614265330 --body body.json "
+             "> v1a_headers.txt && cat v1a_headers.txt", sk);
+    REQUIRE(run(args, out, sizeof out) == 0);
+    CHECK(strstr(out, "webhook-signature: v1a,") != NULL);
+    snprintf(args, sizeof args, "verify --secret %s --headers v1a_headers.txt --body body.json --now 1614265330", pk);
+    CHECK_EQ_INT(run(args, out, sizeof out), 0);
+    CHECK(strstr(out, "ok: webhook-signature valid") != NULL);
+    snprintf(args, sizeof args, "verify --secret %s --headers v1a_headers.txt --body body.json --now 1614265330",
+             other_pk);
+    CHECK_EQ_INT(run(args, out, sizeof out), 1);
+    read_stderr(err, sizeof err);
+    CHECK(strstr(err, "signature mismatch") != NULL);
+    write_file("forged.json", "{\"test\": 1}");
+    snprintf(args, sizeof args, "verify --secret %s --headers v1a_headers.txt --body forged.json --now 1614265330",
+             pk);
+    CHECK_EQ_INT(run(args, out, sizeof out), 1);
+    /* a public key cannot sign */
+    snprintf(args, sizeof args, "sign --secret %s --id msg_1 --body body.json", pk);
+    CHECK_EQ_INT(run(args, out, sizeof out), 1);
+    read_stderr(err, sizeof err);
+    CHECK(strstr(err, "cannot sign") != NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/bl_cmdwh_XXXXXX");
@@ -116,6 +153,7 @@ int main(void)
     BL_RUN(verify_accepts_what_sign_printed);
     BL_RUN(verify_says_which_check_failed);
     BL_RUN(bad_input_is_a_usage_error);
+    BL_RUN(v1a_signs_with_whsk_and_verifies_with_whpk);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

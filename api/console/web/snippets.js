@@ -90,6 +90,29 @@ def verify_busline(secret: str, headers: dict, body: bytes, tolerance: int = 300
         if version == "v1" and hmac.compare_digest(sig, expected):
             return True
     return False`,
+  'Python (v1a)': `# v1a (ed25519): verify with the endpoint's public key, no secret needed.
+# pip install cryptography (Debian: python3-cryptography)
+import base64, binascii, time
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+def verify_busline_v1a(public_key: str, headers: dict, body: bytes, tolerance: int = 300) -> bool:
+    msg_id = headers["webhook-id"]
+    timestamp = headers["webhook-timestamp"]
+    if abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key.removeprefix("whpk_")))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    for candidate in headers.get("webhook-signature", "").split(" "):
+        version, _, sig = candidate.partition(",")
+        if version != "v1a":
+            continue
+        try:
+            key.verify(base64.b64decode(sig, validate=True), signed)
+            return True
+        except (InvalidSignature, ValueError, binascii.Error):
+            continue
+    return False`,
   Go: `package webhooks
 
 import (

@@ -21,6 +21,7 @@
 #define TYPES_TEXT_MAX 4096
 
 static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
+static const char *const signature_schemes[] = {"v1", "v1a", "both", NULL};
 
 static const bl_setting endpoint_settings[] = {
     {.name = "pg_url", .env = "BUSLINE_PG_URL", .flag = "pg-url", .type = BL_SETTING_URL,
@@ -41,6 +42,10 @@ static const bl_setting endpoint_settings[] = {
     {.name = "hmac_header", .flag = "hmac-header", .type = BL_SETTING_STRING,
      .help = "also send this header (e.g. X-Powalyze-Signature) with sha256=<hex HMAC of the body "
              "keyed with the secret as shown>; empty: none"},
+    {.name = "signature_scheme", .flag = "signature-scheme", .type = BL_SETTING_ENUM,
+     .choices = signature_schemes,
+     .help = "webhook-signature: v1 (HMAC-SHA256, the default), v1a (ed25519; the public key whpk_ "
+             "is printed) or both"},
     {.name = "strict_order", .flag = "strict-order", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one delivery in flight at a time"},
     {.name = "max_attempts", .flag = "max-attempts", .type = BL_SETTING_INT, .def = "3", .min = 1,
@@ -175,6 +180,8 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
         const char *name = bl_config_str(cfg, "hmac_header");
         spec->hmac_header = name && *name ? name : NULL;
     }
+    if (given(cfg, "signature_scheme"))
+        spec->signature_scheme = bl_webhook_scheme_parse(bl_config_str(cfg, "signature_scheme"));
     if (creating || given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
     if (creating || given(cfg, "max_attempts"))
@@ -230,6 +237,8 @@ static int act_create(cli *c)
         goto done;
     }
     printf("id: %s\nsecret: %s\n", e->id, secret);
+    if (e->ed25519_public_key)
+        printf("public_key: %s\n", e->ed25519_public_key);
     fprintf(stderr, "keep the secret now: it is stored encrypted and never shown again "
             "(rotate to get a new one)\n");
     memset(secret, 0, sizeof secret);
@@ -342,6 +351,10 @@ static int act_rotate(cli *c)
                                 &err) != 0)
         return fail("rotate", &err);
     printf("secret: %s\n", secret);
+    bl_webhook_endpoint *e = bl_webhook_store_get(c->store, c->id, &err);
+    if (e && e->ed25519_public_key)
+        printf("public_key: %s\n", e->ed25519_public_key);
+    bl_webhook_endpoint_free(e);
     fprintf(stderr, "the old secret keeps signing for %lld s; keep the new one now: it is never "
             "shown again\n", (long long)(overlap / 1000));
     memset(secret, 0, sizeof secret);
@@ -408,7 +421,7 @@ static const action actions[] = {
      "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
     {"replay-requests", act_replay_requests, 0, "carry out the pending API replay requests, then exit"},
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
-    {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret; the old one signs during the overlap"},
+    {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret (and ed25519 pair, when it has one); the old ones sign during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
     {"test", act_test, NEEDS_ID | NEEDS_KEYS, "ID: send a signed webhook.test delivery now; prints the answer"},
     {NULL, NULL, 0, NULL},
@@ -544,7 +557,9 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
         goto done;
     }
     c.id = want ? args[0] : NULL;
-    if (open_cli(&c, a->needs, &err) != 0) {
+    /* choosing a signature scheme may draw an ed25519 pair, sealed with the keyring */
+    int needs = a->needs | (a->fn == act_update && given(c.cfg, "signature_scheme") ? NEEDS_KEYS : 0);
+    if (open_cli(&c, needs, &err) != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], err.msg);
         code = 1;
         goto done;

@@ -9,6 +9,7 @@
 #include "connectors/webhook/cli/cmd_sink.h"
 
 #include "connectors/webhook/policy/signature.h"
+#include "connectors/webhook/policy/signature_v1a.h"
 #include "core/config.h"
 
 #include <errno.h>
@@ -24,10 +25,11 @@
 
 static const bl_setting sign_settings[] = {
     {.name = "secret", .env = "BUSLINE_WEBHOOK_SECRET", .flag = "secret", .type = BL_SETTING_STRING,
-     .required = true, .secret = true, .help = "signing secret, whsec_<base64>"},
+     .required = true, .secret = true,
+     .help = "signing secret: whsec_<base64> signs v1 (HMAC-SHA256), whsk_<base64> v1a (ed25519)"},
     {.name = "previous_secret", .env = "BUSLINE_WEBHOOK_PREVIOUS_SECRET", .flag = "previous-secret",
      .type = BL_SETTING_STRING, .secret = true,
-     .help = "old secret still in its rotation overlap: also signs"},
+     .help = "old secret (of the same kind) still in its rotation overlap: also signs"},
     {.name = "id", .flag = "id", .type = BL_SETTING_STRING, .required = true,
      .help = "message id (webhook-id)"},
     {.name = "timestamp", .flag = "timestamp", .type = BL_SETTING_INT, .min = 0, .max = INT64_MAX,
@@ -41,7 +43,8 @@ static const bl_setting sign_settings[] = {
 
 static const bl_setting verify_settings[] = {
     {.name = "secret", .env = "BUSLINE_WEBHOOK_SECRET", .flag = "secret", .type = BL_SETTING_STRING,
-     .required = true, .secret = true, .help = "the endpoint's secret, whsec_<base64>"},
+     .required = true, .secret = true,
+     .help = "the endpoint's secret whsec_<base64> (checks v1), or its public key whpk_<base64> (checks v1a)"},
     {.name = "body", .flag = "body", .type = BL_SETTING_STRING, .required = true,
      .help = "file holding the exact body bytes received ('-' for stdin)"},
     {.name = "headers", .flag = "headers", .type = BL_SETTING_STRING,
@@ -98,29 +101,71 @@ static char *read_body(const char *path, size_t *len, bl_err *err)
     return buf;
 }
 
+/* One signing key of either kind, parsed by its prefix. */
+typedef struct any_key {
+    bl_webhook_secret hmac;     /* whsec_ */
+    bl_webhook_ed25519_key ed;  /* whsk_ / whpk_ (ed.set) */
+} any_key;
+
+static int any_key_parse(const char *text, any_key *k, bl_err *err)
+{
+    memset(k, 0, sizeof *k);
+    if (text && (strncmp(text, BL_WEBHOOK_SIGNING_KEY_PREFIX, strlen(BL_WEBHOOK_SIGNING_KEY_PREFIX)) == 0 ||
+                 strncmp(text, BL_WEBHOOK_PUBLIC_KEY_PREFIX, strlen(BL_WEBHOOK_PUBLIC_KEY_PREFIX)) == 0))
+        return bl_webhook_ed25519_parse(text, &k->ed, err);
+    return bl_webhook_secret_parse(text, &k->hmac, err);
+}
+
+static void any_key_wipe(any_key *k)
+{
+    bl_webhook_secret_wipe(&k->hmac);
+    bl_webhook_ed25519_wipe(&k->ed);
+}
+
 static int cmd_sign(bl_config *cfg)
 {
     bl_err err = {0};
-    bl_webhook_secret cur = {0}, prev = {0};
+    any_key cur = {0}, prev = {0};
     char *body = NULL;
     size_t body_len = 0;
     int code = 1;
     const char *prev_text = bl_config_str(cfg, "previous_secret");
-    if (bl_webhook_secret_parse(bl_config_str(cfg, "secret"), &cur, &err) != 0 ||
-        (prev_text && bl_webhook_secret_parse(prev_text, &prev, &err) != 0) ||
-        !(body = read_body(bl_config_str(cfg, "body"), &body_len, &err)))
+    if (any_key_parse(bl_config_str(cfg, "secret"), &cur, &err) != 0 ||
+        (prev_text && any_key_parse(prev_text, &prev, &err) != 0))
+        goto done;
+    bool ed = cur.ed.set;
+    if (ed && !cur.ed.has_private) {
+        bl_err_set(&err, BL_EINVAL, "a whpk_ public key verifies, it cannot sign: give the whsk_ key");
+        goto done;
+    }
+    if (prev_text && prev.ed.set != ed) {
+        bl_err_set(&err, BL_EINVAL, "--previous-secret must be of the kind of --secret (whsec_ or whsk_)");
+        goto done;
+    }
+    if (prev_text && ed && !prev.ed.has_private) {
+        bl_err_set(&err, BL_EINVAL, "--previous-secret: a whpk_ public key cannot sign");
+        goto done;
+    }
+    if (ed && bl_config_bool(cfg, "legacy")) {
+        bl_err_set(&err, BL_EINVAL, "--legacy (X-Signature, HMAC) needs a whsec_ secret");
+        goto done;
+    }
+    if (!(body = read_body(bl_config_str(cfg, "body"), &body_len, &err)))
         goto done;
     const char *id = bl_config_str(cfg, "id");
     int64_t ts = strcmp(bl_config_source(cfg, "timestamp"), "unset") == 0
                      ? (int64_t)time(NULL) : bl_config_int(cfg, "timestamp");
     /* A previous secret given here is by definition still in its overlap. */
-    bl_webhook_rotation keys = {.current = &cur, .previous = prev_text ? &prev : NULL,
+    bl_webhook_rotation keys = {.current = &cur.hmac, .previous = prev_text ? &prev.hmac : NULL,
                                 .previous_until = INT64_MAX};
+    if (ed)
+        keys = (bl_webhook_rotation){.scheme = BL_WEBHOOK_SCHEME_V1A, .ed_current = &cur.ed,
+                                     .ed_previous = prev_text ? &prev.ed : NULL, .ed_previous_until = INT64_MAX};
     char header[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX];
     if (bl_webhook_sign_header(&keys, 0, id, ts, body, body_len, header, sizeof header, &err) != 0)
         goto done;
     if (bl_config_bool(cfg, "legacy") &&
-        bl_webhook_sign_legacy(cur.key, cur.len, body, body_len, legacy, sizeof legacy, &err) != 0)
+        bl_webhook_sign_legacy(cur.hmac.key, cur.hmac.len, body, body_len, legacy, sizeof legacy, &err) != 0)
         goto done;
     printf("webhook-id: %s\nwebhook-timestamp: %" PRId64 "\nwebhook-signature: %s\n", id, ts, header);
     if (bl_config_bool(cfg, "legacy"))
@@ -129,8 +174,8 @@ static int cmd_sign(bl_config *cfg)
 done:
     if (code != 0)
         fprintf(stderr, "busline webhooks sign: %s\n", err.msg);
-    bl_webhook_secret_wipe(&cur);
-    bl_webhook_secret_wipe(&prev);
+    any_key_wipe(&cur);
+    any_key_wipe(&prev);
     free(body);
     return code;
 }
@@ -181,13 +226,13 @@ static int read_headers(const char *path, received *r, bl_err *err)
 static int cmd_verify(bl_config *cfg)
 {
     bl_err err = {0};
-    bl_webhook_secret secret = {0};
+    any_key secret = {0};
     received r = {0};
     char *body = NULL;
     size_t body_len = 0;
     int code = 2;
     const char *headers = bl_config_str(cfg, "headers");
-    if (bl_webhook_secret_parse(bl_config_str(cfg, "secret"), &secret, &err) != 0 ||
+    if (any_key_parse(bl_config_str(cfg, "secret"), &secret, &err) != 0 ||
         (headers && read_headers(headers, &r, &err) != 0) ||
         !(body = read_body(bl_config_str(cfg, "body"), &body_len, &err))) {
         fprintf(stderr, "busline webhooks verify: %s\n", err.msg);
@@ -206,11 +251,18 @@ static int cmd_verify(bl_config *cfg)
                                                                        : bl_config_int(cfg, "now");
     code = 1;
     /* The Standard Webhooks check runs unless only a legacy header came. */
+    if (secret.ed.set && r.has_x_signature) {
+        fprintf(stderr, "busline webhooks verify: X-Signature (HMAC) needs the whsec_ secret, not an ed25519 key\n");
+        goto done;
+    }
     if (r.has_signature || !r.has_x_signature) {
-        bl_webhook_verdict v = bl_webhook_verify_v1(
-            &secret, r.has_id ? r.id : NULL, r.has_timestamp ? r.timestamp : NULL,
-            r.has_signature ? r.signature : NULL, body, body_len, now,
-            bl_config_duration_ms(cfg, "tolerance") / 1000, &err);
+        const char *id = r.has_id ? r.id : NULL, *ts = r.has_timestamp ? r.timestamp : NULL;
+        const char *sig = r.has_signature ? r.signature : NULL;
+        int64_t tolerance_s = bl_config_duration_ms(cfg, "tolerance") / 1000;
+        bl_webhook_verdict v =
+            secret.ed.set
+                ? bl_webhook_verify_v1a(&secret.ed, id, ts, sig, body, body_len, now, tolerance_s, &err)
+                : bl_webhook_verify_v1(&secret.hmac, id, ts, sig, body, body_len, now, tolerance_s, &err);
         if (v != BL_WEBHOOK_VERIFY_OK) {
             fprintf(stderr, "busline webhooks verify: failed (%s): %s\n", bl_webhook_verdict_name(v), err.msg);
             goto done;
@@ -218,7 +270,7 @@ static int cmd_verify(bl_config *cfg)
         printf("ok: webhook-signature valid\n");
     }
     if (r.has_x_signature) {
-        bl_webhook_verdict v = bl_webhook_verify_legacy(&secret, r.x_signature, body, body_len, &err);
+        bl_webhook_verdict v = bl_webhook_verify_legacy(&secret.hmac, r.x_signature, body, body_len, &err);
         if (v != BL_WEBHOOK_VERIFY_OK) {
             fprintf(stderr, "busline webhooks verify: failed (%s): %s\n", bl_webhook_verdict_name(v), err.msg);
             goto done;
@@ -227,7 +279,7 @@ static int cmd_verify(bl_config *cfg)
     }
     code = 0;
 done:
-    bl_webhook_secret_wipe(&secret);
+    any_key_wipe(&secret);
     free(body);
     return code;
 }
@@ -244,16 +296,39 @@ static int cmd_new_secret(void)
     return 0;
 }
 
+/* A fresh ed25519 pair: the whsk_ signing key, then its whpk_ public key. */
+static int cmd_new_key(void)
+{
+    bl_webhook_ed25519_key key;
+    char sk[BL_WEBHOOK_ED_KEY_TEXT_MAX], pk[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX];
+    bl_err err = {0};
+    int rc = bl_webhook_ed25519_generate(&key, &err) == 0 &&
+                     bl_webhook_ed25519_signing_text(&key, sk, sizeof sk, &err) == 0 &&
+                     bl_webhook_ed25519_public_text(&key, pk, sizeof pk, &err) == 0
+                 ? 0
+                 : 1;
+    bl_webhook_ed25519_wipe(&key);
+    if (rc != 0)
+        fprintf(stderr, "busline webhooks new-key: %s\n", err.msg);
+    else
+        printf("%s\n%s\n", sk, pk);
+    memset(sk, 0, sizeof sk);
+    return rc;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: busline webhooks <action> [options]\n\n"
             "actions:\n"
             "  sign        print the webhook-id, webhook-timestamp and webhook-signature headers\n"
-            "              for a body (--legacy adds X-Signature)\n"
-            "  verify      check a received webhook's headers against its body; exit 1 and say\n"
-            "              which check failed when it does not verify\n"
+            "              for a body: v1 with a whsec_ secret, v1a with a whsk_ key (--legacy\n"
+            "              adds X-Signature)\n"
+            "  verify      check a received webhook's headers against its body with the whsec_\n"
+            "              secret (v1) or the whpk_ public key (v1a); exit 1 and say which check\n"
+            "              failed when it does not verify\n"
             "  new-secret  print a fresh whsec_ signing secret\n"
+            "  new-key     print a fresh ed25519 pair: the whsk_ signing key, then its whpk_ public key\n"
             "  fanout      run the fan-out: event topics -> one delivery per matching endpoint\n"
             "  deliver     run a delivery worker: deliveries and retry tiers -> endpoints\n"
             "  sink        a local endpoint that prints what it receives and verifies signatures\n");
@@ -313,6 +388,8 @@ int bl_cmd_webhooks(int argc, char **argv)
     }
     if (strcmp(action, "new-secret") == 0)
         return cmd_new_secret();
+    if (strcmp(action, "new-key") == 0)
+        return cmd_new_key();
     static char fanout_name[] = "busline webhooks fanout", deliver_name[] = "busline webhooks deliver",
                 sink_name[] = "busline webhooks sink";
     if (strcmp(action, "fanout") == 0) {

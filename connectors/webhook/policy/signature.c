@@ -1,6 +1,7 @@
 /* Standard Webhooks v1 and legacy X-Signature signing and verification. */
 #include "connectors/webhook/policy/signature.h"
 
+#include "connectors/webhook/policy/signature_v1a.h"
 #include "core/crypto.h"
 
 #include <inttypes.h>
@@ -107,25 +108,35 @@ int bl_webhook_msg_id_check(const char *msg_id, bl_err *err)
     return 0;
 }
 
-/* The v1 MAC of "msg_id.timestamp.body", fed in pieces so the body is not copied. */
-static int mac_v1(const uint8_t *key, size_t key_len, const char *msg_id, int64_t timestamp,
-                  const char *body, size_t body_len, uint8_t mac[BL_SHA256_LEN], bl_err *err)
+int bl_webhook_signed_parts(const char *msg_id, int64_t timestamp, const char *body, size_t body_len,
+                            char ts_buf[TIMESTAMP_TEXT_MAX], bl_bytes parts[5], bl_err *err)
 {
     if (bl_webhook_msg_id_check(msg_id, err) != 0)
         return -1;
     if (timestamp < 0)
         return bl_err_set(err, BL_EINVAL, "webhook-timestamp: negative");
-    if (!key || key_len == 0)
-        return bl_err_set(err, BL_EINVAL, "webhook signature: empty secret");
     if (!body && body_len > 0)
         return bl_err_set(err, BL_EINVAL, "webhook signature: body is NULL");
+    int ts_len = snprintf(ts_buf, TIMESTAMP_TEXT_MAX, "%" PRId64, timestamp);
+    parts[0] = (bl_bytes){msg_id, strlen(msg_id)};
+    parts[1] = (bl_bytes){".", 1};
+    parts[2] = (bl_bytes){ts_buf, (size_t)ts_len};
+    parts[3] = (bl_bytes){".", 1};
+    parts[4] = (bl_bytes){body ? body : "", body_len};
+    return 0;
+}
+
+/* The v1 MAC of "msg_id.timestamp.body", fed in pieces so the body is not copied. */
+static int mac_v1(const uint8_t *key, size_t key_len, const char *msg_id, int64_t timestamp,
+                  const char *body, size_t body_len, uint8_t mac[BL_SHA256_LEN], bl_err *err)
+{
     char ts[TIMESTAMP_TEXT_MAX];
-    int ts_len = snprintf(ts, sizeof ts, "%" PRId64, timestamp);
-    const bl_bytes parts[] = {
-        {msg_id, strlen(msg_id)}, {".", 1}, {ts, (size_t)ts_len}, {".", 1},
-        {body ? body : "", body_len},
-    };
-    if (bl_hmac_sha256_parts(key, key_len, parts, sizeof parts / sizeof parts[0], mac, err) != 0)
+    bl_bytes parts[5];
+    if (bl_webhook_signed_parts(msg_id, timestamp, body, body_len, ts, parts, err) != 0)
+        return -1;
+    if (!key || key_len == 0)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: empty secret");
+    if (bl_hmac_sha256_parts(key, key_len, parts, 5, mac, err) != 0)
         return bl_err_wrap(err, "webhook signature");
     return 0;
 }
@@ -169,24 +180,73 @@ int bl_webhook_sign_text_keyed(const bl_webhook_secret *secret, const char *body
                                   out, out_len, err);
 }
 
+const char *bl_webhook_scheme_name(bl_webhook_scheme s)
+{
+    switch (s) {
+    case BL_WEBHOOK_SCHEME_V1A: return "v1a";
+    case BL_WEBHOOK_SCHEME_BOTH: return "both";
+    case BL_WEBHOOK_SCHEME_V1: break;
+    }
+    return "v1";
+}
+
+bl_webhook_scheme bl_webhook_scheme_parse(const char *name)
+{
+    if (!name)
+        return 0;
+    if (strcmp(name, "v1") == 0)
+        return BL_WEBHOOK_SCHEME_V1;
+    if (strcmp(name, "v1a") == 0)
+        return BL_WEBHOOK_SCHEME_V1A;
+    if (strcmp(name, "both") == 0)
+        return BL_WEBHOOK_SCHEME_BOTH;
+    return 0;
+}
+
+/* Appends " " (unless at the start) and one signature to out[0..*used). */
+static int append_sig(char *out, size_t out_len, size_t *used, const bl_webhook_secret *secret,
+                      const bl_webhook_ed25519_key *ed, const char *msg_id, int64_t timestamp,
+                      const char *body, size_t body_len, bl_err *err)
+{
+    if (*used > 0)
+        out[(*used)++] = ' ';
+    int rc = ed ? bl_webhook_sign_v1a(ed, msg_id, timestamp, body, body_len, out + *used, out_len - *used, err)
+                : bl_webhook_sign_v1(secret->key, secret->len, msg_id, timestamp, body, body_len, out + *used,
+                                     out_len - *used, err);
+    if (rc == 0)
+        *used += strlen(out + *used);
+    return rc;
+}
+
 int bl_webhook_sign_header(const bl_webhook_rotation *keys, int64_t now,
                            const char *msg_id, int64_t timestamp,
                            const char *body, size_t body_len,
                            char *out, size_t out_len, bl_err *err)
 {
-    if (!keys || !keys->current)
+    bl_webhook_scheme scheme = keys && keys->scheme ? keys->scheme : BL_WEBHOOK_SCHEME_V1;
+    if (!keys || ((scheme & BL_WEBHOOK_SCHEME_V1) && !keys->current))
         return bl_err_set(err, BL_EINVAL, "webhook signature: no current secret");
+    if ((scheme & BL_WEBHOOK_SCHEME_V1A) && !keys->ed_current)
+        return bl_err_set(err, BL_EINVAL, "webhook signature: no ed25519 key for v1a");
     if (out_len < BL_WEBHOOK_SIG_HEADER_MAX)
         return bl_err_set(err, BL_EINVAL, "webhook signature: output buffer too small");
-    if (bl_webhook_sign_v1(keys->current->key, keys->current->len, msg_id, timestamp, body,
-                           body_len, out, out_len, err) != 0)
-        return -1;
-    if (!keys->previous || now >= keys->previous_until)
-        return 0;
-    size_t used = strlen(out);
-    out[used++] = ' ';
-    return bl_webhook_sign_v1(keys->previous->key, keys->previous->len, msg_id, timestamp, body,
-                              body_len, out + used, out_len - used, err);
+    size_t used = 0;
+    out[0] = '\0';
+    if (scheme & BL_WEBHOOK_SCHEME_V1) {
+        if (append_sig(out, out_len, &used, keys->current, NULL, msg_id, timestamp, body, body_len, err) != 0)
+            return -1;
+        if (keys->previous && now < keys->previous_until &&
+            append_sig(out, out_len, &used, keys->previous, NULL, msg_id, timestamp, body, body_len, err) != 0)
+            return -1;
+    }
+    if (scheme & BL_WEBHOOK_SCHEME_V1A) {
+        if (append_sig(out, out_len, &used, NULL, keys->ed_current, msg_id, timestamp, body, body_len, err) != 0)
+            return -1;
+        if (keys->ed_previous && now < keys->ed_previous_until &&
+            append_sig(out, out_len, &used, NULL, keys->ed_previous, msg_id, timestamp, body, body_len, err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 const char *bl_webhook_verdict_name(bl_webhook_verdict v)
@@ -244,11 +304,9 @@ static bool header_has_mac(const char *header, const uint8_t mac[BL_SHA256_LEN])
     return found;
 }
 
-bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
-                                        const char *msg_id, const char *timestamp,
-                                        const char *signature_header,
-                                        const char *body, size_t body_len,
-                                        int64_t now, int64_t tolerance_s, bl_err *err)
+bl_webhook_verdict bl_webhook_verify_envelope(const char *msg_id, const char *timestamp,
+                                              const char *signature_header, int64_t now,
+                                              int64_t tolerance_s, int64_t *ts_out, bl_err *err)
 {
     if (!msg_id || !timestamp || !signature_header) {
         bl_err_set(err, BL_EINVAL, "webhook verify: missing header %s",
@@ -277,6 +335,21 @@ bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
                    " s in the future (tolerance %" PRId64 " s)", ts, ts - now, tolerance_s);
         return BL_WEBHOOK_VERIFY_TOO_NEW;
     }
+    *ts_out = ts;
+    return BL_WEBHOOK_VERIFY_OK;
+}
+
+bl_webhook_verdict bl_webhook_verify_v1(const bl_webhook_secret *secret,
+                                        const char *msg_id, const char *timestamp,
+                                        const char *signature_header,
+                                        const char *body, size_t body_len,
+                                        int64_t now, int64_t tolerance_s, bl_err *err)
+{
+    int64_t ts = 0;
+    bl_webhook_verdict v = bl_webhook_verify_envelope(msg_id, timestamp, signature_header, now, tolerance_s,
+                                                      &ts, err);
+    if (v != BL_WEBHOOK_VERIFY_OK)
+        return v;
     uint8_t mac[BL_SHA256_LEN];
     if (!secret || mac_v1(secret->key, secret->len, msg_id, ts, body, body_len, mac, err) != 0) {
         if (!secret)

@@ -1,11 +1,13 @@
 /* Webhook signatures: Standard Webhooks v1 (HMAC-SHA256 over
  * "msg_id.timestamp.body", header "webhook-signature: v1,<base64>"), the
  * legacy "X-Signature: sha256=<hex>" header, secrets in the "whsec_<base64>"
- * form, and rotation (old and new secret both sign during an overlap).
+ * form, and rotation (old and new secret both sign during an overlap); the
+ * header also carries v1a (ed25519, signature_v1a.h) entries by scheme.
  * Nothing here puts key bytes or signatures into an error message. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H
 #define BUSLINE_CONNECTORS_WEBHOOK_POLICY_SIGNATURE_H
 
+#include "core/crypto.h"
 #include "core/err.h"
 
 #include <stddef.h>
@@ -19,8 +21,10 @@
 #define BL_WEBHOOK_SECRET_TEXT_MAX (6 + 88 + 1)
 /* One "v1,<44 base64 chars>" + NUL */
 #define BL_WEBHOOK_SIG_MAX 48
-/* Two signatures separated by a space (rotation) + NUL */
-#define BL_WEBHOOK_SIG_HEADER_MAX (2 * BL_WEBHOOK_SIG_MAX)
+/* One "v1a,<88 base64 chars>" (ed25519, signature_v1a.h) + NUL */
+#define BL_WEBHOOK_SIG_V1A_MAX 93
+/* Up to two v1 and two v1a signatures separated by spaces (rotation) + NUL */
+#define BL_WEBHOOK_SIG_HEADER_MAX (2 * BL_WEBHOOK_SIG_MAX + 2 * BL_WEBHOOK_SIG_V1A_MAX)
 /* "sha256=" + 64 hex digits + NUL */
 #define BL_WEBHOOK_LEGACY_SIG_MAX 72
 /* Message ids are header values and part of the signed text: bounded. */
@@ -85,17 +89,40 @@ int bl_webhook_sign_legacy(const uint8_t *secret, size_t secret_len,
 int bl_webhook_sign_text_keyed(const bl_webhook_secret *secret, const char *body, size_t body_len,
                                char *out, size_t out_len, bl_err *err);
 
+/* Which signatures an endpoint's webhook-signature header carries. */
+typedef enum bl_webhook_scheme {
+    BL_WEBHOOK_SCHEME_V1 = 1,   /* HMAC-SHA256 ("v1,") */
+    BL_WEBHOOK_SCHEME_V1A = 2,  /* ed25519 ("v1a,", signature_v1a.h) */
+    BL_WEBHOOK_SCHEME_BOTH = 3, /* both, v1 first */
+} bl_webhook_scheme;
+
+/* "v1", "v1a" or "both" (static string). */
+const char *bl_webhook_scheme_name(bl_webhook_scheme s);
+
+/* The scheme named name ("v1", "v1a", "both"), or 0 when name is none. */
+bl_webhook_scheme bl_webhook_scheme_parse(const char *name);
+
+/* An ed25519 key of signature_v1a.h (complete type there). */
+typedef struct bl_webhook_ed25519_key bl_webhook_ed25519_key;
+
 /* An endpoint's signing secrets during a rotation. Borrowed pointers. */
 typedef struct bl_webhook_rotation {
     const bl_webhook_secret *current;
     const bl_webhook_secret *previous; /* NULL when there is no old secret */
     int64_t previous_until;            /* unix s: previous also signs while now < this */
+    bl_webhook_scheme scheme;          /* 0: BL_WEBHOOK_SCHEME_V1 */
+    /* The ed25519 signing keys, read when scheme has v1a (NULL otherwise). */
+    const bl_webhook_ed25519_key *ed_current;
+    const bl_webhook_ed25519_key *ed_previous; /* NULL when there is no old key */
+    int64_t ed_previous_until;                 /* unix s, as previous_until */
 } bl_webhook_rotation;
 
 /* Writes the whole webhook-signature header value into out (at least
- * BL_WEBHOOK_SIG_HEADER_MAX bytes): "v1,<current>" and, while the previous
- * secret is within its overlap at time now, " v1,<previous>" after it.
- * Returns 0 or -1 with err filled. */
+ * BL_WEBHOOK_SIG_HEADER_MAX bytes), space-separated: for v1 "v1,<current>"
+ * and, while the previous secret is within its overlap at time now,
+ * "v1,<previous>"; for v1a the same with the ed25519 keys ("v1a,<sig>"),
+ * after the v1 ones. A v1a scheme without ed_current fails. current is only
+ * read when the scheme has v1. Returns 0 or -1 with err filled. */
 int bl_webhook_sign_header(const bl_webhook_rotation *keys, int64_t now,
                            const char *msg_id, int64_t timestamp,
                            const char *body, size_t body_len,
@@ -114,6 +141,20 @@ typedef enum bl_webhook_verdict {
 
 /* A short name for a verdict ("ok", "timestamp too old", ...); static string. */
 const char *bl_webhook_verdict_name(bl_webhook_verdict v);
+
+/* The checks a verifier makes before any signature: the three header values
+ * present, the id well formed, the timestamp a unix time within now +-
+ * tolerance_s (a negative tolerance_s skips that). *ts gets the timestamp.
+ * Returns BL_WEBHOOK_VERIFY_OK or the first failed check, with err filled. */
+bl_webhook_verdict bl_webhook_verify_envelope(const char *msg_id, const char *timestamp,
+                                              const char *signature_header, int64_t now,
+                                              int64_t tolerance_s, int64_t *ts, bl_err *err);
+
+/* The signed content "msg_id.timestamp.body" as five parts (no copy of the
+ * body) after checking the id and timestamp; ts_buf (at least 21 bytes)
+ * holds the timestamp's text the parts point at. Returns 0 or -1 (BL_EINVAL). */
+int bl_webhook_signed_parts(const char *msg_id, int64_t timestamp, const char *body, size_t body_len,
+                            char ts_buf[21], bl_bytes parts[5], bl_err *err);
 
 /* Verifies a received webhook: the three header values (any may be NULL =
  * absent), the raw body, the secret, the clock (now, unix s) and the replay

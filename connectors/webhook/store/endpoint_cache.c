@@ -58,6 +58,8 @@ void bl_webhook_snapshot_release(bl_webhook_snapshot *s)
         return;
     bl_webhook_secret_wipe(&s->secret);
     bl_webhook_secret_wipe(&s->previous_secret);
+    bl_webhook_ed25519_wipe(&s->ed);
+    bl_webhook_ed25519_wipe(&s->ed_previous);
     bl_event_filter_free((bl_event_filter *)s->filter);
     bl_webhook_endpoint_free((bl_webhook_endpoint *)s->endpoint);
     free(s);
@@ -69,6 +71,10 @@ bl_webhook_rotation bl_webhook_snapshot_keys(const bl_webhook_snapshot *s)
         .current = &s->secret,
         .previous = s->previous_secret.len ? &s->previous_secret : NULL,
         .previous_until = s->previous_until_s,
+        .scheme = s->endpoint->signature_scheme,
+        .ed_current = s->ed.set ? &s->ed : NULL,
+        .ed_previous = s->ed_previous.set ? &s->ed_previous : NULL,
+        .ed_previous_until = s->ed_previous_until_s,
     };
 }
 
@@ -83,15 +89,19 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     }
     s->endpoint = e;
     atomic_init(&s->refs, 1);
-    int64_t until_ms = 0;
+    bl_webhook_keys k;
     s->filter = bl_event_filter_new(e->conditions, err);
-    if (!s->filter ||
-        bl_webhook_endpoint_secrets(e, kr, bl_clock_wall_ms(), &s->secret, &s->previous_secret, &until_ms,
-                                    err) != 0) {
+    if (!s->filter || bl_webhook_endpoint_keys_open(e, kr, bl_clock_wall_ms(), &k, err) != 0) {
         bl_webhook_snapshot_release(s);
         return NULL;
     }
-    s->previous_until_s = until_ms / 1000;
+    s->secret = k.secret;
+    s->previous_secret = k.previous_secret;
+    s->previous_until_s = k.previous_until_ms / 1000;
+    s->ed = k.ed;
+    s->ed_previous = k.ed_previous;
+    s->ed_previous_until_s = k.ed_previous_until_ms / 1000;
+    bl_webhook_keys_wipe(&k);
     s->retry = bl_retry_policy_default();
     s->retry.max_attempts = e->max_attempts;
     s->retry.base_delay_ms = e->backoff_base_ms;

@@ -32,6 +32,9 @@ typedef struct bl_webhook_snapshot {
     bl_webhook_secret secret;            /* current signing key */
     bl_webhook_secret previous_secret;   /* len 0 when none */
     int64_t previous_until_s;            /* previous signs while now < this (unix s) */
+    bl_webhook_ed25519_key ed;           /* current v1a key; .set false when none */
+    bl_webhook_ed25519_key ed_previous;  /* .set false when none */
+    int64_t ed_previous_until_s;         /* as previous_until_s */
     bl_retry_policy retry;               /* defaults with the endpoint's attempts and backoff */
     atomic_int refs;                     /* private */
 } bl_webhook_snapshot;
@@ -42,7 +45,7 @@ bl_webhook_snapshot *bl_webhook_snapshot_retain(bl_webhook_snapshot *s);
 /* Drops one reference; the last one wipes the keys and frees s. Accepts NULL. */
 void bl_webhook_snapshot_release(bl_webhook_snapshot *s);
 
-/* The keys for bl_webhook_sign_header, borrowed from s. */
+/* The keys and scheme for bl_webhook_sign_header, borrowed from s. */
 bl_webhook_rotation bl_webhook_snapshot_keys(const bl_webhook_snapshot *s);
 
 /* A caller-owned list of retained snapshots, reused from one match to the

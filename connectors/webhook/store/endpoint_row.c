@@ -5,6 +5,8 @@
 
 #include "core/time_format.h"
 
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,10 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->hmac_header);
     free(e->secret_sealed);
     free(e->previous_secret_sealed);
+    free(e->ed25519_key_sealed);
+    free(e->ed25519_public_key);
+    free(e->previous_ed25519_key_sealed);
+    free(e->previous_ed25519_public_key);
     free(e);
 }
 
@@ -49,6 +55,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .rate_limit_per_s = e->rate_limit_per_s,
         .rate_limit_burst = e->rate_limit_burst,
         .payload_format = e->payload_format,
+        .signature_scheme = e->signature_scheme,
     };
 }
 
@@ -127,6 +134,14 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->hmac_header = text_at(res, row, 23, &oom);
     e->payload_format = strcmp(PQgetvalue(res, row, 24), "smartleakpro") == 0 ? BL_WEBHOOK_PAYLOAD_SMARTLEAKPRO
                                                                               : BL_WEBHOOK_PAYLOAD_STANDARD;
+    e->signature_scheme = bl_webhook_scheme_parse(PQgetvalue(res, row, 25));
+    if (!e->signature_scheme)
+        e->signature_scheme = BL_WEBHOOK_SCHEME_V1;
+    e->ed25519_key_sealed = text_at(res, row, 26, &oom);
+    e->ed25519_public_key = text_at(res, row, 27, &oom);
+    e->previous_ed25519_key_sealed = text_at(res, row, 28, &oom);
+    e->previous_ed25519_public_key = text_at(res, row, 29, &oom);
+    e->previous_ed25519_expires_ms = int_at(res, row, 30);
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -179,6 +194,68 @@ int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *
     return 0;
 }
 
+void bl_webhook_ed25519_aad(const char *id, char *out, size_t out_len)
+{
+    snprintf(out, out_len, "%s/ed25519", id);
+}
+
+/* Opens one sealed "whsk_" key of endpoint id and parses it. */
+static int open_ed25519(const bl_keyring *kr, const char *sealed, const char *id, bl_webhook_ed25519_key *out,
+                        bl_err *err)
+{
+    char aad[BL_WEBHOOK_ID_MAX + 16];
+    bl_webhook_ed25519_aad(id, aad, sizeof aad);
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    if (bl_keyring_open(kr, sealed, aad, strlen(aad), &plain, &len, err) != 0)
+        return bl_err_wrap(err, "webhook endpoint %s: ed25519 key", id);
+    int rc = bl_webhook_ed25519_parse((const char *)plain, out, err);
+    OPENSSL_cleanse(plain, len);
+    free(plain);
+    if (rc == 0 && !out->has_private)
+        rc = bl_err_set(err, BL_ECRYPTO, "sealed key is not a signing key");
+    return rc == 0 ? 0 : bl_err_wrap(err, "webhook endpoint %s: ed25519 key", id);
+}
+
+int bl_webhook_endpoint_keys_open(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms,
+                                  bl_webhook_keys *out, bl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (bl_webhook_endpoint_secrets(e, kr, now_ms, &out->secret, &out->previous_secret, &out->previous_until_ms,
+                                    err) != 0)
+        return -1;
+    if (e->ed25519_key_sealed && open_ed25519(kr, e->ed25519_key_sealed, e->id, &out->ed, err) != 0)
+        goto fail;
+    if (e->previous_ed25519_key_sealed && e->previous_ed25519_expires_ms > now_ms) {
+        if (open_ed25519(kr, e->previous_ed25519_key_sealed, e->id, &out->ed_previous, err) != 0)
+            goto fail;
+        out->ed_previous_until_ms = e->previous_ed25519_expires_ms;
+    }
+    return 0;
+fail:
+    bl_webhook_keys_wipe(out);
+    return -1;
+}
+
+bl_webhook_rotation bl_webhook_keys_rotation(const bl_webhook_endpoint *e, const bl_webhook_keys *k)
+{
+    return (bl_webhook_rotation){
+        .current = &k->secret,
+        .previous = k->previous_secret.len ? &k->previous_secret : NULL,
+        .previous_until = k->previous_until_ms / 1000,
+        .scheme = e->signature_scheme,
+        .ed_current = k->ed.set ? &k->ed : NULL,
+        .ed_previous = k->ed_previous.set ? &k->ed_previous : NULL,
+        .ed_previous_until = k->ed_previous_until_ms / 1000,
+    };
+}
+
+void bl_webhook_keys_wipe(bl_webhook_keys *k)
+{
+    if (k)
+        OPENSSL_cleanse(k, sizeof *k);
+}
+
 /* An RFC 3339 string for unix ms, or JSON null for 0. */
 static json_t *time_json(int64_t ms)
 {
@@ -209,8 +286,15 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         time_json(e->previous_secret_sealed ? e->previous_secret_expires_ms : 0), "created_at",
         time_json(e->created_ms), "updated_at", time_json(e->updated_ms), "signature_header",
         e->hmac_header ? json_string(e->hmac_header) : json_null());
-    if (j)
-        json_object_set_new(j, "payload_format", json_string(bl_webhook_payload_format_name(e->payload_format)));
+    if (!j)
+        return NULL;
+    bool prev_ed = e->previous_ed25519_public_key != NULL;
+    json_object_set_new(j, "payload_format", json_string(bl_webhook_payload_format_name(e->payload_format)));
+    json_object_set_new(j, "signature_scheme", json_string(bl_webhook_scheme_name(e->signature_scheme)));
+    json_object_set_new(j, "public_key", e->ed25519_public_key ? json_string(e->ed25519_public_key) : json_null());
+    json_object_set_new(j, "previous_public_key",
+                        prev_ed ? json_string(e->previous_ed25519_public_key) : json_null());
+    json_object_set_new(j, "previous_public_key_until", time_json(prev_ed ? e->previous_ed25519_expires_ms : 0));
     return j;
 }
 

@@ -152,6 +152,8 @@ static int check_numbers(const bl_webhook_spec *s, bl_err *err)
                           BL_WEBHOOK_RATE_MAX);
     if (s->rate_limit_burst < 0 || s->rate_limit_burst > 1000000)
         return bl_err_set(err, BL_EINVAL, "rate_limit_burst: must be 0..1000000");
+    if ((int)s->signature_scheme < 0 || s->signature_scheme > BL_WEBHOOK_SCHEME_BOTH)
+        return bl_err_set(err, BL_EINVAL, "signature_scheme: must be \"v1\", \"v1a\" or \"both\"");
     return 0;
 }
 

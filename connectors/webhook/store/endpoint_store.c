@@ -70,7 +70,7 @@ typedef struct spec_params {
     char *conditions;  /* JSON text */
     char *headers;     /* JSON text */
     char max_attempts[16], backoff[24], timeout[16], rate[40], burst[16];
-    const char *legacy, *strict, *rate_p, *burst_p, *format;
+    const char *legacy, *strict, *rate_p, *burst_p, *format, *scheme;
 } spec_params;
 
 static void spec_params_clear(spec_params *p)
@@ -104,6 +104,7 @@ static int spec_params_fill(const bl_webhook_spec *s, spec_params *p, bl_err *er
     p->legacy = s->legacy_signature ? "true" : "false";
     p->strict = s->strict_order ? "true" : "false";
     p->format = bl_webhook_payload_format_name(s->payload_format);
+    p->scheme = bl_webhook_scheme_name(s->signature_scheme ? s->signature_scheme : BL_WEBHOOK_SCHEME_V1);
     if (s->rate_limit_per_s > 0) {
         snprintf(p->rate, sizeof p->rate, "%.17g", s->rate_limit_per_s);
         int burst = s->rate_limit_burst ? s->rate_limit_burst : (int)ceil(s->rate_limit_per_s);
@@ -212,6 +213,30 @@ static char *new_sealed_secret(bl_webhook_store *st, const char *id, const char 
     return sealed;
 }
 
+/* A new ed25519 key pair for endpoint id: its "whsk_" text sealed (returned,
+ * caller frees) and its "whpk_" text into pub (BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX
+ * bytes). NULL with err on failure. */
+static char *new_sealed_ed25519(bl_webhook_store *st, const char *id, char *pub, bl_err *err)
+{
+    if (!st->opts.keyring) {
+        bl_err_set(err, BL_EINVAL,
+                   "webhook store: no encryption keys (set " BL_KEYRING_ENV_KEYS ") to seal secrets");
+        return NULL;
+    }
+    bl_webhook_ed25519_key key;
+    char text[BL_WEBHOOK_ED_KEY_TEXT_MAX], aad[BL_WEBHOOK_ID_MAX + 16];
+    char *sealed = NULL;
+    if (bl_webhook_ed25519_generate(&key, err) == 0 &&
+        bl_webhook_ed25519_signing_text(&key, text, sizeof text, err) == 0 &&
+        bl_webhook_ed25519_public_text(&key, pub, BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX, err) == 0) {
+        bl_webhook_ed25519_aad(id, aad, sizeof aad);
+        sealed = bl_keyring_seal(st->opts.keyring, text, strlen(text), aad, strlen(aad), err);
+    }
+    bl_webhook_ed25519_wipe(&key);
+    memset(text, 0, sizeof text);
+    return sealed;
+}
+
 static int check_org(const char *org, bl_err *err)
 {
     if (!org || !org[0])
@@ -232,10 +257,12 @@ int bl_webhook_id_check(const char *id, bl_err *err)
 #define INSERT_SQL                                                                          \
     "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
-    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format) " \
+    "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format, " \
+    "signature_scheme, ed25519_key_sealed, ed25519_public_key) "                            \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
-    "$13::integer, $14::double precision, $15::integer, $16, $17) RETURNING " BL_WEBHOOK_ENDPOINT_COLS
+    "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20) RETURNING " \
+    BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
                                              const bl_webhook_spec *spec, char *secret_out,
@@ -252,6 +279,10 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     bl_webhook_endpoint *e = NULL;
     spec_params p;
     PGconn *conn = NULL;
+    char pub[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX] = "";
+    char *ed_sealed = NULL;
+    if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
+        goto done;
     if (spec_params_fill(spec, &p, err) != 0)
         goto done;
     conn = acquire(st, err);
@@ -259,9 +290,9 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
         const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
-                                spec->hmac_header, p.format};
+                                spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = one_endpoint(conn, INSERT_SQL, 17, params, id, err);
+            e = one_endpoint(conn, INSERT_SQL, 20, params, id, err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -272,6 +303,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
 done:
     bl_pg_pool_release(st->opts.pool, conn);
     free(sealed);
+    free(ed_sealed);
     if (!e)
         memset(secret_out, 0, secret_out_len);
     return e;
@@ -343,6 +375,8 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "strict_order = $8::boolean, max_attempts = $9::integer, backoff_base_ms = $10::bigint, " \
     "timeout_ms = $11::integer, rate_limit_per_s = $12::double precision, "                  \
     "rate_limit_burst = $13::integer, hmac_header = $14, payload_format = $15, "             \
+    "signature_scheme = $16, ed25519_key_sealed = COALESCE(ed25519_key_sealed, $17), "        \
+    "ed25519_public_key = COALESCE(ed25519_public_key, $18), "                               \
     "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
@@ -351,17 +385,28 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
 {
     if (bl_webhook_id_check(id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
         return NULL;
-    spec_params p;
-    if (spec_params_fill(spec, &p, err) != 0)
+    /* A scheme with v1a needs a key pair: one is drawn (when the store has a
+     * keyring), and kept only when the endpoint has none yet; without either
+     * the table's check refuses the change. */
+    char pub[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX] = "";
+    char *ed_sealed = NULL;
+    if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && st->opts.keyring &&
+        !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         return NULL;
+    spec_params p;
+    if (spec_params_fill(spec, &p, err) != 0) {
+        free(ed_sealed);
+        return NULL;
+    }
     bl_webhook_endpoint *e = NULL;
     PGconn *conn = acquire(st, err);
     if (conn) {
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
-                                p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format};
+                                p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
+                                p.scheme, ed_sealed, ed_sealed ? pub : NULL};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = one_endpoint(conn, UPDATE_SQL, 15, params, id, err);
+            e = one_endpoint(conn, UPDATE_SQL, 18, params, id, err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -370,6 +415,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         bl_pg_pool_release(st->opts.pool, conn);
     }
     spec_params_clear(&p);
+    free(ed_sealed);
     return e;
 }
 
@@ -415,20 +461,36 @@ int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overla
     char *sealed = new_sealed_secret(st, id, NULL, secret_out, secret_out_len, err);
     if (!sealed)
         return -1;
+    /* A new ed25519 pair too, used only when the endpoint has one. */
+    char pub[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX] = "";
+    char *ed_sealed = new_sealed_ed25519(st, id, pub, err);
+    if (!ed_sealed) {
+        free(sealed);
+        memset(secret_out, 0, secret_out_len);
+        return -1;
+    }
     char overlap[24];
     snprintf(overlap, sizeof overlap, "%" PRId64, overlap_ms > 0 ? overlap_ms : 0);
-    /* The right-hand sides read the row as it was: the current secret moves
-     * to previous in the same statement that replaces it. */
-    const char *params[] = {id, sealed, overlap};
+    /* The right-hand sides read the row as it was: the current keys move
+     * to previous in the same statement that replaces them. */
+    const char *params[] = {id, sealed, overlap, ed_sealed, pub};
     int rc = exec_on_endpoint(
         st, "rotate",
         "UPDATE webhook_endpoints SET "
         "previous_secret_sealed = CASE WHEN $3::bigint > 0 THEN secret_sealed END, "
         "previous_secret_expires_at = CASE WHEN $3::bigint > 0 "
         "THEN now() + $3::bigint * interval '1 millisecond' END, "
-        "secret_sealed = $2, updated_at = now() WHERE id = $1 RETURNING id",
-        3, params, err);
+        "secret_sealed = $2, "
+        "previous_ed25519_key_sealed = CASE WHEN $3::bigint > 0 THEN ed25519_key_sealed END, "
+        "previous_ed25519_public_key = CASE WHEN $3::bigint > 0 THEN ed25519_public_key END, "
+        "previous_ed25519_expires_at = CASE WHEN $3::bigint > 0 AND ed25519_key_sealed IS NOT NULL "
+        "THEN now() + $3::bigint * interval '1 millisecond' END, "
+        "ed25519_key_sealed = CASE WHEN ed25519_key_sealed IS NOT NULL THEN $4 END, "
+        "ed25519_public_key = CASE WHEN ed25519_key_sealed IS NOT NULL THEN $5 END, "
+        "updated_at = now() WHERE id = $1 RETURNING id",
+        5, params, err);
     free(sealed);
+    free(ed_sealed);
     if (rc != 0)
         memset(secret_out, 0, secret_out_len);
     return rc;

@@ -13,6 +13,7 @@
 #define BUSLINE_CONNECTORS_WEBHOOK_STORE_ENDPOINT_STORE_H
 
 #include "connectors/webhook/policy/signature.h"
+#include "connectors/webhook/policy/signature_v1a.h"
 #include "connectors/webhook/policy/ssrf_guard.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "core/crypto.h"
@@ -76,6 +77,9 @@ typedef struct bl_webhook_spec {
     double rate_limit_per_s;          /* 0: unlimited */
     int rate_limit_burst;             /* 0: ceil(rate_limit_per_s); ignored when unlimited */
     bl_webhook_payload_format payload_format;
+    /* Which signatures webhook-signature carries (0: v1). A scheme with v1a
+     * gives the endpoint an ed25519 key pair when it has none yet. */
+    bl_webhook_scheme signature_scheme;
     /* create only: the secret's text chosen by the caller ("whsec_..." or any
      * other string of 1..BL_WEBHOOK_SECRET_MAX_BYTES printable bytes, see
      * bl_webhook_secret_from_text); NULL: a new random one */
@@ -109,6 +113,12 @@ typedef struct bl_webhook_endpoint {
     char *secret_sealed;              /* keyring text; open with bl_webhook_endpoint_secrets */
     char *previous_secret_sealed;     /* NULL when there is none */
     int64_t previous_secret_expires_ms;
+    bl_webhook_scheme signature_scheme;
+    char *ed25519_key_sealed;          /* keyring text of "whsk_..."; NULL: no key pair */
+    char *ed25519_public_key;          /* "whpk_...", NULL with the above */
+    char *previous_ed25519_key_sealed; /* the pair before the last rotation; NULL: none */
+    char *previous_ed25519_public_key;
+    int64_t previous_ed25519_expires_ms;
     int64_t created_ms;
     int64_t updated_ms;
 } bl_webhook_endpoint;
@@ -118,7 +128,8 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e);
 
 /* e as JSON for people and the API: every setting and state field, times as
  * RFC 3339, and no secret material (only whether a previous secret is still
- * signing, and until when). Returns a new reference, or NULL when out of
+ * signing, and until when; the ed25519 public keys "whpk_..." as
+ * public_key and, during an overlap, previous_public_key). Returns a new reference, or NULL when out of
  * memory. */
 json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e);
 
@@ -135,6 +146,30 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
 int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms,
                                 bl_webhook_secret *current, bl_webhook_secret *previous,
                                 int64_t *previous_until_ms, bl_err *err);
+
+/* Every signing key of an endpoint, opened (bl_webhook_endpoint_keys_open). */
+typedef struct bl_webhook_keys {
+    bl_webhook_secret secret;           /* current HMAC secret */
+    bl_webhook_secret previous_secret;  /* len 0 when none signs any more */
+    int64_t previous_until_ms;          /* 0 when none */
+    bl_webhook_ed25519_key ed;          /* .set false when the endpoint has no pair */
+    bl_webhook_ed25519_key ed_previous; /* .set false when none signs any more */
+    int64_t ed_previous_until_ms;       /* 0 when none */
+} bl_webhook_keys;
+
+/* Opens every key of e with kr into out: the HMAC secrets as
+ * bl_webhook_endpoint_secrets and the ed25519 pairs likewise (a previous one
+ * only while its overlap runs at now_ms). Wipe with bl_webhook_keys_wipe.
+ * Returns 0, or -1 with err (BL_ECRYPTO when a ciphertext does not open). */
+int bl_webhook_endpoint_keys_open(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms,
+                                  bl_webhook_keys *out, bl_err *err);
+
+/* The rotation (signature.h) signing with e's scheme and keys k, borrowing
+ * from k. */
+bl_webhook_rotation bl_webhook_keys_rotation(const bl_webhook_endpoint *e, const bl_webhook_keys *k);
+
+/* Wipes every key of k. Accepts NULL. */
+void bl_webhook_keys_wipe(bl_webhook_keys *k);
 
 /* Called by the store on the connection of a change made by create, update,
  * delete, rotate, enable and disable (not by health), inside that change's
@@ -212,7 +247,9 @@ int bl_webhook_store_delete(bl_webhook_store *st, const char *id, bl_err *err);
 
 /* Gives endpoint id a new random secret (text into secret_out, as on
  * create); the current one becomes the previous secret and keeps signing
- * for overlap_ms (0: 24 h; < 0: not at all). Returns 0, or -1 with err. */
+ * for overlap_ms (0: 24 h; < 0: not at all). An endpoint with an ed25519
+ * key pair gets a new pair the same way (the old one signs during the same
+ * overlap). Returns 0, or -1 with err. */
 int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overlap_ms,
                             char *secret_out, size_t secret_out_len, bl_err *err);
 

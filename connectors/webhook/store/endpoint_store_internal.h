@@ -24,7 +24,13 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, consecutive_failures, " \
     BL_WEBHOOK_MS("failure_window_started_at") ", secret_sealed, previous_secret_sealed, "   \
     BL_WEBHOOK_MS("previous_secret_expires_at") ", " BL_WEBHOOK_MS("created_at") ", "        \
-    BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format"
+    BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format, signature_scheme, "          \
+    "ed25519_key_sealed, ed25519_public_key, previous_ed25519_key_sealed, "                  \
+    "previous_ed25519_public_key, " BL_WEBHOOK_MS("previous_ed25519_expires_at")
+
+/* The associated data an endpoint's sealed ed25519 key is bound to:
+ * "<id>/ed25519" into out (at least BL_WEBHOOK_ID_MAX + 9 bytes). */
+void bl_webhook_ed25519_aad(const char *id, char *out, size_t out_len);
 
 /* Builds an endpoint from row of res (selected with BL_WEBHOOK_ENDPOINT_COLS).
  * Returns it (caller frees), or NULL with err. */

@@ -40,21 +40,18 @@ static char *test_body(const bl_webhook_endpoint *e, int64_t now_ms, size_t *len
 static int sign(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms, const char *msg_id,
                 const char *body, size_t len, char lines[][HEADER_LINE_MAX], size_t *n, bl_err *err)
 {
-    bl_webhook_secret current, previous;
-    int64_t previous_until_ms = 0;
-    if (bl_webhook_endpoint_secrets(e, kr, now_ms, &current, &previous, &previous_until_ms, err) != 0)
+    bl_webhook_keys k;
+    if (bl_webhook_endpoint_keys_open(e, kr, now_ms, &k, err) != 0)
         return bl_err_wrap(err, "webhook test");
     int64_t now_s = now_ms / 1000;
-    bl_webhook_rotation keys = {.current = &current, .previous = previous.len ? &previous : NULL,
-                                .previous_until = previous_until_ms / 1000};
+    bl_webhook_rotation keys = bl_webhook_keys_rotation(e, &k);
     char sig[BL_WEBHOOK_SIG_HEADER_MAX], legacy[BL_WEBHOOK_LEGACY_SIG_MAX], mac[BL_WEBHOOK_LEGACY_SIG_MAX];
     int rc = bl_webhook_sign_header(&keys, now_s, msg_id, now_s, body, len, sig, sizeof sig, err);
     if (rc == 0 && e->legacy_signature)
-        rc = bl_webhook_sign_legacy(current.key, current.len, body, len, legacy, sizeof legacy, err);
+        rc = bl_webhook_sign_legacy(k.secret.key, k.secret.len, body, len, legacy, sizeof legacy, err);
     if (rc == 0 && e->hmac_header)
-        rc = bl_webhook_sign_text_keyed(&current, body, len, mac, sizeof mac, err);
-    bl_webhook_secret_wipe(&current);
-    bl_webhook_secret_wipe(&previous);
+        rc = bl_webhook_sign_text_keyed(&k.secret, body, len, mac, sizeof mac, err);
+    bl_webhook_keys_wipe(&k);
     if (rc != 0)
         return bl_err_wrap(err, "webhook test");
     snprintf(lines[(*n)++], HEADER_LINE_MAX, "webhook-id: %s", msg_id);

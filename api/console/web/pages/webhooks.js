@@ -119,11 +119,18 @@ export async function renderWebhooks(view, claims) {
       h('dl', { class: 'facts' },
         h('div', {}, h('dt', {}, 'Retries'), h('dd', {}, `${e.retry_count} after the first attempt`)),
         h('div', {}, h('dt', {}, 'Signature'), h('dd', { class: 'mono' }, e.signature_header || 'Standard Webhooks only')),
+        h('div', {}, h('dt', {}, 'Scheme'), h('dd', { class: 'mono' }, schemeLabel(e.signature_scheme))),
+        e.public_key ? h('div', { class: 'public-key' }, h('dt', {}, 'Public key (v1a)'),
+          h('dd', {}, h('code', { class: 'mono' }, e.public_key), ' ', copyButton(e.public_key, 'Copy public key'))) : null,
         h('div', {}, h('dt', {}, 'Timeout'), h('dd', {}, `${(e.timeout_ms / 1000).toLocaleString()} s`)),
         h('div', {}, h('dt', {}, 'Conditions'), h('dd', {}, (e.conditions || []).length || 'none')),
         h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at)))),
       h('footer', { class: 'card-foot' }, showBtn, actions),
       deliveries);
+  }
+
+  function schemeLabel(scheme) {
+    return { v1a: 'v1a (ed25519)', both: 'v1 + v1a' }[scheme] || 'v1 (HMAC-SHA256)';
   }
 
   function deliveriesTable(rows, endpoint, total) {
@@ -183,7 +190,7 @@ export async function renderWebhooks(view, claims) {
 
   async function rotate(e) {
     const ok = await confirmDialog('Rotate the signing secret?',
-      `A new secret signs deliveries to ${e.name} from now on. The old one keeps signing too for 24 hours, so you can update your receiver.`,
+      `A new secret${e.public_key ? ' and a new ed25519 key pair (a new public key)' : ''} sign deliveries to ${e.name} from now on. The old ones keep signing too for 24 hours, so you can update your receiver.`,
       'Rotate secret', 'primary');
     if (!ok) return;
     try {
@@ -288,9 +295,13 @@ export async function renderWebhooks(view, claims) {
     const timeout = field('Timeout (seconds)', h('input', { name: 'timeout_seconds', type: 'number', min: '1', max: '300', step: '1', value: Math.round(e.timeout_ms / 1000) }));
     const sigHeader = field('Signature header', h('input', { name: 'signature_header', class: 'mono', maxlength: '64', value: e.signature_header || '' }),
       'Optional. Carries sha256=<hex HMAC of the body> keyed with the secret as shown; empty: only the Standard Webhooks headers.');
+    const scheme = field('Signature scheme', h('select', { name: 'signature_scheme' },
+      [['v1', 'v1: HMAC-SHA256 with the secret'], ['v1a', 'v1a: ed25519, verified with a public key'], ['both', 'both (v1 and v1a)']]
+        .map(([v, label]) => h('option', { value: v, selected: (e.signature_scheme || 'v1') === v }, label))),
+      'v1a lets receivers verify with a whpk_ public key that cannot sign; busline makes the key pair.');
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -304,6 +315,7 @@ export async function renderWebhooks(view, claims) {
         timeout_seconds: Math.round(Number(timeout.input.value)),
         signature_header: sigHeader.input.value.trim() || null,
       };
+      if (!existing || scheme.input.value !== (e.signature_scheme || 'v1')) body.signature_scheme = scheme.input.value;
       if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {

@@ -29,14 +29,13 @@ typedef struct batch_item {
     bl_domain_refusal why;
 } batch_item;
 
-/* Applies it under its own savepoint in the open transaction. Returns 0
+/* Applies it in the open transaction, under the savepoint made for it.
+ * Returns 0
  * when it has an outcome (applied, already processed, refused and
  * recorded), -1 with err on an infrastructure failure (the transaction is
  * then to be rolled back whole). */
 static int apply_item(bl_domain_service *svc, batch_item *it, bl_err *err)
 {
-    if (bl_pg_exec_cmd(svc->conn, "SAVEPOINT busline_command", 0, NULL, err) != 0)
-        return -1;
     if (it->env && !it->why.error_class)
         it->outcome = bl_domain_svc_apply_open(svc, &it->cmd, it->key, &it->events, &it->why);
     else
@@ -59,7 +58,7 @@ static int apply_item(bl_domain_service *svc, batch_item *it, bl_err *err)
             bl_domain_svc_record_refusal(svc, &it->cmd, &it->why, err) != 0)
             return -1;
     }
-    return bl_pg_exec_cmd(svc->conn, "RELEASE SAVEPOINT busline_command", 0, NULL, err);
+    return 0;
 }
 
 /* Applies items[0..n) in one transaction. Returns 0 when it committed,
@@ -69,10 +68,15 @@ static int apply_batch(bl_domain_service *svc, batch_item *items, size_t n, bl_e
 {
     if (PQstatus(svc->conn) != CONNECTION_OK)
         PQreset(svc->conn);
-    if (bl_pg_begin(svc->conn, err) != 0)
-        return -1;
+    /* each command's savepoint is made in the round trip that ends the
+     * previous one's (simple protocol: several statements in one message);
+     * COMMIT releases the last */
     for (size_t i = 0; i < n; i++)
-        if (apply_item(svc, &items[i], err) != 0) {
+        if (bl_pg_exec_cmd(svc->conn,
+                           i == 0 ? "BEGIN; SAVEPOINT busline_command"
+                                  : "RELEASE SAVEPOINT busline_command; SAVEPOINT busline_command",
+                           0, NULL, err) != 0 ||
+            apply_item(svc, &items[i], err) != 0) {
             bl_err ignored = {0};
             bl_pg_rollback(svc->conn, &ignored);
             return -1;

@@ -86,7 +86,10 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
              "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
              svc->rules.processed_table);
-    snprintf(update, sizeof update, "UPDATE %s SET events = $2 WHERE command_id = $1",
+    /* the count and the applied outcome's NOTIFY in one round trip */
+    snprintf(update, sizeof update,
+             "WITH counted AS (UPDATE %s SET events = $2 WHERE command_id = $1)"
+             " SELECT pg_notify('" OUTCOME_CHANNEL "', $3)",
              svc->rules.processed_table);
     /* A duplicate's outcome is announced again: its sender may be waiting
      * (a retried request sends the same command id). */
@@ -223,30 +226,25 @@ static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index
     return rc;
 }
 
-/* NOTIFYs a command's outcome (payload: a JSON object with command_id,
- * organization_id, domain, outcome "applied" or "refused", and events or
- * error_class + reason). Inside a transaction it is delivered at commit. */
-static int notify_outcome(bl_domain_service *svc, json_t *payload, bl_err *err)
+/* Records the number of events of cmd, applied, and NOTIFYs its outcome
+ * (payload: {command_id, organization_id, domain, outcome "applied",
+ * events}), delivered at the transaction's commit. */
+static int record_applied(bl_domain_service *svc, const bl_domain_command *cmd, size_t events,
+                          bl_err *err)
 {
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I}", "command_id", cmd->id, "organization_id",
+                                cmd->organization_id, "domain", svc->rules.domain, "outcome", "applied",
+                                "events", (json_int_t)events);
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     if (!text)
         return bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
-    const char *p[] = {text};
-    int rc = bl_pg_exec_cmd(svc->conn, "SELECT pg_notify('" OUTCOME_CHANNEL "', $1)", 1, p, err);
+    char count[24];
+    snprintf(count, sizeof count, "%zu", events);
+    const char *p[] = {cmd->id, count, text};
+    int rc = bl_pg_exec_cmd(svc->conn, svc->events_sql, 3, p, err);
     free(text);
     return rc;
-}
-
-static int announce_applied(bl_domain_service *svc, const bl_domain_command *cmd, size_t events,
-                            bl_err *err)
-{
-    return notify_outcome(svc,
-                          json_pack("{s:s, s:s, s:s, s:s, s:I}", "command_id", cmd->id,
-                                    "organization_id", cmd->organization_id, "domain",
-                                    svc->rules.domain, "outcome", "applied", "events",
-                                    (json_int_t)events),
-                          err);
 }
 
 /* Records why cmd was refused (domain_command_refusals: the status URL's
@@ -308,11 +306,7 @@ int bl_domain_svc_apply_open(bl_domain_service *svc, const bl_domain_command *cm
     for (size_t i = 0; i < events.count; i++)
         if (append_event(svc, cmd->id, i, cmd->organization_id, &events.items[i], why) != 0)
             goto done;
-    char count[24];
-    snprintf(count, sizeof count, "%zu", events.count);
-    const char *upd[] = {cmd->id, count};
-    if (bl_pg_exec_cmd(svc->conn, svc->events_sql, 2, upd, err) != 0 ||
-        announce_applied(svc, cmd, events.count, err) != 0)
+    if (record_applied(svc, cmd, events.count, err) != 0)
         goto done;
     *n_events = events.count;
     rc = 0;

@@ -81,7 +81,7 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
     svc->source = strdup(opts->source ? opts->source : name);
     if (opts->api_prefix && !(svc->api_prefix = strdup(opts->api_prefix)))
         goto fail;
-    char insert[512], update[256], replayed[512];
+    char insert[512], update[512], replayed[512];
     snprintf(insert, sizeof insert,
              "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
@@ -251,8 +251,8 @@ static int record_applied(bl_domain_service *svc, const bl_domain_command *cmd, 
  * answer) and announces it, in one statement. A command without id or
  * organization cannot be answered: nothing to do. Returns 0, or -1 with err
  * (infrastructure: the message is handled again). */
-int bl_domain_svc_record_refusal(bl_domain_service *svc, const bl_domain_command *cmd, const bl_domain_refusal *why,
-                          bl_err *err)
+int bl_domain_svc_record_refusal(bl_domain_service *svc, const bl_domain_command *cmd,
+                                 const bl_domain_refusal *why, bl_err *err)
 {
     if (!cmd->id || !*cmd->id || !cmd->organization_id || !*cmd->organization_id)
         return 0;

@@ -1,6 +1,7 @@
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "producers/domain_service/service.h"
+#include "producers/domain_service/service_internal.h"
 
 #include "consumers/retry_policy.h"
 #include "core/kafka_consumer.h"
@@ -31,27 +32,6 @@
  * in one transaction. */
 #define TIMER_PERIOD_MS 1000
 #define TIMER_BATCH 100
-
-struct bl_domain_service {
-    bl_domain_rules rules; /* borrowed strings: the domain's static data */
-    char *insert_sql, *events_sql, *replayed_sql; /* on rules.processed_table */
-    char *pg_url;
-    char *dlq_topic;
-    char *source;
-    char *api_prefix; /* NULL: none */
-    bl_domain_codec *codec;
-    PGconn *conn;
-    bl_kafka_consumer *consumer;
-    bl_kafka_producer *dlq;
-    bl_domain_service_stats stats;
-    atomic_int assigned; /* partitions held; read by the ops server's thread */
-};
-
-/* Why a command was not applied: a permanent reason sends it to the DLQ. */
-typedef struct refusal {
-    const char *error_class;
-    bl_err err;
-} refusal;
 
 /* The consumer's rebalance hooks: lists are incremental under the
  * cooperative protocol and whole under the eager one, so a count works for
@@ -101,12 +81,15 @@ bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_
     svc->source = strdup(opts->source ? opts->source : name);
     if (opts->api_prefix && !(svc->api_prefix = strdup(opts->api_prefix)))
         goto fail;
-    char insert[512], update[256], replayed[512];
+    char insert[512], update[512], replayed[512];
     snprintf(insert, sizeof insert,
              "INSERT INTO %s (command_id, organization_id, command_type, idempotency_key)"
              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING command_id",
              svc->rules.processed_table);
-    snprintf(update, sizeof update, "UPDATE %s SET events = $2 WHERE command_id = $1",
+    /* the count and the applied outcome's NOTIFY in one round trip */
+    snprintf(update, sizeof update,
+             "WITH counted AS (UPDATE %s SET events = $2 WHERE command_id = $1)"
+             " SELECT pg_notify('" OUTCOME_CHANNEL "', $3)",
              svc->rules.processed_table);
     /* A duplicate's outcome is announced again: its sender may be waiting
      * (a retried request sends the same command id). */
@@ -197,7 +180,7 @@ int bl_domain_service_ready(void *ctx, char *reason, size_t reason_len)
 /* Encodes event number index of command cmd_id (a timer's event: its own
  * seed and organization) and appends it to the outbox. */
 static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index, const char *org,
-                        const bl_domain_event *e, refusal *why)
+                        const bl_domain_event *e, bl_domain_refusal *why)
 {
     bl_err *err = &why->err;
     char seed[768], id[BL_UUID_SIZE], time_text[32];
@@ -243,38 +226,33 @@ static int append_event(bl_domain_service *svc, const char *cmd_id, size_t index
     return rc;
 }
 
-/* NOTIFYs a command's outcome (payload: a JSON object with command_id,
- * organization_id, domain, outcome "applied" or "refused", and events or
- * error_class + reason). Inside a transaction it is delivered at commit. */
-static int notify_outcome(bl_domain_service *svc, json_t *payload, bl_err *err)
+/* Records the number of events of cmd, applied, and NOTIFYs its outcome
+ * (payload: {command_id, organization_id, domain, outcome "applied",
+ * events}), delivered at the transaction's commit. */
+static int record_applied(bl_domain_service *svc, const bl_domain_command *cmd, size_t events,
+                          bl_err *err)
 {
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I}", "command_id", cmd->id, "organization_id",
+                                cmd->organization_id, "domain", svc->rules.domain, "outcome", "applied",
+                                "events", (json_int_t)events);
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     if (!text)
         return bl_err_set(err, BL_ENOMEM, "%s: out of memory", svc->rules.domain);
-    const char *p[] = {text};
-    int rc = bl_pg_exec_cmd(svc->conn, "SELECT pg_notify('" OUTCOME_CHANNEL "', $1)", 1, p, err);
+    char count[24];
+    snprintf(count, sizeof count, "%zu", events);
+    const char *p[] = {cmd->id, count, text};
+    int rc = bl_pg_exec_cmd(svc->conn, svc->events_sql, 3, p, err);
     free(text);
     return rc;
-}
-
-static int announce_applied(bl_domain_service *svc, const bl_domain_command *cmd, size_t events,
-                            bl_err *err)
-{
-    return notify_outcome(svc,
-                          json_pack("{s:s, s:s, s:s, s:s, s:I}", "command_id", cmd->id,
-                                    "organization_id", cmd->organization_id, "domain",
-                                    svc->rules.domain, "outcome", "applied", "events",
-                                    (json_int_t)events),
-                          err);
 }
 
 /* Records why cmd was refused (domain_command_refusals: the status URL's
  * answer) and announces it, in one statement. A command without id or
  * organization cannot be answered: nothing to do. Returns 0, or -1 with err
  * (infrastructure: the message is handled again). */
-static int record_refusal(bl_domain_service *svc, const bl_domain_command *cmd, const refusal *why,
-                          bl_err *err)
+int bl_domain_svc_record_refusal(bl_domain_service *svc, const bl_domain_command *cmd,
+                                 const bl_domain_refusal *why, bl_err *err)
 {
     if (!cmd->id || !*cmd->id || !cmd->organization_id || !*cmd->organization_id)
         return 0;
@@ -299,55 +277,63 @@ static int record_refusal(bl_domain_service *svc, const bl_domain_command *cmd, 
 }
 
 /* Announces again the outcome of cmd, already processed. */
-static int announce_duplicate(bl_domain_service *svc, const bl_domain_command *cmd, bl_err *err)
+int bl_domain_svc_announce_duplicate(bl_domain_service *svc, const bl_domain_command *cmd, bl_err *err)
 {
     const char *p[] = {cmd->id, svc->rules.domain};
     return bl_pg_exec_cmd(svc->conn, svc->replayed_sql, 2, p, err);
+}
+
+int bl_domain_svc_apply_open(bl_domain_service *svc, const bl_domain_command *cmd,
+                             const char *idempotency_key, size_t *n_events, bl_domain_refusal *why)
+{
+    bl_err *err = &why->err;
+    bl_domain_events events = {0};
+    const char *params[] = {cmd->id, cmd->organization_id, cmd->type, idempotency_key};
+    PGresult *res = bl_pg_exec(svc->conn, svc->insert_sql, 4, params, err);
+    int rc = -1;
+    if (!res)
+        goto done;
+    if (PQntuples(res) == 0) {
+        rc = 1;
+        goto done;
+    }
+    if (svc->rules.apply(svc->conn, cmd, &events, err) != 0) {
+        const char *cls = NULL;
+        if (bl_domain_error_is_permanent(err, &cls))
+            why->error_class = cls;
+        goto done;
+    }
+    for (size_t i = 0; i < events.count; i++)
+        if (append_event(svc, cmd->id, i, cmd->organization_id, &events.items[i], why) != 0)
+            goto done;
+    if (record_applied(svc, cmd, events.count, err) != 0)
+        goto done;
+    *n_events = events.count;
+    rc = 0;
+done:
+    PQclear(res);
+    bl_domain_events_clear(&events);
+    return rc;
 }
 
 /* Applies cmd in one transaction with its processed-command row and its
  * events. Returns 0 when applied, 1 when already processed, -1 with why
  * filled (why->error_class NULL: infrastructure, retry). */
 static int apply_in_transaction(bl_domain_service *svc, const bl_domain_command *cmd,
-                                const char *idempotency_key, refusal *why)
+                                const char *idempotency_key, bl_domain_refusal *why)
 {
-    bl_err *err = &why->err;
-    bl_domain_events events = {0};
-    if (bl_pg_begin(svc->conn, err) != 0)
+    size_t events = 0;
+    if (bl_pg_begin(svc->conn, &why->err) != 0)
         return -1;
-    const char *params[] = {cmd->id, cmd->organization_id, cmd->type, idempotency_key};
-    PGresult *res = bl_pg_exec(svc->conn, svc->insert_sql, 4, params, err);
-    int rc = -1;
-    if (!res)
-        goto rollback;
-    if (PQntuples(res) == 0) {
-        rc = 1;
-        goto rollback;
+    int rc = bl_domain_svc_apply_open(svc, cmd, idempotency_key, &events, why);
+    if (rc == 0 && bl_pg_commit(svc->conn, &why->err) != 0)
+        return -1; /* a failed COMMIT ends the transaction */
+    if (rc != 0) {
+        bl_err ignored = {0};
+        bl_pg_rollback(svc->conn, &ignored);
+    } else {
+        svc->stats.events += (long)events;
     }
-    if (svc->rules.apply(svc->conn, cmd, &events, err) != 0) {
-        const char *cls = NULL;
-        if (bl_domain_error_is_permanent(err, &cls))
-            why->error_class = cls;
-        goto rollback;
-    }
-    for (size_t i = 0; i < events.count; i++)
-        if (append_event(svc, cmd->id, i, cmd->organization_id, &events.items[i], why) != 0)
-            goto rollback;
-    char count[24];
-    snprintf(count, sizeof count, "%zu", events.count);
-    const char *upd[] = {cmd->id, count};
-    if (bl_pg_exec_cmd(svc->conn, svc->events_sql, 2, upd, err) != 0 ||
-        announce_applied(svc, cmd, events.count, err) != 0 || bl_pg_commit(svc->conn, err) != 0)
-        goto done;
-    svc->stats.events += (long)events.count;
-    rc = 0;
-    goto done;
-rollback:;
-    bl_err ignored = {0};
-    bl_pg_rollback(svc->conn, &ignored);
-done:
-    PQclear(res);
-    bl_domain_events_clear(&events);
     return rc;
 }
 
@@ -375,7 +361,7 @@ static int command_from_envelope(const json_t *env, bl_domain_command *cmd, cons
 }
 
 /* Sends msg to the DLQ with why in headers and waits for the ack. */
-static int dead_letter(bl_domain_service *svc, const bl_kafka_msg *msg, const refusal *why, bl_err *err)
+int bl_domain_svc_dead_letter(bl_domain_service *svc, const bl_kafka_msg *msg, const bl_domain_refusal *why, bl_err *err)
 {
     bl_kafka_header headers[BL_KAFKA_MAX_HEADERS];
     size_t n = 0, orig = bl_kafka_msg_header_count(msg);
@@ -409,31 +395,38 @@ static int dead_letter(bl_domain_service *svc, const bl_kafka_msg *msg, const re
     return 0;
 }
 
+int bl_domain_svc_decode(bl_domain_service *svc, const bl_kafka_msg *msg, json_t **env,
+                         bl_domain_command *cmd, const char **key, bl_domain_refusal *why)
+{
+    size_t len;
+    const void *value = bl_kafka_msg_value(msg, &len);
+    *env = bl_domain_codec_decode_command(svc->codec, value, len, &why->err);
+    if (!*env || command_from_envelope(*env, cmd, key, &why->err) != 0) {
+        why->error_class = "invalid";
+        return -1;
+    }
+    cmd->api_prefix = svc->api_prefix;
+    return 0;
+}
+
 /* Handles one message up to a durable outcome. Returns 0, or -1 with err
  * on an infrastructure failure (nothing durable happened; try again). */
 static int handle_message(bl_domain_service *svc, const bl_kafka_msg *msg, bl_err *err)
 {
-    refusal why = {0};
-    size_t len;
-    const void *value = bl_kafka_msg_value(msg, &len);
-    json_t *env = bl_domain_codec_decode_command(svc->codec, value, len, &why.err);
+    bl_domain_refusal why = {0};
+    json_t *env = NULL;
     bl_domain_command cmd = {0};
     const char *key = NULL;
-    int rc;
-    if (!env || command_from_envelope(env, &cmd, &key, &why.err) != 0) {
-        why.error_class = "invalid";
-        rc = -1;
-    } else {
-        cmd.api_prefix = svc->api_prefix;
+    int rc = bl_domain_svc_decode(svc, msg, &env, &cmd, &key, &why);
+    if (rc == 0)
         rc = apply_in_transaction(svc, &cmd, key, &why);
-    }
     if (rc == 0) {
         svc->stats.applied++;
         bl_log_info("command applied", BL_FS("command_id", cmd.id), BL_FS("type", cmd.type),
                     BL_FI("offset", bl_kafka_msg_offset(msg)));
     } else if (rc == 1) {
         bl_err ignored = {0};
-        if (announce_duplicate(svc, &cmd, &ignored) != 0) /* a waiter then reads the status URL */
+        if (bl_domain_svc_announce_duplicate(svc, &cmd, &ignored) != 0) /* a waiter then reads the status URL */
             bl_log_warn("duplicate's outcome not announced", BL_FS("command_id", cmd.id),
                         BL_FS("error", ignored.msg));
         svc->stats.duplicates++;
@@ -441,9 +434,9 @@ static int handle_message(bl_domain_service *svc, const bl_kafka_msg *msg, bl_er
                     BL_FI("offset", bl_kafka_msg_offset(msg)));
         rc = 0;
     } else if (why.error_class) {
-        rc = record_refusal(svc, &cmd, &why, err);
+        rc = bl_domain_svc_record_refusal(svc, &cmd, &why, err);
         if (rc == 0)
-            rc = dead_letter(svc, msg, &why, err);
+            rc = bl_domain_svc_dead_letter(svc, msg, &why, err);
     } else {
         *err = why.err;
     }
@@ -461,47 +454,52 @@ static void backoff(int ms)
         nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
 }
 
-int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err)
+/* Runs attempt(svc, msg, why_or_NULL, err) until it returns 0, with backoff
+ * between failures, or until a stop is asked for. */
+typedef int (*attempt_fn)(bl_domain_service *svc, const bl_kafka_msg *msg, const bl_domain_refusal *why,
+                          bl_err *err);
+
+static int retrying(bl_domain_service *svc, const bl_kafka_msg *msg, const bl_domain_refusal *why,
+                    attempt_fn attempt, bl_err *err)
 {
-    bl_kafka_msg *msg = NULL;
-    int got = bl_kafka_consumer_poll(svc->consumer, timeout_ms, &msg, err);
-    if (got < 0) {
-        bl_log_warn("consumer error", BL_FS("error", err->msg));
-        return bl_kafka_consumer_fatal(svc->consumer, err) ? -1 : 0;
-    }
-    if (got == 0)
-        return 0;
     bl_retry_policy retry = {.base_delay_ms = 100, .factor = 2.0, .max_delay_ms = RETRY_BACKOFF_MAX_MS};
     int failures = 0;
-    while (handle_message(svc, msg, err) != 0) {
+    while (attempt(svc, msg, why, err) != 0) {
         int delay = (int)bl_retry_backoff_ms(&retry, ++failures, NULL, NULL);
         bl_log_error("command not handled, retrying", BL_FS("error", err->msg),
                      BL_FI("offset", bl_kafka_msg_offset(msg)), BL_FI("retry_in_ms", delay));
-        if (bl_signals_stop_requested()) {
-            bl_kafka_msg_release(msg);
+        if (bl_signals_stop_requested())
             return bl_err_wrap(err, "%s: stopped before the command at offset could be handled", svc->rules.domain);
-        }
         backoff(delay);
         if (PQstatus(svc->conn) != CONNECTION_OK)
             PQreset(svc->conn);
     }
-    bl_kafka_offset next = bl_kafka_msg_next_offset(msg);
-    bl_err commit_err = {0};
-    /* Sent without waiting for the broker: a commit lost or overtaken (a
-     * crash, a rebalance) only means the command may be read again, and it
-     * is then skipped as already processed. Waiting for each one held every
-     * command for a broker round trip (the end-to-end bench's bottleneck). */
-    if (bl_kafka_consumer_commit_async(svc->consumer, &next, 1, &commit_err) != 0)
-        bl_log_warn("offset commit failed", BL_FS("error", commit_err.msg));
-    bl_kafka_msg_release(msg);
-    return 1;
+    return 0;
+}
+
+static int handle_attempt(bl_domain_service *svc, const bl_kafka_msg *msg, const bl_domain_refusal *why,
+                          bl_err *err)
+{
+    (void)why;
+    return handle_message(svc, msg, err);
+}
+
+int bl_domain_svc_handle_retrying(bl_domain_service *svc, const bl_kafka_msg *msg, bl_err *err)
+{
+    return retrying(svc, msg, NULL, handle_attempt, err);
+}
+
+int bl_domain_svc_dead_letter_retrying(bl_domain_service *svc, const bl_kafka_msg *msg,
+                                       const bl_domain_refusal *why, bl_err *err)
+{
+    return retrying(svc, msg, why, bl_domain_svc_dead_letter, err);
 }
 
 int bl_domain_service_fire_due(bl_domain_service *svc, int limit, bl_err *err)
 {
     if (!svc->rules.fire_due)
         return 0;
-    refusal why = {0};
+    bl_domain_refusal why = {0};
     bl_domain_events events = {0};
     if (PQstatus(svc->conn) != CONNECTION_OK)
         PQreset(svc->conn);

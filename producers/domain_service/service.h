@@ -1,11 +1,12 @@
 /* The loop every domain service runs (`busline pmo`, `busline fieldservice`):
  * consumes commands.<domain> in the group busline-<domain>, applies each
  * command with the domain's apply function (command.h) and appends the
- * events it derives to the outbox in the SAME transaction, then commits the
- * offset. A command already processed (same id or idempotency key) changes
- * nothing. A command that cannot be applied (undecodable, unknown type,
- * invalid field, failing business rule) goes to the dead-letter topic with
- * its reason in headers, and the service goes on.
+ * events it derives to the outbox in the SAME transaction (the commands of
+ * one poll share it, batch.c), then commits the offsets. A command already
+ * processed (same id or idempotency key) changes nothing. A command that
+ * cannot be applied (undecodable, unknown type, invalid field, failing
+ * business rule) goes to the dead-letter topic with its reason in headers,
+ * and the service goes on.
  * Every outcome is announced with NOTIFY busline_command_outcome, a JSON
  * payload {command_id, organization_id, domain, outcome: "applied", events}
  * (sent inside the apply transaction, so delivered at its commit; again for
@@ -43,12 +44,16 @@ typedef struct bl_domain_service bl_domain_service;
  * Returns the service (free with bl_domain_service_free) or NULL with err. */
 bl_domain_service *bl_domain_service_new(const bl_domain_service_opts *opts, bl_err *err);
 
-/* Waits up to timeout_ms for one command and handles it completely: applied
- * (or skipped as a duplicate, or dead-lettered) and its offset committed.
- * Infrastructure failures (PostgreSQL down, DLQ produce failing) are retried
- * with backoff on the same command until they pass or a stop is asked for.
- * Returns 1 when a command was handled, 0 when none came, -1 with err when
- * stopped before the command could be handled (its offset not committed). */
+/* Waits up to timeout_ms for a command, takes with it the commands already
+ * fetched (at most 256, never waiting for more) and handles them completely:
+ * applied (or skipped as duplicates, or dead-lettered) in ONE transaction,
+ * each under its own savepoint, then their offsets committed. A refused
+ * command does not roll back the others; an infrastructure failure rolls
+ * the batch back and its commands are handled one per transaction, each
+ * retried with backoff (PostgreSQL down, DLQ produce failing) until it
+ * passes or a stop is asked for. Returns how many commands were handled, 0
+ * when none came, -1 with err when stopped before they all were (the
+ * offsets of those not handled are not committed). */
 int bl_domain_service_step(bl_domain_service *svc, int timeout_ms, bl_err *err);
 
 /* Handles commands until a stop is asked for (SIGTERM: the current command

@@ -338,7 +338,10 @@ bl_wf_def *bl_wf_def_compile(const json_t *def, const bl_wf_env *env, json_t *pr
         d->n_steps = json_array_size(steps);
         for (size_t i = 0; i < d->n_steps; i++)
             parse_step(d, i, json_array_get(steps, i), &base, env, problems);
-        if (json_object_size(problems) == 0)
+        bool ids = true;
+        for (size_t i = 0; i < d->n_steps; i++)
+            ids = ids && d->steps[i].id[0];
+        if (ids) /* the graph is checked even when a step's config has problems */
             bl_wf_graph_check(d, problems);
     }
     if (json_object_size(problems) != 0) {

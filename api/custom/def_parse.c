@@ -1,6 +1,7 @@
 /* The simple parts of a definition: its path, authentication, rateLimit,
  * caching and workflow reference, each checked into a bl_custom_def. */
 #include "api/custom/def_parts.h"
+#include "core/field_problems.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,18 +10,10 @@
 
 void bl_custom_problem(json_t *problems, const char *field, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    bl_field_problem_v(problems, field, fmt, ap);
     va_end(ap);
-    json_t *list = json_object_get(problems, field);
-    if (!list) {
-        list = json_array();
-        if (json_object_set_new(problems, field, list) != 0)
-            return;
-    }
-    json_array_append_new(list, json_string(msg));
 }
 
 static bool segment_ok(const char *s, size_t n)

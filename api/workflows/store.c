@@ -126,35 +126,13 @@ json_t *bl_wf_store_create(PGconn *conn, const bl_audit_actor *who, const char *
     return finish(conn, org, id, rc, err);
 }
 
-/* The version of a save: asked when above every saved one, else (asked
- * absent or the current one) the next patch. */
 static int next_version(PGconn *conn, const char *id, const char *current, const char *asked, char *out,
                         size_t len, bl_err *err)
 {
-    const char *p[] = {id};
-    PGresult *r = bl_pg_exec(conn,
-                             "SELECT major, minor, patch FROM workflow_versions WHERE workflow_id = $1"
-                             " ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
-                             1, p, err);
-    if (!r)
-        return -1;
-    int top[3] = {0, 0, 0};
-    for (int i = 0; i < 3 && PQntuples(r) == 1; i++)
-        top[i] = atoi(PQgetvalue(r, 0, i));
-    PQclear(r);
-    if (!asked || strcmp(asked, current) == 0) {
-        snprintf(out, len, "%d.%d.%d", top[0], top[1], top[2] + 1);
-        return 0;
-    }
-    int v[3];
-    if (bl_custom_parse_version(asked, v) != 0)
-        return bl_err_set(err, BL_EINVAL, "version \"%s\" is not semver", asked);
-    bool above = v[0] != top[0] ? v[0] > top[0] : v[1] != top[1] ? v[1] > top[1] : v[2] > top[2];
-    if (!above)
-        return bl_err_set(err, BL_EINVAL, "version %s is not above the latest saved version %d.%d.%d", asked, top[0],
-                          top[1], top[2]);
-    snprintf(out, len, "%s", asked);
-    return 0;
+    return bl_custom_next_version(conn,
+                                  "SELECT major, minor, patch FROM workflow_versions WHERE workflow_id = $1"
+                                  " ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+                                  id, current, asked, out, len, err);
 }
 
 json_t *bl_wf_store_update(PGconn *conn, const bl_audit_actor *who, const char *org, const char *id,

@@ -2,27 +2,11 @@
  * checks are wf_graph.c. */
 #include "connectors/workflows/wf_def.h"
 #include "connectors/workflows/wf_internal.h"
+#include "core/field_problems.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void bl_wf_problem(json_t *problems, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_t *list = json_object_get(problems, field);
-    if (!list) {
-        list = json_array();
-        if (json_object_set_new(problems, field, list) != 0)
-            return;
-    }
-    json_array_append_new(list, json_string(msg));
-}
 
 const char *bl_wf_step_type_name(bl_wf_step_type t)
 {
@@ -48,7 +32,7 @@ static void int_field(const json_t *obj, const char *name, int64_t lo, int64_t h
     char field[160];
     snprintf(field, sizeof field, "%s%s%s", where, *where ? "." : "", name);
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        bl_wf_problem(problems, field, "must be an integer from %lld to %lld", (long long)lo, (long long)hi);
+        bl_field_problem(problems, field, "must be an integer from %lld to %lld", (long long)lo, (long long)hi);
         return;
     }
     *out = json_integer_value(v);
@@ -61,7 +45,7 @@ static void parse_retry(const json_t *rp, const bl_wf_retry *dflt, bl_wf_retry *
     if (!rp)
         return;
     if (!json_is_object(rp)) {
-        bl_wf_problem(problems, where, "must be an object {maxAttempts, backoffStrategy, baseDelay, maxDelay}");
+        bl_field_problem(problems, where, "must be an object {maxAttempts, backoffStrategy, baseDelay, maxDelay}");
         return;
     }
     int64_t attempts, base, max;
@@ -84,7 +68,7 @@ static void parse_retry(const json_t *rp, const bl_wf_retry *dflt, bl_wf_retry *
     else if (name && strcmp(name, "exponential") == 0)
         out->strategy = BL_WF_BACKOFF_EXPONENTIAL;
     else
-        bl_wf_problem(problems, field, "must be \"fixed\", \"linear\" or \"exponential\"");
+        bl_field_problem(problems, field, "must be \"fixed\", \"linear\" or \"exponential\"");
 }
 
 int64_t bl_wf_retry_backoff_ms(const bl_wf_retry *r, int failed)
@@ -102,11 +86,11 @@ static void parse_trigger(bl_wf_def *d, const json_t *trigger, json_t *problems)
 {
     const char *type = json_string_value(json_object_get(trigger, "type"));
     if (!json_is_object(trigger) || !type) {
-        bl_wf_problem(problems, "trigger", "required: {\"type\": \"event\", \"config\": {\"eventType\", \"conditions\"}}");
+        bl_field_problem(problems, "trigger", "required: {\"type\": \"event\", \"config\": {\"eventType\", \"conditions\"}}");
         return;
     }
     if (strcmp(type, "event") != 0) {
-        bl_wf_problem(problems, "trigger.type",
+        bl_field_problem(problems, "trigger.type",
                       strcmp(type, "schedule") == 0 || strcmp(type, "webhook") == 0 || strcmp(type, "api-call") == 0
                           ? "\"%s\" triggers are not built yet: only \"event\" runs"
                           : "\"%s\" is not a trigger type (event)",
@@ -117,13 +101,13 @@ static void parse_trigger(bl_wf_def *d, const json_t *trigger, json_t *problems)
     const char *pattern = json_string_value(json_object_get(cfg, "eventType"));
     bl_err err = {0};
     if (!pattern || bl_event_type_pattern_check(pattern, &err) != 0)
-        bl_wf_problem(problems, "trigger.config.eventType", "required: an event type pattern (\"risk.escalated\", "
+        bl_field_problem(problems, "trigger.config.eventType", "required: an event type pattern (\"risk.escalated\", "
                       "\"risk.*\", \"*\")%s%s", err.msg[0] ? ": " : "", err.msg);
     else
         snprintf(d->trigger_event, sizeof d->trigger_event, "%s", pattern);
     bl_err_clear(&err);
     if (!(d->trigger_filter = bl_event_filter_new(json_object_get(cfg, "conditions"), &err)))
-        bl_wf_problem(problems, "trigger.config.conditions", "%s", err.msg);
+        bl_field_problem(problems, "trigger.config.conditions", "%s", err.msg);
 }
 
 /* Reports each failed test case of step i's transformation. */
@@ -134,7 +118,7 @@ static void report_tests(const bl_wf_step *s, size_t i, json_t *problems)
     char field[96];
     snprintf(field, sizeof field, "steps[%zu].config.testCases", i);
     if (n < 0)
-        bl_wf_problem(problems, field, "out of memory running the test cases");
+        bl_field_problem(problems, field, "out of memory running the test cases");
     size_t k;
     json_t *f;
     json_array_foreach(failures, k, f)
@@ -144,9 +128,9 @@ static void report_tests(const bl_wf_step *s, size_t i, json_t *problems)
         const char *error = json_string_value(json_object_get(f, "error"));
         const char *name = json_string_value(json_object_get(f, "name"));
         if (error)
-            bl_wf_problem(problems, field, "test case \"%s\" failed: %s", name ? name : "", error);
+            bl_field_problem(problems, field, "test case \"%s\" failed: %s", name ? name : "", error);
         else
-            bl_wf_problem(problems, field, "test case \"%s\" failed: expected %.150s, got %.150s", name ? name : "",
+            bl_field_problem(problems, field, "test case \"%s\" failed: expected %.150s, got %.150s", name ? name : "",
                           expected ? expected : "?", actual ? actual : "?");
         free(expected);
         free(actual);
@@ -165,7 +149,7 @@ static void compile_integration(bl_wf_step *s, const json_t *cfg, size_t i, cons
                                .organization_id = env->organization_id, .actor = "workflow"};
     bl_err err = {0};
     if (!c || !(s->call = bl_call_compile(c, &co, &err)))
-        bl_wf_problem(problems, field, "%s", c ? err.msg : "out of memory");
+        bl_field_problem(problems, field, "%s", c ? err.msg : "out of memory");
     json_decref(c);
 }
 
@@ -180,7 +164,7 @@ static void compile_config(bl_wf_step *s, const json_t *cfg, size_t i, const bl_
         break;
     case BL_WF_TRANSFORMATION:
         if (!(s->transform = bl_transform_compile(cfg, &err)))
-            bl_wf_problem(problems, field, "%s", err.msg);
+            bl_field_problem(problems, field, "%s", err.msg);
         else if (env->run_tests)
             report_tests(s, i, problems);
         break;
@@ -189,9 +173,9 @@ static void compile_config(bl_wf_step *s, const json_t *cfg, size_t i, const bl_
         char ef[80];
         snprintf(ef, sizeof ef, "%s.expression", field);
         if (!src)
-            bl_wf_problem(problems, ef, "required: an expression giving true or false ($.input.data.severity == 'critical')");
+            bl_field_problem(problems, ef, "required: an expression giving true or false ($.input.data.severity == 'critical')");
         else if (!(s->expr = bl_tx_expr_compile(src, &err)))
-            bl_wf_problem(problems, ef, "%s", err.msg);
+            bl_field_problem(problems, ef, "%s", err.msg);
         s->on_true = json_string_value(json_object_get(cfg, "onTrue"));
         s->on_false = json_string_value(json_object_get(cfg, "onFalse"));
         break;
@@ -201,7 +185,7 @@ static void compile_config(bl_wf_step *s, const json_t *cfg, size_t i, const bl_
         char df[80];
         snprintf(df, sizeof df, "%s.duration", field);
         if (!json_is_integer(dur) || json_integer_value(dur) < 1 || json_integer_value(dur) > BL_WF_DELAY_MAX_MS)
-            bl_wf_problem(problems, df, "required: milliseconds from 1 to %lld (30 days)", BL_WF_DELAY_MAX_MS);
+            bl_field_problem(problems, df, "required: milliseconds from 1 to %lld (30 days)", BL_WF_DELAY_MAX_MS);
         else
             s->delay_ms = json_integer_value(dur);
         break;
@@ -227,7 +211,7 @@ static void parse_step(bl_wf_def *d, size_t i, const json_t *js, const bl_wf_ret
     char where[48], field[96];
     snprintf(where, sizeof where, "steps[%zu]", i);
     if (!json_is_object(js)) {
-        bl_wf_problem(problems, where, "must be an object {id, name, type, config, onSuccess, onError, timeout}");
+        bl_field_problem(problems, where, "must be an object {id, name, type, config, onSuccess, onError, timeout}");
         return;
     }
     const char *key;
@@ -239,27 +223,27 @@ static void parse_step(bl_wf_def *d, size_t i, const json_t *js, const bl_wf_ret
             ok = strcmp(key, known[k]) == 0;
         if (!ok) {
             snprintf(field, sizeof field, "%s.%s", where, key);
-            bl_wf_problem(problems, field, "unknown field");
+            bl_field_problem(problems, field, "unknown field");
         }
     }
     const char *id = json_string_value(json_object_get(js, "id"));
     snprintf(field, sizeof field, "%s.id", where);
     if (!id_ok(id))
-        bl_wf_problem(problems, field, "required: 1..%d of [A-Za-z0-9_.-]", BL_WF_STEP_ID_MAX);
+        bl_field_problem(problems, field, "required: 1..%d of [A-Za-z0-9_.-]", BL_WF_STEP_ID_MAX);
     else
         snprintf(s->id, sizeof s->id, "%s", id);
     for (size_t k = 0; id && k < i; k++)
         if (strcmp(d->steps[k].id, id) == 0)
-            bl_wf_problem(problems, field, "\"%s\" is also the id of steps[%zu]", id, k);
+            bl_field_problem(problems, field, "\"%s\" is also the id of steps[%zu]", id, k);
     const char *type = json_string_value(json_object_get(js, "type"));
     int t = step_type_of(type);
     snprintf(field, sizeof field, "%s.type", where);
     if (type && strcmp(type, "parallel") == 0) {
-        bl_wf_problem(problems, field, "\"parallel\" steps are not built yet");
+        bl_field_problem(problems, field, "\"parallel\" steps are not built yet");
         return;
     }
     if (t < 0) {
-        bl_wf_problem(problems, field, "required: integration, transformation, condition or delay");
+        bl_field_problem(problems, field, "required: integration, transformation, condition or delay");
         return;
     }
     s->type = (bl_wf_step_type)t;
@@ -271,7 +255,7 @@ static void parse_step(bl_wf_def *d, size_t i, const json_t *js, const bl_wf_ret
     const json_t *cfg = json_object_get(js, "config");
     snprintf(field, sizeof field, "%s.config", where);
     if (!json_is_object(cfg)) {
-        bl_wf_problem(problems, field, "required: an object");
+        bl_field_problem(problems, field, "required: an object");
         return;
     }
     compile_config(s, cfg, i, env, problems);
@@ -289,37 +273,37 @@ static void parse_top(const json_t *def, json_t *problems)
         for (size_t k = 0; known[k] && !ok; k++)
             ok = strcmp(key, known[k]) == 0;
         if (!ok)
-            bl_wf_problem(problems, key, "unknown field");
+            bl_field_problem(problems, key, "unknown field");
     }
     const char *name = json_string_value(json_object_get(def, "name"));
     if (!name || !*name || strlen(name) > 200)
-        bl_wf_problem(problems, "name", "required: 1..200 characters");
+        bl_field_problem(problems, "name", "required: 1..200 characters");
     const json_t *desc = json_object_get(def, "description");
     if (desc && !json_is_string(desc) && !json_is_null(desc))
-        bl_wf_problem(problems, "description", "must be text");
+        bl_field_problem(problems, "description", "must be text");
     const json_t *active = json_object_get(def, "isActive");
     if (active && !json_is_boolean(active))
-        bl_wf_problem(problems, "isActive", "must be true or false");
+        bl_field_problem(problems, "isActive", "must be true or false");
     const json_t *version = json_object_get(def, "version");
     int a, b, c;
     char tail;
     if (version && (!json_is_string(version) ||
                     sscanf(json_string_value(version), "%d.%d.%d%c", &a, &b, &c, &tail) != 3 || a < 0 || b < 0 || c < 0))
-        bl_wf_problem(problems, "version", "must be semver (1.0.0)");
+        bl_field_problem(problems, "version", "must be semver (1.0.0)");
     const json_t *notes = json_object_get(def, "notifications");
     if (notes && (!json_is_array(notes) || json_array_size(notes) > 0))
-        bl_wf_problem(problems, "notifications", "notifications are not built yet: give [] or leave it out");
+        bl_field_problem(problems, "notifications", "notifications are not built yet: give [] or leave it out");
 }
 
 bl_wf_def *bl_wf_def_compile(const json_t *def, const bl_wf_env *env, json_t *problems)
 {
     if (!json_is_object(def)) {
-        bl_wf_problem(problems, "", "a workflow is a JSON object");
+        bl_field_problem(problems, "", "a workflow is a JSON object");
         return NULL;
     }
     bl_wf_def *d = calloc(1, sizeof *d);
     if (!d) {
-        bl_wf_problem(problems, "", "out of memory");
+        bl_field_problem(problems, "", "out of memory");
         return NULL;
     }
     d->json = json_incref((json_t *)def);
@@ -328,12 +312,12 @@ bl_wf_def *bl_wf_def_compile(const json_t *def, const bl_wf_env *env, json_t *pr
     bl_wf_retry dflt = {.max_attempts = 1, .strategy = BL_WF_BACKOFF_EXPONENTIAL, .base_ms = 1000, .max_ms = 60000};
     const json_t *eh = json_object_get(def, "errorHandling");
     if (eh && !json_is_object(eh))
-        bl_wf_problem(problems, "errorHandling", "must be an object {retryPolicy}");
+        bl_field_problem(problems, "errorHandling", "must be an object {retryPolicy}");
     bl_wf_retry base = dflt;
     parse_retry(json_object_get(eh, "retryPolicy"), &dflt, &base, "errorHandling.retryPolicy", problems);
     const json_t *steps = json_object_get(def, "steps");
     if (!json_is_array(steps) || json_array_size(steps) == 0 || json_array_size(steps) > BL_WF_STEPS_MAX) {
-        bl_wf_problem(problems, "steps", "required: 1..%d steps", BL_WF_STEPS_MAX);
+        bl_field_problem(problems, "steps", "required: 1..%d steps", BL_WF_STEPS_MAX);
     } else {
         d->n_steps = json_array_size(steps);
         for (size_t i = 0; i < d->n_steps; i++)

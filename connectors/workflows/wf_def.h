@@ -109,9 +109,6 @@ const bl_wf_step *bl_wf_def_step(const bl_wf_def *d, const char *id);
  * failed (1-based) has just failed, in ms. */
 int64_t bl_wf_retry_backoff_ms(const bl_wf_retry *r, int failed);
 
-/* Adds one problem to problems (field -> array of messages). */
-void bl_wf_problem(json_t *problems, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* "integration", "transformation", "condition", "delay". */
 const char *bl_wf_step_type_name(bl_wf_step_type t);
 

@@ -1,6 +1,7 @@
 /* The graph checks of a workflow: every reference names a step, every step
  * is reachable from the first, every cycle holds a delay. */
 #include "connectors/workflows/wf_internal.h"
+#include "core/field_problems.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static size_t edges_of(const bl_wf_def *d, size_t i, size_t out[EDGES_MAX], json
             if (problems) {
                 char field[96];
                 snprintf(field, sizeof field, "steps[%zu].%s", i, fields[k]);
-                bl_wf_problem(problems, field, "no step has the id \"%s\"", names[k]);
+                bl_field_problem(problems, field, "no step has the id \"%s\"", names[k]);
             }
             continue;
         }
@@ -77,7 +78,7 @@ void bl_wf_graph_check(const bl_wf_def *d, json_t *problems)
         if (!seen[i]) {
             char field[48];
             snprintf(field, sizeof field, "steps[%zu].id", i);
-            bl_wf_problem(problems, field, "step \"%s\" is unreachable from the first step \"%s\"", d->steps[i].id,
+            bl_field_problem(problems, field, "step \"%s\" is unreachable from the first step \"%s\"", d->steps[i].id,
                           d->steps[0].id);
         }
     /* cycles: the steps other than delays must form no cycle */
@@ -88,7 +89,7 @@ void bl_wf_graph_check(const bl_wf_def *d, json_t *problems)
             continue;
         char field[48];
         snprintf(field, sizeof field, "steps[%zu].id", at);
-        bl_wf_problem(problems, field, "step \"%s\" is on a cycle without a delay step: it would loop at once forever",
+        bl_field_problem(problems, field, "step \"%s\" is on a cycle without a delay step: it would loop at once forever",
                       d->steps[at].id);
         return;
     }

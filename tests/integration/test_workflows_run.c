@@ -110,6 +110,16 @@ static long await_executions(const char *wid, const char *status, long n)
     return seen;
 }
 
+/* Waits until an execution of workflow wid has begun a delay. */
+static void await_waiting(const char *wid)
+{
+    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
+    while (sql_count("SELECT count(*) FROM workflow_executions WHERE workflow_id = $1 AND waiting_until IS NOT NULL",
+                     wid) < 1 &&
+           bl_clock_mono_ms() < deadline)
+        usleep(50000);
+}
+
 /* The one execution of workflow wid as the API shows it (new reference). */
 static json_t *only_execution(const char *wid)
 {
@@ -246,11 +256,7 @@ static void cancelled_execution_runs_no_further_step(void)
                             wid) == 0);
     pid_t pid = start_orchestrator();
     REQUIRE(produce_event("0b7c0c1e-0000-4000-8000-000000000020", "cancel me", "HIGH") == 0);
-    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
-    while (sql_count("SELECT count(*) FROM workflow_executions WHERE workflow_id = $1 AND waiting_until IS NOT NULL",
-                     wid) < 1 &&
-           bl_clock_mono_ms() < deadline)
-        usleep(50000);
+    await_waiting(wid);
     json_t *e = only_execution(wid);
     REQUIRE(e);
     CHECK_EQ_STR(step_field(e, 0, "status"), "running");
@@ -284,11 +290,7 @@ static void delay_outlives_the_process_that_began_it(void)
     REQUIRE(create_workflow("outlives", steps, wid) == 0);
     pid_t pid = start_orchestrator();
     REQUIRE(produce_event("0b7c0c1e-0000-4000-8000-000000000030", "outlives", "HIGH") == 0);
-    int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
-    while (sql_count("SELECT count(*) FROM workflow_executions WHERE workflow_id = $1 AND waiting_until IS NOT NULL",
-                     wid) < 1 &&
-           bl_clock_mono_ms() < deadline)
-        usleep(50000);
+    await_waiting(wid);
     stop_orchestrator(pid, SIGKILL);
     /* killed while the delay was still running: nothing called yet */
     CHECK_EQ_INT(sql_count("SELECT count(*) FROM workflow_executions WHERE workflow_id = $1 AND status = 'running'"
@@ -402,8 +404,6 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
     setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
-    const char *only = getenv("WF_TEST_ONLY"); /* one test by name, when debugging */
-    (void)only;
     if (bl_test_api_start(&t, 1) == 0) {
         snprintf(topic, sizeof topic, "%sevents.pmo.risk", t.prefix);
         bl_test_unique_name(group, sizeof group, "wf_run");

@@ -283,7 +283,8 @@ int bl_custom_parse_workflow(const json_t *wf, json_t *problems)
     const char *id = json_string_value(json_object_get(wf, "id"));
     if (!json_is_object(wf) || !id || !*id || strlen(id) > 200) {
         bl_custom_problem(problems, "workflow",
-                          "a reference {id, name?}: stored only (workflows are not built yet, nothing runs it)");
+                          "a reference {id, name?}: stored only (nothing runs it: the api-call trigger of"
+                          " workflows is not built)");
         return -1;
     }
     return 0;

@@ -200,6 +200,15 @@ void *bl_wf_worker_loop(void *arg)
             bl_log_warn("workflows: claim failed", BL_FS("error", err.msg));
         while (got == 1 && !atomic_load(&o->stopping))
             got = run_one_step(o, conn, id);
+        if (got == 1) { /* stopping between two steps: the next replica need not wait for the lease */
+            const char *p[] = {id, o->owner};
+            if (bl_pg_exec_cmd(conn,
+                               "UPDATE workflow_timers SET lease_owner = NULL, lease_until = NULL"
+                               " WHERE execution_id = $1::uuid AND lease_owner = $2",
+                               2, p, &err) != 0)
+                bl_log_warn("workflows: lease not given back on stop (it runs out)", BL_FS("execution_id", id),
+                            BL_FS("error", err.msg));
+        }
         bl_pg_pool_release(o->pool, conn);
         if (!worked && !atomic_load(&o->stopping))
             usleep((useconds_t)o->opts.poll_ms * 1000);

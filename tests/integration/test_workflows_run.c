@@ -2,6 +2,7 @@
  * events start executions (once per workflow and event id); transformation,
  * condition, delay and integration steps run in order with their state at
  * every boundary; a failed step retried per its policy, then from the API;
+ * a step past its timeout takes its onError path;
  * a cancel stops an execution; a delay outlives the process that began it;
  * and a process killed with SIGKILL mid-run is taken over by another, every
  * step applied once (the outside calls counted by idempotency key at a
@@ -246,6 +247,38 @@ static void failed_step_is_retried_by_policy_then_from_the_api(void)
     fake_service_stop(&f);
 }
 
+static void step_timeout_takes_the_error_path(void)
+{
+    fake_service f;
+    REQUIRE(fake_service_start(&f, "{\"ok\":true}") == 0);
+    f.dflt.sleep_ms = 3000; /* far beyond the step's timeout */
+    char url[160], steps[2048], wid[64];
+    fake_service_url(&f, "/slow", url, sizeof url);
+    snprintf(steps, sizeof steps,
+             "[{\"id\":\"slow\",\"type\":\"integration\",\"timeout\":200,\"onError\":\"fallback\",\"config\":"
+             "{\"id\":\"slow\",\"type\":\"http\",\"method\":\"POST\",\"endpoint\":\"%s\"}},"
+             "{\"id\":\"fallback\",\"type\":\"transformation\",\"config\":{\"type\":\"map\",\"rules\":"
+             "[{\"operation\":\"set\",\"source\":\"$.steps.slow.error\",\"target\":\"$.why\"}]}}]",
+             url);
+    REQUIRE(create_workflow("too slow", steps, wid) == 0);
+    pid_t pid = start_orchestrator();
+    REQUIRE(produce_event("0b7c0c1e-0000-4000-8000-000000000040", "too slow", "HIGH") == 0);
+    CHECK_EQ_INT(await_executions(wid, "completed", 1), 1);
+    json_t *e = only_execution(wid);
+    REQUIRE(e);
+    CHECK_EQ_INT(json_array_size(json_object_get(e, "steps")), 2);
+    CHECK_EQ_STR(step_field(e, 0, "stepId"), "slow");
+    CHECK_EQ_STR(step_field(e, 0, "status"), "failed");
+    CHECK_EQ_STR(step_field(e, 1, "stepId"), "fallback");
+    CHECK_EQ_STR(step_field(e, 1, "status"), "completed");
+    const char *why = json_string_value(
+        json_object_get(json_object_get(json_array_get(json_object_get(e, "steps"), 1), "output"), "why"));
+    CHECK(why && strstr(why, "integration") != NULL);
+    json_decref(e);
+    stop_orchestrator(pid, SIGTERM);
+    fake_service_stop(&f);
+}
+
 static void cancelled_execution_runs_no_further_step(void)
 {
     char wid[64];
@@ -411,6 +444,7 @@ int main(void)
         if (make_topic() == 0) {
             BL_RUN(steps_of_each_type_run_in_order_once_per_event);
             BL_RUN(failed_step_is_retried_by_policy_then_from_the_api);
+            BL_RUN(step_timeout_takes_the_error_path);
             BL_RUN(cancelled_execution_runs_no_further_step);
             BL_RUN(delay_outlives_the_process_that_began_it);
             BL_RUN(killed_orchestrator_is_taken_over_and_each_step_applied_once);

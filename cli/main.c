@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "connectors/cmd_connect.h"
 #include "connectors/webhook/cli/cmd_webhooks.h"
+#include "connectors/workflows/cmd_workflows.h"
 #include "producers/outbox/cmd_relay.h"
 
 #include <stdio.h>
@@ -37,6 +38,7 @@ static const bl_command commands[] = {
     {"topics", "ensure|list every topic the bus uses", bl_cmd_topics},
     {"version", "print the version", cmd_version},
     {"webhooks", "manage webhook endpoints; sign or verify a webhook body", bl_cmd_webhooks},
+    {"workflows", "run workflow executions: event triggers, steps, durable timers (a consumer group)", bl_cmd_workflows},
 };
 
 static void print_usage(FILE *out)

@@ -17,6 +17,7 @@ static const struct {
     {"api_keys", "id"},
     {"webhook_endpoints", "id"},
     {"custom_apis", "id"},
+    {"workflows", "id"},
     {"integrations", "id"},
     {"api_users", "id"},
     {"fieldservice_integrations", "id"},

@@ -1,6 +1,7 @@
 /* The simple parts of a definition: its path, authentication, rateLimit,
  * caching and workflow reference, each checked into a bl_custom_def. */
 #include "api/custom/def_parts.h"
+#include "core/field_problems.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,18 +10,10 @@
 
 void bl_custom_problem(json_t *problems, const char *field, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    bl_field_problem_v(problems, field, fmt, ap);
     va_end(ap);
-    json_t *list = json_object_get(problems, field);
-    if (!list) {
-        list = json_array();
-        if (json_object_set_new(problems, field, list) != 0)
-            return;
-    }
-    json_array_append_new(list, json_string(msg));
 }
 
 static bool segment_ok(const char *s, size_t n)
@@ -290,7 +283,8 @@ int bl_custom_parse_workflow(const json_t *wf, json_t *problems)
     const char *id = json_string_value(json_object_get(wf, "id"));
     if (!json_is_object(wf) || !id || !*id || strlen(id) > 200) {
         bl_custom_problem(problems, "workflow",
-                          "a reference {id, name?}: stored only (workflows are not built yet, nothing runs it)");
+                          "a reference {id, name?}: stored only (nothing runs it: the api-call trigger of"
+                          " workflows is not built)");
         return -1;
     }
     return 0;

@@ -15,4 +15,12 @@ int bl_custom_parse_workflow(const json_t *wf, json_t *problems);
 /* "1.2.3" into parts. Returns 0 or -1 (not semver MAJOR.MINOR.PATCH). */
 int bl_custom_parse_version(const char *v, int parts[3]);
 
+/* The version a save of row id gets (api/custom/store.c; also the
+ * workflows' store): asked when above every saved one, the latest saved
+ * one's next patch when asked is NULL or current. top_sql selects (major,
+ * minor, patch) of the latest saved version of $1. Returns 0 with out, or
+ * -1 with err (BL_EINVAL naming the version). */
+int bl_custom_next_version(PGconn *conn, const char *top_sql, const char *id, const char *current,
+                           const char *asked, char *out, size_t len, bl_err *err);
+
 #endif

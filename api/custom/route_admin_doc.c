@@ -17,7 +17,8 @@ static const char definition_text[] =
     " transformations (TransformationRules applied in order to {params, query, body, integrations}; their"
     " testCases run on every save), integrations (IntegrationConfigs called in order, each answer under"
     " integrations.<id>), outputSchema (a JSON Schema the answer must match, else 502), workflow (a reference"
-    " {id, name} stored only: workflows are not built yet and nothing runs it), version (semver; every save is"
+    " {id, name} stored only: nothing runs it, the api-call trigger of workflows is not built), version"
+    " (semver; every save is"
     " kept) and isActive. A definition with any problem is refused whole with 422 and field_errors naming each.";
 
 static const struct {

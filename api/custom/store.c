@@ -151,15 +151,11 @@ json_t *bl_custom_store_create(PGconn *conn, const bl_audit_actor *who, const ch
     return bl_custom_store_get(conn, org, id, err);
 }
 
-/* The next version of a save: def's when above every saved one. */
-static int next_version(PGconn *conn, const char *id, const char *current, const char *asked, char *out,
-                        size_t len, bl_err *err)
+int bl_custom_next_version(PGconn *conn, const char *top_sql, const char *id, const char *current,
+                           const char *asked, char *out, size_t len, bl_err *err)
 {
     const char *p[] = {id};
-    PGresult *r = bl_pg_exec(conn,
-                             "SELECT major, minor, patch FROM custom_api_versions WHERE custom_api_id = $1"
-                             " ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
-                             1, p, err);
+    PGresult *r = bl_pg_exec(conn, top_sql, 1, p, err);
     if (!r)
         return -1;
     int top[3] = {0, 0, 0};
@@ -172,13 +168,23 @@ static int next_version(PGconn *conn, const char *id, const char *current, const
         return 0;
     }
     if (bl_custom_parse_version(asked, v) != 0)
-        return bl_err_set(err, BL_EINVAL, "custom api: version \"%s\" is not semver", asked);
+        return bl_err_set(err, BL_EINVAL, "version \"%s\" is not semver", asked);
     bool above = v[0] != top[0] ? v[0] > top[0] : v[1] != top[1] ? v[1] > top[1] : v[2] > top[2];
     if (!above)
         return bl_err_set(err, BL_EINVAL, "version %s is not above the latest saved version %d.%d.%d", asked,
                           top[0], top[1], top[2]);
     snprintf(out, len, "%s", asked);
     return 0;
+}
+
+/* The next version of a save of endpoint id. */
+static int next_version(PGconn *conn, const char *id, const char *current, const char *asked, char *out,
+                        size_t len, bl_err *err)
+{
+    return bl_custom_next_version(conn,
+                                  "SELECT major, minor, patch FROM custom_api_versions WHERE custom_api_id = $1"
+                                  " ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+                                  id, current, asked, out, len, err);
 }
 
 /* Locks the row of id in org and reads its current version. */

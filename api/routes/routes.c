@@ -30,6 +30,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_att_attendance,
     bl_api_routes_ax_integrations,
     bl_api_routes_custom,
+    bl_api_routes_workflows,
     bl_api_routes_alerts,
     NULL,
 };

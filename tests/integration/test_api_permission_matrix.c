@@ -167,6 +167,22 @@ static int make_org_rows(bl_test_perm_org *f)
     bl_test_reply_clear(&r);
     if (st != 201)
         return -1;
+    /* a workflow (named with the marker) and one completed execution of it */
+    snprintf(body, sizeof body, WORKFLOW_BODY("%s"), f->marker);
+    st = bl_test_api_call(&api, "POST", "/v1/workflows", f->admin, NULL, body, &r);
+    const char *workflow = json_string_value(json_object_get(r.json, "id"));
+    snprintf(f->workflow, sizeof f->workflow, "%s", workflow ? workflow : "");
+    if (st != 201)
+        fprintf(stderr, "  workflow of %s: %ld %s\n", f->tag, st, r.body);
+    bl_test_reply_clear(&r);
+    if (st != 201)
+        return -1;
+    const char *wp[] = {f->workflow, f->id, f->marker};
+    if (bl_test_sql_value(api.pool, "INSERT INTO workflow_executions (workflow_id, organization_id, workflow_version,"
+                  " status, trigger_id, input, context, completed_at) VALUES ($1, $2, '1.0.0', 'completed', $3,"
+                  " '{}', '{}', now()) RETURNING id",
+                  3, wp, f->execution, sizeof f->execution) != 0)
+        return -1;
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"url\":\"%s/hook\",\"event_types\":[\"risk.*\"]}", f->marker,
              CLOSED_URL);
     st = bl_test_api_call(&api, "POST", "/v1/webhooks", f->admin, NULL, body, &r);

@@ -57,7 +57,7 @@ bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern
     if (starts_with(pattern, "/api/"))
         return strcmp(method, "GET") == 0 ? BL_API_PERM_READ : BL_API_PERM_WRITE;
     if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis") ||
-        strcmp(pattern, "/v1/audit") == 0)
+        starts_with(pattern, "/v1/workflows") || strcmp(pattern, "/v1/audit") == 0)
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;
@@ -97,6 +97,11 @@ static int param_value(const char *pattern, const char *param, const bl_test_per
     if (strcmp(coll, "custom-apis") == 0) {
         snprintf(out, len, "%s", strcmp(param, "tid") == 0 ? "t1" : f->custom_api);
         return strcmp(param, "id") == 0 ? 1 : strcmp(param, "tid") == 0 ? 0 : -1;
+    }
+    if (strcmp(coll, "workflows") == 0) {
+        bool exec = strcmp(param, "eid") == 0;
+        snprintf(out, len, "%s", exec ? f->execution : f->workflow);
+        return exec || strcmp(param, "id") == 0 ? 1 : -1;
     }
     if (strcmp(coll, "integrations") == 0) {
         if (strcmp(param, "provider") == 0) { /* document 001 names Google "google" */
@@ -189,6 +194,8 @@ char *bl_test_perm_body_for(const json_t *openapi, const char *method, const cha
         {"PUT", "/v1/custom-apis/:id", "{\"name\":\"replaced by the matrix\",\"path\":\"/matrix\",\"method\":\"GET\","
                                        "\"authentication\":{\"type\":\"none\"}}"},
         {"POST", "/v1/custom-apis/:id/rollback", "{\"version\":\"1.0.0\"}"},
+        {"POST", "/v1/workflows", WORKFLOW_BODY("made by the matrix")},
+        {"PUT", "/v1/workflows/:id", WORKFLOW_BODY("replaced by the matrix")},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         if (strcmp(bodies[i].method, method) == 0 && strcmp(bodies[i].pattern, pattern) == 0)

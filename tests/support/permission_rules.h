@@ -18,6 +18,10 @@
 #define CLOSED_URL "http://127.0.0.1:9" /* discard port: nothing listens */
 #define USER_EMAIL "matrix@example.com"
 #define USER_PASSWORD "matrix password of the user"
+/* a workflow named name: an event trigger and one delay step */
+#define WORKFLOW_BODY(name)                                                                              \
+    "{\"name\":\"" name "\",\"trigger\":{\"type\":\"event\",\"config\":{\"eventType\":\"risk.*\"}}," \
+    "\"steps\":[{\"id\":\"wait\",\"type\":\"delay\",\"config\":{\"duration\":1000}}]}"
 
 /* One organization of the matrix and the ids of its fixture rows. */
 typedef struct bl_test_perm_org {
@@ -27,6 +31,7 @@ typedef struct bl_test_perm_org {
     char admin[BL_API_TOKEN_SIZE];
     char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
     char webhook[64], integration[40], run[40], command[40], custom_api[40], alert[40];
+    char workflow[40], execution[40]; /* a workflow and one execution of it */
 } bl_test_perm_org;
 
 /* Whether anyone may call pattern: operations, login, the documents, the console. */

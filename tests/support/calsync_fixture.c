@@ -216,10 +216,13 @@ static long handled(const bl_calsync_fx *fx, long *dead)
 long bl_calsync_fx_apply(bl_calsync_fx *fx)
 {
     long dead_before, dead_after;
-    long pending = (long)fixture_end_total(fx->dom.commands_topic, 1) - handled(fx, &dead_before);
+    long total = (long)fixture_end_total(fx->dom.commands_topic, 1);
+    long pending = total - handled(fx, &dead_before);
     if (pending < 0)
         return -1;
-    for (long left = pending; left > 0; left -= 50) /* the fixture steps at most 60 times a call */
+    /* the fixture steps at most 60 times a call, and a step may handle many
+     * commands (a batch): what is left is asked again after each run */
+    for (long left = pending; left > 0; left = total - handled(fx, &dead_after))
         if (bl_test_domain_run(&fx->dom, left < 50 ? left : 50) != 0)
             return -1;
     handled(fx, &dead_after);

@@ -13,6 +13,7 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/avro_event.h"
 #include "tests/support/fake_service.h"
+#include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
 
 #include <curl/curl.h>
@@ -27,12 +28,12 @@
 
 static bl_test_api t;
 static char topic[200], group[128], log_path[256];
-static int spawned;
 
 static pid_t start_orchestrator(void)
 {
+    /* below the ephemeral range and checked free (see test_calendar_sync_runs) */
     char port[16];
-    snprintf(port, sizeof port, "%d", 21000 + (int)((getpid() * 7 + spawned++) % 20000));
+    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {

@@ -144,8 +144,10 @@ static int past_endpoint_max_age(const dl_job *j, int64_t at_ms, const char *las
     int64_t max_s = j->snap->endpoint->max_age_s, now = bl_clock_wall_ms();
     if (max_s <= 0 || at_ms - delivery_born_ms(j, now) < max_s * 1000)
         return 0;
-    snprintf(reason, len, "max age exceeded: older than the endpoint's max_age_seconds (%lld s) %s; %.150s",
-             (long long)max_s, at_ms > now ? "at its next attempt" : "", last && *last ? last : "");
+    char was[128];
+    snprintf(was, sizeof was, "%s", last ? last : ""); /* last may be reason itself */
+    snprintf(reason, len, "max age exceeded: older than the endpoint's max_age_seconds (%lld s)%s; %s",
+             (long long)max_s, at_ms > now ? " at its next attempt" : "", was);
     return 1;
 }
 
@@ -162,8 +164,11 @@ static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *
         bl_deliver_finish(d, j, bl_outcome_done());
         return;
     case BL_RETRY_LATER:
-        if (past_endpoint_max_age(j, bl_clock_wall_ms() + dec->delay_ms, error, error, sizeof error))
-            break; /* its next attempt would come too late: dead letters now */
+        if (past_endpoint_max_age(j, bl_clock_wall_ms() + dec->delay_ms, error, error, sizeof error)) {
+            /* its next attempt would come too late: dead letters now */
+            bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
+            break;
+        }
         atomic_fetch_add(&d->retried, 1);
         bl_deliver_finish(d, j, bl_outcome_retry(dec->delay_ms, error));
         return;

@@ -327,12 +327,6 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         bl_deliver_finish(d, j, bl_outcome_dead_letter(aged));
         return;
     }
-    if (prev && prev->due_at_ms > now) {
-        /* a tier shorter than its delay handed it over early (a schedule's
-         * delay past the largest tier): set aside until due, no attempt spent */
-        set_aside(d, j, prev->due_at_ms - now, prev->error);
-        return;
-    }
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {
         /* the name did not resolve: a transport failure like any other */

@@ -145,7 +145,8 @@ static int past_endpoint_max_age(const dl_job *j, int64_t at_ms, const char *las
     if (max_s <= 0 || at_ms - delivery_born_ms(j, now) < max_s * 1000)
         return 0;
     char was[128];
-    snprintf(was, sizeof was, "%s", last ? last : ""); /* last may be reason itself */
+    /* last may be reason itself; cut to was (gcc -O3 checks the bound) */
+    snprintf(was, sizeof was, "%.*s", (int)sizeof was - 1, last ? last : "");
     snprintf(reason, len, "max age exceeded: older than the endpoint's max_age_seconds (%lld s)%s; %s",
              (long long)max_s, at_ms > now ? " at its next attempt" : "", was);
     return 1;

@@ -45,6 +45,13 @@ int bl_retry_policy_check(const bl_retry_policy *p, bl_err *err)
     if (p->max_retry_after_ms < 0 || p->max_retry_after_ms > BL_RETRY_MAX_DELAY_LIMIT_MS)
         return bl_err_set(err, BL_EINVAL, "retry policy: max_retry_after_ms %lld is not in 0..%lld",
                           (long long)p->max_retry_after_ms, BL_RETRY_MAX_DELAY_LIMIT_MS);
+    if (p->schedule_len < 0 || p->schedule_len > BL_RETRY_SCHEDULE_MAX)
+        return bl_err_set(err, BL_EINVAL, "retry policy: a schedule has at most %d delays",
+                          BL_RETRY_SCHEDULE_MAX);
+    for (int i = 0; i < p->schedule_len; i++)
+        if (p->schedule_ms[i] < BL_RETRY_SCHEDULE_MIN_DELAY_MS || p->schedule_ms[i] > BL_RETRY_MAX_DELAY_LIMIT_MS)
+            return bl_err_set(err, BL_EINVAL, "retry policy: schedule[%d] %lld ms is not in 1 s..a week", i,
+                              (long long)p->schedule_ms[i]);
     return 0;
 }
 
@@ -126,6 +133,8 @@ int64_t bl_retry_backoff_ms(const bl_retry_policy *p, int attempt, bl_random_u32
 {
     if (attempt < 1)
         attempt = 1;
+    if (p->schedule_len > 0)
+        return p->schedule_ms[(attempt <= p->schedule_len ? attempt : p->schedule_len) - 1];
     double d = (double)p->base_delay_ms * pow(p->factor, attempt - 1);
     if (!(d < (double)p->max_delay_ms)) /* also catches inf */
         d = (double)p->max_delay_ms;
@@ -197,7 +206,7 @@ bl_retry_decision bl_retry_decide(const bl_retry_policy *p, int attempt,
             return decided(BL_RETRY_GIVE_UP, "unexpected status");
         }
     }
-    if (attempt >= p->max_attempts) {
+    if (attempt >= (p->schedule_len > 0 ? p->schedule_len + 1 : p->max_attempts)) {
         bl_retry_decision d = decided(BL_RETRY_GIVE_UP, reason);
         d.exhausted = true;
         return d;

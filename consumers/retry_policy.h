@@ -22,17 +22,25 @@ typedef struct bl_retry_policy {
     int64_t max_delay_ms;       /* cap on a backoff delay; default 300000 (5 min) */
     double jitter;              /* +- fraction of each backoff delay; default 0.2 */
     int64_t max_retry_after_ms; /* cap on an honoured Retry-After; default 3600000 (1 h) */
+    /* An explicit schedule instead of the exponential backoff: the delay
+     * before retry i (0-based) is schedule_ms[i], without jitter, and
+     * max_attempts is schedule_len + 1. schedule_len 0: exponential. */
+    int schedule_len;
+    int64_t schedule_ms[20];
 } bl_retry_policy;
 
 #define BL_RETRY_MAX_ATTEMPTS_LIMIT 100
 #define BL_RETRY_MAX_DELAY_LIMIT_MS (7LL * 24 * 3600 * 1000) /* a week */
+#define BL_RETRY_SCHEDULE_MAX 20               /* delays in a schedule */
+#define BL_RETRY_SCHEDULE_MIN_DELAY_MS 1000    /* each 1 s .. a week */
 
 /* The defaults above. */
 bl_retry_policy bl_retry_policy_default(void);
 
 /* Checks bounds: max_attempts 1..100, 0 <= base <= cap <= a week, factor
- * 1..10, jitter 0..1, max_retry_after 0..a week. Returns 0, or -1 with
- * BL_EINVAL naming the field. */
+ * 1..10, jitter 0..1, max_retry_after 0..a week; a schedule has 0..20
+ * delays of 1 s..a week each. Returns 0, or -1 with BL_EINVAL naming the
+ * field. */
 int bl_retry_policy_check(const bl_retry_policy *p, bl_err *err);
 
 /* Why no HTTP status came back. */
@@ -75,16 +83,18 @@ typedef uint32_t (*bl_random_u32_fn)(void *ctx);
 uint32_t bl_random_u32_os(void *ctx);
 
 /* The backoff before the retry that follows attempt number attempt (1 = the
- * first; below 1 counts as 1): base_delay_ms * factor^(attempt-1), capped at
+ * first; below 1 counts as 1): with a schedule, schedule_ms[attempt-1] (the
+ * last delay past its end), no jitter; otherwise base_delay_ms * factor^(attempt-1), capped at
  * max_delay_ms, then spread by +- jitter using rnd(ctx) (rnd NULL or jitter
- * 0: none) and capped again; never negative. Reads only base_delay_ms,
- * factor, max_delay_ms and jitter of p (borrowed, not NULL). */
+ * 0: none) and capped again; never negative. Reads only the schedule,
+ * base_delay_ms, factor, max_delay_ms and jitter of p (borrowed, not NULL). */
 int64_t bl_retry_backoff_ms(const bl_retry_policy *p, int attempt, bl_random_u32_fn rnd, void *ctx);
 
 /* Decides after attempt number attempt (1 = the first) ended with outcome.
  * 2xx: delivered. 410: disable the endpoint. 408, 429, 5xx, and transport
- * errors other than BLOCKED: retry while attempt < max_attempts, else give
- * up. The delay is base * factor^(attempt-1), capped at max_delay_ms, then
+ * errors other than BLOCKED: retry while attempt < max_attempts (with a
+ * schedule: schedule_len + 1), else give up. The delay is
+ * bl_retry_backoff_ms: the schedule's, or base * factor^(attempt-1), capped at max_delay_ms, then
  * spread by +- jitter using rnd(rnd_ctx) (rnd NULL: no jitter) and capped
  * again; for 429 and 503 a valid Retry-After (delta-seconds, or an HTTP-date
  * compared with now_ms, the unix time in ms) replaces it, capped at

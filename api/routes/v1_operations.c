@@ -63,6 +63,13 @@ static const char webhook_schema[] =
     "rotate-secret, still signing (a second v1a entry) until previous_public_key_until\"},"
     "\"previous_public_key_until\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
     "\"max_attempts\":{\"type\":\"integer\"},\"timeout_ms\":{\"type\":\"integer\"},"
+    "\"retry_schedule\":{\"type\":[\"array\",\"null\"],\"minItems\":1,\"maxItems\":20,"
+    "\"items\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":604800},\"description\":\"explicit delays in "
+    "seconds before retry 1, 2, ... instead of the exponential backoff (then retry_count is its length); excludes "
+    "max_attempts, retry_count and backoff_base_ms (422); null: exponential\"},"
+    "\"max_age_seconds\":{\"type\":[\"integer\",\"null\"],\"minimum\":1,\"maximum\":2592000,"
+    "\"description\":\"a delivery older than this (from its creation) goes to the dead letters whatever its "
+    "attempts, with a reason naming the max age; null: no limit\"},"
     "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
 
 static const char api_key_schema[] =

@@ -150,6 +150,33 @@ static void read_types(const json_t *v, bl_api_webhook_spec_buf *out, json_t *er
     out->spec.event_type_count = n;
 }
 
+static void read_schedule(const json_t *v, bl_api_webhook_spec_buf *out, json_t *errors)
+{
+    size_t n = json_array_size(v);
+    out->spec.retry_schedule_s = NULL;
+    out->spec.retry_schedule_len = 0;
+    if (json_is_null(v))
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "null, or an array of 1 to %d delays, each an integer from 1 to %d seconds",
+             BL_WEBHOOK_RETRY_SCHEDULE_MAX, BL_WEBHOOK_RETRY_DELAY_MAX_S);
+    if (!json_is_array(v) || n == 0 || n > BL_WEBHOOK_RETRY_SCHEDULE_MAX) {
+        note(errors, "retry_schedule", msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *d = json_array_get(v, i);
+        if (!json_is_integer(d) || json_integer_value(d) < 1 ||
+            json_integer_value(d) > BL_WEBHOOK_RETRY_DELAY_MAX_S) {
+            note(errors, "retry_schedule", msg);
+            return;
+        }
+        out->schedule[i] = json_integer_value(d);
+    }
+    out->spec.retry_schedule_s = out->schedule;
+    out->spec.retry_schedule_len = n;
+}
+
 /* One field of the body onto out; returns false for an unknown name. */
 static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_buf *out, json_t *errors)
 {
@@ -206,6 +233,13 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         n = s->backoff_base_ms;
         read_int(v, name, 1, 7LL * 24 * 3600 * 1000, &n, errors);
         s->backoff_base_ms = n;
+    } else if (strcmp(name, "retry_schedule") == 0) {
+        read_schedule(v, out, errors);
+    } else if (strcmp(name, "max_age_seconds") == 0) {
+        n = 0;
+        if (!json_is_null(v))
+            read_int(v, name, 1, BL_WEBHOOK_MAX_AGE_MAX_S, &n, errors);
+        s->max_age_s = n;
     } else if (strcmp(name, "timeout_ms") == 0) {
         n = s->timeout_ms;
         read_int(v, name, 1, BL_WEBHOOK_TIMEOUT_MAX_MS, &n, errors);
@@ -235,6 +269,10 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
     memset(out, 0, sizeof *out);
     if (base) {
         bl_webhook_spec_from_endpoint(base, &out->spec, out->types);
+        for (size_t i = 0; i < base->retry_schedule_len; i++)
+            out->schedule[i] = base->retry_schedule_s[i];
+        if (base->retry_schedule_len)
+            out->spec.retry_schedule_s = out->schedule;
     } else {
         out->spec.hmac_header = BL_API_WEBHOOK_HMAC_HEADER_DEFAULT;
         out->spec.max_attempts = BL_API_WEBHOOK_RETRY_COUNT_DEFAULT + 1;
@@ -253,6 +291,19 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
         note(errors, "retry_count", "give retry_count or max_attempts, not both");
     if (json_object_get(body, "timeout_seconds") && json_object_get(body, "timeout_ms"))
         note(errors, "timeout_seconds", "give timeout_seconds or timeout_ms, not both");
+    /* an explicit schedule and the exponential settings exclude each other */
+    const json_t *sched = json_object_get(body, "retry_schedule");
+    bool keeps_schedule = sched ? !json_is_null(sched) : base && base->retry_schedule_len > 0;
+    static const char *const exponential[] = {"max_attempts", "retry_count", "backoff_base_ms"};
+    for (size_t i = 0; keeps_schedule && i < 3; i++) {
+        if (!json_object_get(body, exponential[i]))
+            continue;
+        char msg[200];
+        snprintf(msg, sizeof msg, "retry_schedule and %s exclude each other: give one (on update, "
+                 "\"retry_schedule\": null returns to the exponential backoff)", exponential[i]);
+        note(errors, "retry_schedule", msg);
+        break;
+    }
     json_object_foreach((json_t *)body, name, v) {
         /* is_active is a state, carried out by the caller (enable / disable) */
         if (strcmp(name, "is_active") == 0) {

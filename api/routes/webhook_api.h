@@ -70,6 +70,7 @@ int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const
 typedef struct bl_api_webhook_spec_buf {
     bl_webhook_spec spec;
     const char *types[BL_WEBHOOK_EVENT_TYPES_MAX];
+    int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
 } bl_api_webhook_spec_buf;
 
 /* Fills out from body: every field on create (base NULL: name, url and
@@ -78,7 +79,10 @@ typedef struct bl_api_webhook_spec_buf {
  * 1 s doubling, timeout to 10 s), only the given ones over base's settings
  * on update. The document's names are read too: events, retry_count
  * (max_attempts - 1), timeout_seconds; is_active is only checked (a boolean)
- * and left to the caller.
+ * and left to the caller. retry_schedule (an array of delays in seconds, or
+ * null for the exponential backoff) excludes max_attempts, retry_count and
+ * backoff_base_ms in the same body, and on update while the endpoint keeps a
+ * schedule; max_age_seconds is a number of seconds or null.
  * Unknown fields and wrong types are noted in errors (field -> message).
  * Returns 0, or -1 when errors got an entry. */
 int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base,

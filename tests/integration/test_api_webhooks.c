@@ -167,6 +167,53 @@ static void validation_errors_are_422_with_fields(void)
                        "max_attempts", NULL);
 }
 
+/* retry_schedule and max_age_seconds: stored and answered, bounds and the
+ * exclusion with the exponential settings as 422s on the field, and null
+ * returns to the exponential backoff. */
+static void retry_schedule_is_validated_stored_and_exclusive(void)
+{
+#define WH_BASE "{\"name\":\"n\",\"url\":\"http://127.0.0.1/x\",\"event_types\":[\"risk.*\"],"
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[]}", "retry_schedule", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[5,0]}", "retry_schedule", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[604801]}", "retry_schedule", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
+                                  "retry_schedule", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":\"5,300\"}", "retry_schedule", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[5,300],\"max_attempts\":3}", "retry_schedule",
+                                  "exclude");
+    bl_test_wh_expect_field_error(WH_BASE "\"retry_schedule\":[5,300],\"backoff_base_ms\":500}",
+                                  "retry_schedule", "exclude");
+    bl_test_wh_expect_field_error(WH_BASE "\"max_age_seconds\":0}", "max_age_seconds", NULL);
+    bl_test_wh_expect_field_error(WH_BASE "\"max_age_seconds\":2592001}", "max_age_seconds", NULL);
+    bl_test_reply r;
+    REQUIRE(bl_test_wh_call("POST", "/v1/webhooks", bl_test_wh.admin,
+                            WH_BASE "\"retry_schedule\":[5,300,1800,7200],\"max_age_seconds\":86400}", &r) == 201);
+    const json_t *data = json_object_get(r.json, "data") ? json_object_get(r.json, "data") : r.json;
+    char id[64], path[160];
+    snprintf(id, sizeof id, "%s", bl_test_wh_str(data, "id") ? bl_test_wh_str(data, "id") : "");
+    const json_t *sched = json_object_get(data, "retry_schedule");
+    CHECK_EQ_INT((long)json_array_size(sched), 4);
+    CHECK_EQ_INT(json_integer_value(json_array_get(sched, 2)), 1800);
+    CHECK_EQ_INT(json_integer_value(json_object_get(data, "max_age_seconds")), 86400);
+    CHECK_EQ_INT(json_integer_value(json_object_get(data, "retry_count")), 4);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    /* the endpoint keeps its schedule: an exponential setting alone is refused */
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin, "{\"max_attempts\":5}", &r), 422);
+    CHECK(json_object_get(bl_test_wh_field_errors(&r), "retry_schedule") != NULL);
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("GET", path, bl_test_wh.admin, NULL, &r), 200);
+    CHECK_EQ_INT((long)json_array_size(json_object_get(r.json, "retry_schedule")), 4);
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin,
+                                 "{\"retry_schedule\":null,\"max_attempts\":5,\"max_age_seconds\":null}", &r), 200);
+    CHECK(json_is_null(json_object_get(r.json, "retry_schedule")));
+    CHECK(json_is_null(json_object_get(r.json, "max_age_seconds")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "max_attempts")), 5);
+    bl_test_reply_clear(&r);
+#undef WH_BASE
+}
+
 static void ssrf_refusal_is_422_on_url_with_the_reason(void)
 {
     bl_test_wh_expect_field_error("{\"name\":\"n\",\"url\":\"http://10.1.2.3/hook\",\"event_types\":[\"risk.*\"]}", "url",
@@ -284,6 +331,7 @@ int main(void)
         BL_RUN(another_organizations_endpoint_is_not_found);
         BL_RUN(validation_errors_are_422_with_fields);
         BL_RUN(ssrf_refusal_is_422_on_url_with_the_reason);
+        BL_RUN(retry_schedule_is_validated_stored_and_exclusive);
         BL_RUN(event_types_are_grouped_by_domain);
         BL_RUN(permission_matrix_reads_for_read_and_write_management_for_admin);
         BL_RUN(demo_plan_reads_but_cannot_manage);

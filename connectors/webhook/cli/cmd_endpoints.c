@@ -52,6 +52,12 @@ static const bl_setting endpoint_settings[] = {
      .max = 100, .help = "attempts per delivery, the first included"},
     {.name = "backoff", .flag = "backoff", .type = BL_SETTING_DURATION, .def = "1s", .min = 1,
      .max = 7LL * 24 * 3600 * 1000, .help = "delay before the first retry (doubles each retry)"},
+    {.name = "retry_schedule", .flag = "retry-schedule", .type = BL_SETTING_STRING,
+     .help = "explicit retry delays in seconds instead of the exponential backoff (e.g. 5,300,1800; "
+             "1..20 of 1..604800 s); none: back to exponential"},
+    {.name = "max_age", .flag = "max-age", .type = BL_SETTING_INT, .def = "0", .min = 0,
+     .max = BL_WEBHOOK_MAX_AGE_MAX_S,
+     .help = "seconds after which an undelivered delivery is dead-lettered whatever its attempts; 0: none"},
     {.name = "timeout", .flag = "timeout", .type = BL_SETTING_DURATION, .def = "10s", .min = 1,
      .max = BL_WEBHOOK_TIMEOUT_MAX_MS, .help = "request timeout"},
     {.name = "rate_limit", .flag = "rate-limit", .type = BL_SETTING_STRING,
@@ -132,7 +138,32 @@ typedef struct spec_holder {
     const char *types[MAX_TYPES];
     char types_buf[TYPES_TEXT_MAX];
     json_t *conditions, *headers;
+    int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
 } spec_holder;
+
+/* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
+static int parse_schedule(const char *text, bl_webhook_spec *spec, spec_holder *h, bl_err *err)
+{
+    spec->retry_schedule_s = NULL;
+    spec->retry_schedule_len = 0;
+    if (!text || strcmp(text, "none") == 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = text; *p;) {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || (*end && *end != ',') || v < 1 || v > BL_WEBHOOK_RETRY_DELAY_MAX_S ||
+            n == BL_WEBHOOK_RETRY_SCHEDULE_MAX)
+            return bl_err_set(err, BL_EINVAL, "--retry-schedule: 1 to %d comma-separated delays of 1 to %d "
+                              "seconds, or none", BL_WEBHOOK_RETRY_SCHEDULE_MAX, BL_WEBHOOK_RETRY_DELAY_MAX_S);
+        h->schedule[n++] = v;
+        p = *end ? end + 1 : end;
+    }
+    spec->retry_schedule_s = h->schedule;
+    spec->retry_schedule_len = n;
+    return 0;
+}
 
 static void spec_holder_clear(spec_holder *h)
 {
@@ -184,6 +215,13 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
         spec->signature_scheme = bl_webhook_scheme_parse(bl_config_str(cfg, "signature_scheme"));
     if (creating || given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
+    if (given(cfg, "retry_schedule") && parse_schedule(bl_config_str(cfg, "retry_schedule"), spec, h, err) != 0)
+        return -1;
+    if (spec->retry_schedule_len && (given(cfg, "max_attempts") || given(cfg, "backoff")))
+        return bl_err_set(err, BL_EINVAL, "--retry-schedule and --max-attempts/--backoff exclude each other "
+                          "(--retry-schedule none returns to the exponential backoff)");
+    if (given(cfg, "max_age"))
+        spec->max_age_s = bl_config_int(cfg, "max_age");
     if (creating || given(cfg, "max_attempts"))
         spec->max_attempts = (int)bl_config_int(cfg, "max_attempts");
     if (creating || given(cfg, "backoff"))

@@ -107,6 +107,9 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     s->retry.base_delay_ms = e->backoff_base_ms;
     if (s->retry.max_delay_ms < s->retry.base_delay_ms)
         s->retry.max_delay_ms = s->retry.base_delay_ms;
+    s->retry.schedule_len = (int)e->retry_schedule_len;
+    for (size_t i = 0; i < e->retry_schedule_len; i++)
+        s->retry.schedule_ms[i] = e->retry_schedule_s[i] * 1000;
     return s;
 }
 

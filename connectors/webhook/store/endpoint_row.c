@@ -51,6 +51,9 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .strict_order = e->strict_order,
         .max_attempts = e->max_attempts,
         .backoff_base_ms = e->backoff_base_ms,
+        .retry_schedule_s = e->retry_schedule_len ? e->retry_schedule_s : NULL,
+        .retry_schedule_len = e->retry_schedule_len,
+        .max_age_s = e->max_age_s,
         .timeout_ms = e->timeout_ms,
         .rate_limit_per_s = e->rate_limit_per_s,
         .rate_limit_burst = e->rate_limit_burst,
@@ -103,6 +106,24 @@ static int parse_event_types(bl_webhook_endpoint *e, const char *json_text, bl_e
     return rc;
 }
 
+/* json_text: the retry_schedule column as a JSON array, or NULL (none). */
+static int parse_retry_schedule(bl_webhook_endpoint *e, const char *json_text, bl_err *err)
+{
+    if (!json_text)
+        return 0;
+    json_t *arr = json_loads(json_text, 0, NULL);
+    size_t n = json_array_size(arr);
+    int rc = 0;
+    if (!json_is_array(arr) || n > BL_WEBHOOK_RETRY_SCHEDULE_MAX)
+        rc = bl_err_set(err, BL_EINVAL, "webhook store: retry_schedule of %s unreadable", e->id);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        e->retry_schedule_s[i] = json_integer_value(json_array_get(arr, i));
+    if (rc == 0)
+        e->retry_schedule_len = n;
+    json_decref(arr);
+    return rc;
+}
+
 bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, bl_err *err)
 {
     bl_webhook_endpoint *e = calloc(1, sizeof *e);
@@ -142,6 +163,7 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->previous_ed25519_key_sealed = text_at(res, row, 28, &oom);
     e->previous_ed25519_public_key = text_at(res, row, 29, &oom);
     e->previous_ed25519_expires_ms = int_at(res, row, 30);
+    e->max_age_s = int_at(res, row, 32);
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -154,6 +176,8 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
         bl_err_set(err, BL_EINVAL, "webhook store: conditions or headers of %s unreadable", e->id);
         goto fail;
     }
+    if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
+        goto fail;
     return e;
 fail:
     bl_webhook_endpoint_free(e);
@@ -295,6 +319,11 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
     json_object_set_new(j, "previous_public_key",
                         prev_ed ? json_string(e->previous_ed25519_public_key) : json_null());
     json_object_set_new(j, "previous_public_key_until", time_json(prev_ed ? e->previous_ed25519_expires_ms : 0));
+    json_t *schedule = e->retry_schedule_len ? json_array() : json_null();
+    for (size_t i = 0; i < e->retry_schedule_len; i++)
+        json_array_append_new(schedule, json_integer(e->retry_schedule_s[i]));
+    json_object_set_new(j, "retry_schedule", schedule);
+    json_object_set_new(j, "max_age_seconds", e->max_age_s ? json_integer(e->max_age_s) : json_null());
     return j;
 }
 

@@ -152,6 +152,14 @@ static int check_numbers(const bl_webhook_spec *s, bl_err *err)
                           BL_WEBHOOK_RATE_MAX);
     if (s->rate_limit_burst < 0 || s->rate_limit_burst > 1000000)
         return bl_err_set(err, BL_EINVAL, "rate_limit_burst: must be 0..1000000");
+    if (s->retry_schedule_len > BL_WEBHOOK_RETRY_SCHEDULE_MAX || (s->retry_schedule_len && !s->retry_schedule_s))
+        return bl_err_set(err, BL_EINVAL, "retry_schedule: 1 to %d delays in seconds", BL_WEBHOOK_RETRY_SCHEDULE_MAX);
+    for (size_t i = 0; i < s->retry_schedule_len; i++)
+        if (s->retry_schedule_s[i] < 1 || s->retry_schedule_s[i] > BL_WEBHOOK_RETRY_DELAY_MAX_S)
+            return bl_err_set(err, BL_EINVAL, "retry_schedule[%zu]: a delay of 1 to %d seconds", i,
+                              BL_WEBHOOK_RETRY_DELAY_MAX_S);
+    if (s->max_age_s < 0 || s->max_age_s > BL_WEBHOOK_MAX_AGE_MAX_S)
+        return bl_err_set(err, BL_EINVAL, "max_age_seconds: 1 to %d seconds, or none", BL_WEBHOOK_MAX_AGE_MAX_S);
     if ((int)s->signature_scheme < 0 || s->signature_scheme > BL_WEBHOOK_SCHEME_BOTH)
         return bl_err_set(err, BL_EINVAL, "signature_scheme: must be \"v1\", \"v1a\" or \"both\"");
     return 0;

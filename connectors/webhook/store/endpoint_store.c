@@ -69,6 +69,9 @@ typedef struct spec_params {
     char *event_types; /* JSON array text */
     char *conditions;  /* JSON text */
     char *headers;     /* JSON text */
+    char *schedule;    /* JSON array text, NULL: none */
+    char max_age[24];
+    const char *max_age_p;
     char max_attempts[16], backoff[24], timeout[16], rate[40], burst[16];
     const char *legacy, *strict, *rate_p, *burst_p, *format, *scheme;
 } spec_params;
@@ -78,6 +81,7 @@ static void spec_params_clear(spec_params *p)
     free(p->event_types);
     free(p->conditions);
     free(p->headers);
+    free(p->schedule);
 }
 
 /* Turns a checked spec into parameter texts, applying the defaults. */
@@ -95,8 +99,26 @@ static int spec_params_fill(const bl_webhook_spec *s, spec_params *p, bl_err *er
         spec_params_clear(p);
         return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
     }
+    if (s->retry_schedule_len) {
+        json_t *sched = json_array();
+        for (size_t i = 0; sched && i < s->retry_schedule_len; i++)
+            json_array_append_new(sched, json_integer(s->retry_schedule_s[i]));
+        p->schedule = sched ? json_dumps(sched, JSON_COMPACT) : NULL;
+        json_decref(sched);
+        if (!p->schedule) {
+            spec_params_clear(p);
+            return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+        }
+    }
+    if (s->max_age_s > 0) {
+        snprintf(p->max_age, sizeof p->max_age, "%" PRId64, s->max_age_s);
+        p->max_age_p = p->max_age;
+    }
+    /* with a schedule the attempts are its delays and the first */
     snprintf(p->max_attempts, sizeof p->max_attempts, "%d",
-             s->max_attempts ? s->max_attempts : BL_WEBHOOK_DEFAULT_MAX_ATTEMPTS);
+             s->retry_schedule_len ? (int)s->retry_schedule_len + 1
+             : s->max_attempts     ? s->max_attempts
+                                   : BL_WEBHOOK_DEFAULT_MAX_ATTEMPTS);
     snprintf(p->backoff, sizeof p->backoff, "%" PRId64,
              s->backoff_base_ms ? s->backoff_base_ms : (int64_t)BL_WEBHOOK_DEFAULT_BACKOFF_MS);
     snprintf(p->timeout, sizeof p->timeout, "%d",
@@ -254,14 +276,19 @@ int bl_webhook_id_check(const char *id, bl_err *err)
     return 0;
 }
 
+/* A JSON array parameter as an integer[] (NULL stays NULL). */
+#define SCHEDULE_SQL(p) \
+    "(SELECT array_agg(x::integer ORDER BY n) FROM jsonb_array_elements_text(" p "::jsonb) WITH ORDINALITY AS t(x, n))"
+
 #define INSERT_SQL                                                                          \
     "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format, " \
-    "signature_scheme, ed25519_key_sealed, ed25519_public_key) "                            \
+    "signature_scheme, ed25519_key_sealed, ed25519_public_key, retry_schedule, max_age_seconds) " \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
-    "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20) RETURNING " \
+    "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20, "          \
+    SCHEDULE_SQL("$21") ", $22::integer) RETURNING "                                        \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
@@ -290,9 +317,10 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
         const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
-                                spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL};
+                                spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL,
+                                p.schedule, p.max_age_p};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = one_endpoint(conn, INSERT_SQL, 20, params, id, err);
+            e = one_endpoint(conn, INSERT_SQL, 22, params, id, err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -377,6 +405,7 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "rate_limit_burst = $13::integer, hmac_header = $14, payload_format = $15, "             \
     "signature_scheme = $16, ed25519_key_sealed = COALESCE(ed25519_key_sealed, $17), "        \
     "ed25519_public_key = COALESCE(ed25519_public_key, $18), "                               \
+    "retry_schedule = " SCHEDULE_SQL("$19") ", max_age_seconds = $20::integer, "             \
     "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
@@ -404,9 +433,9 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
-                                p.scheme, ed_sealed, ed_sealed ? pub : NULL};
+                                p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = one_endpoint(conn, UPDATE_SQL, 18, params, id, err);
+            e = one_endpoint(conn, UPDATE_SQL, 20, params, id, err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;

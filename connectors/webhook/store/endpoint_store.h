@@ -37,6 +37,9 @@
 #define BL_WEBHOOK_REASON_MAX 500
 #define BL_WEBHOOK_TIMEOUT_MAX_MS (5 * 60 * 1000)
 #define BL_WEBHOOK_RATE_MAX 100000.0     /* requests per second */
+#define BL_WEBHOOK_RETRY_SCHEDULE_MAX 20           /* delays in a retry_schedule */
+#define BL_WEBHOOK_RETRY_DELAY_MAX_S (7 * 24 * 3600) /* each delay 1 s .. a week */
+#define BL_WEBHOOK_MAX_AGE_MAX_S (30 * 24 * 3600)    /* max_age_seconds 1 s .. 30 days */
 
 /* Defaults of a spec field left 0. */
 #define BL_WEBHOOK_DEFAULT_MAX_ATTEMPTS 3
@@ -73,6 +76,15 @@ typedef struct bl_webhook_spec {
     bool strict_order;                /* one delivery in flight at a time */
     int max_attempts;                 /* 1..100; 0: 3 */
     int64_t backoff_base_ms;          /* 1..a week; 0: 1000 */
+    /* Explicit delays in seconds before retry 1, 2, ... (1..20 of them, each
+     * 1..BL_WEBHOOK_RETRY_DELAY_MAX_S) instead of the exponential backoff:
+     * the endpoint then makes retry_schedule_len + 1 attempts and
+     * max_attempts / backoff_base_ms are kept but unused. 0 delays: exponential. */
+    const int64_t *retry_schedule_s;
+    size_t retry_schedule_len;
+    /* A delivery older than this (from its creation) is dead-lettered
+     * whatever its attempts; 1..BL_WEBHOOK_MAX_AGE_MAX_S, 0: no limit. */
+    int64_t max_age_s;
     int timeout_ms;                   /* 1..BL_WEBHOOK_TIMEOUT_MAX_MS; 0: 10000 */
     double rate_limit_per_s;          /* 0: unlimited */
     int rate_limit_burst;             /* 0: ceil(rate_limit_per_s); ignored when unlimited */
@@ -102,8 +114,11 @@ typedef struct bl_webhook_endpoint {
     bool legacy_signature;
     char *hmac_header;                /* NULL: none */
     bool strict_order;
-    int max_attempts;
+    int max_attempts;                 /* with a schedule: its length + 1 */
     int64_t backoff_base_ms;
+    int64_t retry_schedule_s[BL_WEBHOOK_RETRY_SCHEDULE_MAX]; /* see bl_webhook_spec */
+    size_t retry_schedule_len;        /* 0: exponential backoff */
+    int64_t max_age_s;                /* 0: no limit */
     int timeout_ms;
     double rate_limit_per_s;          /* 0: unlimited */
     int rate_limit_burst;             /* 0 when unlimited */

@@ -127,6 +127,31 @@ static bl_transport_error transport_of(bl_http_transport t)
     }
 }
 
+/* When j's delivery was created (unix ms): its fan-out time, else its first
+ * failure, else now. */
+static int64_t delivery_born_ms(const dl_job *j, int64_t now)
+{
+    const bl_retry_headers *prev = bl_runtime_job_retry_headers(j->job);
+    if (j->v.enqueued_at_ms > 0)
+        return j->v.enqueued_at_ms;
+    return prev && prev->first_failure_at_ms > 0 ? prev->first_failure_at_ms : now;
+}
+
+/* 1 when the endpoint's max age has run out by at_ms for j (then reason
+ * gets why, naming the max age and last, the latest failure). */
+static int past_endpoint_max_age(const dl_job *j, int64_t at_ms, const char *last, char *reason, size_t len)
+{
+    int64_t max_s = j->snap->endpoint->max_age_s, now = bl_clock_wall_ms();
+    if (max_s <= 0 || at_ms - delivery_born_ms(j, now) < max_s * 1000)
+        return 0;
+    char was[128];
+    /* last may be reason itself; cut to was (gcc -O3 checks the bound) */
+    snprintf(was, sizeof was, "%.*s", (int)sizeof was - 1, last ? last : "");
+    snprintf(reason, len, "max age exceeded: older than the endpoint's max_age_seconds (%lld s)%s; %s",
+             (long long)max_s, at_ms > now ? " at its next attempt" : "", was);
+    return 1;
+}
+
 /* Acts on a decision for an attempt that reached (or tried to reach) the
  * endpoint: health, metrics and the runtime outcome. */
 static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *dec, const char *what)
@@ -140,6 +165,11 @@ static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *
         bl_deliver_finish(d, j, bl_outcome_done());
         return;
     case BL_RETRY_LATER:
+        if (past_endpoint_max_age(j, bl_clock_wall_ms() + dec->delay_ms, error, error, sizeof error)) {
+            /* its next attempt would come too late: dead letters now */
+            bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
+            break;
+        }
         atomic_fetch_add(&d->retried, 1);
         bl_deliver_finish(d, j, bl_outcome_retry(dec->delay_ms, error));
         return;
@@ -289,6 +319,15 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
     bl_err err = {0};
     int64_t now = bl_clock_wall_ms(), mono = bl_clock_mono_ms();
     const bl_webhook_endpoint *e = j->snap->endpoint;
+    const bl_retry_headers *prev = bl_runtime_job_retry_headers(j->job);
+    char aged[BL_RETRY_ERROR_MAX];
+    if (past_endpoint_max_age(j, now, prev ? prev->error : NULL, aged, sizeof aged)) {
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, aged, 0);
+        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
+        atomic_fetch_add(&d->dead_lettered, 1);
+        bl_deliver_finish(d, j, bl_outcome_dead_letter(aged));
+        return;
+    }
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {
         /* the name did not resolve: a transport failure like any other */

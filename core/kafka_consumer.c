@@ -274,8 +274,7 @@ typedef struct destroy_job {
     int abandoned;
 } destroy_job;
 
-static rd_kafka_t *abandoned_handles[ABANDONED_MAX];
-static destroy_job *abandoned_jobs[ABANDONED_MAX];
+static destroy_job *abandoned_jobs[ABANDONED_MAX]; /* each keeps its handle reachable */
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void keep_abandoned(destroy_job *job)
@@ -284,7 +283,6 @@ static void keep_abandoned(destroy_job *job)
     for (size_t i = 0; i < ABANDONED_MAX; i++) {
         if (!abandoned_jobs[i]) {
             abandoned_jobs[i] = job;
-            abandoned_handles[i] = job->rk;
             break;
         }
     }

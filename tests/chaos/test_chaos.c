@@ -40,7 +40,7 @@ typedef struct chaos_run {
     atomic_size_t api_done, outbox_done; /* accepted so far */
     atomic_int producing, failed;
     long kill_every_ms;
-    int kafka_restarted, pg_restarted;
+    atomic_int kafka_restarted, pg_restarted; /* set by the monkey as it starts each planned restart */
 } chaos_run;
 
 /* 30 % of requests fail, by a hash of the request's number: 12 % answer
@@ -97,6 +97,23 @@ static void post_risk(chaos_run *run, size_t i)
     fprintf(stderr, "  chaos: risk %zu was never accepted\n", i);
 }
 
+/* Holds a producer at the third and two-thirds marks until the monkey has
+ * begun that planned restart: on a fast machine production could
+ * otherwise end before the monkey's next turn, and the planned fault would
+ * never happen under load. The producers go on while the part is down. */
+static void wait_at_fault_marks(chaos_run *run)
+{
+    size_t total = run->ledger.n_api + run->ledger.n_outbox;
+    for (;;) {
+        size_t done = atomic_load(&run->api_done) + atomic_load(&run->outbox_done);
+        int held = (done * 3 >= total && !atomic_load(&run->kafka_restarted)) ||
+                   (done * 3 >= 2 * total && !atomic_load(&run->pg_restarted));
+        if (!held || atomic_load(&run->failed))
+            return;
+        usleep(50 * 1000);
+    }
+}
+
 typedef struct api_worker {
     chaos_run *run;
     size_t first;
@@ -105,8 +122,10 @@ typedef struct api_worker {
 static void *api_producer(void *arg)
 {
     api_worker *w = arg;
-    for (size_t i = w->first; i < w->run->ledger.n_api; i += API_THREADS)
+    for (size_t i = w->first; i < w->run->ledger.n_api; i += API_THREADS) {
+        wait_at_fault_marks(w->run);
         post_risk(w->run, i);
+    }
     return NULL;
 }
 
@@ -160,6 +179,7 @@ static void *outbox_producer(void *arg)
             usleep(20 * 1000);
             continue;
         }
+        wait_at_fault_marks(run);
         size_t n = l->n_outbox - first < OUTBOX_BATCH ? l->n_outbox - first : OUTBOX_BATCH;
         if (append_batch(run, ev, first, n) != 0) {
             usleep(200 * 1000);
@@ -188,15 +208,15 @@ static void *chaos_monkey(void *arg)
         if (!atomic_load(&run->producing))
             break;
         size_t done = atomic_load(&run->api_done) + atomic_load(&run->outbox_done);
-        if (!run->kafka_restarted && done * 3 >= total) {
-            run->kafka_restarted = 1;
+        if (!atomic_load(&run->kafka_restarted) && done * 3 >= total) {
+            atomic_store(&run->kafka_restarted, 1);
             printf("  chaos: restarting Kafka at %zu events\n", done);
             if (chaos_restart_kafka(&run->cluster) != 0)
                 atomic_store(&run->failed, 1);
             continue;
         }
-        if (!run->pg_restarted && done * 3 >= 2 * total) {
-            run->pg_restarted = 1;
+        if (!atomic_load(&run->pg_restarted) && done * 3 >= 2 * total) {
+            atomic_store(&run->pg_restarted, 1);
             printf("  chaos: restarting PostgreSQL at %zu events\n", done);
             if (chaos_restart_postgres(&run->cluster) != 0)
                 atomic_store(&run->failed, 1);
@@ -311,7 +331,8 @@ static void whole_path_under_chaos_loses_nothing(void)
     printf("chaos: kills:");
     for (int k = 0; k < CHAOS_ROLE_COUNT; k++)
         printf(" %s %d", chaos_role_name((chaos_role_kind)k), run.cluster.kills[k]);
-    printf("; Kafka restarted %d, PostgreSQL restarted %d\n", run.kafka_restarted, run.pg_restarted);
+    printf("; Kafka restarted %d, PostgreSQL restarted %d\n", atomic_load(&run.kafka_restarted),
+           atomic_load(&run.pg_restarted));
     printf("chaos: produced in %.1f s, drained %.1f s after\n", (double)(produced - started) / 1000.0,
            (double)(drained - produced) / 1000.0);
     CHECK(!atomic_load(&run.failed));
@@ -320,7 +341,7 @@ static void whole_path_under_chaos_loses_nothing(void)
     CHECK_EQ_INT(missing, 0);
     CHECK_EQ_INT(run.ledger.bad_signatures, 0);
     CHECK_EQ_INT(refused, 0); /* every command the driver sends is valid */
-    CHECK(run.kafka_restarted && run.pg_restarted);
+    CHECK(atomic_load(&run.kafka_restarted) && atomic_load(&run.pg_restarted));
 done:
     chaos_cluster_stop(&run.cluster);
     webhook_sink_stop(&run.sink);

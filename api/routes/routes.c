@@ -13,6 +13,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_openapi,
     bl_api_routes_integrations,
     bl_api_routes_audit,
+    bl_api_routes_event_types,
     bl_api_routes_console,
     bl_api_routes_fs_auth,
     bl_api_routes_fs_users,

@@ -500,8 +500,10 @@ static void no_cross_organization_read_ever_succeeds(void)
 {
     int reads = 0;
     for (size_t i = 0; i < row_count; i++) {
-        if (strcmp(rows[i].method, "GET") != 0 || rows[i].is_public || !strchr(rows[i].pattern, ':'))
-            continue;
+        char path[512];
+        if (strcmp(rows[i].method, "GET") != 0 || rows[i].is_public || !strchr(rows[i].pattern, ':') ||
+            bl_test_perm_concrete_path(rows[i].pattern, &orgs[ORG_A], path, sizeof path) == 0)
+            continue; /* (an id no organization owns, as an event type's name: the same for all) */
         for (int ci = 0; ci < CALLERS; ci++) {
             /* refused callers, and a read key where a read needs more (document 001: Manager) */
             if (callers[ci].refused || callers[ci].perm < bl_test_perm_documented_need("GET", rows[i].pattern))

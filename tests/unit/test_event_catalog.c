@@ -8,40 +8,12 @@
 #include "connectors/webhook/workers/payload_schema.h"
 #include "schemas/avro_json_schema.h"
 #include "schemas/catalog.h"
+#include "tests/support/json_schema_check.h"
 #include "tests/support/test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Runs the validator over cases ([{schema, instance}]); verdicts gets one
- * line per case ("valid" / "invalid ..."). Returns the number of lines. */
-static size_t validate(const json_t *cases, char verdicts[][320], size_t max)
-{
-    char path[] = "/tmp/busline-jsonschema-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return 0;
-    close(fd);
-    if (json_dump_file(cases, path, JSON_COMPACT) != 0) {
-        unlink(path);
-        return 0;
-    }
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/tools/json_schema_check.py %s", BUSLINE_SOURCE_DIR, path);
-    FILE *p = popen(cmd, "r");
-    size_t n = 0;
-    if (p) {
-        while (n < max && fgets(verdicts[n], 320, p)) {
-            verdicts[n][strcspn(verdicts[n], "\n")] = '\0';
-            n++;
-        }
-        pclose(p);
-    }
-    unlink(path);
-    return n;
-}
 
 typedef struct entry {
     const bl_catalog_msg *m;
@@ -138,8 +110,8 @@ static void every_example_satisfies_its_schema_and_mutants_do_not(void)
     }
     CHECK_EQ_INT(types, bl_catalog_msg_count_kind(cat, BL_MSG_EVENT));
     REQUIRE(json_array_size(cases) < 1024);
-    static char verdicts[1024][320];
-    size_t n = validate(cases, verdicts, 1024);
+    static char verdicts[1024][BL_TEST_VERDICT_MAX];
+    size_t n = bl_test_json_schema_check(cases, verdicts, 1024);
     CHECK_EQ_INT(n, json_array_size(cases));
     size_t valid = 0;
     for (size_t i = 0; i < n; i++) {

@@ -367,6 +367,16 @@ async function main() {
     await hookDialog.getByLabel('URL').fill(sink.url);
     const groups = await hookDialog.locator('.type-group legend').allTextContents();
     check(groups.length > 0, `event types come grouped by domain (${groups.join(', ')})`);
+    // the event catalog: a type's fields and an example body, from GET /v1/event-types/:type
+    await hookDialog.getByRole('button', { name: 'Payload of risk.escalated' }).click();
+    const details = hookDialog.locator('.event-catalog');
+    await details.locator('tr[data-field="severity"]').waitFor();
+    check((await details.locator('tr[data-field="severity"]').textContent()).includes('one of LOW, MEDIUM, HIGH, CRITICAL'),
+      'the catalog shows a field\'s type (severity: one of its symbols)');
+    const shownBody = JSON.parse(await details.locator('pre.example-body').textContent());
+    check(shownBody.event === 'risk.escalated' && typeof shownBody.data.risk_id === 'string',
+      'and an example body of that type');
+    await shoot(page, 'webhooks-event-catalog');
     const pmoAll = hookDialog.getByLabel(/All pmo events/);
     if (await pmoAll.count()) await pmoAll.check();
     else await hookDialog.locator('.type-group input').first().check();

@@ -5,6 +5,7 @@ import { ApiError, del, get, post, put } from '../api.js';
 import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtAgo, fmtTime, h, openDialog,
   proCard, showFieldErrors, toast, uid } from '../ui.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
+import { catalogPanel, detailsButton } from './event_catalog.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -266,6 +267,7 @@ export async function renderWebhooks(view, claims) {
     const url = field('URL', h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks/busline', value: e.url }),
       'HTTPS to a public address. Deliveries are signed with the endpoint’s secret.');
     const typeBoxes = [];
+    const catalog = catalogPanel();
     const types = h('fieldset', { class: 'field event-types', dataset: { field: 'events' } },
       h('legend', {}, 'Event types'),
       h('div', { class: 'check' }, (() => { const b = h('input', { type: 'checkbox', value: '*', id: 'et-all', checked: chosen.has('*') }); typeBoxes.push(b); return b; })(),
@@ -279,10 +281,11 @@ export async function renderWebhooks(view, claims) {
           g.event_types.map((t, i) => {
             const box = h('input', { type: 'checkbox', value: t.type, id: `${id}-${i}`, checked: chosen.has(t.type) });
             typeBoxes.push(box);
-            return h('div', { class: 'check' }, box, h('label', { for: `${id}-${i}`, class: 'mono' }, t.type));
+            return h('div', { class: 'check' }, box, h('label', { for: `${id}-${i}`, class: 'mono' }, t.type),
+              detailsButton(catalog, t.type, g.domain));
           }));
       }),
-      h('p', { class: 'field-error', hidden: true }));
+      h('p', { class: 'field-error', hidden: true }), catalog.panel);
     const conditions = field('Conditions (JSON)', h('textarea', { name: 'conditions', rows: '3', class: 'mono', spellcheck: 'false',
       placeholder: '[{"field": "data.severity", "operator": "in", "value": ["high", "critical"]}]' }),
     'Optional. All must hold. Operators: equals, not_equals, in, gt, lt, contains, exists.');

@@ -35,9 +35,13 @@ if [ "$soak" -gt 0 ]; then
     run soak "$here/webhooks.sh" 2000 2000 "$soak" 1
 fi
 build=${BUSLINE_BENCH_BUILD:-$here/../../build-bench}
-cmake --build "$build" -j 2 --target bench_webhook_scale -- --no-print-directory >/dev/null
+cmake --build "$build" -j 2 --target bench_webhook_scale bench_e2e busline -- --no-print-directory >/dev/null
 # shellcheck disable=SC2086
 run scale "$build/bench_webhook_scale" $scale
+# the whole path, every role a process on its own cluster (3 s per rate)
+for i in $(seq 1 "$runs"); do
+    BUSLINE_BIN="$build/busline" BUSLINE_SOURCE_DIR="$here/../.." run e2e "$build/bench_e2e" 3
+done
 
 # median of the values on stdin, one a line
 median() { sort -g | awk '{v[NR]=$1} END{if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
@@ -72,10 +76,13 @@ echo "| outbox commit -> webhook received at 2,000 events/s | p50 $p50 ms, p99 $
 echo "| relay outbox -> Kafka, 100 B / 1 KiB | see relay | $(ratio relay relay_100B) / $(ratio relay relay_1024B) | >= 0.7 |"
 echo "| RSS per role over ${soak} s at 2,000 events/s | deliver max ${rss_max} KiB, slope ${rss_slope} KiB/min; relay+fan-out process max ${self_max} KiB, slope ${self_slope} KiB/min | - | < 64 MiB, flat |"
 echo "| two delivery workers in one group | $dps2/s vs $dps1/s | $two | ~2 |"
+for rate in 500 1000 2000; do
+    echo "| POST /v1/risks -> signed webhook at $rate/s (bench_e2e) | p50 $(fig e2e "figure e2e_latency rate=$rate " p50_ms) ms, p99 $(fig e2e "figure e2e_latency rate=$rate " p99_ms) ms | p99 vs one Kafka hop $(ratio e2e "e2e_p99_$rate") | - |"
+done
 echo
 grep -h "^scale " "$out/scale" 2>/dev/null
 echo
-for name in relay api webhooks webhooks2 scale; do
+for name in relay api webhooks webhooks2 scale e2e; do
     grep -h "^ratio " "$out/$name" 2>/dev/null | awk 'NF == 3 && $3 ~ /^[0-9.]+$/ {print $2}' | sort -u | while read -r path; do
         echo "ratio $path $(ratio "$name" "$path")"
     done

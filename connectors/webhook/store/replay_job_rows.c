@@ -202,13 +202,13 @@ int bl_replay_job_claim_next(bl_pg_pool *pool, const char *worker, int stale_aft
     const char *params[] = {worker, stale};
     memset(out, 0, sizeof *out);
     PGresult *r = run(pool,
-                      "WITH c AS (SELECT id, heartbeat_at AS prev FROM webhook_replay_requests"
+                      "WITH c AS (SELECT id AS cid, heartbeat_at AS prev FROM webhook_replay_requests"
                       "  WHERE status = 'queued' OR (status = 'running' AND"
                       "   coalesce(heartbeat_at, started_at) < now() - make_interval(secs => $2::int))"
                       "  ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
                       " UPDATE webhook_replay_requests t SET status = 'running', claimed_by = $1,"
                       "  attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()), heartbeat_at = now()"
-                      " FROM c WHERE t.id = c.id RETURNING " JOB_COLUMNS ", t.position::text, " MS("c.prev"),
+                      " FROM c WHERE t.id = c.cid RETURNING " JOB_COLUMNS ", t.position::text, " MS("c.prev"),
                       2, params, err);
     if (!r)
         return -1;

@@ -89,8 +89,8 @@ static int maybe_checkpoint(replay_walk *w, bl_err *err)
     if (!win->checkpoint)
         return 0;
     int every = win->checkpoint_every > 0 ? win->checkpoint_every : CHECKPOINT_EVERY;
-    int64_t now = bl_clock_mono_ms();
-    if (++w->since_checkpoint < every && now - w->last_checkpoint_ms < CHECKPOINT_MS)
+    int64_t now = bl_clock_mono_ms(), period = win->checkpoint_ms ? win->checkpoint_ms : CHECKPOINT_MS;
+    if (++w->since_checkpoint < every && (period < 0 || now - w->last_checkpoint_ms < period))
         return 0;
     w->since_checkpoint = 0;
     w->last_checkpoint_ms = now;

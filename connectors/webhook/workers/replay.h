@@ -59,7 +59,8 @@ typedef struct bl_webhook_replay_window {
     bl_webhook_replay_checkpoint_fn checkpoint; /* NULL: none */
     bl_webhook_replay_done_fn already_enqueued; /* NULL: none */
     void *user;                       /* passed to both */
-    int checkpoint_every;             /* events between checkpoints; 0: 200 (also at least every second) */
+    int checkpoint_every;             /* events between checkpoints; 0: 200 */
+    int checkpoint_ms;                /* and at least this often; 0: 1000; < 0: by count only */
 } bl_webhook_replay_window;
 
 /* Replays window w. counts (required) is read as what was done before (a

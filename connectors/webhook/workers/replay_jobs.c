@@ -32,7 +32,7 @@ typedef struct job_run {
 static int checkpoint(void *user, const json_t *position, const bl_replay_job_counts *counts, bl_err *err)
 {
     job_run *r = user;
-    if (r->o->die_before_checkpoint && r->o->die_before_checkpoint(r->o->die_user, counts)) {
+    if (r->o->before_checkpoint && r->o->before_checkpoint(r->o->seam_user, counts)) {
         r->died = 1;
         return 1;
     }
@@ -118,6 +118,7 @@ static int carry_out(job_run *r, bl_err *err)
             .already_enqueued = already_enqueued,
             .user = r,
             .checkpoint_every = r->o->checkpoint_every,
+            .checkpoint_ms = r->o->checkpoint_ms,
         };
         rc = bl_webhook_replay_run(&ro, &w, &counts, &rerr);
     }

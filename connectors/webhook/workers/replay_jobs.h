@@ -40,13 +40,14 @@ typedef struct bl_webhook_replay_jobs_opts {
     bl_webhook_replay_opts replay;    /* how to replay (brokers, store, schemas, topics) */
     int stale_after_s;                /* a running job without a heartbeat this long is claimed again; 0: 60 */
     int checkpoint_every;             /* events between checkpoints; 0: 200 */
+    int checkpoint_ms;                /* and at least this often; 0: 1000; < 0: by count only */
     const char *worker;               /* this worker's name in claimed_by; NULL: host:pid:random */
     atomic_int *stop;                 /* NULL, or set to give the job back at the next checkpoint */
     /* Fault injection for tests: called before each checkpoint is
      * recorded; nonzero makes the worker end there as if it died (the row
      * is left running, the last checkpoint unrecorded). NULL in production. */
-    int (*die_before_checkpoint)(void *user, const bl_replay_job_counts *counts);
-    void *die_user;
+    int (*before_checkpoint)(void *user, const bl_replay_job_counts *counts);
+    void *seam_user;
 } bl_webhook_replay_jobs_opts;
 
 /* Claims the oldest waiting job and carries it out. Returns 1 when one was

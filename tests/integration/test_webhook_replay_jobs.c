@@ -4,7 +4,8 @@
  * conditions take them, with the right counts; a cancel stops a running job
  * at its next checkpoint; a worker that dies after enqueuing past its last
  * checkpoint, and one that is stopped, leave a job that the next worker
- * resumes without enqueuing any event twice. */
+ * resumes without enqueuing any event twice; the CLI queues, shows and
+ * cancels a job and refuses a bad window. */
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/replay_jobs.h"
 #include "consumers/topic_scan.h"
@@ -361,10 +362,57 @@ done:
     webhook_sink_stop(&sink);
 }
 
+/* Runs `busline webhooks args` on the test's database. */
+static int run_cli(wh_e2e *e, const char *args, char *out, size_t len)
+{
+    char env[700];
+    snprintf(env, sizeof env, "BUSLINE_PG_URL='%s'", e->f.pg_url);
+    return bl_test_run_busline(env, args, out, len);
+}
+
+static void cli_queues_shows_and_cancels_a_replay(void)
+{
+    wh_e2e e = {0};
+    char *a = NULL;
+    if (wh_e2e_open(&e) != 0) {
+        CHECK(0);
+        goto done;
+    }
+    REQUIRE((a = wh_e2e_endpoint(&e, ORG, "http://127.0.0.1:9/x", "webhook.*", NULL, NULL, NULL)) != NULL);
+    char args[256], out[4096], id[24] = "", want[96];
+    CHECK_EQ_INT(run_cli(&e, "webhooks replay --since 1h --until 2h --org " ORG, out, sizeof out), 2);
+    CHECK(strstr(out, "until: must be later than since") != NULL);
+    CHECK_EQ_INT(run_cli(&e, "webhooks replay --since 2099-01-01T00:00:00Z --org " ORG, out, sizeof out), 2);
+    CHECK(strstr(out, "since: must be in the past") != NULL);
+    CHECK_EQ_INT(run_cli(&e, "webhooks replay --since 1h --endpoint no-such-endpoint", out, sizeof out), 1);
+    CHECK(strstr(out, "not found") != NULL);
+    snprintf(args, sizeof args, "webhooks replay --since 2h --until 1h --endpoint %s", a);
+    CHECK_EQ_INT(run_cli(&e, args, out, sizeof out), 0);
+    const char *at = strstr(out, "replay job ");
+    CHECK(at && sscanf(at, "replay job %23s queued", id) == 1);
+    snprintf(args, sizeof args, "webhooks replay-status %s", id);
+    CHECK_EQ_INT(run_cli(&e, args, out, sizeof out), 0);
+    CHECK(strstr(out, "status: queued") != NULL);
+    snprintf(want, sizeof want, "endpoint: %s", a);
+    CHECK(strstr(out, want) != NULL);
+    snprintf(args, sizeof args, "webhooks replay-cancel %s", id);
+    CHECK_EQ_INT(run_cli(&e, args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "cancelled replay job %s", id);
+    CHECK(strstr(out, want) != NULL);
+    CHECK_EQ_INT(run_cli(&e, args, out, sizeof out), 1); /* it has ended */
+    CHECK_EQ_INT(run_cli(&e, "webhooks replay-status --org " ORG, out, sizeof out), 0);
+    snprintf(want, sizeof want, "%s\tcancelled\t" ORG "\t%s\t", id, a);
+    CHECK(strstr(out, want) != NULL);
+done:
+    free(a);
+    wh_e2e_close(&e);
+}
+
 int main(void)
 {
     BL_RUN(job_to_all_endpoints_redelivers_only_the_window);
     BL_RUN(cancel_stops_a_running_job_at_its_next_checkpoint);
     BL_RUN(job_resumes_after_its_worker_dies_or_stops_without_enqueuing_twice);
+    BL_RUN(cli_queues_shows_and_cancels_a_replay);
     return bl_test_summary();
 }

@@ -3,7 +3,7 @@
  * --replay-since T` and after an API replay request (a pending row carried
  * out by the replay poller); events before T, events the endpoint's
  * conditions refuse and events of another organization are not replayed;
- * the request row ends done with its counts, and a request for an unknown
+ * the job row ends completed with its counts, and a job for an unknown
  * endpoint ends failed with the reason. */
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/replay_jobs.h"

@@ -51,8 +51,9 @@ static int add_partitions(rd_kafka_t *rk, const char *topic, scan_part **parts, 
 
 /* Sets each part's start (first offset at or after since_ms) and end (high
  * watermark); parts with nothing to read are marked done. */
-static int find_bounds(rd_kafka_t *rk, scan_part *parts, size_t n, int64_t since_ms, bl_err *err)
+static int find_bounds(rd_kafka_t *rk, scan_part *parts, size_t n, const bl_topic_scan_opts *o, bl_err *err)
 {
+    int64_t since_ms = o->since_ms;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
         rd_kafka_topic_partition_list_add(list, parts[i].topic, parts[i].partition)->offset =
@@ -75,6 +76,9 @@ static int find_bounds(rd_kafka_t *rk, scan_part *parts, size_t n, int64_t since
         int64_t start = list->elems[i].offset;
         if (start == RD_KAFKA_OFFSET_BEGINNING || start < lo)
             start = lo;
+        int64_t resume = o->start_at ? o->start_at(o->start_user, parts[i].topic, parts[i].partition) : -1;
+        if (resume >= 0 && start >= 0 && resume > start)
+            start = resume;
         parts[i].start = start;
         parts[i].end = hi;
         parts[i].done = start < 0 || start >= hi; /* OFFSET_END: nothing at or after since */
@@ -111,7 +115,7 @@ long bl_topic_scan(const bl_topic_scan_opts *o, bl_topic_scan_fn fn, void *user,
     for (size_t t = 0; t < o->n_topics; t++)
         if (add_partitions(rk, o->topics[t], &parts, &n, err) != 0)
             goto done;
-    if (n && find_bounds(rk, parts, n, o->since_ms, err) != 0)
+    if (n && find_bounds(rk, parts, n, o, err) != 0)
         goto done;
     assign = rd_kafka_topic_partition_list_new((int)n + 1);
     for (size_t i = 0; i < n; i++) {

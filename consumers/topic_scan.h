@@ -26,6 +26,11 @@ typedef struct bl_topic_scan_opts {
     int64_t since_ms;             /* unix ms; 0: from the beginning */
     int64_t until_ms;             /* messages with a later timestamp are skipped; 0: none */
     int timeout_ms;               /* longest the whole scan may take; 0: 60000 */
+    /* NULL, or where to resume partition (topic, partition): an offset
+     * later than since's start is started from instead; -1: from since.
+     * start_user is passed to it. */
+    int64_t (*start_at)(void *start_user, const char *topic, int32_t partition);
+    void *start_user;
 } bl_topic_scan_opts;
 
 /* Scans o's topics, calling fn for every message in [since, until] in

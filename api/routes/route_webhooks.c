@@ -7,7 +7,9 @@
 #include "api/routes/routes.h"
 #include "api/routes/v1_operations.h"
 #include "api/routes/webhook_api.h"
+#include "api/routes/webhook_replay_api.h"
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -229,36 +231,22 @@ static int delete_webhook(const bl_api_request *req, bl_http_response *resp, voi
     return rc;
 }
 
-/* Records a replay request of e since since_ms; the fan-out role's replay
- * poller (connectors/webhook/workers/replay_requests.h) carries it out. Returns its
- * description (new reference) or NULL. */
-static json_t *record_replay(const bl_api_request *req, const bl_webhook_endpoint *e, int64_t since_ms)
+/* Records a replay job of e since since_ms until now; the fan-out role's
+ * replay poller (connectors/webhook/workers/replay_jobs.h) carries it out.
+ * Returns its description (new reference) or NULL. */
+static json_t *record_replay(const bl_api_request *req, bl_webhook_store *st, const bl_webhook_endpoint *e,
+                             int64_t since_ms)
 {
-    char since[24], by[BL_API_ID_MAX + 8];
-    snprintf(since, sizeof since, "%lld", (long long)since_ms);
-    snprintf(by, sizeof by, "%s:%s", req->auth->key_id[0] ? "key" : "user",
-             req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id);
-    const char *params[] = {e->id, e->organization_id, since, by};
+    bl_replay_job job;
     bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    PGresult *r = conn ? bl_pg_exec(conn,
-                                    "INSERT INTO webhook_replay_requests"
-                                    " (endpoint_id, organization_id, replay_since, requested_by)"
-                                    " VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4) RETURNING id",
-                                    4, params, &err)
-                       : NULL;
-    if (conn)
-        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r) {
-        bl_log_error("api: replay request not recorded", BL_FS("endpoint_id", e->id), BL_FS("error", err.msg));
+    if (bl_api_replay_job_request(req, st, e->id, since_ms, 0, &job, &err) != 0) {
+        bl_log_error("api: replay job not recorded", BL_FS("endpoint_id", e->id), BL_FS("error", err.msg));
         return NULL;
     }
-    char when[32];
-    bl_rfc3339_format_millis(since_ms, when, sizeof when);
-    json_t *out = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10),
-                            "since", when, "status", "pending", "message",
-                            "the replay of missed events is queued; the webhook fan-out carries it out");
-    PQclear(r);
+    json_t *out = bl_api_replay_job_json(&job);
+    if (out)
+        json_object_set_new(out, "message", json_string("the replay of missed events is queued; the webhook "
+                                                         "fan-out carries it out (GET /v1/webhooks/replays/:id)"));
     return out;
 }
 
@@ -270,7 +258,7 @@ static int enable_webhook(const bl_api_request *req, bl_http_response *resp, voi
     if (req->body && (!json_is_object(req->body) || json_object_size(req->body) != (v ? 1u : 0u)))
         return answer_invalid(req, resp, json_pack("{s:s}", "body", "only {\"replay_since\": RFC 3339} is accepted"));
     if (v && (!json_string_value(v) || bl_rfc3339_parse_millis(json_string_value(v), &since_ms) != 0 ||
-              since_ms > (int64_t)bl_api_server_now(req->server) * 1000))
+              since_ms >= bl_clock_wall_ms()))
         return answer_invalid(req, resp, json_pack("{s:s}", "replay_since", "an RFC 3339 time in the past"));
     bl_api_webhook_env env;
     bl_webhook_endpoint *e = NULL, *after = NULL;
@@ -283,7 +271,7 @@ static int enable_webhook(const bl_api_request *req, bl_http_response *resp, voi
         rc = bl_api_webhook_fail(req, resp, &err);
         goto done;
     }
-    if (v && !(replay = record_replay(req, e, since_ms))) {
+    if (v && !(replay = record_replay(req, env.store, e, since_ms))) {
         rc = -1;
         goto done;
     }
@@ -373,8 +361,9 @@ static const bl_api_route routes[] = {
 
 int bl_api_routes_webhooks(bl_api_server *s, bl_err *err)
 {
-    /* the reports first: /v1/webhooks/stats must win over /v1/webhooks/:id */
-    if (bl_api_server_routes(s, bl_api_webhook_report_routes, bl_api_webhook_report_route_count, NULL, err) != 0)
+    /* the reports and replays first: /v1/webhooks/stats must win over /v1/webhooks/:id */
+    if (bl_api_server_routes(s, bl_api_webhook_report_routes, bl_api_webhook_report_route_count, NULL, err) != 0 ||
+        bl_api_server_routes(s, bl_api_webhook_replay_routes, bl_api_webhook_replay_route_count, NULL, err) != 0)
         return -1;
     if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], NULL, err) != 0)
         return -1;

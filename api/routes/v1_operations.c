@@ -72,6 +72,27 @@ static const char webhook_schema[] =
     "attempts, with a reason naming the max age; null: no limit\"},"
     "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
 
+/* A replay job (api/routes/route_webhook_replays.c). */
+static const char replay_schema[] =
+    "{\"type\":\"object\",\"required\":[\"id\",\"status\",\"endpoint_id\",\"since\",\"until\",\"progress\","
+    "\"created_at\",\"started_at\",\"finished_at\",\"error\"],\"properties\":{\"id\":{\"type\":\"string\"},"
+    "\"status\":{\"enum\":[\"queued\",\"running\",\"completed\",\"cancelled\",\"failed\"]},"
+    "\"endpoint_id\":{\"type\":[\"string\",\"null\"],\"description\":\"null: every active webhook of the "
+    "organization\"},\"since\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"until\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"events with a later time are not "
+    "replayed; omitted or later than now: now\"},"
+    "\"progress\":{\"type\":\"object\",\"properties\":{\"events_scanned\":{\"type\":\"integer\",\"description\":"
+    "\"events read in the window\"},\"events_matched\":{\"type\":\"integer\",\"description\":\"events at least one "
+    "of the job's webhooks takes (its events and conditions)\"},\"deliveries_enqueued\":{\"type\":\"integer\","
+    "\"description\":\"deliveries queued for sending, one per event and webhook, each with the event's "
+    "webhook-id\"},\"events_skipped\":{\"type\":\"integer\",\"description\":\"unreadable events\"}}},"
+    "\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"started_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
+    "\"finished_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
+    "\"error\":{\"type\":[\"string\",\"null\"]},\"requested_by\":{\"type\":\"string\"},"
+    "\"attempts\":{\"type\":\"integer\",\"description\":\"how many times a worker took it up (more than 1: it "
+    "resumed after a restart, without enqueuing an event twice)\"}}}";
+
 static const char api_key_schema[] =
     "{\"type\":\"object\",\"required\":[\"id\",\"name\",\"permissions\",\"is_active\",\"rate_limit\","
     "\"rate_window\",\"usage_count\",\"last_used_at\",\"expires_at\"],\"properties\":{"
@@ -113,6 +134,38 @@ static int document(bl_api_server *s, const doc_entry *d, size_t n, bl_err *err)
 }
 
 static const doc_entry webhook_docs[] = {
+    {"POST", "/v1/webhooks/replays",
+     "{\"operationId\":\"start_webhook_replay\",\"summary\":\"Replay the events of a window [since, until] to one "
+     "webhook (endpoint_id) or to every active webhook of the organization, as a tracked job carried out by the "
+     "webhook fan-out; receivers get the original webhook-id\",\"tags\":[\"webhooks\"],"
+     "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":{\"type\":\"object\","
+     "\"required\":[\"since\"],\"properties\":{\"since\":{\"type\":\"string\",\"format\":\"date-time\"},"
+     "\"until\":{\"type\":\"string\",\"format\":\"date-time\"},\"endpoint_id\":{\"type\":[\"string\",\"null\"]}}}}}},"
+     "\"responses\":{\"202\":{\"description\":\"Queued\",\"content\":{\"application/json\":{\"schema\":{"
+     "\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":\"#/components/schemas/WebhookReplay\"}}}}}},"
+     "\"409\":{\"description\":\"the webhook is disabled (conflict)\"},"
+     "\"422\":{\"description\":\"a bad window: since in the future, until not after since, a webhook that is not "
+     "the organization's (validation_failed, field_errors since|until|endpoint_id)\"}}}",
+     "WebhookReplay", replay_schema},
+    {"GET", "/v1/webhooks/replays",
+     "{\"operationId\":\"list_webhook_replays\",\"summary\":\"The organization's replays, newest first\","
+     "\"tags\":[\"webhooks\"],\"parameters\":[" PAGE_PARAMS "],\"responses\":{\"200\":{\"description\":"
+     "\"One page\"," PAGE_OF("WebhookReplay") "}," ERR400 "}}",
+     NULL, NULL},
+    {"GET", "/v1/webhooks/replays/:id",
+     "{\"operationId\":\"get_webhook_replay\",\"summary\":\"One replay with its progress\",\"tags\":[\"webhooks\"],"
+     "\"responses\":{\"200\":{\"description\":\"Found\",\"content\":{\"application/json\":{\"schema\":{"
+     "\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":\"#/components/schemas/WebhookReplay\"}}}}}},"
+     "\"404\":{\"description\":\"no such replay in this organization (not_found)\"}}}",
+     NULL, NULL},
+    {"POST", "/v1/webhooks/replays/:id/cancel",
+     "{\"operationId\":\"cancel_webhook_replay\",\"summary\":\"Cancel a queued or running replay: it stops at "
+     "its next checkpoint (within a second); deliveries already enqueued are sent\",\"tags\":[\"webhooks\"],"
+     "\"responses\":{\"200\":{\"description\":\"Cancelled\",\"content\":{\"application/json\":{\"schema\":{"
+     "\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":\"#/components/schemas/WebhookReplay\"}}}}}},"
+     "\"404\":{\"description\":\"no such replay in this organization (not_found)\"},"
+     "\"409\":{\"description\":\"the replay had already ended (conflict)\"}}}",
+     NULL, NULL},
     {"GET", "/v1/webhooks",
      "{\"operationId\":\"list_webhooks\",\"summary\":\"The organization's webhooks\",\"tags\":[\"webhooks\"],"
      "\"parameters\":[" PAGE_PARAMS ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\","

@@ -474,6 +474,55 @@ async function main() {
     check(on.json.active === true, 'replay re-enables the endpoint and queues the replay');
     await page.locator(`[data-endpoint-id="${endpointId}"] [role="switch"][aria-checked="true"]`).waitFor();
 
+    // ---- replay a time window: a bad window, progress, cancel ----
+    await page.getByRole('button', { name: 'Replay a time window…' }).click();
+    const windowDialog = page.getByRole('dialog', { name: 'Replay a time window' });
+    await windowDialog.waitFor();
+    await controlsAreLabelled(page, 'replay dialog');
+    await windowDialog.getByLabel('Endpoint').selectOption(endpointId);
+    await windowDialog.getByLabel('Until').fill('2020-01-01T00:00');
+    await windowDialog.getByRole('button', { name: 'Start replay' }).click();
+    const untilError = windowDialog.locator('[data-field="until"] .field-error');
+    await untilError.waitFor();
+    check((await untilError.textContent()).includes('later than since'), 'a window ending before it starts is refused on its until field');
+    await windowDialog.getByLabel('Until').fill(await page.evaluate(() => {
+      const d = new Date(Date.now() + 5 * 60 * 1000);
+      const pad = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    }));
+    await windowDialog.getByRole('button', { name: 'Start replay' }).click();
+    await page.getByRole('status').filter({ hasText: /Replay \d+ queued/ }).waitFor();
+    const newest = async () => (await callApi(base, 'GET', '/v1/webhooks/replays?limit=1', token)).json.data[0];
+    const job = await newest();
+    check(job.endpoint_id === endpointId && job.status === 'queued', 'the console queues a replay of the window to the endpoint');
+    const jobRow = page.locator(`tr.replay[data-replay-id="${job.id}"]`);
+    await jobRow.waitFor();
+    check(await jobRow.getByText('Ops receiver').isVisible(), 'the replay is listed with its endpoint');
+    // the webhook fan-out is stopped: carry the queued replays out once, as the operator's command does
+    const handled = cli('webhooks', 'replay-requests', '--topics', `${BUS}.events.pmo.project,${BUS}.events.pmo.risk`,
+      '--deliveries-topic', `${BUS}.deliveries`);
+    check(/handled [1-9]\d* replay jobs/.test(handled), `the queued replays are carried out (${handled})`);
+    await page.locator(`tr.replay[data-replay-id="${job.id}"][data-status="completed"]`).waitFor({ timeout: WAIT });
+    const done = (await callApi(base, 'GET', `/v1/webhooks/replays/${job.id}`, token)).json.data;
+    const shown = async (name) => Number(await jobRow.locator(`[data-count="${name}"]`).textContent());
+    check(done.progress.events_scanned >= 2 && done.progress.deliveries_enqueued >= 2 &&
+      (await shown('scanned')) === done.progress.events_scanned && (await shown('enqueued')) === done.progress.deliveries_enqueued,
+      `the progress shows the events scanned and the deliveries enqueued (${JSON.stringify(done.progress)})`);
+    await page.getByRole('button', { name: 'Replay a time window…' }).click();
+    await windowDialog.waitFor();
+    await windowDialog.getByRole('button', { name: 'Start replay' }).click();
+    await page.getByRole('status').filter({ hasText: /Replay \d+ queued/ }).last().waitFor();
+    const all = await newest();
+    check(all.endpoint_id === null && all.id !== job.id, 'a replay to every endpoint is queued');
+    const allRow = page.locator(`tr.replay[data-replay-id="${all.id}"]`);
+    await allRow.getByText('All endpoints').waitFor();
+    await allRow.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator(`tr.replay[data-replay-id="${all.id}"][data-status="cancelled"]`).waitFor();
+    check((await callApi(base, 'GET', `/v1/webhooks/replays/${all.id}`, token)).json.data.status === 'cancelled',
+      'the console cancels a queued replay');
+    await fitsNarrow(page, 'webhooks page with replays');
+    await shoot(page, 'webhook-replays');
+
     // ---- rotate the secret ----
     await page.locator(`[data-endpoint-id="${endpointId}"]`).getByRole('button', { name: 'Rotate secret' }).click();
     await page.getByRole('dialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate secret' }).click();

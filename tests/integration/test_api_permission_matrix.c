@@ -142,6 +142,11 @@ static int make_org_rows(bl_test_perm_org *f)
                   " VALUES ($1, 'completed', 'both') RETURNING id",
                   1, ip, f->run, sizeof f->run) != 0)
         return -1;
+    /* a queued webhook replay job to every endpoint (the marker as who asked) */
+    if (bl_test_sql_value(api.pool, "INSERT INTO webhook_replay_requests (organization_id, replay_since, requested_by)"
+                  " VALUES ($1, now() - interval '1 hour', $2) RETURNING id",
+                  2, p, f->replay, sizeof f->replay) != 0)
+        return -1;
     /* an open alert (the marker in its message) */
     const char *ap[] = {f->id, f->marker};
     if (bl_test_sql_value(api.pool, "INSERT INTO api_alerts (organization_id, subject, type, threshold, current_value,"

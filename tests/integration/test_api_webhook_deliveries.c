@@ -288,7 +288,7 @@ static void disable_then_enable_with_a_replay_request(void)
     CHECK_EQ_INT(bl_test_wh_call("POST", path, bl_test_wh.admin, "{\"replay_since\":\"2024-01-02T03:04:05Z\"}", &r), 200);
     CHECK(json_is_true(json_object_get(r.json, "active")));
     json_t *replay = json_object_get(r.json, "replay");
-    CHECK_EQ_STR(bl_test_wh_str(replay, "status"), "pending");
+    CHECK_EQ_STR(bl_test_wh_str(replay, "status"), "queued");
     CHECK_EQ_STR(bl_test_wh_str(replay, "since"), "2024-01-02T03:04:05.000Z");
     bl_test_reply_clear(&r);
     bl_err err = {0};
@@ -296,7 +296,7 @@ static void disable_then_enable_with_a_replay_request(void)
     REQUIRE(conn);
     const char *p[] = {id};
     PGresult *res = bl_pg_exec(conn,
-                               "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = $1 AND status = 'pending'"
+                               "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = $1 AND status = 'queued'"
                                " AND replay_since = '2024-01-02T03:04:05Z'",
                                1, p, &err);
     CHECK(res && strcmp(PQgetvalue(res, 0, 0), "1") == 0);

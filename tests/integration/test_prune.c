@@ -49,9 +49,10 @@ static const char *const seed[] = {
     " ('00000000-0000-0000-0000-0000000000a1', gen_random_uuid(), repeat('3', 64), now() - interval '2 days'),"
     " ('00000000-0000-0000-0000-0000000000a1', gen_random_uuid(), repeat('4', 64), now() + interval '1 day')",
     "INSERT INTO webhook_replay_requests (endpoint_id, organization_id, replay_since, requested_by, requested_at,"
-    " status) VALUES ('ep', 'org', now(), 'key:a', now() - interval '40 days', 'done'),"
-    " ('ep', 'org', now(), 'key:a', now() - interval '40 days', 'pending'),"
-    " ('ep', 'org', now(), 'key:a', now(), 'done')",
+    " replay_until, status) VALUES ('ep', 'org', now() - interval '41 days', 'key:a', now() - interval '40 days',"
+    " now() - interval '40 days', 'completed'),"
+    " ('ep', 'org', now() - interval '41 days', 'key:a', now() - interval '40 days', now() - interval '40 days',"
+    " 'queued'), ('ep', 'org', now() - interval '1 day', 'key:a', now(), now(), 'completed')",
     "INSERT INTO connector_state (integration_id, key, value, updated_at) VALUES"
     " ('i', 'done/e1/r', '1', now() - interval '40 days'), ('i', 'done/e2/r', '1', now()),"
     " ('i', 'issue/risk-1', 'OPS-1', now() - interval '400 days')",
@@ -109,7 +110,7 @@ static void expired_rows_go_and_the_rest_stays(void)
     }
     /* the spared rows are the right ones */
     CHECK_EQ_INT(count("integration_sync_runs WHERE status = 'running'"), 1);
-    CHECK_EQ_INT(count("webhook_replay_requests WHERE status = 'pending'"), 1);
+    CHECK_EQ_INT(count("webhook_replay_requests WHERE status = 'queued'"), 1);
     CHECK_EQ_INT(count("connector_state WHERE key = 'issue/risk-1'"), 1);
     /* a second run finds nothing more */
     CHECK_EQ_INT(run_prune("prune", out, sizeof out), 0);

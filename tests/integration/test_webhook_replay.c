@@ -3,10 +3,10 @@
  * --replay-since T` and after an API replay request (a pending row carried
  * out by the replay poller); events before T, events the endpoint's
  * conditions refuse and events of another organization are not replayed;
- * the request row ends done with its counts, and a request for an unknown
+ * the job row ends completed with its counts, and a job for an unknown
  * endpoint ends failed with the reason. */
 #include "connectors/webhook/workers/delivery.h"
-#include "connectors/webhook/workers/replay_requests.h"
+#include "connectors/webhook/workers/replay_jobs.h"
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "tests/support/test.h"
@@ -108,7 +108,7 @@ static int request_settled(wh_e2e *e, const char *endpoint_id)
 {
     for (int i = 0; i < 600; i++) {
         if (count_sql(e, "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = '%s'"
-                         " AND status IN ('done', 'failed')", endpoint_id) == 1)
+                         " AND status IN ('completed', 'failed')", endpoint_id) == 1)
             return 1;
         usleep(50 * 1000);
     }
@@ -170,7 +170,7 @@ static void missed_events_are_replayed_by_cli_and_by_request(void)
     REQUIRE(bl_webhook_store_enable(e.store, b, &err) == 0);
     insert_request(&e, b, since_ms);
     const char *topics[] = {e.events_topic};
-    bl_webhook_replay_requests_opts ro = {
+    bl_webhook_replay_jobs_opts ro = {
         .pool = e.f.pool,
         .replay = {.brokers = bl_test_kafka_brokers(), .store = e.store, .schemas = e.schemas, .topics = topics,
                    .n_topics = 1, .deliveries_topic = e.deliveries},
@@ -180,7 +180,7 @@ static void missed_events_are_replayed_by_cli_and_by_request(void)
     CHECK(request_settled(&e, b));
     bl_webhook_replay_poller_stop(p);
     CHECK_EQ_INT(count_sql(&e, "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = '%s' AND status = "
-                               "'done' AND events_replayed = 4 AND events_scanned = 7 AND completed_at IS NOT NULL"
+                               "'completed' AND events_enqueued = 4 AND events_scanned = 7 AND finished_at IS NOT NULL"
                                " AND error IS NULL", b), 1);
     check_replayed(&sink, "/b");
     /* A got nothing more from B's replay */
@@ -190,11 +190,11 @@ static void missed_events_are_replayed_by_cli_and_by_request(void)
     /* a request for an endpoint that does not exist ends failed, by the one-shot CLI */
     insert_request(&e, "no-such-endpoint", since_ms);
     CHECK_EQ_INT(run_cli(&e, "replay-requests", out, sizeof out), 0);
-    CHECK(strstr(out, "handled 1 replay requests") != NULL);
+    CHECK(strstr(out, "handled 1 replay jobs") != NULL);
     CHECK_EQ_INT(count_sql(&e, "SELECT count(*) FROM webhook_replay_requests WHERE endpoint_id = '%s'"
                                " AND status = 'failed' AND error LIKE '%%not found%%'", "no-such-endpoint"), 1);
     CHECK_EQ_INT(run_cli(&e, "replay-requests", out, sizeof out), 0);
-    CHECK(strstr(out, "handled 0 replay requests") != NULL);
+    CHECK(strstr(out, "handled 0 replay jobs") != NULL);
 done:
     free(a);
     free(b);
@@ -218,10 +218,10 @@ static void replay_to_a_disabled_endpoint_is_refused(void)
     const char *topics[] = {e.events_topic};
     bl_webhook_replay_opts o = {.brokers = bl_test_kafka_brokers(), .store = e.store, .schemas = e.schemas,
                                 .topics = topics, .n_topics = 1, .deliveries_topic = e.deliveries};
-    bl_webhook_replay_counts n;
+    bl_replay_job_counts n;
     CHECK_EQ_INT(bl_webhook_replay(&o, a, bl_clock_wall_ms() - 1000, &n, &err), -1);
     CHECK_EQ_INT(err.code, BL_ECONFLICT);
-    CHECK_EQ_INT((int)n.produced, 0);
+    CHECK_EQ_INT((int)n.enqueued, 0);
     CHECK_EQ_INT(bl_webhook_replay(&o, "missing", bl_clock_wall_ms() - 1000, &n, &err), -1);
     CHECK_EQ_INT(err.code, BL_ENOTFOUND);
 done:

@@ -118,7 +118,9 @@ static int param_value(const char *pattern, const char *param, const bl_test_per
     }
     if (strcmp(param, "id") != 0)
         return -1;
-    if (strcmp(coll, "alerts") == 0)
+    if (starts_with(pattern, "/v1/webhooks/replays/"))
+        snprintf(out, len, "%s", f->replay);
+    else if (strcmp(coll, "alerts") == 0)
         snprintf(out, len, "%s", f->alert);
     else if (strcmp(coll, "api-keys") == 0)
         snprintf(out, len, "%s", f->key_id);

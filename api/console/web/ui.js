@@ -63,6 +63,12 @@ export function toast(message, kind = 'ok') {
   setTimeout(() => note.remove(), 6000);
 }
 
+/** d as a datetime-local input's value (local time, minutes). */
+export function localInput(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 /** A labelled form field; returns {wrap, input}. */
 export function field(label, input, hint) {
   const id = input.id || uid('f');

@@ -457,7 +457,7 @@ static const action actions[] = {
     {"delete", act_delete, NEEDS_ID, "ID: remove an endpoint (its delivery log stays)"},
     {"enable", act_enable, NEEDS_ID | NEEDS_EVENTS,
      "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
-    {"replay-requests", act_replay_requests, 0, "carry out the pending API replay requests, then exit"},
+    {"replay-requests", act_replay_requests, 0, "carry out the waiting replay jobs (API, console, replay), then exit"},
     {"disable", act_disable, NEEDS_ID | NEEDS_EVENTS, "ID [--reason R]: stop deliveries (webhook.disabled)"},
     {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret (and ed25519 pair, when it has one); the old ones sign during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},

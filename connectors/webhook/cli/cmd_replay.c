@@ -2,7 +2,7 @@
 #include "connectors/webhook/cli/cmd_replay.h"
 
 #include "connectors/webhook/workers/delivery.h"
-#include "connectors/webhook/workers/replay_requests.h"
+#include "connectors/webhook/workers/replay_jobs.h"
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "schemas/registry_store.h"
@@ -91,15 +91,15 @@ int bl_cmd_replay_endpoint(const bl_config *cfg, bl_pg_pool *pool, bl_webhook_st
 {
     replay_env r = {0};
     bl_err err = {0};
-    bl_webhook_replay_counts n = {0};
+    bl_replay_job_counts n = {0};
     int code = 1;
     if (env_open(&r, cfg, pool, store, &err) == 0 && bl_webhook_replay(&r.opts, id, since_ms, &n, &err) == 0)
         code = 0;
     if (code == 0)
-        printf("replayed %ld deliveries to %s (%ld events read, %ld unreadable skipped)\n", n.produced, id,
+        printf("replayed %ld deliveries to %s (%ld events read, %ld unreadable skipped)\n", n.enqueued, id,
                n.scanned, n.skipped);
     else
-        fprintf(stderr, "busline webhooks: replay: %s (%ld deliveries replayed before)\n", err.msg, n.produced);
+        fprintf(stderr, "busline webhooks: replay: %s (%ld deliveries replayed before)\n", err.msg, n.enqueued);
     env_close(&r);
     return code;
 }
@@ -110,11 +110,11 @@ int bl_cmd_replay_requests(const bl_config *cfg, bl_pg_pool *pool, bl_webhook_st
     bl_err err = {0};
     long handled = -1;
     if (env_open(&r, cfg, pool, store, &err) == 0) {
-        bl_webhook_replay_requests_opts o = {.pool = pool, .replay = r.opts};
-        handled = bl_webhook_replay_requests_run(&o, 0, &err);
+        bl_webhook_replay_jobs_opts o = {.pool = pool, .replay = r.opts};
+        handled = bl_webhook_replay_jobs_run(&o, 0, &err);
     }
     if (handled >= 0)
-        printf("handled %ld replay requests\n", handled);
+        printf("handled %ld replay jobs\n", handled);
     else
         fprintf(stderr, "busline webhooks replay-requests: %s\n", err.msg);
     env_close(&r);

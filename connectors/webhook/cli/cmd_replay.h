@@ -1,6 +1,6 @@
 /* The replay parts of `busline webhooks`:
  *   enable ID --replay-since T   enables, then replays what ID missed since T
- *   replay-requests              handles the pending API replay requests once
+ *   replay-requests              carries out the waiting replay jobs once
  * Both read events from Kafka (BUSLINE_KAFKA_BROKERS; --topics, default
  * every events.* topic) and their schemas from the registry tables of the
  * same PostgreSQL (no registry server needed). */
@@ -24,8 +24,8 @@ int bl_cmd_replay_since(const bl_config *cfg, int64_t *since_ms);
 int bl_cmd_replay_endpoint(const bl_config *cfg, bl_pg_pool *pool, bl_webhook_store *store, const char *id,
                            int64_t since_ms);
 
-/* Handles every pending replay request and prints how many. Returns the
- * exit code. */
+/* Carries out every waiting replay job (workers/replay_jobs.h) and prints
+ * how many. Returns the exit code. */
 int bl_cmd_replay_requests(const bl_config *cfg, bl_pg_pool *pool, bl_webhook_store *store);
 
 #endif

@@ -4,7 +4,7 @@
 #include "connectors/webhook/workers/deliver.h"
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/fanout.h"
-#include "connectors/webhook/workers/replay_requests.h"
+#include "connectors/webhook/workers/replay_jobs.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/ops_server.h"
@@ -29,7 +29,7 @@ static const bl_setting fanout_settings[] = {
      .def = "busline-webhook-fanout", .help = "consumer group"},
     {.name = "replay_poll", .env = "BUSLINE_REPLAY_POLL", .flag = "replay-poll", .type = BL_SETTING_DURATION,
      .def = "2s", .min = 0, .max = 3600 * 1000,
-     .help = "how often pending webhook replay requests are looked for; 0: never (replay_requests.h)"},
+     .help = "how often waiting webhook replay jobs are looked for; 0: never (replay_jobs.h)"},
     {0},
 };
 
@@ -151,7 +151,7 @@ int bl_cmd_webhooks_fanout(int argc, char **argv)
     int64_t replay_poll_ms = bl_config_duration_ms(e.cfg, "replay_poll");
     if (replay_poll_ms > 0) {
         bl_webhook_store_opts so = {.pool = e.pool};
-        bl_webhook_replay_requests_opts ro = {
+        bl_webhook_replay_jobs_opts ro = {
             .pool = e.pool,
             .replay = {.brokers = fo.brokers, .schemas = schemas, .topics = fo.topics, .n_topics = n_topics,
                        .deliveries_topic = fo.deliveries_topic},

@@ -5,6 +5,7 @@
 #include "connectors/webhook/cli/cmd_webhooks.h"
 
 #include "connectors/webhook/cli/cmd_endpoints.h"
+#include "connectors/webhook/cli/cmd_replay_jobs.h"
 #include "connectors/webhook/cli/cmd_roles.h"
 #include "connectors/webhook/cli/cmd_sink.h"
 
@@ -333,6 +334,7 @@ static void usage(FILE *out)
             "  deliver     run a delivery worker: deliveries and retry tiers -> endpoints\n"
             "  sink        a local endpoint that prints what it receives and verifies signatures\n");
     bl_cmd_endpoints_usage(out);
+    bl_cmd_replay_jobs_usage(out);
     fprintf(out, "\n'busline webhooks <action> --help' lists an action's options.\n");
 }
 
@@ -404,12 +406,13 @@ int bl_cmd_webhooks(int argc, char **argv)
         argv[1] = sink_name;
         return bl_cmd_webhooks_sink(argc - 1, argv + 1);
     }
-    if (bl_cmd_endpoints_knows(action)) {
+    if (bl_cmd_endpoints_knows(action) || bl_cmd_replay_jobs_knows(action)) {
         /* "busline webhooks <action>" for its --help and errors */
         char display[64];
         snprintf(display, sizeof display, "busline webhooks %s", action);
         argv[1] = display;
-        return bl_cmd_endpoints(action, argc - 1, argv + 1);
+        return bl_cmd_endpoints_knows(action) ? bl_cmd_endpoints(action, argc - 1, argv + 1)
+                                              : bl_cmd_replay_jobs(action, argc - 1, argv + 1);
     }
     fprintf(stderr, "busline webhooks: unknown action '%s'\n\n", action);
     usage(stderr);

@@ -27,6 +27,8 @@ int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_w
         hs[n++] = (bl_kafka_header){BL_WH_HDR_SOURCE_PARTITION, part, strlen(part)};
         hs[n++] = (bl_kafka_header){BL_WH_HDR_SOURCE_OFFSET, off, strlen(off)};
     }
+    if (d->replay_job)
+        hs[n++] = (bl_kafka_header){BL_WH_HDR_REPLAY_JOB, d->replay_job, strlen(d->replay_job)};
     return bl_kafka_producer_send(p, topic ? topic : BL_WEBHOOK_DELIVERIES_TOPIC, d->endpoint_id,
                                   strlen(d->endpoint_id), d->body, d->body_len, hs, n, msg_opaque,
                                   queue_timeout_ms, err);
@@ -73,7 +75,8 @@ int bl_webhook_delivery_parse(const bl_kafka_msg *m, bl_webhook_delivery_view *o
     if (copy_header(m, "ce_id", out->event_id, sizeof out->event_id, 1, err) != 0 ||
         copy_header(m, "ce_type", out->event_type, sizeof out->event_type, 1, err) != 0 ||
         copy_header(m, BL_WH_HDR_ORG, out->organization_id, sizeof out->organization_id, 1, err) != 0 ||
-        copy_header(m, BL_WH_HDR_SOURCE_TOPIC, out->source_topic, sizeof out->source_topic, 0, err) != 0)
+        copy_header(m, BL_WH_HDR_SOURCE_TOPIC, out->source_topic, sizeof out->source_topic, 0, err) != 0 ||
+        copy_header(m, BL_WH_HDR_REPLAY_JOB, out->replay_job, sizeof out->replay_job, 0, err) != 0)
         return -1;
     out->source_partition = (int32_t)header_int(m, BL_WH_HDR_SOURCE_PARTITION, -1);
     out->source_offset = header_int(m, BL_WH_HDR_SOURCE_OFFSET, -1);

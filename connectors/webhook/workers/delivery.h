@@ -10,7 +10,9 @@
  *             ce_type, webhook-org, webhook-source-topic, -partition, -offset
  *             (where the event was read: the delivery log's payload
  *             reference), webhook-enqueued-at (unix ms the fan-out produced
- *             it; end-to-end latency).
+ *             it; end-to-end latency), webhook-replay-job (only on a
+ *             replay job's deliveries: its id, how a resumed job finds
+ *             what it already enqueued, replay_jobs.h).
  * None of these names starts with "busline-": the runtime's retry copy keeps
  * every other header and replaces only its busline-* ones. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_WORKERS_DELIVERY_H
@@ -40,6 +42,7 @@
 #define BL_WH_HDR_SOURCE_PARTITION "webhook-source-partition"
 #define BL_WH_HDR_SOURCE_OFFSET "webhook-source-offset"
 #define BL_WH_HDR_ENQUEUED_AT "webhook-enqueued-at"
+#define BL_WH_HDR_REPLAY_JOB "webhook-replay-job"
 
 /* A delivery to produce; pointers borrowed for the call. */
 typedef struct bl_webhook_delivery {
@@ -52,6 +55,7 @@ typedef struct bl_webhook_delivery {
     int64_t source_offset;
     const char *body;
     size_t body_len;
+    const char *replay_job;    /* NULL: not made by a replay job */
 } bl_webhook_delivery;
 
 /* A delivery read back from a message: strings copied, body borrowed from
@@ -65,6 +69,7 @@ typedef struct bl_webhook_delivery_view {
     int32_t source_partition;
     int64_t source_offset;
     int64_t enqueued_at_ms;                 /* 0 when unknown */
+    char replay_job[24];                    /* "" when not made by a replay job */
     const char *body;
     size_t body_len;
 } bl_webhook_delivery_view;

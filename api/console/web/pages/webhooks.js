@@ -1,9 +1,11 @@
 // Webhooks: delivery stats for a period, endpoints as cards with their last
 // deliveries (polled while the page is open), the create/edit dialog, test
-// events, secret rotation, replay, and how to verify a signature.
+// events, secret rotation, replay (since a time here, any window in
+// replays.js), and how to verify a signature.
 import { ApiError, del, get, post, put } from '../api.js';
-import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtAgo, fmtTime, h, openDialog,
+import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtAgo, fmtTime, h, localInput, openDialog,
   proCard, showFieldErrors, toast, uid } from '../ui.js';
+import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
 
@@ -21,6 +23,7 @@ export async function renderWebhooks(view, claims) {
   }
   const state = { days: '7', endpoints: [], open: new Set(), timer: null, eventTypes: null, stopped: false };
   const canManage = claims.perm === 'admin';
+  const replays = replaysSection(canManage, () => state.endpoints);
 
   const period = h('select', { id: 'stats-period' }, PERIODS.map(([v, l]) => h('option', { value: v, selected: v === state.days }, l)));
   const stats = h('div', { class: 'grid stats', 'aria-live': 'polite' });
@@ -35,6 +38,7 @@ export async function renderWebhooks(view, claims) {
       stats),
     secretSlot,
     h('section', { 'aria-labelledby': 'endpoints-title' }, h('h2', { id: 'endpoints-title' }, 'Endpoints'), list),
+    replays.el,
     verifyPanel(claims));
 
   async function loadStats() {
@@ -357,12 +361,12 @@ export async function renderWebhooks(view, claims) {
     loadStats();
   });
 
-  await Promise.all([loadStats(), loadEndpoints()]);
+  await Promise.all([loadStats(), loadEndpoints(), replays.load()]);
   // Live updates: the open delivery lists and the stats, while the tab is visible.
   const tick = async () => {
     if (state.stopped) return;
     if (!document.hidden && !document.querySelector('dialog[open]')) {
-      await Promise.all([loadStats(), ...[...state.open].map((id) => loadLogs(id))]);
+      await Promise.all([loadStats(), replays.load(), ...[...state.open].map((id) => loadLogs(id))]);
     }
     if (!state.stopped) state.timer = setTimeout(tick, POLL_MS);
   };
@@ -375,11 +379,6 @@ export async function renderWebhooks(view, claims) {
 
 function statCard(label, value, name, kind = '') {
   return h('div', { class: `card stat ${kind}`, dataset: { stat: name } }, h('p', { class: 'stat-label' }, label), h('p', { class: 'stat-value' }, value));
-}
-
-function localInput(d) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 function verifyPanel(claims) {

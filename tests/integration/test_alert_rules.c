@@ -4,7 +4,7 @@
  * changes when an alert opens (and an open alert follows the edit: its
  * current value updated, resolved when the edited condition clears); a
  * disabled rule opens nothing, and disabling resolves; every change is in
- * /v1/audit. The calls of the watched endpoints are written as metric rows
+ * /v1/audit; `busline api` refuses a bad --alert-interval. The calls of the watched endpoints are written as metric rows
  * (what the API's metric writer records, test_custom_api_metrics covers
  * that path), so each evaluation sees exactly the calls the test made. The
  * server's own evaluator runs beside the test's: assertions are on rows. */
@@ -345,6 +345,17 @@ static void every_rule_change_is_audited(void)
     bl_test_reply_clear(&r);
 }
 
+static void a_bad_alert_interval_is_refused_with_its_name(void)
+{
+    static char out[32768];
+    CHECK_EQ_INT(bl_test_run_busline(NULL, "api --alert-interval 10ms", out, sizeof out), 2);
+    CHECK(strstr(out, "--alert-interval=10ms: must be between 1s and 1h") != NULL);
+    CHECK_EQ_INT(bl_test_run_busline("BUSLINE_API_ALERT_INTERVAL=soon", "api", out, sizeof out), 2);
+    CHECK(strstr(out, "BUSLINE_API_ALERT_INTERVAL=soon: not a duration") != NULL);
+    CHECK_EQ_INT(bl_test_run_busline(NULL, "api --help", out, sizeof out), 0);
+    CHECK(strstr(out, "--alert-interval") && strstr(out, "BUSLINE_API_ALERT_INTERVAL; default 10s"));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -355,6 +366,7 @@ int main(void)
         BL_RUN(an_edited_rule_changes_when_an_alert_opens);
         BL_RUN(a_disabled_rule_opens_nothing);
         BL_RUN(every_rule_change_is_audited);
+        BL_RUN(a_bad_alert_interval_is_refused_with_its_name);
     } else {
         fprintf(stderr, "  setup: %s\n", err.msg);
         bl_test_failures++;

@@ -129,7 +129,7 @@ static int write_failed(const bl_api_request *req, bl_http_response *resp, const
     return -1;
 }
 
-/* Answers r's single JSON text column with status, then clears r. */
+/* Answers the JSON text of r's first row and column with status, then clears r. */
 static int answer_row(bl_http_response *resp, PGresult *r, int status)
 {
     const char *text = PQgetvalue(r, 0, 0);
@@ -160,9 +160,9 @@ static int create_rule(const bl_api_request *req, bl_http_response *resp, void *
     if (bl_pg_begin(conn, &err) == 0) {
         r = bl_pg_exec(conn,
                        "INSERT INTO alert_rules (organization_id, " RULE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6,"
-                       " $7, $8, $9, $10::jsonb) RETURNING id, " RULE_JSON "::text",
+                       " $7, $8, $9, $10::jsonb) RETURNING " RULE_JSON "::text, id",
                        10, p, &err);
-        if (!r || bl_audit_created(conn, &who, "alert_rule", "alert_rules", PQgetvalue(r, 0, 0), &err) != 0 ||
+        if (!r || bl_audit_created(conn, &who, "alert_rule", "alert_rules", PQgetvalue(r, 0, 1), &err) != 0 ||
             bl_pg_commit(conn, &err) != 0) {
             PQclear(r);
             r = NULL;
@@ -170,13 +170,7 @@ static int create_rule(const bl_api_request *req, bl_http_response *resp, void *
         }
     }
     bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (!r)
-        return write_failed(req, resp, &err);
-    const char *text = PQgetvalue(r, 0, 1);
-    rc = bl_http_response_body_copy(resp, text, strlen(text), "application/json");
-    bl_http_response_status(resp, 201);
-    PQclear(r);
-    return rc;
+    return r ? answer_row(resp, r, 201) : write_failed(req, resp, &err);
 }
 
 /* The rule :id of req's organization as its JSON (new reference), or NULL

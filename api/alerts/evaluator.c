@@ -23,8 +23,7 @@ struct bl_alert_evaluator {
 /* Columns: 0 organization_id, 1 rule_id, 2 type, 3 subject, 4 custom_api_id,
  * 5 threshold, 6 severity, 7 window_seconds, 8 calls, 9 value, 10 firing,
  * 11 open alert id, 12 its opened_at (unix ms), 13 its current value,
- * 14 its severity, 15 its threshold, 16 the rule's channels (JSON text),
- * 17 its comparison. A measured row without an open alert, with one, or an
+ * 14 the rule's channels (JSON text), 15 its comparison. A measured row without an open alert, with one, or an
  * open alert nothing measures any more (its endpoint gone, its rule gone or
  * disabled: firing false, value NULL). Threshold and severity are the
  * rule's as it is now (an edit applies to the open alert), the alert's own
@@ -62,7 +61,7 @@ static const char evaluate_sql[] =
     "  coalesce(ms.type, op.type), coalesce(ms.subject, op.subject), coalesce(ms.custom_api_id, op.custom_api_id),"
     "  coalesce(ms.threshold, op.threshold), coalesce(ms.severity, op.severity), coalesce(ms.window_seconds, 0),"
     "  coalesce(ms.calls, 0), ms.value, coalesce(ms.firing, false), op.id,"
-    "  (extract(epoch FROM op.created_at) * 1000)::bigint, op.current_value, op.severity, op.threshold,"
+    "  (extract(epoch FROM op.created_at) * 1000)::bigint, op.current_value,"
     "  coalesce(ms.channels, r.channels, '[]')::text, ms.comparison"
     " FROM ms FULL JOIN op ON op.organization_id = ms.organization_id AND op.type = ms.type"
     "  AND op.subject = ms.subject LEFT JOIN alert_rules r ON r.id = op.rule_id"
@@ -91,7 +90,7 @@ static measured row_at(PGresult *r, int i)
                   .custom_api_id = col(r, i, 4), .threshold = atof(PQgetvalue(r, i, 5)),
                   .severity = col(r, i, 6), .window_s = atoi(PQgetvalue(r, i, 7)), .calls = atol(PQgetvalue(r, i, 8)),
                   .has_value = !PQgetisnull(r, i, 9), .firing = PQgetvalue(r, i, 10)[0] == 't',
-                  .open_id = col(r, i, 11), .channels = PQgetvalue(r, i, 16), .comparison = col(r, i, 17)};
+                  .open_id = col(r, i, 11), .channels = PQgetvalue(r, i, 14), .comparison = col(r, i, 15)};
     m.value = m.has_value ? atof(PQgetvalue(r, i, 9)) : 0;
     if (m.open_id) {
         m.opened_ms = atoll(PQgetvalue(r, i, 12));

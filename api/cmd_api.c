@@ -47,6 +47,10 @@ static const bl_setting serve_settings[] = {
      .type = BL_SETTING_STRING, .def = "/attendance/api",
      .help = "path where the Attendance-X API (its events, the integrations document) is served "
              "(e.g. /api when the field-service surface is moved elsewhere)"},
+    {.name = "alert_interval", .env = "BUSLINE_API_ALERT_INTERVAL", .flag = "alert-interval",
+     .type = BL_SETTING_DURATION, .def = "10s", .min = 1000, .max = 3600000,
+     .help = "how often this replica evaluates the alert rules of /v1/alert-rules (1s to 1h; replicas take "
+             "turns under an advisory lock)"},
     {0},
 };
 
@@ -92,6 +96,7 @@ static int serve(int argc, char **argv)
                         .field_service_prefix = bl_config_str(cfg, "field_service_prefix"),
                         .attendance_prefix = bl_config_str(cfg, "attendance_prefix"),
                         .command_wait_ms = (int)bl_config_int(cfg, "command_wait_ms"),
+                        .alert_eval_ms = (int)bl_config_duration_ms(cfg, "alert_interval"),
                         .upload_cap = (size_t)bl_config_int(cfg, "upload_max_bytes"),
                         .upload_concurrency = (unsigned)bl_config_int(cfg, "upload_concurrency")};
     if (!pool || !(srv = bl_api_server_new(&ac, pool, &err)) || bl_api_server_start(srv, &err) != 0) {

@@ -1,7 +1,10 @@
 /* Alerts on custom endpoints and webhook deliveries (seed document 002's
  * PerformanceAlert/APIAlert, the SmartLeakPro document's thresholds): the
- * rules and alerts live in PostgreSQL (migrations/151_alerts.sql), an
- * evaluator opens, updates and resolves them, and each opening and
+ * rules and alerts live in PostgreSQL (migrations/151_alerts.sql,
+ * 180_alert_rules_api.sql); each organization's rules, its copies of the
+ * defaults among them, are edited at /v1/alert-rules (route_alert_rules.c)
+ * and read by the evaluator at every tick, which opens, updates and
+ * resolves the alerts; each opening and
  * resolution is an event on events.ops.alert (alert.opened,
  * alert.resolved) appended to the outbox in the same transaction as the
  * alert's row, so the relay publishes it and nothing is lost.

@@ -23,17 +23,18 @@ struct bl_alert_evaluator {
 /* Columns: 0 organization_id, 1 rule_id, 2 type, 3 subject, 4 custom_api_id,
  * 5 threshold, 6 severity, 7 window_seconds, 8 calls, 9 value, 10 firing,
  * 11 open alert id, 12 its opened_at (unix ms), 13 its current value,
- * 14 its severity, 15 its threshold. A measured row without an open alert,
- * with one, or an open alert nothing measures any more (its endpoint or
- * rule gone: firing false, value NULL). */
+ * 14 the rule's channels (JSON text), 15 its comparison. A measured row without an open alert, with one, or an
+ * open alert nothing measures any more (its endpoint gone, its rule gone or
+ * disabled: firing false, value NULL). Threshold and severity are the
+ * rule's as it is now (an edit applies to the open alert), the alert's own
+ * when nothing measures it. */
 static const char evaluate_sql[] =
     "WITH er AS (SELECT DISTINCT ON (a.id, r.type) a.organization_id, r.id AS rule_id, r.type,"
     "  'custom_api:' || a.id AS subject, a.id AS custom_api_id, r.threshold, r.severity, r.window_seconds,"
-    "  r.min_calls, r.enabled"
-    "  FROM custom_apis a JOIN alert_rules r ON r.type <> 'webhook-failure'"
-    "   AND (r.organization_id IS NULL OR r.organization_id = a.organization_id)"
+    "  r.min_calls, r.enabled, r.comparison, r.channels"
+    "  FROM custom_apis a JOIN alert_rules r ON r.type <> 'webhook-failure' AND r.organization_id = a.organization_id"
     "   AND (r.custom_api_id IS NULL OR r.custom_api_id = a.id)"
-    "  WHERE a.is_active ORDER BY a.id, r.type, r.custom_api_id IS NULL, r.organization_id IS NULL),"
+    "  WHERE a.is_active ORDER BY a.id, r.type, r.custom_api_id IS NULL),"
     " em AS (SELECT er.*, m.calls, CASE er.type WHEN 'high-latency' THEN m.p95"
     "   WHEN 'rate-limit' THEN m.limited_pct ELSE m.error_pct END AS value"
     "  FROM er, LATERAL (SELECT count(*) AS calls,"
@@ -44,31 +45,31 @@ static const char evaluate_sql[] =
     "    AND k.recorded_at > now() - make_interval(secs => er.window_seconds)) m"
     "  WHERE er.enabled),"
     " wr AS (SELECT DISTINCT ON (o.id) o.id AS organization_id, r.id AS rule_id, r.type, 'webhooks' AS subject,"
-    "  NULL::uuid AS custom_api_id, r.threshold, r.severity, r.window_seconds, r.min_calls, r.enabled"
-    "  FROM api_organizations o JOIN alert_rules r ON r.type = 'webhook-failure'"
-    "   AND (r.organization_id IS NULL OR r.organization_id = o.id)"
+    "  NULL::uuid AS custom_api_id, r.threshold, r.severity, r.window_seconds, r.min_calls, r.enabled, r.comparison,"
+    "  r.channels FROM api_organizations o JOIN alert_rules r ON r.type = 'webhook-failure' AND r.organization_id = o.id"
     "  WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.organization_id = o.id::text)"
-    "  ORDER BY o.id, r.organization_id IS NULL),"
+    "  ORDER BY o.id),"
     " wm AS (SELECT wr.*, m.calls, m.calls::float8 AS value FROM wr, LATERAL (SELECT count(*) AS calls"
     "   FROM webhook_deliveries d WHERE d.organization_id = wr.organization_id::text AND NOT d.succeeded"
     "    AND d.attempt > 3 AND d.delivered_at > now() - make_interval(secs => wr.window_seconds)) m"
     "  WHERE wr.enabled),"
-    " ms AS (SELECT *, calls >= min_calls AND value IS NOT NULL AND CASE type WHEN 'downtime'"
-    "   THEN value >= threshold ELSE value > threshold END AS firing FROM (SELECT * FROM em UNION ALL"
-    "   SELECT * FROM wm) u),"
+    " ms AS (SELECT *, calls >= min_calls AND value IS NOT NULL AND CASE comparison"
+    "   WHEN 'gt' THEN value > threshold WHEN 'gte' THEN value >= threshold WHEN 'lt' THEN value < threshold"
+    "   ELSE value <= threshold END AS firing FROM (SELECT * FROM em UNION ALL SELECT * FROM wm) u),"
     " op AS (SELECT * FROM api_alerts WHERE resolved_at IS NULL)"
     " SELECT coalesce(ms.organization_id, op.organization_id), coalesce(ms.rule_id, op.rule_id),"
     "  coalesce(ms.type, op.type), coalesce(ms.subject, op.subject), coalesce(ms.custom_api_id, op.custom_api_id),"
     "  coalesce(ms.threshold, op.threshold), coalesce(ms.severity, op.severity), coalesce(ms.window_seconds, 0),"
     "  coalesce(ms.calls, 0), ms.value, coalesce(ms.firing, false), op.id,"
-    "  (extract(epoch FROM op.created_at) * 1000)::bigint, op.current_value, op.severity, op.threshold"
+    "  (extract(epoch FROM op.created_at) * 1000)::bigint, op.current_value,"
+    "  coalesce(ms.channels, r.channels, '[]')::text, ms.comparison"
     " FROM ms FULL JOIN op ON op.organization_id = ms.organization_id AND op.type = ms.type"
-    "  AND op.subject = ms.subject"
+    "  AND op.subject = ms.subject LEFT JOIN alert_rules r ON r.id = op.rule_id"
     " WHERE coalesce(ms.firing, false) OR op.id IS NOT NULL";
 
 /* One row of evaluate_sql, borrowed from its result. */
 typedef struct measured {
-    const char *org, *rule_id, *type, *subject, *custom_api_id, *severity;
+    const char *org, *rule_id, *type, *subject, *custom_api_id, *severity, *channels, *comparison;
     double threshold, value;
     bool has_value, firing;
     int window_s;
@@ -89,35 +90,43 @@ static measured row_at(PGresult *r, int i)
                   .custom_api_id = col(r, i, 4), .threshold = atof(PQgetvalue(r, i, 5)),
                   .severity = col(r, i, 6), .window_s = atoi(PQgetvalue(r, i, 7)), .calls = atol(PQgetvalue(r, i, 8)),
                   .has_value = !PQgetisnull(r, i, 9), .firing = PQgetvalue(r, i, 10)[0] == 't',
-                  .open_id = col(r, i, 11)};
+                  .open_id = col(r, i, 11), .channels = PQgetvalue(r, i, 14), .comparison = col(r, i, 15)};
     m.value = m.has_value ? atof(PQgetvalue(r, i, 9)) : 0;
     if (m.open_id) {
         m.opened_ms = atoll(PQgetvalue(r, i, 12));
         m.open_value = atof(PQgetvalue(r, i, 13));
-        m.severity = col(r, i, 14);
-        m.threshold = atof(PQgetvalue(r, i, 15));
     }
     return m;
+}
+
+/* How the value met the threshold, in words (the rule's comparison). */
+static const char *compared(const measured *m)
+{
+    static const char *const words[][2] = {{"gte", "at or above"}, {"lt", "below"}, {"lte", "at or below"}};
+    for (size_t i = 0; m->comparison && i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(m->comparison, words[i][0]) == 0)
+            return words[i][1];
+    return "above";
 }
 
 /* The alert in words, into out. */
 static void describe(const measured *m, char *out, size_t len)
 {
     if (strcmp(m->type, "high-latency") == 0)
-        snprintf(out, len, "p95 response time %.1f ms over the last %d s is above %.0f ms (%ld calls)", m->value,
-                 m->window_s, m->threshold, m->calls);
+        snprintf(out, len, "p95 response time %.1f ms over the last %d s is %s %.0f ms (%ld calls)", m->value,
+                 m->window_s, compared(m), m->threshold, m->calls);
     else if (strcmp(m->type, "error-rate") == 0)
-        snprintf(out, len, "%.1f %% of the calls over the last %d s failed (500 or more), above %.1f %% (%ld calls)",
-                 m->value, m->window_s, m->threshold, m->calls);
+        snprintf(out, len, "%.1f %% of the calls over the last %d s failed (500 or more), %s %.1f %% (%ld calls)",
+                 m->value, m->window_s, compared(m), m->threshold, m->calls);
     else if (strcmp(m->type, "rate-limit") == 0)
-        snprintf(out, len, "%.1f %% of the calls over the last %d s were refused by the rate limit, above %.1f %%"
-                 " (%ld calls)", m->value, m->window_s, m->threshold, m->calls);
+        snprintf(out, len, "%.1f %% of the calls over the last %d s were refused by the rate limit, %s %.1f %%"
+                 " (%ld calls)", m->value, m->window_s, compared(m), m->threshold, m->calls);
     else if (strcmp(m->type, "downtime") == 0)
         snprintf(out, len, "down: %.1f %% of the calls over the last %d s failed (%ld calls)", m->value, m->window_s,
                  m->calls);
     else
-        snprintf(out, len, "%ld webhook deliveries failed after more than 3 attempts over the last %d s",
-                 m->calls, m->window_s);
+        snprintf(out, len, "%ld webhook deliveries failed after more than 3 attempts over the last %d s, %s %.0f",
+                 m->calls, m->window_s, compared(m), m->threshold);
 }
 
 static int append_event(bl_alert_evaluator *ev, PGconn *conn, const char *event_type, const measured *m,
@@ -130,6 +139,10 @@ static int append_event(bl_alert_evaluator *ev, PGconn *conn, const char *event_
     if (!data)
         return bl_err_set(err, BL_ENOMEM, "alerts: out of memory");
     json_object_set_new(data, "custom_api_id", m->custom_api_id ? json_string(m->custom_api_id) : json_null());
+    json_t *channels = json_loads(m->channels, 0, NULL);
+    json_object_set_new(data, "channels", json_is_array(channels) ? channels : json_array());
+    if (!json_is_array(channels))
+        json_decref(channels);
     if (resolved_ms)
         json_object_set_new(data, "resolved_at", json_integer(resolved_ms));
     else
@@ -169,15 +182,18 @@ static int open_alert(bl_alert_evaluator *ev, PGconn *conn, const measured *m, b
     return rc;
 }
 
+/* Updates m's open alert: its current value, and its rule's threshold and
+ * severity as they are now. */
 static int update_alert(PGconn *conn, const measured *m, bl_err *err)
 {
-    char message[400], value[40];
+    char message[400], value[40], threshold[40];
     describe(m, message, sizeof message);
     snprintf(value, sizeof value, "%.17g", m->value);
-    const char *p[] = {m->open_id, value, message};
-    return bl_pg_exec_cmd(conn, "UPDATE api_alerts SET current_value = $2, message = $3, updated_at = now()"
-                                " WHERE id = $1 AND resolved_at IS NULL",
-                          3, p, err);
+    snprintf(threshold, sizeof threshold, "%.17g", m->threshold);
+    const char *p[] = {m->open_id, value, message, threshold, m->severity, m->rule_id};
+    return bl_pg_exec_cmd(conn, "UPDATE api_alerts SET current_value = $2, message = $3, threshold = $4,"
+                                " severity = $5, rule_id = $6, updated_at = now() WHERE id = $1 AND resolved_at IS NULL",
+                          6, p, err);
 }
 
 /* Resolves m's open alert. Returns 1 when it did, 0 (already resolved), or -1 with err. */
@@ -185,7 +201,8 @@ static int resolve_alert(bl_alert_evaluator *ev, PGconn *conn, const measured *m
 {
     char message[400], value[40];
     if (!m->has_value)
-        snprintf(message, sizeof message, "resolved: nothing to measure any more (its endpoint or rule is gone)");
+        snprintf(message, sizeof message,
+                 "resolved: nothing to measure any more (its endpoint is gone, or its rule is gone or disabled)");
     else if (m->calls == 0)
         snprintf(message, sizeof message, "resolved: no calls over the last %d s", m->window_s);
     else

@@ -2,6 +2,7 @@
  * status=open|resolved, severity, type, custom_api_id filters) and POST
  * /v1/alerts/:id/acknowledge; and the evaluator thread of this replica. */
 #include "api/alerts/alerts.h"
+#include "api/alerts/rule_spec.h"
 #include "api/routes/routes.h"
 #include "api/routes/webhook_api.h"
 #include "core/log.h"
@@ -20,31 +21,20 @@
 
 static const char *const sorts[] = {"created_at", "updated_at", "severity", "type", NULL};
 
-static bool one_of(const char *v, const char *const *allowed)
-{
-    for (size_t i = 0; allowed[i]; i++)
-        if (strcmp(v, allowed[i]) == 0)
-            return true;
-    return false;
-}
-
 static int list_alerts(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     (void)arg;
     static const char *const statuses[] = {"open", "resolved", "all", NULL};
-    static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
-    static const char *const types[] = {"high-latency", "error-rate", "rate-limit", "downtime", "webhook-failure",
-                                        NULL};
     const char *status = bl_http_request_query(req->http, "status");
     const char *severity = bl_http_request_query(req->http, "severity");
     const char *type = bl_http_request_query(req->http, "type");
     const char *api = bl_http_request_query(req->http, "custom_api_id");
     json_t *errors = json_object();
-    if (status && !one_of(status, statuses))
+    if (status && !bl_alert_rule_one_of(status, statuses))
         json_object_set_new(errors, "status", json_string("open, resolved or all"));
-    if (severity && !one_of(severity, severities))
+    if (severity && !bl_alert_rule_one_of(severity, bl_alert_rule_severities))
         json_object_set_new(errors, "severity", json_string("low, medium, high or critical"));
-    if (type && !one_of(type, types))
+    if (type && !bl_alert_rule_one_of(type, bl_alert_rule_types))
         json_object_set_new(errors, "type", json_string("high-latency, error-rate, rate-limit, downtime or webhook-failure"));
     if (json_object_size(errors))
         return bl_api_fail(req->http, resp, 400, "invalid_filter", "a filter of the alerts is not valid", errors);

@@ -21,6 +21,7 @@ static const struct {
     {"integrations", "id"},
     {"api_users", "id"},
     {"fieldservice_integrations", "id"},
+    {"alert_rules", "id"},
 };
 
 static const char *id_column_of(const char *table)

@@ -33,6 +33,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_custom,
     bl_api_routes_workflows,
     bl_api_routes_alerts,
+    bl_api_routes_alert_rules,
     NULL,
 };
 

@@ -39,6 +39,7 @@ int bl_api_routes_ax_integrations(bl_api_server *s, bl_err *err); /* integration
 int bl_api_routes_custom(bl_api_server *s, bl_err *err); /* /v1/custom-apis, /custom/<slug>/... */
 int bl_api_routes_workflows(bl_api_server *s, bl_err *err); /* /v1/workflows and their executions */
 int bl_api_routes_alerts(bl_api_server *s, bl_err *err); /* /v1/alerts, the alert evaluator (api/alerts) */
+int bl_api_routes_alert_rules(bl_api_server *s, bl_err *err); /* /v1/alert-rules (api/alerts) */
 
 /* The read model's row id of collection ("reports") in organization org,
  * as GET /v1/<collection>/:id shows it under "data": a new object (caller

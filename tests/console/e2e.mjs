@@ -272,7 +272,7 @@ async function main() {
     const registry = await startRole('registry', ['registry', '--port', '0', '--log-level', 'info'], 'registry listening');
     const registryUrl = `http://127.0.0.1:${registry.port}`;
     const api = await startRole('api', ['api', '--port', '0', '--log-level', 'info', '--registry-url', registryUrl,
-      '--topic-prefix', `${BUS}.`], 'api listening');
+      '--topic-prefix', `${BUS}.`, '--alert-interval', '1s'], 'api listening');
     base = `http://127.0.0.1:${api.port}`;
     pipeline = await startPipeline(registryUrl);
     context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
@@ -564,6 +564,50 @@ async function main() {
     await shoot(page, 'integration-history');
     await page.keyboard.press('Escape');
     await shoot(page, 'integrations');
+
+    // ---- alerts: a failing custom endpoint opens alerts; acknowledge; a rule switched off resolves its alert ----
+    const inventory = await callApi(base, 'POST', '/v1/custom-apis', token, { name: 'Inventory lookup', path: '/inventory',
+      method: 'GET', authentication: { type: 'none' },
+      integrations: [{ id: 'stock', type: 'http', endpoint: 'http://127.0.0.1:9/stock', timeout: 2000 }] });
+    check(inventory.status === 201, `a custom endpoint whose outside service is down is created (${inventory.status})`);
+    let failed = 0;
+    for (let i = 0; i < 200 && failed < 6; i++) {
+      const res = await fetch(base + inventory.json.url);
+      await res.arrayBuffer();
+      if (res.status >= 500) failed++;
+      else await new Promise((r) => setTimeout(r, 100)); // until every replica serves it
+    }
+    check(failed === 6, 'its calls fail (502)');
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+    const downtimeRow = page.locator('.alerts-open .alert-row[data-type="downtime"]');
+    await downtimeRow.waitFor({ timeout: 60000 });
+    check(await downtimeRow.locator('.badge.sev-critical').isVisible(), 'the downtime alert is listed open, critical (evaluated every second)');
+    check((await downtimeRow.textContent()).includes('Inventory lookup'), 'and names the endpoint');
+    const errorRow = page.locator('.alerts-open .alert-row[data-type="error-rate"]');
+    await errorRow.waitFor({ timeout: 60000 });
+    await errorRow.getByRole('button', { name: 'Acknowledge' }).click();
+    await errorRow.getByText(/Acknowledged/).waitFor();
+    const acked = (await callApi(base, 'GET', '/v1/alerts?status=open&type=error-rate', token)).json.data[0];
+    check(acked && acked.acknowledgedAt, 'acknowledging from the console records it');
+    const rules = page.locator('.alert-rules .rule-row');
+    check(await rules.count() === 5, 'the five default rules are listed');
+    const downtimeSwitch = page.getByRole('switch', { name: 'Enabled: Downtime, Every custom endpoint' });
+    check(await downtimeSwitch.getAttribute('aria-checked') === 'true', 'the downtime rule is on');
+    await controlsAreLabelled(page, 'alerts page');
+    await fitsNarrow(page, 'alerts page');
+    await shoot(page, 'alerts');
+    await downtimeSwitch.click();
+    await page.locator('.rule-row[data-type="downtime"][data-enabled="false"]').waitFor();
+    const rulesNow = (await callApi(base, 'GET', '/v1/alert-rules?type=downtime', token)).json.data;
+    check(rulesNow.length === 1 && rulesNow[0].enabled === false, 'the switch disables the rule');
+    await page.locator('.alerts-resolved .alert-row[data-type="downtime"]').waitFor({ timeout: 60000 });
+    check(await page.locator('.alerts-open .alert-row[data-type="downtime"]').count() === 0,
+      'with its rule off the downtime alert resolves and moves to the resolved list');
+    await page.getByRole('switch', { name: 'Enabled: Downtime, Every custom endpoint' }).click();
+    await page.locator('.rule-row[data-type="downtime"][data-enabled="true"]').waitFor();
+    check(true, 'and switches back on');
+    await shoot(page, 'alerts-resolved');
 
     // ---- a refused access token is refreshed on the 401 and the call retried ----
     await page.evaluate(() => {

@@ -82,7 +82,7 @@ static int make_key(const char *org, bl_api_perm perm, const char *name, char *t
 }
 
 /* Rows of the read model, an integration with a sync run, a recorded
- * command, a spare key, an open alert and (over the API) a webhook, all named with the
+ * command, a spare key, an open alert, its alert rule and (over the API) a webhook, all named with the
  * organization's marker. */
 static int make_org_rows(bl_test_perm_org *f)
 {
@@ -152,6 +152,10 @@ static int make_org_rows(bl_test_perm_org *f)
     if (bl_test_sql_value(api.pool, "INSERT INTO api_alerts (organization_id, subject, type, threshold, current_value,"
                   " severity, message) VALUES ($1, 'webhooks', 'webhook-failure', 0, 1, 'high', $2) RETURNING id",
                   2, ap, f->alert, sizeof f->alert) != 0)
+        return -1;
+    /* its default rate-limit rule (every organization gets the defaults) */
+    if (bl_test_sql_value(api.pool, "SELECT id FROM alert_rules WHERE organization_id = $1 AND type = 'rate-limit'"
+                  " AND custom_api_id IS NULL", 1, ap, f->alert_rule, sizeof f->alert_rule) != 0)
         return -1;
     if (bl_test_sql_value(api.pool, "INSERT INTO api_commands (command_id, organization_id, command_type, topic, subject,"
                   " request_sha256, state, response) VALUES (gen_random_uuid(), $1, 'risk.create', 'commands.pmo',"

@@ -43,8 +43,8 @@ const char *bl_test_perm_code_on(const char *pattern, const char *v1_code)
     return v1_code; /* finer words (plan_required) come as its "reason" */
 }
 
-/* read = GET, write = GET/POST/PUT, admin = DELETE, the audit trail and key, webhook and
- * integration management (connect, callback, settings: route_integrations.c). */
+/* read = GET, write = GET/POST/PUT, admin = DELETE, the audit trail and key, webhook,
+ * alert rule and integration management (connect, callback, settings: route_integrations.c). */
 bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern)
 {
     /* document 001: integrations need Manager (write) or Admin; analytics Admin */
@@ -59,7 +59,7 @@ bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern
     if (strcmp(method, "DELETE") == 0 || starts_with(pattern, "/v1/api-keys") || starts_with(pattern, "/v1/custom-apis") ||
         starts_with(pattern, "/v1/workflows") || strcmp(pattern, "/v1/audit") == 0)
         return BL_API_PERM_ADMIN;
-    if (starts_with(pattern, "/v1/webhooks") && strcmp(method, "GET") != 0)
+    if ((starts_with(pattern, "/v1/webhooks") || starts_with(pattern, "/v1/alert-rules")) && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/integrations/") &&
         (strstr(pattern, "/connect") || strstr(pattern, "/callback") || strstr(pattern, "/settings")))
@@ -122,6 +122,8 @@ static int param_value(const char *pattern, const char *param, const bl_test_per
         snprintf(out, len, "%s", f->replay);
     else if (strcmp(coll, "alerts") == 0)
         snprintf(out, len, "%s", f->alert);
+    else if (strcmp(coll, "alert-rules") == 0)
+        snprintf(out, len, "%s", f->alert_rule);
     else if (strcmp(coll, "api-keys") == 0)
         snprintf(out, len, "%s", f->key_id);
     else if (strcmp(coll, "webhooks") == 0)

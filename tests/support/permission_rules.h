@@ -31,6 +31,7 @@ typedef struct bl_test_perm_org {
     char admin[BL_API_TOKEN_SIZE];
     char key_id[BL_API_ID_MAX]; /* a spare key, for DELETE /v1/api-keys/:id */
     char webhook[64], integration[40], run[40], command[40], custom_api[40], alert[40];
+    char alert_rule[40]; /* its default rate-limit rule */
     char workflow[40], execution[40]; /* a workflow and one execution of it */
     char replay[24];                  /* a webhook replay job */
 } bl_test_perm_org;

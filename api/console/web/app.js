@@ -6,11 +6,13 @@ import { renderSignIn } from './pages/signin.js';
 import { renderKeys } from './pages/keys.js';
 import { renderWebhooks } from './pages/webhooks.js';
 import { oauthReturnPending, renderIntegrations } from './pages/integrations.js';
+import { renderAlerts } from './pages/alerts.js';
 
 const pages = {
   keys: { title: 'API keys', render: renderKeys },
   webhooks: { title: 'Webhooks', render: renderWebhooks },
   integrations: { title: 'Integrations', render: renderIntegrations },
+  alerts: { title: 'Alerts', render: renderAlerts },
 };
 
 const main = document.getElementById('main');

@@ -139,7 +139,7 @@ static int create_integration(const bl_api_request *req, bl_http_response *resp,
     for (; bl_slp_doc_types[n] && n < sizeof types / sizeof types[0]; n++)
         types[n] = bl_slp_bus_type(bl_slp_doc_types[n]);
     int rc = -1;
-    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING, &env) != 0)
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING | BL_API_WH_EVENTS, &env) != 0)
         goto done;
     char name[BL_WEBHOOK_NAME_MAX + 1];
     snprintf(name, sizeof name, "%s", b.name);

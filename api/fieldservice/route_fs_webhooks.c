@@ -133,7 +133,7 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
         errors = NULL;
         goto done;
     }
-    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING, &env) != 0)
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING | BL_API_WH_EVENTS, &env) != 0)
         goto done;
     const char *types[] = {w.bus_type};
     bl_fs_endpoint_spec spec = {.name = w.name, .url = w.url, .bus_types = types, .bus_type_count = 1,

@@ -131,7 +131,7 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
     json_decref(errors);
     bl_api_webhook_env env;
     bool state = json_object_get(req->body, "is_active") != NULL;
-    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING | (state ? BL_API_WH_EVENTS : 0), &env) != 0) {
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_KEYRING | BL_API_WH_EVENTS, &env) != 0) {
         bl_api_webhook_env_close(&env);
         return -1;
     }
@@ -182,8 +182,7 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     json_t *errors = NULL;
     int rc = -1;
     /* choosing a scheme may draw an ed25519 pair, sealed with the keyring */
-    int needs = (json_object_get(req->body, "is_active") ? BL_API_WH_EVENTS : 0) |
-                (json_object_get(req->body, "signature_scheme") ? BL_API_WH_KEYRING : 0);
+    int needs = BL_API_WH_EVENTS | (json_object_get(req->body, "signature_scheme") ? BL_API_WH_KEYRING : 0);
     if (bl_api_webhook_env_open_logged(req, needs, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;
@@ -217,7 +216,8 @@ static int delete_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_api_webhook_env env;
     bl_webhook_endpoint *e = NULL;
     int rc = -1;
-    if (bl_api_webhook_env_open_logged(req, 0, &env) == 0 && (e = bl_api_webhook_find(req, env.store, resp, &rc))) {
+    if (bl_api_webhook_env_open_logged(req, BL_API_WH_EVENTS, &env) == 0 &&
+        (e = bl_api_webhook_find(req, env.store, resp, &rc))) {
         bl_err err = {0};
         if (bl_webhook_store_delete(env.store, e->id, &err) == 0) {
             bl_http_response_status(resp, 204);

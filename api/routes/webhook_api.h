@@ -28,7 +28,7 @@
 
 enum {
     BL_API_WH_KEYRING = 1, /* open the keyring (create, rotate, test) */
-    BL_API_WH_EVENTS = 2,  /* webhook.enabled / webhook.disabled go to the outbox */
+    BL_API_WH_EVENTS = 2,  /* endpoint.created|updated|deleted, webhook.enabled|disabled go to the outbox */
 };
 
 /* What one request works with; owned, close with bl_api_webhook_env_close. */

@@ -3,6 +3,7 @@
  * webhook.disabled event in the outbox. One fresh database for the file;
  * each test uses its own organization. */
 #include "connectors/webhook/store/endpoint_store.h"
+#include "connectors/webhook/store/ops_events.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_test.h"
@@ -294,7 +295,8 @@ static void failures_in_a_row_disable_the_endpoint_and_publish_webhook_disabled(
     bl_webhook_endpoint_free(got);
     CHECK_EQ_INT(outbox_count(e->id, "webhook.disabled"), 1);
     char q[512];
-    snprintf(q, sizeof q, "SELECT schema_id FROM busline_outbox WHERE aggregate_id = '%s'", e->id);
+    snprintf(q, sizeof q, "SELECT schema_id FROM busline_outbox WHERE aggregate_id = '%s' AND event_type = "
+             "'webhook.disabled'", e->id);
     CHECK_EQ_INT(bl_webhook_test_count(&fx, q), bl_webhook_events_schema_id(events));
 
     /* Already disabled: more failures publish nothing more. */
@@ -324,6 +326,49 @@ static void failures_in_a_row_disable_the_endpoint_and_publish_webhook_disabled(
     bl_webhook_events_free(events);
 }
 
+/* endpoint.created|updated|deleted commit with the change, on the endpoint topic */
+static void create_update_delete_publish_endpoint_events_in_the_same_transaction(void)
+{
+    bl_err err = {0};
+    bl_webhook_events *events = bl_webhook_events_new(fx.pool, NULL, NULL, &err);
+    REQUIRE(events);
+    CHECK_EQ_STR(bl_webhook_events_entity_topic(events, 1), "events.webhook.endpoint");
+    bl_webhook_store *st = new_store(events, 5);
+    REQUIRE(st);
+    char org[64];
+    org_name(org, sizeof org);
+    const char *types[] = {"risk.*"};
+    bl_webhook_spec spec = bl_webhook_test_spec("lifecycle", types, 1);
+    char secret[BL_WEBHOOK_SECRET_TEXT_MAX];
+    bl_webhook_endpoint *e = bl_webhook_store_create(st, org, &spec, secret, sizeof secret, &err);
+    REQUIRE(e);
+    CHECK_EQ_INT(outbox_count(e->id, "endpoint.created"), 1);
+    char q[512];
+    snprintf(q, sizeof q, "SELECT count(*) FROM busline_outbox WHERE aggregate_id = '%s' AND topic = "
+             "'events.webhook.endpoint'", e->id);
+    CHECK_EQ_INT(bl_webhook_test_count(&fx, q), 1);
+    spec.name = "renamed";
+    bl_webhook_endpoint *u = bl_webhook_store_update(st, e->id, &spec, &err);
+    CHECK(u != NULL);
+    bl_webhook_endpoint_free(u);
+    CHECK_EQ_INT(outbox_count(e->id, "endpoint.updated"), 1);
+    /* a refused change publishes nothing */
+    spec.url = "not a url";
+    CHECK(bl_webhook_store_update(st, e->id, &spec, &err) == NULL);
+    CHECK_EQ_INT(outbox_count(e->id, "endpoint.updated"), 1);
+    CHECK(bl_webhook_store_delete(st, e->id, &err) == 0);
+    CHECK_EQ_INT(outbox_count(e->id, "endpoint.deleted"), 1);
+    CHECK(bl_webhook_store_delete(st, e->id, &err) == -1);
+    CHECK_EQ_INT(outbox_count(e->id, "endpoint.deleted"), 1);
+    /* the message.attempt.* events of an endpoint that is gone: not found, nothing published */
+    bl_webhook_attempt_info a = {.message_id = "m1", .event_type = "risk.escalated", .attempts = 3, .error = "HTTP 500"};
+    CHECK(bl_webhook_store_attempt_event(st, e->id, "message.attempt.failing", &a, &err) == -1);
+    CHECK_EQ_INT(err.code, BL_ENOTFOUND);
+    bl_webhook_endpoint_free(e);
+    bl_webhook_store_free(st);
+    bl_webhook_events_free(events);
+}
+
 int main(void)
 {
     if (bl_webhook_fixture_open(&fx) != 0) {
@@ -334,6 +379,7 @@ int main(void)
     BL_RUN(bad_endpoints_are_refused_with_clear_errors);
     BL_RUN(rotation_keeps_the_old_secret_signing_during_the_overlap);
     BL_RUN(failures_in_a_row_disable_the_endpoint_and_publish_webhook_disabled);
+    BL_RUN(create_update_delete_publish_endpoint_events_in_the_same_transaction);
     bl_webhook_fixture_close(&fx);
     return bl_test_summary();
 }

@@ -16,13 +16,15 @@ static char *fetch_schema(void *ctx, int32_t id, bl_err *err)
 
 static const char *const *all_topics(wh_e2e *e, size_t *n)
 {
-    static const char *names[5];
+    static const char *names[7];
     names[0] = e->events_topic;
     names[1] = e->deliveries;
     names[2] = e->dlq;
     names[3] = e->tiers[0];
     names[4] = e->tiers[1];
-    *n = 5;
+    names[5] = e->ops_topics[0];
+    names[6] = e->ops_topics[1];
+    *n = 7;
     return names;
 }
 
@@ -42,6 +44,8 @@ int wh_e2e_open(wh_e2e *e)
     if (!(e->events = bl_webhook_events_new(e->f.pool, NULL, pfx, &err)))
         goto fail;
     snprintf(e->events_topic, sizeof e->events_topic, "%s", bl_webhook_events_topic(e->events));
+    for (size_t i = 0; i < 2; i++)
+        snprintf(e->ops_topics[i], sizeof e->ops_topics[i], "%s", bl_webhook_events_entity_topic(e->events, i + 1));
     snprintf(e->deliveries, sizeof e->deliveries, "%s.deliveries", e->prefix);
     snprintf(e->dlq, sizeof e->dlq, "%s.dlq", e->prefix);
     bl_retry_tiers t;
@@ -52,7 +56,7 @@ int wh_e2e_open(wh_e2e *e)
     size_t n;
     const char *const *names = all_topics(e, &n);
     /* names[1] is the deliveries topic, which a test may want narrower */
-    const char *others[4] = {names[0], names[2], names[3], names[4]};
+    const char *others[6] = {names[0], names[2], names[3], names[4], names[5], names[6]};
     if (fixture_topics_create(others, n - 1, 3) != 0 ||
         fixture_topics_create(&names[1], 1, e->deliveries_partitions > 0 ? e->deliveries_partitions : 3) != 0) {
         bl_err_set(&err, BL_EKAFKA, "cannot create topics");
@@ -68,9 +72,9 @@ int wh_e2e_open(wh_e2e *e)
         !(e->cache = bl_webhook_cache_new(&co, &err)) || !(e->store = bl_webhook_store_new(&so, &err)) ||
         !(e->log = bl_delivery_log_new(&lo, &err)))
         goto fail;
-    const char *topics[] = {e->events_topic};
+    const char *topics[] = {e->events_topic, e->ops_topics[0], e->ops_topics[1]};
     bl_webhook_fanout_opts fo = {.brokers = bl_test_kafka_brokers(), .group_id = e->prefix, .topics = topics,
-                                 .n_topics = 1, .deliveries_topic = e->deliveries, .cache = e->cache,
+                                 .n_topics = 3, .deliveries_topic = e->deliveries, .cache = e->cache,
                                  .schemas = e->schemas, .drain_timeout_ms = 2000};
     char group[96];
     snprintf(group, sizeof group, "%s-deliver", e->prefix);

@@ -18,6 +18,7 @@ typedef struct wh_e2e {
     bl_webhook_fixture f;
     char prefix[64];            /* also the connector name */
     char events_topic[160], deliveries[160], dlq[160], tiers[2][160];
+    char ops_topics[2][160];    /* the endpoint.* and message.attempt.* topics */
     const char *tier_spec;
     /* Set before wh_e2e_open; 0 takes the defaults. */
     int deliveries_partitions;  /* 3 */

@@ -142,6 +142,16 @@ void webhook_sink_stop(webhook_sink *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+size_t webhook_sink_count_to(webhook_sink *s, const char *path)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n; i++)
+        k += strcmp(s->hits[i].path, path) == 0;
+    pthread_mutex_unlock(&s->lock);
+    return k;
+}
+
 size_t webhook_sink_hits_to(webhook_sink *s, const char *path, sink_hit *out, size_t cap)
 {
     size_t k = 0;

@@ -57,6 +57,8 @@ size_t webhook_sink_distinct_ok(webhook_sink *s);
 /* Hits (copies, bodies borrowed from the sink) to path, in arrival order;
  * returns how many were copied into out (at most cap). */
 size_t webhook_sink_hits_to(webhook_sink *s, const char *path, sink_hit *out, size_t cap);
+/* Requests recorded so far to path (thread-safe). */
+size_t webhook_sink_count_to(webhook_sink *s, const char *path);
 void webhook_sink_stop(webhook_sink *s);
 
 #endif

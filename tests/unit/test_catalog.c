@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 /* What the schemas folder holds; a file added or deleted must change these. */
-#define EVENT_TYPES 38 /* attendance: event.created|updated|cancelled; ops: alert.opened|resolved */
+#define EVENT_TYPES 43 /* attendance: event.created|updated|cancelled; ops: alert.opened|resolved; webhook: endpoint.*, message.attempt.* */
 #define COMMAND_TYPES 31 /* attendance: event.create|update|cancel, event.record_attendance */
-#define EVENT_TOPICS 16
+#define EVENT_TOPICS 18
 #define COMMAND_TOPICS 3
 
 static const char *schemas_dir(void)

@@ -450,11 +450,12 @@ typedef struct action {
 } action;
 
 static const action actions[] = {
-    {"create", act_create, NEEDS_KEYS, "--org O --name N --url U --events 'risk.*,...': new endpoint; prints its id and secret once"},
+    {"create", act_create, NEEDS_KEYS | NEEDS_EVENTS,
+     "--org O --name N --url U --events 'risk.*,...': new endpoint (endpoint.created); prints its id and secret once"},
     {"list", act_list, 0, "[--org O]: endpoints, one a line"},
     {"show", act_show, NEEDS_ID, "ID: one endpoint as JSON (no secrets)"},
-    {"update", act_update, NEEDS_ID, "ID [--name ...]: change the given settings"},
-    {"delete", act_delete, NEEDS_ID, "ID: remove an endpoint (its delivery log stays)"},
+    {"update", act_update, NEEDS_ID | NEEDS_EVENTS, "ID [--name ...]: change the given settings (endpoint.updated)"},
+    {"delete", act_delete, NEEDS_ID | NEEDS_EVENTS, "ID: remove an endpoint (endpoint.deleted; its delivery log stays)"},
     {"enable", act_enable, NEEDS_ID | NEEDS_EVENTS,
      "ID [--replay-since T]: deliver again (webhook.enabled); replay what it missed since T"},
     {"replay-requests", act_replay_requests, 0, "carry out the waiting replay jobs (API, console, replay), then exit"},

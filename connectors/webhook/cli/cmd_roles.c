@@ -1,5 +1,6 @@
 /* busline webhooks fanout|deliver (see cmd_roles.h). */
 #include "connectors/webhook/cli/cmd_roles.h"
+#include "connectors/webhook/store/webhook_events.h"
 
 #include "connectors/webhook/workers/deliver.h"
 #include "connectors/webhook/workers/delivery.h"
@@ -189,12 +190,16 @@ int bl_cmd_webhooks_deliver(int argc, char **argv)
     bl_err err = {0};
     bl_ssrf_allowlist allow;
     bl_webhook_store *store = NULL;
+    bl_webhook_events *events = NULL;
     bl_delivery_log *log = NULL;
     bl_webhook_deliver *d = NULL;
     code = 1;
     if (bl_ssrf_allowlist_parse(bl_config_str(e.cfg, "allow"), &allow, &err) != 0 || env_open(&e, &err) != 0)
         goto done;
-    bl_webhook_store_opts so = {.pool = e.pool, .keyring = e.keyring, .allow = &allow};
+    /* the health reporter's webhook.disabled and the message.attempt.* events go to the outbox */
+    if (!(events = bl_webhook_events_new(e.pool, NULL, NULL, &err)))
+        goto done;
+    bl_webhook_store_opts so = {.pool = e.pool, .keyring = e.keyring, .allow = &allow, .events = events};
     bl_delivery_log_opts lo = {.pool = e.pool};
     if (!(store = bl_webhook_store_new(&so, &err)) || !(log = bl_delivery_log_new(&lo, &err)))
         goto done;
@@ -228,6 +233,7 @@ done:
     bl_webhook_deliver_free(d);
     bl_delivery_log_free(log);
     bl_webhook_store_free(store);
+    bl_webhook_events_free(events);
     env_close(&e);
     bl_metrics_free(e.metrics);
     bl_config_free(e.cfg);

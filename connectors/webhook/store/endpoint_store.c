@@ -1,5 +1,7 @@
 /* Webhook endpoints in PostgreSQL (see endpoint_store.h). */
 #include "connectors/webhook/store/endpoint_store.h"
+
+#include "connectors/webhook/store/ops_events.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
 #include "core/log.h"
@@ -154,11 +156,11 @@ static PGconn *acquire(bl_webhook_store *st, bl_err *err)
  * nothing happens. Returns 0 or -1 with err (nothing left open). */
 static int change_open(bl_webhook_store *st, PGconn *conn, const char *action, const char *id, bl_err *err)
 {
-    if (!st->opts.on_change)
+    if (!st->opts.on_change && !st->opts.events)
         return 0;
     if (bl_pg_begin(conn, err) != 0)
         return bl_err_wrap(err, "webhook store");
-    if (st->opts.on_change(conn, action, id, 0, st->opts.change_ctx, err) != 0) {
+    if (st->opts.on_change && st->opts.on_change(conn, action, id, 0, st->opts.change_ctx, err) != 0) {
         bl_pg_rollback(conn, &(bl_err){0});
         return -1;
     }
@@ -171,13 +173,26 @@ static int change_open(bl_webhook_store *st, PGconn *conn, const char *action, c
 static int change_close(bl_webhook_store *st, PGconn *conn, const char *action, const char *id, bool ok,
                         bl_err *err)
 {
-    if (!st->opts.on_change)
+    if (!st->opts.on_change && !st->opts.events)
         return ok ? 0 : -1;
-    if (ok && st->opts.on_change(conn, action, id, 1, st->opts.change_ctx, err) == 0 &&
+    if (ok && (!st->opts.on_change || st->opts.on_change(conn, action, id, 1, st->opts.change_ctx, err) == 0) &&
         bl_pg_commit(conn, err) == 0)
         return 0;
     bl_pg_rollback(conn, &(bl_err){0});
     return -1;
+}
+
+/* e (the row a change returned) with its lifecycle event appended in the
+ * change's transaction; NULL with err when the event could not be (e is
+ * freed, the change rolls back). No encoder: e as it is. */
+static bl_webhook_endpoint *with_event(bl_webhook_store *st, PGconn *conn, const char *type, bl_webhook_endpoint *e,
+                                       bl_err *err)
+{
+    if (e && st->opts.events && bl_webhook_ops_endpoint_event(st->opts.events, conn, type, e, err) != 0) {
+        bl_webhook_endpoint_free(e);
+        return NULL;
+    }
+    return e;
 }
 
 /* Runs sql, expecting at most one endpoint row; returns it, or NULL with err
@@ -320,7 +335,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
                                 spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL,
                                 p.schedule, p.max_age_p};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = one_endpoint(conn, INSERT_SQL, 22, params, id, err);
+            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 22, params, id, err), err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -435,7 +450,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
                                 p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = one_endpoint(conn, UPDATE_SQL, 20, params, id, err);
+            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 20, params, id, err), err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -448,9 +463,19 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
     return e;
 }
 
-/* Runs a statement on endpoint id that returns its id when the row exists. */
+/* endpoint.deleted of the row a DELETE returned (id, organization_id, name, url). */
+static int deleted_event(bl_webhook_store *st, PGconn *conn, PGresult *res, bl_err *err)
+{
+    return bl_webhook_ops_deleted_event(st->opts.events, conn, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0),
+                                        PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), err);
+}
+
+/* Runs a statement on endpoint id that returns its id when the row exists;
+ * then, with an encoder, event (may be NULL) on the returned row in the
+ * same transaction. */
 static int exec_on_endpoint(bl_webhook_store *st, const char *action, const char *sql, int n,
-                            const char *const *params, bl_err *err)
+                            const char *const *params, int (*event)(bl_webhook_store *, PGconn *, PGresult *, bl_err *),
+                            bl_err *err)
 {
     PGconn *conn = acquire(st, err);
     if (!conn)
@@ -465,6 +490,8 @@ static int exec_on_endpoint(bl_webhook_store *st, const char *action, const char
         bl_err_set(err, BL_ENOTFOUND, "webhook endpoint %.64s not found", params[0]);
     else if (!res)
         bl_err_wrap(err, "webhook store");
+    if (found && event && st->opts.events && event(st, conn, res, err) != 0)
+        found = 0;
     PQclear(res);
     int rc = change_close(st, conn, action, params[0], found, err);
     bl_pg_pool_release(st->opts.pool, conn);
@@ -476,8 +503,9 @@ int bl_webhook_store_delete(bl_webhook_store *st, const char *id, bl_err *err)
     if (bl_webhook_id_check(id, err) != 0)
         return -1;
     const char *params[] = {id};
-    return exec_on_endpoint(st, "delete", "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id", 1,
-                            params, err);
+    return exec_on_endpoint(st, "delete",
+                            "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id, organization_id, name, url", 1,
+                            params, deleted_event, err);
 }
 
 int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overlap_ms,
@@ -517,7 +545,7 @@ int bl_webhook_store_rotate(bl_webhook_store *st, const char *id, int64_t overla
         "ed25519_key_sealed = CASE WHEN ed25519_key_sealed IS NOT NULL THEN $4 END, "
         "ed25519_public_key = CASE WHEN ed25519_key_sealed IS NOT NULL THEN $5 END, "
         "updated_at = now() WHERE id = $1 RETURNING id",
-        5, params, err);
+        5, params, NULL, err);
     free(sealed);
     free(ed_sealed);
     if (rc != 0)

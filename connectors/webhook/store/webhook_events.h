@@ -1,4 +1,5 @@
-/* The webhook domain's own events (webhook.disabled, webhook.enabled):
+/* The webhook domain's own events (webhook.disabled|enabled, endpoint.created|
+ * updated|deleted, message.attempt.failing|exhausted), one topic per entity:
  * encodes them with the catalog's assembled topic schema, registered in the
  * schema registry of the same PostgreSQL database, and appends them to the
  * outbox inside the caller's transaction, so the state change and its event
@@ -11,6 +12,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define BL_WEBHOOK_EVENTS_DOMAIN "webhook"
@@ -30,8 +32,10 @@ bl_webhook_events *bl_webhook_events_new(bl_pg_pool *pool, const char *schemas_d
 /* Frees ev. Accepts NULL. */
 void bl_webhook_events_free(bl_webhook_events *ev);
 
-/* The deployed topic and schema id, borrowed from ev. */
+/* The deployed topic of webhook.disabled|enabled and its schema id, borrowed from ev. */
 const char *bl_webhook_events_topic(const bl_webhook_events *ev);
+/* The topic of entity i (0 webhook, 1 endpoint, 2 message), borrowed; NULL past the last. */
+const char *bl_webhook_events_entity_topic(const bl_webhook_events *ev, size_t i);
 int32_t bl_webhook_events_schema_id(const bl_webhook_events *ev);
 
 /* Appends one event of type (e.g. "webhook.disabled") for endpoint_id of

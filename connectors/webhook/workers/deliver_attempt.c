@@ -152,9 +152,32 @@ static int past_endpoint_max_age(const dl_job *j, int64_t at_ms, const char *las
     return 1;
 }
 
+/* message.attempt.failing|exhausted (type) of j, unless j carries such an event itself. */
+static void attempt_event(bl_webhook_deliver *d, const dl_job *j, const char *type, int status, const char *error)
+{
+    if (!bl_webhook_ops_raises_attempt_events(j->v.event_type))
+        return;
+    bl_webhook_attempt_info a = {.message_id = j->v.event_id, .event_type = j->v.event_type,
+                                 .attempts = j->attempt, .status_code = status, .error = error};
+    bl_outcome_reporter_push_attempt(d->reporter, j->v.endpoint_id, type, &a);
+}
+
+/* Sends j to the dead letters with reason: counted, a failure in the
+ * endpoint's health when it counts as one, and message.attempt.exhausted.
+ * status: the last answer's (0: none). */
+static void dead_letter(bl_webhook_deliver *d, dl_job *j, bool health_failure, int status, const char *reason)
+{
+    if (health_failure)
+        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
+    attempt_event(d, j, "message.attempt.exhausted", status, reason);
+    atomic_fetch_add(&d->dead_lettered, 1);
+    bl_deliver_finish(d, j, bl_outcome_dead_letter(reason));
+}
+
 /* Acts on a decision for an attempt that reached (or tried to reach) the
- * endpoint: health, metrics and the runtime outcome. */
-static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *dec, const char *what)
+ * endpoint: health, metrics and the runtime outcome. status: the answer's
+ * (0: none came). */
+static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *dec, const char *what, int status)
 {
     char error[BL_RETRY_ERROR_MAX];
     snprintf(error, sizeof error, "%s: %s", what, dec->reason ? dec->reason : "");
@@ -167,21 +190,22 @@ static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *
     case BL_RETRY_LATER:
         if (past_endpoint_max_age(j, bl_clock_wall_ms() + dec->delay_ms, error, error, sizeof error)) {
             /* its next attempt would come too late: dead letters now */
-            bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
-            break;
+            dead_letter(d, j, true, status, error);
+            return;
         }
+        if (j->attempt == BL_WEBHOOK_FAILING_AFTER)
+            attempt_event(d, j, "message.attempt.failing", status, error);
         atomic_fetch_add(&d->retried, 1);
         bl_deliver_finish(d, j, bl_outcome_retry(dec->delay_ms, error));
         return;
     case BL_RETRY_DISABLE_ENDPOINT:
         bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_GONE);
-        break;
+        dead_letter(d, j, false, status, error);
+        return;
     case BL_RETRY_GIVE_UP:
-        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
-        break;
+        dead_letter(d, j, true, status, error);
+        return;
     }
-    atomic_fetch_add(&d->dead_lettered, 1);
-    bl_deliver_finish(d, j, bl_outcome_dead_letter(error));
 }
 
 static void on_http_done(const bl_http_result *r, void *opaque)
@@ -216,7 +240,7 @@ static void on_http_done(const bl_http_result *r, void *opaque)
     bl_deliver_log_attempt(d, j, true, (int)r->status, ok, r->body, r->body_len,
                 out.transport == BL_TRANSPORT_NONE ? (ok ? NULL : dec.reason) : r->error,
                 r->duration_us / 1000);
-    conclude(d, j, &dec, what);
+    conclude(d, j, &dec, what, out.transport == BL_TRANSPORT_NONE ? (int)r->status : 0);
 }
 
 /* j was withdrawn from the http client before it was sent. */
@@ -249,9 +273,7 @@ static void set_aside(bl_webhook_deliver *d, dl_job *j, int64_t after_ms, const 
         char last[BL_RETRY_ERROR_MAX];
         snprintf(last, sizeof last, "undelivered for the max age (%lld s) after its first failure; %.160s",
                  (long long)(d->max_age_ms / 1000), why);
-        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
-        atomic_fetch_add(&d->dead_lettered, 1);
-        bl_deliver_finish(d, j, bl_outcome_dead_letter(last));
+        dead_letter(d, j, true, 0, last);
         return;
     }
     atomic_fetch_add(&d->parked, 1);
@@ -323,9 +345,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
     char aged[BL_RETRY_ERROR_MAX];
     if (past_endpoint_max_age(j, now, prev ? prev->error : NULL, aged, sizeof aged)) {
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, aged, 0);
-        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
-        atomic_fetch_add(&d->dead_lettered, 1);
-        bl_deliver_finish(d, j, bl_outcome_dead_letter(aged));
+        dead_letter(d, j, true, 0, aged);
         return;
     }
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
@@ -336,7 +356,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         atomic_fetch_add(&d->attempts, 1);
         bl_deliver_count_attempt(d, "failed", -1);
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
-        conclude(d, j, &dec, "dns");
+        conclude(d, j, &dec, "dns", 0);
         return;
     }
     if (j->check->refused) {
@@ -345,9 +365,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, j->check->error, 0);
         bl_log_warn("deliver: endpoint URL refused", BL_FS("endpoint_id", j->v.endpoint_id),
                     BL_FS("error", j->check->error));
-        bl_outcome_reporter_push(d->reporter, j->v.endpoint_id, BL_REPORT_FAILURE);
-        atomic_fetch_add(&d->dead_lettered, 1);
-        bl_deliver_finish(d, j, bl_outcome_dead_letter(j->check->error));
+        dead_letter(d, j, true, 0, j->check->error);
         return;
     }
     bl_host_entry *host = j->check->host;
@@ -373,8 +391,7 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
                                      &d->headers, &err) != 0) {
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
-        atomic_fetch_add(&d->dead_lettered, 1);
-        bl_deliver_finish(d, j, bl_outcome_dead_letter(err.msg));
+        dead_letter(d, j, false, 0, err.msg);
         return;
     }
     bl_http_call call = {
@@ -396,7 +413,6 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         j->in_http = 0;
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
-        atomic_fetch_add(&d->dead_lettered, 1);
-        bl_deliver_finish(d, j, bl_outcome_dead_letter(err.msg));
+        dead_letter(d, j, false, 0, err.msg);
     }
 }

@@ -1,12 +1,16 @@
 /* Endpoint health recorded by a background thread (see outcome_reporter.h). */
 #include "connectors/webhook/workers/outcome_reporter.h"
 
+#include "connectors/webhook/policy/signature.h"
+#include "consumers/event_filter.h"
+
 #include "core/clock.h"
 #include "core/log.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,9 +18,17 @@
 #define DEFAULT_CAPACITY 65536
 #define BATCH_MAX 1024
 
+/* A message.attempt.* event waiting to be published (rare: kept apart so a report stays small). */
+typedef struct attempt_note {
+    const char *type;
+    char message_id[BL_WEBHOOK_MSG_ID_MAX + 1], event_type[BL_EVENT_TYPE_MAX + 1], error[256];
+    int attempts, status_code;
+} attempt_note;
+
 typedef struct report {
     char id[BL_WEBHOOK_ID_MAX + 1];
     bl_outcome_report what;
+    attempt_note *note; /* BL_REPORT_ATTEMPT_EVENT: owned */
 } report;
 
 struct bl_outcome_reporter {
@@ -47,6 +59,16 @@ static void record_batch(bl_outcome_reporter *r, report *batch, size_t n)
         if (repeat)
             continue;
         bl_err err = {0};
+        if (batch[i].what == BL_REPORT_ATTEMPT_EVENT) {
+            attempt_note *n = batch[i].note;
+            bl_webhook_attempt_info a = {.message_id = n->message_id, .event_type = n->event_type,
+                                         .attempts = n->attempts, .status_code = n->status_code, .error = n->error};
+            if (bl_webhook_store_attempt_event(r->store, batch[i].id, n->type, &a, &err) != 0 && err.code != BL_ENOTFOUND)
+                bl_log_warn("webhook: cannot publish an attempt event", BL_FS("endpoint_id", batch[i].id),
+                            BL_FS("type", n->type), BL_FS("error", err.msg));
+            free(n);
+            continue;
+        }
         bool disabled = false;
         int rc;
         if (batch[i].what == BL_REPORT_GONE)
@@ -88,7 +110,8 @@ static void *reporter_main(void *arg)
         if (!batch) { /* out of memory: drop what is queued rather than spin */
             r->dropped += (int64_t)r->count;
             n = r->count;
-            r->count = 0;
+            for (; r->count > 0; r->count--, r->head = (r->head + 1) % r->cap)
+                free(r->ring[r->head].note);
         }
         r->recorded += n;
         pthread_cond_broadcast(&r->done_cond);
@@ -139,20 +162,43 @@ void bl_outcome_reporter_free(bl_outcome_reporter *r)
     free(r);
 }
 
-void bl_outcome_reporter_push(bl_outcome_reporter *r, const char *endpoint_id, bl_outcome_report what)
+/* Queues one report (note owned: freed when dropped). */
+static void push(bl_outcome_reporter *r, const char *endpoint_id, bl_outcome_report what, attempt_note *note)
 {
     pthread_mutex_lock(&r->lock);
-    if (r->count == r->cap || strlen(endpoint_id) > BL_WEBHOOK_ID_MAX) {
+    if (r->count == r->cap || strlen(endpoint_id) > BL_WEBHOOK_ID_MAX || (what == BL_REPORT_ATTEMPT_EVENT && !note)) {
         r->dropped++;
+        free(note);
     } else {
         report *slot = &r->ring[(r->head + r->count) % r->cap];
         strcpy(slot->id, endpoint_id);
         slot->what = what;
+        slot->note = note;
         r->count++;
         r->pushed++;
         pthread_cond_signal(&r->wake);
     }
     pthread_mutex_unlock(&r->lock);
+}
+
+void bl_outcome_reporter_push(bl_outcome_reporter *r, const char *endpoint_id, bl_outcome_report what)
+{
+    push(r, endpoint_id, what, NULL);
+}
+
+void bl_outcome_reporter_push_attempt(bl_outcome_reporter *r, const char *endpoint_id, const char *type,
+                                      const bl_webhook_attempt_info *a)
+{
+    attempt_note *n = malloc(sizeof *n);
+    if (n) {
+        n->type = type;
+        snprintf(n->message_id, sizeof n->message_id, "%s", a->message_id);
+        snprintf(n->event_type, sizeof n->event_type, "%s", a->event_type);
+        snprintf(n->error, sizeof n->error, "%s", a->error ? a->error : "");
+        n->attempts = a->attempts;
+        n->status_code = a->status_code;
+    }
+    push(r, endpoint_id, BL_REPORT_ATTEMPT_EVENT, n);
 }
 
 int bl_outcome_reporter_flush(bl_outcome_reporter *r, int timeout_ms)

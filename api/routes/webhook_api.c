@@ -30,7 +30,9 @@ int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook
     if (bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &env->allow, err) != 0)
         return bl_err_wrap(err, "webhooks: " BL_API_WEBHOOK_ALLOW_ENV);
     bl_pg_pool *pool = bl_api_server_pool(s);
-    if ((needs & BL_API_WH_EVENTS) && !(env->events = bl_webhook_events_new(pool, NULL, NULL, err)))
+    /* the webhook domain's events go where the API's commands go: under its topic prefix (tests) */
+    if ((needs & BL_API_WH_EVENTS) &&
+        !(env->events = bl_webhook_events_new(pool, NULL, bl_api_server_config(s)->topic_prefix, err)))
         return bl_err_wrap(err, "webhooks: events");
     bl_webhook_store_opts o = {.pool = pool, .keyring = env->keyring, .allow = &env->allow,
                                .events = env->events, .on_change = bl_audit_hook_fn,

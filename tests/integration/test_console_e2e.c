@@ -19,7 +19,7 @@
 
 static char pg_url[512];
 static char connector[64];   /* also the topics' prefix, without its dot */
-static char topics[7][160];  /* what the bus of the test uses */
+static char topics[10][160]; /* what the bus of the test uses */
 static int have_topics;
 
 /* Names and creates the test's topics: commands, events, deliveries, one
@@ -27,19 +27,22 @@ static int have_topics;
 static int topics_create(void)
 {
     bl_test_unique_name(connector, sizeof connector, "console");
+    /* the webhook domain's topics too: the API's endpoint changes publish there */
     static const char *const suffixes[] = {"commands.pmo", "commands.pmo.dlq", "events.pmo.project",
-                                           "events.pmo.risk", "deliveries", "retry.1s", "dlq"};
-    bl_kafka_topic_spec specs[7];
-    const char *names[7];
-    for (int i = 0; i < 7; i++) {
+                                           "events.pmo.risk", "deliveries", "retry.1s", "dlq",
+                                           "events.webhook.webhook", "events.webhook.endpoint",
+                                           "events.webhook.message"};
+    bl_kafka_topic_spec specs[10];
+    const char *names[10];
+    for (int i = 0; i < 10; i++) {
         snprintf(topics[i], sizeof topics[i], "%s.%s", connector, suffixes[i]);
         specs[i] = (bl_kafka_topic_spec){.name = topics[i], .partitions = 1, .replication_factor = -1};
         names[i] = topics[i];
     }
     bl_err err = {0};
     bl_kafka_admin *a = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    int rc = a && bl_kafka_admin_create_topics(a, specs, 7, 15000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(a, names, 7, 15000, &err) == 0
+    int rc = a && bl_kafka_admin_create_topics(a, specs, 10, 15000, &err) == 0 &&
+                     bl_kafka_admin_wait_visible(a, names, 10, 15000, &err) == 0
                  ? 0
                  : -1;
     have_topics = a != NULL;
@@ -51,12 +54,12 @@ static int topics_create(void)
 
 static void topics_delete(void)
 {
-    const char *names[7];
-    for (int i = 0; i < 7; i++)
+    const char *names[10];
+    for (int i = 0; i < 10; i++)
         names[i] = topics[i];
     bl_err err = {0};
     bl_kafka_admin *a = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    if (!a || bl_kafka_admin_delete_topics(a, names, 7, 15000, &err) != 0)
+    if (!a || bl_kafka_admin_delete_topics(a, names, 10, 15000, &err) != 0)
         fprintf(stderr, "  topics not deleted: %s\n", err.msg);
     bl_kafka_admin_free(a);
 }

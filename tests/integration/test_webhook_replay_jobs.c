@@ -130,15 +130,15 @@ static void job_to_all_endpoints_redelivers_only_the_window(void)
     REQUIRE(bl_webhook_store_disable(e.store, c, "off", &err) == 0);
     CHECK(wh_e2e_wait_cache(&e, 0) == 0);
     REQUIRE(wh_e2e_append(&e, ORG, "s", 3, "keep-before-") == 0);
-    REQUIRE(wait_fanned_out(&e, 3 + 3) == 0);
+    REQUIRE(wait_fanned_out(&e, 3 + 3 + 3) == 0); /* endpoint.created x3, webhook.disabled x3 */
     int64_t since_ms = instant();
     REQUIRE(wh_e2e_append(&e, ORG, "s", 4, "keep-in-") == 0);
     REQUIRE(wh_e2e_append(&e, ORG, "s", 2, "drop-in-") == 0);
     REQUIRE(wh_e2e_append(&e, "org-x", "s", 1, "keep-other-") == 0);
-    REQUIRE(wait_fanned_out(&e, 3 + 3 + 7) == 0);
+    REQUIRE(wait_fanned_out(&e, 3 + 3 + 3 + 7) == 0);
     int64_t until_ms = instant();
     REQUIRE(wh_e2e_append(&e, ORG, "s", 3, "keep-after-") == 0);
-    REQUIRE(wait_fanned_out(&e, 3 + 3 + 7 + 3) == 0);
+    REQUIRE(wait_fanned_out(&e, 3 + 3 + 3 + 7 + 3) == 0);
     stop_relay(&e);
     CHECK_EQ_INT((int)webhook_sink_count(&sink), 0);
     REQUIRE(bl_webhook_store_enable(e.store, a, &err) == 0);
@@ -192,10 +192,10 @@ static int window_of(wh_e2e *e, webhook_sink *sink, const char *path, int n, cha
     webhook_sink_url(sink, path, url, sizeof url);
     if (!(*id = wh_e2e_endpoint(e, ORG, url, "webhook.*", NULL, NULL, NULL)) || wh_e2e_start(e, 1) != 0 ||
         bl_webhook_store_disable(e->store, *id, "off", &err) != 0 || wh_e2e_wait_cache(e, 0) != 0 ||
-        wait_fanned_out(e, 1) != 0) /* the webhook.disabled event is before the window */
+        wait_fanned_out(e, 2) != 0) /* endpoint.created and webhook.disabled are before the window */
         return -1;
     int64_t since_ms = instant();
-    if (wh_e2e_append(e, ORG, "s", n, "keep-") != 0 || wait_fanned_out(e, 1 + (uint64_t)n) != 0)
+    if (wh_e2e_append(e, ORG, "s", n, "keep-") != 0 || wait_fanned_out(e, 2 + (uint64_t)n) != 0)
         return -1;
     int64_t until_ms = instant();
     stop_relay(e);

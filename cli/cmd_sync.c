@@ -1,7 +1,8 @@
 /* busline sync: the calendar sync worker (connectors/calendar_sync/worker.h),
  * and beside it, on the attendance events, the Zoom meetings with their
  * attendance pull (connectors/zoom/auto_meetings.h, attendance_pull.h) and
- * the Slack notices (connectors/slack/notices.h), each its own group.
+ * the Slack notices (connectors/slack/notices.h), each its own group, and
+ * the Slack weekly reports' timer (connectors/slack/weekly_report.h).
  * Executes the runs the API queues and the autoSync timers make, against
  * the calendars through the OAuth token store, sending what the calendars
  * changed to commands.attendance. `--once` does one pass and exits (cron,
@@ -11,6 +12,7 @@
 #include "connectors/calendar_sync/push.h"
 #include "connectors/calendar_sync/worker.h"
 #include "connectors/slack/notices.h"
+#include "connectors/slack/weekly_report.h"
 #include "connectors/zoom/attendance_pull.h"
 #include "connectors/zoom/auto_meetings.h"
 #include "core/crypto.h"
@@ -53,6 +55,8 @@ static const bl_setting sync_settings[] = {
      .type = BL_SETTING_STRING, .def = "", .help = "Zoom API v2 base (default api.zoom.us/v2; tests: a fake)"},
     {.name = "slack_base_url", .env = "BUSLINE_SYNC_SLACK_BASE_URL", .flag = "slack-base-url",
      .type = BL_SETTING_STRING, .def = "", .help = "Slack Web API base (default slack.com/api; tests: a fake)"},
+    {.name = "webhook_allow", .env = "BUSLINE_WEBHOOK_ALLOW", .flag = "webhook-allow", .type = BL_SETTING_STRING,
+     .def = "", .help = "private CIDRs a Slack settings.webhookUrl may reach (default: public addresses only)"},
     {.name = "once", .flag = "once", .type = BL_SETTING_BOOL, .def = "false",
      .help = "one pass (schedule, execute what is queued), then exit"},
     {0},
@@ -68,6 +72,8 @@ static int stop_requested(void)
 typedef struct event_loop {
     bl_calsync_pusher *pusher;
     const bl_zoom_meetings *zoom; /* non-NULL: also pull the attendance due */
+    const bl_slack_notices *slack; /* non-NULL: also make the weekly reports due */
+    const char *worker;
     const char *what;
     pthread_t thread;
     int started;
@@ -83,6 +89,8 @@ static void *push_loop(void *arg)
             bl_log_warn("sync: attendance events failed", BL_FS("consumer", l->what), BL_FS("error", err.msg));
         if (l->zoom && bl_zoom_attendance_pull_due(l->zoom, 10, NULL, &err) < 0)
             bl_log_warn("sync: zoom attendance pull failed", BL_FS("error", err.msg));
+        if (l->slack && bl_slack_weekly_reports_due(l->slack, l->worker, 10, NULL, &err) < 0)
+            bl_log_warn("sync: slack weekly reports failed", BL_FS("error", err.msg));
     }
     return NULL;
 }
@@ -96,6 +104,14 @@ static bl_zoom_meetings zoom_meetings_of(const bl_config *cfg, bl_pg_pool *pool,
                                          .actor = "zoom-meetings"},
                               .base_url = bl_config_str(cfg, "zoom_base_url"),
                               .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait")};
+}
+
+/* The Slack notices' dependencies (borrowed). */
+static bl_slack_notices slack_notices_of(const bl_config *cfg, bl_pg_pool *pool, bl_oauth_store *store,
+                                         const bl_ssrf_allowlist *allow)
+{
+    return (bl_slack_notices){.pool = pool, .store = store, .base_url = bl_config_str(cfg, "slack_base_url"),
+                              .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait"), .allow = allow};
 }
 
 int bl_cmd_sync(int argc, char **argv)
@@ -119,6 +135,11 @@ int bl_cmd_sync(int argc, char **argv)
         char host[64] = "host";
         gethostname(host, sizeof host - 1);
         snprintf(worker, sizeof worker, "%s:%d", host, (int)getpid());
+    }
+    bl_ssrf_allowlist allow;
+    if (bl_ssrf_allowlist_parse(bl_config_str(cfg, "webhook_allow"), &allow, &err) != 0) {
+        fprintf(stderr, "busline sync: --webhook-allow: %s\n", err.msg);
+        goto done;
     }
     bl_oauth_config oc = {0};
     bl_oauth_config_from_env(&oc);
@@ -158,6 +179,14 @@ int bl_cmd_sync(int argc, char **argv)
             goto done;
         }
         printf("%d zoom attendance report(s) pulled\n", pulled);
+        bl_slack_notices sn = slack_notices_of(cfg, pool, store, &allow);
+        int posted = 0;
+        if (bl_slack_weekly_reports_due(&sn, worker, 100, &posted, &err) < 0) {
+            fprintf(stderr, "busline sync: slack weekly reports: %s\n", err.msg);
+            code = 1;
+            goto done;
+        }
+        printf("%d slack weekly report(s) posted\n", posted);
     } else {
         /* /healthz and /readyz for Kubernetes; the worker has no metrics of its own yet */
         bl_ops_server *ops =
@@ -167,8 +196,7 @@ int bl_cmd_sync(int argc, char **argv)
             goto done;
         }
         bl_zoom_meetings zm = zoom_meetings_of(cfg, pool, store, codec, producer);
-        bl_slack_notices sn = {.pool = pool, .store = store, .base_url = bl_config_str(cfg, "slack_base_url"),
-                               .max_wait_ms = (int)bl_config_duration_ms(cfg, "max_wait")};
+        bl_slack_notices sn = slack_notices_of(cfg, pool, store, &allow);
         char zoom_group[160], slack_group[160];
         snprintf(zoom_group, sizeof zoom_group, "%s-zoom-meetings", bl_config_str(cfg, "group"));
         snprintf(slack_group, sizeof slack_group, "%s-slack-notices", bl_config_str(cfg, "group"));
@@ -180,7 +208,7 @@ int bl_cmd_sync(int argc, char **argv)
                          {zoom_group, bl_zoom_meetings_on_event, &zm},
                          {slack_group, bl_slack_notices_on_event, &sn}};
         event_loop loops[3] = {{.what = "calendar push"}, {.what = "zoom meetings", .zoom = &zm},
-                               {.what = "slack notices"}};
+                               {.what = "slack notices", .slack = &sn, .worker = worker}};
         int failed = 0;
         for (size_t i = 0; i < 3 && !failed; i++) {
             bl_calsync_pusher_opts po = {.deps = o.deps, .brokers = bl_config_str(cfg, BL_CFG_KAFKA_BROKERS),

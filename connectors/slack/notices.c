@@ -1,24 +1,18 @@
 /* Slack notices of Attendance-X (notices.h). */
 #include "connectors/slack/notices.h"
 
-#include "connectors/calendar_sync/provider_http.h"
 #include "connectors/slack/message_templates.h"
+#include "connectors/slack/notices_internal.h"
 #include "core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SLACK_API_BASE "https://slack.com/api"
 #define SLACK_URL_MAX 2048
 #define MENTIONS_MAX 20
 
-/* A notice type: the event that fills it and where it goes. */
-typedef struct notice {
-    const char *event_type, *template_name, *channel_key, *notification, *notification_type, *default_text;
-} notice;
-
-static const notice notices[] = {
+static const bl_slack_notice_kind notices[] = {
     {"event.reminder_due", "eventReminder", "default", "eventReminders", "event_reminders",
      "\xF0\x9F\x93\x85 Rappel: {eventName} commence dans {timeUntil}"},
     {"attendance.updated", "attendanceAlert", "alerts", "attendanceAlerts", "attendance_alerts",
@@ -31,53 +25,6 @@ static bool flag(const json_t *obj, const char *key, bool def)
     return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
-static bool notice_on(const json_t *settings, const notice *n)
-{
-    if (!flag(json_object_get(settings, "notifications"), n->notification, true))
-        return false;
-    const json_t *types = json_object_get(settings, "notificationTypes");
-    if (!json_is_array(types))
-        return true;
-    size_t i;
-    const json_t *t;
-    json_array_foreach(types, i, t)
-        if (json_is_string(t) && strcmp(json_string_value(t), n->notification_type) == 0)
-            return true;
-    return false;
-}
-
-static const char *channel_of(const json_t *settings, const notice *n)
-{
-    const json_t *channels = json_object_get(settings, "channels");
-    const char *c = json_string_value(json_object_get(channels, n->channel_key));
-    if (!c)
-        c = json_string_value(json_object_get(channels, "default"));
-    return c ? c : json_string_value(json_object_get(settings, "defaultChannel"));
-}
-
-/* Slack's 429 and 5xx are worth another try. */
-static int classify(const bl_http_sync_result *r, bool *again, char *msg, size_t cap)
-{
-    snprintf(msg, cap, "%.*s", (int)(r->body_len < 120 ? r->body_len : 120), r->body ? r->body : "");
-    *again = r->status == 429 || r->status >= 500;
-    return bl_calsync_status_code(r->status, r->status == 429, false);
-}
-
-/* A Web API call; Slack's {"ok": false, "error"} becomes err. Returns the
- * answer (new) or NULL with err. */
-static json_t *slack_call(const bl_calsync_http *h, const char *method, const char *url, const json_t *body,
-                          bl_err *err)
-{
-    json_t *a = bl_calsync_http_call(h, method, url, body, err);
-    if (a && !json_is_true(json_object_get(a, "ok"))) {
-        const char *e = json_string_value(json_object_get(a, "error"));
-        bl_err_set(err, BL_OAUTH_E_SYNC, "slack: %s", e ? e : "unknown_error");
-        json_decref(a);
-        return NULL;
-    }
-    return a;
-}
-
 /* Appends " <@U…>" for email to text when Slack knows it. */
 static void mention(const bl_calsync_http *h, const char *email, char *text, size_t cap)
 {
@@ -86,7 +33,7 @@ static void mention(const bl_calsync_http *h, const char *email, char *text, siz
         return;
     snprintf(url, sizeof url, "%s/users.lookupByEmail?email=%s", h->base, enc);
     bl_err why = {0};
-    json_t *a = slack_call(h, "GET", url, NULL, &why);
+    json_t *a = bl_slack_api_call(h, "GET", url, NULL, &why);
     const char *id = json_string_value(json_object_get(json_object_get(a, "user"), "id"));
     size_t n = strlen(text);
     char tag[64];
@@ -135,56 +82,34 @@ static int alert_due(PGconn *conn, const char *org, const json_t *data, bl_err *
     return due;
 }
 
-static int post_one(const bl_slack_notices *s, PGconn *conn, const char *integration_id, const json_t *settings,
-                    const notice *n, const json_t *event, const char *notice_id, bl_err *err)
+static int post_one(const bl_slack_notices *s, PGconn *conn, const bl_slack_dest *d,
+                    const bl_slack_notice_kind *n, const json_t *event, const char *notice_id, bl_err *err)
 {
     const char *org = json_string_value(json_object_get(event, "organization_id"));
     const char *event_id = json_string_value(json_object_get(json_object_get(event, "data"), "event_id"));
-    const char *channel = channel_of(settings, n);
-    if (!notice_on(settings, n) || !channel)
+    const char *channel = bl_slack_notice_channel(d->settings, n);
+    if (!bl_slack_notice_on(d->settings, n) || (!channel && !d->webhook_url))
         return 0;
-    const char *p[] = {integration_id, notice_id};
-    PGresult *r = bl_pg_exec(conn, "SELECT 1 FROM slack_notices WHERE integration_id::text = $1 AND message_id = $2",
-                             2, p, err);
-    if (!r)
-        return -1;
-    int seen = PQntuples(r);
-    PQclear(r);
-    if (seen)
-        return 0;
-    const char *tmpl = json_string_value(json_object_get(json_object_get(settings, "messageTemplates"),
-                                                         n->template_name));
+    int seen = bl_slack_notice_seen(conn, d->integration_id, notice_id, err);
+    if (seen != 0)
+        return seen < 0 ? -1 : 0;
     bl_err why = {0};
-    char *rendered = bl_slack_template_render(n->template_name, tmpl ? tmpl : n->default_text, event, &why);
+    char *rendered = bl_slack_template_render(n->template_name, bl_slack_notice_template(d->settings, n), event,
+                                              &why);
     if (!rendered) {
-        bl_log_warn("slack notices: template not rendered", BL_FS("integration_id", integration_id),
+        bl_log_warn("slack notices: template not rendered", BL_FS("integration_id", d->integration_id),
                     BL_FS("template", n->template_name), BL_FS("error", why.msg));
         return 0;
     }
-    bl_calsync_http h;
-    bl_calsync_http_init(&h, s->store, integration_id, "slack", s->base_url, SLACK_API_BASE, s->max_wait_ms,
-                         classify);
-    char text[4000];
+    char text[BL_SLACK_TEXT_MAX];
     snprintf(text, sizeof text, "%s", rendered);
     free(rendered);
-    add_mentions(conn, &h, settings, org, event_id, text, sizeof text);
-    char url[SLACK_URL_MAX];
-    snprintf(url, sizeof url, "%s/chat.postMessage", h.base);
-    json_t *body = json_pack("{s:s, s:s}", "channel", channel, "text", text);
-    json_t *a = body ? slack_call(&h, "POST", url, body, &why) : NULL;
-    json_decref(body);
-    if (!a) {
-        bl_log_warn("slack notices: chat.postMessage refused", BL_FS("integration_id", integration_id),
-                    BL_FS("channel", channel), BL_FS("error", why.msg));
-        return 0;
+    if (!d->webhook_url) { /* mentions are looked up with the bot token */
+        bl_calsync_http h;
+        bl_slack_api_init(&h, s, d->integration_id);
+        add_mentions(conn, &h, d->settings, org, event_id, text, sizeof text);
     }
-    const char *ts = json_string_value(json_object_get(a, "ts"));
-    const char *ip[] = {integration_id, notice_id, n->template_name, channel, ts};
-    int rc = bl_pg_exec_cmd(conn, "INSERT INTO slack_notices (integration_id, message_id, template, channel,"
-                                  " status, ts) VALUES ($1::uuid, $2, $3, $4, 'posted', $5) ON CONFLICT DO NOTHING",
-                            5, ip, err);
-    json_decref(a);
-    return rc;
+    return bl_slack_notice_send(s, conn, d, n, channel, notice_id, text, NULL, err);
 }
 
 int bl_slack_notices_on_event(void *arg, const json_t *event, bl_err *err)
@@ -193,7 +118,7 @@ int bl_slack_notices_on_event(void *arg, const json_t *event, bl_err *err)
     const char *type = json_string_value(json_object_get(event, "type"));
     const char *org = json_string_value(json_object_get(event, "organization_id"));
     const json_t *data = json_object_get(event, "data");
-    const notice *n = NULL;
+    const bl_slack_notice_kind *n = NULL;
     for (size_t i = 0; type && i < sizeof notices / sizeof notices[0]; i++)
         if (strcmp(notices[i].event_type, type) == 0)
             n = &notices[i];
@@ -218,14 +143,17 @@ int bl_slack_notices_on_event(void *arg, const json_t *event, bl_err *err)
     if (json_is_number(rate))
         json_object_set_new(json_object_get(shown, "data"), "attendance_rate",
                             json_integer((json_int_t)(json_number_value(rate) + 0.5)));
-    PGresult *r = due == 1 ? bl_pg_exec(conn, "SELECT id::text, settings::text FROM integrations WHERE"
+    PGresult *r = due == 1 ? bl_pg_exec(conn, "SELECT id::text, settings::text,"
+                                              " access_token_ciphertext IS NULL FROM integrations WHERE"
                                               " organization_id::text = $1 AND provider = 'slack' AND"
                                               " status = 'connected' ORDER BY id", 1, p, err)
                            : NULL;
     int rc = due < 0 || (due == 1 && !r) ? -1 : 0;
     for (int i = 0; r && rc == 0 && i < PQntuples(r); i++) {
         json_t *settings = json_loads(PQgetvalue(r, i, 1), 0, NULL);
-        rc = post_one(s, conn, PQgetvalue(r, i, 0), settings, n, shown, notice_id, err);
+        bl_slack_dest d;
+        bl_slack_dest_init(&d, PQgetvalue(r, i, 0), settings, PQgetvalue(r, i, 2)[0] == 't');
+        rc = post_one(s, conn, &d, n, shown, notice_id, err);
         json_decref(settings);
     }
     PQclear(r);

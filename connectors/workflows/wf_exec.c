@@ -2,6 +2,7 @@
 #include "connectors/workflows/wf_exec.h"
 
 #include "core/pg_pool.h"
+#include "core/pg_timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,26 +34,11 @@ int bl_wf_exec_start(PGconn *conn, const char *org, const char *workflow_id, con
     return started;
 }
 
+const bl_pg_timer bl_wf_timers = {"workflow_timers", "execution_id", "uuid"};
+
 int bl_wf_exec_claim(PGconn *conn, const char *owner, int64_t lease_ms, char id_out[BL_WF_ID_MAX], bl_err *err)
 {
-    char lease[32];
-    snprintf(lease, sizeof lease, "%lld", (long long)lease_ms);
-    const char *p[] = {owner, lease};
-    PGresult *r = bl_pg_exec_prepared(conn,
-                                      "UPDATE workflow_timers t SET lease_owner = $1,"
-                                      " lease_until = now() + $2::bigint * interval '1 millisecond'"
-                                      " FROM (SELECT execution_id FROM workflow_timers WHERE due_at <= now()"
-                                      " AND (lease_until IS NULL OR lease_until < now()) ORDER BY due_at LIMIT 1"
-                                      " FOR UPDATE SKIP LOCKED) d WHERE t.execution_id = d.execution_id"
-                                      " RETURNING t.execution_id::text",
-                                      2, p, err);
-    if (!r)
-        return -1;
-    int got = PQntuples(r) == 1;
-    if (got)
-        snprintf(id_out, BL_WF_ID_MAX, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return got;
+    return bl_pg_timer_claim(conn, &bl_wf_timers, owner, lease_ms, id_out, BL_WF_ID_MAX, err);
 }
 
 int bl_wf_exec_load(PGconn *conn, const char *id, bl_wf_state *out, bl_err *err)

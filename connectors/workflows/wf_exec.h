@@ -8,6 +8,7 @@
 #define BUSLINE_CONNECTORS_WORKFLOWS_WF_EXEC_H
 
 #include "core/err.h"
+#include "core/pg_timer.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -25,7 +26,10 @@ int bl_wf_exec_start(PGconn *conn, const char *org, const char *workflow_id, con
                      const char *first_step, const char *trigger_id, const json_t *input, char *id_out,
                      bl_err *err);
 
-/* Claims one due timer whose lease is free or ran out (FOR UPDATE SKIP
+/* workflow_timers as a core/pg_timer.h timer (static). */
+extern const bl_pg_timer bl_wf_timers;
+
+/* Claims one due timer (bl_pg_timer_claim) whose lease is free or ran out (FOR UPDATE SKIP
  * LOCKED, so replicas never claim the same row), leasing it to owner for
  * lease_ms. Returns 1 with the execution id in id_out, 0 when none is due,
  * or -1 with err. */

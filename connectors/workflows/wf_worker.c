@@ -201,11 +201,7 @@ void *bl_wf_worker_loop(void *arg)
         while (got == 1 && !atomic_load(&o->stopping))
             got = run_one_step(o, conn, id);
         if (got == 1) { /* stopping between two steps: the next replica need not wait for the lease */
-            const char *p[] = {id, o->owner};
-            if (bl_pg_exec_cmd(conn,
-                               "UPDATE workflow_timers SET lease_owner = NULL, lease_until = NULL"
-                               " WHERE execution_id = $1::uuid AND lease_owner = $2",
-                               2, p, &err) != 0)
+            if (bl_pg_timer_give_back(conn, &bl_wf_timers, id, o->owner, &err) != 0)
                 bl_log_warn("workflows: lease not given back on stop (it runs out)", BL_FS("execution_id", id),
                             BL_FS("error", err.msg));
         }

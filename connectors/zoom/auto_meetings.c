@@ -22,6 +22,7 @@
     " 'ends_at', (extract(epoch FROM e.ends_at) * 1000)::bigint, 'timezone', e.timezone,"                     \
     " 'meeting_url', e.meeting_url, 'link', CASE WHEN m.event_id IS NULL THEN NULL ELSE json_build_object("     \
     " 'status', m.status, 'meeting_id', m.meeting_id, 'join_url', m.join_url, 'sent', m.sent,"                 \
+    " 'recording_authentication', m.recording_authentication,"                                                \
     " 'pending_since', (extract(epoch FROM m.pending_since) * 1000)::bigint) END)::text"                        \
     " FROM attendance_events e LEFT JOIN attendance_zoom_meetings m ON m.integration_id::text = $1"              \
     " AND m.event_id = e.event_id WHERE e.organization_id = $2 AND e.event_id = $3"
@@ -107,7 +108,8 @@ static int mark_pending(link_ctx *c, const char *body_text, bl_err *err)
                 "INSERT INTO attendance_zoom_meetings (integration_id, organization_id, event_id, status, sent,"
                 " pending_since) VALUES ($1::uuid, $2, $3, 'pending', $4::jsonb, now())"
                 " ON CONFLICT (integration_id, event_id) DO UPDATE SET status = 'pending', sent = EXCLUDED.sent,"
-                " pending_since = now(), meeting_id = NULL, join_url = NULL, attendance_pulled_at = NULL,"
+                " pending_since = now(), meeting_id = NULL, join_url = NULL, recording_authentication = NULL,"
+                " attendance_pulled_at = NULL,"
                 " attendance_attempts = 0, attendance_error = NULL, updated_at = now()",
                 4, p, err);
 }
@@ -188,9 +190,40 @@ static int drop_meeting(link_ctx *c, const json_t *row, const json_t *link, int 
     return scheduled && url && join && strcmp(url, join) == 0 ? write_back(c, id, NULL, err) : 0;
 }
 
+/* meetingDefaults.recordingSettings.recordingAuthentication: not a field of
+ * the create body, so the meeting's recording settings are PATCHed once
+ * the meeting exists, and again whenever the value differs from the one
+ * Zoom last accepted (link's recording_authentication; NULL link: a meeting
+ * just made). A refusal is left for the event's next change. */
+static int recording_authentication(link_ctx *c, const json_t *settings, const json_t *link, const char *meeting_id,
+                                    int *changed, bl_err *err)
+{
+    const json_t *want = json_object_get(
+        json_object_get(json_object_get(settings, "meetingDefaults"), "recordingSettings"), "recordingAuthentication");
+    const json_t *had = json_object_get(link, "recording_authentication");
+    if (!json_is_boolean(want) || !meeting_id || !*meeting_id ||
+        (json_is_boolean(had) && json_is_true(had) == json_is_true(want)))
+        return 0;
+    json_t *body = json_pack("{s:b}", "recording_authentication", json_is_true(want));
+    bl_err why = {0};
+    int rc = body ? bl_zoom_api_recording_settings(&c->api, meeting_id, body, &why)
+                  : bl_err_set(&why, BL_ENOMEM, "no memory");
+    json_decref(body);
+    if (rc != 0) {
+        bl_log_warn("zoom meetings: recording settings refused, left for the next change",
+                    BL_FS("event_id", c->event_id), BL_FS("meeting_id", meeting_id), BL_FS("error", why.msg));
+        return 0;
+    }
+    if (changed)
+        (*changed)++;
+    const char *p[] = {c->integration_id, c->event_id, json_is_true(want) ? "true" : "false"};
+    return exec(c, "UPDATE attendance_zoom_meetings SET recording_authentication = $3::boolean, updated_at = now()"
+                   " WHERE integration_id = $1::uuid AND event_id = $2", 3, p, err);
+}
+
 /* Creates the meeting (after looking for a lost one when pending). */
-static int make_meeting(link_ctx *c, const json_t *row, const json_t *link, json_t *body, const char *body_text,
-                        bool track, int *changed, bl_err *err)
+static int make_meeting(link_ctx *c, const json_t *row, const json_t *link, const json_t *settings, json_t *body,
+                        const char *body_text, bool track, int *changed, bl_err *err)
 {
     char id[32] = "", join[1024] = "";
     const char *status = json_string_value(json_object_get(link, "status"));
@@ -225,7 +258,8 @@ static int make_meeting(link_ctx *c, const json_t *row, const json_t *link, json
         if (changed)
             (*changed)++;
     }
-    if (mark_created(c, id, join, body_text, row, track, err) != 0)
+    if (mark_created(c, id, join, body_text, row, track, err) != 0 ||
+        recording_authentication(c, settings, NULL, id, changed, err) != 0)
         return -1;
     return join[0] ? write_back(c, id, join, err) : 0;
 }
@@ -262,7 +296,7 @@ int bl_zoom_meetings_sync_event(const bl_zoom_meetings *z, const char *integrati
         goto done;
     }
     if (!created) {
-        rc = make_meeting(&c, row, link, body, body_text, track, changed, err);
+        rc = make_meeting(&c, row, link, settings, body, body_text, track, changed, err);
         goto done;
     }
     const char *id = json_string_value(json_object_get(link, "meeting_id"));
@@ -284,6 +318,8 @@ int bl_zoom_meetings_sync_event(const bl_zoom_meetings *z, const char *integrati
         if ((rc = mark_created(&c, id, join ? join : "", body_text, row, track, err)) != 0)
             goto done;
     }
+    if ((rc = recording_authentication(&c, settings, link, id, changed, err)) != 0)
+        goto done;
     const char *url = json_string_value(json_object_get(row, "meeting_url"));
     if (join && *join && (!url || strcmp(url, join) != 0))
         rc = write_back(&c, id, join, err);

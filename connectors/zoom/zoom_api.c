@@ -64,14 +64,28 @@ static int meeting_url(const bl_zoom_api *z, const char *id, const char *tail, c
     return 0;
 }
 
-int bl_zoom_api_update(const bl_zoom_api *z, const char *meeting_id, const json_t *body, bl_err *err)
+/* PATCH of body to the meeting's url + tail. 0, or -1 with err. */
+static int meeting_patch(const bl_zoom_api *z, const char *meeting_id, const char *tail, const json_t *body,
+                         bl_err *err)
 {
     char url[ZOOM_URL_MAX];
     if (meeting_url(z, meeting_id, "", url, sizeof url, err) != 0)
         return -1;
+    size_t n = strlen(url);
+    snprintf(url + n, sizeof url - n, "%s", tail);
     json_t *done = bl_calsync_http_call(&z->http, "PATCH", url, body, err);
     json_decref(done);
     return done ? 0 : -1;
+}
+
+int bl_zoom_api_update(const bl_zoom_api *z, const char *meeting_id, const json_t *body, bl_err *err)
+{
+    return meeting_patch(z, meeting_id, "", body, err);
+}
+
+int bl_zoom_api_recording_settings(const bl_zoom_api *z, const char *meeting_id, const json_t *body, bl_err *err)
+{
+    return meeting_patch(z, meeting_id, "/recordings/settings", body, err);
 }
 
 int bl_zoom_api_delete(const bl_zoom_api *z, const char *meeting_id, bl_err *err)

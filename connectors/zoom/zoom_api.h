@@ -8,6 +8,8 @@
  *   GET    /users/{userId}/meetings?type=upcoming&page_size=300
  *   PATCH  /meetings/{meetingId}                update (204)
  *   DELETE /meetings/{meetingId}                delete (204; 404 = gone)
+ *   PATCH  /meetings/{meetingId}/recordings/settings
+ *          the meeting's cloud recording settings (204)
  *   GET    /report/meetings/{meetingId}/participants?page_size=300
  *          [&next_page_token=...]              the participants report
  *
@@ -43,6 +45,10 @@ json_t *bl_zoom_api_upcoming(const bl_zoom_api *z, bl_err *err);
 
 /* PATCH /meetings/{id} with body (borrowed). Returns 0, or -1 with err. */
 int bl_zoom_api_update(const bl_zoom_api *z, const char *meeting_id, const json_t *body, bl_err *err);
+
+/* PATCH /meetings/{id}/recordings/settings with body (borrowed:
+ * {"recording_authentication": true, ...}). Returns 0, or -1 with err. */
+int bl_zoom_api_recording_settings(const bl_zoom_api *z, const char *meeting_id, const json_t *body, bl_err *err);
 
 /* DELETE /meetings/{id}: 1 deleted now, 0 already gone, -1 with err. */
 int bl_zoom_api_delete(const bl_zoom_api *z, const char *meeting_id, bl_err *err);

@@ -3,7 +3,9 @@
  * OAuth store and the fake Slack Web API:
  *   - reminder_goes_to_the_default_channel_rendered_with_mentions_once
  *   - low_attendance_alert_goes_to_the_alerts_channel_once_after_the_end
- *   - notices_switched_off_are_not_posted */
+ *   - notices_switched_off_are_not_posted
+ *   - notices_go_to_the_incoming_webhook_without_a_bot_token
+ *   - webhook_url_on_a_private_address_is_refused_by_the_ssrf_guard */
 #include "connectors/slack/notices.h"
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -27,6 +29,8 @@ static bl_calsync_fx fx;
 static fake_slack *slack;
 static char slack_id[64];
 static bl_slack_notices sn;
+static bl_ssrf_allowlist loopback;
+static char hook_id[64];
 
 static int setup(void)
 {
@@ -44,7 +48,11 @@ static int setup(void)
     PQclear(bl_calsync_fx_sql(&fx, "INSERT INTO api_users (organization_id, email, password_hash, role) VALUES"
                                    " ($1::uuid, 'mgr@example.com', 'x', 'manager'),"
                                    " ($1::uuid, 'tech@example.com', 'x', 'technicien')", 1, p));
-    sn = (bl_slack_notices){.pool = fx.dom.reg.pool, .store = fx.store, .base_url = NULL, .max_wait_ms = 200};
+    bl_err err = {0};
+    if (bl_ssrf_allowlist_parse("127.0.0.0/8", &loopback, &err) != 0)
+        return -1;
+    sn = (bl_slack_notices){.pool = fx.dom.reg.pool, .store = fx.store, .base_url = NULL, .max_wait_ms = 200,
+                            .allow = &loopback};
     static char base[96];
     snprintf(base, sizeof base, "%s/api", fake_slack_url(slack));
     sn.base_url = base;
@@ -139,12 +147,69 @@ static void notices_switched_off_are_not_posted(void)
     CHECK_EQ_INT(fake_slack_message_count(slack), before);
 }
 
+static void notices_go_to_the_incoming_webhook_without_a_bot_token(void)
+{
+    /* the bot integration's reminders are off (above): only the hook posts */
+    char settings[512];
+    snprintf(settings, sizeof settings,
+             "{\"webhookUrl\":\"%s/services/T0/B0/X\",\"userMentions\":{\"enabled\":true,\"mentionOrganizers\":true}}",
+             fake_slack_url(slack));
+    REQUIRE(bl_calsync_fx_add_connected(&fx, "slack", "communication", "incoming-webhook", "hook", settings, "unused",
+                                        hook_id) == 0);
+    const char *p[] = {hook_id};
+    PQclear(bl_calsync_fx_sql(&fx, "UPDATE integrations SET access_token_ciphertext = NULL WHERE id::text = $1", 1, p));
+    size_t before = fake_slack_message_count(slack);
+    json_t *data = json_pack("{s:s, s:s, s:I, s:n, s:n, s:i, s:[]}", "event_id", "ev-r", "event_name", "Safety walk",
+                             "starts_at", (json_int_t)bl_clock_wall_ms(), "ends_at", "location",
+                             "remind_before_minutes", 15, "attendees");
+    REQUIRE(deliver("44444444-0000-4000-8000-000000000001", "event.reminder_due", json_incref(data)) == 0);
+    REQUIRE(fake_slack_message_count(slack) == before + 1);
+    json_t *m = last_message();
+    CHECK_EQ_STR(json_string_value(json_object_get(m, "channel")), "(webhook)");
+    const json_t *body = json_object_get(m, "body");
+    /* no mention: looking a user up needs a bot token */
+    CHECK_EQ_STR(json_string_value(json_object_get(body, "text")),
+                 "\xF0\x9F\x93\x85 Rappel: Safety walk commence dans 15 minutes");
+    const json_t *block = json_array_get(json_object_get(body, "blocks"), 0);
+    CHECK_EQ_STR(json_string_value(json_object_get(block, "type")), "section");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(block, "text"), "text")),
+                 "\xF0\x9F\x93\x85 Rappel: Safety walk commence dans 15 minutes");
+    CHECK(fake_slack_blocks_problem(json_object_get(body, "blocks")) == NULL);
+    json_decref(m);
+    /* redelivered: not posted again */
+    REQUIRE(deliver("44444444-0000-4000-8000-000000000001", "event.reminder_due", data) == 0);
+    CHECK_EQ_INT(fake_slack_message_count(slack), before + 1);
+}
+
+static void webhook_url_on_a_private_address_is_refused_by_the_ssrf_guard(void)
+{
+    bl_slack_notices strict = sn;
+    strict.allow = NULL; /* public addresses only: the fake's 127.0.0.1 is refused */
+    size_t before = fake_slack_message_count(slack);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:n, s:n, s:i, s:[]}}", "id",
+                           "55555555-0000-4000-8000-000000000001", "type", "event.reminder_due", "organization_id",
+                           fx.dom.org, "data", "event_id", "ev-r", "event_name", "Safety walk", "starts_at",
+                           (json_int_t)bl_clock_wall_ms(), "ends_at", "location", "remind_before_minutes", 15,
+                           "attendees");
+    bl_err err = {0};
+    CHECK_EQ_INT(bl_slack_notices_on_event(&strict, ev, &err), 0);
+    json_decref(ev);
+    CHECK_EQ_INT(fake_slack_message_count(slack), before);
+    const char *p[] = {hook_id};
+    PGresult *r = bl_calsync_fx_sql(&fx, "SELECT 1 FROM slack_notices WHERE integration_id::text = $1"
+                                         " AND message_id = '55555555-0000-4000-8000-000000000001'", 1, p);
+    CHECK(r && PQntuples(r) == 0);
+    PQclear(r);
+}
+
 int main(void)
 {
     if (setup() == 0) {
         BL_RUN(reminder_goes_to_the_default_channel_rendered_with_mentions_once);
         BL_RUN(low_attendance_alert_goes_to_the_alerts_channel_once_after_the_end);
         BL_RUN(notices_switched_off_are_not_posted);
+        BL_RUN(notices_go_to_the_incoming_webhook_without_a_bot_token);
+        BL_RUN(webhook_url_on_a_private_address_is_refused_by_the_ssrf_guard);
     } else {
         bl_test_failures++;
     }

@@ -3,6 +3,7 @@
  * calendar sync fixture: real Kafka, real PostgreSQL), the OAuth store and
  * a stateful fake of Zoom API v2:
  *   - zoom_meeting_made_once_for_a_redelivered_event_and_join_url_read_back
+ *   - recording_authentication_refused_is_sent_again_on_the_next_change
  *   - lost_create_answer_is_found_again_not_made_twice
  *   - cancelled_event_deletes_its_meeting
  *   - attendance_pulled_with_minimum_duration_and_paging
@@ -114,9 +115,18 @@ static void zoom_meeting_made_once_for_a_redelivered_event_and_join_url_read_bac
     REQUIRE(deliver("event.created", "ev-1") == 0);
     CHECK_EQ_INT(zoom.creates, creates + 1);
     CHECK_EQ_STR(zoom.problem, "");
-    CHECK_EQ_STR(zoom.last_path, "/users/me/meetings");
     json_t *m = meeting_of("ev-1");
     REQUIRE(m != NULL);
+    /* recordingAuthentication: not in the create body, PATCHed onto the meeting's recording settings */
+    char path[128];
+    snprintf(path, sizeof path, "/meetings/%" JSON_INTEGER_FORMAT "/recordings/settings",
+             json_integer_value(json_object_get(m, "id")));
+    CHECK_EQ_STR(zoom.last_path, path);
+    CHECK_EQ_STR(zoom.last_method, "PATCH");
+    json_t *want = json_pack("{s:b}", "recording_authentication", 1);
+    CHECK(json_equal(json_object_get(m, "recording_settings"), want));
+    json_decref(want);
+    CHECK(json_object_get(m, "recording_authentication") == NULL);
     CHECK_EQ_STR(json_string_value(json_object_get(m, "topic")), "Safety ev-1");
     CHECK_EQ_INT(json_integer_value(json_object_get(m, "type")), 2);
     CHECK_EQ_INT(json_integer_value(json_object_get(m, "duration")), 90);
@@ -152,6 +162,45 @@ static void zoom_meeting_made_once_for_a_redelivered_event_and_join_url_read_bac
     REQUIRE(create_event("ev-conf", "conference", 24 * 60) == 0);
     REQUIRE(deliver("event.created", "ev-conf") == 0);
     CHECK_EQ_INT(zoom.creates, creates + 1);
+}
+
+static void recording_authentication_refused_is_sent_again_on_the_next_change(void)
+{
+    REQUIRE(create_event("ev-rec", "meeting", 24 * 60) == 0);
+    REQUIRE(deliver("event.created", "ev-rec") == 0);
+    CHECK_EQ_INT(bl_calsync_fx_apply(&fx), 1);
+    json_t *m = meeting_of("ev-rec");
+    REQUIRE(m != NULL);
+    CHECK(json_is_true(json_object_get(json_object_get(m, "recording_settings"), "recording_authentication")));
+    json_decref(m);
+    /* switched off in the settings; Zoom refuses the first PATCH */
+    json_t *settings = json_loads(SETTINGS, 0, NULL);
+    json_object_set_new(json_object_get(json_object_get(settings, "meetingDefaults"), "recordingSettings"),
+                        "recordingAuthentication", json_false());
+    char *text = json_dumps(settings, JSON_COMPACT);
+    const char *p[] = {zoom_id, text};
+    PQclear(bl_calsync_fx_sql(&fx, "UPDATE integrations SET settings = $2::jsonb WHERE id::text = $1", 2, p));
+    bl_fake_saas_fail_next(&zoom, 400, "Validation Failed.", NULL);
+    int requests = zoom.requests;
+    REQUIRE(deliver("event.updated", "ev-rec") == 0);
+    CHECK_EQ_INT(zoom.requests, requests + 1);
+    m = meeting_of("ev-rec");
+    CHECK(json_is_true(json_object_get(json_object_get(m, "recording_settings"), "recording_authentication")));
+    json_decref(m);
+    /* the next change sends it again, and then nothing more is sent */
+    REQUIRE(deliver("event.updated", "ev-rec") == 0);
+    CHECK_EQ_INT(zoom.requests, requests + 2);
+    CHECK_EQ_STR(zoom.problem, "");
+    m = meeting_of("ev-rec");
+    CHECK(json_is_false(json_object_get(json_object_get(m, "recording_settings"), "recording_authentication")));
+    json_decref(m);
+    REQUIRE(deliver("event.updated", "ev-rec") == 0);
+    CHECK_EQ_INT(zoom.requests, requests + 2);
+    /* back to the document's settings for the tests after */
+    const char *back[] = {zoom_id, SETTINGS};
+    PQclear(bl_calsync_fx_sql(&fx, "UPDATE integrations SET settings = $2::jsonb WHERE id::text = $1", 2, back));
+    free(text);
+    json_decref(settings);
 }
 
 static void lost_create_answer_is_found_again_not_made_twice(void)
@@ -287,6 +336,7 @@ int main(void)
 {
     if (setup() == 0) {
         BL_RUN(zoom_meeting_made_once_for_a_redelivered_event_and_join_url_read_back);
+        BL_RUN(recording_authentication_refused_is_sent_again_on_the_next_change);
         BL_RUN(lost_create_answer_is_found_again_not_made_twice);
         BL_RUN(cancelled_event_deletes_its_meeting);
         BL_RUN(attendance_pulled_with_minimum_duration_and_paging);

@@ -1,5 +1,11 @@
 /* A fake Zoom API v2: meetings create (201), list (upcoming), update and
- * delete (204), the participants report of a past meeting
+ * delete (204), a meeting's cloud recording settings (PATCH
+ * /meetings/{id}/recordings/settings, 204: a JSON object of the documented
+ * fields only -- share_recording, recording_authentication,
+ * authentication_option, authentication_domains, viewer_download,
+ * password, on_demand, approval_type, send_email_to_host,
+ * show_social_share_buttons, topic, auto_delete -- each of its type; kept
+ * on the meeting as "recording_settings"), the participants report of a past meeting
  * (GET /report/meetings/{id}/participants: page_size 1..300, default 30,
  * next_page_token of the next page, "" on the last; 404 code 3001 for a
  * meeting without a report), bearer auth, errors as {"code","message"}. */
@@ -158,6 +164,69 @@ static int meeting_update_or_delete(const bl_http_request *req, bl_http_response
     return 0;
 }
 
+/* Why body is not a recording settings update as Zoom documents it, or NULL. */
+static const char *recording_settings_problem(const json_t *b)
+{
+    static const struct {
+        const char *name;
+        json_type type;
+    } fields[] = {{"share_recording", JSON_STRING}, {"recording_authentication", JSON_TRUE},
+                  {"authentication_option", JSON_STRING}, {"authentication_domains", JSON_STRING},
+                  {"viewer_download", JSON_TRUE}, {"password", JSON_STRING}, {"on_demand", JSON_TRUE},
+                  {"approval_type", JSON_INTEGER}, {"send_email_to_host", JSON_TRUE},
+                  {"show_social_share_buttons", JSON_TRUE}, {"topic", JSON_STRING}, {"auto_delete", JSON_TRUE}};
+    if (!json_is_object(b) || json_object_size(b) == 0)
+        return "Request Body should be a valid JSON object.";
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)b, key, v) {
+        size_t i = 0;
+        while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].name, key) != 0)
+            i++;
+        if (i == sizeof fields / sizeof fields[0])
+            return "Invalid field.";
+        if (fields[i].type == JSON_TRUE ? !json_is_boolean(v) : json_typeof(v) != fields[i].type)
+            return "Validation Failed: a field of the wrong type.";
+    }
+    const char *share = json_string_value(json_object_get(b, "share_recording"));
+    if (share && strcmp(share, "publicly") && strcmp(share, "internally") && strcmp(share, "none"))
+        return "share_recording: publicly, internally or none";
+    const json_t *a = json_object_get(b, "approval_type");
+    if (a && (json_integer_value(a) < 0 || json_integer_value(a) > 2))
+        return "approval_type: 0, 1 or 2";
+    return NULL;
+}
+
+static int recording_settings_update(const bl_http_request *req, bl_http_response *resp, void *ctx)
+{
+    bl_fake_saas *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    const char *id = bl_http_request_param(req, "meeting");
+    json_t *m = json_object_get(f->objects, id);
+    const char *why;
+    if (!bl_fake_saas_begin(f, req, resp)) {
+        if (!bl_fake_saas_content_type_is(req, "application/json")) {
+            bl_fake_saas_refuse(f, resp, "Content-Type must be application/json");
+        } else if ((why = recording_settings_problem(f->last_body))) {
+            bl_fake_saas_refuse(f, resp, why);
+        } else if (!m) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
+            json_t *b = bl_fake_zoom_error(404, msg);
+            bl_http_response_json(resp, 404, b);
+            json_decref(b);
+        } else {
+            json_t *rs = json_object_get(m, "recording_settings");
+            if (!rs)
+                json_object_set_new(m, "recording_settings", rs = json_object());
+            json_object_update(rs, f->last_body);
+            bl_http_response_status(resp, 204);
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
 void bl_fake_zoom_set_participants(bl_fake_saas *f, const char *meeting_id, const json_t *rows)
 {
     pthread_mutex_lock(&f->lock);
@@ -217,6 +286,8 @@ int bl_fake_zoom_routes(bl_fake_saas *f, bl_err *err)
     if (bl_http_server_route(f->server, "POST", "/users/:user/meetings", meeting_create, f, err) != 0 ||
         bl_http_server_route(f->server, "GET", "/users/:user/meetings", meeting_list, f, err) != 0 ||
         bl_http_server_route(f->server, "PATCH", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0 ||
+        bl_http_server_route(f->server, "PATCH", "/meetings/:meeting/recordings/settings", recording_settings_update, f,
+                             err) != 0 ||
         bl_http_server_route(f->server, "DELETE", "/meetings/:meeting", meeting_update_or_delete, f, err) != 0)
         return -1;
     return 0;

@@ -11,7 +11,10 @@
  *                 "schedule": config {cron: five fields (core/cron.h),
  *                 timezone: an IANA zone, default "UTC"}; an expression that
  *                 never fires in five years is refused.
- *                 "webhook" and "api-call" are refused (not built).
+ *                 "webhook": config absent or {}: executions start from
+ *                 signed POSTs to /v1/workflows/:id/hooks (api/workflows/
+ *                 route_hooks.c), the body as their input.
+ *                 "api-call" is refused (not built).
  *   steps         1..64 WorkflowSteps {id, name?, type, config, onSuccess?,
  *                 onError?, timeout? (ms), retryPolicy?}; the first one starts.
  *                 onSuccess absent: the execution completes after the step;
@@ -85,6 +88,7 @@ typedef struct bl_wf_step {
 typedef enum bl_wf_trigger_type {
     BL_WF_TRIGGER_EVENT = 0,
     BL_WF_TRIGGER_SCHEDULE,
+    BL_WF_TRIGGER_WEBHOOK,
 } bl_wf_trigger_type;
 
 typedef struct bl_wf_def {

@@ -34,54 +34,66 @@ static bl_keyring *keyring_or_503(const bl_api_request *req, bl_http_response *r
     return kr;
 }
 
+/* The trigger type of workflow wid of org into type. 1 found, 0 not, -1 err. */
+static int trigger_type_of(PGconn *conn, const char *org, const char *wid, char type[16], bl_err *err)
+{
+    const char *p[] = {org, wid};
+    PGresult *r = bl_pg_exec(conn, "SELECT trigger_type FROM workflows WHERE organization_id = $1 AND id::text = $2",
+                             2, p, err);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    if (found)
+        snprintf(type, 16, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return found;
+}
+
 static int new_hook_secret(const bl_api_request *req, bl_http_response *resp, void *arg)
 {
     (void)arg;
-    int rc = 0;
-    bl_keyring *kr = keyring_or_503(req, resp, &rc);
-    if (!kr)
-        return rc;
     const char *wid = bl_http_request_param(req->http, "id");
     bl_err err = {0};
-    char secret[BL_WEBHOOK_SECRET_TEXT_MAX] = "", path[160];
+    char secret[BL_WEBHOOK_SECRET_TEXT_MAX] = "", path[160], type[16] = "";
     char *sealed = NULL;
-    PGconn *conn = NULL;
+    bl_keyring *kr = NULL;
     bl_pg_pool *pool = bl_api_server_pool(req->server);
-    rc = -1;
-    if (bl_webhook_secret_generate(secret, sizeof secret, &err) != 0 ||
-        !(sealed = bl_keyring_seal(kr, secret, strlen(secret), wid, strlen(wid), &err)) ||
-        !(conn = bl_pg_pool_acquire(pool, 5000, &err)))
-        goto done;
-    const char *by = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
-    const char *p[] = {req->auth->org_id, wid, sealed, by};
-    PGresult *r = bl_pg_exec(conn,
-                             "WITH w AS (SELECT id, trigger_type FROM workflows WHERE organization_id = $1"
-                             " AND id::text = $2), h AS (INSERT INTO workflow_hooks (workflow_id, secret_sealed,"
-                             " created_by) SELECT id, $3, $4 FROM w WHERE trigger_type = 'webhook'"
-                             " ON CONFLICT (workflow_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed,"
-                             " created_by = EXCLUDED.created_by, created_at = now() RETURNING 1)"
-                             " SELECT (SELECT trigger_type FROM w), (SELECT count(*) FROM h)",
-                             4, p, &err);
-    if (!r)
-        goto done;
-    const char *type = PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0);
-    bool saved = strcmp(PQgetvalue(r, 0, 1), "1") == 0;
-    if (!type) {
+    int rc = -1;
+    PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
+    int found = conn ? trigger_type_of(conn, req->auth->org_id, wid, type, &err) : -1;
+    if (found == 0) {
         rc = bl_api_fail(req->http, resp, 404, NULL, "workflow: not found", NULL);
-    } else if (!saved) {
+        goto done;
+    }
+    if (found < 0)
+        goto done;
+    if (strcmp(type, "webhook") != 0) {
         rc = bl_api_fail(req->http, resp, 409, "conflict",
                          "only a workflow whose trigger is \"webhook\" has an inbound URL", NULL);
-    } else {
-        snprintf(path, sizeof path, "/v1/workflows/%s/hooks", wid);
-        json_t *body = json_pack("{s:s, s:s, s:s}", "url", path, "secret", secret, "signature",
-                                 "Standard Webhooks v1: webhook-id, webhook-timestamp (within 300 s),"
-                                 " webhook-signature v1,<base64 HMAC-SHA256 of id.timestamp.body>");
-        rc = body ? bl_http_response_json(resp, 201, body) : -1;
-        json_decref(body);
-        bl_log_info("workflows: hook secret made", BL_FS("workflow_id", wid),
-                    BL_FS("request_id", bl_http_request_id(req->http)));
+        goto done;
     }
-    PQclear(r);
+    if (!(kr = keyring_or_503(req, resp, &rc)))
+        goto done;
+    rc = -1;
+    if (bl_webhook_secret_generate(secret, sizeof secret, &err) != 0 ||
+        !(sealed = bl_keyring_seal(kr, secret, strlen(secret), wid, strlen(wid), &err)))
+        goto done;
+    const char *by = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
+    const char *p[] = {wid, sealed, by};
+    if (bl_pg_exec_cmd(conn,
+                       "INSERT INTO workflow_hooks (workflow_id, secret_sealed, created_by) VALUES ($1::uuid, $2, $3)"
+                       " ON CONFLICT (workflow_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed,"
+                       " created_by = EXCLUDED.created_by, created_at = now()",
+                       3, p, &err) != 0)
+        goto done;
+    snprintf(path, sizeof path, "/v1/workflows/%s/hooks", wid);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "url", path, "secret", secret, "signature",
+                             "Standard Webhooks v1: webhook-id, webhook-timestamp (within 300 s),"
+                             " webhook-signature v1,<base64 HMAC-SHA256 of id.timestamp.body>");
+    rc = body ? bl_http_response_json(resp, 201, body) : -1;
+    json_decref(body);
+    bl_log_info("workflows: hook secret made", BL_FS("workflow_id", wid),
+                BL_FS("request_id", bl_http_request_id(req->http)));
 done:
     if (rc < 0 && err.msg[0])
         bl_log_error("workflows: hook secret not made", BL_FS("workflow_id", wid), BL_FS("error", err.msg));
@@ -154,11 +166,8 @@ static int receive_hook(const bl_api_request *req, bl_http_response *resp, void 
     bl_pg_pool *pool = bl_api_server_pool(req->server);
     bl_err err = {0};
     hook_row h = {0};
-    int rc = 0;
-    bl_keyring *kr = keyring_or_503(req, resp, &rc);
-    if (!kr)
-        return rc;
-    rc = -1;
+    bl_keyring *kr = NULL;
+    int rc = -1;
     PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
     int found = conn ? hook_row_load(conn, wid, &h, &err) : -1;
     if (found <= 0) {
@@ -167,6 +176,9 @@ static int receive_hook(const bl_api_request *req, bl_http_response *resp, void 
                         : -1;
         goto done;
     }
+    if (!(kr = keyring_or_503(req, resp, &rc)))
+        goto done;
+    rc = -1;
     bl_webhook_verdict v = verify(req, kr, wid, h.sealed, &err);
     if (v != BL_WEBHOOK_VERIFY_OK) {
         rc = bl_api_fail(req->http, resp, 401, "invalid_signature", "the webhook signature does not verify",

@@ -106,7 +106,7 @@ static void parse_trigger(bl_wf_def *d, const json_t *trigger, json_t *problems)
 {
     const char *type = json_string_value(json_object_get(trigger, "type"));
     if (!json_is_object(trigger) || !type) {
-        bl_field_problem(problems, "trigger", "required: {\"type\": \"event\" | \"schedule\" | \"webhook\", \"config\"}");
+        bl_field_problem(problems, "trigger", "required: {\"type\": \"event\" | \"schedule\" | \"webhook\" | \"api-call\", \"config\"}");
         return;
     }
     const json_t *cfg = json_object_get(trigger, "config");
@@ -115,18 +115,15 @@ static void parse_trigger(bl_wf_def *d, const json_t *trigger, json_t *problems)
         parse_schedule(d, cfg, problems);
         return;
     }
-    if (strcmp(type, "webhook") == 0) {
-        d->trigger_type = BL_WF_TRIGGER_WEBHOOK;
+    if (strcmp(type, "webhook") == 0 || strcmp(type, "api-call") == 0) {
+        d->trigger_type = type[0] == 'w' ? BL_WF_TRIGGER_WEBHOOK : BL_WF_TRIGGER_API_CALL;
         if (cfg && !json_is_object(cfg))
-            bl_field_problem(problems, "trigger.config", "an object when given (a webhook trigger needs no settings)");
+            bl_field_problem(problems, "trigger.config", "an object when given (this trigger needs no settings)");
         return;
     }
     if (strcmp(type, "event") != 0) {
-        bl_field_problem(problems, "trigger.type",
-                      strcmp(type, "api-call") == 0
-                          ? "\"%s\" triggers are not built yet: \"event\", \"schedule\" and \"webhook\" run"
-                          : "\"%s\" is not a trigger type (event, schedule, webhook)",
-                      type);
+        bl_field_problem(problems, "trigger.type", "\"%s\" is not a trigger type (event, schedule, webhook, api-call)",
+                         type);
         return;
     }
     d->trigger_type = BL_WF_TRIGGER_EVENT;

@@ -14,7 +14,9 @@
  *                 "webhook": config absent or {}: executions start from
  *                 signed POSTs to /v1/workflows/:id/hooks (api/workflows/
  *                 route_hooks.c), the body as their input.
- *                 "api-call" is refused (not built).
+ *                 "api-call": config absent or {}: executions start from
+ *                 the custom endpoints naming the workflow (api/custom/
+ *                 serve_workflow.c), the request as their input.
  *   steps         1..64 WorkflowSteps {id, name?, type, config, onSuccess?,
  *                 onError?, timeout? (ms), retryPolicy?}; the first one starts.
  *                 onSuccess absent: the execution completes after the step;
@@ -89,6 +91,7 @@ typedef enum bl_wf_trigger_type {
     BL_WF_TRIGGER_EVENT = 0,
     BL_WF_TRIGGER_SCHEDULE,
     BL_WF_TRIGGER_WEBHOOK,
+    BL_WF_TRIGGER_API_CALL,
 } bl_wf_trigger_type;
 
 typedef struct bl_wf_def {

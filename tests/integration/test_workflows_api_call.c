@@ -10,6 +10,7 @@
 #include "tests/support/custom_api_fixture.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
+#include "tests/support/wf_fixture.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -26,28 +27,7 @@ static char topic[200], group[128], log_path[256];
 
 static pid_t start_orchestrator(void)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *out = freopen(log_path, "a", stdout);
-        if (out)
-            dup2(fileno(out), 2);
-        const char *bin = getenv("BUSLINE_BIN");
-        execl(bin, bin, "workflows", "--pg-url", t.api.registry.pg_url, "--kafka-brokers", bl_test_kafka_brokers(),
-              "--registry-url", t.api.registry.base_url, "--topics", topic, "--group", group, "--workers", "2",
-              "--lease", "2s", "--poll", "50ms", "--allow", "127.0.0.0/8", "--metrics-port", port, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_orchestrator(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    return bl_test_wf_start(&t.api, topic, group, log_path, 2);
 }
 
 /* An api-call workflow (trigger given) with steps; its id into id. */
@@ -113,7 +93,7 @@ static void waiting_endpoint_answers_with_the_workflow_result(void)
                            " 'api-call:%' AND input -> 'query' ->> 'item' = 'pump' AND status = 'completed'",
                            eid) == 1);
     bl_test_reply_clear(&r);
-    stop_orchestrator(pid);
+    bl_test_wf_stop(pid, SIGTERM);
     /* nothing runs it now: past its wait the answer is 202 with the running execution */
     char wid2[64];
     REQUIRE(create_workflow(API_CALL, QUOTE_STEPS, wid2) == 201);
@@ -146,7 +126,7 @@ static void endpoint_without_wait_answers_202_and_the_execution_runs(void)
                1 &&
            bl_clock_mono_ms() < deadline)
         usleep(50000);
-    stop_orchestrator(pid);
+    bl_test_wf_stop(pid, SIGTERM);
     CHECK_EQ_INT(sql_count("SELECT count(*) FROM workflow_executions WHERE id::text = $1 AND status = 'completed'"
                            " AND context -> 'steps' -> 'price' ->> 'item' = 'hose'", eid),
                  1);
@@ -170,7 +150,7 @@ static void failed_workflow_is_a_502_workflow_error(void)
     if (strcmp(error_code(&r), "WORKFLOW_FAILED") != 0)
         fprintf(stderr, "  answer: %s\n", r.body);
     bl_test_reply_clear(&r);
-    stop_orchestrator(pid);
+    bl_test_wf_stop(pid, SIGTERM);
 }
 
 static void workflow_of_another_trigger_or_with_own_work_is_refused(void)
@@ -191,22 +171,6 @@ static void workflow_of_another_trigger_or_with_own_work_is_refused(void)
     CHECK_EQ_INT(create_endpoint("/bad-wait", wid, ",\"waitTimeout\":60000", ""), 422);
 }
 
-static int make_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec spec = {topic, 1, 1, NULL};
-    const char *names[] = {topic};
-    int rc = admin && bl_kafka_admin_create_topics(admin, &spec, 1, 30000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(admin, names, 1, 30000, &err) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0)
-        fprintf(stderr, "  topic: %s\n", err.msg);
-    bl_kafka_admin_free(admin);
-    return rc;
-}
-
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -215,7 +179,7 @@ int main(void)
         snprintf(topic, sizeof topic, "%sevents.pmo.quotes", t.api.prefix);
         bl_test_unique_name(group, sizeof group, "wf_apicall");
         snprintf(log_path, sizeof log_path, "/tmp/%s.log", group);
-        if (make_topic() == 0) {
+        if (bl_test_wf_topic_make(topic, 1) == 0) {
             BL_RUN(waiting_endpoint_answers_with_the_workflow_result);
             BL_RUN(endpoint_without_wait_answers_202_and_the_execution_runs);
             BL_RUN(failed_workflow_is_a_502_workflow_error);
@@ -223,12 +187,7 @@ int main(void)
         } else {
             bl_test_failures++;
         }
-        bl_err err = {0};
-        bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-        const char *names[] = {topic};
-        if (admin)
-            bl_kafka_admin_delete_topics(admin, names, 1, 30000, &err);
-        bl_kafka_admin_free(admin);
+        bl_test_wf_topic_drop(topic);
     } else {
         bl_test_failures++;
     }

@@ -12,6 +12,7 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
+#include "tests/support/wf_fixture.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -29,28 +30,7 @@ static char topic[200], group[128], log_path[256];
 
 static pid_t start_orchestrator(void)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *out = freopen(log_path, "a", stdout);
-        if (out)
-            dup2(fileno(out), 2);
-        const char *bin = getenv("BUSLINE_BIN");
-        execl(bin, bin, "workflows", "--pg-url", t.registry.pg_url, "--kafka-brokers", bl_test_kafka_brokers(),
-              "--registry-url", t.registry.base_url, "--topics", topic, "--group", group, "--workers", "2",
-              "--lease", "2s", "--poll", "50ms", "--metrics-port", port, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_orchestrator(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    return bl_test_wf_start(&t, topic, group, log_path, 2);
 }
 
 static long create_workflow(const char *trigger, char id[64])
@@ -170,7 +150,7 @@ static void signed_post_starts_one_execution_with_its_body_as_input(void)
                      exec_id) != 1 &&
            bl_clock_mono_ms() < deadline)
         usleep(50000);
-    stop_orchestrator(pid);
+    bl_test_wf_stop(pid, SIGTERM);
     char title[64] = "", input[256] = "";
     const char *p[] = {exec_id};
     REQUIRE(bl_test_sql_value(t.pool, "SELECT context -> 'steps' -> 'pick' ->> 'title' FROM workflow_executions"
@@ -223,22 +203,6 @@ static void workflow_of_another_trigger_has_no_hook(void)
     json_decref(a);
 }
 
-static int make_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec spec = {topic, 1, 1, NULL};
-    const char *names[] = {topic};
-    int rc = admin && bl_kafka_admin_create_topics(admin, &spec, 1, 30000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(admin, names, 1, 30000, &err) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0)
-        fprintf(stderr, "  topic: %s\n", err.msg);
-    bl_kafka_admin_free(admin);
-    return rc;
-}
-
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -247,19 +211,14 @@ int main(void)
         snprintf(topic, sizeof topic, "%sevents.pmo.hooks", t.prefix);
         bl_test_unique_name(group, sizeof group, "wf_hooks");
         snprintf(log_path, sizeof log_path, "/tmp/%s.log", group);
-        if (make_topic() == 0) {
+        if (bl_test_wf_topic_make(topic, 1) == 0) {
             BL_RUN(signed_post_starts_one_execution_with_its_body_as_input);
             BL_RUN(bad_stale_or_old_secret_signatures_are_refused);
             BL_RUN(workflow_of_another_trigger_has_no_hook);
         } else {
             bl_test_failures++;
         }
-        bl_err err = {0};
-        bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-        const char *names[] = {topic};
-        if (admin)
-            bl_kafka_admin_delete_topics(admin, names, 1, 30000, &err);
-        bl_kafka_admin_free(admin);
+        bl_test_wf_topic_drop(topic);
     } else {
         bl_test_failures++;
     }

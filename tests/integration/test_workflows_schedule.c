@@ -11,6 +11,7 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
+#include "tests/support/wf_fixture.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -27,30 +28,7 @@ static char topic[200], group[128], log_path[256];
 
 static pid_t start_orchestrator(void)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *out = freopen(log_path, "a", stdout);
-        if (out)
-            dup2(fileno(out), 2);
-        const char *bin = getenv("BUSLINE_BIN");
-        execl(bin, bin, "workflows", "--pg-url", t.registry.pg_url, "--kafka-brokers", bl_test_kafka_brokers(),
-              "--registry-url", t.registry.base_url, "--topics", topic, "--group", group, "--workers", "2",
-              "--lease", "2s", "--poll", "50ms", "--metrics-port", port, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_orchestrator(pid_t pid, int sig)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    return bl_test_wf_start(&t, topic, group, log_path, 2);
 }
 
 static long save_workflow(const char *method, const char *path, const char *cron, const char *tz, char id[64])
@@ -161,8 +139,8 @@ static void schedule_fires_once_across_replicas_and_a_restart(void)
     CHECK_EQ_INT(sql_count("SELECT count(*) FROM workflow_schedules WHERE workflow_id = $1 AND next_fire_at = "
                            NEXT_NEW_YEAR_3AM_PARIS, wid), 1);
     /* the replicas are killed; the workflow now runs every minute, and five fires are missed */
-    stop_orchestrator(a, SIGKILL);
-    stop_orchestrator(b, SIGKILL);
+    bl_test_wf_stop(a, SIGKILL);
+    bl_test_wf_stop(b, SIGKILL);
     char path[128];
     snprintf(path, sizeof path, "/v1/workflows/%s", wid);
     REQUIRE(save_workflow("PUT", path, "* * * * *", "Europe/Paris", NULL) == 200);
@@ -195,44 +173,18 @@ static void schedule_fires_once_across_replicas_and_a_restart(void)
     CHECK_EQ_INT(sql_count("SELECT count(*) FROM workflow_schedules WHERE workflow_id = $1 AND next_fire_at <="
                            " now() + interval '1 minute' AND extract(second FROM next_fire_at) = 0", wid), 1);
     /* a restart that finds that fire due again (as if its row had not moved) starts nothing twice */
-    stop_orchestrator(a, SIGTERM);
-    stop_orchestrator(b, SIGKILL);
+    bl_test_wf_stop(a, SIGTERM);
+    bl_test_wf_stop(b, SIGKILL);
     REQUIRE(bl_test_sql(t.pool, "UPDATE workflow_schedules SET next_fire_at = (substr($2, 10))::timestamptz"
                         " WHERE workflow_id = $1", 2, q) == 0);
     a = start_orchestrator();
     REQUIRE(await_moved(wid));
     REQUIRE(bl_test_sql_value(t.pool, missed_sql, 3, q, n, sizeof n) == 0);
     CHECK_EQ_STR(n, "1");
-    stop_orchestrator(a, SIGTERM);
+    bl_test_wf_stop(a, SIGTERM);
     bl_test_reply r;
     CHECK_EQ_INT(bl_test_api_call(&t, "DELETE", path, t.admin_token, NULL, NULL, &r), 204);
     bl_test_reply_clear(&r);
-}
-
-static int make_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec spec = {topic, 1, 1, NULL};
-    const char *names[] = {topic};
-    int rc = admin && bl_kafka_admin_create_topics(admin, &spec, 1, 30000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(admin, names, 1, 30000, &err) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0)
-        fprintf(stderr, "  topic: %s\n", err.msg);
-    bl_kafka_admin_free(admin);
-    return rc;
-}
-
-static void drop_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    const char *names[] = {topic};
-    if (admin)
-        bl_kafka_admin_delete_topics(admin, names, 1, 30000, &err);
-    bl_kafka_admin_free(admin);
 }
 
 int main(void)
@@ -242,14 +194,14 @@ int main(void)
         snprintf(topic, sizeof topic, "%sevents.pmo.project", t.prefix);
         bl_test_unique_name(group, sizeof group, "wf_sched");
         snprintf(log_path, sizeof log_path, "/tmp/%s.log", group);
-        if (make_topic() == 0) {
+        if (bl_test_wf_topic_make(topic, 1) == 0) {
             BL_RUN(saved_schedule_keeps_its_next_fire_in_its_time_zone);
             BL_RUN(bad_cron_or_zone_is_refused_before_saving);
             BL_RUN(schedule_fires_once_across_replicas_and_a_restart);
         } else {
             bl_test_failures++;
         }
-        drop_topic();
+        bl_test_wf_topic_drop(topic);
     } else {
         bl_test_failures++;
     }

@@ -47,6 +47,13 @@ int bl_custom_metrics_families(bl_custom_ctx *ctx, bl_metrics *m, bl_err *err);
 
 /* Answers document 002's APIError with status on the /custom surface;
  * details stolen (may be NULL). Returns 0 or -1. */
+/* Hands a request to d's api-call workflow (api/custom/serve_workflow.c):
+ * starts its execution with the request (params and query borrowed) and
+ * answers 202 at once, or with its result when d waits and it ends in
+ * time. Returns 0, or -1 for a 500. */
+int bl_custom_run_workflow(bl_custom_ctx *ctx, const bl_custom_def *d, const bl_api_request *req, json_t *params,
+                           json_t *query, bl_http_response *resp);
+
 int bl_custom_fail(const bl_api_request *req, bl_http_response *resp, int status, const char *type,
                    const char *code, const char *message, json_t *details);
 

@@ -61,6 +61,10 @@ typedef struct bl_custom_env {
 } bl_custom_env;
 
 /* One compiled definition, shared by requests (reference counted). */
+/* How long a request may wait for its workflow's result (workflow.waitTimeout). */
+#define BL_CUSTOM_WORKFLOW_WAIT_DEFAULT_MS 10000
+#define BL_CUSTOM_WORKFLOW_WAIT_MAX_MS 30000
+
 typedef struct bl_custom_def {
     atomic_int refs;
     char id[BL_API_ID_MAX], org_id[BL_API_ID_MAX], slug[112];
@@ -91,6 +95,10 @@ typedef struct bl_custom_def {
     bl_transform_chain *chain;
     bl_json_schema *output_schema; /* NULL = the answer is not checked */
     struct bl_custom_calls *calls; /* integrations[] (def_calls.c) */
+    /* workflow: the api-call workflow the request is handed to ("" = none) */
+    char workflow_id[BL_API_ID_MAX];
+    bool workflow_wait;        /* answer with its result when it ends within workflow_wait_ms */
+    int64_t workflow_wait_ms;
 } bl_custom_def;
 
 /* ---- def.c: checking and compiling ---- */

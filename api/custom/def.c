@@ -114,9 +114,14 @@ bl_custom_def *bl_custom_def_compile(const json_t *def, const char *org_id, cons
     bl_custom_parse_auth(d, json_object_get(def, "authentication"), env, problems);
     bl_custom_parse_rate(d, json_object_get(def, "rateLimit"), problems);
     bl_custom_parse_cache(d, json_object_get(def, "caching"), env, problems);
-    bl_custom_parse_workflow(json_object_get(def, "workflow"), problems);
+    bl_custom_parse_workflow(d, json_object_get(def, "workflow"), problems);
     snprintf(d->org_id, sizeof d->org_id, "%s", org_id ? org_id : "");
     parse_work(d, def, org_id, env, problems);
+    if (d->workflow_id[0] && (json_array_size(json_object_get(def, "integrations")) > 0 ||
+                              json_array_size(json_object_get(def, "transformations")) > 0))
+        bl_custom_problem(problems, "workflow",
+                          "an endpoint that hands its requests to a workflow does its work in the workflow's steps:"
+                          " no integrations or transformations of its own");
     if (json_object_size(problems) > 0) {
         bl_custom_def_unref(d);
         return NULL;

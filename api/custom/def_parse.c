@@ -275,19 +275,33 @@ int bl_custom_parse_cache(bl_custom_def *d, const json_t *cache, const bl_custom
     return rc ? -1 : 0;
 }
 
-/* Workflows do not exist yet: a reference is kept as given, in its shape. */
-int bl_custom_parse_workflow(const json_t *wf, json_t *problems)
+/* {id, name?, wait?, waitTimeout?}: the api-call workflow run per request. */
+int bl_custom_parse_workflow(bl_custom_def *d, const json_t *wf, json_t *problems)
 {
     if (!wf || json_is_null(wf))
         return 0;
     const char *id = json_string_value(json_object_get(wf, "id"));
-    if (!json_is_object(wf) || !id || !*id || strlen(id) > 200) {
+    const json_t *wait = json_object_get(wf, "wait"), *timeout = json_object_get(wf, "waitTimeout");
+    int rc = 0;
+    if (!json_is_object(wf) || !id || !*id || strlen(id) >= sizeof d->workflow_id) {
         bl_custom_problem(problems, "workflow",
-                          "a reference {id, name?}: stored only (nothing runs it: the api-call trigger of"
-                          " workflows is not built)");
+                          "{id, name?, wait?, waitTimeout?}: id names a workflow whose trigger is \"api-call\"");
         return -1;
     }
-    return 0;
+    snprintf(d->workflow_id, sizeof d->workflow_id, "%s", id);
+    if (wait && !json_is_boolean(wait)) {
+        bl_custom_problem(problems, "workflow.wait", "true or false (default false: answer 202 at once)");
+        rc = -1;
+    }
+    d->workflow_wait = json_is_true(wait);
+    d->workflow_wait_ms = BL_CUSTOM_WORKFLOW_WAIT_DEFAULT_MS;
+    if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
+                    json_integer_value(timeout) > BL_CUSTOM_WORKFLOW_WAIT_MAX_MS)) {
+        bl_custom_problem(problems, "workflow.waitTimeout", "milliseconds, 1 to 30000 (default 10000)");
+        rc = -1;
+    } else if (timeout)
+        d->workflow_wait_ms = json_integer_value(timeout);
+    return rc;
 }
 
 int bl_custom_parse_version(const char *v, int parts[3])

@@ -10,7 +10,7 @@ int bl_custom_parse_path(bl_custom_def *d, const char *path, json_t *problems);
 int bl_custom_parse_auth(bl_custom_def *d, const json_t *auth, const bl_custom_env *env, json_t *problems);
 int bl_custom_parse_rate(bl_custom_def *d, const json_t *rate, json_t *problems);
 int bl_custom_parse_cache(bl_custom_def *d, const json_t *cache, const bl_custom_env *env, json_t *problems);
-int bl_custom_parse_workflow(const json_t *wf, json_t *problems);
+int bl_custom_parse_workflow(bl_custom_def *d, const json_t *wf, json_t *problems);
 
 /* "1.2.3" into parts. Returns 0 or -1 (not semver MAJOR.MINOR.PATCH). */
 int bl_custom_parse_version(const char *v, int parts[3]);

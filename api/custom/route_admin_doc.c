@@ -16,8 +16,11 @@ static const char definition_text[] =
     " invalidationRules: event types of the bus's catalog whose arrival on events.* evicts the answers; GET only},"
     " transformations (TransformationRules applied in order to {params, query, body, integrations}; their"
     " testCases run on every save), integrations (IntegrationConfigs called in order, each answer under"
-    " integrations.<id>), outputSchema (a JSON Schema the answer must match, else 502), workflow (a reference"
-    " {id, name} stored only: nothing runs it, the api-call trigger of workflows is not built), version"
+    " integrations.<id>), outputSchema (a JSON Schema the answer must match, else 502), workflow ({id, name?,"
+    " wait?, waitTimeout? ms <= 30000}: each request starts an execution of that api-call workflow, input {method,"
+    " path, params, query, body, requestId}; 202 {executionId} at once, or with wait its result: 200 {executionId,"
+    " status, output}, 502 WORKFLOW_ERROR when it failed, 202 when still running past waitTimeout; no"
+    " integrations or transformations of its own then), version"
     " (semver; every save is"
     " kept) and isActive. A definition with any problem is refused whole with 422 and field_errors naming each.";
 

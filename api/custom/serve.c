@@ -195,6 +195,12 @@ static int serve_endpoint(bl_custom_ctx *ctx, const bl_custom_def *d, const bl_a
     }
     char sorted[1024], key[1600];
     json_t *query = query_of(req->http, sorted, sizeof sorted);
+    if (d->workflow_id[0]) { /* the workflow does the work: never cached */
+        int rc = bl_custom_run_workflow(ctx, d, req, params, query, resp);
+        json_decref(params);
+        json_decref(query);
+        return rc;
+    }
     bool cacheable = d->cache_enabled && strcmp(d->method, "GET") == 0;
     snprintf(key, sizeof key, "%s|%s?%s", d->auth == BL_CUSTOM_AUTH_NONE ? "" : caller.subject,
              bl_http_request_path(req->http), sorted);

@@ -2,10 +2,15 @@
  * each route treats it (document 002's WorkflowConfig / WorkflowExecution). */
 #include "api/workflows/workflows.h"
 
+#include <string.h>
+
 static const char definition_text[] =
-    "A workflow is document 002's WorkflowConfig: name, description, trigger {type: event (only this one runs:"
-    " schedule, webhook and api-call are refused), config {eventType: an event type pattern such as risk.* ,"
-    " conditions: the webhook condition language over the event}}, steps (WorkflowSteps {id, name, type:"
+    "A workflow is document 002's WorkflowConfig: name, description, trigger {type: event (config {eventType: an"
+    " event type pattern such as risk.* , conditions: the webhook condition language over the event}) | schedule"
+    " (config {cron: five fields, timezone: an IANA zone, default UTC}; fires missed while no orchestrator ran"
+    " start one execution after the restart) | webhook (no config; POST /v1/workflows/:id/hooks signed per"
+    " Standard Webhooks starts it, the body as input) | api-call (no config; a custom endpoint whose workflow"
+    " names it starts it per request)}, steps (WorkflowSteps {id, name, type:"
     " integration (config = an IntegrationConfig: http, graphql, webhook or bus, called with the idempotency key"
     " <execution id>:<step id>:<step run>) | transformation (config = a TransformationRule) | condition (config"
     " {expression, onTrue, onFalse}) | delay (config {duration: ms up to 30 days}); parallel is refused},"
@@ -38,6 +43,16 @@ static const struct {
      " attempts and error", "200", "{id, status, input, context, currentStep, steps: [...], ...}"},
     {"POST", "/v1/workflows/:id/executions/:eid/cancel",
      "Cancel a running execution (409 when it is not running): no further step runs", "200", "the execution"},
+    {"POST", "/v1/workflows/:id/hook-secret",
+     "A new signing secret for a webhook-triggered workflow (409 for another trigger; 503 without"
+     " BUSLINE_ENCRYPTION_KEYS): shown once, kept sealed; the previous one stops verifying",
+     "201", "{url, secret: whsec_..., signature}"},
+    {"POST", "/v1/workflows/:id/hooks",
+     "Start an execution of a webhook-triggered workflow, the JSON body as its input. No API credentials: signed"
+     " per Standard Webhooks with the workflow's secret (webhook-id, webhook-timestamp within 300 s,"
+     " webhook-signature v1,<base64 HMAC-SHA256 of id.timestamp.body>); 401 invalid_signature otherwise, 409"
+     " replayed for a webhook-id already received",
+     "202", "{executionId, workflowId, status: running}"},
     {"POST", "/v1/workflows/:id/executions/:eid/retry",
      "Run a failed execution again from its failed step (409 when it is not failed)", "200", "the execution"},
 };
@@ -51,6 +66,11 @@ int bl_wf_api_document(bl_api_server *s, bl_err *err)
                                "no such workflow or execution in this organization (not_found)", "409",
                                "description", "the execution is not in a state that allows it (conflict)", "422",
                                "description", "the definition has problems; nothing saved (invalid_definition)");
+        if (op && strstr(docs[i].pattern, "/hooks"))
+            json_object_set_new(json_object_get(op, "responses"), "401",
+                                json_pack("{s:s}", "description",
+                                          "the signature does not verify, or its timestamp is not within 300 s"
+                                          " (invalid_signature)"));
         if (!op)
             return bl_err_set(err, BL_ENOMEM, "workflows: out of memory");
         if (bl_api_server_document(s, docs[i].method, docs[i].pattern, op, err) != 0)

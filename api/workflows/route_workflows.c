@@ -182,7 +182,7 @@ int bl_api_routes_workflows(bl_api_server *s, bl_err *err)
         {"GET", "/v1/workflows/:id/versions", BL_API_ADMIN, list_versions},
     };
     if (bl_api_server_routes(s, routes, sizeof routes / sizeof routes[0], ctx, err) != 0 ||
-        bl_wf_api_executions_install(s, ctx, err) != 0)
+        bl_wf_api_executions_install(s, ctx, err) != 0 || bl_wf_api_hooks_install(s, ctx, err) != 0)
         return -1;
     return bl_wf_api_document(s, err);
 }

@@ -3,6 +3,7 @@
 #include "api/workflows/store.h"
 
 #include "api/custom/def_parts.h"
+#include "connectors/workflows/wf_schedule.h"
 #include "core/pg_pool.h"
 
 #include <stdio.h>
@@ -122,6 +123,8 @@ json_t *bl_wf_store_create(PGconn *conn, const bl_audit_actor *who, const char *
     if (rc == 0)
         rc = write_version(conn, id, by, def, version, err);
     if (rc == 0)
+        rc = bl_wf_schedule_sync(conn, org, id, def, err);
+    if (rc == 0)
         rc = bl_audit_created(conn, who, "workflow", "workflows", id, err);
     return finish(conn, org, id, rc, err);
 }
@@ -170,6 +173,8 @@ json_t *bl_wf_store_update(PGconn *conn, const bl_audit_actor *who, const char *
     free(c.config);
     if (rc == 0)
         rc = write_version(conn, id, by, def, version, err);
+    if (rc == 0)
+        rc = bl_wf_schedule_sync(conn, org, id, def, err);
     if (rc == 0)
         rc = bl_audit_change_end(conn, who, &ch, err);
     bl_audit_change_clear(&ch);

@@ -18,6 +18,11 @@ typedef struct bl_wf_api_ctx {
  * -1 with err. */
 int bl_wf_api_executions_install(bl_api_server *s, bl_wf_api_ctx *ctx, bl_err *err);
 
+/* Registers the inbound URL of webhook triggers (route_hooks.c): the
+ * secret route (admin) and the signed hook itself (public). Returns 0 or -1
+ * with err. */
+int bl_wf_api_hooks_install(bl_api_server *s, bl_wf_api_ctx *ctx, bl_err *err);
+
 /* Attaches the OpenAPI operations of every /v1/workflows route. */
 int bl_wf_api_document(bl_api_server *s, bl_err *err);
 

@@ -3,10 +3,12 @@
 #include "connectors/workflows/wf_def.h"
 #include "connectors/workflows/wf_internal.h"
 #include "core/field_problems.h"
+#include "core/cron.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *bl_wf_step_type_name(bl_wf_step_type t)
 {
@@ -82,22 +84,49 @@ int64_t bl_wf_retry_backoff_ms(const bl_wf_retry *r, int failed)
     return d > r->max_ms ? r->max_ms : d;
 }
 
+/* A schedule trigger's config {cron, timezone}. */
+static void parse_schedule(bl_wf_def *d, const json_t *cfg, json_t *problems)
+{
+    const json_t *tzj = json_object_get(cfg, "timezone");
+    const char *cron = json_string_value(json_object_get(cfg, "cron"));
+    const char *tz = tzj ? json_string_value(tzj) : "UTC";
+    bl_err err = {0};
+    if (!cron) {
+        bl_field_problem(problems, "trigger.config.cron", "required: a five-field cron expression (\"0 9 * * MON-FRI\")");
+    } else if (!tz || !bl_tz_name_ok(tz)) {
+        bl_field_problem(problems, "trigger.config.timezone", "not an IANA time zone (\"Europe/Paris\"; default UTC)");
+    } else if (bl_cron_parse(cron, tz, &d->schedule, &err) != 0) {
+        bl_field_problem(problems, "trigger.config.cron", "%s", err.msg);
+    } else if (bl_cron_next(&d->schedule, (int64_t)time(NULL)) < 0) {
+        bl_field_problem(problems, "trigger.config.cron", "\"%s\" never fires in the next five years", cron);
+    }
+}
+
 static void parse_trigger(bl_wf_def *d, const json_t *trigger, json_t *problems)
 {
     const char *type = json_string_value(json_object_get(trigger, "type"));
     if (!json_is_object(trigger) || !type) {
-        bl_field_problem(problems, "trigger", "required: {\"type\": \"event\", \"config\": {\"eventType\", \"conditions\"}}");
-        return;
-    }
-    if (strcmp(type, "event") != 0) {
-        bl_field_problem(problems, "trigger.type",
-                      strcmp(type, "schedule") == 0 || strcmp(type, "webhook") == 0 || strcmp(type, "api-call") == 0
-                          ? "\"%s\" triggers are not built yet: only \"event\" runs"
-                          : "\"%s\" is not a trigger type (event)",
-                      type);
+        bl_field_problem(problems, "trigger", "required: {\"type\": \"event\" | \"schedule\" | \"webhook\" | \"api-call\", \"config\"}");
         return;
     }
     const json_t *cfg = json_object_get(trigger, "config");
+    if (strcmp(type, "schedule") == 0) {
+        d->trigger_type = BL_WF_TRIGGER_SCHEDULE;
+        parse_schedule(d, cfg, problems);
+        return;
+    }
+    if (strcmp(type, "webhook") == 0 || strcmp(type, "api-call") == 0) {
+        d->trigger_type = type[0] == 'w' ? BL_WF_TRIGGER_WEBHOOK : BL_WF_TRIGGER_API_CALL;
+        if (cfg && !json_is_object(cfg))
+            bl_field_problem(problems, "trigger.config", "an object when given (this trigger needs no settings)");
+        return;
+    }
+    if (strcmp(type, "event") != 0) {
+        bl_field_problem(problems, "trigger.type", "\"%s\" is not a trigger type (event, schedule, webhook, api-call)",
+                         type);
+        return;
+    }
+    d->trigger_type = BL_WF_TRIGGER_EVENT;
     const char *pattern = json_string_value(json_object_get(cfg, "eventType"));
     bl_err err = {0};
     if (!pattern || bl_event_type_pattern_check(pattern, &err) != 0)

@@ -3,11 +3,20 @@
  *
  *   name          required, 1..200 characters; description optional
  *   version       optional semver (the store numbers saves); isActive optional
- *   trigger       {type, config}: "event" only, config {eventType: an event type
- *                 pattern ("risk.escalated", "risk.*", "*"), conditions: the
- *                 webhook condition language (consumers/event_filter.h), over
- *                 the event as webhooks see it: {"type", "data", ...}}.
- *                 "schedule", "webhook" and "api-call" are refused (not built).
+ *   trigger       {type, config}:
+ *                 "event": config {eventType: an event type pattern
+ *                 ("risk.escalated", "risk.*", "*"), conditions: the webhook
+ *                 condition language (consumers/event_filter.h), over the
+ *                 event as webhooks see it: {"type", "data", ...}};
+ *                 "schedule": config {cron: five fields (core/cron.h),
+ *                 timezone: an IANA zone, default "UTC"}; an expression that
+ *                 never fires in five years is refused.
+ *                 "webhook": config absent or {}: executions start from
+ *                 signed POSTs to /v1/workflows/:id/hooks (api/workflows/
+ *                 route_hooks.c), the body as their input.
+ *                 "api-call": config absent or {}: executions start from
+ *                 the custom endpoints naming the workflow (api/custom/
+ *                 serve_workflow.c), the request as their input.
  *   steps         1..64 WorkflowSteps {id, name?, type, config, onSuccess?,
  *                 onError?, timeout? (ms), retryPolicy?}; the first one starts.
  *                 onSuccess absent: the execution completes after the step;
@@ -37,6 +46,7 @@
 #include "connectors/transform/expr.h"
 #include "connectors/transform/transform.h"
 #include "consumers/event_filter.h"
+#include "core/cron.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -77,8 +87,17 @@ typedef struct bl_wf_step {
     bl_call *call;           /* integration (NULL when compiled without calls) */
 } bl_wf_step;
 
+typedef enum bl_wf_trigger_type {
+    BL_WF_TRIGGER_EVENT = 0,
+    BL_WF_TRIGGER_SCHEDULE,
+    BL_WF_TRIGGER_WEBHOOK,
+    BL_WF_TRIGGER_API_CALL,
+} bl_wf_trigger_type;
+
 typedef struct bl_wf_def {
     json_t *json;                 /* the definition (a reference kept: the steps borrow from it) */
+    bl_wf_trigger_type trigger_type;
+    bl_cron schedule;             /* schedule */
     char trigger_event[BL_EVENT_TYPE_MAX + 1];
     bl_event_filter *trigger_filter;
     size_t n_steps;

@@ -3,6 +3,7 @@
  * due at once (keeping its lease). */
 #include "connectors/workflows/wf_exec.h"
 #include "connectors/workflows/wf_orchestrator_internal.h"
+#include "connectors/workflows/wf_schedule.h"
 #include "connectors/workflows/wf_step.h"
 #include "core/log.h"
 
@@ -193,9 +194,12 @@ void *bl_wf_worker_loop(void *arg)
             usleep((useconds_t)o->opts.poll_ms * 1000);
             continue;
         }
+        int fired = bl_wf_schedule_fire_due(conn, &err);
+        if (fired < 0)
+            bl_log_warn("workflows: schedule not fired (tried again)", BL_FS("error", err.msg));
         char id[BL_WF_ID_MAX];
         int got = bl_wf_exec_claim(conn, o->owner, o->opts.lease_ms, id, &err);
-        bool worked = got == 1;
+        bool worked = got == 1 || fired == 1;
         if (got < 0)
             bl_log_warn("workflows: claim failed", BL_FS("error", err.msg));
         while (got == 1 && !atomic_load(&o->stopping))

@@ -1,6 +1,8 @@
 /* Field checks of Attendance-X events (rules.h). */
 #include "producers/attendance/rules.h"
 
+#include "core/tz.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,6 @@ const char *const bl_attendance_event_types[] = {"training", "meeting", "confere
                                                  "webinar",  "other",   NULL};
 
 const char *const bl_attendance_statuses[] = {"PRESENT", "LATE", "ABSENT", "EXCUSED", NULL};
-
-#define ZONE_NAME_MAX 64
 
 bool bl_attendance_event_type_ok(const char *type)
 {
@@ -23,24 +23,7 @@ bool bl_attendance_event_type_ok(const char *type)
 
 bool bl_attendance_timezone_ok(const char *tz)
 {
-    size_t n = tz ? strlen(tz) : 0;
-    if (n == 0 || n > ZONE_NAME_MAX || tz[0] == '/' || strstr(tz, ".."))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)tz[i]) && !strchr("_-+/", tz[i]))
-            return false;
-    const char *dir = getenv("BUSLINE_ZONEINFO_DIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-    /* The folder also holds tables (zone.tab, leap-seconds.list) and folders
-     * (Europe): only a compiled zone starts with the TZif magic. */
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    char magic[4] = {0};
-    size_t got = fread(magic, 1, sizeof magic, f);
-    fclose(f);
-    return got == sizeof magic && memcmp(magic, "TZif", 4) == 0;
+    return bl_tz_name_ok(tz);
 }
 
 static bool local_part_ok(const char *s, size_t n)

@@ -100,7 +100,7 @@ static void definition_with_problems_is_refused_whole_naming_each(void)
 {
     bl_test_reply r;
     /* a: onSuccess to a missing step; b: unreachable; c <-> e: a cycle without a delay;
-     * t: a failing test case; p: parallel; the trigger a schedule */
+     * t: a failing test case; p: parallel; the trigger a schedule without its cron */
     const char *body =
         "{\"name\":\"broken\",\"trigger\":{\"type\":\"schedule\",\"config\":{}},\"steps\":["
         "{\"id\":\"a\",\"type\":\"condition\",\"onSuccess\":\"nowhere\",\"config\":{\"expression\":\"true\","
@@ -114,8 +114,8 @@ static void definition_with_problems_is_refused_whole_naming_each(void)
         "{\"id\":\"p\",\"type\":\"parallel\",\"config\":{}}]}";
     CHECK_EQ_INT(v1("POST", "/v1/workflows", t.admin_token, body, &r), 422);
     char m[1024];
-    problems_of(&r, "trigger.type", m, sizeof m);
-    CHECK(strstr(m, "not built yet") != NULL);
+    problems_of(&r, "trigger.config.cron", m, sizeof m);
+    CHECK(strstr(m, "required") != NULL);
     problems_of(&r, "steps[5].type", m, sizeof m);
     CHECK(strstr(m, "parallel") != NULL);
     bl_test_reply_clear(&r);

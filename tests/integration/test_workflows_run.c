@@ -15,6 +15,7 @@
 #include "tests/support/fake_service.h"
 #include "tests/support/outbox_test.h"
 #include "tests/support/test.h"
+#include "tests/support/wf_fixture.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -31,31 +32,7 @@ static char topic[200], group[128], log_path[256];
 
 static pid_t start_orchestrator(void)
 {
-    /* below the ephemeral range and checked free (see test_calendar_sync_runs) */
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *out = freopen(log_path, "a", stdout);
-        if (out)
-            dup2(fileno(out), 2); /* the logs */
-        const char *bin = getenv("BUSLINE_BIN");
-        execl(bin, bin, "workflows", "--pg-url", t.registry.pg_url, "--kafka-brokers", bl_test_kafka_brokers(),
-              "--registry-url", t.registry.base_url, "--topics", topic, "--group", group, "--workers", "4",
-              "--lease", "2s", "--poll", "50ms", "--allow", "127.0.0.0/8", "--metrics-port", port, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_orchestrator(pid_t pid, int sig)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, sig);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    return bl_test_wf_start(&t, topic, group, log_path, 4);
 }
 
 static int produce_event(const char *event_id, const char *title, const char *severity)
@@ -199,7 +176,7 @@ static void steps_of_each_type_run_in_order_once_per_event(void)
                      json_object_get(json_array_get(json_object_get(r.json, "steps"), 3), "output"), "status")),
                  200);
     bl_test_reply_clear(&r);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
     fake_service_stop(&f);
 }
 
@@ -244,7 +221,7 @@ static void failed_step_is_retried_by_policy_then_from_the_api(void)
         CHECK(strcmp(h1.idempotency_key, h2.idempotency_key) != 0); /* the retry is a new step run */
     }
     json_decref(e);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
     fake_service_stop(&f);
 }
 
@@ -276,7 +253,7 @@ static void step_timeout_takes_the_error_path(void)
         json_object_get(json_object_get(json_array_get(json_object_get(e, "steps"), 1), "output"), "why"));
     CHECK(why && strstr(why, "integration") != NULL);
     json_decref(e);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
     fake_service_stop(&f);
 }
 
@@ -307,7 +284,7 @@ static void cancelled_execution_runs_no_further_step(void)
                            json_string_value(json_object_get(e, "id"))),
                  0);
     json_decref(e);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
 }
 
 static void delay_outlives_the_process_that_began_it(void)
@@ -325,7 +302,7 @@ static void delay_outlives_the_process_that_began_it(void)
     pid_t pid = start_orchestrator();
     REQUIRE(produce_event("0b7c0c1e-0000-4000-8000-000000000030", "outlives", "HIGH") == 0);
     await_waiting(wid);
-    stop_orchestrator(pid, SIGKILL);
+    bl_test_wf_stop(pid, SIGKILL);
     /* killed while the delay was still running: nothing called yet */
     CHECK_EQ_INT(sql_count("SELECT count(*) FROM workflow_executions WHERE workflow_id = $1 AND status = 'running'"
                            " AND waiting_until > now()",
@@ -341,7 +318,7 @@ static void delay_outlives_the_process_that_began_it(void)
                            " s.status = 'completed' AND s.finished_at >= s.started_at + interval '8 seconds'",
                            wid),
                  1);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
     fake_service_stop(&f);
 }
 
@@ -372,12 +349,12 @@ static void killed_orchestrator_is_taken_over_and_each_step_applied_once(void)
     int64_t deadline = bl_clock_mono_ms() + WAIT_MS;
     while (fake_service_count(&f) < KILL_EXECUTIONS / 2 && bl_clock_mono_ms() < deadline)
         usleep(5000);
-    stop_orchestrator(pid, SIGKILL);
+    bl_test_wf_stop(pid, SIGKILL);
     size_t at_kill = fake_service_count(&f);
     CHECK(at_kill < 2 * KILL_EXECUTIONS); /* killed mid-run */
     pid = start_orchestrator();
     CHECK_EQ_INT(await_executions(wid, "completed", KILL_EXECUTIONS), KILL_EXECUTIONS);
-    stop_orchestrator(pid, SIGTERM);
+    bl_test_wf_stop(pid, SIGTERM);
     /* every execution's two step runs reached the service, by their keys */
     size_t n = fake_service_count(&f), distinct = 0;
     char (*keys)[256] = calloc(n ? n : 1, sizeof *keys);
@@ -408,32 +385,6 @@ static void killed_orchestrator_is_taken_over_and_each_step_applied_once(void)
     fake_service_stop(&f);
 }
 
-static int make_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec spec = {topic, 3, 1, NULL};
-    const char *names[] = {topic};
-    int rc = admin && bl_kafka_admin_create_topics(admin, &spec, 1, 30000, &err) == 0 &&
-                     bl_kafka_admin_wait_visible(admin, names, 1, 30000, &err) == 0
-                 ? 0
-                 : -1;
-    if (rc != 0)
-        fprintf(stderr, "  topic: %s\n", err.msg);
-    bl_kafka_admin_free(admin);
-    return rc;
-}
-
-static void drop_topic(void)
-{
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    const char *names[] = {topic};
-    if (admin)
-        bl_kafka_admin_delete_topics(admin, names, 1, 30000, &err);
-    bl_kafka_admin_free(admin);
-}
-
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -442,7 +393,7 @@ int main(void)
         snprintf(topic, sizeof topic, "%sevents.pmo.risk", t.prefix);
         bl_test_unique_name(group, sizeof group, "wf_run");
         snprintf(log_path, sizeof log_path, "/tmp/%s.log", group);
-        if (make_topic() == 0) {
+        if (bl_test_wf_topic_make(topic, 3) == 0) {
             BL_RUN(steps_of_each_type_run_in_order_once_per_event);
             BL_RUN(failed_step_is_retried_by_policy_then_from_the_api);
             BL_RUN(step_timeout_takes_the_error_path);
@@ -452,7 +403,7 @@ int main(void)
         } else {
             bl_test_failures++;
         }
-        drop_topic();
+        bl_test_wf_topic_drop(topic);
     } else {
         bl_test_failures++;
     }

@@ -21,6 +21,9 @@ bool bl_test_perm_documented_public(const char *pattern)
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(pattern, exact[i]) == 0)
             return true;
+    /* a workflow's inbound hook authenticates by its Standard Webhooks signature */
+    if (strcmp(pattern, "/v1/workflows/:id/hooks") == 0)
+        return true;
     /* custom endpoints authenticate by their own definition (api/custom/caller_auth.h) */
     return starts_with(pattern, "/v1/auth/") || starts_with(pattern, "/api/auth/") || strcmp(pattern, "/console") == 0 ||
            starts_with(pattern, "/console/") || starts_with(pattern, "/custom/");

@@ -297,6 +297,12 @@ static void legacy_signature_verifies_and_catches_tampering(void)
     CHECK_EQ_INT(bl_webhook_verify_legacy(&s, legacy + 7, SPEC_BODY, strlen(SPEC_BODY), &err),
                  BL_WEBHOOK_VERIFY_NO_MATCH);
     CHECK(strstr(err.msg, "sha256=<64 hex digits>") != NULL);
+    /* the fuzzer's case: a non-hex digit first (once shifted as -1, undefined behaviour) */
+    char bad[BL_WEBHOOK_LEGACY_SIG_MAX];
+    strcpy(bad, legacy);
+    bad[7] = '\xff';
+    CHECK_EQ_INT(bl_webhook_verify_legacy(&s, bad, SPEC_BODY, strlen(SPEC_BODY), &err),
+                 BL_WEBHOOK_VERIFY_NO_MATCH);
     CHECK_EQ_INT(bl_webhook_verify_legacy(&s, NULL, SPEC_BODY, strlen(SPEC_BODY), &err),
                  BL_WEBHOOK_VERIFY_MISSING_HEADER);
 }

@@ -380,7 +380,8 @@ static bl_webhook_verdict verify_sha256_header(const uint8_t *key, size_t key_le
         int hi = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i]);
         int lo = bl_hex_value(header[LEGACY_PREFIX_LEN + 2 * i + 1]);
         well_formed = hi >= 0 && lo >= 0;
-        got[i] = (uint8_t)(hi << 4 | (lo & 0xf));
+        if (well_formed) /* a non-hex digit is -1: never shifted */
+            got[i] = (uint8_t)(hi << 4 | lo);
     }
     if (!well_formed) {
         bl_err_set(err, BL_EINVAL, "webhook verify: %s is not \"sha256=<64 hex digits>\"", name);

@@ -1,5 +1,6 @@
 /* Endpoint management actions of `busline webhooks` (see cmd_endpoints.h). */
 #include "connectors/webhook/cli/cmd_endpoints.h"
+#include "connectors/webhook/cli/cmd_endpoint_settings.h"
 
 #include "connectors/webhook/workers/test_send.h"
 
@@ -19,58 +20,6 @@
 
 #define MAX_TYPES BL_WEBHOOK_EVENT_TYPES_MAX
 #define TYPES_TEXT_MAX 4096
-
-static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
-static const char *const signature_schemes[] = {"v1", "v1a", "both", NULL};
-
-static const bl_setting endpoint_settings[] = {
-    {.name = "pg_url", .env = "BUSLINE_PG_URL", .flag = "pg-url", .type = BL_SETTING_URL,
-     .required = true, .secret = true, .choices = pg_schemes, .help = "PostgreSQL URL"},
-    {.name = "allow", .env = "BUSLINE_WEBHOOK_ALLOW", .flag = "allow", .type = BL_SETTING_STRING,
-     .def = "", .help = "CIDRs endpoint URLs may resolve to although not public (e.g. 127.0.0.0/8)"},
-    {.name = "org", .flag = "org", .type = BL_SETTING_STRING, .help = "organization id"},
-    {.name = "name", .flag = "name", .type = BL_SETTING_STRING, .help = "endpoint name"},
-    {.name = "url", .flag = "url", .type = BL_SETTING_STRING, .help = "endpoint URL (http or https)"},
-    {.name = "events", .flag = "events", .type = BL_SETTING_STRING,
-     .help = "comma-separated event types or patterns, e.g. 'risk.*,project.status_changed'"},
-    {.name = "conditions", .flag = "conditions", .type = BL_SETTING_STRING,
-     .help = "JSON array of {field, operator, value} conditions"},
-    {.name = "headers", .flag = "headers", .type = BL_SETTING_STRING,
-     .help = "JSON object of custom headers (or repeat --header 'Name: value')"},
-    {.name = "legacy_signature", .flag = "legacy-signature", .type = BL_SETTING_BOOL, .def = "false",
-     .help = "also send X-Signature: sha256=<hex>"},
-    {.name = "hmac_header", .flag = "hmac-header", .type = BL_SETTING_STRING,
-     .help = "also send this header (e.g. X-Powalyze-Signature) with sha256=<hex HMAC of the body "
-             "keyed with the secret as shown>; empty: none"},
-    {.name = "signature_scheme", .flag = "signature-scheme", .type = BL_SETTING_ENUM,
-     .choices = signature_schemes,
-     .help = "webhook-signature: v1 (HMAC-SHA256, the default), v1a (ed25519; the public key whpk_ "
-             "is printed) or both"},
-    {.name = "strict_order", .flag = "strict-order", .type = BL_SETTING_BOOL, .def = "false",
-     .help = "one delivery in flight at a time"},
-    {.name = "max_attempts", .flag = "max-attempts", .type = BL_SETTING_INT, .def = "3", .min = 1,
-     .max = 100, .help = "attempts per delivery, the first included"},
-    {.name = "backoff", .flag = "backoff", .type = BL_SETTING_DURATION, .def = "1s", .min = 1,
-     .max = 7LL * 24 * 3600 * 1000, .help = "delay before the first retry (doubles each retry)"},
-    {.name = "retry_schedule", .flag = "retry-schedule", .type = BL_SETTING_STRING,
-     .help = "explicit retry delays in seconds instead of the exponential backoff (e.g. 5,300,1800; "
-             "1..20 of 1..604800 s); none: back to exponential"},
-    {.name = "max_age", .flag = "max-age", .type = BL_SETTING_INT, .def = "0", .min = 0,
-     .max = BL_WEBHOOK_MAX_AGE_MAX_S,
-     .help = "seconds after which an undelivered delivery is dead-lettered whatever its attempts; 0: none"},
-    {.name = "timeout", .flag = "timeout", .type = BL_SETTING_DURATION, .def = "10s", .min = 1,
-     .max = BL_WEBHOOK_TIMEOUT_MAX_MS, .help = "request timeout"},
-    {.name = "rate_limit", .flag = "rate-limit", .type = BL_SETTING_STRING,
-     .help = "requests per second (e.g. 2.5); 0 or absent: unlimited"},
-    {.name = "burst", .flag = "burst", .type = BL_SETTING_INT, .def = "0", .min = 0, .max = 1000000,
-     .help = "rate-limit burst; 0: the rate rounded up"},
-    {.name = "reason", .flag = "reason", .type = BL_SETTING_STRING, .help = "why (disable)"},
-    {.name = "overlap", .flag = "overlap", .type = BL_SETTING_DURATION, .def = "24h", .min = 0,
-     .max = 30LL * 24 * 3600 * 1000, .help = "how long the old secret keeps signing (rotate)"},
-    {.name = "since", .flag = "since", .type = BL_SETTING_DURATION, .def = "0s", .min = 0,
-     .max = 3650LL * 24 * 3600 * 1000, .help = "stats over this last period; 0: all time"},
-    {0},
-};
 
 typedef enum action_needs { NEEDS_NOTHING = 0, NEEDS_ID = 1, NEEDS_KEYS = 2, NEEDS_EVENTS = 4 } action_needs;
 
@@ -579,7 +528,7 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
         code = 1;
         goto done;
     }
-    int rc = bl_config_add(c.cfg, endpoint_settings, &err);
+    int rc = bl_config_add(c.cfg, bl_endpoint_settings, &err);
     if (rc == 0)
         rc = bl_config_add(c.cfg, bl_cmd_replay_settings, &err);
     if (rc == 0)

@@ -124,13 +124,14 @@ static const node microsoft[] = {
 static const node slack_channels[] = {
     STR_F("default", 81, F_CHANNEL, NULL),
     STR_F("alerts", 81, F_CHANNEL, NULL),
-    STR_F("reports", 81, F_CHANNEL, NULL),
+    STR_F("reports", 81, F_CHANNEL, "where the weekly report goes (default: channels.default)"),
     END,
 };
 static const node slack_templates[] = {
     STR_F("eventReminder", 2000, F_TEMPLATE, "filled from event.reminder_due: {eventName}, {timeUntil}, ..."),
     STR_F("attendanceAlert", 2000, F_TEMPLATE, "filled from attendance.updated: {eventName}, {attendanceRate}, ..."),
-    STR_F("weeklyReport", 2000, F_TEMPLATE, "no placeholders"),
+    STR_F("weeklyReport", 2000, F_TEMPLATE,
+          "no placeholders: the heading of the report posted every Monday 08:00 UTC with the past week's attendance counts"),
     END,
 };
 static const node slack_mentions[] = {
@@ -142,12 +143,13 @@ static const node slack_mentions[] = {
 static const node slack_notifications[] = {
     BOOL("eventReminders", NULL),
     BOOL("attendanceAlerts", NULL),
-    BOOL("weeklyReports", NULL),
+    BOOL("weeklyReports", "false: no weekly report"),
     END,
 };
 static const node slack[] = {
     SYNC_FIELDS,
-    STR_F("webhookUrl", 2048, F_HTTPS_URL, "a Slack incoming webhook"),
+    STR_F("webhookUrl", 2048, F_HTTPS_URL,
+          "a Slack incoming webhook: without a bot token, every reminder, alert and weekly report is posted there"),
     STR_F("defaultChannel", 81, F_CHANNEL, NULL),
     ARR("notificationTypes", notice_item, 4, NULL),
     OBJ("channels", slack_channels, NULL),
@@ -159,7 +161,8 @@ static const node slack[] = {
 
 static const node zoom_recording[] = {
     ENUM("autoRecording", recordings, NULL),
-    BOOL("recordingAuthentication", NULL),
+    BOOL("recordingAuthentication",
+         "only signed-in users view the cloud recording (PATCH /meetings/{id}/recordings/settings after the create)"),
     END,
 };
 static const node zoom_defaults[] = {

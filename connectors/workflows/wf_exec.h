@@ -29,10 +29,10 @@ int bl_wf_exec_start(PGconn *conn, const char *org, const char *workflow_id, con
 /* workflow_timers as a core/pg_timer.h timer (static). */
 extern const bl_pg_timer bl_wf_timers;
 
-/* Claims one due timer (bl_pg_timer_claim) whose lease is free or ran out (FOR UPDATE SKIP
- * LOCKED, so replicas never claim the same row), leasing it to owner for
- * lease_ms. Returns 1 with the execution id in id_out, 0 when none is due,
- * or -1 with err. */
+/* Claims one due timer whose lease is free or ran out (bl_pg_timer_claim:
+ * FOR UPDATE SKIP LOCKED, so replicas never claim the same row), leasing it
+ * to owner for lease_ms. Returns 1 with the execution id in id_out, 0 when
+ * none is due, or -1 with err. */
 int bl_wf_exec_claim(PGconn *conn, const char *owner, int64_t lease_ms, char id_out[BL_WF_ID_MAX], bl_err *err);
 
 /* What a claimed execution is at. Owned; clear with bl_wf_state_clear. */

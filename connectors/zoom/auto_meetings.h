@@ -25,8 +25,11 @@
  * waitingRoom, joinBeforeHost, muteUponEntry -> settings.waiting_room,
  * join_before_host, mute_upon_entry; recordingSettings.autoRecording ->
  * settings.auto_recording. recordingSettings.recordingAuthentication has no
- * field in the create body (it is a setting of a recording once made) and
- * is not sent. attendanceTracking (enabled, syncAttendance) arms the
+ * field in the create body: once the meeting exists it is PATCHed to
+ * /meetings/{meetingId}/recordings/settings as recording_authentication,
+ * and the value Zoom accepted is kept on the link (migration 178): a refused
+ * PATCH is sent again on the event's next change, a repeat sends nothing,
+ * a changed setting is sent once. attendanceTracking (enabled, syncAttendance) arms the
  * participants report pull at the event's end (attendance_pull.h). */
 #ifndef BUSLINE_CONNECTORS_ZOOM_AUTO_MEETINGS_H
 #define BUSLINE_CONNECTORS_ZOOM_AUTO_MEETINGS_H

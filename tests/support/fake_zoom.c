@@ -28,6 +28,16 @@ json_t *bl_fake_zoom_error(int status, const char *message)
     return json_pack("{s:i, s:s}", "code", code, "message", m);
 }
 
+/* Zoom's 404 for meeting id: code 3001. */
+static void meeting_not_found(bl_http_response *resp, const char *id)
+{
+    char msg[120];
+    snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
+    json_t *b = bl_fake_zoom_error(404, msg);
+    bl_http_response_json(resp, 404, b);
+    json_decref(b);
+}
+
 static const char *meeting_problem(const json_t *b, int create)
 {
     const json_t *v, *s;
@@ -147,11 +157,7 @@ static int meeting_update_or_delete(const bl_http_request *req, bl_http_response
     int del = strcmp(bl_http_request_method(req), "DELETE") == 0;
     if (!bl_fake_saas_begin(f, req, resp) && (del || checks(f, req, resp, 0) == 0)) {
         if (!m) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
-            json_t *b = bl_fake_zoom_error(404, msg);
-            bl_http_response_json(resp, 404, b);
-            json_decref(b);
+            meeting_not_found(resp, id);
         } else {
             if (del)
                 json_object_del(f->objects, id);
@@ -210,11 +216,7 @@ static int recording_settings_update(const bl_http_request *req, bl_http_respons
         } else if ((why = recording_settings_problem(f->last_body))) {
             bl_fake_saas_refuse(f, resp, why);
         } else if (!m) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
-            json_t *b = bl_fake_zoom_error(404, msg);
-            bl_http_response_json(resp, 404, b);
-            json_decref(b);
+            meeting_not_found(resp, id);
         } else {
             json_t *rs = json_object_get(m, "recording_settings");
             if (!rs)
@@ -253,11 +255,7 @@ static int report_participants(const bl_http_request *req, bl_http_response *res
                                        from >= (long)json_array_size(rows))) {
             bl_fake_saas_refuse(f, resp, "next_page_token: not one this report handed out");
         } else if (!rows) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "Meeting does not exist: %s.", id);
-            json_t *b = bl_fake_zoom_error(404, msg);
-            bl_http_response_json(resp, 404, b);
-            json_decref(b);
+            meeting_not_found(resp, id);
         } else {
             json_t *page = json_array();
             long total = (long)json_array_size(rows);

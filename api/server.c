@@ -73,6 +73,7 @@ bl_api_server *bl_api_server_create(const bl_api_config *cfg, bl_pg_pool *pool, 
     s->cfg = *cfg;
     s->pool = pool;
     s->targets_tail = &s->targets;
+    pthread_mutex_init(&s->shared_lock, NULL);
     if (!s->cfg.upload_cap)
         s->cfg.upload_cap = 25 * 1024 * 1024;
     if (!s->cfg.upload_concurrency)
@@ -342,6 +343,8 @@ void bl_api_server_free(bl_api_server *s)
         h->fn(h->ctx);
         free(h);
     }
+    bl_api_server_shared_drop_all(s);
+    pthread_mutex_destroy(&s->shared_lock);
     route_target *t = s->targets;
     while (t) {
         route_target *next = t->next;

@@ -16,6 +16,7 @@
 #include "core/http_stream.h"
 #include "core/metrics.h"
 #include "core/pg_pool.h"
+#include "schemas/catalog.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -181,6 +182,19 @@ int bl_api_server_surface_stream_route(bl_api_server *s, bl_api_surface surface,
  * registration: how a route file frees its context. Returns 0 or -1 with err
  * (fn is then run at once). */
 int bl_api_server_on_free(bl_api_server *s, void (*fn)(void *ctx), void *ctx, bl_err *err);
+
+/* The server-wide object named key (a static string): made by make(s, err)
+ * on the first call, under the server's lock so one is made, and dropped by
+ * drop when the server is freed; a failed make is tried again by the next
+ * call. Returns the object, owned by the server and shared by every request
+ * thread (so it must be safe to share), or NULL with err set. */
+void *bl_api_server_shared(bl_api_server *s, const char *key, void *(*make)(bl_api_server *s, bl_err *err),
+                           void (*drop)(void *obj), bl_err *err);
+
+/* The schema catalog of s's schemas_dir (else the default), loaded on
+ * first use and shared (read-only) by every request; owned by s. Returns it
+ * or NULL with err. */
+const bl_catalog *bl_api_server_catalog(bl_api_server *s, bl_err *err);
 
 /* Attaches an OpenAPI operation object (stolen) to the registered route
  * method + pattern, for /v1/openapi.json. Returns 0 or -1 with err. */

@@ -28,6 +28,13 @@ typedef struct route_target {
     struct route_target *next;
 } route_target;
 
+typedef struct shared_object {
+    const char *key; /* a static string */
+    void *obj;
+    void (*drop)(void *obj);
+    struct shared_object *next;
+} shared_object;
+
 typedef struct free_hook {
     void (*fn)(void *ctx);
     void *ctx;
@@ -49,6 +56,8 @@ struct bl_api_server {
     route_target *targets, **targets_tail;
     size_t target_count;
     free_hook *free_hooks;
+    pthread_mutex_t shared_lock; /* guards shared */
+    shared_object *shared;       /* api/server_shared.c's objects, made on first use */
     bl_api_request_log *request_log;
     char *brokers, *registry_url, *schemas_dir, *topic_prefix;
     char *surface_prefix[BL_API_SURFACE_COUNT];
@@ -56,6 +65,9 @@ struct bl_api_server {
     struct bl_api_commands *commands; /* api/command_send.c's, made by the first route file asking */
     atomic_uint in_flight; /* requests of routes that are not public inside their handlers */
 };
+
+/* Drops every bl_api_server_shared object of s, once serving stopped. */
+void bl_api_server_shared_drop_all(bl_api_server *s);
 
 /* The core server's error body (404, 405, 413, ... before any route): the
  * shape of the surface the request's path belongs to. ctx is the server. */

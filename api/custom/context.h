@@ -15,7 +15,7 @@
 
 typedef struct bl_custom_ctx {
     bl_api_server *server;
-    bl_catalog *catalog;
+    const bl_catalog *catalog; /* the server's */
     bl_keyring *keyring; /* NULL without BUSLINE_ENCRYPTION_KEYS: oauth2 refused */
     bl_ssrf_allowlist allow;
     bl_custom_env env;

@@ -50,7 +50,6 @@ static void ctx_free(void *arg)
     bl_custom_cache_free(ctx->cache);
     bl_custom_limiter_free(ctx->limiter);
     bl_keyring_free(ctx->keyring);
-    bl_catalog_free(ctx->catalog);
     pthread_mutex_destroy(&ctx->mu);
     free(ctx);
 }
@@ -62,7 +61,7 @@ static int shared_parts(bl_custom_ctx *ctx, bl_api_server *s, bl_err *err)
     if (!(ctx->keyring = bl_keyring_from_env(&why)))
         bl_log_info("custom api: oauth2 endpoints refused (no keyring for their client secrets)",
                     BL_FS("why", why.msg));
-    if (!(ctx->catalog = bl_catalog_load(cfg->schemas_dir ? cfg->schemas_dir : bl_catalog_default_dir(), err)) ||
+    if (!(ctx->catalog = bl_api_server_catalog(s, err)) ||
         bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &ctx->allow, err) != 0)
         return -1;
     ctx->env = (bl_custom_env){.catalog = ctx->catalog, .keyring = ctx->keyring, .allow = &ctx->allow};

@@ -47,10 +47,10 @@ static json_t *entry_of(const bl_catalog *cat, const bl_catalog_msg *m, int whol
     return out;
 }
 
-static bl_catalog *load_catalog(void)
+static const bl_catalog *catalog_of(const bl_api_request *req)
 {
     bl_err err = {0};
-    bl_catalog *cat = bl_catalog_load(bl_catalog_default_dir(), &err);
+    const bl_catalog *cat = bl_api_server_catalog(req->server, &err);
     if (!cat)
         bl_log_error("api: schema catalog unavailable", BL_FS("error", err.msg));
     return cat;
@@ -59,8 +59,7 @@ static bl_catalog *load_catalog(void)
 static int list_event_types(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    (void)req;
-    bl_catalog *cat = load_catalog();
+    const bl_catalog *cat = catalog_of(req);
     if (!cat)
         return -1;
     bl_err err = {0};
@@ -76,7 +75,6 @@ static int list_event_types(const bl_api_request *req, bl_http_response *resp, v
             list = NULL;
         }
     }
-    bl_catalog_free(cat);
     json_t *out = list ? json_pack("{s:o}", "data", list) : NULL;
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
@@ -88,7 +86,7 @@ static int get_event_type(const bl_api_request *req, bl_http_response *resp, voi
     (void)ctx;
     const char *type = bl_http_request_param(req->http, "type");
     const char *domain = bl_http_request_query(req->http, "domain");
-    bl_catalog *cat = load_catalog();
+    const bl_catalog *cat = catalog_of(req);
     if (!cat)
         return -1;
     bl_err err = {0};
@@ -110,7 +108,6 @@ static int get_event_type(const bl_api_request *req, bl_http_response *resp, voi
         rc = out ? bl_http_response_json(resp, 200, out) : -1;
         json_decref(out);
     }
-    bl_catalog_free(cat);
     return rc;
 }
 

@@ -22,7 +22,6 @@ static void ctx_free(void *arg)
     bl_api_integrations *ctx = arg;
     bl_oauth_store_free(ctx->store);
     bl_keyring_free(ctx->kr);
-    bl_catalog_free(ctx->catalog);
     free(ctx);
 }
 
@@ -416,7 +415,7 @@ bl_api_integrations *bl_api_integrations_attach(bl_api_server *s, const char *no
     if (!(ctx->kr = bl_keyring_from_env(&why)) ||
         !(ctx->store = bl_oauth_store_new(bl_api_server_pool(s), ctx->kr, &cfg, &why)))
         bl_log_warn(no_store_warning, BL_FS("why", why.msg));
-    if (!(ctx->catalog = bl_catalog_load(bl_catalog_default_dir(), &why)))
+    if (!(ctx->catalog = bl_api_server_catalog(s, &why)))
         bl_log_warn(no_catalog_warning, BL_FS("why", why.msg));
     return ctx;
 }

@@ -13,7 +13,7 @@
 typedef struct bl_api_integrations {
     bl_keyring *kr;
     bl_oauth_store *store;
-    bl_catalog *catalog; /* checks rules' placeholders; NULL: any data field */
+    const bl_catalog *catalog; /* the server's; checks rules' placeholders; NULL: any data field */
 } bl_api_integrations;
 
 /* A new context for integration routes on s (freed with s): the keyring

@@ -372,9 +372,8 @@ done:
 static int event_types(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    (void)req;
     bl_err err = {0};
-    bl_catalog *cat = bl_catalog_load(bl_catalog_default_dir(), &err);
+    const bl_catalog *cat = bl_api_server_catalog(req->server, &err);
     if (!cat) {
         bl_log_error("api: schema catalog unavailable", BL_FS("error", err.msg));
         return -1;
@@ -396,7 +395,6 @@ static int event_types(const bl_api_request *req, bl_http_response *resp, void *
     json_t *out = domains ? json_pack("{s:o}", "data", domains) : NULL;
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
-    bl_catalog_free(cat);
     return rc;
 }
 

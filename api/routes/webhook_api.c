@@ -13,6 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void *make_webhook_events(bl_api_server *s, bl_err *err)
+{
+    /* the webhook domain's events go where the API's commands go: under its topic prefix (tests) */
+    return bl_webhook_events_new(bl_api_server_pool(s), NULL, bl_api_server_config(s)->topic_prefix, err);
+}
+
+static void drop_webhook_events(void *events)
+{
+    bl_webhook_events_free(events);
+}
+
 int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook_env *env, bl_err *err)
 {
     bl_api_server *s = req->server;
@@ -30,9 +41,8 @@ int bl_api_webhook_env_open(const bl_api_request *req, int needs, bl_api_webhook
     if (bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &env->allow, err) != 0)
         return bl_err_wrap(err, "webhooks: " BL_API_WEBHOOK_ALLOW_ENV);
     bl_pg_pool *pool = bl_api_server_pool(s);
-    /* the webhook domain's events go where the API's commands go: under its topic prefix (tests) */
     if ((needs & BL_API_WH_EVENTS) &&
-        !(env->events = bl_webhook_events_new(pool, NULL, bl_api_server_config(s)->topic_prefix, err)))
+        !(env->events = bl_api_server_shared(s, "webhook_events", make_webhook_events, drop_webhook_events, err)))
         return bl_err_wrap(err, "webhooks: events");
     bl_webhook_store_opts o = {.pool = pool, .keyring = env->keyring, .allow = &env->allow,
                                .events = env->events, .on_change = bl_audit_hook_fn,
@@ -55,7 +65,6 @@ void bl_api_webhook_env_close(bl_api_webhook_env *env)
 {
     bl_webhook_store_free(env->store);
     bl_audit_hook_clear(&env->audit);
-    bl_webhook_events_free(env->events);
     bl_keyring_free(env->keyring);
     memset(env, 0, sizeof *env);
 }

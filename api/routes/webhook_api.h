@@ -35,7 +35,7 @@ enum {
 typedef struct bl_api_webhook_env {
     bl_keyring *keyring;          /* NULL unless BL_API_WH_KEYRING */
     bl_ssrf_allowlist allow;      /* from $BUSLINE_WEBHOOK_ALLOW */
-    bl_webhook_events *events;    /* NULL unless BL_API_WH_EVENTS */
+    bl_webhook_events *events;    /* the server's (borrowed); NULL unless BL_API_WH_EVENTS */
     bl_webhook_store *store;      /* its changes are audited (api/audit/) in their transaction */
     bl_audit_hook audit;          /* the store's change hook's, as the request's caller */
 } bl_api_webhook_env;

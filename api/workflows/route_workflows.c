@@ -156,7 +156,6 @@ static int list_versions(const bl_api_request *req, bl_http_response *resp, void
 static void ctx_free(void *arg)
 {
     bl_wf_api_ctx *ctx = arg;
-    bl_catalog_free(ctx->catalog);
     free(ctx);
 }
 
@@ -169,8 +168,7 @@ int bl_api_routes_workflows(bl_api_server *s, bl_err *err)
         free(ctx);
         return -1;
     }
-    const bl_api_config *cfg = bl_api_server_config(s);
-    if (!(ctx->catalog = bl_catalog_load(cfg->schemas_dir ? cfg->schemas_dir : bl_catalog_default_dir(), err)) ||
+    if (!(ctx->catalog = bl_api_server_catalog(s, err)) ||
         bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &ctx->allow, err) != 0)
         return -1;
     static const bl_api_route routes[] = {

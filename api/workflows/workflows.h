@@ -10,7 +10,7 @@
 
 /* What the routes share (freed with the server). */
 typedef struct bl_wf_api_ctx {
-    bl_catalog *catalog;     /* bus integrations' types */
+    const bl_catalog *catalog; /* the server's; bus integrations' types */
     bl_ssrf_allowlist allow; /* integration URLs (BUSLINE_WEBHOOK_ALLOW) */
 } bl_wf_api_ctx;
 

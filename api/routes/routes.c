@@ -9,6 +9,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_webhooks,
     bl_api_routes_commands,
     bl_api_routes_reads,
+    bl_api_routes_report_download,
     bl_api_routes_usage,
     bl_api_routes_openapi,
     bl_api_routes_integrations,

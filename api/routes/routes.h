@@ -15,6 +15,7 @@ int bl_api_routes_usage(bl_api_server *s, bl_err *err);    /* /v1/usage, /v1/met
 int bl_api_routes_openapi(bl_api_server *s, bl_err *err);  /* /v1/openapi.json */
 int bl_api_routes_integrations(bl_api_server *s, bl_err *err); /* /v1/integrations */
 int bl_api_routes_audit(bl_api_server *s, bl_err *err); /* /v1/audit (api/audit/) */
+int bl_api_routes_report_download(bl_api_server *s, bl_err *err); /* /v1/reports/:id/download: PDF, HTML, markdown */
 int bl_api_routes_event_types(bl_api_server *s, bl_err *err); /* /v1/event-types: schemas and examples */
 int bl_api_routes_console(bl_api_server *s, bl_err *err); /* /console/ static files */
 /* the field-service surface (api/fieldservice/, patterns under its prefix) */

@@ -2,23 +2,10 @@
  * no script, nothing fetched), every value HTML-escaped. */
 #include "producers/fieldservice/report.h"
 
+#include "producers/documents/html_escape.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-
-/* Writes s escaped for element content and quoted attribute values. */
-static void text(FILE *html, const char *s)
-{
-    for (const char *p = s ? s : ""; *p; p++) {
-        switch (*p) {
-        case '&': fputs("&amp;", html); break;
-        case '<': fputs("&lt;", html); break;
-        case '>': fputs("&gt;", html); break;
-        case '"': fputs("&quot;", html); break;
-        case '\'': fputs("&#39;", html); break;
-        default: fputc(*p, html);
-        }
-    }
-}
 
 static const char style[] =
     "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:50em;color:#222}"
@@ -38,23 +25,23 @@ int fs_report_render_html(const fs_report_doc *doc, char **out, size_t *len, bl_
     if (!html)
         return bl_err_set(err, BL_ENOMEM, "report: html: out of memory");
     fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>", html);
-    text(html, doc->title);
+    bl_html_write_escaped(html, doc->title);
     fprintf(html, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
-    text(html, doc->title);
+    bl_html_write_escaped(html, doc->title);
     fputs("</h1>\n<p class=\"subtitle\">", html);
-    text(html, doc->subtitle);
+    bl_html_write_escaped(html, doc->subtitle);
     fputs("</p>\n", html);
     for (size_t i = 0; i < doc->count; i++) {
         const fs_report_section *s = &doc->sections[i];
         fputs("<h2>", html);
-        text(html, s->heading);
+        bl_html_write_escaped(html, s->heading);
         fputs("</h2>\n<table>\n", html);
         for (size_t j = 0; j < s->count; j++) {
             fputs("<tr><th>", html);
-            text(html, s->lines[j].label);
+            bl_html_write_escaped(html, s->lines[j].label);
             if (s->lines[j].value) {
                 fputs("</th><td>", html);
-                text(html, s->lines[j].value);
+                bl_html_write_escaped(html, s->lines[j].value);
             } else {
                 fputs("</th><td class=\"blank\">", html);
             }

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "producers/fieldservice/domain.h"
 #include "tests/support/domain_fixture.h"
+#include "tests/support/pdf_text.h"
 #include "tests/support/test.h"
 
 #include <stdio.h>
@@ -101,36 +102,6 @@ static long events_of(const char *type, const char *suffix)
     return bl_test_domain_count(&fx, sql, id);
 }
 
-/* Runs pdftotext over pdf; returns its text (malloc'd) or NULL. */
-static char *pdf_text(const char *pdf, size_t len)
-{
-    char path[] = "/tmp/bl_report_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return NULL;
-    int wrote = write(fd, pdf, len) == (ssize_t)len;
-    close(fd);
-    char cmd[128], *text = NULL;
-    snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s - 2>&1", path);
-    FILE *p = wrote ? popen(cmd, "r") : NULL;
-    if (p) {
-        size_t cap = 0, n = 0;
-        FILE *mem = open_memstream(&text, &cap);
-        char buf[4096];
-        while (mem && (n = fread(buf, 1, sizeof buf, p)) > 0)
-            fwrite(buf, 1, n, mem);
-        if (mem)
-            fclose(mem);
-        if (pclose(p) != 0) {
-            fprintf(stderr, "  pdftotext: %s\n", text ? text : "");
-            free(text);
-            text = NULL;
-        }
-    }
-    unlink(path);
-    return text;
-}
-
 static void pdf_report_reads_back_the_intervention(void)
 {
     bl_test_domain_new_org(&fx);
@@ -150,7 +121,7 @@ static void pdf_report_reads_back_the_intervention(void)
     bl_err err = {0};
     CHECK(bl_sha256_hex(r.content, r.len, digest, &err) == 0);
     CHECK_EQ_STR(r.sha256, digest);
-    char *text = pdf_text(r.content, r.len);
+    char *text = bl_test_pdf_text(r.content, r.len);
     REQUIRE(text);
     CHECK(strstr(text, "Fuite cuisine") != NULL);
     CHECK(strstr(text, "Boulangerie Martin") != NULL);
@@ -206,7 +177,7 @@ static void a_long_description_flows_over_pages(void)
     REQUIRE(bl_test_domain_run(&fx, 3) == 0);
     stored r;
     REQUIRE(load_report("P1", &r) == 0);
-    char *text = pdf_text(r.content, r.len);
+    char *text = bl_test_pdf_text(r.content, r.len);
     free(r.content);
     REQUIRE(text);
     int pages = 1;
@@ -241,7 +212,7 @@ static void the_example_commands_make_a_pdf_report(void)
                                         " WHERE organization_id = 'org-demo' AND report_id = 'R-100'",
                                  0, NULL, NULL, NULL, NULL, 1);
     REQUIRE(res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
-    char *text = pdf_text(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    char *text = bl_test_pdf_text(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     REQUIRE(text);
     CHECK(strstr(text, "Recherche de fuite chaufferie") != NULL);

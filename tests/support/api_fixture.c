@@ -176,7 +176,9 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
                 {"X-RateLimit-Remaining:", r->rl_remaining, sizeof r->rl_remaining},
                 {"X-RateLimit-Reset:", r->rl_reset, sizeof r->rl_reset},
                 {"Retry-After:", r->retry_after, sizeof r->retry_after},
-                {"X-Cache:", r->cache, sizeof r->cache}};
+                {"X-Cache:", r->cache, sizeof r->cache},
+                {"Content-Type:", r->content_type, sizeof r->content_type},
+                {"Content-Disposition:", r->disposition, sizeof r->disposition}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t nl = strlen(want[i].name);
         if (len <= nl || strncasecmp(buf, want[i].name, nl) != 0)
@@ -232,6 +234,7 @@ long bl_test_http_call(unsigned short port, const char *method, const char *path
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     r->body = s.data ? s.data : calloc(1, 1);
+    r->len = s.len;
     r->json = s.data ? json_loads(s.data, 0, NULL) : NULL;
     return r->status;
 }

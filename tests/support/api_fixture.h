@@ -45,11 +45,13 @@ typedef struct bl_test_reply {
     long status;
     json_t *json;      /* parsed body or NULL */
     char *body;        /* raw body, NUL-terminated */
+    size_t len;        /* its bytes (a binary body may hold NULs) */
     char replayed[16]; /* Idempotent-Replayed header */
     char request_id[80]; /* X-Request-Id */
     /* X-RateLimit-Limit, -Remaining, -Reset and Retry-After ("" when absent) */
     char rl_limit[24], rl_remaining[24], rl_reset[24], retry_after[24];
     char cache[16]; /* X-Cache (custom endpoints: HIT or MISS) */
+    char content_type[96], disposition[200]; /* Content-Type, Content-Disposition */
 } bl_test_reply;
 
 /* Calls method path with token (NULL: none) as Bearer, extra_header (a full

@@ -222,30 +222,6 @@ done:
     webhook_sink_stop(&sink);
 }
 
-/* The worker's environment, as a Deployment would set it (as test_webhook_kill.c). */
-static void set_worker_env(const wh_e2e *e)
-{
-    char group[96];
-    snprintf(group, sizeof group, "%s-deliver", e->prefix);
-    setenv("BUSLINE_PG_URL", e->f.pg_url, 1);
-    setenv("BUSLINE_KAFKA_BROKERS", bl_test_kafka_brokers(), 1);
-    setenv("BUSLINE_ENCRYPTION_KEYS", BL_WEBHOOK_TEST_KEYS, 1);
-    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
-    setenv("BUSLINE_DELIVERIES_TOPIC", e->deliveries, 1);
-    setenv("BUSLINE_WEBHOOK_CONNECTOR", e->prefix, 1);
-    setenv("BUSLINE_WEBHOOK_RETRY_TIERS", e->tier_spec, 1);
-    setenv("BUSLINE_DELIVER_GROUP", group, 1);
-    setenv("BUSLINE_LOG_LEVEL", "warn", 1);
-}
-
-static pid_t spawn_worker(void)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    const char *args[] = {"webhooks", "deliver", "--metrics-port", port, NULL};
-    return bl_test_spawn_busline(args, "/tmp/busline-test-webhook-fifo-kill.log");
-}
-
 static void fifo_kept_across_a_deliver_worker_killed_mid_run(void)
 {
     webhook_sink sink;
@@ -263,9 +239,9 @@ static void fifo_kept_across_a_deliver_worker_killed_mid_run(void)
     free(id);
     REQUIRE(wh_e2e_wait_cache(&e, 1) == 0);
     REQUIRE(wh_e2e_start(&e, 0) == 0); /* relay and fan-out here; delivery in the child */
-    set_worker_env(&e);
+    wh_e2e_deliver_env(&e);
     REQUIRE(wh_e2e_append(&e, "org-fifo-kill", "ep-fifo-kill", KILL_EVENTS, "seq") == 0);
-    REQUIRE((worker = spawn_worker()) > 0);
+    REQUIRE((worker = wh_e2e_spawn_deliver("/tmp/busline-test-webhook-fifo-kill.log")) > 0);
     size_t some = KILL_EVENTS / 4, all = KILL_EVENTS;
     CHECK(webhook_sink_wait(&sink, distinct_ok_at_least, &some, 60000));
     CHECK_EQ_INT(bl_outbox_test_reap(worker, SIGKILL, NULL), 128 + SIGKILL);
@@ -273,7 +249,7 @@ static void fifo_kept_across_a_deliver_worker_killed_mid_run(void)
     size_t before = webhook_sink_distinct_ok(&sink);
     printf("  killed the worker after %zu of %d events had arrived\n", before, KILL_EVENTS);
     CHECK(before < KILL_EVENTS); /* killed mid-run, not after */
-    REQUIRE((worker = spawn_worker()) > 0);
+    REQUIRE((worker = wh_e2e_spawn_deliver("/tmp/busline-test-webhook-fifo-kill.log")) > 0);
     CHECK(webhook_sink_wait(&sink, distinct_ok_at_least, &all, 120000));
     static sink_hit h[MAX_HITS];
     size_t n = webhook_sink_hits_to(&sink, "/fifo-kill", h, MAX_HITS);

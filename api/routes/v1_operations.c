@@ -70,6 +70,14 @@ static const char webhook_schema[] =
     "\"max_age_seconds\":{\"type\":[\"integer\",\"null\"],\"minimum\":1,\"maximum\":2592000,"
     "\"description\":\"a delivery older than this (from its creation) goes to the dead letters whatever its "
     "attempts, with a reason naming the max age; null: no limit\"},"
+    "\"ordering\":{\"enum\":[\"none\",\"fifo\"],\"default\":\"none\",\"description\":\"none: deliveries in "
+    "parallel, retries apart, no order promised. fifo: strict order per webhook: one delivery in flight at a time, "
+    "in the order they were enqueued (an aggregate's events in their order); a failing delivery is retried in "
+    "place and holds every later one back until it succeeds or goes to the dead letters (after its last retry, "
+    "or max_age_seconds), which releases the next. Across worker replicas the webhook's deliveries are one "
+    "Kafka partition's, read by one worker at a time; after a worker dies the next one resends from the last "
+    "committed delivery, so a receiver may see a delivery again (same webhook-id) but never one out of "
+    "order. strict_order (boolean) is the older spelling\"},"
     "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
 
 /* A replay job (api/routes/route_webhook_replays.c). */

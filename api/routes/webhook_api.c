@@ -1,6 +1,7 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
 #include "api/routes/webhook_api.h"
 
+#include "connectors/webhook/store/endpoint_ordering.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "consumers/retry_policy.h"
 #include "core/log.h"
@@ -268,6 +269,9 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         else
             read_int(v, name, 1, 1000000, &n, errors);
         s->rate_limit_burst = (int)n;
+    } else if (strcmp(name, "ordering") == 0) {
+        if (bl_webhook_ordering_parse(json_string_value(v), &s->strict_order) != 0)
+            note(errors, name, BL_WEBHOOK_ORDERING_CHOICES);
     } else {
         return false;
     }
@@ -302,6 +306,8 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
         note(errors, "retry_count", "give retry_count or max_attempts, not both");
     if (json_object_get(body, "timeout_seconds") && json_object_get(body, "timeout_ms"))
         note(errors, "timeout_seconds", "give timeout_seconds or timeout_ms, not both");
+    if (json_object_get(body, "ordering") && json_object_get(body, "strict_order"))
+        note(errors, "ordering", "give ordering or strict_order, not both");
     /* an explicit schedule and the exponential settings exclude each other */
     const json_t *sched = json_object_get(body, "retry_schedule");
     bool keeps_schedule = sched ? !json_is_null(sched) : base && base->retry_schedule_len > 0;

@@ -391,6 +391,8 @@ async function main() {
       'new endpoints are signed with X-Powalyze-Signature by default');
     await hookDialog.getByLabel('Retries').fill('4');
     await hookDialog.getByLabel('Timeout (seconds)').fill('7');
+    check(await hookDialog.getByLabel('Delivery order').inputValue() === 'none', 'new endpoints deliver in parallel by default');
+    await hookDialog.getByLabel('Delivery order').selectOption('fifo');
     await hookDialog.getByRole('button', { name: 'Add endpoint' }).click();
     const secretEl = page.locator('#new-secret');
     await secretEl.waitFor();
@@ -403,6 +405,9 @@ async function main() {
     check(await endpoint.getByRole('switch').getAttribute('aria-checked') === 'true', 'and that it is active');
     check((await endpoint.textContent()).includes('4 after the first attempt'), 'retry count saved');
     const endpointId = await endpoint.getAttribute('data-endpoint-id');
+    check((await endpoint.locator('.ordering').textContent()).includes('FIFO'), 'the card shows FIFO order');
+    const saved = await callApi(base, 'GET', `/v1/webhooks/${endpointId}`, token);
+    check(saved.status === 200 && saved.json.ordering === 'fifo', `the endpoint is stored as ordering fifo (${saved.json?.ordering})`);
 
     // ---- test event: delivered, signed, in the live log ----
     await endpoint.getByRole('button', { name: 'Send test event' }).click();

@@ -321,6 +321,40 @@ static void demo_plan_reads_but_cannot_manage(void)
     bl_test_reply_clear(&r);
 }
 
+/* ordering: "none" by default, "fifo" stored (strict_order, its older
+ * spelling, shows the same), back to "none"; anything else, or both
+ * spellings at once, a 422 on the field. */
+static void ordering_fifo_is_stored_and_validated(void)
+{
+    char id[64], path[200];
+    REQUIRE(bl_test_wh_create(bl_test_wh.admin, "ordered", id, NULL) == 201);
+    bl_test_reply r;
+    snprintf(path, sizeof path, "/v1/webhooks/%s", id);
+    CHECK_EQ_INT(bl_test_wh_call("GET", path, bl_test_wh.admin, NULL, &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "ordering"), "none");
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin, "{\"ordering\":\"fifo\"}", &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "ordering"), "fifo");
+    CHECK(json_is_true(json_object_get(r.json, "strict_order")));
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("GET", path, bl_test_wh.admin, NULL, &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "ordering"), "fifo");
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin, "{\"ordering\":\"none\"}", &r), 200);
+    CHECK_EQ_STR(bl_test_wh_str(r.json, "ordering"), "none");
+    CHECK(json_is_false(json_object_get(r.json, "strict_order")));
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_wh_call("PUT", path, bl_test_wh.admin, "{\"ordering\":\"lifo\"}", &r), 422);
+    CHECK(json_object_get(bl_test_wh_field_errors(&r), "ordering") != NULL);
+    bl_test_reply_clear(&r);
+    bl_test_wh_expect_field_error("{\"name\":\"x\",\"url\":\"http://example.com/\",\"events\":[\"risk.*\"],"
+                                  "\"ordering\":\"fifo\",\"strict_order\":true}",
+                                  "ordering", "not both");
+    bl_test_wh_expect_field_error("{\"name\":\"x\",\"url\":\"http://example.com/\",\"events\":[\"risk.*\"],"
+                                  "\"ordering\":true}",
+                                  "ordering", "fifo");
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -335,6 +369,7 @@ int main(void)
         BL_RUN(event_types_are_grouped_by_domain);
         BL_RUN(permission_matrix_reads_for_read_and_write_management_for_admin);
         BL_RUN(demo_plan_reads_but_cannot_manage);
+        BL_RUN(ordering_fifo_is_stored_and_validated);
     } else {
         bl_test_failures++;
     }

@@ -24,30 +24,6 @@ static int ok_at_least(webhook_sink *s, void *user)
     return webhook_sink_distinct_ok(s) >= ((want *)user)->n;
 }
 
-/* The worker's environment, as a Deployment would set it. */
-static void set_worker_env(const wh_e2e *e)
-{
-    char group[96];
-    snprintf(group, sizeof group, "%s-deliver", e->prefix);
-    setenv("BUSLINE_PG_URL", e->f.pg_url, 1);
-    setenv("BUSLINE_KAFKA_BROKERS", bl_test_kafka_brokers(), 1);
-    setenv("BUSLINE_ENCRYPTION_KEYS", BL_WEBHOOK_TEST_KEYS, 1);
-    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
-    setenv("BUSLINE_DELIVERIES_TOPIC", e->deliveries, 1);
-    setenv("BUSLINE_WEBHOOK_CONNECTOR", e->prefix, 1);
-    setenv("BUSLINE_WEBHOOK_RETRY_TIERS", e->tier_spec, 1);
-    setenv("BUSLINE_DELIVER_GROUP", group, 1);
-    setenv("BUSLINE_LOG_LEVEL", "warn", 1);
-}
-
-static pid_t spawn_worker(void)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
-    const char *args[] = {"webhooks", "deliver", "--metrics-port", port, NULL};
-    return bl_test_spawn_busline(args, "/tmp/busline-test-webhook-kill.log");
-}
-
 static void deliver_worker_killed_mid_run_loses_nothing(void)
 {
     webhook_sink sink;
@@ -65,9 +41,9 @@ static void deliver_worker_killed_mid_run_loses_nothing(void)
     free(id);
     REQUIRE(wh_e2e_wait_cache(&e, 1) == 0);
     REQUIRE(wh_e2e_start(&e, 0) == 0); /* relay and fan-out here; delivery in the child */
-    set_worker_env(&e);
+    wh_e2e_deliver_env(&e);
     REQUIRE(wh_e2e_append(&e, "org-kill", "ep-kill", EVENTS, "k-") == 0);
-    REQUIRE((worker = spawn_worker()) > 0);
+    REQUIRE((worker = wh_e2e_spawn_deliver("/tmp/busline-test-webhook-kill.log")) > 0);
     want some = {.n = EVENTS / 4}, all = {.n = EVENTS};
     CHECK(webhook_sink_wait(&sink, ok_at_least, &some, 60000));
     size_t before = webhook_sink_distinct_ok(&sink);
@@ -75,7 +51,7 @@ static void deliver_worker_killed_mid_run_loses_nothing(void)
     worker = -1;
     printf("  killed the worker after %zu of %d events had arrived\n", before, EVENTS);
     CHECK(before < EVENTS); /* killed mid-run, not after */
-    REQUIRE((worker = spawn_worker()) > 0);
+    REQUIRE((worker = wh_e2e_spawn_deliver("/tmp/busline-test-webhook-kill.log")) > 0);
     CHECK(webhook_sink_wait(&sink, ok_at_least, &all, 80000));
     size_t requests = webhook_sink_count(&sink), distinct = webhook_sink_distinct_ok(&sink);
     printf("  after the restart: %zu distinct webhook-ids, %zu requests (%zu duplicates)\n", distinct,

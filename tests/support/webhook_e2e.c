@@ -1,6 +1,7 @@
 /* In-process webhook path for tests (see webhook_e2e.h). */
 #include "tests/support/webhook_e2e.h"
 
+#include "tests/support/outbox_test.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
 
@@ -236,4 +237,27 @@ void wh_python_verify(const char *args, const char *body, char *out, size_t len)
         pclose(p);
     }
     unlink(path);
+}
+
+void wh_e2e_deliver_env(const wh_e2e *e)
+{
+    char group[96];
+    snprintf(group, sizeof group, "%s-deliver", e->prefix);
+    setenv("BUSLINE_PG_URL", e->f.pg_url, 1);
+    setenv("BUSLINE_KAFKA_BROKERS", bl_test_kafka_brokers(), 1);
+    setenv("BUSLINE_ENCRYPTION_KEYS", BL_WEBHOOK_TEST_KEYS, 1);
+    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);
+    setenv("BUSLINE_DELIVERIES_TOPIC", e->deliveries, 1);
+    setenv("BUSLINE_WEBHOOK_CONNECTOR", e->prefix, 1);
+    setenv("BUSLINE_WEBHOOK_RETRY_TIERS", e->tier_spec, 1);
+    setenv("BUSLINE_DELIVER_GROUP", group, 1);
+    setenv("BUSLINE_LOG_LEVEL", "warn", 1);
+}
+
+pid_t wh_e2e_spawn_deliver(const char *log_path)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%u", bl_outbox_test_free_port());
+    const char *args[] = {"webhooks", "deliver", "--metrics-port", port, NULL};
+    return bl_test_spawn_busline(args, log_path);
 }

@@ -13,6 +13,7 @@
 #include "tests/support/webhook_test.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 typedef struct wh_e2e {
     bl_webhook_fixture f;
@@ -58,6 +59,12 @@ int wh_e2e_append(wh_e2e *e, const char *org, const char *subject, int count, co
  * arguments before the body file) over body; its first output line ("ok",
  * "mismatch", "sha256=...") goes into out. */
 void wh_python_verify(const char *args, const char *body, char *out, size_t len);
+/* Sets the environment `busline webhooks deliver` reads, as a Deployment
+ * would, for e's database, topics, tiers and a consumer group of its own. */
+void wh_e2e_deliver_env(const wh_e2e *e);
+/* Starts `busline webhooks deliver` as a child process (environment from
+ * wh_e2e_deliver_env), its output appended to log_path; returns its pid or -1. */
+pid_t wh_e2e_spawn_deliver(const char *log_path);
 /* Stops the threads, frees everything, deletes topics, drops the database. */
 void wh_e2e_close(wh_e2e *e);
 

@@ -7,6 +7,7 @@
 
 static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
 static const char *const signature_schemes[] = {"v1", "v1a", "both", NULL};
+static const char *const orderings[] = {"none", "fifo", NULL};
 
 const bl_setting bl_endpoint_settings[] = {
     {.name = "pg_url", .env = "BUSLINE_PG_URL", .flag = "pg-url", .type = BL_SETTING_URL,
@@ -32,7 +33,7 @@ const bl_setting bl_endpoint_settings[] = {
      .help = "webhook-signature: v1 (HMAC-SHA256, the default), v1a (ed25519; the public key whpk_ "
              "is printed) or both"},
     {.name = "strict_order", .flag = "strict-order", .type = BL_SETTING_BOOL, .def = "false",
-     .help = "one delivery in flight at a time"},
+     .help = "the same as --ordering fifo"},
     {.name = "max_attempts", .flag = "max-attempts", .type = BL_SETTING_INT, .def = "3", .min = 1,
      .max = 100, .help = "attempts per delivery, the first included"},
     {.name = "backoff", .flag = "backoff", .type = BL_SETTING_DURATION, .def = "1s", .min = 1,
@@ -49,6 +50,9 @@ const bl_setting bl_endpoint_settings[] = {
      .help = "requests per second (e.g. 2.5); 0 or absent: unlimited"},
     {.name = "burst", .flag = "burst", .type = BL_SETTING_INT, .def = "0", .min = 0, .max = 1000000,
      .help = "rate-limit burst; 0: the rate rounded up"},
+    {.name = "ordering", .flag = "ordering", .type = BL_SETTING_ENUM, .choices = orderings,
+     .help = "none (parallel, the default) or fifo: one delivery in flight at a time, in order; a failing "
+             "one is retried in place and holds the rest until it is delivered or dead-lettered"},
     {.name = "reason", .flag = "reason", .type = BL_SETTING_STRING, .help = "why (disable)"},
     {.name = "overlap", .flag = "overlap", .type = BL_SETTING_DURATION, .def = "24h", .min = 0,
      .max = 30LL * 24 * 3600 * 1000, .help = "how long the old secret keeps signing (rotate)"},

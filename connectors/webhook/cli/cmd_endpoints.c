@@ -6,6 +6,7 @@
 
 #include "connectors/webhook/cli/cmd_replay.h"
 #include "connectors/webhook/store/delivery_log.h"
+#include "connectors/webhook/store/endpoint_ordering.h"
 #include "connectors/webhook/store/endpoint_store.h"
 #include "connectors/webhook/workers/payload.h"
 #include "connectors/webhook/store/webhook_events.h"
@@ -164,6 +165,10 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
         spec->signature_scheme = bl_webhook_scheme_parse(bl_config_str(cfg, "signature_scheme"));
     if (creating || given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
+    if (given(cfg, "ordering") && given(cfg, "strict_order"))
+        return bl_err_set(err, BL_EINVAL, "--ordering and --strict-order exclude each other");
+    if (given(cfg, "ordering"))
+        bl_webhook_ordering_parse(bl_config_str(cfg, "ordering"), &spec->strict_order);
     if (given(cfg, "retry_schedule") && parse_schedule(bl_config_str(cfg, "retry_schedule"), spec, h, err) != 0)
         return -1;
     if (spec->retry_schedule_len && (given(cfg, "max_attempts") || given(cfg, "backoff")))

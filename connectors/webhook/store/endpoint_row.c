@@ -1,6 +1,7 @@
 /* A webhook endpoint as read from PostgreSQL: parsing a row, freeing it, and
  * opening its sealed secrets. */
 #include "connectors/webhook/store/endpoint_store.h"
+#include "connectors/webhook/store/endpoint_ordering.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
 #include "core/time_format.h"
@@ -324,6 +325,7 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         json_array_append_new(schedule, json_integer(e->retry_schedule_s[i]));
     json_object_set_new(j, "retry_schedule", schedule);
     json_object_set_new(j, "max_age_seconds", e->max_age_s ? json_integer(e->max_age_s) : json_null());
+    json_object_set_new(j, "ordering", json_string(bl_webhook_ordering_name(e->strict_order)));
     return j;
 }
 

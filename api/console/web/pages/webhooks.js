@@ -128,6 +128,7 @@ export async function renderWebhooks(view, claims) {
         e.public_key ? h('div', { class: 'public-key' }, h('dt', {}, 'Public key (v1a)'),
           h('dd', {}, h('code', { class: 'mono' }, e.public_key), ' ', copyButton(e.public_key, 'Copy public key'))) : null,
         h('div', {}, h('dt', {}, 'Timeout'), h('dd', {}, `${(e.timeout_ms / 1000).toLocaleString()} s`)),
+        h('div', { class: 'ordering' }, h('dt', {}, 'Order'), h('dd', {}, e.ordering === 'fifo' ? 'FIFO (one at a time)' : 'parallel')),
         h('div', {}, h('dt', {}, 'Conditions'), h('dd', {}, (e.conditions || []).length || 'none')),
         h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at)))),
       h('footer', { class: 'card-foot' }, showBtn, actions),
@@ -306,9 +307,13 @@ export async function renderWebhooks(view, claims) {
       [['v1', 'v1: HMAC-SHA256 with the secret'], ['v1a', 'v1a: ed25519, verified with a public key'], ['both', 'both (v1 and v1a)']]
         .map(([v, label]) => h('option', { value: v, selected: (e.signature_scheme || 'v1') === v }, label))),
       'v1a lets receivers verify with a whpk_ public key that cannot sign; busline makes the key pair.');
+    const ordering = field('Delivery order', h('select', { name: 'ordering' },
+      [['none', 'Parallel: fastest, no order promised'], ['fifo', 'FIFO: one at a time, in order']]
+        .map(([v, label]) => h('option', { value: v, selected: (e.ordering || 'none') === v }, label))),
+      'FIFO sends one delivery at a time in the order events came; a failing one is retried and holds the rest back until it succeeds or goes to the dead letters.');
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -323,6 +328,7 @@ export async function renderWebhooks(view, claims) {
         signature_header: sigHeader.input.value.trim() || null,
       };
       if (!existing || scheme.input.value !== (e.signature_scheme || 'v1')) body.signature_scheme = scheme.input.value;
+      if (!existing || ordering.input.value !== (e.ordering || 'none')) body.ordering = ordering.input.value;
       if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {

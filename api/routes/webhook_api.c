@@ -259,6 +259,8 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         else
             read_int(v, name, 1, 1000000, &n, errors);
         s->rate_limit_burst = (int)n;
+    } else if (strcmp(name, "tls") == 0) {
+        bl_api_webhook_tls_read(v, s, errors);
     } else {
         return false;
     }

@@ -405,6 +405,10 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         .resolve = j->check->resolve[0] ? j->check->resolve : NULL,
         .on_done = on_http_done,
         .opaque = j,
+        .tls_client_cert = j->snap->tls_key ? e->tls_client_cert : NULL,
+        .tls_client_key = j->snap->tls_key,
+        .tls_ca_cert = e->tls_ca_cert,
+        .proxy = e->egress_proxy,
     };
     j->in_http = 1;
     held_add(d, host, j, mono);

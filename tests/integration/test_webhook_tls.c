@@ -10,6 +10,7 @@
 #include "connectors/webhook/policy/endpoint_tls.h"
 #include "connectors/webhook/store/endpoint_cache.h"
 #include "tests/support/test.h"
+#include "tests/support/tls_certs.h"
 #include "tests/support/webhook_e2e.h"
 
 #include <signal.h>
@@ -21,70 +22,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/busline_tls_XXXXXX";
-static char *ca_pem, *client_pem, *client_key, *other_key;
+static bl_test_certs certs;
 
 static char *slurp(const char *name)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
-static int sh(const char *fmt, const char *a)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, fmt, a, a, a, a, a, a, a, a);
-    return system(cmd);
-}
-
-/* A throwaway CA, a server certificate for 127.0.0.1 and a client
- * certificate (CN busline-client) it issued, and an unrelated key. */
-static int make_certs(void)
-{
-    if (!mkdtemp(dir))
-        return -1;
-    const char *key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    char fmt[1800];
-    snprintf(fmt, sizeof fmt,
-             "cd %%s && openssl req -x509 %s -keyout ca.key -out ca.pem -days 2 -subj /CN=busline-test-ca "
-             "2>/dev/null && openssl req %s -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null && "
-             "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-             "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext "
-             "-out server.pem 2>/dev/null && openssl req %s -keyout client.key -out client.csr "
-             "-subj /CN=busline-client 2>/dev/null && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
-             "-CAcreateserial -days 2 -out client.pem 2>/dev/null && openssl genpkey -algorithm EC "
-             "-pkeyopt ec_paramgen_curve:prime256v1 -out other.key 2>/dev/null && "
-             "openssl x509 -in client.pem -noout -fingerprint -sha256 | sed 's/.*=//' > client.fp",
-             key, key, key);
-    if (sh(fmt, dir) != 0)
-        return -1;
-    ca_pem = slurp("ca.pem");
-    client_pem = slurp("client.pem");
-    client_key = slurp("client.key");
-    other_key = slurp("other.key");
-    return ca_pem && client_pem && client_key && other_key ? 0 : -1;
+    return bl_test_certs_read(&certs, name);
 }
 
 /* Starts tls_peers.py mode with args; returns its pid and its port. */
 static pid_t start_peer(const char *mode, const char *name, int *port)
 {
     char port_file[256], log[256], script[512];
-    snprintf(port_file, sizeof port_file, "%s/%s.port", dir, name);
-    snprintf(log, sizeof log, "%s/%s.log", dir, name);
+    snprintf(port_file, sizeof port_file, "%s/%s.port", certs.dir, name);
+    snprintf(log, sizeof log, "%s/%s.log", certs.dir, name);
     snprintf(script, sizeof script, "%s/tests/tools/tls_peers.py",
              getenv("BUSLINE_SOURCE_DIR") ? getenv("BUSLINE_SOURCE_DIR") : BUSLINE_SOURCE_DIR);
     char cert[256], key[256], ca[256];
-    snprintf(cert, sizeof cert, "%s/server.pem", dir);
-    snprintf(key, sizeof key, "%s/server.key", dir);
-    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(cert, sizeof cert, "%s/server.pem", certs.dir);
+    snprintf(key, sizeof key, "%s/server.key", certs.dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs.dir);
     pid_t pid = fork();
     if (pid == 0) {
         if (strcmp(mode, "sink") == 0)
@@ -130,9 +86,9 @@ static void with_cert_and_ca(bl_webhook_spec *s, void *user)
 {
     (void)user;
     s->tls_change = BL_WEBHOOK_TLS_SET;
-    s->tls_client_cert = client_pem;
-    s->tls_client_key = client_key;
-    s->tls_ca_cert = ca_pem;
+    s->tls_client_cert = certs.client;
+    s->tls_client_key = certs.client_key;
+    s->tls_ca_cert = certs.ca;
     s->max_attempts = 1;
 }
 
@@ -140,7 +96,7 @@ static void ca_only(bl_webhook_spec *s, void *user)
 {
     (void)user;
     s->tls_change = BL_WEBHOOK_TLS_SET;
-    s->tls_ca_cert = ca_pem;
+    s->tls_ca_cert = certs.ca;
     s->max_attempts = 1;
 }
 
@@ -173,7 +129,7 @@ static void store_checks_and_hides_the_key(wh_e2e *e, const char *id)
     const char *list[1] = {"webhook.*"};
     bl_webhook_spec spec = bl_webhook_test_spec("bad", list, 1);
     with_cert_and_ca(&spec, NULL);
-    spec.tls_client_key = other_key;
+    spec.tls_client_key = certs.other_key;
     bl_err err = {0};
     char secret[BL_WEBHOOK_SECRET_TEXT_MAX];
     bl_webhook_endpoint *bad = bl_webhook_store_create(e->store, "org-bad", &spec, secret, sizeof secret, &err);
@@ -199,16 +155,12 @@ static void store_checks_and_hides_the_key(wh_e2e *e, const char *id)
     json_t *j = bl_webhook_endpoint_to_json(ep);
     char *text = json_dumps(j, 0);
     CHECK(text && strstr(text, "PRIVATE") == NULL && strstr(text, ep->tls_client_key_sealed) == NULL);
-    char *fp = slurp("client.fp");
-    REQUIRE(fp != NULL);
-    fp[strcspn(fp, "\n")] = '\0';
     const json_t *cc = json_object_get(json_object_get(j, "tls"), "clientCertificate");
-    CHECK_EQ_STR(json_string_value(json_object_get(cc, "fingerprint_sha256")), fp);
+    CHECK_EQ_STR(json_string_value(json_object_get(cc, "fingerprint_sha256")), certs.client_fingerprint);
     CHECK_EQ_STR(json_string_value(json_object_get(cc, "subject")), "CN=busline-client");
     CHECK(json_string_value(json_object_get(cc, "expires_at")) != NULL);
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(j, "tls"), "caCertificate"),
                                                    "subject")), "CN=busline-test-ca");
-    free(fp);
     free(text);
     json_decref(j);
 
@@ -239,7 +191,7 @@ static int wait_proxy(wh_e2e *e, const char *id)
 
 static void mtls_delivery_needs_the_certificate_and_goes_through_the_proxy(void)
 {
-    REQUIRE(make_certs() == 0);
+    REQUIRE(bl_test_certs_make(&certs) == 0);
     int sink_port = 0, proxy_port = 0;
     pid_t sink = start_peer("sink", "sink", &sink_port);
     pid_t proxy = start_peer("proxy", "proxy", &proxy_port);
@@ -300,7 +252,7 @@ done:
     free(proxied);
     stop_peer(sink);
     stop_peer(proxy);
-    sh("rm -rf %s", dir);
+    bl_test_certs_free(&certs);
 }
 
 int main(void)

@@ -8,78 +8,77 @@
 #include "api/routes/routes.h"
 #include "api/routes/webhook_api.h"
 
-#include "connectors/webhook/policy/ssrf_guard.h"
+#include "connectors/webhook/store/egress_proxy.h"
 #include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_JSON                                                                                            \
-    "SELECT coalesce((SELECT json_build_object('url', url, 'updated_at', "                                  \
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "                          \
-    "FROM organization_egress_proxies WHERE organization_id = $1), "                                        \
-    "json_build_object('url', NULL, 'updated_at', NULL))::text"
-
-static int show_proxy(const bl_api_request *req, bl_http_response *resp, void *ctx)
-{
-    (void)ctx;
-    const char *params[] = {req->auth->org_id};
-    return bl_api_answer_json_query(req->server, resp, ROW_JSON, 1, params);
-}
-
-/* Runs one statement about the caller's organization. Returns 0 or -1 (logged). */
-static int run(const bl_api_request *req, const char *sql, int n, const char *const *params)
+/* Answers org's setting as {"data": {url, updated_at}}. */
+static int answer(const bl_api_request *req, bl_http_response *resp, PGconn *conn)
 {
     bl_err err = {0};
-    PGconn *conn = bl_api_acquire_pg(req->server, &err);
-    int rc = conn ? bl_pg_exec_cmd(conn, sql, n, params, &err) : -1;
-    if (conn)
-        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
-    if (rc != 0)
-        bl_log_error("api: egress proxy not saved", BL_FS("error", err.msg));
+    json_t *shown = bl_webhook_egress_proxy_get(conn, req->auth->org_id, &err);
+    json_t *out = shown ? json_pack("{s:o}", "data", shown) : NULL;
+    if (!out)
+        bl_log_error("api: egress proxy unreadable", BL_FS("error", err.msg));
+    int rc = out ? bl_http_response_json(resp, 200, out) : -1;
+    json_decref(out);
     return rc;
 }
 
-static int invalid(const bl_api_request *req, bl_http_response *resp, const char *message)
+/* Runs the method's change (PUT: url, DELETE) and answers. */
+static int change(const bl_api_request *req, bl_http_response *resp, const char *url)
 {
-    return bl_api_fail(req->http, resp, 422, NULL, "the egress proxy is not valid",
-                       json_pack("{s:s}", "url", message));
-}
-
-static int put_proxy(const bl_api_request *req, bl_http_response *resp, void *ctx)
-{
-    (void)ctx;
-    const json_t *v = json_object_get(req->body, "url");
-    const char *url = json_string_value(v);
-    if (!json_is_object(req->body) || json_object_size(req->body) != 1 || !url)
-        return invalid(req, resp, "required: {\"url\": \"http(s)://host:port\"} and nothing else "
-                                  "(DELETE removes the proxy)");
     bl_ssrf_allowlist allow;
-    bl_ssrf_target target;
     bl_err err = {0};
     if (bl_ssrf_allowlist_parse(getenv(BL_API_WEBHOOK_ALLOW_ENV), &allow, &err) != 0) {
         bl_log_error("api: " BL_API_WEBHOOK_ALLOW_ENV " unreadable", BL_FS("error", err.msg));
         return -1;
     }
-    /* http(s), a host, no user or password, and an address the guard allows */
-    if (bl_ssrf_check_url(url, &allow, &target, &err) != 0)
-        return invalid(req, resp, err.msg);
-    const char *params[] = {req->auth->org_id, url};
-    if (run(req, "INSERT INTO organization_egress_proxies (organization_id, url) VALUES ($1, $2) "
-                 "ON CONFLICT (organization_id) DO UPDATE SET url = EXCLUDED.url, updated_at = now()",
-            2, params) != 0)
+    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    if (!conn)
         return -1;
-    return show_proxy(req, resp, NULL);
+    int rc = url ? bl_webhook_egress_proxy_set(conn, req->auth->org_id, url, &allow, &err)
+                 : bl_webhook_egress_proxy_clear(conn, req->auth->org_id, &err);
+    if (rc == 0)
+        rc = url ? answer(req, resp, conn) : (bl_http_response_status(resp, 204), 0);
+    else if (err.code == BL_EINVAL)
+        rc = bl_api_fail(req->http, resp, 422, NULL, "the egress proxy is not valid",
+                         json_pack("{s:s}", "url", err.msg));
+    else
+        bl_log_error("api: egress proxy not saved", BL_FS("error", err.msg));
+    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    return rc;
+}
+
+static int show_proxy(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(req->server, &err);
+    if (!conn)
+        return -1;
+    int rc = answer(req, resp, conn);
+    bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    return rc;
+}
+
+static int put_proxy(const bl_api_request *req, bl_http_response *resp, void *ctx)
+{
+    (void)ctx;
+    const char *url = json_string_value(json_object_get(req->body, "url"));
+    if (!json_is_object(req->body) || json_object_size(req->body) != 1 || !url)
+        return bl_api_fail(req->http, resp, 422, NULL, "the egress proxy is not valid",
+                           json_pack("{s:s}", "url", "required: {\"url\": \"http(s)://host:port\"} and nothing "
+                                                      "else (DELETE removes the proxy)"));
+    return change(req, resp, url);
 }
 
 static int delete_proxy(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
-    const char *params[] = {req->auth->org_id};
-    if (run(req, "DELETE FROM organization_egress_proxies WHERE organization_id = $1", 1, params) != 0)
-        return -1;
-    bl_http_response_status(resp, 204);
-    return 0;
+    return change(req, resp, NULL);
 }
 
 static const bl_api_route routes[] = {

@@ -8,6 +8,7 @@ import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtA
 import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
+import { tlsFacts, tlsFields } from './webhook_transport.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -129,7 +130,8 @@ export async function renderWebhooks(view, claims) {
           h('dd', {}, h('code', { class: 'mono' }, e.public_key), ' ', copyButton(e.public_key, 'Copy public key'))) : null,
         h('div', {}, h('dt', {}, 'Timeout'), h('dd', {}, `${(e.timeout_ms / 1000).toLocaleString()} s`)),
         h('div', {}, h('dt', {}, 'Conditions'), h('dd', {}, (e.conditions || []).length || 'none')),
-        h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at)))),
+        h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at))),
+        tlsFacts(e)),
       h('footer', { class: 'card-foot' }, showBtn, actions),
       deliveries);
   }
@@ -306,9 +308,10 @@ export async function renderWebhooks(view, claims) {
       [['v1', 'v1: HMAC-SHA256 with the secret'], ['v1a', 'v1a: ed25519, verified with a public key'], ['both', 'both (v1 and v1a)']]
         .map(([v, label]) => h('option', { value: v, selected: (e.signature_scheme || 'v1') === v }, label))),
       'v1a lets receivers verify with a whpk_ public key that cannot sign; busline makes the key pair.');
+    const transport = tlsFields(existing);
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, transport.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -323,6 +326,7 @@ export async function renderWebhooks(view, claims) {
         signature_header: sigHeader.input.value.trim() || null,
       };
       if (!existing || scheme.input.value !== (e.signature_scheme || 'v1')) body.signature_scheme = scheme.input.value;
+      transport.apply(body);
       if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {

@@ -437,6 +437,22 @@ async function main() {
       'the card shows the client certificate\'s and the CA\'s subjects');
     check(!(await endpoint.textContent()).includes('PRIVATE KEY'), 'and never the key');
     await shoot(page, 'webhooks-transport');
+    // ---- the organization's egress proxy: validated, shown, removed ----
+    const egress = page.locator('.egress-proxy');
+    await egress.getByLabel('Proxy URL').fill('http://10.0.0.1:3128');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('[data-field="url"] .field-error', { hasText: 'private' }).waitFor();
+    check(true, 'a proxy on a private address is refused next to the field');
+    await egress.getByLabel('Proxy URL').fill('http://127.0.0.1:3128');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('.egress-status[data-state="set"]', { hasText: 'http://127.0.0.1:3128' }).waitFor();
+    const proxyNow = await callApi(base, 'GET', '/v1/organizations/egress-proxy', token);
+    check(proxyNow.json.data.url === 'http://127.0.0.1:3128', 'the proxy saved in the console is the organization\'s');
+    await egress.getByLabel('Proxy URL').fill('');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('.egress-status[data-state="direct"]').waitFor();
+    check((await callApi(base, 'GET', '/v1/organizations/egress-proxy', token)).json.data.url === null,
+      'and an empty URL removes it');
 
     // ---- test event: delivered, signed, in the live log ----
     await endpoint.getByRole('button', { name: 'Send test event' }).click();

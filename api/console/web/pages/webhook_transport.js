@@ -1,8 +1,10 @@
-// The transport settings of a webhook endpoint in the console: mutual TLS
-// (a client certificate and its key) and a custom CA, as the card's facts
-// and as a fieldset of the create/edit dialog. The key is write-only: the
-// API shows a certificate's subject, expiry and fingerprint, never the key.
-import { h, uid } from '../ui.js';
+// The transport settings of webhooks in the console: an endpoint's mutual
+// TLS (a client certificate and its key) and custom CA, as the card's facts
+// and as a fieldset of the create/edit dialog (the key is write-only: the
+// API shows a certificate's subject, expiry and fingerprint, never the key),
+// and the organization's egress proxy (/v1/organizations/egress-proxy).
+import { ApiError, del, get, put } from '../api.js';
+import { errorBox, field, fill, fmtAgo, h, showFieldErrors, toast, uid } from '../ui.js';
 
 /** The card's facts about e.tls (an array of <div>s, empty when none). */
 export function tlsFacts(e) {
@@ -57,4 +59,49 @@ export function tlsFields(e) {
     if (Object.keys(tls).length) body.tls = tls;
   }
   return { wrap, apply };
+}
+
+/** The organization's egress proxy section: shown to all, changed by admins. Returns {el, load}. */
+export function egressProxySection(canManage) {
+  const body = h('div', { class: 'egress-proxy', 'aria-live': 'polite' });
+  const el = h('section', { 'aria-labelledby': 'egress-title' },
+    h('h2', { id: 'egress-title' }, 'Egress proxy'),
+    h('p', { class: 'muted' }, 'Send this organization’s deliveries through an HTTP(S) proxy, so receivers can allow-list its fixed addresses. '
+      + 'Every destination is still checked against private networks.'),
+    body);
+
+  function render(current) {
+    const url = field('Proxy URL', h('input', { name: 'url', type: 'url', class: 'mono', placeholder: 'http://proxy.internal:3128',
+      value: current.url || '', disabled: !canManage }), 'http:// or https://, without a user or password. Empty: deliver directly.');
+    const form = h('form', { class: 'egress-form inline-form' }, url.wrap,
+      canManage ? h('button', { type: 'submit', class: 'btn' }, 'Save proxy') : null,
+      h('p', { class: 'form-error', role: 'alert', hidden: true }));
+    const status = h('p', { class: 'egress-status', dataset: { state: current.url ? 'set' : 'direct' } },
+      current.url ? ['Deliveries go through ', h('code', { class: 'mono' }, current.url), ` (set ${fmtAgo(current.updated_at)}).`]
+        : 'Deliveries go directly to each endpoint.');
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const value = url.input.value.trim();
+      try {
+        if (value) await put('/v1/organizations/egress-proxy', { url: value });
+        else await del('/v1/organizations/egress-proxy');
+        toast(value ? 'Egress proxy saved' : 'Egress proxy removed');
+        await load();
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        showFieldErrors(form, err);
+      }
+    });
+    fill(body, status, form);
+  }
+
+  async function load() {
+    try {
+      const res = await get('/v1/organizations/egress-proxy');
+      render((res && res.data) || {});
+    } catch (err) {
+      fill(body, errorBox(err));
+    }
+  }
+  return { el, load };
 }

@@ -8,7 +8,7 @@ import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtA
 import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
-import { tlsFacts, tlsFields } from './webhook_transport.js';
+import { egressProxySection, tlsFacts, tlsFields } from './webhook_transport.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -25,6 +25,7 @@ export async function renderWebhooks(view, claims) {
   const state = { days: '7', endpoints: [], open: new Set(), timer: null, eventTypes: null, stopped: false };
   const canManage = claims.perm === 'admin';
   const replays = replaysSection(canManage, () => state.endpoints);
+  const egress = egressProxySection(canManage);
 
   const period = h('select', { id: 'stats-period' }, PERIODS.map(([v, l]) => h('option', { value: v, selected: v === state.days }, l)));
   const stats = h('div', { class: 'grid stats', 'aria-live': 'polite' });
@@ -40,6 +41,7 @@ export async function renderWebhooks(view, claims) {
     secretSlot,
     h('section', { 'aria-labelledby': 'endpoints-title' }, h('h2', { id: 'endpoints-title' }, 'Endpoints'), list),
     replays.el,
+    egress.el,
     verifyPanel(claims));
 
   async function loadStats() {
@@ -365,7 +367,7 @@ export async function renderWebhooks(view, claims) {
     loadStats();
   });
 
-  await Promise.all([loadStats(), loadEndpoints(), replays.load()]);
+  await Promise.all([loadStats(), loadEndpoints(), replays.load(), egress.load()]);
   // Live updates: the open delivery lists and the stats, while the tab is visible.
   const tick = async () => {
     if (state.stopped) return;

@@ -81,23 +81,17 @@ int bl_webhook_cert_info_of(const char *pem, const char *field, bl_webhook_cert_
     return 0;
 }
 
-/* The private key of pem, or NULL (OpenSSL's queue cleared). */
-static EVP_PKEY *read_key(const char *pem)
+/* The first certificate (x) or private key (k) of pem, NULL when there is
+ * none; OpenSSL's queue is cleared. */
+static void read_pem(const char *pem, X509 **x, EVP_PKEY **k)
 {
     BIO *b = pem_bio(pem);
-    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    if (x)
+        *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    if (k)
+        *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
     ERR_clear_error();
-    return k;
-}
-
-static X509 *read_cert(const char *pem)
-{
-    BIO *b = pem_bio(pem);
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    ERR_clear_error();
-    return x;
 }
 
 int bl_webhook_tls_check(const char *cert, const char *key, const char *ca, bl_err *err)
@@ -114,11 +108,13 @@ int bl_webhook_tls_check(const char *cert, const char *key, const char *ca, bl_e
     if (strlen(key) > BL_WEBHOOK_TLS_PEM_MAX)
         return bl_err_set(err, BL_EINVAL, "tls: clientKey must be PEM text of at most %d bytes",
                           BL_WEBHOOK_TLS_PEM_MAX);
-    EVP_PKEY *k = read_key(key);
+    EVP_PKEY *k;
+    read_pem(key, NULL, &k);
     if (!k)
         return bl_err_set(err, BL_EINVAL, "tls: clientKey is not an unencrypted PEM private key "
                                           "(-----BEGIN PRIVATE KEY-----)");
-    X509 *x = read_cert(cert);
+    X509 *x;
+    read_pem(cert, &x, NULL);
     int rc = 0;
     if (!x || X509_check_private_key(x, k) != 1)
         rc = bl_err_set(err, BL_EINVAL, "tls: clientKey is not the key of clientCertificate (%.200s)",

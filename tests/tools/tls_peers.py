@@ -44,6 +44,8 @@ def run_sink(port_file, log_path, cert, key, ca):
     ctx.verify_mode = ssl.CERT_REQUIRED
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: a client may try to reuse the connection
+
         def do_POST(self):
             n = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(n)
@@ -53,7 +55,8 @@ def run_sink(port_file, log_path, cert, key, ca):
                 for k, v in rdn:
                     if k == "commonName":
                         cn = v
-            log(log_path, "POST %s cn=%s id=%s" % (self.path, cn, self.headers.get("webhook-id")))
+            log(log_path, "POST %s cn=%s id=%s conn=%x" % (self.path, cn, self.headers.get("webhook-id"),
+                                                          id(self.connection)))
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -85,6 +85,15 @@ typedef struct bl_http_call {
                                   * (the SSRF guard's pinned answer); NULL = resolve normally */
     bl_http_done_fn on_done;     /* required */
     void *opaque;                /* handed back to on_done */
+    /* TLS per request, PEM texts copied on submit (libcurl blobs, never
+     * files): a client certificate and its key (both or neither) for mutual
+     * TLS, and a CA bundle trusted instead of the system's. NULL: none. */
+    const char *tls_client_cert;
+    const char *tls_client_key;
+    const char *tls_ca_cert;
+    /* "http(s)://host:port" to send the request through (CONNECT for
+     * https); NULL: direct. The environment's proxy settings are never used. */
+    const char *proxy;
 } bl_http_call;
 
 /* Creates a client; cfg may be NULL for defaults (copied). Returns NULL with

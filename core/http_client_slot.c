@@ -230,6 +230,11 @@ int bl_http_call_validate(const bl_http_call *call, bl_err *err)
         return bl_err_set(err, BL_EINVAL, "http client: url contains a line break");
     if (call->body_len > 0 && !call->body)
         return bl_err_set(err, BL_EINVAL, "http client: body_len without body");
+    if (call->proxy && (!line_is_clean(call->proxy) ||
+                        (strncmp(call->proxy, "http://", 7) != 0 && strncmp(call->proxy, "https://", 8) != 0)))
+        return bl_err_set(err, BL_EINVAL, "http client: the proxy must be an http:// or https:// URL");
+    if (!call->tls_client_cert != !call->tls_client_key)
+        return bl_err_set(err, BL_EINVAL, "http client: a client certificate needs its key, and a key its certificate");
     for (size_t i = 0; i < call->header_count; i++)
         if (!line_is_clean(call->headers[i]) || !strchr(call->headers[i], ':'))
             return bl_err_set(err, BL_EINVAL, "http client: header %zu is not one \"Name: value\" line", i);
@@ -299,6 +304,34 @@ static CURLcode slot_set_method(slot *s, const bl_http_call *call)
     return rc;
 }
 
+/* PEM text as a blob curl copies. */
+static CURLcode set_pem(CURL *easy, CURLoption opt, const char *pem)
+{
+    struct curl_blob blob = {.data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_COPY};
+    return curl_easy_setopt(easy, opt, &blob);
+}
+
+/* The call's client certificate, CA and proxy. */
+static CURLcode slot_set_transport(slot *s, const bl_http_call *call)
+{
+    CURLcode rc = CURLE_OK;
+    if (call->tls_client_cert && call->tls_client_key &&
+        ((rc = set_pem(s->easy, CURLOPT_SSLCERT_BLOB, call->tls_client_cert)) ||
+         (rc = curl_easy_setopt(s->easy, CURLOPT_SSLCERTTYPE, "PEM")) ||
+         (rc = set_pem(s->easy, CURLOPT_SSLKEY_BLOB, call->tls_client_key)) ||
+         (rc = curl_easy_setopt(s->easy, CURLOPT_SSLKEYTYPE, "PEM"))))
+        return rc;
+    /* the blob replaces the CA file; the CA directory is dropped too, so the
+     * bundle alone is trusted */
+    if (call->tls_ca_cert && ((rc = set_pem(s->easy, CURLOPT_CAINFO_BLOB, call->tls_ca_cert)) ||
+                              (rc = curl_easy_setopt(s->easy, CURLOPT_CAPATH, NULL))))
+        return rc;
+    /* the proxy's scheme says http or https; https destinations go through CONNECT */
+    if (call->proxy)
+        rc = curl_easy_setopt(s->easy, CURLOPT_PROXY, call->proxy);
+    return rc;
+}
+
 CURLcode bl_http_slot_set_options(bl_http_client *c, slot *s, const bl_http_call *call)
 {
     long connect_ms = call->connect_timeout_ms > 0 ? call->connect_timeout_ms : c->cfg.connect_timeout_ms;
@@ -307,8 +340,9 @@ CURLcode bl_http_slot_set_options(bl_http_client *c, slot *s, const bl_http_call
         (rc = curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https")) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 0L)) ||
         /* A proxy from the environment would send requests somewhere other
-         * than the address that was checked (and pinned): never use one. */
-        (rc = curl_easy_setopt(s->easy, CURLOPT_NOPROXY, "*")) ||
+         * than the address that was checked (and pinned): never use one;
+         * only the call's own (slot_set_transport). */
+        (rc = curl_easy_setopt(s->easy, CURLOPT_NOPROXY, call->proxy ? "" : "*")) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf)) ||
@@ -320,7 +354,8 @@ CURLcode bl_http_slot_set_options(bl_http_client *c, slot *s, const bl_http_call
         (rc = curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_USERAGENT, c->user_agent)) ||
         (rc = curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers)) ||
-        (rc = slot_set_method(s, call)))
+        (rc = slot_set_method(s, call)) ||
+        (rc = slot_set_transport(s, call)))
         return rc;
     if (call->resolve) {
         s->resolve = curl_slist_append(NULL, call->resolve);

@@ -41,6 +41,7 @@ int bl_api_routes_custom(bl_api_server *s, bl_err *err); /* /v1/custom-apis, /cu
 int bl_api_routes_workflows(bl_api_server *s, bl_err *err); /* /v1/workflows and their executions */
 int bl_api_routes_alerts(bl_api_server *s, bl_err *err); /* /v1/alerts, the alert evaluator (api/alerts) */
 int bl_api_routes_alert_rules(bl_api_server *s, bl_err *err); /* /v1/alert-rules (api/alerts) */
+int bl_api_routes_egress_proxy(bl_api_server *s, bl_err *err); /* /v1/organizations/egress-proxy */
 
 /* The read model's row id of collection ("reports") in organization org,
  * as GET /v1/<collection>/:id shows it under "data": a new object (caller

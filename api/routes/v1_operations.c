@@ -78,7 +78,14 @@ static const char webhook_schema[] =
     "Kafka partition's, read by one worker at a time; after a worker dies the next one resends from the last "
     "committed delivery, so a receiver may see a delivery again (same webhook-id) but never one out of "
     "order. strict_order (boolean) is the older spelling\"},"
-    "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
+    "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"},"
+    "\"tls\":{\"type\":[\"object\",\"null\"],\"description\":\"mutual TLS and a custom CA for this webhook. "
+    "Write {clientCertificate, clientKey, caCertificate} as PEM strings (each optional; the certificate and its "
+    "key together; the key must match and is stored encrypted, never returned); null removes them. Read back: "
+    "clientCertificate and caCertificate as {fingerprint_sha256, subject, issuer, expires_at, certificates} or "
+    "null. A PEM that does not parse or a key that is not the certificate's: 422 field_errors.tls\","
+    "\"properties\":{\"clientCertificate\":{},\"clientKey\":{\"type\":\"string\",\"writeOnly\":true},"
+    "\"caCertificate\":{}}}}}";
 
 /* A replay job (api/routes/route_webhook_replays.c). */
 static const char replay_schema[] =

@@ -272,6 +272,8 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
     } else if (strcmp(name, "ordering") == 0) {
         if (bl_webhook_ordering_parse(json_string_value(v), &s->strict_order) != 0)
             note(errors, name, BL_WEBHOOK_ORDERING_CHOICES);
+    } else if (strcmp(name, "tls") == 0) {
+        bl_api_webhook_tls_read(v, s, errors);
     } else {
         return false;
     }

@@ -132,4 +132,10 @@ json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset);
 extern const bl_api_route bl_api_webhook_report_routes[];
 extern const size_t bl_api_webhook_report_route_count;
 
+/* The body's "tls" (webhook_tls_api.c) onto s: null clears the endpoint's
+ * TLS settings, an object {clientCertificate, clientKey, caCertificate} (PEM
+ * strings, each optional, the first two together) replaces them; the PEMs
+ * are checked by the store on save. Wrong shapes are noted in errors. */
+void bl_api_webhook_tls_read(const json_t *v, bl_webhook_spec *s, json_t *errors);
+
 #endif

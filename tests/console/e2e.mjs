@@ -116,6 +116,21 @@ function startRole(name, args, listening) {
   });
 }
 
+/** A throwaway CA and a client certificate it issued (CN busline-console), and an unrelated key, as PEM texts. */
+function makeClientCert() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busline-console-tls-'));
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'] });
+  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=busline-console-ca');
+  run('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=busline-console');
+  run('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem');
+  run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'other.key');
+  const read = (f) => fs.readFileSync(path.join(dir, f), 'utf8');
+  const out = { ca: read('ca.pem'), cert: read('client.pem'), key: read('client.key'), otherKey: read('other.key') };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
 /** Stops a role with SIGTERM; resolves its exit code (or signal name). */
 function stopRole(role) {
   return new Promise((resolve) => {
@@ -408,6 +423,41 @@ async function main() {
     check((await endpoint.locator('.ordering').textContent()).includes('FIFO'), 'the card shows FIFO order');
     const saved = await callApi(base, 'GET', `/v1/webhooks/${endpointId}`, token);
     check(saved.status === 200 && saved.json.ordering === 'fifo', `the endpoint is stored as ordering fifo (${saved.json?.ordering})`);
+
+    // ---- transport: a client certificate and a CA, the key checked and never shown ----
+    const pki = makeClientCert();
+    await endpoint.getByRole('button', { name: 'Edit' }).click();
+    const tlsDialog = page.getByRole('dialog', { name: 'Edit Ops receiver' });
+    await tlsDialog.waitFor();
+    await tlsDialog.getByLabel('Client certificate (PEM)').fill(pki.cert);
+    await tlsDialog.getByLabel('Client key (PEM, unencrypted)').fill(pki.otherKey);
+    await tlsDialog.getByRole('button', { name: 'Save changes' }).click();
+    await tlsDialog.locator('[data-field="tls"] .field-error', { hasText: 'not the key of clientCertificate' }).waitFor();
+    check(true, 'a key that is not the certificate\'s is flagged in the transport fields');
+    await tlsDialog.getByLabel('Client key (PEM, unencrypted)').fill(pki.key);
+    await tlsDialog.getByLabel(/CA certificates to trust/).fill(pki.ca);
+    await tlsDialog.getByRole('button', { name: 'Save changes' }).click();
+    await endpoint.locator('.tls-fact', { hasText: 'CN=busline-console' }).first().waitFor();
+    check(await endpoint.locator('.tls-fact', { hasText: 'CN=busline-console-ca' }).count() === 1,
+      'the card shows the client certificate\'s and the CA\'s subjects');
+    check(!(await endpoint.textContent()).includes('PRIVATE KEY'), 'and never the key');
+    await shoot(page, 'webhooks-transport');
+    // ---- the organization's egress proxy: validated, shown, removed ----
+    const egress = page.locator('.egress-proxy');
+    await egress.getByLabel('Proxy URL').fill('http://10.0.0.1:3128');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('[data-field="url"] .field-error', { hasText: 'private' }).waitFor();
+    check(true, 'a proxy on a private address is refused next to the field');
+    await egress.getByLabel('Proxy URL').fill('http://127.0.0.1:3128');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('.egress-status[data-state="set"]', { hasText: 'http://127.0.0.1:3128' }).waitFor();
+    const proxyNow = await callApi(base, 'GET', '/v1/organizations/egress-proxy', token);
+    check(proxyNow.json.data.url === 'http://127.0.0.1:3128', 'the proxy saved in the console is the organization\'s');
+    await egress.getByLabel('Proxy URL').fill('');
+    await egress.getByRole('button', { name: 'Save proxy' }).click();
+    await egress.locator('.egress-status[data-state="direct"]').waitFor();
+    check((await callApi(base, 'GET', '/v1/organizations/egress-proxy', token)).json.data.url === null,
+      'and an empty URL removes it');
 
     // ---- test event: delivered, signed, in the live log ----
     await endpoint.getByRole('button', { name: 'Send test event' }).click();

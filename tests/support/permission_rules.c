@@ -47,7 +47,7 @@ const char *bl_test_perm_code_on(const char *pattern, const char *v1_code)
 }
 
 /* read = GET, write = GET/POST/PUT, admin = DELETE, the audit trail and key, webhook,
- * alert rule and integration management (connect, callback, settings: route_integrations.c). */
+ * organization setting, alert rule and integration management (connect, callback, settings: route_integrations.c). */
 bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern)
 {
     /* document 001: integrations need Manager (write) or Admin; analytics Admin */
@@ -63,6 +63,9 @@ bl_api_perm bl_test_perm_documented_need(const char *method, const char *pattern
         starts_with(pattern, "/v1/workflows") || strcmp(pattern, "/v1/audit") == 0)
         return BL_API_PERM_ADMIN;
     if ((starts_with(pattern, "/v1/webhooks") || starts_with(pattern, "/v1/alert-rules")) && strcmp(method, "GET") != 0)
+        return BL_API_PERM_ADMIN;
+    /* an organization's settings (its webhooks' egress proxy) are the admins' */
+    if (starts_with(pattern, "/v1/organizations/") && strcmp(method, "GET") != 0)
         return BL_API_PERM_ADMIN;
     if (starts_with(pattern, "/v1/integrations/") &&
         (strstr(pattern, "/connect") || strstr(pattern, "/callback") || strstr(pattern, "/settings")))

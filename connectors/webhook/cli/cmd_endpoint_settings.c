@@ -58,5 +58,16 @@ const bl_setting bl_endpoint_settings[] = {
      .max = 30LL * 24 * 3600 * 1000, .help = "how long the old secret keeps signing (rotate)"},
     {.name = "since", .flag = "since", .type = BL_SETTING_DURATION, .def = "0s", .min = 0,
      .max = 3650LL * 24 * 3600 * 1000, .help = "stats over this last period; 0: all time"},
+    {.name = "tls_client_cert", .flag = "tls-client-cert", .type = BL_SETTING_STRING,
+     .help = "PEM file of the client certificate for mutual TLS (with --tls-client-key); any --tls-* file "
+             "replaces the endpoint's TLS settings"},
+    {.name = "tls_client_key", .flag = "tls-client-key", .type = BL_SETTING_STRING,
+     .help = "PEM file of the certificate's private key (unencrypted; stored encrypted, never shown)"},
+    {.name = "tls_ca", .flag = "tls-ca", .type = BL_SETTING_STRING,
+     .help = "PEM file of the CA certificates trusted for this endpoint instead of the system's"},
+    {.name = "tls_clear", .flag = "tls-clear", .type = BL_SETTING_BOOL, .def = "false",
+     .help = "remove the endpoint's client certificate and CA (update)"},
+    {.name = "egress_proxy", .flag = "egress-proxy", .type = BL_SETTING_STRING,
+     .help = "egress-proxy: http(s)://host:port the organization's deliveries go through; none: direct"},
     {0},
 };

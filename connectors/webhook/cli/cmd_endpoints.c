@@ -1,6 +1,7 @@
 /* Endpoint management actions of `busline webhooks` (see cmd_endpoints.h). */
 #include "connectors/webhook/cli/cmd_endpoints.h"
 #include "connectors/webhook/cli/cmd_endpoint_settings.h"
+#include "connectors/webhook/cli/cmd_endpoint_transport.h"
 
 #include "connectors/webhook/workers/test_send.h"
 
@@ -89,6 +90,7 @@ typedef struct spec_holder {
     char types_buf[TYPES_TEXT_MAX];
     json_t *conditions, *headers;
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
+    bl_cli_tls_pems tls;
 } spec_holder;
 
 /* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
@@ -119,6 +121,7 @@ static void spec_holder_clear(spec_holder *h)
 {
     json_decref(h->conditions);
     json_decref(h->headers);
+    bl_cli_tls_pems_clear(&h->tls);
 }
 
 /* Applies the given flags onto spec (create: every flag with its default). */
@@ -193,7 +196,7 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
     }
     if (creating || given(cfg, "burst"))
         spec->rate_limit_burst = (int)bl_config_int(cfg, "burst");
-    return 0;
+    return bl_cli_tls_apply(cfg, spec, &h->tls, err);
 }
 
 static void print_json(json_t *j)
@@ -403,6 +406,11 @@ typedef struct action {
     const char *help;
 } action;
 
+static int act_egress_proxy(cli *c)
+{
+    return bl_cli_egress_proxy(c->pool, c->cfg, &c->allow);
+}
+
 static const action actions[] = {
     {"create", act_create, NEEDS_KEYS | NEEDS_EVENTS,
      "--org O --name N --url U --events 'risk.*,...': new endpoint (endpoint.created); prints its id and secret once"},
@@ -417,6 +425,8 @@ static const action actions[] = {
     {"rotate", act_rotate, NEEDS_ID | NEEDS_KEYS, "ID [--overlap 24h]: new secret (and ed25519 pair, when it has one); the old ones sign during the overlap"},
     {"stats", act_stats, NEEDS_ID, "ID [--since 24h]: attempts, success rate, duration, last 10"},
     {"test", act_test, NEEDS_ID | NEEDS_KEYS, "ID: send a signed webhook.test delivery now; prints the answer"},
+    {"egress-proxy", act_egress_proxy, 0,
+     "--org O [--egress-proxy URL|none]: show, set or remove the organization's egress proxy"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -552,6 +562,9 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
     c.id = want ? args[0] : NULL;
     /* choosing a signature scheme may draw an ed25519 pair, sealed with the keyring */
     int needs = a->needs | (a->fn == act_update && given(c.cfg, "signature_scheme") ? NEEDS_KEYS : 0);
+    /* so is a TLS client key */
+    if (a->fn == act_update && bl_cli_tls_given(c.cfg))
+        needs |= NEEDS_KEYS;
     if (open_cli(&c, needs, &err) != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], err.msg);
         code = 1;

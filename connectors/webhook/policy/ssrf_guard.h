@@ -4,8 +4,12 @@
  * including IPv4 embedded in IPv6) unless an allow-list CIDR covers them.
  * The checked address is returned so the delivery connects to exactly it
  * (CURLOPT_RESOLVE with bl_ssrf_resolve_entry, or CURLOPT_CONNECT_TO); the
- * client must also not follow redirects and not use a proxy, or the check
- * means nothing. Sends no traffic; only getaddrinfo. */
+ * client must also not follow redirects and not use a proxy of the
+ * environment, or the check means nothing. The one proxy allowed is an
+ * organization's own egress proxy (store/egress_proxy.h), itself checked
+ * here: through it the destination is still checked, but the proxy resolves
+ * the name again, so the pin does not hold there. Sends no traffic; only
+ * getaddrinfo. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_POLICY_SSRF_GUARD_H
 #define BUSLINE_CONNECTORS_WEBHOOK_POLICY_SSRF_GUARD_H
 

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/pg_pool.h"
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -60,6 +61,10 @@ void bl_webhook_snapshot_release(bl_webhook_snapshot *s)
     bl_webhook_secret_wipe(&s->previous_secret);
     bl_webhook_ed25519_wipe(&s->ed);
     bl_webhook_ed25519_wipe(&s->ed_previous);
+    if (s->tls_key) {
+        OPENSSL_cleanse(s->tls_key, s->tls_key_len);
+        free(s->tls_key);
+    }
     bl_event_filter_free((bl_event_filter *)s->filter);
     bl_webhook_endpoint_free((bl_webhook_endpoint *)s->endpoint);
     free(s);
@@ -91,7 +96,8 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     atomic_init(&s->refs, 1);
     bl_webhook_keys k;
     s->filter = bl_event_filter_new(e->conditions, err);
-    if (!s->filter || bl_webhook_endpoint_keys_open(e, kr, bl_clock_wall_ms(), &k, err) != 0) {
+    if (!s->filter || bl_webhook_endpoint_tls_key_open(e, kr, &s->tls_key, &s->tls_key_len, err) != 0 ||
+        bl_webhook_endpoint_keys_open(e, kr, bl_clock_wall_ms(), &k, err) != 0) {
         bl_webhook_snapshot_release(s);
         return NULL;
     }

@@ -37,6 +37,8 @@ typedef struct bl_webhook_snapshot {
     int64_t ed_previous_until_s;         /* as previous_until_s */
     bl_retry_policy retry;               /* defaults with the endpoint's attempts and backoff */
     atomic_int refs;                     /* private */
+    char *tls_key;                       /* the client key's PEM, opened; NULL: no client certificate */
+    size_t tls_key_len;
 } bl_webhook_snapshot;
 
 /* Takes one more reference to s; returns s. */

@@ -4,6 +4,7 @@
 #include "connectors/webhook/store/endpoint_ordering.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
+#include "connectors/webhook/policy/endpoint_tls.h"
 #include "core/time_format.h"
 
 #include <openssl/crypto.h>
@@ -32,6 +33,10 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->ed25519_public_key);
     free(e->previous_ed25519_key_sealed);
     free(e->previous_ed25519_public_key);
+    free(e->tls_client_cert);
+    free(e->tls_client_key_sealed);
+    free(e->tls_ca_cert);
+    free(e->egress_proxy);
     free(e);
 }
 
@@ -179,6 +184,10 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     }
     if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
         goto fail;
+    if (bl_webhook_endpoint_tls_from_row(e, res, row) != 0) {
+        bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+        goto fail;
+    }
     return e;
 fail:
     bl_webhook_endpoint_free(e);
@@ -326,6 +335,8 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
     json_object_set_new(j, "retry_schedule", schedule);
     json_object_set_new(j, "max_age_seconds", e->max_age_s ? json_integer(e->max_age_s) : json_null());
     json_object_set_new(j, "ordering", json_string(bl_webhook_ordering_name(e->strict_order)));
+    json_t *tls = bl_webhook_tls_json(e->tls_client_cert, e->tls_ca_cert);
+    json_object_set_new(j, "tls", tls ? tls : json_null());
     return j;
 }
 

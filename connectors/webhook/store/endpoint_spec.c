@@ -1,5 +1,6 @@
 /* Validation of a webhook endpoint's settings (bl_webhook_spec_check), kept
  * apart from the SQL of endpoint_store.c. */
+#include "connectors/webhook/policy/endpoint_tls.h"
 #include "connectors/webhook/store/endpoint_store.h"
 
 #include "consumers/event_filter.h"
@@ -185,5 +186,8 @@ int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spe
         err->code = BL_EINVAL; /* a name that does not resolve is bad input here too */
         return bl_err_wrap(err, "url");
     }
+    if (spec->tls_change == BL_WEBHOOK_TLS_SET &&
+        bl_webhook_tls_check(spec->tls_client_cert, spec->tls_client_key, spec->tls_ca_cert, err) != 0)
+        return -1;
     return 0;
 }

@@ -299,11 +299,12 @@ int bl_webhook_id_check(const char *id, bl_err *err)
     "INSERT INTO webhook_endpoints (id, organization_id, name, url, secret_sealed, "        \
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format, " \
-    "signature_scheme, ed25519_key_sealed, ed25519_public_key, retry_schedule, max_age_seconds) " \
+    "signature_scheme, ed25519_key_sealed, ed25519_public_key, retry_schedule, max_age_seconds, " \
+    "tls_client_certificate, tls_client_key_sealed, tls_ca_certificate) "                   \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
     "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20, "          \
-    SCHEDULE_SQL("$21") ", $22::integer) RETURNING "                                        \
+    SCHEDULE_SQL("$21") ", $22::integer, $23, $24, $25) RETURNING "                         \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
@@ -323,9 +324,10 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     PGconn *conn = NULL;
     char pub[BL_WEBHOOK_PUBLIC_KEY_TEXT_MAX] = "";
     char *ed_sealed = NULL;
+    bl_webhook_tls_params tls = {0};
     if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         goto done;
-    if (spec_params_fill(spec, &p, err) != 0)
+    if (bl_webhook_tls_params_fill(spec, st->opts.keyring, id, &tls, err) != 0 || spec_params_fill(spec, &p, err) != 0)
         goto done;
     conn = acquire(st, err);
     if (conn) {
@@ -333,9 +335,9 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
                                 spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL,
-                                p.schedule, p.max_age_p};
+                                p.schedule, p.max_age_p, tls.cert, tls.key_sealed, tls.ca};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 22, params, id, err), err);
+            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 25, params, id, err), err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -344,6 +346,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     }
     spec_params_clear(&p);
 done:
+    bl_webhook_tls_params_clear(&tls);
     bl_pg_pool_release(st->opts.pool, conn);
     free(sealed);
     free(ed_sealed);
@@ -421,6 +424,7 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "signature_scheme = $16, ed25519_key_sealed = COALESCE(ed25519_key_sealed, $17), "        \
     "ed25519_public_key = COALESCE(ed25519_public_key, $18), "                               \
     "retry_schedule = " SCHEDULE_SQL("$19") ", max_age_seconds = $20::integer, "             \
+    BL_WEBHOOK_TLS_SET_SQL("$21", "$22", "$23", "$24") ", "                                  \
     "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
@@ -438,7 +442,13 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         return NULL;
     spec_params p;
+    bl_webhook_tls_params tls;
+    if (bl_webhook_tls_params_fill(spec, st->opts.keyring, id, &tls, err) != 0) {
+        free(ed_sealed);
+        return NULL;
+    }
     if (spec_params_fill(spec, &p, err) != 0) {
+        bl_webhook_tls_params_clear(&tls);
         free(ed_sealed);
         return NULL;
     }
@@ -448,9 +458,10 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
-                                p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p};
+                                p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p,
+                                tls.change, tls.cert, tls.key_sealed, tls.ca};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 20, params, id, err), err);
+            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 24, params, id, err), err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -459,6 +470,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         bl_pg_pool_release(st->opts.pool, conn);
     }
     spec_params_clear(&p);
+    bl_webhook_tls_params_clear(&tls);
     free(ed_sealed);
     return e;
 }

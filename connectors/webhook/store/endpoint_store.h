@@ -96,7 +96,17 @@ typedef struct bl_webhook_spec {
      * other string of 1..BL_WEBHOOK_SECRET_MAX_BYTES printable bytes, see
      * bl_webhook_secret_from_text); NULL: a new random one */
     const char *secret;
+    /* TLS to the endpoint (policy/endpoint_tls.h), PEM texts: with
+     * tls_change BL_WEBHOOK_TLS_SET they replace the endpoint's (a NULL one
+     * is cleared; cert and key together), with BL_WEBHOOK_TLS_CLEAR all are
+     * removed, with BL_WEBHOOK_TLS_KEEP (0) the endpoint keeps its own. */
+    int tls_change;
+    const char *tls_client_cert;
+    const char *tls_client_key;       /* a secret: sealed before it is stored */
+    const char *tls_ca_cert;
 } bl_webhook_spec;
+
+enum { BL_WEBHOOK_TLS_KEEP = 0, BL_WEBHOOK_TLS_SET, BL_WEBHOOK_TLS_CLEAR };
 
 /* One endpoint as stored, without any secret in plaintext. Every pointer is
  * owned; free with bl_webhook_endpoint_free. Times are unix ms (0: none). */
@@ -136,6 +146,10 @@ typedef struct bl_webhook_endpoint {
     int64_t previous_ed25519_expires_ms;
     int64_t created_ms;
     int64_t updated_ms;
+    char *tls_client_cert;            /* PEM; NULL: no client certificate */
+    char *tls_client_key_sealed;      /* keyring text of the key's PEM; NULL with the above */
+    char *tls_ca_cert;                /* PEM bundle trusted instead of the system's; NULL: the system's */
+    char *egress_proxy;               /* the organization's proxy URL (organization_egress_proxies); NULL: none */
 } bl_webhook_endpoint;
 
 /* Frees e and all it owns. Accepts NULL. */
@@ -185,6 +199,12 @@ bl_webhook_rotation bl_webhook_keys_rotation(const bl_webhook_endpoint *e, const
 
 /* Wipes every key of k. Accepts NULL. */
 void bl_webhook_keys_wipe(bl_webhook_keys *k);
+
+/* Opens e's sealed TLS client key with kr: *pem gets the key's PEM text
+ * (malloc'd, NUL-terminated; wipe and free it), or NULL when e has none.
+ * Returns 0, or -1 with err (BL_ECRYPTO when it does not open). */
+int bl_webhook_endpoint_tls_key_open(const bl_webhook_endpoint *e, const bl_keyring *kr, char **pem,
+                                     size_t *pem_len, bl_err *err);
 
 /* Called by the store on the connection of a change made by create, update,
  * delete, rotate, enable and disable (not by health), inside that change's

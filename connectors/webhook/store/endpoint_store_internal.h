@@ -27,7 +27,39 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format, signature_scheme, "          \
     "ed25519_key_sealed, ed25519_public_key, previous_ed25519_key_sealed, "                  \
     "previous_ed25519_public_key, " BL_WEBHOOK_MS("previous_ed25519_expires_at") ", "            \
-    "array_to_json(retry_schedule)::text, max_age_seconds"
+    "array_to_json(retry_schedule)::text, max_age_seconds, "                                 \
+    BL_WEBHOOK_TLS_COLS
+
+/* The TLS columns (endpoint_tls_row.c), read from BL_WEBHOOK_TLS_COL0 on;
+ * the egress proxy comes from the endpoint's organization. */
+#define BL_WEBHOOK_TLS_COL0 33
+#define BL_WEBHOOK_TLS_COLS                                                                 \
+    "tls_client_certificate, tls_client_key_sealed, tls_ca_certificate, "                   \
+    "(SELECT x.url FROM organization_egress_proxies x "                                     \
+    "WHERE x.organization_id = webhook_endpoints.organization_id)"
+
+/* Reads the TLS columns of row into e. Returns 0, or -1 out of memory. */
+int bl_webhook_endpoint_tls_from_row(bl_webhook_endpoint *e, const PGresult *res, int row);
+
+/* The TLS settings of spec as parameters of INSERT/UPDATE for endpoint id:
+ * change ("keep", "set", "clear"), certificate, sealed key, CA. Owns the
+ * sealed key; clear with bl_webhook_tls_params_clear. */
+typedef struct bl_webhook_tls_params {
+    const char *change, *cert, *ca;
+    char *key_sealed;
+} bl_webhook_tls_params;
+
+/* Fills p from spec, sealing its key with kr for endpoint id. Returns 0, or
+ * -1 with err (BL_EINVAL: a key to seal and no keyring). */
+int bl_webhook_tls_params_fill(const bl_webhook_spec *spec, const bl_keyring *kr, const char *id,
+                               bl_webhook_tls_params *p, bl_err *err);
+void bl_webhook_tls_params_clear(bl_webhook_tls_params *p);
+
+/* SQL of the TLS columns' new values from parameters $c (change), $c+1..$c+3. */
+#define BL_WEBHOOK_TLS_SET_SQL(c, c1, c2, c3)                                                \
+    "tls_client_certificate = CASE " c " WHEN 'keep' THEN tls_client_certificate WHEN 'set' THEN " c1 " END, " \
+    "tls_client_key_sealed = CASE " c " WHEN 'keep' THEN tls_client_key_sealed WHEN 'set' THEN " c2 " END, "  \
+    "tls_ca_certificate = CASE " c " WHEN 'keep' THEN tls_ca_certificate WHEN 'set' THEN " c3 " END"
 
 /* The associated data an endpoint's sealed ed25519 key is bound to:
  * "<id>/ed25519" into out (at least BL_WEBHOOK_ID_MAX + 9 bytes). */

@@ -208,6 +208,23 @@ static void conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *
     }
 }
 
+/* A transport failure's text for the log: curl's message, and for an https
+ * endpoint or a proxied one the transport settings it was tried with (TLS
+ * failures often reach curl as a bare closed connection). */
+static const char *transport_error(const dl_job *j, const bl_http_result *r, char *buf, size_t len)
+{
+    const bl_webhook_endpoint *e = j->snap->endpoint;
+    bool https = strncmp(e->url, "https://", 8) == 0;
+    if (!https && !e->egress_proxy)
+        return r->error;
+    snprintf(buf, len, "%.300s%s%s%s%s%s", r->error,
+             https ? "; tls: " : "",
+             https ? (j->snap->tls_key ? "client certificate sent" : "no client certificate configured") : "",
+             https ? (e->tls_ca_cert ? ", the endpoint's CA" : ", the system's CAs") : "",
+             e->egress_proxy ? "; via the organization's egress proxy " : "", e->egress_proxy ? e->egress_proxy : "");
+    return buf;
+}
+
 static void on_http_done(const bl_http_result *r, void *opaque)
 {
     dl_job *j = opaque;
@@ -237,8 +254,10 @@ static void on_http_done(const bl_http_result *r, void *opaque)
     atomic_fetch_add(&d->attempts, 1);
     bl_deliver_count_attempt(d, ok ? "delivered" : dec.action == BL_RETRY_LATER ? "retry" : "failed",
                   (double)r->duration_us / 1e6);
+    char transport_text[768];
     bl_deliver_log_attempt(d, j, true, (int)r->status, ok, r->body, r->body_len,
-                out.transport == BL_TRANSPORT_NONE ? (ok ? NULL : dec.reason) : r->error,
+                out.transport == BL_TRANSPORT_NONE ? (ok ? NULL : dec.reason)
+                                                   : transport_error(j, r, transport_text, sizeof transport_text),
                 r->duration_us / 1000);
     conclude(d, j, &dec, what, out.transport == BL_TRANSPORT_NONE ? (int)r->status : 0);
 }
@@ -405,6 +424,10 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         .resolve = j->check->resolve[0] ? j->check->resolve : NULL,
         .on_done = on_http_done,
         .opaque = j,
+        .tls_client_cert = j->snap->tls_key ? e->tls_client_cert : NULL,
+        .tls_client_key = j->snap->tls_key,
+        .tls_ca_cert = e->tls_ca_cert,
+        .proxy = e->egress_proxy,
     };
     j->in_http = 1;
     held_add(d, host, j, mono);

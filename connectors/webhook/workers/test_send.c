@@ -9,6 +9,7 @@
 #include "core/uuid.h"
 
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,8 @@ int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
         return -1;
     char(*h)[HEADER_LINE_MAX] = calloc(HEADER_LINES, HEADER_LINE_MAX); /* 27 KiB: off the stack */
     const char *ptrs[HEADER_LINES];
-    size_t n = 0;
+    size_t n = 0, tls_key_len = 0;
+    char *tls_key = NULL;
     int rc = -1;
     if (!h) {
         bl_err_set(err, BL_ENOMEM, "webhook test: out of memory");
@@ -105,9 +107,13 @@ int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
     }
     for (size_t i = 0; i < n; i++)
         ptrs[i] = h[i];
+    if (bl_webhook_endpoint_tls_key_open(e, kr, &tls_key, &tls_key_len, err) != 0)
+        goto done;
     bl_http_call call = {.method = "POST", .url = e->url, .headers = ptrs, .header_count = n,
                          .body = body, .body_len = len, .timeout_ms = e->timeout_ms,
-                         .resolve = resolve[0] ? resolve : NULL};
+                         .resolve = resolve[0] ? resolve : NULL,
+                         .tls_client_cert = tls_key ? e->tls_client_cert : NULL, .tls_client_key = tls_key,
+                         .tls_ca_cert = e->tls_ca_cert, .proxy = e->egress_proxy};
     bl_http_client_config cfg = {.body_cap = BL_DELIVERY_EXCERPT_MAX};
     bl_http_sync_result res = {0};
     bl_err call_err = {0};
@@ -128,6 +134,9 @@ int bl_webhook_test_send(const bl_webhook_endpoint *e, const bl_keyring *kr,
     body = NULL;
     rc = 0;
 done:
+    if (tls_key)
+        OPENSSL_cleanse(tls_key, tls_key_len);
+    free(tls_key);
     free(h);
     free(body);
     return rc;

@@ -8,6 +8,7 @@ import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtA
 import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
+import { egressProxySection, tlsFacts, tlsFields } from './webhook_transport.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -24,6 +25,7 @@ export async function renderWebhooks(view, claims) {
   const state = { days: '7', endpoints: [], open: new Set(), timer: null, eventTypes: null, stopped: false };
   const canManage = claims.perm === 'admin';
   const replays = replaysSection(canManage, () => state.endpoints);
+  const egress = egressProxySection(canManage);
 
   const period = h('select', { id: 'stats-period' }, PERIODS.map(([v, l]) => h('option', { value: v, selected: v === state.days }, l)));
   const stats = h('div', { class: 'grid stats', 'aria-live': 'polite' });
@@ -39,6 +41,7 @@ export async function renderWebhooks(view, claims) {
     secretSlot,
     h('section', { 'aria-labelledby': 'endpoints-title' }, h('h2', { id: 'endpoints-title' }, 'Endpoints'), list),
     replays.el,
+    egress.el,
     verifyPanel(claims));
 
   async function loadStats() {
@@ -130,7 +133,8 @@ export async function renderWebhooks(view, claims) {
         h('div', {}, h('dt', {}, 'Timeout'), h('dd', {}, `${(e.timeout_ms / 1000).toLocaleString()} s`)),
         h('div', { class: 'ordering' }, h('dt', {}, 'Order'), h('dd', {}, e.ordering === 'fifo' ? 'FIFO (one at a time)' : 'parallel')),
         h('div', {}, h('dt', {}, 'Conditions'), h('dd', {}, (e.conditions || []).length || 'none')),
-        h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at)))),
+        h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, fmtAgo(e.updated_at))),
+        tlsFacts(e)),
       h('footer', { class: 'card-foot' }, showBtn, actions),
       deliveries);
   }
@@ -311,9 +315,10 @@ export async function renderWebhooks(view, claims) {
       [['none', 'Parallel: fastest, no order promised'], ['fifo', 'FIFO: one at a time, in order']]
         .map(([v, label]) => h('option', { value: v, selected: (e.ordering || 'none') === v }, label))),
       'FIFO sends one delivery at a time in the order events came; a failing one is retried and holds the rest back until it succeeds or goes to the dead letters.');
+    const transport = tlsFields(existing);
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, transport.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -329,6 +334,7 @@ export async function renderWebhooks(view, claims) {
       };
       if (!existing || scheme.input.value !== (e.signature_scheme || 'v1')) body.signature_scheme = scheme.input.value;
       if (!existing || ordering.input.value !== (e.ordering || 'none')) body.ordering = ordering.input.value;
+      transport.apply(body);
       if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {
@@ -367,7 +373,7 @@ export async function renderWebhooks(view, claims) {
     loadStats();
   });
 
-  await Promise.all([loadStats(), loadEndpoints(), replays.load()]);
+  await Promise.all([loadStats(), loadEndpoints(), replays.load(), egress.load()]);
   // Live updates: the open delivery lists and the stats, while the tab is visible.
   const tick = async () => {
     if (state.stopped) return;

@@ -298,7 +298,8 @@ static void webhooks_are_created_signed_and_reported(void)
         CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 1);
         CHECK(json_number_value(json_object_get(r.json, "success_rate")) == 100.0);
         json_t *log = json_array_get(json_object_get(r.json, "recent_logs"), 0);
-        bl_v1_has(log, "id", T_INTEGER);
+        bl_v1_has(log, "id", T_STRING);
+        CHECK(strncmp(json_string_value(json_object_get(log, "id")) ?: "", "log_", 4) == 0);
         bl_v1_has(log, "event_type", T_STRING);
         bl_v1_has(log, "status_code", T_INTEGER);
         bl_v1_has(log, "duration_ms", T_INTEGER);

@@ -338,6 +338,63 @@ static void change_status_legal_200_illegal_422_row_unchanged(void)
     bl_test_reply_clear(&r);
 }
 
+/* GET /planning/ with the document's client_id and statut filters: only
+ * that client's appointments, only those in that status. */
+static void planning_filters_on_client_id_and_statut(void)
+{
+    char a[64], b[64], ia[64], ib[64], path[256];
+    bl_test_fs_make_client("Eta Fuites", "actif", "1 quai Ouest, 44000 Nantes", a);
+    bl_test_fs_make_client("Theta Eaux", "actif", "2 quai Est, 44000 Nantes", b);
+    bl_test_fs_make_intervention(a, "2031-05-12T08:00:00Z", "inspection", ia);
+    bl_test_fs_make_intervention(b, "2031-05-12T14:00:00Z", "inspection", ib);
+    bl_test_reply r;
+    snprintf(path, sizeof path, "/api/interventions/%s/change-status", ia);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "POST", path, "{\"nouveau_statut\":\"en_cours\"}", &r) == 200);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/api/planning/?client_id=%s", b);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 1);
+    const json_t *row = json_array_get(json_object_get(r.json, "rendez_vous"), 0);
+    CHECK_EQ_STR(bl_test_fs_str(row, "id"), ib);
+    CHECK_EQ_STR(bl_test_fs_str(row, "client"), "Theta Eaux");
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET",
+                            "/api/planning/?date_debut=2031-05-12&date_fin=2031-05-12&statut=en_cours", NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 1);
+    row = json_array_get(json_object_get(r.json, "rendez_vous"), 0);
+    CHECK_EQ_STR(bl_test_fs_str(row, "id"), ia);
+    CHECK_EQ_STR(bl_test_fs_str(row, "statut"), "en_cours");
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/api/planning/?client_id=%s&statut=en_cours", b);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 0);
+    bl_test_reply_clear(&r);
+}
+
+/* The document's 500: a failure inside the API (the clients' table renamed
+ * away under it) is answered {detail, error_code: INTERNAL_ERROR,
+ * field_errors}, and the same request works again once it is back. */
+static void an_internal_failure_answers_500_internal_error(void)
+{
+    bl_test_reply r;
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    bl_test_fs_service_pause();
+    REQUIRE(bl_test_sql(bl_test_fs.api.pool, "ALTER TABLE fieldservice_clients RENAME TO fieldservice_clients_away", 0,
+                        NULL) == 0);
+    long status = bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r);
+    CHECK(bl_test_sql(bl_test_fs.api.pool, "ALTER TABLE fieldservice_clients_away RENAME TO fieldservice_clients", 0,
+                      NULL) == 0);
+    bl_test_fs_service_resume();
+    CHECK_EQ_INT(status, 500);
+    bl_test_fs_check_error(&r, 500, "INTERNAL_ERROR");
+    CHECK_EQ_INT(json_object_size(json_object_get(r.json, "field_errors")), 0);
+    CHECK(!strstr(r.body ? r.body : "", "fieldservice_clients")); /* nothing of the database's words leaks */
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+}
+
 /* ---- past the bound ---- */
 
 /* Reads path until its status is no longer "accepted" (the service runs);
@@ -356,6 +413,8 @@ int main(void)
         BL_RUN(intervention_create_answers_201_and_lists_filter);
         BL_RUN(intervention_validation_lists_every_invalid_field);
         BL_RUN(change_status_legal_200_illegal_422_row_unchanged);
+        BL_RUN(planning_filters_on_client_id_and_statut);
+        BL_RUN(an_internal_failure_answers_500_internal_error);
     } else {
         bl_test_failures++;
     }

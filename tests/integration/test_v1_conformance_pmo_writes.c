@@ -4,19 +4,26 @@
  * service, then read back with every documented field checked for presence
  * and type: PUT and DELETE of a project (DELETE by an admin key), GET / PUT
  * of a risk and its resolve, GET of one report, decisions, resources and
- * sprints (GET, POST, PUT). The create examples: test_v1_conformance_pmo.c;
- * the rest of the document: test_v1_conformance.c. */
+ * sprints (GET, POST, PUT); and §4.4's risk.escalated delivery, received over
+ * HTTP by a local sink in the document's payload with its X-Powalyze-Signature.
+ * The create examples: test_v1_conformance_pmo.c; the rest of the document:
+ * test_v1_conformance.c. */
 #include "api/auth/keys.h"
 #include "tests/support/api_fixture.h"
+#include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
 #include "tests/support/v1_pmo_fixture.h"
 #include "tests/support/v1_shapes.h"
+#include "tests/support/webhook_e2e.h"
+#include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define TEST_KEYS "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define TEST_KEYS BL_WEBHOOK_TEST_KEYS
 
 static bl_test_api api;
 static bl_v1_pmo pmo;
@@ -293,6 +300,156 @@ static void sprints_are_created_and_changed(void)
     bl_test_reply_clear(&r);
 }
 
+/* The webhook path (relay, fan-out over the PMO risk topic, delivery) on
+ * the API's database, for the delivery test below. */
+typedef struct risk_path {
+    wh_e2e wh;
+    char risk_topic[200];
+    bl_webhook_fanout *fanout;
+    pthread_t fanout_t;
+    int fanout_on, have_topic;
+} risk_path;
+
+static void *risk_fanout_main(void *arg)
+{
+    bl_err err = {0};
+    if (bl_webhook_fanout_run(arg, &err) != 0)
+        fprintf(stderr, "fanout: %s\n", err.msg);
+    return NULL;
+}
+
+static int risk_path_open(risk_path *p)
+{
+    bl_err err = {0};
+    if (bl_webhook_fixture_attach(&p->wh.f, api.registry.pg_url) != 0 || wh_e2e_open(&p->wh) != 0)
+        return -1;
+    snprintf(p->risk_topic, sizeof p->risk_topic, "%sevents.pmo.risk", api.prefix);
+    const char *topics[] = {p->risk_topic};
+    if (fixture_topics_create(topics, 1, 3) != 0)
+        return -1;
+    p->have_topic = 1;
+    char group[96];
+    snprintf(group, sizeof group, "%s-risk", p->wh.prefix);
+    bl_webhook_fanout_opts fo = {.brokers = bl_test_kafka_brokers(), .group_id = group, .topics = topics,
+                                 .n_topics = 1, .deliveries_topic = p->wh.deliveries, .cache = p->wh.cache,
+                                 .schemas = p->wh.schemas, .drain_timeout_ms = 2000};
+    if (!(p->fanout = bl_webhook_fanout_new(&fo, &err))) {
+        fprintf(stderr, "  risk fanout: %s\n", err.msg);
+        return -1;
+    }
+    p->fanout_on = pthread_create(&p->fanout_t, NULL, risk_fanout_main, p->fanout) == 0;
+    return p->fanout_on && wh_e2e_start(&p->wh, 1) == 0 ? 0 : -1;
+}
+
+static void risk_path_close(risk_path *p)
+{
+    if (p->fanout_on) {
+        bl_webhook_fanout_stop(p->fanout);
+        pthread_join(p->fanout_t, NULL);
+    }
+    bl_webhook_fanout_free(p->fanout);
+    if (p->have_topic)
+        fixture_topics_delete((const char *[]){p->risk_topic}, 1);
+    wh_e2e_close(&p->wh);
+}
+
+typedef struct risk_hit {
+    const char *risk_id;
+    sink_hit found; /* its body borrowed from the sink */
+} risk_hit;
+
+/* Whether a delivery of risk_id's risk.escalated came (copied into found);
+ * earlier tests' escalations reach the sink too. */
+static int has_risk_hit(webhook_sink *s, void *user)
+{
+    risk_hit *want = user;
+    sink_hit hits[8];
+    size_t n = webhook_sink_hits_to(s, "/webhook/powalyze", hits, 8);
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = json_loadb(hits[i].body, hits[i].body_len, 0, NULL);
+        const char *id = json_string_value(json_object_get(json_object_get(j, "data"), "risk_id"));
+        int same = id && strcmp(id, want->risk_id) == 0;
+        json_decref(j);
+        if (same) {
+            want->found = hits[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* §4.4 + §10.1: a webhook on risk.escalated receives, over HTTP, the
+ * document's payload {event, timestamp, organization_id, data} when a risk's
+ * severity rises to critical, signed with X-Powalyze-Signature. */
+static void risk_escalated_reaches_a_webhook_in_the_documents_payload(void)
+{
+    risk_path p = {0};
+    webhook_sink sink = {0};
+    bl_test_reply r = {0};
+    char url[160], body[512], secret[BL_WEBHOOK_SECRET_TEXT_MAX], id[128], path[192];
+    if (risk_path_open(&p) != 0 || webhook_sink_start(&sink, NULL, NULL) != 0) {
+        CHECK(!"the webhook path started");
+        goto done;
+    }
+    webhook_sink_url(&sink, "/webhook/powalyze", url, sizeof url);
+    snprintf(body, sizeof body,
+             "{\"name\":\"Alertes risques critiques\",\"url\":\"%s\",\"events\":[\"risk.escalated\"]}", url);
+    if (call("POST", "/v1/webhooks", api.admin_token, body, &r) != 201) {
+        CHECK(!"webhook created");
+        goto done;
+    }
+    snprintf(secret, sizeof secret, "%s", json_string_value(json_object_get(r.json, "secret")) ?: "");
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(wh_e2e_wait_cache(&p.wh, 1), 0);
+    if (send_command("POST", "/v1/risks", api.write_token,
+                     "{\"project_id\": \"prj_abc123\", \"title\": \"D\u00e9passement budget\","
+                     " \"description\": \"Budget d\u00e9pass\u00e9 de 22%\", \"severity\": \"medium\","
+                     " \"probability\": 80, \"impact\": 90}",
+                     id, sizeof id) != 202)
+        goto done;
+    snprintf(path, sizeof path, "/v1/risks/%s", id);
+    REQUIRE(bl_v1_pmo_step_until(&pmo, path, read_token, 200, NULL, NULL));
+    REQUIRE(send_command("PUT", path, api.write_token, "{\"severity\": \"high\"}", NULL, 0) == 202);
+    REQUIRE(bl_v1_pmo_step_until(&pmo, path, read_token, 200, "severity", "HIGH"));
+    risk_hit want_hit = {.risk_id = id};
+    if (!webhook_sink_wait(&sink, has_risk_hit, &want_hit, 30000)) {
+        CHECK(!"risk.escalated of the risk was delivered");
+        goto done;
+    }
+    const sink_hit *h = &want_hit.found;
+    json_t *j = json_loadb(h->body, h->body_len, 0, NULL);
+    bl_v1_has(j, "event", T_STRING);
+    bl_v1_has(j, "timestamp", T_STRING);
+    bl_v1_has(j, "organization_id", T_STRING);
+    bl_v1_has(j, "data", T_OBJECT);
+    CHECK_EQ_INT(json_object_size(j), 4);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "event")) ?: "", "risk.escalated");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "organization_id")) ?: "", api.org);
+    const json_t *d = json_object_get(j, "data");
+    /* the document's data.id is busline's risk_id (said in the report of this change) */
+    const char *strings[] = {"risk_id", "title", "description", "severity", "project_id", "project_name"};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        bl_v1_has(d, strings[i], T_STRING);
+    bl_v1_has(d, "probability", T_INTEGER);
+    bl_v1_has(d, "impact", T_INTEGER);
+    CHECK(strcasecmp(json_string_value(json_object_get(d, "severity")) ?: "", "high") == 0);
+    CHECK_EQ_STR(json_string_value(json_object_get(d, "title")) ?: "", "D\u00e9passement budget");
+    CHECK_EQ_STR(json_string_value(json_object_get(d, "project_id")) ?: "", "prj_abc123");
+    CHECK_EQ_STR(json_string_value(json_object_get(d, "project_name")) ?: "", "Transformation Digitale");
+    CHECK_EQ_INT(json_integer_value(json_object_get(d, "probability")), 80);
+    CHECK_EQ_INT(json_integer_value(json_object_get(d, "impact")), 90);
+    json_decref(j);
+    char args[512], want[128];
+    snprintf(args, sizeof args, "text-keyed %s", secret);
+    wh_python_verify(args, h->body, want, sizeof want);
+    CHECK(strncmp(h->powalyze, "sha256=", 7) == 0);
+    CHECK_EQ_STR(h->powalyze, want);
+done:
+    bl_test_reply_clear(&r);
+    webhook_sink_stop(&sink);
+    risk_path_close(&p);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -309,6 +466,7 @@ int main(void)
         BL_RUN(decisions_are_created_changed_and_approved);
         BL_RUN(resources_are_created_and_changed);
         BL_RUN(sprints_are_created_and_changed);
+        BL_RUN(risk_escalated_reaches_a_webhook_in_the_documents_payload);
     } else {
         bl_test_failures++;
     }

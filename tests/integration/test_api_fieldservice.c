@@ -16,6 +16,8 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/fs_api_fixture.h"
 #include "tests/support/test.h"
+#include "tests/support/webhook_domain_path.h"
+#include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
@@ -395,6 +397,96 @@ static void an_internal_failure_answers_500_internal_error(void)
     bl_test_reply_clear(&r);
 }
 
+typedef struct resource_hit {
+    const char *path, *resource_id;
+    sink_hit found; /* its body borrowed from the sink */
+} resource_hit;
+
+static int has_resource_hit(webhook_sink *s, void *user)
+{
+    resource_hit *want = user;
+    sink_hit hits[8];
+    size_t n = webhook_sink_hits_to(s, want->path, hits, 8);
+    for (size_t i = 0; i < n; i++)
+        if (strstr(hits[i].body, want->resource_id)) {
+            want->found = hits[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* Creates the document's example webhook (its body as written) at url with
+ * the condition's value. Returns the status. */
+static long make_example_webhook(const char *url, const char *value)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\n  \"nom\": \"string\",\n  \"description\": \"string\",\n  \"url\": \"%s\",\n"
+             "  \"type_webhook\": \"intervention_created\",\n  \"secret\": \"string\",\n  \"conditions\": [\n"
+             "    {\n      \"field\": \"data.statut\",\n      \"operator\": \"equals\",\n"
+             "      \"value\": \"%s\"\n    }\n  ]\n}",
+             url, value);
+    bl_test_reply r;
+    long status = bl_test_api_call(&bl_test_fs.api, "POST", "/api/webhooks/", bl_test_fs.api.admin_token, NULL, body,
+                                   &r);
+    bl_test_reply_clear(&r);
+    return status;
+}
+
+/* The document's own webhook example (type_webhook intervention_created,
+ * condition data.statut equals en_cours), its body as written, end to end
+ * over HTTP. An intervention is always created planifie here (the status
+ * machine), so the example as written never matches a creation: beside it
+ * the same webhook with the value planifie receives the intervention, in the
+ * document's payload signed X-Webhook-Signature, and the en_cours one gets
+ * nothing. */
+static void the_documents_webhook_example_delivers_only_matching_interventions(void)
+{
+    wh_domain_path p = {0};
+    webhook_sink sink = {0};
+    bl_test_reply r = {0};
+    char topic[200], url[160], client[64], id[64];
+    snprintf(topic, sizeof topic, "%sevents.fieldservice.intervention", bl_test_fs.api.prefix);
+    if (wh_domain_path_open(&p, bl_test_fs.api.registry.pg_url, topic) != 0 ||
+        webhook_sink_start(&sink, NULL, NULL) != 0) {
+        CHECK(!"the webhook path started");
+        goto done;
+    }
+    webhook_sink_url(&sink, "/en_cours", url, sizeof url);
+    REQUIRE(make_example_webhook(url, "en_cours") == 201);
+    webhook_sink_url(&sink, "/planifie", url, sizeof url);
+    REQUIRE(make_example_webhook(url, "planifie") == 201);
+    CHECK_EQ_INT(wh_e2e_wait_cache(&p.wh, 2), 0);
+    bl_test_fs_make_client("Iota Fuites", "actif", "5 rue du Port, 13002 Marseille", client);
+    bl_test_fs_make_intervention(client, "2031-06-02T09:00:00Z", "inspection", id);
+    resource_hit want = {.path = "/planifie", .resource_id = id};
+    if (!webhook_sink_wait(&sink, has_resource_hit, &want, 30000)) {
+        CHECK(!"the matching webhook received the intervention");
+        goto done;
+    }
+    json_t *j = json_loadb(want.found.body, want.found.body_len, 0, NULL);
+    CHECK_EQ_INT(json_object_size(j), 4);
+    CHECK_EQ_STR(bl_test_fs_str(j, "type"), "intervention_created");
+    CHECK(json_string_length(json_object_get(j, "timestamp")) >= 20);
+    CHECK_EQ_STR(bl_test_fs_str(j, "resource_id"), id);
+    const json_t *data = json_object_get(j, "data");
+    CHECK_EQ_STR(bl_test_fs_str(data, "id"), id);
+    CHECK_EQ_STR(bl_test_fs_str(data, "client_id"), client);
+    CHECK_EQ_STR(bl_test_fs_str(data, "statut"), "planifie");
+    json_decref(j);
+    char python[128];
+    wh_python_verify("text-keyed string", want.found.body, python, sizeof python);
+    CHECK(strncmp(want.found.webhook_sig, "sha256=", 7) == 0);
+    CHECK_EQ_STR(want.found.webhook_sig, python);
+    /* the fan-out matched both endpoints on the same event: the en_cours one got nothing */
+    sink_hit none[4];
+    CHECK_EQ_INT(webhook_sink_hits_to(&sink, "/en_cours", none, 4), 0);
+done:
+    bl_test_reply_clear(&r);
+    webhook_sink_stop(&sink);
+    wh_domain_path_close(&p);
+}
+
 /* ---- past the bound ---- */
 
 /* Reads path until its status is no longer "accepted" (the service runs);
@@ -403,6 +495,8 @@ static void an_internal_failure_answers_500_internal_error(void)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
+    setenv("BUSLINE_ENCRYPTION_KEYS", BL_WEBHOOK_TEST_KEYS, 1); /* the webhooks' secrets */
+    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);          /* the local sink */
     if (bl_test_fs_setup() == 0) {
         BL_RUN(client_create_answers_201_with_the_created_client);
         BL_RUN(client_list_pages_and_filters);
@@ -415,6 +509,7 @@ int main(void)
         BL_RUN(change_status_legal_200_illegal_422_row_unchanged);
         BL_RUN(planning_filters_on_client_id_and_statut);
         BL_RUN(an_internal_failure_answers_500_internal_error);
+        BL_RUN(the_documents_webhook_example_delivers_only_matching_interventions);
     } else {
         bl_test_failures++;
     }

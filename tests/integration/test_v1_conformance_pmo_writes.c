@@ -10,15 +10,13 @@
  * test_v1_conformance.c. */
 #include "api/auth/keys.h"
 #include "tests/support/api_fixture.h"
-#include "tests/support/runtime_fixture.h"
 #include "tests/support/test.h"
 #include "tests/support/v1_pmo_fixture.h"
 #include "tests/support/v1_shapes.h"
-#include "tests/support/webhook_e2e.h"
+#include "tests/support/webhook_domain_path.h"
 #include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -300,59 +298,6 @@ static void sprints_are_created_and_changed(void)
     bl_test_reply_clear(&r);
 }
 
-/* The webhook path (relay, fan-out over the PMO risk topic, delivery) on
- * the API's database, for the delivery test below. */
-typedef struct risk_path {
-    wh_e2e wh;
-    char risk_topic[200];
-    bl_webhook_fanout *fanout;
-    pthread_t fanout_t;
-    int fanout_on, have_topic;
-} risk_path;
-
-static void *risk_fanout_main(void *arg)
-{
-    bl_err err = {0};
-    if (bl_webhook_fanout_run(arg, &err) != 0)
-        fprintf(stderr, "fanout: %s\n", err.msg);
-    return NULL;
-}
-
-static int risk_path_open(risk_path *p)
-{
-    bl_err err = {0};
-    if (bl_webhook_fixture_attach(&p->wh.f, api.registry.pg_url) != 0 || wh_e2e_open(&p->wh) != 0)
-        return -1;
-    snprintf(p->risk_topic, sizeof p->risk_topic, "%sevents.pmo.risk", api.prefix);
-    const char *topics[] = {p->risk_topic};
-    if (fixture_topics_create(topics, 1, 3) != 0)
-        return -1;
-    p->have_topic = 1;
-    char group[96];
-    snprintf(group, sizeof group, "%s-risk", p->wh.prefix);
-    bl_webhook_fanout_opts fo = {.brokers = bl_test_kafka_brokers(), .group_id = group, .topics = topics,
-                                 .n_topics = 1, .deliveries_topic = p->wh.deliveries, .cache = p->wh.cache,
-                                 .schemas = p->wh.schemas, .drain_timeout_ms = 2000};
-    if (!(p->fanout = bl_webhook_fanout_new(&fo, &err))) {
-        fprintf(stderr, "  risk fanout: %s\n", err.msg);
-        return -1;
-    }
-    p->fanout_on = pthread_create(&p->fanout_t, NULL, risk_fanout_main, p->fanout) == 0;
-    return p->fanout_on && wh_e2e_start(&p->wh, 1) == 0 ? 0 : -1;
-}
-
-static void risk_path_close(risk_path *p)
-{
-    if (p->fanout_on) {
-        bl_webhook_fanout_stop(p->fanout);
-        pthread_join(p->fanout_t, NULL);
-    }
-    bl_webhook_fanout_free(p->fanout);
-    if (p->have_topic)
-        fixture_topics_delete((const char *[]){p->risk_topic}, 1);
-    wh_e2e_close(&p->wh);
-}
-
 typedef struct risk_hit {
     const char *risk_id;
     sink_hit found; /* its body borrowed from the sink */
@@ -383,11 +328,13 @@ static int has_risk_hit(webhook_sink *s, void *user)
  * severity rises to critical, signed with X-Powalyze-Signature. */
 static void risk_escalated_reaches_a_webhook_in_the_documents_payload(void)
 {
-    risk_path p = {0};
+    wh_domain_path p = {0};
     webhook_sink sink = {0};
     bl_test_reply r = {0};
     char url[160], body[512], secret[BL_WEBHOOK_SECRET_TEXT_MAX], id[128], path[192];
-    if (risk_path_open(&p) != 0 || webhook_sink_start(&sink, NULL, NULL) != 0) {
+    char topic[200];
+    snprintf(topic, sizeof topic, "%sevents.pmo.risk", api.prefix);
+    if (wh_domain_path_open(&p, api.registry.pg_url, topic) != 0 || webhook_sink_start(&sink, NULL, NULL) != 0) {
         CHECK(!"the webhook path started");
         goto done;
     }
@@ -447,7 +394,7 @@ static void risk_escalated_reaches_a_webhook_in_the_documents_payload(void)
 done:
     bl_test_reply_clear(&r);
     webhook_sink_stop(&sink);
-    risk_path_close(&p);
+    wh_domain_path_close(&p);
 }
 
 int main(void)

@@ -58,6 +58,33 @@ static const json_t *read_data(const char *path, bl_test_reply *r)
     return json_object_get(r->json, "data");
 }
 
+/* method path (with token, body) answers status with the document's error code. */
+static void answers_error(const char *method, const char *path, const char *token, const char *body, long status,
+                          const char *code)
+{
+    bl_test_reply r;
+    CHECK_EQ_INT(call(method, path, token, body, &r), status);
+    bl_v1_check_error(&r, code);
+    bl_test_reply_clear(&r);
+}
+
+/* The list at path (with its query) is the document's page with total rows. */
+static void list_has_total(const char *path, long total)
+{
+    bl_test_reply r;
+    CHECK_EQ_INT(call("GET", path, read_token, NULL, &r), 200);
+    bl_v1_check_page(r.json, 50, 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), total);
+    bl_test_reply_clear(&r);
+}
+
+/* Each of names is a string field of o. */
+static void has_strings(const json_t *o, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bl_v1_has(o, names[i], T_STRING);
+}
+
 /* §6.2 Projects: PUT /v1/projects/:id changes a project; DELETE
  * /v1/projects/:id by an admin key removes it (a write key may not, §2.2). */
 static void project_put_and_admin_delete_apply_as_documented(void)
@@ -81,29 +108,20 @@ static void project_put_and_admin_delete_apply_as_documented(void)
     CHECK(json_number_value(json_object_get(p, "budget")) == 120000);
     bl_test_reply_clear(&r);
     /* a field the project has not is refused, naming it; a read key may not write */
-    REQUIRE(call("PUT", "/v1/projects/prj_put", api.write_token, "{\"colour\": \"red\"}", &r) == 422);
-    bl_v1_check_error(&r, "validation_failed");
-    bl_test_reply_clear(&r);
-    REQUIRE(call("PUT", "/v1/projects/prj_put", read_token, "{\"progress\": 1}", &r) == 403);
-    bl_v1_check_error(&r, "forbidden");
-    bl_test_reply_clear(&r);
-    REQUIRE(call("DELETE", "/v1/projects/prj_put", NULL, NULL, &r) == 401);
-    bl_v1_check_error(&r, "unauthorized");
-    bl_test_reply_clear(&r);
+    answers_error("PUT", "/v1/projects/prj_put", api.write_token, "{\"colour\": \"red\"}", 422, "validation_failed");
+    answers_error("PUT", "/v1/projects/prj_put", read_token, "{\"progress\": 1}", 403, "forbidden");
+    answers_error("DELETE", "/v1/projects/prj_put", NULL, NULL, 401, "unauthorized");
     /* §2.2: admin = everything + DELETE */
     REQUIRE(send_command("DELETE", "/v1/projects/prj_put", api.admin_token, NULL, NULL, 0) == 202);
     CHECK(bl_v1_pmo_step_until(&pmo, "/v1/projects/prj_put", read_token, 404, NULL, NULL));
-    REQUIRE(call("GET", "/v1/projects/prj_put", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    answers_error("GET", "/v1/projects/prj_put", read_token, NULL, 404, "not_found");
 }
 
 /* The documented fields of a risk (§6.2's POST example, read back). */
 static void check_risk_fields(const json_t *k)
 {
     const char *strings[] = {"id", "project_id", "title", "description", "severity", "mitigation"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        bl_v1_has(k, strings[i], T_STRING);
+    has_strings(k, strings, sizeof strings / sizeof strings[0]);
     bl_v1_has(k, "probability", T_INTEGER);
     bl_v1_has(k, "impact", T_INTEGER);
 }
@@ -138,16 +156,12 @@ static void risk_get_put_and_resolve_apply_as_documented(void)
     CHECK_EQ_STR(json_string_value(json_object_get(k, "severity")) ?: "", "CRITICAL");
     CHECK_EQ_STR(json_string_value(json_object_get(k, "title")) ?: "", "Retard livraison");
     bl_test_reply_clear(&r);
-    REQUIRE(call("PUT", path, api.write_token, "{\"severity\": \"extreme\"}", &r) == 422);
-    bl_v1_check_error(&r, "validation_failed");
-    bl_test_reply_clear(&r);
+    answers_error("PUT", path, api.write_token, "{\"severity\": \"extreme\"}", 422, "validation_failed");
 
     /* PUT .../resolve: "Marquer comme résolu" */
     char resolve[224];
     snprintf(resolve, sizeof resolve, "%s/resolve", path);
-    REQUIRE(call("PUT", resolve, read_token, "{\"resolution\": \"Un d\u00e9veloppeur ajout\u00e9\"}", &r) == 403);
-    bl_v1_check_error(&r, "forbidden");
-    bl_test_reply_clear(&r);
+    answers_error("PUT", resolve, read_token, "{\"resolution\": \"Un d\u00e9veloppeur ajout\u00e9\"}", 403, "forbidden");
     REQUIRE(send_command("PUT", resolve, api.write_token, "{\"resolution\": \"Un d\u00e9veloppeur ajout\u00e9\"}",
                          NULL, 0) == 202);
     REQUIRE(bl_v1_pmo_step_until(&pmo, path, read_token, 200, "status", "RESOLVED"));
@@ -156,13 +170,8 @@ static void risk_get_put_and_resolve_apply_as_documented(void)
     CHECK(json_is_string(json_object_get(k, "resolved_at")));
     bl_test_reply_clear(&r);
     /* the list filters on it */
-    REQUIRE(call("GET", "/v1/risks?status=RESOLVED&project_id=prj_abc123", read_token, NULL, &r) == 200);
-    bl_v1_check_page(r.json, 50, 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 1);
-    bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/risks/risk_nope", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    list_has_total("/v1/risks?status=RESOLVED&project_id=prj_abc123", 1);
+    answers_error("GET", "/v1/risks/risk_nope", read_token, NULL, 404, "not_found");
 }
 
 /* §6.2 Reports: GET /v1/reports/:id answers the report POST
@@ -191,9 +200,7 @@ static void report_is_read_back_by_id(void)
     bl_v1_check_page(r.json, 50, 0);
     CHECK(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")) >= 1);
     bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/reports/report_nope", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    answers_error("GET", "/v1/reports/report_nope", read_token, NULL, 404, "not_found");
 }
 
 /* §15 Phase 2: /v1/decisions (GET, POST, PUT), and §4.3's approval. */
@@ -216,20 +223,12 @@ static void decisions_are_created_changed_and_approved(void)
     bl_test_reply r;
     const json_t *d = read_data(path, &r);
     const char *strings[] = {"id", "project_id", "title", "description", "decision_maker", "status"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        bl_v1_has(d, strings[i], T_STRING);
+    has_strings(d, strings, sizeof strings / sizeof strings[0]);
     CHECK_EQ_STR(json_string_value(json_object_get(d, "decision_maker")) ?: "", "sponsor");
     bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/decisions?status=APPROVED", read_token, NULL, &r) == 200);
-    bl_v1_check_page(r.json, 50, 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 1);
-    bl_test_reply_clear(&r);
-    REQUIRE(call("POST", "/v1/decisions", api.write_token, "{\"project_id\": \"prj_abc123\"}", &r) == 422);
-    bl_v1_check_error(&r, "validation_failed");
-    bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/decisions/dec_nope", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    list_has_total("/v1/decisions?status=APPROVED", 1);
+    answers_error("POST", "/v1/decisions", api.write_token, "{\"project_id\": \"prj_abc123\"}", 422, "validation_failed");
+    answers_error("GET", "/v1/decisions/dec_nope", read_token, NULL, 404, "not_found");
 }
 
 /* §15 Phase 2: /v1/resources (GET, POST, PUT): a person's FTE on a project. */
@@ -248,21 +247,13 @@ static void resources_are_created_and_changed(void)
     bl_test_reply r;
     const json_t *d = read_data(path, &r);
     const char *strings[] = {"id", "person_id", "person_name", "project_id", "role", "start_date"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        bl_v1_has(d, strings[i], T_STRING);
+    has_strings(d, strings, sizeof strings / sizeof strings[0]);
     bl_v1_has(d, "allocation_pct", T_INTEGER);
     CHECK_EQ_STR(json_string_value(json_object_get(d, "person_name")) ?: "", "Alice Martin");
     bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/resources?project_id=prj_abc123", read_token, NULL, &r) == 200);
-    bl_v1_check_page(r.json, 50, 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 1);
-    bl_test_reply_clear(&r);
-    REQUIRE(call("PUT", path, api.write_token, "{\"allocation_pct\": \"lots\"}", &r) == 422);
-    bl_v1_check_error(&r, "validation_failed");
-    bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/resources/res_nope", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    list_has_total("/v1/resources?project_id=prj_abc123", 1);
+    answers_error("PUT", path, api.write_token, "{\"allocation_pct\": \"lots\"}", 422, "validation_failed");
+    answers_error("GET", "/v1/resources/res_nope", read_token, NULL, 404, "not_found");
 }
 
 /* §15 Phase 2: /v1/sprints (GET, POST, PUT). */
@@ -281,21 +272,13 @@ static void sprints_are_created_and_changed(void)
     bl_test_reply r;
     const json_t *d = read_data(path, &r);
     const char *strings[] = {"id", "project_id", "name", "starts_at", "ends_at"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        bl_v1_has(d, strings[i], T_STRING);
+    has_strings(d, strings, sizeof strings / sizeof strings[0]);
     bl_v1_has(d, "committed_points", T_INTEGER);
     CHECK_EQ_STR(json_string_value(json_object_get(d, "name")) ?: "", "Sprint 1 (MVP)");
     bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/sprints?project_id=prj_abc123", read_token, NULL, &r) == 200);
-    bl_v1_check_page(r.json, 50, 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 1);
-    bl_test_reply_clear(&r);
-    REQUIRE(call("POST", "/v1/sprints", read_token, "{\"name\": \"x\"}", &r) == 403);
-    bl_v1_check_error(&r, "forbidden");
-    bl_test_reply_clear(&r);
-    REQUIRE(call("GET", "/v1/sprints/spr_nope", read_token, NULL, &r) == 404);
-    bl_v1_check_error(&r, "not_found");
-    bl_test_reply_clear(&r);
+    list_has_total("/v1/sprints?project_id=prj_abc123", 1);
+    answers_error("POST", "/v1/sprints", read_token, "{\"name\": \"x\"}", 403, "forbidden");
+    answers_error("GET", "/v1/sprints/spr_nope", read_token, NULL, 404, "not_found");
 }
 
 typedef struct risk_hit {
@@ -375,8 +358,7 @@ static void risk_escalated_reaches_a_webhook_in_the_documents_payload(void)
     const json_t *d = json_object_get(j, "data");
     /* the document's data.id is busline's risk_id (said in the report of this change) */
     const char *strings[] = {"risk_id", "title", "description", "severity", "project_id", "project_name"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        bl_v1_has(d, strings[i], T_STRING);
+    has_strings(d, strings, sizeof strings / sizeof strings[0]);
     bl_v1_has(d, "probability", T_INTEGER);
     bl_v1_has(d, "impact", T_INTEGER);
     CHECK(strcasecmp(json_string_value(json_object_get(d, "severity")) ?: "", "high") == 0);

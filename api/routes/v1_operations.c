@@ -50,6 +50,8 @@ static const char webhook_schema[] =
     "\"default\":3},"
     "\"timeout_seconds\":{\"type\":\"number\",\"default\":10},"
     "\"last_triggered_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
+    "\"created_by\":{\"type\":[\"string\",\"null\"],\"description\":\"id of the API key or user that created "
+    "it through /v1/webhooks; null when unknown (made elsewhere, or before busline recorded it)\"},"
     "\"signature_header\":{\"type\":[\"string\",\"null\"],\"default\":\"X-Powalyze-Signature\","
     "\"description\":\"sent with sha256=<hex HMAC-SHA256 of the body keyed with the secret as shown>; null: "
     "none (the Standard Webhooks headers are always sent)\"},"

@@ -90,17 +90,69 @@ static void check_fields(const json_t *record, const json_t *data, json_t *error
     }
 }
 
-/* The enum of a field's Avro type (itself, or a union's branch), or NULL. */
-static const json_t *enum_of(const json_t *type)
+/* The enum named full_name ("busline.commands.pmo.Severity") declared
+ * anywhere inside the Avro schema avro, or NULL. */
+static const json_t *find_enum(const json_t *avro, const char *full_name)
+{
+    size_t i;
+    const json_t *b;
+    if (json_is_array(avro)) {
+        json_array_foreach(avro, i, b)
+        {
+            const json_t *found = find_enum(b, full_name);
+            if (found)
+                return found;
+        }
+        return NULL;
+    }
+    const char *type = json_string_value(json_object_get(avro, "type"));
+    if (!type)
+        return json_is_object(avro) ? find_enum(json_object_get(avro, "type"), full_name) : NULL;
+    if (strcmp(type, "enum") == 0) {
+        const char *name = json_string_value(json_object_get(avro, "name")) ?: "";
+        const char *ns = json_string_value(json_object_get(avro, "namespace"));
+        const char *last = strrchr(full_name, '.') ? strrchr(full_name, '.') + 1 : full_name;
+        if (strchr(name, '.'))
+            return strcmp(full_name, name) == 0 ? avro : NULL;
+        bool same_ns = !ns || ((size_t)(last - 1 - full_name) == strlen(ns) && strncmp(full_name, ns, strlen(ns)) == 0);
+        return same_ns && strcmp(last, name) == 0 ? avro : NULL;
+    }
+    if (strcmp(type, "record") == 0) {
+        json_array_foreach(json_object_get(avro, "fields"), i, b)
+        {
+            const json_t *found = find_enum(json_object_get(b, "type"), full_name);
+            if (found)
+                return found;
+        }
+        return NULL;
+    }
+    if (strcmp(type, "array") == 0)
+        return find_enum(json_object_get(avro, "items"), full_name);
+    if (strcmp(type, "map") == 0)
+        return find_enum(json_object_get(avro, "values"), full_name);
+    return json_is_object(json_object_get(avro, "type")) ? find_enum(json_object_get(avro, "type"), full_name) : NULL;
+}
+
+/* The enum of a field's Avro type (itself, or a union's branch; a branch
+ * naming an enum declared earlier in root, as a schema repeats a named type
+ * the second time it uses it), or NULL. */
+static const json_t *enum_of(const json_t *type, const json_t *root)
 {
     if (json_is_object(type) && strcmp(json_string_value(json_object_get(type, "type")) ?: "", "enum") == 0)
         return type;
     size_t i;
     const json_t *branch;
     json_array_foreach(type, i, branch)
+    {
         if (json_is_object(branch) &&
             strcmp(json_string_value(json_object_get(branch, "type")) ?: "", "enum") == 0)
             return branch;
+        const json_t *named = json_is_string(branch) && strchr(json_string_value(branch), '.')
+                                  ? find_enum(root, json_string_value(branch))
+                                  : NULL;
+        if (named)
+            return named;
+    }
     return NULL;
 }
 
@@ -108,14 +160,14 @@ static const json_t *enum_of(const json_t *type)
  * they differ only in case: the Powalyze document writes "severity":
  * "high" where the schema's symbol is HIGH. Anything else is left for the
  * schema walk to refuse. */
-static void fold_enum_case(const json_t *record, json_t *data)
+static void fold_enum_case(const json_t *record, const json_t *root, json_t *data)
 {
     size_t i;
     const json_t *f;
     json_array_foreach(json_object_get(record, "fields"), i, f)
     {
         const char *name = json_string_value(json_object_get(f, "name"));
-        const json_t *e = enum_of(json_object_get(f, "type"));
+        const json_t *e = enum_of(json_object_get(f, "type"), root);
         const char *given = json_string_value(json_object_get(data, name ? name : ""));
         if (!e || !given)
             continue;
@@ -169,7 +221,8 @@ static int command_data(const command_route *cr, const bl_api_request *req, bl_h
         json_object_set_new(errors, field_path, json_string("must be a string of 1 to 200 characters"));
     if (json_object_size(errors) == 0) {
         check_fields(record, *data, errors);
-        fold_enum_case(record, *data);
+        const json_t *root = bl_api_command_bus_schema_json(bl_api_commands_bus(cr->commands), cr->msg);
+        fold_enum_case(record, root, *data);
     }
     if (json_object_size(errors) > 0) {
         json_decref(*data);

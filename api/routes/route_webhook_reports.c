@@ -204,9 +204,10 @@ static json_t *figures(long total, long succeeded, double avg_ms, long days)
 static json_t *recent_log(int64_t id, const char *event_type, int status_code, int64_t duration_ms,
                           int64_t at_ms, bool succeeded, int attempt, const char *endpoint_id)
 {
-    char when[32];
+    char when[32], log_id[32];
     bl_rfc3339_format_millis(at_ms, when, sizeof when);
-    return json_pack("{s:I, s:s, s:o, s:I, s:s, s:b, s:i, s:s}", "id", (json_int_t)id, "event_type", event_type,
+    snprintf(log_id, sizeof log_id, "log_%lld", (long long)id); /* the document's "log_abc": a string */
+    return json_pack("{s:s, s:s, s:o, s:I, s:s, s:b, s:i, s:s}", "id", log_id, "event_type", event_type,
                      "status_code", status_code ? json_integer(status_code) : json_null(), "duration_ms",
                      (json_int_t)duration_ms, "created_at", when, "success", succeeded, "attempt", attempt,
                      "endpoint_id", endpoint_id);

@@ -25,8 +25,10 @@ static int answer_endpoint(const bl_api_request *req, bl_http_response *resp, in
                            const bl_webhook_endpoint *e, json_t *extra)
 {
     json_t *last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, e->id);
-    json_t *j = last ? bl_api_webhook_json(e, last) : NULL;
+    json_t *creators = last ? bl_api_webhook_creators(req->server, req->auth->org_id, e->id) : NULL;
+    json_t *j = creators ? bl_api_webhook_json(e, last, creators) : NULL;
     json_decref(last);
+    json_decref(creators);
     if (j && extra)
         json_object_update(j, extra);
     json_decref(extra);
@@ -82,12 +84,13 @@ static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void
     json_decref(errors);
     bl_api_webhook_env env;
     bl_webhook_endpoint_list list = {0};
-    json_t *last = NULL;
+    json_t *last = NULL, *creators = NULL;
     bl_err err = {0};
     int rc = -1;
     if (bl_api_webhook_env_open_logged(req, 0, &env) != 0 ||
         bl_webhook_store_list(env.store, req->auth->org_id, false, &list, &err) != 0 ||
-        !(last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, NULL)))
+        !(last = bl_api_webhook_last_triggered(req->server, req->auth->org_id, NULL)) ||
+        !(creators = bl_api_webhook_creators(req->server, req->auth->org_id, NULL)))
         goto done;
     /* an organization has few endpoints: sorted here rather than in the store's SQL */
     sort_by by = {.field = column, .desc = strcmp(direction, "DESC") == 0};
@@ -95,12 +98,13 @@ static int list_webhooks(const bl_api_request *req, bl_http_response *resp, void
         qsort_r(list.items, list.count, sizeof *list.items, endpoint_cmp, &by);
     json_t *data = json_array();
     for (size_t i = (size_t)offset; data && i < list.count && i < (size_t)(offset + limit); i++)
-        json_array_append_new(data, bl_api_webhook_json(list.items[i], last));
+        json_array_append_new(data, bl_api_webhook_json(list.items[i], last, creators));
     json_t *out = bl_api_page_envelope(data, (long)list.count, limit, offset);
     rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
 done:
     json_decref(last);
+    json_decref(creators);
     bl_webhook_endpoint_list_free(&list);
     bl_api_webhook_env_close(&env);
     return rc;
@@ -139,6 +143,10 @@ static int create_webhook(const bl_api_request *req, bl_http_response *resp, voi
     bl_err err = {0};
     bl_webhook_endpoint *e =
         bl_webhook_store_create(env.store, req->auth->org_id, &spec.spec, secret, sizeof secret, &err);
+    /* created: a failure to name its creator leaves created_by null (unknown), never a second endpoint */
+    bl_err by_err = {0};
+    if (e && bl_api_webhook_set_creator(req, e->id, &by_err) != 0)
+        bl_log_error("api: webhook creator not recorded", BL_FS("endpoint_id", e->id), BL_FS("error", by_err.msg));
     if (e && state) {
         bl_webhook_endpoint *after = apply_is_active(req, env.store, e, &err);
         bl_webhook_endpoint_free(e);

@@ -437,7 +437,46 @@ json_t *bl_api_webhook_last_triggered(bl_api_server *s, const char *org_id, cons
     return out;
 }
 
-json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last)
+json_t *bl_api_webhook_creators(bl_api_server *s, const char *org_id, const char *endpoint_id)
+{
+    const char *params[] = {org_id, endpoint_id};
+    bl_err err = {0};
+    PGconn *conn = bl_api_acquire_pg(s, &err);
+    PGresult *r = conn ? bl_pg_exec(conn,
+                                    "SELECT id, created_by FROM webhook_endpoints WHERE organization_id = $1"
+                                    " AND ($2::text IS NULL OR id = $2) AND created_by IS NOT NULL",
+                                    2, params, &err)
+                       : NULL;
+    if (conn)
+        bl_pg_pool_release(bl_api_server_pool(s), conn);
+    if (!r) {
+        bl_log_error("api: webhook creators unavailable", BL_FS("error", err.msg));
+        return NULL;
+    }
+    json_t *out = json_object();
+    for (int i = 0; out && i < PQntuples(r); i++)
+        json_object_set_new(out, PQgetvalue(r, i, 0), json_string(PQgetvalue(r, i, 1)));
+    PQclear(r);
+    return out;
+}
+
+int bl_api_webhook_set_creator(const bl_api_request *req, const char *endpoint_id, bl_err *err)
+{
+    const char *who = req->auth->key_id[0] ? req->auth->key_id : req->auth->user_id;
+    const char *params[] = {endpoint_id, req->auth->org_id, who[0] ? who : NULL};
+    PGconn *conn = bl_api_acquire_pg(req->server, err);
+    PGresult *r = conn ? bl_pg_exec(conn,
+                                    "UPDATE webhook_endpoints SET created_by = $3"
+                                    " WHERE id = $1 AND organization_id = $2",
+                                    3, params, err)
+                       : NULL;
+    if (conn)
+        bl_pg_pool_release(bl_api_server_pool(req->server), conn);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last, const json_t *creators)
 {
     json_t *j = bl_webhook_endpoint_to_json(e);
     if (!j)
@@ -450,6 +489,8 @@ json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last)
     json_object_set_new(j, "last_triggered_at", when ? json_incref(when) : json_null());
     if (e->timeout_ms % 1000 == 0)
         json_object_set_new(j, "timeout_seconds", json_integer(e->timeout_ms / 1000));
+    const json_t *by = json_object_get(creators, e->id);
+    json_object_set_new(j, "created_by", by ? json_incref((json_t *)by) : json_null());
     return j;
 }
 

@@ -93,11 +93,21 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
  * failed (logged). */
 json_t *bl_api_webhook_last_triggered(bl_api_server *s, const char *org_id, const char *endpoint_id);
 
+/* Who created each endpoint of org_id (only endpoint_id's, unless NULL):
+ * {endpoint_id: API key or user id}, endpoints of no known creator left out
+ * (new reference), or NULL when PostgreSQL failed (logged). */
+json_t *bl_api_webhook_creators(bl_api_server *s, const char *org_id, const char *endpoint_id);
+
+/* Records the caller of req (its API key's or user's id) as the creator of
+ * endpoint_id. Returns 0, or -1 with err. */
+int bl_api_webhook_set_creator(const bl_api_request *req, const char *endpoint_id, bl_err *err);
+
 /* e as /v1 shows it: the store's fields plus the Powalyze document's
  * (events, is_active, retry_count, timeout_seconds, last_triggered_at from
- * last, a bl_api_webhook_last_triggered answer, may be NULL). New reference
+ * last, a bl_api_webhook_last_triggered answer, may be NULL; created_by from
+ * creators, a bl_api_webhook_creators answer, may be NULL). New reference
  * or NULL. */
-json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last);
+json_t *bl_api_webhook_json(const bl_webhook_endpoint *e, const json_t *last, const json_t *creators);
 
 /* limit (default 50; over 100 is answered as 100, the document's maximum,
  * which pagination.limit then shows) and offset (>= 0, default 0) from the

@@ -14,12 +14,13 @@ static const char *const rag_symbols[] = {"GREEN", "YELLOW", "RED", NULL};
 static const char *const phase_symbols[] = {"PLANNED", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED", NULL};
 
 /* The budget in cents: budget_cents, else the document's budget in currency
- * units rounded to the cent, else 0. Returns 0 or -1 with err. */
+ * units rounded to the cent, else 0. Returns 1 when one of them was given,
+ * 0 when neither was, or -1 with err. */
 static int budget_cents_of(const bl_pmo_command *c, int64_t *cents, char text[BL_FIELD_INT_TEXT_MAX], bl_err *err)
 {
     int found = bl_field_get_int(c, "budget_cents", false, 0, INT64_MAX, cents, text, err);
     if (found != 0)
-        return found < 0 ? -1 : 0;
+        return found;
     const json_t *units = json_object_get(c->data, "budget");
     *cents = 0;
     if (units && !json_is_null(units)) {
@@ -28,9 +29,10 @@ static int budget_cents_of(const bl_pmo_command *c, int64_t *cents, char text[BL
         if (!json_is_number(units) || !isfinite(v) || v < 0 || v > 9e13)
             return bl_err_set(err, BL_EINVAL, "%s: data.budget: must be a number from 0 to 9e13", c->type);
         *cents = llround(v * 100.0);
+        found = 1;
     }
     snprintf(text, BL_FIELD_INT_TEXT_MAX, "%" PRId64, *cents);
-    return 0;
+    return found;
 }
 
 static int project_create(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *out, bl_err *err)
@@ -149,7 +151,7 @@ static int project_update(PGconn *conn, const bl_pmo_command *c, bl_pmo_events *
         bl_field_get_str(c, "owner_id", false, &owner, err) < 0 ||
         bl_field_get_enum(c, "status", false, rag_symbols, &status, err) < 0 ||
         (has_progress = bl_field_get_int(c, "progress", false, 0, 100, &progress, progress_text, err)) < 0 ||
-        (has_budget = bl_field_get_int(c, "budget_cents", false, 0, INT64_MAX, &budget, budget_text, err)) < 0 ||
+        (has_budget = budget_cents_of(c, &budget, budget_text, err)) < 0 ||
         bl_field_get_str(c, "currency", false, &currency, err) < 0 ||
         (has_start = bl_field_get_time(c, "start_date", false, start, err)) < 0 ||
         (has_end = bl_field_get_time(c, "end_date", false, end, err)) < 0)

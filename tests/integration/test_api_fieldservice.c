@@ -16,6 +16,8 @@
 #include "tests/support/api_fixture.h"
 #include "tests/support/fs_api_fixture.h"
 #include "tests/support/test.h"
+#include "tests/support/webhook_domain_path.h"
+#include "tests/support/webhook_sink.h"
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
@@ -338,6 +340,153 @@ static void change_status_legal_200_illegal_422_row_unchanged(void)
     bl_test_reply_clear(&r);
 }
 
+/* GET /planning/ with the document's client_id and statut filters: only
+ * that client's appointments, only those in that status. */
+static void planning_filters_on_client_id_and_statut(void)
+{
+    char a[64], b[64], ia[64], ib[64], path[256];
+    bl_test_fs_make_client("Eta Fuites", "actif", "1 quai Ouest, 44000 Nantes", a);
+    bl_test_fs_make_client("Theta Eaux", "actif", "2 quai Est, 44000 Nantes", b);
+    bl_test_fs_make_intervention(a, "2031-05-12T08:00:00Z", "inspection", ia);
+    bl_test_fs_make_intervention(b, "2031-05-12T14:00:00Z", "inspection", ib);
+    bl_test_reply r;
+    snprintf(path, sizeof path, "/api/interventions/%s/change-status", ia);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "POST", path, "{\"nouveau_statut\":\"en_cours\"}", &r) == 200);
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/api/planning/?client_id=%s", b);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 1);
+    const json_t *row = json_array_get(json_object_get(r.json, "rendez_vous"), 0);
+    CHECK_EQ_STR(bl_test_fs_str(row, "id"), ib);
+    CHECK_EQ_STR(bl_test_fs_str(row, "client"), "Theta Eaux");
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET",
+                            "/api/planning/?date_debut=2031-05-12&date_fin=2031-05-12&statut=en_cours", NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 1);
+    row = json_array_get(json_object_get(r.json, "rendez_vous"), 0);
+    CHECK_EQ_STR(bl_test_fs_str(row, "id"), ia);
+    CHECK_EQ_STR(bl_test_fs_str(row, "statut"), "en_cours");
+    bl_test_reply_clear(&r);
+    snprintf(path, sizeof path, "/api/planning/?client_id=%s&statut=en_cours", b);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r) == 200);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total")), 0);
+    bl_test_reply_clear(&r);
+}
+
+/* The document's 500: a failure inside the API (the clients' table renamed
+ * away under it) is answered {detail, error_code: INTERNAL_ERROR,
+ * field_errors}, and the same request works again once it is back. */
+static void an_internal_failure_answers_500_internal_error(void)
+{
+    bl_test_reply r;
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+    bl_test_fs_service_pause();
+    REQUIRE(bl_test_sql(bl_test_fs.api.pool, "ALTER TABLE fieldservice_clients RENAME TO fieldservice_clients_away", 0,
+                        NULL) == 0);
+    long status = bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r);
+    CHECK(bl_test_sql(bl_test_fs.api.pool, "ALTER TABLE fieldservice_clients_away RENAME TO fieldservice_clients", 0,
+                      NULL) == 0);
+    bl_test_fs_service_resume();
+    CHECK_EQ_INT(status, 500);
+    bl_test_fs_check_error(&r, 500, "INTERNAL_ERROR");
+    CHECK_EQ_INT(json_object_size(json_object_get(r.json, "field_errors")), 0);
+    CHECK(!strstr(r.body ? r.body : "", "fieldservice_clients")); /* nothing of the database's words leaks */
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", "/api/clients/", NULL, &r) == 200);
+    bl_test_reply_clear(&r);
+}
+
+typedef struct resource_hit {
+    const char *path, *resource_id;
+    sink_hit found; /* its body borrowed from the sink */
+} resource_hit;
+
+static int has_resource_hit(webhook_sink *s, void *user)
+{
+    resource_hit *want = user;
+    sink_hit hits[8];
+    size_t n = webhook_sink_hits_to(s, want->path, hits, 8);
+    for (size_t i = 0; i < n; i++)
+        if (strstr(hits[i].body, want->resource_id)) {
+            want->found = hits[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* Creates the document's example webhook (its body as written) at url with
+ * the condition's value. Returns the status. */
+static long make_example_webhook(const char *url, const char *value)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\n  \"nom\": \"string\",\n  \"description\": \"string\",\n  \"url\": \"%s\",\n"
+             "  \"type_webhook\": \"intervention_created\",\n  \"secret\": \"string\",\n  \"conditions\": [\n"
+             "    {\n      \"field\": \"data.statut\",\n      \"operator\": \"equals\",\n"
+             "      \"value\": \"%s\"\n    }\n  ]\n}",
+             url, value);
+    bl_test_reply r;
+    long status = bl_test_api_call(&bl_test_fs.api, "POST", "/api/webhooks/", bl_test_fs.api.admin_token, NULL, body,
+                                   &r);
+    bl_test_reply_clear(&r);
+    return status;
+}
+
+/* The document's own webhook example (type_webhook intervention_created,
+ * condition data.statut equals en_cours), its body as written, end to end
+ * over HTTP. An intervention is always created planifie here (the status
+ * machine), so the example as written never matches a creation: beside it
+ * the same webhook with the value planifie receives the intervention, in the
+ * document's payload signed X-Webhook-Signature, and the en_cours one gets
+ * nothing. */
+static void the_documents_webhook_example_delivers_only_matching_interventions(void)
+{
+    wh_domain_path p = {0};
+    webhook_sink sink = {0};
+    bl_test_reply r = {0};
+    char topic[200], url[160], client[64], id[64];
+    snprintf(topic, sizeof topic, "%sevents.fieldservice.intervention", bl_test_fs.api.prefix);
+    if (wh_domain_path_open(&p, bl_test_fs.api.registry.pg_url, topic) != 0 ||
+        webhook_sink_start(&sink, NULL, NULL) != 0) {
+        CHECK(!"the webhook path started");
+        goto done;
+    }
+    webhook_sink_url(&sink, "/en_cours", url, sizeof url);
+    REQUIRE(make_example_webhook(url, "en_cours") == 201);
+    webhook_sink_url(&sink, "/planifie", url, sizeof url);
+    REQUIRE(make_example_webhook(url, "planifie") == 201);
+    CHECK_EQ_INT(wh_e2e_wait_cache(&p.wh, 2), 0);
+    bl_test_fs_make_client("Iota Fuites", "actif", "5 rue du Port, 13002 Marseille", client);
+    bl_test_fs_make_intervention(client, "2031-06-02T09:00:00Z", "inspection", id);
+    resource_hit want = {.path = "/planifie", .resource_id = id};
+    if (!webhook_sink_wait(&sink, has_resource_hit, &want, 30000)) {
+        CHECK(!"the matching webhook received the intervention");
+        goto done;
+    }
+    json_t *j = json_loadb(want.found.body, want.found.body_len, 0, NULL);
+    CHECK_EQ_INT(json_object_size(j), 4);
+    CHECK_EQ_STR(bl_test_fs_str(j, "type"), "intervention_created");
+    CHECK(json_string_length(json_object_get(j, "timestamp")) >= 20);
+    CHECK_EQ_STR(bl_test_fs_str(j, "resource_id"), id);
+    const json_t *data = json_object_get(j, "data");
+    CHECK_EQ_STR(bl_test_fs_str(data, "id"), id);
+    CHECK_EQ_STR(bl_test_fs_str(data, "client_id"), client);
+    CHECK_EQ_STR(bl_test_fs_str(data, "statut"), "planifie");
+    json_decref(j);
+    char python[128];
+    wh_python_verify("text-keyed string", want.found.body, python, sizeof python);
+    CHECK(strncmp(want.found.webhook_sig, "sha256=", 7) == 0);
+    CHECK_EQ_STR(want.found.webhook_sig, python);
+    /* the fan-out matched both endpoints on the same event: the en_cours one got nothing */
+    sink_hit none[4];
+    CHECK_EQ_INT(webhook_sink_hits_to(&sink, "/en_cours", none, 4), 0);
+done:
+    bl_test_reply_clear(&r);
+    webhook_sink_stop(&sink);
+    wh_domain_path_close(&p);
+}
+
 /* ---- past the bound ---- */
 
 /* Reads path until its status is no longer "accepted" (the service runs);
@@ -346,6 +495,8 @@ static void change_status_legal_200_illegal_422_row_unchanged(void)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
+    setenv("BUSLINE_ENCRYPTION_KEYS", BL_WEBHOOK_TEST_KEYS, 1); /* the webhooks' secrets */
+    setenv("BUSLINE_WEBHOOK_ALLOW", "127.0.0.0/8", 1);          /* the local sink */
     if (bl_test_fs_setup() == 0) {
         BL_RUN(client_create_answers_201_with_the_created_client);
         BL_RUN(client_list_pages_and_filters);
@@ -356,6 +507,9 @@ int main(void)
         BL_RUN(intervention_create_answers_201_and_lists_filter);
         BL_RUN(intervention_validation_lists_every_invalid_field);
         BL_RUN(change_status_legal_200_illegal_422_row_unchanged);
+        BL_RUN(planning_filters_on_client_id_and_statut);
+        BL_RUN(an_internal_failure_answers_500_internal_error);
+        BL_RUN(the_documents_webhook_example_delivers_only_matching_interventions);
     } else {
         bl_test_failures++;
     }

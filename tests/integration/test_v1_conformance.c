@@ -249,6 +249,12 @@ static void webhooks_are_created_signed_and_reported(void)
     bl_v1_has(r.json, "retry_count", T_INTEGER);
     bl_v1_has(r.json, "timeout_seconds", T_INTEGER);
     bl_v1_has(r.json, "last_triggered_at", T_STRING_OR_NULL);
+    bl_v1_has(r.json, "created_by", T_STRING); /* §4.1's created_by: the admin key that made it */
+    const char *by[] = {json_string_value(json_object_get(r.json, "created_by")) ?: "", api.org};
+    char keys[8] = "";
+    CHECK(bl_test_sql_value(api.pool, "SELECT count(*) FROM api_keys WHERE id = $1 AND organization_id = $2"
+                                      " AND 'admin' = ANY (permissions)", 2, by, keys, sizeof keys) == 0);
+    CHECK_EQ_STR(keys, "1");
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "retry_count")), 3);
     CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "timeout_seconds")), 10);
     CHECK(json_is_true(json_object_get(r.json, "is_active")));
@@ -260,6 +266,7 @@ static void webhooks_are_created_signed_and_reported(void)
     REQUIRE(call("GET", "/v1/webhooks", read_token, NULL, &r) == 200);
     bl_v1_check_page(r.json, 50, 0);
     CHECK(!json_object_get(json_array_get(json_object_get(r.json, "data"), 0), "secret"));
+    bl_v1_has(json_array_get(json_object_get(r.json, "data"), 0), "created_by", T_STRING);
     bl_test_reply_clear(&r);
 
     /* one delivery (the test delivery), signed as the document says */
@@ -298,7 +305,8 @@ static void webhooks_are_created_signed_and_reported(void)
         CHECK_EQ_INT(json_integer_value(json_object_get(r.json, "total_triggers")), 1);
         CHECK(json_number_value(json_object_get(r.json, "success_rate")) == 100.0);
         json_t *log = json_array_get(json_object_get(r.json, "recent_logs"), 0);
-        bl_v1_has(log, "id", T_INTEGER);
+        bl_v1_has(log, "id", T_STRING);
+        CHECK(strncmp(json_string_value(json_object_get(log, "id")) ?: "", "log_", 4) == 0);
         bl_v1_has(log, "event_type", T_STRING);
         bl_v1_has(log, "status_code", T_INTEGER);
         bl_v1_has(log, "duration_ms", T_INTEGER);

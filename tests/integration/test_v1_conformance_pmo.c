@@ -4,16 +4,12 @@
  * documented field (the rest of the document: test_v1_conformance.c). */
 #include "api/auth/keys.h"
 #include "api/server.h"
-#include "core/kafka_admin.h"
-#include "producers/domain_service/service.h"
-#include "producers/pmo/domain.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
+#include "tests/support/v1_pmo_fixture.h"
 #include "tests/support/v1_shapes.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,56 +17,12 @@
 
 static bl_test_api api;
 static char read_token[BL_API_TOKEN_SIZE];
-static bl_domain_service *pmo; /* the PMO domain service on the API's database and topics */
+static bl_v1_pmo pmo; /* the PMO domain service on the API's database and topics */
 
 
 static long call(const char *method, const char *path, const char *token, const char *body, bl_test_reply *r)
 {
     return bl_test_api_call(&api, method, path, token, NULL, body, r);
-}
-
-static atomic_int pmo_running;
-
-static void *step_pmo(void *arg)
-{
-    (void)arg;
-    while (atomic_load(&pmo_running)) {
-        bl_err err = {0};
-        if (bl_domain_service_step(pmo, 100, &err) < 0)
-            fprintf(stderr, "  pmo: %s\n", err.msg);
-    }
-    return NULL;
-}
-
-/* Calls the API while the PMO service runs beside it (a command's outcome
- * can then be waited for). */
-static long call_with_pmo(const char *method, const char *path, const char *token, const char *body,
-                          bl_test_reply *r)
-{
-    pthread_t t;
-    atomic_store(&pmo_running, 1);
-    if (pthread_create(&t, NULL, step_pmo, NULL) != 0)
-        return -1;
-    long status = call(method, path, token, body, r);
-    atomic_store(&pmo_running, 0);
-    pthread_join(t, NULL);
-    return status;
-}
-
-/* Steps the PMO service until path reads 200 (or the test's bound of steps
- * passes); returns the last status. */
-static long step_pmo_until_found(const char *path)
-{
-    long status = 0;
-    for (int i = 0; i < 300 && status != 200; i++) {
-        bl_err err = {0};
-        if (bl_domain_service_step(pmo, 100, &err) < 0)
-            fprintf(stderr, "  pmo: %s\n", err.msg);
-        bl_test_reply r;
-        status = call("GET", path, read_token, NULL, &r);
-        bl_test_reply_clear(&r);
-    }
-    return status;
 }
 
 /* §6.2 Projects: the example POST body exactly as written (no id, owner or
@@ -89,7 +41,7 @@ static void project_example_body_is_accepted_as_written(void)
     snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r.json, "aggregate_id")) ?: "");
     bl_test_reply_clear(&r);
     snprintf(path, sizeof path, "/v1/projects/%s", id);
-    REQUIRE(step_pmo_until_found(path) == 200);
+    REQUIRE(bl_v1_pmo_step_until(&pmo, path, read_token, 200, NULL, NULL));
     REQUIRE(call("GET", path, read_token, NULL, &r) == 200);
     const json_t *p = json_object_get(r.json, "data");
     bl_v1_has(p, "id", T_STRING);
@@ -128,7 +80,7 @@ static void report_example_body_is_answered_as_documented(void)
     const char *body = "{\n  \"type\": \"executive\",\n  \"project_ids\": [\"prj_abc123\", \"prj_def456\"],\n"
                        "  \"include_risks\": true,\n  \"include_decisions\": true,\n  \"format\": \"markdown\"\n}";
     bl_test_reply r;
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token, body, &r) == 201);
+    REQUIRE(bl_v1_pmo_call(&pmo, "POST", "/v1/reports/generate", api.write_token, body, &r) == 201);
     const json_t *d = json_object_get(r.json, "data");
     bl_v1_has(d, "id", T_STRING);
     bl_v1_has(d, "type", T_STRING);
@@ -143,17 +95,17 @@ static void report_example_body_is_answered_as_documented(void)
     CHECK(strstr(content, "## Risks") != NULL);
     bl_test_reply_clear(&r);
     /* without its risks section when asked so */
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token,
-                          "{\"type\":\"executive\",\"project_ids\":[\"prj_def456\"],\"include_risks\":false,"
-                          "\"format\":\"markdown\"}", &r) == 201);
+    REQUIRE(bl_v1_pmo_call(&pmo, "POST", "/v1/reports/generate", api.write_token,
+                                 "{\"type\":\"executive\",\"project_ids\":[\"prj_def456\"],\"include_risks\":false,"
+                                 "\"format\":\"markdown\"}", &r) == 201);
     content = json_string_value(json_object_get(json_object_get(r.json, "data"), "content")) ?: "";
     CHECK(strstr(content, "## Risks") == NULL);
     CHECK(strstr(content, "Transformation Digitale") == NULL);
     bl_test_reply_clear(&r);
     /* an unknown project is the document's 404 */
-    REQUIRE(call_with_pmo("POST", "/v1/reports/generate", api.write_token,
-                          "{\"type\":\"executive\",\"project_ids\":[\"prj_nope\"],\"format\":\"markdown\"}",
-                          &r) == 404);
+    REQUIRE(bl_v1_pmo_call(&pmo, "POST", "/v1/reports/generate", api.write_token,
+                                 "{\"type\":\"executive\",\"project_ids\":[\"prj_nope\"],\"format\":\"markdown\"}",
+                                 &r) == 404);
     bl_v1_check_error(&r, "not_found");
     bl_test_reply_clear(&r);
 }
@@ -170,22 +122,7 @@ int main(void)
     bl_api_key_spec spec = {.org_id = api.org, .name = "Power BI", .perm = BL_API_PERM_READ,
                             .rate_per_hour = 100000};
     /* the PMO service beside the API, with its dead-letter topic for refusals */
-    char group[96], dlq[200];
-    bl_test_unique_name(group, sizeof group, "g_v1_pmo");
-    snprintf(dlq, sizeof dlq, "%s.dlq", api.topics[0]);
-    bl_err err = {0};
-    bl_kafka_admin *admin = bl_kafka_admin_new(bl_test_kafka_brokers(), NULL, &err);
-    bl_kafka_topic_spec dlq_spec = {.name = dlq, .partitions = 1, .replication_factor = -1};
-    const char *dlq_names[] = {dlq};
-    bool dlq_made = admin && bl_kafka_admin_create_topics(admin, &dlq_spec, 1, 30000, &err) == 0 &&
-                    bl_kafka_admin_wait_visible(admin, dlq_names, 1, 30000, &err) == 0;
-    bl_domain_service_opts o = {.rules = &bl_pmo_rules, .brokers = bl_test_kafka_brokers(),
-                                .pg_url = api.registry.pg_url, .group_id = group,
-                                .commands_topic = api.topics[0], .dlq_topic = dlq,
-                                .events_topic_prefix = api.prefix, .registry_url = api.registry.base_url};
-    if (!dlq_made || !(pmo = bl_domain_service_new(&o, &err)))
-        fprintf(stderr, "setup: pmo: %s\n", err.msg);
-    if (pmo && bl_test_make_key(api.pool, &spec, read_token, NULL) == 0) {
+    if (bl_v1_pmo_start(&pmo, &api) == 0 && bl_test_make_key(api.pool, &spec, read_token, NULL) == 0) {
         bl_v1_insert_project(&api, "prj_abc123", "Transformation Digitale", "GREEN", 15000000, 6750000);
         bl_v1_insert_project(&api, "prj_def456", "Migration ERP", "RED", 9000000, 100);
         BL_RUN(project_example_body_is_accepted_as_written);
@@ -193,10 +130,7 @@ int main(void)
     } else {
         bl_test_failures++;
     }
-    bl_domain_service_free(pmo);
-    if (admin && dlq_made)
-        bl_kafka_admin_delete_topics(admin, dlq_names, 1, 30000, &err);
-    bl_kafka_admin_free(admin);
+    bl_v1_pmo_stop(&pmo);
     bl_test_api_stop(&api);
     curl_global_cleanup();
     return bl_test_summary();

@@ -32,7 +32,7 @@ static const char *const *all_topics(wh_e2e *e, size_t *n)
 int wh_e2e_open(wh_e2e *e)
 {
     bl_err err = {0};
-    if (bl_webhook_fixture_open(&e->f) != 0)
+    if (!e->f.pool && bl_webhook_fixture_open(&e->f) != 0) /* else attached by the caller */
         return -1;
     bl_test_unique_name(e->prefix, sizeof e->prefix, "wh");
     for (char *p = e->prefix; *p; p++)

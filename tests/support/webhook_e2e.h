@@ -42,8 +42,9 @@ typedef struct wh_e2e {
     int relay_on, fanout_on, deliver_on;
 } wh_e2e;
 
-/* Opens the database and topics and creates everything; the threads are
- * started by wh_e2e_start. Returns 0, or -1 after printing why. */
+/* Opens the database (unless e->f was attached to one with
+ * bl_webhook_fixture_attach) and topics and creates everything; the threads
+ * are started by wh_e2e_start. Returns 0, or -1 after printing why. */
 int wh_e2e_open(wh_e2e *e);
 /* Starts the relay, fan-out and (when with_deliver) delivery threads. */
 int wh_e2e_start(wh_e2e *e, int with_deliver);

@@ -7,6 +7,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The pool, keyring and allow-list over f's database. */
+static int fixture_parts(bl_webhook_fixture *f, bl_err *err)
+{
+    f->pool = bl_pg_pool_new(f->pg_url, 4, err);
+    if (!f->pool)
+        return -1;
+    f->keyring = bl_keyring_parse(BL_WEBHOOK_TEST_KEYS, NULL, err);
+    return f->keyring && bl_ssrf_allowlist_parse("127.0.0.0/8", &f->allow, err) == 0 ? 0 : -1;
+}
+
+int bl_webhook_fixture_attach(bl_webhook_fixture *f, const char *pg_url)
+{
+    memset(f, 0, sizeof *f);
+    bl_err err = {0};
+    snprintf(f->pg_url, sizeof f->pg_url, "%s", pg_url);
+    if (!(f->conn = bl_pg_connect(f->pg_url, &err)) || fixture_parts(f, &err) != 0) {
+        fprintf(stderr, "webhook fixture: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int bl_webhook_fixture_open(bl_webhook_fixture *f)
 {
     memset(f, 0, sizeof *f);
@@ -17,11 +39,7 @@ int bl_webhook_fixture_open(bl_webhook_fixture *f)
     f->conn = bl_pg_connect(f->pg_url, &err);
     if (!f->conn || bl_migrations_apply(f->conn, BUSLINE_SOURCE_DIR "/migrations", &err) < 0)
         goto fail;
-    f->pool = bl_pg_pool_new(f->pg_url, 4, &err);
-    if (!f->pool)
-        goto fail;
-    f->keyring = bl_keyring_parse(BL_WEBHOOK_TEST_KEYS, NULL, &err);
-    if (!f->keyring || bl_ssrf_allowlist_parse("127.0.0.0/8", &f->allow, &err) != 0)
+    if (fixture_parts(f, &err) != 0)
         goto fail;
     return 0;
 fail:

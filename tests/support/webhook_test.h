@@ -24,6 +24,10 @@ typedef struct bl_webhook_fixture {
  * printing why; close the fixture either way. */
 int bl_webhook_fixture_open(bl_webhook_fixture *f);
 
+/* The same on the existing database pg_url (already migrated), which close
+ * then leaves in place. Returns 0, or -1 after printing why. */
+int bl_webhook_fixture_attach(bl_webhook_fixture *f, const char *pg_url);
+
 /* Frees everything and drops the database. */
 void bl_webhook_fixture_close(bl_webhook_fixture *f);
 

@@ -70,7 +70,8 @@ static const char webhook_schema[] =
     "\"max_age_seconds\":{\"type\":[\"integer\",\"null\"],\"minimum\":1,\"maximum\":2592000,"
     "\"description\":\"a delivery older than this (from its creation) goes to the dead letters whatever its "
     "attempts, with a reason naming the max age; null: no limit\"},"
-    "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"}}}";
+    "\"conditions\":{\"type\":\"array\"},\"headers\":{\"type\":\"object\"},"
+    "\"transformation\":{\"$ref\":\"#/components/schemas/TransformationRule\"}}}";
 
 /* A replay job (api/routes/route_webhook_replays.c). */
 static const char replay_schema[] =

@@ -1,6 +1,7 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
 #include "api/routes/webhook_api.h"
 
+#include "connectors/webhook/policy/transformation.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "consumers/retry_policy.h"
 #include "core/log.h"
@@ -259,6 +260,11 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
         else
             read_int(v, name, 1, 1000000, &n, errors);
         s->rate_limit_burst = (int)n;
+    } else if (strcmp(name, "transformation") == 0) {
+        /* every problem of the rule is named: its compile error or each failed test case */
+        s->transformation = json_is_null(v) ? NULL : v;
+        if (s->transformation)
+            bl_webhook_transformation_check(v, name, errors);
     } else {
         return false;
     }

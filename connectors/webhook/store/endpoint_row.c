@@ -31,6 +31,7 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->ed25519_public_key);
     free(e->previous_ed25519_key_sealed);
     free(e->previous_ed25519_public_key);
+    json_decref(e->transformation);
     free(e);
 }
 
@@ -59,6 +60,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .rate_limit_burst = e->rate_limit_burst,
         .payload_format = e->payload_format,
         .signature_scheme = e->signature_scheme,
+        .transformation = e->transformation,
     };
 }
 
@@ -178,6 +180,10 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     }
     if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
         goto fail;
+    if (!PQgetisnull(res, row, 33) && !json_is_object(e->transformation = json_loads(PQgetvalue(res, row, 33), 0, NULL))) {
+        bl_err_set(err, BL_EINVAL, "webhook store: transformation of %s unreadable", e->id);
+        goto fail;
+    }
     return e;
 fail:
     bl_webhook_endpoint_free(e);
@@ -324,6 +330,7 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         json_array_append_new(schedule, json_integer(e->retry_schedule_s[i]));
     json_object_set_new(j, "retry_schedule", schedule);
     json_object_set_new(j, "max_age_seconds", e->max_age_s ? json_integer(e->max_age_s) : json_null());
+    json_object_set_new(j, "transformation", e->transformation ? json_incref(e->transformation) : json_null());
     return j;
 }
 

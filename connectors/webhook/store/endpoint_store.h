@@ -96,6 +96,10 @@ typedef struct bl_webhook_spec {
      * other string of 1..BL_WEBHOOK_SECRET_MAX_BYTES printable bytes, see
      * bl_webhook_secret_from_text); NULL: a new random one */
     const char *secret;
+    /* A TransformationRule (policy/transformation.h) applied to the body
+     * before it is signed; checked on save (compiles, test cases pass);
+     * NULL: none. */
+    const json_t *transformation;
 } bl_webhook_spec;
 
 /* One endpoint as stored, without any secret in plaintext. Every pointer is
@@ -136,6 +140,7 @@ typedef struct bl_webhook_endpoint {
     int64_t previous_ed25519_expires_ms;
     int64_t created_ms;
     int64_t updated_ms;
+    json_t *transformation;            /* the TransformationRule object; NULL: none */
 } bl_webhook_endpoint;
 
 /* Frees e and all it owns. Accepts NULL. */

@@ -3,7 +3,9 @@
  * endpoint; a bad one refused with a 422 naming each problem (its compile
  * error, each failing test case) and nothing saved; the test-run route on a
  * sample event, on an event type's catalog example and with an unsaved
- * transformation, its run-time failure shown as the error. */
+ * transformation, its run-time failure shown as the error; and
+ * `busline webhooks create --transformation FILE`. */
+#include "connectors/webhook/cli/cmd_webhooks.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/test.h"
 #include "tests/support/webhook_api_fixture.h"
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* a map rule: type = the event, who = data.name in capitals ("NOBODY" without one) */
 #define RULE                                                                                                  \
@@ -173,6 +176,48 @@ static void test_route_shows_the_transformed_body_or_the_error(void)
     bl_test_reply_clear(&r);
 }
 
+/* Runs `busline webhooks create` of an endpoint name with --transformation file. */
+static int cli_create(const char *name, const char *file)
+{
+    char *argv[] = {"webhooks", "create", "--pg-url", bl_test_wh.pg_url, "--allow", "127.0.0.0/8", "--org",
+                    bl_test_wh.org_pro, "--name", (char *)name, "--url", "http://127.0.0.1:9/cli", "--events",
+                    "risk.*", "--transformation", (char *)file, NULL};
+    return bl_cmd_webhooks(16, argv);
+}
+
+static long saved_with_transformation(const char *name)
+{
+    char count[32];
+    const char *params[] = {name};
+    if (bl_test_sql_value(bl_test_wh.pool, "SELECT count(*) FROM webhook_endpoints WHERE name = $1 AND "
+                          "transformation->>'id' = 't1'", 1, params, count, sizeof count) != 0)
+        return -1;
+    return strtol(count, NULL, 10);
+}
+
+static void cli_create_reads_the_transformation_file_and_refuses_a_bad_one(void)
+{
+    char good[] = "/tmp/busline-xf-good-XXXXXX", bad[] = "/tmp/busline-xf-bad-XXXXXX";
+    int fg = mkstemp(good), fb = mkstemp(bad);
+    REQUIRE(fg >= 0 && fb >= 0);
+    const char *bad_rule = "{\"id\":\"t1\",\"type\":\"map\",\"rules\":[{\"operation\":\"set\",\"source\":\"1\","
+                           "\"target\":\"$.a\"}],\"testCases\":[{\"name\":\"n\",\"input\":{},\"expectedOutput\":{}}]}";
+    CHECK(write(fg, RULE, strlen(RULE)) == (ssize_t)strlen(RULE));
+    CHECK(write(fb, bad_rule, strlen(bad_rule)) == (ssize_t)strlen(bad_rule));
+    close(fg);
+    close(fb);
+    CHECK_EQ_INT(cli_create("cli-good", good), 0);
+    CHECK_EQ_INT(saved_with_transformation("cli-good"), 1);
+    CHECK(cli_create("cli-bad", bad) != 0);
+    CHECK(cli_create("cli-missing", "/tmp/busline-xf-no-such-file") != 0);
+    char count[32];
+    REQUIRE(bl_test_sql_value(bl_test_wh.pool, "SELECT count(*) FROM webhook_endpoints WHERE name IN "
+                              "('cli-bad', 'cli-missing')", 0, NULL, count, sizeof count) == 0);
+    CHECK_EQ_STR(count, "0");
+    unlink(good);
+    unlink(bad);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -180,6 +225,7 @@ int main(void)
         BL_RUN(transformation_is_saved_shown_and_removed);
         BL_RUN(bad_transformation_is_refused_422_naming_each_problem);
         BL_RUN(test_route_shows_the_transformed_body_or_the_error);
+        BL_RUN(cli_create_reads_the_transformation_file_and_refuses_a_bad_one);
     } else {
         bl_test_failures++;
     }

@@ -54,5 +54,8 @@ const bl_setting bl_endpoint_settings[] = {
      .max = 30LL * 24 * 3600 * 1000, .help = "how long the old secret keeps signing (rotate)"},
     {.name = "since", .flag = "since", .type = BL_SETTING_DURATION, .def = "0s", .min = 0,
      .max = 3650LL * 24 * 3600 * 1000, .help = "stats over this last period; 0: all time"},
+    {.name = "transformation", .flag = "transformation", .type = BL_SETTING_STRING,
+     .help = "FILE holding a TransformationRule (JSON) applied to the body before signing; checked: it "
+             "compiles and its testCases pass; none: remove it"},
     {0},
 };

@@ -1,6 +1,7 @@
 /* Endpoint management actions of `busline webhooks` (see cmd_endpoints.h). */
 #include "connectors/webhook/cli/cmd_endpoints.h"
 #include "connectors/webhook/cli/cmd_endpoint_settings.h"
+#include "connectors/webhook/cli/cmd_transformation.h"
 
 #include "connectors/webhook/workers/test_send.h"
 
@@ -88,6 +89,7 @@ typedef struct spec_holder {
     char types_buf[TYPES_TEXT_MAX];
     json_t *conditions, *headers;
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
+    json_t *transformation;
 } spec_holder;
 
 /* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
@@ -118,6 +120,7 @@ static void spec_holder_clear(spec_holder *h)
 {
     json_decref(h->conditions);
     json_decref(h->headers);
+    json_decref(h->transformation);
 }
 
 /* Applies the given flags onto spec (create: every flag with its default). */
@@ -188,6 +191,11 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
     }
     if (creating || given(cfg, "burst"))
         spec->rate_limit_burst = (int)bl_config_int(cfg, "burst");
+    if (given(cfg, "transformation")) {
+        if (bl_cli_transformation_read(bl_config_str(cfg, "transformation"), &h->transformation, err) != 0)
+            return -1;
+        spec->transformation = h->transformation;
+    }
     return 0;
 }
 

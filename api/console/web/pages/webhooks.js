@@ -8,6 +8,7 @@ import { badge, codeTabs, confirmDialog, copyButton, errorBox, field, fill, fmtA
 import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
+import { transformationField } from './transformation_field.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -306,9 +307,10 @@ export async function renderWebhooks(view, claims) {
       [['v1', 'v1: HMAC-SHA256 with the secret'], ['v1a', 'v1a: ed25519, verified with a public key'], ['both', 'both (v1 and v1a)']]
         .map(([v, label]) => h('option', { value: v, selected: (e.signature_scheme || 'v1') === v }, label))),
       'v1a lets receivers verify with a whpk_ public key that cannot sign; busline makes the key pair.');
+    const transformation = transformationField(existing, groups);
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, transformation.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -337,6 +339,7 @@ export async function renderWebhooks(view, claims) {
         if (at < 1) local.headers = `“${line}” is not “Name: value”`;
         else body.headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
       }
+      transformation.read(local, body);
       if (Object.keys(local).length) {
         showFieldErrors(form, { message: 'Please correct the marked fields.', fieldErrors: local });
         return;

@@ -12,7 +12,7 @@ const PLACEHOLDER = '{"type": "map", "rules": [{"operation": "set", "source": "$
 /** existing: the endpoint (or null); groups: the event types by domain. Returns {wrap, read(local, body)}. */
 export function transformationField(existing, groups) {
   const f = field('Transformation (JSON)', h('textarea', { name: 'transformation', rows: '4', class: 'mono', spellcheck: 'false', placeholder: PLACEHOLDER }),
-    'Optional. A TransformationRule (map, filter, aggregate, validate, custom) applied to the body before it is signed; its test cases must pass. Empty: the body as built.');
+    `Optional. A TransformationRule (map, filter, aggregate, validate, custom) applied to the body before it is signed; its test cases must pass. Empty: the body as built.${existing ? '' : ' Once the endpoint is saved, Try it runs it on an event type’s example.'}`);
   f.input.value = existing && existing.transformation ? JSON.stringify(existing.transformation, null, 2) : '';
   const parse = () => {
     const text = f.input.value.trim();

@@ -180,8 +180,10 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     }
     if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
         goto fail;
-    if (!PQgetisnull(res, row, 33) &&
-        !json_is_object(e->transformation = json_loads(PQgetvalue(res, row, 33), 0, NULL))) {
+    /* json_is_object is a macro reading its argument twice: load first */
+    if (!PQgetisnull(res, row, 33))
+        e->transformation = json_loads(PQgetvalue(res, row, 33), 0, NULL);
+    if (!PQgetisnull(res, row, 33) && !json_is_object(e->transformation)) {
         bl_err_set(err, BL_EINVAL, "webhook store: transformation of %s unreadable", e->id);
         goto fail;
     }

@@ -33,21 +33,12 @@ static void run_test_cases(const bl_transform_chain *chain, json_t *problems)
     json_t *f;
     json_array_foreach(failures, i, f)
     {
-        char field[96], *expected = json_dumps(json_object_get(f, "expected"), JSON_COMPACT | JSON_ENCODE_ANY),
-                        *actual = json_dumps(json_object_get(f, "actual"), JSON_COMPACT | JSON_ENCODE_ANY);
-        const char *error = json_string_value(json_object_get(f, "error"));
+        char field[96], text[512];
         snprintf(field, sizeof field, "transformations[%lld].testCases[%lld]",
                  (long long)json_integer_value(json_object_get(f, "rule")),
                  (long long)json_integer_value(json_object_get(f, "index")));
-        if (error)
-            bl_custom_problem(problems, field, "test case \"%s\" failed: %s",
-                              json_string_value(json_object_get(f, "name")), error);
-        else
-            bl_custom_problem(problems, field, "test case \"%s\" failed: expected %.150s, got %.150s",
-                              json_string_value(json_object_get(f, "name")), expected ? expected : "?",
-                              actual ? actual : "?");
-        free(expected);
-        free(actual);
+        bl_transform_failure_text(f, text, sizeof text);
+        bl_custom_problem(problems, field, "%s", text);
     }
     json_decref(failures);
 }

@@ -111,6 +111,23 @@ static int get_event_type(const bl_api_request *req, bl_http_response *resp, voi
     return rc;
 }
 
+json_t *bl_api_event_type_example(const char *type, const char *domain, bl_err *err)
+{
+    bl_catalog *cat = bl_catalog_load(bl_catalog_default_dir(), err);
+    if (!cat)
+        return NULL;
+    const bl_catalog_msg *m = bl_catalog_find(cat, BL_MSG_EVENT, domain && *domain ? domain : NULL, type, err);
+    json_t *entry = m ? entry_of(cat, m, 1, err) : NULL, *example = json_incref(json_object_get(entry, "example"));
+    if (!m && err->code == BL_EINVAL)
+        bl_err_set(err, BL_EINVAL, "%.100s is an event type of several domains: name one with domain", type);
+    else if (!m)
+        bl_err_set(err, BL_ENOTFOUND, "no event type %.100s%s%.60s (GET /v1/event-types lists them)", type,
+                   domain ? " in domain " : "", domain ? domain : "");
+    json_decref(entry);
+    bl_catalog_free(cat);
+    return example;
+}
+
 static const char list_operation[] =
     "{\"operationId\":\"list_event_types\",\"summary\":\"Every event type a webhook may subscribe to\","
     "\"tags\":[\"event-types\"],\"responses\":{\"200\":{\"description\":\"The catalog\",\"content\":{"

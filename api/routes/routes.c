@@ -36,6 +36,7 @@ const bl_api_routes_install_fn bl_api_route_files[] = {
     bl_api_routes_alerts,
     bl_api_routes_alert_rules,
     bl_api_routes_egress_proxy,
+    bl_api_routes_webhook_transformation,
     NULL,
 };
 

@@ -42,12 +42,19 @@ int bl_api_routes_workflows(bl_api_server *s, bl_err *err); /* /v1/workflows and
 int bl_api_routes_alerts(bl_api_server *s, bl_err *err); /* /v1/alerts, the alert evaluator (api/alerts) */
 int bl_api_routes_alert_rules(bl_api_server *s, bl_err *err); /* /v1/alert-rules (api/alerts) */
 int bl_api_routes_egress_proxy(bl_api_server *s, bl_err *err); /* /v1/organizations/egress-proxy */
+int bl_api_routes_webhook_transformation(bl_api_server *s, bl_err *err); /* /v1/webhooks/:id/transformation/test */
 
 /* The read model's row id of collection ("reports") in organization org,
  * as GET /v1/<collection>/:id shows it under "data": a new object (caller
  * decrefs), or NULL with err (BL_ENOTFOUND when there is none). */
 json_t *bl_api_v1_read_row(bl_api_server *s, const char *collection, const char *org, const char *id,
                            bl_err *err);
+
+/* The catalog's example webhook body of event type (domain NULL: the one
+ * domain that publishes it), as GET /v1/event-types/:type shows it. Returns
+ * a new reference, or NULL with err (BL_ENOTFOUND: no such type; BL_EINVAL:
+ * several domains publish it and none was named). */
+json_t *bl_api_event_type_example(const char *type, const char *domain, bl_err *err);
 
 /* Every install function, ended by NULL. */
 extern const bl_api_routes_install_fn bl_api_route_files[];

@@ -88,7 +88,8 @@ static const char webhook_schema[] =
     "clientCertificate and caCertificate as {fingerprint_sha256, subject, issuer, expires_at, certificates} or "
     "null. A PEM that does not parse or a key that is not the certificate's: 422 field_errors.tls\","
     "\"properties\":{\"clientCertificate\":{},\"clientKey\":{\"type\":\"string\",\"writeOnly\":true},"
-    "\"caCertificate\":{}}}}}";
+    "\"caCertificate\":{}}},"
+    "\"transformation\":{\"$ref\":\"#/components/schemas/TransformationRule\"}}}";
 
 /* A replay job (api/routes/route_webhook_replays.c). */
 static const char replay_schema[] =

@@ -1,6 +1,7 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
 #include "api/routes/webhook_api.h"
 
+#include "connectors/webhook/policy/transformation.h"
 #include "connectors/webhook/store/endpoint_ordering.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "consumers/retry_policy.h"
@@ -274,6 +275,11 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
             note(errors, name, BL_WEBHOOK_ORDERING_CHOICES);
     } else if (strcmp(name, "tls") == 0) {
         bl_api_webhook_tls_read(v, s, errors);
+    } else if (strcmp(name, "transformation") == 0) {
+        /* every problem of the rule is named: its compile error or each failed test case */
+        s->transformation = json_is_null(v) ? NULL : v;
+        if (s->transformation)
+            bl_webhook_transformation_check(v, name, errors);
     } else {
         return false;
     }

@@ -110,4 +110,9 @@ json_t *bl_transform_chain_apply(const bl_transform_chain *c, const json_t *inpu
  * of memory. failures may be NULL. */
 int bl_transform_chain_run_tests(const bl_transform_chain *c, json_t **failures);
 
+/* One failure object of bl_transform_run_tests (borrowed) as a sentence into
+ * out: 'test case "n" failed: expected {...}, got {...}' (each value cut at
+ * 150 bytes) or 'test case "n" failed: <error>'. */
+void bl_transform_failure_text(const json_t *failure, char *out, size_t len);
+
 #endif

@@ -152,17 +152,9 @@ static void report_tests(const bl_wf_step *s, size_t i, json_t *problems)
     json_t *f;
     json_array_foreach(failures, k, f)
     {
-        char *expected = json_dumps(json_object_get(f, "expected"), JSON_COMPACT | JSON_ENCODE_ANY);
-        char *actual = json_dumps(json_object_get(f, "actual"), JSON_COMPACT | JSON_ENCODE_ANY);
-        const char *error = json_string_value(json_object_get(f, "error"));
-        const char *name = json_string_value(json_object_get(f, "name"));
-        if (error)
-            bl_field_problem(problems, field, "test case \"%s\" failed: %s", name ? name : "", error);
-        else
-            bl_field_problem(problems, field, "test case \"%s\" failed: expected %.150s, got %.150s", name ? name : "",
-                          expected ? expected : "?", actual ? actual : "?");
-        free(expected);
-        free(actual);
+        char text[512];
+        bl_transform_failure_text(f, text, sizeof text);
+        bl_field_problem(problems, field, "%s", text);
     }
     json_decref(failures);
 }

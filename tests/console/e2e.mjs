@@ -514,6 +514,39 @@ async function main() {
     await fitsNarrow(page, 'webhooks page');
     await shoot(page, 'webhooks');
 
+    // ---- the payload transformation: tried in the dialog, refused with its failing test case, saved ----
+    await endpoint.getByRole('button', { name: 'Edit' }).click();
+    const editXf = page.getByRole('dialog', { name: 'Edit Ops receiver' });
+    await editXf.waitFor();
+    const xfBox = editXf.getByLabel('Transformation (JSON)');
+    await xfBox.fill(JSON.stringify({ type: 'map', rules: [{ operation: 'set', source: '$.event', target: '$.kind' }],
+      testCases: [{ name: 'kind', input: { event: 'e' }, expectedOutput: { kind: 'e' } }] }));
+    await editXf.getByLabel('Event type to try the transformation on').selectOption({ label: 'risk.escalated' });
+    await editXf.getByRole('button', { name: 'Try it' }).click();
+    const tried = editXf.locator('pre.transform-result');
+    await tried.waitFor();
+    await page.waitForFunction(() => (document.querySelector('pre.transform-result')?.textContent || '').includes('kind'), null, { timeout: WAIT });
+    check(JSON.parse(await tried.textContent()).kind === 'risk.escalated', 'Try it shows the transformed example body of the chosen event type');
+    await xfBox.fill(JSON.stringify({ type: 'map', rules: [{ operation: 'set', source: '$.event', target: '$.kind' }],
+      testCases: [{ name: 'wrong', input: { event: 'e' }, expectedOutput: { kind: 'f' } }] }));
+    await editXf.getByRole('button', { name: 'Save changes' }).click();
+    await editXf.getByText(/test case "wrong" failed/).waitFor();
+    check(true, 'a transformation whose test case fails is refused, naming the test case');
+    await xfBox.fill(JSON.stringify({ id: 'kind', type: 'map', rules: [{ operation: 'set', source: '$.event', target: '$.kind' }] }));
+    await editXf.getByRole('button', { name: 'Save changes' }).click();
+    await editXf.waitFor({ state: 'detached' });
+    const withXf = await callApi(base, 'GET', `/v1/webhooks/${endpointId}`, token);
+    check(withXf.json.transformation && withXf.json.transformation.id === 'kind', 'the transformation is saved from the dialog');
+    await endpoint.getByRole('button', { name: 'Edit' }).click();
+    const clearXf = page.getByRole('dialog', { name: 'Edit Ops receiver' });
+    await clearXf.waitFor();
+    check(JSON.parse(await clearXf.getByLabel('Transformation (JSON)').inputValue()).id === 'kind', 'the dialog shows the saved transformation');
+    await clearXf.getByLabel('Transformation (JSON)').fill('');
+    await clearXf.getByRole('button', { name: 'Save changes' }).click();
+    await clearXf.waitFor({ state: 'detached' });
+    const noXf = await callApi(base, 'GET', `/v1/webhooks/${endpointId}`, token);
+    check(noXf.json.transformation === null, 'emptying the box removes it');
+
     // ---- disable, then replay ----
     await endpoint.getByRole('switch').click();
     await page.locator(`[data-endpoint-id="${endpointId}"] [role="switch"][aria-checked="false"]`).waitFor();

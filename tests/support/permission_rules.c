@@ -199,6 +199,9 @@ char *bl_test_perm_body_for(const json_t *openapi, const char *method, const cha
         {"POST", "/v1/webhooks", "{\"name\":\"made by the matrix\",\"url\":\"" CLOSED_URL "/hook\","
                                  "\"event_types\":[\"risk.*\"]}"},
         {"PUT", "/v1/webhooks/:id", "{\"timeout_ms\":2000}"},
+        {"POST", "/v1/webhooks/:id/transformation/test",
+         "{\"event\":{\"a\":1},\"transformation\":{\"type\":\"map\",\"rules\":[{\"operation\":\"set\","
+         "\"source\":\"$.a\",\"target\":\"$.b\"}]}}"},
         {"POST", "/v1/integrations/:provider/connect", "{\"redirectUri\":\"https://app.example.com/cb\"}"},
         {"POST", "/v1/integrations/:provider/callback", "{\"state\":\"st_unknown\",\"code\":\"c\"}"},
         {"PUT", "/v1/integrations/:id/settings", "{\"settings\":{\"calendar_id\":\"primary\"}}"},

@@ -69,5 +69,8 @@ const bl_setting bl_endpoint_settings[] = {
      .help = "remove the endpoint's client certificate and CA (update)"},
     {.name = "egress_proxy", .flag = "egress-proxy", .type = BL_SETTING_STRING,
      .help = "egress-proxy: http(s)://host:port the organization's deliveries go through; none: direct"},
+    {.name = "transformation", .flag = "transformation", .type = BL_SETTING_STRING,
+     .help = "FILE holding a TransformationRule (JSON) applied to the body before signing; checked: it "
+             "compiles and its testCases pass; none: remove it"},
     {0},
 };

@@ -2,6 +2,7 @@
 #include "connectors/webhook/cli/cmd_endpoints.h"
 #include "connectors/webhook/cli/cmd_endpoint_settings.h"
 #include "connectors/webhook/cli/cmd_endpoint_transport.h"
+#include "connectors/webhook/cli/cmd_transformation.h"
 
 #include "connectors/webhook/workers/test_send.h"
 
@@ -91,6 +92,7 @@ typedef struct spec_holder {
     json_t *conditions, *headers;
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
     bl_cli_tls_pems tls;
+    json_t *transformation;
 } spec_holder;
 
 /* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
@@ -122,6 +124,7 @@ static void spec_holder_clear(spec_holder *h)
     json_decref(h->conditions);
     json_decref(h->headers);
     bl_cli_tls_pems_clear(&h->tls);
+    json_decref(h->transformation);
 }
 
 /* Applies the given flags onto spec (create: every flag with its default). */
@@ -196,6 +199,11 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
     }
     if (creating || given(cfg, "burst"))
         spec->rate_limit_burst = (int)bl_config_int(cfg, "burst");
+    if (given(cfg, "transformation")) {
+        if (bl_cli_transformation_read(bl_config_str(cfg, "transformation"), &h->transformation, err) != 0)
+            return -1;
+        spec->transformation = h->transformation;
+    }
     return bl_cli_tls_apply(cfg, spec, &h->tls, err);
 }
 

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -66,6 +67,7 @@ void bl_webhook_snapshot_release(bl_webhook_snapshot *s)
         free(s->tls_key);
     }
     bl_event_filter_free((bl_event_filter *)s->filter);
+    bl_transform_free((bl_transform *)s->transform);
     bl_webhook_endpoint_free((bl_webhook_endpoint *)s->endpoint);
     free(s);
 }
@@ -116,6 +118,16 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     s->retry.schedule_len = (int)e->retry_schedule_len;
     for (size_t i = 0; i < e->retry_schedule_len; i++)
         s->retry.schedule_ms[i] = e->retry_schedule_s[i] * 1000;
+    if (e->transformation) {
+        /* compiled only (its test cases ran when it was saved); one that no
+         * longer compiles keeps the endpoint, its deliveries fail with why */
+        bl_err terr = {0};
+        if (!(s->transform = bl_transform_compile(e->transformation, &terr))) {
+            snprintf(s->transform_error, sizeof s->transform_error, "transformation: %.230s", terr.msg);
+            bl_log_warn("webhook cache: transformation does not compile", BL_FS("endpoint_id", e->id),
+                        BL_FS("error", terr.msg));
+        }
+    }
     return s;
 }
 

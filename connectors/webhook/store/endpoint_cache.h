@@ -16,6 +16,7 @@
 #include "consumers/event_filter.h"
 #include "consumers/retry_policy.h"
 #include "connectors/webhook/policy/signature.h"
+#include "connectors/transform/transform.h"
 #include "core/crypto.h"
 #include "core/err.h"
 
@@ -39,6 +40,11 @@ typedef struct bl_webhook_snapshot {
     atomic_int refs;                     /* private */
     char *tls_key;                       /* the client key's PEM, opened; NULL: no client certificate */
     size_t tls_key_len;
+    /* The endpoint's transformation compiled (policy/transformation.h);
+     * NULL when it has none, or when it did not compile here: then
+     * transform_error says why and its deliveries fail with that. */
+    const bl_transform *transform;
+    char transform_error[256];
 } bl_webhook_snapshot;
 
 /* Takes one more reference to s; returns s. */

@@ -37,6 +37,7 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->tls_client_key_sealed);
     free(e->tls_ca_cert);
     free(e->egress_proxy);
+    json_decref(e->transformation);
     free(e);
 }
 
@@ -65,6 +66,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .rate_limit_burst = e->rate_limit_burst,
         .payload_format = e->payload_format,
         .signature_scheme = e->signature_scheme,
+        .transformation = e->transformation,
     };
 }
 
@@ -184,6 +186,13 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     }
     if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
         goto fail;
+    /* json_is_object is a macro reading its argument twice: load first */
+    if (!PQgetisnull(res, row, 33))
+        e->transformation = json_loads(PQgetvalue(res, row, 33), 0, NULL);
+    if (!PQgetisnull(res, row, 33) && !json_is_object(e->transformation)) {
+        bl_err_set(err, BL_EINVAL, "webhook store: transformation of %s unreadable", e->id);
+        goto fail;
+    }
     if (bl_webhook_endpoint_tls_from_row(e, res, row) != 0) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -337,6 +346,7 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
     json_object_set_new(j, "ordering", json_string(bl_webhook_ordering_name(e->strict_order)));
     json_t *tls = bl_webhook_tls_json(e->tls_client_cert, e->tls_ca_cert);
     json_object_set_new(j, "tls", tls ? tls : json_null());
+    json_object_set_new(j, "transformation", e->transformation ? json_incref(e->transformation) : json_null());
     return j;
 }
 

@@ -6,6 +6,7 @@
 #include "consumers/event_filter.h"
 #include "consumers/retry_policy.h"
 #include "connectors/webhook/policy/ssrf_guard.h"
+#include "connectors/webhook/policy/transformation.h"
 #include "connectors/webhook/store/endpoint_store_internal.h"
 
 #include <ctype.h>
@@ -181,6 +182,12 @@ int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spe
     if (!f)
         return bl_err_wrap(err, "conditions");
     bl_event_filter_free(f);
+    if (spec->transformation) {
+        bl_transform *t = bl_webhook_transformation_compile(spec->transformation, err);
+        if (!t)
+            return -1;
+        bl_transform_free(t);
+    }
     bl_ssrf_target target;
     if (bl_ssrf_check_url(spec->url, bl_webhook_store_allow(st), &target, err) != 0) {
         err->code = BL_EINVAL; /* a name that does not resolve is bad input here too */

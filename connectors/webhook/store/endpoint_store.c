@@ -72,6 +72,7 @@ typedef struct spec_params {
     char *conditions;  /* JSON text */
     char *headers;     /* JSON text */
     char *schedule;    /* JSON array text, NULL: none */
+    char *transformation; /* JSON text, NULL: none */
     char max_age[24];
     const char *max_age_p;
     char max_attempts[16], backoff[24], timeout[16], rate[40], burst[16];
@@ -84,6 +85,7 @@ static void spec_params_clear(spec_params *p)
     free(p->conditions);
     free(p->headers);
     free(p->schedule);
+    free(p->transformation);
 }
 
 /* Turns a checked spec into parameter texts, applying the defaults. */
@@ -111,6 +113,10 @@ static int spec_params_fill(const bl_webhook_spec *s, spec_params *p, bl_err *er
             spec_params_clear(p);
             return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         }
+    }
+    if (s->transformation && !(p->transformation = json_dumps(s->transformation, JSON_COMPACT))) {
+        spec_params_clear(p);
+        return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
     }
     if (s->max_age_s > 0) {
         snprintf(p->max_age, sizeof p->max_age, "%" PRId64, s->max_age_s);
@@ -300,11 +306,11 @@ int bl_webhook_id_check(const char *id, bl_err *err)
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format, " \
     "signature_scheme, ed25519_key_sealed, ed25519_public_key, retry_schedule, max_age_seconds, " \
-    "tls_client_certificate, tls_client_key_sealed, tls_ca_certificate) "                   \
+    "transformation, tls_client_certificate, tls_client_key_sealed, tls_ca_certificate) "     \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
     "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20, "          \
-    SCHEDULE_SQL("$21") ", $22::integer, $23, $24, $25) RETURNING "                         \
+    SCHEDULE_SQL("$21") ", $22::integer, $23::jsonb, $24, $25, $26) RETURNING "            \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
@@ -335,9 +341,9 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
                                 spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL,
-                                p.schedule, p.max_age_p, tls.cert, tls.key_sealed, tls.ca};
+                                p.schedule, p.max_age_p, p.transformation, tls.cert, tls.key_sealed, tls.ca};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 25, params, id, err), err);
+            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 26, params, id, err), err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -424,7 +430,8 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "signature_scheme = $16, ed25519_key_sealed = COALESCE(ed25519_key_sealed, $17), "        \
     "ed25519_public_key = COALESCE(ed25519_public_key, $18), "                               \
     "retry_schedule = " SCHEDULE_SQL("$19") ", max_age_seconds = $20::integer, "             \
-    BL_WEBHOOK_TLS_SET_SQL("$21", "$22", "$23", "$24") ", "                                  \
+    "transformation = $21::jsonb, "                                                         \
+    BL_WEBHOOK_TLS_SET_SQL("$22", "$23", "$24", "$25") ", "                                  \
     "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
@@ -459,9 +466,9 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
                                 p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p,
-                                tls.change, tls.cert, tls.key_sealed, tls.ca};
+                                p.transformation, tls.change, tls.cert, tls.key_sealed, tls.ca};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 24, params, id, err), err);
+            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 25, params, id, err), err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;

@@ -104,6 +104,10 @@ typedef struct bl_webhook_spec {
     const char *tls_client_cert;
     const char *tls_client_key;       /* a secret: sealed before it is stored */
     const char *tls_ca_cert;
+    /* A TransformationRule (policy/transformation.h) applied to the body
+     * before it is signed; checked on save (compiles, test cases pass);
+     * NULL: none. */
+    const json_t *transformation;
 } bl_webhook_spec;
 
 enum { BL_WEBHOOK_TLS_KEEP = 0, BL_WEBHOOK_TLS_SET, BL_WEBHOOK_TLS_CLEAR };
@@ -150,6 +154,7 @@ typedef struct bl_webhook_endpoint {
     char *tls_client_key_sealed;      /* keyring text of the key's PEM; NULL with the above */
     char *tls_ca_cert;                /* PEM bundle trusted instead of the system's; NULL: the system's */
     char *egress_proxy;               /* the organization's proxy URL (organization_egress_proxies); NULL: none */
+    json_t *transformation;            /* the TransformationRule object; NULL: none */
 } bl_webhook_endpoint;
 
 /* Frees e and all it owns. Accepts NULL. */

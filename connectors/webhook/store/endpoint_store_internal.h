@@ -27,12 +27,12 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format, signature_scheme, "          \
     "ed25519_key_sealed, ed25519_public_key, previous_ed25519_key_sealed, "                  \
     "previous_ed25519_public_key, " BL_WEBHOOK_MS("previous_ed25519_expires_at") ", "            \
-    "array_to_json(retry_schedule)::text, max_age_seconds, "                                 \
+    "array_to_json(retry_schedule)::text, max_age_seconds, transformation::text, "                                 \
     BL_WEBHOOK_TLS_COLS
 
 /* The TLS columns (endpoint_tls_row.c), read from BL_WEBHOOK_TLS_COL0 on;
  * the egress proxy comes from the endpoint's organization. */
-#define BL_WEBHOOK_TLS_COL0 33
+#define BL_WEBHOOK_TLS_COL0 34
 #define BL_WEBHOOK_TLS_COLS                                                                 \
     "tls_client_certificate, tls_client_key_sealed, tls_ca_certificate, "                   \
     "(SELECT x.url FROM organization_egress_proxies x "                                     \

@@ -76,6 +76,7 @@ static bool host_stuck(const bl_webhook_deliver *d, const bl_host_entry *h, int6
 void bl_deliver_job_free(dl_job *j)
 {
     bl_webhook_snapshot_release(j->snap);
+    free(j->body);
     free(j);
 }
 
@@ -104,8 +105,8 @@ void bl_deliver_log_attempt(bl_webhook_deliver *d, const dl_job *j, bool sent, i
         .succeeded = ok,
         .response = resp,
         .response_len = resp_len,
-        .payload = sent ? j->v.body : NULL,
-        .payload_len = j->v.body_len,
+        .payload = sent ? (j->body ? j->body : j->v.body) : NULL,
+        .payload_len = j->body ? j->body_len : j->v.body_len,
         .error = error,
         .duration_ms = duration_ms < 0 ? 0 : duration_ms,
         .attempt = j->attempt,
@@ -367,6 +368,17 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         dead_letter(d, j, true, 0, aged);
         return;
     }
+    if (bl_deliver_transform_body(j, now, &err) != 0) {
+        /* the same event fails the same rule again: no retry; replay it once
+         * the transformation is fixed. Not the endpoint's failure (health). */
+        atomic_fetch_add(&d->attempts, 1);
+        bl_deliver_count_attempt(d, "failed", -1);
+        bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
+        bl_log_warn("deliver: transformation failed; dead-lettered", BL_FS("endpoint_id", j->v.endpoint_id),
+                    BL_FS("event_id", j->v.event_id), BL_FS("error", err.msg));
+        dead_letter(d, j, false, 0, err.msg);
+        return;
+    }
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {
         /* the name did not resolve: a transport failure like any other */
@@ -406,7 +418,9 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         return;
     }
     bl_webhook_rotation keys = bl_webhook_snapshot_keys(j->snap);
-    if (bl_webhook_req_headers_build(e, &keys, j->v.event_id, j->v.body, j->v.body_len, now / 1000,
+    const char *body = j->body ? j->body : j->v.body;
+    size_t body_len = j->body ? j->body_len : j->v.body_len;
+    if (bl_webhook_req_headers_build(e, &keys, j->v.event_id, body, body_len, now / 1000,
                                      &d->headers, &err) != 0) {
         bl_breaker_record(&host->breaker, &j->permit, true, mono);
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
@@ -418,8 +432,8 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         .url = e->url,
         .headers = d->headers.lines,
         .header_count = d->headers.count,
-        .body = j->v.body,
-        .body_len = j->v.body_len,
+        .body = body,
+        .body_len = body_len,
         .timeout_ms = e->timeout_ms,
         .resolve = j->check->resolve[0] ? j->check->resolve : NULL,
         .on_done = on_http_done,

@@ -37,6 +37,8 @@ typedef struct dl_job {
     bl_host_entry *held_by;                 /* in its host's held list while in_http */
     struct dl_job *held_prev, *held_next;
     int64_t sent_mono;                      /* handed to the http client */
+    char *body;          /* the endpoint's transformation of v.body (owned); NULL: v.body is sent */
+    size_t body_len;
 } dl_job;
 
 struct bl_webhook_deliver {
@@ -81,6 +83,11 @@ void bl_deliver_held_unsent(dl_job *j, int64_t now);
  * sent yet (newest first) and parks it; returns the earliest time another
  * host may turn stuck (INT64_MAX: none). */
 int64_t bl_deliver_park_stuck_hosts(bl_webhook_deliver *d);
+
+/* Applies j's endpoint transformation (when it has one) to j->v.body at
+ * now_ms into j->body, the bytes then signed, sent and logged. Returns 0
+ * (also when there is none), or -1 with err ("transformation: ..."). */
+int bl_deliver_transform_body(dl_job *j, int64_t now_ms, bl_err *err);
 
 /* Sends j now, or defers or concludes it without sending. */
 void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j);

@@ -9,6 +9,7 @@ import { replaysSection } from './replays.js';
 import { examplePayload, exampleHeaders, verifySnippets } from '../snippets.js';
 import { catalogPanel, detailsButton } from './event_catalog.js';
 import { egressProxySection, tlsFacts, tlsFields } from './webhook_transport.js';
+import { transformationField } from './transformation_field.js';
 
 const POLL_MS = 3000;
 const PERIODS = [['1', 'Last 24 hours'], ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
@@ -316,9 +317,10 @@ export async function renderWebhooks(view, claims) {
         .map(([v, label]) => h('option', { value: v, selected: (e.ordering || 'none') === v }, label))),
       'FIFO sends one delivery at a time in the order events came; a failing one is retried and holds the rest back until it succeeds or goes to the dead letters.');
     const transport = tlsFields(existing);
+    const transformation = transformationField(existing, groups);
     const formId = uid('webhook-form');
     const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
-      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, transport.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
+      h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, transport.wrap, transformation.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
     form.addEventListener('submit', async (ev) => {
@@ -349,6 +351,7 @@ export async function renderWebhooks(view, claims) {
         if (at < 1) local.headers = `“${line}” is not “Name: value”`;
         else body.headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
       }
+      transformation.read(local, body);
       if (Object.keys(local).length) {
         showFieldErrors(form, { message: 'Please correct the marked fields.', fieldErrors: local });
         return;

@@ -37,6 +37,7 @@ typedef struct bl_webhook_snapshot {
     int64_t ed_previous_until_s;         /* as previous_until_s */
     bl_retry_policy retry;               /* defaults with the endpoint's attempts and backoff */
     atomic_int refs;                     /* private */
+    char *kafka_sasl_password;           /* a Kafka destination's, opened; NULL: none */
 } bl_webhook_snapshot;
 
 /* Takes one more reference to s; returns s. */

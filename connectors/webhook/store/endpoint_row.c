@@ -31,6 +31,11 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->ed25519_public_key);
     free(e->previous_ed25519_key_sealed);
     free(e->previous_ed25519_public_key);
+    bl_webhook_kafka_clear(e->kafka);
+    free(e->kafka);
+    if (e->kafka_password_sealed)
+        OPENSSL_cleanse(e->kafka_password_sealed, strlen(e->kafka_password_sealed));
+    free(e->kafka_password_sealed);
     free(e);
 }
 
@@ -59,6 +64,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .rate_limit_burst = e->rate_limit_burst,
         .payload_format = e->payload_format,
         .signature_scheme = e->signature_scheme,
+        .kafka = e->kafka,
     };
 }
 
@@ -164,6 +170,7 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->previous_ed25519_public_key = text_at(res, row, 29, &oom);
     e->previous_ed25519_expires_ms = int_at(res, row, 30);
     e->max_age_s = int_at(res, row, 32);
+    e->kafka_password_sealed = text_at(res, row, 35, &oom);
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -178,6 +185,14 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     }
     if (parse_retry_schedule(e, PQgetisnull(res, row, 31) ? NULL : PQgetvalue(res, row, 31), err) != 0)
         goto fail;
+    if (strcmp(PQgetvalue(res, row, 33), "kafka") == 0 && !PQgetisnull(res, row, 34)) {
+        if (!(e->kafka = calloc(1, sizeof *e->kafka))) {
+            bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+            goto fail;
+        }
+        if (bl_webhook_kafka_from_column(PQgetvalue(res, row, 34), e->kafka, err) != 0)
+            goto fail;
+    }
     return e;
 fail:
     bl_webhook_endpoint_free(e);
@@ -221,6 +236,33 @@ int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *
 void bl_webhook_ed25519_aad(const char *id, char *out, size_t out_len)
 {
     snprintf(out, out_len, "%s/ed25519", id);
+}
+
+int bl_webhook_endpoint_kafka_password(const bl_webhook_endpoint *e, const bl_keyring *kr, char **out,
+                                       bl_err *err)
+{
+    *out = NULL;
+    if (!e->kafka_password_sealed)
+        return 0;
+    if (!kr)
+        return bl_err_set(err, BL_EINVAL, "webhook endpoint %s: no keyring to open its Kafka password", e->id);
+    char aad[BL_WEBHOOK_ID_MAX + 16];
+    bl_webhook_kafka_password_aad(e->id, aad, sizeof aad);
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    if (bl_keyring_open(kr, e->kafka_password_sealed, aad, strlen(aad), &plain, &len, err) != 0)
+        return bl_err_wrap(err, "webhook endpoint %s: Kafka password", e->id);
+    char *text = malloc(len + 1);
+    if (text) {
+        memcpy(text, plain, len);
+        text[len] = '\0';
+    }
+    OPENSSL_cleanse(plain, len);
+    free(plain);
+    if (!text)
+        return bl_err_set(err, BL_ENOMEM, "webhook endpoint %s: out of memory", e->id);
+    *out = text;
+    return 0;
 }
 
 /* Opens one sealed "whsk_" key of endpoint id and parses it. */
@@ -324,6 +366,9 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
         json_array_append_new(schedule, json_integer(e->retry_schedule_s[i]));
     json_object_set_new(j, "retry_schedule", schedule);
     json_object_set_new(j, "max_age_seconds", e->max_age_s ? json_integer(e->max_age_s) : json_null());
+    json_object_set_new(j, "type", json_string(e->kafka ? "kafka" : "http"));
+    json_object_set_new(j, "kafka", e->kafka ? bl_webhook_kafka_to_json(e->kafka, e->kafka_password_sealed != NULL)
+                                             : json_null());
     return j;
 }
 

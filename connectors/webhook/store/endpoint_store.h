@@ -15,6 +15,7 @@
 #include "connectors/webhook/policy/signature.h"
 #include "connectors/webhook/policy/signature_v1a.h"
 #include "connectors/webhook/policy/ssrf_guard.h"
+#include "connectors/webhook/store/kafka_destination.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -96,6 +97,13 @@ typedef struct bl_webhook_spec {
      * other string of 1..BL_WEBHOOK_SECRET_MAX_BYTES printable bytes, see
      * bl_webhook_secret_from_text); NULL: a new random one */
     const char *secret;
+    /* A Kafka destination (kafka_destination.h; borrowed) instead of an
+     * HTTP one: url is then ignored (the store writes
+     * "kafka://<brokers>/<topic>"); NULL: HTTP. */
+    const bl_webhook_kafka *kafka;
+    /* The destination's SASL password (sealed on save, never returned);
+     * NULL: on update keep the stored one, on create none. */
+    const char *kafka_sasl_password;
 } bl_webhook_spec;
 
 /* One endpoint as stored, without any secret in plaintext. Every pointer is
@@ -136,6 +144,8 @@ typedef struct bl_webhook_endpoint {
     int64_t previous_ed25519_expires_ms;
     int64_t created_ms;
     int64_t updated_ms;
+    bl_webhook_kafka *kafka;           /* a Kafka destination; NULL: HTTP (url) */
+    char *kafka_password_sealed;       /* keyring text (bl_webhook_endpoint_kafka_password); NULL: none */
 } bl_webhook_endpoint;
 
 /* Frees e and all it owns. Accepts NULL. */
@@ -161,6 +171,12 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
 int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms,
                                 bl_webhook_secret *current, bl_webhook_secret *previous,
                                 int64_t *previous_until_ms, bl_err *err);
+
+/* Opens the SASL password of e's Kafka destination with kr into *out
+ * (caller wipes and frees; NULL when e has none). Returns 0, or -1 with err
+ * (BL_ECRYPTO when the ciphertext does not open). */
+int bl_webhook_endpoint_kafka_password(const bl_webhook_endpoint *e, const bl_keyring *kr, char **out,
+                                       bl_err *err);
 
 /* Every signing key of an endpoint, opened (bl_webhook_endpoint_keys_open). */
 typedef struct bl_webhook_keys {

@@ -27,7 +27,13 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format, signature_scheme, "          \
     "ed25519_key_sealed, ed25519_public_key, previous_ed25519_key_sealed, "                  \
     "previous_ed25519_public_key, " BL_WEBHOOK_MS("previous_ed25519_expires_at") ", "            \
-    "array_to_json(retry_schedule)::text, max_age_seconds"
+    "array_to_json(retry_schedule)::text, max_age_seconds, "                                  \
+    "destination_type, kafka::text, kafka_sasl_password_sealed"
+
+/* bl_webhook_spec_check for an update: password_stored says the endpoint
+ * already has a sealed Kafka password that the update keeps. */
+int bl_webhook_spec_check_kept(const bl_webhook_store *st, const bl_webhook_spec *spec, bool password_stored,
+                               bl_err *err);
 
 /* The associated data an endpoint's sealed ed25519 key is bound to:
  * "<id>/ed25519" into out (at least BL_WEBHOOK_ID_MAX + 9 bytes). */

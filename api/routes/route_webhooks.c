@@ -182,7 +182,8 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     json_t *errors = NULL;
     int rc = -1;
     /* choosing a scheme may draw an ed25519 pair, sealed with the keyring */
-    int needs = BL_API_WH_EVENTS | (json_object_get(req->body, "signature_scheme") ? BL_API_WH_KEYRING : 0);
+    int needs = BL_API_WH_EVENTS | (json_object_get(req->body, "signature_scheme") ? BL_API_WH_KEYRING : 0) |
+                (json_object_get(req->body, "kafka") ? BL_API_WH_KEYRING : 0); /* its password is sealed */
     if (bl_api_webhook_env_open_logged(req, needs, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;

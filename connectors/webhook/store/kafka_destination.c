@@ -10,6 +10,14 @@
 static const char *const protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl", NULL};
 static const char *const mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 
+static bool one_of(const char *v, const char *const *list, bool nocase)
+{
+    for (size_t i = 0; v && list[i]; i++)
+        if (nocase ? strcasecmp(v, list[i]) == 0 : strcmp(v, list[i]) == 0)
+            return true;
+    return false;
+}
+
 void bl_webhook_kafka_clear(bl_webhook_kafka *k)
 {
     if (!k)
@@ -48,7 +56,7 @@ int bl_webhook_kafka_copy(const bl_webhook_kafka *k, bl_webhook_kafka *out, bl_e
     return 0;
 }
 
-/* obj[key] as a string into *out (copied; NULL when absent or null). */
+/* obj[key] as a string into *out (borrowed from obj; NULL when absent or null). */
 static int string_field(const json_t *obj, const char *key, char **out, bl_err *err)
 {
     const json_t *v = json_object_get(obj, key);
@@ -57,8 +65,7 @@ static int string_field(const json_t *obj, const char *key, char **out, bl_err *
         return 0;
     if (!json_is_string(v))
         return bl_err_set(err, BL_EINVAL, "kafka.%s: must be a string", key);
-    if (!(*out = strdup(json_string_value(v))))
-        return bl_err_set(err, BL_ENOMEM, "kafka destination: out of memory");
+    *out = (char *)json_string_value(v);
     return 0;
 }
 
@@ -79,79 +86,72 @@ static int append_broker(char *buf, size_t cap, const char *s, size_t len, bl_er
     return 0;
 }
 
-/* brokers as text or array into out (owned, normalised). */
-static int brokers_field(const json_t *obj, char **out, bl_err *err)
+/* brokers as text or array into buf (normalised). */
+static int brokers_field(const json_t *obj, char *buf, size_t cap, bl_err *err)
 {
     const json_t *v = json_object_get(obj, "brokers");
-    *out = NULL;
-    char buf[BL_KDEST_BROKERS_TEXT_MAX + 1] = "";
+    buf[0] = '\0';
     if (!v || json_is_null(v))
         return 0;
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         while (*s) {
             size_t len = strcspn(s, ",");
-            if (append_broker(buf, sizeof buf, s, len, err) != 0)
+            if (append_broker(buf, cap, s, len, err) != 0)
                 return -1;
             s += len;
             if (*s == ',')
                 s++;
         }
-    } else if (json_is_array(v)) {
-        size_t i;
-        const json_t *b;
-        json_array_foreach(v, i, b) {
-            if (!json_is_string(b))
-                return bl_err_set(err, BL_EINVAL, "kafka.brokers[%zu]: must be a \"host:port\" string", i);
-            if (strchr(json_string_value(b), ','))
-                return bl_err_set(err, BL_EINVAL, "kafka.brokers[%zu]: one \"host:port\" per item", i);
-            if (append_broker(buf, sizeof buf, json_string_value(b), strlen(json_string_value(b)), err) != 0)
-                return -1;
-        }
-    } else {
-        return bl_err_set(err, BL_EINVAL, "kafka.brokers: a \"host:port,...\" string or an array of them");
+        return 0;
     }
-    if (!(*out = strdup(buf)))
-        return bl_err_set(err, BL_ENOMEM, "kafka destination: out of memory");
+    if (!json_is_array(v))
+        return bl_err_set(err, BL_EINVAL, "kafka.brokers: a \"host:port,...\" string or an array of them");
+    size_t i;
+    const json_t *b;
+    json_array_foreach(v, i, b) {
+        const char *t = json_string_value(b);
+        if (!t || strchr(t, ','))
+            return bl_err_set(err, BL_EINVAL, "kafka.brokers[%zu]: one \"host:port\" string per item", i);
+        if (append_broker(buf, cap, t, strlen(t), err) != 0)
+            return -1;
+    }
     return 0;
 }
 
-int bl_webhook_kafka_from_json(const json_t *obj, bl_webhook_kafka *out, const char **password, bl_err *err)
+int bl_webhook_kafka_read_json(const json_t *obj, bl_webhook_kafka *out, char *brokers_buf, size_t brokers_cap,
+                               const char **password, bl_err *err)
 {
     memset(out, 0, sizeof *out);
     if (password)
         *password = NULL;
     if (!json_is_object(obj))
         return bl_err_set(err, BL_EINVAL, "kafka: must be an object {brokers, topic, ...}");
+    static const char *const known[] = {"brokers", "topic", "securityProtocol", "saslMechanism", "saslUsername",
+                                        "saslPassword", "sslCaCertificate", "saslPasswordSet", NULL};
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (!one_of(key, known, false))
+            return bl_err_set(err, BL_EINVAL, "kafka.%.64s: unknown field", key);
+    }
     const json_t *pw = json_object_get(obj, "saslPassword");
     if (pw && !json_is_null(pw) && !json_is_string(pw))
         return bl_err_set(err, BL_EINVAL, "kafka.saslPassword: must be a string");
-    if (brokers_field(obj, &out->brokers, err) != 0 || string_field(obj, "topic", &out->topic, err) != 0 ||
+    if (brokers_field(obj, brokers_buf, brokers_cap, err) != 0 || string_field(obj, "topic", &out->topic, err) != 0 ||
         string_field(obj, "securityProtocol", &out->security_protocol, err) != 0 ||
         string_field(obj, "saslMechanism", &out->sasl_mechanism, err) != 0 ||
         string_field(obj, "saslUsername", &out->sasl_username, err) != 0 ||
-        string_field(obj, "sslCaCertificate", &out->ssl_ca_pem, err) != 0)
-        goto fail;
-    if (!out->security_protocol && !(out->security_protocol = strdup("plaintext"))) {
-        bl_err_set(err, BL_ENOMEM, "kafka destination: out of memory");
-        goto fail;
+        string_field(obj, "sslCaCertificate", &out->ssl_ca_pem, err) != 0) {
+        memset(out, 0, sizeof *out);
+        return -1;
     }
-    for (char *p = out->security_protocol; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    out->brokers = brokers_buf;
+    if (!out->security_protocol)
+        out->security_protocol = (char *)"plaintext";
     if (password && pw && json_is_string(pw))
         *password = json_string_value(pw);
     return 0;
-fail:
-    bl_webhook_kafka_clear(out);
-    return -1;
-}
-
-static bool one_of(const char *v, const char *const *list, bool nocase)
-{
-    for (size_t i = 0; v && list[i]; i++)
-        if (nocase ? strcasecmp(v, list[i]) == 0 : strcmp(v, list[i]) == 0)
-            return true;
-    return false;
 }
 
 bool bl_webhook_kafka_uses_sasl(const bl_webhook_kafka *k)
@@ -290,7 +290,12 @@ char *bl_webhook_kafka_column_text(const bl_webhook_kafka *k)
 int bl_webhook_kafka_from_column(const char *text, bl_webhook_kafka *out, bl_err *err)
 {
     json_t *j = json_loads(text, 0, NULL);
-    int rc = bl_webhook_kafka_from_json(j, out, NULL, err);
+    char brokers[BL_KDEST_BROKERS_TEXT_MAX + 1];
+    bl_webhook_kafka view;
+    int rc = bl_webhook_kafka_read_json(j, &view, brokers, sizeof brokers, NULL, err) == 0 &&
+                     bl_webhook_kafka_copy(&view, out, err) == 0
+                 ? 0
+                 : -1;
     json_decref(j);
     return rc == 0 ? 0 : bl_err_wrap(err, "webhook store: kafka settings unreadable");
 }

@@ -42,11 +42,14 @@ int bl_webhook_kafka_copy(const bl_webhook_kafka *k, bl_webhook_kafka *out, bl_e
 
 /* Reads the API's object {brokers (string "h:p,h:p" or array of "h:p"),
  * topic, securityProtocol (default "plaintext"), saslMechanism,
- * saslUsername, saslPassword, sslCaCertificate} into out (owned), and
- * *password (may be NULL) to saslPassword, borrowed from obj (NULL when
- * absent). Shape only; bl_webhook_kafka_check does the rest. Returns 0, or
- * -1 with BL_EINVAL naming the field ("kafka.topic: must be a string"). */
-int bl_webhook_kafka_from_json(const json_t *obj, bl_webhook_kafka *out, const char **password, bl_err *err);
+ * saslUsername, saslPassword, sslCaCertificate} into out, whose strings
+ * are then borrowed from obj and brokers_buf (the normalised list, at least
+ * BL_KDEST_BROKERS_TEXT_MAX + 1 bytes): never bl_webhook_kafka_clear it.
+ * *password (may be NULL) gets saslPassword, borrowed (NULL when absent).
+ * Shape only; bl_webhook_kafka_check does the rest. Returns 0, or -1 with
+ * BL_EINVAL naming the field ("kafka.topic: must be a string"). */
+int bl_webhook_kafka_read_json(const json_t *obj, bl_webhook_kafka *out, char *brokers_buf, size_t brokers_cap,
+                               const char **password, bl_err *err);
 
 /* Checks k: 1..BL_KDEST_BROKERS_MAX brokers each "host:port" (IPv6 in
  * brackets, port 1..65535) whose host resolves to an address the SSRF

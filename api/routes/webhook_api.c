@@ -92,7 +92,7 @@ int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const
     while (err->msg[n] && (islower((unsigned char)err->msg[n]) || err->msg[n] == '_'))
         n++;
     char field[64] = "body";
-    if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '['))
+    if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '[' || err->msg[n] == '.')) /* kafka.topic: kafka */
         snprintf(field, sizeof field, "%.*s", (int)n, err->msg);
     if (strcmp(field, "hmac_header") == 0) /* the store's names of /v1's fields */
         snprintf(field, sizeof field, "signature_header");

@@ -64,7 +64,10 @@ void bl_deliver_kafka_report(void *opaque, int err_code, const char *err_msg, in
     bl_retry_decision dec = bl_retry_decide(&j->snap->retry, j->attempt, &out, now, bl_random_u32_os, NULL);
     bool ok = dec.action == BL_RETRY_DELIVERED;
     char what[160], resp[96];
-    snprintf(what, sizeof what, "kafka: %.140s", err_code ? err_msg : "acknowledged");
+    /* librdkafka's message for a failed produce is the payload itself: name
+     * the code instead, never the body */
+    (void)err_msg;
+    snprintf(what, sizeof what, "kafka: %.140s", err_code ? rd_kafka_err2str(err_code) : "acknowledged");
     snprintf(resp, sizeof resp, "kafka: partition %d offset %lld", (int)partition, (long long)offset);
     atomic_fetch_add(&d->attempts, 1);
     bl_deliver_count_attempt(d, ok ? "delivered" : dec.action == BL_RETRY_LATER ? "retry" : "failed",

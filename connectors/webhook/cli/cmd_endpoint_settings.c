@@ -54,5 +54,11 @@ const bl_setting bl_endpoint_settings[] = {
      .max = 30LL * 24 * 3600 * 1000, .help = "how long the old secret keeps signing (rotate)"},
     {.name = "since", .flag = "since", .type = BL_SETTING_DURATION, .def = "0s", .min = 0,
      .max = 3650LL * 24 * 3600 * 1000, .help = "stats over this last period; 0: all time"},
+    {.name = "kafka", .flag = "kafka", .type = BL_SETTING_STRING,
+     .help = "a Kafka destination instead of --url: JSON {brokers, topic, securityProtocol, saslMechanism, "
+             "saslUsername, sslCaCertificate}; none: back to http (with --url)"},
+    {.name = "kafka_sasl_password", .env = "BUSLINE_KAFKA_SASL_PASSWORD", .flag = "kafka-sasl-password",
+     .type = BL_SETTING_STRING, .secret = true,
+     .help = "the Kafka destination's SASL password (stored encrypted; absent on update: kept)"},
     {0},
 };

@@ -417,7 +417,7 @@ async function main() {
     await hookDialog.getByRole('button', { name: 'Add endpoint' }).click();
     await hookDialog.locator('.kafka-destination .field-error', { hasText: 'private' }).waitFor();
     check(true, 'a broker on a private address is refused next to the Kafka settings (422)');
-    await hookDialog.getByRole('button', { name: 'Cancel' }).click();
+    await hookDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
 
     // ---- test event: delivered, signed, in the live log ----
     await endpoint.getByRole('button', { name: 'Send test event' }).click();

@@ -111,7 +111,7 @@ void bl_deliver_kafka_send(bl_webhook_deliver *d, dl_job *j)
         bl_deliver_dead_letter(d, j, false, err.msg);
         return;
     }
-    static char names[BL_KAFKA_MAX_HEADERS][BL_WEBHOOK_HEADER_NAME_MAX + 1]; /* worker thread only */
+    char names[BL_KAFKA_MAX_HEADERS][BL_WEBHOOK_HEADER_NAME_MAX + 1];
     bl_kafka_header hs[BL_KAFKA_MAX_HEADERS];
     size_t n = kafka_headers(&d->headers, j, names, hs, BL_KAFKA_MAX_HEADERS);
     j->sent_mono = bl_clock_mono_ms();

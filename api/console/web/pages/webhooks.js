@@ -402,7 +402,7 @@ function kafkaDestination(e) {
     ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'].map((v) => h('option', { value: v, selected: (k.securityProtocol || 'plaintext') === v }, v))));
   const mechanism = field('SASL mechanism', h('select', { name: 'kafka_mechanism' },
     ['', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].map((v) => h('option', { value: v, selected: (k.saslMechanism || '') === v }, v || '(none)'))));
-  const user = field('SASL username', h('input', { name: 'kafka_username', value: k.saslUsername || '' }));
+  const user = field('SASL user', h('input', { name: 'kafka_username', value: k.saslUsername || '' }));
   const password = field('SASL password', h('input', { name: 'kafka_password', type: 'password', autocomplete: 'new-password',
     placeholder: k.saslPasswordSet ? 'unchanged' : '' }), 'Stored encrypted and never shown again.');
   const ca = field('CA certificate (PEM)', h('textarea', { name: 'kafka_ca', rows: '2', class: 'mono', spellcheck: 'false',

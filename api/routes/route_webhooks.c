@@ -194,6 +194,8 @@ static int update_webhook(const bl_api_request *req, bl_http_response *resp, voi
     /* a TLS client key is sealed with it too */
     if (json_object_get(req->body, "tls"))
         needs |= BL_API_WH_KEYRING;
+    if (json_object_get(req->body, "kafka"))
+        needs |= BL_API_WH_KEYRING; /* a Kafka destination's password too */
     if (bl_api_webhook_env_open_logged(req, needs, &env) != 0 ||
         !(e = bl_api_webhook_find(req, env.store, resp, &rc)))
         goto done;

@@ -89,7 +89,30 @@ static const char webhook_schema[] =
     "null. A PEM that does not parse or a key that is not the certificate's: 422 field_errors.tls\","
     "\"properties\":{\"clientCertificate\":{},\"clientKey\":{\"type\":\"string\",\"writeOnly\":true},"
     "\"caCertificate\":{}}},"
-    "\"transformation\":{\"$ref\":\"#/components/schemas/TransformationRule\"}}}";
+    "\"transformation\":{\"$ref\":\"#/components/schemas/TransformationRule\"},"
+
+    "\"type\":{\"enum\":[\"http\",\"kafka\"],\"default\":\"http\",\"description\":\"http: POST to url; "
+    "kafka: produce each matching event (same events, conditions, retries and delivery log) to kafka.topic on "
+    "the organization's own cluster; then url is not given (it shows kafka://<brokers>/<topic>)\"},"
+    "\"kafka\":{\"type\":[\"object\",\"null\"],\"description\":\"the Kafka destination (type kafka): "
+    "the message value is the webhook body, its key the event's key, its headers webhook-id, "
+    "webhook-timestamp, webhook-signature, webhook-type and the custom headers; the broker's ack is the "
+    "delivery. A bad list, topic or setting, or a broker resolving to an address the URL rules refuse, "
+    "is a 422\",\"required\":[\"brokers\",\"topic\"],\"properties\":{"
+    "\"brokers\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"array\",\"items\":{\"type\":\"string\"}}],"
+    "\"description\":\"host:port bootstrap brokers (IPv6 in brackets), 1 to 16, as \\\"h:p,h:p\\\" or an array; "
+    "answers show an array\"},"
+    "\"topic\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9._-]{1,249}$\"},"
+    "\"securityProtocol\":{\"enum\":[\"plaintext\",\"ssl\",\"sasl_plaintext\",\"sasl_ssl\"],"
+    "\"default\":\"plaintext\"},"
+    "\"saslMechanism\":{\"enum\":[\"PLAIN\",\"SCRAM-SHA-256\",\"SCRAM-SHA-512\",null],"
+    "\"description\":\"required with sasl_*\"},"
+    "\"saslUsername\":{\"type\":[\"string\",\"null\"]},"
+    "\"saslPassword\":{\"type\":\"string\",\"writeOnly\":true,\"description\":\"stored encrypted like "
+    "the secret, never returned; omitted on update: kept\"},"
+    "\"saslPasswordSet\":{\"type\":\"boolean\",\"readOnly\":true},"
+    "\"sslCaCertificate\":{\"type\":[\"string\",\"null\"],\"description\":\"PEM CA certificates "
+    "(ssl, sasl_ssl)\"}}}}}";
 
 /* A replay job (api/routes/route_webhook_replays.c). */
 static const char replay_schema[] =

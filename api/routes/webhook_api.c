@@ -1,5 +1,6 @@
 /* Helpers of the /v1/webhooks route files (see webhook_api.h). */
 #include "api/routes/webhook_api.h"
+#include "api/routes/webhook_kafka_fields.h"
 
 #include "connectors/webhook/policy/transformation.h"
 #include "connectors/webhook/store/endpoint_ordering.h"
@@ -102,7 +103,7 @@ int bl_api_webhook_fail(const bl_api_request *req, bl_http_response *resp, const
     while (err->msg[n] && (islower((unsigned char)err->msg[n]) || err->msg[n] == '_'))
         n++;
     char field[64] = "body";
-    if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '['))
+    if (n > 0 && n < sizeof field && (err->msg[n] == ':' || err->msg[n] == '[' || err->msg[n] == '.')) /* kafka.topic: kafka */
         snprintf(field, sizeof field, "%.*s", (int)n, err->msg);
     if (strcmp(field, "hmac_header") == 0) /* the store's names of /v1's fields */
         snprintf(field, sizeof field, "signature_header");
@@ -263,6 +264,10 @@ static bool read_field(const char *name, const json_t *v, bl_api_webhook_spec_bu
             note(errors, name, "null (unlimited) or a number of requests per second up to 100000");
         else
             s->rate_limit_per_s = r;
+    } else if (strcmp(name, "type") == 0) {
+        bl_api_webhook_type_read(v, out, errors);
+    } else if (strcmp(name, "kafka") == 0) {
+        bl_api_webhook_kafka_read(v, out, errors);
     } else if (strcmp(name, "rate_limit_burst") == 0) {
         n = s->rate_limit_burst;
         if (json_is_null(v))
@@ -338,12 +343,13 @@ int bl_api_webhook_spec_read(const json_t *body, const bl_webhook_endpoint *base
             note(errors, name, "unknown field");
         }
     }
+    bl_api_webhook_kafka_finish(body, base, out, errors);
     if (!base) {
         if (!json_object_get(body, "events") && !json_object_get(body, "event_types") &&
             !json_object_get(errors, "events"))
             note(errors, "events", "required");
         static const char *const required[] = {"name", "url"};
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < (out->spec.kafka ? 1 : 2); i++)
             if (!json_object_get(body, required[i]) && !json_object_get(errors, required[i]))
                 note(errors, required[i], "required");
     }

@@ -71,6 +71,11 @@ typedef struct bl_api_webhook_spec_buf {
     bl_webhook_spec spec;
     const char *types[BL_WEBHOOK_EVENT_TYPES_MAX];
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
+    /* "type" and "kafka" (webhook_kafka_fields.h) */
+    int destination_type;                     /* 0: not given, 1: http, 2: kafka */
+    int kafka_given, kafka_read;              /* "kafka" in the body; read as settings */
+    bl_webhook_kafka kafka;                   /* borrowed from the body and kafka_brokers */
+    char kafka_brokers[BL_KDEST_BROKERS_TEXT_MAX + 1];
 } bl_api_webhook_spec_buf;
 
 /* Fills out from body: every field on create (base NULL: name, url and

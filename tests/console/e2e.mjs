@@ -459,6 +459,21 @@ async function main() {
     check((await callApi(base, 'GET', '/v1/organizations/egress-proxy', token)).json.data.url === null,
       'and an empty URL removes it');
 
+    // ---- a Kafka destination: the dialog's own fields, a refused broker shown by the field ----
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await hookDialog.waitFor();
+    await hookDialog.getByLabel('Name').fill('Stream');
+    await hookDialog.getByLabel('Destination').selectOption('kafka');
+    check(await hookDialog.getByLabel('URL').isHidden(), 'a Kafka destination hides the URL');
+    await hookDialog.getByLabel('Every event').check();
+    await hookDialog.getByLabel('Brokers').fill('10.1.2.3:9092');
+    await hookDialog.getByLabel('Topic').fill('acme.events');
+    await controlsAreLabelled(page, 'webhook dialog (kafka)');
+    await hookDialog.getByRole('button', { name: 'Add endpoint' }).click();
+    await hookDialog.locator('.kafka-destination .field-error', { hasText: 'private' }).waitFor();
+    check(true, 'a broker on a private address is refused next to the Kafka settings (422)');
+    await hookDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+
     // ---- test event: delivered, signed, in the live log ----
     await endpoint.getByRole('button', { name: 'Send test event' }).click();
     const row200 = endpoint.locator('tr.delivery[data-status="200"]');

@@ -72,5 +72,11 @@ const bl_setting bl_endpoint_settings[] = {
     {.name = "transformation", .flag = "transformation", .type = BL_SETTING_STRING,
      .help = "FILE holding a TransformationRule (JSON) applied to the body before signing; checked: it "
              "compiles and its testCases pass; none: remove it"},
+    {.name = "kafka", .flag = "kafka", .type = BL_SETTING_STRING,
+     .help = "a Kafka destination instead of --url: JSON {brokers, topic, securityProtocol, saslMechanism, "
+             "saslUsername, sslCaCertificate}; none: back to http (with --url)"},
+    {.name = "kafka_sasl_password", .env = "BUSLINE_KAFKA_SASL_PASSWORD", .flag = "kafka-sasl-password",
+     .type = BL_SETTING_STRING, .secret = true,
+     .help = "the Kafka destination's SASL password (stored encrypted; absent on update: kept)"},
     {0},
 };

@@ -93,6 +93,9 @@ typedef struct spec_holder {
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
     bl_cli_tls_pems tls;
     json_t *transformation;
+    json_t *kafka_json;                 /* --kafka */
+    bl_webhook_kafka kafka;             /* borrowed from kafka_json and kafka_brokers */
+    char kafka_brokers[BL_KDEST_BROKERS_TEXT_MAX + 1];
 } spec_holder;
 
 /* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
@@ -125,6 +128,29 @@ static void spec_holder_clear(spec_holder *h)
     json_decref(h->headers);
     bl_cli_tls_pems_clear(&h->tls);
     json_decref(h->transformation);
+    json_decref(h->kafka_json);
+}
+
+/* --kafka JSON (none: back to http) and --kafka-sasl-password onto spec. */
+static int apply_kafka(const bl_config *cfg, bl_webhook_spec *spec, spec_holder *h, bl_err *err)
+{
+    if (given(cfg, "kafka")) {
+        const char *text = bl_config_str(cfg, "kafka");
+        if (text && strcmp(text, "none") == 0) {
+            spec->kafka = NULL;
+        } else {
+            const char *pw = NULL;
+            if (parse_json_flag("kafka", text ? text : "", &h->kafka_json, err) != 0 ||
+                bl_webhook_kafka_read_json(h->kafka_json, &h->kafka, h->kafka_brokers, sizeof h->kafka_brokers, &pw,
+                                           err) != 0)
+                return -1;
+            spec->kafka = &h->kafka;
+            spec->kafka_sasl_password = pw;
+        }
+    }
+    if (given(cfg, "kafka_sasl_password"))
+        spec->kafka_sasl_password = bl_config_str(cfg, "kafka_sasl_password");
+    return 0;
 }
 
 /* Applies the given flags onto spec (create: every flag with its default). */
@@ -204,7 +230,9 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
             return -1;
         spec->transformation = h->transformation;
     }
-    return bl_cli_tls_apply(cfg, spec, &h->tls, err);
+    if (bl_cli_tls_apply(cfg, spec, &h->tls, err) != 0)
+        return -1;
+    return apply_kafka(cfg, spec, h, err);
 }
 
 static void print_json(json_t *j)

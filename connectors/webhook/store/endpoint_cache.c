@@ -66,6 +66,9 @@ void bl_webhook_snapshot_release(bl_webhook_snapshot *s)
         OPENSSL_cleanse(s->tls_key, s->tls_key_len);
         free(s->tls_key);
     }
+    if (s->kafka_sasl_password)
+        OPENSSL_cleanse(s->kafka_sasl_password, strlen(s->kafka_sasl_password));
+    free(s->kafka_sasl_password);
     bl_event_filter_free((bl_event_filter *)s->filter);
     bl_transform_free((bl_transform *)s->transform);
     bl_webhook_endpoint_free((bl_webhook_endpoint *)s->endpoint);
@@ -110,6 +113,10 @@ static bl_webhook_snapshot *snapshot_new(bl_webhook_endpoint *e, const bl_keyrin
     s->ed_previous = k.ed_previous;
     s->ed_previous_until_s = k.ed_previous_until_ms / 1000;
     bl_webhook_keys_wipe(&k);
+    if (bl_webhook_endpoint_kafka_password(e, kr, &s->kafka_sasl_password, err) != 0) {
+        bl_webhook_snapshot_release(s);
+        return NULL;
+    }
     s->retry = bl_retry_policy_default();
     s->retry.max_attempts = e->max_attempts;
     s->retry.base_delay_ms = e->backoff_base_ms;

@@ -45,6 +45,7 @@ typedef struct bl_webhook_snapshot {
      * transform_error says why and its deliveries fail with that. */
     const bl_transform *transform;
     char transform_error[256];
+    char *kafka_sasl_password;           /* a Kafka destination's, opened; NULL: none */
 } bl_webhook_snapshot;
 
 /* Takes one more reference to s; returns s. */

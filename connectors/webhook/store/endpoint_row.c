@@ -38,6 +38,11 @@ void bl_webhook_endpoint_free(bl_webhook_endpoint *e)
     free(e->tls_ca_cert);
     free(e->egress_proxy);
     json_decref(e->transformation);
+    bl_webhook_kafka_clear(e->kafka);
+    free(e->kafka);
+    if (e->kafka_password_sealed)
+        OPENSSL_cleanse(e->kafka_password_sealed, strlen(e->kafka_password_sealed));
+    free(e->kafka_password_sealed);
     free(e);
 }
 
@@ -67,6 +72,7 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
         .payload_format = e->payload_format,
         .signature_scheme = e->signature_scheme,
         .transformation = e->transformation,
+        .kafka = e->kafka,
     };
 }
 
@@ -172,6 +178,7 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     e->previous_ed25519_public_key = text_at(res, row, 29, &oom);
     e->previous_ed25519_expires_ms = int_at(res, row, 30);
     e->max_age_s = int_at(res, row, 32);
+    e->kafka_password_sealed = text_at(res, row, 36, &oom);
     if (oom) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
@@ -196,6 +203,14 @@ bl_webhook_endpoint *bl_webhook_endpoint_from_row(const PGresult *res, int row, 
     if (bl_webhook_endpoint_tls_from_row(e, res, row) != 0) {
         bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
         goto fail;
+    }
+    if (strcmp(PQgetvalue(res, row, 34), "kafka") == 0 && !PQgetisnull(res, row, 35)) {
+        if (!(e->kafka = calloc(1, sizeof *e->kafka))) {
+            bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+            goto fail;
+        }
+        if (bl_webhook_kafka_from_column(PQgetvalue(res, row, 35), e->kafka, err) != 0)
+            goto fail;
     }
     return e;
 fail:
@@ -240,6 +255,33 @@ int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *
 void bl_webhook_ed25519_aad(const char *id, char *out, size_t out_len)
 {
     snprintf(out, out_len, "%s/ed25519", id);
+}
+
+int bl_webhook_endpoint_kafka_password(const bl_webhook_endpoint *e, const bl_keyring *kr, char **out,
+                                       bl_err *err)
+{
+    *out = NULL;
+    if (!e->kafka_password_sealed)
+        return 0;
+    if (!kr)
+        return bl_err_set(err, BL_EINVAL, "webhook endpoint %s: no keyring to open its Kafka password", e->id);
+    char aad[BL_WEBHOOK_ID_MAX + 16];
+    bl_webhook_kafka_password_aad(e->id, aad, sizeof aad);
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    if (bl_keyring_open(kr, e->kafka_password_sealed, aad, strlen(aad), &plain, &len, err) != 0)
+        return bl_err_wrap(err, "webhook endpoint %s: Kafka password", e->id);
+    char *text = malloc(len + 1);
+    if (text) {
+        memcpy(text, plain, len);
+        text[len] = '\0';
+    }
+    OPENSSL_cleanse(plain, len);
+    free(plain);
+    if (!text)
+        return bl_err_set(err, BL_ENOMEM, "webhook endpoint %s: out of memory", e->id);
+    *out = text;
+    return 0;
 }
 
 /* Opens one sealed "whsk_" key of endpoint id and parses it. */
@@ -347,6 +389,9 @@ json_t *bl_webhook_endpoint_to_json(const bl_webhook_endpoint *e)
     json_t *tls = bl_webhook_tls_json(e->tls_client_cert, e->tls_ca_cert);
     json_object_set_new(j, "tls", tls ? tls : json_null());
     json_object_set_new(j, "transformation", e->transformation ? json_incref(e->transformation) : json_null());
+    json_object_set_new(j, "type", json_string(e->kafka ? "kafka" : "http"));
+    json_object_set_new(j, "kafka", e->kafka ? bl_webhook_kafka_to_json(e->kafka, e->kafka_password_sealed != NULL)
+                                             : json_null());
     return j;
 }
 

@@ -167,12 +167,31 @@ static int check_numbers(const bl_webhook_spec *s, bl_err *err)
     return 0;
 }
 
+/* A Kafka destination has no URL of its own: its brokers go through the
+ * guard instead (kafka_destination.h). */
+static int check_kafka(const bl_webhook_store *st, const bl_webhook_spec *spec, bool password_stored, bl_err *err)
+{
+    const char *pw = spec->kafka_sasl_password;
+    if (!spec->kafka)
+        return pw ? bl_err_set(err, BL_EINVAL, "kafka.saslPassword: only for a destination of type \"kafka\"") : 0;
+    if (pw && (!pw[0] || strlen(pw) > BL_KDEST_PASSWORD_MAX))
+        return bl_err_set(err, BL_EINVAL, "kafka.saslPassword: 1..%d characters", BL_KDEST_PASSWORD_MAX);
+    bool has_password = pw || (password_stored && bl_webhook_kafka_uses_sasl(spec->kafka));
+    return bl_webhook_kafka_check(spec->kafka, has_password, bl_webhook_store_allow(st), err);
+}
+
 int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spec, bl_err *err)
+{
+    return bl_webhook_spec_check_kept(st, spec, false, err);
+}
+
+int bl_webhook_spec_check_kept(const bl_webhook_store *st, const bl_webhook_spec *spec, bool password_stored,
+                               bl_err *err)
 {
     if (!spec)
         return bl_err_set(err, BL_EINVAL, "webhook endpoint: no settings");
     if (check_text(spec->name, "name", BL_WEBHOOK_NAME_MAX, err) != 0 ||
-        check_text(spec->url, "url", BL_SSRF_URL_MAX, err) != 0 ||
+        (!spec->kafka && check_text(spec->url, "url", BL_SSRF_URL_MAX, err) != 0) ||
         check_event_types(spec, err) != 0 || check_numbers(spec, err) != 0 ||
         check_headers(spec->headers, err) != 0 || check_hmac_header(spec, err) != 0)
         return -1;
@@ -188,6 +207,8 @@ int bl_webhook_spec_check(const bl_webhook_store *st, const bl_webhook_spec *spe
             return -1;
         bl_transform_free(t);
     }
+    if (spec->kafka || spec->kafka_sasl_password)
+        return check_kafka(st, spec, password_stored, err);
     bl_ssrf_target target;
     if (bl_ssrf_check_url(spec->url, bl_webhook_store_allow(st), &target, err) != 0) {
         err->code = BL_EINVAL; /* a name that does not resolve is bad input here too */

@@ -220,6 +220,71 @@ static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
     return e;
 }
 
+/* ---- a Kafka destination's columns (kafka_destination.h) ---- */
+
+typedef struct kafka_params {
+    char url[BL_KDEST_URL_MAX]; /* what the url column holds */
+    char *column;               /* the kafka column's text, NULL: HTTP */
+    char *password_sealed;      /* the new password sealed, NULL: none given */
+    const char *type, *sasl;
+} kafka_params;
+
+static void kafka_params_clear(kafka_params *k)
+{
+    free(k->column);
+    free(k->password_sealed);
+}
+
+/* Fills k for endpoint id from spec: the url text, the column and the
+ * password sealed with the store's keyring. Returns 0 or -1 with err. */
+static int kafka_params_fill(bl_webhook_store *st, const char *id, const bl_webhook_spec *spec, kafka_params *k,
+                             bl_err *err)
+{
+    memset(k, 0, sizeof *k);
+    k->type = spec->kafka ? "kafka" : "http";
+    k->sasl = spec->kafka && bl_webhook_kafka_uses_sasl(spec->kafka) ? "true" : "false";
+    if (!spec->kafka)
+        return 0;
+    bl_webhook_kafka_url(spec->kafka, k->url, sizeof k->url);
+    if (!(k->column = bl_webhook_kafka_column_text(spec->kafka)))
+        return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
+    if (!spec->kafka_sasl_password)
+        return 0;
+    if (!st->opts.keyring) {
+        kafka_params_clear(k);
+        return bl_err_set(err, BL_EINVAL,
+                          "webhook store: no encryption keys (set " BL_KEYRING_ENV_KEYS ") to seal secrets");
+    }
+    char aad[BL_WEBHOOK_ID_MAX + 16];
+    bl_webhook_kafka_password_aad(id, aad, sizeof aad);
+    k->password_sealed = bl_keyring_seal(st->opts.keyring, spec->kafka_sasl_password,
+                                         strlen(spec->kafka_sasl_password), aad, strlen(aad), err);
+    if (!k->password_sealed) {
+        kafka_params_clear(k);
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether endpoint id has a sealed Kafka password (an update that gives
+ * none keeps it). Returns 0 or -1 with err. */
+static int kafka_password_stored(bl_webhook_store *st, const char *id, bool *stored, bl_err *err)
+{
+    *stored = false;
+    PGconn *conn = bl_pg_pool_acquire(st->opts.pool, st->opts.acquire_timeout_ms, err);
+    if (!conn)
+        return bl_err_wrap(err, "webhook store");
+    const char *params[] = {id};
+    PGresult *res = bl_pg_exec(conn, "SELECT kafka_sasl_password_sealed IS NOT NULL FROM webhook_endpoints WHERE id = $1",
+                               1, params, err);
+    bl_pg_pool_release(st->opts.pool, conn);
+    if (!res)
+        return bl_err_wrap(err, "webhook store");
+    *stored = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return 0;
+}
+
 /* ---- create, read, update, delete ---- */
 
 /* Draws a new secret into secret_out (or copies given there, when not NULL)
@@ -306,11 +371,12 @@ int bl_webhook_id_check(const char *id, bl_err *err)
     "event_types, conditions, headers, legacy_signature, strict_order, max_attempts, "      \
     "backoff_base_ms, timeout_ms, rate_limit_per_s, rate_limit_burst, hmac_header, payload_format, " \
     "signature_scheme, ed25519_key_sealed, ed25519_public_key, retry_schedule, max_age_seconds, " \
-    "transformation, tls_client_certificate, tls_client_key_sealed, tls_ca_certificate) "     \
+    "transformation, tls_client_certificate, tls_client_key_sealed, tls_ca_certificate, "   \
+    "destination_type, kafka, kafka_sasl_password_sealed) "                                 \
     "VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "      \
     "$7::jsonb, $8::jsonb, $9::boolean, $10::boolean, $11::integer, $12::bigint, "          \
     "$13::integer, $14::double precision, $15::integer, $16, $17, $18, $19, $20, "          \
-    SCHEDULE_SQL("$21") ", $22::integer, $23::jsonb, $24, $25, $26) RETURNING "            \
+    SCHEDULE_SQL("$21") ", $22::integer, $23::jsonb, $24, $25, $26, $27, $28::jsonb, $29) RETURNING " \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *organization_id,
@@ -333,17 +399,24 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     bl_webhook_tls_params tls = {0};
     if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         goto done;
-    if (bl_webhook_tls_params_fill(spec, st->opts.keyring, id, &tls, err) != 0 || spec_params_fill(spec, &p, err) != 0)
+    kafka_params kp;
+    if (bl_webhook_tls_params_fill(spec, st->opts.keyring, id, &tls, err) != 0 ||
+        kafka_params_fill(st, id, spec, &kp, err) != 0)
         goto done;
+    if (spec_params_fill(spec, &p, err) != 0) {
+        kafka_params_clear(&kp);
+        goto done;
+    }
     conn = acquire(st, err);
     if (conn) {
-        const char *params[] = {id, organization_id, spec->name, spec->url, sealed,
+        const char *params[] = {id, organization_id, spec->name, spec->kafka ? kp.url : spec->url, sealed,
                                 p.event_types, p.conditions, p.headers, p.legacy, p.strict,
                                 p.max_attempts, p.backoff, p.timeout, p.rate_p, p.burst_p,
                                 spec->hmac_header, p.format, p.scheme, ed_sealed, ed_sealed ? pub : NULL,
-                                p.schedule, p.max_age_p, p.transformation, tls.cert, tls.key_sealed, tls.ca};
+                                p.schedule, p.max_age_p, p.transformation, tls.cert, tls.key_sealed, tls.ca,
+                                kp.type, kp.column, kp.password_sealed};
         if (change_open(st, conn, "create", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 26, params, id, err), err);
+            e = with_event(st, conn, "endpoint.created", one_endpoint(conn, INSERT_SQL, 29, params, id, err), err);
             if (change_close(st, conn, "create", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -351,6 +424,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
         }
     }
     spec_params_clear(&p);
+    kafka_params_clear(&kp);
 done:
     bl_webhook_tls_params_clear(&tls);
     bl_pg_pool_release(st->opts.pool, conn);
@@ -432,13 +506,18 @@ int bl_webhook_store_list(bl_webhook_store *st, const char *organization_id, boo
     "retry_schedule = " SCHEDULE_SQL("$19") ", max_age_seconds = $20::integer, "             \
     "transformation = $21::jsonb, "                                                         \
     BL_WEBHOOK_TLS_SET_SQL("$22", "$23", "$24", "$25") ", "                                  \
+    "destination_type = $26, kafka = $27::jsonb, kafka_sasl_password_sealed = CASE WHEN "     \
+    "$27::jsonb IS NULL OR NOT $29::boolean THEN NULL ELSE COALESCE($28, kafka_sasl_password_sealed) END, " \
     "updated_at = now() WHERE id = $1 RETURNING "                                            \
     BL_WEBHOOK_ENDPOINT_COLS
 
 bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *id,
                                              const bl_webhook_spec *spec, bl_err *err)
 {
-    if (bl_webhook_id_check(id, err) != 0 || bl_webhook_spec_check(st, spec, err) != 0)
+    bool password_stored = false;
+    if (bl_webhook_id_check(id, err) != 0 ||
+        (spec && spec->kafka && !spec->kafka_sasl_password && kafka_password_stored(st, id, &password_stored, err) != 0) ||
+        bl_webhook_spec_check_kept(st, spec, password_stored, err) != 0)
         return NULL;
     /* A scheme with v1a needs a key pair: one is drawn (when the store has a
      * keyring), and kept only when the endpoint has none yet; without either
@@ -454,21 +533,29 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         free(ed_sealed);
         return NULL;
     }
+    kafka_params kp;
+    if (kafka_params_fill(st, id, spec, &kp, err) != 0) {
+        bl_webhook_tls_params_clear(&tls);
+        free(ed_sealed);
+        return NULL;
+    }
     if (spec_params_fill(spec, &p, err) != 0) {
         bl_webhook_tls_params_clear(&tls);
+        kafka_params_clear(&kp);
         free(ed_sealed);
         return NULL;
     }
     bl_webhook_endpoint *e = NULL;
     PGconn *conn = acquire(st, err);
     if (conn) {
-        const char *params[] = {id, spec->name, spec->url, p.event_types, p.conditions,
+        const char *params[] = {id, spec->name, spec->kafka ? kp.url : spec->url, p.event_types, p.conditions,
                                 p.headers, p.legacy, p.strict, p.max_attempts, p.backoff,
                                 p.timeout, p.rate_p, p.burst_p, spec->hmac_header, p.format,
                                 p.scheme, ed_sealed, ed_sealed ? pub : NULL, p.schedule, p.max_age_p,
-                                p.transformation, tls.change, tls.cert, tls.key_sealed, tls.ca};
+                                p.transformation, tls.change, tls.cert, tls.key_sealed, tls.ca,
+                                kp.type, kp.column, kp.password_sealed, kp.sasl};
         if (change_open(st, conn, "update", id, err) == 0) {
-            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 25, params, id, err), err);
+            e = with_event(st, conn, "endpoint.updated", one_endpoint(conn, UPDATE_SQL, 29, params, id, err), err);
             if (change_close(st, conn, "update", id, e != NULL, err) != 0) {
                 bl_webhook_endpoint_free(e);
                 e = NULL;
@@ -478,6 +565,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
     }
     spec_params_clear(&p);
     bl_webhook_tls_params_clear(&tls);
+    kafka_params_clear(&kp);
     free(ed_sealed);
     return e;
 }

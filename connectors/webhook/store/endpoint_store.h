@@ -15,6 +15,7 @@
 #include "connectors/webhook/policy/signature.h"
 #include "connectors/webhook/policy/signature_v1a.h"
 #include "connectors/webhook/policy/ssrf_guard.h"
+#include "connectors/webhook/store/kafka_destination.h"
 #include "connectors/webhook/store/webhook_events.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -108,6 +109,13 @@ typedef struct bl_webhook_spec {
      * before it is signed; checked on save (compiles, test cases pass);
      * NULL: none. */
     const json_t *transformation;
+    /* A Kafka destination (kafka_destination.h; borrowed) instead of an
+     * HTTP one: url is then ignored (the store writes
+     * "kafka://<brokers>/<topic>"); NULL: HTTP. */
+    const bl_webhook_kafka *kafka;
+    /* The destination's SASL password (sealed on save, never returned);
+     * NULL: on update keep the stored one, on create none. */
+    const char *kafka_sasl_password;
 } bl_webhook_spec;
 
 enum { BL_WEBHOOK_TLS_KEEP = 0, BL_WEBHOOK_TLS_SET, BL_WEBHOOK_TLS_CLEAR };
@@ -155,6 +163,8 @@ typedef struct bl_webhook_endpoint {
     char *tls_ca_cert;                /* PEM bundle trusted instead of the system's; NULL: the system's */
     char *egress_proxy;               /* the organization's proxy URL (organization_egress_proxies); NULL: none */
     json_t *transformation;            /* the TransformationRule object; NULL: none */
+    bl_webhook_kafka *kafka;           /* a Kafka destination; NULL: HTTP (url) */
+    char *kafka_password_sealed;       /* keyring text (bl_webhook_endpoint_kafka_password); NULL: none */
 } bl_webhook_endpoint;
 
 /* Frees e and all it owns. Accepts NULL. */
@@ -180,6 +190,12 @@ void bl_webhook_spec_from_endpoint(const bl_webhook_endpoint *e, bl_webhook_spec
 int bl_webhook_endpoint_secrets(const bl_webhook_endpoint *e, const bl_keyring *kr, int64_t now_ms,
                                 bl_webhook_secret *current, bl_webhook_secret *previous,
                                 int64_t *previous_until_ms, bl_err *err);
+
+/* Opens the SASL password of e's Kafka destination with kr into *out
+ * (caller wipes and frees; NULL when e has none). Returns 0, or -1 with err
+ * (BL_ECRYPTO when the ciphertext does not open). */
+int bl_webhook_endpoint_kafka_password(const bl_webhook_endpoint *e, const bl_keyring *kr, char **out,
+                                       bl_err *err);
 
 /* Every signing key of an endpoint, opened (bl_webhook_endpoint_keys_open). */
 typedef struct bl_webhook_keys {

@@ -27,12 +27,12 @@ int bl_webhook_id_check(const char *id, bl_err *err);
     BL_WEBHOOK_MS("updated_at") ", hmac_header, payload_format, signature_scheme, "          \
     "ed25519_key_sealed, ed25519_public_key, previous_ed25519_key_sealed, "                  \
     "previous_ed25519_public_key, " BL_WEBHOOK_MS("previous_ed25519_expires_at") ", "            \
-    "array_to_json(retry_schedule)::text, max_age_seconds, transformation::text, "                                 \
-    BL_WEBHOOK_TLS_COLS
+    "array_to_json(retry_schedule)::text, max_age_seconds, transformation::text, "            \
+    "destination_type, kafka::text, kafka_sasl_password_sealed, " BL_WEBHOOK_TLS_COLS
 
 /* The TLS columns (endpoint_tls_row.c), read from BL_WEBHOOK_TLS_COL0 on;
  * the egress proxy comes from the endpoint's organization. */
-#define BL_WEBHOOK_TLS_COL0 34
+#define BL_WEBHOOK_TLS_COL0 37
 #define BL_WEBHOOK_TLS_COLS                                                                 \
     "tls_client_certificate, tls_client_key_sealed, tls_ca_certificate, "                   \
     "(SELECT x.url FROM organization_egress_proxies x "                                     \
@@ -60,6 +60,11 @@ void bl_webhook_tls_params_clear(bl_webhook_tls_params *p);
     "tls_client_certificate = CASE " c " WHEN 'keep' THEN tls_client_certificate WHEN 'set' THEN " c1 " END, " \
     "tls_client_key_sealed = CASE " c " WHEN 'keep' THEN tls_client_key_sealed WHEN 'set' THEN " c2 " END, "  \
     "tls_ca_certificate = CASE " c " WHEN 'keep' THEN tls_ca_certificate WHEN 'set' THEN " c3 " END"
+
+/* bl_webhook_spec_check for an update: password_stored says the endpoint
+ * already has a sealed Kafka password that the update keeps. */
+int bl_webhook_spec_check_kept(const bl_webhook_store *st, const bl_webhook_spec *spec, bool password_stored,
+                               bl_err *err);
 
 /* The associated data an endpoint's sealed ed25519 key is bound to:
  * "<id>/ed25519" into out (at least BL_WEBHOOK_ID_MAX + 9 bytes). */

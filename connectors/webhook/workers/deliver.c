@@ -16,6 +16,7 @@
 #define DEFAULT_SLOW_HOST_MS 1000
 #define DEFAULT_PARK_MS 5000
 #define DEFAULT_MAX_AGE_MS (72LL * 3600 * 1000)
+#define KAFKA_POLL_MS 5
 
 static void deliver_start(bl_runtime_job *job, void *ctx)
 {
@@ -80,9 +81,13 @@ static void deliver_pump(int timeout_ms, const int *fds, size_t n_fds, void *ctx
     int64_t stuck_at = bl_deliver_park_stuck_hosts(d);
     if (stuck_at != INT64_MAX && stuck_at - now < wait)
         wait = stuck_at - now < 0 ? 0 : (int)(stuck_at - now);
+    /* a Kafka destination's reports are polled: keep the wait short while any is due */
+    if (bl_kafka_sink_in_flight(d->kafka) && wait > KAFKA_POLL_MS)
+        wait = KAFKA_POLL_MS;
     bl_err err = {0};
     if (bl_http_client_run_fds(d->http, wait, fds, n_fds, &err) < 0)
         bl_log_error("deliver: http client", BL_FS("error", err.msg));
+    bl_kafka_sink_poll(d->kafka);
     run_deferred(d);
 }
 
@@ -110,6 +115,10 @@ static void deliver_abandon(bl_runtime_job *job, void *ctx)
     dl_job *j = bl_runtime_job_user(job);
     if (!j)
         return;
+    if (j->in_kafka) {
+        j->abandoned = 1; /* queued on a producer: freed by its report */
+        return;
+    }
     if (j->in_http && !bl_http_client_withdraw(d->http, j->snap->endpoint->url, j)) {
         j->abandoned = 1; /* on the wire: freed when its request ends */
         return;
@@ -186,6 +195,9 @@ bl_webhook_deliver *bl_webhook_deliver_new(const bl_webhook_deliver_opts *o, bl_
         !(d->hosts = bl_host_table_new(o->breaker ? o->breaker : &bc, o->allow, 0, err)) ||
         !(d->reporter = bl_outcome_reporter_new(o->store, 0, err)))
         goto fail;
+    bl_kafka_sink_opts ko = {.allow = o->allow, .report = bl_deliver_kafka_report, .ctx = d};
+    if (!(d->kafka = bl_kafka_sink_new(&ko, err)))
+        goto fail;
     bl_runtime_opts ro = {
         .brokers = o->brokers,
         .group_id = o->group_id ? o->group_id : "busline-webhook-deliver",
@@ -241,6 +253,8 @@ void bl_webhook_deliver_free(bl_webhook_deliver *d)
         return;
     /* Requests still in flight belong to abandoned jobs: cancelled and freed. */
     bl_http_client_free(d->http);
+    d->kafka_closing = true;
+    bl_kafka_sink_free(d->kafka);
     while (d->deferred) {
         dl_job *j = d->deferred;
         d->deferred = j->next;

@@ -379,6 +379,10 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         dead_letter(d, j, false, 0, err.msg);
         return;
     }
+    if (e->kafka) {
+        bl_deliver_kafka_send(d, j);
+        return;
+    }
     j->check = bl_host_table_check_url(d->hosts, e->url, now, &err);
     if (!j->check) {
         /* the name did not resolve: a transport failure like any other */
@@ -452,4 +456,15 @@ void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j)
         bl_deliver_log_attempt(d, j, false, 0, false, NULL, 0, err.msg, 0);
         dead_letter(d, j, false, 0, err.msg);
     }
+}
+
+void bl_deliver_conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *dec, const char *what,
+                         int status)
+{
+    conclude(d, j, dec, what, status);
+}
+
+void bl_deliver_dead_letter(bl_webhook_deliver *d, dl_job *j, bool health_failure, const char *reason)
+{
+    dead_letter(d, j, health_failure, 0, reason);
 }

@@ -10,6 +10,7 @@
 
 #include "connectors/webhook/workers/delivery.h"
 #include "connectors/webhook/workers/host_table.h"
+#include "connectors/webhook/workers/kafka_sink.h"
 #include "connectors/webhook/workers/outcome_reporter.h"
 #include "connectors/webhook/workers/request.h"
 #include "core/http_client.h"
@@ -39,6 +40,7 @@ typedef struct dl_job {
     int64_t sent_mono;                      /* handed to the http client */
     char *body;          /* the endpoint's transformation of v.body (owned); NULL: v.body is sent */
     size_t body_len;
+    int in_kafka;                           /* queued on a Kafka destination's producer */
 } dl_job;
 
 struct bl_webhook_deliver {
@@ -56,6 +58,8 @@ struct bl_webhook_deliver {
     atomic_uint_fast64_t attempts, delivered, retried, dead_lettered, skipped, deferred_n, parked;
     bl_runtime_metrics rt_metrics;
     bl_metric *m_duration, *m_attempts;
+    bl_kafka_sink *kafka;            /* Kafka destinations' producers (kafka_sink.h) */
+    bool kafka_closing;              /* its reports now come from the free: jobs are let go */
 };
 
 
@@ -91,5 +95,22 @@ int bl_deliver_transform_body(dl_job *j, int64_t now_ms, bl_err *err);
 
 /* Sends j now, or defers or concludes it without sending. */
 void bl_deliver_try_send(bl_webhook_deliver *d, dl_job *j);
+
+/* Acts on dec for j's attempt (what names it in the error, status the
+ * answer's, 0: none): health, metrics, events and the runtime outcome, as
+ * for an HTTP answer. Frees j. */
+void bl_deliver_conclude(bl_webhook_deliver *d, dl_job *j, const bl_retry_decision *dec, const char *what,
+                         int status);
+
+/* Dead-letters j with reason (a failure in health when health_failure). Frees j. */
+void bl_deliver_dead_letter(bl_webhook_deliver *d, dl_job *j, bool health_failure, const char *reason);
+
+/* Produces j to its endpoint's Kafka destination (deliver_kafka.c): the
+ * report concludes it as an HTTP answer would. */
+void bl_deliver_kafka_send(bl_webhook_deliver *d, dl_job *j);
+
+/* The kafka sink's report callback (ctx: the worker). */
+void bl_deliver_kafka_report(void *opaque, int err_code, const char *err_msg, int32_t partition, int64_t offset,
+                             void *ctx);
 
 #endif

@@ -16,7 +16,7 @@ int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_w
     snprintf(part, sizeof part, "%" PRId32, d->source_partition);
     snprintf(off, sizeof off, "%" PRId64, d->source_offset);
     snprintf(enq, sizeof enq, "%" PRId64, bl_clock_wall_ms());
-    bl_kafka_header hs[8];
+    bl_kafka_header hs[9];
     size_t n = 0;
     hs[n++] = (bl_kafka_header){"ce_id", d->event_id, strlen(d->event_id)};
     hs[n++] = (bl_kafka_header){"ce_type", d->event_type, strlen(d->event_type)};
@@ -29,6 +29,8 @@ int bl_webhook_delivery_send(bl_kafka_producer *p, const char *topic, const bl_w
     }
     if (d->replay_job)
         hs[n++] = (bl_kafka_header){BL_WH_HDR_REPLAY_JOB, d->replay_job, strlen(d->replay_job)};
+    if (d->event_key && d->event_key_len > 0 && d->event_key_len <= BL_WH_EVENT_KEY_MAX)
+        hs[n++] = (bl_kafka_header){BL_WH_HDR_EVENT_KEY, d->event_key, d->event_key_len};
     return bl_kafka_producer_send(p, topic ? topic : BL_WEBHOOK_DELIVERIES_TOPIC, d->endpoint_id,
                                   strlen(d->endpoint_id), d->body, d->body_len, hs, n, msg_opaque,
                                   queue_timeout_ms, err);
@@ -81,6 +83,13 @@ int bl_webhook_delivery_parse(const bl_kafka_msg *m, bl_webhook_delivery_view *o
     out->source_partition = (int32_t)header_int(m, BL_WH_HDR_SOURCE_PARTITION, -1);
     out->source_offset = header_int(m, BL_WH_HDR_SOURCE_OFFSET, -1);
     out->enqueued_at_ms = header_int(m, BL_WH_HDR_ENQUEUED_AT, 0);
+    const void *ek = NULL;
+    size_t ek_len = 0;
+    out->event_key_len = 0;
+    if (bl_kafka_msg_header(m, BL_WH_HDR_EVENT_KEY, &ek, &ek_len) == 0 && ek && ek_len <= BL_WH_EVENT_KEY_MAX) {
+        memcpy(out->event_key, ek, ek_len);
+        out->event_key_len = ek_len;
+    }
     out->body = bl_kafka_msg_value(m, &out->body_len);
     if (!out->body || out->body_len == 0)
         return bl_err_set(err, BL_EINVAL, "delivery: empty body");

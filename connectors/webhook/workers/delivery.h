@@ -12,7 +12,9 @@
  *             reference), webhook-enqueued-at (unix ms the fan-out produced
  *             it; end-to-end latency), webhook-replay-job (only on a
  *             replay job's deliveries: its id, how a resumed job finds
- *             what it already enqueued, replay_jobs.h).
+ *             what it already enqueued, replay_jobs.h), webhook-event-key
+ *             (the event's own key, up to BL_WH_EVENT_KEY_MAX bytes: what
+ *             a Kafka destination keys its message with).
  * None of these names starts with "busline-": the runtime's retry copy keeps
  * every other header and replaces only its busline-* ones. */
 #ifndef BUSLINE_CONNECTORS_WEBHOOK_WORKERS_DELIVERY_H
@@ -43,6 +45,8 @@
 #define BL_WH_HDR_SOURCE_OFFSET "webhook-source-offset"
 #define BL_WH_HDR_ENQUEUED_AT "webhook-enqueued-at"
 #define BL_WH_HDR_REPLAY_JOB "webhook-replay-job"
+#define BL_WH_HDR_EVENT_KEY "webhook-event-key" /* the event's own key (a Kafka destination's key) */
+#define BL_WH_EVENT_KEY_MAX 512                  /* a longer key is not carried */
 
 /* A delivery to produce; pointers borrowed for the call. */
 typedef struct bl_webhook_delivery {
@@ -56,6 +60,8 @@ typedef struct bl_webhook_delivery {
     const char *body;
     size_t body_len;
     const char *replay_job;    /* NULL: not made by a replay job */
+    const void *event_key;     /* the event's key (any bytes); NULL: none */
+    size_t event_key_len;
 } bl_webhook_delivery;
 
 /* A delivery read back from a message: strings copied, body borrowed from
@@ -72,6 +78,8 @@ typedef struct bl_webhook_delivery_view {
     char replay_job[24];                    /* "" when not made by a replay job */
     const char *body;
     size_t body_len;
+    char event_key[BL_WH_EVENT_KEY_MAX];    /* the event's key bytes (event_key_len of them) */
+    size_t event_key_len;                   /* 0: none */
 } bl_webhook_delivery_view;
 
 /* Queues d on producer p to topic (NULL: deliveries.webhook) with

@@ -75,6 +75,8 @@ fail:
 bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const bl_kafka_msg *m,
                                               const char *endpoint_id)
 {
+    size_t key_len = 0;
+    const void *key = bl_kafka_msg_key(m, &key_len);
     return (bl_webhook_delivery){
         .endpoint_id = endpoint_id,
         .event_id = ev->id,
@@ -85,6 +87,8 @@ bl_webhook_delivery bl_webhook_event_delivery(const bl_webhook_event *ev, const 
         .source_offset = bl_kafka_msg_offset(m),
         .body = ev->body,
         .body_len = ev->body_len,
+        .event_key = key,
+        .event_key_len = key_len,
     };
 }
 

@@ -318,8 +318,12 @@ export async function renderWebhooks(view, claims) {
       'FIFO sends one delivery at a time in the order events came; a failing one is retried and holds the rest back until it succeeds or goes to the dead letters.');
     const transport = tlsFields(existing);
     const transformation = transformationField(existing, groups);
+    const dest = kafkaDestination(e);
+    url.input.required = !dest.isKafka();
+    url.wrap.hidden = dest.isKafka();
+    dest.onChange((kafka) => { url.wrap.hidden = kafka; url.input.required = !kafka; });
     const formId = uid('webhook-form');
-    const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, url.wrap, types, conditions.wrap, headers.wrap,
+    const form = h('form', { id: formId, class: 'webhook-form' }, name.wrap, dest.select.wrap, url.wrap, dest.panel, types, conditions.wrap, headers.wrap,
       h('div', { class: 'row' }, attempts.wrap, timeout.wrap), sigHeader.wrap, scheme.wrap, ordering.wrap, transport.wrap, transformation.wrap, h('p', { class: 'form-error', role: 'alert', hidden: true }));
     const dlg = openDialog(existing ? `Edit ${e.name}` : 'Add a webhook endpoint', [form],
       [{ label: 'Cancel' }, { label: existing ? 'Save changes' : 'Add endpoint', kind: 'primary', submit: formId }], { wide: true });
@@ -337,6 +341,11 @@ export async function renderWebhooks(view, claims) {
       if (!existing || scheme.input.value !== (e.signature_scheme || 'v1')) body.signature_scheme = scheme.input.value;
       if (!existing || ordering.input.value !== (e.ordering || 'none')) body.ordering = ordering.input.value;
       transport.apply(body);
+      body.type = dest.isKafka() ? 'kafka' : 'http';
+      if (dest.isKafka()) {
+        delete body.url;
+        body.kafka = dest.settings();
+      }
       if (!body.events.length) local.events = 'choose at least one event type';
       const condText = conditions.input.value.trim();
       try {
@@ -389,6 +398,49 @@ export async function renderWebhooks(view, claims) {
   return () => {
     state.stopped = true;
     clearTimeout(state.timer);
+  };
+}
+
+// The destination of an endpoint: an HTTP URL, or a topic on the
+// organization's own Kafka cluster (type "kafka"; its SASL password is never
+// shown: left empty, the stored one is kept).
+function kafkaDestination(e) {
+  const k = e.kafka || {};
+  const select = field('Destination', h('select', { name: 'type' },
+    [['http', 'HTTP: POST to a URL'], ['kafka', 'Kafka: produce to a topic of your cluster']]
+      .map(([v, label]) => h('option', { value: v, selected: (e.type || 'http') === v }, label))),
+  'Kafka destinations get the same events, conditions, retries and delivery log; the message key is the event’s key.');
+  const brokers = field('Brokers', h('input', { name: 'kafka_brokers', class: 'mono', placeholder: 'kafka-1.example.com:9093,kafka-2.example.com:9093',
+    value: (k.brokers || []).join(',') }), 'host:port, comma-separated; the same address rules as URLs.');
+  const topic = field('Topic', h('input', { name: 'kafka_topic', class: 'mono', maxlength: '249', value: k.topic || '' }));
+  const protocol = field('Security protocol', h('select', { name: 'kafka_protocol' },
+    ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'].map((v) => h('option', { value: v, selected: (k.securityProtocol || 'plaintext') === v }, v))));
+  const mechanism = field('SASL mechanism', h('select', { name: 'kafka_mechanism' },
+    ['', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].map((v) => h('option', { value: v, selected: (k.saslMechanism || '') === v }, v || '(none)'))));
+  const user = field('SASL user', h('input', { name: 'kafka_username', value: k.saslUsername || '' }));
+  const password = field('SASL password', h('input', { name: 'kafka_password', type: 'password', autocomplete: 'new-password',
+    placeholder: k.saslPasswordSet ? 'unchanged' : '' }), 'Stored encrypted and never shown again.');
+  const ca = field('CA certificate (PEM)', h('textarea', { name: 'kafka_ca', rows: '2', class: 'mono', spellcheck: 'false',
+    placeholder: '-----BEGIN CERTIFICATE-----' }), 'Optional, with ssl or sasl_ssl.');
+  ca.input.value = k.sslCaCertificate || '';
+  const panel = h('fieldset', { class: 'field kafka-destination', dataset: { field: 'kafka' } }, h('legend', {}, 'Kafka destination'),
+    brokers.wrap, topic.wrap, h('div', { class: 'row' }, protocol.wrap, mechanism.wrap), h('div', { class: 'row' }, user.wrap, password.wrap), ca.wrap,
+    h('p', { class: 'field-error', hidden: true }));
+  const isKafka = () => select.input.value === 'kafka';
+  panel.hidden = !isKafka();
+  const listeners = [];
+  select.input.addEventListener('change', () => { panel.hidden = !isKafka(); listeners.forEach((f) => f(isKafka())); });
+  return {
+    select, panel, isKafka,
+    onChange: (f) => listeners.push(f),
+    settings() {
+      const out = { brokers: brokers.input.value.trim(), topic: topic.input.value.trim(), securityProtocol: protocol.input.value };
+      if (mechanism.input.value) out.saslMechanism = mechanism.input.value;
+      if (user.input.value.trim()) out.saslUsername = user.input.value.trim();
+      if (password.input.value) out.saslPassword = password.input.value;
+      if (ca.input.value.trim()) out.sslCaCertificate = ca.input.value.trim();
+      return out;
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 /* The flags of `busline webhooks <endpoint action>` (see cmd_endpoint_settings.h). */
 #include "connectors/webhook/cli/cmd_endpoint_settings.h"
 
+#include <string.h>
+
 #include "connectors/webhook/store/endpoint_store.h"
 
 #include <stddef.h>
@@ -80,3 +82,19 @@ const bl_setting bl_endpoint_settings[] = {
      .help = "the Kafka destination's SASL password (stored encrypted; absent on update: kept)"},
     {0},
 };
+
+bool bl_cli_setting_given(const bl_config *cfg, const char *name)
+{
+    const char *src = bl_config_source(cfg, name);
+    return strcmp(src, "flag") == 0 || strcmp(src, "env") == 0;
+}
+
+int bl_cli_json_flag(const char *flag, const char *text, json_t **out, bl_err *err)
+{
+    json_error_t jerr;
+    *out = json_loads(text, 0, &jerr);
+    if (!*out)
+        return bl_err_set(err, BL_EINVAL, "--%s: not JSON (line %d column %d: %s)", flag, jerr.line,
+                          jerr.column, jerr.text);
+    return 0;
+}

@@ -1,5 +1,6 @@
-/* The TLS flags of the endpoint actions (see cmd_endpoint_transport.h). */
+/* The TLS and Kafka-destination flags of the endpoint actions (see cmd_endpoint_transport.h). */
 #include "connectors/webhook/cli/cmd_endpoint_transport.h"
+#include "connectors/webhook/cli/cmd_endpoint_settings.h"
 
 #include "connectors/webhook/policy/endpoint_tls.h"
 #include "connectors/webhook/store/egress_proxy.h"
@@ -9,23 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool flag_given(const bl_config *cfg, const char *name)
-{
-    const char *src = bl_config_source(cfg, name);
-    return strcmp(src, "flag") == 0 || strcmp(src, "env") == 0;
-}
-
 bool bl_cli_tls_given(const bl_config *cfg)
 {
-    return flag_given(cfg, "tls_client_cert") || flag_given(cfg, "tls_client_key") || flag_given(cfg, "tls_ca") ||
-           (flag_given(cfg, "tls_clear") && bl_config_bool(cfg, "tls_clear"));
+    return bl_cli_setting_given(cfg, "tls_client_cert") || bl_cli_setting_given(cfg, "tls_client_key") || bl_cli_setting_given(cfg, "tls_ca") ||
+           (bl_cli_setting_given(cfg, "tls_clear") && bl_config_bool(cfg, "tls_clear"));
 }
 
 /* The PEM file of flag name into *out (NULL when not given). */
 static int read_pem(const bl_config *cfg, const char *name, const char *flag, char **out, bl_err *err)
 {
     *out = NULL;
-    const char *path = flag_given(cfg, name) ? bl_config_str(cfg, name) : NULL;
+    const char *path = bl_cli_setting_given(cfg, name) ? bl_config_str(cfg, name) : NULL;
     if (!path || !*path)
         return 0;
     FILE *f = fopen(path, "r");
@@ -50,7 +45,7 @@ int bl_cli_tls_apply(const bl_config *cfg, bl_webhook_spec *spec, bl_cli_tls_pem
         read_pem(cfg, "tls_ca", "tls-ca", &pems->ca, err) != 0)
         return -1;
     bool any = pems->cert || pems->key || pems->ca;
-    bool clear = flag_given(cfg, "tls_clear") && bl_config_bool(cfg, "tls_clear");
+    bool clear = bl_cli_setting_given(cfg, "tls_clear") && bl_config_bool(cfg, "tls_clear");
     if (any && clear)
         return bl_err_set(err, BL_EINVAL, "--tls-clear and the --tls-* files exclude each other");
     if (clear)
@@ -81,7 +76,7 @@ int bl_cli_egress_proxy(bl_pg_pool *pool, const bl_config *cfg, const bl_ssrf_al
         fprintf(stderr, "busline webhooks egress-proxy: --org is required\n");
         return 2;
     }
-    const char *url = flag_given(cfg, "egress_proxy") ? bl_config_str(cfg, "egress_proxy") : NULL;
+    const char *url = bl_cli_setting_given(cfg, "egress_proxy") ? bl_config_str(cfg, "egress_proxy") : NULL;
     bl_err err = {0};
     PGconn *conn = bl_pg_pool_acquire(pool, 5000, &err);
     json_t *shown = NULL;
@@ -101,5 +96,32 @@ int bl_cli_egress_proxy(bl_pg_pool *pool, const bl_config *cfg, const bl_ssrf_al
         printf("%s\n", text);
     free(text);
     json_decref(shown);
+    return 0;
+}
+
+void bl_cli_kafka_flags_clear(bl_cli_kafka_flags *h)
+{
+    json_decref(h->json);
+    h->json = NULL;
+}
+
+int bl_cli_kafka_apply(const bl_config *cfg, bl_webhook_spec *spec, bl_cli_kafka_flags *h, bl_err *err)
+{
+    if (bl_cli_setting_given(cfg, "kafka")) {
+        const char *text = bl_config_str(cfg, "kafka");
+        if (text && strcmp(text, "none") == 0) {
+            spec->kafka = NULL;
+        } else {
+            const char *pw = NULL;
+            if (bl_cli_json_flag("kafka", text ? text : "", &h->json, err) != 0 ||
+                bl_webhook_kafka_read_json(h->json, &h->kafka, h->brokers, sizeof h->brokers, &pw,
+                                           err) != 0)
+                return -1;
+            spec->kafka = &h->kafka;
+            spec->kafka_sasl_password = pw;
+        }
+    }
+    if (bl_cli_setting_given(cfg, "kafka_sasl_password"))
+        spec->kafka_sasl_password = bl_config_str(cfg, "kafka_sasl_password");
     return 0;
 }

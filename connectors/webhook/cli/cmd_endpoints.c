@@ -39,12 +39,6 @@ typedef struct cli {
 
 typedef int (*action_fn)(cli *c);
 
-static bool given(const bl_config *cfg, const char *name)
-{
-    const char *src = bl_config_source(cfg, name);
-    return strcmp(src, "flag") == 0 || strcmp(src, "env") == 0;
-}
-
 static int fail(const char *what, const bl_err *err)
 {
     fprintf(stderr, "busline webhooks %s: %s\n", what, err->msg);
@@ -74,17 +68,6 @@ static int split_types(const char *text, char *buf, size_t buf_len, const char *
     return 0;
 }
 
-/* Parses --flag JSON text into *out (new reference). */
-static int parse_json_flag(const char *flag, const char *text, json_t **out, bl_err *err)
-{
-    json_error_t jerr;
-    *out = json_loads(text, 0, &jerr);
-    if (!*out)
-        return bl_err_set(err, BL_EINVAL, "--%s: not JSON (line %d column %d: %s)", flag, jerr.line,
-                          jerr.column, jerr.text);
-    return 0;
-}
-
 /* Everything a spec borrows while it is used. */
 typedef struct spec_holder {
     const char *types[MAX_TYPES];
@@ -93,9 +76,7 @@ typedef struct spec_holder {
     int64_t schedule[BL_WEBHOOK_RETRY_SCHEDULE_MAX];
     bl_cli_tls_pems tls;
     json_t *transformation;
-    json_t *kafka_json;                 /* --kafka */
-    bl_webhook_kafka kafka;             /* borrowed from kafka_json and kafka_brokers */
-    char kafka_brokers[BL_KDEST_BROKERS_TEXT_MAX + 1];
+    bl_cli_kafka_flags kafka;
 } spec_holder;
 
 /* --retry-schedule "5,300,1800" into h->schedule (or "none": no schedule). */
@@ -128,40 +109,18 @@ static void spec_holder_clear(spec_holder *h)
     json_decref(h->headers);
     bl_cli_tls_pems_clear(&h->tls);
     json_decref(h->transformation);
-    json_decref(h->kafka_json);
-}
-
-/* --kafka JSON (none: back to http) and --kafka-sasl-password onto spec. */
-static int apply_kafka(const bl_config *cfg, bl_webhook_spec *spec, spec_holder *h, bl_err *err)
-{
-    if (given(cfg, "kafka")) {
-        const char *text = bl_config_str(cfg, "kafka");
-        if (text && strcmp(text, "none") == 0) {
-            spec->kafka = NULL;
-        } else {
-            const char *pw = NULL;
-            if (parse_json_flag("kafka", text ? text : "", &h->kafka_json, err) != 0 ||
-                bl_webhook_kafka_read_json(h->kafka_json, &h->kafka, h->kafka_brokers, sizeof h->kafka_brokers, &pw,
-                                           err) != 0)
-                return -1;
-            spec->kafka = &h->kafka;
-            spec->kafka_sasl_password = pw;
-        }
-    }
-    if (given(cfg, "kafka_sasl_password"))
-        spec->kafka_sasl_password = bl_config_str(cfg, "kafka_sasl_password");
-    return 0;
+    bl_cli_kafka_flags_clear(&h->kafka);
 }
 
 /* Applies the given flags onto spec (create: every flag with its default). */
 static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creating, bl_err *err)
 {
     const bl_config *cfg = c->cfg;
-    if (creating || given(cfg, "name"))
+    if (creating || bl_cli_setting_given(cfg, "name"))
         spec->name = bl_config_str(cfg, "name");
-    if (creating || given(cfg, "url"))
+    if (creating || bl_cli_setting_given(cfg, "url"))
         spec->url = bl_config_str(cfg, "url");
-    if (creating || given(cfg, "events")) {
+    if (creating || bl_cli_setting_given(cfg, "events")) {
         const char *ev = bl_config_str(cfg, "events");
         if (!ev)
             return bl_err_set(err, BL_EINVAL, "--events is required");
@@ -170,13 +129,13 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
             return -1;
         spec->event_types = h->types;
     }
-    if (given(cfg, "conditions")) {
-        if (parse_json_flag("conditions", bl_config_str(cfg, "conditions"), &h->conditions, err) != 0)
+    if (bl_cli_setting_given(cfg, "conditions")) {
+        if (bl_cli_json_flag("conditions", bl_config_str(cfg, "conditions"), &h->conditions, err) != 0)
             return -1;
         spec->conditions = h->conditions;
     }
-    if (given(cfg, "headers")) {
-        if (parse_json_flag("headers", bl_config_str(cfg, "headers"), &h->headers, err) != 0)
+    if (bl_cli_setting_given(cfg, "headers")) {
+        if (bl_cli_json_flag("headers", bl_config_str(cfg, "headers"), &h->headers, err) != 0)
             return -1;
         spec->headers = h->headers;
     }
@@ -187,34 +146,34 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
             return bl_err_set(err, BL_ENOMEM, "out of memory");
         spec->headers = h->headers;
     }
-    if (creating || given(cfg, "legacy_signature"))
+    if (creating || bl_cli_setting_given(cfg, "legacy_signature"))
         spec->legacy_signature = bl_config_bool(cfg, "legacy_signature");
-    if (given(cfg, "hmac_header")) {
+    if (bl_cli_setting_given(cfg, "hmac_header")) {
         const char *name = bl_config_str(cfg, "hmac_header");
         spec->hmac_header = name && *name ? name : NULL;
     }
-    if (given(cfg, "signature_scheme"))
+    if (bl_cli_setting_given(cfg, "signature_scheme"))
         spec->signature_scheme = bl_webhook_scheme_parse(bl_config_str(cfg, "signature_scheme"));
-    if (creating || given(cfg, "strict_order"))
+    if (creating || bl_cli_setting_given(cfg, "strict_order"))
         spec->strict_order = bl_config_bool(cfg, "strict_order");
-    if (given(cfg, "ordering") && given(cfg, "strict_order"))
+    if (bl_cli_setting_given(cfg, "ordering") && bl_cli_setting_given(cfg, "strict_order"))
         return bl_err_set(err, BL_EINVAL, "--ordering and --strict-order exclude each other");
-    if (given(cfg, "ordering"))
+    if (bl_cli_setting_given(cfg, "ordering"))
         bl_webhook_ordering_parse(bl_config_str(cfg, "ordering"), &spec->strict_order);
-    if (given(cfg, "retry_schedule") && parse_schedule(bl_config_str(cfg, "retry_schedule"), spec, h, err) != 0)
+    if (bl_cli_setting_given(cfg, "retry_schedule") && parse_schedule(bl_config_str(cfg, "retry_schedule"), spec, h, err) != 0)
         return -1;
-    if (spec->retry_schedule_len && (given(cfg, "max_attempts") || given(cfg, "backoff")))
+    if (spec->retry_schedule_len && (bl_cli_setting_given(cfg, "max_attempts") || bl_cli_setting_given(cfg, "backoff")))
         return bl_err_set(err, BL_EINVAL, "--retry-schedule and --max-attempts/--backoff exclude each other "
                           "(--retry-schedule none returns to the exponential backoff)");
-    if (given(cfg, "max_age"))
+    if (bl_cli_setting_given(cfg, "max_age"))
         spec->max_age_s = bl_config_int(cfg, "max_age");
-    if (creating || given(cfg, "max_attempts"))
+    if (creating || bl_cli_setting_given(cfg, "max_attempts"))
         spec->max_attempts = (int)bl_config_int(cfg, "max_attempts");
-    if (creating || given(cfg, "backoff"))
+    if (creating || bl_cli_setting_given(cfg, "backoff"))
         spec->backoff_base_ms = bl_config_duration_ms(cfg, "backoff");
-    if (creating || given(cfg, "timeout"))
+    if (creating || bl_cli_setting_given(cfg, "timeout"))
         spec->timeout_ms = (int)bl_config_duration_ms(cfg, "timeout");
-    if (given(cfg, "rate_limit")) {
+    if (bl_cli_setting_given(cfg, "rate_limit")) {
         const char *text = bl_config_str(cfg, "rate_limit");
         char *end = NULL;
         errno = 0;
@@ -223,16 +182,16 @@ static int apply_flags(cli *c, bl_webhook_spec *spec, spec_holder *h, bool creat
             return bl_err_set(err, BL_EINVAL, "--rate-limit: not a number of requests per second");
         spec->rate_limit_per_s = rate;
     }
-    if (creating || given(cfg, "burst"))
+    if (creating || bl_cli_setting_given(cfg, "burst"))
         spec->rate_limit_burst = (int)bl_config_int(cfg, "burst");
-    if (given(cfg, "transformation")) {
+    if (bl_cli_setting_given(cfg, "transformation")) {
         if (bl_cli_transformation_read(bl_config_str(cfg, "transformation"), &h->transformation, err) != 0)
             return -1;
         spec->transformation = h->transformation;
     }
     if (bl_cli_tls_apply(cfg, spec, &h->tls, err) != 0)
         return -1;
-    return apply_kafka(cfg, spec, h, err);
+    return bl_cli_kafka_apply(cfg, spec, &h->kafka, err);
 }
 
 static void print_json(json_t *j)
@@ -597,7 +556,7 @@ int bl_cmd_endpoints(const char *name, int argc, char **argv)
     }
     c.id = want ? args[0] : NULL;
     /* choosing a signature scheme may draw an ed25519 pair, sealed with the keyring */
-    int needs = a->needs | (a->fn == act_update && given(c.cfg, "signature_scheme") ? NEEDS_KEYS : 0);
+    int needs = a->needs | (a->fn == act_update && bl_cli_setting_given(c.cfg, "signature_scheme") ? NEEDS_KEYS : 0);
     /* so is a TLS client key */
     if (a->fn == act_update && bl_cli_tls_given(c.cfg))
         needs |= NEEDS_KEYS;

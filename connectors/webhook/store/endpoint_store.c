@@ -220,71 +220,6 @@ static bl_webhook_endpoint *one_endpoint(PGconn *conn, const char *sql, int n,
     return e;
 }
 
-/* ---- a Kafka destination's columns (kafka_destination.h) ---- */
-
-typedef struct kafka_params {
-    char url[BL_KDEST_URL_MAX]; /* what the url column holds */
-    char *column;               /* the kafka column's text, NULL: HTTP */
-    char *password_sealed;      /* the new password sealed, NULL: none given */
-    const char *type, *sasl;
-} kafka_params;
-
-static void kafka_params_clear(kafka_params *k)
-{
-    free(k->column);
-    free(k->password_sealed);
-}
-
-/* Fills k for endpoint id from spec: the url text, the column and the
- * password sealed with the store's keyring. Returns 0 or -1 with err. */
-static int kafka_params_fill(bl_webhook_store *st, const char *id, const bl_webhook_spec *spec, kafka_params *k,
-                             bl_err *err)
-{
-    memset(k, 0, sizeof *k);
-    k->type = spec->kafka ? "kafka" : "http";
-    k->sasl = spec->kafka && bl_webhook_kafka_uses_sasl(spec->kafka) ? "true" : "false";
-    if (!spec->kafka)
-        return 0;
-    bl_webhook_kafka_url(spec->kafka, k->url, sizeof k->url);
-    if (!(k->column = bl_webhook_kafka_column_text(spec->kafka)))
-        return bl_err_set(err, BL_ENOMEM, "webhook store: out of memory");
-    if (!spec->kafka_sasl_password)
-        return 0;
-    if (!st->opts.keyring) {
-        kafka_params_clear(k);
-        return bl_err_set(err, BL_EINVAL,
-                          "webhook store: no encryption keys (set " BL_KEYRING_ENV_KEYS ") to seal secrets");
-    }
-    char aad[BL_WEBHOOK_ID_MAX + 16];
-    bl_webhook_kafka_password_aad(id, aad, sizeof aad);
-    k->password_sealed = bl_keyring_seal(st->opts.keyring, spec->kafka_sasl_password,
-                                         strlen(spec->kafka_sasl_password), aad, strlen(aad), err);
-    if (!k->password_sealed) {
-        kafka_params_clear(k);
-        return -1;
-    }
-    return 0;
-}
-
-/* Whether endpoint id has a sealed Kafka password (an update that gives
- * none keeps it). Returns 0 or -1 with err. */
-static int kafka_password_stored(bl_webhook_store *st, const char *id, bool *stored, bl_err *err)
-{
-    *stored = false;
-    PGconn *conn = bl_pg_pool_acquire(st->opts.pool, st->opts.acquire_timeout_ms, err);
-    if (!conn)
-        return bl_err_wrap(err, "webhook store");
-    const char *params[] = {id};
-    PGresult *res = bl_pg_exec(conn, "SELECT kafka_sasl_password_sealed IS NOT NULL FROM webhook_endpoints WHERE id = $1",
-                               1, params, err);
-    bl_pg_pool_release(st->opts.pool, conn);
-    if (!res)
-        return bl_err_wrap(err, "webhook store");
-    *stored = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return 0;
-}
-
 /* ---- create, read, update, delete ---- */
 
 /* Draws a new secret into secret_out (or copies given there, when not NULL)
@@ -399,12 +334,12 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
     bl_webhook_tls_params tls = {0};
     if ((spec->signature_scheme & BL_WEBHOOK_SCHEME_V1A) && !(ed_sealed = new_sealed_ed25519(st, id, pub, err)))
         goto done;
-    kafka_params kp;
+    bl_webhook_kafka_params kp;
     if (bl_webhook_tls_params_fill(spec, st->opts.keyring, id, &tls, err) != 0 ||
-        kafka_params_fill(st, id, spec, &kp, err) != 0)
+        bl_webhook_kafka_params_fill(st, id, spec, &kp, err) != 0)
         goto done;
     if (spec_params_fill(spec, &p, err) != 0) {
-        kafka_params_clear(&kp);
+        bl_webhook_kafka_params_clear(&kp);
         goto done;
     }
     conn = acquire(st, err);
@@ -424,7 +359,7 @@ bl_webhook_endpoint *bl_webhook_store_create(bl_webhook_store *st, const char *o
         }
     }
     spec_params_clear(&p);
-    kafka_params_clear(&kp);
+    bl_webhook_kafka_params_clear(&kp);
 done:
     bl_webhook_tls_params_clear(&tls);
     bl_pg_pool_release(st->opts.pool, conn);
@@ -516,7 +451,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
 {
     bool password_stored = false;
     if (bl_webhook_id_check(id, err) != 0 ||
-        (spec && spec->kafka && !spec->kafka_sasl_password && kafka_password_stored(st, id, &password_stored, err) != 0) ||
+        (spec && spec->kafka && !spec->kafka_sasl_password && bl_webhook_kafka_password_stored(st, id, &password_stored, err) != 0) ||
         bl_webhook_spec_check_kept(st, spec, password_stored, err) != 0)
         return NULL;
     /* A scheme with v1a needs a key pair: one is drawn (when the store has a
@@ -533,15 +468,15 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
         free(ed_sealed);
         return NULL;
     }
-    kafka_params kp;
-    if (kafka_params_fill(st, id, spec, &kp, err) != 0) {
+    bl_webhook_kafka_params kp;
+    if (bl_webhook_kafka_params_fill(st, id, spec, &kp, err) != 0) {
         bl_webhook_tls_params_clear(&tls);
         free(ed_sealed);
         return NULL;
     }
     if (spec_params_fill(spec, &p, err) != 0) {
         bl_webhook_tls_params_clear(&tls);
-        kafka_params_clear(&kp);
+        bl_webhook_kafka_params_clear(&kp);
         free(ed_sealed);
         return NULL;
     }
@@ -565,7 +500,7 @@ bl_webhook_endpoint *bl_webhook_store_update(bl_webhook_store *st, const char *i
     }
     spec_params_clear(&p);
     bl_webhook_tls_params_clear(&tls);
-    kafka_params_clear(&kp);
+    bl_webhook_kafka_params_clear(&kp);
     free(ed_sealed);
     return e;
 }

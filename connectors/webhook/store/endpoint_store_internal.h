@@ -61,6 +61,28 @@ void bl_webhook_tls_params_clear(bl_webhook_tls_params *p);
     "tls_client_key_sealed = CASE " c " WHEN 'keep' THEN tls_client_key_sealed WHEN 'set' THEN " c2 " END, "  \
     "tls_ca_certificate = CASE " c " WHEN 'keep' THEN tls_ca_certificate WHEN 'set' THEN " c3 " END"
 
+/* A Kafka destination's columns (kafka_destination.h) as INSERT/UPDATE
+ * parameters: type, url text, kafka column, the sealed password, and
+ * whether SASL is on. Owns column and password_sealed; clear with
+ * bl_webhook_kafka_params_clear. */
+typedef struct bl_webhook_kafka_params {
+    char url[BL_KDEST_URL_MAX]; /* what the url column holds */
+    char *column;               /* the kafka column's text, NULL: HTTP */
+    char *password_sealed;      /* the new password sealed, NULL: none given */
+    const char *type, *sasl;
+} bl_webhook_kafka_params;
+
+/* Fills k for endpoint id from spec: the url text, the column and the
+ * password sealed with the store's keyring. Returns 0 or -1 with err
+ * (nothing left to clear). */
+int bl_webhook_kafka_params_fill(const bl_webhook_store *st, const char *id, const bl_webhook_spec *spec,
+                                 bl_webhook_kafka_params *k, bl_err *err);
+void bl_webhook_kafka_params_clear(bl_webhook_kafka_params *k);
+
+/* Whether endpoint id has a sealed Kafka password (an update that gives
+ * none keeps it) into *stored. Returns 0 or -1 with err. */
+int bl_webhook_kafka_password_stored(const bl_webhook_store *st, const char *id, bool *stored, bl_err *err);
+
 /* bl_webhook_spec_check for an update: password_stored says the endpoint
  * already has a sealed Kafka password that the update keeps. */
 int bl_webhook_spec_check_kept(const bl_webhook_store *st, const bl_webhook_spec *spec, bool password_stored,

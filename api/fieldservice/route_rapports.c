@@ -7,7 +7,7 @@
  *                                 command rapport.generate onto commands.fieldservice
  *                                 with a bounded wait: 201 with the stored report,
  *                                 202 with a status URL past the bound
- *   GET  /rapports/{id}           the report once stored, {id, statut: "en_cours"}
+ *   GET  /rapports/{id}           the report once stored, {id, statut: "en_cours"} (or "echec" with why)
  *                                 while its command is on its way
  *   GET  /rapports/{id}/download  the document with its Content-Type, as an attachment
  * The domain service renders and stores the report (producers/fieldservice/report.c). */
@@ -204,8 +204,10 @@ static int intervention_exists(bl_api_server *s, const char *org, const char *id
     return found;
 }
 
-/* The report id of org as its item (statut "genere"), or {id, statut:
- * "en_cours"} while its command is on its way: the JSON text (malloc'd),
+/* The report id of org as its item (statut "genere"), {id, statut:
+ * "en_cours"} while its command is on its way, or {id, statut: "echec",
+ * erreur, error_class, date_echec} when the service refused to generate it
+ * (nothing was stored): the JSON text (malloc'd),
  * NULL with *found 0 when neither, NULL with err on failure. */
 static char *report_text(bl_api_server *s, const char *org, const char *id, int *found, bl_err *err)
 {
@@ -217,9 +219,12 @@ static char *report_text(bl_api_server *s, const char *org, const char *id, int 
     PGresult *res = bl_pg_exec(conn,
         "SELECT coalesce((SELECT " REPORT_ITEM("$3") "::text FROM fieldservice_reports r"
         " WHERE r.organization_id = $1 AND r.report_id = $2),"
-        " (SELECT json_build_object('id', c.subject, 'statut', 'en_cours')::text"
-        "  FROM api_commands c WHERE c.organization_id::text = $1 AND c.subject = $2"
-        "  AND c.command_type = 'rapport.generate' LIMIT 1))", 3, p, err);
+        " (SELECT (CASE WHEN f.command_id IS NULL THEN json_build_object('id', c.subject, 'statut', 'en_cours')"
+        "   ELSE json_build_object('id', c.subject, 'statut', 'echec', 'erreur', f.reason,"
+        "   'error_class', f.error_class, 'date_echec', f.refused_at) END)::text"
+        "  FROM api_commands c LEFT JOIN domain_command_refusals f ON f.command_id = c.command_id::text"
+        "  WHERE c.organization_id::text = $1 AND c.subject = $2"
+        "  AND c.command_type = 'rapport.generate' ORDER BY c.created_at DESC LIMIT 1))", 3, p, err);
     bl_pg_pool_release(bl_api_server_pool(s), conn);
     if (!res)
         return NULL;
@@ -420,7 +425,8 @@ int bl_api_routes_fs_rapports(bl_api_server *s, bl_err *err)
                   "200", "{\"rapports\": [...], \"total\", \"page\", \"size\", \"pages\"}"),
         generate_operation(),
         operation("fs_rapports_get", "A report, or its generation still under way", "200",
-                  "The report, or {\"id\", \"statut\": \"en_cours\"}"),
+                  "The report, or {\"id\", \"statut\": \"en_cours\"} while it is made, or {\"id\", \"statut\": "
+                  "\"echec\", \"erreur\", \"error_class\", \"date_echec\"} when its generation was refused"),
         operation("fs_rapports_download", "The report's document as an attachment", "200",
                   "application/pdf, text/html or text/markdown"),
     };

@@ -4,6 +4,7 @@
  * Avro schema) and an example body. report.generated exists in two domains:
  * ?domain= picks one. Read permission. */
 #include "api/routes/routes.h"
+#include "api/routes/webhook_api.h"
 
 #include "connectors/webhook/workers/payload_schema.h"
 #include "core/log.h"
@@ -59,6 +60,12 @@ static const bl_catalog *catalog_of(const bl_api_request *req)
 static int list_event_types(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
+    long limit = 0, offset = 0;
+    json_t *errors = json_object();
+    bl_api_page_read(req->http, &limit, &offset, errors);
+    if (json_object_size(errors))
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
+    json_decref(errors);
     const bl_catalog *cat = catalog_of(req);
     if (!cat)
         return -1;
@@ -75,7 +82,7 @@ static int list_event_types(const bl_api_request *req, bl_http_response *resp, v
             list = NULL;
         }
     }
-    json_t *out = list ? json_pack("{s:o}", "data", list) : NULL;
+    json_t *out = bl_api_page_slice(list, limit, offset);
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
     return rc;
@@ -130,8 +137,12 @@ json_t *bl_api_event_type_example(const char *type, const char *domain, bl_err *
 
 static const char list_operation[] =
     "{\"operationId\":\"list_event_types\",\"summary\":\"Every event type a webhook may subscribe to\","
-    "\"tags\":[\"event-types\"],\"responses\":{\"200\":{\"description\":\"The catalog\",\"content\":{"
-    "\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":[\"data\"],\"properties\":{\"data\":{"
+    "\"tags\":[\"event-types\"],\"parameters\":[{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":"
+    "\"integer\",\"minimum\":1,\"default\":50,\"maximum\":100}},{\"name\":\"offset\",\"in\":\"query\",\"schema\":{"
+    "\"type\":\"integer\",\"minimum\":0,\"default\":0}}],"
+    "\"responses\":{\"200\":{\"description\":\"The catalog\",\"content\":{"
+    "\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":[\"data\",\"pagination\"],\"properties\":{"
+    "\"pagination\":{\"type\":\"object\",\"required\":[\"total\",\"limit\",\"offset\",\"has_more\"]},\"data\":{"
     "\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"type\",\"domain\",\"topic\",\"description\"],"
     "\"properties\":{\"type\":{\"type\":\"string\"},\"domain\":{\"type\":\"string\"},\"topic\":{\"type\":\"string\"},"
     "\"description\":{\"type\":\"string\"}}}}}}}}}}}";

@@ -9,6 +9,7 @@
  * "rag_status" (the status column), "budget" and "spent" (currency units)
  * beside busline's own columns. */
 #include "api/routes/routes.h"
+#include "api/routes/webhook_api.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -170,10 +171,7 @@ static int list(const bl_api_request *req, bl_http_response *resp, void *arg)
     long total = atol(PQgetvalue(res, 0, 0));
     json_t *data = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
     PQclear(res);
-    json_t *out = data ? json_pack("{s:o, s:{s:I, s:I, s:I, s:b}}", "data", data, "pagination", "total",
-                                   (json_int_t)total, "limit", (json_int_t)limit, "offset",
-                                   (json_int_t)offset, "has_more", offset + (long)json_array_size(data) < total)
-                       : NULL;
+    json_t *out = bl_api_page_envelope(data, total, limit, offset);
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
     return rc;

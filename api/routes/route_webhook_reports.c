@@ -373,6 +373,12 @@ done:
 static int event_types(const bl_api_request *req, bl_http_response *resp, void *ctx)
 {
     (void)ctx;
+    long limit = 0, offset = 0;
+    json_t *errors = json_object();
+    bl_api_page_read(req->http, &limit, &offset, errors);
+    if (json_object_size(errors))
+        return bl_api_fail(req->http, resp, 400, NULL, "bad query parameters", errors);
+    json_decref(errors);
     bl_err err = {0};
     const bl_catalog *cat = bl_api_server_catalog(req->server, &err);
     if (!cat) {
@@ -393,7 +399,7 @@ static int event_types(const bl_api_request *req, bl_http_response *resp, void *
         json_array_append_new(json_object_get(group, "event_types"),
                               json_pack("{s:s, s:s}", "type", m->type, "topic", m->topic));
     }
-    json_t *out = domains ? json_pack("{s:o}", "data", domains) : NULL;
+    json_t *out = bl_api_page_slice(domains, limit, offset); /* a page of domains */
     int rc = out ? bl_http_response_json(resp, 200, out) : -1;
     json_decref(out);
     return rc;

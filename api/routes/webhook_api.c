@@ -420,6 +420,18 @@ json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset)
                      "has_more", offset + (long)json_array_size(data) < total);
 }
 
+json_t *bl_api_page_slice(json_t *all, long limit, long offset)
+{
+    if (!all)
+        return NULL;
+    long total = (long)json_array_size(all);
+    json_t *page = json_array();
+    for (long i = offset; page && i < total && i < offset + limit; i++)
+        json_array_append(page, json_array_get(all, (size_t)i));
+    json_decref(all);
+    return bl_api_page_envelope(page, total, limit, offset);
+}
+
 /* ---- the document's view of an endpoint ---- */
 
 json_t *bl_api_webhook_last_triggered(bl_api_server *s, const char *org_id, const char *endpoint_id)

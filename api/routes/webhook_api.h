@@ -142,6 +142,11 @@ int bl_api_answer_page(const bl_api_request *req, bl_http_response *resp, const 
  * data stolen; NULL when out of memory. */
 json_t *bl_api_page_envelope(json_t *data, long total, long limit, long offset);
 
+/* bl_api_page_envelope of the items offset..offset+limit of the whole list
+ * all (stolen; its size is the total), for lists built in memory. Returns
+ * a new object, or NULL (all NULL or out of memory). */
+json_t *bl_api_page_slice(json_t *all, long limit, long offset);
+
 /* The report routes of route_webhook_reports.c (test delivery, logs, stats,
  * event types), registered by bl_api_routes_webhooks before the others. */
 extern const bl_api_route bl_api_webhook_report_routes[];

@@ -42,6 +42,23 @@ static void list_names_every_event_type_with_its_description(void)
                      strcmp(json_string_value(json_object_get(e, "topic")), "events.pmo.risk") == 0;
     }
     CHECK_EQ_INT(escalated, 1);
+    const json_t *page = json_object_get(r.json, "pagination");
+    CHECK_EQ_INT(json_integer_value(json_object_get(page, "total")), (long)bl_catalog_msg_count_kind(cat, BL_MSG_EVENT));
+    CHECK_EQ_INT(json_integer_value(json_object_get(page, "limit")), 50);
+    bl_test_reply_clear(&r);
+    /* the Powalyze envelope's paging: the last page, then a bad limit */
+    long total = (long)bl_catalog_msg_count_kind(cat, BL_MSG_EVENT);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/event-types?limit=5&offset=%ld", total - 3);
+    CHECK_EQ_INT(bl_test_api_call(&api, "GET", path, api.write_token, NULL, NULL, &r), 200);
+    CHECK_EQ_INT(json_array_size(data_of(&r)), 3);
+    CHECK(json_is_false(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/event-types?limit=2", api.write_token, NULL, NULL, &r), 200);
+    CHECK_EQ_INT(json_array_size(data_of(&r)), 2);
+    CHECK(json_is_true(json_object_get(json_object_get(r.json, "pagination"), "has_more")));
+    bl_test_reply_clear(&r);
+    CHECK_EQ_INT(bl_test_api_call(&api, "GET", "/v1/event-types?limit=0", api.write_token, NULL, NULL, &r), 400);
     bl_test_reply_clear(&r);
     bl_catalog_free(cat);
 }

@@ -84,6 +84,50 @@ static void past_the_bound_202_then_the_status_url_shows_the_outcome(void)
     bl_test_reply_clear(&r);
 }
 
+/* A report whose intervention is gone by the time the service renders it:
+ * the API answered 202 past its bound, the service refuses, and the
+ * report's own URL then says why (statut "echec", erreur) instead of
+ * en_cours for ever; nothing was stored. */
+static void a_refused_report_says_why_on_its_own_url(void)
+{
+    char client[64], intervention[64], path[160];
+    bl_test_fs_make_client("Rho", "actif", "4 rue Basse, 21000 Dijon", client);
+    bl_test_fs_make_intervention(client, "2024-05-02", "inspection", intervention);
+    bl_test_fs_service_pause();
+    char body[256];
+    snprintf(body, sizeof body, "{\"intervention_id\":\"%s\",\"type_rapport\":\"inspection\",\"format\":\"pdf\"}",
+             intervention);
+    bl_test_reply r;
+    REQUIRE(bl_test_fs_call(bl_test_fs.hasty, "POST", "/api/rapports/generate", body, &r) == 202);
+    snprintf(path, sizeof path, "/api/rapports/%s", bl_test_fs_str(r.json, "id"));
+    bl_test_reply_clear(&r);
+    REQUIRE(bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r) == 200);
+    CHECK_EQ_STR(bl_test_fs_str(r.json, "statut"), "en_cours");
+    bl_test_reply_clear(&r);
+    /* the intervention is deleted before the service gets to the command */
+    const char *p[] = {intervention};
+    REQUIRE(bl_test_sql(bl_test_fs.api.pool,
+                        "UPDATE fieldservice_interventions SET deleted_at = now() WHERE intervention_id = $1", 1, p) == 0);
+    bl_test_fs_service_resume();
+    char statut[32] = "";
+    for (int i = 0; i < 600 && (!*statut || strcmp(statut, "en_cours") == 0); i++) {
+        bl_test_reply_clear(&r);
+        bl_test_fs_call(bl_test_fs.patient, "GET", path, NULL, &r);
+        snprintf(statut, sizeof statut, "%s", bl_test_fs_str(r.json, "statut"));
+        if (strcmp(statut, "en_cours") == 0)
+            nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+    }
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_EQ_STR(statut, "echec");
+    CHECK(strlen(bl_test_fs_str(r.json, "erreur")) > 0);
+    CHECK(json_is_string(json_object_get(r.json, "date_echec")));
+    bl_test_reply_clear(&r);
+    char count[16] = "";
+    CHECK(bl_test_sql_value(bl_test_fs.api.pool, "SELECT count(*) FROM fieldservice_reports WHERE intervention_id = $1", 1,
+                            p, count, sizeof count) == 0);
+    CHECK_EQ_STR(count, "0");
+}
+
 typedef struct pending_create {
     pthread_t thread;
     long status;
@@ -159,6 +203,7 @@ int main(void)
     if (bl_test_fs_setup() == 0) {
         BL_RUN(past_the_bound_202_then_the_status_url_shows_the_outcome);
         BL_RUN(an_outcome_missed_while_the_listener_was_down_still_answers);
+        BL_RUN(a_refused_report_says_why_on_its_own_url);
     } else {
         bl_test_failures++;
     }

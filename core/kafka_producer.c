@@ -65,7 +65,9 @@ static void on_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     (void)rk;
     bl_kafka_producer *p = opaque;
     sync_slot *slot = slot_of(p, m->_private);
-    const char *err_msg = m->err ? rd_kafka_message_errstr(m) : "";
+    /* not rd_kafka_message_errstr: on a delivery report it answers the
+     * message's own payload (not NUL-terminated, and not for the logs) */
+    const char *err_msg = m->err ? rd_kafka_err2str(m->err) : "";
     if (m->err && p->closing)
         p->undelivered++;
     if (slot) {
